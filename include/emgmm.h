@@ -1,0 +1,274 @@
+/* emgmm.h — the one public header of libemgmm: Gaussian mixture models fit by
+ * expectation–maximisation at the speed of the machine's BLAS.
+ *
+ * Conventions
+ * - Every function that can fail returns an int status: EMGMM_OK (0) or one of
+ *   the emgmm_status codes below; emgmm_strerror() names it.  Where a failure
+ *   has a location (a row and column of the data, a component), the model that
+ *   was passed in records it: emgmm_model_last_error() gives one readable line.
+ * - Data are row-major n×d arrays of double or float with a leading dimension
+ *   ld >= d (in elements), described by an emgmm_data.  The caller owns its data;
+ *   the library never copies it whole and never keeps a pointer to it after a
+ *   call returns.
+ * - The model owns its parameter buffers.  Pointers returned by getters stay
+ *   valid until the next call that changes the model (fit, set_parameters) or
+ *   emgmm_model_free().
+ * - The library never prints, aborts or exits and has no mutable global state.
+ *   A model may be used by one thread at a time; distinct models are
+ *   independent.  Inside a call the work runs on params.n_threads OpenMP
+ *   threads (0 = OpenMP's default).
+ * - Determinism: the same data, params, seed and thread count give
+ *   bitwise-identical models.
+ */
+#ifndef EMGMM_H
+#define EMGMM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "emgmm_version.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(EMGMM_STATIC_DEFINE)
+#define EMGMM_API
+#elif defined(EMGMM_BUILDING_LIBRARY)
+#define EMGMM_API __attribute__((visibility("default")))
+#else
+#define EMGMM_API
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Status codes: stable numbers, never renumbered.                          */
+/* ------------------------------------------------------------------------ */
+typedef enum {
+    EMGMM_OK = 0,
+    EMGMM_ERR_NULL = 1,            /* a required pointer argument is NULL */
+    EMGMM_ERR_ALLOC = 2,           /* out of memory */
+    EMGMM_ERR_INVALID_PARAM = 3,   /* a params field is out of range (tol < 0, max_iter < 1, ...) */
+    EMGMM_ERR_NO_COMPONENTS = 4,   /* K = 0 (or negative) */
+    EMGMM_ERR_NO_FEATURES = 5,     /* d = 0 */
+    EMGMM_ERR_TOO_FEW_SAMPLES = 6, /* n < K */
+    EMGMM_ERR_NONFINITE = 7,       /* NaN or ±Inf in the data; row and column recorded */
+    EMGMM_ERR_BAD_INIT = 8,        /* user-given parameters invalid (weights, or a covariance not PD) */
+    EMGMM_ERR_NOT_PD = 9,          /* a fitted covariance is not positive definite after reg_covar */
+    EMGMM_ERR_NOT_FITTED = 10,     /* the model has no parameters yet */
+    EMGMM_ERR_SHAPE = 11,          /* data dimension differs from the model's, or ld < d */
+    EMGMM_ERR_UNSUPPORTED = 12,    /* option not available in this build or for this covariance type */
+    EMGMM_ERR_INTERNAL = 13,       /* a LAPACK call failed unexpectedly; a bug */
+    EMGMM_ERR_TOO_LARGE = 14       /* sizes overflow size_t or exceed what can be indexed */
+} emgmm_status;
+
+/* A static string naming the status, e.g. "data contains NaN or Inf".
+ * Never NULL; unknown codes give "unknown emgmm status". */
+EMGMM_API const char *emgmm_strerror(int status);
+
+/* ------------------------------------------------------------------------ */
+/* Version                                                                  */
+/* ------------------------------------------------------------------------ */
+/* "MAJOR.MINOR.PATCH" of the library actually linked (compare with
+ * EMGMM_VERSION_STRING from emgmm_version.h, the one compiled against). */
+EMGMM_API const char *emgmm_version_string(void);
+/* MAJOR*10000 + MINOR*100 + PATCH. */
+EMGMM_API int emgmm_version_number(void);
+
+/* ------------------------------------------------------------------------ */
+/* Types                                                                    */
+/* ------------------------------------------------------------------------ */
+typedef enum {
+    EMGMM_COV_FULL = 0,      /* one d×d covariance per component   ([K][d][d]) */
+    EMGMM_COV_TIED = 1,      /* one d×d covariance shared by all   ([d][d])    */
+    EMGMM_COV_DIAG = 2,      /* a diagonal per component           ([K][d])    */
+    EMGMM_COV_SPHERICAL = 3  /* one variance per component         ([K])       */
+} emgmm_covariance_type;
+
+/* "full", "tied", "diag", "spherical"; NULL for an unknown value. */
+EMGMM_API const char *emgmm_covariance_type_name(int covariance_type);
+/* Parses the names above; returns -1 when unknown. */
+EMGMM_API int emgmm_covariance_type_from_name(const char *name);
+
+typedef enum {
+    EMGMM_INIT_KMEANS = 0,           /* Lloyd's k-means seeded by k-means++, then one M-step (default) */
+    EMGMM_INIT_KMEANSPP = 1,         /* k-means++ centres as means, covariances reg_covar·I (as scikit-learn) */
+    EMGMM_INIT_RANDOM = 2,           /* uniform random responsibilities, then one M-step */
+    EMGMM_INIT_RANDOM_FROM_DATA = 3, /* K distinct random rows as means, covariances reg_covar·I */
+    EMGMM_INIT_USER = 4              /* the parameters already in the model (emgmm_model_set_parameters), used as given */
+} emgmm_init_method;
+
+/* "kmeans", "k-means++", "random", "random_from_data", "user"; NULL if unknown. */
+EMGMM_API const char *emgmm_init_method_name(int init);
+/* Parses the names above (also "k-means"); -1 when unknown. */
+EMGMM_API int emgmm_init_method_from_name(const char *name);
+
+typedef enum {
+    EMGMM_F64 = 0,
+    EMGMM_F32 = 1
+} emgmm_dtype;
+
+/* A caller-owned data matrix: row i, column j is at x[i*ld + j]. */
+typedef struct {
+    const void *x;
+    emgmm_dtype dtype;
+    size_t n;   /* rows (samples) */
+    size_t d;   /* columns (features) */
+    size_t ld;  /* leading dimension in elements, >= d */
+} emgmm_data;
+
+EMGMM_API emgmm_data emgmm_data_f64(const double *x, size_t n, size_t d, size_t ld);
+EMGMM_API emgmm_data emgmm_data_f32(const float *x, size_t n, size_t d, size_t ld);
+
+/* Fit settings.  Fill with emgmm_params_default() and change what you need;
+ * the semantics follow scikit-learn's GaussianMixture. */
+typedef struct {
+    double tol;          /* stop when |Δ mean log-likelihood| < tol (default 1e-3); 0 runs max_iter */
+    double reg_covar;    /* added to every covariance diagonal in each M-step (default 1e-6) */
+    int max_iter;        /* EM iterations per initialisation (default 100) */
+    int n_init;          /* initialisations; the best lower bound is kept (default 1) */
+    int init;            /* emgmm_init_method (default EMGMM_INIT_KMEANS) */
+    uint64_t seed;       /* random seed (default 0); xoshiro256** seeded by splitmix64 */
+    int n_threads;       /* OpenMP threads; 0 = OpenMP's default (default 0) */
+    int block_size;      /* rows per block in the data pass; 0 = automatic (default 0) */
+    int kmeans_max_iter; /* Lloyd iterations for EMGMM_INIT_KMEANS (default 300) */
+    double kmeans_tol;   /* Lloyd stops when centres move less than kmeans_tol × mean feature variance (default 1e-4) */
+} emgmm_params;
+
+EMGMM_API emgmm_params emgmm_params_default(void);
+/* EMGMM_OK, or EMGMM_ERR_INVALID_PARAM naming nothing more precise. */
+EMGMM_API int emgmm_params_validate(const emgmm_params *params);
+
+/* ------------------------------------------------------------------------ */
+/* Create and destroy                                                       */
+/* ------------------------------------------------------------------------ */
+typedef struct emgmm_model emgmm_model;
+
+/* Creates an empty (unfitted) model with K components over d features.
+ * *out is set to NULL on failure.  Errors: EMGMM_ERR_NULL, EMGMM_ERR_NO_COMPONENTS,
+ * EMGMM_ERR_NO_FEATURES, EMGMM_ERR_INVALID_PARAM (covariance type),
+ * EMGMM_ERR_TOO_LARGE, EMGMM_ERR_ALLOC. */
+EMGMM_API int emgmm_model_create(emgmm_model **out, int n_components, int n_features,
+                                 int covariance_type);
+/* Frees the model and everything it owns; NULL is accepted. */
+EMGMM_API void emgmm_model_free(emgmm_model *model);
+/* A deep copy (parameters, fit report, not the workspace). */
+EMGMM_API int emgmm_model_copy(emgmm_model **out, const emgmm_model *model);
+
+/* Sets the parameters (copied): weights [K], means [K][d], covariances in the
+ * shape of the covariance type.  Validated: weights finite, >= 0, summing to 1
+ * within 1e-9 (they are then renormalised); means finite; covariances
+ * symmetric (to 1e-10 relative) and positive definite.  On success the model
+ * counts as fitted with n_iter 0 and converged false.
+ * Errors: EMGMM_ERR_NULL, EMGMM_ERR_BAD_INIT (detail in last_error), EMGMM_ERR_ALLOC. */
+EMGMM_API int emgmm_model_set_parameters(emgmm_model *model, const double *weights,
+                                         const double *means, const double *covariances);
+
+/* ------------------------------------------------------------------------ */
+/* Basic processing                                                         */
+/* ------------------------------------------------------------------------ */
+/* Fits the model to X by EM with params->n_init initialisations, keeping the
+ * one with the best final lower bound.  Not converging within max_iter is not
+ * an error (see emgmm_model_converged).  On failure the model keeps the
+ * parameters it had before the call.
+ * Errors: EMGMM_ERR_NULL, EMGMM_ERR_INVALID_PARAM, EMGMM_ERR_SHAPE,
+ * EMGMM_ERR_TOO_FEW_SAMPLES, EMGMM_ERR_NONFINITE (row/column in last_error),
+ * EMGMM_ERR_BAD_INIT (init = user and no valid parameters), EMGMM_ERR_NOT_PD
+ * (component in last_error), EMGMM_ERR_ALLOC. */
+EMGMM_API int emgmm_fit(emgmm_model *model, const emgmm_params *params, const emgmm_data *X);
+
+/* labels[n]: the most probable component of each row. */
+EMGMM_API int emgmm_predict(emgmm_model *model, const emgmm_data *X, int32_t *labels);
+/* resp[n][K] (row-major, ld = K): posterior probabilities of the components. */
+EMGMM_API int emgmm_predict_proba(emgmm_model *model, const emgmm_data *X, double *resp);
+/* logdens[n]: log p(x_i) under the mixture. */
+EMGMM_API int emgmm_score_samples(emgmm_model *model, const emgmm_data *X, double *logdens);
+/* *mean_loglik: the mean of score_samples. */
+EMGMM_API int emgmm_score(emgmm_model *model, const emgmm_data *X, double *mean_loglik);
+/* Bayesian / Akaike information criteria on X (scikit-learn's definitions:
+ * -2·n·score + p·log(n), -2·n·score + 2p; lower is better). */
+EMGMM_API int emgmm_bic(emgmm_model *model, const emgmm_data *X, double *bic);
+EMGMM_API int emgmm_aic(emgmm_model *model, const emgmm_data *X, double *aic);
+/* Number of free parameters (scikit-learn's _n_parameters). */
+EMGMM_API long emgmm_model_n_parameters(const emgmm_model *model);
+
+/* Draws n points: x[n][d] row-major, and (if comp is not NULL) the component of
+ * each.  Deterministic for a seed. */
+EMGMM_API int emgmm_sample(emgmm_model *model, size_t n, uint64_t seed, double *x, int32_t *comp);
+
+/* Threads used by predict/score/sample (0 = OpenMP default); fit uses params. */
+EMGMM_API void emgmm_model_set_n_threads(emgmm_model *model, int n_threads);
+
+/* ------------------------------------------------------------------------ */
+/* Fine-grained processing: the fit loop, step by step.                      */
+/*   emgmm_fit_init(m, p, X);                                                */
+/*   do { emgmm_fit_iterate(m, p, X, &lb); log(lb); }                        */
+/*   while (!emgmm_fit_converged(m, p->tol) && emgmm_model_n_iter(m) < p->max_iter); */
+/* is one initialisation of emgmm_fit (which also handles n_init).           */
+/* ------------------------------------------------------------------------ */
+/* Validates X, initialises the parameters by params->init with params->seed,
+ * and clears the iteration history. */
+EMGMM_API int emgmm_fit_init(emgmm_model *model, const emgmm_params *params, const emgmm_data *X);
+/* One EM iteration: E-step with the current parameters (its mean log-likelihood
+ * is written to *lower_bound and appended to the history), then M-step.  A
+ * failure leaves the previous parameters in place. */
+EMGMM_API int emgmm_fit_iterate(emgmm_model *model, const emgmm_params *params,
+                                const emgmm_data *X, double *lower_bound);
+/* 1 when the last two lower bounds differ by less than tol (and sets the
+ * model's converged flag), else 0. */
+EMGMM_API int emgmm_fit_converged(emgmm_model *model, double tol);
+
+/* ------------------------------------------------------------------------ */
+/* Get                                                                      */
+/* ------------------------------------------------------------------------ */
+EMGMM_API int emgmm_model_n_components(const emgmm_model *model);
+EMGMM_API int emgmm_model_n_features(const emgmm_model *model);
+EMGMM_API int emgmm_model_covariance_type(const emgmm_model *model);
+EMGMM_API int emgmm_model_is_fitted(const emgmm_model *model);
+/* [K] */
+EMGMM_API const double *emgmm_model_weights(const emgmm_model *model);
+/* [K][d] */
+EMGMM_API const double *emgmm_model_means(const emgmm_model *model);
+/* In the covariance type's shape: full [K][d][d], tied [d][d], diag [K][d], spherical [K]. */
+EMGMM_API const double *emgmm_model_covariances(const emgmm_model *model);
+/* Number of doubles in the covariances array for this model's type. */
+EMGMM_API size_t emgmm_model_covariances_size(const emgmm_model *model);
+/* Cholesky factors of the precisions as scikit-learn's precisions_cholesky_:
+ * full [K][d][d] upper triangular U with U·Uᵀ = Σ⁻¹, tied [d][d], diag [K][d],
+ * spherical [K]. */
+EMGMM_API const double *emgmm_model_precisions_cholesky(const emgmm_model *model);
+EMGMM_API int emgmm_model_converged(const emgmm_model *model);
+/* EM iterations run by the kept initialisation. */
+EMGMM_API int emgmm_model_n_iter(const emgmm_model *model);
+/* The last lower bound (mean log-likelihood per sample); -inf before any iteration. */
+EMGMM_API double emgmm_model_lower_bound(const emgmm_model *model);
+/* The lower bound of every iteration of the kept initialisation; *count set to n_iter. */
+EMGMM_API const double *emgmm_model_lower_bounds(const emgmm_model *model, int *count);
+/* The initialisation (0-based) whose result was kept by emgmm_fit. */
+EMGMM_API int emgmm_model_best_init(const emgmm_model *model);
+
+/* One line describing the last failure on this model, with its location
+ * ("data contains NaN or Inf at row 12, column 3"); "" when none. */
+EMGMM_API const char *emgmm_model_last_error(const emgmm_model *model);
+/* Location of the last failure: row and column (0-based) of the data, and
+ * component; -1 where not applicable.  Any pointer may be NULL. */
+EMGMM_API void emgmm_model_error_location(const emgmm_model *model, long long *row,
+                                          long long *column, int *component);
+
+/* ------------------------------------------------------------------------ */
+/* Build and BLAS facts                                                     */
+/* ------------------------------------------------------------------------ */
+/* 1 if built with OpenMP, else 0. */
+EMGMM_API int emgmm_have_openmp(void);
+/* The threads a call with n_threads = 0 would use. */
+EMGMM_API int emgmm_default_threads(void);
+/* OpenBLAS's core name ("SkylakeX", "Haswell", "Prescott", ...) and config string. */
+EMGMM_API const char *emgmm_blas_corename(void);
+EMGMM_API const char *emgmm_blas_config(void);
+/* The OPENBLAS_CORETYPE that would run better kernels on this CPU ("SkylakeX",
+ * "Haswell"), or NULL when the detected core is already right (or unknown). */
+EMGMM_API const char *emgmm_blas_suggested_coretype(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* EMGMM_H */
