@@ -1,0 +1,279 @@
+/* tu.h — shared helpers of the emgmm correctness tests (header only, no library code):
+ * a seeded generator (splitmix64 + xoshiro256** + Box–Muller), the one relative-tolerance
+ * compare helper, synthetic Gaussian mixtures with known truth, and the adjusted Rand index.
+ * Include after <cmocka.h> (the assertion macros use cmocka's print_error/fail). */
+#ifndef EMGMM_TESTS_TU_H
+#define EMGMM_TESTS_TU_H
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- random numbers */
+/* The tests' own generator, independent of the library's, so the data a test fits does not
+ * change when the library's generator does. */
+typedef struct {
+    uint64_t s[4];
+    int have_spare;
+    double spare;
+} tu_rng;
+
+static inline uint64_t tu_splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static inline void tu_rng_seed(tu_rng *r, uint64_t seed)
+{
+    for (int i = 0; i < 4; i++)
+        r->s[i] = tu_splitmix64(&seed);
+    r->have_spare = 0;
+    r->spare = 0.0;
+}
+
+static inline uint64_t tu_rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+static inline uint64_t tu_next(tu_rng *r)
+{
+    uint64_t *s = r->s;
+    const uint64_t result = tu_rotl(s[1] * 5, 7) * 9;
+    const uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = tu_rotl(s[3], 45);
+    return result;
+}
+
+/* Uniform in the open interval (0, 1): never 0, so log() in Box–Muller is finite. */
+static inline double tu_uniform(tu_rng *r)
+{
+    return ((double)(tu_next(r) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+}
+
+static inline double tu_normal(tu_rng *r)
+{
+    if (r->have_spare) {
+        r->have_spare = 0;
+        return r->spare;
+    }
+    const double u1 = tu_uniform(r), u2 = tu_uniform(r);
+    const double rad = sqrt(-2.0 * log(u1)), th = 6.283185307179586 * u2;
+    r->spare = rad * sin(th);
+    r->have_spare = 1;
+    return rad * cos(th);
+}
+
+/* ---------------------------------------------------------------- comparisons */
+/* The one compare rule of the suite: |got - want| <= rtol * max(|want|, scale).
+ * scale = 0 gives a pure relative test; a positive scale is the natural size of the quantity
+ * (a standard deviation for a mean coordinate, sqrt(S_ii S_jj) for a covariance entry), so that
+ * entries that happen to be near zero are judged against the size of their neighbours rather
+ * than against themselves.  NaN never compares close. */
+static inline int tu_close(double got, double want, double rtol, double scale)
+{
+    const double ref = fabs(want) > scale ? fabs(want) : scale;
+    return fabs(got - want) <= rtol * ref;
+}
+
+#define tu_assert_close(got, want, rtol, scale, ...)                                          \
+    do {                                                                                      \
+        const double tu_g_ = (got), tu_w_ = (want), tu_s_ = (scale);                          \
+        if (!tu_close(tu_g_, tu_w_, (rtol), tu_s_)) {                                         \
+            print_error(__VA_ARGS__);                                                         \
+            print_error(": got %.17g, want %.17g (|diff| %.3g, allowed %.3g)\n", tu_g_, tu_w_, \
+                        fabs(tu_g_ - tu_w_),                                                  \
+                        (rtol) * (fabs(tu_w_) > tu_s_ ? fabs(tu_w_) : tu_s_));                \
+            fail();                                                                           \
+        }                                                                                     \
+    } while (0)
+
+/* Compares a full-covariance mixture (weights [K], means [K][d], covariances [K][d][d]) with
+ * the rule above: weights relative, a mean coordinate against max(|mu|, sd of that feature in
+ * that component), a covariance entry against sqrt(S_ii S_jj) (>= |S_ij| for an SPD matrix). */
+static inline void tu_assert_gmm_close(int K, int d, const double *w, const double *mu,
+                                       const double *cov, const double *w_ref,
+                                       const double *mu_ref, const double *cov_ref, double rtol,
+                                       const char *what)
+{
+    for (int k = 0; k < K; k++) {
+        tu_assert_close(w[k], w_ref[k], rtol, 0.0, "%s: weight[%d]", what, k);
+        const double *S = cov_ref + (size_t)k * d * d;
+        for (int j = 0; j < d; j++)
+            tu_assert_close(mu[(size_t)k * d + j], mu_ref[(size_t)k * d + j], rtol,
+                            sqrt(S[(size_t)j * d + j]), "%s: mean[%d][%d]", what, k, j);
+        for (int i = 0; i < d; i++)
+            for (int j = 0; j < d; j++)
+                tu_assert_close(cov[(size_t)k * d * d + (size_t)i * d + j], S[(size_t)i * d + j],
+                                rtol, sqrt(S[(size_t)i * d + i] * S[(size_t)j * d + j]),
+                                "%s: cov[%d][%d][%d]", what, k, i, j);
+    }
+}
+
+/* ---------------------------------------------------------------- synthetic mixtures */
+/* A mixture with known truth: component k has weight w[k], mean mu[k], covariance
+ * cov[k] = L_k L_kᵀ; x holds n rows (ld = d) and labels the component each row came from. */
+typedef struct {
+    size_t n;
+    int d, K;
+    double *x;
+    int32_t *labels;
+    double *w, *mu, *cov, *chol;
+    size_t *count; /* rows drawn from each component */
+} tu_mixture;
+
+static inline void *tu_xmalloc(size_t bytes)
+{
+    void *p = calloc(1, bytes ? bytes : 1);
+    if (!p) {
+        fprintf(stderr, "tests: out of memory (%zu bytes)\n", bytes);
+        abort();
+    }
+    return p;
+}
+
+/* Means drawn until every pair is at least `sep` apart (in units of the largest component
+ * standard deviation `sd`); covariances random SPD with standard deviations in [0.6, 1]·sd and
+ * correlations; weights drawn in [1, 2.5] and normalised, so components differ in size.
+ * With sep = 0 the means are simply N(0, spread²) per coordinate. */
+static inline void tu_mixture_make(tu_mixture *m, tu_rng *r, size_t n, int d, int K, double sd,
+                                   double sep, double spread)
+{
+    memset(m, 0, sizeof *m);
+    m->n = n;
+    m->d = d;
+    m->K = K;
+    m->x = tu_xmalloc(n * (size_t)d * sizeof(double));
+    m->labels = tu_xmalloc(n * sizeof(int32_t));
+    m->w = tu_xmalloc((size_t)K * sizeof(double));
+    m->mu = tu_xmalloc((size_t)K * d * sizeof(double));
+    m->cov = tu_xmalloc((size_t)K * d * d * sizeof(double));
+    m->chol = tu_xmalloc((size_t)K * d * d * sizeof(double));
+    m->count = tu_xmalloc((size_t)K * sizeof(size_t));
+
+    double wsum = 0.0;
+    for (int k = 0; k < K; k++)
+        wsum += (m->w[k] = 1.0 + 1.5 * tu_uniform(r));
+    for (int k = 0; k < K; k++)
+        m->w[k] /= wsum;
+
+    for (int k = 0; k < K; k++) {
+        for (int tries = 0;; tries++) {
+            double *mk = m->mu + (size_t)k * d;
+            for (int j = 0; j < d; j++)
+                mk[j] = 2.385 + spread * tu_normal(r);
+            int ok = 1;
+            for (int q = 0; q < k && sep > 0.0; q++) {
+                double dist2 = 0.0;
+                for (int j = 0; j < d; j++) {
+                    const double t = mk[j] - m->mu[(size_t)q * d + j];
+                    dist2 += t * t;
+                }
+                if (dist2 < sep * sep * sd * sd)
+                    ok = 0;
+            }
+            if (ok)
+                break;
+            if (tries > 100000) {
+                fprintf(stderr, "tests: cannot place %d means %g apart\n", K, sep);
+                abort();
+            }
+        }
+        /* L lower triangular; rows normalised so that every feature's standard deviation is
+         * a drawn value in [0.6, 1]·sd whatever the correlations. */
+        double *L = m->chol + (size_t)k * d * d;
+        for (int i = 0; i < d; i++) {
+            double norm2 = 0.0;
+            for (int j = 0; j <= i; j++) {
+                L[(size_t)i * d + j] = (j == i) ? 1.0 + tu_uniform(r) : 0.45 * tu_normal(r);
+                norm2 += L[(size_t)i * d + j] * L[(size_t)i * d + j];
+            }
+            const double s = sd * (0.6 + 0.4 * tu_uniform(r)) / sqrt(norm2);
+            for (int j = 0; j <= i; j++)
+                L[(size_t)i * d + j] *= s;
+        }
+        double *S = m->cov + (size_t)k * d * d;
+        for (int i = 0; i < d; i++)
+            for (int j = 0; j < d; j++) {
+                double acc = 0.0;
+                for (int t = 0; t < d; t++)
+                    acc += L[(size_t)i * d + t] * L[(size_t)j * d + t];
+                S[(size_t)i * d + j] = acc;
+            }
+    }
+
+    double *z = tu_xmalloc((size_t)d * sizeof(double));
+    for (size_t i = 0; i < n; i++) {
+        const double u = tu_uniform(r);
+        int k = 0;
+        double c = m->w[0];
+        while (k < K - 1 && u > c)
+            c += m->w[++k];
+        m->labels[i] = k;
+        m->count[k]++;
+        for (int j = 0; j < d; j++)
+            z[j] = tu_normal(r);
+        const double *L = m->chol + (size_t)k * d * d;
+        for (int j = 0; j < d; j++) {
+            double acc = m->mu[(size_t)k * d + j];
+            for (int t = 0; t <= j; t++)
+                acc += L[(size_t)j * d + t] * z[t];
+            m->x[i * (size_t)d + j] = acc;
+        }
+    }
+    free(z);
+}
+
+static inline void tu_mixture_free(tu_mixture *m)
+{
+    free(m->x);
+    free(m->labels);
+    free(m->w);
+    free(m->mu);
+    free(m->cov);
+    free(m->chol);
+    free(m->count);
+    memset(m, 0, sizeof *m);
+}
+
+/* ---------------------------------------------------------------- adjusted Rand index */
+/* Hubert & Arabie's ARI from the contingency table of two labelings with labels in [0, ka) and
+ * [0, kb).  1 for identical partitions (whatever the label names), ~0 for independent ones. */
+static inline double tu_ari(const int32_t *a, const int32_t *b, size_t n, int ka, int kb)
+{
+    double *tab = tu_xmalloc((size_t)ka * kb * sizeof(double));
+    double *ra = tu_xmalloc((size_t)ka * sizeof(double));
+    double *rb = tu_xmalloc((size_t)kb * sizeof(double));
+    for (size_t i = 0; i < n; i++) {
+        tab[(size_t)a[i] * kb + b[i]] += 1.0;
+        ra[a[i]] += 1.0;
+        rb[b[i]] += 1.0;
+    }
+#define TU_C2(v) ((v) * ((v)-1.0) * 0.5)
+    double sum_ij = 0.0, sum_a = 0.0, sum_b = 0.0;
+    for (int i = 0; i < ka; i++)
+        for (int j = 0; j < kb; j++)
+            sum_ij += TU_C2(tab[(size_t)i * kb + j]);
+    for (int i = 0; i < ka; i++)
+        sum_a += TU_C2(ra[i]);
+    for (int j = 0; j < kb; j++)
+        sum_b += TU_C2(rb[j]);
+    const double expected = sum_a * sum_b / TU_C2((double)n);
+#undef TU_C2
+    free(tab);
+    free(ra);
+    free(rb);
+    const double max_index = 0.5 * (sum_a + sum_b);
+    if (max_index == expected) /* both partitions trivial (one cluster or all singletons) */
+        return 1.0;
+    return (sum_ij - expected) / (max_index - expected);
+}
+
+#endif /* EMGMM_TESTS_TU_H */
