@@ -1,0 +1,283 @@
+/* model.c — the model object: creation, copies, user-given parameters,
+ * getters; and the small containers (statistics, parameter sets) it uses. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "src/internal.h"
+
+size_t emgmm_cov_len(int cov_type, int K, int d)
+{
+    size_t k = (size_t)K, dd = (size_t)d;
+    switch (cov_type) {
+    case EMGMM_COV_FULL: return k * dd * dd;
+    case EMGMM_COV_TIED: return dd * dd;
+    case EMGMM_COV_DIAG: return k * dd;
+    case EMGMM_COV_SPHERICAL: return k;
+    default: return 0;
+    }
+}
+
+int emgmm_paramset_alloc(emgmm_paramset *p, int K, int d, size_t cov_len)
+{
+    memset(p, 0, sizeof *p);
+    p->weights = calloc((size_t)K, sizeof(double));
+    p->means = calloc((size_t)K * (size_t)d, sizeof(double));
+    p->covariances = calloc(cov_len, sizeof(double));
+    p->prec_chol = calloc(cov_len, sizeof(double));
+    p->log_det = calloc((size_t)K, sizeof(double));
+    if (!p->weights || !p->means || !p->covariances || !p->prec_chol || !p->log_det) {
+        emgmm_paramset_free(p);
+        return EMGMM_ERR_ALLOC;
+    }
+    return EMGMM_OK;
+}
+
+void emgmm_paramset_free(emgmm_paramset *p)
+{
+    if (!p) return;
+    free(p->weights);
+    free(p->means);
+    free(p->covariances);
+    free(p->prec_chol);
+    free(p->log_det);
+    memset(p, 0, sizeof *p);
+}
+
+void emgmm_paramset_from_model(emgmm_paramset *dst, const emgmm_model *m)
+{
+    size_t K = (size_t)m->K, d = (size_t)m->d;
+    memcpy(dst->weights, m->weights, K * sizeof(double));
+    memcpy(dst->means, m->means, K * d * sizeof(double));
+    memcpy(dst->covariances, m->covariances, m->cov_len * sizeof(double));
+    memcpy(dst->prec_chol, m->prec_chol, m->cov_len * sizeof(double));
+    memcpy(dst->log_det, m->log_det, K * sizeof(double));
+}
+
+void emgmm_paramset_to_model(emgmm_model *m, const emgmm_paramset *src)
+{
+    size_t K = (size_t)m->K, d = (size_t)m->d;
+    memcpy(m->weights, src->weights, K * sizeof(double));
+    memcpy(m->means, src->means, K * d * sizeof(double));
+    memcpy(m->covariances, src->covariances, m->cov_len * sizeof(double));
+    memcpy(m->prec_chol, src->prec_chol, m->cov_len * sizeof(double));
+    memcpy(m->log_det, src->log_det, K * sizeof(double));
+}
+
+int emgmm_stats_init(emgmm_stats *s, int K, int d, int cov_type)
+{
+    memset(s, 0, sizeof *s);
+    s->K = K;
+    s->d = d;
+    s->s2_len = (cov_type == EMGMM_COV_FULL || cov_type == EMGMM_COV_TIED)
+                    ? (size_t)d * (size_t)d
+                    : (size_t)d;
+    s->nk = calloc((size_t)K, sizeof(double));
+    s->s1 = calloc((size_t)K * (size_t)d, sizeof(double));
+    s->s2 = calloc((size_t)K * s->s2_len, sizeof(double));
+    if (!s->nk || !s->s1 || !s->s2) {
+        emgmm_stats_free(s);
+        return EMGMM_ERR_ALLOC;
+    }
+    return EMGMM_OK;
+}
+
+void emgmm_stats_free(emgmm_stats *s)
+{
+    if (!s) return;
+    free(s->nk);
+    free(s->s1);
+    free(s->s2);
+    s->nk = s->s1 = s->s2 = NULL;
+}
+
+void emgmm_stats_zero(emgmm_stats *s)
+{
+    memset(s->nk, 0, (size_t)s->K * sizeof(double));
+    memset(s->s1, 0, (size_t)s->K * (size_t)s->d * sizeof(double));
+    memset(s->s2, 0, (size_t)s->K * s->s2_len * sizeof(double));
+    s->loglik = 0.0;
+}
+
+void emgmm_stats_add(emgmm_stats *dst, const emgmm_stats *src)
+{
+    size_t K = (size_t)dst->K, d = (size_t)dst->d;
+    for (size_t i = 0; i < K; i++) dst->nk[i] += src->nk[i];
+    for (size_t i = 0; i < K * d; i++) dst->s1[i] += src->s1[i];
+    for (size_t i = 0; i < K * dst->s2_len; i++) dst->s2[i] += src->s2[i];
+    dst->loglik += src->loglik;
+}
+
+int emgmm_model_create(emgmm_model **out, int K, int d, int cov_type)
+{
+    if (!out) return EMGMM_ERR_NULL;
+    *out = NULL;
+    if (K <= 0) return EMGMM_ERR_NO_COMPONENTS;
+    if (d <= 0) return EMGMM_ERR_NO_FEATURES;
+    if (cov_type < EMGMM_COV_FULL || cov_type > EMGMM_COV_SPHERICAL) return EMGMM_ERR_INVALID_PARAM;
+    /* K·d² doubles must be addressable, with room for workspace multiples. */
+    if ((double)K * (double)d * (double)d * 8.0 > (double)(SIZE_MAX / 16)) return EMGMM_ERR_TOO_LARGE;
+    emgmm_model *m = calloc(1, sizeof *m);
+    if (!m) return EMGMM_ERR_ALLOC;
+    m->K = K;
+    m->d = d;
+    m->cov_type = cov_type;
+    m->cov_len = emgmm_cov_len(cov_type, K, d);
+    m->weights = calloc((size_t)K, sizeof(double));
+    m->means = calloc((size_t)K * (size_t)d, sizeof(double));
+    m->covariances = calloc(m->cov_len, sizeof(double));
+    m->prec_chol = calloc(m->cov_len, sizeof(double));
+    m->log_det = calloc((size_t)K, sizeof(double));
+    if (!m->weights || !m->means || !m->covariances || !m->prec_chol || !m->log_det) {
+        emgmm_model_free(m);
+        return EMGMM_ERR_ALLOC;
+    }
+    emgmm_clear_error(m);
+    m->best_init = 0;
+    *out = m;
+    return EMGMM_OK;
+}
+
+void emgmm_model_free(emgmm_model *m)
+{
+    if (!m) return;
+    free(m->weights);
+    free(m->means);
+    free(m->covariances);
+    free(m->prec_chol);
+    free(m->log_det);
+    free(m->lb_hist);
+    free(m);
+}
+
+int emgmm_model_copy(emgmm_model **out, const emgmm_model *m)
+{
+    if (!out || !m) return EMGMM_ERR_NULL;
+    int st = emgmm_model_create(out, m->K, m->d, m->cov_type);
+    if (st) return st;
+    emgmm_model *c = *out;
+    if (m->lb_cap > 0) {
+        c->lb_hist = malloc((size_t)m->lb_cap * sizeof(double));
+        if (!c->lb_hist) {
+            emgmm_model_free(c);
+            *out = NULL;
+            return EMGMM_ERR_ALLOC;
+        }
+        memcpy(c->lb_hist, m->lb_hist, (size_t)m->lb_cap * sizeof(double));
+        c->lb_cap = m->lb_cap;
+    }
+    emgmm_paramset src = {m->weights, m->means, m->covariances, m->prec_chol, m->log_det};
+    emgmm_paramset_to_model(c, &src);
+    c->fitted = m->fitted;
+    c->n_threads = m->n_threads;
+    c->converged = m->converged;
+    c->n_iter = m->n_iter;
+    c->best_init = m->best_init;
+    return EMGMM_OK;
+}
+
+/* Validates and installs user-given parameters; the precisions come from the
+ * covariances as given (no regularisation). */
+int emgmm_model_set_parameters(emgmm_model *m, const double *w, const double *mu,
+                               const double *cov)
+{
+    if (!m || !w || !mu || !cov) return EMGMM_ERR_NULL;
+    emgmm_clear_error(m);
+    const int K = m->K, d = m->d;
+    double sum = 0.0;
+    for (int k = 0; k < K; k++) {
+        if (!isfinite(w[k]) || w[k] < 0.0) {
+            m->err_comp = k;
+            return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "weight of component %d is %g (must be finite and >= 0)", k, w[k]);
+        }
+        sum += w[k];
+    }
+    if (!(fabs(sum - 1.0) <= 1e-9))
+        return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "weights sum to %.17g, not 1", sum);
+    for (size_t i = 0; i < (size_t)K * (size_t)d; i++)
+        if (!isfinite(mu[i])) {
+            m->err_comp = (int)(i / (size_t)d);
+            return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "mean of component %d is not finite", m->err_comp);
+        }
+    for (size_t i = 0; i < m->cov_len; i++)
+        if (!isfinite(cov[i])) return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "a covariance entry is not finite");
+    if (m->cov_type != EMGMM_COV_FULL)
+        return emgmm_fail(m, EMGMM_ERR_UNSUPPORTED, "covariance type '%s' is not implemented yet",
+                          emgmm_covariance_type_name(m->cov_type));
+    for (int k = 0; k < K; k++) {
+        const double *c = cov + (size_t)k * d * d;
+        for (int i = 0; i < d; i++)
+            for (int j = i + 1; j < d; j++) {
+                double a = c[i * d + j], b = c[j * d + i];
+                if (fabs(a - b) > 1e-10 * fmax(fabs(a), fabs(b)) + 1e-300) {
+                    m->err_comp = k;
+                    return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "covariance of component %d is not symmetric at (%d, %d)", k, i, j);
+                }
+            }
+    }
+    emgmm_paramset ps;
+    int st = emgmm_paramset_alloc(&ps, K, d, m->cov_len);
+    if (st) return st;
+    int bad = -1;
+    st = emgmm_full_precisions(K, d, cov, ps.prec_chol, ps.log_det, &bad);
+    if (st == EMGMM_ERR_NOT_PD) {
+        emgmm_paramset_free(&ps);
+        m->err_comp = bad;
+        return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "covariance of component %d is not positive definite", bad);
+    }
+    if (st) {
+        emgmm_paramset_free(&ps);
+        return st;
+    }
+    for (int k = 0; k < K; k++) ps.weights[k] = w[k] / sum;
+    memcpy(ps.means, mu, (size_t)K * d * sizeof(double));
+    memcpy(ps.covariances, cov, m->cov_len * sizeof(double));
+    emgmm_paramset_to_model(m, &ps);
+    emgmm_paramset_free(&ps);
+    m->fitted = 1;
+    m->n_iter = 0;
+    m->converged = 0;
+    return EMGMM_OK;
+}
+
+int emgmm_model_n_components(const emgmm_model *m) { return m ? m->K : 0; }
+int emgmm_model_n_features(const emgmm_model *m) { return m ? m->d : 0; }
+int emgmm_model_covariance_type(const emgmm_model *m) { return m ? m->cov_type : -1; }
+int emgmm_model_is_fitted(const emgmm_model *m) { return m ? m->fitted : 0; }
+const double *emgmm_model_weights(const emgmm_model *m) { return m ? m->weights : NULL; }
+const double *emgmm_model_means(const emgmm_model *m) { return m ? m->means : NULL; }
+const double *emgmm_model_covariances(const emgmm_model *m) { return m ? m->covariances : NULL; }
+size_t emgmm_model_covariances_size(const emgmm_model *m) { return m ? m->cov_len : 0; }
+const double *emgmm_model_precisions_cholesky(const emgmm_model *m) { return m ? m->prec_chol : NULL; }
+int emgmm_model_converged(const emgmm_model *m) { return m ? m->converged : 0; }
+int emgmm_model_n_iter(const emgmm_model *m) { return m ? m->n_iter : 0; }
+int emgmm_model_best_init(const emgmm_model *m) { return m ? m->best_init : 0; }
+void emgmm_model_set_n_threads(emgmm_model *m, int t)
+{
+    if (m) m->n_threads = t > 0 ? t : 0;
+}
+
+double emgmm_model_lower_bound(const emgmm_model *m)
+{
+    if (!m || m->n_iter <= 0 || !m->lb_hist) return -INFINITY;
+    return m->lb_hist[m->n_iter - 1];
+}
+
+const double *emgmm_model_lower_bounds(const emgmm_model *m, int *count)
+{
+    if (count) *count = m ? m->n_iter : 0;
+    return m ? m->lb_hist : NULL;
+}
+
+long emgmm_model_n_parameters(const emgmm_model *m)
+{
+    if (!m) return 0;
+    long K = m->K, d = m->d, cov;
+    switch (m->cov_type) {
+    case EMGMM_COV_FULL: cov = K * d * (d + 1) / 2; break;
+    case EMGMM_COV_TIED: cov = d * (d + 1) / 2; break;
+    case EMGMM_COV_DIAG: cov = K * d; break;
+    default: cov = K; break;
+    }
+    return cov + K * d + K - 1;
+}

@@ -1,0 +1,78 @@
+/* params.c — fit parameters: defaults, validation, and the names of enums. */
+#include <math.h>
+#include <string.h>
+
+#include "src/internal.h"
+
+emgmm_params emgmm_params_default(void)
+{
+    emgmm_params p;
+    memset(&p, 0, sizeof p);
+    p.tol = 1e-3;
+    p.reg_covar = 1e-6;
+    p.max_iter = 100;
+    p.n_init = 1;
+    p.init = EMGMM_INIT_KMEANS;
+    p.seed = 0;
+    p.n_threads = 0;
+    p.block_size = 0;
+    p.kmeans_max_iter = 300;
+    p.kmeans_tol = 1e-4;
+    return p;
+}
+
+int emgmm_params_validate(const emgmm_params *p)
+{
+    if (!p) return EMGMM_ERR_NULL;
+    if (!(p->tol >= 0.0) || !isfinite(p->tol)) return EMGMM_ERR_INVALID_PARAM;
+    if (!(p->reg_covar >= 0.0) || !isfinite(p->reg_covar)) return EMGMM_ERR_INVALID_PARAM;
+    if (p->max_iter < 1 || p->n_init < 1) return EMGMM_ERR_INVALID_PARAM;
+    if (p->init < EMGMM_INIT_KMEANS || p->init > EMGMM_INIT_USER) return EMGMM_ERR_INVALID_PARAM;
+    if (p->n_threads < 0 || p->block_size < 0) return EMGMM_ERR_INVALID_PARAM;
+    if (p->kmeans_max_iter < 1 || !(p->kmeans_tol >= 0.0) || !isfinite(p->kmeans_tol))
+        return EMGMM_ERR_INVALID_PARAM;
+    return EMGMM_OK;
+}
+
+static const char *const cov_names[] = {"full", "tied", "diag", "spherical"};
+static const char *const init_names[] = {"kmeans", "k-means++", "random", "random_from_data",
+                                         "user"};
+
+const char *emgmm_covariance_type_name(int t)
+{
+    return (t >= 0 && t < 4) ? cov_names[t] : NULL;
+}
+
+int emgmm_covariance_type_from_name(const char *name)
+{
+    if (!name) return -1;
+    for (int i = 0; i < 4; i++)
+        if (strcmp(name, cov_names[i]) == 0) return i;
+    return -1;
+}
+
+const char *emgmm_init_method_name(int t)
+{
+    return (t >= 0 && t < 5) ? init_names[t] : NULL;
+}
+
+int emgmm_init_method_from_name(const char *name)
+{
+    if (!name) return -1;
+    for (int i = 0; i < 5; i++)
+        if (strcmp(name, init_names[i]) == 0) return i;
+    if (strcmp(name, "k-means") == 0) return EMGMM_INIT_KMEANS;
+    return -1;
+}
+
+emgmm_data emgmm_data_f64(const double *x, size_t n, size_t d, size_t ld)
+{
+    emgmm_data X = {x, EMGMM_F64, n, d, ld};
+    return X;
+}
+
+emgmm_data emgmm_data_f32(const float *x, size_t n, size_t d, size_t ld)
+{
+    emgmm_data X = {x, EMGMM_F32, n, d, ld};
+    return X;
+}

@@ -1,0 +1,300 @@
+/* driver.c — the EM driver: data checks, initialise / iterate / test, and the
+ * one-call fit with n_init restarts.  The data pass itself is in pass_impl.h,
+ * the M-step finish in src/family/. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cblas.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "src/em/pass.h"
+
+size_t emgmm_block_size(int block_size, int K, int d)
+{
+    if (block_size > 0) return (size_t)block_size;
+    (void)K;
+    /* Large enough for efficient GEMM/SYRK calls, small enough that the block,
+     * its products and responsibilities stay near the L2 cache. */
+    return d >= 128 ? 256 : 512;
+}
+
+int emgmm_blas_single_begin(void)
+{
+    /* openblas_get_parallel(): 0 sequential, 1 pthreads, 2 OpenMP. The OpenMP
+     * build runs single-threaded inside a parallel region by itself. */
+    if (openblas_get_parallel() == 1) {
+        int saved = openblas_get_num_threads();
+        openblas_set_num_threads(1);
+        return saved;
+    }
+    return 0;
+}
+
+void emgmm_blas_single_end(int saved)
+{
+    if (saved > 0) openblas_set_num_threads(saved);
+}
+
+int emgmm_pass_run(const emgmm_pass *p, const emgmm_data *X)
+{
+    return X->dtype == EMGMM_F32 ? emgmm_pass_run_f32(p, X) : emgmm_pass_run_f64(p, X);
+}
+
+/* Shape and pointer checks shared by every entry point that takes data. */
+static int check_shape(emgmm_model *m, const emgmm_data *X)
+{
+    if (!X || (!X->x && X->n > 0)) return EMGMM_ERR_NULL;
+    if (X->dtype != EMGMM_F64 && X->dtype != EMGMM_F32)
+        return emgmm_fail(m, EMGMM_ERR_INVALID_PARAM, "unknown data type %d", (int)X->dtype);
+    if (X->d == 0) return emgmm_fail(m, EMGMM_ERR_NO_FEATURES, "data has 0 columns");
+    if (X->d != (size_t)m->d)
+        return emgmm_fail(m, EMGMM_ERR_SHAPE, "data has %zu columns, the model %d", X->d, m->d);
+    if (X->ld < X->d)
+        return emgmm_fail(m, EMGMM_ERR_SHAPE, "leading dimension %zu is smaller than %zu columns", X->ld, X->d);
+    if (X->n > (size_t)INT32_MAX * 64 || X->ld > SIZE_MAX / 16 / (X->n ? X->n : 1))
+        return emgmm_fail(m, EMGMM_ERR_TOO_LARGE, "data of %zu rows is too large", X->n);
+    return EMGMM_OK;
+}
+
+int emgmm_check_data(emgmm_model *m, const emgmm_data *X, int n_threads)
+{
+    int st = check_shape(m, X);
+    if (st) return st;
+    const size_t n = X->n, d = X->d, ld = X->ld;
+    size_t first_bad = SIZE_MAX; /* flat index row*d + col of the first non-finite value */
+    int T = emgmm_threads(n_threads);
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(T) schedule(static) reduction(min : first_bad)
+#endif
+    for (size_t i = 0; i < n; i++) {
+        if (first_bad != SIZE_MAX && first_bad < i * d) continue;
+        for (size_t j = 0; j < d; j++) {
+            double v = X->dtype == EMGMM_F64 ? ((const double *)X->x)[i * ld + j]
+                                             : (double)((const float *)X->x)[i * ld + j];
+            if (!isfinite(v)) {
+                if (i * d + j < first_bad) first_bad = i * d + j;
+                break;
+            }
+        }
+    }
+    (void)T;
+    if (first_bad != SIZE_MAX) {
+        m->err_row = (long long)(first_bad / d);
+        m->err_col = (long long)(first_bad % d);
+        return emgmm_fail(m, EMGMM_ERR_NONFINITE, "data contains NaN or Inf at row %lld, column %lld",
+                          m->err_row, m->err_col);
+    }
+    return EMGMM_OK;
+}
+
+static int ensure_history(emgmm_model *m, int cap)
+{
+    if (m->lb_cap >= cap) return EMGMM_OK;
+    double *h = realloc(m->lb_hist, (size_t)cap * sizeof(double));
+    if (!h) return EMGMM_ERR_ALLOC;
+    m->lb_hist = h;
+    m->lb_cap = cap;
+    return EMGMM_OK;
+}
+
+static int fit_init_stream(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
+                           uint64_t stream, int checked)
+{
+    int st = emgmm_params_validate(p);
+    if (st) return emgmm_fail(m, st, "invalid fit parameters");
+    if (m->cov_type != EMGMM_COV_FULL)
+        return emgmm_fail(m, EMGMM_ERR_UNSUPPORTED, "covariance type '%s' is not implemented yet",
+                          emgmm_covariance_type_name(m->cov_type));
+    if (!checked) {
+        st = emgmm_check_data(m, X, p->n_threads);
+        if (st) return st;
+    }
+    if (X->n < (size_t)m->K)
+        return emgmm_fail(m, EMGMM_ERR_TOO_FEW_SAMPLES, "%zu samples for %d components", X->n, m->K);
+    st = ensure_history(m, p->max_iter);
+    if (st) return st;
+    if (p->init == EMGMM_INIT_USER) {
+        if (!m->fitted)
+            return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "init 'user' needs parameters set with emgmm_model_set_parameters");
+    } else {
+        emgmm_paramset ps;
+        st = emgmm_paramset_alloc(&ps, m->K, m->d, m->cov_len);
+        if (st) return st;
+        st = emgmm_init_params(m, p, X, stream, &ps);
+        if (st == EMGMM_OK) emgmm_paramset_to_model(m, &ps);
+        emgmm_paramset_free(&ps);
+        if (st) return st;
+        m->fitted = 1;
+    }
+    m->n_iter = 0;
+    m->converged = 0;
+    return EMGMM_OK;
+}
+
+int emgmm_fit_init(emgmm_model *m, const emgmm_params *p, const emgmm_data *X)
+{
+    if (!m || !p || !X) return EMGMM_ERR_NULL;
+    emgmm_clear_error(m);
+    return fit_init_stream(m, p, X, 0, 0);
+}
+
+int emgmm_fit_iterate(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, double *lower_bound)
+{
+    if (!m || !p || !X) return EMGMM_ERR_NULL;
+    emgmm_clear_error(m);
+    if (!m->fitted) return emgmm_fail(m, EMGMM_ERR_NOT_FITTED, "call emgmm_fit_init first");
+    int st = check_shape(m, X);
+    if (st) return st;
+    if (X->n == 0) return emgmm_fail(m, EMGMM_ERR_TOO_FEW_SAMPLES, "no samples");
+    st = emgmm_params_validate(p);
+    if (st) return emgmm_fail(m, st, "invalid fit parameters");
+    st = ensure_history(m, m->n_iter + 1 > p->max_iter ? m->n_iter + 1 : p->max_iter);
+    if (st) return st;
+
+    emgmm_stats stats;
+    emgmm_paramset next;
+    st = emgmm_stats_init(&stats, m->K, m->d, m->cov_type);
+    if (st) return st;
+    st = emgmm_paramset_alloc(&next, m->K, m->d, m->cov_len);
+    if (st) {
+        emgmm_stats_free(&stats);
+        return st;
+    }
+    double *shift = malloc((size_t)m->K * m->d * sizeof(double));
+    if (!shift) st = EMGMM_ERR_ALLOC;
+    double ll = 0.0;
+    if (st == EMGMM_OK) {
+        memcpy(shift, m->means, (size_t)m->K * m->d * sizeof(double));
+        emgmm_pass pass = {0};
+        pass.mode = EMGMM_PASS_ESTEP;
+        pass.model = m;
+        pass.shift = shift;
+        pass.stats = &stats;
+        pass.loglik_sum = &ll;
+        pass.n_threads = p->n_threads;
+        pass.block_size = (size_t)p->block_size;
+        st = emgmm_pass_run(&pass, X);
+    }
+    if (st == EMGMM_OK && !isfinite(ll))
+        st = emgmm_fail(m, EMGMM_ERR_NONFINITE, "the log-likelihood is not finite (data with NaN or Inf?)");
+    if (st == EMGMM_OK) st = emgmm_full_finish(m, &stats, shift, p->reg_covar, &next);
+    if (st == EMGMM_OK) {
+        const double lb = ll / (double)X->n;
+        emgmm_paramset_to_model(m, &next);
+        m->lb_hist[m->n_iter++] = lb;
+        if (lower_bound) *lower_bound = lb;
+    }
+    free(shift);
+    emgmm_paramset_free(&next);
+    emgmm_stats_free(&stats);
+    return st;
+}
+
+int emgmm_fit_converged(emgmm_model *m, double tol)
+{
+    if (!m || m->n_iter < 2) return 0;
+    const double change = m->lb_hist[m->n_iter - 1] - m->lb_hist[m->n_iter - 2];
+    if (fabs(change) < tol) {
+        m->converged = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* A snapshot of everything a fit changes, to restore on failure or to keep
+ * the best initialisation. */
+typedef struct {
+    emgmm_paramset ps;
+    double *hist;
+    int fitted, n_iter, converged;
+} fit_snapshot;
+
+static int snap_alloc(fit_snapshot *s, const emgmm_model *m, int cap)
+{
+    memset(s, 0, sizeof *s);
+    int st = emgmm_paramset_alloc(&s->ps, m->K, m->d, m->cov_len);
+    if (st) return st;
+    s->hist = calloc((size_t)(cap > 0 ? cap : 1), sizeof(double));
+    if (!s->hist) {
+        emgmm_paramset_free(&s->ps);
+        return EMGMM_ERR_ALLOC;
+    }
+    return EMGMM_OK;
+}
+
+static void snap_take(fit_snapshot *s, const emgmm_model *m)
+{
+    emgmm_paramset_from_model(&s->ps, m);
+    if (m->n_iter > 0) memcpy(s->hist, m->lb_hist, (size_t)m->n_iter * sizeof(double));
+    s->fitted = m->fitted;
+    s->n_iter = m->n_iter;
+    s->converged = m->converged;
+}
+
+static void snap_restore(const fit_snapshot *s, emgmm_model *m)
+{
+    emgmm_paramset_to_model(m, &s->ps);
+    if (s->n_iter > 0) memcpy(m->lb_hist, s->hist, (size_t)s->n_iter * sizeof(double));
+    m->fitted = s->fitted;
+    m->n_iter = s->n_iter;
+    m->converged = s->converged;
+}
+
+static void snap_free(fit_snapshot *s)
+{
+    emgmm_paramset_free(&s->ps);
+    free(s->hist);
+}
+
+int emgmm_fit(emgmm_model *m, const emgmm_params *p, const emgmm_data *X)
+{
+    if (!m || !p || !X) return EMGMM_ERR_NULL;
+    emgmm_clear_error(m);
+    int st = emgmm_params_validate(p);
+    if (st) return emgmm_fail(m, st, "invalid fit parameters");
+    st = emgmm_check_data(m, X, p->n_threads);
+    if (st) return st;
+    st = ensure_history(m, p->max_iter);
+    if (st) return st;
+    const int cap = m->lb_cap;
+    fit_snapshot orig, best;
+    st = snap_alloc(&orig, m, cap);
+    if (st) return st;
+    st = snap_alloc(&best, m, cap);
+    if (st) {
+        snap_free(&orig);
+        return st;
+    }
+    snap_take(&orig, m);
+    double best_lb = -INFINITY;
+    int have_best = 0;
+    for (int r = 0; r < p->n_init && st == EMGMM_OK; r++) {
+        if (p->init == EMGMM_INIT_USER) snap_restore(&orig, m);
+        st = fit_init_stream(m, p, X, (uint64_t)r, 1);
+        while (st == EMGMM_OK && m->n_iter < p->max_iter) {
+            st = emgmm_fit_iterate(m, p, X, NULL);
+            if (st == EMGMM_OK && emgmm_fit_converged(m, p->tol)) break;
+        }
+        if (st) break;
+        const double lb = emgmm_model_lower_bound(m);
+        if (!have_best || lb > best_lb) {
+            snap_take(&best, m);
+            m->best_init = r;
+            best_lb = lb;
+            have_best = 1;
+        }
+    }
+    if (st) {
+        int keep_row = (int)m->err_row;
+        (void)keep_row;
+        snap_restore(&orig, m);
+    } else {
+        snap_restore(&best, m);
+    }
+    snap_free(&orig);
+    snap_free(&best);
+    return st;
+}

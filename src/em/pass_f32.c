@@ -1,0 +1,19 @@
+/* pass_f32.c — the block pass with single-precision products; statistics
+ * and log-likelihoods stay double. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cblas.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "src/em/pass.h"
+
+#define TYPE float
+#define SFX f32
+#define GEMM cblas_sgemm
+#define SYRK cblas_ssyrk
+#define EMGMM_PASS_IS_DOUBLE 0
+#include "src/em/pass_impl.h"

@@ -1,0 +1,376 @@
+/* pass_impl.h — one pass over the data in row blocks: E-step (or given
+ * responsibilities) and M-step sufficient statistics, fused.  Included twice,
+ * by pass_f64.c and pass_f32.c, with
+ *   TYPE  the working type of the block's matrix products (double or float)
+ *   SFX   the function-name suffix (f64 or f32)
+ *   GEMM, SYRK  the matching CBLAS routines.
+ * Statistics, log-likelihoods and log-sum-exp are always double.
+ *
+ * Per block of B rows (in a per-thread workspace):
+ *   Xs  = X_b − g                     g: a global centre (Σ π_k μ_k), so that
+ *                                      float32 products do not cancel
+ *   Y   = Xs · [U_1 … U_K]            one GEMM per chunk of components
+ *   log p_ik = log π_k + log|U_k| − d/2·log 2π − ½‖Y_ik − (μ_k − g)U_k‖²
+ *   r_ik = softmax_k(log p_ik), block log-likelihood = Σ_i logsumexp_k
+ *   for each k, rows with r_ik > 0: Z = √r (x − c_k);  s2_k += ZᵀZ (SYRK),
+ *   s1_k += Σ r (x − c_k), N_k += Σ r.
+ * Rows whose responsibility is exactly 0 add exactly 0 and are skipped. */
+
+#define CAT2(a, b) a##_##b
+#define CAT(a, b) CAT2(a, b)
+#define FN(name) CAT(name, SFX)
+
+typedef struct {
+    TYPE *xs;       /* [B][d] centred block */
+    TYPE *y;        /* [B][cw] products */
+    TYPE *z;        /* [B][d] √r-scaled shifted rows */
+    TYPE *s2tmp;    /* [d][d] (float build: per-block SYRK target) */
+    double *r;      /* [B][K] log-probabilities, then responsibilities */
+    emgmm_stats st; /* this thread's statistics */
+    double ll;
+} FN(pass_ws);
+
+static void FN(ws_free)(FN(pass_ws) *w)
+{
+    free(w->xs);
+    free(w->y);
+    free(w->z);
+    free(w->s2tmp);
+    free(w->r);
+    emgmm_stats_free(&w->st);
+}
+
+static int FN(ws_alloc)(FN(pass_ws) *w, size_t B, size_t d, size_t K, size_t cw, int stats,
+                        int cov_type)
+{
+    memset(w, 0, sizeof *w);
+    w->xs = malloc(B * d * sizeof(TYPE));
+    w->y = malloc(B * cw * sizeof(TYPE));
+    w->r = malloc(B * K * sizeof(double));
+    int ok = w->xs && w->y && w->r;
+    if (stats) {
+        w->z = malloc(B * d * sizeof(TYPE));
+        w->s2tmp = malloc(d * d * sizeof(TYPE));
+        ok = ok && w->z && w->s2tmp && emgmm_stats_init(&w->st, (int)K, (int)d, cov_type) == EMGMM_OK;
+    }
+    if (!ok) {
+        FN(ws_free)(w);
+        return EMGMM_ERR_ALLOC;
+    }
+    return EMGMM_OK;
+}
+
+/* Shared, read-only inputs of one pass. */
+typedef struct {
+    size_t K, d, B, kc, cw;
+    const double *g;     /* [d] centre */
+    TYPE *ucat;          /* ESTEP: [d][K·d] stacked precision factors */
+    double *mvec;        /* ESTEP: [K][d] (μ_k − g)·U_k */
+    double *cst;         /* ESTEP: [K] log π_k + log|U_k| − d/2 log 2π */
+    TYPE *ct;            /* LABELS: [d][K] (centres − g)ᵀ */
+    double *cnorm;       /* LABELS: [K] ‖centre − g‖² */
+    double *sc;          /* [K][d] shift − g */
+} FN(pass_shared);
+
+static void FN(load_block)(const emgmm_data *X, size_t i0, size_t nb, const double *g, TYPE *xs)
+{
+    const size_t d = X->d, ld = X->ld;
+    if (X->dtype == EMGMM_F64) {
+        const double *x = (const double *)X->x + i0 * ld;
+        for (size_t i = 0; i < nb; i++)
+            for (size_t j = 0; j < d; j++) xs[i * d + j] = (TYPE)(x[i * ld + j] - g[j]);
+    } else {
+        const float *x = (const float *)X->x + i0 * ld;
+        for (size_t i = 0; i < nb; i++)
+            for (size_t j = 0; j < d; j++) xs[i * d + j] = (TYPE)((double)x[i * ld + j] - g[j]);
+    }
+}
+
+/* r[i][k] ← log π_k + log N(x_i | μ_k, Σ_k) for the full family. */
+static void FN(estep_full)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb)
+{
+    const size_t K = sh->K, d = sh->d;
+    for (size_t k0 = 0; k0 < K; k0 += sh->kc) {
+        const size_t kc = (k0 + sh->kc <= K) ? sh->kc : K - k0;
+        const size_t cw = kc * d;
+        GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nb, (int)cw, (int)d, (TYPE)1,
+             w->xs, (int)d, sh->ucat + k0 * d, (int)(K * d), (TYPE)0, w->y, (int)cw);
+        for (size_t i = 0; i < nb; i++) {
+            const TYPE *yi = w->y + i * cw;
+            for (size_t kk = 0; kk < kc; kk++) {
+                const size_t k = k0 + kk;
+                const double *mk = sh->mvec + k * d;
+                const TYPE *yk = yi + kk * d;
+                double q = 0.0;
+                for (size_t l = 0; l < d; l++) {
+                    double t = (double)yk[l] - mk[l];
+                    q += t * t;
+                }
+                w->r[i * K + k] = sh->cst[k] - 0.5 * q;
+            }
+        }
+    }
+}
+
+/* Turns rows of log-probabilities into responsibilities; returns Σ logsumexp. */
+static double FN(softmax_rows)(double *r, size_t nb, size_t K, double *logdens)
+{
+    double ll = 0.0;
+    for (size_t i = 0; i < nb; i++) {
+        double *ri = r + i * K;
+        double mx = ri[0];
+        for (size_t k = 1; k < K; k++) mx = ri[k] > mx ? ri[k] : mx;
+        double s = 0.0;
+        for (size_t k = 0; k < K; k++) {
+            ri[k] = exp(ri[k] - mx);
+            s += ri[k];
+        }
+        const double lse = mx + log(s), inv = 1.0 / s;
+        for (size_t k = 0; k < K; k++) ri[k] *= inv;
+        if (logdens) logdens[i] = lse;
+        ll += lse;
+    }
+    return ll;
+}
+
+static void FN(labels_block)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb)
+{
+    const size_t K = sh->K, d = sh->d;
+    GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nb, (int)K, (int)d, (TYPE)1, w->xs,
+         (int)d, sh->ct, (int)K, (TYPE)0, w->y, (int)K);
+    for (size_t i = 0; i < nb; i++) {
+        size_t best = 0;
+        double bd = sh->cnorm[0] - 2.0 * (double)w->y[i * K];
+        for (size_t k = 1; k < K; k++) {
+            double dk = sh->cnorm[k] - 2.0 * (double)w->y[i * K + k];
+            if (dk < bd) {
+                bd = dk;
+                best = k;
+            }
+        }
+        for (size_t k = 0; k < K; k++) w->r[i * K + k] = (k == best) ? 1.0 : 0.0;
+    }
+}
+
+static void FN(random_block)(uint64_t seed, size_t i0, size_t nb, size_t K, double *r)
+{
+    for (size_t i = 0; i < nb; i++) {
+        double s = 0.0;
+        for (size_t k = 0; k < K; k++) {
+            r[i * K + k] = emgmm_hash_uniform(seed, i0 + i, k);
+            s += r[i * K + k];
+        }
+        for (size_t k = 0; k < K; k++) r[i * K + k] /= s;
+    }
+}
+
+static void FN(mstats_full)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb)
+{
+    const size_t K = sh->K, d = sh->d;
+    for (size_t k = 0; k < K; k++) {
+        const double *sck = sh->sc + k * d;
+        double *s1 = w->st.s1 + k * d;
+        double nk = 0.0;
+        size_t nz = 0;
+        for (size_t i = 0; i < nb; i++) {
+            const double rik = w->r[i * K + k];
+            if (rik == 0.0) continue;
+            nk += rik;
+            const double sr = sqrt(rik);
+            const TYPE *xi = w->xs + i * d;
+            TYPE *zi = w->z + nz * d;
+            for (size_t j = 0; j < d; j++) {
+                const double t = (double)xi[j] - sck[j];
+                zi[j] = (TYPE)(sr * t);
+                s1[j] += rik * t;
+            }
+            nz++;
+        }
+        w->st.nk[k] += nk;
+        if (nz == 0) continue;
+        double *s2 = w->st.s2 + k * d * d;
+#if EMGMM_PASS_IS_DOUBLE
+        SYRK(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)nz, 1.0, w->z, (int)d, 1.0, s2, (int)d);
+#else
+        SYRK(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)nz, 1.0f, w->z, (int)d, 0.0f, w->s2tmp,
+             (int)d);
+        for (size_t a = 0; a < d; a++)
+            for (size_t b = a; b < d; b++) s2[a * d + b] += (double)w->s2tmp[a * d + b];
+#endif
+    }
+}
+
+static void FN(process_block)(const emgmm_pass *p, const emgmm_data *X, const FN(pass_shared) *sh,
+                              FN(pass_ws) *w, size_t i0, size_t nb)
+{
+    const size_t K = sh->K;
+    FN(load_block)(X, i0, nb, sh->g, w->xs);
+    switch (p->mode) {
+    case EMGMM_PASS_ESTEP:
+        FN(estep_full)(sh, w, nb);
+        w->ll += FN(softmax_rows)(w->r, nb, K, p->logdens ? p->logdens + i0 : NULL);
+        break;
+    case EMGMM_PASS_LABELS: FN(labels_block)(sh, w, nb); break;
+    case EMGMM_PASS_RANDOM: FN(random_block)(p->seed, i0, nb, K, w->r); break;
+    }
+    if (p->resp) memcpy(p->resp + i0 * K, w->r, nb * K * sizeof(double));
+    if (p->labels)
+        for (size_t i = 0; i < nb; i++) {
+            size_t best = 0;
+            for (size_t k = 1; k < K; k++)
+                if (w->r[i * K + k] > w->r[i * K + best]) best = k;
+            p->labels[i0 + i] = (int32_t)best;
+        }
+    if (p->stats) FN(mstats_full)(sh, w, nb);
+}
+
+static void FN(shared_free)(FN(pass_shared) *sh)
+{
+    free((void *)sh->g);
+    free(sh->ucat);
+    free(sh->mvec);
+    free(sh->cst);
+    free(sh->ct);
+    free(sh->cnorm);
+    free(sh->sc);
+}
+
+/* Builds the read-only inputs: the centre g, the stacked precision factors or
+ * centres in the working type, and the shifts relative to g. */
+static int FN(shared_build)(const emgmm_pass *p, FN(pass_shared) *sh)
+{
+    const emgmm_model *m = p->model;
+    const size_t K = (size_t)m->K, d = (size_t)m->d;
+    memset(sh, 0, sizeof *sh);
+    sh->K = K;
+    sh->d = d;
+    double *g = calloc(d, sizeof(double));
+    sh->g = g;
+    if (!g) return EMGMM_ERR_ALLOC;
+    if (p->mode == EMGMM_PASS_ESTEP) {
+        for (size_t k = 0; k < K; k++)
+            for (size_t j = 0; j < d; j++) g[j] += m->weights[k] * m->means[k * d + j];
+    } else {
+        const double *src = p->mode == EMGMM_PASS_LABELS ? p->centres : p->shift;
+        if (src) {
+            for (size_t k = 0; k < K; k++)
+                for (size_t j = 0; j < d; j++) g[j] += src[k * d + j];
+            for (size_t j = 0; j < d; j++) g[j] /= (double)K;
+        }
+    }
+    if (p->mode == EMGMM_PASS_ESTEP) {
+        sh->ucat = malloc(d * K * d * sizeof(TYPE));
+        sh->mvec = malloc(K * d * sizeof(double));
+        sh->cst = malloc(K * sizeof(double));
+        if (!sh->ucat || !sh->mvec || !sh->cst) return EMGMM_ERR_ALLOC;
+        for (size_t k = 0; k < K; k++) {
+            const double *U = m->prec_chol + k * d * d;
+            const double *mu = m->means + k * d;
+            for (size_t j = 0; j < d; j++)
+                for (size_t l = 0; l < d; l++) sh->ucat[j * K * d + k * d + l] = (TYPE)U[j * d + l];
+            /* (μ_k − g)·U_k with the working-type U, so that Y − m cancels the
+             * same rounding the GEMM saw. */
+            for (size_t l = 0; l < d; l++) {
+                double s = 0.0;
+                for (size_t j = 0; j <= l; j++)
+                    s += (mu[j] - g[j]) * (double)sh->ucat[j * K * d + k * d + l];
+                sh->mvec[k * d + l] = s;
+            }
+            sh->cst[k] = log(m->weights[k]) + m->log_det[k] - 0.5 * (double)d * EMGMM_LOG_2PI;
+        }
+    } else if (p->mode == EMGMM_PASS_LABELS) {
+        sh->ct = malloc(d * K * sizeof(TYPE));
+        sh->cnorm = malloc(K * sizeof(double));
+        if (!sh->ct || !sh->cnorm) return EMGMM_ERR_ALLOC;
+        for (size_t k = 0; k < K; k++) {
+            double s = 0.0;
+            for (size_t j = 0; j < d; j++) {
+                TYPE c = (TYPE)(p->centres[k * d + j] - g[j]);
+                sh->ct[j * K + k] = c;
+                s += (double)c * (double)c;
+            }
+            sh->cnorm[k] = s;
+        }
+    }
+    if (p->shift) {
+        sh->sc = malloc(K * d * sizeof(double));
+        if (!sh->sc) return EMGMM_ERR_ALLOC;
+        for (size_t k = 0; k < K; k++)
+            for (size_t j = 0; j < d; j++) sh->sc[k * d + j] = p->shift[k * d + j] - g[j];
+    }
+    return EMGMM_OK;
+}
+
+int FN(emgmm_pass_run)(const emgmm_pass *p, const emgmm_data *X)
+{
+    const emgmm_model *m = p->model;
+    const size_t K = (size_t)m->K, d = (size_t)m->d, n = X->n;
+    const int want_stats = p->stats != NULL && p->shift != NULL;
+    FN(pass_shared) sh;
+    int st = FN(shared_build)(p, &sh);
+    if (st) {
+        FN(shared_free)(&sh);
+        return st;
+    }
+    sh.B = p->block_size ? p->block_size : emgmm_block_size(0, (int)K, (int)d);
+    sh.kc = K;
+    if (K * d > 512) sh.kc = 512 / d > 0 ? 512 / d : 1;
+    sh.cw = sh.kc * d;
+    if (p->mode == EMGMM_PASS_LABELS && sh.cw < K) sh.cw = K;
+    const size_t nblocks = (n + sh.B - 1) / sh.B;
+    int T = emgmm_threads(p->n_threads);
+    if ((size_t)T > nblocks) T = nblocks > 0 ? (int)nblocks : 1;
+
+    FN(pass_ws) *ws = calloc((size_t)T, sizeof *ws);
+    if (!ws) {
+        FN(shared_free)(&sh);
+        return EMGMM_ERR_ALLOC;
+    }
+    for (int t = 0; t < T && st == EMGMM_OK; t++)
+        st = FN(ws_alloc)(&ws[t], sh.B, d, K, sh.cw, want_stats, m->cov_type);
+    if (st == EMGMM_OK) {
+        int blas_threads = emgmm_blas_single_begin();
+#ifdef _OPENMP
+#pragma omp parallel num_threads(T)
+#endif
+        {
+#ifdef _OPENMP
+            const int tid = omp_get_thread_num();
+#else
+            const int tid = 0;
+#endif
+            /* Static contiguous ranges of blocks: the same split for the same T,
+             * so every thread's accumulation order is fixed. */
+            const size_t b0 = nblocks * (size_t)tid / (size_t)T;
+            const size_t b1 = nblocks * (size_t)(tid + 1) / (size_t)T;
+            for (size_t b = b0; b < b1; b++) {
+                const size_t i0 = b * sh.B;
+                const size_t nb = (i0 + sh.B <= n) ? sh.B : n - i0;
+                FN(process_block)(p, X, &sh, &ws[tid], i0, nb);
+            }
+        }
+        emgmm_blas_single_end(blas_threads);
+        double ll = 0.0;
+        for (int t = 0; t < T; t++) ll += ws[t].ll;
+        if (p->loglik_sum) *p->loglik_sum = ll;
+        if (want_stats) {
+            emgmm_stats **parts = malloc((size_t)T * sizeof *parts);
+            if (!parts) {
+                st = EMGMM_ERR_ALLOC;
+            } else {
+                for (int t = 0; t < T; t++) parts[t] = &ws[t].st;
+                emgmm_reduce_stats(p->stats, parts, T);
+                p->stats->loglik = ll;
+                free(parts);
+            }
+        }
+    }
+    for (int t = 0; t < T; t++) FN(ws_free)(&ws[t]);
+    free(ws);
+    FN(shared_free)(&sh);
+    return st;
+}
+
+#undef FN
+#undef CAT
+#undef CAT2

@@ -1,0 +1,129 @@
+/* predict.c — using a fitted model: labels, responsibilities, per-sample
+ * log-densities, mean score, BIC/AIC, and sampling. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lapacke.h>
+
+#include "src/internal.h"
+
+static int run_estep(emgmm_model *m, const emgmm_data *X, int32_t *labels, double *resp,
+                     double *logdens, double *llsum)
+{
+    if (!m || !X) return EMGMM_ERR_NULL;
+    emgmm_clear_error(m);
+    if (!m->fitted) return emgmm_fail(m, EMGMM_ERR_NOT_FITTED, "the model has no parameters");
+    if (m->cov_type != EMGMM_COV_FULL)
+        return emgmm_fail(m, EMGMM_ERR_UNSUPPORTED, "covariance type '%s' is not implemented yet",
+                          emgmm_covariance_type_name(m->cov_type));
+    int st = emgmm_check_data(m, X, m->n_threads);
+    if (st) return st;
+    if (X->n == 0) {
+        if (llsum) *llsum = 0.0;
+        return EMGMM_OK;
+    }
+    emgmm_pass pass = {0};
+    pass.mode = EMGMM_PASS_ESTEP;
+    pass.model = m;
+    pass.n_threads = m->n_threads;
+    pass.labels = labels;
+    pass.resp = resp;
+    pass.logdens = logdens;
+    pass.loglik_sum = llsum;
+    return emgmm_pass_run(&pass, X);
+}
+
+int emgmm_predict(emgmm_model *m, const emgmm_data *X, int32_t *labels)
+{
+    if (!labels) return EMGMM_ERR_NULL;
+    return run_estep(m, X, labels, NULL, NULL, NULL);
+}
+
+int emgmm_predict_proba(emgmm_model *m, const emgmm_data *X, double *resp)
+{
+    if (!resp) return EMGMM_ERR_NULL;
+    return run_estep(m, X, NULL, resp, NULL, NULL);
+}
+
+int emgmm_score_samples(emgmm_model *m, const emgmm_data *X, double *logdens)
+{
+    if (!logdens) return EMGMM_ERR_NULL;
+    return run_estep(m, X, NULL, NULL, logdens, NULL);
+}
+
+int emgmm_score(emgmm_model *m, const emgmm_data *X, double *mean_loglik)
+{
+    if (!mean_loglik) return EMGMM_ERR_NULL;
+    double s = 0.0;
+    int st = run_estep(m, X, NULL, NULL, NULL, &s);
+    if (st) return st;
+    if (X->n == 0) return emgmm_fail(m, EMGMM_ERR_TOO_FEW_SAMPLES, "no samples to score");
+    *mean_loglik = s / (double)X->n;
+    return EMGMM_OK;
+}
+
+static int criterion(emgmm_model *m, const emgmm_data *X, double penalty_per_param, double *out)
+{
+    if (!out) return EMGMM_ERR_NULL;
+    double mean;
+    int st = emgmm_score(m, X, &mean);
+    if (st) return st;
+    double pen = penalty_per_param > 0 ? penalty_per_param : log((double)X->n);
+    *out = -2.0 * mean * (double)X->n + pen * (double)emgmm_model_n_parameters(m);
+    return EMGMM_OK;
+}
+
+int emgmm_bic(emgmm_model *m, const emgmm_data *X, double *bic) { return criterion(m, X, 0.0, bic); }
+int emgmm_aic(emgmm_model *m, const emgmm_data *X, double *aic) { return criterion(m, X, 2.0, aic); }
+
+int emgmm_sample(emgmm_model *m, size_t n, uint64_t seed, double *x, int32_t *comp)
+{
+    if (!m || (!x && n > 0)) return EMGMM_ERR_NULL;
+    emgmm_clear_error(m);
+    if (!m->fitted) return emgmm_fail(m, EMGMM_ERR_NOT_FITTED, "the model has no parameters");
+    if (m->cov_type != EMGMM_COV_FULL)
+        return emgmm_fail(m, EMGMM_ERR_UNSUPPORTED, "covariance type '%s' is not implemented yet",
+                          emgmm_covariance_type_name(m->cov_type));
+    const size_t K = (size_t)m->K, d = (size_t)m->d;
+    double *L = malloc(K * d * d * sizeof(double));
+    double *z = malloc(d * sizeof(double));
+    if (!L || !z) {
+        free(L);
+        free(z);
+        return EMGMM_ERR_ALLOC;
+    }
+    memcpy(L, m->covariances, K * d * d * sizeof(double));
+    for (size_t k = 0; k < K; k++) {
+        if (LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', (int)d, L + k * d * d, (int)d) != 0) {
+            free(L);
+            free(z);
+            m->err_comp = (int)k;
+            return emgmm_fail(m, EMGMM_ERR_NOT_PD, "covariance of component %zu is not positive definite", k);
+        }
+    }
+    emgmm_rng rng;
+    emgmm_rng_seed(&rng, seed, 0);
+    for (size_t i = 0; i < n; i++) {
+        double u = emgmm_rng_uniform(&rng), acc = 0.0;
+        size_t k = K - 1;
+        for (size_t q = 0; q < K; q++) {
+            acc += m->weights[q];
+            if (u < acc) {
+                k = q;
+                break;
+            }
+        }
+        for (size_t j = 0; j < d; j++) z[j] = emgmm_rng_normal(&rng);
+        const double *Lk = L + k * d * d;
+        for (size_t a = 0; a < d; a++) {
+            double s = m->means[k * d + a];
+            for (size_t b = 0; b <= a; b++) s += Lk[a * d + b] * z[b];
+            x[i * d + a] = s;
+        }
+        if (comp) comp[i] = (int32_t)k;
+    }
+    free(L);
+    free(z);
+    return EMGMM_OK;
+}

@@ -1,0 +1,77 @@
+/* full.c — the full-covariance family: one d×d covariance per component.
+ * The M-step finish turns shifted sufficient statistics into parameters:
+ *   N_k   = Σ r_ik + 10ε                 (scikit-learn's guard)
+ *   μ_k   = c_k + s1_k / N_k
+ *   Σ_k   = s2_k / N_k − δ_k δ_kᵀ + reg·I,  δ_k = s1_k / N_k
+ *   π_k   = N_k / Σ_j N_j
+ * where c_k is the shift the pass used (the previous mean), so the subtraction
+ * δδᵀ is small and no E[xxᵀ] − μμᵀ cancellation occurs on raw data. */
+#include <stdlib.h>
+
+#include "src/internal.h"
+#include "src/linalg/linalg.h"
+
+long emgmm_full_n_parameters(int K, int d)
+{
+    return (long)K * d * (d + 1) / 2 + (long)K * d + K - 1;
+}
+
+int emgmm_full_precisions(int K, int d, const double *cov, double *prec_chol,
+                          double *log_det, int *bad_component)
+{
+    double *work = malloc((size_t)d * d * sizeof(double));
+    if (!work) return EMGMM_ERR_ALLOC;
+    int st = EMGMM_OK;
+    for (int k = 0; k < K; k++) {
+        size_t off = (size_t)k * d * d;
+        int info = emgmm_chol_precision(d, cov + off, prec_chol + off, &log_det[k], work);
+        if (info > 0) {
+            if (bad_component) *bad_component = k;
+            st = EMGMM_ERR_NOT_PD;
+            break;
+        }
+        if (info < 0) {
+            st = EMGMM_ERR_INTERNAL;
+            break;
+        }
+    }
+    free(work);
+    return st;
+}
+
+int emgmm_full_finish(emgmm_model *m, const emgmm_stats *st, const double *shift,
+                      double reg_covar, emgmm_paramset *out)
+{
+    const int K = m->K, d = m->d;
+    double total = 0.0;
+    for (int k = 0; k < K; k++) total += st->nk[k] + EMGMM_NK_EPS;
+    for (int k = 0; k < K; k++) {
+        const double nk = st->nk[k] + EMGMM_NK_EPS;
+        const double *s1 = st->s1 + (size_t)k * d;
+        const double *s2 = st->s2 + (size_t)k * d * d;
+        double *mu = out->means + (size_t)k * d;
+        double *cov = out->covariances + (size_t)k * d * d;
+        out->weights[k] = nk / total;
+        for (int i = 0; i < d; i++) mu[i] = shift[(size_t)k * d + i] + s1[i] / nk;
+        /* s2 holds its upper triangle; mirror it while finishing. */
+        for (int i = 0; i < d; i++) {
+            const double di = s1[i] / nk;
+            for (int j = i; j < d; j++) {
+                double v = s2[(size_t)i * d + j] / nk - di * (s1[j] / nk);
+                cov[(size_t)i * d + j] = v;
+                cov[(size_t)j * d + i] = v;
+            }
+            cov[(size_t)i * d + i] += reg_covar;
+        }
+    }
+    int bad = -1;
+    int rc = emgmm_full_precisions(K, d, out->covariances, out->prec_chol, out->log_det, &bad);
+    if (rc == EMGMM_ERR_NOT_PD) {
+        m->err_comp = bad;
+        return emgmm_fail(m, EMGMM_ERR_NOT_PD,
+                          "covariance of component %d is not positive definite after adding reg_covar=%g "
+                          "(raise reg_covar, use fewer components, or scale the data)",
+                          bad, reg_covar);
+    }
+    return rc;
+}

@@ -1,0 +1,127 @@
+/* init.c — initial parameters: k-means (default), k-means++ centres, random
+ * responsibilities, random rows.  Each ends in the same M-step finish as EM,
+ * so the initial covariances carry reg_covar like every later one. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "src/internal.h"
+
+/* Means at the given centres, covariances reg_covar·I, equal weights — what
+ * scikit-learn's 'k-means++' and 'random_from_data' give (one-hot
+ * responsibilities on single rows). */
+static int params_at_centres(emgmm_model *m, const double *centres, double reg, emgmm_paramset *out)
+{
+    const int K = m->K, d = m->d;
+    memcpy(out->means, centres, (size_t)K * d * sizeof(double));
+    memset(out->covariances, 0, m->cov_len * sizeof(double));
+    for (int k = 0; k < K; k++) {
+        out->weights[k] = 1.0 / K;
+        for (int i = 0; i < d; i++) out->covariances[(size_t)k * d * d + (size_t)i * d + i] = reg;
+    }
+    int bad = -1;
+    int st = emgmm_full_precisions(K, d, out->covariances, out->prec_chol, out->log_det, &bad);
+    if (st == EMGMM_ERR_NOT_PD) {
+        m->err_comp = bad;
+        return emgmm_fail(m, EMGMM_ERR_NOT_PD,
+                          "initial covariances reg_covar·I are not positive definite (reg_covar=%g); use reg_covar > 0 with this init",
+                          reg);
+    }
+    return st;
+}
+
+/* One statistics pass with given responsibilities, then the M-step finish. */
+static int params_from_pass(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
+                            emgmm_pass *pass, const double *shift, emgmm_paramset *out)
+{
+    emgmm_stats stats;
+    int st = emgmm_stats_init(&stats, m->K, m->d, m->cov_type);
+    if (st) return st;
+    pass->model = m;
+    pass->shift = shift;
+    pass->stats = &stats;
+    pass->n_threads = p->n_threads;
+    pass->block_size = (size_t)p->block_size;
+    st = emgmm_pass_run(pass, X);
+    if (st == EMGMM_OK) st = emgmm_full_finish(m, &stats, shift, p->reg_covar, out);
+    emgmm_stats_free(&stats);
+    return st;
+}
+
+static void column_means(const emgmm_data *X, double *mean)
+{
+    const size_t n = X->n, d = X->d;
+    memset(mean, 0, d * sizeof(double));
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < d; j++)
+            mean[j] += X->dtype == EMGMM_F64 ? ((const double *)X->x)[i * X->ld + j]
+                                             : (double)((const float *)X->x)[i * X->ld + j];
+    for (size_t j = 0; j < d; j++) mean[j] /= (double)n;
+}
+
+int emgmm_init_params(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, uint64_t stream,
+                      emgmm_paramset *out)
+{
+    const int K = m->K, d = m->d;
+    emgmm_rng rng;
+    emgmm_rng_seed(&rng, p->seed, stream);
+    double *centres = malloc((size_t)K * d * sizeof(double));
+    size_t *idx = malloc((size_t)K * sizeof(size_t));
+    if (!centres || !idx) {
+        free(centres);
+        free(idx);
+        return EMGMM_ERR_ALLOC;
+    }
+    int st = EMGMM_OK;
+    emgmm_pass pass = {0};
+    switch (p->init) {
+    case EMGMM_INIT_KMEANS:
+        st = emgmm_kmeanspp(m, X, &rng, p->n_threads, centres, idx);
+        if (st == EMGMM_OK)
+            st = emgmm_kmeans_lloyd(m, X, p->kmeans_max_iter, p->kmeans_tol, p->n_threads, centres, NULL);
+        if (st == EMGMM_OK) {
+            pass.mode = EMGMM_PASS_LABELS;
+            pass.centres = centres;
+            st = params_from_pass(m, p, X, &pass, centres, out);
+        }
+        break;
+    case EMGMM_INIT_KMEANSPP:
+        st = emgmm_kmeanspp(m, X, &rng, p->n_threads, centres, idx);
+        if (st == EMGMM_OK) st = params_at_centres(m, centres, p->reg_covar, out);
+        break;
+    case EMGMM_INIT_RANDOM_FROM_DATA: {
+        /* K distinct rows by Floyd's sampling: no O(n) memory. */
+        for (int k = 0; k < K; k++) {
+            size_t j = (size_t)K - 1 - (size_t)k; /* sample from [0, n − K + k] */
+            size_t range = X->n - j;
+            size_t t = (size_t)(emgmm_rng_uniform(&rng) * (double)range);
+            if (t >= range) t = range - 1;
+            for (int q = 0; q < k; q++)
+                if (idx[q] == t) {
+                    t = range - 1;
+                    break;
+                }
+            idx[k] = t;
+        }
+        for (int k = 0; k < K; k++)
+            for (int j = 0; j < d; j++)
+                centres[(size_t)k * d + j] =
+                    X->dtype == EMGMM_F64 ? ((const double *)X->x)[idx[k] * X->ld + (size_t)j]
+                                          : (double)((const float *)X->x)[idx[k] * X->ld + (size_t)j];
+        st = params_at_centres(m, centres, p->reg_covar, out);
+        break;
+    }
+    case EMGMM_INIT_RANDOM: {
+        column_means(X, centres);
+        for (int k = 1; k < K; k++) memcpy(centres + (size_t)k * d, centres, (size_t)d * sizeof(double));
+        pass.mode = EMGMM_PASS_RANDOM;
+        pass.seed = emgmm_rng_next(&rng);
+        st = params_from_pass(m, p, X, &pass, centres, out);
+        break;
+    }
+    default: st = EMGMM_ERR_INVALID_PARAM; break;
+    }
+    free(centres);
+    free(idx);
+    return st;
+}

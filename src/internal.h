@@ -1,0 +1,150 @@
+/* internal.h — the library's private types: the model object, the sufficient
+ * statistics that one data pass accumulates, the pass context, and the error
+ * helpers.  Nothing here is part of the public API. */
+#ifndef EMGMM_INTERNAL_H
+#define EMGMM_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "emgmm.h"
+
+#define EMGMM_LOG_2PI 1.8378770664093454835606594728112
+/* scikit-learn adds 10·eps to every N_k so that an empty component divides by
+ * something; keeping the same guard keeps results comparable number for number. */
+#define EMGMM_NK_EPS (10.0 * 2.220446049250313e-16)
+
+/* Sufficient statistics of one pass, all in double.  Shifted moments: for
+ * component k with shift c_k,
+ *   nk[k] = Σ r_ik,  s1[k] = Σ r_ik (x_i − c_k),  s2[k] = Σ r_ik (x_i − c_k)(x_i − c_k)ᵀ
+ * (s2 full/tied: d×d, upper triangle valid; diag/spherical: the d diagonal terms). */
+typedef struct {
+    int K, d;
+    size_t s2_len;  /* doubles per component in s2 */
+    double *nk;     /* [K] */
+    double *s1;     /* [K][d] */
+    double *s2;     /* [K][s2_len] */
+    double loglik;  /* Σ_i log p(x_i) (E-step passes only) */
+} emgmm_stats;
+
+int emgmm_stats_init(emgmm_stats *s, int K, int d, int cov_type);
+void emgmm_stats_free(emgmm_stats *s);
+void emgmm_stats_zero(emgmm_stats *s);
+/* dst += src, element by element, in a fixed order. */
+void emgmm_stats_add(emgmm_stats *dst, const emgmm_stats *src);
+
+struct emgmm_model {
+    int K, d, cov_type;
+    int fitted;
+    int n_threads;          /* for predict/score/sample */
+    double *weights;        /* [K] */
+    double *means;          /* [K][d] */
+    double *covariances;    /* shape of cov_type */
+    double *prec_chol;      /* shape of cov_type */
+    double *log_det;        /* [K]: log det of the precision Cholesky factor */
+    size_t cov_len;         /* doubles in covariances / prec_chol */
+    /* fit report */
+    int converged, n_iter, best_init;
+    double *lb_hist;        /* [lb_cap] */
+    int lb_cap;
+    /* last error */
+    char errmsg[256];
+    long long err_row, err_col;
+    int err_comp;
+};
+
+/* Records a failure on the model (printf-style detail) and returns status. */
+int emgmm_fail(emgmm_model *m, int status, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+void emgmm_clear_error(emgmm_model *m);
+
+/* Parameter set (weights, means, covariances, precision factors) owned apart
+ * from a model, so a fit can build the next parameters and commit them only
+ * when every component succeeded. */
+typedef struct {
+    double *weights, *means, *covariances, *prec_chol, *log_det;
+} emgmm_paramset;
+
+int emgmm_paramset_alloc(emgmm_paramset *p, int K, int d, size_t cov_len);
+void emgmm_paramset_free(emgmm_paramset *p);
+void emgmm_paramset_from_model(emgmm_paramset *dst, const emgmm_model *m);
+void emgmm_paramset_to_model(emgmm_model *m, const emgmm_paramset *src);
+
+size_t emgmm_cov_len(int cov_type, int K, int d);
+
+/* ---- family seam: one set per covariance type (src/family/) ---- */
+/* Finishes an M-step: stats (with shifts c, [K][d]) → weights, means,
+ * covariances (+reg on the diagonal), precision Cholesky factors, log-dets. On
+ * a covariance that is not positive definite returns EMGMM_ERR_NOT_PD with the
+ * component recorded on m. */
+int emgmm_full_finish(emgmm_model *m, const emgmm_stats *st, const double *shift,
+                      double reg_covar, emgmm_paramset *out);
+/* Precision factors and log-dets from covariances (no regularisation). */
+int emgmm_full_precisions(int K, int d, const double *cov, double *prec_chol,
+                          double *log_det, int *bad_component);
+long emgmm_full_n_parameters(int K, int d);
+
+/* ---- the data pass (src/em/) ---- */
+typedef enum {
+    EMGMM_PASS_ESTEP = 0,  /* responsibilities from the model's parameters */
+    EMGMM_PASS_LABELS = 1, /* hard responsibilities: nearest of `centres` */
+    EMGMM_PASS_RANDOM = 2  /* uniform random responsibilities from `seed` */
+} emgmm_pass_mode;
+
+typedef struct {
+    emgmm_pass_mode mode;
+    const emgmm_model *model;  /* ESTEP: parameters; also K, d, cov_type */
+    const double *centres;     /* LABELS: [K][d] */
+    uint64_t seed;             /* RANDOM */
+    const double *shift;       /* [K][d]: shift c_k for the statistics; NULL = no statistics */
+    int n_threads;
+    size_t block_size;
+    /* outputs, each optional */
+    emgmm_stats *stats;        /* reduced statistics (needs shift) */
+    double *loglik_sum;        /* Σ log p(x_i) (ESTEP) */
+    double *logdens;           /* [n] (ESTEP) */
+    double *resp;              /* [n][K] */
+    int32_t *labels;           /* [n] */
+} emgmm_pass;
+
+int emgmm_pass_run_f64(const emgmm_pass *p, const emgmm_data *X);
+int emgmm_pass_run_f32(const emgmm_pass *p, const emgmm_data *X);
+int emgmm_pass_run(const emgmm_pass *p, const emgmm_data *X);
+
+/* Resolved thread count (n_threads 0 = OpenMP default), at least 1. */
+int emgmm_threads(int n_threads);
+size_t emgmm_block_size(int block_size, int K, int d);
+
+/* Checks X against the model: pointers, shape, every value finite.  Records
+ * the first bad row/column (in row order) on m. */
+int emgmm_check_data(emgmm_model *m, const emgmm_data *X, int n_threads);
+
+/* ---- random numbers: xoshiro256** seeded by splitmix64 ---- */
+typedef struct { uint64_t s[4]; } emgmm_rng;
+void emgmm_rng_seed(emgmm_rng *r, uint64_t seed, uint64_t stream);
+uint64_t emgmm_rng_next(emgmm_rng *r);
+double emgmm_rng_uniform(emgmm_rng *r);          /* [0, 1) */
+double emgmm_rng_normal(emgmm_rng *r);           /* N(0, 1) */
+uint64_t emgmm_splitmix64(uint64_t x);
+/* A uniform [0,1) number that depends only on (seed, i, j): random
+ * initialisation is then the same whatever the blocks and threads. */
+double emgmm_hash_uniform(uint64_t seed, uint64_t i, uint64_t j);
+
+/* ---- initialisation (src/init/) ---- */
+int emgmm_init_params(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
+                      uint64_t stream, emgmm_paramset *out);
+int emgmm_kmeanspp(emgmm_model *m, const emgmm_data *X, emgmm_rng *rng, int n_threads,
+                   double *centres, size_t *chosen);
+int emgmm_kmeans_lloyd(emgmm_model *m, const emgmm_data *X, int max_iter, double tol,
+                       int n_threads, double *centres, int *n_iter_out);
+
+/* ---- reduction seam (src/dist/) ---- */
+/* Sums per-thread statistics into out in thread order; the one place where a
+ * distributed build adds its all-reduce. */
+void emgmm_reduce_stats(emgmm_stats *out, emgmm_stats *const *parts, int n_parts);
+void emgmm_reduce_doubles(double *out, const double *parts, int n_parts, size_t len);
+
+#endif
