@@ -1,0 +1,285 @@
+/* cli.c — helpers shared by the emgmm subcommands: error reporting and the
+ * status → exit-code map, option-value parsing, data/model loading, block
+ * views and the blocked label writer. */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+
+int cli_fail(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("emgmm: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return code;
+}
+
+int cli_io_fail(const emgmm_io_error *err)
+{
+    int code = err->code == EMGMM_IO_EUSAGE   ? CLI_USAGE
+               : err->code == EMGMM_IO_ENOMEM ? CLI_INTERNAL
+                                              : CLI_INPUT;
+    return cli_fail(code, "%s", err->msg);
+}
+
+int cli_exit_for_status(int status)
+{
+    switch (status) {
+    case EMGMM_OK:
+        return CLI_OK;
+    case EMGMM_ERR_INVALID_PARAM:
+    case EMGMM_ERR_NO_COMPONENTS:
+    case EMGMM_ERR_UNSUPPORTED:
+        return CLI_USAGE;
+    case EMGMM_ERR_NO_FEATURES:
+    case EMGMM_ERR_TOO_FEW_SAMPLES:
+    case EMGMM_ERR_NONFINITE:
+    case EMGMM_ERR_BAD_INIT:
+    case EMGMM_ERR_SHAPE:
+    case EMGMM_ERR_TOO_LARGE:
+        return CLI_INPUT;
+    case EMGMM_ERR_NOT_PD:
+        return CLI_NUMERIC;
+    default:
+        return CLI_INTERNAL;
+    }
+}
+
+int cli_lib_fail(int status, const emgmm_model *model, const char *what, const char *file,
+                 size_t row0)
+{
+    const char *detail = model ? emgmm_model_last_error(model) : "";
+    if (!detail || !*detail)
+        detail = emgmm_strerror(status);
+    long long row = -1, col = -1;
+    int comp = -1;
+    if (model)
+        emgmm_model_error_location(model, &row, &col, &comp);
+    char where[512] = "";
+    if (file && row >= 0 && status == EMGMM_ERR_NONFINITE)
+        snprintf(where, sizeof where, " (%s: row %lld, column %lld, counting from 0)", file,
+                 row + (long long)row0, col);
+    else if (file)
+        snprintf(where, sizeof where, " (%s)", file);
+    return cli_fail(cli_exit_for_status(status), "%s: %s%s", what, detail, where);
+}
+
+int cli_parse_long(const char *opt, const char *s, long lo, long hi, long *out)
+{
+    char *e;
+    errno = 0;
+    long v = strtol(s, &e, 10);
+    if (!*s || *e || errno || v < lo || v > hi)
+        return cli_fail(CLI_USAGE, "%s: expected an integer in [%ld, %ld], got '%s'", opt, lo, hi,
+                        s);
+    *out = v;
+    return 0;
+}
+
+int cli_parse_double(const char *opt, const char *s, double lo, double *out)
+{
+    char *e;
+    errno = 0;
+    double v = strtod(s, &e);
+    if (!*s || *e || errno || !isfinite(v) || v < lo)
+        return cli_fail(CLI_USAGE, "%s: expected a finite number >= %g, got '%s'", opt, lo, s);
+    *out = v;
+    return 0;
+}
+
+int cli_parse_u64(const char *opt, const char *s, uint64_t *out)
+{
+    char *e;
+    errno = 0;
+    unsigned long long v = strtoull(s, &e, 10);
+    if (!*s || *e || errno || s[0] == '-')
+        return cli_fail(CLI_USAGE, "%s: expected an integer in [0, 2^64-1], got '%s'", opt, s);
+    *out = v;
+    return 0;
+}
+
+int cli_getopt_error(const char *cmd, int c, char **argv)
+{
+    const char *arg = argv[optind - 1];
+    if (c == ':')
+        return cli_fail(CLI_USAGE, "%s: option '%s' needs a value (see 'emgmm %s --help')", cmd,
+                        arg, cmd);
+    if (optopt && optopt < 256)
+        return cli_fail(CLI_USAGE, "%s: unknown option '-%c' (see 'emgmm %s --help')", cmd,
+                        optopt, cmd);
+    return cli_fail(CLI_USAGE, "%s: unknown option '%s' (see 'emgmm %s --help')", cmd, arg, cmd);
+}
+
+int cli_data_option(int c, const char *arg, emgmm_io_read_opts *o, int *threads, int *rc)
+{
+    long v;
+    switch (c) {
+    case CLI_OPT_FORMAT: {
+        char delim;
+        int f = emgmm_io_format_from_name(arg, &delim);
+        if (f < 0) {
+            *rc = cli_fail(CLI_USAGE, "--format: expected csv, tsv, npy, f64 or f32, got '%s'", arg);
+            return -1;
+        }
+        o->format = f;
+        if (delim)
+            o->delimiter = delim;
+        return 1;
+    }
+    case CLI_OPT_DIMS:
+        if ((*rc = cli_parse_long("--dims", arg, 1, 1L << 30, &v)) != 0)
+            return -1;
+        o->dims = (size_t)v;
+        return 1;
+    case CLI_OPT_HEADER:
+        o->header = 1;
+        return 1;
+    case CLI_OPT_NO_HEADER:
+        o->header = 0;
+        return 1;
+    case CLI_OPT_DELIMITER:
+        if (!strcmp(arg, ",") || !strcmp(arg, ";") || !strcmp(arg, " "))
+            o->delimiter = arg[0];
+        else if (!strcmp(arg, "tab") || !strcmp(arg, "\\t") || !strcmp(arg, "\t"))
+            o->delimiter = '\t';
+        else if (!strcmp(arg, "space"))
+            o->delimiter = ' ';
+        else {
+            *rc = cli_fail(CLI_USAGE, "--delimiter: expected ',', ';', tab or space, got '%s'", arg);
+            return -1;
+        }
+        return 1;
+    case CLI_OPT_DTYPE:
+        if (!strcmp(arg, "float64") || !strcmp(arg, "f64"))
+            o->dtype = EMGMM_F64;
+        else if (!strcmp(arg, "float32") || !strcmp(arg, "f32"))
+            o->dtype = EMGMM_F32;
+        else {
+            *rc = cli_fail(CLI_USAGE, "--dtype: expected float64 or float32, got '%s'", arg);
+            return -1;
+        }
+        return 1;
+    case CLI_OPT_THREADS:
+        if ((*rc = cli_parse_long("--threads", arg, 0, 4096, &v)) != 0)
+            return -1;
+        *threads = (int)v;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+int cli_read_data(const char *path, const emgmm_io_read_opts *o, emgmm_io_matrix *m)
+{
+    emgmm_io_error err = {0};
+    if (emgmm_io_read_matrix(path, o, m, &err) != 0)
+        return cli_io_fail(&err);
+    return CLI_OK;
+}
+
+int cli_load_model(const char *path, emgmm_model **out)
+{
+    *out = NULL;
+    emgmm_io_model_file mf;
+    emgmm_io_error err = {0};
+    if (emgmm_io_model_read(path, &mf, &err) != 0)
+        return cli_io_fail(&err);
+    emgmm_model *m = NULL;
+    int ct = mf.covariance_type;
+    int st = emgmm_model_create(&m, mf.n_components, mf.n_features, ct);
+    if (st != EMGMM_OK) {
+        emgmm_io_model_file_free(&mf);
+        if (st == EMGMM_ERR_UNSUPPORTED || st == EMGMM_ERR_INVALID_PARAM)
+            return cli_fail(CLI_USAGE, "covariance type '%s' of %s is not supported by this build",
+                            emgmm_covariance_type_name(ct), path);
+        return cli_lib_fail(st, NULL, "cannot create the model", path, 0);
+    }
+    st = emgmm_model_set_parameters(m, mf.weights, mf.means, mf.covariances);
+    emgmm_io_model_file_free(&mf);
+    if (st != EMGMM_OK) {
+        int rc = st == EMGMM_ERR_UNSUPPORTED
+                     ? cli_fail(CLI_USAGE, "the model's covariance type is not supported by this build (%s)", path)
+                     : cli_lib_fail(st, m, "bad model file", path, 0);
+        emgmm_model_free(m);
+        return rc;
+    }
+    *out = m;
+    return CLI_OK;
+}
+
+emgmm_data cli_block(const emgmm_data *X, size_t i0, size_t rows)
+{
+    emgmm_data b = *X;
+    size_t es = X->dtype == EMGMM_F32 ? sizeof(float) : sizeof(double);
+    b.x = (const char *)X->x + i0 * X->ld * es;
+    b.n = rows;
+    return b;
+}
+
+int cli_check_shape(const emgmm_model *m, const emgmm_data *X, const char *model_path,
+                    const char *data_path)
+{
+    size_t d = (size_t)emgmm_model_n_features(m);
+    if (X->d != d)
+        return cli_fail(CLI_INPUT, "shape mismatch: %s has %zu columns, the model %s has %zu features",
+                        data_path, X->d, model_path, d);
+    return CLI_OK;
+}
+
+double cli_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void cli_coretype_warning(FILE *f)
+{
+    const char *s = emgmm_blas_suggested_coretype();
+    if (s)
+        fprintf(f,
+                "emgmm: warning: OpenBLAS runs the generic '%s' kernels on this CPU; "
+                "export OPENBLAS_CORETYPE=%s for several times the speed\n",
+                emgmm_blas_corename() ? emgmm_blas_corename() : "?", s);
+}
+
+int cli_write_labels(emgmm_model *model, const emgmm_data *X, const char *path,
+                     const char *data_path)
+{
+    emgmm_io_error err = {0};
+    emgmm_io_table t;
+    size_t bs = X->n < CLI_BLOCK_ROWS ? X->n : CLI_BLOCK_ROWS;
+    int32_t *lab = malloc(bs * sizeof *lab);
+    if (!lab)
+        return cli_fail(CLI_INTERNAL, "out of memory");
+    if (emgmm_io_table_open(&t, path, X->n, 1, 1, &err) != 0) {
+        free(lab);
+        return cli_io_fail(&err);
+    }
+    for (size_t i0 = 0; i0 < X->n; i0 += bs) {
+        size_t rows = X->n - i0 < bs ? X->n - i0 : bs;
+        emgmm_data b = cli_block(X, i0, rows);
+        int st = emgmm_predict(model, &b, lab);
+        if (st != EMGMM_OK) {
+            emgmm_io_table_abort(&t);
+            free(lab);
+            return cli_lib_fail(st, model, "predict failed", data_path, i0);
+        }
+        if (emgmm_io_table_write_i32(&t, lab, rows, &err) != 0) {
+            emgmm_io_table_abort(&t);
+            free(lab);
+            return cli_io_fail(&err);
+        }
+    }
+    free(lab);
+    if (emgmm_io_table_commit(&t, &err) != 0)
+        return cli_io_fail(&err);
+    return CLI_OK;
+}

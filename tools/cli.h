@@ -1,0 +1,103 @@
+/* cli.h — what the emgmm subcommands share: exit codes, the one-line error
+ * report, option-value parsing, the data-format options, model loading and
+ * block views of a data matrix. */
+#ifndef EMGMM_CLI_H
+#define EMGMM_CLI_H
+
+#include <getopt.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "emgmm.h"
+#include "io/emgmm_io.h"
+
+/* Documented in docs/cli.md; scripts depend on them. */
+enum {
+    CLI_OK = 0,
+    CLI_USAGE = 2,    /* bad command line */
+    CLI_INPUT = 3,    /* unreadable/malformed input, model/data mismatch, unwritable output */
+    CLI_NUMERIC = 4,  /* numerical failure (covariance not positive definite, ...) */
+    CLI_INTERNAL = 5  /* out of memory or an internal error */
+};
+
+/* Rows per block for predict/score: bounds the n×K scratch. */
+#define CLI_BLOCK_ROWS 65536
+
+int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int cli_io_fail(const emgmm_io_error *err);
+/* Reports a library failure STATUS on MODEL (may be NULL) while doing WHAT
+ * with FILE (may be NULL); ROW0 is added to a reported data row, for blocks. */
+int cli_lib_fail(int status, const emgmm_model *model, const char *what, const char *file,
+                 size_t row0);
+int cli_exit_for_status(int status);
+
+/* Parses an option value or reports a usage error naming OPT. */
+int cli_parse_long(const char *opt, const char *s, long lo, long hi, long *out);
+int cli_parse_double(const char *opt, const char *s, double lo, double *out);
+int cli_parse_u64(const char *opt, const char *s, uint64_t *out);
+
+/* getopt_long wrapper state for one subcommand. */
+int cli_getopt_error(const char *cmd, int c, char **argv);
+
+/* Data-format options shared by fit, predict and score. */
+enum {
+    CLI_OPT_FORMAT = 1000,
+    CLI_OPT_DIMS,
+    CLI_OPT_HEADER,
+    CLI_OPT_NO_HEADER,
+    CLI_OPT_DELIMITER,
+    CLI_OPT_DTYPE,
+    CLI_OPT_THREADS
+};
+#define CLI_DATA_LONGOPTS                                            \
+    {"format", required_argument, NULL, CLI_OPT_FORMAT},             \
+    {"dims", required_argument, NULL, CLI_OPT_DIMS},                 \
+    {"header", no_argument, NULL, CLI_OPT_HEADER},                   \
+    {"no-header", no_argument, NULL, CLI_OPT_NO_HEADER},             \
+    {"delimiter", required_argument, NULL, CLI_OPT_DELIMITER},       \
+    {"dtype", required_argument, NULL, CLI_OPT_DTYPE},               \
+    {"threads", required_argument, NULL, CLI_OPT_THREADS}
+#define CLI_DATA_HELP                                                                        \
+    "data options:\n"                                                                        \
+    "  --format F        csv|tsv|npy|f64|f32 (default: by extension; .npy is sniffed)\n"    \
+    "  --dims D          columns of raw f64/f32 binary data\n"                               \
+    "  --header, --no-header   CSV first row is / is not a header (default: detected)\n"    \
+    "  --delimiter C     CSV delimiter: , ; tab space (default: detected)\n"                 \
+    "  --dtype T         float64|float32 working precision (default: the file's)\n"          \
+    "  --threads T       OpenMP threads (default: OpenMP's default)\n"
+
+/* Returns 1 if C was a data option (applied), 0 if not, or -1 after a usage
+ * error was reported (its exit code in *rc). */
+int cli_data_option(int c, const char *arg, emgmm_io_read_opts *o, int *threads, int *rc);
+
+/* Reads DATA; exit code on failure (already reported). */
+int cli_read_data(const char *path, const emgmm_io_read_opts *o, emgmm_io_matrix *m);
+
+/* Loads and validates a model file into a new library model. */
+int cli_load_model(const char *path, emgmm_model **out);
+
+/* Rows [i0, i0+rows) of X as a view (no copy). */
+emgmm_data cli_block(const emgmm_data *X, size_t i0, size_t rows);
+
+/* Data columns must equal the model's features. */
+int cli_check_shape(const emgmm_model *m, const emgmm_data *X, const char *model_path,
+                    const char *data_path);
+
+double cli_now(void);
+
+/* The OPENBLAS_CORETYPE hint, one line, or nothing when not needed. */
+void cli_coretype_warning(FILE *f);
+
+/* Writes per-row labels of X under MODEL to PATH in blocks. */
+int cli_write_labels(emgmm_model *model, const emgmm_data *X, const char *path,
+                     const char *data_path);
+
+int cmd_fit(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
+int cmd_score(int argc, char **argv);
+int cmd_sample(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+
+#endif

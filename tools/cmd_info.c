@@ -1,0 +1,24 @@
+/* cmd_info.c — `emgmm info`: version, build options, the BLAS in use and the
+ * threads, with the OPENBLAS_CORETYPE hint where OpenBLAS picked a slow core. */
+#include <string.h>
+
+#include "cli.h"
+
+int cmd_info(int argc, char **argv)
+{
+    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        fputs("usage: emgmm info\nPrints the version, build options, BLAS and threads.\n", stdout);
+        return CLI_OK;
+    }
+    if (argc > 1)
+        return cli_fail(CLI_USAGE, "info: unexpected argument '%s'", argv[1]);
+    const char *core = emgmm_blas_corename(), *cfg = emgmm_blas_config();
+    printf("emgmm %s (compiled against %s)\n", emgmm_version_string(), EMGMM_VERSION_STRING);
+    printf("openmp: %s\n", emgmm_have_openmp() ? "on" : "off");
+    printf("mpi: off\n");
+    printf("threads: %d\n", emgmm_default_threads());
+    printf("blas core: %s\n", core ? core : "unknown");
+    printf("blas config: %s\n", cfg ? cfg : "unknown");
+    cli_coretype_warning(stdout);
+    return CLI_OK;
+}

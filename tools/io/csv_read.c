@@ -1,0 +1,484 @@
+/* csv_read.c — the CSV/TSV reader: delimiter and header detection, BOM, CRLF,
+ * comment lines, and an exact number parser whose fast path (Clinger's exact
+ * case) gives the same double as strtod and hands every other case to strtod. */
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emgmm_io.h"
+#include "io_internal.h"
+
+#if FLT_EVAL_METHOD != 0
+#error "the exact fast path needs plain double evaluation (FLT_EVAL_METHOD == 0)"
+#endif
+
+/* Powers of ten that are exact doubles: 10^22 < 2^53 · 2^22 keeps them exact. */
+static const double pow10_exact[23] = {
+    1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* Blanks around fields are ignored, except the one that is the delimiter. */
+static inline int skippable(char ch, char delim)
+{
+    if (delim == ' ')
+        return ch == ' ' || ch == '\t';
+    return (ch == ' ' || ch == '\t') && ch != delim;
+}
+
+static inline int is_stop(char c, const char *stop)
+{
+    for (; *stop; stop++)
+        if (c == *stop)
+            return 1;
+    return 0;
+}
+
+/* Decimal m·10^e with m ≤ 2^53 and |e| ≤ 22: both operands are exact doubles,
+ * so one IEEE multiply or divide rounds the true value once, exactly as a
+ * correctly rounded strtod does.  Returns NULL when that does not apply. */
+static const char *parse_fast(const char *p, const char *end, double *out)
+{
+    int neg = 0;
+    if (p < end && (*p == '-' || *p == '+')) {
+        neg = *p == '-';
+        p++;
+    }
+    uint64_t m = 0;
+    int nd = 0, e10 = 0, any = 0;
+    while (p < end && (unsigned)(*p - '0') < 10) {
+        any = 1;
+        if (m != 0 || *p != '0') {
+            if (nd == 19)
+                return NULL;
+            m = m * 10 + (uint64_t)(*p - '0');
+            nd++;
+        }
+        p++;
+    }
+    if (p < end && *p == '.') {
+        p++;
+        while (p < end && (unsigned)(*p - '0') < 10) {
+            any = 1;
+            if (m != 0 || *p != '0') {
+                if (nd == 19)
+                    return NULL;
+                m = m * 10 + (uint64_t)(*p - '0');
+                nd++;
+            }
+            e10--;
+            p++;
+        }
+    }
+    if (!any)
+        return NULL;
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+        int eneg = 0;
+        if (p < end && (*p == '-' || *p == '+')) {
+            eneg = *p == '-';
+            p++;
+        }
+        if (p >= end || (unsigned)(*p - '0') >= 10)
+            return NULL;
+        int ev = 0;
+        while (p < end && (unsigned)(*p - '0') < 10) {
+            if (ev > 10000)
+                return NULL;
+            ev = ev * 10 + (*p - '0');
+            p++;
+        }
+        e10 += eneg ? -ev : ev;
+    }
+    double v;
+    if (m == 0) {
+        v = 0.0;
+    } else {
+        if (m > (UINT64_C(1) << 53) || e10 < -22 || e10 > 22)
+            return NULL;
+        v = (double)m;
+        v = e10 < 0 ? v / pow10_exact[-e10] : v * pow10_exact[e10];
+    }
+    *out = neg ? -v : v;
+    return p;
+}
+
+const char *emgmm_io_parse_double(const char *s, const char *end, const char *stop, double *out)
+{
+    const char *q = parse_fast(s, end, out);
+    if (q && (q == end || is_stop(*q, stop)))
+        return q;
+    /* strtod needs a terminated string: copy the field. */
+    const char *fe = s;
+    while (fe < end && !is_stop(*fe, stop))
+        fe++;
+    size_t len = (size_t)(fe - s);
+    if (len == 0)
+        return NULL;
+    char small[128];
+    char *buf = len < sizeof small ? small : malloc(len + 1);
+    if (!buf)
+        return NULL;
+    memcpy(buf, s, len);
+    buf[len] = 0;
+    char *ep;
+    double v = strtod(buf, &ep);
+    int ok = ep == buf + len && (unsigned char)buf[0] > ' ';
+    if (buf != small)
+        free(buf);
+    if (!ok)
+        return NULL;
+    *out = v;
+    return fe;
+}
+
+/* ------------------------------------------------------------------------ */
+
+typedef struct {
+    const char *name;
+    int dtype;
+    char delim;
+    char *vals;
+    size_t len, cap; /* in elements */
+    size_t esize;
+    emgmm_io_error *err;
+} csv_ctx;
+
+enum { ROW_OK = 0, ROW_FAIL = 1 };
+
+/* What went wrong in a row, for the caller to word (or, for a first row, to
+ * decide it is a header). */
+typedef struct {
+    enum { F_NONE, F_EMPTY, F_NONNUM, F_NONFINITE, F_TOO_MANY, F_TOO_FEW, F_NOMEM } kind;
+    size_t field;  /* 1-based */
+    size_t col;    /* 1-based byte column */
+    const char *text;
+    size_t text_len;
+    size_t nfields;
+} row_fail;
+
+static int push(csv_ctx *c, double v)
+{
+    if (c->len == c->cap) {
+        size_t ncap = c->cap ? c->cap * 2 : 4096;
+        if (ncap > SIZE_MAX / c->esize)
+            return -1;
+        char *nv = realloc(c->vals, ncap * c->esize);
+        if (!nv)
+            return -1;
+        c->vals = nv;
+        c->cap = ncap;
+    }
+    if (c->dtype == EMGMM_F32)
+        ((float *)c->vals)[c->len++] = (float)v;
+    else
+        ((double *)c->vals)[c->len++] = v;
+    return 0;
+}
+
+/* Parses the fields of [ls, le) into c; EXPECT = 0 accepts any count. */
+static int parse_row(csv_ctx *c, const char *ls, const char *le, size_t expect, row_fail *f)
+{
+    const char delim = c->delim;
+    const char stop_ws[3] = {' ', '\t', 0};
+    const char stop_d[4] = {delim, ' ', '\t', 0};
+    const char *stop = delim == ' ' ? stop_ws : stop_d;
+    const char *p = ls;
+    size_t field = 0;
+    f->kind = F_NONE;
+    for (;;) {
+        while (p < le && skippable(*p, delim))
+            p++;
+        if (delim == ' ' && p == le)
+            break;
+        const char *fs = p;
+        field++;
+        f->field = field;
+        f->col = (size_t)(fs - ls) + 1;
+        if (expect && field > expect) {
+            f->kind = F_TOO_MANY;
+            return ROW_FAIL;
+        }
+        if (p == le || *p == delim) {
+            f->kind = F_EMPTY;
+            return ROW_FAIL;
+        }
+        double v;
+        const char *q = emgmm_io_parse_double(p, le, stop, &v);
+        if (q) {
+            p = q;
+            while (p < le && skippable(*p, delim))
+                p++;
+            if (delim != ' ' && p < le && *p != delim)
+                q = NULL; /* "1.5 2" inside one comma field */
+        }
+        if (!q) {
+            const char *fe = fs;
+            while (fe < le && *fe != delim)
+                fe++;
+            if (delim == ' ')
+                for (fe = fs; fe < le && *fe != ' ' && *fe != '\t'; fe++)
+                    ;
+            while (fe > fs && (fe[-1] == ' ' || fe[-1] == '\t'))
+                fe--;
+            f->kind = F_NONNUM;
+            f->text = fs;
+            f->text_len = (size_t)(fe - fs);
+            return ROW_FAIL;
+        }
+        if (!isfinite(v)) {
+            f->kind = F_NONFINITE;
+            f->text = fs;
+            f->text_len = (size_t)(q - fs);
+            return ROW_FAIL;
+        }
+        if (push(c, v) != 0) {
+            f->kind = F_NOMEM;
+            return ROW_FAIL;
+        }
+        if (delim == ' ')
+            continue;
+        if (p == le)
+            break;
+        p++; /* the delimiter */
+    }
+    f->nfields = field;
+    if (expect && field < expect) {
+        f->kind = F_TOO_FEW;
+        f->col = (size_t)(le - ls) + 1;
+        return ROW_FAIL;
+    }
+    return ROW_OK;
+}
+
+/* The offending text, made printable and cut short for the message. */
+static void quote_text(char *dst, size_t size, const char *s, size_t n)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < n && j + 5 < size; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (i == 40) {
+            memcpy(dst + j, "...", 3);
+            j += 3;
+            break;
+        }
+        dst[j++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
+    }
+    dst[j] = 0;
+}
+
+static void report(csv_ctx *c, const row_fail *f, size_t line, size_t expect)
+{
+    char t[64];
+    const char *nm = c->name;
+    switch (f->kind) {
+    case F_EMPTY:
+        emgmm_io_error_set(c->err, EMGMM_IO_EINPUT, "empty field %zu (%s:%zu:%zu)", f->field, nm,
+                           line, f->col);
+        break;
+    case F_NONNUM:
+        quote_text(t, sizeof t, f->text, f->text_len);
+        emgmm_io_error_set(c->err, EMGMM_IO_EINPUT, "non-numeric value '%s' in field %zu (%s:%zu:%zu)",
+                           t, f->field, nm, line, f->col);
+        break;
+    case F_NONFINITE:
+        quote_text(t, sizeof t, f->text, f->text_len);
+        emgmm_io_error_set(c->err, EMGMM_IO_EINPUT,
+                           "non-finite value '%s' in field %zu (%s:%zu:%zu)", t, f->field, nm,
+                           line, f->col);
+        break;
+    case F_TOO_MANY:
+        emgmm_io_error_set(c->err, EMGMM_IO_EINPUT,
+                           "ragged row: more than %zu fields (%s:%zu:%zu)", expect, nm, line,
+                           f->col);
+        break;
+    case F_TOO_FEW:
+        emgmm_io_error_set(c->err, EMGMM_IO_EINPUT,
+                           "ragged row: %zu fields, expected %zu (%s:%zu:%zu)", f->nfields, expect,
+                           nm, line, f->col);
+        break;
+    default:
+        emgmm_io_error_set(c->err, EMGMM_IO_ENOMEM, "out of memory reading %s", nm);
+        break;
+    }
+}
+
+/* Header fields may be quoted ("a,b" with "" for a quote); numbers never are. */
+static size_t count_header_fields(const char *ls, const char *le, char delim)
+{
+    size_t n = 0;
+    const char *p = ls;
+    for (;;) {
+        while (p < le && skippable(*p, delim))
+            p++;
+        if (delim == ' ' && p == le)
+            break;
+        n++;
+        if (p < le && *p == '"') {
+            for (p++; p < le; p++) {
+                if (*p == '"') {
+                    if (p + 1 < le && p[1] == '"')
+                        p++;
+                    else {
+                        p++;
+                        break;
+                    }
+                }
+            }
+        }
+        if (delim == ' ') {
+            while (p < le && *p != ' ' && *p != '\t')
+                p++;
+            continue;
+        }
+        while (p < le && *p != delim)
+            p++;
+        if (p == le)
+            break;
+        p++;
+    }
+    return n;
+}
+
+/* A first row is a header when none of its fields is a number (empty fields
+ * allowed, as in pandas' index column), so one corrupt data row is reported,
+ * never silently dropped. */
+static int looks_like_header(const char *ls, const char *le, char delim)
+{
+    const char *p = ls;
+    int any_text = 0;
+    while (p <= le) {
+        const char *fe = p;
+        if (delim == ' ') {
+            while (p < le && (*p == ' ' || *p == '\t'))
+                p++;
+            if (p == le)
+                break;
+            for (fe = p; fe < le && *fe != ' ' && *fe != '\t'; fe++)
+                ;
+        } else {
+            while (fe < le && *fe != delim)
+                fe++;
+        }
+        const char *a = p, *b = fe;
+        while (a < b && (*a == ' ' || *a == '\t'))
+            a++;
+        while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+            b--;
+        if (a < b) {
+            double v;
+            if (emgmm_io_parse_double(a, b, "", &v))
+                return 0;
+            any_text = 1;
+        }
+        if (fe == le)
+            break;
+        p = fe + 1;
+    }
+    return any_text;
+}
+
+static char detect_delim(const char *ls, const char *le)
+{
+    size_t n = (size_t)(le - ls);
+    if (memchr(ls, '\t', n))
+        return '\t';
+    if (memchr(ls, ';', n))
+        return ';';
+    if (memchr(ls, ',', n))
+        return ',';
+    return ' ';
+}
+
+static int blank(const char *ls, const char *le)
+{
+    for (; ls < le; ls++)
+        if (*ls != ' ' && *ls != '\t')
+            return 0;
+    return 1;
+}
+
+int emgmm_io_read_csv_buffer(const char *buf, size_t len, const char *name,
+                             const emgmm_io_read_opts *opts, emgmm_io_matrix *out,
+                             emgmm_io_error *err)
+{
+    memset(out, 0, sizeof *out);
+    csv_ctx c = {0};
+    c.name = name;
+    c.err = err;
+    c.dtype = opts->dtype == EMGMM_F32 ? EMGMM_F32 : EMGMM_F64;
+    c.esize = c.dtype == EMGMM_F32 ? sizeof(float) : sizeof(double);
+    c.delim = opts->delimiter;
+
+    const char *p = buf, *end = buf + len;
+    if (len >= 3 && !memcmp(p, "\xEF\xBB\xBF", 3))
+        p += 3;
+    size_t line = 0, d = 0, n = 0;
+    int first = 1;
+    size_t pending_blank = 0; /* a blank line is only allowed at the end */
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        const char *ls = p;
+        p = nl ? nl + 1 : end;
+        line++;
+        if (le > ls && le[-1] == '\r')
+            le--;
+        if (blank(ls, le)) {
+            if (!pending_blank && !first)
+                pending_blank = line;
+            continue;
+        }
+        const char *fc = ls;
+        while (fc < le && (*fc == ' ' || *fc == '\t'))
+            fc++;
+        if (*fc == '#')
+            continue;
+        if (pending_blank) {
+            emgmm_io_error_set(err, EMGMM_IO_EINPUT, "empty line inside the data (%s:%zu:1)",
+                               name, pending_blank);
+            goto fail;
+        }
+        if (first) {
+            first = 0;
+            if (!c.delim)
+                c.delim = detect_delim(ls, le);
+            int hdr = opts->header == 1 || (opts->header < 0 && looks_like_header(ls, le, c.delim));
+            if (hdr) {
+                d = count_header_fields(ls, le, c.delim);
+                continue;
+            }
+        }
+        row_fail f;
+        size_t before = c.len;
+        if (parse_row(&c, ls, le, d, &f) != ROW_OK) {
+            report(&c, &f, line, d);
+            goto fail;
+        }
+        if (!d)
+            d = c.len - before;
+        n++;
+    }
+    if (first) {
+        emgmm_io_error_set(err, EMGMM_IO_EINPUT, "%s is empty: no data rows", name);
+        goto fail;
+    }
+    if (n == 0) {
+        emgmm_io_error_set(err, EMGMM_IO_EINPUT, "%s has a header but no data rows", name);
+        goto fail;
+    }
+    /* Give back the slack of the doubling growth. */
+    char *shrunk = realloc(c.vals, c.len * c.esize);
+    if (shrunk)
+        c.vals = shrunk;
+    out->owned = c.vals;
+    out->x = c.vals;
+    out->dtype = (emgmm_dtype)c.dtype;
+    out->n = n;
+    out->d = d;
+    return 0;
+fail:
+    free(c.vals);
+    return -1;
+}

@@ -1,0 +1,173 @@
+/* emgmm_io.h — the readers and writers the emgmm tool uses: data matrices from
+ * CSV/TSV, NumPy .npy and raw binary; CSV/.npy output written atomically; and
+ * the model JSON file.  Not part of libemgmm: the core library does no I/O. */
+#ifndef EMGMM_IO_H
+#define EMGMM_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "emgmm.h"
+
+/* Error classes; the tool maps them onto its exit codes. */
+enum {
+    EMGMM_IO_OK = 0,
+    EMGMM_IO_EUSAGE = 1,  /* a bad option value (unknown format, missing --dims) */
+    EMGMM_IO_EINPUT = 2,  /* unreadable, malformed or unwritable file */
+    EMGMM_IO_ENOMEM = 3   /* out of memory, or sizes that overflow */
+};
+
+/* One line, without the "emgmm: " prefix, e.g.
+ * "non-numeric value 'abc' in field 3 (data.csv:7:12)". */
+typedef struct {
+    int code;
+    char msg[1024];
+} emgmm_io_error;
+
+void emgmm_io_error_set(emgmm_io_error *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ------------------------------------------------------------------------ */
+/* Data matrices                                                            */
+/* ------------------------------------------------------------------------ */
+enum {
+    EMGMM_IO_FMT_AUTO = 0, /* by extension; .npy magic is sniffed */
+    EMGMM_IO_FMT_CSV = 1,
+    EMGMM_IO_FMT_NPY = 2,
+    EMGMM_IO_FMT_RAW_F64 = 3,
+    EMGMM_IO_FMT_RAW_F32 = 4
+};
+
+#define EMGMM_IO_DTYPE_NATURAL (-1) /* keep the file's dtype (CSV gives float64) */
+
+typedef struct {
+    int format;       /* EMGMM_IO_FMT_* */
+    int header;       /* CSV: -1 detect, 0 none, 1 first row is a header */
+    char delimiter;   /* CSV: 0 detect, or ',' '\t' ';' ' ' */
+    int dtype;        /* EMGMM_IO_DTYPE_NATURAL, EMGMM_F64 or EMGMM_F32 */
+    size_t dims;      /* raw binary: columns (required) */
+} emgmm_io_read_opts;
+
+emgmm_io_read_opts emgmm_io_read_opts_default(void);
+
+/* A row-major n×d matrix (ld = d) that is either memory-mapped from its file
+ * (zero copy) or held in a buffer the matrix owns. */
+typedef struct {
+    const void *x;
+    emgmm_dtype dtype;
+    size_t n, d;
+    void *owned;      /* malloc'd buffer, or NULL */
+    void *map;        /* mmap'd region, or NULL */
+    size_t map_len;
+} emgmm_io_matrix;
+
+emgmm_data emgmm_io_matrix_data(const emgmm_io_matrix *m);
+void emgmm_io_matrix_free(emgmm_io_matrix *m);
+
+/* Reads PATH ("-" = stdin, CSV only) into *out.  On failure *out is empty and
+ * err says what and where. */
+int emgmm_io_read_matrix(const char *path, const emgmm_io_read_opts *opts,
+                         emgmm_io_matrix *out, emgmm_io_error *err);
+
+/* Format names for --format: csv, tsv, npy, f64, f32.  Returns the format and
+ * sets *delimiter for tsv; -1 when unknown. */
+int emgmm_io_format_from_name(const char *name, char *delimiter);
+
+/* Format-specific entry points (used by emgmm_io_read_matrix and the tests).
+ * NAME is what error messages call the file. */
+int emgmm_io_read_csv_buffer(const char *buf, size_t len, const char *name,
+                             const emgmm_io_read_opts *opts, emgmm_io_matrix *out,
+                             emgmm_io_error *err);
+int emgmm_io_read_npy(const char *path, const emgmm_io_read_opts *opts,
+                      emgmm_io_matrix *out, emgmm_io_error *err);
+int emgmm_io_read_raw(const char *path, const emgmm_io_read_opts *opts,
+                      emgmm_io_matrix *out, emgmm_io_error *err);
+
+/* Parses one decimal number in [s, end) exactly as strtod would (the fast path
+ * is Clinger's exact case; everything else goes to strtod).  Returns the
+ * pointer past the number, or NULL when the text up to END is not a number
+ * that ends at a field boundary (END, or a byte in STOP). */
+const char *emgmm_io_parse_double(const char *s, const char *end, const char *stop,
+                                  double *out);
+
+/* ------------------------------------------------------------------------ */
+/* Output: a temporary file in the target's directory, renamed into place    */
+/* on commit; "-" is stdout (CSV only).                                     */
+/* ------------------------------------------------------------------------ */
+typedef struct emgmm_io_out emgmm_io_out;
+
+enum { EMGMM_IO_OUT_CSV = 0, EMGMM_IO_OUT_NPY = 1 };
+
+/* The output format PATH's extension asks for (.npy → NPY, else CSV; .tsv
+ * sets *delimiter to a tab, else ','). */
+int emgmm_io_out_format(const char *path, char *delimiter);
+
+int emgmm_io_out_open(emgmm_io_out **out, const char *path, emgmm_io_error *err);
+FILE *emgmm_io_out_file(emgmm_io_out *out);
+const char *emgmm_io_out_name(const emgmm_io_out *out);
+/* Flushes, closes and renames into place; frees OUT whatever happens. */
+int emgmm_io_out_commit(emgmm_io_out *out, emgmm_io_error *err);
+/* Removes the temporary file; frees OUT.  NULL is accepted. */
+void emgmm_io_out_abort(emgmm_io_out *out);
+
+/* Streamed tables: open, then rows in any number of calls, then commit.  The
+ * total row count must be known up front for .npy. */
+typedef struct {
+    emgmm_io_out *out;
+    int format;       /* EMGMM_IO_OUT_* */
+    char delimiter;
+    int is_int;       /* int32 labels, else double */
+    size_t n, d, rows_written;
+} emgmm_io_table;
+
+int emgmm_io_table_open(emgmm_io_table *t, const char *path, size_t n, size_t d,
+                        int is_int, emgmm_io_error *err);
+int emgmm_io_table_write_f64(emgmm_io_table *t, const double *x, size_t rows,
+                             emgmm_io_error *err);
+int emgmm_io_table_write_i32(emgmm_io_table *t, const int32_t *x, size_t rows,
+                             emgmm_io_error *err);
+int emgmm_io_table_commit(emgmm_io_table *t, emgmm_io_error *err);
+void emgmm_io_table_abort(emgmm_io_table *t);
+
+/* The shortest of %.15g/%.16g/%.17g that reads back as exactly V. */
+int emgmm_io_format_double(char *buf, size_t size, double v);
+
+/* ------------------------------------------------------------------------ */
+/* The model file (schema in docs/model-format.md)                          */
+/* ------------------------------------------------------------------------ */
+typedef struct {
+    int covariance_type;
+    int n_components;
+    int n_features;
+    double *weights;      /* [K] */
+    double *means;        /* [K][d] */
+    double *covariances;  /* the covariance type's shape */
+    size_t cov_size;
+    /* optional fit report; has_* say whether the file had them */
+    int has_converged, converged;
+    int has_n_iter, n_iter;
+    int has_lower_bound;
+    double lower_bound;
+} emgmm_io_model_file;
+
+/* Extra facts written beside the parameters; any field may be left unset
+ * (has_params 0) when the model did not come from a fit. */
+typedef struct {
+    int has_params;
+    emgmm_params params;
+} emgmm_io_fit_info;
+
+/* Parses and validates a model JSON text / file; names the bad field. */
+int emgmm_io_model_parse(const char *text, size_t len, const char *name,
+                         emgmm_io_model_file *mf, emgmm_io_error *err);
+int emgmm_io_model_read(const char *path, emgmm_io_model_file *mf, emgmm_io_error *err);
+void emgmm_io_model_file_free(emgmm_io_model_file *mf);
+
+/* Writes the fitted MODEL to PATH (atomically). */
+int emgmm_io_model_write(const char *path, const emgmm_model *model,
+                         const emgmm_io_fit_info *info, emgmm_io_error *err);
+/* Writes the JSON text to an open stream (used by the writer and tests). */
+int emgmm_io_model_fprint(FILE *f, const emgmm_model *model, const emgmm_io_fit_info *info);
+
+#endif /* EMGMM_IO_H */

@@ -1,0 +1,398 @@
+/* model_json.c — the model file: written as JSON by hand (one row of numbers
+ * per line, each double in the shortest %.15g–%.17g form that reads back bit
+ * for bit) and read with jansson, validating every field and naming the bad one. */
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emgmm_io.h"
+#include "io_internal.h"
+
+#define MAX_DIM (1 << 20)
+
+static const char *const cov_names[4] = {"full", "tied", "diag", "spherical"};
+
+typedef struct {
+    const char *name;
+    emgmm_io_error *err;
+} ctx;
+
+#define BAD(c, ...)                                                              \
+    do {                                                                         \
+        char what_[640];                                                         \
+        snprintf(what_, sizeof what_, __VA_ARGS__);                              \
+        emgmm_io_error_set((c)->err, EMGMM_IO_EINPUT, "bad model file: %s (%s)", \
+                           what_, (c)->name);                                    \
+        return -1;                                                               \
+    } while (0)
+
+static int get_int(ctx *c, json_t *root, const char *key, int required, long lo, long hi,
+                   long *out)
+{
+    json_t *v = json_object_get(root, key);
+    if (!v) {
+        if (required)
+            BAD(c, "missing field '%s'", key);
+        return 1;
+    }
+    double x = json_is_number(v) ? json_number_value(v) : NAN;
+    if (!(x == floor(x)) || x < (double)lo || x > (double)hi)
+        BAD(c, "field '%s' must be an integer in [%ld, %ld]", key, lo, hi);
+    *out = (long)x;
+    return 0;
+}
+
+/* Fills dst[count] from a JSON array of COUNT finite numbers; FIELD names it. */
+static int get_vec(ctx *c, json_t *a, size_t count, const char *field, double *dst)
+{
+    if (!json_is_array(a))
+        BAD(c, "field '%s' must be an array", field);
+    if (json_array_size(a) != count)
+        BAD(c, "field '%s' has %zu entries, expected %zu", field, json_array_size(a), count);
+    for (size_t i = 0; i < count; i++) {
+        json_t *v = json_array_get(a, i);
+        double x = json_is_number(v) ? json_number_value(v) : NAN;
+        if (!isfinite(x))
+            BAD(c, "field '%s[%zu]' must be a finite number", field, i);
+        dst[i] = x;
+    }
+    return 0;
+}
+
+/* A rows×cols matrix as an array of arrays. */
+static int get_mat(ctx *c, json_t *a, size_t rows, size_t cols, const char *field, double *dst)
+{
+    if (!json_is_array(a))
+        BAD(c, "field '%s' must be an array", field);
+    if (json_array_size(a) != rows)
+        BAD(c, "field '%s' has %zu entries, expected %zu", field, json_array_size(a), rows);
+    for (size_t i = 0; i < rows; i++) {
+        char sub[256];
+        snprintf(sub, sizeof sub, "%s[%zu]", field, i);
+        if (get_vec(c, json_array_get(a, i), cols, sub, dst + i * cols) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Symmetric (relative to the diagonal's scale) and positive definite by an
+ * unpivoted Cholesky, the test the library's dpotrf will apply. */
+static int check_spd(ctx *c, const double *a, size_t d, const char *field)
+{
+    for (size_t i = 0; i < d; i++)
+        for (size_t j = 0; j < i; j++) {
+            double s = fmax(fabs(a[i * d + i]), fabs(a[j * d + j]));
+            if (fabs(a[i * d + j] - a[j * d + i]) > 1e-10 * s)
+                BAD(c, "field '%s' is not symmetric at [%zu][%zu]", field, i, j);
+        }
+    double *l = malloc(d * d * sizeof *l);
+    if (!l) {
+        emgmm_io_error_set(c->err, EMGMM_IO_ENOMEM, "out of memory reading %s", c->name);
+        return -1;
+    }
+    int ok = 1;
+    for (size_t j = 0; j < d && ok; j++) {
+        double s = a[j * d + j];
+        for (size_t k = 0; k < j; k++)
+            s -= l[j * d + k] * l[j * d + k];
+        if (!(s > 0)) {
+            ok = 0;
+            break;
+        }
+        l[j * d + j] = sqrt(s);
+        for (size_t i = j + 1; i < d; i++) {
+            double t = a[i * d + j];
+            for (size_t k = 0; k < j; k++)
+                t -= l[i * d + k] * l[j * d + k];
+            l[i * d + j] = t / l[j * d + j];
+        }
+    }
+    free(l);
+    if (!ok)
+        BAD(c, "field '%s' is not positive definite", field);
+    return 0;
+}
+
+static int parse_root(ctx *c, json_t *root, emgmm_io_model_file *mf)
+{
+    if (!json_is_object(root))
+        BAD(c, "the top level must be a JSON object");
+    json_t *v = json_object_get(root, "format");
+    if (!json_is_string(v) || strcmp(json_string_value(v), "emgmm-model"))
+        BAD(c, "field 'format' must be \"emgmm-model\"");
+    long version, K, d;
+    if (get_int(c, root, "version", 1, 1, 1, &version) != 0)
+        return -1;
+    v = json_object_get(root, "covariance_type");
+    if (!json_is_string(v))
+        BAD(c, "field 'covariance_type' must be one of full, tied, diag, spherical");
+    mf->covariance_type = -1;
+    for (int i = 0; i < 4; i++)
+        if (!strcmp(json_string_value(v), cov_names[i]))
+            mf->covariance_type = i;
+    if (mf->covariance_type < 0)
+        BAD(c, "field 'covariance_type' must be one of full, tied, diag, spherical, not \"%.40s\"",
+            json_string_value(v));
+    if (get_int(c, root, "n_components", 1, 1, MAX_DIM, &K) != 0 ||
+        get_int(c, root, "n_features", 1, 1, MAX_DIM, &d) != 0)
+        return -1;
+    mf->n_components = (int)K;
+    mf->n_features = (int)d;
+    size_t k = (size_t)K, dd = (size_t)d;
+    switch (mf->covariance_type) {
+    case 0: mf->cov_size = k * dd * dd; break;
+    case 1: mf->cov_size = dd * dd; break;
+    case 2: mf->cov_size = k * dd; break;
+    default: mf->cov_size = k; break;
+    }
+    if (k * dd > ((size_t)1 << 32) || mf->cov_size > ((size_t)1 << 32))
+        BAD(c, "model too large: %ld components × %ld features", K, d);
+    mf->weights = malloc(k * sizeof(double));
+    mf->means = malloc(k * dd * sizeof(double));
+    mf->covariances = malloc(mf->cov_size * sizeof(double));
+    if (!mf->weights || !mf->means || !mf->covariances) {
+        emgmm_io_error_set(c->err, EMGMM_IO_ENOMEM, "out of memory reading %s", c->name);
+        return -1;
+    }
+    if (!(v = json_object_get(root, "weights")))
+        BAD(c, "missing field 'weights'");
+    if (get_vec(c, v, k, "weights", mf->weights) != 0)
+        return -1;
+    double sum = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (mf->weights[i] < 0)
+            BAD(c, "field 'weights[%zu]' is negative", i);
+        sum += mf->weights[i];
+    }
+    if (fabs(sum - 1.0) > 1e-9)
+        BAD(c, "field 'weights' sums to %.17g, not 1 (within 1e-9)", sum);
+    if (!(v = json_object_get(root, "means")))
+        BAD(c, "missing field 'means'");
+    if (get_mat(c, v, k, dd, "means", mf->means) != 0)
+        return -1;
+    if (!(v = json_object_get(root, "covariances")))
+        BAD(c, "missing field 'covariances'");
+    double *cv = mf->covariances;
+    switch (mf->covariance_type) {
+    case 0:
+        if (!json_is_array(v) || json_array_size(v) != k)
+            BAD(c, "field 'covariances' must be an array of %zu %zu×%zu matrices", k, dd, dd);
+        for (size_t i = 0; i < k; i++) {
+            char sub[64];
+            snprintf(sub, sizeof sub, "covariances[%zu]", i);
+            if (get_mat(c, json_array_get(v, i), dd, dd, sub, cv + i * dd * dd) != 0 ||
+                check_spd(c, cv + i * dd * dd, dd, sub) != 0)
+                return -1;
+        }
+        break;
+    case 1:
+        if (get_mat(c, v, dd, dd, "covariances", cv) != 0 ||
+            check_spd(c, cv, dd, "covariances") != 0)
+            return -1;
+        break;
+    case 2:
+        if (get_mat(c, v, k, dd, "covariances", cv) != 0)
+            return -1;
+        break;
+    default:
+        if (get_vec(c, v, k, "covariances", cv) != 0)
+            return -1;
+        break;
+    }
+    if (mf->covariance_type >= 2)
+        for (size_t i = 0; i < mf->cov_size; i++)
+            if (!(cv[i] > 0))
+                BAD(c, "field 'covariances' has a non-positive variance (entry %zu)", i);
+
+    /* Optional fit report: checked for type when present. */
+    if ((v = json_object_get(root, "converged"))) {
+        if (!json_is_boolean(v))
+            BAD(c, "field 'converged' must be true or false");
+        mf->has_converged = 1;
+        mf->converged = json_is_true(v);
+    }
+    long it;
+    int r = get_int(c, root, "n_iter", 0, 0, 1L << 30, &it);
+    if (r < 0)
+        return -1;
+    if (r == 0) {
+        mf->has_n_iter = 1;
+        mf->n_iter = (int)it;
+    }
+    if ((v = json_object_get(root, "lower_bound")) && !json_is_null(v)) {
+        if (!json_is_number(v))
+            BAD(c, "field 'lower_bound' must be a number or null");
+        mf->has_lower_bound = 1;
+        mf->lower_bound = json_number_value(v);
+    }
+    static const char *const nonneg[] = {"tol", "reg_covar", "seed"};
+    for (int i = 0; i < 3; i++)
+        if ((v = json_object_get(root, nonneg[i])) &&
+            (!json_is_number(v) || !(json_number_value(v) >= 0)))
+            BAD(c, "field '%s' must be a non-negative number", nonneg[i]);
+    if ((v = json_object_get(root, "emgmm_version")) && !json_is_string(v))
+        BAD(c, "field 'emgmm_version' must be a string");
+    return 0;
+}
+
+int emgmm_io_model_parse(const char *text, size_t len, const char *name, emgmm_io_model_file *mf,
+                         emgmm_io_error *err)
+{
+    memset(mf, 0, sizeof *mf);
+    json_error_t je;
+    /* Integers as reals: a 64-bit seed above INT64_MAX must not fail the parse. */
+    json_t *root = json_loadb(text, len, JSON_DECODE_INT_AS_REAL | JSON_REJECT_DUPLICATES, &je);
+    if (!root) {
+        emgmm_io_error_set(err, EMGMM_IO_EINPUT, "invalid JSON: %s (%s:%d:%d)", je.text, name,
+                           je.line, je.column);
+        return -1;
+    }
+    ctx c = {name, err};
+    int rc = parse_root(&c, root, mf);
+    json_decref(root);
+    if (rc != 0)
+        emgmm_io_model_file_free(mf);
+    return rc;
+}
+
+int emgmm_io_model_read(const char *path, emgmm_io_model_file *mf, emgmm_io_error *err)
+{
+    memset(mf, 0, sizeof *mf);
+    emgmm_io_blob blob;
+    if (emgmm_io_load_file(path, &blob, err) != 0)
+        return -1;
+    int rc;
+    if (blob.len == 0) {
+        emgmm_io_error_set(err, EMGMM_IO_EINPUT, "model file %s is empty", path);
+        rc = -1;
+    } else {
+        rc = emgmm_io_model_parse(blob.data, blob.len, emgmm_io_display_name(path), mf, err);
+    }
+    emgmm_io_blob_free(&blob);
+    return rc;
+}
+
+void emgmm_io_model_file_free(emgmm_io_model_file *mf)
+{
+    if (!mf)
+        return;
+    free(mf->weights);
+    free(mf->means);
+    free(mf->covariances);
+    memset(mf, 0, sizeof *mf);
+}
+
+/* ------------------------------------------------------------------------ */
+
+static void put_num(FILE *f, double v)
+{
+    char b[40];
+    emgmm_io_format_double(b, sizeof b, v);
+    fputs(b, f);
+}
+
+static void put_row(FILE *f, const double *x, size_t n)
+{
+    fputc('[', f);
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            fputs(", ", f);
+        put_num(f, x[i]);
+    }
+    fputc(']', f);
+}
+
+/* rows×cols as nested arrays, one row per line at INDENT spaces. */
+static void put_mat(FILE *f, const double *x, size_t rows, size_t cols, int indent)
+{
+    fputs("[\n", f);
+    for (size_t i = 0; i < rows; i++) {
+        fprintf(f, "%*s", indent + 2, "");
+        put_row(f, x + i * cols, cols);
+        fputs(i + 1 < rows ? ",\n" : "\n", f);
+    }
+    fprintf(f, "%*s]", indent, "");
+}
+
+static int all_finite(const double *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i]))
+            return 0;
+    return 1;
+}
+
+int emgmm_io_model_fprint(FILE *f, const emgmm_model *model, const emgmm_io_fit_info *info)
+{
+    size_t K = (size_t)emgmm_model_n_components(model), d = (size_t)emgmm_model_n_features(model);
+    int ct = emgmm_model_covariance_type(model);
+    const double *w = emgmm_model_weights(model), *mu = emgmm_model_means(model),
+                 *cv = emgmm_model_covariances(model);
+    size_t cs = emgmm_model_covariances_size(model);
+    if (!emgmm_model_is_fitted(model) || !w || !mu || !cv || ct < 0 || ct > 3)
+        return -1;
+    /* JSON has no NaN/Inf; a model holding one must not be written as valid. */
+    if (!all_finite(w, K) || !all_finite(mu, K * d) || !all_finite(cv, cs))
+        return -1;
+    fprintf(f, "{\n  \"format\": \"emgmm-model\",\n  \"version\": 1,\n");
+    fprintf(f, "  \"emgmm_version\": \"%s\",\n", emgmm_version_string());
+    fprintf(f, "  \"covariance_type\": \"%s\",\n", cov_names[ct]);
+    fprintf(f, "  \"n_components\": %zu,\n  \"n_features\": %zu,\n", K, d);
+    fputs("  \"weights\": ", f);
+    put_row(f, w, K);
+    fputs(",\n  \"means\": ", f);
+    put_mat(f, mu, K, d, 2);
+    fputs(",\n  \"covariances\": ", f);
+    if (ct == EMGMM_COV_FULL) {
+        fputs("[\n", f);
+        for (size_t k = 0; k < K; k++) {
+            fputs("    ", f);
+            put_mat(f, cv + k * d * d, d, d, 4);
+            fputs(k + 1 < K ? ",\n" : "\n", f);
+        }
+        fputs("  ]", f);
+    } else if (ct == EMGMM_COV_TIED) {
+        put_mat(f, cv, d, d, 2);
+    } else if (ct == EMGMM_COV_DIAG) {
+        put_mat(f, cv, K, d, 2);
+    } else {
+        put_row(f, cv, K);
+    }
+    fprintf(f, ",\n  \"converged\": %s,\n  \"n_iter\": %d,\n  \"lower_bound\": ",
+            emgmm_model_converged(model) ? "true" : "false", emgmm_model_n_iter(model));
+    double lb = emgmm_model_lower_bound(model);
+    if (isfinite(lb))
+        put_num(f, lb);
+    else
+        fputs("null", f);
+    if (info && info->has_params) {
+        const emgmm_params *p = &info->params;
+        fputs(",\n  \"tol\": ", f);
+        put_num(f, p->tol);
+        fputs(",\n  \"reg_covar\": ", f);
+        put_num(f, p->reg_covar);
+        const char *init = emgmm_init_method_name(p->init);
+        fprintf(f, ",\n  \"seed\": %llu,\n  \"max_iter\": %d,\n  \"n_init\": %d,\n  \"init\": \"%s\"",
+                (unsigned long long)p->seed, p->max_iter, p->n_init, init ? init : "unknown");
+    }
+    fputs("\n}\n", f);
+    return ferror(f) ? -1 : 0;
+}
+
+int emgmm_io_model_write(const char *path, const emgmm_model *model,
+                         const emgmm_io_fit_info *info, emgmm_io_error *err)
+{
+    emgmm_io_out *o;
+    if (emgmm_io_out_open(&o, path, err) != 0)
+        return -1;
+    if (emgmm_io_model_fprint(emgmm_io_out_file(o), model, info) != 0) {
+        emgmm_io_error_set(err, EMGMM_IO_EINPUT,
+                           "cannot write model %s (model unfitted, non-finite, or I/O error: %s)",
+                           path, strerror(errno));
+        emgmm_io_out_abort(o);
+        return -1;
+    }
+    return emgmm_io_out_commit(o, err);
+}

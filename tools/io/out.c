@@ -1,0 +1,263 @@
+/* out.c — output files that appear whole or not at all: written to a hidden
+ * temporary in the target's directory and renamed into place on commit; plus
+ * the streamed CSV/.npy table writer and round-trip-exact number formatting. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "emgmm_io.h"
+#include "io_internal.h"
+
+struct emgmm_io_out {
+    FILE *f;
+    char *path;
+    char *tmp;  /* NULL for stdout */
+    char *buf;  /* stdio buffer */
+};
+
+int emgmm_io_out_format(const char *path, char *delimiter)
+{
+    if (delimiter)
+        *delimiter = emgmm_io_has_ext(path, ".tsv") ? '\t' : ',';
+    return emgmm_io_has_ext(path, ".npy") ? EMGMM_IO_OUT_NPY : EMGMM_IO_OUT_CSV;
+}
+
+static void out_free(emgmm_io_out *o)
+{
+    free(o->path);
+    free(o->tmp);
+    free(o->buf);
+    free(o);
+}
+
+int emgmm_io_out_open(emgmm_io_out **out, const char *path, emgmm_io_error *err)
+{
+    *out = NULL;
+    emgmm_io_out *o = calloc(1, sizeof *o);
+    if (!o || !(o->path = strdup(path))) {
+        free(o);
+        emgmm_io_error_set(err, EMGMM_IO_ENOMEM, "out of memory opening %s", path);
+        return -1;
+    }
+    if (!strcmp(path, "-")) {
+        o->f = stdout;
+        *out = o;
+        return 0;
+    }
+    /* ".<base>.XXXXXX" beside the target, so rename() never crosses devices. */
+    const char *slash = strrchr(path, '/');
+    size_t dlen = slash ? (size_t)(slash - path) + 1 : 0;
+    const char *base = path + dlen;
+    size_t tlen = dlen + 1 + strlen(base) + 8;
+    o->tmp = malloc(tlen);
+    o->buf = malloc(1 << 20);
+    if (!o->tmp || !o->buf) {
+        out_free(o);
+        emgmm_io_error_set(err, EMGMM_IO_ENOMEM, "out of memory opening %s", path);
+        return -1;
+    }
+    snprintf(o->tmp, tlen, "%.*s.%s.XXXXXX", (int)dlen, path, base);
+    int fd = mkstemp(o->tmp);
+    if (fd < 0) {
+        emgmm_io_error_set(err, EMGMM_IO_EINPUT, "cannot create %s: %s", path, strerror(errno));
+        out_free(o);
+        return -1;
+    }
+    /* mkstemp makes 0600; give the file the mode open(2) would have. */
+    mode_t mask = umask(0);
+    umask(mask);
+    if (fchmod(fd, 0666 & ~mask) != 0 || !(o->f = fdopen(fd, "wb"))) {
+        emgmm_io_error_set(err, EMGMM_IO_EINPUT, "cannot create %s: %s", path, strerror(errno));
+        close(fd);
+        unlink(o->tmp);
+        out_free(o);
+        return -1;
+    }
+    setvbuf(o->f, o->buf, _IOFBF, 1 << 20);
+    *out = o;
+    return 0;
+}
+
+FILE *emgmm_io_out_file(emgmm_io_out *out) { return out->f; }
+
+const char *emgmm_io_out_name(const emgmm_io_out *out)
+{
+    return strcmp(out->path, "-") ? out->path : "<stdout>";
+}
+
+int emgmm_io_out_commit(emgmm_io_out *o, emgmm_io_error *err)
+{
+    int rc = 0;
+    if (!o->tmp) {
+        if (fflush(o->f) != 0 || ferror(o->f)) {
+            emgmm_io_error_set(err, EMGMM_IO_EINPUT, "cannot write to stdout: %s",
+                               strerror(errno));
+            rc = -1;
+        }
+        out_free(o);
+        return rc;
+    }
+    int bad = ferror(o->f) || fflush(o->f) != 0;
+    int e = errno;
+    if (fclose(o->f) != 0 && !bad) {
+        bad = 1;
+        e = errno;
+    }
+    if (bad) {
+        emgmm_io_error_set(err, EMGMM_IO_EINPUT, "cannot write %s: %s", o->path, strerror(e));
+        rc = -1;
+    } else if (rename(o->tmp, o->path) != 0) {
+        emgmm_io_error_set(err, EMGMM_IO_EINPUT, "cannot write %s: %s", o->path,
+                           strerror(errno));
+        rc = -1;
+    }
+    if (rc != 0)
+        unlink(o->tmp);
+    out_free(o);
+    return rc;
+}
+
+void emgmm_io_out_abort(emgmm_io_out *o)
+{
+    if (!o)
+        return;
+    if (o->tmp) {
+        fclose(o->f);
+        unlink(o->tmp);
+    } else {
+        fflush(o->f);
+    }
+    out_free(o);
+}
+
+int emgmm_io_format_double(char *buf, size_t size, double v)
+{
+    int len = 0;
+    for (int prec = 15; prec <= 17; prec++) {
+        len = snprintf(buf, size, "%.*g", prec, v);
+        if (prec == 17 || strtod(buf, NULL) == v)
+            break;
+    }
+    return len;
+}
+
+/* ------------------------------------------------------------------------ */
+
+static int write_npy_header(FILE *f, const char *descr, size_t n, size_t d)
+{
+    char dict[256];
+    int len;
+    if (d == 1)
+        len = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': (%zu,), }",
+                       descr, n);
+    else
+        len = snprintf(dict, sizeof dict,
+                       "{'descr': '%s', 'fortran_order': False, 'shape': (%zu, %zu), }", descr, n,
+                       d);
+    /* Pad with spaces and a newline so the data starts 64-byte aligned. */
+    size_t total = 10 + (size_t)len + 1;
+    size_t pad = (64 - total % 64) % 64;
+    size_t hlen = (size_t)len + pad + 1;
+    unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(hlen & 0xff),
+                             (unsigned char)(hlen >> 8)};
+    fwrite(pre, 1, 10, f);
+    fwrite(dict, 1, (size_t)len, f);
+    for (size_t i = 0; i < pad; i++)
+        fputc(' ', f);
+    fputc('\n', f);
+    return ferror(f) ? -1 : 0;
+}
+
+int emgmm_io_table_open(emgmm_io_table *t, const char *path, size_t n, size_t d, int is_int,
+                        emgmm_io_error *err)
+{
+    memset(t, 0, sizeof *t);
+    t->format = emgmm_io_out_format(path, &t->delimiter);
+    t->n = n;
+    t->d = d;
+    t->is_int = is_int;
+    if (t->format == EMGMM_IO_OUT_NPY && !strcmp(path, "-")) {
+        emgmm_io_error_set(err, EMGMM_IO_EUSAGE, "cannot write .npy to stdout");
+        return -1;
+    }
+    if (emgmm_io_out_open(&t->out, path, err) != 0)
+        return -1;
+    if (t->format == EMGMM_IO_OUT_NPY &&
+        write_npy_header(emgmm_io_out_file(t->out), is_int ? "<i4" : "<f8", n, d) != 0) {
+        emgmm_io_error_set(err, EMGMM_IO_EINPUT, "cannot write %s: %s", path, strerror(errno));
+        emgmm_io_table_abort(t);
+        return -1;
+    }
+    return 0;
+}
+
+static int table_check(emgmm_io_table *t, size_t rows, emgmm_io_error *err)
+{
+    FILE *f = emgmm_io_out_file(t->out);
+    if (ferror(f)) {
+        emgmm_io_error_set(err, EMGMM_IO_EINPUT, "cannot write %s: %s",
+                           emgmm_io_out_name(t->out), strerror(errno));
+        return -1;
+    }
+    t->rows_written += rows;
+    return 0;
+}
+
+int emgmm_io_table_write_f64(emgmm_io_table *t, const double *x, size_t rows, emgmm_io_error *err)
+{
+    FILE *f = emgmm_io_out_file(t->out);
+    if (t->format == EMGMM_IO_OUT_NPY) {
+        fwrite(x, sizeof *x, rows * t->d, f);
+    } else {
+        char b[40];
+        for (size_t i = 0; i < rows; i++) {
+            for (size_t j = 0; j < t->d; j++) {
+                if (j)
+                    fputc(t->delimiter, f);
+                int len = emgmm_io_format_double(b, sizeof b, x[i * t->d + j]);
+                fwrite(b, 1, (size_t)len, f);
+            }
+            fputc('\n', f);
+        }
+    }
+    return table_check(t, rows, err);
+}
+
+int emgmm_io_table_write_i32(emgmm_io_table *t, const int32_t *x, size_t rows, emgmm_io_error *err)
+{
+    FILE *f = emgmm_io_out_file(t->out);
+    if (t->format == EMGMM_IO_OUT_NPY) {
+        fwrite(x, sizeof *x, rows * t->d, f);
+    } else {
+        for (size_t i = 0; i < rows; i++) {
+            for (size_t j = 0; j < t->d; j++) {
+                if (j)
+                    fputc(t->delimiter, f);
+                fprintf(f, "%d", (int)x[i * t->d + j]);
+            }
+            fputc('\n', f);
+        }
+    }
+    return table_check(t, rows, err);
+}
+
+int emgmm_io_table_commit(emgmm_io_table *t, emgmm_io_error *err)
+{
+    if (t->rows_written != t->n) {
+        emgmm_io_error_set(err, EMGMM_IO_EINPUT, "internal: wrote %zu of %zu rows to %s",
+                           t->rows_written, t->n, emgmm_io_out_name(t->out));
+        emgmm_io_table_abort(t);
+        return -1;
+    }
+    int rc = emgmm_io_out_commit(t->out, err);
+    t->out = NULL;
+    return rc;
+}
+
+void emgmm_io_table_abort(emgmm_io_table *t)
+{
+    emgmm_io_out_abort(t->out);
+    t->out = NULL;
+}
