@@ -58,7 +58,8 @@ typedef enum {
     EMGMM_ERR_SHAPE = 11,          /* data dimension differs from the model's, or ld < d */
     EMGMM_ERR_UNSUPPORTED = 12,    /* option not available in this build or for this covariance type */
     EMGMM_ERR_INTERNAL = 13,       /* a LAPACK call failed unexpectedly; a bug */
-    EMGMM_ERR_TOO_LARGE = 14       /* sizes overflow size_t or exceed what can be indexed */
+    EMGMM_ERR_TOO_LARGE = 14,      /* sizes overflow size_t or exceed what can be indexed */
+    EMGMM_ERR_BAD_WEIGHTS = 15     /* a sample weight is negative, NaN or Inf, or all are 0; row recorded */
 } emgmm_status;
 
 /* A static string naming the status, e.g. "data contains NaN or Inf".
@@ -114,6 +115,11 @@ typedef struct {
     size_t n;   /* rows (samples) */
     size_t d;   /* columns (features) */
     size_t ld;  /* leading dimension in elements, >= d */
+    /* Optional per-sample weights [n] (finite, >= 0, not all 0), used by fit
+     * only: a weighted fit equals the unweighted fit on rows repeated by
+     * integer weights.  NULL = every weight 1.  The lower bound is then the
+     * weighted mean log-likelihood. */
+    const double *weights;
 } emgmm_data;
 
 EMGMM_API emgmm_data emgmm_data_f64(const double *x, size_t n, size_t d, size_t ld);

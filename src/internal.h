@@ -86,6 +86,22 @@ int emgmm_full_finish(emgmm_model *m, const emgmm_stats *st, const double *shift
 int emgmm_full_precisions(int K, int d, const double *cov, double *prec_chol,
                           double *log_det, int *bad_component);
 long emgmm_full_n_parameters(int K, int d);
+int emgmm_tied_finish(emgmm_model *m, const emgmm_stats *st, const double *shift,
+                      double reg_covar, emgmm_paramset *out);
+int emgmm_tied_precisions(int K, int d, const double *cov, double *prec_chol,
+                          double *log_det, int *bad_component);
+/* diag and spherical share one file: the spherical variance is the mean of
+ * the diagonal. */
+int emgmm_diag_finish(emgmm_model *m, const emgmm_stats *st, const double *shift,
+                      double reg_covar, emgmm_paramset *out);
+int emgmm_diag_precisions(int cov_type, int K, int d, const double *cov, double *prec_chol,
+                          double *log_det, int *bad_component);
+/* Dispatch on the covariance type (family.c). */
+int emgmm_family_finish(emgmm_model *m, const emgmm_stats *st, const double *shift,
+                        double reg_covar, emgmm_paramset *out);
+int emgmm_family_precisions(int cov_type, int K, int d, const double *cov, double *prec_chol,
+                            double *log_det, int *bad_component);
+void emgmm_family_scaled_identity(int cov_type, int K, int d, double v, double *cov);
 
 /* ---- the data pass (src/em/) ---- */
 typedef enum {

@@ -201,10 +201,10 @@ int emgmm_model_set_parameters(emgmm_model *m, const double *w, const double *mu
         }
     for (size_t i = 0; i < m->cov_len; i++)
         if (!isfinite(cov[i])) return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "a covariance entry is not finite");
-    if (m->cov_type != EMGMM_COV_FULL)
-        return emgmm_fail(m, EMGMM_ERR_UNSUPPORTED, "covariance type '%s' is not implemented yet",
-                          emgmm_covariance_type_name(m->cov_type));
-    for (int k = 0; k < K; k++) {
+    /* Full and tied matrices must be symmetric; their lower triangles are
+     * what the Cholesky factorisation reads. */
+    const int nmat = m->cov_type == EMGMM_COV_FULL ? K : (m->cov_type == EMGMM_COV_TIED ? 1 : 0);
+    for (int k = 0; k < nmat; k++) {
         const double *c = cov + (size_t)k * d * d;
         for (int i = 0; i < d; i++)
             for (int j = i + 1; j < d; j++) {
@@ -219,7 +219,7 @@ int emgmm_model_set_parameters(emgmm_model *m, const double *w, const double *mu
     int st = emgmm_paramset_alloc(&ps, K, d, m->cov_len);
     if (st) return st;
     int bad = -1;
-    st = emgmm_full_precisions(K, d, cov, ps.prec_chol, ps.log_det, &bad);
+    st = emgmm_family_precisions(m->cov_type, K, d, cov, ps.prec_chol, ps.log_det, &bad);
     if (st == EMGMM_ERR_NOT_PD) {
         emgmm_paramset_free(&ps);
         m->err_comp = bad;

@@ -23,6 +23,7 @@ const char *emgmm_strerror(int status)
     case EMGMM_ERR_UNSUPPORTED: return "not supported";
     case EMGMM_ERR_INTERNAL: return "internal error";
     case EMGMM_ERR_TOO_LARGE: return "sizes too large";
+    case EMGMM_ERR_BAD_WEIGHTS: return "invalid sample weights";
     default: return "unknown emgmm status";
     }
 }

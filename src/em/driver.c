@@ -90,6 +90,37 @@ int emgmm_check_data(emgmm_model *m, const emgmm_data *X, int n_threads)
     return EMGMM_OK;
 }
 
+/* Sum of the sample weights (n when there are none). */
+static double weight_sum(const emgmm_data *X)
+{
+    if (!X->weights) return (double)X->n;
+    double s = 0.0;
+    for (size_t i = 0; i < X->n; i++) s += X->weights[i];
+    return s;
+}
+
+/* Fit-only checks of the sample weights; also counts the rows that carry
+ * weight, which must be at least K. */
+static int check_weights(emgmm_model *m, const emgmm_data *X)
+{
+    size_t positive = X->n;
+    if (X->weights) {
+        positive = 0;
+        for (size_t i = 0; i < X->n; i++) {
+            const double w = X->weights[i];
+            if (!isfinite(w) || w < 0.0) {
+                m->err_row = (long long)i;
+                return emgmm_fail(m, EMGMM_ERR_BAD_WEIGHTS, "sample weight at row %zu is %g (must be finite and >= 0)", i, w);
+            }
+            positive += w > 0.0;
+        }
+        if (positive == 0) return emgmm_fail(m, EMGMM_ERR_BAD_WEIGHTS, "all sample weights are 0");
+    }
+    if (positive < (size_t)m->K)
+        return emgmm_fail(m, EMGMM_ERR_TOO_FEW_SAMPLES, "%zu samples (with weight > 0) for %d components", positive, m->K);
+    return EMGMM_OK;
+}
+
 static int ensure_history(emgmm_model *m, int cap)
 {
     if (m->lb_cap >= cap) return EMGMM_OK;
@@ -105,15 +136,12 @@ static int fit_init_stream(emgmm_model *m, const emgmm_params *p, const emgmm_da
 {
     int st = emgmm_params_validate(p);
     if (st) return emgmm_fail(m, st, "invalid fit parameters");
-    if (m->cov_type != EMGMM_COV_FULL)
-        return emgmm_fail(m, EMGMM_ERR_UNSUPPORTED, "covariance type '%s' is not implemented yet",
-                          emgmm_covariance_type_name(m->cov_type));
     if (!checked) {
         st = emgmm_check_data(m, X, p->n_threads);
         if (st) return st;
+        st = check_weights(m, X);
+        if (st) return st;
     }
-    if (X->n < (size_t)m->K)
-        return emgmm_fail(m, EMGMM_ERR_TOO_FEW_SAMPLES, "%zu samples for %d components", X->n, m->K);
     st = ensure_history(m, p->max_iter);
     if (st) return st;
     if (p->init == EMGMM_INIT_USER) {
@@ -180,9 +208,9 @@ int emgmm_fit_iterate(emgmm_model *m, const emgmm_params *p, const emgmm_data *X
     }
     if (st == EMGMM_OK && !isfinite(ll))
         st = emgmm_fail(m, EMGMM_ERR_NONFINITE, "the log-likelihood is not finite (data with NaN or Inf?)");
-    if (st == EMGMM_OK) st = emgmm_full_finish(m, &stats, shift, p->reg_covar, &next);
+    if (st == EMGMM_OK) st = emgmm_family_finish(m, &stats, shift, p->reg_covar, &next);
     if (st == EMGMM_OK) {
-        const double lb = ll / (double)X->n;
+        const double lb = ll / weight_sum(X);
         emgmm_paramset_to_model(m, &next);
         m->lb_hist[m->n_iter++] = lb;
         if (lower_bound) *lower_bound = lb;
@@ -257,6 +285,8 @@ int emgmm_fit(emgmm_model *m, const emgmm_params *p, const emgmm_data *X)
     if (st) return emgmm_fail(m, st, "invalid fit parameters");
     st = emgmm_check_data(m, X, p->n_threads);
     if (st) return st;
+    st = check_weights(m, X);
+    if (st) return st;
     st = ensure_history(m, p->max_iter);
     if (st) return st;
     const int cap = m->lb_cap;
@@ -287,13 +317,7 @@ int emgmm_fit(emgmm_model *m, const emgmm_params *p, const emgmm_data *X)
             have_best = 1;
         }
     }
-    if (st) {
-        int keep_row = (int)m->err_row;
-        (void)keep_row;
-        snap_restore(&orig, m);
-    } else {
-        snap_restore(&best, m);
-    }
+    snap_restore(st ? &orig : &best, m);
     snap_free(&orig);
     snap_free(&best);
     return st;

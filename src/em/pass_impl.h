@@ -14,7 +14,17 @@
  *   r_ik = softmax_k(log p_ik), block log-likelihood = Σ_i logsumexp_k
  *   for each k, rows with r_ik > 0: Z = √r (x − c_k);  s2_k += ZᵀZ (SYRK),
  *   s1_k += Σ r (x − c_k), N_k += Σ r.
- * Rows whose responsibility is exactly 0 add exactly 0 and are skipped. */
+ * Rows whose responsibility is exactly 0 add exactly 0 and are skipped.
+ *
+ * The other families plug into the same pass:
+ *   tied       Y = Xs·U once (one shared factor), then ‖Y_i − m_k‖² per k;
+ *              statistics as full (pooled in the finish).
+ *   diag/sph.  the expanded quadratic form in one double GEMM over all K:
+ *              q_ik = Σ_j P_kj x_ij² − 2 Σ_j P_kj μ'_kj x_ij + Σ_j P_kj μ'_kj²
+ *              ([Xs², Xs] · [P; −2P∘μ']ᵀ), with P = 1/σ² and μ' = μ − g; the
+ *              centring by g keeps the cancellation small, and the product is
+ *              double even for float32 data (it costs n·K·d, not n·K·d²).
+ *              Statistics Σ r (x − c), Σ r (x − c)² by direct loops. */
 
 #define CAT2(a, b) a##_##b
 #define CAT(a, b) CAT2(a, b)
@@ -26,6 +36,8 @@ typedef struct {
     TYPE *z;        /* [B][d] √r-scaled shifted rows */
     TYPE *s2tmp;    /* [d][d] (float build: per-block SYRK target) */
     double *r;      /* [B][K] log-probabilities, then responsibilities */
+    double *a2;     /* diag/spherical: [B][2d] = [Xs², Xs] */
+    double *yd;     /* diag/spherical: [B][K] */
     emgmm_stats st; /* this thread's statistics */
     double ll;
 } FN(pass_ws);
@@ -37,6 +49,8 @@ static void FN(ws_free)(FN(pass_ws) *w)
     free(w->z);
     free(w->s2tmp);
     free(w->r);
+    free(w->a2);
+    free(w->yd);
     emgmm_stats_free(&w->st);
 }
 
@@ -48,6 +62,11 @@ static int FN(ws_alloc)(FN(pass_ws) *w, size_t B, size_t d, size_t K, size_t cw,
     w->y = malloc(B * cw * sizeof(TYPE));
     w->r = malloc(B * K * sizeof(double));
     int ok = w->xs && w->y && w->r;
+    if (cov_type == EMGMM_COV_DIAG || cov_type == EMGMM_COV_SPHERICAL) {
+        w->a2 = malloc(B * 2 * d * sizeof(double));
+        w->yd = malloc(B * K * sizeof(double));
+        ok = ok && w->a2 && w->yd;
+    }
     if (stats) {
         w->z = malloc(B * d * sizeof(TYPE));
         w->s2tmp = malloc(d * d * sizeof(TYPE));
@@ -64,7 +83,10 @@ static int FN(ws_alloc)(FN(pass_ws) *w, size_t B, size_t d, size_t K, size_t cw,
 typedef struct {
     size_t K, d, B, kc, cw;
     const double *g;     /* [d] centre */
-    TYPE *ucat;          /* ESTEP: [d][K·d] stacked precision factors */
+    int cov_type;
+    TYPE *ucat;          /* ESTEP full: [d][K·d] stacked precision factors; tied: [d][d] */
+    double *wt;          /* ESTEP diag/spherical: [2d][K] = [P; −2P∘μ'] */
+    double *qc;          /* ESTEP diag/spherical: [K] Σ_j P_kj μ'_kj² */
     double *mvec;        /* ESTEP: [K][d] (μ_k − g)·U_k */
     double *cst;         /* ESTEP: [K] log π_k + log|U_k| − d/2 log 2π */
     TYPE *ct;            /* LABELS: [d][K] (centres − g)ᵀ */
@@ -112,8 +134,65 @@ static void FN(estep_full)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb)
     }
 }
 
+static void FN(estep_tied)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb)
+{
+    const size_t K = sh->K, d = sh->d;
+    GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nb, (int)d, (int)d, (TYPE)1, w->xs, (int)d,
+         sh->ucat, (int)d, (TYPE)0, w->y, (int)d);
+    for (size_t i = 0; i < nb; i++) {
+        const TYPE *yi = w->y + i * d;
+        for (size_t k = 0; k < K; k++) {
+            const double *mk = sh->mvec + k * d;
+            double q = 0.0;
+            for (size_t l = 0; l < d; l++) {
+                double t = (double)yi[l] - mk[l];
+                q += t * t;
+            }
+            w->r[i * K + k] = sh->cst[k] - 0.5 * q;
+        }
+    }
+}
+
+static void FN(estep_diag)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb)
+{
+    const size_t K = sh->K, d = sh->d;
+    for (size_t i = 0; i < nb; i++)
+        for (size_t j = 0; j < d; j++) {
+            const double x = (double)w->xs[i * d + j];
+            w->a2[i * 2 * d + j] = x * x;
+            w->a2[i * 2 * d + d + j] = x;
+        }
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nb, (int)K, (int)(2 * d), 1.0, w->a2,
+                (int)(2 * d), sh->wt, (int)K, 0.0, w->yd, (int)K);
+    for (size_t i = 0; i < nb; i++)
+        for (size_t k = 0; k < K; k++)
+            w->r[i * K + k] = sh->cst[k] - 0.5 * (w->yd[i * K + k] + sh->qc[k]);
+}
+
+static void FN(mstats_diag)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb)
+{
+    const size_t K = sh->K, d = sh->d;
+    for (size_t k = 0; k < K; k++) {
+        const double *sck = sh->sc + k * d;
+        double *s1 = w->st.s1 + k * d, *s2 = w->st.s2 + k * d;
+        double nk = 0.0;
+        for (size_t i = 0; i < nb; i++) {
+            const double rik = w->r[i * K + k];
+            if (rik == 0.0) continue;
+            nk += rik;
+            const TYPE *xi = w->xs + i * d;
+            for (size_t j = 0; j < d; j++) {
+                const double t = (double)xi[j] - sck[j];
+                s1[j] += rik * t;
+                s2[j] += rik * t * t;
+            }
+        }
+        w->st.nk[k] += nk;
+    }
+}
+
 /* Turns rows of log-probabilities into responsibilities; returns Σ logsumexp. */
-static double FN(softmax_rows)(double *r, size_t nb, size_t K, double *logdens)
+static double FN(softmax_rows)(double *r, size_t nb, size_t K, double *logdens, const double *wts)
 {
     double ll = 0.0;
     for (size_t i = 0; i < nb; i++) {
@@ -128,7 +207,7 @@ static double FN(softmax_rows)(double *r, size_t nb, size_t K, double *logdens)
         const double lse = mx + log(s), inv = 1.0 / s;
         for (size_t k = 0; k < K; k++) ri[k] *= inv;
         if (logdens) logdens[i] = lse;
-        ll += lse;
+        ll += wts ? wts[i] * lse : lse;
     }
     return ll;
 }
@@ -207,8 +286,14 @@ static void FN(process_block)(const emgmm_pass *p, const emgmm_data *X, const FN
     FN(load_block)(X, i0, nb, sh->g, w->xs);
     switch (p->mode) {
     case EMGMM_PASS_ESTEP:
-        FN(estep_full)(sh, w, nb);
-        w->ll += FN(softmax_rows)(w->r, nb, K, p->logdens ? p->logdens + i0 : NULL);
+        if (sh->cov_type == EMGMM_COV_FULL)
+            FN(estep_full)(sh, w, nb);
+        else if (sh->cov_type == EMGMM_COV_TIED)
+            FN(estep_tied)(sh, w, nb);
+        else
+            FN(estep_diag)(sh, w, nb);
+        w->ll += FN(softmax_rows)(w->r, nb, K, p->logdens ? p->logdens + i0 : NULL,
+                                  X->weights ? X->weights + i0 : NULL);
         break;
     case EMGMM_PASS_LABELS: FN(labels_block)(sh, w, nb); break;
     case EMGMM_PASS_RANDOM: FN(random_block)(p->seed, i0, nb, K, w->r); break;
@@ -221,18 +306,80 @@ static void FN(process_block)(const emgmm_pass *p, const emgmm_data *X, const FN
                 if (w->r[i * K + k] > w->r[i * K + best]) best = k;
             p->labels[i0 + i] = (int32_t)best;
         }
-    if (p->stats) FN(mstats_full)(sh, w, nb);
+    if (p->stats && X->weights) {
+        /* A weight scales the row's responsibilities in every statistic. */
+        for (size_t i = 0; i < nb; i++)
+            for (size_t k = 0; k < K; k++) w->r[i * K + k] *= X->weights[i0 + i];
+    }
+    if (p->stats) {
+        if (sh->cov_type == EMGMM_COV_FULL || sh->cov_type == EMGMM_COV_TIED)
+            FN(mstats_full)(sh, w, nb);
+        else
+            FN(mstats_diag)(sh, w, nb);
+    }
 }
 
 static void FN(shared_free)(FN(pass_shared) *sh)
 {
     free((void *)sh->g);
     free(sh->ucat);
+    free(sh->wt);
+    free(sh->qc);
     free(sh->mvec);
     free(sh->cst);
     free(sh->ct);
     free(sh->cnorm);
     free(sh->sc);
+}
+
+/* E-step inputs for the model's family: stacked factors (full), the shared
+ * factor (tied) or the expanded-form weights (diag/spherical); constants. */
+static int FN(shared_estep)(const emgmm_model *m, FN(pass_shared) *sh, const double *g)
+{
+    const size_t K = (size_t)m->K, d = (size_t)m->d;
+    const int type = m->cov_type;
+    sh->cst = malloc(K * sizeof(double));
+    if (!sh->cst) return EMGMM_ERR_ALLOC;
+    for (size_t k = 0; k < K; k++)
+        sh->cst[k] = log(m->weights[k]) + m->log_det[k] - 0.5 * (double)d * EMGMM_LOG_2PI;
+    if (type == EMGMM_COV_DIAG || type == EMGMM_COV_SPHERICAL) {
+        sh->wt = malloc(2 * d * K * sizeof(double));
+        sh->qc = malloc(K * sizeof(double));
+        if (!sh->wt || !sh->qc) return EMGMM_ERR_ALLOC;
+        for (size_t k = 0; k < K; k++) {
+            double q = 0.0;
+            for (size_t j = 0; j < d; j++) {
+                const double pc = type == EMGMM_COV_DIAG ? m->prec_chol[k * d + j] : m->prec_chol[k];
+                const double P = pc * pc, mu = m->means[k * d + j] - g[j];
+                sh->wt[j * K + k] = P;
+                sh->wt[(d + j) * K + k] = -2.0 * P * mu;
+                q += P * mu * mu;
+            }
+            sh->qc[k] = q;
+        }
+        return EMGMM_OK;
+    }
+    const size_t nf = type == EMGMM_COV_FULL ? K : 1; /* factors stacked side by side */
+    sh->ucat = malloc(d * nf * d * sizeof(TYPE));
+    sh->mvec = malloc(K * d * sizeof(double));
+    if (!sh->ucat || !sh->mvec) return EMGMM_ERR_ALLOC;
+    for (size_t f = 0; f < nf; f++) {
+        const double *U = m->prec_chol + f * d * d;
+        for (size_t j = 0; j < d; j++)
+            for (size_t l = 0; l < d; l++) sh->ucat[j * nf * d + f * d + l] = (TYPE)U[j * d + l];
+    }
+    for (size_t k = 0; k < K; k++) {
+        const size_t f = type == EMGMM_COV_FULL ? k : 0;
+        const double *mu = m->means + k * d;
+        /* (μ_k − g)·U with the working-type U, so that Y − m cancels the same
+         * rounding the GEMM saw. */
+        for (size_t l = 0; l < d; l++) {
+            double s = 0.0;
+            for (size_t j = 0; j <= l; j++) s += (mu[j] - g[j]) * (double)sh->ucat[j * nf * d + f * d + l];
+            sh->mvec[k * d + l] = s;
+        }
+    }
+    return EMGMM_OK;
 }
 
 /* Builds the read-only inputs: the centre g, the stacked precision factors or
@@ -244,6 +391,7 @@ static int FN(shared_build)(const emgmm_pass *p, FN(pass_shared) *sh)
     memset(sh, 0, sizeof *sh);
     sh->K = K;
     sh->d = d;
+    sh->cov_type = m->cov_type;
     double *g = calloc(d, sizeof(double));
     sh->g = g;
     if (!g) return EMGMM_ERR_ALLOC;
@@ -259,25 +407,8 @@ static int FN(shared_build)(const emgmm_pass *p, FN(pass_shared) *sh)
         }
     }
     if (p->mode == EMGMM_PASS_ESTEP) {
-        sh->ucat = malloc(d * K * d * sizeof(TYPE));
-        sh->mvec = malloc(K * d * sizeof(double));
-        sh->cst = malloc(K * sizeof(double));
-        if (!sh->ucat || !sh->mvec || !sh->cst) return EMGMM_ERR_ALLOC;
-        for (size_t k = 0; k < K; k++) {
-            const double *U = m->prec_chol + k * d * d;
-            const double *mu = m->means + k * d;
-            for (size_t j = 0; j < d; j++)
-                for (size_t l = 0; l < d; l++) sh->ucat[j * K * d + k * d + l] = (TYPE)U[j * d + l];
-            /* (μ_k − g)·U_k with the working-type U, so that Y − m cancels the
-             * same rounding the GEMM saw. */
-            for (size_t l = 0; l < d; l++) {
-                double s = 0.0;
-                for (size_t j = 0; j <= l; j++)
-                    s += (mu[j] - g[j]) * (double)sh->ucat[j * K * d + k * d + l];
-                sh->mvec[k * d + l] = s;
-            }
-            sh->cst[k] = log(m->weights[k]) + m->log_det[k] - 0.5 * (double)d * EMGMM_LOG_2PI;
-        }
+        int st = FN(shared_estep)(m, sh, g);
+        if (st) return st;
     } else if (p->mode == EMGMM_PASS_LABELS) {
         sh->ct = malloc(d * K * sizeof(TYPE));
         sh->cnorm = malloc(K * sizeof(double));
@@ -315,7 +446,7 @@ int FN(emgmm_pass_run)(const emgmm_pass *p, const emgmm_data *X)
     sh.B = p->block_size ? p->block_size : emgmm_block_size(0, (int)K, (int)d);
     sh.kc = K;
     if (K * d > 512) sh.kc = 512 / d > 0 ? 512 / d : 1;
-    sh.cw = sh.kc * d;
+    sh.cw = m->cov_type == EMGMM_COV_FULL ? sh.kc * d : d;
     if (p->mode == EMGMM_PASS_LABELS && sh.cw < K) sh.cw = K;
     const size_t nblocks = (n + sh.B - 1) / sh.B;
     int T = emgmm_threads(p->n_threads);

@@ -14,9 +14,6 @@ static int run_estep(emgmm_model *m, const emgmm_data *X, int32_t *labels, doubl
     if (!m || !X) return EMGMM_ERR_NULL;
     emgmm_clear_error(m);
     if (!m->fitted) return emgmm_fail(m, EMGMM_ERR_NOT_FITTED, "the model has no parameters");
-    if (m->cov_type != EMGMM_COV_FULL)
-        return emgmm_fail(m, EMGMM_ERR_UNSUPPORTED, "covariance type '%s' is not implemented yet",
-                          emgmm_covariance_type_name(m->cov_type));
     int st = emgmm_check_data(m, X, m->n_threads);
     if (st) return st;
     if (X->n == 0) {
@@ -82,19 +79,20 @@ int emgmm_sample(emgmm_model *m, size_t n, uint64_t seed, double *x, int32_t *co
     if (!m || (!x && n > 0)) return EMGMM_ERR_NULL;
     emgmm_clear_error(m);
     if (!m->fitted) return emgmm_fail(m, EMGMM_ERR_NOT_FITTED, "the model has no parameters");
-    if (m->cov_type != EMGMM_COV_FULL)
-        return emgmm_fail(m, EMGMM_ERR_UNSUPPORTED, "covariance type '%s' is not implemented yet",
-                          emgmm_covariance_type_name(m->cov_type));
     const size_t K = (size_t)m->K, d = (size_t)m->d;
-    double *L = malloc(K * d * d * sizeof(double));
+    const int type = m->cov_type;
+    /* Square-root factors in the covariance's own shape: Cholesky factors for
+     * full/tied, standard deviations for diag/spherical. */
+    double *L = malloc(m->cov_len * sizeof(double));
     double *z = malloc(d * sizeof(double));
     if (!L || !z) {
         free(L);
         free(z);
         return EMGMM_ERR_ALLOC;
     }
-    memcpy(L, m->covariances, K * d * d * sizeof(double));
-    for (size_t k = 0; k < K; k++) {
+    memcpy(L, m->covariances, m->cov_len * sizeof(double));
+    const size_t nmat = type == EMGMM_COV_FULL ? K : (type == EMGMM_COV_TIED ? 1 : 0);
+    for (size_t k = 0; k < nmat; k++) {
         if (LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', (int)d, L + k * d * d, (int)d) != 0) {
             free(L);
             free(z);
@@ -102,6 +100,8 @@ int emgmm_sample(emgmm_model *m, size_t n, uint64_t seed, double *x, int32_t *co
             return emgmm_fail(m, EMGMM_ERR_NOT_PD, "covariance of component %zu is not positive definite", k);
         }
     }
+    if (nmat == 0)
+        for (size_t i = 0; i < m->cov_len; i++) L[i] = sqrt(L[i]);
     emgmm_rng rng;
     emgmm_rng_seed(&rng, seed, 0);
     for (size_t i = 0; i < n; i++) {
@@ -115,10 +115,14 @@ int emgmm_sample(emgmm_model *m, size_t n, uint64_t seed, double *x, int32_t *co
             }
         }
         for (size_t j = 0; j < d; j++) z[j] = emgmm_rng_normal(&rng);
-        const double *Lk = L + k * d * d;
         for (size_t a = 0; a < d; a++) {
             double s = m->means[k * d + a];
-            for (size_t b = 0; b <= a; b++) s += Lk[a * d + b] * z[b];
+            if (nmat > 0) {
+                const double *Lk = L + (type == EMGMM_COV_FULL ? k * d * d : 0);
+                for (size_t b = 0; b <= a; b++) s += Lk[a * d + b] * z[b];
+            } else {
+                s += (type == EMGMM_COV_DIAG ? L[k * d + a] : L[k]) * z[a];
+            }
             x[i * d + a] = s;
         }
         if (comp) comp[i] = (int32_t)k;

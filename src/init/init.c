@@ -14,13 +14,10 @@ static int params_at_centres(emgmm_model *m, const double *centres, double reg, 
 {
     const int K = m->K, d = m->d;
     memcpy(out->means, centres, (size_t)K * d * sizeof(double));
-    memset(out->covariances, 0, m->cov_len * sizeof(double));
-    for (int k = 0; k < K; k++) {
-        out->weights[k] = 1.0 / K;
-        for (int i = 0; i < d; i++) out->covariances[(size_t)k * d * d + (size_t)i * d + i] = reg;
-    }
+    emgmm_family_scaled_identity(m->cov_type, K, d, reg, out->covariances);
+    for (int k = 0; k < K; k++) out->weights[k] = 1.0 / K;
     int bad = -1;
-    int st = emgmm_full_precisions(K, d, out->covariances, out->prec_chol, out->log_det, &bad);
+    int st = emgmm_family_precisions(m->cov_type, K, d, out->covariances, out->prec_chol, out->log_det, &bad);
     if (st == EMGMM_ERR_NOT_PD) {
         m->err_comp = bad;
         return emgmm_fail(m, EMGMM_ERR_NOT_PD,
@@ -43,7 +40,7 @@ static int params_from_pass(emgmm_model *m, const emgmm_params *p, const emgmm_d
     pass->n_threads = p->n_threads;
     pass->block_size = (size_t)p->block_size;
     st = emgmm_pass_run(pass, X);
-    if (st == EMGMM_OK) st = emgmm_full_finish(m, &stats, shift, p->reg_covar, out);
+    if (st == EMGMM_OK) st = emgmm_family_finish(m, &stats, shift, p->reg_covar, out);
     emgmm_stats_free(&stats);
     return st;
 }

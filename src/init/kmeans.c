@@ -37,17 +37,19 @@ static void copy_row(const emgmm_data *X, size_t i, double *out)
     for (size_t j = 0; j < X->d; j++) out[j] = xval(X, i, j);
 }
 
-/* Index of the row where the running sum of w first exceeds target. */
-static size_t sample_index(const double *w, size_t n, double target)
+static inline double wt(const emgmm_data *X, size_t i) { return X->weights ? X->weights[i] : 1.0; }
+
+/* Index of the row where the running sum of w·sw first exceeds target. */
+static size_t sample_index(const double *w, const double *sw, size_t n, double target)
 {
     double acc = 0.0;
     for (size_t i = 0; i < n; i++) {
-        acc += w[i];
+        acc += sw ? sw[i] * w[i] : w[i];
         if (acc > target) return i;
     }
     /* Rounding left target at or above the total: the last row with weight. */
     for (size_t i = n; i-- > 0;)
-        if (w[i] > 0.0) return i;
+        if (w[i] > 0.0 && (!sw || sw[i] > 0.0)) return i;
     return n - 1;
 }
 
@@ -71,6 +73,7 @@ int emgmm_kmeanspp(emgmm_model *m, const emgmm_data *X, emgmm_rng *rng, int n_th
     const int T = emgmm_threads(n_threads);
     size_t c0 = (size_t)(emgmm_rng_uniform(rng) * (double)n);
     if (c0 >= n) c0 = n - 1;
+    while (X->weights && X->weights[c0] == 0.0) c0 = (c0 + 1) % n; /* a row that carries weight */
     chosen[0] = c0;
     copy_row(X, c0, centres);
 #ifdef _OPENMP
@@ -80,11 +83,11 @@ int emgmm_kmeanspp(emgmm_model *m, const emgmm_data *X, emgmm_rng *rng, int n_th
 
     for (size_t c = 1; c < K; c++) {
         double pot = 0.0;
-        for (size_t i = 0; i < n; i++) pot += closest[i];
+        for (size_t i = 0; i < n; i++) pot += wt(X, i) * closest[i];
         for (int t = 0; t < trials; t++) {
             size_t idx;
             if (pot > 0.0) {
-                idx = sample_index(closest, n, emgmm_rng_uniform(rng) * pot);
+                idx = sample_index(closest, X->weights, n, emgmm_rng_uniform(rng) * pot);
             } else { /* every row sits on a chosen centre */
                 idx = (size_t)(emgmm_rng_uniform(rng) * (double)n);
                 if (idx >= n) idx = n - 1;
@@ -101,7 +104,7 @@ int emgmm_kmeanspp(emgmm_model *m, const emgmm_data *X, emgmm_rng *rng, int n_th
                 double s = 0.0;
                 for (size_t i = i0; i < i1; i++) {
                     double dd = row_dist2(X, i, cand + (size_t)t * d);
-                    s += dd < closest[i] ? dd : closest[i];
+                    s += wt(X, i) * (dd < closest[i] ? dd : closest[i]);
                 }
                 csum[ch * (size_t)trials + (size_t)t] = s;
             }
@@ -220,8 +223,9 @@ int emgmm_kmeans_lloyd(emgmm_model *m, const emgmm_data *X, int max_iter, double
                             best = k;
                         }
                     }
-                    tc[best] += 1.0;
-                    for (size_t j = 0; j < d; j++) ts[best * d + j] += bx[i * d + j];
+                    const double wi = wt(X, i0 + i);
+                    tc[best] += wi;
+                    for (size_t j = 0; j < d; j++) ts[best * d + j] += wi * bx[i * d + j];
                 }
             }
         }
