@@ -18,6 +18,8 @@ typedef struct {
     int d, K;
     size_t n;
     uint64_t seed;
+    double offset; /* added to every coordinate: data far from the origin */
+    int outliers;  /* rows moved 60 sd away, whose densities underflow exp() without the max */
 } agree_case;
 
 /* Data from a 4-component mixture with overlapping components (means ~3 sd apart), so ten
@@ -34,6 +36,12 @@ static void make_problem(agree_problem *pb, const agree_case *c)
     tu_rng_seed(&r, c->seed);
     tu_mixture_make(&pb->mix, &r, c->n, c->d, 4, 1.0, 3.0, 2.0);
     const int d = c->d, K = c->K;
+    for (size_t i = 0; i < pb->mix.n * d; i++)
+        pb->mix.x[i] += c->offset;
+    for (int i = 0; i < 4 * d; i++)
+        pb->mix.mu[i] += c->offset;
+    for (int o = 0; o < c->outliers; o++) /* spread over the data, alternating sides */
+        pb->mix.x[(size_t)(o * 97 % (int)pb->mix.n) * d + (size_t)(o % d)] += (o % 2 ? -60.0 : 60.0);
     pb->w0 = tu_xmalloc(sizeof(double) * K);
     pb->mu0 = tu_xmalloc(sizeof(double) * K * d);
     pb->cov0 = tu_xmalloc(sizeof(double) * K * d * d);
@@ -241,12 +249,16 @@ static void fit_iterate_lower_bounds_match_textbook_em(void **state)
     free_problem(&pb);
 }
 
-static const agree_case case_d1_k1 = {1, 1, 500, 0x2385};
-static const agree_case case_d1_k4 = {1, 4, 800, 0x2386};
-static const agree_case case_d3_k1 = {3, 1, 500, 0x2387};
-static const agree_case case_d3_k4 = {3, 4, 900, 0x2388};
-static const agree_case case_d17_k1 = {17, 1, 600, 0x2389};
-static const agree_case case_d17_k4 = {17, 4, 1500, 0x238a};
+static const agree_case case_d1_k1 = {1, 1, 500, 0x2385, 0.0, 0};
+static const agree_case case_d1_k4 = {1, 4, 800, 0x2386, 0.0, 0};
+static const agree_case case_d3_k1 = {3, 1, 500, 0x2387, 0.0, 0};
+static const agree_case case_d3_k4 = {3, 4, 900, 0x2388, 0.0, 0};
+static const agree_case case_d17_k1 = {17, 1, 600, 0x2389, 0.0, 0};
+static const agree_case case_d17_k4 = {17, 4, 1500, 0x238a, 0.0, 0};
+/* Far from the origin: E[xxᵀ] − μμᵀ would lose ~1e-6 relative at 2.385e5; shifted sums do not. */
+static const agree_case case_d3_k4_offset = {3, 4, 900, 0x238b, 2.385e5, 0};
+/* Rows whose every component density is below exp(-745): log-sum-exp needs its maximum. */
+static const agree_case case_d3_k4_outliers = {3, 4, 900, 0x238c, 0.0, 6};
 
 #define AGREE(fn, c) {#fn "_" #c, fn, NULL, NULL, (void *)&c}
 
@@ -259,6 +271,8 @@ int main(void)
         AGREE(library_matches_textbook_em, case_d3_k4),
         AGREE(library_matches_textbook_em, case_d17_k1),
         AGREE(library_matches_textbook_em, case_d17_k4),
+        AGREE(library_matches_textbook_em, case_d3_k4_offset),
+        AGREE(library_matches_textbook_em, case_d3_k4_outliers),
         AGREE(library_matches_textbook_em_strided_threaded, case_d1_k4),
         AGREE(library_matches_textbook_em_strided_threaded, case_d3_k4),
         AGREE(library_matches_textbook_em_strided_threaded, case_d17_k4),
