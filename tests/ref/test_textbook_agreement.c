@@ -20,6 +20,7 @@ typedef struct {
     uint64_t seed;
     double offset; /* added to every coordinate: data far from the origin */
     int outliers;  /* rows moved 60 sd away, whose densities underflow exp() without the max */
+    int dead;      /* start the last component 1000 sd from the data, so that it gets no rows */
 } agree_case;
 
 /* Data from a 4-component mixture with overlapping components (means ~3 sd apart), so ten
@@ -59,6 +60,9 @@ static void make_problem(agree_problem *pb, const agree_case *c)
     }
     for (int k = 0; k < K; k++)
         pb->w0[k] /= wsum;
+    if (c->dead) /* its responsibilities underflow to exactly 0: N_k is only the 10ε guard */
+        for (int j = 0; j < d; j++)
+            pb->mu0[(K - 1) * d + j] = c->offset + (j % 2 ? -1000.0 : 1000.0);
 }
 
 static void free_problem(agree_problem *pb)
@@ -249,16 +253,18 @@ static void fit_iterate_lower_bounds_match_textbook_em(void **state)
     free_problem(&pb);
 }
 
-static const agree_case case_d1_k1 = {1, 1, 500, 0x2385, 0.0, 0};
-static const agree_case case_d1_k4 = {1, 4, 800, 0x2386, 0.0, 0};
-static const agree_case case_d3_k1 = {3, 1, 500, 0x2387, 0.0, 0};
-static const agree_case case_d3_k4 = {3, 4, 900, 0x2388, 0.0, 0};
-static const agree_case case_d17_k1 = {17, 1, 600, 0x2389, 0.0, 0};
-static const agree_case case_d17_k4 = {17, 4, 1500, 0x238a, 0.0, 0};
+static const agree_case case_d1_k1 = {1, 1, 500, 0x2385, 0.0, 0, 0};
+static const agree_case case_d1_k4 = {1, 4, 800, 0x2386, 0.0, 0, 0};
+static const agree_case case_d3_k1 = {3, 1, 500, 0x2387, 0.0, 0, 0};
+static const agree_case case_d3_k4 = {3, 4, 900, 0x2388, 0.0, 0, 0};
+static const agree_case case_d17_k1 = {17, 1, 600, 0x2389, 0.0, 0, 0};
+static const agree_case case_d17_k4 = {17, 4, 1500, 0x238a, 0.0, 0, 0};
 /* Far from the origin: E[xxᵀ] − μμᵀ would lose ~1e-6 relative at 2.385e5; shifted sums do not. */
-static const agree_case case_d3_k4_offset = {3, 4, 900, 0x238b, 2.385e5, 0};
+static const agree_case case_d3_k4_offset = {3, 4, 900, 0x238b, 2.385e5, 0, 0};
+/* The last component starts where no data are and stays empty (see test_sklearn_fixtures.c). */
+static const agree_case case_d3_k4_dead = {3, 4, 900, 0x238d, 0.0, 0, 1};
 /* Rows whose every component density is below exp(-745): log-sum-exp needs its maximum. */
-static const agree_case case_d3_k4_outliers = {3, 4, 900, 0x238c, 0.0, 6};
+static const agree_case case_d3_k4_outliers = {3, 4, 900, 0x238c, 0.0, 6, 0};
 
 #define AGREE(fn, c) {#fn "_" #c, fn, NULL, NULL, (void *)&c}
 
@@ -273,6 +279,7 @@ int main(void)
         AGREE(library_matches_textbook_em, case_d17_k4),
         AGREE(library_matches_textbook_em, case_d3_k4_offset),
         AGREE(library_matches_textbook_em, case_d3_k4_outliers),
+        AGREE(library_matches_textbook_em, case_d3_k4_dead),
         AGREE(library_matches_textbook_em_strided_threaded, case_d1_k4),
         AGREE(library_matches_textbook_em_strided_threaded, case_d3_k4),
         AGREE(library_matches_textbook_em_strided_threaded, case_d17_k4),
