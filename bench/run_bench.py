@@ -77,6 +77,55 @@ def make_row(res, base, engine, variant, threads, dtype):
     return row
 
 
+PROFILE_GROUPS = [  # (label, predicate on (dso, symbol)), first match wins
+    ("BLAS GEMM (kernels, packing)", lambda dso, sym: "openblas" in dso and "gemm" in sym),
+    ("BLAS SYRK", lambda dso, sym: "openblas" in dso and "syrk" in sym),
+    ("BLAS other (TRMM, ...)", lambda dso, sym: "openblas" in dso),
+    ("exp and libm", lambda dso, sym: dso.startswith("libm")),
+    ("emgmm: fused pass outside BLAS (log-sum-exp, scaling, ...)",
+     lambda dso, sym: sym.startswith("emgmm_pass")),
+    ("emgmm: input check", lambda dso, sym: sym.startswith("emgmm_check")),
+    ("emgmm: other (M-step finish, init, ...)", lambda dso, sym: dso.startswith("bench_emgmm")),
+    ("OpenMP runtime (barriers, spinning)", lambda dso, sym: "gomp" in dso),
+    ("libc (memset, memcpy)", lambda dso, sym: dso.startswith("libc")),
+    ("kernel (page faults, file read)", lambda dso, sym: "kernel" in dso),
+]
+
+
+def perf_profile(cmd, env, tmpdir):
+    """Samples one driver run with perf; returns ([(group, pct)], [(pct, dso, sym)] top) or None."""
+    data = os.path.join(tmpdir, "perf.data")
+    try:
+        p = subprocess.run(["perf", "record", "-q", "-F", "499", "-o", data, "--"] + cmd,
+                           env=env, capture_output=True, text=True, timeout=1800)
+        if p.returncode != 0:
+            return None
+        rep = subprocess.run(["perf", "report", "-i", data, "--no-children", "--sort",
+                              "dso,sym", "--stdio", "-q", "-g", "none"],
+                             capture_output=True, text=True, timeout=600).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    finally:
+        if os.path.exists(data):
+            os.remove(data)
+    groups = {label: 0.0 for label, _ in PROFILE_GROUPS}
+    groups["other"] = 0.0
+    top = []
+    for line in rep.splitlines():
+        parts = line.split()
+        if len(parts) < 4 or not parts[0].endswith("%"):
+            continue
+        pct, dso, sym = float(parts[0][:-1]), parts[1], parts[3]
+        top.append((pct, dso, sym))
+        for label, pred in PROFILE_GROUPS:
+            if pred(dso, sym):
+                groups[label] += pct
+                break
+        else:
+            groups["other"] += pct
+    return [(g, v) for g, v in groups.items() if v > 0], top[:8]
+
+
 def loadavg():
     try:
         with open("/proc/loadavg") as f:
@@ -151,6 +200,10 @@ def main(argv=None):
     ap.add_argument("--peer-repeats", type=int, default=None, help="override the peers' repeats")
     ap.add_argument("--no-extras", action="store_true",
                     help="only the headline float64 runs (no float32, 1-thread, k-means init)")
+    ap.add_argument("--profile", action="store_true",
+                    help="also sample emgmm (float64, T threads) with perf: time per phase")
+    ap.add_argument("--block-sizes", default="",
+                    help="comma list of emgmm block sizes to sweep (float64, T threads)")
     ap.add_argument("--n-scale", type=float, default=1.0,
                     help="multiply every workload's n (for quick runs)")
     ap.add_argument("--quick", action="store_true",
@@ -214,6 +267,7 @@ def main(argv=None):
                            env_threads(1), a.timeout)
 
     rows = []  # one dict per measurement
+    profiles = {}  # workload -> perf summary
     for w in names:
         n0, d, k, with_peers, peer_cfg = WORKLOADS[w]
         n = n0 if a.n_scale == 1.0 else max(4 * k * d, int(round(n0 * a.n_scale)))
@@ -242,6 +296,16 @@ def main(argv=None):
                 if w in ("tall", "wide", "high-d"):
                     emgmm("k-means init", T, "float64", m=1, repeats=3,
                           extra=["--kmeans-init"])
+            for bs in [int(b) for b in a.block_sizes.split(",") if b]:
+                emgmm("f64 B=%d" % bs, T, "float64", extra=["--block-size", str(bs)])
+            if a.profile:
+                em = peer_cfg.get("emgmm", (a.m, a.repeats, 1))[0]
+                cmd = [bins["emgmm"], ddir, "--m", str(max(em, 10)), "--repeats", "1",
+                       "--warmup", "0", "--threads", str(T)]
+                log("  perf record " + " ".join(cmd))
+                prof = perf_profile(cmd, env_threads(T), os.path.dirname(
+                    os.path.abspath(a.out)))
+                profiles[w] = prof if prof else "perf failed or not installed"
         if with_peers:
             for peer in ("sklearn", "armadillo"):
                 if peer not in engines:
@@ -287,7 +351,7 @@ def main(argv=None):
         return None
 
     for r in rows:
-        ref = find(r["workload"], "emgmm")
+        ref = find(r["workload"], "emgmm", timed=True)
         if "error" in r or ref is None or r.get("median_s") is None:
             continue
         r["loglik_rel_diff"] = abs(r["mean_loglik"] - ref["mean_loglik"]) / abs(ref["mean_loglik"])
@@ -451,6 +515,25 @@ def main(argv=None):
         L.append("")
         L.append("Spread of time per row: %.1f%% (max/min − 1)." % (
             100 * (max(per_row) / min(per_row) - 1)))
+        L.append("")
+
+    if profiles:
+        L.append("## Where emgmm's time goes (perf samples of the whole driver process, "
+                 "float64, %d threads)" % T)
+        L.append("")
+        L.append("One driver run per workload: a 1-iteration fit and an (m+1)-iteration fit "
+                 "(m ≥ 10), data loading included; percentages of all samples on all "
+                 "threads, so OpenMP spinning shows idle or imbalanced threads.")
+        L.append("")
+        for w, prof in profiles.items():
+            if isinstance(prof, str):
+                L.append("- %s: %s" % (w, prof))
+                continue
+            groups, top = prof
+            L.append("- **%s**: " % w + "; ".join("%s %.1f%%" % (g, v) for g, v in
+                                                  sorted(groups, key=lambda x: -x[1])))
+            L.append("  - top symbols: " + ", ".join("`%s` %.1f%%" % (sym, pct)
+                                                     for pct, _, sym in top[:6]))
         L.append("")
 
     # ---- targets of issue 5 (reported, never asserted) ----------------------------------------
