@@ -36,7 +36,7 @@ PY = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executabl
 WORKLOADS = {
     "tall": (1_000_000, 16, 16, True, {"sklearn": (3, 3, 1), "armadillo": (3, 3, 1)}),
     "wide": (200_000, 64, 32, True, {"sklearn": (2, 3, 1), "armadillo": (2, 2, 0)}),
-    "high-d": (50_000, 256, 8, True, {"sklearn": (3, 3, 1), "armadillo": (2, 2, 0)}),
+    "high-d": (50_000, 256, 8, True, {"sklearn": (3, 3, 1), "armadillo": (2, 1, 0)}),
     "seed": (12_000, 1, 2, True, {"emgmm": (50, 7, 1), "sklearn": (50, 5, 1),
                                   "armadillo": (50, 5, 1)}),
     # emgmm only: the linear-in-n check (with tall as n = 1e6)
@@ -289,7 +289,7 @@ def main(argv=None):
 
         if "emgmm" in engines:
             emgmm("f64", T, "float64")
-            if not a.no_extras:
+            if not a.no_extras and with_peers:  # the n1e5/n1e7 scaling runs need no extras
                 emgmm("f32", T, "float32")
                 if T != 1 and w != "seed":
                     emgmm("f64 1 thread", 1, "float64")
