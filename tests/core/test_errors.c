@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <float.h>
+
 #include "../common/tu.h"
 #include "emgmm.h"
 
@@ -203,6 +205,46 @@ static void set_parameters_rejects_invalid_user_model(void **state)
     assert_int_equal(emgmm_model_n_iter(m), 0);
     assert_false(emgmm_model_converged(m));
     emgmm_model_free(m);
+}
+
+/* The documented tolerances of set_parameters: weights summing to 1 within 1e-9 are accepted
+ * and renormalised, 2e-9 off is rejected; covariances symmetric to 1e-10 relative pass, 1e-8
+ * asymmetry does not. */
+static void set_parameters_tolerances_are_as_documented(void **state)
+{
+    (void)state;
+    emgmm_model *m = new_model(2, 2);
+    const double mu[4] = {0.0, 1.0, 2.385, 3.0};
+    const double cov_ok[8] = {1.0, 0.25, 0.25, 2.0, 1.5, 0.0, 0.0, 0.5};
+    const double w_close[2] = {0.385, 0.615 + 5e-10}, w_far[2] = {0.385, 0.615 + 2e-9};
+    assert_int_equal(emgmm_model_set_parameters(m, w_far, mu, cov_ok), EMGMM_ERR_BAD_INIT);
+    assert_int_equal(emgmm_model_set_parameters(m, w_close, mu, cov_ok), EMGMM_OK);
+    const double *w = emgmm_model_weights(m);
+    tu_assert_close(w[0] + w[1], 1.0, 4.0 * DBL_EPSILON, 0.0, "renormalised weights sum");
+    tu_assert_close(w[0], 0.385 / (1.0 + 5e-10), 4.0 * DBL_EPSILON, 0.0, "renormalised weight 0");
+    double cov_tiny[8], cov_big[8];
+    memcpy(cov_tiny, cov_ok, sizeof cov_ok);
+    memcpy(cov_big, cov_ok, sizeof cov_ok);
+    cov_tiny[2] = 0.25 * (1.0 + 1e-12);
+    cov_big[2] = 0.25 * (1.0 + 1e-8);
+    assert_int_equal(emgmm_model_set_parameters(m, w_close, mu, cov_big), EMGMM_ERR_BAD_INIT);
+    assert_int_equal(emgmm_model_set_parameters(m, w_close, mu, cov_tiny), EMGMM_OK);
+    emgmm_model_free(m);
+}
+
+/* n = K is the smallest legal problem: every component gets one row (covariance reg_covar·I). */
+static void fit_accepts_as_many_samples_as_components(void **state)
+{
+    (void)state;
+    double *x = small_data(4, 2, 23);
+    emgmm_model *m = new_model(4, 2);
+    emgmm_params p = emgmm_params_default();
+    p.max_iter = 5;
+    const emgmm_data X = emgmm_data_f64(x, 4, 2, 2);
+    assert_int_equal(emgmm_fit(m, &p, &X), EMGMM_OK);
+    assert_true(emgmm_model_is_fitted(m));
+    emgmm_model_free(m);
+    free(x);
 }
 
 /* init = user on a model that was never given parameters has nothing to start from. */
@@ -430,6 +472,8 @@ int main(void)
         cmocka_unit_test(fit_reports_nonfinite_in_float32_data),
         cmocka_unit_test(null_pointers_are_rejected),
         cmocka_unit_test(set_parameters_rejects_invalid_user_model),
+        cmocka_unit_test(set_parameters_tolerances_are_as_documented),
+        cmocka_unit_test(fit_accepts_as_many_samples_as_components),
         cmocka_unit_test(user_init_without_parameters_is_bad_init),
         cmocka_unit_test(zero_variance_without_reg_covar_is_not_pd_with_component),
         cmocka_unit_test(constant_feature_without_reg_covar_is_not_pd),

@@ -183,6 +183,42 @@ static void step_by_step_loop_equals_fit(void **state)
     tu_mixture_free(&mix);
 }
 
+/* init = user starts from the parameters in the model, so a fit of 4 iterations followed by a
+ * user-init fit of 6 more is one fit of 10 iterations. */
+static void user_init_continues_from_the_current_model(void **state)
+{
+    (void)state;
+    tu_rng r;
+    tu_rng_seed(&r, 0xc047);
+    tu_mixture mix;
+    tu_mixture_make(&mix, &r, 1200, 3, 3, 1.0, 2.5, 2.0);
+    const int K = 3, d = 3;
+    const emgmm_data X = emgmm_data_f64(mix.x, mix.n, (size_t)d, (size_t)d);
+    emgmm_params p = emgmm_params_default();
+    p.seed = 12;
+    p.tol = 0.0;
+    p.max_iter = 10;
+    emgmm_model *whole = fit_or_fail(K, &p, &X);
+    p.max_iter = 4;
+    emgmm_model *part = fit_or_fail(K, &p, &X);
+    p.init = EMGMM_INIT_USER;
+    p.max_iter = 6;
+    const int rc = emgmm_fit(part, &p, &X);
+    assert_int_equal(rc, EMGMM_OK);
+    assert_int_equal(emgmm_model_n_iter(part), 6);
+    tu_assert_gmm_close(K, d, emgmm_model_weights(part), emgmm_model_means(part),
+                        emgmm_model_covariances(part), emgmm_model_weights(whole),
+                        emgmm_model_means(whole), emgmm_model_covariances(whole), 1e-12,
+                        "4 + 6 iterations vs 10");
+    int cw, cp;
+    const double *lw = emgmm_model_lower_bounds(whole, &cw), *lp = emgmm_model_lower_bounds(part, &cp);
+    for (int i = 0; i < cp; i++)
+        tu_assert_close(lp[i], lw[4 + i], 1e-12, 0.0, "lower bound of iteration %d", 5 + i);
+    emgmm_model_free(whole);
+    emgmm_model_free(part);
+    tu_mixture_free(&mix);
+}
+
 /* sample draws from the model: reproducible by seed, labels in range, and the sample means of
  * a large draw lie within a few standard errors of the model's means. */
 static void sample_is_seeded_and_follows_the_model(void **state)
@@ -239,6 +275,7 @@ int main(void)
         cmocka_unit_test(predictions_are_mutually_consistent),
         cmocka_unit_test(bic_and_aic_follow_their_formulas),
         cmocka_unit_test(step_by_step_loop_equals_fit),
+        cmocka_unit_test(user_init_continues_from_the_current_model),
         cmocka_unit_test(sample_is_seeded_and_follows_the_model),
     };
     return cmocka_run_group_tests_name("properties", tests, NULL, NULL);
