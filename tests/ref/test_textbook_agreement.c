@@ -199,7 +199,7 @@ static void library_matches_textbook_em_strided_threaded(void **state)
     assert_int_equal(emgmm_model_set_parameters(m, pb.w0, pb.mu0, pb.cov0), EMGMM_OK);
     emgmm_params p = user_params(reg);
     p.n_threads = 2;
-    p.block_size = 61;
+    p.block_size = d == 3 ? 1 : 61; /* one-row blocks once: every row its own GEMM/SYRK */
     const emgmm_data X = emgmm_data_f64(xs, pb.mix.n, (size_t)d, ld);
     const int rc = emgmm_fit(m, &p, &X);
     if (rc != EMGMM_OK)
@@ -214,6 +214,38 @@ static void library_matches_textbook_em_strided_threaded(void **state)
     free(cov);
     free(U);
     free_problem(&pb);
+}
+
+/* A tiny problem with more threads than blocks (8 threads, 3 blocks of at most 3 rows): idle
+ * threads must contribute nothing, not garbage. */
+static void library_matches_textbook_em_more_threads_than_blocks(void **state)
+{
+    (void)state;
+    const int d = 2, K = 2;
+    const size_t n = 8;
+    const double x[16] = {0.2385, 1.1, -0.7, 0.35, 0.9, -1.2, 4.1, 3.3,
+                          5.2, 2.9, 4.6, 4.4, -0.1, 0.6, 3.8, 3.75};
+    const double w0[2] = {0.55, 0.45}, mu0[4] = {0.5, 0.5, 4.0, 3.0};
+    const double cov0[8] = {1.2, 0.1, 0.1, 0.9, 0.8, -0.2, -0.2, 1.1};
+    double w[2], mu[4], cov[8], U[8], lbs[ITERS];
+    memcpy(w, w0, sizeof w);
+    memcpy(mu, mu0, sizeof mu);
+    memcpy(cov, cov0, sizeof cov);
+    assert_int_equal(tb_em(x, n, d, (size_t)d, K, 1e-6, ITERS, w, mu, cov, lbs), 0);
+    for (int k = 0; k < K; k++)
+        assert_int_equal(tb_precision_cholesky(cov + k * d * d, U + k * d * d, d), 0);
+    emgmm_model *m = NULL;
+    assert_int_equal(emgmm_model_create(&m, K, d, EMGMM_COV_FULL), EMGMM_OK);
+    assert_int_equal(emgmm_model_set_parameters(m, w0, mu0, cov0), EMGMM_OK);
+    emgmm_params p = user_params(1e-6);
+    p.n_threads = 8;
+    p.block_size = 3;
+    const emgmm_data X = emgmm_data_f64(x, n, (size_t)d, (size_t)d);
+    const int rc = emgmm_fit(m, &p, &X);
+    if (rc != EMGMM_OK)
+        fail_msg("emgmm_fit: %s (%s)", emgmm_strerror(rc), emgmm_model_last_error(m));
+    assert_model_matches(m, K, d, w, mu, cov, U, lbs, "8 threads, 3 blocks");
+    emgmm_model_free(m);
 }
 
 /* The fine-grained loop (fit_init, then fit_iterate ITERS times) hands out each iteration's
@@ -284,6 +316,7 @@ int main(void)
         AGREE(library_matches_textbook_em_strided_threaded, case_d3_k4),
         AGREE(library_matches_textbook_em_strided_threaded, case_d17_k4),
         AGREE(library_matches_textbook_em_strided_threaded, case_d17_k1),
+        cmocka_unit_test(library_matches_textbook_em_more_threads_than_blocks),
         AGREE(fit_iterate_lower_bounds_match_textbook_em, case_d3_k4),
         AGREE(fit_iterate_lower_bounds_match_textbook_em, case_d17_k4),
     };
