@@ -101,7 +101,9 @@ static void fit_reports_first_nonfinite_row_and_column(void **state)
         assert_int_equal(row, 37);
         assert_int_equal(col, 2);
         assert_int_equal(comp, -1);
-        assert_true(strlen(emgmm_model_last_error(m)) > 0);
+        /* the header's example: "data contains NaN or Inf at row 12, column 3" */
+        assert_non_null(strstr(emgmm_model_last_error(m), "row 37"));
+        assert_non_null(strstr(emgmm_model_last_error(m), "column 2"));
         emgmm_model_error_location(m, NULL, NULL, NULL); /* any pointer may be NULL */
         emgmm_model_free(m);
         free(x);
@@ -294,6 +296,16 @@ static void zero_variance_without_reg_covar_is_not_pd_with_component(void **stat
     /* the message says what to try (issue 2: raise reg_covar, ...) */
     assert_non_null(strstr(emgmm_model_last_error(m), "reg_covar"));
     /* nothing half-done: the user's parameters are still in place */
+    assert_memory_equal(emgmm_model_covariances(m), cov, sizeof cov);
+    assert_memory_equal(emgmm_model_means(m), mu, sizeof mu);
+    /* one step at a time: fit_iterate fails the same way and leaves the model as it was */
+    assert_int_equal(emgmm_fit_init(m, &p, &X), EMGMM_OK);
+    double lb = 2.385;
+    assert_int_equal(emgmm_fit_iterate(m, &p, &X, &lb), EMGMM_ERR_NOT_PD);
+    comp = -2;
+    emgmm_model_error_location(m, NULL, NULL, &comp);
+    assert_int_equal(comp, 1);
+    assert_int_equal(emgmm_model_n_iter(m), 0);
     assert_memory_equal(emgmm_model_covariances(m), cov, sizeof cov);
     assert_memory_equal(emgmm_model_means(m), mu, sizeof mu);
     /* the default reg_covar rescues the same data */

@@ -52,6 +52,12 @@ static void lower_bound_never_decreases(void **state)
             fail_msg("init %s: lower bound fell from %.17g to %.17g at iteration %d",
                      emgmm_init_method_name(c->init), lbs[i - 1], lbs[i], i + 1);
     assert_true(lbs[count - 1] > lbs[0]);
+    /* the last lower bound was taken before the last M-step, which cannot lower the
+     * likelihood: the final model scores at least as well */
+    double score;
+    assert_int_equal(emgmm_score(m, &X, &score), EMGMM_OK);
+    if (score < lbs[count - 1] - 1e-10 * fabs(lbs[count - 1]))
+        fail_msg("score %.17g below the last lower bound %.17g", score, lbs[count - 1]);
     emgmm_model_free(m);
     tu_mixture_free(&mix);
 }
@@ -101,6 +107,20 @@ static void predictions_are_mutually_consistent(void **state)
     }
     mean /= (double)n;
     tu_assert_close(score, mean, 1e-12, 0.0, "score vs mean of score_samples");
+
+    /* Predictions are per row: one thread gives the same answers as two. */
+    emgmm_model_set_n_threads(m, 1);
+    double *ls1 = tu_xmalloc(sizeof(double) * n), score1 = NAN;
+    int32_t *lab1 = tu_xmalloc(sizeof(int32_t) * n);
+    assert_int_equal(emgmm_score_samples(m, &X, ls1), EMGMM_OK);
+    assert_int_equal(emgmm_predict(m, &X, lab1), EMGMM_OK);
+    assert_int_equal(emgmm_score(m, &X, &score1), EMGMM_OK);
+    for (size_t i = 0; i < n; i++)
+        tu_assert_close(ls1[i], ls[i], 1e-12, 0.0, "score_samples[%zu], 1 vs 2 threads", i);
+    tu_assert_close(score1, score, 1e-12, 0.0, "score, 1 vs 2 threads");
+    assert_memory_equal(lab1, lab, sizeof(int32_t) * n);
+    free(ls1);
+    free(lab1);
 
     /* A row subset through a strided view gives the same per-row answers. */
     const size_t ld = 2 * (size_t)d; /* every second row, read as one strided matrix */
