@@ -64,9 +64,14 @@ static void json_num(FILE *f, double v)
 
 static void report_iter(reporter *r, int it, double lb, double change, double secs)
 {
-    if (r->progress)
-        fprintf(stderr, "emgmm: iter %4d  lower bound %.10g  change %-11.4g  %.3f s\n", it, lb,
-                change, secs);
+    if (r->progress) {
+        char ch[32] = "-", sec[32] = "";
+        if (isfinite(change))
+            snprintf(ch, sizeof ch, "%.4g", change);
+        if (isfinite(secs))
+            snprintf(sec, sizeof sec, "  %.3f s", secs);
+        fprintf(stderr, "emgmm: iter %4d  lower bound %.10g  change %-11s%s\n", it, lb, ch, sec);
+    }
     if (r->log) {
         fprintf(r->log, "{\"event\": \"iteration\", \"iter\": %d, \"lower_bound\": ", it);
         json_num(r->log, lb);
@@ -188,6 +193,8 @@ static int parse_args(int argc, char **argv, fit_opts *o)
                         argc - optind);
     o->data = argv[optind];
     o->p.n_threads = o->threads;
+    if (o->labels && !strcmp(o->labels, "-") && (!o->out || !strcmp(o->out, "-")))
+        return cli_fail(CLI_USAGE, "fit: the model and --labels cannot both go to stdout");
     if (o->init_arg) {
         int im = emgmm_init_method_from_name(o->init_arg);
         if (im >= 0 && im != EMGMM_INIT_USER)

@@ -2,6 +2,7 @@
  * leave an existing file untouched and no temporary behind), .npy and CSV
  * tables that read back exactly, and round-trip number formatting. */
 #include <dirent.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -149,16 +150,61 @@ static void test_unwritable_targets_fail_cleanly(void **state)
     assert_int_not_equal(emgmm_io_out_open(&o, "/nonexistent-dir/x.csv", &err), 0);
     assert_int_equal(err.code, EMGMM_IO_EINPUT);
     assert_non_null(strstr(err.msg, "cannot create /nonexistent-dir/x.csv"));
-    /* a directory in the way: the rename fails, the temporary goes */
+    /* a directory in the way: refused, nothing created */
     const char *sub = in_dir("sub.csv");
     assert_int_equal(mkdir(sub, 0755), 0);
-    fclose(fopen(in_dir("sub.csv/inner"), "w"));
     size_t before = count_entries();
-    assert_int_equal(emgmm_io_out_open(&o, sub, &err), 0);
-    fputs("1\n", emgmm_io_out_file(o));
-    assert_int_not_equal(emgmm_io_out_commit(o, &err), 0);
-    assert_non_null(strstr(err.msg, "cannot write"));
+    assert_int_not_equal(emgmm_io_out_open(&o, sub, &err), 0);
+    assert_non_null(strstr(err.msg, "is a directory"));
     assert_int_equal(count_entries(), before);
+}
+
+/* Renaming onto a FIFO or device would destroy it (as root, even /dev/null):
+ * such targets are written in place and stay what they were. */
+static void test_fifo_target_is_written_not_replaced(void **state)
+{
+    (void)state;
+    const char *fifo = in_dir("pipe.csv");
+    assert_int_equal(mkfifo(fifo, 0644), 0);
+    int rfd = open(fifo, O_RDONLY | O_NONBLOCK);
+    assert_true(rfd >= 0);
+    emgmm_io_out *o;
+    emgmm_io_error err = {0};
+    assert_int_equal(emgmm_io_out_open(&o, fifo, &err), 0);
+    fputs("2.385\n", emgmm_io_out_file(o));
+    assert_int_equal(emgmm_io_out_commit(o, &err), 0);
+    struct stat st;
+    assert_int_equal(lstat(fifo, &st), 0);
+    assert_true(S_ISFIFO(st.st_mode));
+    char b[16] = {0};
+    assert_int_equal(read(rfd, b, sizeof b), 6);
+    assert_string_equal(b, "2.385\n");
+    close(rfd);
+}
+
+static void test_symlink_target_keeps_the_link(void **state)
+{
+    (void)state;
+    const char *real = in_dir("real.csv");
+    FILE *f = fopen(real, "w");
+    fputs("old\n", f);
+    fclose(f);
+    char link[160];
+    snprintf(link, sizeof link, "%s/link.csv", dir);
+    assert_int_equal(symlink("real.csv", link), 0);
+    emgmm_io_out *o;
+    emgmm_io_error err = {0};
+    assert_int_equal(emgmm_io_out_open(&o, link, &err), 0);
+    fputs("new\n", emgmm_io_out_file(o));
+    assert_int_equal(emgmm_io_out_commit(o, &err), 0);
+    struct stat st;
+    assert_int_equal(lstat(link, &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    size_t len;
+    char *b = slurp(real, &len);
+    assert_int_equal(len, 4);
+    assert_memory_equal(b, "new\n", 4);
+    free(b);
 }
 
 static void test_format_double_round_trips_shortest(void **state)
@@ -205,6 +251,8 @@ int main(void)
         cmocka_unit_test(test_npy_tables_read_back),
         cmocka_unit_test(test_abort_keeps_existing_file),
         cmocka_unit_test(test_unwritable_targets_fail_cleanly),
+        cmocka_unit_test(test_fifo_target_is_written_not_replaced),
+        cmocka_unit_test(test_symlink_target_keeps_the_link),
         cmocka_unit_test(test_format_double_round_trips_shortest),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -38,7 +38,7 @@ static inline int is_stop(char c, const char *stop)
 /* Decimal m·10^e with m ≤ 2^53 and |e| ≤ 22: both operands are exact doubles,
  * so one IEEE multiply or divide rounds the true value once, exactly as a
  * correctly rounded strtod does.  Returns NULL when that does not apply. */
-static const char *parse_fast(const char *p, const char *end, double *out)
+static inline const char *parse_fast(const char *p, const char *end, double *out)
 {
     int neg = 0;
     if (p < end && (*p == '-' || *p == '+')) {
@@ -104,12 +104,10 @@ static const char *parse_fast(const char *p, const char *end, double *out)
     return p;
 }
 
-const char *emgmm_io_parse_double(const char *s, const char *end, const char *stop, double *out)
+/* Everything the fast path declines: strtod on a terminated copy of the field. */
+static __attribute__((noinline)) const char *parse_slow(const char *s, const char *end,
+                                                        const char *stop, double *out)
 {
-    const char *q = parse_fast(s, end, out);
-    if (q && (q == end || is_stop(*q, stop)))
-        return q;
-    /* strtod needs a terminated string: copy the field. */
     const char *fe = s;
     while (fe < end && !is_stop(*fe, stop))
         fe++;
@@ -131,6 +129,14 @@ const char *emgmm_io_parse_double(const char *s, const char *end, const char *st
         return NULL;
     *out = v;
     return fe;
+}
+
+const char *emgmm_io_parse_double(const char *s, const char *end, const char *stop, double *out)
+{
+    const char *q = parse_fast(s, end, out);
+    if (q && (q == end || is_stop(*q, stop)))
+        return q;
+    return parse_slow(s, end, stop, out);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -205,7 +211,9 @@ static int parse_row(csv_ctx *c, const char *ls, const char *le, size_t expect, 
             return ROW_FAIL;
         }
         double v;
-        const char *q = emgmm_io_parse_double(p, le, stop, &v);
+        const char *q = parse_fast(p, le, &v);
+        if (!q || (q < le && *q != delim && *q != ' ' && *q != '\t'))
+            q = parse_slow(p, le, stop, &v);
         if (q) {
             p = q;
             while (p < le && skippable(*p, delim))
@@ -456,8 +464,19 @@ int emgmm_io_read_csv_buffer(const char *buf, size_t len, const char *name,
             report(&c, &f, line, d);
             goto fail;
         }
-        if (!d)
+        if (!d) {
             d = c.len - before;
+            /* Reserve for the rows this one's length predicts, so the
+             * growth rarely copies. */
+            size_t est = (size_t)(end - ls) / (size_t)(p - ls) + 16;
+            if (est < SIZE_MAX / c.esize / d / 2 && est * d > c.cap) {
+                char *nv = realloc(c.vals, est * d * c.esize);
+                if (nv) {
+                    c.vals = nv;
+                    c.cap = est * d;
+                }
+            }
+        }
         n++;
     }
     if (first) {

@@ -1,6 +1,9 @@
 /* out.c — output files that appear whole or not at all: written to a hidden
  * temporary in the target's directory and renamed into place on commit; plus
  * the streamed CSV/.npy table writer and round-trip-exact number formatting. */
+/* realpath() is XSI, beyond the project's _POSIX_C_SOURCE. */
+#define _XOPEN_SOURCE 700
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,9 +15,10 @@
 
 struct emgmm_io_out {
     FILE *f;
-    char *path;
-    char *tmp;  /* NULL for stdout */
-    char *buf;  /* stdio buffer */
+    char *path;   /* the file renamed onto (a symlink's target, resolved) */
+    char *tmp;    /* the temporary; NULL when writing straight to f */
+    char *buf;    /* stdio buffer */
+    int is_stdout;
 };
 
 int emgmm_io_out_format(const char *path, char *delimiter)
@@ -32,36 +36,64 @@ static void out_free(emgmm_io_out *o)
     free(o);
 }
 
+static int nomem(emgmm_io_out *o, const char *path, emgmm_io_error *err)
+{
+    out_free(o);
+    emgmm_io_error_set(err, EMGMM_IO_ENOMEM, "out of memory opening %s", path);
+    return -1;
+}
+
 int emgmm_io_out_open(emgmm_io_out **out, const char *path, emgmm_io_error *err)
 {
     *out = NULL;
     emgmm_io_out *o = calloc(1, sizeof *o);
-    if (!o || !(o->path = strdup(path))) {
-        free(o);
-        emgmm_io_error_set(err, EMGMM_IO_ENOMEM, "out of memory opening %s", path);
-        return -1;
-    }
+    if (!o || !(o->path = strdup(path)) || !(o->buf = malloc(1 << 20)))
+        return nomem(o, path, err);
     if (!strcmp(path, "-")) {
         o->f = stdout;
+        o->is_stdout = 1;
         *out = o;
         return 0;
     }
-    /* ".<base>.XXXXXX" beside the target, so rename() never crosses devices. */
-    const char *slash = strrchr(path, '/');
-    size_t dlen = slash ? (size_t)(slash - path) + 1 : 0;
-    const char *base = path + dlen;
-    size_t tlen = dlen + 1 + strlen(base) + 8;
-    o->tmp = malloc(tlen);
-    o->buf = malloc(1 << 20);
-    if (!o->tmp || !o->buf) {
-        out_free(o);
-        emgmm_io_error_set(err, EMGMM_IO_ENOMEM, "out of memory opening %s", path);
-        return -1;
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        if (S_ISDIR(st.st_mode)) {
+            emgmm_io_error_set(err, EMGMM_IO_EINPUT, "cannot write %s: it is a directory", path);
+            out_free(o);
+            return -1;
+        }
+        /* A device, FIFO or socket (/dev/stdout, a pipe) has nothing to
+         * replace atomically, and renaming onto it would destroy it. */
+        if (!(o->f = fopen(path, "wb"))) {
+            emgmm_io_error_set(err, EMGMM_IO_EINPUT, "cannot open %s: %s", path, strerror(errno));
+            out_free(o);
+            return -1;
+        }
+        setvbuf(o->f, o->buf, _IOFBF, 1 << 20);
+        *out = o;
+        return 0;
     }
-    snprintf(o->tmp, tlen, "%.*s.%s.XXXXXX", (int)dlen, path, base);
+    /* Through a symlink, replace its target and keep the link. */
+    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+        char *real = realpath(path, NULL);
+        if (real) {
+            free(o->path);
+            o->path = real;
+        }
+    }
+    /* ".<base>.XXXXXX" beside the target, so rename() never crosses devices. */
+    const char *tp = o->path, *slash = strrchr(tp, '/');
+    size_t dlen = slash ? (size_t)(slash - tp) + 1 : 0;
+    const char *base = tp + dlen;
+    size_t tlen = dlen + 1 + strlen(base) + 8;
+    if (!(o->tmp = malloc(tlen)))
+        return nomem(o, path, err);
+    snprintf(o->tmp, tlen, "%.*s.%s.XXXXXX", (int)dlen, tp, base);
     int fd = mkstemp(o->tmp);
     if (fd < 0) {
         emgmm_io_error_set(err, EMGMM_IO_EINPUT, "cannot create %s: %s", path, strerror(errno));
+        free(o->tmp);
+        o->tmp = NULL;
         out_free(o);
         return -1;
     }
@@ -84,36 +116,27 @@ FILE *emgmm_io_out_file(emgmm_io_out *out) { return out->f; }
 
 const char *emgmm_io_out_name(const emgmm_io_out *out)
 {
-    return strcmp(out->path, "-") ? out->path : "<stdout>";
+    return out->is_stdout ? "<stdout>" : out->path;
 }
 
 int emgmm_io_out_commit(emgmm_io_out *o, emgmm_io_error *err)
 {
     int rc = 0;
-    if (!o->tmp) {
-        if (fflush(o->f) != 0 || ferror(o->f)) {
-            emgmm_io_error_set(err, EMGMM_IO_EINPUT, "cannot write to stdout: %s",
-                               strerror(errno));
-            rc = -1;
-        }
-        out_free(o);
-        return rc;
-    }
+    const char *name = emgmm_io_out_name(o);
     int bad = ferror(o->f) || fflush(o->f) != 0;
     int e = errno;
-    if (fclose(o->f) != 0 && !bad) {
+    if (!o->is_stdout && fclose(o->f) != 0 && !bad) {
         bad = 1;
         e = errno;
     }
     if (bad) {
-        emgmm_io_error_set(err, EMGMM_IO_EINPUT, "cannot write %s: %s", o->path, strerror(e));
+        emgmm_io_error_set(err, EMGMM_IO_EINPUT, "cannot write %s: %s", name, strerror(e));
         rc = -1;
-    } else if (rename(o->tmp, o->path) != 0) {
-        emgmm_io_error_set(err, EMGMM_IO_EINPUT, "cannot write %s: %s", o->path,
-                           strerror(errno));
+    } else if (o->tmp && rename(o->tmp, o->path) != 0) {
+        emgmm_io_error_set(err, EMGMM_IO_EINPUT, "cannot write %s: %s", name, strerror(errno));
         rc = -1;
     }
-    if (rc != 0)
+    if (rc != 0 && o->tmp)
         unlink(o->tmp);
     out_free(o);
     return rc;
@@ -123,12 +146,12 @@ void emgmm_io_out_abort(emgmm_io_out *o)
 {
     if (!o)
         return;
-    if (o->tmp) {
-        fclose(o->f);
-        unlink(o->tmp);
-    } else {
+    if (o->is_stdout)
         fflush(o->f);
-    }
+    else
+        fclose(o->f);
+    if (o->tmp)
+        unlink(o->tmp);
     out_free(o);
 }
 
