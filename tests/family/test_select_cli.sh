@@ -1,0 +1,95 @@
+#!/bin/sh
+# test_select_cli.sh — end-to-end test of `emgmm select`: on data drawn from a known,
+# well-separated diagonal mixture (K=3) it picks K=3 diag, writes the best model and a valid
+# CSV/JSON table atomically, lists impossible fits as failed without stopping, and refuses bad
+# options.  Usage: test_select_cli.sh /path/to/emgmm   (exit 77 = skipped: no select command)
+set -u
+EMGMM=${1:-${EMGMM:-emgmm}}
+"$EMGMM" select --help >/dev/null 2>&1 || { echo "emgmm select not available: skipped"; exit 77; }
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/emgmm_select_cli.XXXXXX") || exit 1
+trap 'rm -rf "$T"' EXIT
+cd "$T" || exit 1
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+# The truth: three components far apart, each with its own anisotropic diagonal covariance, so
+# that only 'diag' describes them with few parameters.
+cat > truth.json <<'EOF'
+{"format": "emgmm-model", "version": 1, "covariance_type": "diag", "n_components": 3,
+ "n_features": 4, "weights": [0.5, 0.3, 0.2],
+ "means": [[0, 0, 0, 0], [8, -6, 3, 5], [-7, 5, 9, -4]],
+ "covariances": [[0.25, 4.0, 1.0, 0.64], [2.25, 0.16, 0.81, 4.84], [0.49, 1.44, 6.25, 0.25]]}
+EOF
+"$EMGMM" sample truth.json -n 3000 --seed 7 -o data.csv || { echo "FAIL: emgmm sample"; exit 1; }
+
+# ---- the sweep picks the truth
+"$EMGMM" select data.csv --k 1:5 --covariance all --n-init 2 --seed 3 --table table.csv \
+    -o best.json > out.txt 2> err.txt
+rc=$?
+[ $rc -eq 0 ] || fail "select exited $rc: $(cat err.txt)"
+grep -q '"covariance_type": *"diag"' best.json || fail "best model is not diag: $(head -c 300 best.json)"
+grep -q '"n_components": *3[,}]' best.json || fail "best model does not have 3 components"
+grep -q 'lower is better' out.txt || fail "the printed table does not say which way is better"
+grep -q "mclust" out.txt || fail "the printed table does not warn about mclust's sign"
+grep -q '^best: K=3, covariance diag' out.txt || fail "printed best is not K=3 diag: $(grep best out.txt)"
+
+# ---- the CSV table: header, one row per (K, type), numbers, one best row holding the minimum
+header='k,covariance_type,status,bic,aic,log_likelihood,n_parameters,converged,n_iter,best,error'
+[ "$(head -n 1 table.csv)" = "$header" ] || fail "CSV header is '$(head -n 1 table.csv)'"
+[ "$(wc -l < table.csv)" -eq 21 ] || fail "CSV has $(wc -l < table.csv) lines, want 1 + 5x4"
+awk -F, 'NR > 1 && (NF != 11 || $3 != "ok" || $4 + 0 != $4 || $6 + 0 >= 0 || $9 < 1) { bad = 1 }
+         END { exit bad }' table.csv || fail "CSV has malformed or failed rows: $(cat table.csv)"
+for k in 1 2 3 4 5; do
+    for t in full tied diag spherical; do
+        [ "$(grep -c "^$k,$t,ok," table.csv)" -eq 1 ] || fail "CSV lacks the row K=$k $t"
+    done
+done
+[ "$(awk -F, 'NR > 1 && $10 == 1' table.csv | wc -l)" -eq 1 ] || fail "CSV marks not exactly one best row"
+awk -F, 'NR > 1 { if (min == "" || $4 < min) { min = $4; at = $1 "," $2 } if ($10 == 1) best = $1 "," $2 }
+         END { if (at != "3,diag" || best != at) { print "min at " at ", best " best; exit 1 } }' \
+    table.csv || fail "the best CSV row is not the lowest BIC at K=3 diag"
+ls -A | grep -q '^\.' && fail "temporary files left behind: $(ls -A)"
+
+# ---- AIC and a JSON table (checked with Python's json module when there is one)
+"$EMGMM" select data.csv --k 2:4 --covariance diag,full --criterion aic --table table.json -q \
+    > /dev/null 2> err.txt || fail "select --criterion aic --table table.json: $(cat err.txt)"
+grep -q '"criterion": "aic"' table.json || fail "JSON table does not name the criterion"
+if command -v python3 > /dev/null 2>&1; then
+    python3 - table.json <<'EOF' || fail "JSON table is not valid or not consistent"
+import json, sys
+t = json.load(open(sys.argv[1]))
+assert t["format"] == "emgmm-select" and t["lower_is_better"] is True
+fits = t["fits"]
+assert len(fits) == 6 and all(f["status"] == "ok" for f in fits)
+best = min(fits, key=lambda f: f["aic"])
+assert best["best"] and sum(f["best"] for f in fits) == 1
+assert (t["best"]["k"], t["best"]["covariance_type"]) == (best["k"], best["covariance_type"])
+EOF
+fi
+
+# ---- impossible fits are rows of the table, not the end of the sweep
+head -n 6 data.csv > small.csv
+"$EMGMM" select small.csv --k 1,7 --covariance spherical --table small.csv.out.csv -q \
+    > /dev/null 2> err.txt
+rc=$?
+[ $rc -eq 0 ] || fail "select with one impossible K exited $rc: $(cat err.txt)"
+grep -q '^7,spherical,failed,' small.csv.out.csv || fail "K=7 on 6 rows is not listed as failed"
+grep -q '^1,spherical,ok,' small.csv.out.csv || fail "K=1 on 6 rows is not listed as ok"
+grep -q 'fits failed' err.txt || fail "no note on stderr about the failed fit"
+"$EMGMM" select small.csv --k 7:8 -q > /dev/null 2>&1
+rc=$?
+[ $rc -eq 3 ] || fail "select where every K exceeds the rows exited $rc, want 3"
+
+# ---- usage errors exit 2 with one line
+for args in "--k 0" "--k 4:2" "--covariance nope" "--criterion mdl" "--table t.npy" "--bogus" \
+    "-o - --table -"; do
+    # shellcheck disable=SC2086
+    "$EMGMM" select data.csv $args > /dev/null 2> err.txt
+    rc=$?
+    [ $rc -eq 2 ] || fail "select $args exited $rc, want 2"
+    [ "$(wc -l < err.txt)" -eq 1 ] || fail "select $args printed $(wc -l < err.txt) error lines"
+done
+
+[ $fails -eq 0 ] || { echo "$fails check(s) failed"; exit 1; }
+echo "all checks passed"

@@ -1,0 +1,591 @@
+/* cmd_select.c — `emgmm select`: load DATA once, fit every (K, covariance type) pair, rank the
+ * fits by BIC or AIC (scikit-learn's sign: lower is better), print the table, and write the best
+ * model (-o) and the table as CSV or JSON (--table).  Failed fits are rows, not the end. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cli.h"
+
+static const char select_help[] =
+    "usage: emgmm select DATA [--k 1:9] [options]\n"
+    "Fits a Gaussian mixture for every K and covariance type, prints a table of the fits and\n"
+    "picks the one with the lowest criterion.  BIC and AIC have scikit-learn's sign: lower is\n"
+    "better (mclust's BIC has the opposite sign).  Every fit uses the same --seed, so the best\n"
+    "one is what 'emgmm fit -k K --covariance T' gives with the same options.\n\n"
+    "  -k, --k LIST        component counts: N, A:B or a comma list of both, e.g. 1:20 or\n"
+    "                      1,2,4:6 (default 1:9)\n"
+    "  --covariance LIST   comma list of full, tied, diag, spherical, or all (default all)\n"
+    "  --criterion C       bic|aic (default bic)\n"
+    "  -o, --output FILE   write the best model as JSON (atomically; '-' = stdout)\n"
+    "  --table FILE        write the table: .json as JSON, otherwise CSV (.tsv with tabs);\n"
+    "                      atomically; '-' = CSV on stdout\n"
+    "  --init I            kmeans|k-means++|random|random_from_data (default kmeans)\n"
+    "  --n-init R          initialisations per fit; the best lower bound is kept (default 1)\n"
+    "  --max-iter M        EM iterations per initialisation (default 100)\n"
+    "  --tol T             convergence tolerance on the mean log-likelihood (default 1e-3)\n"
+    "  --reg-covar R       added to covariance diagonals (default 1e-6)\n"
+    "  --seed S            random seed, the same for every fit (default 0)\n"
+    "  -q, --quiet         no table on the terminal (errors are still reported)\n"
+    "The printed table goes to stdout, or to stderr when -o or --table writes to stdout.\n"
+    "Exit status: 0 when at least one fit succeeded (failed fits are listed as failed);\n"
+    "4 when every fit failed numerically; 2, 3, 5 as for the other commands.\n\n" CLI_DATA_HELP;
+
+enum { O_COV = 5000, O_CRIT, O_TABLE, O_INIT, O_NINIT, O_MAXIT, O_TOL, O_REG, O_SEED };
+enum { CRIT_BIC = 0, CRIT_AIC = 1 };
+#define SEL_MAX_K_VALUES 10000 /* a sweep longer than this is almost surely a typo */
+#define SIGN_NOTE "lower is better (scikit-learn's sign; mclust's BIC has the opposite sign)"
+
+typedef struct {
+    int k, type;
+    int ok;          /* 1 fitted and scored, 0 failed */
+    int status;      /* the library's status when it failed */
+    char error[320]; /* why it failed */
+    double bic, aic, loglik, seconds;
+    long n_params;   /* -1 when the model could not be created */
+    int converged, n_iter;
+} sel_row;
+
+typedef struct {
+    const char *data, *out, *table;
+    long *ks;
+    int nk;
+    int types[4], ntypes;
+    int criterion, threads, quiet;
+    emgmm_params p;
+    emgmm_io_read_opts ro;
+} sel_opts;
+
+/* ------------------------------------------------------------------ option parsing */
+static int cmp_long(const void *a, const void *b)
+{
+    const long x = *(const long *)a, y = *(const long *)b;
+    return (x > y) - (x < y);
+}
+
+/* "N", "A:B" or a comma list of them → sorted distinct values in o->ks. */
+static int parse_k_list(const char *s, sel_opts *o)
+{
+    const long kmax = 1L << 20;
+    char *copy = strdup(s);
+    if (!copy)
+        return cli_fail(CLI_INTERNAL, "out of memory");
+    long *ks = NULL;
+    int n = 0, cap = 0, rc = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(copy, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save)) {
+        char *colon = strchr(tok, ':');
+        long a, b;
+        if (colon)
+            *colon = '\0';
+        if ((rc = cli_parse_long("--k", tok, 1, kmax, &a)) != 0)
+            break;
+        b = a;
+        if (colon && (rc = cli_parse_long("--k", colon + 1, 1, kmax, &b)) != 0)
+            break;
+        if (b < a) {
+            rc = cli_fail(CLI_USAGE, "--k: range %ld:%ld runs backwards", a, b);
+            break;
+        }
+        if (b - a + 1 > SEL_MAX_K_VALUES - n) {
+            rc = cli_fail(CLI_USAGE, "--k: more than %d values of K in '%s'", SEL_MAX_K_VALUES, s);
+            break;
+        }
+        for (long v = a; v <= b; v++) {
+            if (n == cap) {
+                cap = cap ? 2 * cap : 32;
+                long *t = realloc(ks, sizeof *ks * (size_t)cap);
+                if (!t) {
+                    rc = cli_fail(CLI_INTERNAL, "out of memory");
+                    break;
+                }
+                ks = t;
+            }
+            ks[n++] = v;
+        }
+    }
+    free(copy);
+    if (!rc && n == 0)
+        rc = cli_fail(CLI_USAGE, "--k: expected N, A:B or a comma list of them, got '%s'", s);
+    if (rc) {
+        free(ks);
+        return rc;
+    }
+    qsort(ks, (size_t)n, sizeof *ks, cmp_long);
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        if (m == 0 || ks[i] != ks[m - 1])
+            ks[m++] = ks[i];
+    free(o->ks);
+    o->ks = ks;
+    o->nk = m;
+    return 0;
+}
+
+/* "all" or a comma list of type names, kept in the order given, without repeats. */
+static int parse_types(const char *s, sel_opts *o)
+{
+    o->ntypes = 0;
+    if (!strcmp(s, "all")) {
+        for (int t = EMGMM_COV_FULL; t <= EMGMM_COV_SPHERICAL; t++)
+            o->types[o->ntypes++] = t;
+        return 0;
+    }
+    char *copy = strdup(s);
+    if (!copy)
+        return cli_fail(CLI_INTERNAL, "out of memory");
+    char *save = NULL;
+    int rc = 0;
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        const int t = emgmm_covariance_type_from_name(tok);
+        if (t < 0) {
+            rc = cli_fail(CLI_USAGE, "--covariance: expected full, tied, diag, spherical "
+                                     "(comma-separated) or all, got '%s'", tok);
+            break;
+        }
+        int seen = 0;
+        for (int i = 0; i < o->ntypes; i++)
+            seen |= o->types[i] == t;
+        if (!seen)
+            o->types[o->ntypes++] = t;
+    }
+    free(copy);
+    if (!rc && o->ntypes == 0)
+        rc = cli_fail(CLI_USAGE, "--covariance: no covariance type in '%s'", s);
+    return rc;
+}
+
+static int parse_args(int argc, char **argv, sel_opts *o)
+{
+    static const struct option longopts[] = {
+        {"k", required_argument, NULL, 'k'},
+        {"components", required_argument, NULL, 'k'},
+        {"covariance", required_argument, NULL, O_COV},
+        {"criterion", required_argument, NULL, O_CRIT},
+        {"output", required_argument, NULL, 'o'},
+        {"table", required_argument, NULL, O_TABLE},
+        {"init", required_argument, NULL, O_INIT},
+        {"n-init", required_argument, NULL, O_NINIT},
+        {"max-iter", required_argument, NULL, O_MAXIT},
+        {"tol", required_argument, NULL, O_TOL},
+        {"reg-covar", required_argument, NULL, O_REG},
+        {"seed", required_argument, NULL, O_SEED},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        CLI_DATA_LONGOPTS,
+        {NULL, 0, NULL, 0}};
+    int c, rc = 0, im;
+    long v;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":k:o:qh", longopts, NULL)) != -1) {
+        int r = cli_data_option(c, optarg, &o->ro, &o->threads, &rc);
+        if (r < 0)
+            return rc;
+        if (r > 0)
+            continue;
+        switch (c) {
+        case 'h': fputs(select_help, stdout); return -1;
+        case 'k': if ((rc = parse_k_list(optarg, o))) return rc; break;
+        case 'o': o->out = optarg; break;
+        case 'q': o->quiet = 1; break;
+        case O_COV: if ((rc = parse_types(optarg, o))) return rc; break;
+        case O_CRIT:
+            if (!strcasecmp(optarg, "bic"))
+                o->criterion = CRIT_BIC;
+            else if (!strcasecmp(optarg, "aic"))
+                o->criterion = CRIT_AIC;
+            else
+                return cli_fail(CLI_USAGE, "--criterion: expected bic or aic, got '%s'", optarg);
+            break;
+        case O_TABLE: o->table = optarg; break;
+        case O_INIT:
+            im = emgmm_init_method_from_name(optarg);
+            if (im < 0 || im == EMGMM_INIT_USER)
+                return cli_fail(CLI_USAGE, "--init: expected kmeans, k-means++, random or "
+                                           "random_from_data, got '%s'", optarg);
+            o->p.init = im;
+            break;
+        case O_NINIT: if ((rc = cli_parse_long("--n-init", optarg, 1, 1L << 20, &v))) return rc; o->p.n_init = (int)v; break;
+        case O_MAXIT: if ((rc = cli_parse_long("--max-iter", optarg, 1, 1L << 30, &v))) return rc; o->p.max_iter = (int)v; break;
+        case O_TOL: if ((rc = cli_parse_double("--tol", optarg, 0, &o->p.tol))) return rc; break;
+        case O_REG: if ((rc = cli_parse_double("--reg-covar", optarg, 0, &o->p.reg_covar))) return rc; break;
+        case O_SEED: if ((rc = cli_parse_u64("--seed", optarg, &o->p.seed))) return rc; break;
+        default: return cli_getopt_error("select", c, argv);
+        }
+    }
+    if (optind != argc - 1)
+        return cli_fail(CLI_USAGE, "select: expected one DATA argument, got %d (see 'emgmm select --help')",
+                        argc - optind);
+    o->data = argv[optind];
+    if (o->out && o->table && !strcmp(o->out, "-") && !strcmp(o->table, "-"))
+        return cli_fail(CLI_USAGE, "select: -o and --table cannot both write to stdout");
+    if (o->table && strcmp(o->table, "-")) {
+        const size_t len = strlen(o->table);
+        if (len >= 4 && !strcasecmp(o->table + len - 4, ".npy"))
+            return cli_fail(CLI_USAGE, "--table: write .csv, .tsv or .json, not .npy (%s)", o->table);
+    }
+    if (o->nk == 0 && (rc = parse_k_list("1:9", o)) != 0)
+        return rc;
+    o->p.n_threads = o->threads;
+    if (emgmm_params_validate(&o->p) != EMGMM_OK)
+        return cli_fail(CLI_USAGE, "select: invalid parameters (%s)", emgmm_strerror(EMGMM_ERR_INVALID_PARAM));
+    return 0;
+}
+
+/* ------------------------------------------------------------------ the sweep */
+static double crit_of(const sel_row *r, int criterion)
+{
+    return criterion == CRIT_AIC ? r->aic : r->bic;
+}
+
+static const char *crit_name(int criterion, int upper)
+{
+    if (criterion == CRIT_AIC)
+        return upper ? "AIC" : "aic";
+    return upper ? "BIC" : "bic";
+}
+
+/* Failures that would repeat for every pair (bad data, no memory, a bug) end the sweep;
+ * the rest — numerical trouble, too few samples for K — are rows of the table. */
+static int stops_the_sweep(int status, const emgmm_model *m)
+{
+    long long row = -1;
+    if (m)
+        emgmm_model_error_location(m, &row, NULL, NULL);
+    switch (status) {
+    case EMGMM_ERR_NONFINITE: return row >= 0; /* NaN/Inf in DATA, not in the fit */
+    case EMGMM_ERR_NOT_PD:
+    case EMGMM_ERR_TOO_FEW_SAMPLES:
+    case EMGMM_ERR_TOO_LARGE:
+    case EMGMM_ERR_UNSUPPORTED:
+        return 0;
+    default: return 1;
+    }
+}
+
+static void set_error(sel_row *r, int status, const emgmm_model *m)
+{
+    r->status = status;
+    const char *msg = m ? emgmm_model_last_error(m) : "";
+    snprintf(r->error, sizeof r->error, "%s", msg && *msg ? msg : emgmm_strerror(status));
+}
+
+/* Fits one (K, type) pair into *row.  Returns 0, or an exit code (already reported) when the
+ * sweep must stop.  On success *fitted holds the model (the caller owns it). */
+static int fit_one(const sel_opts *o, const emgmm_data *X, sel_row *row, emgmm_model **fitted)
+{
+    *fitted = NULL;
+    row->n_params = -1;
+    emgmm_model *m = NULL;
+    int st = emgmm_model_create(&m, (int)row->k, (int)X->d, row->type);
+    if (st != EMGMM_OK) {
+        if (stops_the_sweep(st, NULL))
+            return cli_lib_fail(st, NULL, "select: cannot create a model", NULL, 0);
+        row->status = st;
+        snprintf(row->error, sizeof row->error, "%s",
+                 st == EMGMM_ERR_UNSUPPORTED ? "covariance type not supported by this build"
+                                             : emgmm_strerror(st));
+        return 0;
+    }
+    emgmm_model_set_n_threads(m, o->threads);
+    row->n_params = emgmm_model_n_parameters(m);
+    const double t0 = cli_now();
+    st = emgmm_fit(m, &o->p, X);
+    row->seconds = cli_now() - t0;
+    double score = NAN;
+    if (st == EMGMM_OK)
+        st = emgmm_score(m, X, &score);
+    if (st == EMGMM_OK)
+        st = emgmm_bic(m, X, &row->bic);
+    if (st == EMGMM_OK)
+        st = emgmm_aic(m, X, &row->aic);
+    if (st != EMGMM_OK) {
+        int rc = 0;
+        if (stops_the_sweep(st, m)) {
+            char what[96];
+            snprintf(what, sizeof what, "select: K=%d %s failed", row->k,
+                     emgmm_covariance_type_name(row->type));
+            rc = cli_lib_fail(st, m, what, o->data, 0);
+        } else {
+            set_error(row, st, m);
+        }
+        emgmm_model_free(m);
+        return rc;
+    }
+    row->loglik = score * (double)X->n;
+    row->converged = emgmm_model_converged(m);
+    row->n_iter = emgmm_model_n_iter(m);
+    if (!isfinite(row->bic) || !isfinite(row->aic) || !isfinite(row->loglik)) {
+        row->status = EMGMM_ERR_NONFINITE;
+        snprintf(row->error, sizeof row->error, "the log-likelihood of the fit is not finite");
+        emgmm_model_free(m);
+        return 0;
+    }
+    row->ok = 1;
+    *fitted = m;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ output */
+static void print_header(FILE *f, const sel_opts *o, const emgmm_data *X)
+{
+    fprintf(f, "emgmm select: %s, %zu samples x %zu features; K in {", o->data, X->n, X->d);
+    for (int i = 0; i < o->nk; i++) {
+        /* runs of consecutive K print as A..B */
+        int j = i;
+        while (j + 1 < o->nk && o->ks[j + 1] == o->ks[j] + 1)
+            j++;
+        fprintf(f, "%s%ld", i ? "," : "", o->ks[i]);
+        if (j > i)
+            fprintf(f, "..%ld", o->ks[j]);
+        i = j;
+    }
+    fputs("} x {", f);
+    for (int t = 0; t < o->ntypes; t++)
+        fprintf(f, "%s%s", t ? "," : "", emgmm_covariance_type_name(o->types[t]));
+    fprintf(f, "}\n%s: " SIGN_NOTE "\n\n", crit_name(o->criterion, 1));
+    fprintf(f, "%6s  %-10s %18s %18s %7s %9s %6s %9s\n", "K", "covariance",
+            crit_name(o->criterion, 1), "log-likelihood", "params", "converged", "iter", "seconds");
+}
+
+static void print_row(FILE *f, const sel_row *r, int criterion)
+{
+    if (r->ok)
+        fprintf(f, "%6d  %-10s %18.10g %18.10g %7ld %9s %6d %9.3f\n", r->k,
+                emgmm_covariance_type_name(r->type), crit_of(r, criterion), r->loglik,
+                r->n_params, r->converged ? "yes" : "no", r->n_iter, r->seconds);
+    else
+        fprintf(f, "%6d  %-10s failed: %s\n", r->k, emgmm_covariance_type_name(r->type), r->error);
+    fflush(f);
+}
+
+static void put_num(FILE *f, double v)
+{
+    char b[40];
+    emgmm_io_format_double(b, sizeof b, v);
+    fputs(b, f);
+}
+
+static void put_json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        const unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+/* CSV field: quoted, with quotes doubled, when it holds the delimiter, a quote or a newline. */
+static void put_csv_str(FILE *f, const char *s, char delim)
+{
+    if (!strchr(s, delim) && !strchr(s, '"') && !strchr(s, '\n') && !strchr(s, '\r')) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static void write_csv(FILE *f, const sel_row *rows, int nrows, int best, char dl)
+{
+    fprintf(f, "k%ccovariance_type%cstatus%cbic%caic%clog_likelihood%cn_parameters%cconverged%c"
+               "n_iter%cbest%cerror\n", dl, dl, dl, dl, dl, dl, dl, dl, dl, dl);
+    for (int i = 0; i < nrows; i++) {
+        const sel_row *r = &rows[i];
+        fprintf(f, "%d%c%s%c%s%c", r->k, dl, emgmm_covariance_type_name(r->type), dl,
+                r->ok ? "ok" : "failed", dl);
+        if (r->ok) {
+            put_num(f, r->bic);
+            fputc(dl, f);
+            put_num(f, r->aic);
+            fputc(dl, f);
+            put_num(f, r->loglik);
+            fprintf(f, "%c%ld%c%s%c%d%c%d%c\n", dl, r->n_params, dl,
+                    r->converged ? "true" : "false", dl, r->n_iter, dl, i == best, dl);
+        } else {
+            fprintf(f, "%c%c%c", dl, dl, dl);
+            if (r->n_params >= 0)
+                fprintf(f, "%ld", r->n_params);
+            fprintf(f, "%c%c%c0%c", dl, dl, dl, dl);
+            put_csv_str(f, r->error, dl);
+            fputc('\n', f);
+        }
+    }
+}
+
+static void write_json(FILE *f, const sel_opts *o, const emgmm_data *X, const sel_row *rows,
+                       int nrows, int best)
+{
+    const char *iname = emgmm_init_method_name(o->p.init);
+    fputs("{\n  \"format\": \"emgmm-select\",\n  \"version\": 1,\n  \"data\": ", f);
+    put_json_str(f, o->data);
+    fprintf(f, ",\n  \"n_samples\": %zu,\n  \"n_features\": %zu,\n  \"criterion\": \"%s\",\n"
+               "  \"lower_is_better\": true,\n  \"note\": \"" SIGN_NOTE "\",\n",
+            X->n, X->d, crit_name(o->criterion, 0));
+    fprintf(f, "  \"params\": {\"init\": \"%s\", \"n_init\": %d, \"max_iter\": %d, \"tol\": ",
+            iname ? iname : "?", o->p.n_init, o->p.max_iter);
+    put_num(f, o->p.tol);
+    fputs(", \"reg_covar\": ", f);
+    put_num(f, o->p.reg_covar);
+    fprintf(f, ", \"seed\": %llu},\n  \"best\": ", (unsigned long long)o->p.seed);
+    if (best >= 0) {
+        fprintf(f, "{\"k\": %d, \"covariance_type\": \"%s\", \"%s\": ", rows[best].k,
+                emgmm_covariance_type_name(rows[best].type), crit_name(o->criterion, 0));
+        put_num(f, crit_of(&rows[best], o->criterion));
+        fputs("},\n", f);
+    } else {
+        fputs("null,\n", f);
+    }
+    fputs("  \"fits\": [", f);
+    for (int i = 0; i < nrows; i++) {
+        const sel_row *r = &rows[i];
+        fprintf(f, "%s\n    {\"k\": %d, \"covariance_type\": \"%s\", \"status\": \"%s\"",
+                i ? "," : "", r->k, emgmm_covariance_type_name(r->type), r->ok ? "ok" : "failed");
+        if (r->n_params >= 0)
+            fprintf(f, ", \"n_parameters\": %ld", r->n_params);
+        if (r->ok) {
+            fputs(", \"bic\": ", f);
+            put_num(f, r->bic);
+            fputs(", \"aic\": ", f);
+            put_num(f, r->aic);
+            fputs(", \"log_likelihood\": ", f);
+            put_num(f, r->loglik);
+            fprintf(f, ", \"converged\": %s, \"n_iter\": %d, \"best\": %s}",
+                    r->converged ? "true" : "false", r->n_iter, i == best ? "true" : "false");
+        } else {
+            fputs(", \"error\": ", f);
+            put_json_str(f, r->error);
+            fputs(", \"best\": false}", f);
+        }
+    }
+    fputs("\n  ]\n}\n", f);
+}
+
+/* The table as JSON (.json) or CSV (anything else; .tsv with tabs), written atomically. */
+static int write_table(const sel_opts *o, const emgmm_data *X, const sel_row *rows, int nrows,
+                       int best)
+{
+    emgmm_io_error err = {0};
+    emgmm_io_out *out = NULL;
+    const size_t len = strlen(o->table);
+    const int json = len >= 5 && !strcasecmp(o->table + len - 5, ".json");
+    char delim = ',';
+    emgmm_io_out_format(o->table, &delim);
+    if (emgmm_io_out_open(&out, o->table, &err) != 0)
+        return cli_io_fail(&err);
+    FILE *f = emgmm_io_out_file(out);
+    if (json)
+        write_json(f, o, X, rows, nrows, best);
+    else
+        write_csv(f, rows, nrows, best, delim);
+    if (emgmm_io_out_commit(out, &err) != 0)
+        return cli_io_fail(&err);
+    return CLI_OK;
+}
+
+int cmd_select(int argc, char **argv)
+{
+    sel_opts o = {0};
+    o.p = emgmm_params_default();
+    o.ro = emgmm_io_read_opts_default();
+    o.criterion = CRIT_BIC;
+    parse_types("all", &o);
+    int rc = parse_args(argc, argv, &o);
+    if (rc) {
+        free(o.ks);
+        return rc < 0 ? CLI_OK : rc;
+    }
+    emgmm_io_matrix mat = {0};
+    emgmm_model *best_m = NULL;
+    const int total = o.nk * o.ntypes;
+    sel_row *rows = calloc((size_t)total, sizeof *rows);
+    int nrows = 0, best = -1, failed = 0;
+    if (!rows) {
+        rc = cli_fail(CLI_INTERNAL, "out of memory");
+        goto done;
+    }
+    if ((rc = cli_read_data(o.data, &o.ro, &mat)) != 0)
+        goto done;
+    const emgmm_data X = emgmm_io_matrix_data(&mat);
+    /* stdout belongs to whichever output was sent there; the table for people then goes to
+     * stderr, so that pipes get clean JSON or CSV */
+    const int stdout_taken = (o.out && !strcmp(o.out, "-")) || (o.table && !strcmp(o.table, "-"));
+    FILE *tty = o.quiet ? NULL : stdout_taken ? stderr : stdout;
+    if (tty)
+        print_header(tty, &o, &X);
+    const double t0 = cli_now();
+    for (int i = 0; i < o.nk; i++)
+        for (int t = 0; t < o.ntypes; t++) {
+            sel_row *r = &rows[nrows++];
+            r->k = (int)o.ks[i];
+            r->type = o.types[t];
+            emgmm_model *m = NULL;
+            if ((rc = fit_one(&o, &X, r, &m)) != 0)
+                goto done;
+            if (tty)
+                print_row(tty, r, o.criterion);
+            if (!r->ok) {
+                failed++;
+                continue;
+            }
+            /* strictly lower wins, so ties go to the earlier (smaller K) fit */
+            if (best < 0 || crit_of(r, o.criterion) < crit_of(&rows[best], o.criterion)) {
+                emgmm_model_free(best_m);
+                best_m = m;
+                best = nrows - 1;
+            } else {
+                emgmm_model_free(m);
+            }
+        }
+    if (o.table && (rc = write_table(&o, &X, rows, nrows, best)) != 0)
+        goto done;
+    if (best < 0) {
+        /* numerical trouble anywhere makes it a numerical failure (4); otherwise the first
+         * failure's class, e.g. 3 when every K exceeds the number of samples */
+        int code = cli_exit_for_status(rows[0].status);
+        for (int i = 0; i < nrows; i++)
+            if (cli_exit_for_status(rows[i].status) == CLI_NUMERIC)
+                code = CLI_NUMERIC;
+        rc = cli_fail(code, "select: all %d fits failed (the first: K=%d %s: %s)", nrows,
+                      rows[0].k, emgmm_covariance_type_name(rows[0].type), rows[0].error);
+        goto done;
+    }
+    if (o.out) {
+        emgmm_io_fit_info info = {1, o.p};
+        emgmm_io_error err = {0};
+        if (emgmm_io_model_write(o.out, best_m, &info, &err) != 0) {
+            rc = cli_io_fail(&err);
+            goto done;
+        }
+    }
+    if (tty) {
+        fprintf(tty, "\nbest: K=%d, covariance %s, %s %.10g (%s); %d fits in %.3f s",
+                rows[best].k, emgmm_covariance_type_name(rows[best].type),
+                crit_name(o.criterion, 1), crit_of(&rows[best], o.criterion),
+                "lower is better", nrows, cli_now() - t0);
+        if (o.out && strcmp(o.out, "-"))
+            fprintf(tty, "; model written to %s", o.out);
+        fputc('\n', tty);
+    }
+    if (failed)
+        fprintf(stderr, "emgmm: select: %d of %d fits failed (listed as failed%s)\n", failed,
+                nrows, o.quiet ? (o.table ? " in the table" : "; run without -q to see them") : " above");
+done:
+    emgmm_model_free(best_m);
+    emgmm_io_matrix_free(&mat);
+    free(rows);
+    free(o.ks);
+    return rc;
+}
