@@ -23,11 +23,15 @@ size_t emgmm_block_size(int block_size, int K, int d)
 
 int emgmm_blas_single_begin(void)
 {
-    /* openblas_get_parallel(): 0 sequential, 1 pthreads, 2 OpenMP. The OpenMP
-     * build runs single-threaded inside a parallel region by itself. */
+    /* BLAS calls made inside our OpenMP regions must run on one thread.  The
+     * OpenMP build of OpenBLAS takes its thread count from the calling task's
+     * omp_get_max_threads(), which each region sets to 1 for its own tasks
+     * (emgmm_blas_single_in_region) — nothing global changes.  The pthreads
+     * build has only a global setting: it is set to 1 for the pass and
+     * restored after. */
     if (openblas_get_parallel() == 1) {
         int saved = openblas_get_num_threads();
-        openblas_set_num_threads(1);
+        if (saved != 1) openblas_set_num_threads(1);
         return saved;
     }
     return 0;
@@ -35,7 +39,7 @@ int emgmm_blas_single_begin(void)
 
 void emgmm_blas_single_end(int saved)
 {
-    if (saved > 0) openblas_set_num_threads(saved);
+    if (saved > 1) openblas_set_num_threads(saved);
 }
 
 int emgmm_pass_run(const emgmm_pass *p, const emgmm_data *X)

@@ -470,6 +470,7 @@ int FN(emgmm_pass_run)(const emgmm_pass *p, const emgmm_data *X)
 #else
             const int tid = 0;
 #endif
+            EMGMM_BLAS_SINGLE_IN_REGION();
             /* Static contiguous ranges of blocks: the same split for the same T,
              * so every thread's accumulation order is fixed. */
             const size_t b0 = nblocks * (size_t)tid / (size_t)T;

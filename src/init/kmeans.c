@@ -204,6 +204,7 @@ int emgmm_kmeans_lloyd(emgmm_model *m, const emgmm_data *X, int max_iter, double
 #else
             const int tid = 0;
 #endif
+            EMGMM_BLAS_SINGLE_IN_REGION();
             double *bx = xs + (size_t)tid * KM_BLOCK * d, *by = y + (size_t)tid * KM_BLOCK * K;
             double *ts = sums + (size_t)tid * K * d, *tc = counts + (size_t)tid * K;
             const size_t b0 = nblocks * (size_t)tid / (size_t)T, b1 = nblocks * (size_t)(tid + 1) / (size_t)T;
