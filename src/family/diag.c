@@ -41,7 +41,7 @@ int emgmm_diag_finish(emgmm_model *m, const emgmm_stats *st, const double *shift
         double vsum = 0.0;
         for (int j = 0; j < d; j++) {
             const double dj = s1[j] / nk;
-            out->means[(size_t)k * d + j] = shift[(size_t)k * d + j] + dj;
+            out->means[(size_t)k * d + j] = shift[(size_t)k * d + j] * (st->nk[k] / nk) + dj;
             const double v = s2[j] / nk - dj * dj + reg_covar;
             if (m->cov_type == EMGMM_COV_DIAG) out->covariances[(size_t)k * d + j] = v;
             vsum += v;

@@ -1,7 +1,7 @@
 /* full.c — the full-covariance family: one d×d covariance per component.
  * The M-step finish turns shifted sufficient statistics into parameters:
  *   N_k   = Σ r_ik + 10ε                 (scikit-learn's guard)
- *   μ_k   = c_k + s1_k / N_k
+ *   μ_k   = c_k·(Σ r_ik / N_k) + s1_k / N_k   (= Σ r x / N_k)
  *   Σ_k   = s2_k / N_k − δ_k δ_kᵀ + reg·I,  δ_k = s1_k / N_k
  *   π_k   = N_k / Σ_j N_j
  * where c_k is the shift the pass used (the previous mean), so the subtraction
@@ -52,7 +52,10 @@ int emgmm_full_finish(emgmm_model *m, const emgmm_stats *st, const double *shift
         double *mu = out->means + (size_t)k * d;
         double *cov = out->covariances + (size_t)k * d * d;
         out->weights[k] = nk / total;
-        for (int i = 0; i < d; i++) mu[i] = shift[(size_t)k * d + i] + s1[i] / nk;
+        /* μ = Σ r x / N_k exactly as scikit-learn: a component with no mass
+         * (Σ r = 0) goes to 0, not to its shift. */
+        const double a = st->nk[k] / nk;
+        for (int i = 0; i < d; i++) mu[i] = shift[(size_t)k * d + i] * a + s1[i] / nk;
         /* s2 holds its upper triangle; mirror it while finishing. */
         for (int i = 0; i < d; i++) {
             const double di = s1[i] / nk;

@@ -38,7 +38,8 @@ int emgmm_tied_finish(emgmm_model *m, const emgmm_stats *st, const double *shift
         const double *s1 = st->s1 + (size_t)k * d;
         const double *s2 = st->s2 + (size_t)k * d * d;
         out->weights[k] = nk / total;
-        for (int i = 0; i < d; i++) out->means[(size_t)k * d + i] = shift[(size_t)k * d + i] + s1[i] / nk;
+        const double a = st->nk[k] / nk; /* Σ r x / N_k, as scikit-learn (see full.c) */
+        for (int i = 0; i < d; i++) out->means[(size_t)k * d + i] = shift[(size_t)k * d + i] * a + s1[i] / nk;
         for (int i = 0; i < d; i++)
             for (int j = i; j < d; j++) cov[(size_t)i * d + j] += s2[(size_t)i * d + j] - s1[i] * s1[j] / nk;
     }
