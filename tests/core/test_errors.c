@@ -441,6 +441,21 @@ static void failed_fit_keeps_previous_model(void **state)
     assert_memory_equal(emgmm_model_means(m), mu, sizeof mu);
     assert_memory_equal(emgmm_model_covariances(m), cov, sizeof cov);
     assert_true(emgmm_model_lower_bound(m) == lb);
+
+    /* The same after a failure inside the fit (NOT_PD once the initialisation has run): a
+     * constant column and reg_covar = 0. */
+    const int n_iter = emgmm_model_n_iter(m);
+    for (size_t i = 0; i < n; i++)
+        x[i * d + 1] = 0.0;
+    emgmm_params p0 = p;
+    p0.reg_covar = 0.0;
+    assert_int_equal(emgmm_fit(m, &p0, &X), EMGMM_ERR_NOT_PD);
+    assert_true(emgmm_model_is_fitted(m));
+    assert_memory_equal(emgmm_model_weights(m), w, sizeof w);
+    assert_memory_equal(emgmm_model_means(m), mu, sizeof mu);
+    assert_memory_equal(emgmm_model_covariances(m), cov, sizeof cov);
+    assert_int_equal(emgmm_model_n_iter(m), n_iter);
+    assert_true(emgmm_model_lower_bound(m) == lb);
     emgmm_model_free(m);
     free(x);
 }
