@@ -193,7 +193,7 @@ static void test_errors_name_line_and_column(void **state)
     expect_error("1.5,2\n3,1e999\n", -1, "non-finite value '1e999'");
     expect_error("1.5,2\n\n3,4\n", -1, "empty line inside the data (t.csv:2:1)");
     expect_error("1.5,2\n3 4,5\n", -1, "non-numeric value '3 4' in field 1 (t.csv:2:1)");
-    expect_error("x,y\n1,2,3\n", -1, "ragged row: more than 2 fields (t.csv:2:5)");
+    expect_error("x,y\n1,2,3\n", -1, "ragged row: more than 2 fields (as the header) (t.csv:2:5)");
     expect_error("1,2\n3,\x01\n", -1, "non-numeric value '?' in field 2");
 }
 

@@ -193,6 +193,7 @@ static int parse_row(csv_ctx *c, const char *ls, const char *le, size_t expect, 
     const char *p = ls;
     size_t field = 0;
     f->kind = F_NONE;
+    f->nfields = 0;
     for (;;) {
         while (p < le && skippable(*p, delim))
             p++;
@@ -276,8 +277,9 @@ static void quote_text(char *dst, size_t size, const char *s, size_t n)
     dst[j] = 0;
 }
 
-static void report(csv_ctx *c, const row_fail *f, size_t line, size_t expect)
+static void report(csv_ctx *c, const row_fail *f, size_t line, size_t expect, int from_header)
 {
+    const char *by = from_header ? " (as the header)" : "";
     char t[64];
     const char *nm = c->name;
     switch (f->kind) {
@@ -298,13 +300,13 @@ static void report(csv_ctx *c, const row_fail *f, size_t line, size_t expect)
         break;
     case F_TOO_MANY:
         emgmm_io_error_set(c->err, EMGMM_IO_EINPUT,
-                           "ragged row: more than %zu fields (%s:%zu:%zu)", expect, nm, line,
-                           f->col);
+                           "ragged row: more than %zu fields%s (%s:%zu:%zu)", expect, by, nm,
+                           line, f->col);
         break;
     case F_TOO_FEW:
         emgmm_io_error_set(c->err, EMGMM_IO_EINPUT,
-                           "ragged row: %zu fields, expected %zu (%s:%zu:%zu)", f->nfields, expect,
-                           nm, line, f->col);
+                           "ragged row: %zu fields, expected %zu%s (%s:%zu:%zu)", f->nfields,
+                           expect, by, nm, line, f->col);
         break;
     default:
         emgmm_io_error_set(c->err, EMGMM_IO_ENOMEM, "out of memory reading %s", nm);
@@ -423,7 +425,7 @@ int emgmm_io_read_csv_buffer(const char *buf, size_t len, const char *name,
     if (len >= 3 && !memcmp(p, "\xEF\xBB\xBF", 3))
         p += 3;
     size_t line = 0, d = 0, n = 0;
-    int first = 1;
+    int first = 1, header_d = 0;
     size_t pending_blank = 0; /* a blank line is only allowed at the end */
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -455,13 +457,14 @@ int emgmm_io_read_csv_buffer(const char *buf, size_t len, const char *name,
             int hdr = opts->header == 1 || (opts->header < 0 && looks_like_header(ls, le, c.delim));
             if (hdr) {
                 d = count_header_fields(ls, le, c.delim);
+                header_d = 1;
                 continue;
             }
         }
         row_fail f;
         size_t before = c.len;
         if (parse_row(&c, ls, le, d, &f) != ROW_OK) {
-            report(&c, &f, line, d);
+            report(&c, &f, line, d, header_d);
             goto fail;
         }
         if (!d) {
