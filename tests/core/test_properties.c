@@ -239,6 +239,39 @@ static void user_init_continues_from_the_current_model(void **state)
     tu_mixture_free(&mix);
 }
 
+/* Convergence is |Δ lower bound| < tol, strictly, as in scikit-learn: with tol equal to the
+ * change at iteration 4 the fit goes on; with the next double above it, it stops at 4. */
+static void convergence_test_is_strictly_less_than_tol(void **state)
+{
+    (void)state;
+    tu_rng r;
+    tu_rng_seed(&r, 0x7011);
+    tu_mixture mix;
+    tu_mixture_make(&mix, &r, 1000, 2, 3, 1.0, 2.0, 2.0);
+    const emgmm_data X = emgmm_data_f64(mix.x, mix.n, 2, 2);
+    emgmm_params p = emgmm_params_default();
+    p.seed = 99;
+    p.tol = 0.0;
+    p.max_iter = 8;
+    emgmm_model *m = fit_or_fail(3, &p, &X);
+    int count;
+    const double *lbs = emgmm_model_lower_bounds(m, &count);
+    const double d4 = fabs(lbs[3] - lbs[2]);
+    /* the test needs the changes before iteration 4 to be larger than the one at 4 */
+    assert_true(fabs(lbs[1] - lbs[0]) > d4 && fabs(lbs[2] - lbs[1]) > d4 && d4 > 0.0);
+    emgmm_model_free(m);
+    p.tol = d4;
+    m = fit_or_fail(3, &p, &X);
+    assert_true(emgmm_model_n_iter(m) > 4 || !emgmm_model_converged(m));
+    emgmm_model_free(m);
+    p.tol = nextafter(d4, INFINITY);
+    m = fit_or_fail(3, &p, &X);
+    assert_int_equal(emgmm_model_n_iter(m), 4);
+    assert_int_equal(emgmm_model_converged(m), 1);
+    emgmm_model_free(m);
+    tu_mixture_free(&mix);
+}
+
 /* sample draws from the model: reproducible by seed, labels in range, and the sample means of
  * a large draw lie within a few standard errors of the model's means. */
 static void sample_is_seeded_and_follows_the_model(void **state)
@@ -296,6 +329,7 @@ int main(void)
         cmocka_unit_test(bic_and_aic_follow_their_formulas),
         cmocka_unit_test(step_by_step_loop_equals_fit),
         cmocka_unit_test(user_init_continues_from_the_current_model),
+        cmocka_unit_test(convergence_test_is_strictly_less_than_tol),
         cmocka_unit_test(sample_is_seeded_and_follows_the_model),
     };
     return cmocka_run_group_tests_name("properties", tests, NULL, NULL);
