@@ -4,6 +4,7 @@
  * (input validation, workspace set-up) cancel.  Prints one line "RESULT {json}".
  * Usage: bench_emgmm DATADIR [--m 3] [--repeats 3] [--threads T] [--dtype float64|float32]
  *                            [--warmup 1] [--block-size B] [--reg-covar R] [--kmeans-init]
+ *                            [--score-at J1,J2,...]
  */
 #include "emgmm.h"
 
@@ -16,10 +17,13 @@
 
 #define MAX_REPEATS 1000
 
+#define MAX_SCORE_AT 16
+
 typedef struct {
     const char *dir;
     int m, repeats, warmup, threads, block_size, f32, kmeans_init;
     double reg_covar;
+    int n_score_at, score_at[MAX_SCORE_AT]; /* extra untimed fits: log-lik after J iterations */
 } options;
 
 static void die(const char *what, const char *detail)
@@ -140,7 +144,7 @@ static int parse_int(const char *s, const char *name)
 
 int main(int argc, char **argv)
 {
-    options o = {NULL, 3, 3, 1, 0, 0, 0, 0, 1e-6};
+    options o = {NULL, 3, 3, 1, 0, 0, 0, 0, 1e-6, 0, {0}};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -165,7 +169,20 @@ int main(int argc, char **argv)
             o.threads = parse_int(v, a);
         else if (!strcmp(a, "--block-size"))
             o.block_size = parse_int(v, a);
-        else if (!strcmp(a, "--reg-covar"))
+        else if (!strcmp(a, "--score-at")) {
+            /* comma list of iteration counts, so that peers run with a smaller m can be
+             * compared after the same number of iterations */
+            char buf[256], *save = NULL;
+            snprintf(buf, sizeof buf, "%s", v);
+            for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+                if (o.n_score_at == MAX_SCORE_AT)
+                    die("too many values for", a);
+                o.score_at[o.n_score_at] = parse_int(t, a);
+                if (o.score_at[o.n_score_at] < 1)
+                    die("--score-at values must be >= 1", t);
+                o.n_score_at++;
+            }
+        } else if (!strcmp(a, "--reg-covar"))
             o.reg_covar = atof(v);
         else if (!strcmp(a, "--dtype")) {
             if (strcmp(v, "float64") && strcmp(v, "float32"))
@@ -177,7 +194,7 @@ int main(int argc, char **argv)
     if (!o.dir || o.m < 1 || o.repeats < 1 || o.repeats > MAX_REPEATS)
         die("usage: bench_emgmm DATADIR [--m M>=1] [--repeats R] [--threads T] "
             "[--dtype float64|float32] [--warmup W] [--block-size B] [--reg-covar R] "
-            "[--kmeans-init]",
+            "[--kmeans-init] [--score-at J1,J2,...]",
             NULL);
 
     size_t n = 0, d = 0, k = 0;
@@ -226,6 +243,16 @@ int main(int argc, char **argv)
     int st = emgmm_score(model, &X, &score);
     if (st != EMGMM_OK)
         die("emgmm_score", emgmm_model_last_error(model));
+    double score_at[MAX_SCORE_AT];
+    for (int j = 0; j < o.n_score_at; j++) {
+        emgmm_model *mj = NULL;
+        fit_once(&o, &X, (int)k, (int)d, init, o.score_at[j], EMGMM_INIT_USER, &mj);
+        emgmm_model_set_n_threads(mj, o.threads);
+        st = emgmm_score(mj, &X, &score_at[j]);
+        if (st != EMGMM_OK)
+            die("emgmm_score", emgmm_model_last_error(mj));
+        emgmm_model_free(mj);
+    }
     double lb = emgmm_model_lower_bound(model);
     emgmm_model_free(model);
 
@@ -252,6 +279,10 @@ int main(int argc, char **argv)
     printf("\"median_s\": %.9g, \"min_s\": %.9g, \"max_s\": %.9g, \"mean_loglik\": %.17g, "
            "\"last_lower_bound\": %.17g, ",
            med, sorted[0], sorted[R - 1], score, lb);
+    printf("\"mean_loglik_after\": {\"%d\": %.17g", o.m + 1, score);
+    for (int j = 0; j < o.n_score_at; j++)
+        printf(", \"%d\": %.17g", o.score_at[j], score_at[j]);
+    printf("}, ");
     if (o.kmeans_init) {
         printf("\"kmeans_init_s\": %.9g, ", kmeans_s);
         print_list("kmeans_init_each_s", kms, R);

@@ -284,9 +284,24 @@ def main(argv=None):
                 em, er = min(em, a.m), min(er, a.repeats)
             cmd = [bins["emgmm"], ddir, "--m", str(m or em), "--repeats",
                    str(repeats or er), "--threads", str(threads), "--dtype", dtype]
+            if score_at:
+                cmd += ["--score-at", ",".join(str(j) for j in sorted(score_at))]
             res = run_json(cmd + list(extra), env_threads(threads), a.timeout)
             rows.append(make_row(res, base, "emgmm", label, threads, dtype))
 
+        # The peers' iteration counts (m+1), so that emgmm's log-likelihood can be compared
+        # with theirs after the same number of iterations.
+        def peer_settings(peer):
+            pm, pr, pw = peer_cfg[peer]
+            if a.quick:
+                pm, pr = min(pm, 2), 1
+            return a.peer_m or pm, a.peer_repeats or pr, pw
+
+        score_at = set()
+        if with_peers:
+            for peer in ("sklearn", "armadillo"):
+                if peer in engines:
+                    score_at.add(peer_settings(peer)[0] + 1)
         if "emgmm" in engines:
             emgmm("f64", T, "float64")
             if not a.no_extras and with_peers:  # the n1e5/n1e7 scaling runs need no extras
@@ -310,11 +325,7 @@ def main(argv=None):
             for peer in ("sklearn", "armadillo"):
                 if peer not in engines:
                     continue
-                pm, pr, pw = peer_cfg[peer]
-                if a.quick:
-                    pm, pr = min(pm, 2), 1
-                pm = a.peer_m or pm
-                pr = a.peer_repeats or pr
+                pm, pr, pw = peer_settings(peer)
                 if peer == "sklearn":
                     cmd = [PY, os.path.join(HERE, "bench_sklearn.py"), ddir]
                 else:
@@ -351,11 +362,19 @@ def main(argv=None):
         return None
 
     for r in rows:
-        ref = find(r["workload"], "emgmm", timed=True)
+        ref = find(r["workload"], "emgmm")
         if "error" in r or ref is None or r.get("median_s") is None:
             continue
-        r["loglik_rel_diff"] = abs(r["mean_loglik"] - ref["mean_loglik"]) / abs(ref["mean_loglik"])
-        if r["engine"] != "emgmm" and ref["median_s"] > 0 and r["median_s"] > 0:
+        # compare after the same number of iterations (m+1) when emgmm recorded it
+        iters = str(r["m"] + 1)
+        ref_ll = ref.get("mean_loglik_after", {}).get(iters)
+        if ref_ll is None:
+            if r["m"] != ref["m"]:
+                r["loglik_iters_differ"] = True
+            ref_ll = ref["mean_loglik"]
+        r["loglik_rel_diff"] = abs(r["mean_loglik"] - ref_ll) / abs(ref_ll)
+        if r["engine"] != "emgmm" and ref["median_s"] > 0 and r["median_s"] > 0 \
+                and ref["min_s"] > 0:
             r["emgmm_speedup"] = r["median_s"] / ref["median_s"]
             r["emgmm_speedup_lo"] = r["min_s"] / ref["max_s"] if ref["max_s"] > 0 else None
             r["emgmm_speedup_hi"] = r["max_s"] / ref["min_s"] if ref["min_s"] > 0 else None
@@ -421,7 +440,8 @@ def main(argv=None):
              "% of GEMM = effective GFLOP/s ÷ the DGEMM (SGEMM for float32) rate above on the "
              "same threads; peak RSS from getrusage of each driver process (includes the "
              "interpreter for scikit-learn); log-lik = mean log-likelihood per sample after the "
-             "m+1 iterations (emgmm_score, GaussianMixture.score, gmm_full.avg_log_p).")
+             "m+1 iterations (emgmm_score, GaussianMixture.score, gmm_full.avg_log_p), and "
+             "Δ vs emgmm compares it with emgmm's after the same number of iterations.")
     if a.n_scale != 1.0:
         L.append("- **n scaled by %g** (not the standard workloads)" % a.n_scale)
     L.append("")
@@ -451,8 +471,9 @@ def main(argv=None):
                 fmt_s(r["min_s"]), fmt_s(r["max_s"]),
                 "%.2f" % r["eff_gflops"] if r.get("eff_gflops") else "–",
                 "%.1f%%" % (100 * r["frac_gemm"]) if r.get("frac_gemm") else "–", sp,
-                r["mean_loglik"], "%.1e" % r["loglik_rel_diff"] if "loglik_rel_diff" in r
-                else "–", r["peak_rss_kb"] / 1024.0,
+                r["mean_loglik"], ("%.1e" % r["loglik_rel_diff"] + (
+                    " (other m)" if r.get("loglik_iters_differ") else "")) if "loglik_rel_diff"
+                in r else "–", r["peak_rss_kb"] / 1024.0,
                 "%.2f" % r["rss_over_data"] if r.get("rss_over_data") else "–"))
     L.append("")
 
