@@ -126,6 +126,17 @@ def perf_profile(cmd, env, tmpdir):
     return [(g, v) for g, v in groups.items() if v > 0], top[:8]
 
 
+def build_info(build):
+    try:
+        with open(os.path.join(build, "meson-info", "intro-buildoptions.json")) as f:
+            opts = {o["name"]: o["value"] for o in json.load(f)}
+        return "buildtype %s (-O%s), b_ndebug %s" % (opts.get("buildtype"),
+                                                    opts.get("optimization"),
+                                                    opts.get("b_ndebug"))
+    except (OSError, ValueError, KeyError):
+        return "?"
+
+
 def loadavg():
     try:
         with open("/proc/loadavg") as f:
@@ -433,7 +444,9 @@ def main(argv=None):
         "; on 1 thread DGEMM %s, SGEMM %s" % (blas[1].get("dgemm_gflops", "?"),
                                               blas[1].get("sgemm_gflops", "?"))
         if 1 in blas and T != 1 else ""))
-    L.append("- Versions: " + ", ".join("%s %s" % kv for kv in versions.items()))
+    L.append("- Versions: " + ", ".join("%s %s" % kv for kv in versions.items()) +
+             "; drivers built with %s (Armadillo driver with -DARMA_NO_DEBUG)" % build_info(
+                 a.build))
     L.append("- Method: same data and same initial model (bench/gen_data.py) for every engine, "
              "full covariances, tol = 0; s/iter = (t(m+1 iterations) − t(1)) / m, median and "
              "min–max over the repeats; effective GFLOP/s with F = 2·n·K·d² per iteration; "
