@@ -223,6 +223,9 @@ def main(argv=None):
     ap.add_argument("--build", default=os.path.join(ROOT, "build-bench"),
                     help="meson build directory holding bench/bench_emgmm etc.")
     ap.add_argument("--data-dir", default=os.path.join(HERE, "data"))
+    ap.add_argument("--source-rev", default=None,
+                    help="what --build was built from, for the header (default: this work "
+                         "tree's HEAD and whether src/include/bench have uncommitted changes)")
     ap.add_argument("--out", default=os.path.join(HERE, "results", "latest"),
                     help="output path without extension (writes .md and .csv)")
     ap.add_argument("--timeout", type=int, default=1800, help="per driver run, seconds")
@@ -430,7 +433,7 @@ def main(argv=None):
     L.append("- Command: `%s` (from the repository root, after `meson setup build-bench "
              "-Dtests=false && ninja -C build-bench`)" % cmdline.strip())
     L.append("- Run: %s – %s UTC, emgmm commit %s" % (started.strftime("%Y-%m-%d %H:%M"),
-                                                        finished.strftime("%H:%M"), git_rev()))
+                                                        finished.strftime("%H:%M"), a.source_rev or git_rev()))
     L.append("- Machine: %s; load average (1, 5, 15 min) %s at the start, %s at the end "
              "(other processes add noise)" % (machine_info(), load_start, load_end))
     L.append("- BLAS: %s; `OPENBLAS_CORETYPE=%s` for every engine; core reported: blas_rate "
