@@ -272,6 +272,46 @@ static void convergence_test_is_strictly_less_than_tol(void **state)
     tu_mixture_free(&mix);
 }
 
+/* The model keeps no pointer to the caller's data, and a copy is independent of its original:
+ * after the fitted data are overwritten and the original refit elsewhere, the copy still
+ * predicts what the original did. */
+static void model_owns_its_state(void **state)
+{
+    (void)state;
+    tu_rng r;
+    tu_rng_seed(&r, 0x0e1);
+    tu_mixture mix;
+    tu_mixture_make(&mix, &r, 600, 3, 2, 1.0, 4.0, 3.0);
+    const size_t n = mix.n;
+    double *x = tu_xmalloc(sizeof(double) * n * 3);
+    memcpy(x, mix.x, sizeof(double) * n * 3);
+    emgmm_params p = emgmm_params_default();
+    const emgmm_data X = emgmm_data_f64(x, n, 3, 3);
+    emgmm_model *m = fit_or_fail(2, &p, &X);
+    const emgmm_data Xkeep = emgmm_data_f64(mix.x, n, 3, 3);
+    double *before = tu_xmalloc(sizeof(double) * n), *after = tu_xmalloc(sizeof(double) * n);
+    assert_int_equal(emgmm_score_samples(m, &Xkeep, before), EMGMM_OK);
+    emgmm_model *c = NULL;
+    assert_int_equal(emgmm_model_copy(&c, m), EMGMM_OK);
+    for (size_t i = 0; i < n * 3; i++)
+        x[i] = NAN;
+    assert_int_equal(emgmm_score_samples(m, &Xkeep, after), EMGMM_OK);
+    assert_memory_equal(before, after, sizeof(double) * n);
+    /* refit the original on other data (the first 100 rows, widened) */
+    for (size_t i = 0; i < 100 * 3; i++)
+        x[i] = 2.385 * mix.x[i];
+    const emgmm_data X2 = emgmm_data_f64(x, 100, 3, 3);
+    assert_int_equal(emgmm_fit(m, &p, &X2), EMGMM_OK);
+    assert_int_equal(emgmm_score_samples(c, &Xkeep, after), EMGMM_OK);
+    assert_memory_equal(before, after, sizeof(double) * n);
+    free(before);
+    free(after);
+    free(x);
+    emgmm_model_free(m);
+    emgmm_model_free(c);
+    tu_mixture_free(&mix);
+}
+
 /* sample draws from the model: reproducible by seed, labels in range, and the sample means of
  * a large draw lie within a few standard errors of the model's means. */
 static void sample_is_seeded_and_follows_the_model(void **state)
@@ -330,6 +370,7 @@ int main(void)
         cmocka_unit_test(step_by_step_loop_equals_fit),
         cmocka_unit_test(user_init_continues_from_the_current_model),
         cmocka_unit_test(convergence_test_is_strictly_less_than_tol),
+        cmocka_unit_test(model_owns_its_state),
         cmocka_unit_test(sample_is_seeded_and_follows_the_model),
     };
     return cmocka_run_group_tests_name("properties", tests, NULL, NULL);
