@@ -5,6 +5,11 @@
 # options.  Usage: test_select_cli.sh /path/to/emgmm   (exit 77 = skipped: no select command)
 set -u
 EMGMM=${1:-${EMGMM:-emgmm}}
+# meson passes a path relative to the build directory; the test works in a temporary one
+case "$EMGMM" in
+/*) ;;
+*/*) EMGMM="$PWD/$EMGMM" ;;
+esac
 "$EMGMM" select --help >/dev/null 2>&1 || { echo "emgmm select not available: skipped"; exit 77; }
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/emgmm_select_cli.XXXXXX") || exit 1
