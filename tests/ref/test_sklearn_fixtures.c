@@ -138,10 +138,10 @@ int main(void)
         FIXTURE_TESTS("d3_k2_offset"),
         FIXTURE_TESTS("d64_k3"),
         /* A component whose responsibilities all underflow to 0: scikit-learn's M-step gives it
-         * mean Σ r x / (0 + 10ε) = 0 and covariance reg_covar·I.  The library's shifted finish
-         * μ = c + Σ r (x − c) / N_k keeps the previous mean c instead; it equals Σ r x / N_k only
-         * when N_k = Σ r, i.e. it drops c·10ε/N_k, which is negligible unless Σ r ≪ 10ε.  The
-         * fixture asserts scikit-learn's number (issue 2: "number for number"). */
+         * mean Σ r x / (0 + 10ε) = 0 and covariance reg_covar·I.  A shifted finish
+         * μ = c + Σ r (x − c) / N_k keeps the previous mean c instead (it drops c·10ε/N_k, which
+         * only matters when Σ r ≪ 10ε); the library did so until commit 34ba411.  The fixture
+         * asserts scikit-learn's number (issue 2: "number for number"). */
         FIXTURE_TESTS("d2_k3_dead_component"),
     };
     return cmocka_run_group_tests_name("sklearn_fixtures", tests, NULL, NULL);
