@@ -101,6 +101,37 @@ static void test_parse_double_equals_strtod(void **state)
     }
 }
 
+/* The wide path (16–19 digits): integers above 2^53 (many exact ties), the
+ * same with the point moved or zeros appended, and %.17g / %.18e output. */
+static void test_wide_mantissas_equal_strtod(void **state)
+{
+    (void)state;
+    static const char *ties[] = {"9007199254740993", "9007199254740993.0", "9007199254740993.00",
+                                 "18014398509481986.0", "18014398509481990", "900719925474099.30e1",
+                                 "18446744073709551615", "9223372036854775809", "1844674407370955161.5"};
+    for (size_t i = 0; i < sizeof ties / sizeof ties[0]; i++)
+        check_same_as_strtod(ties[i]);
+    char buf[64], digits[32];
+    for (int t = 0; t < 300000; t++) {
+        uint64_t m = next_u64() | (UINT64_C(1) << 53);
+        int kind = (int)(next_u64() % 4);
+        if (kind == 0) {
+            snprintf(buf, sizeof buf, "%llu", (unsigned long long)m);
+        } else if (kind == 1) {
+            int len = snprintf(digits, sizeof digits, "%llu", (unsigned long long)m);
+            int dot = 1 + (int)(next_u64() % (uint64_t)(len - 1));
+            snprintf(buf, sizeof buf, "%.*s.%se%d", dot, digits, digits + dot,
+                     (int)(next_u64() % 30) - 15);
+        } else {
+            double v;
+            uint64_t bits = (next_u64() >> 12) | (UINT64_C(0x3c0) + next_u64() % 0x80) << 52;
+            memcpy(&v, &bits, sizeof v);
+            snprintf(buf, sizeof buf, kind == 2 ? "%.17g" : "%.18e", v);
+        }
+        check_same_as_strtod(buf);
+    }
+}
+
 static void test_parse_double_rejects_junk(void **state)
 {
     (void)state;
@@ -223,6 +254,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_double_equals_strtod),
+        cmocka_unit_test(test_wide_mantissas_equal_strtod),
         cmocka_unit_test(test_parse_double_rejects_junk),
         cmocka_unit_test(test_header_detected_and_skipped),
         cmocka_unit_test(test_header_forced_and_forbidden),

@@ -1,6 +1,6 @@
 /* csv_read.c — the CSV/TSV reader: delimiter and header detection, BOM, CRLF,
- * comment lines, and an exact number parser whose fast path (Clinger's exact
- * case) gives the same double as strtod and hands every other case to strtod. */
+ * comment lines, and an exact number parser: up to 19 digits with |e| <= 22 are
+ * rounded exactly (Clinger's case, else 128-bit integers), the rest by strtod. */
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
@@ -35,9 +35,52 @@ static inline int is_stop(char c, const char *stop)
     return 0;
 }
 
+__extension__ typedef unsigned __int128 u128;
+
+/* Powers of five below 2^52: 10^k = 5^k·2^k, and the 2^k is an exact scaling. */
+static const uint64_t pow5[23] = {
+    1ull, 5ull, 25ull, 125ull, 625ull, 3125ull, 15625ull, 78125ull, 390625ull, 1953125ull,
+    9765625ull, 48828125ull, 244140625ull, 1220703125ull, 6103515625ull, 30517578125ull,
+    152587890625ull, 762939453125ull, 3814697265625ull, 19073486328125ull, 95367431640625ull,
+    476837158203125ull, 2384185791015625ull};
+
+/* (n + f)·2^bexp rounded to nearest-even, where 0 <= f < 1 and STICKY says
+ * f > 0.  N has more than 53 significant bits whenever STICKY is set, so the
+ * rounding position lies inside n and f only breaks ties. */
+static double round_u128(u128 n, int sticky, int bexp)
+{
+    uint64_t hi = (uint64_t)(n >> 64), lo = (uint64_t)n;
+    int bits = hi ? 128 - __builtin_clzll(hi) : 64 - __builtin_clzll(lo);
+    if (bits <= 53)
+        return ldexp((double)lo, bexp);
+    int shift = bits - 53;
+    uint64_t mant = (uint64_t)(n >> shift);
+    u128 rem = n & (((u128)1 << shift) - 1), half = (u128)1 << (shift - 1);
+    if (rem > half || (rem == half && (sticky || (mant & 1))))
+        mant++;
+    if (mant >> 53) {
+        mant >>= 1;
+        shift++;
+    }
+    return ldexp((double)mant, shift + bexp);
+}
+
+/* m·10^e exactly rounded for 2^53 < m < 2^64 and |e| <= 22, in integers:
+ * m·5^e fits 128 bits; for e < 0, (m·2^64) / 5^-e leaves a quotient of over
+ * 64 bits and a remainder that only decides the sticky bit. */
+static double wide_decimal(uint64_t m, int e10)
+{
+    if (e10 >= 0)
+        return round_u128((u128)m * pow5[e10], 0, e10);
+    u128 num = (u128)m << 64;
+    uint64_t d = pow5[-e10];
+    return round_u128(num / d, num % d != 0, e10 - 64);
+}
+
 /* Decimal m·10^e with m ≤ 2^53 and |e| ≤ 22: both operands are exact doubles,
  * so one IEEE multiply or divide rounds the true value once, exactly as a
- * correctly rounded strtod does.  Returns NULL when that does not apply. */
+ * correctly rounded strtod does; up to 19 digits go through wide_decimal.
+ * Returns NULL when neither applies. */
 static inline const char *parse_fast(const char *p, const char *end, double *out)
 {
     int neg = 0;
@@ -95,10 +138,14 @@ static inline const char *parse_fast(const char *p, const char *end, double *out
     if (m == 0) {
         v = 0.0;
     } else {
-        if (m > (UINT64_C(1) << 53) || e10 < -22 || e10 > 22)
+        if (e10 < -22 || e10 > 22)
             return NULL;
-        v = (double)m;
-        v = e10 < 0 ? v / pow10_exact[-e10] : v * pow10_exact[e10];
+        if (m > (UINT64_C(1) << 53)) {
+            v = wide_decimal(m, e10);
+        } else {
+            v = (double)m;
+            v = e10 < 0 ? v / pow10_exact[-e10] : v * pow10_exact[e10];
+        }
     }
     *out = neg ? -v : v;
     return p;
