@@ -1,6 +1,7 @@
 /* test_determinism.c — reproducibility: the same fit twice gives identical bytes, 1 and 2
- * threads agree to 1e-10, every init method runs and is reproducible by seed, n_init keeps the
- * best lower bound, and float32 data fit to the same mean log-likelihood as float64 (1e-4). */
+ * threads agree to 1e-10, every init method runs, is reproducible by seed and starts as
+ * documented, n_init keeps the best lower bound, and float32 data fit to the same mean
+ * log-likelihood as float64 (1e-4). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +9,7 @@
 #include <cmocka.h>
 
 #include "../common/tu.h"
+#include "../ref/textbook_em.h"
 #include "emgmm.h"
 
 /* A moderately overlapping 4-component mixture in d = 6: enough work per fit that thread and
@@ -186,6 +188,50 @@ static void point_inits_start_from_distinct_data_rows(void **state)
     tu_mixture_free(&mix);
 }
 
+/* The k-means init is one M-step on the k-means partition (as scikit-learn's): on well
+ * separated data the partition is "nearest initial mean", and the textbook M-step on its
+ * one-hot responsibilities gives the initial weights, means and covariances. */
+static void kmeans_init_is_one_mstep_on_the_partition(void **state)
+{
+    (void)state;
+    tu_mixture mix;
+    make_data(&mix, 900, 3, 3, 0x4b4d, 8.0);
+    const int K = 3, d = mix.d;
+    const size_t n = mix.n;
+    const emgmm_data X = emgmm_data_f64(mix.x, n, (size_t)d, (size_t)d);
+    emgmm_model *m = NULL;
+    assert_int_equal(emgmm_model_create(&m, K, d, EMGMM_COV_FULL), EMGMM_OK);
+    emgmm_params p = emgmm_params_default();
+    p.seed = 2385;
+    p.reg_covar = 1e-3;
+    assert_int_equal(emgmm_fit_init(m, &p, &X), EMGMM_OK);
+    const double *mu0 = emgmm_model_means(m);
+    double *resp = tu_xmalloc(sizeof(double) * n * K);
+    for (size_t i = 0; i < n; i++) {
+        int best = 0;
+        double bd = INFINITY;
+        for (int k = 0; k < K; k++) {
+            double dist2 = 0.0;
+            for (int j = 0; j < d; j++) {
+                const double t = mix.x[i * d + j] - mu0[k * d + j];
+                dist2 += t * t;
+            }
+            if (dist2 < bd) {
+                bd = dist2;
+                best = k;
+            }
+        }
+        resp[i * K + best] = 1.0;
+    }
+    double w[3], mu[9], cov[27];
+    tb_mstep(mix.x, n, d, (size_t)d, K, resp, p.reg_covar, w, mu, cov);
+    tu_assert_gmm_close(K, d, emgmm_model_weights(m), emgmm_model_means(m),
+                        emgmm_model_covariances(m), w, mu, cov, 1e-9, "k-means init");
+    free(resp);
+    emgmm_model_free(m);
+    tu_mixture_free(&mix);
+}
+
 /* Initialisation i of a run does not depend on how many follow it (each is drawn from the
  * seeded stream in order), so with more restarts the kept lower bound can only rise, and when
  * it rises the new restart is the one kept.  Random-from-data starts of K = 4 on 7 clusters
@@ -283,6 +329,7 @@ int main(void)
         cmocka_unit_test(one_and_two_threads_agree),
         cmocka_unit_test(every_init_method_runs_and_is_reproducible_by_seed),
         cmocka_unit_test(point_inits_start_from_distinct_data_rows),
+        cmocka_unit_test(kmeans_init_is_one_mstep_on_the_partition),
         cmocka_unit_test(n_init_keeps_best_lower_bound),
         {"float32_and_float64_fits_agree_in_loglik", float32_and_float64_fits_agree_in_loglik,
          NULL, NULL, (void *)&at_origin},
