@@ -56,6 +56,17 @@ awk -F, 'NR > 1 { if (min == "" || $4 < min) { min = $4; at = $1 "," $2 } if ($1
     table.csv || fail "the best CSV row is not the lowest BIC at K=3 diag"
 ls -A | grep -q '^\.' && fail "temporary files left behind: $(ls -A)"
 
+# ---- stdout carries only the machine-readable output when it is asked for there
+"$EMGMM" select data.csv --k 3 --covariance diag --table - > pipe.csv 2> err.txt ||
+    fail "select --table -: $(cat err.txt)"
+[ "$(head -n 1 pipe.csv)" = "$header" ] && [ "$(wc -l < pipe.csv)" -eq 2 ] ||
+    fail "select --table - wrote '$(cat pipe.csv)'"
+grep -q 'lower is better' err.txt || fail "with --table -, the printed table is not on stderr"
+"$EMGMM" select data.csv --k 3 --covariance diag -o - > pipe.json 2> /dev/null ||
+    fail "select -o - failed"
+grep -q '"format": "emgmm-model"' pipe.json && ! grep -q 'lower is better' pipe.json ||
+    fail "select -o - did not write just the model to stdout"
+
 # ---- AIC and a JSON table (checked with Python's json module when there is one)
 "$EMGMM" select data.csv --k 2:4 --covariance diag,full --criterion aic --table table.json -q \
     > /dev/null 2> err.txt || fail "select --criterion aic --table table.json: $(cat err.txt)"
