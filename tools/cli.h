@@ -99,5 +99,6 @@ int cmd_score(int argc, char **argv);
 int cmd_sample(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_select(int argc, char **argv);
 
 #endif
