@@ -171,15 +171,47 @@ group_formats() {
   tail -c $((3000 * 24)) x.npy >x.bin
   ok "$EMGMM" predict m.json x.bin --format f64 --dims 3 -o p_bin.csv
   same l.csv p_bin.csv
+  # .npy variants written with Python's struct module (no numpy needed):
+  # Fortran order, format 2.0, float32, and a 1-D column
+  "$PY" - x.csv <<'EOF' || fail "cannot write .npy variants"
+import struct, sys
+rows = [[float(v) for v in l.split(",")] for l in open(sys.argv[1])]
+def save(path, descr, fortran, shape, values, major=1):
+    d = "{'descr': '%s', 'fortran_order': %s, 'shape': %s, }" % (descr, fortran, shape)
+    pre = 10 if major == 1 else 12
+    d += " " * ((64 - (pre + len(d) + 1) % 64) % 64) + "\n"
+    size = struct.pack("<H" if major == 1 else "<I", len(d))
+    fmt = "<%d%s" % (len(values), "d" if descr == "<f8" else "f")
+    open(path, "wb").write(b"\x93NUMPY" + bytes([major, 0]) + size + d.encode() + struct.pack(fmt, *values))
+n = len(rows)
+save("xf.npy", "<f8", True, "(%d, 3)" % n, [r[j] for j in range(3) for r in rows])
+save("xv2.npy", "<f8", False, "(%d, 3)" % n, [v for r in rows for v in r], major=2)
+save("x32.npy", "<f4", False, "(%d, 3)" % n, [v for r in rows for v in r])
+save("x1d.npy", "<f8", False, "(%d,)" % n, [r[0] for r in rows])
+EOF
+  for f in xf.npy xv2.npy; do
+    ok "$EMGMM" predict m.json "$f" -o "p_$f.csv"
+    same l.csv "p_$f.csv"
+  done
+  # float32 data: the f32 path, and its labels agree with float64 almost everywhere
+  ok "$EMGMM" predict m.json x32.npy -o p32n.csv
   ok "$EMGMM" predict m.json x.csv --dtype float32 -o p32.csv
+  same p32n.csv p32.csv
+  [ "$(paste -d' ' l.csv p32.csv | awk '$1 != $2' | wc -l)" -le 3 ] || fail "float32 labels differ"
+  # raw binary by extension
+  cp x.bin x.f64
+  ok "$EMGMM" predict m.json x.f64 --dims 3 -o p_f64.csv
+  same l.csv p_f64.csv
   # a one-row file and a 1-D model
   head -1 x.csv >one.csv
   ok "$EMGMM" predict m.json one.csv -o p1.csv
   same p1.csv <(head -1 l.csv)
   cut -d, -f1 x.csv >x1.csv
   ok "$EMGMM" fit x1.csv -k 2 -o m1.json -q
-  ok "$EMGMM" predict m1.json x1.csv
-  [ "$(wc -l <out.txt)" -eq 3000 ] || fail "1-D predict"
+  ok "$EMGMM" predict m1.json x1.csv -o p1d.csv
+  [ "$(wc -l <p1d.csv)" -eq 3000 ] || fail "1-D predict"
+  ok "$EMGMM" predict m1.json x1d.npy -o p1dn.csv
+  same p1d.csv p1dn.csv
   # tsv output
   ok "$EMGMM" predict m.json x.csv --proba -o r.tsv
   [ "$(head -1 r.tsv | tr -cd '\t' | wc -c)" -eq 1 ] || fail "tsv output"

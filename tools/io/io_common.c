@@ -215,6 +215,10 @@ int emgmm_io_read_matrix(const char *path, const emgmm_io_read_opts *opts,
             o.format = EMGMM_IO_FMT_CSV;
         else if (emgmm_io_has_ext(path, ".npy") || sniff_npy(path))
             o.format = EMGMM_IO_FMT_NPY;
+        else if (emgmm_io_has_ext(path, ".f64"))
+            o.format = EMGMM_IO_FMT_RAW_F64;
+        else if (emgmm_io_has_ext(path, ".f32"))
+            o.format = EMGMM_IO_FMT_RAW_F32;
         else {
             o.format = EMGMM_IO_FMT_CSV;
             if (!o.delimiter && (emgmm_io_has_ext(path, ".tsv") || emgmm_io_has_ext(path, ".tab")))
