@@ -96,16 +96,10 @@ typedef struct {
 
 static void FN(load_block)(const emgmm_data *X, size_t i0, size_t nb, const double *g, TYPE *xs)
 {
-    const size_t d = X->d, ld = X->ld;
-    if (X->dtype == EMGMM_F64) {
-        const double *x = (const double *)X->x + i0 * ld;
-        for (size_t i = 0; i < nb; i++)
-            for (size_t j = 0; j < d; j++) xs[i * d + j] = (TYPE)(x[i * ld + j] - g[j]);
-    } else {
-        const float *x = (const float *)X->x + i0 * ld;
-        for (size_t i = 0; i < nb; i++)
-            for (size_t j = 0; j < d; j++) xs[i * d + j] = (TYPE)((double)x[i * ld + j] - g[j]);
-    }
+    if (X->dtype == EMGMM_F64)
+        EMGMM_LOAD64((const double *)X->x + i0 * X->ld, X->ld, nb, X->d, g, xs);
+    else
+        EMGMM_LOAD32((const float *)X->x + i0 * X->ld, X->ld, nb, X->d, g, xs);
 }
 
 /* r[i][k] ← log π_k + log N(x_i | μ_k, Σ_k) for the full family. */
@@ -117,20 +111,7 @@ static void FN(estep_full)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb)
         const size_t cw = kc * d;
         GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nb, (int)cw, (int)d, (TYPE)1,
              w->xs, (int)d, sh->ucat + k0 * d, (int)(K * d), (TYPE)0, w->y, (int)cw);
-        for (size_t i = 0; i < nb; i++) {
-            const TYPE *yi = w->y + i * cw;
-            for (size_t kk = 0; kk < kc; kk++) {
-                const size_t k = k0 + kk;
-                const double *mk = sh->mvec + k * d;
-                const TYPE *yk = yi + kk * d;
-                double q = 0.0;
-                for (size_t l = 0; l < d; l++) {
-                    double t = (double)yk[l] - mk[l];
-                    q += t * t;
-                }
-                w->r[i * K + k] = sh->cst[k] - 0.5 * q;
-            }
-        }
+        EMGMM_QUADFORM(w->y, cw, nb, kc, d, sh->mvec + k0 * d, sh->cst + k0, w->r + k0, K);
     }
 }
 
@@ -139,18 +120,9 @@ static void FN(estep_tied)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb)
     const size_t K = sh->K, d = sh->d;
     GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nb, (int)d, (int)d, (TYPE)1, w->xs, (int)d,
          sh->ucat, (int)d, (TYPE)0, w->y, (int)d);
-    for (size_t i = 0; i < nb; i++) {
-        const TYPE *yi = w->y + i * d;
-        for (size_t k = 0; k < K; k++) {
-            const double *mk = sh->mvec + k * d;
-            double q = 0.0;
-            for (size_t l = 0; l < d; l++) {
-                double t = (double)yi[l] - mk[l];
-                q += t * t;
-            }
-            w->r[i * K + k] = sh->cst[k] - 0.5 * q;
-        }
-    }
+    /* Every component sees the same whitened rows, shifted by its own m_k. */
+    for (size_t k = 0; k < K; k++)
+        EMGMM_QUADFORM(w->y, d, nb, 1, d, sh->mvec + k * d, sh->cst + k, w->r + k, K);
 }
 
 static void FN(estep_diag)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb)
@@ -172,44 +144,9 @@ static void FN(estep_diag)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb)
 static void FN(mstats_diag)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb)
 {
     const size_t K = sh->K, d = sh->d;
-    for (size_t k = 0; k < K; k++) {
-        const double *sck = sh->sc + k * d;
-        double *s1 = w->st.s1 + k * d, *s2 = w->st.s2 + k * d;
-        double nk = 0.0;
-        for (size_t i = 0; i < nb; i++) {
-            const double rik = w->r[i * K + k];
-            if (rik == 0.0) continue;
-            nk += rik;
-            const TYPE *xi = w->xs + i * d;
-            for (size_t j = 0; j < d; j++) {
-                const double t = (double)xi[j] - sck[j];
-                s1[j] += rik * t;
-                s2[j] += rik * t * t;
-            }
-        }
-        w->st.nk[k] += nk;
-    }
-}
-
-/* Turns rows of log-probabilities into responsibilities; returns Σ logsumexp. */
-static double FN(softmax_rows)(double *r, size_t nb, size_t K, double *logdens, const double *wts)
-{
-    double ll = 0.0;
-    for (size_t i = 0; i < nb; i++) {
-        double *ri = r + i * K;
-        double mx = ri[0];
-        for (size_t k = 1; k < K; k++) mx = ri[k] > mx ? ri[k] : mx;
-        double s = 0.0;
-        for (size_t k = 0; k < K; k++) {
-            ri[k] = exp(ri[k] - mx);
-            s += ri[k];
-        }
-        const double lse = mx + log(s), inv = 1.0 / s;
-        for (size_t k = 0; k < K; k++) ri[k] *= inv;
-        if (logdens) logdens[i] = lse;
-        ll += wts ? wts[i] * lse : lse;
-    }
-    return ll;
+    for (size_t k = 0; k < K; k++)
+        EMGMM_DIAGSTATS(w->xs, nb, d, w->r + k, K, sh->sc + k * d, w->st.s1 + k * d, w->st.s2 + k * d,
+                        &w->st.nk[k]);
 }
 
 static void FN(labels_block)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb)
@@ -247,25 +184,8 @@ static void FN(mstats_full)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb
 {
     const size_t K = sh->K, d = sh->d;
     for (size_t k = 0; k < K; k++) {
-        const double *sck = sh->sc + k * d;
-        double *s1 = w->st.s1 + k * d;
-        double nk = 0.0;
-        size_t nz = 0;
-        for (size_t i = 0; i < nb; i++) {
-            const double rik = w->r[i * K + k];
-            if (rik == 0.0) continue;
-            nk += rik;
-            const double sr = sqrt(rik);
-            const TYPE *xi = w->xs + i * d;
-            TYPE *zi = w->z + nz * d;
-            for (size_t j = 0; j < d; j++) {
-                const double t = (double)xi[j] - sck[j];
-                zi[j] = (TYPE)(sr * t);
-                s1[j] += rik * t;
-            }
-            nz++;
-        }
-        w->st.nk[k] += nk;
+        const size_t nz = EMGMM_ZBUILD(w->xs, nb, d, w->r + k, K, sh->sc + k * d, w->z,
+                                       w->st.s1 + k * d, &w->st.nk[k]);
         if (nz == 0) continue;
         double *s2 = w->st.s2 + k * d * d;
 #if EMGMM_PASS_IS_DOUBLE
@@ -292,7 +212,7 @@ static void FN(process_block)(const emgmm_pass *p, const emgmm_data *X, const FN
             FN(estep_tied)(sh, w, nb);
         else
             FN(estep_diag)(sh, w, nb);
-        w->ll += FN(softmax_rows)(w->r, nb, K, p->logdens ? p->logdens + i0 : NULL,
+        w->ll += emgmm_softmax_rows(w->r, nb, K, p->logdens ? p->logdens + i0 : NULL,
                                   X->weights ? X->weights + i0 : NULL);
         break;
     case EMGMM_PASS_LABELS: FN(labels_block)(sh, w, nb); break;

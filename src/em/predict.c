@@ -4,9 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <lapacke.h>
-
 #include "src/internal.h"
+#include "src/linalg/linalg.h"
 
 static int run_estep(emgmm_model *m, const emgmm_data *X, int32_t *labels, double *resp,
                      double *logdens, double *llsum)
@@ -93,7 +92,7 @@ int emgmm_sample(emgmm_model *m, size_t n, uint64_t seed, double *x, int32_t *co
     memcpy(L, m->covariances, m->cov_len * sizeof(double));
     const size_t nmat = type == EMGMM_COV_FULL ? K : (type == EMGMM_COV_TIED ? 1 : 0);
     for (size_t k = 0; k < nmat; k++) {
-        if (LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', (int)d, L + k * d * d, (int)d) != 0) {
+        if (emgmm_dpotrf_lower((int)d, L + k * d * d) != 0) {
             free(L);
             free(z);
             m->err_comp = (int)k;

@@ -4,10 +4,48 @@
 #include <string.h>
 
 #include <lapacke.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "src/linalg/linalg.h"
 
+/* The factorisations are O(d³) per component, tiny next to the data pass:
+ * they run on the calling thread.  Left alone, the OpenMP OpenBLAS would
+ * start a team for each and leave its threads spinning after it. */
+static int chol_precision_1t(int d, const double *S, double *U, double *log_det, double *work);
+
 int emgmm_chol_precision(int d, const double *S, double *U, double *log_det, double *work)
+{
+    int info = 0;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(1)
+    {
+        omp_set_num_threads(1);
+        info = chol_precision_1t(d, S, U, log_det, work);
+    }
+#else
+    info = chol_precision_1t(d, S, U, log_det, work);
+#endif
+    return info;
+}
+
+int emgmm_dpotrf_lower(int d, double *A)
+{
+    int info = 0;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(1)
+    {
+        omp_set_num_threads(1);
+        info = (int)LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', d, A, d);
+    }
+#else
+    info = (int)LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', d, A, d);
+#endif
+    return info;
+}
+
+static int chol_precision_1t(int d, const double *S, double *U, double *log_det, double *work)
 {
     memcpy(work, S, (size_t)d * d * sizeof(double));
     /* Row-major lower L with S = L Lᵀ (only the lower triangle of S is read). */

@@ -10,4 +10,8 @@
  * negative number on an argument error. */
 int emgmm_chol_precision(int d, const double *S, double *U, double *log_det, double *work);
 
+/* Row-major lower Cholesky factor of A in place (LAPACKE_dpotrf on the
+ * calling thread); returns LAPACK's info. */
+int emgmm_dpotrf_lower(int d, double *A);
+
 #endif

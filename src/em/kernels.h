@@ -1,0 +1,36 @@
+/* kernels.h — vectorised element-wise loops of the block pass (kernels.c). */
+#ifndef EMGMM_KERNELS_H
+#define EMGMM_KERNELS_H
+#include <stddef.h>
+
+/* out[i·ldo + k] = cst[k] − ½‖y[i·ldy + k·d : +d] − m[k·d : +d]‖², i < nb, k < kc. */
+void emgmm_quadform_f64(const double *y, size_t ldy, size_t nb, size_t kc, size_t d,
+                        const double *m, const double *cst, double *out, size_t ldo);
+void emgmm_quadform_f32(const float *y, size_t ldy, size_t nb, size_t kc, size_t d,
+                        const double *m, const double *cst, double *out, size_t ldo);
+/* Rows of log-probabilities → responsibilities in place; logdens[i] (optional)
+ * gets each row's log-sum-exp; returns Σ_i w_i·logsumexp_i (w optional). */
+double emgmm_softmax_rows(double *r, size_t nb, size_t K, double *logdens, const double *wts);
+/* The scalar exp used by emgmm_softmax_rows, for x <= 0 (tests compare it with exp). */
+double emgmm_exp_nonpos(double x);
+#endif
+
+#ifndef EMGMM_KERNELS_H_MORE
+#define EMGMM_KERNELS_H_MORE
+/* Rows of one component (responsibilities r[i·ldr]) with r > 0 packed into
+ * z = √r·(xs − sc); s1 += Σ r·(xs − sc); *nk += Σ r.  Returns rows packed. */
+size_t emgmm_zbuild_f64(const double *xs, size_t nb, size_t d, const double *r, size_t ldr,
+                        const double *sc, double *z, double *s1, double *nk);
+size_t emgmm_zbuild_f32(const float *xs, size_t nb, size_t d, const double *r, size_t ldr,
+                        const double *sc, float *z, double *s1, double *nk);
+/* s1 += Σ r·(xs − sc), s2 += Σ r·(xs − sc)², *nk += Σ r (diagonal families). */
+void emgmm_diagstats_f64(const double *xs, size_t nb, size_t d, const double *r, size_t ldr,
+                         const double *sc, double *s1, double *s2, double *nk);
+void emgmm_diagstats_f32(const float *xs, size_t nb, size_t d, const double *r, size_t ldr,
+                         const double *sc, double *s1, double *s2, double *nk);
+/* xs = rows of x (leading dimension ld) minus g, converted to the working type. */
+void emgmm_load_f64_f64(const double *x, size_t ld, size_t nb, size_t d, const double *g, double *xs);
+void emgmm_load_f32_f64(const float *x, size_t ld, size_t nb, size_t d, const double *g, double *xs);
+void emgmm_load_f64_f32(const double *x, size_t ld, size_t nb, size_t d, const double *g, float *xs);
+void emgmm_load_f32_f32(const float *x, size_t ld, size_t nb, size_t d, const double *g, float *xs);
+#endif
