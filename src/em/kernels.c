@@ -212,3 +212,41 @@ void emgmm_load_f32_f32(const float *x, size_t ld, size_t nb, size_t d, const do
 {
     LOAD_BODY(float, float)
 }
+
+/* The expanded quadratic form of the diagonal families cancels when a row is
+ * far (relative to σ) from the centre g: its error grows like ε·‖x − g‖²/σ².
+ * Components that matter for a row — within 50 nats of its best, i.e. all
+ * that can carry responsibility above e^−50 — get their Mahalanobis term
+ * recomputed directly, Σ_j P_kj (x_j − μ_kj)², which has no cancellation. */
+#define DIAG_REFINE_BODY(TYPE)                                                 \
+    for (size_t i = 0; i < nb; i++) {                                          \
+        double *ri = r + i * K;                                                \
+        double mx = ri[0];                                                     \
+        for (size_t k = 1; k < K; k++) mx = ri[k] > mx ? ri[k] : mx;           \
+        const TYPE *xi = xs + i * d;                                           \
+        for (size_t k = 0; k < K; k++) {                                       \
+            if (!(ri[k] > mx - 50.0)) continue;                                \
+            const double *pk = P + k * d, *mk = M + k * d;                     \
+            double q = 0.0;                                                    \
+            _Pragma("omp simd reduction(+ : q)") for (size_t j = 0; j < d; j++) \
+            {                                                                  \
+                const double t = (double)xi[j] - mk[j];                        \
+                q += pk[j] * t * t;                                            \
+            }                                                                  \
+            ri[k] = cst[k] - 0.5 * q;                                          \
+        }                                                                      \
+    }
+
+EMGMM_CLONES
+void emgmm_diag_refine_f64(const double *xs, size_t nb, size_t d, size_t K, const double *P,
+                           const double *M, const double *cst, double *r)
+{
+    DIAG_REFINE_BODY(double)
+}
+
+EMGMM_CLONES
+void emgmm_diag_refine_f32(const float *xs, size_t nb, size_t d, size_t K, const double *P,
+                           const double *M, const double *cst, double *r)
+{
+    DIAG_REFINE_BODY(float)
+}

@@ -34,3 +34,13 @@ void emgmm_load_f32_f64(const float *x, size_t ld, size_t nb, size_t d, const do
 void emgmm_load_f64_f32(const double *x, size_t ld, size_t nb, size_t d, const double *g, float *xs);
 void emgmm_load_f32_f32(const float *x, size_t ld, size_t nb, size_t d, const double *g, float *xs);
 #endif
+
+#ifndef EMGMM_KERNELS_H_REFINE
+#define EMGMM_KERNELS_H_REFINE
+/* Recomputes r[i·K + k] = cst[k] − ½ Σ_j P[k·d+j] (xs[i·d+j] − M[k·d+j])² for
+ * the components within 50 of each row's maximum (diagonal families). */
+void emgmm_diag_refine_f64(const double *xs, size_t nb, size_t d, size_t K, const double *P,
+                           const double *M, const double *cst, double *r);
+void emgmm_diag_refine_f32(const float *xs, size_t nb, size_t d, size_t K, const double *P,
+                           const double *M, const double *cst, double *r);
+#endif

@@ -87,6 +87,7 @@ typedef struct {
     TYPE *ucat;          /* ESTEP full: [d][K·d] stacked precision factors; tied: [d][d] */
     double *wt;          /* ESTEP diag/spherical: [2d][K] = [P; −2P∘μ'] */
     double *qc;          /* ESTEP diag/spherical: [K] Σ_j P_kj μ'_kj² */
+    double *pk, *mk;     /* ESTEP diag/spherical: [K][d] P_kj and μ'_kj, for the exact recompute */
     double *mvec;        /* ESTEP: [K][d] (μ_k − g)·U_k */
     double *cst;         /* ESTEP: [K] log π_k + log|U_k| − d/2 log 2π */
     TYPE *ct;            /* LABELS: [d][K] (centres − g)ᵀ */
@@ -139,6 +140,7 @@ static void FN(estep_diag)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb)
     for (size_t i = 0; i < nb; i++)
         for (size_t k = 0; k < K; k++)
             w->r[i * K + k] = sh->cst[k] - 0.5 * (w->yd[i * K + k] + sh->qc[k]);
+    EMGMM_DIAG_REFINE(w->xs, nb, d, K, sh->pk, sh->mk, sh->cst, w->r);
 }
 
 static void FN(mstats_diag)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb)
@@ -245,6 +247,8 @@ static void FN(shared_free)(FN(pass_shared) *sh)
     free(sh->ucat);
     free(sh->wt);
     free(sh->qc);
+    free(sh->pk);
+    free(sh->mk);
     free(sh->mvec);
     free(sh->cst);
     free(sh->ct);
@@ -265,7 +269,9 @@ static int FN(shared_estep)(const emgmm_model *m, FN(pass_shared) *sh, const dou
     if (type == EMGMM_COV_DIAG || type == EMGMM_COV_SPHERICAL) {
         sh->wt = malloc(2 * d * K * sizeof(double));
         sh->qc = malloc(K * sizeof(double));
-        if (!sh->wt || !sh->qc) return EMGMM_ERR_ALLOC;
+        sh->pk = malloc(K * d * sizeof(double));
+        sh->mk = malloc(K * d * sizeof(double));
+        if (!sh->wt || !sh->qc || !sh->pk || !sh->mk) return EMGMM_ERR_ALLOC;
         for (size_t k = 0; k < K; k++) {
             double q = 0.0;
             for (size_t j = 0; j < d; j++) {
@@ -273,6 +279,8 @@ static int FN(shared_estep)(const emgmm_model *m, FN(pass_shared) *sh, const dou
                 const double P = pc * pc, mu = m->means[k * d + j] - g[j];
                 sh->wt[j * K + k] = P;
                 sh->wt[(d + j) * K + k] = -2.0 * P * mu;
+                sh->pk[k * d + j] = P;
+                sh->mk[k * d + j] = mu;
                 q += P * mu * mu;
             }
             sh->qc[k] = q;
