@@ -108,7 +108,7 @@ double emgmm_softmax_rows(double *r, size_t nb, size_t K, double *logdens, const
 #pragma omp simd
         for (size_t k = 0; k < K; k++) ri[k] *= inv;
         if (logdens) logdens[i] = lse;
-        ll += wts ? wts[i] * lse : lse;
+        ll += wts ? (wts[i] == 0.0 ? 0.0 : wts[i] * lse) : lse;
     }
     return ll;
 }

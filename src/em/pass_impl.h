@@ -230,8 +230,11 @@ static void FN(process_block)(const emgmm_pass *p, const emgmm_data *X, const FN
         }
     if (p->stats && X->weights) {
         /* A weight scales the row's responsibilities in every statistic. */
-        for (size_t i = 0; i < nb; i++)
-            for (size_t k = 0; k < K; k++) w->r[i * K + k] *= X->weights[i0 + i];
+        for (size_t i = 0; i < nb; i++) {
+            const double wi = X->weights[i0 + i];
+            /* a zero weight removes the row, even one whose density overflowed */
+            for (size_t k = 0; k < K; k++) w->r[i * K + k] = wi == 0.0 ? 0.0 : w->r[i * K + k] * wi;
+        }
     }
     if (p->stats) {
         if (sh->cov_type == EMGMM_COV_FULL || sh->cov_type == EMGMM_COV_TIED)
