@@ -112,8 +112,8 @@ int cli_getopt_error(const char *cmd, int c, char **argv)
         return cli_fail(CLI_USAGE, "%s: option '%s' needs a value (see 'emgmm %s --help')", cmd,
                         arg, cmd);
     if (optopt && optopt < 256)
-        return cli_fail(CLI_USAGE, "%s: unknown option '-%c' (see 'emgmm %s --help')", cmd,
-                        optopt, cmd);
+        return cli_fail(CLI_USAGE, "%s: unknown option '-%c' (see 'emgmm %s --help')", cmd, optopt,
+                        cmd);
     return cli_fail(CLI_USAGE, "%s: unknown option '%s' (see 'emgmm %s --help')", cmd, arg, cmd);
 }
 
@@ -125,7 +125,8 @@ int cli_data_option(int c, const char *arg, emgmm_io_read_opts *o, int *threads,
         char delim;
         int f = emgmm_io_format_from_name(arg, &delim);
         if (f < 0) {
-            *rc = cli_fail(CLI_USAGE, "--format: expected csv, tsv, npy, f64 or f32, got '%s'", arg);
+            *rc =
+                cli_fail(CLI_USAGE, "--format: expected csv, tsv, npy, f64 or f32, got '%s'", arg);
             return -1;
         }
         o->format = f;
@@ -152,7 +153,8 @@ int cli_data_option(int c, const char *arg, emgmm_io_read_opts *o, int *threads,
         else if (!strcmp(arg, "space"))
             o->delimiter = ' ';
         else {
-            *rc = cli_fail(CLI_USAGE, "--delimiter: expected ',', ';', tab or space, got '%s'", arg);
+            *rc =
+                cli_fail(CLI_USAGE, "--delimiter: expected ',', ';', tab or space, got '%s'", arg);
             return -1;
         }
         return 1;
@@ -204,9 +206,11 @@ int cli_load_model(const char *path, emgmm_model **out)
     st = emgmm_model_set_parameters(m, mf.weights, mf.means, mf.covariances);
     emgmm_io_model_file_free(&mf);
     if (st != EMGMM_OK) {
-        int rc = st == EMGMM_ERR_UNSUPPORTED
-                     ? cli_fail(CLI_USAGE, "the model's covariance type is not supported by this build (%s)", path)
-                     : cli_lib_fail(st, m, "bad model file", path, 0);
+        int rc =
+            st == EMGMM_ERR_UNSUPPORTED
+                ? cli_fail(CLI_USAGE,
+                           "the model's covariance type is not supported by this build (%s)", path)
+                : cli_lib_fail(st, m, "bad model file", path, 0);
         emgmm_model_free(m);
         return rc;
     }
@@ -228,7 +232,8 @@ int cli_check_shape(const emgmm_model *m, const emgmm_data *X, const char *model
 {
     size_t d = (size_t)emgmm_model_n_features(m);
     if (X->d != d)
-        return cli_fail(CLI_INPUT, "shape mismatch: %s has %zu columns, the model %s has %zu features",
+        return cli_fail(CLI_INPUT,
+                        "shape mismatch: %s has %zu columns, the model %s has %zu features",
                         data_path, X->d, model_path, d);
     return CLI_OK;
 }

@@ -61,7 +61,8 @@ int cmd_demo(int argc, char **argv)
                 return rc;
             continue;
         }
-        return cli_fail(CLI_USAGE, "demo: unexpected argument '%s' (see 'emgmm demo --help')", argv[i]);
+        return cli_fail(CLI_USAGE, "demo: unexpected argument '%s' (see 'emgmm demo --help')",
+                        argv[i]);
     }
 
     enum { N1 = 4000, N2 = 8000, N = N1 + N2 };

@@ -140,23 +140,22 @@ typedef struct {
 
 static int parse_args(int argc, char **argv, fit_opts *o)
 {
-    static const struct option longopts[] = {
-        {"components", required_argument, NULL, 'k'},
-        {"output", required_argument, NULL, 'o'},
-        {"covariance", required_argument, NULL, O_COV},
-        {"init", required_argument, NULL, O_INIT},
-        {"n-init", required_argument, NULL, O_NINIT},
-        {"max-iter", required_argument, NULL, O_MAXIT},
-        {"tol", required_argument, NULL, O_TOL},
-        {"reg-covar", required_argument, NULL, O_REG},
-        {"seed", required_argument, NULL, O_SEED},
-        {"labels", required_argument, NULL, O_LABELS},
-        {"progress", no_argument, NULL, O_PROGRESS},
-        {"log", required_argument, NULL, O_LOG},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        CLI_DATA_LONGOPTS,
-        {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {{"components", required_argument, NULL, 'k'},
+                                             {"output", required_argument, NULL, 'o'},
+                                             {"covariance", required_argument, NULL, O_COV},
+                                             {"init", required_argument, NULL, O_INIT},
+                                             {"n-init", required_argument, NULL, O_NINIT},
+                                             {"max-iter", required_argument, NULL, O_MAXIT},
+                                             {"tol", required_argument, NULL, O_TOL},
+                                             {"reg-covar", required_argument, NULL, O_REG},
+                                             {"seed", required_argument, NULL, O_SEED},
+                                             {"labels", required_argument, NULL, O_LABELS},
+                                             {"progress", no_argument, NULL, O_PROGRESS},
+                                             {"log", required_argument, NULL, O_LOG},
+                                             {"quiet", no_argument, NULL, 'q'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             CLI_DATA_LONGOPTS,
+                                             {NULL, 0, NULL, 0}};
     int c, rc = 0;
     long v;
     opterr = 0;
@@ -167,29 +166,67 @@ static int parse_args(int argc, char **argv, fit_opts *o)
         if (r > 0)
             continue;
         switch (c) {
-        case 'h': fputs(fit_help, stdout); return -1;
-        case 'k': if ((rc = cli_parse_long("-k", optarg, 1, 1L << 20, &o->k))) return rc; break;
-        case 'o': o->out = optarg; break;
-        case 'q': o->quiet = 1; break;
+        case 'h':
+            fputs(fit_help, stdout);
+            return -1;
+        case 'k':
+            if ((rc = cli_parse_long("-k", optarg, 1, 1L << 20, &o->k)))
+                return rc;
+            break;
+        case 'o':
+            o->out = optarg;
+            break;
+        case 'q':
+            o->quiet = 1;
+            break;
         case O_COV:
             o->cov = emgmm_covariance_type_from_name(optarg);
             if (o->cov < 0)
-                return cli_fail(CLI_USAGE, "--covariance: expected full, tied, diag or spherical, got '%s'", optarg);
+                return cli_fail(CLI_USAGE,
+                                "--covariance: expected full, tied, diag or spherical, got '%s'",
+                                optarg);
             break;
-        case O_INIT: o->init_arg = optarg; break;
-        case O_NINIT: if ((rc = cli_parse_long("--n-init", optarg, 1, 1L << 20, &v))) return rc; o->p.n_init = (int)v; break;
-        case O_MAXIT: if ((rc = cli_parse_long("--max-iter", optarg, 1, 1L << 30, &v))) return rc; o->p.max_iter = (int)v; break;
-        case O_TOL: if ((rc = cli_parse_double("--tol", optarg, 0, &o->p.tol))) return rc; break;
-        case O_REG: if ((rc = cli_parse_double("--reg-covar", optarg, 0, &o->p.reg_covar))) return rc; break;
-        case O_SEED: if ((rc = cli_parse_u64("--seed", optarg, &o->p.seed))) return rc; break;
-        case O_LABELS: o->labels = optarg; break;
-        case O_PROGRESS: o->progress = 1; break;
-        case O_LOG: o->log_path = optarg; break;
-        default: return cli_getopt_error("fit", c, argv);
+        case O_INIT:
+            o->init_arg = optarg;
+            break;
+        case O_NINIT:
+            if ((rc = cli_parse_long("--n-init", optarg, 1, 1L << 20, &v)))
+                return rc;
+            o->p.n_init = (int)v;
+            break;
+        case O_MAXIT:
+            if ((rc = cli_parse_long("--max-iter", optarg, 1, 1L << 30, &v)))
+                return rc;
+            o->p.max_iter = (int)v;
+            break;
+        case O_TOL:
+            if ((rc = cli_parse_double("--tol", optarg, 0, &o->p.tol)))
+                return rc;
+            break;
+        case O_REG:
+            if ((rc = cli_parse_double("--reg-covar", optarg, 0, &o->p.reg_covar)))
+                return rc;
+            break;
+        case O_SEED:
+            if ((rc = cli_parse_u64("--seed", optarg, &o->p.seed)))
+                return rc;
+            break;
+        case O_LABELS:
+            o->labels = optarg;
+            break;
+        case O_PROGRESS:
+            o->progress = 1;
+            break;
+        case O_LOG:
+            o->log_path = optarg;
+            break;
+        default:
+            return cli_getopt_error("fit", c, argv);
         }
     }
     if (optind != argc - 1)
-        return cli_fail(CLI_USAGE, "fit: expected one DATA argument, got %d (see 'emgmm fit --help')",
+        return cli_fail(CLI_USAGE,
+                        "fit: expected one DATA argument, got %d (see 'emgmm fit --help')",
                         argc - optind);
     o->data = argv[optind];
     o->p.n_threads = o->threads;
@@ -199,15 +236,20 @@ static int parse_args(int argc, char **argv, fit_opts *o)
         int im = emgmm_init_method_from_name(o->init_arg);
         if (im >= 0 && im != EMGMM_INIT_USER)
             o->p.init = im;
-        else if (access(o->init_arg, F_OK) != 0 && !strchr(o->init_arg, '.') && !strchr(o->init_arg, '/'))
-            return cli_fail(CLI_USAGE, "--init: expected kmeans, k-means++, random, random_from_data or a model file, got '%s'", o->init_arg);
+        else if (access(o->init_arg, F_OK) != 0 && !strchr(o->init_arg, '.') &&
+                 !strchr(o->init_arg, '/'))
+            return cli_fail(CLI_USAGE,
+                            "--init: expected kmeans, k-means++, random, random_from_data or a "
+                            "model file, got '%s'",
+                            o->init_arg);
         else
             o->p.init = EMGMM_INIT_USER;
     } else if (o->k == 0) {
         return cli_fail(CLI_USAGE, "fit: -k K is required (see 'emgmm fit --help')");
     }
     if (emgmm_params_validate(&o->p) != EMGMM_OK)
-        return cli_fail(CLI_USAGE, "fit: invalid parameters (%s)", emgmm_strerror(EMGMM_ERR_INVALID_PARAM));
+        return cli_fail(CLI_USAGE, "fit: invalid parameters (%s)",
+                        emgmm_strerror(EMGMM_ERR_INVALID_PARAM));
     return 0;
 }
 
@@ -265,15 +307,16 @@ int cmd_fit(int argc, char **argv)
     if (rep.log) {
         fprintf(rep.log, "{\"event\": \"start\", \"data\": ");
         json_str(rep.log, o.data);
-        fprintf(rep.log, ", \"n\": %zu, \"d\": %zu, \"k\": %d, \"covariance_type\": \"%s\", "
-                         "\"n_init\": %d, \"max_iter\": %d, \"seed\": %llu}\n",
+        fprintf(rep.log,
+                ", \"n\": %zu, \"d\": %zu, \"k\": %d, \"covariance_type\": \"%s\", "
+                "\"n_init\": %d, \"max_iter\": %d, \"seed\": %llu}\n",
                 X.n, X.d, emgmm_model_n_components(m),
                 emgmm_covariance_type_name(emgmm_model_covariance_type(m)), o.p.n_init,
                 o.p.max_iter, (unsigned long long)o.p.seed);
     }
     rep.t0 = cli_now();
     int st = (o.progress || rep.log) && o.p.n_init == 1 ? fit_stepwise(m, &o.p, &X, &rep)
-                                                         : emgmm_fit(m, &o.p, &X);
+                                                        : emgmm_fit(m, &o.p, &X);
     double secs = cli_now() - rep.t0;
     if (st == EMGMM_OK && (o.progress || rep.log) && o.p.n_init > 1)
         report_history(m, &rep);
@@ -296,7 +339,8 @@ int cmd_fit(int argc, char **argv)
                 emgmm_model_converged(m) ? "converged" : "not converged",
                 emgmm_model_lower_bound(m), secs);
     if (rep.log) {
-        fprintf(rep.log, "{\"event\": \"done\", \"n_iter\": %d, \"converged\": %s, \"lower_bound\": ",
+        fprintf(rep.log,
+                "{\"event\": \"done\", \"n_iter\": %d, \"converged\": %s, \"lower_bound\": ",
                 emgmm_model_n_iter(m), emgmm_model_converged(m) ? "true" : "false");
         json_num(rep.log, emgmm_model_lower_bound(m));
         fputs(", \"seconds\": ", rep.log);

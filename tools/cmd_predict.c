@@ -49,12 +49,11 @@ static int write_proba(emgmm_model *m, const emgmm_data *X, const char *out, con
 
 int cmd_predict(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"output", required_argument, NULL, 'o'},
-        {"proba", no_argument, NULL, 'p'},
-        {"help", no_argument, NULL, 'h'},
-        CLI_DATA_LONGOPTS,
-        {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {{"output", required_argument, NULL, 'o'},
+                                             {"proba", no_argument, NULL, 'p'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             CLI_DATA_LONGOPTS,
+                                             {NULL, 0, NULL, 0}};
     emgmm_io_read_opts ro = emgmm_io_read_opts_default();
     const char *out = "-";
     int proba = 0, threads = 0, c, rc = 0;
@@ -66,14 +65,22 @@ int cmd_predict(int argc, char **argv)
         if (r > 0)
             continue;
         switch (c) {
-        case 'h': fputs(predict_help, stdout); return CLI_OK;
-        case 'o': out = optarg; break;
-        case 'p': proba = 1; break;
-        default: return cli_getopt_error("predict", c, argv);
+        case 'h':
+            fputs(predict_help, stdout);
+            return CLI_OK;
+        case 'o':
+            out = optarg;
+            break;
+        case 'p':
+            proba = 1;
+            break;
+        default:
+            return cli_getopt_error("predict", c, argv);
         }
     }
     if (optind != argc - 2)
-        return cli_fail(CLI_USAGE, "predict: expected MODEL and DATA arguments (see 'emgmm predict --help')");
+        return cli_fail(CLI_USAGE,
+                        "predict: expected MODEL and DATA arguments (see 'emgmm predict --help')");
     const char *model_path = argv[optind], *data = argv[optind + 1];
 
     emgmm_model *m = NULL;

@@ -56,14 +56,13 @@ static int per_sample(emgmm_model *m, const emgmm_data *X, const char *out, cons
 int cmd_score(int argc, char **argv)
 {
     enum { O_PER = 3000, O_BIC, O_AIC };
-    static const struct option longopts[] = {
-        {"output", required_argument, NULL, 'o'},
-        {"per-sample", no_argument, NULL, O_PER},
-        {"bic", no_argument, NULL, O_BIC},
-        {"aic", no_argument, NULL, O_AIC},
-        {"help", no_argument, NULL, 'h'},
-        CLI_DATA_LONGOPTS,
-        {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {{"output", required_argument, NULL, 'o'},
+                                             {"per-sample", no_argument, NULL, O_PER},
+                                             {"bic", no_argument, NULL, O_BIC},
+                                             {"aic", no_argument, NULL, O_AIC},
+                                             {"help", no_argument, NULL, 'h'},
+                                             CLI_DATA_LONGOPTS,
+                                             {NULL, 0, NULL, 0}};
     emgmm_io_read_opts ro = emgmm_io_read_opts_default();
     const char *out = NULL;
     int per = 0, bic = 0, aic = 0, threads = 0, c, rc = 0;
@@ -75,16 +74,28 @@ int cmd_score(int argc, char **argv)
         if (r > 0)
             continue;
         switch (c) {
-        case 'h': fputs(score_help, stdout); return CLI_OK;
-        case 'o': out = optarg; break;
-        case O_PER: per = 1; break;
-        case O_BIC: bic = 1; break;
-        case O_AIC: aic = 1; break;
-        default: return cli_getopt_error("score", c, argv);
+        case 'h':
+            fputs(score_help, stdout);
+            return CLI_OK;
+        case 'o':
+            out = optarg;
+            break;
+        case O_PER:
+            per = 1;
+            break;
+        case O_BIC:
+            bic = 1;
+            break;
+        case O_AIC:
+            aic = 1;
+            break;
+        default:
+            return cli_getopt_error("score", c, argv);
         }
     }
     if (optind != argc - 2)
-        return cli_fail(CLI_USAGE, "score: expected MODEL and DATA arguments (see 'emgmm score --help')");
+        return cli_fail(CLI_USAGE,
+                        "score: expected MODEL and DATA arguments (see 'emgmm score --help')");
     if (out && !per)
         return cli_fail(CLI_USAGE, "score: -o is for --per-sample output");
     const char *model_path = argv[optind], *data = argv[optind + 1];

@@ -13,8 +13,9 @@
 
 #include "emgmm_io.h"
 
-#define MINIMAL_HEAD "{\"format\": \"emgmm-model\", \"version\": 1, \"covariance_type\": \"full\", " \
-                     "\"n_components\": 2, \"n_features\": 2, "
+#define MINIMAL_HEAD                                                                \
+    "{\"format\": \"emgmm-model\", \"version\": 1, \"covariance_type\": \"full\", " \
+    "\"n_components\": 2, \"n_features\": 2, "
 #define GOOD_W "\"weights\": [0.375, 0.625], "
 #define GOOD_MU "\"means\": [[1.5, -2.385], [0.0625, 7.75]], "
 #define GOOD_COV "\"covariances\": [[[2.25, 0.3], [0.3, 1.125]], [[0.5, -0.125], [-0.125, 3.5]]]"
@@ -103,15 +104,17 @@ static void test_other_covariance_shapes_parse(void **state)
     (void)state;
     emgmm_io_model_file mf;
     emgmm_io_error err;
-    const char *tied = "{\"format\": \"emgmm-model\", \"version\": 1, \"covariance_type\": \"tied\", "
-                       "\"n_components\": 2, \"n_features\": 2, " GOOD_W GOOD_MU
-                       "\"covariances\": [[2.25, 0.3], [0.3, 1.125]]}";
+    const char *tied =
+        "{\"format\": \"emgmm-model\", \"version\": 1, \"covariance_type\": \"tied\", "
+        "\"n_components\": 2, \"n_features\": 2, " GOOD_W GOOD_MU
+        "\"covariances\": [[2.25, 0.3], [0.3, 1.125]]}";
     assert_int_equal(parse(tied, &mf, &err), 0);
     assert_int_equal(mf.cov_size, 4);
     emgmm_io_model_file_free(&mf);
-    const char *sph = "{\"format\": \"emgmm-model\", \"version\": 1, \"covariance_type\": \"spherical\", "
-                      "\"n_components\": 2, \"n_features\": 2, " GOOD_W GOOD_MU
-                      "\"covariances\": [2.25, 0.125], \"seed\": 18446744073709551615}";
+    const char *sph =
+        "{\"format\": \"emgmm-model\", \"version\": 1, \"covariance_type\": \"spherical\", "
+        "\"n_components\": 2, \"n_features\": 2, " GOOD_W GOOD_MU
+        "\"covariances\": [2.25, 0.125], \"seed\": 18446744073709551615}";
     assert_int_equal(parse(sph, &mf, &err), 0);
     assert_int_equal(mf.cov_size, 2);
     assert_true(mf.covariances[1] == 0.125);
@@ -184,7 +187,8 @@ static void test_written_model_reads_back_bit_exactly(void **state)
     /* written again from the loaded parameters: the same text */
     emgmm_model *m2;
     assert_int_equal(emgmm_model_create(&m2, K, D, EMGMM_COV_FULL), EMGMM_OK);
-    assert_int_equal(emgmm_model_set_parameters(m2, mf.weights, mf.means, mf.covariances), EMGMM_OK);
+    assert_int_equal(emgmm_model_set_parameters(m2, mf.weights, mf.means, mf.covariances),
+                     EMGMM_OK);
     size_t len2;
     char *text2 = print_model(m2, &info, &len2);
     assert_int_equal(len, len2);

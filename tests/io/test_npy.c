@@ -25,8 +25,18 @@ static const char *write_npy(int major, const char *dict, const void *data, size
     assert_non_null(f);
     size_t pre = major == 1 ? 10 : 12, len = strlen(dict);
     size_t pad = (64 - (pre + len + 1) % 64) % 64, hlen = len + pad + 1;
-    unsigned char m[12] = {0x93, 'N', 'U', 'M', 'P', 'Y', (unsigned char)major, 0,
-                           (unsigned char)(hlen & 0xff), (unsigned char)(hlen >> 8), 0, 0};
+    unsigned char m[12] = {0x93,
+                           'N',
+                           'U',
+                           'M',
+                           'P',
+                           'Y',
+                           (unsigned char)major,
+                           0,
+                           (unsigned char)(hlen & 0xff),
+                           (unsigned char)(hlen >> 8),
+                           0,
+                           0};
     fwrite(m, 1, pre, f);
     fwrite(dict, 1, len, f);
     for (size_t i = 0; i < pad; i++)
@@ -65,10 +75,12 @@ static void test_c_order_f8_is_zero_copy_all_versions(void **state)
 {
     (void)state;
     for (int major = 1; major <= 3; major++) {
-        write_npy(major, "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 2), }", X, sizeof X);
+        write_npy(major, "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 2), }", X,
+                  sizeof X);
         emgmm_io_matrix m;
         emgmm_io_error err;
-        assert_int_equal(read_path(path, EMGMM_IO_FMT_AUTO, EMGMM_IO_DTYPE_NATURAL, 0, &m, &err), 0);
+        assert_int_equal(read_path(path, EMGMM_IO_FMT_AUTO, EMGMM_IO_DTYPE_NATURAL, 0, &m, &err),
+                         0);
         expect_x(&m, 3, 2);
         assert_non_null(m.map);
         assert_null(m.owned);
@@ -96,7 +108,8 @@ static void test_f4_natural_and_converted(void **state)
     float xf[6];
     for (int i = 0; i < 6; i++)
         xf[i] = (float)X[i];
-    write_npy(2, "{\"descr\": \"<f4\", \"fortran_order\": False, \"shape\": (3, 2)}", xf, sizeof xf);
+    write_npy(2, "{\"descr\": \"<f4\", \"fortran_order\": False, \"shape\": (3, 2)}", xf,
+              sizeof xf);
     emgmm_io_matrix m;
     emgmm_io_error err;
     assert_int_equal(read_path(path, EMGMM_IO_FMT_NPY, EMGMM_IO_DTYPE_NATURAL, 0, &m, &err), 0);
@@ -126,7 +139,8 @@ static void expect_npy_error(const char *dict, size_t nbytes, const char *substr
     write_npy(1, dict, X, nbytes);
     emgmm_io_matrix m;
     emgmm_io_error err;
-    assert_int_not_equal(read_path(path, EMGMM_IO_FMT_AUTO, EMGMM_IO_DTYPE_NATURAL, 0, &m, &err), 0);
+    assert_int_not_equal(read_path(path, EMGMM_IO_FMT_AUTO, EMGMM_IO_DTYPE_NATURAL, 0, &m, &err),
+                         0);
     if (!strstr(err.msg, substring))
         fail_msg("message '%s' lacks '%s'", err.msg, substring);
     assert_null(m.x);
@@ -139,8 +153,9 @@ static void test_malformed_headers_rejected(void **state)
                      "needs 48 data bytes, the file has 40");
     expect_npy_error("{'descr': '<f8', 'fortran_order': False, 'shape': (3, 2), }", 0,
                      "needs 48 data bytes");
-    expect_npy_error("{'descr': '<f8', 'fortran_order': False, 'shape': (99999999999, 99999999999), }",
-                     48, "needs");
+    expect_npy_error(
+        "{'descr': '<f8', 'fortran_order': False, 'shape': (99999999999, 99999999999), }", 48,
+        "needs");
     expect_npy_error("{'descr': '>f8', 'fortran_order': False, 'shape': (3, 2), }", 48,
                      "unsupported dtype '>f8'");
     expect_npy_error("{'descr': '<i4', 'fortran_order': False, 'shape': (3, 2), }", 48,
@@ -164,19 +179,22 @@ static void test_bad_magic_version_and_truncation(void **state)
     FILE *f = fopen(path, "wb");
     fwrite("\x93NUMPY\x04\x00\x10\x00", 1, 10, f);
     fclose(f);
-    assert_int_not_equal(read_path(path, EMGMM_IO_FMT_AUTO, EMGMM_IO_DTYPE_NATURAL, 0, &m, &err), 0);
+    assert_int_not_equal(read_path(path, EMGMM_IO_FMT_AUTO, EMGMM_IO_DTYPE_NATURAL, 0, &m, &err),
+                         0);
     assert_non_null(strstr(err.msg, "version 4.0"));
     f = fopen(path, "wb");
     fwrite("\x93NUMPY\x01\x00\xff\x7f{'descr'", 1, 17, f);
     fclose(f);
-    assert_int_not_equal(read_path(path, EMGMM_IO_FMT_AUTO, EMGMM_IO_DTYPE_NATURAL, 0, &m, &err), 0);
+    assert_int_not_equal(read_path(path, EMGMM_IO_FMT_AUTO, EMGMM_IO_DTYPE_NATURAL, 0, &m, &err),
+                         0);
     assert_non_null(strstr(err.msg, "exceeds the file"));
     f = fopen(path, "wb");
     fwrite("PK\x03\x04 not numpy", 1, 15, f);
     fclose(f);
     assert_int_not_equal(read_path(path, EMGMM_IO_FMT_NPY, EMGMM_IO_DTYPE_NATURAL, 0, &m, &err), 0);
     assert_non_null(strstr(err.msg, "bad magic"));
-    assert_int_not_equal(read_path("/nonexistent/q.npy", EMGMM_IO_FMT_AUTO, EMGMM_IO_DTYPE_NATURAL, 0, &m, &err), 0);
+    assert_int_not_equal(
+        read_path("/nonexistent/q.npy", EMGMM_IO_FMT_AUTO, EMGMM_IO_DTYPE_NATURAL, 0, &m, &err), 0);
     assert_non_null(strstr(err.msg, "cannot open /nonexistent/q.npy"));
 }
 
@@ -197,9 +215,11 @@ static void test_raw_binary(void **state)
     assert_int_equal(m.dtype, EMGMM_F32);
     expect_x(&m, 2, 3);
     emgmm_io_matrix_free(&m);
-    assert_int_not_equal(read_path(path, EMGMM_IO_FMT_RAW_F64, EMGMM_IO_DTYPE_NATURAL, 4, &m, &err), 0);
+    assert_int_not_equal(read_path(path, EMGMM_IO_FMT_RAW_F64, EMGMM_IO_DTYPE_NATURAL, 4, &m, &err),
+                         0);
     assert_non_null(strstr(err.msg, "not a whole number of rows"));
-    assert_int_not_equal(read_path(path, EMGMM_IO_FMT_RAW_F32, EMGMM_IO_DTYPE_NATURAL, 0, &m, &err), 0);
+    assert_int_not_equal(read_path(path, EMGMM_IO_FMT_RAW_F32, EMGMM_IO_DTYPE_NATURAL, 0, &m, &err),
+                         0);
     assert_int_equal(err.code, EMGMM_IO_EUSAGE);
 }
 

@@ -204,8 +204,8 @@ static int sniff_npy(const char *path)
     return r == 6 && memcmp(b, npy_magic, 6) == 0;
 }
 
-int emgmm_io_read_matrix(const char *path, const emgmm_io_read_opts *opts,
-                         emgmm_io_matrix *out, emgmm_io_error *err)
+int emgmm_io_read_matrix(const char *path, const emgmm_io_read_opts *opts, emgmm_io_matrix *out,
+                         emgmm_io_error *err)
 {
     memset(out, 0, sizeof *out);
     emgmm_io_read_opts o = opts ? *opts : emgmm_io_read_opts_default();
@@ -226,8 +226,9 @@ int emgmm_io_read_matrix(const char *path, const emgmm_io_read_opts *opts,
         }
     }
     if (stdin_path && o.format != EMGMM_IO_FMT_CSV) {
-        emgmm_io_error_set(err, EMGMM_IO_EUSAGE,
-                           "'-' (stdin) is supported for CSV only; .npy and raw data must be files");
+        emgmm_io_error_set(
+            err, EMGMM_IO_EUSAGE,
+            "'-' (stdin) is supported for CSV only; .npy and raw data must be files");
         return -1;
     }
     switch (o.format) {
@@ -240,8 +241,8 @@ int emgmm_io_read_matrix(const char *path, const emgmm_io_read_opts *opts,
         emgmm_io_blob blob;
         if (emgmm_io_load_file(path, &blob, err) != 0)
             return -1;
-        int rc = emgmm_io_read_csv_buffer(blob.data, blob.len, emgmm_io_display_name(path), &o,
-                                          out, err);
+        int rc = emgmm_io_read_csv_buffer(blob.data, blob.len, emgmm_io_display_name(path), &o, out,
+                                          err);
         emgmm_io_blob_free(&blob);
         return rc;
     }

@@ -20,17 +20,16 @@ typedef struct {
     emgmm_io_error *err;
 } ctx;
 
-#define BAD(c, ...)                                                              \
-    do {                                                                         \
-        char what_[640];                                                         \
-        snprintf(what_, sizeof what_, __VA_ARGS__);                              \
-        emgmm_io_error_set((c)->err, EMGMM_IO_EINPUT, "bad model file: %s (%s)", \
-                           what_, (c)->name);                                    \
-        return -1;                                                               \
+#define BAD(c, ...)                                                                     \
+    do {                                                                                \
+        char what_[640];                                                                \
+        snprintf(what_, sizeof what_, __VA_ARGS__);                                     \
+        emgmm_io_error_set((c)->err, EMGMM_IO_EINPUT, "bad model file: %s (%s)", what_, \
+                           (c)->name);                                                  \
+        return -1;                                                                      \
     } while (0)
 
-static int get_int(ctx *c, json_t *root, const char *key, int required, long lo, long hi,
-                   long *out)
+static int get_int(ctx *c, json_t *root, const char *key, int required, long lo, long hi, long *out)
 {
     json_t *v = json_object_get(root, key);
     if (!v) {
@@ -128,10 +127,18 @@ static int parse_root(ctx *c, json_t *root, emgmm_io_model_file *mf)
     mf->n_features = (int)d;
     size_t k = (size_t)K, dd = (size_t)d;
     switch (mf->covariance_type) {
-    case 0: mf->cov_size = k * dd * dd; break;
-    case 1: mf->cov_size = dd * dd; break;
-    case 2: mf->cov_size = k * dd; break;
-    default: mf->cov_size = k; break;
+    case 0:
+        mf->cov_size = k * dd * dd;
+        break;
+    case 1:
+        mf->cov_size = dd * dd;
+        break;
+    case 2:
+        mf->cov_size = k * dd;
+        break;
+    default:
+        mf->cov_size = k;
+        break;
     }
     if (k * dd > ((size_t)1 << 32) || mf->cov_size > ((size_t)1 << 32))
         BAD(c, "model too large: %ld components × %ld features", K, d);
@@ -360,15 +367,16 @@ int emgmm_io_model_fprint(FILE *f, const emgmm_model *model, const emgmm_io_fit_
         fputs(",\n  \"reg_covar\": ", f);
         put_num(f, p->reg_covar);
         const char *init = emgmm_init_method_name(p->init);
-        fprintf(f, ",\n  \"seed\": %llu,\n  \"max_iter\": %d,\n  \"n_init\": %d,\n  \"init\": \"%s\"",
+        fprintf(f,
+                ",\n  \"seed\": %llu,\n  \"max_iter\": %d,\n  \"n_init\": %d,\n  \"init\": \"%s\"",
                 (unsigned long long)p->seed, p->max_iter, p->n_init, init ? init : "unknown");
     }
     fputs("\n}\n", f);
     return ferror(f) ? -1 : 0;
 }
 
-int emgmm_io_model_write(const char *path, const emgmm_model *model,
-                         const emgmm_io_fit_info *info, emgmm_io_error *err)
+int emgmm_io_model_write(const char *path, const emgmm_model *model, const emgmm_io_fit_info *info,
+                         emgmm_io_error *err)
 {
     emgmm_io_out *o;
     if (emgmm_io_out_open(&o, path, err) != 0)

@@ -269,8 +269,8 @@ int emgmm_io_read_npy(const char *path, const emgmm_io_read_opts *opts, emgmm_io
     }
     int major = pre[6], minor = pre[7];
     if (major < 1 || major > 3 || minor != 0) {
-        emgmm_io_error_set(err, EMGMM_IO_EINPUT, "%s: unsupported .npy format version %d.%d",
-                           path, major, minor);
+        emgmm_io_error_set(err, EMGMM_IO_EINPUT, "%s: unsupported .npy format version %d.%d", path,
+                           major, minor);
         goto done;
     }
     size_t hlen, hstart;
@@ -282,8 +282,7 @@ int emgmm_io_read_npy(const char *path, const emgmm_io_read_opts *opts, emgmm_io
             emgmm_io_error_set(err, EMGMM_IO_EINPUT, "%s: truncated .npy header", path);
             goto done;
         }
-        hlen = (size_t)pre[8] | (size_t)pre[9] << 8 | (size_t)pre[10] << 16 |
-               (size_t)pre[11] << 24;
+        hlen = (size_t)pre[8] | (size_t)pre[9] << 8 | (size_t)pre[10] << 16 | (size_t)pre[11] << 24;
         hstart = 12;
     }
     if (hlen > NPY_MAX_HEADER || hstart + hlen > fsize) {
@@ -313,8 +312,8 @@ int emgmm_io_read_npy(const char *path, const emgmm_io_read_opts *opts, emgmm_io
     else if (!strcmp(h.descr, "<f4"))
         st = EMGMM_F32;
     else {
-        emgmm_io_error_set(err, EMGMM_IO_EINPUT,
-                           "%s: unsupported dtype '%s' (need '<f8' or '<f4')", path, h.descr);
+        emgmm_io_error_set(err, EMGMM_IO_EINPUT, "%s: unsupported dtype '%s' (need '<f8' or '<f4')",
+                           path, h.descr);
         goto done;
     }
     if (h.ndim == 0) {
@@ -323,8 +322,8 @@ int emgmm_io_read_npy(const char *path, const emgmm_io_read_opts *opts, emgmm_io
     }
     size_t n = h.shape[0], d = h.ndim == 2 ? h.shape[1] : 1;
     if (n == 0 || d == 0) {
-        emgmm_io_error_set(err, EMGMM_IO_EINPUT, "%s is empty: shape has a zero (%zu×%zu)", path,
-                           n, d);
+        emgmm_io_error_set(err, EMGMM_IO_EINPUT, "%s is empty: shape has a zero (%zu×%zu)", path, n,
+                           d);
         goto done;
     }
     size_t es = st == EMGMM_F32 ? 4 : 8, off = hstart + hlen;

@@ -15,9 +15,9 @@
 
 struct emgmm_io_out {
     FILE *f;
-    char *path;   /* the file renamed onto (a symlink's target, resolved) */
-    char *tmp;    /* the temporary; NULL when writing straight to f */
-    char *buf;    /* stdio buffer */
+    char *path; /* the file renamed onto (a symlink's target, resolved) */
+    char *tmp;  /* the temporary; NULL when writing straight to f */
+    char *buf;  /* stdio buffer */
     int is_stdout;
 };
 
@@ -112,7 +112,10 @@ int emgmm_io_out_open(emgmm_io_out **out, const char *path, emgmm_io_error *err)
     return 0;
 }
 
-FILE *emgmm_io_out_file(emgmm_io_out *out) { return out->f; }
+FILE *emgmm_io_out_file(emgmm_io_out *out)
+{
+    return out->f;
+}
 
 const char *emgmm_io_out_name(const emgmm_io_out *out)
 {
@@ -173,17 +176,25 @@ static int write_npy_header(FILE *f, const char *descr, size_t n, size_t d)
     char dict[256];
     int len;
     if (d == 1)
-        len = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': (%zu,), }",
-                       descr, n);
-    else
         len = snprintf(dict, sizeof dict,
-                       "{'descr': '%s', 'fortran_order': False, 'shape': (%zu, %zu), }", descr, n,
-                       d);
+                       "{'descr': '%s', 'fortran_order': False, 'shape': (%zu,), }", descr, n);
+    else
+        len =
+            snprintf(dict, sizeof dict,
+                     "{'descr': '%s', 'fortran_order': False, 'shape': (%zu, %zu), }", descr, n, d);
     /* Pad with spaces and a newline so the data starts 64-byte aligned. */
     size_t total = 10 + (size_t)len + 1;
     size_t pad = (64 - total % 64) % 64;
     size_t hlen = (size_t)len + pad + 1;
-    unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(hlen & 0xff),
+    unsigned char pre[10] = {0x93,
+                             'N',
+                             'U',
+                             'M',
+                             'P',
+                             'Y',
+                             1,
+                             0,
+                             (unsigned char)(hlen & 0xff),
                              (unsigned char)(hlen >> 8)};
     fwrite(pre, 1, 10, f);
     fwrite(dict, 1, (size_t)len, f);
@@ -220,8 +231,8 @@ static int table_check(emgmm_io_table *t, size_t rows, emgmm_io_error *err)
 {
     FILE *f = emgmm_io_out_file(t->out);
     if (ferror(f)) {
-        emgmm_io_error_set(err, EMGMM_IO_EINPUT, "cannot write %s: %s",
-                           emgmm_io_out_name(t->out), strerror(errno));
+        emgmm_io_error_set(err, EMGMM_IO_EINPUT, "cannot write %s: %s", emgmm_io_out_name(t->out),
+                           strerror(errno));
         return -1;
     }
     t->rows_written += rows;
