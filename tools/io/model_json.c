@@ -77,6 +77,22 @@ static int get_mat(ctx *c, json_t *a, size_t rows, size_t cols, const char *fiel
     return 0;
 }
 
+/* A must nest arrays of lengths dims[0..nd-1]; values are not read here. */
+static int check_dims(ctx *c, json_t *a, const size_t *dims, int nd, const char *field)
+{
+    if (!json_is_array(a))
+        BAD(c, "field '%s' must be an array", field);
+    if (json_array_size(a) != dims[0])
+        BAD(c, "field '%s' has %zu entries, expected %zu", field, json_array_size(a), dims[0]);
+    for (size_t i = 0; nd > 1 && i < dims[0]; i++) {
+        char sub[256];
+        snprintf(sub, sizeof sub, "%s[%zu]", field, i);
+        if (check_dims(c, json_array_get(a, i), dims + 1, nd - 1, sub) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* Symmetric (relative to the diagonal's scale) and positive definite by
  * dpotrf, the test the library itself will apply. */
 static int check_spd(ctx *c, const double *a, size_t d, const char *field)
@@ -142,6 +158,17 @@ static int parse_root(ctx *c, json_t *root, emgmm_io_model_file *mf)
     }
     if (k * dd > ((size_t)1 << 32) || mf->cov_size > ((size_t)1 << 32))
         BAD(c, "model too large: %ld components × %ld features", K, d);
+    /* Shapes first, so nothing is allocated for sizes the file does not hold. */
+    json_t *jw = json_object_get(root, "weights"), *jm = json_object_get(root, "means"),
+           *jc = json_object_get(root, "covariances");
+    if (!jw || !jm || !jc)
+        BAD(c, "missing field '%s'", !jw ? "weights" : !jm ? "means" : "covariances");
+    size_t dims[3] = {k, dd, dd};
+    static const int cov_ndims[4] = {3, 2, 2, 1};
+    const size_t *cdims = mf->covariance_type == 1 ? dims + 1 : dims;
+    if (check_dims(c, jw, dims, 1, "weights") != 0 || check_dims(c, jm, dims, 2, "means") != 0 ||
+        check_dims(c, jc, cdims, cov_ndims[mf->covariance_type], "covariances") != 0)
+        return -1;
     mf->weights = malloc(k * sizeof(double));
     mf->means = malloc(k * dd * sizeof(double));
     mf->covariances = malloc(mf->cov_size * sizeof(double));
