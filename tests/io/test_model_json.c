@@ -94,9 +94,9 @@ static void test_bad_files_name_the_field(void **state)
                "\"n_components\": 65536, \"n_features\": 65536, " GOOD_W GOOD_MU
                "\"covariances\": [[2.25, 0.3], [0.5, 3.5]]}",
                "field 'weights' has 2 entries, expected 65536");
-    expect_bad("{\"format\": \"emgmm-model\", \"version\": 1, \"covariance_type\": \"full\", "
+    expect_bad("{\"format\": \"emgmm-model\", \"version\": 1, \"covariance_type\": \"diag\", "
                "\"n_components\": 1, \"n_features\": 1000000, \"weights\": [1], "
-               "\"means\": [[1.5, 2]], \"covariances\": [[[1]]]}",
+               "\"means\": [[1.5, 2]], \"covariances\": [[1]]}",
                "field 'means[0]' has 2 entries, expected 1000000");
     expect_bad(MINIMAL_HEAD GOOD_W GOOD_MU GOOD_COV ", \"converged\": \"yes\"}",
                "field 'converged'");
