@@ -1,5 +1,6 @@
 /* cmd_info.c — `emgmm info`: version, build options, the BLAS in use and the
  * threads, with the OPENBLAS_CORETYPE hint where OpenBLAS picked a slow core. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -19,6 +20,10 @@ int cmd_info(int argc, char **argv)
     printf("threads: %d\n", emgmm_default_threads());
     printf("blas core: %s\n", core ? core : "unknown");
     printf("blas config: %s\n", cfg ? cfg : "unknown");
+    /* These two decide the speed; benchmark reports need them. */
+    const char *ct = getenv("OPENBLAS_CORETYPE"), *omp = getenv("OMP_NUM_THREADS");
+    printf("OPENBLAS_CORETYPE: %s\n", ct ? ct : "(unset)");
+    printf("OMP_NUM_THREADS: %s\n", omp ? omp : "(unset)");
     cli_coretype_warning(stdout);
     return CLI_OK;
 }
