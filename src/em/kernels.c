@@ -15,43 +15,39 @@
 #define EMGMM_CLONES
 #endif
 
+/* Component-major quadratic forms: y holds, for kc components, d rows of nb
+ * whitened values each (row kk·d + l, leading dimension ldy), so the sum
+ * over l runs down columns and every operation vectorises over the rows i —
+ * no horizontal reductions. */
+#define QUADFORM_BODY(TYPE)                                                    \
+    for (size_t kk = 0; kk < kc; kk++) {                                       \
+        double *o = out + kk * ldo;                                            \
+        for (size_t i = 0; i < nb; i++) o[i] = 0.0;                            \
+        for (size_t l = 0; l < d; l++) {                                       \
+            const TYPE *row = y + (kk * d + l) * ldy;                          \
+            const double mv = m[kk * d + l];                                   \
+            _Pragma("omp simd") for (size_t i = 0; i < nb; i++)                \
+            {                                                                  \
+                const double t = (double)row[i] - mv;                          \
+                o[i] += t * t;                                                 \
+            }                                                                  \
+        }                                                                      \
+        const double c = cst[kk];                                              \
+        _Pragma("omp simd") for (size_t i = 0; i < nb; i++) o[i] = c - 0.5 * o[i]; \
+    }
+
 EMGMM_CLONES
 void emgmm_quadform_f64(const double *y, size_t ldy, size_t nb, size_t kc, size_t d,
                         const double *m, const double *cst, double *out, size_t ldo)
 {
-    for (size_t i = 0; i < nb; i++) {
-        const double *yi = y + i * ldy;
-        for (size_t k = 0; k < kc; k++) {
-            const double *yk = yi + k * d, *mk = m + k * d;
-            double q = 0.0;
-#pragma omp simd reduction(+ : q)
-            for (size_t l = 0; l < d; l++) {
-                const double t = yk[l] - mk[l];
-                q += t * t;
-            }
-            out[i * ldo + k] = cst[k] - 0.5 * q;
-        }
-    }
+    QUADFORM_BODY(double)
 }
 
 EMGMM_CLONES
 void emgmm_quadform_f32(const float *y, size_t ldy, size_t nb, size_t kc, size_t d,
                         const double *m, const double *cst, double *out, size_t ldo)
 {
-    for (size_t i = 0; i < nb; i++) {
-        const float *yi = y + i * ldy;
-        for (size_t k = 0; k < kc; k++) {
-            const float *yk = yi + k * d;
-            const double *mk = m + k * d;
-            double q = 0.0;
-#pragma omp simd reduction(+ : q)
-            for (size_t l = 0; l < d; l++) {
-                const double t = (double)yk[l] - mk[l];
-                q += t * t;
-            }
-            out[i * ldo + k] = cst[k] - 0.5 * q;
-        }
-    }
+    QUADFORM_BODY(float)
 }
 
 /* exp(x) for x <= 0, branch-free so that it vectorises: x = k·ln2 + r with
@@ -64,7 +60,12 @@ static inline double exp_nonpos(double x)
     const double ln2_hi = 6.93147180369123816490e-01, ln2_lo = 1.90821492927058770002e-10;
     const double inv_ln2 = 1.44269504088896338700e+00;
     const double xc = x < -708.0 ? -708.0 : x;
-    const double kd = __builtin_round(xc * inv_ln2);
+    /* k = nearest integer to x/ln2 by the 1.5·2^52 trick: the sum's low
+     * mantissa bits are k itself, so 2^k is (bits + 1023) << 52, and no call
+     * to round() or an int conversion stops the loop from vectorising. */
+    const double shifter = 0x1.8p52;
+    const double t = xc * inv_ln2 + shifter;
+    const double kd = t - shifter;
     const double r = (xc - kd * ln2_hi) - kd * ln2_lo;
     double p = 1.0 / 6227020800.0;
     p = p * r + 1.0 / 479001600.0;
@@ -80,9 +81,9 @@ static inline double exp_nonpos(double x)
     p = p * r + 0.5;
     p = p * r + 1.0;
     p = p * r + 1.0;
-    /* 2^k for k in [−1022, 0]: k = −1022 is the smallest normal exponent. */
-    const int64_t k = (int64_t)kd;
-    const uint64_t bits = (uint64_t)(k + 1023) << 52;
+    uint64_t tb;
+    memcpy(&tb, &t, sizeof tb);
+    const uint64_t bits = (tb + 1023u) << 52;
     double scale;
     memcpy(&scale, &bits, sizeof scale);
     const double v = p * scale;
@@ -90,25 +91,38 @@ static inline double exp_nonpos(double x)
 }
 
 EMGMM_CLONES
-double emgmm_softmax_rows(double *r, size_t nb, size_t K, double *logdens, const double *wts)
+double emgmm_softmax_rows(double *r, size_t nb, size_t K, double *logdens, const double *wts,
+                          double *mx, double *sum)
 {
+    /* r is component-major [K][nb]: maxima, exps and sums run down the
+     * components with the rows in the vector lanes. */
+    for (size_t i = 0; i < nb; i++) {
+        mx[i] = r[i];
+        sum[i] = 0.0;
+    }
+    for (size_t k = 1; k < K; k++) {
+        const double *rk = r + k * nb;
+        _Pragma("omp simd") for (size_t i = 0; i < nb; i++) mx[i] = rk[i] > mx[i] ? rk[i] : mx[i];
+    }
+    for (size_t k = 0; k < K; k++) {
+        double *rk = r + k * nb;
+        _Pragma("omp simd") for (size_t i = 0; i < nb; i++)
+        {
+            const double e = exp_nonpos(rk[i] - mx[i]);
+            rk[i] = e;
+            sum[i] += e;
+        }
+    }
     double ll = 0.0;
     for (size_t i = 0; i < nb; i++) {
-        double *ri = r + i * K;
-        double mx = ri[0];
-        for (size_t k = 1; k < K; k++) mx = ri[k] > mx ? ri[k] : mx;
-        double s = 0.0;
-#pragma omp simd reduction(+ : s)
-        for (size_t k = 0; k < K; k++) {
-            const double e = exp_nonpos(ri[k] - mx);
-            ri[k] = e;
-            s += e;
-        }
-        const double lse = mx + log(s), inv = 1.0 / s;
-#pragma omp simd
-        for (size_t k = 0; k < K; k++) ri[k] *= inv;
+        const double lse = mx[i] + log(sum[i]);
         if (logdens) logdens[i] = lse;
         ll += wts ? (wts[i] == 0.0 ? 0.0 : wts[i] * lse) : lse;
+        sum[i] = 1.0 / sum[i];
+    }
+    for (size_t k = 0; k < K; k++) {
+        double *rk = r + k * nb;
+        _Pragma("omp simd") for (size_t i = 0; i < nb; i++) rk[i] *= sum[i];
     }
     return ll;
 }
@@ -219,34 +233,35 @@ void emgmm_load_f32_f32(const float *x, size_t ld, size_t nb, size_t d, const do
  * that can carry responsibility above e^−50 — get their Mahalanobis term
  * recomputed directly, Σ_j P_kj (x_j − μ_kj)², which has no cancellation. */
 #define DIAG_REFINE_BODY(TYPE)                                                 \
-    for (size_t i = 0; i < nb; i++) {                                          \
-        double *ri = r + i * K;                                                \
-        double mx = ri[0];                                                     \
-        for (size_t k = 1; k < K; k++) mx = ri[k] > mx ? ri[k] : mx;           \
-        const TYPE *xi = xs + i * d;                                           \
-        for (size_t k = 0; k < K; k++) {                                       \
-            if (!(ri[k] > mx - 50.0)) continue;                                \
-            const double *pk = P + k * d, *mk = M + k * d;                     \
+    for (size_t i = 0; i < nb; i++) mx[i] = r[i];                              \
+    for (size_t k = 1; k < K; k++)                                             \
+        for (size_t i = 0; i < nb; i++) mx[i] = r[k * nb + i] > mx[i] ? r[k * nb + i] : mx[i]; \
+    for (size_t k = 0; k < K; k++) {                                           \
+        const double *pk = P + k * d, *mk = M + k * d;                         \
+        double *rk = r + k * nb;                                               \
+        for (size_t i = 0; i < nb; i++) {                                      \
+            if (!(rk[i] > mx[i] - 50.0)) continue;                             \
+            const TYPE *xi = xs + i * d;                                       \
             double q = 0.0;                                                    \
             _Pragma("omp simd reduction(+ : q)") for (size_t j = 0; j < d; j++) \
             {                                                                  \
                 const double t = (double)xi[j] - mk[j];                        \
                 q += pk[j] * t * t;                                            \
             }                                                                  \
-            ri[k] = cst[k] - 0.5 * q;                                          \
+            rk[i] = cst[k] - 0.5 * q;                                          \
         }                                                                      \
     }
 
 EMGMM_CLONES
 void emgmm_diag_refine_f64(const double *xs, size_t nb, size_t d, size_t K, const double *P,
-                           const double *M, const double *cst, double *r)
+                           const double *M, const double *cst, double *r, double *mx)
 {
     DIAG_REFINE_BODY(double)
 }
 
 EMGMM_CLONES
 void emgmm_diag_refine_f32(const float *xs, size_t nb, size_t d, size_t K, const double *P,
-                           const double *M, const double *cst, double *r)
+                           const double *M, const double *cst, double *r, double *mx)
 {
     DIAG_REFINE_BODY(float)
 }

@@ -3,14 +3,17 @@
 #define EMGMM_KERNELS_H
 #include <stddef.h>
 
-/* out[i·ldo + k] = cst[k] − ½‖y[i·ldy + k·d : +d] − m[k·d : +d]‖², i < nb, k < kc. */
+/* Component-major: out[k·ldo + i] = cst[k] − ½ Σ_l (y[(k·d + l)·ldy + i] − m[k·d + l])²,
+ * i < nb, k < kc. */
 void emgmm_quadform_f64(const double *y, size_t ldy, size_t nb, size_t kc, size_t d,
                         const double *m, const double *cst, double *out, size_t ldo);
 void emgmm_quadform_f32(const float *y, size_t ldy, size_t nb, size_t kc, size_t d,
                         const double *m, const double *cst, double *out, size_t ldo);
-/* Rows of log-probabilities → responsibilities in place; logdens[i] (optional)
- * gets each row's log-sum-exp; returns Σ_i w_i·logsumexp_i (w optional). */
-double emgmm_softmax_rows(double *r, size_t nb, size_t K, double *logdens, const double *wts);
+/* Component-major log-probabilities r[k·nb + i] → responsibilities in place;
+ * logdens[i] (optional) gets each row's log-sum-exp; returns
+ * Σ_i w_i·logsumexp_i (w optional).  mx, sum: scratch of nb doubles. */
+double emgmm_softmax_rows(double *r, size_t nb, size_t K, double *logdens, const double *wts,
+                          double *mx, double *sum);
 /* The scalar exp used by emgmm_softmax_rows, for x <= 0 (tests compare it with exp). */
 double emgmm_exp_nonpos(double x);
 #endif
@@ -37,10 +40,11 @@ void emgmm_load_f32_f32(const float *x, size_t ld, size_t nb, size_t d, const do
 
 #ifndef EMGMM_KERNELS_H_REFINE
 #define EMGMM_KERNELS_H_REFINE
-/* Recomputes r[i·K + k] = cst[k] − ½ Σ_j P[k·d+j] (xs[i·d+j] − M[k·d+j])² for
- * the components within 50 of each row's maximum (diagonal families). */
+/* Recomputes r[k·nb + i] = cst[k] − ½ Σ_j P[k·d+j] (xs[i·d+j] − M[k·d+j])² for
+ * the components within 50 of each row's maximum (diagonal families);
+ * mx: scratch of nb doubles. */
 void emgmm_diag_refine_f64(const double *xs, size_t nb, size_t d, size_t K, const double *P,
-                           const double *M, const double *cst, double *r);
+                           const double *M, const double *cst, double *r, double *mx);
 void emgmm_diag_refine_f32(const float *xs, size_t nb, size_t d, size_t K, const double *P,
-                           const double *M, const double *cst, double *r);
+                           const double *M, const double *cst, double *r, double *mx);
 #endif

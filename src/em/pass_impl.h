@@ -35,9 +35,9 @@ typedef struct {
     TYPE *y;        /* [B][cw] products */
     TYPE *z;        /* [B][d] √r-scaled shifted rows */
     TYPE *s2tmp;    /* [d][d] (float build: per-block SYRK target) */
-    double *r;      /* [B][K] log-probabilities, then responsibilities */
+    double *r;      /* [K][nb] log-probabilities, then responsibilities (component-major) */
+    double *mx, *sum; /* [B] per-row scratch */
     double *a2;     /* diag/spherical: [B][2d] = [Xs², Xs] */
-    double *yd;     /* diag/spherical: [B][K] */
     emgmm_stats st; /* this thread's statistics */
     double ll;
 } FN(pass_ws);
@@ -49,8 +49,9 @@ static void FN(ws_free)(FN(pass_ws) *w)
     free(w->z);
     free(w->s2tmp);
     free(w->r);
+    free(w->mx);
+    free(w->sum);
     free(w->a2);
-    free(w->yd);
     emgmm_stats_free(&w->st);
 }
 
@@ -61,11 +62,12 @@ static int FN(ws_alloc)(FN(pass_ws) *w, size_t B, size_t d, size_t K, size_t cw,
     w->xs = malloc(B * d * sizeof(TYPE));
     w->y = malloc(B * cw * sizeof(TYPE));
     w->r = malloc(B * K * sizeof(double));
-    int ok = w->xs && w->y && w->r;
+    w->mx = malloc(B * sizeof(double));
+    w->sum = malloc(B * sizeof(double));
+    int ok = w->xs && w->y && w->r && w->mx && w->sum;
     if (cov_type == EMGMM_COV_DIAG || cov_type == EMGMM_COV_SPHERICAL) {
         w->a2 = malloc(B * 2 * d * sizeof(double));
-        w->yd = malloc(B * K * sizeof(double));
-        ok = ok && w->a2 && w->yd;
+        ok = ok && w->a2;
     }
     if (stats) {
         w->z = malloc(B * d * sizeof(TYPE));
@@ -103,27 +105,32 @@ static void FN(load_block)(const emgmm_data *X, size_t i0, size_t nb, const doub
         EMGMM_LOAD32((const float *)X->x + i0 * X->ld, X->ld, nb, X->d, g, xs);
 }
 
-/* r[i][k] ← log π_k + log N(x_i | μ_k, Σ_k) for the full family. */
+/* The block's responsibilities are component-major, r[k·nb + i], so that the
+ * per-row reductions over components (max, log-sum-exp) and the per-component
+ * passes over rows (statistics) all run with the rows in the vector lanes.
+ * The E-step products are computed transposed to match: Yᵀ = Uᵀ·Xsᵀ. */
+
+/* r[k][i] ← log π_k + log N(x_i | μ_k, Σ_k) for the full family. */
 static void FN(estep_full)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb)
 {
     const size_t K = sh->K, d = sh->d;
     for (size_t k0 = 0; k0 < K; k0 += sh->kc) {
         const size_t kc = (k0 + sh->kc <= K) ? sh->kc : K - k0;
         const size_t cw = kc * d;
-        GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nb, (int)cw, (int)d, (TYPE)1,
-             w->xs, (int)d, sh->ucat + k0 * d, (int)(K * d), (TYPE)0, w->y, (int)cw);
-        EMGMM_QUADFORM(w->y, cw, nb, kc, d, sh->mvec + k0 * d, sh->cst + k0, w->r + k0, K);
+        GEMM(CblasRowMajor, CblasTrans, CblasTrans, (int)cw, (int)nb, (int)d, (TYPE)1,
+             sh->ucat + k0 * d, (int)(K * d), w->xs, (int)d, (TYPE)0, w->y, (int)nb);
+        EMGMM_QUADFORM(w->y, nb, nb, kc, d, sh->mvec + k0 * d, sh->cst + k0, w->r + k0 * nb, nb);
     }
 }
 
 static void FN(estep_tied)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb)
 {
     const size_t K = sh->K, d = sh->d;
-    GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nb, (int)d, (int)d, (TYPE)1, w->xs, (int)d,
-         sh->ucat, (int)d, (TYPE)0, w->y, (int)d);
+    GEMM(CblasRowMajor, CblasTrans, CblasTrans, (int)d, (int)nb, (int)d, (TYPE)1, sh->ucat, (int)d,
+         w->xs, (int)d, (TYPE)0, w->y, (int)nb);
     /* Every component sees the same whitened rows, shifted by its own m_k. */
     for (size_t k = 0; k < K; k++)
-        EMGMM_QUADFORM(w->y, d, nb, 1, d, sh->mvec + k * d, sh->cst + k, w->r + k, K);
+        EMGMM_QUADFORM(w->y, nb, nb, 1, d, sh->mvec + k * d, sh->cst + k, w->r + k * nb, nb);
 }
 
 static void FN(estep_diag)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb)
@@ -135,38 +142,41 @@ static void FN(estep_diag)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb)
             w->a2[i * 2 * d + j] = x * x;
             w->a2[i * 2 * d + d + j] = x;
         }
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nb, (int)K, (int)(2 * d), 1.0, w->a2,
-                (int)(2 * d), sh->wt, (int)K, 0.0, w->yd, (int)K);
-    for (size_t i = 0; i < nb; i++)
-        for (size_t k = 0; k < K; k++)
-            w->r[i * K + k] = sh->cst[k] - 0.5 * (w->yd[i * K + k] + sh->qc[k]);
-    EMGMM_DIAG_REFINE(w->xs, nb, d, K, sh->pk, sh->mk, sh->cst, w->r);
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasTrans, (int)K, (int)nb, (int)(2 * d), 1.0, sh->wt,
+                (int)K, w->a2, (int)(2 * d), 0.0, w->r, (int)nb);
+    for (size_t k = 0; k < K; k++) {
+        double *rk = w->r + k * nb;
+        const double c = sh->cst[k], q = sh->qc[k];
+        for (size_t i = 0; i < nb; i++) rk[i] = c - 0.5 * (rk[i] + q);
+    }
+    EMGMM_DIAG_REFINE(w->xs, nb, d, K, sh->pk, sh->mk, sh->cst, w->r, w->mx);
 }
 
 static void FN(mstats_diag)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb)
 {
     const size_t K = sh->K, d = sh->d;
     for (size_t k = 0; k < K; k++)
-        EMGMM_DIAGSTATS(w->xs, nb, d, w->r + k, K, sh->sc + k * d, w->st.s1 + k * d, w->st.s2 + k * d,
-                        &w->st.nk[k]);
+        EMGMM_DIAGSTATS(w->xs, nb, d, w->r + k * nb, 1, sh->sc + k * d, w->st.s1 + k * d,
+                        w->st.s2 + k * d, &w->st.nk[k]);
 }
 
 static void FN(labels_block)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb)
 {
     const size_t K = sh->K, d = sh->d;
-    GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nb, (int)K, (int)d, (TYPE)1, w->xs,
-         (int)d, sh->ct, (int)K, (TYPE)0, w->y, (int)K);
+    /* Yᵀ = Cᵀ·Xsᵀ: K rows of nb dot products with the centres. */
+    GEMM(CblasRowMajor, CblasTrans, CblasTrans, (int)K, (int)nb, (int)d, (TYPE)1, sh->ct, (int)K,
+         w->xs, (int)d, (TYPE)0, w->y, (int)nb);
     for (size_t i = 0; i < nb; i++) {
         size_t best = 0;
-        double bd = sh->cnorm[0] - 2.0 * (double)w->y[i * K];
+        double bd = sh->cnorm[0] - 2.0 * (double)w->y[i];
         for (size_t k = 1; k < K; k++) {
-            double dk = sh->cnorm[k] - 2.0 * (double)w->y[i * K + k];
+            double dk = sh->cnorm[k] - 2.0 * (double)w->y[k * nb + i];
             if (dk < bd) {
                 bd = dk;
                 best = k;
             }
         }
-        for (size_t k = 0; k < K; k++) w->r[i * K + k] = (k == best) ? 1.0 : 0.0;
+        for (size_t k = 0; k < K; k++) w->r[k * nb + i] = (k == best) ? 1.0 : 0.0;
     }
 }
 
@@ -175,10 +185,10 @@ static void FN(random_block)(uint64_t seed, size_t i0, size_t nb, size_t K, doub
     for (size_t i = 0; i < nb; i++) {
         double s = 0.0;
         for (size_t k = 0; k < K; k++) {
-            r[i * K + k] = emgmm_hash_uniform(seed, i0 + i, k);
-            s += r[i * K + k];
+            r[k * nb + i] = emgmm_hash_uniform(seed, i0 + i, k);
+            s += r[k * nb + i];
         }
-        for (size_t k = 0; k < K; k++) r[i * K + k] /= s;
+        for (size_t k = 0; k < K; k++) r[k * nb + i] /= s;
     }
 }
 
@@ -186,7 +196,7 @@ static void FN(mstats_full)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb
 {
     const size_t K = sh->K, d = sh->d;
     for (size_t k = 0; k < K; k++) {
-        const size_t nz = EMGMM_ZBUILD(w->xs, nb, d, w->r + k, K, sh->sc + k * d, w->z,
+        const size_t nz = EMGMM_ZBUILD(w->xs, nb, d, w->r + k * nb, 1, sh->sc + k * d, w->z,
                                        w->st.s1 + k * d, &w->st.nk[k]);
         if (nz == 0) continue;
         double *s2 = w->st.s2 + k * d * d;
@@ -215,26 +225,28 @@ static void FN(process_block)(const emgmm_pass *p, const emgmm_data *X, const FN
         else
             FN(estep_diag)(sh, w, nb);
         w->ll += emgmm_softmax_rows(w->r, nb, K, p->logdens ? p->logdens + i0 : NULL,
-                                  X->weights ? X->weights + i0 : NULL);
+                                    X->weights ? X->weights + i0 : NULL, w->mx, w->sum);
         break;
     case EMGMM_PASS_LABELS: FN(labels_block)(sh, w, nb); break;
     case EMGMM_PASS_RANDOM: FN(random_block)(p->seed, i0, nb, K, w->r); break;
     }
-    if (p->resp) memcpy(p->resp + i0 * K, w->r, nb * K * sizeof(double));
+    if (p->resp)
+        for (size_t k = 0; k < K; k++)
+            for (size_t i = 0; i < nb; i++) p->resp[(i0 + i) * K + k] = w->r[k * nb + i];
     if (p->labels)
         for (size_t i = 0; i < nb; i++) {
             size_t best = 0;
             for (size_t k = 1; k < K; k++)
-                if (w->r[i * K + k] > w->r[i * K + best]) best = k;
+                if (w->r[k * nb + i] > w->r[best * nb + i]) best = k;
             p->labels[i0 + i] = (int32_t)best;
         }
     if (p->stats && X->weights) {
-        /* A weight scales the row's responsibilities in every statistic. */
-        for (size_t i = 0; i < nb; i++) {
-            const double wi = X->weights[i0 + i];
-            /* a zero weight removes the row, even one whose density overflowed */
-            for (size_t k = 0; k < K; k++) w->r[i * K + k] = wi == 0.0 ? 0.0 : w->r[i * K + k] * wi;
-        }
+        /* A weight scales the row's responsibilities in every statistic; a
+         * zero weight removes the row, even one whose density overflowed. */
+        const double *wt = X->weights + i0;
+        for (size_t k = 0; k < K; k++)
+            for (size_t i = 0; i < nb; i++)
+                w->r[k * nb + i] = wt[i] == 0.0 ? 0.0 : w->r[k * nb + i] * wt[i];
     }
     if (p->stats) {
         if (sh->cov_type == EMGMM_COV_FULL || sh->cov_type == EMGMM_COV_TIED)

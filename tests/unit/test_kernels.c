@@ -35,24 +35,25 @@ static void softmax_rows_match_two_pass_logsumexp_with_weights(void **state)
 {
     (void)state;
     enum { NB = 37, K = 11 };
-    double r[NB * K], ref[NB * K], logd[NB], w[NB];
+    /* component-major: entry (row i, component k) at [k·NB + i] */
+    double r[NB * K], ref[NB * K], logd[NB], w[NB], mx[NB], sum[NB];
     emgmm_rng g;
     emgmm_rng_seed(&g, 2385, 1);
     for (int i = 0; i < NB * K; i++) r[i] = ref[i] = -800.0 * emgmm_rng_uniform(&g) + 3.7;
     for (int i = 0; i < NB; i++) w[i] = 0.25 + emgmm_rng_uniform(&g);
-    const double ll = emgmm_softmax_rows(r, NB, K, logd, w);
+    const double ll = emgmm_softmax_rows(r, NB, K, logd, w, mx, sum);
     double llref = 0.0;
     for (int i = 0; i < NB; i++) {
-        double mx = -INFINITY, s = 0.0;
-        for (int k = 0; k < K; k++) mx = fmax(mx, ref[i * K + k]);
-        for (int k = 0; k < K; k++) s += exp(ref[i * K + k] - mx);
-        const double lse = mx + log(s);
+        double m = -INFINITY, s = 0.0;
+        for (int k = 0; k < K; k++) m = fmax(m, ref[k * NB + i]);
+        for (int k = 0; k < K; k++) s += exp(ref[k * NB + i] - m);
+        const double lse = m + log(s);
         assert_true(fabs(logd[i] - lse) <= 1e-13 * fabs(lse));
         double rowsum = 0.0;
         for (int k = 0; k < K; k++) {
-            const double want = exp(ref[i * K + k] - lse);
-            assert_true(fabs(r[i * K + k] - want) <= 1e-14 + 1e-13 * want);
-            rowsum += r[i * K + k];
+            const double want = exp(ref[k * NB + i] - lse);
+            assert_true(fabs(r[k * NB + i] - want) <= 1e-14 + 1e-13 * want);
+            rowsum += r[k * NB + i];
         }
         assert_true(fabs(rowsum - 1.0) < 1e-14);
         llref += w[i] * lse;
@@ -63,13 +64,14 @@ static void softmax_rows_match_two_pass_logsumexp_with_weights(void **state)
 static void quadform_matches_explicit_loops_for_both_precisions(void **state)
 {
     (void)state;
-    enum { NB = 13, KC = 3, D = 19, LDY = KC * D + 5, LDO = 7 };
-    double y[NB * LDY], m[KC * D], cst[KC], out[NB * LDO];
-    float yf[NB * LDY];
-    double outf[NB * LDO];
+    /* y: for component k and coordinate l, a row of NB values at (k·D + l)·LDY */
+    enum { NB = 13, KC = 3, D = 19, LDY = NB + 4, LDO = NB + 2 };
+    double y[KC * D * LDY], m[KC * D], cst[KC], out[KC * LDO];
+    float yf[KC * D * LDY];
+    double outf[KC * LDO];
     emgmm_rng g;
     emgmm_rng_seed(&g, 77, 0);
-    for (int i = 0; i < NB * LDY; i++) yf[i] = (float)(y[i] = emgmm_rng_normal(&g) * 2.385);
+    for (int i = 0; i < KC * D * LDY; i++) yf[i] = (float)(y[i] = emgmm_rng_normal(&g) * 2.385);
     for (int i = 0; i < KC * D; i++) m[i] = emgmm_rng_normal(&g);
     for (int k = 0; k < KC; k++) cst[k] = -1.5 * k + 0.3;
     emgmm_quadform_f64(y, LDY, NB, KC, D, m, cst, out, LDO);
@@ -78,13 +80,13 @@ static void quadform_matches_explicit_loops_for_both_precisions(void **state)
         for (int k = 0; k < KC; k++) {
             double q = 0.0, qf = 0.0;
             for (int l = 0; l < D; l++) {
-                double t = y[i * LDY + k * D + l] - m[k * D + l];
-                double tf = (double)yf[i * LDY + k * D + l] - m[k * D + l];
+                double t = y[(k * D + l) * LDY + i] - m[k * D + l];
+                double tf = (double)yf[(k * D + l) * LDY + i] - m[k * D + l];
                 q += t * t;
                 qf += tf * tf;
             }
-            assert_true(fabs(out[i * LDO + k] - (cst[k] - 0.5 * q)) <= 1e-13 * (1 + q));
-            assert_true(fabs(outf[i * LDO + k] - (cst[k] - 0.5 * qf)) <= 1e-13 * (1 + qf));
+            assert_true(fabs(out[k * LDO + i] - (cst[k] - 0.5 * q)) <= 1e-13 * (1 + q));
+            assert_true(fabs(outf[k * LDO + i] - (cst[k] - 0.5 * qf)) <= 1e-13 * (1 + qf));
         }
 }
 
