@@ -174,6 +174,18 @@ static void test_header_detected_and_skipped(void **state)
     expect_matrix(",a,b\n0,1.5,-2.25\n1,3.125,4e-3\n", 2, 3, w3);
 }
 
+static void test_quoted_numbers(void **state)
+{
+    (void)state;
+    const double w[] = {1.5, -2.25, 3.125, 4e-3};
+    expect_matrix("\"1.5\",\"-2.25\"\n\"3.125\", 4e-3\n", 2, 2, w);
+    expect_matrix("\"x\",\"y\"\n\"1.5\",\"-2.25\"\n\"3.125\",\"4e-3\"\n", 2, 2, w);
+    expect_error("\"1.5\",\"2\"\n\"3\",\"4,5\"\n", -1, "non-numeric value '\"4' in field 2 (t.csv:2:5)");
+    expect_error("\"1.5\",\"2\"\n\"3\",\"\"\n", -1, "non-numeric value '\"\"' in field 2");
+    expect_error("\"1.5\",\"2\"\n\"3\",\"4\n", -1, "non-numeric value '\"4' in field 2");
+    expect_error("\"1.5\",\"2\"\n\"3\",\"nan\"\n", -1, "non-finite value '\"nan\"'");
+}
+
 static void test_header_forced_and_forbidden(void **state)
 {
     (void)state;
@@ -277,6 +289,7 @@ int main(void)
         cmocka_unit_test(test_wide_mantissas_equal_strtod),
         cmocka_unit_test(test_parse_double_rejects_junk),
         cmocka_unit_test(test_header_detected_and_skipped),
+        cmocka_unit_test(test_quoted_numbers),
         cmocka_unit_test(test_header_forced_and_forbidden),
         cmocka_unit_test(test_delimiters_detected),
         cmocka_unit_test(test_bom_crlf_comments_trailing_blank),

@@ -259,9 +259,16 @@ static int parse_row(csv_ctx *c, const char *ls, const char *le, size_t expect, 
             return ROW_FAIL;
         }
         double v;
-        const char *q = parse_fast(p, le, &v);
-        if (!q || (q < le && *q != delim && *q != ' ' && *q != '\t'))
-            q = parse_slow(p, le, stop, &v);
+        const char *q;
+        if (*p == '"') {
+            /* A quoted number (pandas' QUOTE_ALL) is the number inside. */
+            const char *cq = memchr(p + 1, '"', (size_t)(le - p - 1));
+            q = cq && emgmm_io_parse_double(p + 1, cq, "", &v) ? cq + 1 : NULL;
+        } else {
+            q = parse_fast(p, le, &v);
+            if (!q || (q < le && *q != delim && *q != ' ' && *q != '\t'))
+                q = parse_slow(p, le, stop, &v);
+        }
         if (q) {
             p = q;
             while (p < le && skippable(*p, delim))
@@ -423,6 +430,10 @@ static int looks_like_header(const char *ls, const char *le, char delim)
             a++;
         while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
             b--;
+        if (b - a >= 2 && *a == '"' && b[-1] == '"') {
+            a++;
+            b--;
+        }
         if (a < b) {
             double v;
             if (emgmm_io_parse_double(a, b, "", &v))
