@@ -197,7 +197,7 @@ static void FN(mstats_full)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb
     const size_t K = sh->K, d = sh->d;
     for (size_t k = 0; k < K; k++) {
         const size_t nz = EMGMM_ZBUILD(w->xs, nb, d, w->r + k * nb, 1, sh->sc + k * d, w->z,
-                                       w->st.s1 + k * d, &w->st.nk[k]);
+                                       w->st.s1 + k * d, &w->st.nk[k], w->sum);
         if (nz == 0) continue;
         double *s2 = w->st.s2 + k * d * d;
 #if EMGMM_PASS_IS_DOUBLE
