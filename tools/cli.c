@@ -6,7 +6,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -235,6 +237,24 @@ int cli_check_shape(const emgmm_model *m, const emgmm_data *X, const char *model
         return cli_fail(CLI_INPUT,
                         "shape mismatch: %s has %zu columns, the model %s has %zu features",
                         data_path, X->d, model_path, d);
+    return CLI_OK;
+}
+
+int cli_check_output(const char *path)
+{
+    if (!path || !strcmp(path, "-"))
+        return CLI_OK;
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return cli_fail(CLI_INPUT, "cannot write %s: it is a directory", path);
+    const char *slash = strrchr(path, '/');
+    char dir[4096];
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else
+        snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    if (access(dir, W_OK | X_OK) != 0)
+        return cli_fail(CLI_INPUT, "cannot create %s: %s", path, strerror(errno));
     return CLI_OK;
 }
 

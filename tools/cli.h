@@ -84,6 +84,10 @@ emgmm_data cli_block(const emgmm_data *X, size_t i0, size_t rows);
 int cli_check_shape(const emgmm_model *m, const emgmm_data *X, const char *model_path,
                     const char *data_path);
 
+/* Fails fast (before a long fit) when PATH's directory cannot take a new
+ * file; the write itself still reports any later failure. */
+int cli_check_output(const char *path);
+
 double cli_now(void);
 
 /* The OPENBLAS_CORETYPE hint, one line, or nothing when not needed. */

@@ -289,6 +289,8 @@ int cmd_fit(int argc, char **argv)
     if (rc)
         return rc < 0 ? CLI_OK : rc;
 
+    if ((rc = cli_check_output(o.out)) != 0 || (rc = cli_check_output(o.labels)) != 0)
+        return rc;
     emgmm_io_matrix mat = {0};
     emgmm_model *m = NULL;
     reporter rep = {o.progress, NULL, 0};

@@ -85,7 +85,7 @@ int cmd_predict(int argc, char **argv)
 
     emgmm_model *m = NULL;
     emgmm_io_matrix mat = {0};
-    if ((rc = cli_load_model(model_path, &m)) != 0)
+    if ((rc = cli_check_output(out)) != 0 || (rc = cli_load_model(model_path, &m)) != 0)
         return rc;
     emgmm_model_set_n_threads(m, threads);
     if ((rc = cli_read_data(data, &ro, &mat)) == 0) {

@@ -85,7 +85,8 @@ int cmd_sample(int argc, char **argv)
         return cli_fail(CLI_USAGE, "sample: points and labels cannot both go to stdout");
 
     emgmm_model *m = NULL;
-    if ((rc = cli_load_model(argv[optind], &m)) != 0)
+    if ((rc = cli_check_output(out)) != 0 || (rc = cli_check_output(labels)) != 0 ||
+        (rc = cli_load_model(argv[optind], &m)) != 0)
         return rc;
     emgmm_model_set_n_threads(m, (int)threads);
     size_t N = (size_t)n, d = (size_t)emgmm_model_n_features(m);

@@ -104,9 +104,16 @@ EOF
       fail "--covariance $cov: exit $rc: $(cat err.txt)"
     fi
   done
-  # model to stdout without -o
+  # model to stdout without -o; data from stdin
   ok "$EMGMM" fit x.csv -k 2 -q
   same out.txt m.json
+  ok bash -c "'$EMGMM' fit - -k 2 -q < x.csv > sm.json"
+  same sm.json m.json
+  # a failing fit still ends its log with an error event
+  awk -F, '{print $1","$2",2.385"}' x.csv >const.csv
+  CHECKS=$((CHECKS + 1))
+  "$EMGMM" fit const.csv -k 2 --reg-covar 0 --log bad.jsonl -o o.json 2>/dev/null
+  [ $? -eq 4 ] && tail -1 bad.jsonl | grep -q '"event": "error"' || fail "log of a failed fit: $(tail -1 bad.jsonl)"
 }
 
 group_predict() {
@@ -141,6 +148,10 @@ assert len(v) == 3000 and abs(sum(v) / len(v) - float(sys.argv[1])) < 1e-9
 lines = open(sys.argv[3]).read().split("\n")
 assert abs(float(lines[0]) - float(sys.argv[1])) < 1e-9 and lines[1].startswith("bic ") and lines[2].startswith("aic ")
 EOF
+  # per-sample to stdout: the mean moves to stderr
+  ok "$EMGMM" score m.json x.csv --per-sample
+  [ "$(wc -l <out.txt)" -eq 3000 ] && awk -v s="$s1" 'NR == 1 && ($1 - s) ^ 2 < 1e-18 {ok = 1} END {exit !ok}' err.txt ||
+    fail "score --per-sample to stdout: $(cat err.txt) vs $s1"
   # stdin
   ok bash -c "'$EMGMM' predict m.json - < x.csv > s.csv"
   same l.csv s.csv
@@ -167,6 +178,13 @@ group_formats() {
   done
   ok "$EMGMM" predict m.json x.semi --format csv --delimiter ';' -o p2.csv
   same l.csv p2.csv
+  # a numeric-looking header needs --header; quoted numbers are numbers
+  { echo '1,2,3'; cat x.csv; } >x_numhdr.csv
+  ok "$EMGMM" predict m.json x_numhdr.csv --header -o p3.csv
+  same l.csv p3.csv
+  sed 's/\([^,]*\),\([^,]*\),\(.*\)/"\1","\2","\3"/' x.csv >x_quoted.csv
+  ok "$EMGMM" predict m.json x_quoted.csv -o p4.csv
+  same l.csv p4.csv
   # raw binary, via the .npy payload (header is 128 bytes for this shape)
   tail -c $((3000 * 24)) x.npy >x.bin
   ok "$EMGMM" predict m.json x.bin --format f64 --dims 3 -o p_bin.csv
@@ -294,8 +312,13 @@ group_errors() {
   bad 3 "fit failed" o.json "$EMGMM" fit two.csv -k 3 -o o.json
   awk -F, '{print $1","$2",2.385"}' x.csv >const.csv
   bad 4 "fit failed" o.json "$EMGMM" fit const.csv -k 2 --reg-covar 0 -o o.json
-  # unwritable output
+  # unwritable output: refused before any work
   bad 3 "cannot create /nonexistent-dir/o.csv" "" "$EMGMM" predict m.json x.csv -o /nonexistent-dir/o.csv
+  bad 3 "cannot create /nonexistent-dir/m.json" "" "$EMGMM" fit x.csv -k 2 -o /nonexistent-dir/m.json
+  mkdir -p adir
+  bad 3 "cannot write adir: it is a directory" "" "$EMGMM" fit x.csv -k 2 -o m3.json --labels adir
+  [ ! -e m3.json ] || fail "fit wrote a model although --labels was unwritable"
+  bad 3 "cannot create /nonexistent-dir/s.npy" "" "$EMGMM" sample m.json -n 5 -o /nonexistent-dir/s.npy
 }
 
 group_misc() {
