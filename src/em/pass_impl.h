@@ -388,7 +388,15 @@ int FN(emgmm_pass_run)(const emgmm_pass *p, const emgmm_data *X)
     }
     sh.B = p->block_size ? p->block_size : emgmm_block_size(0, (int)K, (int)d);
     sh.kc = K;
-    if (K * d > 512) sh.kc = 512 / d > 0 ? 512 / d : 1;
+    /* Components per E-step product: the transposed products Yᵀ (cw × B) stay
+     * within ~2 MB, near the L2 cache, while each GEMM stays wide. */
+    {
+        const char *e = getenv("EMGMM_CW");
+        const size_t cwmax = e ? (size_t)atol(e) : (size_t)262144 / sh.B;
+        size_t kc = cwmax / d;
+        if (kc < 1) kc = 1;
+        if (kc < K) sh.kc = kc;
+    }
     sh.cw = m->cov_type == EMGMM_COV_FULL ? sh.kc * d : d;
     if (p->mode == EMGMM_PASS_LABELS && sh.cw < K) sh.cw = K;
     const size_t nblocks = (n + sh.B - 1) / sh.B;
