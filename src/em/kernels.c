@@ -270,3 +270,27 @@ void emgmm_diag_refine_f32(const float *xs, size_t nb, size_t d, size_t K, const
 {
     DIAG_REFINE_BODY(float)
 }
+
+/* One row of a left M-step factor: out[i] = r[i]·(xt[i] − c); returns Σ out
+ * (the block's Σ r (x − c) for this coordinate), accumulated in double. */
+#define WROW_BODY(TYPE)                                                        \
+    double s = 0.0;                                                            \
+    _Pragma("omp simd reduction(+ : s)") for (size_t i = 0; i < nb; i++)      \
+    {                                                                          \
+        const double v = r[i] * ((double)xt[i] - c);                           \
+        out[i] = (TYPE)v;                                                      \
+        s += v;                                                                \
+    }                                                                          \
+    return s;
+
+EMGMM_CLONES
+double emgmm_wrow_f64(const double *xt, const double *r, double c, size_t nb, double *out)
+{
+    WROW_BODY(double)
+}
+
+EMGMM_CLONES
+double emgmm_wrow_f32(const float *xt, const double *r, double c, size_t nb, float *out)
+{
+    WROW_BODY(float)
+}

@@ -49,3 +49,10 @@ void emgmm_diag_refine_f64(const double *xs, size_t nb, size_t d, size_t K, cons
 void emgmm_diag_refine_f32(const float *xs, size_t nb, size_t d, size_t K, const double *P,
                            const double *M, const double *cst, double *r, double *mx);
 #endif
+
+#ifndef EMGMM_KERNELS_H_WROW
+#define EMGMM_KERNELS_H_WROW
+/* out[i] = r[i]·(xt[i] − c) for i < nb; returns Σ_i out[i] in double. */
+double emgmm_wrow_f64(const double *xt, const double *r, double c, size_t nb, double *out);
+double emgmm_wrow_f32(const float *xt, const double *r, double c, size_t nb, float *out);
+#endif

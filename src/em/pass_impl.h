@@ -26,6 +26,13 @@
  *              double even for float32 data (it costs n·K·d, not n·K·d²).
  *              Statistics Σ r (x − c), Σ r (x − c)² by direct loops. */
 
+/* Leading dimensions that are multiples of 4 KB make every row of a
+ * transposed buffer map to the same cache sets (and packing in the BLAS
+ * thrash); 8 elements of padding break the alignment. */
+#ifndef EMGMM_PAD
+#define EMGMM_PAD(n) ((n) + 8)
+#endif
+
 #define CAT2(a, b) a##_##b
 #define CAT(a, b) CAT2(a, b)
 #define FN(name) CAT(name, SFX)
@@ -33,8 +40,9 @@
 typedef struct {
     TYPE *xs;       /* [B][d] centred block */
     TYPE *y;        /* [B][cw] products */
-    TYPE *z;        /* [B][d] √r-scaled shifted rows */
-    TYPE *s2tmp;    /* [d][d] (float build: per-block SYRK target) */
+    TYPE *xt;       /* [d][B] the centred block transposed (M-step products) */
+    TYPE *mblk;     /* [d][cw] M-step products of one chunk of components */
+    double *s1blk;  /* [cw] this block's Σ r (x − c) for one chunk */
     double *r;      /* [K][nb] log-probabilities, then responsibilities (component-major) */
     double *mx, *sum; /* [B] per-row scratch */
     double *a2;     /* diag/spherical: [B][2d] = [Xs², Xs] */
@@ -46,8 +54,9 @@ static void FN(ws_free)(FN(pass_ws) *w)
 {
     free(w->xs);
     free(w->y);
-    free(w->z);
-    free(w->s2tmp);
+    free(w->xt);
+    free(w->mblk);
+    free(w->s1blk);
     free(w->r);
     free(w->mx);
     free(w->sum);
@@ -60,7 +69,7 @@ static int FN(ws_alloc)(FN(pass_ws) *w, size_t B, size_t d, size_t K, size_t cw,
 {
     memset(w, 0, sizeof *w);
     w->xs = malloc(B * d * sizeof(TYPE));
-    w->y = malloc(B * cw * sizeof(TYPE));
+    w->y = malloc(EMGMM_PAD(B) * cw * sizeof(TYPE));
     w->r = malloc(B * K * sizeof(double));
     w->mx = malloc(B * sizeof(double));
     w->sum = malloc(B * sizeof(double));
@@ -70,9 +79,11 @@ static int FN(ws_alloc)(FN(pass_ws) *w, size_t B, size_t d, size_t K, size_t cw,
         ok = ok && w->a2;
     }
     if (stats) {
-        w->z = malloc(B * d * sizeof(TYPE));
-        w->s2tmp = malloc(d * d * sizeof(TYPE));
-        ok = ok && w->z && w->s2tmp && emgmm_stats_init(&w->st, (int)K, (int)d, cov_type) == EMGMM_OK;
+        w->xt = malloc(d * EMGMM_PAD(B) * sizeof(TYPE));
+        w->mblk = malloc(d * cw * sizeof(TYPE));
+        w->s1blk = malloc(cw * sizeof(double));
+        ok = ok && w->xt && w->mblk && w->s1blk &&
+             emgmm_stats_init(&w->st, (int)K, (int)d, cov_type) == EMGMM_OK;
     }
     if (!ok) {
         FN(ws_free)(w);
@@ -84,6 +95,8 @@ static int FN(ws_alloc)(FN(pass_ws) *w, size_t B, size_t d, size_t K, size_t cw,
 /* Shared, read-only inputs of one pass. */
 typedef struct {
     size_t K, d, B, kc, cw;
+    size_t ldb;          /* leading dimension of the transposed block buffers, EMGMM_PAD(B) */
+    size_t ldu;          /* leading dimension of ucat */
     const double *g;     /* [d] centre */
     int cov_type;
     TYPE *ucat;          /* ESTEP full: [d][K·d] stacked precision factors; tied: [d][d] */
@@ -118,19 +131,19 @@ static void FN(estep_full)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb)
         const size_t kc = (k0 + sh->kc <= K) ? sh->kc : K - k0;
         const size_t cw = kc * d;
         GEMM(CblasRowMajor, CblasTrans, CblasTrans, (int)cw, (int)nb, (int)d, (TYPE)1,
-             sh->ucat + k0 * d, (int)(K * d), w->xs, (int)d, (TYPE)0, w->y, (int)nb);
-        EMGMM_QUADFORM(w->y, nb, nb, kc, d, sh->mvec + k0 * d, sh->cst + k0, w->r + k0 * nb, nb);
+             sh->ucat + k0 * d, (int)sh->ldu, w->xs, (int)d, (TYPE)0, w->y, (int)sh->ldb);
+        EMGMM_QUADFORM(w->y, sh->ldb, nb, kc, d, sh->mvec + k0 * d, sh->cst + k0, w->r + k0 * nb, nb);
     }
 }
 
 static void FN(estep_tied)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb)
 {
     const size_t K = sh->K, d = sh->d;
-    GEMM(CblasRowMajor, CblasTrans, CblasTrans, (int)d, (int)nb, (int)d, (TYPE)1, sh->ucat, (int)d,
-         w->xs, (int)d, (TYPE)0, w->y, (int)nb);
+    GEMM(CblasRowMajor, CblasTrans, CblasTrans, (int)d, (int)nb, (int)d, (TYPE)1, sh->ucat,
+         (int)sh->ldu, w->xs, (int)d, (TYPE)0, w->y, (int)sh->ldb);
     /* Every component sees the same whitened rows, shifted by its own m_k. */
     for (size_t k = 0; k < K; k++)
-        EMGMM_QUADFORM(w->y, nb, nb, 1, d, sh->mvec + k * d, sh->cst + k, w->r + k * nb, nb);
+        EMGMM_QUADFORM(w->y, sh->ldb, nb, 1, d, sh->mvec + k * d, sh->cst + k, w->r + k * nb, nb);
 }
 
 static void FN(estep_diag)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb)
@@ -165,12 +178,12 @@ static void FN(labels_block)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t n
     const size_t K = sh->K, d = sh->d;
     /* Yᵀ = Cᵀ·Xsᵀ: K rows of nb dot products with the centres. */
     GEMM(CblasRowMajor, CblasTrans, CblasTrans, (int)K, (int)nb, (int)d, (TYPE)1, sh->ct, (int)K,
-         w->xs, (int)d, (TYPE)0, w->y, (int)nb);
+         w->xs, (int)d, (TYPE)0, w->y, (int)sh->ldb);
     for (size_t i = 0; i < nb; i++) {
         size_t best = 0;
         double bd = sh->cnorm[0] - 2.0 * (double)w->y[i];
         for (size_t k = 1; k < K; k++) {
-            double dk = sh->cnorm[k] - 2.0 * (double)w->y[k * nb + i];
+            double dk = sh->cnorm[k] - 2.0 * (double)w->y[k * sh->ldb + i];
             if (dk < bd) {
                 bd = dk;
                 best = k;
@@ -192,22 +205,50 @@ static void FN(random_block)(uint64_t seed, size_t i0, size_t nb, size_t K, doub
     }
 }
 
+/* Second moments of the full and tied families for a chunk of components at
+ * a time, by one GEMM whose right factor is shared by all components:
+ *   Σ_i r (x̃ − c̃)(x̃ − c̃)ᵀ = Σ_i [r (x̃ − c̃)] x̃ᵀ − [Σ_i r (x̃ − c̃)] c̃ᵀ
+ * with x̃ = x − g, c̃ = c − g.  Only one side carries the shift, so the
+ * rounding error grows like ε·(1 + ‖c̃‖/σ) rather than ε·‖c̃‖²/σ², and the
+ * products form a d × (kc·d) GEMM over the block's rows instead of kc small
+ * SYRKs (which OpenBLAS runs at a third of its GEMM rate).  The left factors
+ * W_k = r_k ∘ (x̃ − c̃_k) are built component-major, vectorised over rows. */
 static void FN(mstats_full)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb)
 {
     const size_t K = sh->K, d = sh->d;
-    for (size_t k = 0; k < K; k++) {
-        const size_t nz = EMGMM_ZBUILD(w->xs, nb, d, w->r + k * nb, 1, sh->sc + k * d, w->z,
-                                       w->st.s1 + k * d, &w->st.nk[k], w->sum);
-        if (nz == 0) continue;
-        double *s2 = w->st.s2 + k * d * d;
-#if EMGMM_PASS_IS_DOUBLE
-        SYRK(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)nz, 1.0, w->z, (int)d, 1.0, s2, (int)d);
-#else
-        SYRK(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)nz, 1.0f, w->z, (int)d, 0.0f, w->s2tmp,
-             (int)d);
-        for (size_t a = 0; a < d; a++)
-            for (size_t b = a; b < d; b++) s2[a * d + b] += (double)w->s2tmp[a * d + b];
-#endif
+    const size_t ldb = sh->ldb;
+    /* transpose in tiles of 8 rows: whole cache lines written at a time */
+    for (size_t i0 = 0; i0 < nb; i0 += 8) {
+        const size_t i1 = i0 + 8 < nb ? i0 + 8 : nb;
+        for (size_t j = 0; j < d; j++)
+            for (size_t i = i0; i < i1; i++) w->xt[j * ldb + i] = w->xs[i * d + j];
+    }
+    for (size_t k0 = 0; k0 < K; k0 += sh->kc) {
+        const size_t kc = (k0 + sh->kc <= K) ? sh->kc : K - k0;
+        const size_t cw = kc * d;
+        TYPE *wt = w->y; /* the E-step products are consumed: reuse their buffer */
+        for (size_t kk = 0; kk < kc; kk++) {
+            const size_t k = k0 + kk;
+            const double *rk = w->r + k * nb;
+            double nk = 0.0;
+            for (size_t i = 0; i < nb; i++) nk += rk[i];
+            w->st.nk[k] += nk;
+            for (size_t b = 0; b < d; b++)
+                w->s1blk[kk * d + b] = EMGMM_WROW(w->xt + b * ldb, rk, sh->sc[k * d + b], nb,
+                                                  wt + (kk * d + b) * ldb);
+        }
+        GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, (int)d, (int)cw, (int)nb, (TYPE)1, w->xt,
+             (int)ldb, wt, (int)ldb, (TYPE)0, w->mblk, (int)cw);
+        for (size_t kk = 0; kk < kc; kk++) {
+            const size_t k = k0 + kk;
+            const double *sck = sh->sc + k * d, *s1b = w->s1blk + kk * d;
+            double *s2 = w->st.s2 + k * d * d, *s1 = w->st.s1 + k * d;
+            for (size_t a = 0; a < d; a++) {
+                const TYPE *ma = w->mblk + a * cw + kk * d;
+                for (size_t b2 = a; b2 < d; b2++) s2[a * d + b2] += (double)ma[b2] - sck[a] * s1b[b2];
+            }
+            for (size_t b2 = 0; b2 < d; b2++) s1[b2] += s1b[b2];
+        }
     }
 }
 
@@ -303,13 +344,14 @@ static int FN(shared_estep)(const emgmm_model *m, FN(pass_shared) *sh, const dou
         return EMGMM_OK;
     }
     const size_t nf = type == EMGMM_COV_FULL ? K : 1; /* factors stacked side by side */
-    sh->ucat = malloc(d * nf * d * sizeof(TYPE));
+    sh->ldu = EMGMM_PAD(nf * d);
+    sh->ucat = malloc(d * sh->ldu * sizeof(TYPE));
     sh->mvec = malloc(K * d * sizeof(double));
     if (!sh->ucat || !sh->mvec) return EMGMM_ERR_ALLOC;
     for (size_t f = 0; f < nf; f++) {
         const double *U = m->prec_chol + f * d * d;
         for (size_t j = 0; j < d; j++)
-            for (size_t l = 0; l < d; l++) sh->ucat[j * nf * d + f * d + l] = (TYPE)U[j * d + l];
+            for (size_t l = 0; l < d; l++) sh->ucat[j * sh->ldu + f * d + l] = (TYPE)U[j * d + l];
     }
     for (size_t k = 0; k < K; k++) {
         const size_t f = type == EMGMM_COV_FULL ? k : 0;
@@ -318,7 +360,7 @@ static int FN(shared_estep)(const emgmm_model *m, FN(pass_shared) *sh, const dou
          * rounding the GEMM saw. */
         for (size_t l = 0; l < d; l++) {
             double s = 0.0;
-            for (size_t j = 0; j <= l; j++) s += (mu[j] - g[j]) * (double)sh->ucat[j * nf * d + f * d + l];
+            for (size_t j = 0; j <= l; j++) s += (mu[j] - g[j]) * (double)sh->ucat[j * sh->ldu + f * d + l];
             sh->mvec[k * d + l] = s;
         }
     }
@@ -397,7 +439,8 @@ int FN(emgmm_pass_run)(const emgmm_pass *p, const emgmm_data *X)
         if (kc < 1) kc = 1;
         if (kc < K) sh.kc = kc;
     }
-    sh.cw = m->cov_type == EMGMM_COV_FULL ? sh.kc * d : d;
+    sh.ldb = EMGMM_PAD(sh.B);
+    sh.cw = (m->cov_type == EMGMM_COV_FULL || m->cov_type == EMGMM_COV_TIED) ? sh.kc * d : d;
     if (p->mode == EMGMM_PASS_LABELS && sh.cw < K) sh.cw = K;
     const size_t nblocks = (n + sh.B - 1) / sh.B;
     int T = emgmm_threads(p->n_threads);
