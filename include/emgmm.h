@@ -273,6 +273,8 @@ EMGMM_API const char *emgmm_blas_config(void);
 /* The OPENBLAS_CORETYPE that would run better kernels on this CPU ("SkylakeX",
  * "Haswell"), or NULL when the detected core is already right (or unknown). */
 EMGMM_API const char *emgmm_blas_suggested_coretype(void);
+/* The same decision for a given OpenBLAS core name on this CPU. */
+EMGMM_API const char *emgmm_blas_coretype_for(const char *corename);
 
 #ifdef __cplusplus
 }

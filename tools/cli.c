@@ -267,6 +267,14 @@ double cli_now(void)
 
 void cli_coretype_warning(FILE *f)
 {
+    const char *from = getenv("EMGMM_COREFIX_FROM");
+    if (from && *from) {
+        fprintf(f,
+                "emgmm: note: OpenBLAS detected the generic '%s' core; emgmm re-ran itself with "
+                "OPENBLAS_CORETYPE=%s (set EMGMM_NO_COREFIX=1 to disable)\n",
+                from, getenv("OPENBLAS_CORETYPE") ? getenv("OPENBLAS_CORETYPE") : "?");
+        return;
+    }
     const char *s = emgmm_blas_suggested_coretype();
     if (s)
         fprintf(f,

@@ -1,7 +1,9 @@
 /* emgmm.c — the emgmm command-line tool's entry point: subcommand dispatch,
  * top-level --help and --version.  Each subcommand lives in cmd_<name>.c. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -29,8 +31,33 @@ static void usage(FILE *f)
                "            4 numerical failure, 5 internal error or out of memory\n");
 }
 
+/* OpenBLAS picks its kernels when the library loads.  When it fell back to a
+ * generic core (e.g. "Prescott" on a virtual machine) on a CPU that can run
+ * far faster ones, and the user neither chose OPENBLAS_CORETYPE nor opted
+ * out with EMGMM_NO_COREFIX=1, the tool re-executes itself once with the
+ * right OPENBLAS_CORETYPE, before any work.  EMGMM_COREFIX_FROM records what
+ * was detected, for `emgmm info` and `fit --progress` to report. */
+static void blas_corefix(char **argv)
+{
+    if (getenv("OPENBLAS_CORETYPE") || getenv("EMGMM_COREFIX_FROM")) return;
+    const char *off = getenv("EMGMM_NO_COREFIX");
+    if (off && *off && strcmp(off, "0") != 0) return;
+    const char *better = emgmm_blas_suggested_coretype();
+    if (!better) return;
+    if (setenv("OPENBLAS_CORETYPE", better, 1) != 0) return;
+    if (setenv("EMGMM_COREFIX_FROM", emgmm_blas_corename(), 1) != 0) {
+        unsetenv("OPENBLAS_CORETYPE");
+        return;
+    }
+    execv("/proc/self/exe", argv);
+    /* exec failed: carry on with the kernels we have (the warning says so) */
+    unsetenv("OPENBLAS_CORETYPE");
+    unsetenv("EMGMM_COREFIX_FROM");
+}
+
 int main(int argc, char **argv)
 {
+    blas_corefix(argv);
     if (argc < 2) {
         usage(stderr);
         return CLI_USAGE;

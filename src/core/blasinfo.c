@@ -59,8 +59,12 @@ static int is_generic_core(const char *core)
 
 const char *emgmm_blas_suggested_coretype(void)
 {
+    return emgmm_blas_coretype_for(openblas_get_corename());
+}
+
+const char *emgmm_blas_coretype_for(const char *core)
+{
 #if defined(__x86_64__) && defined(__GNUC__)
-    const char *core = openblas_get_corename();
     if (!core || !is_generic_core(core)) return NULL;
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&

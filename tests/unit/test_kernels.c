@@ -120,6 +120,28 @@ static void rng_streams_are_reproducible_distinct_and_uniform(void **state)
     assert_true(emgmm_hash_uniform(9, 123, 4) != emgmm_hash_uniform(10, 123, 4));
 }
 
+static void coretype_suggested_only_for_generic_cores_on_capable_cpus(void **state)
+{
+    (void)state;
+    assert_null(emgmm_blas_coretype_for("Cooperlake"));
+    assert_null(emgmm_blas_coretype_for("SkylakeX"));
+    assert_null(emgmm_blas_coretype_for("Haswell"));
+    assert_null(emgmm_blas_coretype_for(NULL));
+    const char *s = emgmm_blas_coretype_for("Prescott");
+#if defined(__x86_64__) && defined(__GNUC__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq"))
+        assert_string_equal(s, "SkylakeX");
+    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        assert_string_equal(s, "Haswell");
+    else
+        assert_null(s);
+#else
+    assert_null(s);
+#endif
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -127,6 +149,7 @@ int main(void)
         cmocka_unit_test(softmax_rows_match_two_pass_logsumexp_with_weights),
         cmocka_unit_test(quadform_matches_explicit_loops_for_both_precisions),
         cmocka_unit_test(rng_streams_are_reproducible_distinct_and_uniform),
+        cmocka_unit_test(coretype_suggested_only_for_generic_cores_on_capable_cpus),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
