@@ -169,6 +169,15 @@ EMGMM_API int emgmm_model_copy(emgmm_model **out, const emgmm_model *model);
 EMGMM_API int emgmm_model_set_parameters(emgmm_model *model, const double *weights,
                                          const double *means, const double *covariances);
 
+/* Restores a fit report (for resuming a checkpointed fit): the lower bounds
+ * of the n_iter iterations run so far (copied) and the converged flag.  The
+ * parameters must have been set (emgmm_model_set_parameters) first; a
+ * following emgmm_fit_iterate appends to this history.
+ * Errors: EMGMM_ERR_NULL (lower_bounds NULL with n_iter > 0), EMGMM_ERR_NOT_FITTED,
+ * EMGMM_ERR_INVALID_PARAM (n_iter < 0), EMGMM_ERR_ALLOC. */
+EMGMM_API int emgmm_model_set_fit_state(emgmm_model *model, const double *lower_bounds, int n_iter,
+                                        int converged);
+
 /* ------------------------------------------------------------------------ */
 /* Basic processing                                                         */
 /* ------------------------------------------------------------------------ */

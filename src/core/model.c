@@ -281,3 +281,20 @@ long emgmm_model_n_parameters(const emgmm_model *m)
     }
     return cov + K * d + K - 1;
 }
+
+int emgmm_model_set_fit_state(emgmm_model *m, const double *lb, int n_iter, int converged)
+{
+    if (!m || (n_iter > 0 && !lb)) return EMGMM_ERR_NULL;
+    if (n_iter < 0) return EMGMM_ERR_INVALID_PARAM;
+    if (!m->fitted) return emgmm_fail(m, EMGMM_ERR_NOT_FITTED, "set the parameters before the fit state");
+    if (n_iter > m->lb_cap) {
+        double *h = realloc(m->lb_hist, (size_t)n_iter * sizeof(double));
+        if (!h) return EMGMM_ERR_ALLOC;
+        m->lb_hist = h;
+        m->lb_cap = n_iter;
+    }
+    if (n_iter > 0) memcpy(m->lb_hist, lb, (size_t)n_iter * sizeof(double));
+    m->n_iter = n_iter;
+    m->converged = converged ? 1 : 0;
+    return EMGMM_OK;
+}
