@@ -47,6 +47,12 @@ struct emgmm_model {
     int converged, n_iter, best_init;
     double *lb_hist;        /* [lb_cap] */
     int lb_cap;
+    /* distribution (src/dist/comm.c): the communicator handle, copied in as
+     * bytes so this header needs no mpi.h, and this rank's first global row.
+     * dist_on = 0 (calloc) for a single process; not carried by model_copy. */
+    int dist_on;
+    long long dist_row0;
+    unsigned char dist_comm[16];
     /* last error */
     char errmsg[256];
     long long err_row, err_col;
@@ -162,5 +168,26 @@ int emgmm_kmeans_lloyd(emgmm_model *m, const emgmm_data *X, int max_iter, double
  * distributed build adds its all-reduce. */
 void emgmm_reduce_stats(emgmm_stats *out, emgmm_stats *const *parts, int n_parts);
 void emgmm_reduce_doubles(double *out, const double *parts, int n_parts, size_t len);
+
+/* Distribution over an MPI communicator (comm.c).  Every function below is a
+ * no-op returning its input status when the model has no communicator, so a
+ * single process runs exactly the code it always ran.  With one, each is
+ * collective: every rank must call it, in the same order, whatever its own
+ * status — a rank that failed still takes part, so no rank waits forever. */
+int emgmm_dist_active(const emgmm_model *m);
+long long emgmm_dist_row_offset(const emgmm_model *m);
+/* Agrees on a status: if any rank's st is not EMGMM_OK, every rank returns
+ * the status of the lowest failing rank, with its error message and location
+ * copied onto m. */
+int emgmm_dist_agree(emgmm_model *m, int st);
+/* Sums v[0..n) over the ranks in place and agrees on st in the same message. */
+int emgmm_dist_sum(emgmm_model *m, double *v, size_t n, int st);
+/* The seam of every data pass that accumulates statistics: sums N_k, Σ r·x,
+ * the upper triangle of the second moments (packed), the log-likelihood and
+ * *extra (the caller's weight sum; may be NULL) over the ranks, agreeing on st
+ * in the same all-reduce.  Every rank then holds the global statistics. */
+int emgmm_dist_allreduce_stats(emgmm_model *m, emgmm_stats *s, double *extra, int st);
+/* Doubles sent by one emgmm_dist_allreduce_stats: the figure in docs/mpi.md. */
+size_t emgmm_dist_stats_doubles(int cov_type, int K, int d);
 
 #endif

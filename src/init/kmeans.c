@@ -11,6 +11,7 @@
 #include <omp.h>
 #endif
 
+#include "src/em/kernels.h"
 #include "src/em/pass.h"
 
 #define KM_CHUNK 4096
@@ -22,12 +23,25 @@ static inline double xval(const emgmm_data *X, size_t i, size_t j)
                                  : (double)((const float *)X->x)[i * X->ld + j];
 }
 
+/* ‖x_i − c‖², with the dtype decided once per row so the loop vectorises. */
 static double row_dist2(const emgmm_data *X, size_t i, const double *c)
 {
+    const size_t d = X->d;
     double s = 0.0;
-    for (size_t j = 0; j < X->d; j++) {
-        double t = xval(X, i, j) - c[j];
-        s += t * t;
+    if (X->dtype == EMGMM_F64) {
+        const double *xi = (const double *)X->x + i * X->ld;
+#pragma omp simd reduction(+ : s)
+        for (size_t j = 0; j < d; j++) {
+            const double t = xi[j] - c[j];
+            s += t * t;
+        }
+    } else {
+        const float *xi = (const float *)X->x + i * X->ld;
+#pragma omp simd reduction(+ : s)
+        for (size_t j = 0; j < d; j++) {
+            const double t = (double)xi[j] - c[j];
+            s += t * t;
+        }
     }
     return s;
 }
@@ -142,19 +156,32 @@ int emgmm_kmeanspp(emgmm_model *m, const emgmm_data *X, emgmm_rng *rng, int n_th
 static double mean_variance(const emgmm_data *X)
 {
     const size_t n = X->n, d = X->d;
+    double *x0 = malloc(d * sizeof(double)), *s1 = calloc(d, sizeof(double)),
+           *s2 = calloc(d, sizeof(double)), *row = malloc(d * sizeof(double));
     double total = 0.0;
-    for (size_t j = 0; j < d; j++) {
-        const double x0 = xval(X, 0, j);
-        double s = 0.0, s2 = 0.0;
+    if (x0 && s1 && s2 && row) {
+        for (size_t j = 0; j < d; j++) x0[j] = xval(X, 0, j);
+        /* one pass in row order (the data is row-major), shifted by row 0 */
         for (size_t i = 0; i < n; i++) {
-            double t = xval(X, i, j) - x0;
-            s += t;
-            s2 += t * t;
+            if (X->dtype == EMGMM_F64)
+                emgmm_load_f64_f64((const double *)X->x + i * X->ld, X->ld, 1, d, x0, row);
+            else
+                emgmm_load_f32_f64((const float *)X->x + i * X->ld, X->ld, 1, d, x0, row);
+#pragma omp simd
+            for (size_t j = 0; j < d; j++) {
+                s1[j] += row[j];
+                s2[j] += row[j] * row[j];
+            }
         }
-        double mu = s / (double)n;
-        double v = s2 / (double)n - mu * mu;
-        total += v > 0.0 ? v : 0.0;
+        for (size_t j = 0; j < d; j++) {
+            const double mu = s1[j] / (double)n, v = s2[j] / (double)n - mu * mu;
+            total += v > 0.0 ? v : 0.0;
+        }
     }
+    free(x0);
+    free(s1);
+    free(s2);
+    free(row);
     return total / (double)d;
 }
 
@@ -184,14 +211,19 @@ int emgmm_kmeans_lloyd(emgmm_model *m, const emgmm_data *X, int max_iter, double
     }
     int blas_saved = emgmm_blas_single_begin();
     for (it = 0; st == EMGMM_OK && it < max_iter; it++) {
+        /* cn[k] = ‖c̃_k‖² + 2 g·c̃_k with c̃ = c − g: then for double data the
+         * product runs on the rows as they are (no centred copy), since
+         * ‖x − c‖² − ‖x − g‖² = cn[k] − 2 x·c̃_k; the large terms cancel to
+         * within ε·‖x‖·‖c̃‖, far below the spread. */
         for (size_t k = 0; k < K; k++) {
-            double s = 0.0;
+            double s = 0.0, gc = 0.0;
             for (size_t j = 0; j < d; j++) {
                 double c = centres[k * d + j] - g[j];
                 ct[j * K + k] = c;
                 s += c * c;
+                gc += g[j] * c;
             }
-            cn[k] = s;
+            cn[k] = X->dtype == EMGMM_F64 ? s + 2.0 * gc : s;
         }
         memset(sums, 0, (size_t)T * K * d * sizeof(double));
         memset(counts, 0, (size_t)T * K * sizeof(double));
@@ -208,12 +240,19 @@ int emgmm_kmeans_lloyd(emgmm_model *m, const emgmm_data *X, int max_iter, double
             double *bx = xs + (size_t)tid * KM_BLOCK * d, *by = y + (size_t)tid * KM_BLOCK * K;
             double *ts = sums + (size_t)tid * K * d, *tc = counts + (size_t)tid * K;
             const size_t b0 = nblocks * (size_t)tid / (size_t)T, b1 = nblocks * (size_t)(tid + 1) / (size_t)T;
+            const int raw = X->dtype == EMGMM_F64;
             for (size_t b = b0; b < b1; b++) {
                 const size_t i0 = b * KM_BLOCK, nb = i0 + KM_BLOCK <= n ? KM_BLOCK : n - i0;
-                for (size_t i = 0; i < nb; i++)
-                    for (size_t j = 0; j < d; j++) bx[i * d + j] = xval(X, i0 + i, j) - g[j];
-                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nb, (int)K, (int)d, 1.0, bx,
-                            (int)d, ct, (int)K, 0.0, by, (int)K);
+                const double *ax = bx;
+                size_t lda = d;
+                if (raw) {
+                    ax = (const double *)X->x + i0 * X->ld;
+                    lda = X->ld;
+                } else {
+                    emgmm_load_f32_f64((const float *)X->x + i0 * X->ld, X->ld, nb, d, g, bx);
+                }
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nb, (int)K, (int)d, 1.0, ax,
+                            (int)lda, ct, (int)K, 0.0, by, (int)K);
                 for (size_t i = 0; i < nb; i++) {
                     size_t best = 0;
                     double bd = cn[0] - 2.0 * by[i * K];
@@ -226,7 +265,11 @@ int emgmm_kmeans_lloyd(emgmm_model *m, const emgmm_data *X, int max_iter, double
                     }
                     const double wi = wt(X, i0 + i);
                     tc[best] += wi;
-                    for (size_t j = 0; j < d; j++) ts[best * d + j] += wi * bx[i * d + j];
+                    double *tb = ts + best * d;
+                    const double *xb = ax + i * lda;
+                    const double gsub = raw ? 1.0 : 0.0; /* copied rows are already centred */
+#pragma omp simd
+                    for (size_t j = 0; j < d; j++) tb[j] += wi * (xb[j] - gsub * g[j]);
                 }
             }
         }
