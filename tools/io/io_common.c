@@ -22,6 +22,11 @@ void emgmm_io_error_set(emgmm_io_error *err, int code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err->msg, sizeof err->msg, fmt, ap);
     va_end(ap);
+    /* The message is printed as one line: a control byte taken from the input (a JSON
+     * string's "\n", a raw byte near a bad JSON token) must not break it or reach a terminal. */
+    for (char *p = err->msg; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
 }
 
 emgmm_io_read_opts emgmm_io_read_opts_default(void)
