@@ -214,6 +214,25 @@ EMGMM_API int emgmm_sample(emgmm_model *model, size_t n, uint64_t seed, double *
 EMGMM_API void emgmm_model_set_n_threads(emgmm_model *model, int n_threads);
 
 /* ------------------------------------------------------------------------ */
+/* Distributed fits (MPI)                                                   */
+/* ------------------------------------------------------------------------ */
+/* Makes emgmm_fit, emgmm_fit_init and emgmm_fit_iterate on this model
+ * collective over an MPI communicator: each rank passes only its own rows,
+ * every pass's sufficient statistics are all-reduced, and every rank ends
+ * with the same model.  COMM points to an MPI_Comm (read at this call; the
+ * communicator must stay valid while the model fits); NULL returns the model
+ * to one process.  ROW_OFFSET is the global index of this rank's first row,
+ * used in error reports.  Every rank must make the same fit calls with the
+ * same params; a failure on any rank (a NaN row, an allocation) is returned
+ * on every rank with the failing rank's message.  Inits 'user' and
+ * 'random_from_data' are distributed; the others give EMGMM_ERR_UNSUPPORTED.
+ * predict/score/sample stay local.  emgmm_model_copy does not carry the
+ * communicator.  With one rank a fit is bitwise that of a single process.
+ * Errors: EMGMM_ERR_NULL, EMGMM_ERR_UNSUPPORTED (built without MPI),
+ * EMGMM_ERR_INVALID_PARAM (MPI not initialised, ROW_OFFSET < 0), EMGMM_ERR_ALLOC. */
+EMGMM_API int emgmm_model_set_mpi_comm(emgmm_model *model, const void *comm, long long row_offset);
+
+/* ------------------------------------------------------------------------ */
 /* Fine-grained processing: the fit loop, step by step.                      */
 /*   emgmm_fit_init(m, p, X);                                                */
 /*   do { emgmm_fit_iterate(m, p, X, &lb); log(lb); }                        */

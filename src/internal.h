@@ -53,6 +53,8 @@ struct emgmm_model {
     int dist_on;
     long long dist_row0;
     unsigned char dist_comm[16];
+    double *dist_buf;       /* the all-reduce message, allocated with the communicator */
+    size_t dist_buf_len;
     /* last error */
     char errmsg[256];
     long long err_row, err_col;

@@ -147,6 +147,7 @@ void emgmm_model_free(emgmm_model *m)
     free(m->prec_chol);
     free(m->log_det);
     free(m->lb_hist);
+    free(m->dist_buf);
     free(m);
 }
 

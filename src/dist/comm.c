@@ -2,13 +2,14 @@
  * one all-reduce of sufficient statistics per data pass, and the agreement on
  * failures that keeps every rank on the same sequence of collectives.
  * Without EMGMM_HAVE_MPI every entry point is a pass-through. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "src/internal.h"
 
 #ifdef EMGMM_HAVE_MPI
 #include <mpi.h>
-#include <stdlib.h>
 
 _Static_assert(sizeof(MPI_Comm) <= sizeof(((emgmm_model *)0)->dist_comm),
                "emgmm_model.dist_comm cannot hold an MPI_Comm");
@@ -30,10 +31,18 @@ int emgmm_model_set_mpi_comm(emgmm_model *m, const void *comm, long long row_off
         return EMGMM_OK;
     }
 #ifdef EMGMM_HAVE_MPI
-    if (row_offset < 0) return EMGMM_ERR_INVALID_PARAM;
+    if (row_offset < 0) return emgmm_fail(m, EMGMM_ERR_INVALID_PARAM, "negative row offset %lld", row_offset);
     int inited = 0;
     MPI_Initialized(&inited);
     if (!inited) return emgmm_fail(m, EMGMM_ERR_INVALID_PARAM, "MPI is not initialised");
+    /* The message buffer is allocated here, once: a rank that failed to
+     * allocate inside a collective could not take part in it. */
+    if (!m->dist_buf) {
+        const size_t len = emgmm_dist_stats_doubles(m->cov_type, m->K, m->d);
+        m->dist_buf = malloc(len * sizeof(double));
+        if (!m->dist_buf) return EMGMM_ERR_ALLOC;
+        m->dist_buf_len = len;
+    }
     memset(m->dist_comm, 0, sizeof m->dist_comm);
     memcpy(m->dist_comm, comm, sizeof(MPI_Comm));
     m->dist_row0 = row_offset;
@@ -98,27 +107,22 @@ int emgmm_dist_sum(emgmm_model *m, double *v, size_t n, int st)
 {
     if (!emgmm_dist_active(m)) return st;
 #ifdef EMGMM_HAVE_MPI
-    /* The failure count rides in the same message as the sums: agreement
-     * costs nothing on the normal path. */
-    double *buf = malloc((n + 1) * sizeof(double));
-    double one[1];
-    double *b = buf ? buf : one;
-    const size_t len = buf ? n + 1 : 1;
-    if (buf) memcpy(buf, v, n * sizeof(double));
-    b[len - 1] = (st != EMGMM_OK || !buf) ? 1.0 : 0.0;
-    if (!buf && st == EMGMM_OK) st = EMGMM_ERR_ALLOC;
-    /* A rank without a buffer sends only its failure count while the others
-     * send n + 1 doubles: counts must match, so a failed allocation aborts
-     * the reduction with a fixed-size message first. */
-    double flag = b[len - 1], any = 0.0;
-    MPI_Allreduce(&flag, &any, 1, MPI_DOUBLE, MPI_SUM, comm_of(m));
-    if (any > 0.0) {
-        free(buf);
-        return propagate_failure(m, st);
-    }
-    MPI_Allreduce(MPI_IN_PLACE, buf, (int)len, MPI_DOUBLE, MPI_SUM, comm_of(m));
-    memcpy(v, buf, n * sizeof(double));
-    free(buf);
+    /* The failure count rides in the last element of every message, so the
+     * agreement costs nothing more on the normal path.  Long vectors go in
+     * pieces of the model's buffer (every rank has the same n, so the same
+     * pieces); the callers' vectors (counts, K·d centres) fit in one. */
+    double *buf = m->dist_buf;
+    const size_t cap = m->dist_buf_len - 1;
+    size_t i = 0;
+    do {
+        const size_t len = n - i < cap ? n - i : cap;
+        if (len) memcpy(buf, v + i, len * sizeof(double));
+        buf[len] = st != EMGMM_OK ? 1.0 : 0.0;
+        MPI_Allreduce(MPI_IN_PLACE, buf, (int)(len + 1), MPI_DOUBLE, MPI_SUM, comm_of(m));
+        if (buf[len] > 0.0) return propagate_failure(m, st);
+        if (len) memcpy(v + i, buf, len * sizeof(double));
+        i += len;
+    } while (i < n);
     return EMGMM_OK;
 #else
     (void)v;
@@ -137,13 +141,7 @@ int emgmm_dist_allreduce_stats(emgmm_model *m, emgmm_stats *s, double *extra, in
     const int tri = s->s2_len == d * d; /* full/tied: only the upper triangle is valid */
     const size_t s2n = tri ? d * (d + 1) / 2 : d;
     const size_t n = K * (1 + d + s2n) + 2;
-    double *buf = malloc((n + 1) * sizeof(double));
-    if (!buf) {
-        /* take part in the agreement, then fail everywhere */
-        double flag = 1.0, any = 0.0;
-        MPI_Allreduce(&flag, &any, 1, MPI_DOUBLE, MPI_SUM, comm_of(m));
-        return propagate_failure(m, st != EMGMM_OK ? st : EMGMM_ERR_ALLOC);
-    }
+    double *buf = m->dist_buf; /* n + 1 doubles, allocated with the communicator */
     double *p = buf;
     memcpy(p, s->nk, K * sizeof(double));
     p += K;
@@ -163,10 +161,7 @@ int emgmm_dist_allreduce_stats(emgmm_model *m, emgmm_stats *s, double *extra, in
     /* The failure count is the last element: one all-reduce on the normal
      * path; the statistics of a failed pass are simply discarded. */
     MPI_Allreduce(MPI_IN_PLACE, buf, (int)(n + 1), MPI_DOUBLE, MPI_SUM, comm_of(m));
-    if (buf[n] > 0.0) {
-        free(buf);
-        return propagate_failure(m, st);
-    }
+    if (buf[n] > 0.0) return propagate_failure(m, st);
     p = buf;
     memcpy(s->nk, p, K * sizeof(double));
     p += K;
@@ -182,7 +177,6 @@ int emgmm_dist_allreduce_stats(emgmm_model *m, emgmm_stats *s, double *extra, in
     }
     s->loglik = *p++;
     if (extra) *extra = *p;
-    free(buf);
     return EMGMM_OK;
 #else
     (void)s;

@@ -86,7 +86,7 @@ int emgmm_check_data(emgmm_model *m, const emgmm_data *X, int n_threads)
     }
     (void)T;
     if (first_bad != SIZE_MAX) {
-        m->err_row = (long long)(first_bad / d);
+        m->err_row = (long long)(first_bad / d) + emgmm_dist_row_offset(m); /* global row */
         m->err_col = (long long)(first_bad % d);
         return emgmm_fail(m, EMGMM_ERR_NONFINITE, "data contains NaN or Inf at row %lld, column %lld",
                           m->err_row, m->err_col);
@@ -104,22 +104,29 @@ static double weight_sum(const emgmm_data *X)
 }
 
 /* Fit-only checks of the sample weights; also counts the rows that carry
- * weight, which must be at least K. */
-static int check_weights(emgmm_model *m, const emgmm_data *X)
+ * weight, which must be at least K.  Takes the data check's status: when
+ * distributed, the count's all-reduce is also where the ranks agree on it. */
+static int check_weights(emgmm_model *m, const emgmm_data *X, int st)
 {
     size_t positive = X->n;
-    if (X->weights) {
+    if (st == EMGMM_OK && X->weights) {
         positive = 0;
         for (size_t i = 0; i < X->n; i++) {
             const double w = X->weights[i];
             if (!isfinite(w) || w < 0.0) {
-                m->err_row = (long long)i;
-                return emgmm_fail(m, EMGMM_ERR_BAD_WEIGHTS, "sample weight at row %zu is %g (must be finite and >= 0)", i, w);
+                const long long row = (long long)i + emgmm_dist_row_offset(m);
+                m->err_row = row;
+                st = emgmm_fail(m, EMGMM_ERR_BAD_WEIGHTS, "sample weight at row %lld is %g (must be finite and >= 0)", row, w);
+                break;
             }
             positive += w > 0.0;
         }
-        if (positive == 0) return emgmm_fail(m, EMGMM_ERR_BAD_WEIGHTS, "all sample weights are 0");
     }
+    double count = (double)positive;
+    st = emgmm_dist_sum(m, &count, 1, st);
+    if (st) return st;
+    positive = (size_t)count;
+    if (X->weights && positive == 0) return emgmm_fail(m, EMGMM_ERR_BAD_WEIGHTS, "all sample weights are 0");
     if (positive < (size_t)m->K)
         return emgmm_fail(m, EMGMM_ERR_TOO_FEW_SAMPLES, "%zu samples (with weight > 0) for %d components", positive, m->K);
     return EMGMM_OK;
@@ -142,8 +149,7 @@ static int fit_init_stream(emgmm_model *m, const emgmm_params *p, const emgmm_da
     if (st) return emgmm_fail(m, st, "invalid fit parameters");
     if (!checked) {
         st = emgmm_check_data(m, X, p->n_threads);
-        if (st) return st;
-        st = check_weights(m, X);
+        st = check_weights(m, X, st);
         if (st) return st;
     }
     st = ensure_history(m, p->max_iter);
@@ -180,7 +186,8 @@ int emgmm_fit_iterate(emgmm_model *m, const emgmm_params *p, const emgmm_data *X
     if (!m->fitted) return emgmm_fail(m, EMGMM_ERR_NOT_FITTED, "call emgmm_fit_init first");
     int st = check_shape(m, X);
     if (st) return st;
-    if (X->n == 0) return emgmm_fail(m, EMGMM_ERR_TOO_FEW_SAMPLES, "no samples");
+    /* a rank of a distributed fit may hold no rows */
+    if (X->n == 0 && !emgmm_dist_active(m)) return emgmm_fail(m, EMGMM_ERR_TOO_FEW_SAMPLES, "no samples");
     st = emgmm_params_validate(p);
     if (st) return emgmm_fail(m, st, "invalid fit parameters");
     st = ensure_history(m, m->n_iter + 1 > p->max_iter ? m->n_iter + 1 : p->max_iter);
@@ -210,11 +217,15 @@ int emgmm_fit_iterate(emgmm_model *m, const emgmm_params *p, const emgmm_data *X
         pass.block_size = (size_t)p->block_size;
         st = emgmm_pass_run(&pass, X);
     }
+    /* The reduction seam: across ranks when distributed, else nothing. */
+    double wsum = weight_sum(X);
+    st = emgmm_dist_allreduce_stats(m, &stats, &wsum, st);
+    if (st == EMGMM_OK && emgmm_dist_active(m)) ll = stats.loglik;
     if (st == EMGMM_OK && !isfinite(ll))
         st = emgmm_fail(m, EMGMM_ERR_NONFINITE, "the log-likelihood is not finite (data with NaN or Inf?)");
     if (st == EMGMM_OK) st = emgmm_family_finish(m, &stats, shift, p->reg_covar, &next);
     if (st == EMGMM_OK) {
-        const double lb = ll / weight_sum(X);
+        const double lb = ll / wsum;
         emgmm_paramset_to_model(m, &next);
         m->lb_hist[m->n_iter++] = lb;
         if (lower_bound) *lower_bound = lb;
@@ -288,8 +299,7 @@ int emgmm_fit(emgmm_model *m, const emgmm_params *p, const emgmm_data *X)
     int st = emgmm_params_validate(p);
     if (st) return emgmm_fail(m, st, "invalid fit parameters");
     st = emgmm_check_data(m, X, p->n_threads);
-    if (st) return st;
-    st = check_weights(m, X);
+    st = check_weights(m, X, st);
     if (st) return st;
     st = ensure_history(m, p->max_iter);
     if (st) return st;

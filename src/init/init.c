@@ -40,6 +40,7 @@ static int params_from_pass(emgmm_model *m, const emgmm_params *p, const emgmm_d
     pass->n_threads = p->n_threads;
     pass->block_size = (size_t)p->block_size;
     st = emgmm_pass_run(pass, X);
+    st = emgmm_dist_allreduce_stats(m, &stats, NULL, st); /* across ranks when distributed */
     if (st == EMGMM_OK) st = emgmm_family_finish(m, &stats, shift, p->reg_covar, out);
     emgmm_stats_free(&stats);
     return st;
@@ -71,6 +72,17 @@ int emgmm_init_params(emgmm_model *m, const emgmm_params *p, const emgmm_data *X
     }
     int st = EMGMM_OK;
     emgmm_pass pass = {0};
+    if (emgmm_dist_active(m) && p->init != EMGMM_INIT_RANDOM_FROM_DATA) {
+        /* k-means++ and Lloyd read the whole data set in sequence, and random
+         * responsibilities hash the local row index: neither is distributed
+         * yet.  Every rank takes this branch, so no collective is left open. */
+        free(centres);
+        free(idx);
+        const char *name = emgmm_init_method_name(p->init);
+        return emgmm_fail(m, EMGMM_ERR_UNSUPPORTED,
+                          "init '%s' does not run distributed yet; use random_from_data or a user model",
+                          name ? name : "?");
+    }
     switch (p->init) {
     case EMGMM_INIT_KMEANS:
         st = emgmm_kmeanspp(m, X, &rng, p->n_threads, centres, idx);
@@ -87,10 +99,18 @@ int emgmm_init_params(emgmm_model *m, const emgmm_params *p, const emgmm_data *X
         if (st == EMGMM_OK) st = params_at_centres(m, centres, p->reg_covar, out);
         break;
     case EMGMM_INIT_RANDOM_FROM_DATA: {
+        /* Distributed, every rank draws the same K global row indices from the
+         * same generator; the rank holding a row contributes it and the others
+         * zeros, so one all-reduce gives every rank the centres. */
+        const int dist = emgmm_dist_active(m);
+        double nglob = (double)X->n;
+        st = emgmm_dist_sum(m, &nglob, 1, st);
+        if (st) break;
+        const size_t N = (size_t)nglob, row0 = (size_t)emgmm_dist_row_offset(m);
         /* K distinct rows by Floyd's sampling: no O(n) memory. */
         for (int k = 0; k < K; k++) {
             size_t j = (size_t)K - 1 - (size_t)k; /* sample from [0, n − K + k] */
-            size_t range = X->n - j;
+            size_t range = N - j;
             size_t t = (size_t)(emgmm_rng_uniform(&rng) * (double)range);
             if (t >= range) t = range - 1;
             for (int q = 0; q < k; q++)
@@ -100,12 +120,17 @@ int emgmm_init_params(emgmm_model *m, const emgmm_params *p, const emgmm_data *X
                 }
             idx[k] = t;
         }
-        for (int k = 0; k < K; k++)
+        for (int k = 0; k < K; k++) {
+            const int mine = idx[k] >= row0 && idx[k] - row0 < X->n;
+            const size_t r = idx[k] - row0;
             for (int j = 0; j < d; j++)
                 centres[(size_t)k * d + j] =
-                    X->dtype == EMGMM_F64 ? ((const double *)X->x)[idx[k] * X->ld + (size_t)j]
-                                          : (double)((const float *)X->x)[idx[k] * X->ld + (size_t)j];
-        st = params_at_centres(m, centres, p->reg_covar, out);
+                    !mine ? 0.0
+                    : X->dtype == EMGMM_F64 ? ((const double *)X->x)[r * X->ld + (size_t)j]
+                                            : (double)((const float *)X->x)[r * X->ld + (size_t)j];
+        }
+        if (dist) st = emgmm_dist_sum(m, centres, (size_t)K * d, st);
+        if (st == EMGMM_OK) st = params_at_centres(m, centres, p->reg_covar, out);
         break;
     }
     case EMGMM_INIT_RANDOM: {
