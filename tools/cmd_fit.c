@@ -1,11 +1,14 @@
 /* cmd_fit.c — `emgmm fit`: read DATA, fit by EM (optionally from a model file),
- * write the model JSON and optionally the training labels; --progress/--log
- * drive the fine-grained fit API to report every iteration. */
+ * write the model JSON and optionally the training labels.  With n_init = 1 it
+ * drives the fine-grained fit API itself, to report every iteration, write
+ * checkpoints, resume from one, and stop cleanly on SIGTERM/SIGINT. */
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "checkpoint.h"
 #include "cli.h"
 
 static const char fit_help[] =
@@ -26,9 +29,34 @@ static const char fit_help[] =
     "  --labels FILE       also write the training rows' labels (.npy or CSV)\n"
     "  --progress          one line per iteration on stderr\n"
     "  --log FILE          the same as JSON lines in FILE\n"
-    "  -q, --quiet         no summary line\n" CLI_DATA_HELP;
+    "  -q, --quiet         no summary line\n"
+    "  --checkpoint FILE   save the fit every N iterations (atomically), and on SIGTERM/SIGINT\n"
+    "  --checkpoint-every N  iterations between checkpoints (default 1)\n"
+    "  --resume FILE       continue the fit saved in checkpoint FILE (same data; -k, --tol, ...\n"
+    "                      may be omitted, --max-iter may change)\n"
+    "  --no-memory-check   skip the up-front check that the fit fits in memory\n"
+    "exit status 6: stopped by SIGTERM/SIGINT after saving the model so far (docs/cli.md)\n"
+    CLI_DATA_HELP;
 
-enum { O_COV = 2000, O_INIT, O_NINIT, O_MAXIT, O_TOL, O_REG, O_SEED, O_LABELS, O_PROGRESS, O_LOG };
+enum {
+    O_COV = 2000,
+    O_INIT,
+    O_NINIT,
+    O_MAXIT,
+    O_TOL,
+    O_REG,
+    O_SEED,
+    O_LABELS,
+    O_PROGRESS,
+    O_LOG,
+    O_CKPT,
+    O_CKPT_EVERY,
+    O_RESUME,
+    O_NO_MEMCHECK
+};
+
+/* Options given explicitly (a resumed fit checks them against its checkpoint). */
+enum { G_K = 1, G_COV = 2, G_NINIT = 4, G_MAXIT = 8, G_TOL = 16, G_REG = 32, G_SEED = 64 };
 
 typedef struct {
     int progress;
@@ -86,35 +114,78 @@ static void report_iter(reporter *r, int it, double lb, double change, double se
     }
 }
 
-/* One initialisation step by step, as emgmm_fit runs it for n_init = 1. */
-static int fit_stepwise(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, reporter *r)
+/* Where and how often checkpoints go; INFO holds what every one repeats. */
+typedef struct {
+    const char *path;
+    ckpt_info info;
+    int last; /* n_iter of the last checkpoint written, -1 for none */
+} ckpt_ctl;
+
+static int ckpt_save(const emgmm_model *m, ckpt_ctl *c)
 {
-    double t = cli_now();
-    int st = emgmm_fit_init(m, p, X);
-    if (st != EMGMM_OK)
-        return st;
-    double ti = cli_now() - t;
-    const char *iname = emgmm_init_method_name(p->init);
-    if (r->progress)
-        fprintf(stderr, "emgmm: initialised by %s in %.3f s\n", iname ? iname : "?", ti);
-    if (r->log) {
-        fprintf(r->log, "{\"event\": \"init\", \"method\": ");
-        json_str(r->log, iname ? iname : "?");
-        fputs(", \"seconds\": ", r->log);
-        json_num(r->log, ti);
-        fputs("}\n", r->log);
-        fflush(r->log);
+    int count = 0;
+    c->info.lower_bounds = emgmm_model_lower_bounds(m, &count);
+    c->info.n_iter = emgmm_model_n_iter(m);
+    c->info.converged = emgmm_model_converged(m);
+    emgmm_io_error err = {0};
+    batch_write_begin();
+    int r = ckpt_write(c->path, m, &c->info, &err);
+    batch_write_end();
+    c->info.lower_bounds = NULL;
+    if (r != 0)
+        return cli_io_fail(&err);
+    c->last = c->info.n_iter;
+    return CLI_OK;
+}
+
+/* One initialisation step by step, as emgmm_fit runs it for n_init = 1 (or
+ * the rest of one, RESUMED from a checkpoint): the same init, iterate and
+ * convergence calls in the same order, so the result is emgmm_fit's bit for
+ * bit.  A first SIGTERM/SIGINT is seen between iterations: *STOP_SIG is then
+ * set and the fit returns with the model so far.  Library failures come back
+ * in *STATUS; the return value is a CLI exit code (a checkpoint write). */
+static int fit_run(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, reporter *r,
+                   ckpt_ctl *ck, int resumed, int *status, int *stop_sig)
+{
+    int rc;
+    *stop_sig = 0;
+    if (!resumed) {
+        double t = cli_now();
+        if ((*status = emgmm_fit_init(m, p, X)) != EMGMM_OK)
+            return CLI_OK;
+        double ti = cli_now() - t;
+        const char *iname = emgmm_init_method_name(p->init);
+        if (r->progress)
+            fprintf(stderr, "emgmm: initialised by %s in %.3f s\n", iname ? iname : "?", ti);
+        if (r->log) {
+            fprintf(r->log, "{\"event\": \"init\", \"method\": ");
+            json_str(r->log, iname ? iname : "?");
+            fputs(", \"seconds\": ", r->log);
+            json_num(r->log, ti);
+            fputs("}\n", r->log);
+            fflush(r->log);
+        }
+        if (ck && (rc = ckpt_save(m, ck)) != 0)
+            return rc;
     }
-    double prev = NAN, lb;
-    do {
-        t = cli_now();
-        st = emgmm_fit_iterate(m, p, X, &lb);
-        if (st != EMGMM_OK)
-            return st;
+    double prev = emgmm_model_n_iter(m) > 0 ? emgmm_model_lower_bound(m) : NAN, lb;
+    while (!emgmm_model_converged(m) && emgmm_model_n_iter(m) < p->max_iter) {
+        if ((*stop_sig = batch_stop_signal()) != 0)
+            break;
+        double t = cli_now();
+        if ((*status = emgmm_fit_iterate(m, p, X, &lb)) != EMGMM_OK)
+            return CLI_OK;
         report_iter(r, emgmm_model_n_iter(m), lb, lb - prev, cli_now() - t);
         prev = lb;
-    } while (!emgmm_fit_converged(m, p->tol) && emgmm_model_n_iter(m) < p->max_iter);
-    return EMGMM_OK;
+        emgmm_fit_converged(m, p->tol);
+        if (ck && emgmm_model_n_iter(m) % ck->info.every == 0 && (rc = ckpt_save(m, ck)) != 0)
+            return rc;
+    }
+    /* The end of the fit, or of this run, is always saved. */
+    if (ck && ck->last != emgmm_model_n_iter(m) && (rc = ckpt_save(m, ck)) != 0)
+        return rc;
+    *status = EMGMM_OK;
+    return CLI_OK;
 }
 
 /* With n_init > 1 only emgmm_fit gives the library's result, so the kept
@@ -131,9 +202,10 @@ static void report_history(const emgmm_model *m, reporter *r)
 }
 
 typedef struct {
-    const char *data, *out, *init_arg, *labels, *log_path;
-    long k;
-    int cov, threads, progress, quiet;
+    const char *data, *out, *init_arg, *labels, *log_path, *checkpoint, *resume;
+    long k, every;
+    int cov, threads, progress, quiet, no_memcheck;
+    unsigned given; /* G_* */
     emgmm_params p;
     emgmm_io_read_opts ro;
 } fit_opts;
@@ -153,6 +225,11 @@ static int parse_args(int argc, char **argv, fit_opts *o)
                                              {"progress", no_argument, NULL, O_PROGRESS},
                                              {"log", required_argument, NULL, O_LOG},
                                              {"quiet", no_argument, NULL, 'q'},
+                                             {"checkpoint", required_argument, NULL, O_CKPT},
+                                             {"checkpoint-every", required_argument, NULL,
+                                              O_CKPT_EVERY},
+                                             {"resume", required_argument, NULL, O_RESUME},
+                                             {"no-memory-check", no_argument, NULL, O_NO_MEMCHECK},
                                              {"help", no_argument, NULL, 'h'},
                                              CLI_DATA_LONGOPTS,
                                              {NULL, 0, NULL, 0}};
@@ -172,6 +249,7 @@ static int parse_args(int argc, char **argv, fit_opts *o)
         case 'k':
             if ((rc = cli_parse_long("-k", optarg, 1, 1L << 20, &o->k)))
                 return rc;
+            o->given |= G_K;
             break;
         case 'o':
             o->out = optarg;
@@ -185,6 +263,7 @@ static int parse_args(int argc, char **argv, fit_opts *o)
                 return cli_fail(CLI_USAGE,
                                 "--covariance: expected full, tied, diag or spherical, got '%s'",
                                 optarg);
+            o->given |= G_COV;
             break;
         case O_INIT:
             o->init_arg = optarg;
@@ -193,23 +272,28 @@ static int parse_args(int argc, char **argv, fit_opts *o)
             if ((rc = cli_parse_long("--n-init", optarg, 1, 1L << 20, &v)))
                 return rc;
             o->p.n_init = (int)v;
+            o->given |= G_NINIT;
             break;
         case O_MAXIT:
             if ((rc = cli_parse_long("--max-iter", optarg, 1, 1L << 30, &v)))
                 return rc;
             o->p.max_iter = (int)v;
+            o->given |= G_MAXIT;
             break;
         case O_TOL:
             if ((rc = cli_parse_double("--tol", optarg, 0, &o->p.tol)))
                 return rc;
+            o->given |= G_TOL;
             break;
         case O_REG:
             if ((rc = cli_parse_double("--reg-covar", optarg, 0, &o->p.reg_covar)))
                 return rc;
+            o->given |= G_REG;
             break;
         case O_SEED:
             if ((rc = cli_parse_u64("--seed", optarg, &o->p.seed)))
                 return rc;
+            o->given |= G_SEED;
             break;
         case O_LABELS:
             o->labels = optarg;
@@ -220,6 +304,19 @@ static int parse_args(int argc, char **argv, fit_opts *o)
         case O_LOG:
             o->log_path = optarg;
             break;
+        case O_CKPT:
+            o->checkpoint = optarg;
+            break;
+        case O_CKPT_EVERY:
+            if ((rc = cli_parse_long("--checkpoint-every", optarg, 1, 1L << 30, &o->every)))
+                return rc;
+            break;
+        case O_RESUME:
+            o->resume = optarg;
+            break;
+        case O_NO_MEMCHECK:
+            o->no_memcheck = 1;
+            break;
         default:
             return cli_getopt_error("fit", c, argv);
         }
@@ -229,9 +326,26 @@ static int parse_args(int argc, char **argv, fit_opts *o)
                         "fit: expected one DATA argument, got %d (see 'emgmm fit --help')",
                         argc - optind);
     o->data = argv[optind];
-    o->p.n_threads = o->threads;
+    o->p.n_threads = o->threads < 0 ? 0 : o->threads;
+    /* emgmm_fit_init always starts restart 0: restarts r > 0 cannot be driven
+     * (or resumed) through the public API. */
+    if ((o->checkpoint || o->resume) && o->p.n_init > 1)
+        return cli_fail(CLI_USAGE, "fit: --checkpoint and --resume need --n-init 1 (got %d)",
+                        o->p.n_init);
+    if (o->every && !o->checkpoint && !o->resume)
+        return cli_fail(CLI_USAGE, "fit: --checkpoint-every needs --checkpoint FILE");
+    if (o->resume && o->init_arg)
+        return cli_fail(CLI_USAGE,
+                        "fit: --init cannot be given with --resume (the checkpoint holds the "
+                        "fit's state)");
+    if (o->resume && !strcmp(o->resume, "-"))
+        return cli_fail(CLI_USAGE, "fit: --resume needs a file, not '-'");
+    if (o->checkpoint && !strcmp(o->checkpoint, "-"))
+        return cli_fail(CLI_USAGE, "fit: --checkpoint needs a file, not '-'");
     if (o->labels && !strcmp(o->labels, "-") && (!o->out || !strcmp(o->out, "-")))
         return cli_fail(CLI_USAGE, "fit: the model and --labels cannot both go to stdout");
+    if (o->resume)
+        return 0; /* the remaining checks are the checkpoint's */
     if (o->init_arg) {
         int im = emgmm_init_method_from_name(o->init_arg);
         if (im >= 0 && im != EMGMM_INIT_USER)
@@ -279,27 +393,172 @@ static int make_model(fit_opts *o, const emgmm_data *X, emgmm_model **m)
     return CLI_OK;
 }
 
+/* A resumed fit runs with its checkpoint's options: those given again must
+ * agree; only --max-iter may change (not below the iterations already run). */
+static int resume_options(fit_opts *o, const ckpt_info *ci, int threads_given)
+{
+    const emgmm_params *c = &ci->params;
+    const char *f = o->resume;
+#define DIFFERS(flag, cond, what)                                                               \
+    if ((o->given & (flag)) && (cond))                                                          \
+        return cli_fail(CLI_USAGE,                                                              \
+                        "fit: %s differs from the checkpoint %s; a resumed fit keeps the "      \
+                        "options it started with",                                              \
+                        what, f);
+    DIFFERS(G_K, o->k != ci->n_components, "-k")
+    DIFFERS(G_COV, o->cov != ci->covariance_type, "--covariance")
+    DIFFERS(G_TOL, o->p.tol != c->tol, "--tol")
+    DIFFERS(G_REG, o->p.reg_covar != c->reg_covar, "--reg-covar")
+    DIFFERS(G_SEED, o->p.seed != c->seed, "--seed")
+#undef DIFFERS
+    if (threads_given && o->threads != ci->threads)
+        return cli_fail(CLI_USAGE,
+                        "fit: --threads %d differs from the checkpoint %s (%d threads); the "
+                        "result is bit for bit the same only on the same thread count",
+                        o->threads, f, ci->threads);
+    if (o->ro.dtype != EMGMM_IO_DTYPE_NATURAL && o->ro.dtype != ci->dtype)
+        return cli_fail(CLI_USAGE, "fit: --dtype differs from the checkpoint %s (%s)", f,
+                        ci->dtype == EMGMM_F32 ? "float32" : "float64");
+    int max_iter = (o->given & G_MAXIT) ? o->p.max_iter : c->max_iter;
+    if (max_iter < ci->n_iter)
+        return cli_fail(CLI_USAGE, "fit: --max-iter %d is below the %d iterations the checkpoint %s "
+                        "has already run", max_iter, ci->n_iter, f);
+    o->p = *c;
+    o->p.max_iter = max_iter;
+    o->p.n_threads = ci->threads;
+    o->threads = ci->threads;
+    o->ro.dtype = ci->dtype;
+    return CLI_OK;
+}
+
+static void human_bytes(char *b, size_t size, double v)
+{
+    static const char *const unit[] = {"bytes", "kB", "MB", "GB", "TB", "PB", "EB"};
+    int u = 0;
+    while (v >= 1000 && u < 6) {
+        v /= 1000;
+        u++;
+    }
+    snprintf(b, size, u ? "%.3g %s" : "%.0f %s", v, unit[u]);
+}
+
+/* Refuses, before anything is allocated, a fit that cannot fit in memory. */
+static int memory_check(const fit_opts *o, const emgmm_data *X, int K, int cov, int threads)
+{
+    if (o->no_memcheck)
+        return CLI_OK;
+    double need = batch_fit_memory(X->n, X->d, (size_t)K, cov, X->dtype, threads, o->p.init,
+                                   o->p.max_iter, o->p.n_init);
+    const char *what = "";
+    double avail = batch_available_memory(&what);
+    if (avail < 0 || need <= avail)
+        return CLI_OK;
+    char nb[32], ab[32];
+    human_bytes(nb, sizeof nb, need);
+    human_bytes(ab, sizeof ab, avail);
+    return cli_fail(CLI_INTERNAL,
+                    "fit: not enough memory: K=%d, d=%zu, %s covariances on %d threads need about "
+                    "%s beyond the data, but %s is available (%s); use fewer components or "
+                    "threads or a diag/spherical covariance, or skip this check with "
+                    "--no-memory-check",
+                    K, X->d, emgmm_covariance_type_name(cov), threads, nb, ab, what);
+}
+
+/* Reports a library failure of the fit (and logs it). */
+static int fit_failed(int st, const emgmm_model *m, const fit_opts *o, reporter *rep)
+{
+    int rc;
+    if (st == EMGMM_ERR_UNSUPPORTED)
+        rc = cli_fail(CLI_USAGE, "fit: %s (covariance type %s)", emgmm_strerror(st),
+                      emgmm_covariance_type_name(emgmm_model_covariance_type(m)));
+    else
+        rc = cli_lib_fail(st, m, "fit failed", o->data, 0);
+    if (rep->log) {
+        fputs("{\"event\": \"error\", \"message\": ", rep->log);
+        json_str(rep->log, emgmm_model_last_error(m));
+        fprintf(rep->log, ", \"status\": %d}\n", st);
+    }
+    return rc;
+}
+
+static int write_model(const char *path, const emgmm_model *m, const emgmm_params *p)
+{
+    emgmm_io_fit_info info = {1, *p};
+    emgmm_io_error err = {0};
+    batch_write_begin();
+    int r = emgmm_io_model_write(path ? path : "-", m, &info, &err);
+    batch_write_end();
+    return r != 0 ? cli_io_fail(&err) : CLI_OK;
+}
+
 int cmd_fit(int argc, char **argv)
 {
     fit_opts o = {0};
     o.cov = -1;
+    o.threads = -1; /* -1: not given */
     o.p = emgmm_params_default();
     o.ro = emgmm_io_read_opts_default();
     int rc = parse_args(argc, argv, &o);
     if (rc)
         return rc < 0 ? CLI_OK : rc;
+    const int threads_given = o.threads >= 0;
+    if (!threads_given)
+        o.threads = o.p.n_threads = 0;
 
-    if ((rc = cli_check_output(o.out)) != 0 || (rc = cli_check_output(o.labels)) != 0)
+    if ((rc = cli_check_output(o.out)) != 0 || (rc = cli_check_output(o.labels)) != 0 ||
+        (rc = cli_check_output(o.checkpoint)) != 0)
         return rc;
     emgmm_io_matrix mat = {0};
     emgmm_model *m = NULL;
     reporter rep = {o.progress, NULL, 0};
+    ckpt_info resumed = {0};
+    ckpt_ctl ck = {NULL, {0}, -1};
+    if (o.resume) {
+        if ((rc = ckpt_read(o.resume, &resumed, &m)) != 0 ||
+            (rc = resume_options(&o, &resumed, threads_given)) != 0)
+            goto done;
+    }
     if ((rc = cli_read_data(o.data, &o.ro, &mat)) != 0)
         goto done;
     emgmm_data X = emgmm_io_matrix_data(&mat);
-    if ((rc = make_model(&o, &X, &m)) != 0)
+    const int threads = o.threads > 0 ? o.threads : emgmm_default_threads();
+    uint64_t hash = 0;
+    if (o.resume || o.checkpoint)
+        hash = ckpt_data_hash(&X);
+    if (o.resume && (X.n != resumed.n || X.d != resumed.d || hash != resumed.data_hash)) {
+        rc = cli_fail(CLI_INPUT,
+                      "fit: %s is not the data the checkpoint %s was written for (%zu x %zu, "
+                      "hash %016llx; this is %zu x %zu, hash %016llx)",
+                      o.data, o.resume, resumed.n, resumed.d,
+                      (unsigned long long)resumed.data_hash, X.n, X.d, (unsigned long long)hash);
         goto done;
+    }
+    if (o.resume) {
+        if ((rc = memory_check(&o, &X, resumed.n_components, resumed.covariance_type, threads)))
+            goto done;
+    } else if (o.p.init == EMGMM_INIT_USER) {
+        if ((rc = make_model(&o, &X, &m)) != 0 ||
+            (rc = memory_check(&o, &X, emgmm_model_n_components(m),
+                               emgmm_model_covariance_type(m), threads)) != 0)
+            goto done;
+    } else {
+        if ((rc = memory_check(&o, &X, (int)o.k, o.cov >= 0 ? o.cov : EMGMM_COV_FULL, threads)) ||
+            (rc = make_model(&o, &X, &m)) != 0)
+            goto done;
+    }
     emgmm_model_set_n_threads(m, o.threads);
+    if (o.checkpoint || o.resume) {
+        ck.path = o.checkpoint ? o.checkpoint : o.resume;
+        ck.info.n_components = emgmm_model_n_components(m);
+        ck.info.covariance_type = emgmm_model_covariance_type(m);
+        ck.info.dtype = X.dtype;
+        ck.info.threads = threads;
+        ck.info.params = o.p;
+        ck.info.n = X.n;
+        ck.info.d = X.d;
+        ck.info.data_hash = hash;
+        ck.info.every = o.every ? (int)o.every : o.resume ? resumed.every : 1;
+    }
     if (o.log_path && !(rep.log = fopen(o.log_path, "w"))) {
         rc = cli_fail(CLI_INPUT, "cannot create log %s", o.log_path);
         goto done;
@@ -311,28 +570,45 @@ int cmd_fit(int argc, char **argv)
         json_str(rep.log, o.data);
         fprintf(rep.log,
                 ", \"n\": %zu, \"d\": %zu, \"k\": %d, \"covariance_type\": \"%s\", "
-                "\"n_init\": %d, \"max_iter\": %d, \"seed\": %llu}\n",
+                "\"n_init\": %d, \"max_iter\": %d, \"seed\": %llu",
                 X.n, X.d, emgmm_model_n_components(m),
                 emgmm_covariance_type_name(emgmm_model_covariance_type(m)), o.p.n_init,
                 o.p.max_iter, (unsigned long long)o.p.seed);
+        if (o.resume)
+            fprintf(rep.log, ", \"resumed_at\": %d", resumed.n_iter);
+        fputs("}\n", rep.log);
     }
+    /* From here a first SIGTERM/SIGINT lets the fit save its work (n_init = 1);
+     * emgmm_fit (n_init > 1) cannot be stopped, so there the first exits. */
+    batch_signals_install(o.p.n_init == 1);
     rep.t0 = cli_now();
-    int st = (o.progress || rep.log) && o.p.n_init == 1 ? fit_stepwise(m, &o.p, &X, &rep)
-                                                        : emgmm_fit(m, &o.p, &X);
+    int st = EMGMM_OK, stop_sig = 0;
+    if (o.p.n_init == 1) {
+        if ((rc = fit_run(m, &o.p, &X, &rep, ck.path ? &ck : NULL, o.resume != NULL, &st,
+                          &stop_sig)) != 0)
+            goto done;
+    } else {
+        st = emgmm_fit(m, &o.p, &X);
+    }
     double secs = cli_now() - rep.t0;
     if (st == EMGMM_OK && (o.progress || rep.log) && o.p.n_init > 1)
         report_history(m, &rep);
     if (st != EMGMM_OK) {
-        if (st == EMGMM_ERR_UNSUPPORTED)
-            rc = cli_fail(CLI_USAGE, "fit: %s (covariance type %s)", emgmm_strerror(st),
-                          emgmm_covariance_type_name(emgmm_model_covariance_type(m)));
-        else
-            rc = cli_lib_fail(st, m, "fit failed", o.data, 0);
-        if (rep.log) {
-            fputs("{\"event\": \"error\", \"message\": ", rep.log);
-            json_str(rep.log, emgmm_model_last_error(m));
-            fprintf(rep.log, ", \"status\": %d}\n", st);
-        }
+        rc = fit_failed(st, m, &o, &rep);
+        goto done;
+    }
+    if (stop_sig) {
+        /* The checkpoint (if any) is written; save the model so far. */
+        const int it = emgmm_model_n_iter(m);
+        if (rep.log)
+            fprintf(rep.log, "{\"event\": \"interrupted\", \"signal\": \"%s\", \"iter\": %d}\n",
+                    stop_sig == SIGTERM ? "SIGTERM" : "SIGINT", it);
+        if ((rc = write_model(o.out, m, &o.p)) != 0)
+            goto done;
+        fprintf(stderr, "emgmm: fit: interrupted by %s at iteration %d; model so far in %s%s%s\n",
+                stop_sig == SIGTERM ? "SIGTERM" : "SIGINT", it, o.out ? o.out : "<stdout>",
+                ck.path ? ", checkpoint in " : "", ck.path ? ck.path : "");
+        rc = CLI_INTERRUPTED;
         goto done;
     }
     if (!o.quiet)
@@ -349,17 +625,18 @@ int cmd_fit(int argc, char **argv)
         json_num(rep.log, secs);
         fputs("}\n", rep.log);
     }
-    emgmm_io_fit_info info = {1, o.p};
-    emgmm_io_error err = {0};
-    if (emgmm_io_model_write(o.out ? o.out : "-", m, &info, &err) != 0) {
-        rc = cli_io_fail(&err);
+    if ((rc = write_model(o.out, m, &o.p)) != 0)
         goto done;
-    }
-    if (o.labels)
+    if (o.labels) {
+        batch_write_begin();
         rc = cli_write_labels(m, &X, o.labels, o.data);
+        batch_write_end();
+    }
 done:
+    batch_signals_restore();
     if (rep.log && fclose(rep.log) != 0 && rc == 0)
         rc = cli_fail(CLI_INPUT, "cannot write log %s", o.log_path);
+    ckpt_info_free(&resumed);
     emgmm_model_free(m);
     emgmm_io_matrix_free(&mat);
     return rc;

@@ -1,0 +1,384 @@
+/* checkpoint.c — the `emgmm fit --checkpoint/--resume` file: a model file with
+ * an extra "checkpoint" object (options, data fingerprint, iteration, lower-
+ * bound history), written atomically, and read back into a model whose state
+ * is bit for bit the one the interrupted fit had. */
+#include <errno.h>
+#include <jansson.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checkpoint.h"
+
+/* ------------------------------------------------------------------------ */
+/* Data fingerprint                                                         */
+/* ------------------------------------------------------------------------ */
+static uint64_t mix64(uint64_t h, uint64_t v)
+{
+    h ^= v * 0x9E3779B97F4A7C15ull;
+    h = (h << 31) | (h >> 33);
+    return h * 0xBF58476D1CE4E5B9ull;
+}
+
+uint64_t ckpt_data_hash(const emgmm_data *X)
+{
+    const size_t es = X->dtype == EMGMM_F32 ? sizeof(float) : sizeof(double);
+    const size_t row_bytes = X->d * es;
+    uint64_t h = mix64(mix64(mix64(0x243F6A8885A308D3ull, X->n), X->d), (uint64_t)X->dtype);
+    for (size_t i = 0; i < X->n; i++) {
+        const unsigned char *r = (const unsigned char *)X->x + i * X->ld * es;
+        size_t j = 0;
+        for (; j + 8 <= row_bytes; j += 8) {
+            uint64_t v;
+            memcpy(&v, r + j, 8);
+            h = mix64(h, v);
+        }
+        if (j < row_bytes) { /* a float32 row of odd width: zero-pad the tail */
+            uint64_t v = 0;
+            memcpy(&v, r + j, row_bytes - j);
+            h = mix64(h, v);
+        }
+    }
+    h ^= h >> 33; /* splitmix64's finaliser */
+    h *= 0xFF51AFD7ED558CCDull;
+    h ^= h >> 33;
+    return h;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Writing                                                                  */
+/* ------------------------------------------------------------------------ */
+static void put_num(FILE *f, double v)
+{
+    char b[40];
+    emgmm_io_format_double(b, sizeof b, v);
+    fputs(b, f);
+}
+
+static const char *dtype_name(int dtype)
+{
+    return dtype == EMGMM_F32 ? "float32" : "float64";
+}
+
+int ckpt_write(const char *path, const emgmm_model *model, const ckpt_info *ci,
+               emgmm_io_error *err)
+{
+    emgmm_io_out *o;
+    if (emgmm_io_out_open(&o, path, err) != 0)
+        return -1;
+    FILE *f = emgmm_io_out_file(o);
+    /* The model part without the fit options: they are in the checkpoint
+     * object below (the seed as a string, which every JSON reader keeps exact). */
+    long end;
+    errno = 0;
+    if (emgmm_io_model_fprint(f, model, NULL) != 0 || (end = ftell(f)) < 3 ||
+        fseek(f, end - 3, SEEK_SET) != 0) {
+        emgmm_io_error_set(err, EMGMM_IO_EINPUT, "cannot write checkpoint %s: %s", path,
+                           errno ? strerror(errno) : "model not writable");
+        emgmm_io_out_abort(o);
+        return -1;
+    }
+    /* The model text ends "\n}\n"; the checkpoint object goes before the brace. */
+    const emgmm_params *p = &ci->params;
+    const char *init = emgmm_init_method_name(p->init);
+    fprintf(f,
+            ",\n  \"checkpoint\": {\n    \"format\": \"emgmm-checkpoint\",\n    \"version\": 1,\n"
+            "    \"n_iter\": %d,\n    \"converged\": %s,\n    \"every\": %d,\n"
+            "    \"data\": {\"n\": %zu, \"d\": %zu, \"dtype\": \"%s\", \"hash\": \"%016llx\"},\n"
+            "    \"options\": {\"n_components\": %d, \"covariance_type\": \"%s\", \"tol\": ",
+            ci->n_iter, ci->converged ? "true" : "false", ci->every, ci->n, ci->d,
+            dtype_name(ci->dtype), (unsigned long long)ci->data_hash, ci->n_components,
+            emgmm_covariance_type_name(ci->covariance_type));
+    put_num(f, p->tol);
+    fputs(", \"reg_covar\": ", f);
+    put_num(f, p->reg_covar);
+    fprintf(f,
+            ", \"max_iter\": %d, \"n_init\": %d, \"init\": \"%s\", \"seed\": \"%llu\", "
+            "\"threads\": %d, \"block_size\": %d, \"kmeans_max_iter\": %d, \"kmeans_tol\": ",
+            p->max_iter, p->n_init, init ? init : "unknown", (unsigned long long)p->seed,
+            ci->threads, p->block_size, p->kmeans_max_iter);
+    put_num(f, p->kmeans_tol);
+    fputs("},\n    \"lower_bounds\": [", f);
+    for (int i = 0; i < ci->n_iter; i++) {
+        if (i)
+            fputs(i % 4 ? ", " : ",\n      ", f);
+        put_num(f, ci->lower_bounds[i]);
+    }
+    fputs("]\n  }\n}\n", f);
+    return emgmm_io_out_commit(o, err);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Exact weights                                                            */
+/* ------------------------------------------------------------------------ */
+/* emgmm_model_set_parameters stores w'_k / s with s the sequential sum of w';
+ * a fit's weights rarely sum to exactly 1.0, so giving them as they are would
+ * change some by an ulp and the resumed fit would drift from the original.
+ * Find w' whose quotients are exactly W instead: for a candidate s, each w'_k
+ * ranges over the few doubles x with x / s == w_k, the sequential sum is
+ * monotone in each, so stepping them up one ulp at a time from their lowest
+ * passes through every reachable sum; s works when it is one of them. */
+static double seq_sum(const double *w, int K)
+{
+    double s = 0.0;
+    for (int k = 0; k < K; k++)
+        s += w[k];
+    return s;
+}
+
+static int quotients_exact(const double *wp, const double *w, int K)
+{
+    const double s = seq_sum(wp, K);
+    if (!(fabs(s - 1.0) <= 1e-9))
+        return 0;
+    for (int k = 0; k < K; k++)
+        if (wp[k] / s != w[k])
+            return 0;
+    return 1;
+}
+
+/* wp = lo, then T single-ulp raises taken component by component up to hi. */
+static void raise_steps(double *wp, const double *lo, const int *cnt, int K, long t)
+{
+    for (int k = 0; k < K; k++) {
+        wp[k] = lo[k];
+        for (int s = 0; s < cnt[k] && t > 0; s++, t--)
+            wp[k] = nextafter(wp[k], INFINITY);
+    }
+}
+
+static int exact_weights(const double *w, int K, double *wp)
+{
+    memcpy(wp, w, (size_t)K * sizeof *wp);
+    if (quotients_exact(wp, w, K))
+        return 0;
+    double *lo = malloc((size_t)K * sizeof *lo);
+    int *cnt = malloc((size_t)K * sizeof *cnt);
+    int found = 0;
+    const double s0 = seq_sum(w, K);
+    for (int a = 0; lo && cnt && a < 33 && !found; a++) {
+        /* s0, then its neighbours alternately above and below */
+        double s = s0;
+        for (int j = 0; j < (a + 1) / 2; j++)
+            s = nextafter(s, a % 2 ? INFINITY : -INFINITY);
+        long total = 0;
+        int ok = 1;
+        for (int k = 0; k < K && ok; k++) {
+            double x = w[k] * s;
+            for (int g = 0; g < 4 && x / s < w[k]; g++)
+                x = nextafter(x, INFINITY);
+            for (int g = 0; g < 4 && x / s > w[k]; g++)
+                x = nextafter(x, -INFINITY);
+            if (x / s != w[k] || x < 0) {
+                ok = 0;
+                break;
+            }
+            double l = x, h = x;
+            for (int g = 0; g < 8 && nextafter(l, -INFINITY) >= 0 &&
+                            nextafter(l, -INFINITY) / s == w[k];
+                 g++)
+                l = nextafter(l, -INFINITY);
+            cnt[k] = 0;
+            for (int g = 0; g < 8 && nextafter(h, INFINITY) / s == w[k]; g++, cnt[k]++)
+                h = nextafter(h, INFINITY);
+            lo[k] = l;
+            total += cnt[k];
+        }
+        if (!ok)
+            continue;
+        /* the fewest raises whose sum reaches s */
+        long a0 = 0, a1 = total;
+        raise_steps(wp, lo, cnt, K, a1);
+        if (seq_sum(wp, K) < s)
+            continue;
+        while (a0 < a1) {
+            long mid = a0 + (a1 - a0) / 2;
+            raise_steps(wp, lo, cnt, K, mid);
+            if (seq_sum(wp, K) < s)
+                a0 = mid + 1;
+            else
+                a1 = mid;
+        }
+        raise_steps(wp, lo, cnt, K, a0);
+        found = quotients_exact(wp, w, K);
+    }
+    free(lo);
+    free(cnt);
+    if (!found)
+        memcpy(wp, w, (size_t)K * sizeof *wp);
+    return found ? 0 : -1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Reading                                                                  */
+/* ------------------------------------------------------------------------ */
+void ckpt_info_free(ckpt_info *ci)
+{
+    free((void *)ci->lower_bounds);
+    ci->lower_bounds = NULL;
+}
+
+#define CK_BAD(...)                                                                            \
+    do {                                                                                       \
+        char what_[512];                                                                       \
+        snprintf(what_, sizeof what_, __VA_ARGS__);                                            \
+        rc = cli_fail(CLI_INPUT, "bad checkpoint file: %s (%s)", what_, path);                 \
+        goto fail;                                                                             \
+    } while (0)
+
+static int get_long(json_t *o, const char *key, long lo, long hi, long *out)
+{
+    json_t *v = json_object_get(o, key);
+    if (!json_is_integer(v))
+        return -1;
+    json_int_t x = json_integer_value(v);
+    if (x < lo || x > hi)
+        return -1;
+    *out = (long)x;
+    return 0;
+}
+
+static int get_real(json_t *o, const char *key, double *out)
+{
+    json_t *v = json_object_get(o, key);
+    if (!json_is_number(v) || !isfinite(json_number_value(v)))
+        return -1;
+    *out = json_number_value(v);
+    return 0;
+}
+
+static const char *get_str(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+int ckpt_read(const char *path, ckpt_info *ci, emgmm_model **model)
+{
+    memset(ci, 0, sizeof *ci);
+    *model = NULL;
+    emgmm_io_model_file mf;
+    emgmm_io_error err = {0};
+    int rc = 0;
+    if (emgmm_io_model_read(path, &mf, &err) != 0)
+        return cli_io_fail(&err);
+    json_error_t jerr;
+    json_t *root = json_load_file(path, 0, &jerr);
+    emgmm_model *m = NULL;
+    double *wp = NULL;
+    json_t *ck = root ? json_object_get(root, "checkpoint") : NULL;
+    if (!ck)
+        CK_BAD("no 'checkpoint' object: a model file, not a checkpoint");
+    const char *s = get_str(ck, "format");
+    long v, n_iter, every;
+    if (!s || strcmp(s, "emgmm-checkpoint") || get_long(ck, "version", 1, 1, &v))
+        CK_BAD("'checkpoint.format' must be \"emgmm-checkpoint\" and its version 1");
+    if (get_long(ck, "n_iter", 0, 1L << 30, &n_iter) || get_long(ck, "every", 1, 1L << 30, &every))
+        CK_BAD("'checkpoint.n_iter' / 'checkpoint.every' missing or out of range");
+    ci->n_iter = (int)n_iter;
+    ci->every = (int)every;
+    json_t *cv = json_object_get(ck, "converged");
+    if (!json_is_boolean(cv))
+        CK_BAD("'checkpoint.converged' must be true or false");
+    ci->converged = json_is_true(cv);
+
+    json_t *dat = json_object_get(ck, "data");
+    long dn, dd;
+    const char *dt = dat ? get_str(dat, "dtype") : NULL, *hs = dat ? get_str(dat, "hash") : NULL;
+    char *e;
+    if (!dat || get_long(dat, "n", 1, LONG_MAX, &dn) || get_long(dat, "d", 1, 1L << 30, &dd) ||
+        !dt || (strcmp(dt, "float64") && strcmp(dt, "float32")) || !hs || strlen(hs) != 16)
+        CK_BAD("'checkpoint.data' must hold n, d, dtype and a 16-digit hash");
+    ci->n = (size_t)dn;
+    ci->d = (size_t)dd;
+    ci->dtype = strcmp(dt, "float32") ? EMGMM_F64 : EMGMM_F32;
+    errno = 0;
+    ci->data_hash = strtoull(hs, &e, 16);
+    if (*e || errno)
+        CK_BAD("'checkpoint.data.hash' is not hexadecimal");
+
+    json_t *op = json_object_get(ck, "options");
+    emgmm_params *p = &ci->params;
+    *p = emgmm_params_default();
+    long k, mi, ni, th, bs, kmi;
+    const char *ct = op ? get_str(op, "covariance_type") : NULL;
+    const char *in = op ? get_str(op, "init") : NULL, *sd = op ? get_str(op, "seed") : NULL;
+    if (!op || get_long(op, "n_components", 1, 1L << 20, &k) || !ct ||
+        emgmm_covariance_type_from_name(ct) < 0 || get_real(op, "tol", &p->tol) ||
+        get_real(op, "reg_covar", &p->reg_covar) || get_long(op, "max_iter", 1, 1L << 30, &mi) ||
+        get_long(op, "n_init", 1, 1, &ni) || !in || emgmm_init_method_from_name(in) < 0 || !sd ||
+        get_long(op, "threads", 1, 4096, &th) || get_long(op, "block_size", 0, 1L << 30, &bs) ||
+        get_long(op, "kmeans_max_iter", 0, 1L << 30, &kmi) ||
+        get_real(op, "kmeans_tol", &p->kmeans_tol))
+        CK_BAD("'checkpoint.options' is incomplete or out of range");
+    errno = 0;
+    p->seed = strtoull(sd, &e, 10);
+    if (!*sd || *e || errno || sd[0] == '-')
+        CK_BAD("'checkpoint.options.seed' is not an integer in [0, 2^64-1]");
+    ci->n_components = (int)k;
+    ci->covariance_type = emgmm_covariance_type_from_name(ct);
+    p->max_iter = (int)mi;
+    p->n_init = 1;
+    p->init = emgmm_init_method_from_name(in);
+    ci->threads = (int)th;
+    p->n_threads = ci->threads;
+    p->block_size = (int)bs;
+    p->kmeans_max_iter = (int)kmi;
+    if (emgmm_params_validate(p) != EMGMM_OK)
+        CK_BAD("'checkpoint.options' are not valid fit parameters");
+    if (mf.n_components != ci->n_components || mf.covariance_type != ci->covariance_type ||
+        (size_t)mf.n_features != ci->d)
+        CK_BAD("the model part disagrees with 'checkpoint.options' / 'checkpoint.data'");
+    if (!mf.has_n_iter || mf.n_iter != ci->n_iter)
+        CK_BAD("the model's n_iter disagrees with 'checkpoint.n_iter'");
+
+    json_t *lbs = json_object_get(ck, "lower_bounds");
+    if (!json_is_array(lbs) || json_array_size(lbs) != (size_t)ci->n_iter)
+        CK_BAD("'checkpoint.lower_bounds' must hold n_iter = %d numbers", ci->n_iter);
+    double *hist = malloc(((size_t)ci->n_iter + 1) * sizeof(double));
+    ci->lower_bounds = hist;
+    if (!hist) {
+        rc = cli_fail(CLI_INTERNAL, "out of memory reading %s", path);
+        goto fail;
+    }
+    for (int i = 0; i < ci->n_iter; i++) {
+        json_t *x = json_array_get(lbs, (size_t)i);
+        if (!json_is_number(x) || !isfinite(json_number_value(x)))
+            CK_BAD("'checkpoint.lower_bounds[%d]' must be a finite number", i);
+        hist[i] = json_number_value(x);
+    }
+
+    int st = emgmm_model_create(&m, mf.n_components, mf.n_features, mf.covariance_type);
+    if (st != EMGMM_OK) {
+        rc = cli_lib_fail(st, NULL, "cannot create the model", path, 0);
+        goto fail;
+    }
+    wp = malloc((size_t)mf.n_components * sizeof *wp);
+    if (!wp) {
+        rc = cli_fail(CLI_INTERNAL, "out of memory reading %s", path);
+        goto fail;
+    }
+    if (exact_weights(mf.weights, mf.n_components, wp) != 0)
+        fprintf(stderr, "emgmm: warning: the checkpoint's weights cannot be restored bit for bit; "
+                        "the resumed fit may differ from an uninterrupted one in the last digits\n");
+    st = emgmm_model_set_parameters(m, wp, mf.means, mf.covariances);
+    if (st == EMGMM_OK)
+        st = emgmm_model_set_fit_state(m, ci->lower_bounds, ci->n_iter, ci->converged);
+    if (st != EMGMM_OK) {
+        rc = cli_lib_fail(st, m, "bad checkpoint file", path, 0);
+        goto fail;
+    }
+    free(wp);
+    json_decref(root);
+    emgmm_io_model_file_free(&mf);
+    *model = m;
+    return CLI_OK;
+fail:
+    free(wp);
+    emgmm_model_free(m);
+    ckpt_info_free(ci);
+    json_decref(root);
+    emgmm_io_model_file_free(&mf);
+    return rc;
+}
