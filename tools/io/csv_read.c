@@ -203,7 +203,9 @@ enum { ROW_OK = 0, ROW_FAIL = 1 };
 /* What went wrong in a row, for the caller to word (or, for a first row, to
  * decide it is a header). */
 typedef struct {
-    enum { F_NONE, F_EMPTY, F_NONNUM, F_NONFINITE, F_TOO_MANY, F_TOO_FEW, F_NOMEM } kind;
+    enum {
+        F_NONE, F_EMPTY, F_NONNUM, F_NONFINITE, F_F32_RANGE, F_TOO_MANY, F_TOO_FEW, F_NOMEM
+    } kind;
     size_t field;  /* 1-based */
     size_t col;    /* 1-based byte column */
     const char *text;
@@ -290,8 +292,9 @@ static int parse_row(csv_ctx *c, const char *ls, const char *le, size_t expect, 
             f->text_len = (size_t)(fe - fs);
             return ROW_FAIL;
         }
-        if (!isfinite(v)) {
-            f->kind = F_NONFINITE;
+        /* With --dtype float32 a finite double beyond FLT_MAX would be stored as inf. */
+        if (!isfinite(v) || (c->dtype == EMGMM_F32 && isinf((float)v))) {
+            f->kind = isfinite(v) ? F_F32_RANGE : F_NONFINITE;
             f->text = fs;
             f->text_len = (size_t)(q - fs);
             return ROW_FAIL;
@@ -351,6 +354,12 @@ static void report(csv_ctx *c, const row_fail *f, size_t line, size_t expect, in
         emgmm_io_error_set(c->err, EMGMM_IO_EINPUT,
                            "non-finite value '%s' in field %zu (%s:%zu:%zu)", t, f->field, nm,
                            line, f->col);
+        break;
+    case F_F32_RANGE:
+        quote_text(t, sizeof t, f->text, f->text_len);
+        emgmm_io_error_set(c->err, EMGMM_IO_EINPUT,
+                           "value '%s' in field %zu overflows float32 (%s:%zu:%zu)", t, f->field,
+                           nm, line, f->col);
         break;
     case F_TOO_MANY:
         emgmm_io_error_set(c->err, EMGMM_IO_EINPUT,
