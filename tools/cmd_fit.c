@@ -10,6 +10,7 @@
 
 #include "checkpoint.h"
 #include "cli.h"
+#include "mpi_glue.h"
 
 static const char fit_help[] =
     "usage: emgmm fit DATA -k K [options]\n"
@@ -491,6 +492,29 @@ static int write_model(const char *path, const emgmm_model *m, const emgmm_param
     return r != 0 ? cli_io_fail(&err) : CLI_OK;
 }
 
+/* MPI: ranks other than 0 stay quiet; with several ranks, refuses what is
+ * not distributed (inits that read all rows in sequence, per-rank outputs). */
+static int mpi_fit_options(fit_opts *o)
+{
+    if (glue_rank() != 0) {
+        o->quiet = 1;
+        o->progress = 0;
+        o->log_path = NULL;
+    }
+    if (glue_size() == 1)
+        return CLI_OK;
+    if (o->p.init != EMGMM_INIT_USER && o->p.init != EMGMM_INIT_RANDOM_FROM_DATA)
+        return cli_fail(CLI_USAGE,
+                        "fit: with %d MPI ranks --init must be random_from_data or a model file "
+                        "(%s is not distributed yet)",
+                        glue_size(), emgmm_init_method_name(o->p.init));
+    if (o->labels || o->checkpoint || o->resume)
+        return cli_fail(CLI_USAGE, "fit: --labels, --checkpoint and --resume do not run with %d "
+                                   "MPI ranks yet",
+                        glue_size());
+    return glue_check_format(o->data, &o->ro);
+}
+
 int cmd_fit(int argc, char **argv)
 {
     fit_opts o = {0};
@@ -504,10 +528,18 @@ int cmd_fit(int argc, char **argv)
     const int threads_given = o.threads >= 0;
     if (!threads_given)
         o.threads = o.p.n_threads = 0;
-
-    if ((rc = cli_check_output(o.out)) != 0 || (rc = cli_check_output(o.labels)) != 0 ||
-        (rc = cli_check_output(o.checkpoint)) != 0)
+    /* MPI (tools/mpi_glue.c): rank 0 alone reports and writes; with several
+     * ranks only what is distributed is accepted. */
+    if ((rc = mpi_fit_options(&o)) != 0)
         return rc;
+    if (glue_rank() == 0) {
+        if ((rc = cli_check_output(o.out)) == 0 && (rc = cli_check_output(o.labels)) == 0)
+            rc = cli_check_output(o.checkpoint);
+    }
+    if ((rc = glue_agree(rc)) != 0)
+        return rc;
+    int agreed = 0;     /* MPI: the ranks agreed to start the fit */
+    long long row0 = 0; /* MPI: this rank's first row */
     emgmm_io_matrix mat = {0};
     emgmm_model *m = NULL;
     reporter rep = {o.progress, NULL, 0};
@@ -521,6 +553,8 @@ int cmd_fit(int argc, char **argv)
     if ((rc = cli_read_data(o.data, &o.ro, &mat)) != 0)
         goto done;
     emgmm_data X = emgmm_io_matrix_data(&mat);
+    if ((rc = glue_take_rows(&mat, &X, &row0, o.data)) != 0)
+        goto done;
     const int threads = o.threads > 0 ? o.threads : emgmm_default_threads();
     uint64_t hash = 0;
     if (o.resume || o.checkpoint)
@@ -563,6 +597,13 @@ int cmd_fit(int argc, char **argv)
         rc = cli_fail(CLI_INPUT, "cannot create log %s", o.log_path);
         goto done;
     }
+    /* MPI: a rank that failed above agrees from done:, so every rank starts
+     * the fit's collectives or none does. */
+    if (glue_size() > 1 && (rc = glue_set_comm(m, row0)) != 0)
+        goto done;
+    agreed = 1;
+    if ((rc = glue_agree(0)) != 0)
+        goto done;
     if (o.progress)
         cli_coretype_warning(stderr);
     if (rep.log) {
@@ -580,7 +621,7 @@ int cmd_fit(int argc, char **argv)
     }
     /* From here a first SIGTERM/SIGINT lets the fit save its work (n_init = 1);
      * emgmm_fit (n_init > 1) cannot be stopped, so there the first exits. */
-    batch_signals_install(o.p.n_init == 1);
+    batch_signals_install(o.p.n_init == 1 && glue_size() == 1); /* MPI: ranks cannot stop apart */
     rep.t0 = cli_now();
     int st = EMGMM_OK, stop_sig = 0;
     if (o.p.n_init == 1) {
@@ -625,7 +666,7 @@ int cmd_fit(int argc, char **argv)
         json_num(rep.log, secs);
         fputs("}\n", rep.log);
     }
-    if ((rc = write_model(o.out, m, &o.p)) != 0)
+    if (glue_rank() == 0 && (rc = write_model(o.out, m, &o.p)) != 0)
         goto done;
     if (o.labels) {
         batch_write_begin();
@@ -633,6 +674,8 @@ int cmd_fit(int argc, char **argv)
         batch_write_end();
     }
 done:
+    if (!agreed)
+        rc = glue_agree(rc);
     batch_signals_restore();
     if (rep.log && fclose(rep.log) != 0 && rc == 0)
         rc = cli_fail(CLI_INPUT, "cannot write log %s", o.log_path);

@@ -16,7 +16,11 @@ int cmd_info(int argc, char **argv)
     const char *core = emgmm_blas_corename(), *cfg = emgmm_blas_config();
     printf("emgmm %s (compiled against %s)\n", emgmm_version_string(), EMGMM_VERSION_STRING);
     printf("openmp: %s\n", emgmm_have_openmp() ? "on" : "off");
+#ifdef EMGMM_HAVE_MPI
+    printf("mpi: on\n");
+#else
     printf("mpi: off\n");
+#endif
     printf("threads: %d\n", emgmm_default_threads());
     printf("blas core: %s\n", core ? core : "unknown");
     printf("blas config: %s\n", cfg ? cfg : "unknown");

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "mpi_glue.h"
 
 static const struct {
     const char *name;
@@ -55,9 +56,21 @@ static void blas_corefix(char **argv)
     unsetenv("EMGMM_COREFIX_FROM");
 }
 
+static int run(int argc, char **argv);
+
 int main(int argc, char **argv)
 {
     blas_corefix(argv);
+    /* MPI starts after the core fix (which may re-execute the tool) and only
+     * under a launcher; every command's exit code passes through finalize. */
+    glue_init(&argc, &argv);
+    int rc = run(argc, argv);
+    glue_finalize(rc);
+    return rc;
+}
+
+static int run(int argc, char **argv)
+{
     if (argc < 2) {
         usage(stderr);
         return CLI_USAGE;
@@ -71,6 +84,9 @@ int main(int argc, char **argv)
         printf("emgmm %s\n", emgmm_version_string());
         return CLI_OK;
     }
+    if (glue_size() > 1 && strcmp(cmd, "fit") != 0)
+        return cli_fail(CLI_USAGE, "%s does not run with %d MPI ranks yet; only fit is distributed",
+                        cmd, glue_size());
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(cmd, commands[i].name))
             return commands[i].run(argc - 1, argv + 1);

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# mpi_cli_test.sh — `emgmm fit` under mpirun:  mpi_cli_test.sh EMGMM MPIRUN
+# P = 1, 2, 3 ranks give the single-process model (byte for byte with one rank,
+# to 1e-10 relative otherwise); more ranks than rows work; a NaN in one rank's
+# rows, CSV data and a non-distributed init end every rank with one message,
+# the right exit code and no output file.
+set -u
+EMGMM=$(realpath "$1")
+MPIRUN=$2
+T=$(mktemp -d "${TMPDIR:-/tmp}/emgmm_mpi_XXXXXX")
+trap 'rm -rf "$T"' EXIT
+cd "$T" || exit 1
+export OMP_NUM_THREADS=1
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+FAILS=0
+fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
+run() { "$MPIRUN" --allow-run-as-root --oversubscribe -np "$@"; }
+
+cat >truth.json <<'J'
+{"format": "emgmm-model", "version": 1, "covariance_type": "full", "n_components": 3,
+ "n_features": 3, "weights": [0.3, 0.45, 0.25],
+ "means": [[-4.1, 2.385, 0.5], [3.7, -1.25, 1.125], [0.25, 5.5, -3.3]],
+ "covariances": [[[1.21, 0.33, 0.1], [0.33, 0.64, 0.0], [0.1, 0.0, 0.9]],
+                 [[0.49, -0.07, 0.0], [-0.07, 1.44, 0.2], [0.0, 0.2, 1.1]],
+                 [[2.1, 0.0, 0.3], [0.0, 0.8, 0.0], [0.3, 0.0, 1.7]]]}
+J
+# a rough start, so that EM moves
+cat >init.json <<'J'
+{"format": "emgmm-model", "version": 1, "covariance_type": "full", "n_components": 3,
+ "n_features": 3, "weights": [0.34, 0.33, 0.33],
+ "means": [[-3.0, 1.5, 0.0], [3.0, -0.5, 0.5], [0.0, 4.0, -2.0]],
+ "covariances": [[[2.0, 0.0, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, 2.0]],
+                 [[2.0, 0.0, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, 2.0]],
+                 [[2.0, 0.0, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, 2.0]]]}
+J
+"$EMGMM" sample truth.json -n 3001 --seed 11 -o data.npy || { echo "cannot sample"; exit 1; }
+FIT=(fit data.npy --init init.json --tol 0 --max-iter 15 -q)
+"$EMGMM" "${FIT[@]}" -o ref.json || { echo "single-process fit failed"; exit 1; }
+
+# close A B: every number of the two model files agrees to 1e-10 relative
+close() {
+  "$PY" - "$1" "$2" <<'P'
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+def flat(v):
+    if isinstance(v, list):
+        for x in v: yield from flat(x)
+    else: yield v
+worst = 0.0
+for k in ("weights", "means", "covariances", "lower_bound"):
+    for x, y in zip(flat(a[k]), flat(b[k]), strict=True):
+        worst = max(worst, abs(x - y) / max(abs(x), abs(y), 1e-3))
+assert a["n_iter"] == b["n_iter"], (a["n_iter"], b["n_iter"])
+print(f"worst relative difference {worst:.3g}")
+sys.exit(0 if worst <= 1e-10 else 1)
+P
+}
+
+run 1 "$EMGMM" "${FIT[@]}" -o p1.json 2>err.txt || fail "np 1: $(cat err.txt)"
+cmp -s ref.json p1.json || fail "np 1 model is not byte-identical to the single-process one"
+for np in 2 3; do
+  run $np "$EMGMM" "${FIT[@]}" -o p$np.json 2>err.txt || fail "np $np: $(cat err.txt)"
+  close ref.json p$np.json || fail "np $np model differs from the single-process one"
+  [ -s err.txt ] && fail "np $np: unexpected stderr: $(cat err.txt)"
+done
+# random_from_data draws the same global rows whatever the split
+"$EMGMM" fit data.npy -k 3 --init random_from_data --seed 5 --tol 0 --max-iter 10 -q -o rfd1.json
+run 3 "$EMGMM" fit data.npy -k 3 --init random_from_data --seed 5 --tol 0 --max-iter 10 -q \
+  -o rfd3.json 2>err.txt || fail "random_from_data np 3: $(cat err.txt)"
+close rfd1.json rfd3.json || fail "random_from_data: np 3 differs"
+
+# more ranks than rows: rank 0 of 3 has none of the 2 rows
+cat >one.json <<'J'
+{"format": "emgmm-model", "version": 1, "covariance_type": "diag", "n_components": 1,
+ "n_features": 2, "weights": [1.0], "means": [[0.5, -1.5]], "covariances": [[1.3, 0.7]]}
+J
+"$EMGMM" sample one.json -n 2 --seed 3 -o tiny.npy
+"$EMGMM" fit tiny.npy --init one.json --tol 0 --max-iter 3 -q -o tiny1.json
+run 3 "$EMGMM" fit tiny.npy --init one.json --tol 0 --max-iter 3 -q -o tiny3.json 2>err.txt ||
+  fail "3 ranks, 2 rows: $(cat err.txt)"
+close tiny1.json tiny3.json || fail "3 ranks, 2 rows: model differs"
+
+# bad CODE SUBSTRING NP ARGS...: exit CODE, SUBSTRING in exactly one "emgmm:" line, no out.json
+bad() {
+  local code=$1 msg=$2 np=$3
+  shift 3
+  rm -f out.json
+  run "$np" "$EMGMM" "$@" -o out.json >/dev/null 2>err.txt
+  local rc=$?
+  [ $rc -eq "$code" ] || fail "'$*' on $np ranks exited $rc, expected $code: $(head -c 600 err.txt)"
+  local n
+  n=$(grep -c "^emgmm: .*$msg" err.txt)
+  [ "$n" -eq 1 ] || fail "'$*' on $np ranks: '$msg' reported $n times: $(head -c 600 err.txt)"
+  [ -e out.json ] && fail "'$*' on $np ranks left out.json"
+  return 0
+}
+# a NaN at row 2950 (rank 2 of 3 holds rows 2000..3000): reported once, by global row
+cp data.npy nan.npy
+"$PY" - nan.npy 2950 1 <<'P'
+import struct, sys
+path, row, col = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+with open(path, "r+b") as f:
+    head = f.read(12)
+    hl = struct.unpack("<H", head[8:10])[0] + 10 if head[6] == 1 else struct.unpack("<I", head[8:12])[0] + 12
+    f.seek(hl + (row * 3 + col) * 8)
+    f.write(struct.pack("<d", float("nan")))
+P
+bad 3 "row 2950, column 1" 3 fit nan.npy --init init.json
+bad 3 "row 2950, column 1" 2 fit nan.npy --init init.json
+"$EMGMM" sample truth.json -n 50 -o small.csv
+bad 2 "must be .npy or raw binary" 2 fit small.csv --init init.json
+bad 2 "kmeans is not distributed" 2 fit data.npy -k 3
+bad 2 "only fit is distributed" 2 score init.json data.npy
+
+[ $FAILS -eq 0 ] && echo "mpi_cli: ok" || echo "mpi_cli: $FAILS failed"
+[ $FAILS -eq 0 ]

@@ -1,0 +1,33 @@
+/* mpi_glue.h — the emgmm tool under mpirun: MPI start-up and shut-down, each
+ * rank's contiguous row range of the data, agreement on a failure, and which
+ * rank speaks.  Without EMGMM_HAVE_MPI every function is the one-process case. */
+#ifndef EMGMM_MPI_GLUE_H
+#define EMGMM_MPI_GLUE_H
+
+#include "cli.h"
+
+/* Initialises MPI when the tool was built with it and started by a launcher
+ * (mpirun sets OMPI_COMM_WORLD_SIZE / PMI_SIZE); a plain run stays a single
+ * process without touching the MPI runtime.  On ranks other than 0, stderr is
+ * held back (see glue_agree) so that a failure is reported once. */
+void glue_init(int *argc, char ***argv);
+/* Ends MPI (when started).  RC is this rank's exit code: held-back messages of
+ * a successful rank are released; a failed rank's were shown or dropped by
+ * glue_agree. */
+void glue_finalize(int rc);
+int glue_rank(void);
+int glue_size(void);
+/* Collective: returns the exit code of the lowest-numbered failing rank (0 when
+ * none failed).  That rank's held-back messages are shown, once. */
+int glue_agree(int rc);
+/* With P > 1 ranks, checks that PATH (with OPTS) is a format read by
+ * memory-mapping (.npy, raw binary); CSV and stdin are refused.  0 or an exit code. */
+int glue_check_format(const char *path, const emgmm_io_read_opts *opts);
+/* Narrows X (read from MAT) to this rank's rows [n·r/P, n·(r+1)/P) and gives
+ * the first row's global index.  The matrix must be memory-mapped (not a
+ * converted copy), so that a rank touches only its own pages. */
+int glue_take_rows(const emgmm_io_matrix *mat, emgmm_data *X, long long *row0, const char *path);
+/* Distributes MODEL's fits over MPI_COMM_WORLD (under a launcher only). */
+int glue_set_comm(emgmm_model *model, long long row0);
+
+#endif
