@@ -446,7 +446,9 @@ static void human_bytes(char *b, size_t size, double v)
 /* Refuses, before anything is allocated, a fit that cannot fit in memory. */
 static int memory_check(const fit_opts *o, const emgmm_data *X, int K, int cov, int threads)
 {
-    if (o->no_memcheck)
+    /* With fewer rows than components the fit fails at once, for that clearer
+     * reason, before it allocates anything large. */
+    if (o->no_memcheck || (size_t)K > X->n)
         return CLI_OK;
     double need = batch_fit_memory(X->n, X->d, (size_t)K, cov, X->dtype, threads, o->p.init,
                                    o->p.max_iter, o->p.n_init);

@@ -213,35 +213,42 @@ group_signals() {
   no_temps "n-init SIGTERM"
 }
 
-group_memory() {
-  # d = 1000: K·d² doubles for -k 100000 are 8e11 bytes — refused up front, in
-  # well under a second, before anything is written or allocated.
+# WIDE_N rows of WIDE_D gaussian columns as raw float64 (wide.f64).
+wide() {
   "$PY" -c "
-import random
+import array, random, sys
 random.seed(5)
-with open('wide.csv', 'w') as f:
-    for i in range(6):
-        f.write(','.join('%.3f' % random.gauss(0, 1) for _ in range(1000)) + '\n')"
-  bad 5 "fit: not enough memory: K=100000, d=1000, full covariances" m.json \
-    "$EMGMM" fit wide.csv -k 100000 -o m.json --checkpoint ck.json
+n, d = int(sys.argv[1]), int(sys.argv[2])
+array.array('d', (random.gauss(0, 1) for _ in range(n * d))).tofile(open('wide.f64', 'wb'))" "$1" "$2"
+}
+
+group_memory() {
+  # K = 1000 full covariances of d = 4000 are 1.3e11 bytes each copy (~0.9 TB
+  # in all): refused up front, before anything is written or allocated.  The
+  # values do not matter: 1000 rows of zeros.
+  truncate -s $((1000 * 4000 * 8)) zeros.f64
+  bad 5 "fit: not enough memory: K=1000, d=4000, full covariances" m.json \
+    "$EMGMM" fit zeros.f64 --dims 4000 -k 1000 -o m.json --checkpoint ck.json
   check
   [ ! -e ck.json ] || fail "memory refusal left ck.json"
-  # Diagonal covariances need only K·d: K = 2000 passes the check and fails
-  # later for the real reason (6 rows for 2000 components).
-  bad 3 "6 samples (with weight > 0) for 2000 components" m.json \
-    "$EMGMM" fit wide.csv -k 2000 --covariance diag -o m.json
+  check
+  grep -q "need about [0-9.]* TB beyond the data, but .* is available" err.txt ||
+    fail "memory message: $(cat err.txt)"
   # Under ulimit -v the address space left is the limit: K = 40 full
   # covariances of d = 1000 (~2.6 GB) are refused, K = 2 are fitted.
+  wide 40 1000
   (
     ulimit -v 1500000
-    bad 5 "RLIMIT_AS (ulimit -v)" m.json "$EMGMM" fit wide.csv -k 40 -o m.json --threads 1
-    ok "$EMGMM" fit wide.csv -k 2 -o m2.json --threads 1 --max-iter 2
+    bad 5 "RLIMIT_AS (ulimit -v)" m.json "$EMGMM" fit wide.f64 --dims 1000 -k 40 -o m.json --threads 1
+    ok "$EMGMM" fit wide.f64 --dims 1000 -k 2 -o m2.json --threads 1 --max-iter 2 -q
     echo "$FAILS $CHECKS" >sub.txt
   )
   read -r FAILS CHECKS <sub.txt
-  # --no-memory-check skips it (the library then reports the real failure).
-  bad 3 "6 samples (with weight > 0) for 40 components" m.json \
-    "$EMGMM" fit wide.csv -k 40 --no-memory-check -o m.json
+  check
+  [ -s m2.json ] || fail "the K = 2 fit under ulimit -v wrote no model"
+  # Fewer rows than components: the fit's own, clearer error comes first.
+  bad 3 "40 samples (with weight > 0) for 100 components" m.json \
+    "$EMGMM" fit wide.f64 --dims 1000 -k 100 -o m.json
 }
 
 group_errors() {
