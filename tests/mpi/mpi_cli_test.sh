@@ -113,5 +113,17 @@ bad 2 "must be .npy or raw binary" 2 fit small.csv --init init.json
 bad 2 "kmeans is not distributed" 2 fit data.npy -k 3
 bad 2 "only fit is distributed" 2 score init.json data.npy
 
+# a failure on rank 1 only, before the fit (MPMD: rank 1 is given a missing file):
+# rank 0 must not wait in the fit; one message, rank 1's; exit 3; no model
+rm -f out.json
+"$MPIRUN" --allow-run-as-root --oversubscribe -np 1 "$EMGMM" fit data.npy --init init.json -o out.json \
+  : -np 1 "$EMGMM" fit missing.npy --init init.json -o out.json >/dev/null 2>err.txt
+rc=$?
+[ $rc -eq 3 ] || fail "rank-1-only read failure exited $rc: $(head -c 600 err.txt)"
+n=$(grep -c "^emgmm: cannot open missing.npy" err.txt)
+[ "$n" -eq 1 ] || fail "rank-1-only read failure reported $n times: $(head -c 600 err.txt)"
+[ "$(grep -c '^emgmm:' err.txt)" -eq 1 ] || fail "other ranks also reported: $(head -c 600 err.txt)"
+[ -e out.json ] && fail "rank-1-only read failure left out.json"
+
 [ $FAILS -eq 0 ] && echo "mpi_cli: ok" || echo "mpi_cli: $FAILS failed"
 [ $FAILS -eq 0 ]
