@@ -178,6 +178,8 @@ void emgmm_reduce_doubles(double *out, const double *parts, int n_parts, size_t 
  * status — a rank that failed still takes part, so no rank waits forever. */
 int emgmm_dist_active(const emgmm_model *m);
 long long emgmm_dist_row_offset(const emgmm_model *m);
+/* This rank and the number of ranks (0 and 1 without a communicator). */
+void emgmm_dist_rank_size(const emgmm_model *m, int *rank, int *size);
 /* Agrees on a status: if any rank's st is not EMGMM_OK, every rank returns
  * the status of the lowest failing rank, with its error message and location
  * copied onto m. */
@@ -189,6 +191,11 @@ int emgmm_dist_sum(emgmm_model *m, double *v, size_t n, int st);
  * *extra (the caller's weight sum; may be NULL) over the ranks, agreeing on st
  * in the same all-reduce.  Every rank then holds the global statistics. */
 int emgmm_dist_allreduce_stats(emgmm_model *m, emgmm_stats *s, double *extra, int st);
+/* k-means|| seeding over all ranks' rows, then k-means++ on the weighted
+ * candidates (the same on every rank) and up to lloyd_iter distributed Lloyd
+ * iterations (kmeans_par.c).  centres [K][d] are the same on every rank. */
+int emgmm_dist_kmeans_par(emgmm_model *m, const emgmm_data *X, emgmm_rng *rng, int n_threads,
+                          int lloyd_iter, double tol, double *centres);
 /* Doubles sent by one emgmm_dist_allreduce_stats: the figure in docs/mpi.md. */
 size_t emgmm_dist_stats_doubles(int cov_type, int K, int d);
 

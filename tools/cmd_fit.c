@@ -495,7 +495,7 @@ static int write_model(const char *path, const emgmm_model *m, const emgmm_param
 }
 
 /* MPI: ranks other than 0 stay quiet; with several ranks, refuses what is
- * not distributed (inits that read all rows in sequence, per-rank outputs). */
+ * not distributed (random responsibilities, per-rank outputs). */
 static int mpi_fit_options(fit_opts *o)
 {
     if (glue_rank() != 0) {
@@ -505,11 +505,11 @@ static int mpi_fit_options(fit_opts *o)
     }
     if (glue_size() == 1)
         return CLI_OK;
-    if (o->p.init != EMGMM_INIT_USER && o->p.init != EMGMM_INIT_RANDOM_FROM_DATA)
+    if (o->p.init == EMGMM_INIT_RANDOM)
         return cli_fail(CLI_USAGE,
-                        "fit: with %d MPI ranks --init must be random_from_data or a model file "
-                        "(%s is not distributed yet)",
-                        glue_size(), emgmm_init_method_name(o->p.init));
+                        "fit: with %d MPI ranks --init random is not distributed yet (use kmeans, "
+                        "k-means++, random_from_data or a model file)",
+                        glue_size());
     if (o->labels || o->checkpoint || o->resume)
         return cli_fail(CLI_USAGE, "fit: --labels, --checkpoint and --resume do not run with %d "
                                    "MPI ranks yet",

@@ -56,6 +56,20 @@ int emgmm_model_set_mpi_comm(emgmm_model *m, const void *comm, long long row_off
 
 int emgmm_dist_active(const emgmm_model *m) { return m && m->dist_on; }
 
+void emgmm_dist_rank_size(const emgmm_model *m, int *rank, int *size)
+{
+    *rank = 0;
+    *size = 1;
+#ifdef EMGMM_HAVE_MPI
+    if (emgmm_dist_active(m)) {
+        MPI_Comm_rank(comm_of(m), rank);
+        MPI_Comm_size(comm_of(m), size);
+    }
+#else
+    (void)m;
+#endif
+}
+
 long long emgmm_dist_row_offset(const emgmm_model *m) { return m && m->dist_on ? m->dist_row0 : 0; }
 
 size_t emgmm_dist_stats_doubles(int cov_type, int K, int d)

@@ -72,9 +72,25 @@ int emgmm_init_params(emgmm_model *m, const emgmm_params *p, const emgmm_data *X
     }
     int st = EMGMM_OK;
     emgmm_pass pass = {0};
+    if (emgmm_dist_active(m) && (p->init == EMGMM_INIT_KMEANS || p->init == EMGMM_INIT_KMEANSPP)) {
+        /* Distributed: k-means|| instead of the sequential k-means++ (and
+         * Lloyd's sums all-reduced), then the same ending as below. */
+        st = emgmm_dist_kmeans_par(m, X, &rng, p->n_threads,
+                                   p->init == EMGMM_INIT_KMEANS ? p->kmeans_max_iter : 0,
+                                   p->kmeans_tol, centres);
+        if (st == EMGMM_OK && p->init == EMGMM_INIT_KMEANS) {
+            pass.mode = EMGMM_PASS_LABELS;
+            pass.centres = centres;
+            st = params_from_pass(m, p, X, &pass, centres, out);
+        } else if (st == EMGMM_OK) {
+            st = params_at_centres(m, centres, p->reg_covar, out);
+        }
+        free(centres);
+        free(idx);
+        return st;
+    }
     if (emgmm_dist_active(m) && p->init != EMGMM_INIT_RANDOM_FROM_DATA) {
-        /* k-means++ and Lloyd read the whole data set in sequence, and random
-         * responsibilities hash the local row index: neither is distributed
+        /* Random responsibilities hash the local row index: not distributed
          * yet.  Every rank takes this branch, so no collective is left open. */
         free(centres);
         free(idx);

@@ -2,8 +2,8 @@
 # mpi_cli_test.sh — `emgmm fit` under mpirun:  mpi_cli_test.sh EMGMM MPIRUN
 # P = 1, 2, 3 ranks give the single-process model (byte for byte with one rank,
 # to 1e-10 relative otherwise); more ranks than rows work; a NaN in one rank's
-# rows, CSV data and a non-distributed init end every rank with one message,
-# the right exit code and no output file.
+# rows, CSV data, a non-distributed init and a failure on one rank before the
+# fit end every rank with one message, the right exit code and no output file.
 set -u
 EMGMM=$(realpath "$1")
 MPIRUN=$2
@@ -70,6 +70,13 @@ run 3 "$EMGMM" fit data.npy -k 3 --init random_from_data --seed 5 --tol 0 --max-
   -o rfd3.json 2>err.txt || fail "random_from_data np 3: $(cat err.txt)"
 close rfd1.json rfd3.json || fail "random_from_data: np 3 differs"
 
+# the default init (k-means||, then Lloyd, with several ranks) does not depend on the split
+for np in 2 3; do
+  run $np "$EMGMM" fit data.npy -k 3 --seed 2 --tol 0 --max-iter 10 -q -o km$np.json 2>err.txt ||
+    fail "kmeans init np $np: $(cat err.txt)"
+done
+close km2.json km3.json || fail "kmeans init: np 2 and np 3 differ"
+
 # more ranks than rows: rank 0 of 3 has none of the 2 rows
 cat >one.json <<'J'
 {"format": "emgmm-model", "version": 1, "covariance_type": "diag", "n_components": 1,
@@ -110,7 +117,7 @@ bad 3 "row 2950, column 1" 3 fit nan.npy --init init.json
 bad 3 "row 2950, column 1" 2 fit nan.npy --init init.json
 "$EMGMM" sample truth.json -n 50 -o small.csv
 bad 2 "must be .npy or raw binary" 2 fit small.csv --init init.json
-bad 2 "kmeans is not distributed" 2 fit data.npy -k 3
+bad 2 "random is not distributed" 2 fit data.npy -k 3 --init random
 bad 2 "only fit is distributed" 2 score init.json data.npy
 
 # a failure on rank 1 only, before the fit (MPMD: rank 1 is given a missing file):

@@ -248,10 +248,51 @@ static void test_error_on_one_rank(void)
     st = emgmm_fit(m, &p, &mine);
     CHECK(st == EMGMM_OK, "fit after the failure: %s", emgmm_strerror(st));
     /* an init that is not distributed fails on every rank, without a hang */
-    p.init = EMGMM_INIT_KMEANS;
+    p.init = EMGMM_INIT_RANDOM;
     st = emgmm_fit(m, &p, &mine);
-    CHECK(st == EMGMM_ERR_UNSUPPORTED, "kmeans init distributed: status %d", st);
+    CHECK(st == EMGMM_ERR_UNSUPPORTED, "random init distributed: status %d", st);
     emgmm_model_free(m);
+    free(x);
+}
+
+/* k-means|| (and distributed Lloyd) samples rows by their global index, so P
+ * ranks give the model that one distributed process (MPI_COMM_SELF) gives; and
+ * it finds the three components. */
+static void test_kmeans_parallel(void)
+{
+    const int inits[] = {EMGMM_INIT_KMEANS, EMGMM_INIT_KMEANSPP};
+    const size_t n = 1001, d = 4;
+    double *x = make_data(n, d, 4242);
+    size_t i0, i1;
+    split(n, -1, &i0, &i1);
+    for (int v = 0; v < 2; v++) {
+        emgmm_params p = emgmm_params_default();
+        p.init = inits[v];
+        p.tol = 0.0;
+        p.max_iter = 20;
+        p.n_threads = 1;
+        p.seed = 31;
+        emgmm_model *ref = NULL, *dist = NULL;
+        emgmm_model_create(&ref, 3, (int)d, EMGMM_COV_FULL);
+        emgmm_model_create(&dist, 3, (int)d, EMGMM_COV_FULL);
+        MPI_Comm self = MPI_COMM_SELF, world = MPI_COMM_WORLD;
+        emgmm_model_set_mpi_comm(ref, &self, 0);
+        emgmm_model_set_mpi_comm(dist, &world, (long long)i0);
+        emgmm_data all = emgmm_data_f64(x, n, d, d), mine = emgmm_data_f64(x + i0 * d, i1 - i0, d, d);
+        int st = emgmm_fit(ref, &p, &all);
+        CHECK(st == EMGMM_OK, "%s on MPI_COMM_SELF: %s", emgmm_init_method_name(p.init), emgmm_strerror(st));
+        st = emgmm_fit(dist, &p, &mine);
+        CHECK(st == EMGMM_OK, "%s distributed: %s", emgmm_init_method_name(p.init), emgmm_strerror(st));
+        if (st == EMGMM_OK) {
+            const double diff = model_diff(ref, dist);
+            CHECK(diff <= 1e-10, "%s: P=%d differs by %.3g relative", emgmm_init_method_name(p.init), g_size, diff);
+            for (int k = 0; k < 3; k++)
+                CHECK(emgmm_model_weights(dist)[k] > 0.25, "%s: weight %d is %g (a component lost)",
+                      emgmm_init_method_name(p.init), k, emgmm_model_weights(dist)[k]);
+        }
+        emgmm_model_free(ref);
+        emgmm_model_free(dist);
+    }
     free(x);
 }
 
@@ -303,6 +344,7 @@ int main(int argc, char **argv)
     test_rank_without_rows();
     test_error_on_one_rank();
     test_bytes_per_iteration();
+    test_kmeans_parallel();
     int any = 0;
     MPI_Allreduce(&g_fail, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
     if (g_rank == 0) printf("test_mpi_fit P=%d: %s\n", g_size, any ? "FAILED" : "ok");
