@@ -166,8 +166,9 @@ int emgmm_kmeans_lloyd(emgmm_model *m, const emgmm_data *X, int max_iter, double
                        int n_threads, double *centres, int *n_iter_out);
 
 /* ---- reduction seam (src/dist/) ---- */
-/* Sums per-thread statistics into out in thread order; the one place where a
- * distributed build adds its all-reduce. */
+/* Sums per-thread statistics into out in thread order.  The sum over ranks
+ * follows in the pass's caller (emgmm_dist_allreduce_stats), which also sees
+ * a pass that failed on this rank and so can agree on the failure. */
 void emgmm_reduce_stats(emgmm_stats *out, emgmm_stats *const *parts, int n_parts);
 void emgmm_reduce_doubles(double *out, const double *parts, int n_parts, size_t len);
 

@@ -1,6 +1,6 @@
 /* reduce.c — the reduction seam: per-thread partial statistics are summed in a
  * fixed (thread) order, so a fit is bitwise reproducible for a thread count.
- * A distributed build all-reduces the result here too. */
+ * A distributed fit then all-reduces the sum over ranks (comm.c). */
 #include <string.h>
 
 #include "src/internal.h"
