@@ -18,12 +18,12 @@
 #include "emgmm_io.h"
 
 /* abort() rather than assert(): the checks must also hold in release builds of the replay. */
-#define FUZZ_CHECK(cond)                                                                      \
-    do {                                                                                      \
-        if (!(cond)) {                                                                        \
-            fprintf(stderr, "fuzz check failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__);    \
-            abort();                                                                          \
-        }                                                                                     \
+#define FUZZ_CHECK(cond)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "fuzz check failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__);         \
+            abort();                                                                               \
+        }                                                                                          \
     } while (0)
 
 /* The CLI prints these messages as "emgmm: MSG" on one line: no control bytes, not empty. */
@@ -66,8 +66,8 @@ static inline void fuzz_check_matrix(int rc, const emgmm_io_matrix *m, const emg
     size_t count = m->n * m->d;
     volatile double sink = 0;
     for (size_t i = 0; i < count; i++) {
-        double v = m->dtype == EMGMM_F32 ? (double)((const float *)m->x)[i]
-                                         : ((const double *)m->x)[i];
+        double v =
+            m->dtype == EMGMM_F32 ? (double)((const float *)m->x)[i] : ((const double *)m->x)[i];
         if (require_finite)
             FUZZ_CHECK(isfinite(v));
         sink += v;
