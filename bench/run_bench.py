@@ -273,6 +273,7 @@ def main(argv=None):
 
     started = datetime.datetime.now(datetime.timezone.utc)
     load_start = loadavg()
+    os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)  # perf writes there too
     log("BLAS yardstick")
     blas = {T: run_json([bins["blas"], "--threads", str(T), "--size", "2000", "--repeats", "5"],
                         env_threads(T), a.timeout)}
