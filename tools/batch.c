@@ -186,7 +186,11 @@ static double cgroup_available(void)
     return max > cur ? max - cur : 0;
 }
 
-double batch_available_memory(const char **what)
+/* OpenBLAS's BUFFER_SIZE (128 MB on x86-64) plus its alignment slack, mapped
+ * once per thread that calls BLAS. */
+#define BLAS_BUFFER_BYTES (135266304.0)
+
+double batch_available_memory(int threads, const char **what)
 {
     double best = proc_kb("/proc/meminfo", "MemAvailable");
     *what = "MemAvailable in /proc/meminfo";
@@ -204,7 +208,8 @@ double batch_available_memory(const char **what)
     struct rlimit rl;
     if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
         double vm = proc_kb("/proc/self/status", "VmSize");
-        double left = (double)rl.rlim_cur - (vm > 0 ? vm : 0);
+        double left = (double)rl.rlim_cur - (vm > 0 ? vm : 0) -
+                      (threads > 0 ? threads : 1) * BLAS_BUFFER_BYTES;
         if (left < 0)
             left = 0;
         if (best < 0 || left < best) {

@@ -64,8 +64,10 @@ void batch_write_end(void);
 double batch_fit_memory(size_t n, size_t d, size_t K, int cov_type, int dtype, int threads,
                         int init, int max_iter, int n_init);
 /* Memory this process can still use: the least of MemAvailable, the cgroup's
- * memory.max − memory.current and RLIMIT_AS − the current address space.
- * *what names the limiting one.  Returns a negative value when unknown. */
-double batch_available_memory(const char **what);
+ * memory.max − memory.current and RLIMIT_AS − the current address space −
+ * OpenBLAS's per-thread buffers for THREADS threads (address space it maps at
+ * its first call; when that mmap fails OpenBLAS retries forever instead of
+ * failing).  *what names the limiting one.  Negative when unknown. */
+double batch_available_memory(int threads, const char **what);
 
 #endif

@@ -343,6 +343,11 @@ static int parse_args(int argc, char **argv, fit_opts *o)
         return cli_fail(CLI_USAGE, "fit: --resume needs a file, not '-'");
     if (o->checkpoint && !strcmp(o->checkpoint, "-"))
         return cli_fail(CLI_USAGE, "fit: --checkpoint needs a file, not '-'");
+    /* The model written over the checkpoint would leave nothing to resume. */
+    const char *ck = o->checkpoint ? o->checkpoint : o->resume;
+    if (ck && ((o->out && !strcmp(o->out, ck)) || (o->labels && !strcmp(o->labels, ck))))
+        return cli_fail(CLI_USAGE, "fit: the checkpoint %s cannot also be the model or labels output",
+                        ck);
     if (o->labels && !strcmp(o->labels, "-") && (!o->out || !strcmp(o->out, "-")))
         return cli_fail(CLI_USAGE, "fit: the model and --labels cannot both go to stdout");
     if (o->resume)
@@ -453,7 +458,7 @@ static int memory_check(const fit_opts *o, const emgmm_data *X, int K, int cov, 
     double need = batch_fit_memory(X->n, X->d, (size_t)K, cov, X->dtype, threads, o->p.init,
                                    o->p.max_iter, o->p.n_init);
     const char *what = "";
-    double avail = batch_available_memory(&what);
+    double avail = batch_available_memory(threads, &what);
     if (avail < 0 || need <= avail)
         return CLI_OK;
     char nb[32], ab[32];

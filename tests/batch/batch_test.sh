@@ -240,7 +240,7 @@ group_memory() {
   (
     ulimit -v 1500000
     bad 5 "RLIMIT_AS (ulimit -v)" m.json "$EMGMM" fit wide.f64 --dims 1000 -k 40 -o m.json --threads 1
-    ok "$EMGMM" fit wide.f64 --dims 1000 -k 2 -o m2.json --threads 1 --max-iter 2 -q
+    ok "$EMGMM" fit wide.f64 --dims 1000 -k 2 -o m2.json --threads 1 --max-iter 1 --init random_from_data -q
     echo "$FAILS $CHECKS" >sub.txt
   )
   read -r FAILS CHECKS <sub.txt
@@ -278,6 +278,10 @@ json.dump(c, open('bad.json', 'w'))"
   # The same data in another format has the same fingerprint (values, not bytes).
   ok "$EMGMM" sample gen3.json -n 3000 --seed 2385 -o x.csv
   ok "$EMGMM" fit x.csv --resume ck.json --max-iter 6 -q -o r.json
+  bad 2 "the checkpoint ck.json cannot also be the model or labels output" "" \
+    "$EMGMM" fit x.npy --resume ck.json -o ck.json
+  bad 2 "the checkpoint c3.json cannot also be the model or labels output" c3.json \
+    "$EMGMM" fit x.npy -k 3 --checkpoint c3.json --labels c3.json -o r3.json
   # An unwritable checkpoint directory fails before the fit.
   bad 3 "cannot create no/such/ck.json" r5.json "$EMGMM" fit x.npy -k 3 --checkpoint no/such/ck.json -o r5.json
 }
