@@ -22,8 +22,7 @@ static atomic_int g_graceful, g_count, g_stop_sig, g_pending, g_wstate;
 static struct sigaction g_old_term, g_old_int;
 static int g_installed;
 
-static void on_signal(int sig)
-{
+static void on_signal(int sig) {
     int n = atomic_fetch_add(&g_count, 1) + 1;
     if (n == 1 && atomic_load(&g_graceful)) {
         atomic_store(&g_stop_sig, sig);
@@ -37,8 +36,7 @@ static void on_signal(int sig)
         _exit(128 + sig);
 }
 
-void batch_signals_install(int graceful)
-{
+void batch_signals_install(int graceful) {
     atomic_store(&g_graceful, graceful);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -50,8 +48,7 @@ void batch_signals_install(int graceful)
     g_installed = 1;
 }
 
-void batch_signals_restore(void)
-{
+void batch_signals_restore(void) {
     if (!g_installed)
         return;
     sigaction(SIGTERM, &g_old_term, NULL);
@@ -59,20 +56,15 @@ void batch_signals_restore(void)
     g_installed = 0;
 }
 
-int batch_stop_signal(void)
-{
-    return atomic_load(&g_stop_sig);
-}
+int batch_stop_signal(void) { return atomic_load(&g_stop_sig); }
 
-void batch_write_begin(void)
-{
+void batch_write_begin(void) {
     int idle = 0;
     if (!atomic_compare_exchange_strong(&g_wstate, &idle, 1))
         _exit(atomic_load(&g_pending)); /* a signal handler is exiting */
 }
 
-void batch_write_end(void)
-{
+void batch_write_end(void) {
     atomic_store(&g_wstate, 0);
     int code = atomic_load(&g_pending);
     int idle = 0;
@@ -87,9 +79,8 @@ void batch_write_end(void)
  * the shared E-step inputs), src/em/driver.c (statistics, the next parameter
  * set and the shift of each iteration), the model and the initialisation
  * (src/init).  In doubles throughout, as K·d² can overflow size_t. */
-double batch_fit_memory(size_t n_, size_t d_, size_t K_, int cov, int dtype, int threads,
-                        int init, int max_iter, int n_init)
-{
+double batch_fit_memory(size_t n_, size_t d_, size_t K_, int cov, int dtype, int threads, int init,
+                        int max_iter, int n_init) {
     const double n = (double)n_, d = (double)d_, K = (double)K_, T = threads > 0 ? threads : 1;
     const double es = dtype == EMGMM_F32 ? 4 : 8;
     const int square = cov == EMGMM_COV_FULL || cov == EMGMM_COV_TIED;
@@ -128,8 +119,7 @@ double batch_fit_memory(size_t n_, size_t d_, size_t K_, int cov, int dtype, int
 }
 
 /* The first "Key: N kB" value of a /proc file, in bytes; negative if absent. */
-static double proc_kb(const char *path, const char *key)
-{
+static double proc_kb(const char *path, const char *key) {
     FILE *f = fopen(path, "r");
     if (!f)
         return -1;
@@ -146,8 +136,7 @@ static double proc_kb(const char *path, const char *key)
 }
 
 /* A single number from a cgroup file ("max" and absence give a negative). */
-static double read_num(const char *path)
-{
+static double read_num(const char *path) {
     FILE *f = fopen(path, "r");
     if (!f)
         return -1;
@@ -161,8 +150,7 @@ static double read_num(const char *path)
 
 /* memory.max − memory.current of this process's cgroup (v2), where the
  * scheduler (Slurm, systemd) enforces a job's memory. */
-static double cgroup_available(void)
-{
+static double cgroup_available(void) {
     FILE *f = fopen("/proc/self/cgroup", "r");
     if (!f)
         return -1;
@@ -190,8 +178,7 @@ static double cgroup_available(void)
  * once per thread that calls BLAS. */
 #define BLAS_BUFFER_BYTES (135266304.0)
 
-double batch_available_memory(int threads, const char **what)
-{
+double batch_available_memory(int threads, const char **what) {
     double best = proc_kb("/proc/meminfo", "MemAvailable");
     *what = "MemAvailable in /proc/meminfo";
     if (best < 0) {

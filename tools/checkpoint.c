@@ -14,15 +14,13 @@
 /* ------------------------------------------------------------------------ */
 /* Data fingerprint                                                         */
 /* ------------------------------------------------------------------------ */
-static uint64_t mix64(uint64_t h, uint64_t v)
-{
+static uint64_t mix64(uint64_t h, uint64_t v) {
     h ^= v * 0x9E3779B97F4A7C15ull;
     h = (h << 31) | (h >> 33);
     return h * 0xBF58476D1CE4E5B9ull;
 }
 
-uint64_t ckpt_data_hash(const emgmm_data *X)
-{
+uint64_t ckpt_data_hash(const emgmm_data *X) {
     const size_t es = X->dtype == EMGMM_F32 ? sizeof(float) : sizeof(double);
     const size_t row_bytes = X->d * es;
     uint64_t h = mix64(mix64(mix64(0x243F6A8885A308D3ull, X->n), X->d), (uint64_t)X->dtype);
@@ -49,21 +47,16 @@ uint64_t ckpt_data_hash(const emgmm_data *X)
 /* ------------------------------------------------------------------------ */
 /* Writing                                                                  */
 /* ------------------------------------------------------------------------ */
-static void put_num(FILE *f, double v)
-{
+static void put_num(FILE *f, double v) {
     char b[40];
     emgmm_io_format_double(b, sizeof b, v);
     fputs(b, f);
 }
 
-static const char *dtype_name(int dtype)
-{
-    return dtype == EMGMM_F32 ? "float32" : "float64";
-}
+static const char *dtype_name(int dtype) { return dtype == EMGMM_F32 ? "float32" : "float64"; }
 
 int ckpt_write(const char *path, const emgmm_model *model, const ckpt_info *ci,
-               emgmm_io_error *err)
-{
+               emgmm_io_error *err) {
     emgmm_io_out *o;
     if (emgmm_io_out_open(&o, path, err) != 0)
         return -1;
@@ -119,16 +112,14 @@ int ckpt_write(const char *path, const emgmm_model *model, const ckpt_info *ci,
  * ranges over the few doubles x with x / s == w_k, the sequential sum is
  * monotone in each, so stepping them up one ulp at a time from their lowest
  * passes through every reachable sum; s works when it is one of them. */
-static double seq_sum(const double *w, int K)
-{
+static double seq_sum(const double *w, int K) {
     double s = 0.0;
     for (int k = 0; k < K; k++)
         s += w[k];
     return s;
 }
 
-static int quotients_exact(const double *wp, const double *w, int K)
-{
+static int quotients_exact(const double *wp, const double *w, int K) {
     const double s = seq_sum(wp, K);
     if (!(fabs(s - 1.0) <= 1e-9))
         return 0;
@@ -139,8 +130,7 @@ static int quotients_exact(const double *wp, const double *w, int K)
 }
 
 /* wp = lo, then T single-ulp raises taken component by component up to hi. */
-static void raise_steps(double *wp, const double *lo, const int *cnt, int K, long t)
-{
+static void raise_steps(double *wp, const double *lo, const int *cnt, int K, long t) {
     for (int k = 0; k < K; k++) {
         wp[k] = lo[k];
         for (int s = 0; s < cnt[k] && t > 0; s++, t--)
@@ -148,8 +138,7 @@ static void raise_steps(double *wp, const double *lo, const int *cnt, int K, lon
     }
 }
 
-static int exact_weights(const double *w, int K, double *wp)
-{
+static int exact_weights(const double *w, int K, double *wp) {
     memcpy(wp, w, (size_t)K * sizeof *wp);
     if (quotients_exact(wp, w, K))
         return 0;
@@ -175,9 +164,8 @@ static int exact_weights(const double *w, int K, double *wp)
                 break;
             }
             double l = x, h = x;
-            for (int g = 0; g < 8 && nextafter(l, -INFINITY) >= 0 &&
-                            nextafter(l, -INFINITY) / s == w[k];
-                 g++)
+            for (int g = 0;
+                 g < 8 && nextafter(l, -INFINITY) >= 0 && nextafter(l, -INFINITY) / s == w[k]; g++)
                 l = nextafter(l, -INFINITY);
             cnt[k] = 0;
             for (int g = 0; g < 8 && nextafter(h, INFINITY) / s == w[k]; g++, cnt[k]++)
@@ -213,22 +201,20 @@ static int exact_weights(const double *w, int K, double *wp)
 /* ------------------------------------------------------------------------ */
 /* Reading                                                                  */
 /* ------------------------------------------------------------------------ */
-void ckpt_info_free(ckpt_info *ci)
-{
+void ckpt_info_free(ckpt_info *ci) {
     free((void *)ci->lower_bounds);
     ci->lower_bounds = NULL;
 }
 
-#define CK_BAD(...)                                                                            \
-    do {                                                                                       \
-        char what_[512];                                                                       \
-        snprintf(what_, sizeof what_, __VA_ARGS__);                                            \
-        rc = cli_fail(CLI_INPUT, "bad checkpoint file: %s (%s)", what_, path);                 \
-        goto fail;                                                                             \
+#define CK_BAD(...)                                                                                \
+    do {                                                                                           \
+        char what_[512];                                                                           \
+        snprintf(what_, sizeof what_, __VA_ARGS__);                                                \
+        rc = cli_fail(CLI_INPUT, "bad checkpoint file: %s (%s)", what_, path);                     \
+        goto fail;                                                                                 \
     } while (0)
 
-static int get_long(json_t *o, const char *key, long lo, long hi, long *out)
-{
+static int get_long(json_t *o, const char *key, long lo, long hi, long *out) {
     json_t *v = json_object_get(o, key);
     if (!json_is_integer(v))
         return -1;
@@ -239,8 +225,7 @@ static int get_long(json_t *o, const char *key, long lo, long hi, long *out)
     return 0;
 }
 
-static int get_real(json_t *o, const char *key, double *out)
-{
+static int get_real(json_t *o, const char *key, double *out) {
     json_t *v = json_object_get(o, key);
     if (!json_is_number(v) || !isfinite(json_number_value(v)))
         return -1;
@@ -248,14 +233,12 @@ static int get_real(json_t *o, const char *key, double *out)
     return 0;
 }
 
-static const char *get_str(json_t *o, const char *key)
-{
+static const char *get_str(json_t *o, const char *key) {
     json_t *v = json_object_get(o, key);
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-int ckpt_read(const char *path, ckpt_info *ci, emgmm_model **model)
-{
+int ckpt_read(const char *path, ckpt_info *ci, emgmm_model **model) {
     memset(ci, 0, sizeof *ci);
     *model = NULL;
     emgmm_io_model_file mf;
@@ -360,8 +343,9 @@ int ckpt_read(const char *path, ckpt_info *ci, emgmm_model **model)
         goto fail;
     }
     if (exact_weights(mf.weights, mf.n_components, wp) != 0)
-        fprintf(stderr, "emgmm: warning: the checkpoint's weights cannot be restored bit for bit; "
-                        "the resumed fit may differ from an uninterrupted one in the last digits\n");
+        fprintf(stderr,
+                "emgmm: warning: the checkpoint's weights cannot be restored bit for bit; "
+                "the resumed fit may differ from an uninterrupted one in the last digits\n");
     st = emgmm_model_set_parameters(m, wp, mf.means, mf.covariances);
     if (st == EMGMM_OK)
         st = emgmm_model_set_fit_state(m, ci->lower_bounds, ci->n_iter, ci->converged);

@@ -346,8 +346,8 @@ static int parse_args(int argc, char **argv, fit_opts *o)
     /* The model written over the checkpoint would leave nothing to resume. */
     const char *ck = o->checkpoint ? o->checkpoint : o->resume;
     if (ck && ((o->out && !strcmp(o->out, ck)) || (o->labels && !strcmp(o->labels, ck))))
-        return cli_fail(CLI_USAGE, "fit: the checkpoint %s cannot also be the model or labels output",
-                        ck);
+        return cli_fail(CLI_USAGE,
+                        "fit: the checkpoint %s cannot also be the model or labels output", ck);
     if (o->labels && !strcmp(o->labels, "-") && (!o->out || !strcmp(o->out, "-")))
         return cli_fail(CLI_USAGE, "fit: the model and --labels cannot both go to stdout");
     if (o->resume)
@@ -427,8 +427,10 @@ static int resume_options(fit_opts *o, const ckpt_info *ci, int threads_given)
                         ci->dtype == EMGMM_F32 ? "float32" : "float64");
     int max_iter = (o->given & G_MAXIT) ? o->p.max_iter : c->max_iter;
     if (max_iter < ci->n_iter)
-        return cli_fail(CLI_USAGE, "fit: --max-iter %d is below the %d iterations the checkpoint %s "
-                        "has already run", max_iter, ci->n_iter, f);
+        return cli_fail(CLI_USAGE,
+                        "fit: --max-iter %d is below the %d iterations the checkpoint %s has "
+                        "already run",
+                        max_iter, ci->n_iter, f);
     o->p = *c;
     o->p.max_iter = max_iter;
     o->p.n_threads = ci->threads;
