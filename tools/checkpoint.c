@@ -102,101 +102,6 @@ int ckpt_write(const char *path, const emgmm_model *model, const ckpt_info *ci,
     return emgmm_io_out_commit(o, err);
 }
 
-/* ------------------------------------------------------------------------ */
-/* Exact weights                                                            */
-/* ------------------------------------------------------------------------ */
-/* emgmm_model_set_parameters stores w'_k / s with s the sequential sum of w';
- * a fit's weights rarely sum to exactly 1.0, so giving them as they are would
- * change some by an ulp and the resumed fit would drift from the original.
- * Find w' whose quotients are exactly W instead: for a candidate s, each w'_k
- * ranges over the few doubles x with x / s == w_k, the sequential sum is
- * monotone in each, so stepping them up one ulp at a time from their lowest
- * passes through every reachable sum; s works when it is one of them. */
-static double seq_sum(const double *w, int K) {
-    double s = 0.0;
-    for (int k = 0; k < K; k++)
-        s += w[k];
-    return s;
-}
-
-static int quotients_exact(const double *wp, const double *w, int K) {
-    const double s = seq_sum(wp, K);
-    if (!(fabs(s - 1.0) <= 1e-9))
-        return 0;
-    for (int k = 0; k < K; k++)
-        if (wp[k] / s != w[k])
-            return 0;
-    return 1;
-}
-
-/* wp = lo, then T single-ulp raises taken component by component up to hi. */
-static void raise_steps(double *wp, const double *lo, const int *cnt, int K, long t) {
-    for (int k = 0; k < K; k++) {
-        wp[k] = lo[k];
-        for (int s = 0; s < cnt[k] && t > 0; s++, t--)
-            wp[k] = nextafter(wp[k], INFINITY);
-    }
-}
-
-static int exact_weights(const double *w, int K, double *wp) {
-    memcpy(wp, w, (size_t)K * sizeof *wp);
-    if (quotients_exact(wp, w, K))
-        return 0;
-    double *lo = malloc((size_t)K * sizeof *lo);
-    int *cnt = malloc((size_t)K * sizeof *cnt);
-    int found = 0;
-    const double s0 = seq_sum(w, K);
-    for (int a = 0; lo && cnt && a < 33 && !found; a++) {
-        /* s0, then its neighbours alternately above and below */
-        double s = s0;
-        for (int j = 0; j < (a + 1) / 2; j++)
-            s = nextafter(s, a % 2 ? INFINITY : -INFINITY);
-        long total = 0;
-        int ok = 1;
-        for (int k = 0; k < K && ok; k++) {
-            double x = w[k] * s;
-            for (int g = 0; g < 4 && x / s < w[k]; g++)
-                x = nextafter(x, INFINITY);
-            for (int g = 0; g < 4 && x / s > w[k]; g++)
-                x = nextafter(x, -INFINITY);
-            if (x / s != w[k] || x < 0) {
-                ok = 0;
-                break;
-            }
-            double l = x, h = x;
-            for (int g = 0;
-                 g < 8 && nextafter(l, -INFINITY) >= 0 && nextafter(l, -INFINITY) / s == w[k]; g++)
-                l = nextafter(l, -INFINITY);
-            cnt[k] = 0;
-            for (int g = 0; g < 8 && nextafter(h, INFINITY) / s == w[k]; g++, cnt[k]++)
-                h = nextafter(h, INFINITY);
-            lo[k] = l;
-            total += cnt[k];
-        }
-        if (!ok)
-            continue;
-        /* the fewest raises whose sum reaches s */
-        long a0 = 0, a1 = total;
-        raise_steps(wp, lo, cnt, K, a1);
-        if (seq_sum(wp, K) < s)
-            continue;
-        while (a0 < a1) {
-            long mid = a0 + (a1 - a0) / 2;
-            raise_steps(wp, lo, cnt, K, mid);
-            if (seq_sum(wp, K) < s)
-                a0 = mid + 1;
-            else
-                a1 = mid;
-        }
-        raise_steps(wp, lo, cnt, K, a0);
-        found = quotients_exact(wp, w, K);
-    }
-    free(lo);
-    free(cnt);
-    if (!found)
-        memcpy(wp, w, (size_t)K * sizeof *wp);
-    return found ? 0 : -1;
-}
 
 /* ------------------------------------------------------------------------ */
 /* Reading                                                                  */
@@ -249,7 +154,6 @@ int ckpt_read(const char *path, ckpt_info *ci, emgmm_model **model) {
     json_error_t jerr;
     json_t *root = json_load_file(path, 0, &jerr);
     emgmm_model *m = NULL;
-    double *wp = NULL;
     json_t *ck = root ? json_object_get(root, "checkpoint") : NULL;
     if (!ck)
         CK_BAD("no 'checkpoint' object: a model file, not a checkpoint");
@@ -337,29 +241,22 @@ int ckpt_read(const char *path, ckpt_info *ci, emgmm_model **model) {
         rc = cli_lib_fail(st, NULL, "cannot create the model", path, 0);
         goto fail;
     }
-    wp = malloc((size_t)mf.n_components * sizeof *wp);
-    if (!wp) {
-        rc = cli_fail(CLI_INTERNAL, "out of memory reading %s", path);
-        goto fail;
-    }
-    if (exact_weights(mf.weights, mf.n_components, wp) != 0)
-        fprintf(stderr,
-                "emgmm: warning: the checkpoint's weights cannot be restored bit for bit; "
-                "the resumed fit may differ from an uninterrupted one in the last digits\n");
-    st = emgmm_model_set_parameters(m, wp, mf.means, mf.covariances);
+    /* a fitted model's weights sum to 1 within rounding: the library keeps
+     * them bit for bit, so the resumed fit continues exactly */
+    st = emgmm_model_set_parameters(m, mf.weights, mf.means, mf.covariances);
     if (st == EMGMM_OK)
         st = emgmm_model_set_fit_state(m, ci->lower_bounds, ci->n_iter, ci->converged);
     if (st != EMGMM_OK) {
         rc = cli_lib_fail(st, m, "bad checkpoint file", path, 0);
         goto fail;
     }
-    free(wp);
+
     json_decref(root);
     emgmm_io_model_file_free(&mf);
     *model = m;
     return CLI_OK;
 fail:
-    free(wp);
+
     emgmm_model_free(m);
     ckpt_info_free(ci);
     json_decref(root);

@@ -1,5 +1,6 @@
 /* model.c — the model object: creation, copies, user-given parameters,
  * getters; and the small containers (statistics, parameter sets) it uses. */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -230,7 +231,11 @@ int emgmm_model_set_parameters(emgmm_model *m, const double *w, const double *mu
         emgmm_paramset_free(&ps);
         return st;
     }
-    for (int k = 0; k < K; k++) ps.weights[k] = w[k] / sum;
+    /* Weights that sum to 1 within rounding (a fitted model's do) are kept bit
+     * for bit, so a model saved and loaded again — or a resumed checkpoint —
+     * continues exactly; others are renormalised. */
+    const int exact = fabs(sum - 1.0) <= 4.0 * (double)K * DBL_EPSILON;
+    for (int k = 0; k < K; k++) ps.weights[k] = exact ? w[k] : w[k] / sum;
     memcpy(ps.means, mu, (size_t)K * d * sizeof(double));
     memcpy(ps.covariances, cov, m->cov_len * sizeof(double));
     emgmm_paramset_to_model(m, &ps);
