@@ -14,12 +14,16 @@
 
 int cli_fail(int code, const char *fmt, ...)
 {
+    /* One line, whatever the user typed: control bytes (a newline in an
+     * option or a file name) are shown as '?'. */
+    char msg[1024];
     va_list ap;
     va_start(ap, fmt);
-    fputs("emgmm: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    for (char *c = msg; *c; c++)
+        if ((unsigned char)*c < 0x20 || (unsigned char)*c == 0x7f) *c = '?';
+    fprintf(stderr, "emgmm: %s\n", msg);
     return code;
 }
 
