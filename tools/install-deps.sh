@@ -5,7 +5,7 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 pkgs=(build-essential meson ninja-build pkg-config python3
       libopenblas-openmp-dev liblapacke-dev libjansson-dev libcmocka-dev
-      openmpi-bin libopenmpi-dev)
+      openmpi-bin libopenmpi-dev valgrind)
 if [ "${EMGMM_WITH_PEERS:-0}" = 1 ]; then
   pkgs+=(python3-sklearn libarmadillo-dev g++)
 fi
