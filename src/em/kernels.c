@@ -129,49 +129,6 @@ double emgmm_softmax_rows(double *r, size_t nb, size_t K, double *logdens, const
 
 double emgmm_exp_nonpos(double x) { return exp_nonpos(x); }
 
-/* Gathers the rows of one component with r > 0 into Z = √r·(x − c) (in the
- * working type) and adds Σ r and Σ r·(x − c); returns the rows gathered.
- * Rows with r = 0 add exactly nothing and are skipped. */
-#define ZBUILD_BODY(TYPE)                                                      \
-    /* √r for the whole column first, vectorised; then the gather. */         \
-    double nk = 0.0;                                                           \
-    _Pragma("omp simd reduction(+ : nk)") for (size_t i = 0; i < nb; i++)      \
-    {                                                                          \
-        sr[i] = sqrt(r[i * ldr]);                                              \
-        nk += r[i * ldr];                                                      \
-    }                                                                          \
-    size_t nz = 0;                                                             \
-    for (size_t i = 0; i < nb; i++) {                                          \
-        const double rik = r[i * ldr];                                         \
-        if (rik == 0.0) continue;                                              \
-        const double sq = sr[i];                                               \
-        const TYPE *xi = xs + i * d;                                           \
-        TYPE *zi = z + nz * d;                                                 \
-        _Pragma("omp simd") for (size_t j = 0; j < d; j++)                     \
-        {                                                                      \
-            const double t = (double)xi[j] - sc[j];                            \
-            zi[j] = (TYPE)(sq * t);                                            \
-            s1[j] += rik * t;                                                  \
-        }                                                                      \
-        nz++;                                                                  \
-    }                                                                          \
-    *nk_acc += nk;                                                             \
-    return nz;
-
-EMGMM_CLONES
-size_t emgmm_zbuild_f64(const double *xs, size_t nb, size_t d, const double *r, size_t ldr,
-                        const double *sc, double *z, double *s1, double *nk_acc, double *sr)
-{
-    ZBUILD_BODY(double)
-}
-
-EMGMM_CLONES
-size_t emgmm_zbuild_f32(const float *xs, size_t nb, size_t d, const double *r, size_t ldr,
-                        const double *sc, float *z, double *s1, double *nk_acc, double *sr)
-{
-    ZBUILD_BODY(float)
-}
-
 /* Σ r·(x − c) and Σ r·(x − c)² of one component (diagonal families). */
 #define DIAGSTATS_BODY(TYPE)                                                   \
     double nk = 0.0;                                                           \

@@ -20,13 +20,6 @@ double emgmm_exp_nonpos(double x);
 
 #ifndef EMGMM_KERNELS_H_MORE
 #define EMGMM_KERNELS_H_MORE
-/* Rows of one component (responsibilities r[i·ldr]) with r > 0 packed into
- * z = √r·(xs − sc); s1 += Σ r·(xs − sc); *nk += Σ r.  Returns rows packed.
- * sr: scratch of nb doubles. */
-size_t emgmm_zbuild_f64(const double *xs, size_t nb, size_t d, const double *r, size_t ldr,
-                        const double *sc, double *z, double *s1, double *nk, double *sr);
-size_t emgmm_zbuild_f32(const float *xs, size_t nb, size_t d, const double *r, size_t ldr,
-                        const double *sc, float *z, double *s1, double *nk, double *sr);
 /* s1 += Σ r·(xs − sc), s2 += Σ r·(xs − sc)², *nk += Σ r (diagonal families). */
 void emgmm_diagstats_f64(const double *xs, size_t nb, size_t d, const double *r, size_t ldr,
                          const double *sc, double *s1, double *s2, double *nk);

@@ -16,12 +16,9 @@
 #define SFX f32
 #define GEMM cblas_sgemm
 #define EMGMM_QUADFORM emgmm_quadform_f32
-#define EMGMM_ZBUILD emgmm_zbuild_f32
 #define EMGMM_DIAGSTATS emgmm_diagstats_f32
 #define EMGMM_LOAD64 emgmm_load_f64_f32
 #define EMGMM_LOAD32 emgmm_load_f32_f32
 #define EMGMM_DIAG_REFINE emgmm_diag_refine_f32
 #define EMGMM_WROW emgmm_wrow_f32
-#define SYRK cblas_ssyrk
-#define EMGMM_PASS_IS_DOUBLE 0
 #include "src/em/pass_impl.h"

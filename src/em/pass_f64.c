@@ -15,12 +15,9 @@
 #define SFX f64
 #define GEMM cblas_dgemm
 #define EMGMM_QUADFORM emgmm_quadform_f64
-#define EMGMM_ZBUILD emgmm_zbuild_f64
 #define EMGMM_DIAGSTATS emgmm_diagstats_f64
 #define EMGMM_LOAD64 emgmm_load_f64_f64
 #define EMGMM_LOAD32 emgmm_load_f32_f64
 #define EMGMM_DIAG_REFINE emgmm_diag_refine_f64
 #define EMGMM_WROW emgmm_wrow_f64
-#define SYRK cblas_dsyrk
-#define EMGMM_PASS_IS_DOUBLE 1
 #include "src/em/pass_impl.h"

@@ -3,7 +3,7 @@
  * by pass_f64.c and pass_f32.c, with
  *   TYPE  the working type of the block's matrix products (double or float)
  *   SFX   the function-name suffix (f64 or f32)
- *   GEMM, SYRK  the matching CBLAS routines.
+ *   GEMM  the matching CBLAS routine.
  * Statistics, log-likelihoods and log-sum-exp are always double.
  *
  * Per block of B rows (in a per-thread workspace):
@@ -12,9 +12,9 @@
  *   Y   = Xs · [U_1 … U_K]            one GEMM per chunk of components
  *   log p_ik = log π_k + log|U_k| − d/2·log 2π − ½‖Y_ik − (μ_k − g)U_k‖²
  *   r_ik = softmax_k(log p_ik), block log-likelihood = Σ_i logsumexp_k
- *   for each k, rows with r_ik > 0: Z = √r (x − c_k);  s2_k += ZᵀZ (SYRK),
+ *   second moments by one GEMM per chunk of components (see mstats_full),
  *   s1_k += Σ r (x − c_k), N_k += Σ r.
- * Rows whose responsibility is exactly 0 add exactly 0 and are skipped.
+ * (The diagonal families skip rows whose responsibility is exactly 0.)
  *
  * The other families plug into the same pass:
  *   tied       Y = Xs·U once (one shared factor), then ‖Y_i − m_k‖² per k;
