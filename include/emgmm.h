@@ -98,6 +98,21 @@ typedef enum {
     EMGMM_INIT_USER = 4              /* the parameters already in the model (emgmm_model_set_parameters), used as given */
 } emgmm_init_method;
 
+/* What NaN in the data means (params.missing; for predict/score/impute, the
+ * model's setting, see emgmm_model_set_missing). */
+typedef enum {
+    EMGMM_MISSING_ERROR = 0,     /* NaN is an error, like Inf (default) */
+    EMGMM_MISSING_NAN = 1,       /* NaN marks a value missing at random; a row with no
+                                    observed value is an error (EMGMM_ERR_NONFINITE) */
+    EMGMM_MISSING_DROP_EMPTY = 2 /* as EMGMM_MISSING_NAN, but rows with no observed value
+                                    are left out of the fit (weight 0) */
+} emgmm_missing_policy;
+
+/* "error", "nan", "drop-empty-rows"; NULL if unknown. */
+EMGMM_API const char *emgmm_missing_policy_name(int policy);
+/* Parses the names above; -1 when unknown. */
+EMGMM_API int emgmm_missing_policy_from_name(const char *name);
+
 /* "kmeans", "k-means++", "random", "random_from_data", "user"; NULL if unknown. */
 EMGMM_API const char *emgmm_init_method_name(int init);
 /* Parses the names above (also "k-means"); -1 when unknown. */
@@ -138,6 +153,12 @@ typedef struct {
     int block_size;      /* rows per block in the data pass; 0 = automatic (default 0) */
     int kmeans_max_iter; /* Lloyd iterations for EMGMM_INIT_KMEANS (default 300) */
     double kmeans_tol;   /* Lloyd stops when centres move less than kmeans_tol × mean feature variance (default 1e-4) */
+    int missing;         /* emgmm_missing_policy (default EMGMM_MISSING_ERROR).  With NaN as
+                            missing, EM runs on the observed-data likelihood: each row's
+                            E-step uses the marginal of its observed coordinates, the
+                            M-step the expected statistics given them.  Initialisation
+                            runs on a column-mean-imputed copy of the data (memory: one
+                            more copy of the data during init, only when NaN occur). */
 } emgmm_params;
 
 EMGMM_API emgmm_params emgmm_params_default(void);
@@ -210,6 +231,28 @@ EMGMM_API long emgmm_model_n_parameters(const emgmm_model *model);
 /* Draws n points: x[n][d] row-major, and (if comp is not NULL) the component of
  * each.  Deterministic for a seed. */
 EMGMM_API int emgmm_sample(emgmm_model *model, size_t n, uint64_t seed, double *x, int32_t *comp);
+
+/* Fills the missing entries (NaN) of X, row by row, into out[n][d] (row-major,
+ * ld = d; X and out may not overlap): with draws = 0 by the conditional
+ * expectation under the mixture, Σ_k r_ik E_k[x_miss | x_obs] (responsibilities
+ * from the observed coordinates); with draws = 1 by one draw from the
+ * conditional distribution (a component drawn from r_i, then the missing
+ * values from that component's conditional Gaussian), deterministic for
+ * (seed, row) whatever the threads.  Observed entries are copied unchanged.
+ * Rows with no observed value get the mixture mean (draws = 0) or a draw from
+ * the mixture.  Uses the model's missing policy only to decide nothing: NaN is
+ * always read as missing here.
+ * Errors: EMGMM_ERR_NULL, EMGMM_ERR_NOT_FITTED, EMGMM_ERR_SHAPE,
+ * EMGMM_ERR_NONFINITE (an Inf; row/column recorded), EMGMM_ERR_INVALID_PARAM,
+ * EMGMM_ERR_ALLOC. */
+EMGMM_API int emgmm_impute(emgmm_model *model, const emgmm_data *X, int draws, uint64_t seed,
+                           double *out);
+
+/* The missing-value policy used by predict, predict_proba, score_samples,
+ * score, bic and aic on this model (emgmm_fit sets it from params.missing).
+ * Errors: EMGMM_ERR_NULL, EMGMM_ERR_INVALID_PARAM. */
+EMGMM_API int emgmm_model_set_missing(emgmm_model *model, int policy);
+EMGMM_API int emgmm_model_missing(const emgmm_model *model);
 
 /* Threads used by predict/score/sample (0 = OpenMP default); fit uses params. */
 EMGMM_API void emgmm_model_set_n_threads(emgmm_model *model, int n_threads);

@@ -37,6 +37,7 @@ struct emgmm_model {
     int K, d, cov_type;
     int fitted;
     int n_threads;          /* for predict/score/sample */
+    int missing;            /* emgmm_missing_policy for passes over data (fit: params.missing) */
     double *weights;        /* [K] */
     double *means;          /* [K][d] */
     double *covariances;    /* shape of cov_type */
@@ -132,6 +133,8 @@ typedef struct {
     double *logdens;           /* [n] (ESTEP) */
     double *resp;              /* [n][K] */
     int32_t *labels;           /* [n] */
+    double *dropped;           /* ESTEP with stats, EMGMM_MISSING_DROP_EMPTY: the weight of the
+                                  rows with no observed value, left out of the statistics */
 } emgmm_pass;
 
 int emgmm_pass_run_f64(const emgmm_pass *p, const emgmm_data *X);
@@ -145,6 +148,20 @@ size_t emgmm_block_size(int block_size, int K, int d);
 /* Checks X against the model: pointers, shape, every value finite.  Records
  * the first bad row/column (in row order) on m. */
 int emgmm_check_data(emgmm_model *m, const emgmm_data *X, int n_threads);
+
+/* ---- missing values (src/em/missing.c) ---- */
+/* emgmm_check_data for a model in a missing mode (NaN allowed, Inf not;
+ * rows with nothing observed per the policy). */
+int emgmm_missing_check_data(emgmm_model *m, const emgmm_data *X, int n_threads);
+/* With the model in a missing mode and NaN present (on any rank), *view is a
+ * column-mean-imputed copy of X (its buffer in *buf, to free) for the
+ * initialisation; else *view = *X and *buf = NULL.  Collective when
+ * distributed. */
+int emgmm_missing_init_view(emgmm_model *m, const emgmm_data *X, int n_threads, emgmm_data *view,
+                            void **buf);
+/* In-place Cholesky of an m×m SPD matrix (row-major, lower triangle used and
+ * written); returns 0, or the 1-based column that failed.  Small m, no LAPACK. */
+int emgmm_small_chol(double *a, size_t m, size_t lda);
 
 /* ---- random numbers: xoshiro256** seeded by splitmix64 ---- */
 typedef struct { uint64_t s[4]; } emgmm_rng;

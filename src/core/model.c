@@ -172,6 +172,7 @@ int emgmm_model_copy(emgmm_model **out, const emgmm_model *m)
     emgmm_paramset_to_model(c, &src);
     c->fitted = m->fitted;
     c->n_threads = m->n_threads;
+    c->missing = m->missing;
     c->converged = m->converged;
     c->n_iter = m->n_iter;
     c->best_init = m->best_init;
@@ -261,6 +262,20 @@ int emgmm_model_best_init(const emgmm_model *m) { return m ? m->best_init : 0; }
 void emgmm_model_set_n_threads(emgmm_model *m, int t)
 {
     if (m) m->n_threads = t > 0 ? t : 0;
+}
+
+int emgmm_model_set_missing(emgmm_model *m, int policy)
+{
+    if (!m) return EMGMM_ERR_NULL;
+    if (policy < EMGMM_MISSING_ERROR || policy > EMGMM_MISSING_DROP_EMPTY)
+        return emgmm_fail(m, EMGMM_ERR_INVALID_PARAM, "unknown missing-value policy %d", policy);
+    m->missing = policy;
+    return EMGMM_OK;
+}
+
+int emgmm_model_missing(const emgmm_model *m)
+{
+    return m ? m->missing : EMGMM_MISSING_ERROR;
 }
 
 double emgmm_model_lower_bound(const emgmm_model *m)

@@ -18,6 +18,7 @@ emgmm_params emgmm_params_default(void)
     p.block_size = 0;
     p.kmeans_max_iter = 300;
     p.kmeans_tol = 1e-4;
+    p.missing = EMGMM_MISSING_ERROR;
     return p;
 }
 
@@ -31,10 +32,27 @@ int emgmm_params_validate(const emgmm_params *p)
     if (p->n_threads < 0 || p->block_size < 0) return EMGMM_ERR_INVALID_PARAM;
     if (p->kmeans_max_iter < 1 || !(p->kmeans_tol >= 0.0) || !isfinite(p->kmeans_tol))
         return EMGMM_ERR_INVALID_PARAM;
+    if (p->missing < EMGMM_MISSING_ERROR || p->missing > EMGMM_MISSING_DROP_EMPTY)
+        return EMGMM_ERR_INVALID_PARAM;
     return EMGMM_OK;
 }
 
 static const char *const cov_names[] = {"full", "tied", "diag", "spherical"};
+static const char *const missing_names[] = {"error", "nan", "drop-empty-rows"};
+
+const char *emgmm_missing_policy_name(int t)
+{
+    return (t >= 0 && t < 3) ? missing_names[t] : NULL;
+}
+
+int emgmm_missing_policy_from_name(const char *name)
+{
+    if (!name) return -1;
+    for (int i = 0; i < 3; i++)
+        if (strcmp(name, missing_names[i]) == 0) return i;
+    return -1;
+}
+
 static const char *const init_names[] = {"kmeans", "k-means++", "random", "random_from_data",
                                          "user"};
 

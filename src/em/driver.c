@@ -67,6 +67,7 @@ int emgmm_check_data(emgmm_model *m, const emgmm_data *X, int n_threads)
 {
     int st = check_shape(m, X);
     if (st) return st;
+    if (m->missing != EMGMM_MISSING_ERROR) return emgmm_missing_check_data(m, X, n_threads);
     const size_t n = X->n, d = X->d, ld = X->ld;
     size_t first_bad = SIZE_MAX; /* flat index row*d + col of the first non-finite value */
     int T = emgmm_threads(n_threads);
@@ -161,7 +162,12 @@ static int fit_init_stream(emgmm_model *m, const emgmm_params *p, const emgmm_da
         emgmm_paramset ps;
         st = emgmm_paramset_alloc(&ps, m->K, m->d, m->cov_len);
         if (st) return st;
-        st = emgmm_init_params(m, p, X, stream, &ps);
+        /* with missing values the init runs on a mean-imputed copy */
+        emgmm_data Xi;
+        void *ibuf;
+        st = emgmm_missing_init_view(m, X, p->n_threads, &Xi, &ibuf);
+        if (st == EMGMM_OK) st = emgmm_init_params(m, p, &Xi, stream, &ps);
+        free(ibuf);
         if (st == EMGMM_OK) emgmm_paramset_to_model(m, &ps);
         emgmm_paramset_free(&ps);
         if (st) return st;
@@ -176,6 +182,7 @@ int emgmm_fit_init(emgmm_model *m, const emgmm_params *p, const emgmm_data *X)
 {
     if (!m || !p || !X) return EMGMM_ERR_NULL;
     emgmm_clear_error(m);
+    if (emgmm_params_validate(p) == EMGMM_OK) m->missing = p->missing;
     return fit_init_stream(m, p, X, 0, 0);
 }
 
@@ -190,6 +197,7 @@ int emgmm_fit_iterate(emgmm_model *m, const emgmm_params *p, const emgmm_data *X
     if (X->n == 0 && !emgmm_dist_active(m)) return emgmm_fail(m, EMGMM_ERR_TOO_FEW_SAMPLES, "no samples");
     st = emgmm_params_validate(p);
     if (st) return emgmm_fail(m, st, "invalid fit parameters");
+    m->missing = p->missing;
     st = ensure_history(m, m->n_iter + 1 > p->max_iter ? m->n_iter + 1 : p->max_iter);
     if (st) return st;
 
@@ -204,7 +212,7 @@ int emgmm_fit_iterate(emgmm_model *m, const emgmm_params *p, const emgmm_data *X
     }
     double *shift = malloc((size_t)m->K * m->d * sizeof(double));
     if (!shift) st = EMGMM_ERR_ALLOC;
-    double ll = 0.0;
+    double ll = 0.0, dropped = 0.0;
     if (st == EMGMM_OK) {
         memcpy(shift, m->means, (size_t)m->K * m->d * sizeof(double));
         emgmm_pass pass = {0};
@@ -213,12 +221,14 @@ int emgmm_fit_iterate(emgmm_model *m, const emgmm_params *p, const emgmm_data *X
         pass.shift = shift;
         pass.stats = &stats;
         pass.loglik_sum = &ll;
+        pass.dropped = &dropped;
         pass.n_threads = p->n_threads;
         pass.block_size = (size_t)p->block_size;
         st = emgmm_pass_run(&pass, X);
     }
-    /* The reduction seam: across ranks when distributed, else nothing. */
-    double wsum = weight_sum(X);
+    /* The reduction seam: across ranks when distributed, else nothing.
+     * Rows dropped for having nothing observed carry no weight. */
+    double wsum = weight_sum(X) - dropped;
     st = emgmm_dist_allreduce_stats(m, &stats, &wsum, st);
     if (st == EMGMM_OK && emgmm_dist_active(m)) ll = stats.loglik;
     if (st == EMGMM_OK && !isfinite(ll))
@@ -298,8 +308,11 @@ int emgmm_fit(emgmm_model *m, const emgmm_params *p, const emgmm_data *X)
     emgmm_clear_error(m);
     int st = emgmm_params_validate(p);
     if (st) return emgmm_fail(m, st, "invalid fit parameters");
+    const int saved_missing = m->missing;
+    m->missing = p->missing;
     st = emgmm_check_data(m, X, p->n_threads);
     st = check_weights(m, X, st);
+    if (st) m->missing = saved_missing;
     if (st) return st;
     st = ensure_history(m, p->max_iter);
     if (st) return st;

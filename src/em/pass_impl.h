@@ -48,6 +48,13 @@ typedef struct {
     double *a2;     /* diag/spherical: [B][2d] = [Xs², Xs] */
     emgmm_stats st; /* this thread's statistics */
     double ll;
+    /* missing values (missing_impl.h): the block's incomplete rows, their
+     * missing coordinates midx[mptr[q] .. mptr[q+1]), scratch, first failure */
+    size_t *mrow, *mptr, *midx, nmr;
+    double *mscr;
+    double dropped;
+    int err;
+    size_t err_row, err_comp;
 } FN(pass_ws);
 
 static void FN(ws_free)(FN(pass_ws) *w)
@@ -61,11 +68,15 @@ static void FN(ws_free)(FN(pass_ws) *w)
     free(w->mx);
     free(w->sum);
     free(w->a2);
+    free(w->mrow);
+    free(w->mptr);
+    free(w->midx);
+    free(w->mscr);
     emgmm_stats_free(&w->st);
 }
 
 static int FN(ws_alloc)(FN(pass_ws) *w, size_t B, size_t d, size_t K, size_t cw, int stats,
-                        int cov_type)
+                        int cov_type, int missing)
 {
     memset(w, 0, sizeof *w);
     w->xs = malloc(B * d * sizeof(TYPE));
@@ -77,6 +88,13 @@ static int FN(ws_alloc)(FN(pass_ws) *w, size_t B, size_t d, size_t K, size_t cw,
     if (cov_type == EMGMM_COV_DIAG || cov_type == EMGMM_COV_SPHERICAL) {
         w->a2 = malloc(B * 2 * d * sizeof(double));
         ok = ok && w->a2;
+    }
+    if (missing) {
+        w->mrow = malloc(B * sizeof(size_t));
+        w->mptr = malloc((B + 1) * sizeof(size_t));
+        w->midx = malloc(B * d * sizeof(size_t));
+        w->mscr = malloc((2 * d * d + 3 * d) * sizeof(double));
+        ok = ok && w->mrow && w->mptr && w->midx && w->mscr;
     }
     if (stats) {
         w->xt = malloc(d * EMGMM_PAD(B) * sizeof(TYPE));
@@ -108,6 +126,10 @@ typedef struct {
     TYPE *ct;            /* LABELS: [d][K] (centres − g)ᵀ */
     double *cnorm;       /* LABELS: [K] ‖centre − g‖² */
     double *sc;          /* [K][d] shift − g */
+    int missing;         /* ESTEP: NaN marks missing values (emgmm_missing_policy) */
+    double *pfull;       /* missing, full/tied: [K or 1][d][d] precisions U·Uᵀ */
+    double *logw;        /* missing: [K] log π_k */
+    double *lpk;         /* missing, diag/spherical: [K][d] log P_kj */
 } FN(pass_shared);
 
 static void FN(load_block)(const emgmm_data *X, size_t i0, size_t nb, const double *g, TYPE *xs)
@@ -270,11 +292,15 @@ static void FN(mstats_full)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb
     }
 }
 
+#include "src/em/missing_impl.h"
+
 static void FN(process_block)(const emgmm_pass *p, const emgmm_data *X, const FN(pass_shared) *sh,
                               FN(pass_ws) *w, size_t i0, size_t nb)
 {
     const size_t K = sh->K;
     FN(load_block)(X, i0, nb, sh->g, w->xs);
+    w->nmr = 0;
+    if (sh->missing) FN(scan_missing)(w, nb, sh->d);
     switch (p->mode) {
     case EMGMM_PASS_ESTEP:
         if (sh->cov_type == EMGMM_COV_FULL)
@@ -283,6 +309,7 @@ static void FN(process_block)(const emgmm_pass *p, const emgmm_data *X, const FN
             FN(estep_tied)(sh, w, nb);
         else
             FN(estep_diag)(sh, w, nb);
+        if (w->nmr) FN(estep_missing)(sh, w, nb, i0);
         w->ll += emgmm_softmax_rows(w->r, nb, K, p->logdens ? p->logdens + i0 : NULL,
                                     X->weights ? X->weights + i0 : NULL, w->mx, w->sum);
         break;
@@ -299,6 +326,8 @@ static void FN(process_block)(const emgmm_pass *p, const emgmm_data *X, const FN
                 if (w->r[k * nb + i] > w->r[best * nb + i]) best = k;
             p->labels[i0 + i] = (int32_t)best;
         }
+    if (p->stats && w->nmr && sh->missing == EMGMM_MISSING_DROP_EMPTY)
+        w->dropped += FN(drop_empty)(sh, w, nb, X->weights ? X->weights + i0 : NULL);
     if (p->stats && X->weights) {
         /* A weight scales the row's responsibilities in every statistic; a
          * zero weight removes the row, even one whose density overflowed. */
@@ -312,6 +341,7 @@ static void FN(process_block)(const emgmm_pass *p, const emgmm_data *X, const FN
             FN(mstats_full)(sh, w, nb);
         else
             FN(mstats_diag)(sh, w, nb);
+        if (w->nmr) FN(mstats_missing)(sh, w, nb, i0);
     }
 }
 
@@ -328,6 +358,9 @@ static void FN(shared_free)(FN(pass_shared) *sh)
     free(sh->ct);
     free(sh->cnorm);
     free(sh->sc);
+    free(sh->pfull);
+    free(sh->logw);
+    free(sh->lpk);
 }
 
 /* E-step inputs for the model's family: stacked factors (full), the shared
@@ -338,6 +371,12 @@ static int FN(shared_estep)(const emgmm_model *m, FN(pass_shared) *sh, const dou
     const int type = m->cov_type;
     sh->cst = malloc(K * sizeof(double));
     if (!sh->cst) return EMGMM_ERR_ALLOC;
+    if (m->missing) {
+        sh->missing = m->missing;
+        sh->logw = malloc(K * sizeof(double));
+        if (!sh->logw) return EMGMM_ERR_ALLOC;
+        for (size_t k = 0; k < K; k++) sh->logw[k] = log(m->weights[k]);
+    }
     for (size_t k = 0; k < K; k++)
         sh->cst[k] = log(m->weights[k]) + m->log_det[k] - 0.5 * (double)d * EMGMM_LOG_2PI;
     if (type == EMGMM_COV_DIAG || type == EMGMM_COV_SPHERICAL) {
@@ -358,6 +397,11 @@ static int FN(shared_estep)(const emgmm_model *m, FN(pass_shared) *sh, const dou
                 q += P * mu * mu;
             }
             sh->qc[k] = q;
+        }
+        if (m->missing) {
+            sh->lpk = malloc(K * d * sizeof(double));
+            if (!sh->lpk) return EMGMM_ERR_ALLOC;
+            for (size_t i = 0; i < K * d; i++) sh->lpk[i] = log(sh->pk[i]);
         }
         return EMGMM_OK;
     }
@@ -380,6 +424,25 @@ static int FN(shared_estep)(const emgmm_model *m, FN(pass_shared) *sh, const dou
             double s = 0.0;
             for (size_t j = 0; j <= l; j++) s += (mu[j] - g[j]) * (double)sh->ucat[j * sh->ldu + f * d + l];
             sh->mvec[k * d + l] = s;
+        }
+    }
+    if (m->missing) {
+        sh->pfull = malloc(nf * d * d * sizeof(double));
+        sh->mk = malloc(K * d * sizeof(double));
+        if (!sh->pfull || !sh->mk) return EMGMM_ERR_ALLOC;
+        for (size_t k = 0; k < K; k++)
+            for (size_t j = 0; j < d; j++) sh->mk[k * d + j] = m->means[k * d + j] - g[j];
+        for (size_t f = 0; f < nf; f++) {
+            /* P = U·Uᵀ, U upper triangular: P_ab = Σ_{l >= max(a,b)} U_al U_bl */
+            const double *U = m->prec_chol + f * d * d;
+            double *P = sh->pfull + f * d * d;
+            for (size_t a = 0; a < d; a++)
+                for (size_t b = a; b < d; b++) {
+                    double s = 0.0;
+                    for (size_t l = b; l < d; l++) s += U[a * d + l] * U[b * d + l];
+                    P[a * d + b] = s;
+                    P[b * d + a] = s;
+                }
         }
     }
     return EMGMM_OK;
@@ -470,7 +533,7 @@ int FN(emgmm_pass_run)(const emgmm_pass *p, const emgmm_data *X)
         return EMGMM_ERR_ALLOC;
     }
     for (int t = 0; t < T && st == EMGMM_OK; t++)
-        st = FN(ws_alloc)(&ws[t], sh.B, d, K, sh.cw, want_stats, m->cov_type);
+        st = FN(ws_alloc)(&ws[t], sh.B, d, K, sh.cw, want_stats, m->cov_type, sh.missing);
     if (st == EMGMM_OK) {
         int blas_threads = emgmm_blas_single_begin();
 #ifdef _OPENMP
@@ -494,8 +557,24 @@ int FN(emgmm_pass_run)(const emgmm_pass *p, const emgmm_data *X)
             }
         }
         emgmm_blas_single_end(blas_threads);
-        double ll = 0.0;
-        for (int t = 0; t < T; t++) ll += ws[t].ll;
+        double ll = 0.0, dropped = 0.0;
+        for (int t = 0; t < T; t++) {
+            ll += ws[t].ll;
+            dropped += ws[t].dropped;
+        }
+        if (p->dropped) *p->dropped = dropped;
+        for (int t = 0; t < T && st == EMGMM_OK; t++)
+            if (ws[t].err) {
+                /* The model is the caller's own (fit, predict): recording the
+                 * failure on it is what every entry point does. */
+                emgmm_model *mm = (emgmm_model *)(uintptr_t)m;
+                mm->err_row = (long long)ws[t].err_row + emgmm_dist_row_offset(m);
+                mm->err_comp = (int)ws[t].err_comp;
+                st = emgmm_fail(mm, ws[t].err,
+                                "the precision of component %zu restricted to the missing "
+                                "coordinates of row %lld is not positive definite (raise reg_covar)",
+                                ws[t].err_comp, mm->err_row);
+            }
         if (p->loglik_sum) *p->loglik_sum = ll;
         if (want_stats) {
             emgmm_stats **parts = malloc((size_t)T * sizeof *parts);
