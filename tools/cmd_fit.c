@@ -502,7 +502,7 @@ static int write_model(const char *path, const emgmm_model *m, const emgmm_param
 }
 
 /* MPI: ranks other than 0 stay quiet; with several ranks, refuses what is
- * not distributed (random responsibilities, per-rank outputs). */
+ * not distributed (per-rank outputs). */
 static int mpi_fit_options(fit_opts *o)
 {
     if (glue_rank() != 0) {
@@ -512,11 +512,6 @@ static int mpi_fit_options(fit_opts *o)
     }
     if (glue_size() == 1)
         return CLI_OK;
-    if (o->p.init == EMGMM_INIT_RANDOM)
-        return cli_fail(CLI_USAGE,
-                        "fit: with %d MPI ranks --init random is not distributed yet (use kmeans, "
-                        "k-means++, random_from_data or a model file)",
-                        glue_size());
     if (o->labels || o->checkpoint || o->resume)
         return cli_fail(CLI_USAGE, "fit: --labels, --checkpoint and --resume do not run with %d "
                                    "MPI ranks yet",
@@ -559,10 +554,8 @@ int cmd_fit(int argc, char **argv)
             (rc = resume_options(&o, &resumed, threads_given)) != 0)
             goto done;
     }
-    if ((rc = cli_read_data(o.data, &o.ro, &mat)) != 0)
-        goto done;
-    emgmm_data X = emgmm_io_matrix_data(&mat);
-    if ((rc = glue_take_rows(&mat, &X, &row0, o.data)) != 0)
+    emgmm_data X; /* MPI: this rank's rows (a CSV file split at line starts) */
+    if ((rc = glue_read_rows(o.data, &o.ro, &mat, &X, &row0)) != 0)
         goto done;
     const int threads = o.threads > 0 ? o.threads : emgmm_default_threads();
     uint64_t hash = 0;

@@ -3,7 +3,6 @@
  * failure is reported once, by the rank that saw it. */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include "mpi_glue.h"
@@ -90,6 +89,75 @@ int glue_agree(int rc)
     return code;
 }
 
+/* This rank's part of a CSV file: the ranks split the bytes after the header
+ * at line starts; an exclusive prefix sum of the parts' newline counts gives
+ * each its first line number before it parses, so an error names the file's
+ * own line.  Collective whether or not this rank fails. */
+static int read_csv_part(const char *path, const emgmm_io_read_opts *o, emgmm_io_matrix *mat,
+                         long long *row0)
+{
+    emgmm_io_error err = {0};
+    emgmm_io_csv_part *cp = NULL;
+    emgmm_io_csv_range_info info = {0};
+    int rc = CLI_OK;
+    if (emgmm_io_csv_part_open(&cp, path, o, g_rank, g_size, &err) != 0)
+        rc = cli_io_fail(&err);
+    unsigned long long lines = cp ? emgmm_io_csv_part_lines(cp) : 0, before = 0;
+    MPI_Exscan(&lines, &before, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, MPI_COMM_WORLD);
+    if (g_rank == 0)
+        before = 0; /* MPI_Exscan leaves rank 0's result undefined */
+    if (rc == CLI_OK && emgmm_io_csv_part_read(cp, (size_t)before, mat, &info, &err) != 0)
+        rc = cli_io_fail(&err);
+    /* What only the whole file shows: a blank line followed by rows in a
+     * later part, and no rows at all.  Every rank gathers every part's facts
+     * and decides the same. */
+    long long mine[4] = {rc != CLI_OK, info.has_content, info.first_blank != 0,
+                         rc == CLI_OK ? (long long)mat->n : 0};
+    long long *all = malloc((size_t)g_size * sizeof mine);
+    if (!all) {
+        /* Out of memory for P·32 bytes: the collectives below cannot be
+         * joined consistently, so end the job. */
+        fputs("emgmm: out of memory\n", stderr);
+        MPI_Abort(MPI_COMM_WORLD, CLI_INTERNAL);
+    }
+    MPI_Allgather(mine, 4, MPI_LONG_LONG, all, 4, MPI_LONG_LONG, MPI_COMM_WORLD);
+    int first_fail = g_size, first_blank = g_size, later_content = 0;
+    long long total = 0;
+    *row0 = 0;
+    for (int r = 0; r < g_size; r++) {
+        if (all[4 * r] && first_fail == g_size)
+            first_fail = r;
+        if (all[4 * r + 2] && first_blank == g_size)
+            first_blank = r;
+        else if (first_blank < r && all[4 * r + 1])
+            later_content = 1;
+        if (r < g_rank)
+            *row0 += all[4 * r + 3]; /* the exclusive prefix sum of row counts */
+        total += all[4 * r + 3];
+    }
+    free(all);
+    if (rc == CLI_OK && g_rank == first_blank && later_content && first_fail > first_blank) {
+        emgmm_io_csv_blank_error(emgmm_io_csv_part_name(cp), info.first_blank, &err);
+        rc = cli_io_fail(&err);
+    } else if (rc == CLI_OK && g_rank == 0 && first_fail == g_size && total == 0) {
+        emgmm_io_csv_no_rows_error(emgmm_io_csv_part_name(cp), &err);
+        rc = cli_io_fail(&err);
+    }
+    if (rc != CLI_OK)
+        emgmm_io_matrix_free(mat);
+    emgmm_io_csv_part_close(cp);
+    return rc;
+}
+
+/* 1 when PATH (under OPTS) is read as split CSV; every rank must agree. */
+static int same_on_all(int v)
+{
+    int lo = v, hi = v;
+    MPI_Allreduce(MPI_IN_PLACE, &lo, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    MPI_Allreduce(MPI_IN_PLACE, &hi, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    return lo == hi;
+}
+
 int glue_set_comm(emgmm_model *model, long long row0)
 {
     if (!g_on)
@@ -114,30 +182,58 @@ int glue_set_comm(emgmm_model *model, long long row0)
     (void)row0;
     return CLI_OK;
 }
-#endif
-
-static int has_ext(const char *path, const char *ext)
+static int read_csv_part(const char *path, const emgmm_io_read_opts *o, emgmm_io_matrix *mat,
+                         long long *row0)
 {
-    size_t n = strlen(path), e = strlen(ext);
-    return n >= e && strcasecmp(path + n - e, ext) == 0;
+    (void)path;
+    (void)o;
+    (void)mat;
+    (void)row0;
+    return CLI_INTERNAL;
 }
+static int same_on_all(int v)
+{
+    (void)v;
+    return 1;
+}
+#endif
 
 int glue_check_format(const char *path, const emgmm_io_read_opts *opts)
 {
-    if (glue_size() == 1)
+    (void)opts;
+    if (glue_size() == 1 || strcmp(path, "-") != 0)
         return CLI_OK;
-    const int f = opts->format;
-    if (strcmp(path, "-") != 0 &&
-        (f == EMGMM_IO_FMT_NPY || f == EMGMM_IO_FMT_RAW_F64 || f == EMGMM_IO_FMT_RAW_F32 ||
-         (f == EMGMM_IO_FMT_AUTO &&
-          (has_ext(path, ".npy") || has_ext(path, ".f64") || has_ext(path, ".f32")))))
-        return CLI_OK;
-    /* Splitting CSV at line boundaries is not implemented: every rank would
-     * parse the whole file, which is what distribution is meant to avoid. */
     return cli_fail(CLI_USAGE,
-                    "fit: with %d MPI ranks DATA must be .npy or raw binary (--format f64|f32), "
-                    "which each rank maps and reads only its own rows of; got '%s'",
-                    glue_size(), path);
+                    "with %d MPI ranks DATA must be a file (.npy, raw binary or CSV) that each "
+                    "rank reads its own part of, not stdin",
+                    glue_size());
+}
+
+int glue_read_rows(const char *path, const emgmm_io_read_opts *opts, emgmm_io_matrix *mat,
+                   emgmm_data *X, long long *row0)
+{
+    *row0 = 0;
+    memset(mat, 0, sizeof *mat);
+    memset(X, 0, sizeof *X);
+    int rc;
+    if (glue_size() == 1) {
+        if ((rc = cli_read_data(path, opts, mat)) == 0)
+            *X = emgmm_io_matrix_data(mat);
+        return rc;
+    }
+    const emgmm_io_read_opts o = emgmm_io_resolve_opts(path, opts);
+    const int split_csv = o.format == EMGMM_IO_FMT_CSV && strcmp(path, "-") != 0;
+    if (!same_on_all(split_csv))
+        return cli_fail(CLI_USAGE, "the MPI ranks were given data files of different formats");
+    if (split_csv) {
+        if ((rc = read_csv_part(path, &o, mat, row0)) == 0)
+            *X = emgmm_io_matrix_data(mat);
+        return rc;
+    }
+    if ((rc = glue_check_format(path, opts)) != 0 || (rc = cli_read_data(path, opts, mat)) != 0)
+        return rc;
+    *X = emgmm_io_matrix_data(mat);
+    return glue_take_rows(mat, X, row0, path);
 }
 
 int glue_take_rows(const emgmm_io_matrix *mat, emgmm_data *X, long long *row0, const char *path)
@@ -148,7 +244,7 @@ int glue_take_rows(const emgmm_io_matrix *mat, emgmm_data *X, long long *row0, c
         return CLI_OK;
     if (!mat->map)
         return cli_fail(CLI_USAGE,
-                        "fit: with %d MPI ranks DATA must be a C-order array in its own dtype "
+                        "with %d MPI ranks DATA must be a C-order array in its own dtype "
                         "(no --dtype conversion), so each rank maps only its rows: %s",
                         P, path);
     const size_t n = X->n;

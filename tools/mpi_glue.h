@@ -20,13 +20,22 @@ int glue_size(void);
 /* Collective: returns the exit code of the lowest-numbered failing rank (0 when
  * none failed).  That rank's held-back messages are shown, once. */
 int glue_agree(int rc);
-/* With P > 1 ranks, checks that PATH (with OPTS) is a format read by
- * memory-mapping (.npy, raw binary); CSV and stdin are refused.  0 or an exit code. */
+/* With P > 1 ranks, checks that PATH is a file each rank can read its own
+ * part of (stdin is refused).  0 or an exit code. */
 int glue_check_format(const char *path, const emgmm_io_read_opts *opts);
 /* Narrows X (read from MAT) to this rank's rows [n·r/P, n·(r+1)/P) and gives
  * the first row's global index.  The matrix must be memory-mapped (not a
  * converted copy), so that a rank touches only its own pages. */
 int glue_take_rows(const emgmm_io_matrix *mat, emgmm_data *X, long long *row0, const char *path);
+/* Reads this rank's rows of PATH into MAT (X views them) and gives the first
+ * row's global index.  One process reads the whole file.  With P ranks,
+ * .npy/raw files are mapped and narrowed by glue_take_rows, and a CSV file is
+ * split at line starts, each rank parsing only its own byte range; a bad CSV
+ * row is reported by the rank holding it, with the file's line number.
+ * Collective with P > 1 whether or not this rank fails; 0 or this rank's exit
+ * code (the caller agrees on it with glue_agree). */
+int glue_read_rows(const char *path, const emgmm_io_read_opts *opts, emgmm_io_matrix *mat,
+                   emgmm_data *X, long long *row0);
 /* Distributes MODEL's fits over MPI_COMM_WORLD (under a launcher only). */
 int glue_set_comm(emgmm_model *model, long long row0);
 

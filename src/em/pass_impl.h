@@ -314,7 +314,9 @@ static void FN(process_block)(const emgmm_pass *p, const emgmm_data *X, const FN
                                     X->weights ? X->weights + i0 : NULL, w->mx, w->sum);
         break;
     case EMGMM_PASS_LABELS: FN(labels_block)(sh, w, nb); break;
-    case EMGMM_PASS_RANDOM: FN(random_block)(p->seed, i0, nb, K, w->r); break;
+    case EMGMM_PASS_RANDOM: /* hashed by the global row index, so any split agrees */
+        FN(random_block)(p->seed, (size_t)emgmm_dist_row_offset(p->model) + i0, nb, K, w->r);
+        break;
     }
     if (p->resp)
         for (size_t k = 0; k < K; k++)

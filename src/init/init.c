@@ -46,15 +46,20 @@ static int params_from_pass(emgmm_model *m, const emgmm_params *p, const emgmm_d
     return st;
 }
 
-static void column_means(const emgmm_data *X, double *mean)
+static void column_sums(const emgmm_data *X, double *sum)
 {
     const size_t n = X->n, d = X->d;
-    memset(mean, 0, d * sizeof(double));
+    memset(sum, 0, d * sizeof(double));
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < d; j++)
-            mean[j] += X->dtype == EMGMM_F64 ? ((const double *)X->x)[i * X->ld + j]
-                                             : (double)((const float *)X->x)[i * X->ld + j];
-    for (size_t j = 0; j < d; j++) mean[j] /= (double)n;
+            sum[j] += X->dtype == EMGMM_F64 ? ((const double *)X->x)[i * X->ld + j]
+                                            : (double)((const float *)X->x)[i * X->ld + j];
+}
+
+static void column_means(const emgmm_data *X, double *mean)
+{
+    column_sums(X, mean);
+    for (size_t j = 0; j < X->d; j++) mean[j] /= (double)X->n;
 }
 
 int emgmm_init_params(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, uint64_t stream,
@@ -63,7 +68,7 @@ int emgmm_init_params(emgmm_model *m, const emgmm_params *p, const emgmm_data *X
     const int K = m->K, d = m->d;
     emgmm_rng rng;
     emgmm_rng_seed(&rng, p->seed, stream);
-    double *centres = malloc((size_t)K * d * sizeof(double));
+    double *centres = malloc(((size_t)K * d + 1) * sizeof(double)); /* + 1: random's row count */
     size_t *idx = malloc((size_t)K * sizeof(size_t));
     if (!centres || !idx) {
         free(centres);
@@ -88,16 +93,6 @@ int emgmm_init_params(emgmm_model *m, const emgmm_params *p, const emgmm_data *X
         free(centres);
         free(idx);
         return st;
-    }
-    if (emgmm_dist_active(m) && p->init != EMGMM_INIT_RANDOM_FROM_DATA) {
-        /* Random responsibilities hash the local row index: not distributed
-         * yet.  Every rank takes this branch, so no collective is left open. */
-        free(centres);
-        free(idx);
-        const char *name = emgmm_init_method_name(p->init);
-        return emgmm_fail(m, EMGMM_ERR_UNSUPPORTED,
-                          "init '%s' does not run distributed yet; use random_from_data or a user model",
-                          name ? name : "?");
     }
     switch (p->init) {
     case EMGMM_INIT_KMEANS:
@@ -150,7 +145,18 @@ int emgmm_init_params(emgmm_model *m, const emgmm_params *p, const emgmm_data *X
         break;
     }
     case EMGMM_INIT_RANDOM: {
-        column_means(X, centres);
+        /* The shift is the mean of all ranks' rows, and the pass hashes the
+         * global row index (the model's row offset), so any split of the rows
+         * gives the responsibilities of one process. */
+        if (emgmm_dist_active(m)) {
+            column_sums(X, centres);
+            centres[d] = (double)X->n;
+            st = emgmm_dist_sum(m, centres, (size_t)d + 1, st);
+            if (st) break;
+            for (int j = 0; j < d; j++) centres[j] /= centres[d];
+        } else {
+            column_means(X, centres);
+        }
         for (int k = 1; k < K; k++) memcpy(centres + (size_t)k * d, centres, (size_t)d * sizeof(double));
         pass.mode = EMGMM_PASS_RANDOM;
         pass.seed = emgmm_rng_next(&rng);

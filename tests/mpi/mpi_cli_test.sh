@@ -2,8 +2,10 @@
 # mpi_cli_test.sh — `emgmm fit` under mpirun:  mpi_cli_test.sh EMGMM MPIRUN
 # P = 1, 2, 3 ranks give the single-process model (byte for byte with one rank,
 # to 1e-10 relative otherwise); more ranks than rows work; a NaN in one rank's
-# rows, CSV data, a non-distributed init and a failure on one rank before the
-# fit end every rank with one message, the right exit code and no output file.
+# rows, a bad CSV line, and a failure on one rank before the fit end every rank
+# with one message, the right exit code and no output file.  CSV is split at
+# line starts (with and without a header, CRLF, no final newline); random init
+# hashes the global row.
 set -u
 EMGMM=$(realpath "$1")
 MPIRUN=$2
@@ -77,6 +79,41 @@ for np in 2 3; do
 done
 close km2.json km3.json || fail "kmeans init: np 2 and np 3 differ"
 
+# --init random hashes the global row index: P = 1, 2, 3 give the single-process model
+"$EMGMM" fit data.npy -k 3 --init random --seed 4 --tol 0 --max-iter 10 -q -o rnd.json
+run 1 "$EMGMM" fit data.npy -k 3 --init random --seed 4 --tol 0 --max-iter 10 -q -o rnd1.json ||
+  fail "random np 1"
+cmp -s rnd.json rnd1.json || fail "random np 1 is not byte-identical to the single-process model"
+for np in 2 3; do
+  run $np "$EMGMM" fit data.npy -k 3 --init random --seed 4 --tol 0 --max-iter 10 -q \
+    -o rnd$np.json 2>err.txt || fail "random np $np: $(cat err.txt)"
+  close rnd.json rnd$np.json || fail "random: np $np differs"
+done
+
+# CSV is split at line starts, each rank parsing its own bytes: P = 1, 2, 3 give the
+# single-process model for 1001 rows (not divisible by 2 or 3) with and without a
+# header, with CRLF line ends, and with no newline after the last line
+"$EMGMM" sample truth.json -n 1001 --seed 13 -o plain.csv
+{ echo "x0,x1,x2"; cat plain.csv; } >hdr.csv
+sed 's/$/\r/' hdr.csv >crlf.csv
+{ echo "# no final newline"; head -c -1 plain.csv; } >nonl.csv
+{ cat plain.csv; printf '\n\n# trailing blank lines and a comment\n'; } >tail.csv
+for f in plain hdr crlf nonl tail; do
+  "$EMGMM" fit $f.csv --init init.json --tol 0 --max-iter 15 -q -o csv_$f.json ||
+    fail "single-process fit of $f.csv"
+  run 1 "$EMGMM" fit $f.csv --init init.json --tol 0 --max-iter 15 -q -o csv_${f}1.json ||
+    fail "$f.csv np 1"
+  cmp -s csv_$f.json csv_${f}1.json || fail "$f.csv np 1 is not byte-identical"
+  for np in 2 3; do
+    run $np "$EMGMM" fit $f.csv --init init.json --tol 0 --max-iter 15 -q -o csv_$f$np.json \
+      2>err.txt || fail "$f.csv np $np: $(cat err.txt)"
+    close csv_$f.json csv_$f$np.json || fail "$f.csv np $np differs from one process"
+  done
+done
+run 3 "$EMGMM" fit crlf.csv -k 3 --init random --seed 4 --tol 0 --max-iter 10 -q -o rndc3.json ||
+  fail "random init on split CSV"
+"$EMGMM" fit crlf.csv -k 3 --init random --seed 4 --tol 0 --max-iter 10 -q -o rndc.json
+close rndc.json rndc3.json || fail "random init on split CSV differs"
 # more ranks than rows: rank 0 of 3 has none of the 2 rows
 cat >one.json <<'J'
 {"format": "emgmm-model", "version": 1, "covariance_type": "diag", "n_components": 1,
@@ -87,6 +124,12 @@ J
 run 3 "$EMGMM" fit tiny.npy --init one.json --tol 0 --max-iter 3 -q -o tiny3.json 2>err.txt ||
   fail "3 ranks, 2 rows: $(cat err.txt)"
 close tiny1.json tiny3.json || fail "3 ranks, 2 rows: model differs"
+# more ranks than CSV rows
+"$EMGMM" sample one.json -n 2 --seed 3 -o two.csv
+"$EMGMM" fit two.csv --init one.json --tol 0 --max-iter 2 -q -o two.json
+run 3 "$EMGMM" fit two.csv --init one.json --tol 0 --max-iter 2 -q -o two3.json 2>err.txt ||
+  fail "3 ranks, 2 CSV rows: $(cat err.txt)"
+close two.json two3.json || fail "3 ranks, 2 CSV rows: model differs"
 
 # bad CODE SUBSTRING NP ARGS...: exit CODE, SUBSTRING in exactly one "emgmm:" line, no out.json
 bad() {
@@ -115,10 +158,42 @@ with open(path, "r+b") as f:
 P
 bad 3 "row 2950, column 1" 3 fit nan.npy --init init.json
 bad 3 "row 2950, column 1" 2 fit nan.npy --init init.json
-"$EMGMM" sample truth.json -n 50 -o small.csv
-bad 2 "must be .npy or raw binary" 2 fit small.csv --init init.json
-bad 2 "random is not distributed" 2 fit data.npy -k 3 --init random
-bad 2 "only fit is distributed" 2 score init.json data.npy
+# CSV errors seen by one rank: the file's line, once, exit 3, no model; the same
+# message as one process gives
+sed '900s/^[^,]*/abc/' hdr.csv >badnum.csv                 # rank 2 of 3, rank 1 of 2
+sed '600s/,[^,]*\r*$//' hdr.csv >ragged.csv               # rank 1 of 3 and of 2
+{ echo "a,b,c"; } >nohdr.csv
+for np in 2 3; do
+  bad 3 "non-numeric value 'abc' in field 1 (badnum.csv:900:1)" $np fit badnum.csv --init init.json
+  bad 3 "ragged row: 2 fields, expected 3 (as the header) (ragged.csv:600:" $np fit ragged.csv --init init.json
+  bad 3 "nohdr.csv has a header but no data rows" $np fit nohdr.csv --init init.json
+done
+"$EMGMM" fit badnum.csv --init init.json -o out.json 2>err1.txt
+grep -q "(badnum.csv:900:1)" err1.txt || fail "one process names another line: $(cat err1.txt)"
+# a blank line that ends one rank's part, with rows in the next part: only the
+# ranks together see it (the split is the one mpi_glue.c makes for 2 parts)
+# (a line of spaces is blank too; its length lets the midpoint fall inside it)
+blank_line=$("$PY" - hdr.csv blank.csv <<'P'
+import sys
+lines = open(sys.argv[1], "rb").read().split(b"\n")[:-1]
+for at in range(400, 700):
+    text = b"\n".join(lines[:at] + [b" " * 100] + lines[at:]) + b"\n"
+    ds = text.index(b"\n") + 1                  # after the header
+    off = ds + (len(text) - ds) // 2
+    if text[off - 1:off] != b"\n":
+        off = text.index(b"\n", off) + 1
+    if text[:off - 1].rsplit(b"\n", 1)[-1].strip() == b"":   # the last line of part 0
+        open(sys.argv[2], "wb").write(text)
+        print(at + 1)
+        break
+P
+)
+[ -n "$blank_line" ] || fail "could not place a blank line at the end of part 0"
+bad 3 "empty line inside the data (blank.csv:$blank_line:1)" 2 fit blank.csv --init init.json
+bad 3 "empty line inside the data (blank.csv:$blank_line:1)" 3 fit blank.csv --init init.json
+rm -f out.json
+run 2 "$EMGMM" fit - --init init.json -o out.json <plain.csv >/dev/null 2>err.txt
+[ $? -eq 2 ] && grep -q "not stdin" err.txt || fail "stdin with 2 ranks: $(head -c 600 err.txt)"
 
 # a failure on rank 1 only, before the fit (MPMD: rank 1 is given a missing file):
 # rank 0 must not wait in the fit; one message, rank 1's; exit 3; no model

@@ -476,23 +476,83 @@ static int blank(const char *ls, const char *le)
     return 1;
 }
 
-int emgmm_io_read_csv_buffer(const char *buf, size_t len, const char *name,
-                             const emgmm_io_read_opts *opts, emgmm_io_matrix *out,
-                             emgmm_io_error *err)
+/* The first line that is neither blank nor a comment fixes the delimiter, the
+ * header and the column count; the data start after the header, or at that
+ * line when it is a row (parsed here once, for its field count). */
+static int csv_probe(const char *buf, size_t len, const char *name,
+                     const emgmm_io_read_opts *opts, emgmm_io_csv_layout *lay,
+                     emgmm_io_error *err)
+{
+    memset(lay, 0, sizeof *lay);
+    const char *p = buf, *end = buf + len;
+    if (len >= 3 && !memcmp(p, "\xEF\xBB\xBF", 3))
+        p += 3;
+    size_t line = 0;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        const char *ls = p;
+        p = nl ? nl + 1 : end;
+        line++;
+        if (le > ls && le[-1] == '\r')
+            le--;
+        if (blank(ls, le))
+            continue;
+        const char *fc = ls;
+        while (fc < le && (*fc == ' ' || *fc == '\t'))
+            fc++;
+        if (*fc == '#')
+            continue;
+        lay->delim = opts->delimiter ? opts->delimiter : detect_delim(ls, le);
+        if (opts->header == 1 || (opts->header < 0 && looks_like_header(ls, le, lay->delim))) {
+            lay->header = 1;
+            lay->d = count_header_fields(ls, le, lay->delim);
+            lay->data_start = (size_t)(p - buf);
+            lay->data_line = line + 1;
+            return 0;
+        }
+        csv_ctx c = {0};
+        c.name = name;
+        c.err = err;
+        c.dtype = opts->dtype == EMGMM_F32 ? EMGMM_F32 : EMGMM_F64;
+        c.esize = c.dtype == EMGMM_F32 ? sizeof(float) : sizeof(double);
+        c.delim = lay->delim;
+        row_fail f;
+        int bad = parse_row(&c, ls, le, 0, &f) != ROW_OK;
+        if (bad)
+            report(&c, &f, line, 0, 0);
+        lay->d = c.len;
+        free(c.vals);
+        if (bad)
+            return -1;
+        lay->data_start = (size_t)(ls - buf);
+        lay->data_line = line;
+        return 0;
+    }
+    emgmm_io_error_set(err, EMGMM_IO_EINPUT, "%s is empty: no data rows", name);
+    return -1;
+}
+
+/* Parses the lines of [begin, end), which start at line LINE0 and lie in the
+ * data part of LAY's file.  A blank line is only allowed where no data row
+ * follows; info->first_blank lets the caller apply that across parts. */
+static int csv_read_lines(const char *buf, size_t begin, size_t end_off, size_t line0,
+                          const char *name, const emgmm_io_read_opts *opts,
+                          const emgmm_io_csv_layout *lay, emgmm_io_matrix *out,
+                          emgmm_io_csv_range_info *info, emgmm_io_error *err)
 {
     memset(out, 0, sizeof *out);
+    memset(info, 0, sizeof *info);
     csv_ctx c = {0};
     c.name = name;
     c.err = err;
     c.dtype = opts->dtype == EMGMM_F32 ? EMGMM_F32 : EMGMM_F64;
     c.esize = c.dtype == EMGMM_F32 ? sizeof(float) : sizeof(double);
-    c.delim = opts->delimiter;
+    c.delim = lay->delim;
 
-    const char *p = buf, *end = buf + len;
-    if (len >= 3 && !memcmp(p, "\xEF\xBB\xBF", 3))
-        p += 3;
-    size_t line = 0, d = 0, n = 0;
-    int first = 1, header_d = 0;
+    const size_t d = lay->d;
+    const char *p = buf + begin, *end = buf + end_off;
+    size_t line = line0 - 1, n = 0;
     size_t pending_blank = 0; /* a blank line is only allowed at the end */
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -503,7 +563,7 @@ int emgmm_io_read_csv_buffer(const char *buf, size_t len, const char *name,
         if (le > ls && le[-1] == '\r')
             le--;
         if (blank(ls, le)) {
-            if (!pending_blank && !first)
+            if (!pending_blank)
                 pending_blank = line;
             continue;
         }
@@ -512,34 +572,21 @@ int emgmm_io_read_csv_buffer(const char *buf, size_t len, const char *name,
             fc++;
         if (*fc == '#')
             continue;
+        info->has_content = 1;
         if (pending_blank) {
-            emgmm_io_error_set(err, EMGMM_IO_EINPUT, "empty line inside the data (%s:%zu:1)",
-                               name, pending_blank);
+            emgmm_io_csv_blank_error(name, pending_blank, err);
             goto fail;
-        }
-        if (first) {
-            first = 0;
-            if (!c.delim)
-                c.delim = detect_delim(ls, le);
-            int hdr = opts->header == 1 || (opts->header < 0 && looks_like_header(ls, le, c.delim));
-            if (hdr) {
-                d = count_header_fields(ls, le, c.delim);
-                header_d = 1;
-                continue;
-            }
         }
         row_fail f;
-        size_t before = c.len;
         if (parse_row(&c, ls, le, d, &f) != ROW_OK) {
-            report(&c, &f, line, d, header_d);
+            report(&c, &f, line, d, lay->header);
             goto fail;
         }
-        if (!d) {
-            d = c.len - before;
+        if (n == 0) {
             /* Reserve for the rows this one's length predicts, so the
              * growth rarely copies. */
             size_t est = (size_t)(end - ls) / (size_t)(p - ls) + 16;
-            if (est < SIZE_MAX / c.esize / d / 2 && est * d > c.cap) {
+            if (d && est < SIZE_MAX / c.esize / d / 2 && est * d > c.cap) {
                 char *nv = realloc(c.vals, est * d * c.esize);
                 if (nv) {
                     c.vals = nv;
@@ -549,18 +596,13 @@ int emgmm_io_read_csv_buffer(const char *buf, size_t len, const char *name,
         }
         n++;
     }
-    if (first) {
-        emgmm_io_error_set(err, EMGMM_IO_EINPUT, "%s is empty: no data rows", name);
-        goto fail;
-    }
-    if (n == 0) {
-        emgmm_io_error_set(err, EMGMM_IO_EINPUT, "%s has a header but no data rows", name);
-        goto fail;
-    }
+    info->first_blank = pending_blank;
     /* Give back the slack of the doubling growth. */
-    char *shrunk = realloc(c.vals, c.len * c.esize);
-    if (shrunk)
-        c.vals = shrunk;
+    if (c.len) {
+        char *shrunk = realloc(c.vals, c.len * c.esize);
+        if (shrunk)
+            c.vals = shrunk;
+    }
     out->owned = c.vals;
     out->x = c.vals;
     out->dtype = (emgmm_dtype)c.dtype;
@@ -568,6 +610,129 @@ int emgmm_io_read_csv_buffer(const char *buf, size_t len, const char *name,
     out->d = d;
     return 0;
 fail:
+    info->failed = 1;
     free(c.vals);
     return -1;
+}
+
+void emgmm_io_csv_blank_error(const char *name, size_t line, emgmm_io_error *err)
+{
+    emgmm_io_error_set(err, EMGMM_IO_EINPUT, "empty line inside the data (%s:%zu:1)", name, line);
+}
+
+void emgmm_io_csv_no_rows_error(const char *name, emgmm_io_error *err)
+{
+    emgmm_io_error_set(err, EMGMM_IO_EINPUT, "%s has a header but no data rows", name);
+}
+
+int emgmm_io_read_csv_buffer(const char *buf, size_t len, const char *name,
+                             const emgmm_io_read_opts *opts, emgmm_io_matrix *out,
+                             emgmm_io_error *err)
+{
+    memset(out, 0, sizeof *out);
+    emgmm_io_csv_layout lay;
+    emgmm_io_csv_range_info info;
+    if (csv_probe(buf, len, name, opts, &lay, err) != 0 ||
+        csv_read_lines(buf, lay.data_start, len, lay.data_line, name, opts, &lay, out, &info,
+                       err) != 0)
+        return -1;
+    if (out->n == 0) {
+        emgmm_io_csv_no_rows_error(name, err);
+        emgmm_io_matrix_free(out);
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* One part of a CSV file split over processes                              */
+/* ------------------------------------------------------------------------ */
+struct emgmm_io_csv_part {
+    emgmm_io_blob blob;
+    emgmm_io_read_opts opts;
+    emgmm_io_csv_layout lay;
+    const char *name;
+    size_t begin, end; /* this part's bytes */
+};
+
+/* Start of part R of P: byte ⌊D·r/P⌋ of the D data bytes, moved forward to
+ * the next line start (a part may be empty). */
+static size_t part_start(const char *buf, size_t len, size_t data_start, int r, int P)
+{
+    if (r <= 0)
+        return data_start;
+    if (r >= P)
+        return len;
+    const size_t D = len - data_start;
+    size_t off = data_start + (size_t)((u128)D * (unsigned)r / (unsigned)P);
+    if (off <= data_start || buf[off - 1] == '\n')
+        return off;
+    const char *nl = memchr(buf + off, '\n', len - off);
+    return nl ? (size_t)(nl - buf) + 1 : len;
+}
+
+int emgmm_io_csv_part_open(emgmm_io_csv_part **out, const char *path,
+                           const emgmm_io_read_opts *opts, int part, int parts,
+                           emgmm_io_error *err)
+{
+    *out = NULL;
+    emgmm_io_csv_part *cp = calloc(1, sizeof *cp);
+    if (!cp) {
+        emgmm_io_error_set(err, EMGMM_IO_ENOMEM, "out of memory reading %s", path);
+        return -1;
+    }
+    cp->opts = *opts;
+    cp->name = emgmm_io_display_name(path);
+    if (emgmm_io_load_file(path, &cp->blob, err) != 0) {
+        free(cp);
+        return -1;
+    }
+    if (cp->blob.owned) {
+        /* A pipe or device, read whole: the parts cannot each read their own. */
+        emgmm_io_error_set(err, EMGMM_IO_EUSAGE, "%s is not a regular file, so it cannot be split",
+                           cp->name);
+        emgmm_io_csv_part_close(cp);
+        return -1;
+    }
+    const char *buf = cp->blob.data;
+    const size_t len = cp->blob.len;
+    if (csv_probe(buf, len, cp->name, opts, &cp->lay, err) != 0) {
+        emgmm_io_csv_part_close(cp);
+        return -1;
+    }
+    cp->begin = part_start(buf, len, cp->lay.data_start, part, parts);
+    cp->end = part_start(buf, len, cp->lay.data_start, part + 1, parts);
+    *out = cp;
+    return 0;
+}
+
+size_t emgmm_io_csv_part_lines(const emgmm_io_csv_part *cp)
+{
+    size_t n = 0;
+    const char *p = cp->blob.data + cp->begin, *end = cp->blob.data + cp->end;
+    while (p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+        n++;
+        p++;
+    }
+    return n;
+}
+
+const char *emgmm_io_csv_part_name(const emgmm_io_csv_part *cp)
+{
+    return cp->name;
+}
+
+int emgmm_io_csv_part_read(emgmm_io_csv_part *cp, size_t lines_before, emgmm_io_matrix *out,
+                           emgmm_io_csv_range_info *info, emgmm_io_error *err)
+{
+    return csv_read_lines(cp->blob.data, cp->begin, cp->end, cp->lay.data_line + lines_before,
+                          cp->name, &cp->opts, &cp->lay, out, info, err);
+}
+
+void emgmm_io_csv_part_close(emgmm_io_csv_part *cp)
+{
+    if (!cp)
+        return;
+    emgmm_io_blob_free(&cp->blob);
+    free(cp);
 }

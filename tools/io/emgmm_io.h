@@ -79,6 +79,51 @@ int emgmm_io_format_from_name(const char *name, char *delimiter);
 int emgmm_io_read_csv_buffer(const char *buf, size_t len, const char *name,
                              const emgmm_io_read_opts *opts, emgmm_io_matrix *out,
                              emgmm_io_error *err);
+/* PATH's format as emgmm_io_read_matrix decides it (--format, extension,
+ * .npy magic; tsv/tab set the delimiter): OPTS with format never AUTO. */
+emgmm_io_read_opts emgmm_io_resolve_opts(const char *path, const emgmm_io_read_opts *opts);
+
+/* CSV split over processes (the tool under mpirun).  The head of the file (its
+ * first line that is neither blank nor a comment) fixes the delimiter, the
+ * header and the column count for every part; the bytes after the header are
+ * cut into PARTS ranges at line starts: part r begins at byte ⌊D·r/P⌋ of the
+ * D data bytes, moved forward to the next line start.  Each process maps the
+ * file and parses only its part, and numbers lines from the sum of the
+ * earlier parts' line counts, so a message names the file's own line. */
+typedef struct {
+    char delim;
+    int header;        /* the first content line is a header */
+    size_t d;
+    size_t data_start; /* byte offset of the first data line */
+    size_t data_line;  /* its 1-based line number */
+} emgmm_io_csv_layout;
+
+typedef struct {
+    int failed;         /* the part has a bad row (or a blank line before a row) */
+    int has_content;    /* a line that is neither blank nor a comment */
+    size_t first_blank; /* the first blank line (1-based), or 0: an error if a
+                           later part has content */
+} emgmm_io_csv_range_info;
+
+typedef struct emgmm_io_csv_part emgmm_io_csv_part;
+
+/* Maps PATH (a regular file), reads its head and finds part PART of PARTS. */
+int emgmm_io_csv_part_open(emgmm_io_csv_part **out, const char *path,
+                           const emgmm_io_read_opts *opts, int part, int parts,
+                           emgmm_io_error *err);
+/* Newlines in the part: the line count of the parts before is their sum. */
+size_t emgmm_io_csv_part_lines(const emgmm_io_csv_part *cp);
+/* Parses the part's rows into *out (n may be 0); on failure *out is empty,
+ * err says what and on which line, and info->failed is set. */
+int emgmm_io_csv_part_read(emgmm_io_csv_part *cp, size_t lines_before, emgmm_io_matrix *out,
+                           emgmm_io_csv_range_info *info, emgmm_io_error *err);
+const char *emgmm_io_csv_part_name(const emgmm_io_csv_part *cp);
+void emgmm_io_csv_part_close(emgmm_io_csv_part *cp);
+/* The messages for what only the whole file shows: a blank line at LINE
+ * followed by rows in a later part; no data rows in any part. */
+void emgmm_io_csv_blank_error(const char *name, size_t line, emgmm_io_error *err);
+void emgmm_io_csv_no_rows_error(const char *name, emgmm_io_error *err);
+
 int emgmm_io_read_npy(const char *path, const emgmm_io_read_opts *opts,
                       emgmm_io_matrix *out, emgmm_io_error *err);
 int emgmm_io_read_raw(const char *path, const emgmm_io_read_opts *opts,

@@ -209,14 +209,11 @@ static int sniff_npy(const char *path)
     return r == 6 && memcmp(b, npy_magic, 6) == 0;
 }
 
-int emgmm_io_read_matrix(const char *path, const emgmm_io_read_opts *opts, emgmm_io_matrix *out,
-                         emgmm_io_error *err)
+emgmm_io_read_opts emgmm_io_resolve_opts(const char *path, const emgmm_io_read_opts *opts)
 {
-    memset(out, 0, sizeof *out);
     emgmm_io_read_opts o = opts ? *opts : emgmm_io_read_opts_default();
-    int stdin_path = !strcmp(path, "-");
     if (o.format == EMGMM_IO_FMT_AUTO) {
-        if (stdin_path)
+        if (!strcmp(path, "-"))
             o.format = EMGMM_IO_FMT_CSV;
         else if (emgmm_io_has_ext(path, ".npy") || sniff_npy(path))
             o.format = EMGMM_IO_FMT_NPY;
@@ -230,6 +227,15 @@ int emgmm_io_read_matrix(const char *path, const emgmm_io_read_opts *opts, emgmm
                 o.delimiter = '\t';
         }
     }
+    return o;
+}
+
+int emgmm_io_read_matrix(const char *path, const emgmm_io_read_opts *opts, emgmm_io_matrix *out,
+                         emgmm_io_error *err)
+{
+    memset(out, 0, sizeof *out);
+    const int stdin_path = !strcmp(path, "-");
+    emgmm_io_read_opts o = emgmm_io_resolve_opts(path, opts);
     if (stdin_path && o.format != EMGMM_IO_FMT_CSV) {
         emgmm_io_error_set(
             err, EMGMM_IO_EUSAGE,
