@@ -59,7 +59,9 @@ typedef enum {
     EMGMM_ERR_UNSUPPORTED = 12,    /* option not available in this build or for this covariance type */
     EMGMM_ERR_INTERNAL = 13,       /* a LAPACK call failed unexpectedly; a bug */
     EMGMM_ERR_TOO_LARGE = 14,      /* sizes overflow size_t or exceed what can be indexed */
-    EMGMM_ERR_BAD_WEIGHTS = 15     /* a sample weight is negative, NaN or Inf, or all are 0; row recorded */
+    EMGMM_ERR_BAD_WEIGHTS = 15,    /* a sample weight is negative, NaN or Inf, or all are 0; row recorded */
+    EMGMM_ERR_DEGENERATE = 16      /* components keep collapsing: the reseed limit was reached (fewer
+                                      distinct points than components?); component recorded */
 } emgmm_status;
 
 /* A static string naming the status, e.g. "data contains NaN or Inf".
@@ -118,6 +120,42 @@ EMGMM_API const char *emgmm_init_method_name(int init);
 /* Parses the names above (also "k-means"); -1 when unknown. */
 EMGMM_API int emgmm_init_method_from_name(const char *name);
 
+/* What a fit does when a component becomes empty or its covariance is not
+ * positive definite after reg_covar (params.degenerate).
+ * - EMGMM_DEGEN_RESEED (the default): the component is re-initialised at the
+ *   data point worst explained by the other components (lowest log-density
+ *   under them), with the data's covariance scaled by K^(-2/d) (+ reg_covar and
+ *   the variance floor) and weight 1/(2K), the other weights scaled to make
+ *   room.  "Empty" means N_k = Σ_i r_ik below 16·d·ε times the total weight:
+ *   numerically no mass, where scikit-learn's 10·ε guard would pull the mean
+ *   to the origin.  The iteration that reseeds and the next one never declare
+ *   convergence; the lower bound may drop once, at the iteration after the
+ *   reseed, and is monotone again from then on.  Each reseed is recorded
+ *   (emgmm_model_n_reseeds, emgmm_model_reseed_event).  A component is
+ *   reseeded at most EMGMM_RESEED_LIMIT times per initialisation; one more is
+ *   EMGMM_ERR_DEGENERATE (also when no point is left that a new component
+ *   could start from, as with fewer distinct points than components).  A tied
+ *   covariance that is not PD is shared by all components, so reseeding
+ *   cannot help: it stays EMGMM_ERR_NOT_PD.
+ * - EMGMM_DEGEN_ERROR: scikit-learn's behaviour.  An empty component goes on
+ *   as scikit-learn's does (its mean is Σ r·x / (N_k + 10ε), so it moves to
+ *   the origin); a covariance that is not PD is EMGMM_ERR_NOT_PD naming the
+ *   component.  Use it to compare with scikit-learn number for number.
+ * Reseed is the default because an unattended fit should end with K useful
+ * components rather than stop, or carry a dead component at the origin. */
+typedef enum {
+    EMGMM_DEGEN_ERROR = 0,
+    EMGMM_DEGEN_RESEED = 1
+} emgmm_degenerate_policy;
+
+/* Reseeds allowed per component and initialisation before EMGMM_ERR_DEGENERATE. */
+#define EMGMM_RESEED_LIMIT 3
+
+/* "error", "reseed"; NULL if unknown. */
+EMGMM_API const char *emgmm_degenerate_policy_name(int policy);
+/* Parses the names above; -1 when unknown. */
+EMGMM_API int emgmm_degenerate_policy_from_name(const char *name);
+
 typedef enum {
     EMGMM_F64 = 0,
     EMGMM_F32 = 1
@@ -159,6 +197,17 @@ typedef struct {
                             M-step the expected statistics given them.  Initialisation
                             runs on a column-mean-imputed copy of the data (memory: one
                             more copy of the data during init, only when NaN occur). */
+    int degenerate;      /* emgmm_degenerate_policy (default EMGMM_DEGEN_RESEED) */
+    double var_floor;    /* in [0, 1]; 0 = off (default).  Each covariance's diagonal is at
+                            least var_floor × that feature's variance over the whole (weighted)
+                            data, after reg_covar; spherical variances at least var_floor × the
+                            mean feature variance.  A floor relative to each feature's scale,
+                            for data whose features differ by many orders of magnitude, where
+                            the absolute reg_covar is too large for some and too small for
+                            others (use it with reg_covar = 0 there).  Raising a diagonal keeps
+                            a matrix positive semi-definite, so a floor never makes a
+                            covariance worse; it does not lift a full covariance singular
+                            through collinear features (reg_covar does). */
 } emgmm_params;
 
 EMGMM_API emgmm_params emgmm_params_default(void);
@@ -323,6 +372,17 @@ EMGMM_API double emgmm_model_lower_bound(const emgmm_model *model);
 EMGMM_API const double *emgmm_model_lower_bounds(const emgmm_model *model, int *count);
 /* The initialisation (0-based) whose result was kept by emgmm_fit. */
 EMGMM_API int emgmm_model_best_init(const emgmm_model *model);
+/* Components re-initialised by the reseed policy during the kept
+ * initialisation (the iterations since emgmm_fit_init; not restored by
+ * emgmm_model_set_fit_state). */
+EMGMM_API int emgmm_model_n_reseeds(const emgmm_model *model);
+/* The i-th reseed (0 <= i < n_reseeds): *iteration is the 1-based iteration
+ * whose M-step reseeded (the new parameters are first used by the next one),
+ * *component the component; *log_density the log-density of the chosen point
+ * under the other components (any pointer may be NULL).
+ * Errors: EMGMM_ERR_NULL, EMGMM_ERR_INVALID_PARAM (i out of range). */
+EMGMM_API int emgmm_model_reseed_event(const emgmm_model *model, int i, int *iteration,
+                                       int *component, double *log_density);
 
 /* One line describing the last failure on this model, with its location
  * ("data contains NaN or Inf at row 12, column 3"); "" when none. */

@@ -33,6 +33,12 @@ void emgmm_stats_zero(emgmm_stats *s);
 /* dst += src, element by element, in a fixed order. */
 void emgmm_stats_add(emgmm_stats *dst, const emgmm_stats *src);
 
+/* One reseed of a component (see emgmm_model_reseed_event). */
+typedef struct {
+    int iter, comp;
+    double logdens;
+} emgmm_reseed_event;
+
 struct emgmm_model {
     int K, d, cov_type;
     int fitted;
@@ -48,6 +54,14 @@ struct emgmm_model {
     int converged, n_iter, best_init;
     double *lb_hist;        /* [lb_cap] */
     int lb_cap;
+    /* degenerate components (src/em/degenerate.c): the reseeds of this fit,
+     * in order; only those with iteration <= n_iter count. */
+    emgmm_reseed_event *reseeds; /* [reseed_cap] */
+    int n_reseeds, reseed_cap;
+    /* the fit being initialised, so that the initialisation's M-step runs
+     * under its policies (emgmm_family_finish); NULL otherwise */
+    const emgmm_params *fit_p;
+    const emgmm_data *fit_X;
     /* distribution (src/dist/comm.c): the communicator handle, copied in as
      * bytes so this header needs no mpi.h, and this rank's first global row.
      * dist_on = 0 (calloc) for a single process; not carried by model_copy. */
@@ -90,21 +104,41 @@ size_t emgmm_cov_len(int cov_type, int K, int d);
  * a covariance that is not positive definite returns EMGMM_ERR_NOT_PD with the
  * component recorded on m. */
 int emgmm_full_finish(emgmm_model *m, const emgmm_stats *st, const double *shift,
-                      double reg_covar, emgmm_paramset *out);
+                      double reg_covar, const double *floor, emgmm_paramset *out,
+                      unsigned char *bad);
 /* Precision factors and log-dets from covariances (no regularisation). */
 int emgmm_full_precisions(int K, int d, const double *cov, double *prec_chol,
                           double *log_det, int *bad_component);
 long emgmm_full_n_parameters(int K, int d);
 int emgmm_tied_finish(emgmm_model *m, const emgmm_stats *st, const double *shift,
-                      double reg_covar, emgmm_paramset *out);
+                      double reg_covar, const double *floor, emgmm_paramset *out,
+                      unsigned char *bad);
 int emgmm_tied_precisions(int K, int d, const double *cov, double *prec_chol,
                           double *log_det, int *bad_component);
 /* diag and spherical share one file: the spherical variance is the mean of
  * the diagonal. */
 int emgmm_diag_finish(emgmm_model *m, const emgmm_stats *st, const double *shift,
-                      double reg_covar, emgmm_paramset *out);
+                      double reg_covar, const double *floor, emgmm_paramset *out,
+                      unsigned char *bad);
 int emgmm_diag_precisions(int cov_type, int K, int d, const double *cov, double *prec_chol,
                           double *log_det, int *bad_component);
+/* The M-step finish with the variance floor (floor [d]: the least diagonal
+ * value per feature, or NULL) and, when bad is not NULL, no failure on a
+ * covariance that is not PD: bad[k] is set to 1 for each such component (all
+ * K for tied) and 0 otherwise, and EMGMM_OK returned with those components'
+ * precisions undefined.  With bad NULL it fails as emgmm_family_finish. */
+int emgmm_family_finish_ex(emgmm_model *m, const emgmm_stats *st, const double *shift,
+                           double reg_covar, const double *floor, emgmm_paramset *out,
+                           unsigned char *bad);
+/* The data's weighted mean [d] and covariance — [d][d] for full/tied, the
+ * diagonal [d] for diag/spherical — from one pass's statistics (Σ_k r_ik = 1,
+ * so they do not depend on the responsibilities); *total = Σ_k N_k. */
+void emgmm_stats_data_moments(const emgmm_stats *st, int cov_type, const double *shift,
+                              double *mean, double *cov, double *total);
+/* The floor [d] = var_floor × each feature's variance over the data, from
+ * the statistics (spherical: every entry var_floor × the mean variance). */
+void emgmm_variance_floor(const emgmm_stats *st, int cov_type, const double *shift,
+                          double var_floor, double *floor);
 /* Dispatch on the covariance type (family.c). */
 int emgmm_family_finish(emgmm_model *m, const emgmm_stats *st, const double *shift,
                         double reg_covar, emgmm_paramset *out);
@@ -162,6 +196,29 @@ int emgmm_missing_init_view(emgmm_model *m, const emgmm_data *X, int n_threads, 
 /* In-place Cholesky of an m×m SPD matrix (row-major, lower triangle used and
  * written); returns 0, or the 1-based column that failed.  Small m, no LAPACK. */
 int emgmm_small_chol(double *a, size_t m, size_t lda);
+
+/* ---- degenerate components (src/em/degenerate.c) ---- */
+/* N_k below which a component counts as empty (total = Σ_k N_k). */
+double emgmm_empty_threshold(int d, double total);
+/* Re-initialises the components flagged in bad[K] (empty or not PD) in next,
+ * whose other components are valid, at the rows of X worst explained by
+ * those others (one scoring pass; collective when distributed), and records
+ * the reseeds as iteration `iter`.  Fails with EMGMM_ERR_DEGENERATE past
+ * EMGMM_RESEED_LIMIT or when no row can seed a component, EMGMM_ERR_NOT_PD
+ * when the reseeded covariance is not PD either. */
+int emgmm_reseed(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
+                 const emgmm_stats *st, const double *shift, const double *floor,
+                 emgmm_paramset *next, const unsigned char *bad, int iter);
+/* The M-step finish under the fit's policies: the variance floor, and with
+ * EMGMM_DEGEN_RESEED the empty or non-PD components reseeded (as iteration
+ * `iter`; 0 = the initialisation) instead of failing. */
+int emgmm_mstep_finish(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
+                       const emgmm_stats *stats, const double *shift, emgmm_paramset *next,
+                       int iter);
+/* Makes room for the events of a fit of this model (cap K·EMGMM_RESEED_LIMIT). */
+int emgmm_reseed_reserve(emgmm_model *m);
+/* Reseeds recorded at iteration `iter` (1-based) that still count. */
+int emgmm_reseeds_at(const emgmm_model *m, int iter);
 
 /* ---- random numbers: xoshiro256** seeded by splitmix64 ---- */
 typedef struct { uint64_t s[4]; } emgmm_rng;

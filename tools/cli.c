@@ -52,6 +52,7 @@ int cli_exit_for_status(int status)
     case EMGMM_ERR_TOO_LARGE:
         return CLI_INPUT;
     case EMGMM_ERR_NOT_PD:
+    case EMGMM_ERR_DEGENERATE:
         return CLI_NUMERIC;
     default:
         return CLI_INTERNAL;

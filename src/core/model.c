@@ -148,6 +148,7 @@ void emgmm_model_free(emgmm_model *m)
     free(m->prec_chol);
     free(m->log_det);
     free(m->lb_hist);
+    free(m->reseeds);
     free(m->dist_buf);
     free(m);
 }
@@ -176,6 +177,16 @@ int emgmm_model_copy(emgmm_model **out, const emgmm_model *m)
     c->converged = m->converged;
     c->n_iter = m->n_iter;
     c->best_init = m->best_init;
+    if (m->n_reseeds > 0) {
+        c->reseeds = malloc((size_t)m->n_reseeds * sizeof *c->reseeds);
+        if (!c->reseeds) {
+            emgmm_model_free(c);
+            *out = NULL;
+            return EMGMM_ERR_ALLOC;
+        }
+        memcpy(c->reseeds, m->reseeds, (size_t)m->n_reseeds * sizeof *c->reseeds);
+        c->n_reseeds = c->reseed_cap = m->n_reseeds;
+    }
     return EMGMM_OK;
 }
 

@@ -18,6 +18,8 @@ emgmm_params emgmm_params_default(void)
     p.block_size = 0;
     p.kmeans_max_iter = 300;
     p.kmeans_tol = 1e-4;
+    p.degenerate = EMGMM_DEGEN_RESEED;
+    p.var_floor = 0.0;
     p.missing = EMGMM_MISSING_ERROR;
     return p;
 }
@@ -34,6 +36,9 @@ int emgmm_params_validate(const emgmm_params *p)
         return EMGMM_ERR_INVALID_PARAM;
     if (p->missing < EMGMM_MISSING_ERROR || p->missing > EMGMM_MISSING_DROP_EMPTY)
         return EMGMM_ERR_INVALID_PARAM;
+    if (p->degenerate != EMGMM_DEGEN_ERROR && p->degenerate != EMGMM_DEGEN_RESEED)
+        return EMGMM_ERR_INVALID_PARAM;
+    if (!(p->var_floor >= 0.0 && p->var_floor <= 1.0)) return EMGMM_ERR_INVALID_PARAM;
     return EMGMM_OK;
 }
 

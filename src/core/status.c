@@ -24,6 +24,8 @@ const char *emgmm_strerror(int status)
     case EMGMM_ERR_INTERNAL: return "internal error";
     case EMGMM_ERR_TOO_LARGE: return "sizes too large";
     case EMGMM_ERR_BAD_WEIGHTS: return "invalid sample weights";
+    case EMGMM_ERR_DEGENERATE:
+        return "components keep collapsing (fewer distinct points than components?)";
     default: return "unknown emgmm status";
     }
 }

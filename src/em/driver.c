@@ -154,7 +154,9 @@ static int fit_init_stream(emgmm_model *m, const emgmm_params *p, const emgmm_da
         if (st) return st;
     }
     st = ensure_history(m, p->max_iter);
+    if (st == EMGMM_OK) st = emgmm_reseed_reserve(m);
     if (st) return st;
+    m->n_reseeds = 0;
     if (p->init == EMGMM_INIT_USER) {
         if (!m->fitted)
             return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "init 'user' needs parameters set with emgmm_model_set_parameters");
@@ -166,7 +168,12 @@ static int fit_init_stream(emgmm_model *m, const emgmm_params *p, const emgmm_da
         emgmm_data Xi;
         void *ibuf;
         st = emgmm_missing_init_view(m, X, p->n_threads, &Xi, &ibuf);
+        /* the initialisation's M-step runs under the fit's policies too */
+        m->fit_p = p;
+        m->fit_X = &Xi;
         if (st == EMGMM_OK) st = emgmm_init_params(m, p, &Xi, stream, &ps);
+        m->fit_p = NULL;
+        m->fit_X = NULL;
         free(ibuf);
         if (st == EMGMM_OK) emgmm_paramset_to_model(m, &ps);
         emgmm_paramset_free(&ps);
@@ -233,7 +240,7 @@ int emgmm_fit_iterate(emgmm_model *m, const emgmm_params *p, const emgmm_data *X
     if (st == EMGMM_OK && emgmm_dist_active(m)) ll = stats.loglik;
     if (st == EMGMM_OK && !isfinite(ll))
         st = emgmm_fail(m, EMGMM_ERR_NONFINITE, "the log-likelihood is not finite (data with NaN or Inf?)");
-    if (st == EMGMM_OK) st = emgmm_family_finish(m, &stats, shift, p->reg_covar, &next);
+    if (st == EMGMM_OK) st = emgmm_mstep_finish(m, p, X, &stats, shift, &next, m->n_iter + 1);
     if (st == EMGMM_OK) {
         const double lb = ll / wsum;
         emgmm_paramset_to_model(m, &next);
@@ -249,6 +256,9 @@ int emgmm_fit_iterate(emgmm_model *m, const emgmm_params *p, const emgmm_data *X
 int emgmm_fit_converged(emgmm_model *m, double tol)
 {
     if (!m || m->n_iter < 2) return 0;
+    /* A reseed at the last iteration gives parameters not yet scored; one at
+     * the iteration before makes the last change span the reseed. */
+    if (emgmm_reseeds_at(m, m->n_iter) + emgmm_reseeds_at(m, m->n_iter - 1) > 0) return 0;
     const double change = m->lb_hist[m->n_iter - 1] - m->lb_hist[m->n_iter - 2];
     if (fabs(change) < tol) {
         m->converged = 1;
@@ -263,6 +273,8 @@ typedef struct {
     emgmm_paramset ps;
     double *hist;
     int fitted, n_iter, converged;
+    emgmm_reseed_event *reseeds; /* [K·EMGMM_RESEED_LIMIT] */
+    int n_reseeds;
 } fit_snapshot;
 
 static int snap_alloc(fit_snapshot *s, const emgmm_model *m, int cap)
@@ -271,8 +283,11 @@ static int snap_alloc(fit_snapshot *s, const emgmm_model *m, int cap)
     int st = emgmm_paramset_alloc(&s->ps, m->K, m->d, m->cov_len);
     if (st) return st;
     s->hist = calloc((size_t)(cap > 0 ? cap : 1), sizeof(double));
-    if (!s->hist) {
+    s->reseeds = calloc((size_t)m->K * EMGMM_RESEED_LIMIT, sizeof *s->reseeds);
+    if (!s->hist || !s->reseeds) {
         emgmm_paramset_free(&s->ps);
+        free(s->hist);
+        free(s->reseeds);
         return EMGMM_ERR_ALLOC;
     }
     return EMGMM_OK;
@@ -285,6 +300,8 @@ static void snap_take(fit_snapshot *s, const emgmm_model *m)
     s->fitted = m->fitted;
     s->n_iter = m->n_iter;
     s->converged = m->converged;
+    s->n_reseeds = m->n_reseeds < m->reseed_cap ? m->n_reseeds : m->reseed_cap;
+    if (s->n_reseeds > 0) memcpy(s->reseeds, m->reseeds, (size_t)s->n_reseeds * sizeof *s->reseeds);
 }
 
 static void snap_restore(const fit_snapshot *s, emgmm_model *m)
@@ -294,12 +311,16 @@ static void snap_restore(const fit_snapshot *s, emgmm_model *m)
     m->fitted = s->fitted;
     m->n_iter = s->n_iter;
     m->converged = s->converged;
+    /* the model's event buffer was reserved (K·EMGMM_RESEED_LIMIT) by the fit */
+    m->n_reseeds = s->n_reseeds <= m->reseed_cap ? s->n_reseeds : 0;
+    if (m->n_reseeds > 0) memcpy(m->reseeds, s->reseeds, (size_t)m->n_reseeds * sizeof *s->reseeds);
 }
 
 static void snap_free(fit_snapshot *s)
 {
     emgmm_paramset_free(&s->ps);
     free(s->hist);
+    free(s->reseeds);
 }
 
 int emgmm_fit(emgmm_model *m, const emgmm_params *p, const emgmm_data *X)
@@ -315,6 +336,7 @@ int emgmm_fit(emgmm_model *m, const emgmm_params *p, const emgmm_data *X)
     if (st) m->missing = saved_missing;
     if (st) return st;
     st = ensure_history(m, p->max_iter);
+    if (st == EMGMM_OK) st = emgmm_reseed_reserve(m);
     if (st) return st;
     const int cap = m->lb_cap;
     fit_snapshot orig, best;

@@ -27,8 +27,9 @@ int emgmm_diag_precisions(int cov_type, int K, int d, const double *cov, double 
     return EMGMM_OK;
 }
 
-int emgmm_diag_finish(emgmm_model *m, const emgmm_stats *st, const double *shift, double reg_covar,
-                      emgmm_paramset *out)
+int emgmm_diag_finish(emgmm_model *m, const emgmm_stats *st, const double *shift,
+                      double reg_covar, const double *floor, emgmm_paramset *out,
+                      unsigned char *bad)
 {
     const int K = m->K, d = m->d;
     double total = 0.0;
@@ -42,20 +43,35 @@ int emgmm_diag_finish(emgmm_model *m, const emgmm_stats *st, const double *shift
         for (int j = 0; j < d; j++) {
             const double dj = s1[j] / nk;
             out->means[(size_t)k * d + j] = shift[(size_t)k * d + j] * (st->nk[k] / nk) + dj;
-            const double v = s2[j] / nk - dj * dj + reg_covar;
+            double v = s2[j] / nk - dj * dj + reg_covar;
+            if (floor && m->cov_type == EMGMM_COV_DIAG && v < floor[j]) v = floor[j];
             if (m->cov_type == EMGMM_COV_DIAG) out->covariances[(size_t)k * d + j] = v;
             vsum += v;
         }
-        if (m->cov_type == EMGMM_COV_SPHERICAL) out->covariances[k] = vsum / d;
+        if (m->cov_type == EMGMM_COV_SPHERICAL) {
+            double v = vsum / d;
+            if (floor && v < floor[0]) v = floor[0]; /* every entry is the mean floor */
+            out->covariances[k] = v;
+        }
     }
-    int bad = -1;
-    int rc = emgmm_diag_precisions(m->cov_type, K, d, out->covariances, out->prec_chol, out->log_det, &bad);
+    const int per = m->cov_type == EMGMM_COV_DIAG ? d : 1;
+    if (bad) {
+        for (int k = 0; k < K; k++) {
+            const size_t off = (size_t)k * per;
+            bad[k] = emgmm_diag_precisions(m->cov_type, 1, d, out->covariances + off,
+                                           out->prec_chol + off, &out->log_det[k], NULL) != EMGMM_OK;
+        }
+        return EMGMM_OK;
+    }
+    int badk = -1;
+    int rc = emgmm_diag_precisions(m->cov_type, K, d, out->covariances, out->prec_chol, out->log_det, &badk);
     if (rc == EMGMM_ERR_NOT_PD) {
-        m->err_comp = bad;
+        m->err_comp = badk;
         return emgmm_fail(m, EMGMM_ERR_NOT_PD,
                           "variance of component %d is not positive after adding reg_covar=%g "
-                          "(raise reg_covar, use fewer components, or scale the data)",
-                          bad, reg_covar);
+                          "(raise reg_covar or var_floor, use fewer components, scale the data, or "
+                          "use the reseed policy)",
+                          badk, reg_covar);
     }
     return rc;
 }

@@ -1,4 +1,6 @@
-/* family.c — dispatch from a covariance type to its family's functions. */
+/* family.c — dispatch from a covariance type to its family's functions, and
+ * what every family shares: the data's moments from a pass's statistics and
+ * the variance floor built on them. */
 #include "src/internal.h"
 
 int emgmm_family_precisions(int cov_type, int K, int d, const double *cov, double *prec_chol,
@@ -14,14 +16,91 @@ int emgmm_family_precisions(int cov_type, int K, int d, const double *cov, doubl
     }
 }
 
+int emgmm_family_finish_ex(emgmm_model *m, const emgmm_stats *st, const double *shift,
+                           double reg_covar, const double *floor, emgmm_paramset *out,
+                           unsigned char *bad)
+{
+    switch (m->cov_type) {
+    case EMGMM_COV_FULL: return emgmm_full_finish(m, st, shift, reg_covar, floor, out, bad);
+    case EMGMM_COV_TIED: return emgmm_tied_finish(m, st, shift, reg_covar, floor, out, bad);
+    default: return emgmm_diag_finish(m, st, shift, reg_covar, floor, out, bad);
+    }
+}
+
+/* The finish the initialisations call: inside a fit (m->fit_p set by the
+ * driver) under the fit's policies, else plain. */
 int emgmm_family_finish(emgmm_model *m, const emgmm_stats *st, const double *shift, double reg_covar,
                         emgmm_paramset *out)
 {
-    switch (m->cov_type) {
-    case EMGMM_COV_FULL: return emgmm_full_finish(m, st, shift, reg_covar, out);
-    case EMGMM_COV_TIED: return emgmm_tied_finish(m, st, shift, reg_covar, out);
-    default: return emgmm_diag_finish(m, st, shift, reg_covar, out);
+    if (m->fit_p && m->fit_X && m->fit_p->reg_covar == reg_covar)
+        return emgmm_mstep_finish(m, m->fit_p, m->fit_X, st, shift, out, 0);
+    return emgmm_family_finish_ex(m, st, shift, reg_covar, NULL, out, NULL);
+}
+
+/* Σ_i r_ik = 1 for every row, so summing the shifted statistics over the
+ * components gives the data's own moments whatever the responsibilities:
+ *   μ = Σ_k (N_k c_k + s1_k) / W
+ *   S = Σ_k [s2_k + (c_k − μ) s1_kᵀ + s1_k (c_k − μ)ᵀ + N_k (c_k − μ)(c_k − μ)ᵀ] / W
+ * with W = Σ_k N_k; each term is about component k's previous mean, so there
+ * is no E[xxᵀ] − μμᵀ cancellation on raw data. */
+void emgmm_stats_data_moments(const emgmm_stats *st, int cov_type, const double *shift,
+                              double *mean, double *cov, double *total)
+{
+    const int K = st->K, d = st->d;
+    const int full = cov_type == EMGMM_COV_FULL || cov_type == EMGMM_COV_TIED;
+    double W = 0.0;
+    for (int k = 0; k < K; k++) W += st->nk[k];
+    *total = W;
+    const double inv = W > 0.0 ? 1.0 / W : 0.0;
+    for (int j = 0; j < d; j++) {
+        double s = 0.0;
+        for (int k = 0; k < K; k++) s += st->nk[k] * shift[(size_t)k * d + j] + st->s1[(size_t)k * d + j];
+        mean[j] = s * inv;
     }
+    for (int i = 0; i < d; i++) {
+        const int jend = full ? d : i + 1;
+        for (int j = i; j < jend; j++) {
+            double s = 0.0;
+            for (int k = 0; k < K; k++) {
+                const double *c = shift + (size_t)k * d, *s1 = st->s1 + (size_t)k * d;
+                const double s2 = full ? st->s2[(size_t)k * st->s2_len + (size_t)i * d + j]
+                                       : st->s2[(size_t)k * st->s2_len + i];
+                const double ai = c[i] - mean[i], aj = c[j] - mean[j];
+                s += s2 + ai * s1[j] + s1[i] * aj + st->nk[k] * ai * aj;
+            }
+            if (full) {
+                cov[(size_t)i * d + j] = s * inv;
+                cov[(size_t)j * d + i] = s * inv;
+            } else {
+                cov[i] = s * inv;
+            }
+        }
+    }
+}
+
+void emgmm_variance_floor(const emgmm_stats *st, int cov_type, const double *shift,
+                          double var_floor, double *floor)
+{
+    const int K = st->K, d = st->d;
+    const int full = cov_type == EMGMM_COV_FULL || cov_type == EMGMM_COV_TIED;
+    double W = 0.0, vsum = 0.0;
+    for (int k = 0; k < K; k++) W += st->nk[k];
+    const double inv = W > 0.0 ? 1.0 / W : 0.0;
+    for (int j = 0; j < d; j++) {
+        double mu = 0.0, s = 0.0;
+        for (int k = 0; k < K; k++) mu += st->nk[k] * shift[(size_t)k * d + j] + st->s1[(size_t)k * d + j];
+        mu *= inv;
+        for (int k = 0; k < K; k++) {
+            const double a = shift[(size_t)k * d + j] - mu, s1 = st->s1[(size_t)k * d + j];
+            const double s2 = st->s2[(size_t)k * st->s2_len + (full ? (size_t)j * d + j : (size_t)j)];
+            s += s2 + 2.0 * a * s1 + st->nk[k] * a * a;
+        }
+        /* rounding can leave a constant feature's variance a hair below 0 */
+        floor[j] = var_floor * (s > 0.0 ? s * inv : 0.0);
+        vsum += floor[j];
+    }
+    if (cov_type == EMGMM_COV_SPHERICAL)
+        for (int j = 0; j < d; j++) floor[j] = vsum / d;
 }
 
 /* Covariance in the type's shape equal to v·I for every component. */

@@ -40,7 +40,8 @@ int emgmm_full_precisions(int K, int d, const double *cov, double *prec_chol,
 }
 
 int emgmm_full_finish(emgmm_model *m, const emgmm_stats *st, const double *shift,
-                      double reg_covar, emgmm_paramset *out)
+                      double reg_covar, const double *floor, emgmm_paramset *out,
+                      unsigned char *bad)
 {
     const int K = m->K, d = m->d;
     double total = 0.0;
@@ -65,16 +66,33 @@ int emgmm_full_finish(emgmm_model *m, const emgmm_stats *st, const double *shift
                 cov[(size_t)j * d + i] = v;
             }
             cov[(size_t)i * d + i] += reg_covar;
+            /* raising a diagonal entry adds a PSD matrix: never less definite */
+            if (floor && cov[(size_t)i * d + i] < floor[i]) cov[(size_t)i * d + i] = floor[i];
         }
     }
-    int bad = -1;
-    int rc = emgmm_full_precisions(K, d, out->covariances, out->prec_chol, out->log_det, &bad);
+    if (bad) {
+        double *work = malloc((size_t)d * d * sizeof(double));
+        if (!work) return EMGMM_ERR_ALLOC;
+        int rc = EMGMM_OK;
+        for (int k = 0; k < K && rc == EMGMM_OK; k++) {
+            const size_t off = (size_t)k * d * d;
+            int info = emgmm_chol_precision(d, out->covariances + off, out->prec_chol + off,
+                                            &out->log_det[k], work);
+            bad[k] = info > 0;
+            if (info < 0) rc = EMGMM_ERR_INTERNAL;
+        }
+        free(work);
+        return rc;
+    }
+    int badk = -1;
+    int rc = emgmm_full_precisions(K, d, out->covariances, out->prec_chol, out->log_det, &badk);
     if (rc == EMGMM_ERR_NOT_PD) {
-        m->err_comp = bad;
+        m->err_comp = badk;
         return emgmm_fail(m, EMGMM_ERR_NOT_PD,
                           "covariance of component %d is not positive definite after adding reg_covar=%g "
-                          "(raise reg_covar, use fewer components, or scale the data)",
-                          bad, reg_covar);
+                          "(raise reg_covar or var_floor, use fewer components, scale the data, or "
+                          "use the reseed policy)",
+                          badk, reg_covar);
     }
     return rc;
 }

@@ -25,8 +25,9 @@ int emgmm_tied_precisions(int K, int d, const double *cov, double *prec_chol, do
     return EMGMM_OK;
 }
 
-int emgmm_tied_finish(emgmm_model *m, const emgmm_stats *st, const double *shift, double reg_covar,
-                      emgmm_paramset *out)
+int emgmm_tied_finish(emgmm_model *m, const emgmm_stats *st, const double *shift,
+                      double reg_covar, const double *floor, emgmm_paramset *out,
+                      unsigned char *bad)
 {
     const int K = m->K, d = m->d;
     double total = 0.0;
@@ -50,13 +51,20 @@ int emgmm_tied_finish(emgmm_model *m, const emgmm_stats *st, const double *shift
             cov[(size_t)j * d + i] = v;
         }
         cov[(size_t)i * d + i] += reg_covar;
+        if (floor && cov[(size_t)i * d + i] < floor[i]) cov[(size_t)i * d + i] = floor[i];
     }
-    int bad = -1;
-    int rc = emgmm_tied_precisions(K, d, cov, out->prec_chol, out->log_det, &bad);
+    int rc = emgmm_tied_precisions(K, d, cov, out->prec_chol, out->log_det, NULL);
+    /* One matrix shared by every component: all of them or none are bad. */
+    if (bad && rc == EMGMM_ERR_NOT_PD) {
+        for (int k = 0; k < K; k++) bad[k] = 1;
+        return EMGMM_OK;
+    }
+    if (bad)
+        for (int k = 0; k < K; k++) bad[k] = 0;
     if (rc == EMGMM_ERR_NOT_PD)
         return emgmm_fail(m, EMGMM_ERR_NOT_PD,
                           "the tied covariance is not positive definite after adding reg_covar=%g "
-                          "(raise reg_covar, or scale the data)",
+                          "(raise reg_covar or var_floor, or scale the data)",
                           reg_covar);
     return rc;
 }

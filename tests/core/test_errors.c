@@ -287,6 +287,7 @@ static void zero_variance_without_reg_covar_is_not_pd_with_component(void **stat
     emgmm_params p = emgmm_params_default();
     p.init = EMGMM_INIT_USER;
     p.reg_covar = 0.0;
+    p.degenerate = EMGMM_DEGEN_ERROR; /* the policy that reports it (reseed: tests/degenerate) */
     const emgmm_data X = emgmm_data_f64(x, n, (size_t)d, (size_t)d);
     assert_int_equal(emgmm_fit(m, &p, &X), EMGMM_ERR_NOT_PD);
     int comp = -2;

@@ -59,6 +59,8 @@ static void library_reproduces_sklearn(void **state)
     p.tol = 0.0;
     p.max_iter = f.max_iter;
     p.reg_covar = f.reg_covar;
+    /* scikit-learn's behaviour for the component that gets no data */
+    p.degenerate = EMGMM_DEGEN_ERROR;
     const emgmm_data X = emgmm_data_f64(f.x, f.n, (size_t)f.d, (size_t)f.d);
     const int rc = emgmm_fit(m, &p, &X);
     if (rc != EMGMM_OK)

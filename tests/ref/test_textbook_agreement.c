@@ -121,6 +121,7 @@ static emgmm_params user_params(double reg)
     p.tol = 0.0;
     p.max_iter = ITERS;
     p.reg_covar = reg;
+    p.degenerate = EMGMM_DEGEN_ERROR; /* the textbook lets a dead component die (scikit-learn's way) */
     return p;
 }
 
