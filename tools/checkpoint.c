@@ -92,6 +92,9 @@ int ckpt_write(const char *path, const emgmm_model *model, const ckpt_info *ci,
             p->max_iter, p->n_init, init ? init : "unknown", (unsigned long long)p->seed,
             ci->threads, p->block_size, p->kmeans_max_iter);
     put_num(f, p->kmeans_tol);
+    fprintf(f, ", \"degenerate\": \"%s\", \"var_floor\": ",
+            emgmm_degenerate_policy_name(p->degenerate));
+    put_num(f, p->var_floor);
     fputs("},\n    \"lower_bounds\": [", f);
     for (int i = 0; i < ci->n_iter; i++) {
         if (i)
@@ -212,6 +215,13 @@ int ckpt_read(const char *path, ckpt_info *ci, emgmm_model **model) {
     p->n_threads = ci->threads;
     p->block_size = (int)bs;
     p->kmeans_max_iter = (int)kmi;
+    /* The degenerate-data options came later: a checkpoint without them was
+     * written before reseeding existed, by a fit that behaved as 'error'. */
+    const char *dg = get_str(op, "degenerate");
+    p->degenerate = dg ? emgmm_degenerate_policy_from_name(dg) : EMGMM_DEGEN_ERROR;
+    p->var_floor = 0.0;
+    if (json_object_get(op, "var_floor") && get_real(op, "var_floor", &p->var_floor))
+        CK_BAD("'checkpoint.options.var_floor' is not a number");
     if (emgmm_params_validate(p) != EMGMM_OK)
         CK_BAD("'checkpoint.options' are not valid fit parameters");
     if (mf.n_components != ci->n_components || mf.covariance_type != ci->covariance_type ||

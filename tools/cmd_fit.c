@@ -26,6 +26,11 @@ static const char fit_help[] =
     "  --tol T             convergence tolerance on the mean log-likelihood (default 1e-3; 0 runs\n"
     "                      max-iter iterations)\n"
     "  --reg-covar R       added to covariance diagonals (default 1e-6)\n"
+    "  --degenerate P      reseed|error: an empty or collapsed component is re-initialised at\n"
+    "                      the worst-explained points (reseed, default), or the fit behaves as\n"
+    "                      scikit-learn's (error: a covariance that is not PD fails, naming it)\n"
+    "  --var-floor REL     floor covariance diagonals at REL x each feature's variance (default 0,\n"
+    "                      off); for features on very different scales, with --reg-covar 0\n"
     "  --seed S            random seed (default 0)\n"
     "  --labels FILE       also write the training rows' labels (.npy or CSV)\n"
     "  --progress          one line per iteration on stderr\n"
@@ -53,11 +58,14 @@ enum {
     O_CKPT,
     O_CKPT_EVERY,
     O_RESUME,
-    O_NO_MEMCHECK
+    O_NO_MEMCHECK,
+    O_DEGEN,
+    O_VFLOOR
 };
 
 /* Options given explicitly (a resumed fit checks them against its checkpoint). */
-enum { G_K = 1, G_COV = 2, G_NINIT = 4, G_MAXIT = 8, G_TOL = 16, G_REG = 32, G_SEED = 64 };
+enum { G_K = 1, G_COV = 2, G_NINIT = 4, G_MAXIT = 8, G_TOL = 16, G_REG = 32, G_SEED = 64,
+       G_DEGEN = 128, G_VFLOOR = 256 };
 
 typedef struct {
     int progress;
@@ -89,6 +97,33 @@ static void json_num(FILE *f, double v)
     }
     emgmm_io_format_double(b, sizeof b, v);
     fputs(b, f);
+}
+
+/* The reseeds recorded since the FROM-th (library events are in order). */
+static void report_reseeds(reporter *r, const emgmm_model *m, int from)
+{
+    const int n = emgmm_model_n_reseeds(m);
+    for (int i = from; i < n; i++) {
+        int it = 0, k = 0;
+        double ld = NAN;
+        emgmm_model_reseed_event(m, i, &it, &k, &ld);
+        if (r->progress) {
+            char at[32] = "init";
+            if (it > 0)
+                snprintf(at, sizeof at, "iter %4d", it);
+            fprintf(stderr,
+                    "emgmm: %s: component %d was empty or collapsed; reseeded at the "
+                    "worst-explained point (log-density %.6g)\n",
+                    at, k, ld);
+        }
+        if (r->log) {
+            fprintf(r->log, "{\"event\": \"reseed\", \"iter\": %d, \"component\": %d, \"log_density\": ",
+                    it, k);
+            json_num(r->log, ld);
+            fputs("}\n", r->log);
+            fflush(r->log);
+        }
+    }
 }
 
 static void report_iter(reporter *r, int it, double lb, double change, double secs)
@@ -166,6 +201,7 @@ static int fit_run(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, r
             fputs("}\n", r->log);
             fflush(r->log);
         }
+        report_reseeds(r, m, 0);
         if (ck && (rc = ckpt_save(m, ck)) != 0)
             return rc;
     }
@@ -174,9 +210,11 @@ static int fit_run(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, r
         if ((*stop_sig = batch_stop_signal()) != 0)
             break;
         double t = cli_now();
+        const int seen = emgmm_model_n_reseeds(m);
         if ((*status = emgmm_fit_iterate(m, p, X, &lb)) != EMGMM_OK)
             return CLI_OK;
         report_iter(r, emgmm_model_n_iter(m), lb, lb - prev, cli_now() - t);
+        report_reseeds(r, m, seen);
         prev = lb;
         emgmm_fit_converged(m, p->tol);
         if (ck && emgmm_model_n_iter(m) % ck->info.every == 0 && (rc = ckpt_save(m, ck)) != 0)
@@ -200,6 +238,7 @@ static void report_history(const emgmm_model *m, reporter *r)
                 emgmm_model_best_init(m));
     for (int i = 0; lbs && i < count; i++)
         report_iter(r, i + 1, lbs[i], i ? lbs[i] - lbs[i - 1] : NAN, NAN);
+    report_reseeds(r, m, 0);
 }
 
 typedef struct {
@@ -231,6 +270,8 @@ static int parse_args(int argc, char **argv, fit_opts *o)
                                               O_CKPT_EVERY},
                                              {"resume", required_argument, NULL, O_RESUME},
                                              {"no-memory-check", no_argument, NULL, O_NO_MEMCHECK},
+                                             {"degenerate", required_argument, NULL, O_DEGEN},
+                                             {"var-floor", required_argument, NULL, O_VFLOOR},
                                              {"help", no_argument, NULL, 'h'},
                                              CLI_DATA_LONGOPTS,
                                              {NULL, 0, NULL, 0}};
@@ -317,6 +358,20 @@ static int parse_args(int argc, char **argv, fit_opts *o)
             break;
         case O_NO_MEMCHECK:
             o->no_memcheck = 1;
+            break;
+        case O_DEGEN:
+            if ((o->p.degenerate = emgmm_degenerate_policy_from_name(optarg)) < 0)
+                return cli_fail(CLI_USAGE, "--degenerate: expected reseed or error, got '%s'",
+                                optarg);
+            o->given |= G_DEGEN;
+            break;
+        case O_VFLOOR:
+            if ((rc = cli_parse_double("--var-floor", optarg, 0, &o->p.var_floor)))
+                return rc;
+            if (o->p.var_floor > 1.0)
+                return cli_fail(CLI_USAGE, "--var-floor: expected a fraction in [0, 1], got '%s'",
+                                optarg);
+            o->given |= G_VFLOOR;
             break;
         default:
             return cli_getopt_error("fit", c, argv);
@@ -416,6 +471,8 @@ static int resume_options(fit_opts *o, const ckpt_info *ci, int threads_given)
     DIFFERS(G_TOL, o->p.tol != c->tol, "--tol")
     DIFFERS(G_REG, o->p.reg_covar != c->reg_covar, "--reg-covar")
     DIFFERS(G_SEED, o->p.seed != c->seed, "--seed")
+    DIFFERS(G_DEGEN, o->p.degenerate != c->degenerate, "--degenerate")
+    DIFFERS(G_VFLOOR, o->p.var_floor != c->var_floor, "--var-floor")
 #undef DIFFERS
     if (threads_given && o->threads != ci->threads)
         return cli_fail(CLI_USAGE,
@@ -613,10 +670,13 @@ int cmd_fit(int argc, char **argv)
         json_str(rep.log, o.data);
         fprintf(rep.log,
                 ", \"n\": %zu, \"d\": %zu, \"k\": %d, \"covariance_type\": \"%s\", "
-                "\"n_init\": %d, \"max_iter\": %d, \"seed\": %llu",
+                "\"n_init\": %d, \"max_iter\": %d, \"seed\": %llu, \"degenerate\": \"%s\", "
+                "\"var_floor\": ",
                 X.n, X.d, emgmm_model_n_components(m),
                 emgmm_covariance_type_name(emgmm_model_covariance_type(m)), o.p.n_init,
-                o.p.max_iter, (unsigned long long)o.p.seed);
+                o.p.max_iter, (unsigned long long)o.p.seed,
+                emgmm_degenerate_policy_name(o.p.degenerate));
+        json_num(rep.log, o.p.var_floor);
         if (o.resume)
             fprintf(rep.log, ", \"resumed_at\": %d", resumed.n_iter);
         fputs("}\n", rep.log);
@@ -654,15 +714,22 @@ int cmd_fit(int argc, char **argv)
         rc = CLI_INTERRUPTED;
         goto done;
     }
-    if (!o.quiet)
-        fprintf(stderr, "emgmm: fit: %d components, %d iterations, %s, lower bound %.10g, %.3f s\n",
+    const int reseeds = emgmm_model_n_reseeds(m);
+    if (!o.quiet) {
+        char rs[48] = "";
+        if (reseeds > 0)
+            snprintf(rs, sizeof rs, ", %d component%s reseeded", reseeds, reseeds > 1 ? "s" : "");
+        fprintf(stderr,
+                "emgmm: fit: %d components, %d iterations, %s%s, lower bound %.10g, %.3f s\n",
                 emgmm_model_n_components(m), emgmm_model_n_iter(m),
-                emgmm_model_converged(m) ? "converged" : "not converged",
+                emgmm_model_converged(m) ? "converged" : "not converged", rs,
                 emgmm_model_lower_bound(m), secs);
+    }
     if (rep.log) {
         fprintf(rep.log,
-                "{\"event\": \"done\", \"n_iter\": %d, \"converged\": %s, \"lower_bound\": ",
-                emgmm_model_n_iter(m), emgmm_model_converged(m) ? "true" : "false");
+                "{\"event\": \"done\", \"n_iter\": %d, \"converged\": %s, \"reseeds\": %d, "
+                "\"lower_bound\": ",
+                emgmm_model_n_iter(m), emgmm_model_converged(m) ? "true" : "false", reseeds);
         json_num(rep.log, emgmm_model_lower_bound(m));
         fputs(", \"seconds\": ", rep.log);
         json_num(rep.log, secs);

@@ -26,13 +26,16 @@ static const char select_help[] =
     "  --max-iter M        EM iterations per initialisation (default 100)\n"
     "  --tol T             convergence tolerance on the mean log-likelihood (default 1e-3)\n"
     "  --reg-covar R       added to covariance diagonals (default 1e-6)\n"
+    "  --degenerate P      reseed|error: what a fit does with an empty or collapsed component\n"
+    "                      (default reseed; error = scikit-learn's behaviour; docs/cli.md)\n"
+    "  --var-floor REL     floor covariance diagonals at REL x each feature's variance (default 0)\n"
     "  --seed S            random seed, the same for every fit (default 0)\n"
     "  -q, --quiet         no table on the terminal (errors are still reported)\n"
     "The printed table goes to stdout, or to stderr when -o or --table writes to stdout.\n"
     "Exit status: 0 when at least one fit succeeded (failed fits are listed as failed);\n"
     "4 when every fit failed numerically; 2, 3, 5 as for the other commands.\n\n" CLI_DATA_HELP;
 
-enum { O_COV = 5000, O_CRIT, O_TABLE, O_INIT, O_NINIT, O_MAXIT, O_TOL, O_REG, O_SEED };
+enum { O_COV = 5000, O_CRIT, O_TABLE, O_INIT, O_NINIT, O_MAXIT, O_TOL, O_REG, O_SEED, O_DEGEN, O_VFLOOR };
 enum { CRIT_BIC = 0, CRIT_AIC = 1 };
 #define SEL_MAX_K_VALUES 10000 /* a sweep longer than this is almost surely a typo */
 #define SIGN_NOTE "lower is better (scikit-learn's sign; mclust's BIC has the opposite sign)"
@@ -45,6 +48,7 @@ typedef struct {
     double bic, aic, loglik, seconds;
     long n_params;   /* -1 when the model could not be created */
     int converged, n_iter;
+    int n_reseeds;   /* components reseeded during the kept fit */
 } sel_row;
 
 typedef struct {
@@ -171,6 +175,8 @@ static int parse_args(int argc, char **argv, sel_opts *o)
         {"tol", required_argument, NULL, O_TOL},
         {"reg-covar", required_argument, NULL, O_REG},
         {"seed", required_argument, NULL, O_SEED},
+        {"degenerate", required_argument, NULL, O_DEGEN},
+        {"var-floor", required_argument, NULL, O_VFLOOR},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         CLI_DATA_LONGOPTS,
@@ -211,6 +217,15 @@ static int parse_args(int argc, char **argv, sel_opts *o)
         case O_TOL: if ((rc = cli_parse_double("--tol", optarg, 0, &o->p.tol))) return rc; break;
         case O_REG: if ((rc = cli_parse_double("--reg-covar", optarg, 0, &o->p.reg_covar))) return rc; break;
         case O_SEED: if ((rc = cli_parse_u64("--seed", optarg, &o->p.seed))) return rc; break;
+        case O_DEGEN:
+            if ((o->p.degenerate = emgmm_degenerate_policy_from_name(optarg)) < 0)
+                return cli_fail(CLI_USAGE, "--degenerate: expected reseed or error, got '%s'", optarg);
+            break;
+        case O_VFLOOR:
+            if ((rc = cli_parse_double("--var-floor", optarg, 0, &o->p.var_floor))) return rc;
+            if (o->p.var_floor > 1.0)
+                return cli_fail(CLI_USAGE, "--var-floor: expected a fraction in [0, 1], got '%s'", optarg);
+            break;
         default: return cli_getopt_error("select", c, argv);
         }
     }
@@ -256,6 +271,7 @@ static int stops_the_sweep(int status, const emgmm_model *m)
     switch (status) {
     case EMGMM_ERR_NONFINITE: return row >= 0; /* NaN/Inf in DATA, not in the fit */
     case EMGMM_ERR_NOT_PD:
+    case EMGMM_ERR_DEGENERATE:
     case EMGMM_ERR_TOO_FEW_SAMPLES:
     case EMGMM_ERR_TOO_LARGE:
     case EMGMM_ERR_UNSUPPORTED:
@@ -316,6 +332,7 @@ static int fit_one(const sel_opts *o, const emgmm_data *X, sel_row *row, emgmm_m
     row->loglik = score * (double)X->n;
     row->converged = emgmm_model_converged(m);
     row->n_iter = emgmm_model_n_iter(m);
+    row->n_reseeds = emgmm_model_n_reseeds(m);
     if (!isfinite(row->bic) || !isfinite(row->aic) || !isfinite(row->loglik)) {
         row->status = EMGMM_ERR_NONFINITE;
         snprintf(row->error, sizeof row->error, "the log-likelihood of the fit is not finite");
@@ -439,6 +456,9 @@ static void write_json(FILE *f, const sel_opts *o, const emgmm_data *X, const se
     put_num(f, o->p.tol);
     fputs(", \"reg_covar\": ", f);
     put_num(f, o->p.reg_covar);
+    fprintf(f, ", \"degenerate\": \"%s\", \"var_floor\": ",
+            emgmm_degenerate_policy_name(o->p.degenerate));
+    put_num(f, o->p.var_floor);
     fprintf(f, ", \"seed\": %llu},\n  \"best\": ", (unsigned long long)o->p.seed);
     if (best >= 0) {
         fprintf(f, "{\"k\": %d, \"covariance_type\": \"%s\", \"%s\": ", rows[best].k,
@@ -462,8 +482,9 @@ static void write_json(FILE *f, const sel_opts *o, const emgmm_data *X, const se
             put_num(f, r->aic);
             fputs(", \"log_likelihood\": ", f);
             put_num(f, r->loglik);
-            fprintf(f, ", \"converged\": %s, \"n_iter\": %d, \"best\": %s}",
-                    r->converged ? "true" : "false", r->n_iter, i == best ? "true" : "false");
+            fprintf(f, ", \"converged\": %s, \"n_iter\": %d, \"reseeds\": %d, \"best\": %s}",
+                    r->converged ? "true" : "false", r->n_iter, r->n_reseeds,
+                    i == best ? "true" : "false");
         } else {
             fputs(", \"error\": ", f);
             put_json_str(f, r->error);
