@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "mpi_glue.h"
 
 static const char predict_help[] =
     "usage: emgmm predict MODEL DATA [-o FILE] [--proba] [options]\n"
@@ -14,37 +15,36 @@ static const char predict_help[] =
     "  -o, --output FILE   output file (written atomically)\n"
     "  --proba             responsibilities instead of labels\n" CLI_DATA_HELP;
 
-static int write_proba(emgmm_model *m, const emgmm_data *X, const char *out, const char *data)
+/* Labels or responsibilities of this process's rows, written block by block;
+ * under MPI each rank writes its rows' place of the one output file
+ * (tools/mpi_glue.c).  ROW0 is the first row's index in DATA. */
+static int write_table(emgmm_model *m, const emgmm_data *X, int proba, const char *out,
+                       const char *data, long long row0)
 {
-    size_t K = (size_t)emgmm_model_n_components(m);
+    const size_t K = (size_t)emgmm_model_n_components(m), cols = proba ? K : 1;
     size_t bs = X->n < CLI_BLOCK_ROWS ? X->n : CLI_BLOCK_ROWS;
-    double *r = malloc(bs * K * sizeof *r);
-    if (!r)
-        return cli_fail(CLI_INTERNAL, "out of memory");
-    emgmm_io_error err = {0};
+    if (bs == 0)
+        bs = 1; /* a rank without rows still takes part */
+    double *r = proba ? malloc(bs * K * sizeof *r) : NULL;
+    int32_t *lab = proba ? NULL : malloc(bs * sizeof *lab);
     emgmm_io_table t;
-    if (emgmm_io_table_open(&t, out, X->n, K, 0, &err) != 0) {
-        free(r);
-        return cli_io_fail(&err);
-    }
-    int rc = CLI_OK;
+    memset(&t, 0, sizeof t);
+    emgmm_io_error err = {0};
+    int rc = !r && !lab ? cli_fail(CLI_INTERNAL, "out of memory")
+                        : glue_table_open(&t, out, X->n, cols, !proba);
     for (size_t i0 = 0; i0 < X->n && rc == CLI_OK; i0 += bs) {
         size_t rows = X->n - i0 < bs ? X->n - i0 : bs;
         emgmm_data b = cli_block(X, i0, rows);
-        int st = emgmm_predict_proba(m, &b, r);
+        int st = proba ? emgmm_predict_proba(m, &b, r) : emgmm_predict(m, &b, lab);
         if (st != EMGMM_OK)
-            rc = cli_lib_fail(st, m, "predict failed", data, i0);
-        else if (emgmm_io_table_write_f64(&t, r, rows, &err) != 0)
+            rc = cli_lib_fail(st, m, "predict failed", data, (size_t)row0 + i0);
+        else if ((proba ? emgmm_io_table_write_f64(&t, r, rows, &err)
+                        : emgmm_io_table_write_i32(&t, lab, rows, &err)) != 0)
             rc = cli_io_fail(&err);
     }
     free(r);
-    if (rc != CLI_OK) {
-        emgmm_io_table_abort(&t);
-        return rc;
-    }
-    if (emgmm_io_table_commit(&t, &err) != 0)
-        return cli_io_fail(&err);
-    return CLI_OK;
+    free(lab);
+    return glue_table_finish(&t, out, rc);
 }
 
 int cmd_predict(int argc, char **argv)
@@ -85,14 +85,20 @@ int cmd_predict(int argc, char **argv)
 
     emgmm_model *m = NULL;
     emgmm_io_matrix mat = {0};
-    if ((rc = cli_check_output(out)) != 0 || (rc = cli_load_model(model_path, &m)) != 0)
-        return rc;
+    /* MPI (tools/mpi_glue.c): each rank reads and predicts its own rows; a
+     * failure on any rank ends all of them, reported once, without output. */
+    if ((rc = cli_check_output(out)) == 0)
+        rc = cli_load_model(model_path, &m);
+    if ((rc = glue_agree(rc)) != 0)
+        goto done;
     emgmm_model_set_n_threads(m, threads);
-    if ((rc = cli_read_data(data, &ro, &mat)) == 0) {
-        emgmm_data X = emgmm_io_matrix_data(&mat);
-        if ((rc = cli_check_shape(m, &X, model_path, data)) == 0)
-            rc = proba ? write_proba(m, &X, out, data) : cli_write_labels(m, &X, out, data);
-    }
+    emgmm_data X;
+    long long row0 = 0;
+    if ((rc = glue_read_rows(data, &ro, &mat, &X, &row0)) == 0)
+        rc = cli_check_shape(m, &X, model_path, data);
+    if ((rc = glue_agree(rc)) == 0)
+        rc = write_table(m, &X, proba, out, data, row0);
+done:
     emgmm_io_matrix_free(&mat);
     emgmm_model_free(m);
     return rc;

@@ -1,9 +1,11 @@
 /* cmd_score.c — `emgmm score MODEL DATA`: the mean log-likelihood per sample,
  * and with --per-sample every row's log-density, written in blocks. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "mpi_glue.h"
 
 static const char score_help[] =
     "usage: emgmm score MODEL DATA [--per-sample -o FILE] [options]\n"
@@ -14,43 +16,38 @@ static const char score_help[] =
     "  -o, --output FILE   where --per-sample writes (written atomically)\n"
     "  --bic, --aic        also print the information criterion on DATA\n" CLI_DATA_HELP;
 
-static int per_sample(emgmm_model *m, const emgmm_data *X, const char *out, const char *data,
-                      double *mean)
+/* Σ log p(x_i) over this process's rows, with every row's log-density written
+ * to OUT when it is not NULL (under MPI, each rank its rows' place of one
+ * file; tools/mpi_glue.c).  ROW0 is the first row's index in DATA. */
+static int log_densities(emgmm_model *m, const emgmm_data *X, const char *out, const char *data,
+                         long long row0, double *sum_out)
 {
     size_t bs = X->n < CLI_BLOCK_ROWS ? X->n : CLI_BLOCK_ROWS;
+    if (bs == 0)
+        bs = 1; /* a rank without rows still takes part */
     double *ld = malloc(bs * sizeof *ld);
-    if (!ld)
-        return cli_fail(CLI_INTERNAL, "out of memory");
     emgmm_io_error err = {0};
     emgmm_io_table t;
-    if (emgmm_io_table_open(&t, out, X->n, 1, 0, &err) != 0) {
-        free(ld);
-        return cli_io_fail(&err);
-    }
-    int rc = CLI_OK;
+    memset(&t, 0, sizeof t);
+    int rc = !ld ? cli_fail(CLI_INTERNAL, "out of memory")
+                 : out ? glue_table_open(&t, out, X->n, 1, 0) : CLI_OK;
     double sum = 0;
     for (size_t i0 = 0; i0 < X->n && rc == CLI_OK; i0 += bs) {
         size_t rows = X->n - i0 < bs ? X->n - i0 : bs;
         emgmm_data b = cli_block(X, i0, rows);
         int st = emgmm_score_samples(m, &b, ld);
         if (st != EMGMM_OK) {
-            rc = cli_lib_fail(st, m, "score failed", data, i0);
+            rc = cli_lib_fail(st, m, "score failed", data, (size_t)row0 + i0);
             break;
         }
         for (size_t i = 0; i < rows; i++)
             sum += ld[i];
-        if (emgmm_io_table_write_f64(&t, ld, rows, &err) != 0)
+        if (out && emgmm_io_table_write_f64(&t, ld, rows, &err) != 0)
             rc = cli_io_fail(&err);
     }
     free(ld);
-    if (rc != CLI_OK) {
-        emgmm_io_table_abort(&t);
-        return rc;
-    }
-    if (emgmm_io_table_commit(&t, &err) != 0)
-        return cli_io_fail(&err);
-    *mean = sum / (double)X->n;
-    return CLI_OK;
+    *sum_out = sum;
+    return out ? glue_table_finish(&t, out, rc) : glue_agree(rc);
 }
 
 int cmd_score(int argc, char **argv)
@@ -104,30 +101,47 @@ int cmd_score(int argc, char **argv)
 
     emgmm_model *m = NULL;
     emgmm_io_matrix mat = {0};
-    if ((rc = cli_check_output(out)) != 0 || (rc = cli_load_model(model_path, &m)) != 0)
-        return rc;
+    /* MPI (tools/mpi_glue.c): each rank reads and scores its own rows; the sum
+     * of the log-densities and the row count are summed over the ranks. */
+    const int P = glue_size();
+    if ((rc = cli_check_output(out)) == 0)
+        rc = cli_load_model(model_path, &m);
+    if ((rc = glue_agree(rc)) != 0)
+        goto done;
     emgmm_model_set_n_threads(m, threads);
-    if ((rc = cli_read_data(data, &ro, &mat)) != 0)
+    emgmm_data X;
+    long long row0 = 0;
+    if ((rc = glue_read_rows(data, &ro, &mat, &X, &row0)) == 0)
+        rc = cli_check_shape(m, &X, model_path, data);
+    if ((rc = glue_agree(rc)) != 0)
         goto done;
-    emgmm_data X = emgmm_io_matrix_data(&mat);
-    if ((rc = cli_check_shape(m, &X, model_path, data)) != 0)
-        goto done;
-    double mean, crit[2];
+    double mean, crit[2], sum;
     int st;
-    if (per)
-        rc = per_sample(m, &X, out, data, &mean);
-    else if ((st = emgmm_score(m, &X, &mean)) != EMGMM_OK)
+    if (per || P > 1) {
+        if ((rc = log_densities(m, &X, per ? out : NULL, data, row0, &sum)) != 0)
+            goto done;
+        mean = glue_sum(sum) / glue_sum((double)X.n);
+    } else if ((st = emgmm_score(m, &X, &mean)) != EMGMM_OK) {
         rc = cli_lib_fail(st, m, "score failed", data, 0);
-    if (rc)
-        goto done;
-    if (bic && (st = emgmm_bic(m, &X, &crit[0])) != EMGMM_OK) {
-        rc = cli_lib_fail(st, m, "bic failed", data, 0);
         goto done;
     }
-    if (aic && (st = emgmm_aic(m, &X, &crit[1])) != EMGMM_OK) {
-        rc = cli_lib_fail(st, m, "aic failed", data, 0);
-        goto done;
+    if (P > 1) {
+        /* scikit-learn's -2·score·n + penalty·parameters, from the totals */
+        const double n = glue_sum((double)X.n), np = (double)emgmm_model_n_parameters(m);
+        crit[0] = -2.0 * mean * n + log(n) * np;
+        crit[1] = -2.0 * mean * n + 2.0 * np;
+    } else {
+        if (bic && (st = emgmm_bic(m, &X, &crit[0])) != EMGMM_OK) {
+            rc = cli_lib_fail(st, m, "bic failed", data, 0);
+            goto done;
+        }
+        if (aic && (st = emgmm_aic(m, &X, &crit[1])) != EMGMM_OK) {
+            rc = cli_lib_fail(st, m, "aic failed", data, 0);
+            goto done;
+        }
     }
+    if (glue_rank() != 0)
+        goto done;
     /* Keep stdout parseable: a per-sample stream there owns it. */
     FILE *f = per && !strcmp(out, "-") ? stderr : stdout;
     char b[40];

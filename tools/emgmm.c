@@ -84,8 +84,11 @@ static int run(int argc, char **argv)
         printf("emgmm %s\n", emgmm_version_string());
         return CLI_OK;
     }
-    if (glue_size() > 1 && strcmp(cmd, "fit") != 0)
-        return cli_fail(CLI_USAGE, "%s does not run with %d MPI ranks yet; only fit is distributed",
+    if (glue_size() > 1 && strcmp(cmd, "fit") != 0 && strcmp(cmd, "predict") != 0 &&
+        strcmp(cmd, "score") != 0)
+        return cli_fail(CLI_USAGE,
+                        "%s does not run with %d MPI ranks yet; fit, predict and score are "
+                        "distributed",
                         cmd, glue_size());
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(cmd, commands[i].name))

@@ -1,6 +1,8 @@
 /* mpi_glue.c — MPI for the emgmm tool: start-up, the row range of each rank,
  * failure agreement, and stderr held back on ranks other than 0 so that each
  * failure is reported once, by the rank that saw it. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -158,6 +160,148 @@ static int same_on_all(int v)
     return lo == hi;
 }
 
+/* Copies the part file PF (SIZE bytes) to the file NAME at byte AT. */
+static int pwrite_part(FILE *pf, long long size, const char *name, long long at, const char *path)
+{
+    int fd = open(name, O_WRONLY);
+    if (fd < 0)
+        return cli_fail(CLI_INPUT,
+                        "cannot open %s to write rank %d's rows of %s: %s (with several MPI ranks "
+                        "the output's directory must be shared by all of them)",
+                        name, g_rank, path, strerror(errno));
+    char buf[1 << 16];
+    int rc = CLI_OK;
+    rewind(pf);
+    for (long long done = 0; done < size && rc == CLI_OK;) {
+        size_t want = size - done < (long long)sizeof buf ? (size_t)(size - done) : sizeof buf;
+        size_t got = fread(buf, 1, want, pf);
+        if (got != want) {
+            rc = cli_fail(CLI_INPUT, "cannot read back rank %d's part of %s", g_rank, path);
+            break;
+        }
+        for (size_t w = 0; w < got && rc == CLI_OK;) {
+            ssize_t k = pwrite(fd, buf + w, got - w, (off_t)(at + done + (long long)w));
+            if (k < 0 && errno == EINTR)
+                continue;
+            if (k <= 0)
+                rc = cli_fail(CLI_INPUT, "cannot write %s: %s", path, strerror(errno));
+            else
+                w += (size_t)k;
+        }
+        done += (long long)got;
+    }
+    if (close(fd) != 0 && rc == CLI_OK)
+        rc = cli_fail(CLI_INPUT, "cannot write %s: %s", path, strerror(errno));
+    return rc;
+}
+
+/* For stdout and devices (nothing to write at an offset): rank 0 writes its
+ * part, then each other rank's in rank order, sent in chunks.  A rank sends
+ * exactly the SIZES[r] bytes it announced, zeros if it cannot read them. */
+static int funnel_parts(FILE *pf, const long long *sizes, FILE *out, const char *path)
+{
+    enum { CHUNK = 1 << 16 };
+    char *buf = malloc(CHUNK);
+    int rc = buf ? CLI_OK : cli_fail(CLI_INTERNAL, "out of memory");
+    if (!buf)
+        MPI_Abort(MPI_COMM_WORLD, CLI_INTERNAL); /* the byte stream cannot be kept in step */
+    rewind(pf);
+    for (int r = 0; r < g_size; r++) {
+        if (g_rank != 0 && g_rank != r)
+            continue;
+        for (long long done = 0; done < sizes[r];) {
+            int k = sizes[r] - done < CHUNK ? (int)(sizes[r] - done) : CHUNK;
+            if (g_rank == r && (size_t)k != fread(buf, 1, (size_t)k, pf)) {
+                if (rc == CLI_OK)
+                    rc = cli_fail(CLI_INPUT, "cannot read back rank %d's part of %s", g_rank, path);
+                memset(buf, 0, (size_t)k);
+            }
+            if (r != 0 && g_rank == r)
+                MPI_Send(buf, k, MPI_BYTE, 0, 7, MPI_COMM_WORLD);
+            else if (r != 0)
+                MPI_Recv(buf, k, MPI_BYTE, r, 7, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+            if (g_rank == 0 && fwrite(buf, 1, (size_t)k, out) != (size_t)k && rc == CLI_OK)
+                rc = cli_fail(CLI_INPUT, "cannot write %s: %s", path, strerror(errno));
+            done += k;
+        }
+    }
+    free(buf);
+    return rc;
+}
+
+static int table_finish_mpi(emgmm_io_table *t, const char *path, int rc)
+{
+    emgmm_io_error err = {0};
+    if ((rc = glue_agree(rc)) != 0) {
+        emgmm_io_table_abort(t);
+        return rc;
+    }
+    FILE *pf = emgmm_io_out_file(t->out);
+    long long size = -1;
+    if (fflush(pf) == 0 && !ferror(pf))
+        size = (long long)ftello(pf);
+    if (size < 0)
+        rc = cli_fail(CLI_INPUT, "cannot write rank %d's part of %s: %s", g_rank, path,
+                      strerror(errno));
+    /* Every rank's byte and row counts: the exclusive prefix sum of the bytes
+     * places this rank's part; the rows sum to the .npy header's n. */
+    long long mine[2] = {size < 0 ? 0 : size, (long long)t->n};
+    long long *all = malloc((size_t)g_size * sizeof mine), *sizes = NULL;
+    if (!all || !(sizes = malloc((size_t)g_size * sizeof *sizes))) {
+        fputs("emgmm: out of memory\n", stderr);
+        MPI_Abort(MPI_COMM_WORLD, CLI_INTERNAL);
+    }
+    MPI_Allgather(mine, 2, MPI_LONG_LONG, all, 2, MPI_LONG_LONG, MPI_COMM_WORLD);
+    long long off = 0, n = 0;
+    for (int r = 0; r < g_size; r++) {
+        sizes[r] = all[2 * r];
+        off += r < g_rank ? all[2 * r] : 0;
+        n += all[2 * r + 1];
+    }
+    free(all);
+    /* Rank 0 creates the temporary beside the target (and the .npy header). */
+    emgmm_io_table fin;
+    memset(&fin, 0, sizeof fin);
+    char name[4096] = "";
+    long long head = 0;
+    if (g_rank == 0 && rc == CLI_OK) {
+        if (emgmm_io_table_open(&fin, path, (size_t)n, t->d, t->is_int, &err) != 0) {
+            rc = cli_io_fail(&err);
+        } else {
+            FILE *ff = emgmm_io_out_file(fin.out);
+            const char *tn = emgmm_io_out_tmp_name(fin.out);
+            /* stdout or a device (no tn): no offsets; the parts go through rank 0 */
+            if (fflush(ff) != 0 || (tn && (head = (long long)ftello(ff)) < 0))
+                rc = cli_fail(CLI_INPUT, "cannot write %s: %s", path, strerror(errno));
+            else if (tn && strlen(tn) >= sizeof name)
+                rc = cli_fail(CLI_INPUT, "cannot write %s: its path is too long", path);
+            else if (tn)
+                strcpy(name, tn);
+        }
+    }
+    if ((rc = glue_agree(rc)) == 0) {
+        MPI_Bcast(&head, 1, MPI_LONG_LONG, 0, MPI_COMM_WORLD);
+        MPI_Bcast(name, (int)sizeof name, MPI_CHAR, 0, MPI_COMM_WORLD);
+        if (name[0])
+            rc = pwrite_part(pf, mine[0], name, head + off, path);
+        else
+            rc = funnel_parts(pf, sizes, g_rank == 0 ? emgmm_io_out_file(fin.out) : NULL, path);
+        rc = glue_agree(rc);
+    }
+    free(sizes);
+    emgmm_io_table_abort(t); /* the part, placed or not */
+    if (g_rank == 0 && fin.out) {
+        if (rc == CLI_OK) {
+            fin.rows_written = (size_t)n;
+            if (emgmm_io_table_commit(&fin, &err) != 0)
+                rc = cli_io_fail(&err);
+        } else {
+            emgmm_io_table_abort(&fin);
+        }
+    }
+    return glue_agree(rc);
+}
+
 int glue_set_comm(emgmm_model *model, long long row0)
 {
     if (!g_on)
@@ -196,7 +340,44 @@ static int same_on_all(int v)
     (void)v;
     return 1;
 }
+static int table_finish_mpi(emgmm_io_table *t, const char *path, int rc)
+{
+    (void)path;
+    emgmm_io_table_abort(t);
+    return rc ? rc : CLI_INTERNAL;
+}
 #endif
+
+int glue_table_open(emgmm_io_table *t, const char *path, size_t rows, size_t d, int is_int)
+{
+    emgmm_io_error err = {0};
+    int r = glue_size() > 1 ? emgmm_io_table_open_part(t, path, rows, d, is_int, &err)
+                            : emgmm_io_table_open(t, path, rows, d, is_int, &err);
+    if (r != 0)
+        memset(t, 0, sizeof *t);
+    return r != 0 ? cli_io_fail(&err) : CLI_OK;
+}
+
+int glue_table_finish(emgmm_io_table *t, const char *path, int rc)
+{
+    if (glue_size() > 1)
+        return table_finish_mpi(t, path, rc);
+    if (rc != CLI_OK) {
+        emgmm_io_table_abort(t);
+        return rc;
+    }
+    emgmm_io_error err = {0};
+    return emgmm_io_table_commit(t, &err) != 0 ? cli_io_fail(&err) : CLI_OK;
+}
+
+double glue_sum(double v)
+{
+#ifdef EMGMM_HAVE_MPI
+    if (g_on)
+        MPI_Allreduce(MPI_IN_PLACE, &v, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+#endif
+    return v;
+}
 
 int glue_check_format(const char *path, const emgmm_io_read_opts *opts)
 {

@@ -36,6 +36,20 @@ int glue_take_rows(const emgmm_io_matrix *mat, emgmm_data *X, long long *row0, c
  * code (the caller agrees on it with glue_agree). */
 int glue_read_rows(const char *path, const emgmm_io_read_opts *opts, emgmm_io_matrix *mat,
                    emgmm_data *X, long long *row0);
+/* A table (labels, probabilities, log-densities) of which each rank writes its
+ * own rows.  With one process these are emgmm_io_table_open/commit.  With P
+ * ranks each rank writes its rows to a private temporary part; then
+ * glue_table_finish (collective, called by every rank with its exit code so
+ * far) agrees on failure, rank 0 creates the target's temporary (and the .npy
+ * header for the summed row count), each rank copies its part there with
+ * pwrite at header + the exclusive prefix sum of the parts' byte counts, and
+ * rank 0 renames it into place once every rank succeeded: the file is
+ * byte-identical to one process's, and no partial output is left on failure.
+ * For stdout (or a device) the parts go through rank 0 in rank order. */
+int glue_table_open(emgmm_io_table *t, const char *path, size_t rows, size_t d, int is_int);
+int glue_table_finish(emgmm_io_table *t, const char *path, int rc);
+/* V summed over the ranks (V itself with one process). */
+double glue_sum(double v);
 /* Distributes MODEL's fits over MPI_COMM_WORLD (under a launcher only). */
 int glue_set_comm(emgmm_model *model, long long row0);
 

@@ -191,9 +191,53 @@ P
 [ -n "$blank_line" ] || fail "could not place a blank line at the end of part 0"
 bad 3 "empty line inside the data (blank.csv:$blank_line:1)" 2 fit blank.csv --init init.json
 bad 3 "empty line inside the data (blank.csv:$blank_line:1)" 3 fit blank.csv --init init.json
+bad 2 "fit, predict and score are distributed" 2 sample truth.json -n 5
 rm -f out.json
 run 2 "$EMGMM" fit - --init init.json -o out.json <plain.csv >/dev/null 2>err.txt
 [ $? -eq 2 ] && grep -q "not stdin" err.txt || fail "stdin with 2 ranks: $(head -c 600 err.txt)"
+
+# predict and score: each rank writes its rows' place of one file, byte-identical
+# to one process's (CSV and .npy, labels, probabilities, log-densities, stdout);
+# the mean log-likelihood and BIC/AIC are summed over the ranks
+"$EMGMM" fit data.npy --init init.json --max-iter 5 -q -o m.json
+for src in data.npy hdr.csv; do
+  "$EMGMM" predict m.json $src -o lab.csv && "$EMGMM" predict m.json $src -o lab.npy &&
+    "$EMGMM" predict m.json $src --proba -o pr.tsv && "$EMGMM" predict m.json $src --proba -o pr.npy &&
+    "$EMGMM" predict m.json $src >lab.txt &&
+    "$EMGMM" score m.json $src --per-sample -o sc.npy --bic --aic >mean.txt &&
+    "$EMGMM" score m.json $src --per-sample -o sc.csv >/dev/null ||
+    fail "single-process predict/score on $src"
+  for np in 1 2 3; do
+    rm -f p_*
+    run $np "$EMGMM" predict m.json $src -o p_lab.csv 2>err.txt &&
+      run $np "$EMGMM" predict m.json $src -o p_lab.npy &&
+      run $np "$EMGMM" predict m.json $src --proba -o p_pr.tsv &&
+      run $np "$EMGMM" predict m.json $src --proba -o p_pr.npy &&
+      run $np "$EMGMM" predict m.json $src >p_lab.txt &&
+      run $np "$EMGMM" score m.json $src --per-sample -o p_sc.npy --bic --aic >p_mean.txt &&
+      run $np "$EMGMM" score m.json $src --per-sample -o p_sc.csv >/dev/null ||
+      fail "predict/score on $src, np $np: $(cat err.txt)"
+    for f in lab.csv lab.npy pr.tsv pr.npy lab.txt sc.npy sc.csv; do
+      cmp -s $f p_$f || fail "predict/score on $src, np $np: $f is not byte-identical"
+    done
+    "$PY" - mean.txt p_mean.txt <<'P' || fail "score on $src, np $np: $(cat mean.txt p_mean.txt)"
+import sys
+a, b = ([float(l.split()[-1]) for l in open(f)] for f in sys.argv[1:3])
+assert len(a) == len(b) == 3 and all(abs(x - y) <= 1e-10 * abs(x) for x, y in zip(a, b)), (a, b)
+P
+  done
+done
+# more ranks than rows, and a rank without rows writes nothing
+"$EMGMM" predict one.json two.csv --proba -o two_pr.csv
+run 3 "$EMGMM" predict one.json two.csv --proba -o two_pr3.csv 2>err.txt ||
+  fail "predict, 3 ranks, 2 rows: $(cat err.txt)"
+cmp -s two_pr.csv two_pr3.csv || fail "predict, 3 ranks, 2 rows: output differs"
+# a bad CSV line seen by one rank: its line, once, exit 3, no output and no temporary
+for np in 2 3; do
+  bad 3 "(badnum.csv:900:1)" $np predict m.json badnum.csv
+  bad 3 "(badnum.csv:900:1)" $np score m.json badnum.csv --per-sample
+done
+ls -A | grep -q '^\.out\.json\.' && fail "a failed predict/score left its temporary file"
 
 # a failure on rank 1 only, before the fit (MPMD: rank 1 is given a missing file):
 # rank 0 must not wait in the fit; one message, rank 1's; exit 3; no model

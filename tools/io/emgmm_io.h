@@ -151,6 +151,9 @@ int emgmm_io_out_format(const char *path, char *delimiter);
 int emgmm_io_out_open(emgmm_io_out **out, const char *path, emgmm_io_error *err);
 FILE *emgmm_io_out_file(emgmm_io_out *out);
 const char *emgmm_io_out_name(const emgmm_io_out *out);
+/* The temporary file's path (renamed onto the target on commit); NULL for
+ * stdout and devices, which are written in place. */
+const char *emgmm_io_out_tmp_name(const emgmm_io_out *out);
 /* Flushes, closes and renames into place; frees OUT whatever happens. */
 int emgmm_io_out_commit(emgmm_io_out *out, emgmm_io_error *err);
 /* Removes the temporary file; frees OUT.  NULL is accepted. */
@@ -168,6 +171,12 @@ typedef struct {
 
 int emgmm_io_table_open(emgmm_io_table *t, const char *path, size_t n, size_t d,
                         int is_int, emgmm_io_error *err);
+/* A part of a table written by one of several processes: its rows only (no
+ * .npy header) in an anonymous temporary file (emgmm_io_out_file reads it
+ * back); the caller places the bytes in the whole table, then aborts the part.
+ * PATH only chooses the format. */
+int emgmm_io_table_open_part(emgmm_io_table *t, const char *path, size_t n, size_t d, int is_int,
+                             emgmm_io_error *err);
 int emgmm_io_table_write_f64(emgmm_io_table *t, const double *x, size_t rows,
                              emgmm_io_error *err);
 int emgmm_io_table_write_i32(emgmm_io_table *t, const int32_t *x, size_t rows,

@@ -112,6 +112,11 @@ int emgmm_io_out_open(emgmm_io_out **out, const char *path, emgmm_io_error *err)
     return 0;
 }
 
+const char *emgmm_io_out_tmp_name(const emgmm_io_out *out)
+{
+    return out->tmp;
+}
+
 FILE *emgmm_io_out_file(emgmm_io_out *out)
 {
     return out->f;
@@ -224,6 +229,32 @@ int emgmm_io_table_open(emgmm_io_table *t, const char *path, size_t n, size_t d,
         emgmm_io_table_abort(t);
         return -1;
     }
+    return 0;
+}
+
+int emgmm_io_table_open_part(emgmm_io_table *t, const char *path, size_t n, size_t d, int is_int,
+                             emgmm_io_error *err)
+{
+    memset(t, 0, sizeof *t);
+    t->format = emgmm_io_out_format(path, &t->delimiter);
+    t->n = n;
+    t->d = d;
+    t->is_int = is_int;
+    if (t->format == EMGMM_IO_OUT_NPY && !strcmp(path, "-")) {
+        emgmm_io_error_set(err, EMGMM_IO_EUSAGE, "cannot write .npy to stdout");
+        return -1;
+    }
+    emgmm_io_out *o = calloc(1, sizeof *o);
+    if (!o || !(o->path = strdup(path)) || !(o->buf = malloc(1 << 20)))
+        return nomem(o, path, err);
+    if (!(o->f = tmpfile())) {
+        emgmm_io_error_set(err, EMGMM_IO_EINPUT, "cannot create a temporary part of %s: %s", path,
+                           strerror(errno));
+        out_free(o);
+        return -1;
+    }
+    setvbuf(o->f, o->buf, _IOFBF, 1 << 20);
+    t->out = o;
     return 0;
 }
 
