@@ -326,6 +326,7 @@ int emgmm_reseed(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
     }
     if (st == EMGMM_OK) {
         h->n_threads = m->n_threads;
+        h->missing = m->missing; /* rows with NaN are scored on what they observe */
         st = score_rows(m, h, p, X, &c);
     }
     st = merge_ranks(m, &c, st); /* collective: reached by every rank */

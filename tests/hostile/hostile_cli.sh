@@ -195,7 +195,7 @@ group_sizes() {
   # sizes in range that cannot fit: refused up front, not by being killed
   bad 3 "300 samples (with weight > 0) for 1048576 components" o.json \
     "$EMGMM" fit x.csv -k 1048576 -o o.json
-  bad 5 "out of memory" o.npy "$EMGMM" sample true.json -n 1099511627776 -o o.npy
+  bad 5 "out of disk space" o.npy "$EMGMM" sample true.json -n 1099511627776 -o o.npy
   # n·d overflowing size_t in raw data: the column count cannot divide the file
   head -c 64 /dev/zero >z.f64
   bad 3 "64 bytes is not a whole number of rows of 1073741824 f64 values" o.json \
