@@ -259,7 +259,8 @@ EMGMM_API int emgmm_model_set_fit_state(emgmm_model *model, const double *lower_
  * Errors: EMGMM_ERR_NULL, EMGMM_ERR_INVALID_PARAM, EMGMM_ERR_SHAPE,
  * EMGMM_ERR_TOO_FEW_SAMPLES, EMGMM_ERR_NONFINITE (row/column in last_error),
  * EMGMM_ERR_BAD_INIT (init = user and no valid parameters), EMGMM_ERR_NOT_PD
- * (component in last_error), EMGMM_ERR_ALLOC. */
+ * (component in last_error), EMGMM_ERR_DEGENERATE (params.degenerate = reseed:
+ * components keep collapsing; component in last_error), EMGMM_ERR_ALLOC. */
 EMGMM_API int emgmm_fit(emgmm_model *model, const emgmm_params *params, const emgmm_data *X);
 
 /* labels[n]: the most probable component of each row. */
