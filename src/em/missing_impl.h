@@ -49,32 +49,194 @@ static void FN(scan_missing)(FN(pass_ws) *w, size_t nb, size_t d)
     w->nmr = nm;
 }
 
-/* For row x (centred, zeros at M) and component k of the full or tied
- * family: L (m×m, lower) with L·Lᵀ = P_MM, and t = L⁻¹·w, w = (P·δ0)_M.
- * Returns 0, or nonzero when P_MM is not numerically positive definite. */
-static int FN(miss_factor)(const FN(pass_shared) *sh, const TYPE *x, const size_t *M, size_t m,
-                           size_t k, double *delta, double *L, double *t, double *logdet_l)
+/* The factor of one missing pattern M (m >= 2) for one precision P of the
+ * full or tied family, FAC_LEN(m) doubles: L⁻¹ (lower, packed by rows) with
+ * L·Lᵀ = P_MM, then C = P_MM⁻¹ (upper, packed by rows), then log det L (NaN
+ * when P_MM is not numerically positive definite).  scr: m² doubles. */
+#define EMGMM_FAC_LEN(m) ((m) * ((m) + 1) + 1)
+
+static void FN(miss_factor)(const double *P, size_t d, const size_t *M, size_t m, double *fac,
+                            double *L)
+{
+    for (size_t a = 0; a < m; a++)
+        for (size_t b = 0; b <= a; b++) L[a * m + b] = P[M[a] * d + M[b]];
+    double prod = 1.0, lacc = 0.0;
+    for (size_t j = 0; j < m; j++) {
+        double sj = L[j * m + j];
+        for (size_t c = 0; c < j; c++) sj -= L[j * m + c] * L[j * m + c];
+        if (!(sj > 0.0)) {
+            fac[m * (m + 1)] = NAN;
+            return;
+        }
+        prod *= sj;
+        if (prod > 1e150 || prod < 1e-150) {
+            lacc += log(prod);
+            prod = 1.0;
+        }
+        const double il = 1.0 / sqrt(sj);
+        L[j * m + j] = il; /* the diagonal holds 1/L_jj from here on */
+        for (size_t i = j + 1; i < m; i++) {
+            double v = L[i * m + j];
+            for (size_t c = 0; c < j; c++) v -= L[i * m + c] * L[j * m + c];
+            L[i * m + j] = v * il;
+        }
+    }
+    /* L⁻¹ by columns, packed by rows into fac */
+    double *li = fac;
+    for (size_t a = 0; a < m; a++) li[a * (a + 1) / 2 + a] = L[a * m + a];
+    for (size_t c = 0; c < m; c++)
+        for (size_t a = c + 1; a < m; a++) {
+            double v = 0.0;
+            for (size_t b = c; b < a; b++) v -= L[a * m + b] * li[b * (b + 1) / 2 + c];
+            li[a * (a + 1) / 2 + c] = v * L[a * m + a];
+        }
+    double *C = fac + m * (m + 1) / 2;
+    size_t o = 0;
+    for (size_t a = 0; a < m; a++)
+        for (size_t b = a; b < m; b++) {
+            double v = 0.0;
+            for (size_t c = b; c < m; c++) v += li[c * (c + 1) / 2 + a] * li[c * (c + 1) / 2 + b];
+            C[o++] = v;
+        }
+    fac[m * (m + 1)] = 0.5 * (lacc + log(prod));
+}
+
+static uint64_t FN(miss_hash)(const size_t *M, size_t m)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ULL ^ m;
+    for (size_t a = 0; a < m; a++) h = (h ^ (uint64_t)M[a]) * 0x100000001b3ULL;
+    return h ^ (h >> 29);
+}
+
+/* The factors (one per component for full, one for tied) of pattern M: from
+ * the thread's pattern cache, or computed (and cached while there is room).
+ * Rows share few patterns when values are missing in blocks (a sensor down),
+ * many when entries are missing at random; both gain, the first the most. */
+static const double *FN(miss_pattern)(const FN(pass_shared) *sh, FN(pass_ws) *w, const size_t *M,
+                                      size_t m)
+{
+    const size_t d = sh->d, nf = sh->cov_type == EMGMM_COV_FULL ? sh->K : 1;
+    const size_t flen = nf * EMGMM_FAC_LEN(m);
+    const uint64_t h = FN(miss_hash)(M, m);
+    size_t slot = (size_t)h & (EMGMM_PC_TAB - 1);
+    for (;;) {
+        const int32_t e = w->pc_tab[slot];
+        if (e < 0) break;
+        if (w->pc_h[e] == h && w->pc_m[e] == m &&
+            memcmp(w->pc_key + w->pc_koff[e], M, m * sizeof(size_t)) == 0)
+            return w->pc_fac + w->pc_foff[e];
+        slot = (slot + 1) & (EMGMM_PC_TAB - 1);
+    }
+    double *out = w->mfac;
+    const int room = w->pc_n < EMGMM_PC_TAB / 2 && w->pc_fn + flen <= sh->pc_fac_max &&
+                     w->pc_kn + m <= EMGMM_PC_TAB * 8;
+    if (room) {
+        if (w->pc_fn + flen > w->pc_fcap) {
+            size_t nc = w->pc_fcap ? 2 * w->pc_fcap : 4096;
+            while (nc < w->pc_fn + flen) nc *= 2;
+            double *nb = realloc(w->pc_fac, nc * sizeof(double));
+            if (nb) {
+                w->pc_fac = nb;
+                w->pc_fcap = nc;
+            }
+        }
+        if (w->pc_fn + flen <= w->pc_fcap) out = w->pc_fac + w->pc_fn;
+    }
+    for (size_t f = 0; f < nf; f++)
+        FN(miss_factor)(sh->pfull + f * d * d, d, M, m, out + f * EMGMM_FAC_LEN(m), w->mscr + d);
+    if (out != w->mfac) {
+        const int32_t e = (int32_t)w->pc_n++;
+        w->pc_h[e] = h;
+        w->pc_m[e] = m;
+        w->pc_koff[e] = w->pc_kn;
+        w->pc_foff[e] = w->pc_fn;
+        memcpy(w->pc_key + w->pc_kn, M, m * sizeof(size_t));
+        w->pc_kn += m;
+        w->pc_fn += flen;
+        w->pc_tab[slot] = e;
+    }
+    return out;
+}
+
+/* Row x (centred, zeros at M), component k, full or tied family: the
+ * observed-marginal log-density's data-dependent part and, when e is not NULL,
+ * the conditional mean in the centred coordinates, e[m] = x̂_M = −P_MM⁻¹w.
+ * *logp receives ½m·log 2π − log det L − ½(q0 − ‖L⁻¹w‖²), to be added to
+ * cst_k, where q0 = δ0ᵀPδ0 is the GEMM path's.  fac: the pattern's factor for
+ * k (m >= 2; NULL for m = 1).  *C is set to P_MM⁻¹ (packed upper; for m = 1 in
+ * c1).  scr: 2d doubles.  Returns 0, or nonzero when P_MM is not numerically
+ * positive definite. */
+static int FN(miss_rowcomp)(const FN(pass_shared) *sh, const TYPE *x, const size_t *M, size_t m,
+                            size_t k, double q0, const double *fac, const double *wk,
+                            size_t wstride, double *logp, double *e, double *c1, const double **C,
+                            double *scr)
 {
     const size_t d = sh->d;
-    const double *P = sh->pfull + (sh->cov_type == EMGMM_COV_FULL ? k : 0) * d * d;
+    const size_t f = sh->cov_type == EMGMM_COV_FULL ? k : 0;
+    const double *P = sh->pfull + f * d * d;
     const double *mu = sh->mk + k * d;
-    for (size_t l = 0; l < d; l++) delta[l] = (double)x[l] - mu[l];
+    const double half_m = 0.5 * (double)m * EMGMM_LOG_2PI;
+    if (m == 1) { /* the common case at low missingness: scalars only */
+        const size_t j = M[0];
+        const double *pr = P + j * d;
+        double w0 = 0.0;
+        if (wk) {
+            w0 = wk[0];
+        } else {
+#pragma omp simd reduction(+ : w0)
+            for (size_t l = 0; l < d; l++) w0 += pr[l] * ((double)x[l] - mu[l]);
+        }
+        const double pjj = pr[j];
+        if (!(pjj > 0.0)) return 1;
+        double quad = q0 - w0 * w0 / pjj;
+        if (quad < 0.0) quad = 0.0; /* δ_Oᵀ Σ_OO⁻¹ δ_O >= 0; only rounding makes it less */
+        *logp = half_m - 0.5 * sh->lpk[f * d + j] - 0.5 * quad;
+        if (e) {
+            e[0] = -w0 / pjj;
+            *c1 = 1.0 / pjj;
+            *C = c1;
+        }
+        return 0;
+    }
+    const double ldl = fac[m * (m + 1)];
+    if (ldl != ldl) return 1;
+    double *wv = scr, *eo = scr + d;
     for (size_t a = 0; a < m; a++) {
+        if (wk) {
+            wv[a] = wk[a * wstride];
+            continue;
+        }
         const double *pr = P + M[a] * d;
-        double s = 0.0;
-        for (size_t l = 0; l < d; l++) s += pr[l] * delta[l];
-        t[a] = s;
-        for (size_t b = 0; b <= a; b++) L[a * m + b] = pr[M[b]];
+        double sacc = 0.0;
+#pragma omp simd reduction(+ : sacc)
+        for (size_t l = 0; l < d; l++) sacc += pr[l] * ((double)x[l] - mu[l]);
+        wv[a] = sacc;
     }
-    if (emgmm_small_chol(L, m, m) != 0) return 1;
-    double ld = 0.0;
+    const double *li = fac, *cc = fac + m * (m + 1) / 2;
+    double n2 = 0.0;
+    for (size_t a = 0; a < m; a++) { /* ‖L⁻¹w‖² */
+        const double *row = li + a * (a + 1) / 2;
+        double v = 0.0;
+        for (size_t b = 0; b <= a; b++) v += row[b] * wv[b];
+        n2 += v * v;
+    }
+    double quad = q0 - n2;
+    if (quad < 0.0) quad = 0.0;
+    *logp = half_m - ldl - 0.5 * quad;
+    if (!e) return 0;
+    /* e = −C·w, C = P_MM⁻¹ packed upper by rows */
+    for (size_t a = 0; a < m; a++) eo[a] = 0.0;
+    size_t o = 0;
     for (size_t a = 0; a < m; a++) {
-        double s = t[a];
-        for (size_t b = 0; b < a; b++) s -= L[a * m + b] * t[b];
-        t[a] = s / L[a * m + a];
-        ld += log(L[a * m + a]);
+        eo[a] += cc[o++] * wv[a];
+        for (size_t b = a + 1; b < m; b++) {
+            const double c = cc[o++];
+            eo[a] += c * wv[b];
+            eo[b] += c * wv[a];
+        }
     }
-    *logdet_l = ld;
+    for (size_t a = 0; a < m; a++) e[a] = -eo[a];
+    *C = cc;
     return 0;
 }
 
@@ -86,22 +248,63 @@ static void FN(miss_fail)(FN(pass_ws) *w, size_t i, size_t k)
     w->err_comp = k;
 }
 
+/* Doubles of stored conditional moments per component for m missing values. */
+#define EMGMM_MISS_SLOT(m) ((m) + (m) * ((m) + 1) / 2)
+
 /* Replaces the incomplete rows' log π_k + log N(x | μ_k, Σ_k) in r by the
- * log-densities of their observed coordinates. */
-static void FN(estep_missing)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb, size_t i0)
+ * log-densities of their observed coordinates.  With store (a fit), the
+ * full/tied families also keep each row's conditional moments for the M-step,
+ * when the block's need fits the workspace (else the M-step recomputes). */
+static void FN(estep_missing)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb, size_t i0,
+                              int store)
 {
     const size_t K = sh->K, d = sh->d;
     const int diag = sh->cov_type == EMGMM_COV_DIAG || sh->cov_type == EMGMM_COV_SPHERICAL;
-    double *delta = w->mscr, *t = delta + d, *L = t + d;
+    w->mstored = 0;
+    if (store && !diag) {
+        size_t need = 0;
+        for (size_t q = 0; q < w->nmr; q++) {
+            const size_t m = w->mptr[q + 1] - w->mptr[q];
+            need += K * EMGMM_MISS_SLOT(m);
+        }
+        if (need > w->mstore_cap && need <= sh->miss_store_max) {
+            double *nbuf = realloc(w->mstore, need * sizeof(double));
+            if (nbuf) {
+                w->mstore = nbuf;
+                w->mstore_cap = need;
+            }
+        }
+        w->mstored = need <= w->mstore_cap && need <= sh->miss_store_max;
+    }
+    double *slot = w->mstore;
     for (size_t q = 0; q < w->nmr; q++) {
         const size_t i = w->mrow[q], m = w->mptr[q + 1] - w->mptr[q];
         const size_t *M = w->midx + w->mptr[q];
         const TYPE *x = w->xs + i * d;
         if (m == d) { /* nothing observed: the density of nothing is 1 */
             for (size_t k = 0; k < K; k++) w->r[k * nb + i] = sh->logw[k];
+            if (w->mstored) slot += K * EMGMM_MISS_SLOT(m); /* left unused: r is 0 or the row is not fitted */
             continue;
         }
         const double half_m = 0.5 * (double)m * EMGMM_LOG_2PI;
+        const double *fac = !diag && m >= 2 ? FN(miss_pattern)(sh, w, M, m) : NULL;
+        const size_t fstep = sh->cov_type == EMGMM_COV_FULL ? EMGMM_FAC_LEN(m) : 0;
+        double *W = w->mw; /* W[a][k] = (P_k·δ0_k)_{M_a}, all components at once */
+        if (!diag)
+            for (size_t a = 0; a < m; a++) {
+                const size_t j = M[a];
+                const double *restrict pt = sh->pt + j * d * K;
+                double *restrict wa = W + a * K;
+                const double *restrict pm = sh->pm + j * K;
+#pragma omp simd
+                for (size_t k = 0; k < K; k++) wa[k] = -pm[k];
+                for (size_t l = 0; l < d; l++) {
+                    const double xl = (double)x[l];
+                    const double *restrict pl = pt + l * K;
+#pragma omp simd
+                    for (size_t k = 0; k < K; k++) wa[k] += pl[k] * xl;
+                }
+            }
         for (size_t k = 0; k < K; k++) {
             double *rk = w->r + k * nb + i;
             if (diag) {
@@ -120,18 +323,18 @@ static void FN(estep_missing)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t 
                 *rk = sh->cst[k] + half_m - 0.5 * lm - 0.5 * qo;
                 continue;
             }
-            const double q0 = 2.0 * (sh->cst[k] - *rk);
-            double ldl;
-            if (FN(miss_factor)(sh, x, M, m, k, delta, L, t, &ldl)) {
+            double lp, c1;
+            const double *C = NULL;
+            double *e = w->mstored ? slot : NULL;
+            if (FN(miss_rowcomp)(sh, x, M, m, k, 2.0 * (sh->cst[k] - *rk), fac ? fac + k * fstep : NULL,
+                                 W + k, K, &lp, e, &c1, &C, w->mscr)) {
                 FN(miss_fail)(w, i0 + i, k);
                 *rk = -INFINITY;
-                continue;
+            } else {
+                *rk = sh->cst[k] + lp;
+                if (e) memcpy(e + m, C, m * (m + 1) / 2 * sizeof(double));
             }
-            double tt = 0.0;
-            for (size_t a = 0; a < m; a++) tt += t[a] * t[a];
-            double quad = q0 - tt;
-            if (quad < 0.0) quad = 0.0; /* δ_Oᵀ Σ_OO⁻¹ δ_O >= 0; only rounding makes it less */
-            *rk = sh->cst[k] + half_m - ldl - 0.5 * quad;
+            if (w->mstored) slot += EMGMM_MISS_SLOT(m);
         }
     }
 }
@@ -156,12 +359,15 @@ static void FN(mstats_missing)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t
 {
     const size_t K = sh->K, d = sh->d;
     const int diag = sh->cov_type == EMGMM_COV_DIAG || sh->cov_type == EMGMM_COV_SPHERICAL;
-    double *delta = w->mscr, *t = delta + d, *L = t + d, *C = L + d * d, *e = C + d * d;
+    double *ebuf = w->mscr + 3 * d + d * d; /* scratch map: see ws_alloc */
+    const double *slot = w->mstore;
     for (size_t q = 0; q < w->nmr; q++) {
         const size_t i = w->mrow[q], m = w->mptr[q + 1] - w->mptr[q];
         const size_t *M = w->midx + w->mptr[q];
         const TYPE *x = w->xs + i * d;
-        for (size_t k = 0; k < K; k++) {
+        const double *fac = NULL;
+        const size_t fstep = sh->cov_type == EMGMM_COV_FULL ? EMGMM_FAC_LEN(m) : 0;
+        for (size_t k = 0; k < K; k++, slot += w->mstored ? EMGMM_MISS_SLOT(m) : 0) {
             const double r = w->r[k * nb + i];
             if (r == 0.0) continue;
             const double *sc = sh->sc + k * d;
@@ -177,45 +383,50 @@ static void FN(mstats_missing)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t
                 }
                 continue;
             }
-            double ldl;
-            if (FN(miss_factor)(sh, x, M, m, k, delta, L, t, &ldl)) {
-                FN(miss_fail)(w, i0 + i, k);
-                continue;
-            }
-            /* e = −L⁻ᵀ t (the conditional mean at M); C = P_MM⁻¹ = L⁻ᵀ L⁻¹ */
-            for (size_t a = m; a-- > 0;) {
-                double s = t[a];
-                for (size_t b = a + 1; b < m; b++) s -= L[b * m + a] * e[b];
-                e[a] = s / L[a * m + a];
-            }
-            for (size_t a = 0; a < m; a++) e[a] = -e[a];
-            /* L⁻¹ into the upper triangle of C (transposed), column by column */
-            for (size_t c = 0; c < m; c++) {
-                for (size_t a = 0; a < m; a++) {
-                    if (a < c) {
-                        C[c * m + a] = 0.0;
-                        continue;
-                    }
-                    double s = a == c ? 1.0 : 0.0;
-                    for (size_t b = c; b < a; b++) s -= L[a * m + b] * C[c * m + b];
-                    C[c * m + a] = s / L[a * m + a]; /* (L⁻¹)[a][c] */
+            const double *e, *C;
+            double c1;
+            if (w->mstored) {
+                e = slot;
+                C = slot + m;
+            } else {
+                double lp;
+                if (m >= 2 && !fac) fac = FN(miss_pattern)(sh, w, M, m);
+                if (FN(miss_rowcomp)(sh, x, M, m, k, 0.0, fac ? fac + k * fstep : NULL, NULL, 0, &lp,
+                                     ebuf, &c1, &C, w->mscr)) {
+                    FN(miss_fail)(w, i0 + i, k);
+                    continue;
                 }
+                e = ebuf;
             }
-            double *s2 = w->st.s2 + k * d * d;
+            /* the cross terms r·e·aᵀ go to row j of G_k, contiguous and
+             * vectorised; G folds into the upper triangle after the pass */
+            double *restrict av = w->mscr + 2 * d + d * d; /* a = x̃ − c */
+            const TYPE *restrict xr = x;
+#pragma omp simd
+            for (size_t l = 0; l < d; l++) av[l] = (double)xr[l] - sc[l];
+            double *s2 = w->st.s2 + k * d * d, *G = w->mg + k * d * d;
+            size_t o = 0;
             for (size_t a = 0; a < m; a++) {
                 const size_t j = M[a];
                 const double ej = r * e[a];
                 s1[j] += ej;
-                for (size_t l = 0; l < j; l++) s2[l * d + j] += ((double)x[l] - sc[l]) * ej;
-                for (size_t l = j; l < d; l++) s2[j * d + l] += ((double)x[l] - sc[l]) * ej;
-                s2[j * d + j] += ((double)x[j] - sc[j]) * ej;
-                for (size_t b = a; b < m; b++) {
-                    /* (P_MM⁻¹)[a][b] = Σ_c (L⁻¹)[c][a] (L⁻¹)[c][b], c >= b */
-                    double cab = 0.0;
-                    for (size_t c = b; c < m; c++) cab += C[a * m + c] * C[b * m + c];
-                    s2[j * d + M[b]] += r * (e[a] * e[b] + cab);
-                }
+                double *restrict gj = G + j * d;
+#pragma omp simd
+                for (size_t l = 0; l < d; l++) gj[l] += ej * av[l];
+                for (size_t b = a; b < m; b++) s2[j * d + M[b]] += r * (e[a] * e[b] + C[o++]);
             }
         }
+    }
+}
+
+/* Folds the cross terms gathered in G (G_k[j][l] = Σ r e_j a_l) into the upper
+ * triangle of the second moments: (a·eᵀ + e·aᵀ)_pq = G[q][p] + G[p][q]. */
+static void FN(fold_missing)(FN(pass_ws) *w, size_t K, size_t d)
+{
+    for (size_t k = 0; k < K; k++) {
+        const double *G = w->mg + k * d * d;
+        double *s2 = w->st.s2 + k * d * d;
+        for (size_t p = 0; p < d; p++)
+            for (size_t q = p; q < d; q++) s2[p * d + q] += G[q * d + p] + G[p * d + q];
     }
 }

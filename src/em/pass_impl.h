@@ -37,6 +37,14 @@
 #define CAT(a, b) CAT2(a, b)
 #define FN(name) CAT(name, SFX)
 
+/* missing values: conditional moments kept per block up to this many doubles
+ * per thread (else recomputed in the M-step), and the pattern cache's limits */
+#ifndef EMGMM_MISS_STORE_MAX
+#define EMGMM_MISS_STORE_MAX ((size_t)1 << 22)
+#define EMGMM_PC_TAB 4096                   /* pattern-cache slots (power of 2) */
+#define EMGMM_PC_FAC_MAX ((size_t)1 << 21)  /* doubles of cached factors per thread */
+#endif
+
 typedef struct {
     TYPE *xs;       /* [B][d] centred block */
     TYPE *y;        /* [B][cw] products */
@@ -52,6 +60,18 @@ typedef struct {
      * missing coordinates midx[mptr[q] .. mptr[q+1]), scratch, first failure */
     size_t *mrow, *mptr, *midx, nmr;
     double *mscr;
+    double *mstore;      /* the block's conditional moments (full/tied fits) */
+    double *mg;          /* full/tied fits: [K][d][d] cross terms (fold_missing) */
+    double *mfac;        /* full/tied: one pattern's factors when the cache is full */
+    double *mw;          /* full/tied: [d][K] a row's (P_k·δ0_k)_M */
+    /* the pattern cache (miss_pattern): an open-addressing table of entries */
+    int32_t *pc_tab;
+    uint64_t *pc_h;
+    size_t *pc_m, *pc_koff, *pc_foff, *pc_key, pc_n, pc_kn;
+    double *pc_fac;
+    size_t pc_fn, pc_fcap;
+    size_t mstore_cap;
+    int mstored;
     double dropped;
     int err;
     size_t err_row, err_comp;
@@ -72,6 +92,17 @@ static void FN(ws_free)(FN(pass_ws) *w)
     free(w->mptr);
     free(w->midx);
     free(w->mscr);
+    free(w->mstore);
+    free(w->mg);
+    free(w->mfac);
+    free(w->mw);
+    free(w->pc_tab);
+    free(w->pc_h);
+    free(w->pc_m);
+    free(w->pc_koff);
+    free(w->pc_foff);
+    free(w->pc_key);
+    free(w->pc_fac);
     emgmm_stats_free(&w->st);
 }
 
@@ -93,8 +124,30 @@ static int FN(ws_alloc)(FN(pass_ws) *w, size_t B, size_t d, size_t K, size_t cw,
         w->mrow = malloc(B * sizeof(size_t));
         w->mptr = malloc((B + 1) * sizeof(size_t));
         w->midx = malloc(B * d * sizeof(size_t));
-        w->mscr = malloc((2 * d * d + 3 * d) * sizeof(double));
+        /* scratch: [0, 2d) miss_rowcomp, [2d, 2d + d²) a factor's L, then a = x̃ − c
+         * (d) and a conditional mean (d) in the M-step */
+        w->mscr = malloc((d * d + 4 * d) * sizeof(double));
         ok = ok && w->mrow && w->mptr && w->midx && w->mscr;
+        if (cov_type == EMGMM_COV_FULL || cov_type == EMGMM_COV_TIED) {
+            const size_t nf = cov_type == EMGMM_COV_FULL ? K : 1;
+            w->mfac = malloc(nf * (d * (d + 1) + 1) * sizeof(double));
+            w->mw = malloc(d * K * sizeof(double));
+            ok = ok && w->mw;
+            w->pc_tab = malloc(EMGMM_PC_TAB * sizeof(int32_t));
+            w->pc_h = malloc(EMGMM_PC_TAB / 2 * sizeof(uint64_t));
+            w->pc_m = malloc(EMGMM_PC_TAB / 2 * sizeof(size_t));
+            w->pc_koff = malloc(EMGMM_PC_TAB / 2 * sizeof(size_t));
+            w->pc_foff = malloc(EMGMM_PC_TAB / 2 * sizeof(size_t));
+            w->pc_key = malloc(EMGMM_PC_TAB * 8 * sizeof(size_t));
+            ok = ok && w->mfac && w->pc_tab && w->pc_h && w->pc_m && w->pc_koff && w->pc_foff &&
+                 w->pc_key;
+            if (w->pc_tab)
+                for (size_t i = 0; i < EMGMM_PC_TAB; i++) w->pc_tab[i] = -1;
+        }
+        if (stats && (cov_type == EMGMM_COV_FULL || cov_type == EMGMM_COV_TIED)) {
+            w->mg = calloc(K * d * d, sizeof(double));
+            ok = ok && w->mg;
+        }
     }
     if (stats) {
         w->xt = malloc(d * EMGMM_PAD(B) * sizeof(TYPE));
@@ -128,8 +181,11 @@ typedef struct {
     double *sc;          /* [K][d] shift − g */
     int missing;         /* ESTEP: NaN marks missing values (emgmm_missing_policy) */
     double *pfull;       /* missing, full/tied: [K or 1][d][d] precisions U·Uᵀ */
+    double *pt;          /* missing, full/tied: [d][d][K] the same, component innermost */
+    double *pm;          /* missing, full/tied: [d][K] P_k·μ'_k */
+    size_t miss_store_max, pc_fac_max; /* EMGMM_MISS_STORE_MAX, EMGMM_PC_FAC_MAX or the env */
     double *logw;        /* missing: [K] log π_k */
-    double *lpk;         /* missing, diag/spherical: [K][d] log P_kj */
+    double *lpk;         /* missing: [K or 1][d] log of the precisions' diagonals */
 } FN(pass_shared);
 
 static void FN(load_block)(const emgmm_data *X, size_t i0, size_t nb, const double *g, TYPE *xs)
@@ -309,7 +365,7 @@ static void FN(process_block)(const emgmm_pass *p, const emgmm_data *X, const FN
             FN(estep_tied)(sh, w, nb);
         else
             FN(estep_diag)(sh, w, nb);
-        if (w->nmr) FN(estep_missing)(sh, w, nb, i0);
+        if (w->nmr) FN(estep_missing)(sh, w, nb, i0, p->stats != NULL);
         w->ll += emgmm_softmax_rows(w->r, nb, K, p->logdens ? p->logdens + i0 : NULL,
                                     X->weights ? X->weights + i0 : NULL, w->mx, w->sum);
         break;
@@ -361,6 +417,8 @@ static void FN(shared_free)(FN(pass_shared) *sh)
     free(sh->cnorm);
     free(sh->sc);
     free(sh->pfull);
+    free(sh->pt);
+    free(sh->pm);
     free(sh->logw);
     free(sh->lpk);
 }
@@ -431,7 +489,8 @@ static int FN(shared_estep)(const emgmm_model *m, FN(pass_shared) *sh, const dou
     if (m->missing) {
         sh->pfull = malloc(nf * d * d * sizeof(double));
         sh->mk = malloc(K * d * sizeof(double));
-        if (!sh->pfull || !sh->mk) return EMGMM_ERR_ALLOC;
+        sh->lpk = malloc(nf * d * sizeof(double));
+        if (!sh->pfull || !sh->mk || !sh->lpk) return EMGMM_ERR_ALLOC;
         for (size_t k = 0; k < K; k++)
             for (size_t j = 0; j < d; j++) sh->mk[k * d + j] = m->means[k * d + j] - g[j];
         for (size_t f = 0; f < nf; f++) {
@@ -445,6 +504,21 @@ static int FN(shared_estep)(const emgmm_model *m, FN(pass_shared) *sh, const dou
                     P[a * d + b] = s;
                     P[b * d + a] = s;
                 }
+            for (size_t j = 0; j < d; j++) sh->lpk[f * d + j] = log(P[j * d + j]);
+        }
+        sh->pt = malloc(d * d * K * sizeof(double));
+        sh->pm = malloc(d * K * sizeof(double));
+        if (!sh->pt || !sh->pm) return EMGMM_ERR_ALLOC;
+        for (size_t k = 0; k < K; k++) {
+            const double *P = sh->pfull + (type == EMGMM_COV_FULL ? k : 0) * d * d;
+            for (size_t j = 0; j < d; j++) {
+                double s = 0.0;
+                for (size_t l = 0; l < d; l++) {
+                    sh->pt[(j * d + l) * K + k] = P[j * d + l];
+                    s += P[j * d + l] * sh->mk[k * d + l];
+                }
+                sh->pm[j * K + k] = s;
+            }
         }
     }
     return EMGMM_OK;
@@ -523,6 +597,12 @@ int FN(emgmm_pass_run)(const emgmm_pass *p, const emgmm_data *X)
         if (kc < K) sh.kc = kc;
     }
     sh.ldb = EMGMM_PAD(sh.B);
+    {
+        /* white-box overrides for the tests: 0 forces the recompute paths */
+        const char *e1 = getenv("EMGMM_MISS_STORE_MAX"), *e2 = getenv("EMGMM_PC_FAC_MAX");
+        sh.miss_store_max = e1 ? (size_t)atol(e1) : EMGMM_MISS_STORE_MAX;
+        sh.pc_fac_max = e2 ? (size_t)atol(e2) : EMGMM_PC_FAC_MAX;
+    }
     sh.cw = (m->cov_type == EMGMM_COV_FULL || m->cov_type == EMGMM_COV_TIED) ? sh.kc * d : d;
     if (p->mode == EMGMM_PASS_LABELS && sh.cw < K) sh.cw = K;
     const size_t nblocks = (n + sh.B - 1) / sh.B;
@@ -565,6 +645,8 @@ int FN(emgmm_pass_run)(const emgmm_pass *p, const emgmm_data *X)
             dropped += ws[t].dropped;
         }
         if (p->dropped) *p->dropped = dropped;
+        for (int t = 0; t < T; t++)
+            if (ws[t].mg) FN(fold_missing)(&ws[t], K, d);
         for (int t = 0; t < T && st == EMGMM_OK; t++)
             if (ws[t].err) {
                 /* The model is the caller's own (fit, predict): recording the

@@ -441,6 +441,42 @@ static void recovery_beats_mean_imputation(void **state)
     tu_mixture_free(&mix);
 }
 
+/* The paths taken when the per-block store or the pattern cache is full (forced here through
+ * the white-box environment overrides) give the same fit: bit for bit without the cache (the
+ * same arithmetic), to 1e-12 when the M-step recomputes the conditional moments. */
+static void fallback_paths_agree(void **state)
+{
+    (void)state;
+    const int d = 7, K = 3;
+    const size_t n = 1500;
+    tu_mixture mix;
+    double *x = make_data(&mix, n, d, K, 0.35, 321, 1);
+    const emgmm_data X = emgmm_data_f64(x, n, d, d);
+    for (int type = EMGMM_COV_FULL; type <= EMGMM_COV_TIED; type++) {
+        emgmm_model *a, *b, *c;
+        fit_default(&X, K, type, EMGMM_MISSING_DROP_EMPTY, 25, &a);
+        setenv("EMGMM_PC_FAC_MAX", "0", 1);
+        fit_default(&X, K, type, EMGMM_MISSING_DROP_EMPTY, 25, &b);
+        unsetenv("EMGMM_PC_FAC_MAX");
+        setenv("EMGMM_MISS_STORE_MAX", "0", 1);
+        fit_default(&X, K, type, EMGMM_MISSING_DROP_EMPTY, 25, &c);
+        unsetenv("EMGMM_MISS_STORE_MAX");
+        const size_t cl = emgmm_model_covariances_size(a);
+        assert_memory_equal(emgmm_model_means(a), emgmm_model_means(b), sizeof(double) * K * d);
+        assert_memory_equal(emgmm_model_covariances(a), emgmm_model_covariances(b), sizeof(double) * cl);
+        for (int q = 0; q < K * d; q++)
+            tu_assert_close(emgmm_model_means(c)[q], emgmm_model_means(a)[q], 1e-12, 1.0, "recomputed mean %d", q);
+        for (size_t q = 0; q < cl; q++)
+            tu_assert_close(emgmm_model_covariances(c)[q], emgmm_model_covariances(a)[q], 1e-12, 1.0,
+                            "recomputed covariance %zu", q);
+        emgmm_model_free(a);
+        emgmm_model_free(b);
+        emgmm_model_free(c);
+    }
+    free(x);
+    tu_mixture_free(&mix);
+}
+
 int main(void)
 {
     static const tb_case cases[] = {
@@ -448,6 +484,7 @@ int main(void)
         {EMGMM_COV_DIAG, 5, 3, 500, 0.25, 0},   {EMGMM_COV_SPHERICAL, 5, 3, 500, 0.25, 0},
         {EMGMM_COV_FULL, 17, 2, 400, 0.4, 0},   {EMGMM_COV_FULL, 1, 2, 300, 0.0, 0},
         {EMGMM_COV_FULL, 6, 3, 600, 0.15, 1},   {EMGMM_COV_DIAG, 6, 3, 600, 0.15, 1},
+        {EMGMM_COV_FULL, 48, 2, 400, 0.85, 0}, /* many missing per row (m up to 48) */
     };
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_prestate(agrees_with_textbook, (void *)&cases[0]),
@@ -458,7 +495,9 @@ int main(void)
         cmocka_unit_test_prestate(agrees_with_textbook, (void *)&cases[5]),
         cmocka_unit_test_prestate(agrees_with_textbook, (void *)&cases[6]),
         cmocka_unit_test_prestate(agrees_with_textbook, (void *)&cases[7]),
+        cmocka_unit_test_prestate(agrees_with_textbook, (void *)&cases[8]),
         cmocka_unit_test(no_nan_is_bit_identical),
+        cmocka_unit_test(fallback_paths_agree),
         cmocka_unit_test(empty_rows_and_inf),
         cmocka_unit_test(loglik_monotone),
         cmocka_unit_test(recovery_beats_mean_imputation),
