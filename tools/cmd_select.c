@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "cli.h"
+#include "mpi_glue.h"
 
 static const char select_help[] =
     "usage: emgmm select DATA [--k 1:9] [options]\n"
@@ -289,7 +290,8 @@ static void set_error(sel_row *r, int status, const emgmm_model *m)
 
 /* Fits one (K, type) pair into *row.  Returns 0, or an exit code (already reported) when the
  * sweep must stop.  On success *fitted holds the model (the caller owns it). */
-static int fit_one(const sel_opts *o, const emgmm_data *X, sel_row *row, emgmm_model **fitted)
+static int fit_one(const sel_opts *o, const emgmm_data *X, long long row0, sel_row *row,
+                   emgmm_model **fitted)
 {
     *fitted = NULL;
     row->n_params = -1;
@@ -306,18 +308,36 @@ static int fit_one(const sel_opts *o, const emgmm_data *X, sel_row *row, emgmm_m
     }
     emgmm_model_set_n_threads(m, o->threads);
     row->n_params = emgmm_model_n_parameters(m);
+    int rc = glue_size() > 1 ? glue_agree(glue_set_comm(m, row0)) : 0; /* MPI: a collective fit */
+    if (rc != 0) {
+        emgmm_model_free(m);
+        return rc;
+    }
     const double t0 = cli_now();
     st = emgmm_fit(m, &o->p, X);
     row->seconds = cli_now() - t0;
     double score = NAN;
-    if (st == EMGMM_OK)
-        st = emgmm_score(m, X, &score);
-    if (st == EMGMM_OK)
-        st = emgmm_bic(m, X, &row->bic);
-    if (st == EMGMM_OK)
-        st = emgmm_aic(m, X, &row->aic);
+    if (glue_size() > 1) {
+        /* MPI: the score of all ranks' rows, and the criteria from the totals
+         * (scikit-learn's -2·score·n + penalty·parameters) */
+        if (st == EMGMM_OK && X->n > 0)
+            st = emgmm_score(m, X, &score);
+        st = glue_agree_status(st);
+        const double n = glue_sum((double)X->n);
+        score = glue_sum(st == EMGMM_OK && X->n > 0 ? score * (double)X->n : 0.0) / n;
+        row->bic = -2.0 * score * n + log(n) * (double)row->n_params;
+        row->aic = -2.0 * score * n + 2.0 * (double)row->n_params;
+        row->loglik = score * n;
+    } else {
+        if (st == EMGMM_OK)
+            st = emgmm_score(m, X, &score);
+        if (st == EMGMM_OK)
+            st = emgmm_bic(m, X, &row->bic);
+        if (st == EMGMM_OK)
+            st = emgmm_aic(m, X, &row->aic);
+        row->loglik = score * (double)X->n;
+    }
     if (st != EMGMM_OK) {
-        int rc = 0;
         if (stops_the_sweep(st, m)) {
             char what[96];
             snprintf(what, sizeof what, "select: K=%d %s failed", row->k,
@@ -329,7 +349,6 @@ static int fit_one(const sel_opts *o, const emgmm_data *X, sel_row *row, emgmm_m
         emgmm_model_free(m);
         return rc;
     }
-    row->loglik = score * (double)X->n;
     row->converged = emgmm_model_converged(m);
     row->n_iter = emgmm_model_n_iter(m);
     row->n_reseeds = emgmm_model_n_reseeds(m);
@@ -531,21 +550,25 @@ int cmd_select(int argc, char **argv)
     emgmm_io_matrix mat = {0};
     emgmm_model *best_m = NULL;
     const int total = o.nk * o.ntypes;
-    sel_row *rows = calloc((size_t)total, sizeof *rows);
     int nrows = 0, best = -1, failed = 0;
-    if (!rows) {
+    /* MPI (tools/mpi_glue.c): each rank reads its rows and every fit is
+     * collective; rank 0 alone prints and writes.  Xg is the whole data's shape. */
+    emgmm_data X, Xg;
+    long long row0 = 0;
+    rc = glue_read_rows(o.data, &o.ro, &mat, &X, &row0);
+    sel_row *rows = calloc((size_t)total, sizeof *rows);
+    if (!rows && rc == 0)
         rc = cli_fail(CLI_INTERNAL, "out of memory");
+    if ((rc = glue_agree(rc)) != 0)
         goto done;
-    }
-    if ((rc = cli_read_data(o.data, &o.ro, &mat)) != 0)
-        goto done;
-    const emgmm_data X = emgmm_io_matrix_data(&mat);
+    Xg = X;
+    Xg.n = (size_t)glue_sum((double)X.n);
     /* stdout belongs to whichever output was sent there; the table for people then goes to
      * stderr, so that pipes get clean JSON or CSV */
     const int stdout_taken = (o.out && !strcmp(o.out, "-")) || (o.table && !strcmp(o.table, "-"));
-    FILE *tty = o.quiet ? NULL : stdout_taken ? stderr : stdout;
+    FILE *tty = o.quiet || glue_rank() != 0 ? NULL : stdout_taken ? stderr : stdout;
     if (tty)
-        print_header(tty, &o, &X);
+        print_header(tty, &o, &Xg);
     const double t0 = cli_now();
     for (int i = 0; i < o.nk; i++)
         for (int t = 0; t < o.ntypes; t++) {
@@ -553,7 +576,7 @@ int cmd_select(int argc, char **argv)
             r->k = (int)o.ks[i];
             r->type = o.types[t];
             emgmm_model *m = NULL;
-            if ((rc = fit_one(&o, &X, r, &m)) != 0)
+            if ((rc = fit_one(&o, &X, row0, r, &m)) != 0)
                 goto done;
             if (tty)
                 print_row(tty, r, o.criterion);
@@ -570,7 +593,9 @@ int cmd_select(int argc, char **argv)
                 emgmm_model_free(m);
             }
         }
-    if (o.table && (rc = write_table(&o, &X, rows, nrows, best)) != 0)
+    if (glue_rank() != 0)
+        goto done;
+    if (o.table && (rc = write_table(&o, &Xg, rows, nrows, best)) != 0)
         goto done;
     if (best < 0) {
         /* numerical trouble anywhere makes it a numerical failure (4); otherwise the first
@@ -604,6 +629,7 @@ int cmd_select(int argc, char **argv)
         fprintf(stderr, "emgmm: select: %d of %d fits failed (listed as failed%s)\n", failed,
                 nrows, o.quiet ? (o.table ? " in the table" : "; run without -q to see them") : " above");
 done:
+    rc = glue_agree(rc); /* MPI: rank 0's outcome (or an agreed failure) on every rank */
     emgmm_model_free(best_m);
     emgmm_io_matrix_free(&mat);
     free(rows);

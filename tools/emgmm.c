@@ -85,9 +85,9 @@ static int run(int argc, char **argv)
         return CLI_OK;
     }
     if (glue_size() > 1 && strcmp(cmd, "fit") != 0 && strcmp(cmd, "predict") != 0 &&
-        strcmp(cmd, "score") != 0)
+        strcmp(cmd, "score") != 0 && strcmp(cmd, "select") != 0)
         return cli_fail(CLI_USAGE,
-                        "%s does not run with %d MPI ranks yet; fit, predict and score are "
+                        "%s does not run with %d MPI ranks; fit, predict, score and select are "
                         "distributed",
                         cmd, glue_size());
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)

@@ -370,6 +370,20 @@ int glue_table_finish(emgmm_io_table *t, const char *path, int rc)
     return emgmm_io_table_commit(t, &err) != 0 ? cli_io_fail(&err) : CLI_OK;
 }
 
+int glue_agree_status(int st)
+{
+#ifdef EMGMM_HAVE_MPI
+    if (g_on) {
+        int mine = st != EMGMM_OK ? g_rank : g_size, first = g_size;
+        MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+        if (first == g_size)
+            return EMGMM_OK;
+        MPI_Bcast(&st, 1, MPI_INT, first, MPI_COMM_WORLD);
+    }
+#endif
+    return st;
+}
+
 double glue_sum(double v)
 {
 #ifdef EMGMM_HAVE_MPI

@@ -48,6 +48,9 @@ int glue_read_rows(const char *path, const emgmm_io_read_opts *opts, emgmm_io_ma
  * For stdout (or a device) the parts go through rank 0 in rank order. */
 int glue_table_open(emgmm_io_table *t, const char *path, size_t rows, size_t d, int is_int);
 int glue_table_finish(emgmm_io_table *t, const char *path, int rc);
+/* Collective: the library status of the lowest-numbered rank whose ST is not
+ * EMGMM_OK, or EMGMM_OK. */
+int glue_agree_status(int st);
 /* V summed over the ranks (V itself with one process). */
 double glue_sum(double v);
 /* Distributes MODEL's fits over MPI_COMM_WORLD (under a launcher only). */

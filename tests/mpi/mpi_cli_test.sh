@@ -191,7 +191,7 @@ P
 [ -n "$blank_line" ] || fail "could not place a blank line at the end of part 0"
 bad 3 "empty line inside the data (blank.csv:$blank_line:1)" 2 fit blank.csv --init init.json
 bad 3 "empty line inside the data (blank.csv:$blank_line:1)" 3 fit blank.csv --init init.json
-bad 2 "fit, predict and score are distributed" 2 sample truth.json -n 5
+bad 2 "fit, predict, score and select are distributed" 2 sample truth.json -n 5
 rm -f out.json
 run 2 "$EMGMM" fit - --init init.json -o out.json <plain.csv >/dev/null 2>err.txt
 [ $? -eq 2 ] && grep -q "not stdin" err.txt || fail "stdin with 2 ranks: $(head -c 600 err.txt)"
@@ -238,6 +238,42 @@ for np in 2 3; do
   bad 3 "(badnum.csv:900:1)" $np score m.json badnum.csv --per-sample
 done
 ls -A | grep -q '^\.out\.json\.' && fail "a failed predict/score left its temporary file"
+
+# select: every (K, covariance type) fit is collective; rank 0 alone prints and writes.
+# random_from_data: the table and best model of P = 1 (byte for byte), 2, 3 are one process's
+SEL=(select hdr.csv --k 1:3 --init random_from_data --seed 2 --max-iter 20)
+"$EMGMM" "${SEL[@]}" --table sel.csv -o selbest.json -q || fail "single-process select"
+# table_close A B: same rows and statuses; every number within 1e-10 relative
+table_close() {
+  "$PY" - "$1" "$2" <<'P'
+import csv, sys
+a, b = (list(csv.reader(open(f))) for f in sys.argv[1:3])
+assert len(a) == len(b) and a[0] == b[0], "different rows"
+for ra, rb in zip(a[1:], b[1:]):
+    for x, y in zip(ra, rb, strict=True):
+        try:
+            fx, fy = float(x), float(y)
+        except ValueError:
+            assert x == y, (x, y)
+            continue
+        assert abs(fx - fy) <= 1e-10 * max(abs(fx), abs(fy), 1e-3), (ra, rb)
+P
+}
+for np in 1 2 3; do
+  run $np "$EMGMM" "${SEL[@]}" --table sel$np.csv -o selbest$np.json >sel$np.out 2>err.txt ||
+    fail "select np $np: $(cat err.txt)"
+  table_close sel.csv sel$np.csv || fail "select np $np: table differs from one process"
+  close selbest.json selbest$np.json || fail "select np $np: best model differs"
+  [ "$(grep -c '^best: K=' sel$np.out)" -eq 1 ] || fail "select np $np: the table is not printed once"
+done
+cmp -s sel.csv sel1.csv || fail "select np 1: table is not byte-identical"
+# the default init (k-means||) does not depend on the split either
+for np in 2 3; do
+  run $np "$EMGMM" select data.npy --k 2:3 --covariance full,diag --seed 3 --max-iter 10 -q \
+    --table selkm$np.csv 2>err.txt || fail "select kmeans np $np: $(cat err.txt)"
+done
+table_close selkm2.csv selkm3.csv || fail "select kmeans: np 2 and np 3 differ"
+bad 3 "(badnum.csv:900:1)" 3 select badnum.csv --k 1:2
 
 # a failure on rank 1 only, before the fit (MPMD: rank 1 is given a missing file):
 # rank 0 must not wait in the fit; one message, rank 1's; exit 3; no model
