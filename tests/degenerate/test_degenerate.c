@@ -236,6 +236,64 @@ static void reseeds_are_deterministic_and_copied(void **state)
     emgmm_model_free(c);
 }
 
+
+/* float32 data: the same reseed (the scoring pass runs on float rows). */
+static void empty_component_is_reseeded_on_float32_data(void **state)
+{
+    (void)state;
+    far_data();
+    float xf[FAR_N * 2];
+    for (size_t i = 0; i < FAR_N * 2; i++) xf[i] = (float)far_x[i];
+    const emgmm_data X = emgmm_data_f32(xf, FAR_N, 2, 2);
+    double lb[2];
+    for (int pol = 0; pol < 2; pol++) {
+        emgmm_model *m = far_model(EMGMM_COV_FULL);
+        emgmm_params p = params(pol, 1e-6, 0.0);
+        p.init = EMGMM_INIT_USER;
+        p.tol = 1e-10;
+        p.max_iter = 500;
+        assert_int_equal(emgmm_fit(m, &p, &X), EMGMM_OK);
+        lb[pol] = emgmm_model_lower_bound(m);
+        assert_int_equal(emgmm_model_n_reseeds(m) >= 1, pol == EMGMM_DEGEN_RESEED);
+        emgmm_model_free(m);
+    }
+    assert_true(lb[EMGMM_DEGEN_RESEED] > lb[EMGMM_DEGEN_ERROR] + 1e-3);
+}
+
+/* A row of weight 0 is not in the fit, so it is never a reseed point; with weight 1 the
+ * same far row is the worst explained and becomes the reseeded mean exactly. */
+static void reseed_points_carry_weight(void **state)
+{
+    (void)state;
+    far_data();
+    double x[(FAR_N + 1) * 2], w[FAR_N + 1];
+    memcpy(x, far_x, sizeof far_x);
+    x[FAR_N * 2] = 50.0;
+    x[FAR_N * 2 + 1] = -40.0;
+    for (int i = 0; i <= FAR_N; i++) w[i] = 1.0 + 0.25 * (i % 3);
+    for (int zero = 0; zero < 2; zero++) {
+        w[FAR_N] = zero ? 0.0 : 1.0;
+        emgmm_data X = emgmm_data_f64(x, FAR_N + 1, 2, 2);
+        X.weights = w;
+        emgmm_model *m = far_model(EMGMM_COV_DIAG);
+        emgmm_params p = params(EMGMM_DEGEN_RESEED, 1e-6, 0.0);
+        p.init = EMGMM_INIT_USER;
+        assert_int_equal(emgmm_fit_init(m, &p, &X), EMGMM_OK);
+        double lb;
+        assert_int_equal(emgmm_fit_iterate(m, &p, &X, &lb), EMGMM_OK);
+        assert_int_equal(emgmm_model_n_reseeds(m), 1);
+        const double *mu = emgmm_model_means(m) + 4;
+        const int at_far = mu[0] == 50.0 && mu[1] == -40.0;
+        assert_int_equal(at_far, !zero);
+        if (zero) { /* then it is one of the weighted rows */
+            int found = 0;
+            for (int i = 0; i < FAR_N; i++) found |= mu[0] == x[i * 2] && mu[1] == x[i * 2 + 1];
+            assert_true(found);
+        }
+        emgmm_model_free(m);
+    }
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* Many exact duplicates: 200 copies of one point among 300 rows.                            */
 /* ---------------------------------------------------------------------------------------- */
@@ -573,6 +631,8 @@ int main(void)
         cmocka_unit_test(empty_component_is_reseeded_reported_and_fits_better),
         cmocka_unit_test(convergence_is_not_declared_across_a_reseed),
         cmocka_unit_test(reseeds_are_deterministic_and_copied),
+        cmocka_unit_test(empty_component_is_reseeded_on_float32_data),
+        cmocka_unit_test(reseed_points_carry_weight),
         cmocka_unit_test(duplicates_get_one_component_with_variance_reg_covar),
         cmocka_unit_test(duplicates_without_reg_covar),
         cmocka_unit_test(constant_feature),
