@@ -383,6 +383,7 @@ static int parse_args(int argc, char **argv, fit_opts *o)
                         argc - optind);
     o->data = argv[optind];
     o->p.n_threads = o->threads < 0 ? 0 : o->threads;
+    o->p.missing = o->ro.missing;
     /* emgmm_fit_init always starts restart 0: restarts r > 0 cannot be driven
      * (or resumed) through the public API. */
     if ((o->checkpoint || o->resume) && o->p.n_init > 1)
@@ -559,7 +560,7 @@ static int write_model(const char *path, const emgmm_model *m, const emgmm_param
 }
 
 /* MPI: ranks other than 0 stay quiet; with several ranks, refuses what is
- * not distributed (per-rank outputs). */
+ * not distributed (checkpoints). */
 static int mpi_fit_options(fit_opts *o)
 {
     if (glue_rank() != 0) {
@@ -569,9 +570,8 @@ static int mpi_fit_options(fit_opts *o)
     }
     if (glue_size() == 1)
         return CLI_OK;
-    if (o->labels || o->checkpoint || o->resume)
-        return cli_fail(CLI_USAGE, "fit: --labels, --checkpoint and --resume do not run with %d "
-                                   "MPI ranks yet",
+    if (o->checkpoint || o->resume)
+        return cli_fail(CLI_USAGE, "fit: --checkpoint and --resume do not run with %d MPI ranks yet",
                         glue_size());
     return glue_check_format(o->data, &o->ro);
 }
@@ -735,11 +735,11 @@ int cmd_fit(int argc, char **argv)
         json_num(rep.log, secs);
         fputs("}\n", rep.log);
     }
-    if (glue_rank() == 0 && (rc = write_model(o.out, m, &o.p)) != 0)
-        goto done;
-    if (o.labels) {
+    if (glue_rank() == 0)
+        rc = write_model(o.out, m, &o.p);
+    if (o.labels) { /* MPI: collective, each rank its rows; nothing written when rc != 0 */
         batch_write_begin();
-        rc = cli_write_labels(m, &X, o.labels, o.data);
+        rc = glue_write_predictions(m, &X, 0, o.labels, o.data, row0, rc);
         batch_write_end();
     }
 done:

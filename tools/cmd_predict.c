@@ -15,38 +15,6 @@ static const char predict_help[] =
     "  -o, --output FILE   output file (written atomically)\n"
     "  --proba             responsibilities instead of labels\n" CLI_DATA_HELP;
 
-/* Labels or responsibilities of this process's rows, written block by block;
- * under MPI each rank writes its rows' place of the one output file
- * (tools/mpi_glue.c).  ROW0 is the first row's index in DATA. */
-static int write_table(emgmm_model *m, const emgmm_data *X, int proba, const char *out,
-                       const char *data, long long row0)
-{
-    const size_t K = (size_t)emgmm_model_n_components(m), cols = proba ? K : 1;
-    size_t bs = X->n < CLI_BLOCK_ROWS ? X->n : CLI_BLOCK_ROWS;
-    if (bs == 0)
-        bs = 1; /* a rank without rows still takes part */
-    double *r = proba ? malloc(bs * K * sizeof *r) : NULL;
-    int32_t *lab = proba ? NULL : malloc(bs * sizeof *lab);
-    emgmm_io_table t;
-    memset(&t, 0, sizeof t);
-    emgmm_io_error err = {0};
-    int rc = !r && !lab ? cli_fail(CLI_INTERNAL, "out of memory")
-                        : glue_table_open(&t, out, X->n, cols, !proba);
-    for (size_t i0 = 0; i0 < X->n && rc == CLI_OK; i0 += bs) {
-        size_t rows = X->n - i0 < bs ? X->n - i0 : bs;
-        emgmm_data b = cli_block(X, i0, rows);
-        int st = proba ? emgmm_predict_proba(m, &b, r) : emgmm_predict(m, &b, lab);
-        if (st != EMGMM_OK)
-            rc = cli_lib_fail(st, m, "predict failed", data, (size_t)row0 + i0);
-        else if ((proba ? emgmm_io_table_write_f64(&t, r, rows, &err)
-                        : emgmm_io_table_write_i32(&t, lab, rows, &err)) != 0)
-            rc = cli_io_fail(&err);
-    }
-    free(r);
-    free(lab);
-    return glue_table_finish(&t, out, rc);
-}
-
 int cmd_predict(int argc, char **argv)
 {
     static const struct option longopts[] = {{"output", required_argument, NULL, 'o'},
@@ -92,12 +60,13 @@ int cmd_predict(int argc, char **argv)
     if ((rc = glue_agree(rc)) != 0)
         goto done;
     emgmm_model_set_n_threads(m, threads);
+    emgmm_model_set_missing(m, ro.missing);
     emgmm_data X;
     long long row0 = 0;
     if ((rc = glue_read_rows(data, &ro, &mat, &X, &row0)) == 0)
         rc = cli_check_shape(m, &X, model_path, data);
     if ((rc = glue_agree(rc)) == 0)
-        rc = write_table(m, &X, proba, out, data, row0);
+        rc = glue_write_predictions(m, &X, proba, out, data, row0, CLI_OK);
 done:
     emgmm_io_matrix_free(&mat);
     emgmm_model_free(m);

@@ -454,3 +454,33 @@ int glue_take_rows(const emgmm_io_matrix *mat, emgmm_data *X, long long *row0, c
     *row0 = (long long)i0;
     return CLI_OK;
 }
+
+int glue_write_predictions(emgmm_model *m, const emgmm_data *X, int proba, const char *out,
+                           const char *data, long long row0, int rc)
+{
+    const size_t K = (size_t)emgmm_model_n_components(m), cols = proba ? K : 1;
+    size_t bs = X->n < CLI_BLOCK_ROWS ? X->n : CLI_BLOCK_ROWS;
+    if (bs == 0)
+        bs = 1; /* a rank without rows still takes part */
+    double *r = proba ? malloc(bs * K * sizeof *r) : NULL;
+    int32_t *lab = proba ? NULL : malloc(bs * sizeof *lab);
+    emgmm_io_table t;
+    memset(&t, 0, sizeof t);
+    emgmm_io_error err = {0};
+    if (rc == CLI_OK)
+        rc = !r && !lab ? cli_fail(CLI_INTERNAL, "out of memory")
+                        : glue_table_open(&t, out, X->n, cols, !proba);
+    for (size_t i0 = 0; i0 < X->n && rc == CLI_OK; i0 += bs) {
+        size_t rows = X->n - i0 < bs ? X->n - i0 : bs;
+        emgmm_data b = cli_block(X, i0, rows);
+        int st = proba ? emgmm_predict_proba(m, &b, r) : emgmm_predict(m, &b, lab);
+        if (st != EMGMM_OK)
+            rc = cli_lib_fail(st, m, "predict failed", data, (size_t)row0 + i0);
+        else if ((proba ? emgmm_io_table_write_f64(&t, r, rows, &err)
+                        : emgmm_io_table_write_i32(&t, lab, rows, &err)) != 0)
+            rc = cli_io_fail(&err);
+    }
+    free(r);
+    free(lab);
+    return glue_table_finish(&t, out, rc);
+}

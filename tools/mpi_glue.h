@@ -51,6 +51,12 @@ int glue_table_finish(emgmm_io_table *t, const char *path, int rc);
 /* Collective: the library status of the lowest-numbered rank whose ST is not
  * EMGMM_OK, or EMGMM_OK. */
 int glue_agree_status(int st);
+/* The labels (or with PROBA the responsibilities) of this process's rows X,
+ * written block by block to OUT through glue_table_open/finish; ROW0 is X's
+ * first row in DATA.  RC is the caller's exit code so far: when it is not 0
+ * nothing is written (collective all the same).  Returns the agreed code. */
+int glue_write_predictions(emgmm_model *m, const emgmm_data *X, int proba, const char *out,
+                           const char *data, long long row0, int rc);
 /* V summed over the ranks (V itself with one process). */
 double glue_sum(double v);
 /* Distributes MODEL's fits over MPI_COMM_WORLD (under a launcher only). */

@@ -227,6 +227,13 @@ assert len(a) == len(b) == 3 and all(abs(x - y) <= 1e-10 * abs(x) for x, y in zi
 P
   done
 done
+# fit --labels: the training labels, each rank its rows, byte-identical
+"$EMGMM" fit hdr.csv --init init.json --tol 0 --max-iter 5 -q -o fl.json --labels fl.npy
+for np in 2 3; do
+  run $np "$EMGMM" fit hdr.csv --init init.json --tol 0 --max-iter 5 -q -o fl$np.json \
+    --labels fl$np.npy 2>err.txt || fail "fit --labels np $np: $(cat err.txt)"
+  cmp -s fl.npy fl$np.npy || fail "fit --labels np $np: labels are not byte-identical"
+done
 # more ranks than rows, and a rank without rows writes nothing
 "$EMGMM" predict one.json two.csv --proba -o two_pr.csv
 run 3 "$EMGMM" predict one.json two.csv --proba -o two_pr3.csv 2>err.txt ||
