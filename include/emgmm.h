@@ -384,6 +384,15 @@ EMGMM_API int emgmm_model_n_reseeds(const emgmm_model *model);
  * Errors: EMGMM_ERR_NULL, EMGMM_ERR_INVALID_PARAM (i out of range). */
 EMGMM_API int emgmm_model_reseed_event(const emgmm_model *model, int i, int *iteration,
                                        int *component, double *log_density);
+/* Appends a reseed to the fit report, as emgmm_model_set_fit_state restores
+ * the lower bounds (for resuming a checkpointed fit: call it after
+ * set_fit_state, once per saved event, in order).  The reseed limit and the
+ * convergence test then see it as if the fit had run here.
+ * Errors: EMGMM_ERR_NULL, EMGMM_ERR_INVALID_PARAM (component out of range,
+ * iteration outside [0, n_iter] or before the last event's, more than
+ * K·EMGMM_RESEED_LIMIT events), EMGMM_ERR_ALLOC. */
+EMGMM_API int emgmm_model_add_reseed_event(emgmm_model *model, int iteration, int component,
+                                           double log_density);
 
 /* One line describing the last failure on this model, with its location
  * ("data contains NaN or Inf at row 12, column 3"); "" when none. */

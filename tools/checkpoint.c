@@ -101,6 +101,17 @@ int ckpt_write(const char *path, const emgmm_model *model, const ckpt_info *ci,
             fputs(i % 4 ? ", " : ",\n      ", f);
         put_num(f, ci->lower_bounds[i]);
     }
+    fputs("],\n    \"reseeds\": [", f);
+    /* the reseed record: the limit per component and the convergence test
+     * after a reseed need it to resume exactly */
+    for (int i = 0; i < emgmm_model_n_reseeds(model); i++) {
+        int it = 0, k = 0;
+        double ld = 0.0;
+        emgmm_model_reseed_event(model, i, &it, &k, &ld);
+        fprintf(f, "%s[%d, %d, ", i ? ", " : "", it, k);
+        put_num(f, isfinite(ld) ? ld : 0.0);
+        fputc(']', f);
+    }
     fputs("]\n  }\n}\n", f);
     return emgmm_io_out_commit(o, err);
 }
@@ -256,6 +267,22 @@ int ckpt_read(const char *path, ckpt_info *ci, emgmm_model **model) {
     st = emgmm_model_set_parameters(m, mf.weights, mf.means, mf.covariances);
     if (st == EMGMM_OK)
         st = emgmm_model_set_fit_state(m, ci->lower_bounds, ci->n_iter, ci->converged);
+    /* optional: checkpoints from before reseeding existed have none */
+    json_t *rs = json_object_get(ck, "reseeds");
+    if (st == EMGMM_OK && rs && !json_is_array(rs))
+        CK_BAD("'checkpoint.reseeds' must be an array of [iteration, component, log-density]");
+    for (size_t i = 0; st == EMGMM_OK && rs && i < json_array_size(rs); i++) {
+        json_t *e = json_array_get(rs, i);
+        json_t *a = json_array_get(e, 0), *b = json_array_get(e, 1), *c = json_array_get(e, 2);
+        if (!json_is_array(e) || json_array_size(e) != 3 || !json_is_integer(a) ||
+            !json_is_integer(b) || !json_is_number(c) || json_integer_value(a) < 0 ||
+            json_integer_value(a) > INT_MAX || json_integer_value(b) < 0 ||
+            json_integer_value(b) > INT_MAX)
+            CK_BAD("'checkpoint.reseeds[%zu]' must be [iteration, component, log-density]", i);
+        if (emgmm_model_add_reseed_event(m, (int)json_integer_value(a), (int)json_integer_value(b),
+                                         json_number_value(c)) != EMGMM_OK)
+            CK_BAD("'checkpoint.reseeds[%zu]' is out of order or out of range", i);
+    }
     if (st != EMGMM_OK) {
         rc = cli_lib_fail(st, m, "bad checkpoint file", path, 0);
         goto fail;

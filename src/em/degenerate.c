@@ -110,6 +110,22 @@ int emgmm_model_reseed_event(const emgmm_model *m, int i, int *iteration, int *c
     return EMGMM_OK;
 }
 
+int emgmm_model_add_reseed_event(emgmm_model *m, int iteration, int component, double log_density)
+{
+    if (!m) return EMGMM_ERR_NULL;
+    const int n = emgmm_model_n_reseeds(m); /* the counted events are a prefix */
+    if (component < 0 || component >= m->K || iteration < 0 || iteration > m->n_iter ||
+        (n > 0 && m->reseeds[n - 1].iter > iteration) || n >= m->K * EMGMM_RESEED_LIMIT)
+        return EMGMM_ERR_INVALID_PARAM;
+    int st = emgmm_reseed_reserve(m);
+    if (st) return st;
+    m->reseeds[n].iter = iteration;
+    m->reseeds[n].comp = component;
+    m->reseeds[n].logdens = log_density;
+    m->n_reseeds = n + 1;
+    return EMGMM_OK;
+}
+
 /* The M lowest-density rows seen so far, lowest first, without exact
  * duplicates (a point repeated many times can seed one component only). */
 typedef struct {

@@ -41,6 +41,20 @@ check '[ $rc -eq 0 ]' "fit --degenerate error failed: $(cat e.err)"
 check '! grep -q reseeded e.err' "error policy reseeded"
 check '"$PY" -c "import json,sys; r=json.load(open(\"r.json\")); e=json.load(open(\"e.json\")); sys.exit(not (r[\"lower_bound\"] > e[\"lower_bound\"] and min(r[\"weights\"]) > 1e-3 and min(e[\"weights\"]) < 1e-12))"' "reseed did not fit better than error"
 
+# a fit checkpointed right after a reseed resumes exactly: the checkpoint keeps the reseed, so
+# the resumed fit does not declare convergence across it either (tol so large that any change
+# passes: the uninterrupted fit stops at iteration 3)
+for tol in 1e300 1e-3; do
+  rm -f full.json part.json res.json ck.json
+  "$EMGMM" fit x.csv --init far.json --tol $tol -q -o full.json
+  "$EMGMM" fit x.csv --init far.json --tol $tol --max-iter 1 -q --checkpoint ck.json -o part.json
+  "$EMGMM" fit x.csv --resume ck.json --max-iter 100 -q -o res.json
+  rc=$?
+  check '[ $rc -eq 0 ] && cmp -s full.json res.json' "resume after a reseed (tol $tol) differs"
+  check '"$PY" -c "import json,sys; c=json.load(open(\"ck.json\"))[\"checkpoint\"]; sys.exit(c[\"reseeds\"][0][:2] != [1, 2])"' "checkpoint lacks the reseed"
+done
+check '"$PY" -c "import json,sys; sys.exit(json.load(open(\"full.json\"))[\"n_iter\"] < 3)"' "converged across a reseed"
+
 # fewer distinct points than components: exit 4 (numerical), one line, no output file
 for i in $(seq 1 20); do echo "0,-0.5"; echo "2.385,1"; echo "4.77,-0.5"; done >few.csv
 "$EMGMM" fit few.csv -k 5 -o few.json >out.txt 2>err.txt

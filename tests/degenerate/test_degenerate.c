@@ -622,6 +622,26 @@ static void policy_params_are_validated_and_named(void **state)
     assert_non_null(strstr(emgmm_strerror(EMGMM_ERR_DEGENERATE), "collapsing"));
     assert_int_equal(emgmm_model_n_reseeds(NULL), 0);
     assert_int_equal(emgmm_model_reseed_event(NULL, 0, NULL, NULL, NULL), EMGMM_ERR_NULL);
+    /* restoring a record (checkpoints): in order, within the iterations run, K·limit at most */
+    emgmm_model *m = far_model(EMGMM_COV_DIAG);
+    const double lbs[2] = {-4.5, -4.25};
+    assert_int_equal(emgmm_model_set_fit_state(m, lbs, 2, 0), EMGMM_OK);
+    assert_int_equal(emgmm_model_add_reseed_event(NULL, 1, 0, 0.0), EMGMM_ERR_NULL);
+    assert_int_equal(emgmm_model_add_reseed_event(m, 3, 0, 0.0), EMGMM_ERR_INVALID_PARAM);
+    assert_int_equal(emgmm_model_add_reseed_event(m, 1, 3, 0.0), EMGMM_ERR_INVALID_PARAM);
+    assert_int_equal(emgmm_model_add_reseed_event(m, 2, 1, -7.5), EMGMM_OK);
+    assert_int_equal(emgmm_model_add_reseed_event(m, 1, 1, -7.5), EMGMM_ERR_INVALID_PARAM);
+    for (int i = 1; i < 3 * EMGMM_RESEED_LIMIT; i++)
+        assert_int_equal(emgmm_model_add_reseed_event(m, 2, i % 3, -7.5), EMGMM_OK);
+    assert_int_equal(emgmm_model_add_reseed_event(m, 2, 0, -7.5), EMGMM_ERR_INVALID_PARAM);
+    assert_int_equal(emgmm_model_n_reseeds(m), 3 * EMGMM_RESEED_LIMIT);
+    int it = -1, k = -1;
+    double ld = 0.0;
+    assert_int_equal(emgmm_model_reseed_event(m, 0, &it, &k, &ld), EMGMM_OK);
+    assert_true(it == 2 && k == 1 && ld == -7.5);
+    /* a reseed at the last iteration blocks the convergence test, whatever the tolerance */
+    assert_int_equal(emgmm_fit_converged(m, 1e300), 0);
+    emgmm_model_free(m);
 }
 
 int main(void)
