@@ -255,6 +255,7 @@ int emgmm_model_set_parameters(emgmm_model *m, const double *w, const double *mu
     m->fitted = 1;
     m->n_iter = 0;
     m->converged = 0;
+    m->n_reseeds = 0; /* a reseed of the initialisation (iteration 0) would still count */
     return EMGMM_OK;
 }
 
@@ -328,5 +329,6 @@ int emgmm_model_set_fit_state(emgmm_model *m, const double *lb, int n_iter, int 
     if (n_iter > 0) memcpy(m->lb_hist, lb, (size_t)n_iter * sizeof(double));
     m->n_iter = n_iter;
     m->converged = converged ? 1 : 0;
+    m->n_reseeds = 0; /* restored after this by emgmm_model_add_reseed_event */
     return EMGMM_OK;
 }

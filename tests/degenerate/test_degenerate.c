@@ -227,9 +227,11 @@ static void reseeds_are_deterministic_and_copied(void **state)
         emgmm_model_reseed_event(c, i, &ic, &kc, &lc);
         assert_true(ia == ic && ka == kc && la == lc);
     }
-    /* new parameters (n_iter 0) hide the old fit's events */
-    emgmm_model_free(b);
-    b = far_model(EMGMM_COV_FULL);
+    /* new parameters clear the old fit's record */
+    assert_true(emgmm_model_n_reseeds(b) > 0);
+    const double w[3] = {0.45, 0.45, 0.1}, mu[6] = {-2.0, 0.5, 6.0, 0.0, 1e4, 1e4};
+    const double cv[12] = {1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1};
+    assert_int_equal(emgmm_model_set_parameters(b, w, mu, cv), EMGMM_OK);
     assert_int_equal(emgmm_model_n_reseeds(b), 0);
     emgmm_model_free(a);
     emgmm_model_free(b);
