@@ -287,16 +287,18 @@ EMGMM_API int emgmm_sample(emgmm_model *model, size_t n, uint64_t seed, double *
  * expectation under the mixture, Σ_k r_ik E_k[x_miss | x_obs] (responsibilities
  * from the observed coordinates); with draws = 1 by one draw from the
  * conditional distribution (a component drawn from r_i, then the missing
- * values from that component's conditional Gaussian), deterministic for
- * (seed, row) whatever the threads.  Observed entries are copied unchanged.
+ * values from that component's conditional Gaussian).  A draw depends only on
+ * (seed, row0 + i), row0 being the index of X's first row in the whole data
+ * set, so imputing a file block by block (or over ranks) gives the same values
+ * whatever the blocks and threads.  Observed entries are copied unchanged.
  * Rows with no observed value get the mixture mean (draws = 0) or a draw from
- * the mixture.  Uses the model's missing policy only to decide nothing: NaN is
- * always read as missing here.
+ * the mixture.  NaN is always read as missing here, whatever the model's
+ * missing policy.
  * Errors: EMGMM_ERR_NULL, EMGMM_ERR_NOT_FITTED, EMGMM_ERR_SHAPE,
  * EMGMM_ERR_NONFINITE (an Inf; row/column recorded), EMGMM_ERR_INVALID_PARAM,
  * EMGMM_ERR_ALLOC. */
 EMGMM_API int emgmm_impute(emgmm_model *model, const emgmm_data *X, int draws, uint64_t seed,
-                           double *out);
+                           uint64_t row0, double *out);
 
 /* The missing-value policy used by predict, predict_proba, score_samples,
  * score, bic and aic on this model (emgmm_fit sets it from params.missing).

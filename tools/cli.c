@@ -70,7 +70,10 @@ int cli_lib_fail(int status, const emgmm_model *model, const char *what, const c
     if (model)
         emgmm_model_error_location(model, &row, &col, &comp);
     char where[512] = "";
-    if (file && row >= 0 && status == EMGMM_ERR_NONFINITE)
+    if (file && row >= 0 && col < 0 && status == EMGMM_ERR_NONFINITE)
+        snprintf(where, sizeof where, " (%s: row %lld, counting from 0)", file,
+                 row + (long long)row0);
+    else if (file && row >= 0 && status == EMGMM_ERR_NONFINITE)
         snprintf(where, sizeof where, " (%s: row %lld, column %lld, counting from 0)", file,
                  row + (long long)row0, col);
     else if (file)
@@ -165,6 +168,16 @@ int cli_data_option(int c, const char *arg, emgmm_io_read_opts *o, int *threads,
             return -1;
         }
         return 1;
+    case CLI_OPT_MISSING: {
+        const int pol = emgmm_missing_policy_from_name(arg);
+        if (pol < 0) {
+            *rc = cli_fail(CLI_USAGE, "--missing: expected error, nan or drop-empty-rows, got '%s'",
+                           arg);
+            return -1;
+        }
+        o->missing = pol;
+        return 1;
+    }
     case CLI_OPT_DTYPE:
         if (!strcmp(arg, "float64") || !strcmp(arg, "f64"))
             o->dtype = EMGMM_F64;

@@ -48,7 +48,8 @@ enum {
     CLI_OPT_NO_HEADER,
     CLI_OPT_DELIMITER,
     CLI_OPT_DTYPE,
-    CLI_OPT_THREADS
+    CLI_OPT_THREADS,
+    CLI_OPT_MISSING
 };
 #define CLI_DATA_LONGOPTS                                            \
     {"format", required_argument, NULL, CLI_OPT_FORMAT},             \
@@ -57,7 +58,8 @@ enum {
     {"no-header", no_argument, NULL, CLI_OPT_NO_HEADER},             \
     {"delimiter", required_argument, NULL, CLI_OPT_DELIMITER},       \
     {"dtype", required_argument, NULL, CLI_OPT_DTYPE},               \
-    {"threads", required_argument, NULL, CLI_OPT_THREADS}
+    {"threads", required_argument, NULL, CLI_OPT_THREADS},           \
+    {"missing", required_argument, NULL, CLI_OPT_MISSING}
 #define CLI_DATA_HELP                                                                        \
     "data options:\n"                                                                        \
     "  --format F        csv|tsv|npy|f64|f32 (default: by extension; .npy is sniffed)\n"    \
@@ -65,7 +67,10 @@ enum {
     "  --header, --no-header   CSV first row is / is not a header (default: detected)\n"    \
     "  --delimiter C     CSV delimiter: , ; tab space (default: detected)\n"                 \
     "  --dtype T         float64|float32 working precision (default: the file's)\n"          \
-    "  --threads T       OpenMP threads (default: OpenMP's default)\n"
+    "  --threads T       OpenMP threads (default: OpenMP's default)\n"                       \
+    "  --missing P       error|nan|drop-empty-rows: NaN (CSV also NA, N/A, empty) is an\n"   \
+    "                    error (default), or a value missing at random; drop-empty-rows\n"   \
+    "                    also leaves rows with nothing observed out of a fit\n"
 
 /* Returns 1 if C was a data option (applied), 0 if not, or -1 after a usage
  * error was reported (its exit code in *rc). */
@@ -104,5 +109,6 @@ int cmd_sample(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_select(int argc, char **argv);
+int cmd_impute(int argc, char **argv);
 
 #endif

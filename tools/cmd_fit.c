@@ -383,6 +383,7 @@ static int parse_args(int argc, char **argv, fit_opts *o)
                         argc - optind);
     o->data = argv[optind];
     o->p.n_threads = o->threads < 0 ? 0 : o->threads;
+    o->p.missing = o->ro.missing;
     /* emgmm_fit_init always starts restart 0: restarts r > 0 cannot be driven
      * (or resumed) through the public API. */
     if ((o->checkpoint || o->resume) && o->p.n_init > 1)

@@ -109,6 +109,7 @@ int cmd_score(int argc, char **argv)
     if ((rc = glue_agree(rc)) != 0)
         goto done;
     emgmm_model_set_n_threads(m, threads);
+    emgmm_model_set_missing(m, ro.missing);
     emgmm_data X;
     long long row0 = 0;
     if ((rc = glue_read_rows(data, &ro, &mat, &X, &row0)) == 0)

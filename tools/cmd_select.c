@@ -244,6 +244,7 @@ static int parse_args(int argc, char **argv, sel_opts *o)
     if (o->nk == 0 && (rc = parse_k_list("1:9", o)) != 0)
         return rc;
     o->p.n_threads = o->threads;
+    o->p.missing = o->ro.missing;
     if (emgmm_params_validate(&o->p) != EMGMM_OK)
         return cli_fail(CLI_USAGE, "select: invalid parameters (%s)", emgmm_strerror(EMGMM_ERR_INVALID_PARAM));
     return 0;

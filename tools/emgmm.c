@@ -17,6 +17,7 @@ static const struct {
     {"predict", cmd_predict, "most probable component (or responsibilities) per row"},
     {"score", cmd_score, "mean (or per-sample) log-likelihood of DATA"},
     {"sample", cmd_sample, "draw points from a model"},
+    {"impute", cmd_impute, "DATA with missing values (NaN) filled in under a model"},
     {"select", cmd_select, "fit every K and covariance type, rank by BIC/AIC"},
     {"info", cmd_info, "version, build options, BLAS and threads"},
     {"demo", cmd_demo, "fit the built-in 1-D example (two Gaussians)"},

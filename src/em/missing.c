@@ -187,7 +187,8 @@ static int cond_component(const emgmm_model *m, const double *P, size_t k, const
     return 0;
 }
 
-int emgmm_impute(emgmm_model *m, const emgmm_data *X, int draws, uint64_t seed, double *out)
+int emgmm_impute(emgmm_model *m, const emgmm_data *X, int draws, uint64_t seed, uint64_t row0,
+                 double *out)
 {
     if (!m || !X || (!out && X && X->n > 0)) return EMGMM_ERR_NULL;
     emgmm_clear_error(m);
@@ -269,7 +270,7 @@ int emgmm_impute(emgmm_model *m, const emgmm_data *X, int draws, uint64_t seed, 
                 if (draws) {
                     /* one component from r_i, then its conditional Gaussian */
                     emgmm_rng rng;
-                    emgmm_rng_seed(&rng, seed, (uint64_t)i + (uint64_t)emgmm_dist_row_offset(m));
+                    emgmm_rng_seed(&rng, seed, row0 + (uint64_t)i);
                     const double u = emgmm_rng_uniform(&rng);
                     double cum = 0.0;
                     size_t k = K - 1;

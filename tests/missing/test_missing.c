@@ -163,7 +163,7 @@ static void agrees_with_textbook(void **state)
         assert_int_equal(emgmm_model_missing(m), EMGMM_MISSING_NAN);
         assert_int_equal(emgmm_score_samples(m, &X, ld), EMGMM_OK);
         assert_int_equal(emgmm_predict_proba(m, &X, pr), EMGMM_OK);
-        assert_int_equal(emgmm_impute(m, &X, 0, 0, im), EMGMM_OK);
+        assert_int_equal(emgmm_impute(m, &X, 0, 0, 0, im), EMGMM_OK);
         for (size_t i = 0; i < n; i++) {
             tu_assert_close(ld[i], ldr[i], RTOL, 1.0, "%s: score_samples[%zu]", what, i);
             for (int k = 0; k < K; k++)
@@ -405,7 +405,7 @@ static void recovery_beats_mean_imputation(void **state)
 
     /* imputations: conditional expectations beat column means, draws are deterministic */
     double *im = tu_xmalloc(sizeof(double) * n * d), *im2 = tu_xmalloc(sizeof(double) * n * d);
-    assert_int_equal(emgmm_impute(mn, &Xn, 0, 0, im), EMGMM_OK);
+    assert_int_equal(emgmm_impute(mn, &Xn, 0, 0, 0, im), EMGMM_OK);
     double se = 0.0, sm = 0.0;
     size_t nm = 0;
     for (size_t i = 0; i < n * d; i++)
@@ -417,11 +417,18 @@ static void recovery_beats_mean_imputation(void **state)
     print_message("imputation RMSE: conditional %.4f, column mean %.4f (%zu entries)\n",
                   sqrt(se / nm), sqrt(sm / nm), nm);
     assert_true(se < 0.7 * sm);
-    assert_int_equal(emgmm_impute(mn, &Xn, 1, 42, im), EMGMM_OK);
+    assert_int_equal(emgmm_impute(mn, &Xn, 1, 42, 0, im), EMGMM_OK);
     emgmm_model_set_n_threads(mn, 1);
-    assert_int_equal(emgmm_impute(mn, &Xn, 1, 42, im2), EMGMM_OK);
+    assert_int_equal(emgmm_impute(mn, &Xn, 1, 42, 0, im2), EMGMM_OK);
     assert_memory_equal(im, im2, sizeof(double) * n * d);
-    assert_int_equal(emgmm_impute(mn, &Xn, 1, 43, im2), EMGMM_OK);
+    /* block by block with row0 = the block's first row: the same draws */
+    for (size_t i0 = 0; i0 < n; i0 += 777) {
+        const size_t rows = n - i0 < 777 ? n - i0 : 777;
+        emgmm_data B = emgmm_data_f64(x + i0 * d, rows, d, d);
+        assert_int_equal(emgmm_impute(mn, &B, 1, 42, i0, im2 + i0 * d), EMGMM_OK);
+    }
+    assert_memory_equal(im, im2, sizeof(double) * n * d);
+    assert_int_equal(emgmm_impute(mn, &Xn, 1, 43, 0, im2), EMGMM_OK);
     assert_true(memcmp(im, im2, sizeof(double) * n * d) != 0);
     /* a draw's error is larger than the conditional mean's, but of the right size: the
      * mean squared error of a draw is (error of the mean)² + conditional variance, i.e. about

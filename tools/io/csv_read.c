@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "emgmm_io.h"
 #include "io_internal.h"
@@ -195,6 +196,7 @@ typedef struct {
     char *vals;
     size_t len, cap; /* in elements */
     size_t esize;
+    int missing;      /* opts->missing: NaN, NA, N/A and empty fields are NaN */
     emgmm_io_error *err;
 } csv_ctx;
 
@@ -257,8 +259,18 @@ static int parse_row(csv_ctx *c, const char *ls, const char *le, size_t expect, 
             return ROW_FAIL;
         }
         if (p == le || *p == delim) {
-            f->kind = F_EMPTY;
-            return ROW_FAIL;
+            if (!c->missing) {
+                f->kind = F_EMPTY;
+                return ROW_FAIL;
+            }
+            if (push(c, NAN) != 0) { /* an empty field is a missing value */
+                f->kind = F_NOMEM;
+                return ROW_FAIL;
+            }
+            if (p == le)
+                break;
+            p++;
+            continue;
         }
         double v;
         const char *q;
@@ -278,6 +290,22 @@ static int parse_row(csv_ctx *c, const char *ls, const char *le, size_t expect, 
             if (delim != ' ' && p < le && *p != delim)
                 q = NULL; /* "1.5 2" inside one comma field */
         }
+        if (!q && c->missing) { /* NA, N/A: missing (NaN itself parses as a number) */
+            const char *fe = fs;
+            while (fe < le && *fe != delim && *fe != ' ' && *fe != '\t')
+                fe++;
+            const size_t tl = (size_t)(fe - fs);
+            if ((tl == 2 && (fs[0] | 32) == 'n' && (fs[1] | 32) == 'a') ||
+                (tl == 3 && (fs[0] | 32) == 'n' && fs[1] == '/' && (fs[2] | 32) == 'a')) {
+                v = NAN;
+                q = fe;
+                p = q;
+                while (p < le && skippable(*p, delim))
+                    p++;
+                if (delim != ' ' && p < le && *p != delim)
+                    q = NULL;
+            }
+        }
         if (!q) {
             const char *fe = fs;
             while (fe < le && *fe != delim)
@@ -293,7 +321,8 @@ static int parse_row(csv_ctx *c, const char *ls, const char *le, size_t expect, 
             return ROW_FAIL;
         }
         /* With --dtype float32 a finite double beyond FLT_MAX would be stored as inf. */
-        if (!isfinite(v) || (c->dtype == EMGMM_F32 && isinf((float)v))) {
+        if ((!isfinite(v) && !(c->missing && isnan(v))) ||
+            (c->dtype == EMGMM_F32 && isinf((float)v))) {
             f->kind = isfinite(v) ? F_F32_RANGE : F_NONFINITE;
             f->text = fs;
             f->text_len = (size_t)(q - fs);
@@ -341,19 +370,24 @@ static void report(csv_ctx *c, const row_fail *f, size_t line, size_t expect, in
     const char *nm = c->name;
     switch (f->kind) {
     case F_EMPTY:
-        emgmm_io_error_set(c->err, EMGMM_IO_EINPUT, "empty field %zu (%s:%zu:%zu)", f->field, nm,
-                           line, f->col);
+        emgmm_io_error_set(c->err, EMGMM_IO_EINPUT,
+                           "empty field %zu (%s:%zu:%zu); --missing nan reads it as missing",
+                           f->field, nm, line, f->col);
         break;
     case F_NONNUM:
         quote_text(t, sizeof t, f->text, f->text_len);
-        emgmm_io_error_set(c->err, EMGMM_IO_EINPUT, "non-numeric value '%s' in field %zu (%s:%zu:%zu)",
-                           t, f->field, nm, line, f->col);
+        emgmm_io_error_set(c->err, EMGMM_IO_EINPUT, "non-numeric value '%s' in field %zu (%s:%zu:%zu)%s",
+                           t, f->field, nm, line, f->col,
+                           !strcasecmp(t, "na") || !strcasecmp(t, "n/a")
+                               ? "; --missing nan reads it as missing" : "");
         break;
     case F_NONFINITE:
         quote_text(t, sizeof t, f->text, f->text_len);
         emgmm_io_error_set(c->err, EMGMM_IO_EINPUT,
-                           "non-finite value '%s' in field %zu (%s:%zu:%zu)", t, f->field, nm,
-                           line, f->col);
+                           "non-finite value '%s' in field %zu (%s:%zu:%zu)%s", t, f->field, nm,
+                           line, f->col,
+                           strpbrk(t, "nN") && !strpbrk(t, "iI")
+                               ? "; --missing nan reads NaN as missing" : "");
         break;
     case F_F32_RANGE:
         quote_text(t, sizeof t, f->text, f->text_len);
@@ -517,6 +551,7 @@ static int csv_probe(const char *buf, size_t len, const char *name,
         c.dtype = opts->dtype == EMGMM_F32 ? EMGMM_F32 : EMGMM_F64;
         c.esize = c.dtype == EMGMM_F32 ? sizeof(float) : sizeof(double);
         c.delim = lay->delim;
+    c.missing = opts->missing;
         row_fail f;
         int bad = parse_row(&c, ls, le, 0, &f) != ROW_OK;
         if (bad)
@@ -549,6 +584,7 @@ static int csv_read_lines(const char *buf, size_t begin, size_t end_off, size_t 
     c.dtype = opts->dtype == EMGMM_F32 ? EMGMM_F32 : EMGMM_F64;
     c.esize = c.dtype == EMGMM_F32 ? sizeof(float) : sizeof(double);
     c.delim = lay->delim;
+    c.missing = opts->missing;
 
     const size_t d = lay->d;
     const char *p = buf + begin, *end = buf + end_off;

@@ -47,6 +47,8 @@ typedef struct {
     char delimiter;   /* CSV: 0 detect, or ',' '\t' ';' ' ' */
     int dtype;        /* EMGMM_IO_DTYPE_NATURAL, EMGMM_F64 or EMGMM_F32 */
     size_t dims;      /* raw binary: columns (required) */
+    int missing;      /* CSV: NaN, NA, N/A and empty fields read as NaN (a missing value);
+                         0 = they are errors.  Binary formats carry NaN as it is. */
 } emgmm_io_read_opts;
 
 emgmm_io_read_opts emgmm_io_read_opts_default(void);

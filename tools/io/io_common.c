@@ -31,7 +31,7 @@ void emgmm_io_error_set(emgmm_io_error *err, int code, const char *fmt, ...)
 
 emgmm_io_read_opts emgmm_io_read_opts_default(void)
 {
-    emgmm_io_read_opts o = {EMGMM_IO_FMT_AUTO, -1, 0, EMGMM_IO_DTYPE_NATURAL, 0};
+    emgmm_io_read_opts o = {EMGMM_IO_FMT_AUTO, -1, 0, EMGMM_IO_DTYPE_NATURAL, 0, 0};
     return o;
 }
 
