@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# mpi_cli_test.sh — `emgmm fit` under mpirun:  mpi_cli_test.sh EMGMM MPIRUN
-# P = 1, 2, 3 ranks give the single-process model (byte for byte with one rank,
-# to 1e-10 relative otherwise); more ranks than rows work; a NaN in one rank's
-# rows, a bad CSV line, and a failure on one rank before the fit end every rank
-# with one message, the right exit code and no output file.  CSV is split at
-# line starts (with and without a header, CRLF, no final newline); random init
-# hashes the global row.
+# mpi_cli_test.sh — the emgmm tool under mpirun:  mpi_cli_test.sh EMGMM MPIRUN
+# fit: P = 1, 2, 3 ranks give the single-process model (byte for byte with one rank,
+# to 1e-10 relative otherwise) with a model-file, random_from_data and random init, from
+# .npy and from CSV split at line starts (with and without a header, CRLF, no final
+# newline, trailing blank lines); k-means|| does not depend on the split; more ranks than
+# rows work.  predict, score and fit --labels outputs are byte-identical to one process's;
+# select gives one process's table.  A NaN in one rank's rows, a bad CSV line seen by one
+# rank (named by the file's line), a blank line ending one rank's part, and a failure on
+# one rank before the fit end every rank with one message, the right exit code and no
+# output file.
 set -u
 EMGMM=$(realpath "$1")
 MPIRUN=$2
