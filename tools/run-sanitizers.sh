@@ -122,6 +122,14 @@ vg emgmm_fit 0 "$E" fit "$W/x.csv" -k 2 --covariance full -o "$W/m.json" -q
 vg emgmm_predict 0 "$E" predict "$W/m.json" "$W/x.csv" -o "$W/labels.npy"
 vg emgmm_score 0 "$E" score "$W/m.json" "$W/x.csv" --bic
 vg emgmm_fit_diag_f32 0 "$E" fit "$W/x.csv" -k 3 --covariance diag --dtype float32 -o "$W/d.json" -q
+# missing values: every 7th entry deleted (NA in CSV), then fit (full, and tied: the pattern
+# cache and stored moments), score and impute with draws
+awk -F, 'BEGIN{OFS=","} {for (j = 1; j <= NF; j++) if ((NR * 3 + j) % 7 == 0) $j = "NA"; print}' \
+  "$W/x.csv" >"$W/xm.csv"
+vg emgmm_fit_missing 0 "$E" fit "$W/xm.csv" -k 2 --missing nan -o "$W/mm.json" -q
+vg emgmm_fit_missing_tied 0 "$E" fit "$W/xm.csv" -k 2 --covariance tied --missing nan -o "$W/mt.json" -q
+vg emgmm_score_missing 0 "$E" score "$W/mm.json" "$W/xm.csv" --missing nan
+vg emgmm_impute 0 "$E" impute "$W/mm.json" "$W/xm.csv" -o "$W/imp.csv" --multiple 2
 # a failing run frees what it allocated too (exit 3: a model file is not CSV data)
 vg emgmm_bad_input 3 "$E" fit "$W/true.json" -k 2 -o "$W/never.json" -q
 T2=$(date +%s)
