@@ -140,7 +140,7 @@ static void agrees_with_textbook(void **state)
     assert_int_equal(tbm_em(x, n, d, K, type, p.reg_covar, ITERS, w, mu, covf, lbs), 0);
     double *got = tu_xmalloc(sizeof(double) * K * d * d);
     from_type(type, K, d, emgmm_model_covariances(m), got);
-    const double rtol = c->f32 ? 2e-4 : RTOL;
+    const double rtol = c->f32 ? 1e-6 : RTOL;
     char what[64];
     snprintf(what, sizeof what, "%s d=%d K=%d%s", emgmm_covariance_type_name(type), d, K,
              c->f32 ? " f32" : "");
@@ -150,7 +150,7 @@ static void agrees_with_textbook(void **state)
     const double *ml = emgmm_model_lower_bounds(m, &cnt);
     assert_int_equal(cnt, ITERS);
     for (int i = 0; i < ITERS; i++)
-        tu_assert_close(ml[i], lbs[i], c->f32 ? 1e-5 : RTOL, 0.0, "%s: lower bound %d", what, i);
+        tu_assert_close(ml[i], lbs[i], c->f32 ? 1e-6 : RTOL, 0.0, "%s: lower bound %d", what, i);
 
     /* the fitted model's marginal densities and posteriors, and its imputations */
     if (!c->f32) {
