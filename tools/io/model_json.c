@@ -397,6 +397,10 @@ int emgmm_io_model_fprint(FILE *f, const emgmm_model *model, const emgmm_io_fit_
         fprintf(f,
                 ",\n  \"seed\": %llu,\n  \"max_iter\": %d,\n  \"n_init\": %d,\n  \"init\": \"%s\"",
                 (unsigned long long)p->seed, p->max_iter, p->n_init, init ? init : "unknown");
+        const char *dg = emgmm_degenerate_policy_name(p->degenerate);
+        fprintf(f, ",\n  \"degenerate\": \"%s\",\n  \"var_floor\": ", dg ? dg : "unknown");
+        put_num(f, p->var_floor);
+        fprintf(f, ",\n  \"reseeds\": %d", emgmm_model_n_reseeds(model));
     }
     fputs("\n}\n", f);
     return ferror(f) ? -1 : 0;
