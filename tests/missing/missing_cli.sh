@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # missing_cli.sh — the tool with missing values: --missing for fit/predict/score/select, the CSV
 # spellings of a missing value (NA, N/A, NaN, empty), .npy with NaN, and `emgmm impute`.
-#   missing_cli.sh EMGMM
+#   missing_cli.sh EMGMM [MPIRUN]   (with MPIRUN and an MPI build: also P = 1, 2, 3 ranks)
 set -u
 EMGMM=$(realpath "$1")
 T=$(mktemp -d "${TMPDIR:-/tmp}/emgmm_miss_XXXXXX")
@@ -122,6 +122,23 @@ bad 3 "row 4 has no observed value" m2.json "$EMGMM" fit empty.csv -k 2 -o m2.js
 ok "$EMGMM" fit empty.csv -k 2 -o m2.json --missing drop-empty-rows --seed 1
 { head -n 5 miss.csv; echo "1,inf,2"; } >inf.csv
 bad 3 "non-finite value 'inf'" m3.json "$EMGMM" fit inf.csv -k 1 -o m3.json --missing nan
+
+# distributed: P = 1, 2, 3 ranks give the single-process model (each rank reads its own rows)
+MPIRUN=${2:-}
+if [ -n "$MPIRUN" ] && "$EMGMM" info | grep -q '^mpi: on'; then
+  ok "$EMGMM" fit miss.npy -k 2 --missing nan --init random_from_data --seed 4 -o p0.json -q
+  for np in 1 2 3; do
+    ok "$MPIRUN" --allow-run-as-root --oversubscribe -np $np "$EMGMM" fit miss.npy -k 2 \
+      --missing nan --init random_from_data --seed 4 -o p$np.json -q
+    check "$PY" -c "
+import json, numpy as np
+a, b = json.load(open('p0.json')), json.load(open('p$np.json'))
+assert a['n_iter'] == b['n_iter']
+for f in ('weights', 'means', 'covariances'):
+    x, y = np.array(a[f]), np.array(b[f])
+    assert np.abs(x - y).max() <= 1e-10 * np.abs(x).max(), (f, np.abs(x - y).max())"
+  done
+fi
 
 echo "$CHECKS checks, $FAILS failed"
 [ "$FAILS" -eq 0 ]
