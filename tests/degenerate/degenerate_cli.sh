@@ -54,6 +54,11 @@ for tol in 1e300 1e-3; do
   check '"$PY" -c "import json,sys; c=json.load(open(\"ck.json\"))[\"checkpoint\"]; sys.exit(c[\"reseeds\"][0][:2] != [1, 2])"' "checkpoint lacks the reseed"
 done
 check '"$PY" -c "import json,sys; sys.exit(json.load(open(\"full.json\"))[\"n_iter\"] < 3)"' "converged across a reseed"
+# a checkpoint whose reseed record is out of range is refused, naming the field
+"$PY" -c "import json; c=json.load(open('ck.json')); c['checkpoint']['reseeds']=[[1, 99, -3.5]]; json.dump(c, open('ckbad.json', 'w'))"
+"$EMGMM" fit x.csv --resume ckbad.json -o bad.json >out.txt 2>err.txt
+rc=$?
+check '[ $rc -eq 3 ] && grep -q "checkpoint.reseeds\[0\]" err.txt && [ ! -e bad.json ]' "bad reseed record: exit $rc: $(cat err.txt)"
 
 # fewer distinct points than components: exit 4 (numerical), one line, no output file
 for i in $(seq 1 20); do echo "0,-0.5"; echo "2.385,1"; echo "4.77,-0.5"; done >few.csv
