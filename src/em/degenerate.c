@@ -300,8 +300,8 @@ int emgmm_reseed(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
                               ? "the tied covariance is not positive definite after adding reg_covar=%g, "
                                 "and reseeding cannot help a covariance all components share "
                                 "(raise reg_covar or var_floor, or scale the data)"
-                              : "every component collapsed (reg_covar=%g): the data covariance is "
-                                "singular — a constant feature, or fewer distinct points than "
+                              : "every component collapsed (reg_covar=%g); the data covariance is "
+                                "singular, with a constant feature or fewer distinct points than "
                                 "features? (raise reg_covar or var_floor)",
                           p->reg_covar);
     }
