@@ -126,9 +126,14 @@ EMGMM_API int emgmm_init_method_from_name(const char *name);
  *   data point worst explained by the other components (lowest log-density
  *   under them), with the data's covariance scaled by K^(-2/d) (+ reg_covar and
  *   the variance floor) and weight 1/(2K), the other weights scaled to make
- *   room.  "Empty" means N_k = Σ_i r_ik below 16·d·ε times the total weight:
- *   numerically no mass, where scikit-learn's 10·ε guard would pull the mean
- *   to the origin.  The iteration that reseeds and the next one never declare
+ *   room.  "Empty" means N_k = Σ_i r_ik below max(16·d·ε·W, min(1e-9·W,
+ *   1e-3)), W the total weight (the number of samples when unweighted):
+ *   rounding noise, or less than a thousandth of one sample (a billionth of
+ *   small data), where EM would only drive the component further down.  A
+ *   component whose mean and covariance equal another's to rounding (an
+ *   initialisation that picked one point twice) counts as collapsed: EM
+ *   cannot separate the two.  This also runs in the M-step that ends the
+ *   kmeans and random initialisations (iteration 0).  The iteration that reseeds and the next one never declare
  *   convergence; the lower bound may drop once, at the iteration after the
  *   reseed, and is monotone again from then on.  Each reseed is recorded
  *   (emgmm_model_n_reseeds, emgmm_model_reseed_event).  A component is

@@ -215,6 +215,9 @@ int emgmm_reseed(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
 int emgmm_mstep_finish(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
                        const emgmm_stats *stats, const double *shift, emgmm_paramset *next,
                        int iter);
+/* Flags (bad[k] = 1) each component whose mean and covariance equal, to
+ * rounding, those of an earlier component not flagged: EM cannot separate them. */
+void emgmm_mark_coincident(const emgmm_model *m, const emgmm_paramset *next, unsigned char *bad);
 /* Makes room for the events of a fit of this model (cap K·EMGMM_RESEED_LIMIT). */
 int emgmm_reseed_reserve(emgmm_model *m);
 /* Reseeds recorded at iteration `iter` (1-based) that still count. */

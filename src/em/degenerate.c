@@ -27,12 +27,19 @@ int emgmm_degenerate_policy_from_name(const char *name)
 
 /* Responsibilities of a row sum to 1 with a rounding error of a few ε, and a
  * component's mean and covariance divide sums over d coordinates by N_k:
- * below 16·d·ε of the total weight N_k is rounding noise, and scikit-learn's
- * 10·ε guard already pulls such a mean towards the origin.  A component with
- * a small but real share (1e-6 of the data) is left to EM. */
+ * below 16·d·ε of the total weight W, N_k is rounding noise (and
+ * scikit-learn's 10·ε guard pulls such a mean towards the origin).  Above
+ * that, a component is still empty when it holds less than a thousandth of
+ * one sample (W counts samples when there are no weights) or, on small data,
+ * less than 1e-9 of the data: EM only drives such a component further down
+ * (a few 1e-11 of weight is typical), and its parameters come from
+ * vanishing fractions of points.  A component with a small but real share is
+ * left to EM. */
 double emgmm_empty_threshold(int d, double total)
 {
-    return 16.0 * (double)d * DBL_EPSILON * total;
+    const double noise = 16.0 * (double)d * DBL_EPSILON * total;
+    const double tiny = fmin(1e-9 * total, 1e-3);
+    return noise > tiny ? noise : tiny;
 }
 
 /* The M-step finish under the fit's policies: the variance floor, and with
@@ -61,15 +68,50 @@ int emgmm_mstep_finish(emgmm_model *m, const emgmm_params *p, const emgmm_data *
         int any = 0;
         for (int k = 0; k < K; k++) total += stats->nk[k];
         const double empty = emgmm_empty_threshold(m->d, total);
-        for (int k = 0; k < K; k++) {
+        for (int k = 0; k < K; k++)
             if (stats->nk[k] < empty) bad[k] = 1;
-            any |= bad[k];
-        }
+        emgmm_mark_coincident(m, next, bad);
+        for (int k = 0; k < K; k++) any |= bad[k];
         if (any) st = emgmm_reseed(m, p, X, stats, shift, floor, next, bad, iter);
     }
     free(floor);
     free(bad);
     return st;
+}
+
+/* Two components with the same mean and covariance (to rounding) stay the
+ * same under EM forever: responsibilities split evenly and the updates are
+ * identical.  That happens when an initialisation picks the same point twice
+ * (random_from_data on duplicate rows, a user's model): the later one counts
+ * as collapsed onto the earlier.  Same mean with different covariances (a
+ * narrow and a wide component about one centre) is a legitimate mixture. */
+static int coincident(const emgmm_model *m, const emgmm_paramset *next, int j, int k)
+{
+    const int d = m->d;
+    const double *a = next->means + (size_t)j * d, *b = next->means + (size_t)k * d;
+    for (int i = 0; i < d; i++)
+        if (!(fabs(a[i] - b[i]) <= 1e-12 * (fabs(a[i]) + fabs(b[i])) + 1e-300)) {
+            /* allow a difference far below the component's spread */
+            const size_t ii = m->cov_type == EMGMM_COV_FULL ? (size_t)j * d * d + (size_t)i * d + i
+                              : m->cov_type == EMGMM_COV_TIED ? (size_t)i * d + i
+                              : m->cov_type == EMGMM_COV_DIAG ? (size_t)j * d + i
+                                                              : (size_t)j;
+            if (!(fabs(a[i] - b[i]) <= 1e-9 * sqrt(next->covariances[ii]))) return 0;
+        }
+    if (m->cov_type == EMGMM_COV_TIED) return 1;
+    const size_t per = m->cov_type == EMGMM_COV_FULL ? (size_t)d * d
+                       : m->cov_type == EMGMM_COV_DIAG ? (size_t)d : 1;
+    const double *ca = next->covariances + (size_t)j * per, *cb = next->covariances + (size_t)k * per;
+    for (size_t i = 0; i < per; i++)
+        if (!(fabs(ca[i] - cb[i]) <= 1e-9 * (fabs(ca[i]) + fabs(cb[i])))) return 0;
+    return 1;
+}
+
+void emgmm_mark_coincident(const emgmm_model *m, const emgmm_paramset *next, unsigned char *bad)
+{
+    for (int k = 1; k < m->K; k++)
+        for (int j = 0; j < k && !bad[k]; j++)
+            if (!bad[j] && coincident(m, next, j, k)) bad[k] = 1;
 }
 
 int emgmm_reseed_reserve(emgmm_model *m)

@@ -296,6 +296,38 @@ static void reseed_points_carry_weight(void **state)
     }
 }
 
+/* Two components started identical stay identical under EM (error: scikit-learn's
+ * behaviour); under reseed the second counts as collapsed onto the first and is moved. */
+static void identical_components_are_separated_by_reseed(void **state)
+{
+    (void)state;
+    far_data();
+    const emgmm_data X = emgmm_data_f64(far_x, FAR_N, 2, 2);
+    const double w[3] = {0.3, 0.3, 0.4}, mu[6] = {-2.0, 0.5, -2.0, 0.5, 6.0, 0.0};
+    const double cv[12] = {1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1};
+    double lb[2];
+    for (int pol = 0; pol < 2; pol++) {
+        emgmm_model *m = model(3, 2, EMGMM_COV_FULL);
+        assert_int_equal(emgmm_model_set_parameters(m, w, mu, cv), EMGMM_OK);
+        emgmm_params p = params(pol, 1e-6, 0.0);
+        p.init = EMGMM_INIT_USER;
+        p.tol = 1e-10;
+        p.max_iter = 500;
+        assert_int_equal(emgmm_fit(m, &p, &X), EMGMM_OK);
+        const double *mf = emgmm_model_means(m);
+        const int same = mf[0] == mf[2] && mf[1] == mf[3];
+        assert_int_equal(same, pol == EMGMM_DEGEN_ERROR);
+        if (pol == EMGMM_DEGEN_RESEED) {
+            int it, k;
+            assert_int_equal(emgmm_model_reseed_event(m, 0, &it, &k, NULL), EMGMM_OK);
+            assert_true(it == 1 && k == 1);
+        }
+        lb[pol] = emgmm_model_lower_bound(m);
+        emgmm_model_free(m);
+    }
+    assert_true(lb[EMGMM_DEGEN_RESEED] > lb[EMGMM_DEGEN_ERROR] + 1e-3);
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* Many exact duplicates: 200 copies of one point among 300 rows.                            */
 /* ---------------------------------------------------------------------------------------- */
@@ -459,8 +491,10 @@ static void fewer_distinct_points_than_components(void **state)
             assert_int_equal(live, 3);
             for (int q = 0; q < 3; q++) assert_true(component_at(m, pts[q]) >= 0);
             /* reseed: with K = 3 nothing collapses; with more there is no point left to start
-             * a new component from, and the fit says so */
+             * a new component from, and the fit says so, whatever the initialisation (random
+             * rows as means pick a point twice: the copies coincide) */
             p.degenerate = EMGMM_DEGEN_RESEED;
+            p.init = K % 2 ? EMGMM_INIT_KMEANS : EMGMM_INIT_RANDOM_FROM_DATA;
             const int st = emgmm_fit(m, &p, &X);
             if (K == 3) {
                 assert_int_equal(st, EMGMM_OK);
@@ -655,6 +689,7 @@ int main(void)
         cmocka_unit_test(reseeds_are_deterministic_and_copied),
         cmocka_unit_test(empty_component_is_reseeded_on_float32_data),
         cmocka_unit_test(reseed_points_carry_weight),
+        cmocka_unit_test(identical_components_are_separated_by_reseed),
         cmocka_unit_test(duplicates_get_one_component_with_variance_reg_covar),
         cmocka_unit_test(duplicates_without_reg_covar),
         cmocka_unit_test(constant_feature),
