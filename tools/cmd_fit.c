@@ -165,11 +165,11 @@ static int ckpt_save(const emgmm_model *m, ckpt_ctl *c)
     c->info.converged = emgmm_model_converged(m);
     emgmm_io_error err = {0};
     batch_write_begin();
-    int r = ckpt_write(c->path, m, &c->info, &err);
+    int r = glue_rank() == 0 ? ckpt_write(c->path, m, &c->info, &err) : 0; /* MPI: rank 0 */
     batch_write_end();
     c->info.lower_bounds = NULL;
-    if (r != 0)
-        return cli_io_fail(&err);
+    if ((r = glue_agree(r != 0 ? cli_io_fail(&err) : CLI_OK)) != 0) /* MPI: all ranks stop */
+        return r;
     c->last = c->info.n_iter;
     return CLI_OK;
 }
@@ -559,8 +559,8 @@ static int write_model(const char *path, const emgmm_model *m, const emgmm_param
     return r != 0 ? cli_io_fail(&err) : CLI_OK;
 }
 
-/* MPI: ranks other than 0 stay quiet; with several ranks, refuses what is
- * not distributed (checkpoints). */
+/* MPI: ranks other than 0 stay quiet; with several ranks, refuses data that
+ * cannot be split (stdin). */
 static int mpi_fit_options(fit_opts *o)
 {
     if (glue_rank() != 0) {
@@ -570,9 +570,6 @@ static int mpi_fit_options(fit_opts *o)
     }
     if (glue_size() == 1)
         return CLI_OK;
-    if (o->checkpoint || o->resume)
-        return cli_fail(CLI_USAGE, "fit: --checkpoint and --resume do not run with %d MPI ranks yet",
-                        glue_size());
     return glue_check_format(o->data, &o->ro);
 }
 
@@ -606,24 +603,29 @@ int cmd_fit(int argc, char **argv)
     reporter rep = {o.progress, NULL, 0};
     ckpt_info resumed = {0};
     ckpt_ctl ck = {NULL, {0}, -1};
-    if (o.resume) {
-        if ((rc = ckpt_read(o.resume, &resumed, &m)) != 0 ||
-            (rc = resume_options(&o, &resumed, threads_given)) != 0)
+    if (o.resume) { /* MPI: every rank reads the checkpoint */
+        if ((rc = ckpt_read(o.resume, &resumed, &m)) == 0)
+            rc = resume_options(&o, &resumed, threads_given);
+        if ((rc = glue_agree(rc)) != 0)
             goto done;
     }
     emgmm_data X; /* MPI: this rank's rows (a CSV file split at line starts) */
-    if ((rc = glue_read_rows(o.data, &o.ro, &mat, &X, &row0)) != 0)
+    rc = glue_read_rows(o.data, &o.ro, &mat, &X, &row0);
+    if ((rc = glue_agree(rc)) != 0) /* MPI: the fingerprint below is collective */
         goto done;
     const int threads = o.threads > 0 ? o.threads : emgmm_default_threads();
     uint64_t hash = 0;
+    size_t n_all = X.n; /* MPI: all ranks' rows */
     if (o.resume || o.checkpoint)
-        hash = ckpt_data_hash(&X);
-    if (o.resume && (X.n != resumed.n || X.d != resumed.d || hash != resumed.data_hash)) {
+        hash = glue_data_hash(ckpt_data_hash(&X), X.n, &n_all);
+    if (o.resume && (n_all != resumed.n || X.d != resumed.d || hash != resumed.data_hash)) {
         rc = cli_fail(CLI_INPUT,
                       "fit: %s is not the data the checkpoint %s was written for (%zu x %zu, "
-                      "hash %016llx; this is %zu x %zu, hash %016llx)",
+                      "hash %016llx; this is %zu x %zu, hash %016llx%s)",
                       o.data, o.resume, resumed.n, resumed.d,
-                      (unsigned long long)resumed.data_hash, X.n, X.d, (unsigned long long)hash);
+                      (unsigned long long)resumed.data_hash, n_all, X.d, (unsigned long long)hash,
+                      glue_size() > 1 ? "; with MPI the hash also depends on the number of ranks"
+                                      : "");
         goto done;
     }
     if (o.resume) {
@@ -647,7 +649,7 @@ int cmd_fit(int argc, char **argv)
         ck.info.dtype = X.dtype;
         ck.info.threads = threads;
         ck.info.params = o.p;
-        ck.info.n = X.n;
+        ck.info.n = n_all;
         ck.info.d = X.d;
         ck.info.data_hash = hash;
         ck.info.every = o.every ? (int)o.every : o.resume ? resumed.every : 1;

@@ -370,6 +370,33 @@ int glue_table_finish(emgmm_io_table *t, const char *path, int rc)
     return emgmm_io_table_commit(t, &err) != 0 ? cli_io_fail(&err) : CLI_OK;
 }
 
+uint64_t glue_data_hash(uint64_t h, size_t n, size_t *n_all)
+{
+    *n_all = n;
+#ifdef EMGMM_HAVE_MPI
+    if (g_on && g_size > 1) {
+        /* each rank's fingerprint of its rows, combined in rank order with P */
+        unsigned long long mine[2] = {h, n};
+        unsigned long long *all = malloc((size_t)g_size * sizeof mine);
+        if (!all) {
+            fputs("emgmm: out of memory\n", stderr);
+            MPI_Abort(MPI_COMM_WORLD, CLI_INTERNAL);
+        }
+        MPI_Allgather(mine, 2, MPI_UNSIGNED_LONG_LONG, all, 2, MPI_UNSIGNED_LONG_LONG,
+                      MPI_COMM_WORLD);
+        h = 0x9E3779B97F4A7C15ull ^ (uint64_t)g_size;
+        *n_all = 0;
+        for (int r = 0; r < g_size; r++) {
+            h = (h ^ all[2 * r]) * 0xBF58476D1CE4E5B9ull;
+            h ^= h >> 31;
+            *n_all += (size_t)all[2 * r + 1];
+        }
+        free(all);
+    }
+#endif
+    return h;
+}
+
 int glue_agree_status(int st)
 {
 #ifdef EMGMM_HAVE_MPI

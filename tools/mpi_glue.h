@@ -48,6 +48,11 @@ int glue_read_rows(const char *path, const emgmm_io_read_opts *opts, emgmm_io_ma
  * For stdout (or a device) the parts go through rank 0 in rank order. */
 int glue_table_open(emgmm_io_table *t, const char *path, size_t rows, size_t d, int is_int);
 int glue_table_finish(emgmm_io_table *t, const char *path, int rc);
+/* The data fingerprint a checkpoint records, from H, this process's
+ * ckpt_data_hash of its N rows; *N_ALL gets all ranks' row count.  One
+ * process: H.  With P ranks (collective): the ranks' hashes combined in rank
+ * order, so a checkpoint resumes with the same number of ranks. */
+uint64_t glue_data_hash(uint64_t h, size_t n, size_t *n_all);
 /* Collective: the library status of the lowest-numbered rank whose ST is not
  * EMGMM_OK, or EMGMM_OK. */
 int glue_agree_status(int st);

@@ -5,7 +5,7 @@
 # .npy and from CSV split at line starts (with and without a header, CRLF, no final
 # newline, trailing blank lines); k-means|| does not depend on the split; more ranks than
 # rows work.  predict, score and fit --labels outputs are byte-identical to one process's;
-# select gives one process's table.  A NaN in one rank's rows, a bad CSV line seen by one
+# select gives one process's table; a checkpointed fit resumes bit for bit.  A NaN in one rank's rows, a bad CSV line seen by one
 # rank (named by the file's line), a blank line ending one rank's part, and a failure on
 # one rank before the fit end every rank with one message, the right exit code and no
 # output file.
@@ -237,6 +237,19 @@ for np in 2 3; do
     --labels fl$np.npy 2>err.txt || fail "fit --labels np $np: $(cat err.txt)"
   cmp -s fl.npy fl$np.npy || fail "fit --labels np $np: labels are not byte-identical"
 done
+# --checkpoint / --resume: rank 0 writes the checkpoint, every rank reads it; a fit
+# stopped at 5 iterations and resumed to 12 is the uninterrupted fit byte for byte (same
+# P); another P is refused, since the data fingerprint combines the ranks' hashes
+CK=(fit hdr.csv -k 3 --init random_from_data --seed 6 --tol 0 -q)
+for np in 2 3; do
+  rm -f ck$np.json
+  run $np "$EMGMM" "${CK[@]}" --max-iter 12 -o ckfull$np.json 2>err.txt &&
+    run $np "$EMGMM" "${CK[@]}" --max-iter 5 -o ckpart$np.json --checkpoint ck$np.json &&
+    run $np "$EMGMM" fit hdr.csv --resume ck$np.json --max-iter 12 -q -o ckres$np.json ||
+    fail "checkpoint/resume np $np: $(cat err.txt)"
+  cmp -s ckfull$np.json ckres$np.json || fail "np $np: the resumed fit is not the uninterrupted one"
+done
+bad 3 "depends on the number of ranks" 3 fit hdr.csv --resume ck2.json --max-iter 12 -q
 # more ranks than rows, and a rank without rows writes nothing
 "$EMGMM" predict one.json two.csv --proba -o two_pr.csv
 run 3 "$EMGMM" predict one.json two.csv --proba -o two_pr3.csv 2>err.txt ||
