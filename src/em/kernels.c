@@ -251,3 +251,83 @@ double emgmm_wrow_f32(const float *xt, const double *r, double c, size_t nb, flo
 {
     WROW_BODY(float)
 }
+
+/* The full family's E-step for small d (d <= 16), fused: for a tile of 8 rows
+ * held in registers (x̃ᵀ, one vector per coordinate), every component's
+ * whitened row y = x̃·U_k (U_k upper triangular: y_l = Σ_{j<=l} x̃_j U_jl, the
+ * zeros skipped; U_k packed column by column, Up[k][l(l+1)/2 + j] = U_jl) and
+ * its squared distance to m_k = μ̃_k·U_k, then
+ * out[k·ldo + i] = cst[k] − ½‖y − m_k‖².  At small d the GEMM path's products
+ * have an inner dimension of d: it spends its time packing and writing K·d
+ * values per row, where this kernel writes K. */
+typedef double emgmm_v8d __attribute__((vector_size(64), aligned(8)));
+
+/* This kernel is all multiply-adds: its clones ask for FMA (x86-64-v3 and v4
+ * include it; avx512f alone does not), and for contracting a·b + c into one
+ * (ISO C mode, -std=c11, turns contraction off everywhere else). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(EMGMM_NO_CLONES)
+#define EMGMM_CLONES_FMA                                                                   \
+    __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"),           \
+                   optimize("fp-contract=fast")))
+#else
+#define EMGMM_CLONES_FMA
+#endif
+
+#define QF_FUSED_DEF(D)                                                                    \
+    static inline __attribute__((always_inline, optimize("fp-contract=fast"))) void          \
+        qf_fused_##D(                                                                      \
+        const double *xt, size_t ldb, size_t nb, size_t K, const double *Up,               \
+        const double *mv, const double *cst, double *out, size_t ldo)                      \
+    {                                                                                      \
+        for (size_t i = 0; i < nb; i += 8) {                                               \
+            emgmm_v8d x[D];                                                                \
+            _Pragma("GCC unroll 16") for (size_t j = 0; j < D; j++)                        \
+                memcpy(&x[j], xt + j * ldb + i, sizeof(emgmm_v8d));                        \
+            const size_t left = nb - i < 8 ? nb - i : 8;                                   \
+            for (size_t k = 0; k < K; k++) {                                               \
+                const double *u = Up + k * (D * (D + 1) / 2), *mk = mv + k * D;            \
+                emgmm_v8d q = x[0] - x[0];                                                 \
+                _Pragma("GCC unroll 16") for (size_t l = 0; l < D; l++) {                  \
+                    emgmm_v8d acc = x[0] * u[0] - mk[l];                                   \
+                    _Pragma("GCC unroll 16") for (size_t j = 1; j <= l; j++)               \
+                        acc += x[j] * u[j];                                                \
+                    u += l + 1;                                                            \
+                    q += acc * acc;                                                        \
+                }                                                                          \
+                const emgmm_v8d o = cst[k] - 0.5 * q;                                      \
+                memcpy(out + k * ldo + i, &o, left * sizeof(double));                      \
+            }                                                                              \
+        }                                                                                  \
+    }
+QF_FUSED_DEF(1)
+QF_FUSED_DEF(2)
+QF_FUSED_DEF(3)
+QF_FUSED_DEF(4)
+QF_FUSED_DEF(5)
+QF_FUSED_DEF(6)
+QF_FUSED_DEF(7)
+QF_FUSED_DEF(8)
+QF_FUSED_DEF(9)
+QF_FUSED_DEF(10)
+QF_FUSED_DEF(11)
+QF_FUSED_DEF(12)
+QF_FUSED_DEF(13)
+QF_FUSED_DEF(14)
+QF_FUSED_DEF(15)
+QF_FUSED_DEF(16)
+
+EMGMM_CLONES_FMA
+int emgmm_qf_fused_f64(const double *xt, size_t ldb, size_t nb, size_t d, size_t K,
+                       const double *Up, const double *mv, const double *cst, double *out,
+                       size_t ldo)
+{
+#define QF_CASE(D)                                                                         \
+    case D: qf_fused_##D(xt, ldb, nb, K, Up, mv, cst, out, ldo); return 1;
+    switch (d) {
+        QF_CASE(1) QF_CASE(2) QF_CASE(3) QF_CASE(4) QF_CASE(5) QF_CASE(6) QF_CASE(7)
+        QF_CASE(8) QF_CASE(9) QF_CASE(10) QF_CASE(11) QF_CASE(12) QF_CASE(13) QF_CASE(14)
+        QF_CASE(15) QF_CASE(16)
+    default: return 0;
+    }
+#undef QF_CASE
+}

@@ -49,3 +49,15 @@ void emgmm_diag_refine_f32(const float *xs, size_t nb, size_t d, size_t K, const
 double emgmm_wrow_f64(const double *xt, const double *r, double c, size_t nb, double *out);
 double emgmm_wrow_f32(const float *xt, const double *r, double c, size_t nb, float *out);
 #endif
+
+#ifndef EMGMM_KERNELS_H_FUSED
+#define EMGMM_KERNELS_H_FUSED
+/* The full family's E-step for d <= 16 in one pass over the rows: out[k·ldo + i]
+ * = cst[k] − ½‖x̃_i·U_k − mv_k‖² for i < nb, k < K, where x̃ᵀ is xt (d rows,
+ * leading dimension ldb, readable to the next multiple of 8 past nb) and the
+ * upper-triangular U_k is packed by columns, Up[k·d(d+1)/2 + l(l+1)/2 + j] =
+ * U_k[j][l] (j <= l).  Returns 0 (nothing done) when d > 16. */
+int emgmm_qf_fused_f64(const double *xt, size_t ldb, size_t nb, size_t d, size_t K,
+                       const double *Up, const double *mv, const double *cst, double *out,
+                       size_t ldo);
+#endif

@@ -20,4 +20,5 @@
 #define EMGMM_LOAD32 emgmm_load_f32_f64
 #define EMGMM_DIAG_REFINE emgmm_diag_refine_f64
 #define EMGMM_WROW emgmm_wrow_f64
+#define EMGMM_FUSED_QF emgmm_qf_fused_f64
 #include "src/em/pass_impl.h"

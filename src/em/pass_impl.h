@@ -73,6 +73,7 @@ typedef struct {
     size_t mstore_cap;
     int mstored;
     double dropped;
+    int xt_ready;        /* xt holds this block (transpose_block) */
     int err;
     size_t err_row, err_comp;
 } FN(pass_ws);
@@ -149,11 +150,14 @@ static int FN(ws_alloc)(FN(pass_ws) *w, size_t B, size_t d, size_t K, size_t cw,
             ok = ok && w->mg;
         }
     }
-    if (stats) {
+    if (stats || cov_type == EMGMM_COV_FULL) { /* the M-step's and the fused E-step's */
         w->xt = malloc(d * EMGMM_PAD(B) * sizeof(TYPE));
+        ok = ok && w->xt;
+    }
+    if (stats) {
         w->mblk = malloc(d * cw * sizeof(TYPE));
         w->s1blk = malloc(cw * sizeof(double));
-        ok = ok && w->xt && w->mblk && w->s1blk &&
+        ok = ok && w->mblk && w->s1blk &&
              emgmm_stats_init(&w->st, (int)K, (int)d, cov_type) == EMGMM_OK;
     }
     if (!ok) {
@@ -180,6 +184,8 @@ typedef struct {
     double *cnorm;       /* LABELS: [K] ‖centre − g‖² */
     double *sc;          /* [K][d] shift − g */
     int missing;         /* ESTEP: NaN marks missing values (emgmm_missing_policy) */
+    int fused;           /* ESTEP, full, small d: the fused E-step kernel (EMGMM_FUSED_QF) */
+    double *upack;       /* fused: [K][d(d+1)/2] the factors packed by columns */
     double *pfull;       /* missing, full/tied: [K or 1][d][d] precisions U·Uᵀ */
     double *pt;          /* missing, full/tied: [d][d][K] the same, component innermost */
     double *pm;          /* missing, full/tied: [d][K] P_k·μ'_k */
@@ -201,10 +207,36 @@ static void FN(load_block)(const emgmm_data *X, size_t i0, size_t nb, const doub
  * passes over rows (statistics) all run with the rows in the vector lanes.
  * The E-step products are computed transposed to match: Yᵀ = Uᵀ·Xsᵀ. */
 
+/* xt ← the centred block transposed (d rows of ldb), in tiles of 8 rows so
+ * whole cache lines are written at a time; the lanes up to the next multiple
+ * of 8 past nb are zero (the fused E-step reads whole tiles).  Once per block:
+ * the fused E-step and the M-step share it. */
+static void FN(transpose_block)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb)
+{
+    if (w->xt_ready) return;
+    const size_t d = sh->d, ldb = sh->ldb;
+    for (size_t i0 = 0; i0 < nb; i0 += 8) {
+        const size_t i1 = i0 + 8 < nb ? i0 + 8 : nb;
+        for (size_t j = 0; j < d; j++)
+            for (size_t i = i0; i < i1; i++) w->xt[j * ldb + i] = w->xs[i * d + j];
+    }
+    const size_t pad = (nb + 7) & ~(size_t)7;
+    for (size_t j = 0; j < d; j++)
+        for (size_t i = nb; i < pad; i++) w->xt[j * ldb + i] = (TYPE)0;
+    w->xt_ready = 1;
+}
+
 /* r[k][i] ← log π_k + log N(x_i | μ_k, Σ_k) for the full family. */
 static void FN(estep_full)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb)
 {
     const size_t K = sh->K, d = sh->d;
+#ifdef EMGMM_FUSED_QF
+    if (sh->fused) {
+        FN(transpose_block)(sh, w, nb);
+        if (EMGMM_FUSED_QF(w->xt, sh->ldb, nb, d, K, sh->upack, sh->mvec, sh->cst, w->r, nb))
+            return;
+    }
+#endif
     for (size_t k0 = 0; k0 < K; k0 += sh->kc) {
         const size_t kc = (k0 + sh->kc <= K) ? sh->kc : K - k0;
         const size_t cw = kc * d;
@@ -295,12 +327,7 @@ static void FN(mstats_full)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb
 {
     const size_t K = sh->K, d = sh->d;
     const size_t ldb = sh->ldb;
-    /* transpose in tiles of 8 rows: whole cache lines written at a time */
-    for (size_t i0 = 0; i0 < nb; i0 += 8) {
-        const size_t i1 = i0 + 8 < nb ? i0 + 8 : nb;
-        for (size_t j = 0; j < d; j++)
-            for (size_t i = i0; i < i1; i++) w->xt[j * ldb + i] = w->xs[i * d + j];
-    }
+    FN(transpose_block)(sh, w, nb);
     /* Only the upper triangle is needed.  Splitting the coordinates at h
      * computes rows [0,h) against every column and rows [h,d) against columns
      * [h,d) only: 3/4 of the square for h = d/2, still in two large GEMMs.
@@ -355,6 +382,7 @@ static void FN(process_block)(const emgmm_pass *p, const emgmm_data *X, const FN
 {
     const size_t K = sh->K;
     FN(load_block)(X, i0, nb, sh->g, w->xs);
+    w->xt_ready = 0;
     w->nmr = 0;
     if (sh->missing) FN(scan_missing)(w, nb, sh->d);
     switch (p->mode) {
@@ -417,6 +445,7 @@ static void FN(shared_free)(FN(pass_shared) *sh)
     free(sh->cnorm);
     free(sh->sc);
     free(sh->pfull);
+    free(sh->upack);
     free(sh->pt);
     free(sh->pm);
     free(sh->logw);
@@ -597,6 +626,13 @@ int FN(emgmm_pass_run)(const emgmm_pass *p, const emgmm_data *X)
         if (kc < K) sh.kc = kc;
     }
     sh.ldb = EMGMM_PAD(sh.B);
+#ifdef EMGMM_FUSED_QF
+    {
+        const char *e = getenv("EMGMM_FUSED"); /* "0": the GEMM path (benchmarks, tests) */
+        sh.fused = p->mode == EMGMM_PASS_ESTEP && m->cov_type == EMGMM_COV_FULL && d <= 16 &&
+                   !(e && !strcmp(e, "0"));
+    }
+#endif
     {
         /* white-box overrides for the tests: 0 forces the recompute paths */
         const char *e1 = getenv("EMGMM_MISS_STORE_MAX"), *e2 = getenv("EMGMM_PC_FAC_MAX");
@@ -616,6 +652,17 @@ int FN(emgmm_pass_run)(const emgmm_pass *p, const emgmm_data *X)
     }
     for (int t = 0; t < T && st == EMGMM_OK; t++)
         st = FN(ws_alloc)(&ws[t], sh.B, d, K, sh.cw, want_stats, m->cov_type, sh.missing);
+    if (st == EMGMM_OK && sh.fused) {
+        /* the fused kernel's factors: the working-type U (as the GEMM path's
+         * products and mvec use), packed by columns */
+        sh.upack = malloc(K * (d * (d + 1) / 2) * sizeof(double));
+        if (!sh.upack) st = EMGMM_ERR_ALLOC;
+        for (size_t k = 0; k < K && st == EMGMM_OK; k++) {
+            double *u = sh.upack + k * (d * (d + 1) / 2);
+            for (size_t l = 0; l < d; l++)
+                for (size_t j = 0; j <= l; j++) *u++ = (double)sh.ucat[j * sh.ldu + k * d + l];
+        }
+    }
     if (st == EMGMM_OK) {
         int blas_threads = emgmm_blas_single_begin();
 #ifdef _OPENMP
