@@ -151,7 +151,7 @@ static int read_csv_part(const char *path, const emgmm_io_read_opts *o, emgmm_io
     return rc;
 }
 
-/* 1 when PATH (under OPTS) is read as split CSV; every rank must agree. */
+/* 1 when V is the same on every rank (e.g. whether the data is split CSV). */
 static int same_on_all(int v)
 {
     int lo = v, hi = v;

@@ -299,40 +299,49 @@ static void test_kmeans_parallel(void)
 /* The figure of docs/mpi.md: one EM iteration all-reduces
  *   8 · (K · (1 + d + t) + 3) bytes,  t = d(d+1)/2 (full, tied) or d (diag, spherical)
  * (N_k, Σ r·x, the packed second moments; log-likelihood, weight sum, failure
- * count).  Measured as the difference between fits of 6 and 5 iterations. */
+ * count).  Measured as the difference between fits of 6 and 5 iterations, for
+ * every covariance type at (K, d) = (3, 4) from a user init and (5, 7), (2, 13)
+ * from random_from_data. */
 static void test_bytes_per_iteration(void)
 {
     const int covs[] = {EMGMM_COV_FULL, EMGMM_COV_TIED, EMGMM_COV_DIAG, EMGMM_COV_SPHERICAL};
-    const size_t n = 301, d = 4;
-    double *x = make_data(n, d, 5);
+    const struct { int K; size_t d; int init; } shapes[] = {
+        {3, 4, EMGMM_INIT_USER}, {5, 7, EMGMM_INIT_RANDOM_FROM_DATA}, {2, 13, EMGMM_INIT_RANDOM_FROM_DATA}};
+    const size_t n = 301;
+    MPI_Comm world = MPI_COMM_WORLD;
     size_t i0, i1;
     split(n, -1, &i0, &i1);
-    MPI_Comm world = MPI_COMM_WORLD;
-    for (int c = 0; c < 4; c++) {
-        long long bytes[2];
-        for (int r = 0; r < 2; r++) {
-            emgmm_params p = emgmm_params_default();
-            p.init = EMGMM_INIT_USER;
-            p.tol = 0.0;
-            p.max_iter = 5 + r;
-            p.n_threads = 1;
-            emgmm_model *m = NULL;
-            emgmm_model_create(&m, 3, (int)d, covs[c]);
-            user_init(m, covs[c]);
-            emgmm_model_set_mpi_comm(m, &world, (long long)i0);
-            emgmm_data mine = emgmm_data_f64(x + i0 * d, i1 - i0, d, d);
-            const long long b0 = g_allreduce_bytes;
-            int st = emgmm_fit(m, &p, &mine);
-            CHECK(st == EMGMM_OK, "fit: %s", emgmm_strerror(st));
-            bytes[r] = g_allreduce_bytes - b0;
-            emgmm_model_free(m);
+    for (size_t sh = 0; sh < sizeof shapes / sizeof shapes[0]; sh++) {
+        const size_t d = shapes[sh].d;
+        const long long K = shapes[sh].K;
+        double *x = make_data(n, d, 5 + sh);
+        for (int c = 0; c < 4; c++) {
+            long long bytes[2];
+            for (int r = 0; r < 2; r++) {
+                emgmm_params p = emgmm_params_default();
+                p.init = shapes[sh].init;
+                p.tol = 0.0;
+                p.max_iter = 5 + r;
+                p.n_threads = 1;
+                p.seed = 3;
+                emgmm_model *m = NULL;
+                emgmm_model_create(&m, (int)K, (int)d, covs[c]);
+                if (p.init == EMGMM_INIT_USER) user_init(m, covs[c]);
+                emgmm_model_set_mpi_comm(m, &world, (long long)i0);
+                emgmm_data mine = emgmm_data_f64(x + i0 * d, i1 - i0, d, d);
+                const long long b0 = g_allreduce_bytes;
+                int st = emgmm_fit(m, &p, &mine);
+                CHECK(st == EMGMM_OK, "fit: %s", emgmm_strerror(st));
+                bytes[r] = g_allreduce_bytes - b0;
+                emgmm_model_free(m);
+            }
+            const long long t = covs[c] <= EMGMM_COV_TIED ? (long long)(d * (d + 1) / 2) : (long long)d;
+            const long long want = 8 * (K * (1 + (long long)d + t) + 3);
+            CHECK(bytes[1] - bytes[0] == want, "%s K=%lld d=%zu: %lld bytes per iteration, formula %lld",
+                  emgmm_covariance_type_name(covs[c]), K, d, bytes[1] - bytes[0], want);
         }
-        const long long K = 3, t = covs[c] <= EMGMM_COV_TIED ? (long long)(d * (d + 1) / 2) : (long long)d;
-        const long long want = 8 * (K * (1 + (long long)d + t) + 3);
-        CHECK(bytes[1] - bytes[0] == want, "%s: %lld bytes per iteration, formula %lld",
-              emgmm_covariance_type_name(covs[c]), bytes[1] - bytes[0], want);
+        free(x);
     }
-    free(x);
 }
 
 int main(int argc, char **argv)
