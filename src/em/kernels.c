@@ -262,16 +262,10 @@ double emgmm_wrow_f32(const float *xt, const double *r, double c, size_t nb, flo
  * values per row, where this kernel writes K. */
 typedef double emgmm_v8d __attribute__((vector_size(64), aligned(8)));
 
-/* This kernel is all multiply-adds: its clones ask for FMA (x86-64-v3 and v4
- * include it; avx512f alone does not), and for contracting a·b + c into one
- * (ISO C mode, -std=c11, turns contraction off everywhere else). */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(EMGMM_NO_CLONES)
-#define EMGMM_CLONES_FMA                                                                   \
-    __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"),           \
-                   optimize("fp-contract=fast")))
-#else
-#define EMGMM_CLONES_FMA
-#endif
+/* This kernel is all multiply-adds: its clones (EMGMM_CLONES_FMA, kernels.h)
+ * ask for FMA (x86-64-v3 and v4 include it; avx512f alone does not), and for
+ * contracting a·b + c into one (ISO C mode, -std=c11, turns contraction off
+ * everywhere else). */
 
 #define QF_FUSED_DEF(D)                                                                    \
     static inline __attribute__((always_inline, optimize("fp-contract=fast"))) void          \

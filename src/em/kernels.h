@@ -61,3 +61,16 @@ int emgmm_qf_fused_f64(const double *xt, size_t ldb, size_t nb, size_t d, size_t
                        const double *Up, const double *mv, const double *cst, double *out,
                        size_t ldo);
 #endif
+
+#ifndef EMGMM_KERNELS_H_CLONES
+#define EMGMM_KERNELS_H_CLONES
+/* For loops written in C elsewhere (the missing-value corrections): AVX-512,
+ * AVX2+FMA and baseline clones, with a·b + c contracted into FMA. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(EMGMM_NO_CLONES)
+#define EMGMM_CLONES_FMA                                                                   \
+    __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"),           \
+                   optimize("fp-contract=fast")))
+#else
+#define EMGMM_CLONES_FMA
+#endif
+#endif

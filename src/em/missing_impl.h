@@ -166,7 +166,7 @@ static const double *FN(miss_pattern)(const FN(pass_shared) *sh, FN(pass_ws) *w,
  * k (m >= 2; NULL for m = 1).  *C is set to P_MM⁻¹ (packed upper; for m = 1 in
  * c1).  scr: 2d doubles.  Returns 0, or nonzero when P_MM is not numerically
  * positive definite. */
-static int FN(miss_rowcomp)(const FN(pass_shared) *sh, const TYPE *x, const size_t *M, size_t m,
+static inline __attribute__((always_inline)) int FN(miss_rowcomp)(const FN(pass_shared) *sh, const TYPE *x, const size_t *M, size_t m,
                             size_t k, double q0, const double *fac, const double *wk,
                             size_t wstride, double *logp, double *e, double *c1, const double **C,
                             double *scr)
@@ -255,7 +255,7 @@ static void FN(miss_fail)(FN(pass_ws) *w, size_t i, size_t k)
  * log-densities of their observed coordinates.  With store (a fit), the
  * full/tied families also keep each row's conditional moments for the M-step,
  * when the block's need fits the workspace (else the M-step recomputes). */
-static void FN(estep_missing)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb, size_t i0,
+EMGMM_CLONES_FMA static void FN(estep_missing)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb, size_t i0,
                               int store)
 {
     const size_t K = sh->K, d = sh->d;
@@ -287,24 +287,57 @@ static void FN(estep_missing)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t 
             continue;
         }
         const double half_m = 0.5 * (double)m * EMGMM_LOG_2PI;
-        const double *fac = !diag && m >= 2 ? FN(miss_pattern)(sh, w, M, m) : NULL;
-        const size_t fstep = sh->cov_type == EMGMM_COV_FULL ? EMGMM_FAC_LEN(m) : 0;
-        double *W = w->mw; /* W[a][k] = (P_k·δ0_k)_{M_a}, all components at once */
+        /* W[a][k] = (P_k·δ0_k)_{M_a} = (P_k x̃)_{M_a} − (P_k μ̃_k)_{M_a}, for all
+         * components at once, 8 at a time in registers (rows padded to kp) */
+        const size_t kp = sh->kp;
+        double *W = w->mw;
         if (!diag)
             for (size_t a = 0; a < m; a++) {
                 const size_t j = M[a];
-                const double *restrict pt = sh->pt + j * d * K;
-                double *restrict wa = W + a * K;
-                const double *restrict pm = sh->pm + j * K;
+                for (size_t k0 = 0; k0 < kp; k0 += 8) {
+                    const double *restrict pt = sh->pt + j * d * kp + k0;
+                    const double *restrict pm = sh->pm + j * kp + k0;
+                    double acc[8];
 #pragma omp simd
-                for (size_t k = 0; k < K; k++) wa[k] = -pm[k];
-                for (size_t l = 0; l < d; l++) {
-                    const double xl = (double)x[l];
-                    const double *restrict pl = pt + l * K;
+                    for (size_t k = 0; k < 8; k++) acc[k] = -pm[k];
+                    for (size_t l = 0; l < d; l++) {
+                        const double xl = (double)x[l];
+                        const double *restrict pl = pt + l * kp;
 #pragma omp simd
-                    for (size_t k = 0; k < K; k++) wa[k] += pl[k] * xl;
+                        for (size_t k = 0; k < 8; k++) acc[k] += pl[k] * xl;
+                    }
+                    double *restrict wa = W + a * kp + k0;
+#pragma omp simd
+                    for (size_t k = 0; k < 8; k++) wa[k] = acc[k];
                 }
             }
+        if (!diag && m == 1) {
+            /* one missing value, every component at once: W[k] = (P_k δ0_k)_j */
+            const size_t j = M[0];
+            const double *restrict pjj = sh->pt + (j * d + j) * kp;
+            const double *restrict lpj = sh->lpt + j * kp;
+            double *restrict e2 = w->mstored ? slot : NULL;
+            for (size_t k = 0; k < K; k++) {
+                const double pv = W[k];
+                if (!(pjj[k] > 0.0)) {
+                    FN(miss_fail)(w, i0 + i, k);
+                    w->r[k * nb + i] = -INFINITY;
+                    continue;
+                }
+                double *rk = w->r + k * nb + i;
+                double quad = 2.0 * (sh->cst[k] - *rk) - pv * pv / pjj[k];
+                if (quad < 0.0) quad = 0.0;
+                *rk = sh->cst[k] + (half_m - 0.5 * lpj[k] - 0.5 * quad);
+                if (e2) {
+                    e2[2 * k] = -pv / pjj[k];
+                    e2[2 * k + 1] = 1.0 / pjj[k];
+                }
+            }
+            if (w->mstored) slot += K * EMGMM_MISS_SLOT(1);
+            continue;
+        }
+        const double *fac = !diag && m >= 2 ? FN(miss_pattern)(sh, w, M, m) : NULL;
+        const size_t fstep = sh->cov_type == EMGMM_COV_FULL ? EMGMM_FAC_LEN(m) : 0;
         for (size_t k = 0; k < K; k++) {
             double *rk = w->r + k * nb + i;
             if (diag) {
@@ -327,7 +360,7 @@ static void FN(estep_missing)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t 
             const double *C = NULL;
             double *e = w->mstored ? slot : NULL;
             if (FN(miss_rowcomp)(sh, x, M, m, k, 2.0 * (sh->cst[k] - *rk), fac ? fac + k * fstep : NULL,
-                                 W + k, K, &lp, e, &c1, &C, w->mscr)) {
+                                 W + k, kp, &lp, e, &c1, &C, w->mscr)) {
                 FN(miss_fail)(w, i0 + i, k);
                 *rk = -INFINITY;
             } else {
@@ -355,7 +388,7 @@ static double FN(drop_empty)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t n
 }
 
 /* Adds the incomplete rows' expected-statistics corrections (see the top). */
-static void FN(mstats_missing)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb, size_t i0)
+EMGMM_CLONES_FMA static void FN(mstats_missing)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb, size_t i0)
 {
     const size_t K = sh->K, d = sh->d;
     const int diag = sh->cov_type == EMGMM_COV_DIAG || sh->cov_type == EMGMM_COV_SPHERICAL;
@@ -398,33 +431,37 @@ static void FN(mstats_missing)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t
                 }
                 e = ebuf;
             }
-            /* the cross terms r·e·aᵀ go to row j of G_k, contiguous and
-             * vectorised; G folds into the upper triangle after the pass */
-            double *restrict av = w->mscr + 2 * d + d * d; /* a = x̃ − c */
+            /* the cross terms r·e·(x̃ − c)ᵀ: r·e·x̃ᵀ to row j of G_k (contiguous,
+             * vectorised) and r·e to T_k[j]; the fold subtracts T_k[j]·c after
+             * the pass and adds G into the upper triangle */
             const TYPE *restrict xr = x;
-#pragma omp simd
-            for (size_t l = 0; l < d; l++) av[l] = (double)xr[l] - sc[l];
-            double *s2 = w->st.s2 + k * d * d, *G = w->mg + k * d * d;
+            double *s2 = w->st.s2 + k * d * d, *G = w->mg + k * d * d, *T = w->mt + k * d;
             size_t o = 0;
             for (size_t a = 0; a < m; a++) {
                 const size_t j = M[a];
                 const double ej = r * e[a];
                 s1[j] += ej;
+                T[j] += ej;
                 double *restrict gj = G + j * d;
 #pragma omp simd
-                for (size_t l = 0; l < d; l++) gj[l] += ej * av[l];
+                for (size_t l = 0; l < d; l++) gj[l] += ej * (double)xr[l];
                 for (size_t b = a; b < m; b++) s2[j * d + M[b]] += r * (e[a] * e[b] + C[o++]);
             }
         }
     }
 }
 
-/* Folds the cross terms gathered in G (G_k[j][l] = Σ r e_j a_l) into the upper
- * triangle of the second moments: (a·eᵀ + e·aᵀ)_pq = G[q][p] + G[p][q]. */
-static void FN(fold_missing)(FN(pass_ws) *w, size_t K, size_t d)
+/* Folds the cross terms gathered in G and T into the upper triangle of the
+ * second moments: with G_k[j][l] = Σ r e_j x̃_l − T_k[j]·c_l = Σ r e_j a_l,
+ * (a·eᵀ + e·aᵀ)_pq = G[q][p] + G[p][q]. */
+static void FN(fold_missing)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t K, size_t d)
 {
     for (size_t k = 0; k < K; k++) {
-        const double *G = w->mg + k * d * d;
+        double *G = w->mg + k * d * d;
+        const double *T = w->mt + k * d, *sc = sh->sc + k * d;
+        for (size_t j = 0; j < d; j++)
+            if (T[j] != 0.0)
+                for (size_t l = 0; l < d; l++) G[j * d + l] -= T[j] * sc[l];
         double *s2 = w->st.s2 + k * d * d;
         for (size_t p = 0; p < d; p++)
             for (size_t q = p; q < d; q++) s2[p * d + q] += G[q * d + p] + G[p * d + q];

@@ -62,6 +62,7 @@ typedef struct {
     double *mscr;
     double *mstore;      /* the block's conditional moments (full/tied fits) */
     double *mg;          /* full/tied fits: [K][d][d] cross terms (fold_missing) */
+    double *mt;          /* full/tied fits: [K][d] their row sums Σ r·e */
     double *mfac;        /* full/tied: one pattern's factors when the cache is full */
     double *mw;          /* full/tied: [d][K] a row's (P_k·δ0_k)_M */
     /* the pattern cache (miss_pattern): an open-addressing table of entries */
@@ -95,6 +96,7 @@ static void FN(ws_free)(FN(pass_ws) *w)
     free(w->mscr);
     free(w->mstore);
     free(w->mg);
+    free(w->mt);
     free(w->mfac);
     free(w->mw);
     free(w->pc_tab);
@@ -132,7 +134,7 @@ static int FN(ws_alloc)(FN(pass_ws) *w, size_t B, size_t d, size_t K, size_t cw,
         if (cov_type == EMGMM_COV_FULL || cov_type == EMGMM_COV_TIED) {
             const size_t nf = cov_type == EMGMM_COV_FULL ? K : 1;
             w->mfac = malloc(nf * (d * (d + 1) + 1) * sizeof(double));
-            w->mw = malloc(d * K * sizeof(double));
+            w->mw = malloc(d * ((K + 7) & ~(size_t)7) * sizeof(double));
             ok = ok && w->mw;
             w->pc_tab = malloc(EMGMM_PC_TAB * sizeof(int32_t));
             w->pc_h = malloc(EMGMM_PC_TAB / 2 * sizeof(uint64_t));
@@ -147,7 +149,8 @@ static int FN(ws_alloc)(FN(pass_ws) *w, size_t B, size_t d, size_t K, size_t cw,
         }
         if (stats && (cov_type == EMGMM_COV_FULL || cov_type == EMGMM_COV_TIED)) {
             w->mg = calloc(K * d * d, sizeof(double));
-            ok = ok && w->mg;
+            w->mt = calloc(K * d, sizeof(double));
+            ok = ok && w->mg && w->mt;
         }
     }
     if (stats || cov_type == EMGMM_COV_FULL) { /* the M-step's and the fused E-step's */
@@ -189,6 +192,8 @@ typedef struct {
     double *pfull;       /* missing, full/tied: [K or 1][d][d] precisions U·Uᵀ */
     double *pt;          /* missing, full/tied: [d][d][K] the same, component innermost */
     double *pm;          /* missing, full/tied: [d][K] P_k·μ'_k */
+    double *lpt;         /* missing, full/tied: [d][kp] log (P_k)_jj */
+    size_t kp;           /* missing: K rounded up to 8, the row length of pt, pm, lpt */
     size_t miss_store_max, pc_fac_max; /* EMGMM_MISS_STORE_MAX, EMGMM_PC_FAC_MAX or the env */
     double *logw;        /* missing: [K] log π_k */
     double *lpk;         /* missing: [K or 1][d] log of the precisions' diagonals */
@@ -448,6 +453,7 @@ static void FN(shared_free)(FN(pass_shared) *sh)
     free(sh->upack);
     free(sh->pt);
     free(sh->pm);
+    free(sh->lpt);
     free(sh->logw);
     free(sh->lpk);
 }
@@ -535,18 +541,26 @@ static int FN(shared_estep)(const emgmm_model *m, FN(pass_shared) *sh, const dou
                 }
             for (size_t j = 0; j < d; j++) sh->lpk[f * d + j] = log(P[j * d + j]);
         }
-        sh->pt = malloc(d * d * K * sizeof(double));
-        sh->pm = malloc(d * K * sizeof(double));
-        if (!sh->pt || !sh->pm) return EMGMM_ERR_ALLOC;
+        /* component-innermost copies, padded with zeros to kp = K rounded up
+         * to 8 so the per-row loops over components run whole vectors */
+        const size_t kp = (K + 7) & ~(size_t)7;
+        sh->kp = kp;
+        sh->pt = calloc(d * d * kp, sizeof(double));
+        sh->pm = calloc(d * kp, sizeof(double));
+        sh->lpt = calloc(d * kp, sizeof(double));
+        if (!sh->pt || !sh->pm || !sh->lpt) return EMGMM_ERR_ALLOC;
+        for (size_t k = 0; k < K; k++)
+            for (size_t j = 0; j < d; j++)
+                sh->lpt[j * kp + k] = sh->lpk[(type == EMGMM_COV_FULL ? k : 0) * d + j];
         for (size_t k = 0; k < K; k++) {
             const double *P = sh->pfull + (type == EMGMM_COV_FULL ? k : 0) * d * d;
             for (size_t j = 0; j < d; j++) {
                 double s = 0.0;
                 for (size_t l = 0; l < d; l++) {
-                    sh->pt[(j * d + l) * K + k] = P[j * d + l];
+                    sh->pt[(j * d + l) * kp + k] = P[j * d + l];
                     s += P[j * d + l] * sh->mk[k * d + l];
                 }
-                sh->pm[j * K + k] = s;
+                sh->pm[j * kp + k] = s;
             }
         }
     }
@@ -693,7 +707,7 @@ int FN(emgmm_pass_run)(const emgmm_pass *p, const emgmm_data *X)
         }
         if (p->dropped) *p->dropped = dropped;
         for (int t = 0; t < T; t++)
-            if (ws[t].mg) FN(fold_missing)(&ws[t], K, d);
+            if (ws[t].mg) FN(fold_missing)(&sh, &ws[t], K, d);
         for (int t = 0; t < T && st == EMGMM_OK; t++)
             if (ws[t].err) {
                 /* The model is the caller's own (fit, predict): recording the
