@@ -50,14 +50,16 @@ static void FN(scan_missing)(FN(pass_ws) *w, size_t nb, size_t d)
 }
 
 /* The factor of one missing pattern M (m >= 2) for one precision P of the
- * full or tied family, FAC_LEN(m) doubles: L⁻¹ (lower, packed by rows) with
- * L·Lᵀ = P_MM, then C = P_MM⁻¹ (upper, packed by rows), then log det L (NaN
- * when P_MM is not numerically positive definite).  scr: m² doubles. */
-#define EMGMM_FAC_LEN(m) ((m) * ((m) + 1) + 1)
+ * full or tied family, FAC_LEN(m) doubles: C = P_MM⁻¹ (upper, packed by rows),
+ * then log det L with L·Lᵀ = P_MM (NaN when P_MM is not numerically positive
+ * definite).  ‖L⁻¹w‖² = wᵀCw, so C alone serves the density and the
+ * conditional mean.  Scratch: L (m²) and li (m(m+1)/2). */
+#define EMGMM_FAC_LEN(m) ((m) * ((m) + 1) / 2 + 1)
 
 static void FN(miss_factor)(const double *P, size_t d, const size_t *M, size_t m, double *fac,
-                            double *L)
+                            double *L, double *li)
 {
+    double *ldl = fac + m * (m + 1) / 2;
     for (size_t a = 0; a < m; a++)
         for (size_t b = 0; b <= a; b++) L[a * m + b] = P[M[a] * d + M[b]];
     double prod = 1.0, lacc = 0.0;
@@ -65,7 +67,7 @@ static void FN(miss_factor)(const double *P, size_t d, const size_t *M, size_t m
         double sj = L[j * m + j];
         for (size_t c = 0; c < j; c++) sj -= L[j * m + c] * L[j * m + c];
         if (!(sj > 0.0)) {
-            fac[m * (m + 1)] = NAN;
+            *ldl = NAN;
             return;
         }
         prod *= sj;
@@ -81,8 +83,7 @@ static void FN(miss_factor)(const double *P, size_t d, const size_t *M, size_t m
             L[i * m + j] = v * il;
         }
     }
-    /* L⁻¹ by columns, packed by rows into fac */
-    double *li = fac;
+    /* L⁻¹ by columns, packed by rows */
     for (size_t a = 0; a < m; a++) li[a * (a + 1) / 2 + a] = L[a * m + a];
     for (size_t c = 0; c < m; c++)
         for (size_t a = c + 1; a < m; a++) {
@@ -90,7 +91,7 @@ static void FN(miss_factor)(const double *P, size_t d, const size_t *M, size_t m
             for (size_t b = c; b < a; b++) v -= L[a * m + b] * li[b * (b + 1) / 2 + c];
             li[a * (a + 1) / 2 + c] = v * L[a * m + a];
         }
-    double *C = fac + m * (m + 1) / 2;
+    double *C = fac;
     size_t o = 0;
     for (size_t a = 0; a < m; a++)
         for (size_t b = a; b < m; b++) {
@@ -98,7 +99,7 @@ static void FN(miss_factor)(const double *P, size_t d, const size_t *M, size_t m
             for (size_t c = b; c < m; c++) v += li[c * (c + 1) / 2 + a] * li[c * (c + 1) / 2 + b];
             C[o++] = v;
         }
-    fac[m * (m + 1)] = 0.5 * (lacc + log(prod));
+    *ldl = 0.5 * (lacc + log(prod));
 }
 
 static uint64_t FN(miss_hash)(const size_t *M, size_t m)
@@ -143,7 +144,8 @@ static const double *FN(miss_pattern)(const FN(pass_shared) *sh, FN(pass_ws) *w,
         if (w->pc_fn + flen <= w->pc_fcap) out = w->pc_fac + w->pc_fn;
     }
     for (size_t f = 0; f < nf; f++)
-        FN(miss_factor)(sh->pfull + f * d * d, d, M, m, out + f * EMGMM_FAC_LEN(m), w->mscr + d);
+        FN(miss_factor)(sh->pfull + f * d * d, d, M, m, out + f * EMGMM_FAC_LEN(m), w->mscr + d,
+                        w->mscr + d + d * d);
     if (out != w->mfac) {
         const int32_t e = (int32_t)w->pc_n++;
         w->pc_h[e] = h;
@@ -198,7 +200,7 @@ static inline __attribute__((always_inline)) int FN(miss_rowcomp)(const FN(pass_
         }
         return 0;
     }
-    const double ldl = fac[m * (m + 1)];
+    const double ldl = fac[m * (m + 1) / 2];
     if (ldl != ldl) return 1;
     double *wv = scr, *eo = scr + d;
     for (size_t a = 0; a < m; a++) {
@@ -212,19 +214,8 @@ static inline __attribute__((always_inline)) int FN(miss_rowcomp)(const FN(pass_
         for (size_t l = 0; l < d; l++) sacc += pr[l] * ((double)x[l] - mu[l]);
         wv[a] = sacc;
     }
-    const double *li = fac, *cc = fac + m * (m + 1) / 2;
-    double n2 = 0.0;
-    for (size_t a = 0; a < m; a++) { /* ‖L⁻¹w‖² */
-        const double *row = li + a * (a + 1) / 2;
-        double v = 0.0;
-        for (size_t b = 0; b <= a; b++) v += row[b] * wv[b];
-        n2 += v * v;
-    }
-    double quad = q0 - n2;
-    if (quad < 0.0) quad = 0.0;
-    *logp = half_m - ldl - 0.5 * quad;
-    if (!e) return 0;
-    /* e = −C·w, C = P_MM⁻¹ packed upper by rows */
+    /* eo = C·w (C = P_MM⁻¹ packed upper by rows); ‖L⁻¹w‖² = w·eo */
+    const double *cc = fac;
     for (size_t a = 0; a < m; a++) eo[a] = 0.0;
     size_t o = 0;
     for (size_t a = 0; a < m; a++) {
@@ -235,6 +226,12 @@ static inline __attribute__((always_inline)) int FN(miss_rowcomp)(const FN(pass_
             eo[b] += c * wv[a];
         }
     }
+    double n2 = 0.0;
+    for (size_t a = 0; a < m; a++) n2 += wv[a] * eo[a];
+    double quad = q0 - n2;
+    if (quad < 0.0) quad = 0.0;
+    *logp = half_m - ldl - 0.5 * quad;
+    if (!e) return 0;
     for (size_t a = 0; a < m; a++) e[a] = -eo[a];
     *C = cc;
     return 0;

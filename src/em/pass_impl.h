@@ -127,13 +127,14 @@ static int FN(ws_alloc)(FN(pass_ws) *w, size_t B, size_t d, size_t K, size_t cw,
         w->mrow = malloc(B * sizeof(size_t));
         w->mptr = malloc((B + 1) * sizeof(size_t));
         w->midx = malloc(B * d * sizeof(size_t));
-        /* scratch: [0, 2d) miss_rowcomp, [2d, 2d + d²) a factor's L, then a = x̃ − c
-         * (d) and a conditional mean (d) in the M-step */
-        w->mscr = malloc((d * d + 4 * d) * sizeof(double));
+        /* scratch: [0, 2d) miss_rowcomp; [d, d + d²) and [d + d², d + 2d²) a
+         * factor's L and L⁻¹ (miss_pattern, done before miss_rowcomp); [3d + d²,
+         * 4d + d²) a recomputed conditional mean in the M-step */
+        w->mscr = malloc((2 * d * d + 4 * d) * sizeof(double));
         ok = ok && w->mrow && w->mptr && w->midx && w->mscr;
         if (cov_type == EMGMM_COV_FULL || cov_type == EMGMM_COV_TIED) {
             const size_t nf = cov_type == EMGMM_COV_FULL ? K : 1;
-            w->mfac = malloc(nf * (d * (d + 1) + 1) * sizeof(double));
+            w->mfac = malloc(nf * (d * (d + 1) / 2 + 1) * sizeof(double));
             w->mw = malloc(d * ((K + 7) & ~(size_t)7) * sizeof(double));
             ok = ok && w->mw;
             w->pc_tab = malloc(EMGMM_PC_TAB * sizeof(int32_t));
