@@ -44,6 +44,12 @@ struct emgmm_model {
     int fitted;
     int n_threads;          /* for predict/score/sample */
     int missing;            /* emgmm_missing_policy for passes over data (fit: params.missing) */
+    /* the data pass's per-thread workspaces, kept between passes so that each
+     * iteration does not map and fault in fresh pages (pass_impl.h): [0] for
+     * the double working type, [1] for float; freed with the model, never
+     * copied */
+    void *pass_ws[2];
+    void (*pass_ws_free[2])(void *);
     double *weights;        /* [K] */
     double *means;          /* [K][d] */
     double *covariances;    /* shape of cov_type */

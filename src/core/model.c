@@ -150,6 +150,8 @@ void emgmm_model_free(emgmm_model *m)
     free(m->lb_hist);
     free(m->reseeds);
     free(m->dist_buf);
+    for (int i = 0; i < 2; i++)
+        if (m->pass_ws[i] && m->pass_ws_free[i]) m->pass_ws_free[i](m->pass_ws[i]);
     free(m);
 }
 

@@ -21,4 +21,5 @@
 #define EMGMM_LOAD32 emgmm_load_f32_f32
 #define EMGMM_DIAG_REFINE emgmm_diag_refine_f32
 #define EMGMM_WROW emgmm_wrow_f32
+#define WS_SLOT 1 /* model->pass_ws[WS_SLOT] */
 #include "src/em/pass_impl.h"

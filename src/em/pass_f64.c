@@ -21,4 +21,5 @@
 #define EMGMM_DIAG_REFINE emgmm_diag_refine_f64
 #define EMGMM_WROW emgmm_wrow_f64
 #define EMGMM_FUSED_QF emgmm_qf_fused_f64
+#define WS_SLOT 0 /* model->pass_ws[WS_SLOT] */
 #include "src/em/pass_impl.h"

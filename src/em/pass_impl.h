@@ -171,6 +171,41 @@ static int FN(ws_alloc)(FN(pass_ws) *w, size_t B, size_t d, size_t K, size_t cw,
     return EMGMM_OK;
 }
 
+/* The workspaces of the last pass, kept on the model (model->pass_ws) and
+ * reused when the next pass has the same shape; reset, not reallocated. */
+typedef struct {
+    int T, stats, cov_type, missing;
+    size_t B, d, K, cw;
+    FN(pass_ws) *ws;
+} FN(ws_cache);
+
+static void FN(ws_cache_free)(void *p)
+{
+    FN(ws_cache) *c = p;
+    if (!c) return;
+    for (int t = 0; t < c->T; t++) FN(ws_free)(&c->ws[t]);
+    free(c->ws);
+    free(c);
+}
+
+/* What every pass expects of a workspace it did not allocate itself. */
+static void FN(ws_reset)(FN(pass_ws) *w, size_t K, size_t d, int stats)
+{
+    if (stats) emgmm_stats_zero(&w->st);
+    w->ll = 0.0;
+    w->dropped = 0.0;
+    w->err = 0;
+    w->err_row = w->err_comp = 0;
+    w->nmr = 0;
+    w->xt_ready = 0;
+    w->mstored = 0;
+    if (w->mg) memset(w->mg, 0, K * d * d * sizeof(double));
+    if (w->mt) memset(w->mt, 0, K * d * sizeof(double));
+    if (w->pc_tab)
+        for (size_t i = 0; i < EMGMM_PC_TAB; i++) w->pc_tab[i] = -1;
+    w->pc_n = w->pc_kn = w->pc_fn = 0;
+}
+
 /* Shared, read-only inputs of one pass. */
 typedef struct {
     size_t K, d, B, kc, cw;
@@ -660,13 +695,37 @@ int FN(emgmm_pass_run)(const emgmm_pass *p, const emgmm_data *X)
     int T = emgmm_threads(p->n_threads);
     if ((size_t)T > nblocks) T = nblocks > 0 ? (int)nblocks : 1;
 
-    FN(pass_ws) *ws = calloc((size_t)T, sizeof *ws);
-    if (!ws) {
-        FN(shared_free)(&sh);
-        return EMGMM_ERR_ALLOC;
+    /* the model's workspaces from the last pass, when their shape fits */
+    emgmm_model *mw = (emgmm_model *)(uintptr_t)m; /* the caller's own model, as for errors */
+    FN(ws_cache) *cache = mw->pass_ws[WS_SLOT];
+    if (cache && !(cache->T == T && cache->B == sh.B && cache->d == d && cache->K == K &&
+                   cache->cw == sh.cw && cache->stats == want_stats &&
+                   cache->cov_type == m->cov_type && cache->missing == sh.missing)) {
+        FN(ws_cache_free)(cache);
+        mw->pass_ws[WS_SLOT] = cache = NULL;
     }
-    for (int t = 0; t < T && st == EMGMM_OK; t++)
-        st = FN(ws_alloc)(&ws[t], sh.B, d, K, sh.cw, want_stats, m->cov_type, sh.missing);
+    if (!cache) {
+        cache = calloc(1, sizeof *cache);
+        FN(pass_ws) *nws = cache ? calloc((size_t)T, sizeof *nws) : NULL;
+        if (!nws) {
+            free(cache);
+            FN(shared_free)(&sh);
+            return EMGMM_ERR_ALLOC;
+        }
+        *cache = (FN(ws_cache)){T, want_stats, m->cov_type, sh.missing, sh.B, d, K, sh.cw, nws};
+        for (int t = 0; t < T && st == EMGMM_OK; t++)
+            st = FN(ws_alloc)(&nws[t], sh.B, d, K, sh.cw, want_stats, m->cov_type, sh.missing);
+        if (st) {
+            FN(ws_cache_free)(cache);
+            FN(shared_free)(&sh);
+            return st;
+        }
+        mw->pass_ws[WS_SLOT] = cache;
+        mw->pass_ws_free[WS_SLOT] = FN(ws_cache_free);
+    } else {
+        for (int t = 0; t < T; t++) FN(ws_reset)(&cache->ws[t], K, d, want_stats);
+    }
+    FN(pass_ws) *ws = cache->ws;
     if (st == EMGMM_OK && sh.fused) {
         /* the fused kernel's factors: the working-type U (as the GEMM path's
          * products and mvec use), packed by columns */
@@ -734,12 +793,11 @@ int FN(emgmm_pass_run)(const emgmm_pass *p, const emgmm_data *X)
             }
         }
     }
-    for (int t = 0; t < T; t++) FN(ws_free)(&ws[t]);
-    free(ws);
     FN(shared_free)(&sh);
     return st;
 }
 
 #undef FN
+#undef WS_SLOT
 #undef CAT
 #undef CAT2
