@@ -12,7 +12,9 @@
  *   call returns.
  * - The model owns its parameter buffers.  Pointers returned by getters stay
  *   valid until the next call that changes the model (fit, set_parameters) or
- *   emgmm_model_free().
+ *   emgmm_model_free().  It also keeps the per-thread workspace of its last
+ *   pass over data (about T·B·(d + K·d + K) doubles), reused by the next pass
+ *   of the same shape and freed with the model.
  * - The library never prints, aborts or exits and has no mutable global state.
  *   A model may be used by one thread at a time; distinct models are
  *   independent.  Inside a call the work runs on params.n_threads OpenMP
