@@ -145,18 +145,10 @@ int cmd_impute(int argc, char **argv)
 
     emgmm_model *m = NULL;
     emgmm_io_matrix mat = {0};
-    if ((rc = cli_check_output(out)) == 0)
-        rc = cli_load_model(model_path, &m);
-    if ((rc = glue_agree(rc)) != 0)
-        goto done;
-    emgmm_model_set_n_threads(m, threads);
     emgmm_data X;
-    long long row0 = 0;
-    if ((rc = glue_read_rows(data, &ro, &mat, &X, &row0)) == 0)
-        rc = cli_check_shape(m, &X, model_path, data);
-    if ((rc = glue_agree(rc)) == 0)
+    long long row0;
+    if ((rc = glue_open_model_rows(out, model_path, data, &ro, threads, &m, &mat, &X, &row0)) == 0)
         rc = impute_tables(m, &X, (int)multiple, seed, out, data, row0);
-done:
     emgmm_io_matrix_free(&mat);
     emgmm_model_free(m);
     return rc;

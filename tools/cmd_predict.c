@@ -55,19 +55,10 @@ int cmd_predict(int argc, char **argv)
     emgmm_io_matrix mat = {0};
     /* MPI (tools/mpi_glue.c): each rank reads and predicts its own rows; a
      * failure on any rank ends all of them, reported once, without output. */
-    if ((rc = cli_check_output(out)) == 0)
-        rc = cli_load_model(model_path, &m);
-    if ((rc = glue_agree(rc)) != 0)
-        goto done;
-    emgmm_model_set_n_threads(m, threads);
-    emgmm_model_set_missing(m, ro.missing);
     emgmm_data X;
-    long long row0 = 0;
-    if ((rc = glue_read_rows(data, &ro, &mat, &X, &row0)) == 0)
-        rc = cli_check_shape(m, &X, model_path, data);
-    if ((rc = glue_agree(rc)) == 0)
+    long long row0;
+    if ((rc = glue_open_model_rows(out, model_path, data, &ro, threads, &m, &mat, &X, &row0)) == 0)
         rc = glue_write_predictions(m, &X, proba, out, data, row0, CLI_OK);
-done:
     emgmm_io_matrix_free(&mat);
     emgmm_model_free(m);
     return rc;

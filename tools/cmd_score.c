@@ -104,17 +104,9 @@ int cmd_score(int argc, char **argv)
     /* MPI (tools/mpi_glue.c): each rank reads and scores its own rows; the sum
      * of the log-densities and the row count are summed over the ranks. */
     const int P = glue_size();
-    if ((rc = cli_check_output(out)) == 0)
-        rc = cli_load_model(model_path, &m);
-    if ((rc = glue_agree(rc)) != 0)
-        goto done;
-    emgmm_model_set_n_threads(m, threads);
-    emgmm_model_set_missing(m, ro.missing);
     emgmm_data X;
-    long long row0 = 0;
-    if ((rc = glue_read_rows(data, &ro, &mat, &X, &row0)) == 0)
-        rc = cli_check_shape(m, &X, model_path, data);
-    if ((rc = glue_agree(rc)) != 0)
+    long long row0;
+    if ((rc = glue_open_model_rows(out, model_path, data, &ro, threads, &m, &mat, &X, &row0)) != 0)
         goto done;
     double mean, crit[2], sum;
     int st;

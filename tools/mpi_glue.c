@@ -511,3 +511,20 @@ int glue_write_predictions(emgmm_model *m, const emgmm_data *X, int proba, const
     free(lab);
     return glue_table_finish(&t, out, rc);
 }
+
+int glue_open_model_rows(const char *out, const char *model_path, const char *data,
+                         const emgmm_io_read_opts *ro, int threads, emgmm_model **m,
+                         emgmm_io_matrix *mat, emgmm_data *X, long long *row0)
+{
+    int rc = cli_check_output(out);
+    if (rc == 0)
+        rc = cli_load_model(model_path, m);
+    if ((rc = glue_agree(rc)) != 0)
+        return rc;
+    emgmm_model_set_n_threads(*m, threads);
+    emgmm_model_set_missing(*m, ro->missing);
+    *row0 = 0;
+    if ((rc = glue_read_rows(data, ro, mat, X, row0)) == 0)
+        rc = cli_check_shape(*m, X, model_path, data);
+    return glue_agree(rc);
+}

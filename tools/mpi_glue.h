@@ -67,4 +67,13 @@ double glue_sum(double v);
 /* Distributes MODEL's fits over MPI_COMM_WORLD (under a launcher only). */
 int glue_set_comm(emgmm_model *model, long long row0);
 
+/* The common start of predict, score and impute: OUT (may be NULL) can be
+ * written, MODEL is loaded (with THREADS and the missing policy of RO), and this
+ * rank's rows of DATA are read into *MAT / *X (first row *ROW0) and match the
+ * model; each step agreed across ranks, so a failure anywhere is reported once.
+ * 0, or the exit code; the caller frees *M and *MAT either way. */
+int glue_open_model_rows(const char *out, const char *model_path, const char *data,
+                         const emgmm_io_read_opts *ro, int threads, emgmm_model **m,
+                         emgmm_io_matrix *mat, emgmm_data *X, long long *row0);
+
 #endif
