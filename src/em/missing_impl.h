@@ -62,26 +62,20 @@ static void FN(miss_factor)(const double *P, size_t d, const size_t *M, size_t m
     double *ldl = fac + m * (m + 1) / 2;
     for (size_t a = 0; a < m; a++)
         for (size_t b = 0; b <= a; b++) L[a * m + b] = P[M[a] * d + M[b]];
+    if (emgmm_small_chol(L, m, m) != 0) {
+        *ldl = NAN;
+        return;
+    }
+    /* log det L = Σ log L_jj, one log per pattern; the diagonal holds 1/L_jj
+     * from here on */
     double prod = 1.0, lacc = 0.0;
     for (size_t j = 0; j < m; j++) {
-        double sj = L[j * m + j];
-        for (size_t c = 0; c < j; c++) sj -= L[j * m + c] * L[j * m + c];
-        if (!(sj > 0.0)) {
-            *ldl = NAN;
-            return;
-        }
-        prod *= sj;
+        prod *= L[j * m + j];
         if (prod > 1e150 || prod < 1e-150) {
             lacc += log(prod);
             prod = 1.0;
         }
-        const double il = 1.0 / sqrt(sj);
-        L[j * m + j] = il; /* the diagonal holds 1/L_jj from here on */
-        for (size_t i = j + 1; i < m; i++) {
-            double v = L[i * m + j];
-            for (size_t c = 0; c < j; c++) v -= L[i * m + c] * L[j * m + c];
-            L[i * m + j] = v * il;
-        }
+        L[j * m + j] = 1.0 / L[j * m + j];
     }
     /* L⁻¹ by columns, packed by rows */
     for (size_t a = 0; a < m; a++) li[a * (a + 1) / 2 + a] = L[a * m + a];
@@ -99,7 +93,7 @@ static void FN(miss_factor)(const double *P, size_t d, const size_t *M, size_t m
             for (size_t c = b; c < m; c++) v += li[c * (c + 1) / 2 + a] * li[c * (c + 1) / 2 + b];
             C[o++] = v;
         }
-    *ldl = 0.5 * (lacc + log(prod));
+    *ldl = lacc + log(prod);
 }
 
 static uint64_t FN(miss_hash)(const size_t *M, size_t m)
@@ -192,7 +186,7 @@ static inline __attribute__((always_inline)) int FN(miss_rowcomp)(const FN(pass_
         if (!(pjj > 0.0)) return 1;
         double quad = q0 - w0 * w0 / pjj;
         if (quad < 0.0) quad = 0.0; /* δ_Oᵀ Σ_OO⁻¹ δ_O >= 0; only rounding makes it less */
-        *logp = half_m - 0.5 * sh->lpk[f * d + j] - 0.5 * quad;
+        *logp = half_m - 0.5 * sh->lpt[j * sh->kp + k] - 0.5 * quad;
         if (e) {
             e[0] = -w0 / pjj;
             *c1 = 1.0 / pjj;

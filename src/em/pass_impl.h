@@ -232,7 +232,7 @@ typedef struct {
     size_t kp;           /* missing: K rounded up to 8, the row length of pt, pm, lpt */
     size_t miss_store_max, pc_fac_max; /* EMGMM_MISS_STORE_MAX, EMGMM_PC_FAC_MAX or the env */
     double *logw;        /* missing: [K] log π_k */
-    double *lpk;         /* missing: [K or 1][d] log of the precisions' diagonals */
+    double *lpk;         /* missing, diag/spherical: [K][d] log P_kj */
 } FN(pass_shared);
 
 static void FN(load_block)(const emgmm_data *X, size_t i0, size_t nb, const double *g, TYPE *xs)
@@ -560,8 +560,7 @@ static int FN(shared_estep)(const emgmm_model *m, FN(pass_shared) *sh, const dou
     if (m->missing) {
         sh->pfull = malloc(nf * d * d * sizeof(double));
         sh->mk = malloc(K * d * sizeof(double));
-        sh->lpk = malloc(nf * d * sizeof(double));
-        if (!sh->pfull || !sh->mk || !sh->lpk) return EMGMM_ERR_ALLOC;
+        if (!sh->pfull || !sh->mk) return EMGMM_ERR_ALLOC;
         for (size_t k = 0; k < K; k++)
             for (size_t j = 0; j < d; j++) sh->mk[k * d + j] = m->means[k * d + j] - g[j];
         for (size_t f = 0; f < nf; f++) {
@@ -575,7 +574,6 @@ static int FN(shared_estep)(const emgmm_model *m, FN(pass_shared) *sh, const dou
                     P[a * d + b] = s;
                     P[b * d + a] = s;
                 }
-            for (size_t j = 0; j < d; j++) sh->lpk[f * d + j] = log(P[j * d + j]);
         }
         /* component-innermost copies, padded with zeros to kp = K rounded up
          * to 8 so the per-row loops over components run whole vectors */
@@ -585,12 +583,10 @@ static int FN(shared_estep)(const emgmm_model *m, FN(pass_shared) *sh, const dou
         sh->pm = calloc(d * kp, sizeof(double));
         sh->lpt = calloc(d * kp, sizeof(double));
         if (!sh->pt || !sh->pm || !sh->lpt) return EMGMM_ERR_ALLOC;
-        for (size_t k = 0; k < K; k++)
-            for (size_t j = 0; j < d; j++)
-                sh->lpt[j * kp + k] = sh->lpk[(type == EMGMM_COV_FULL ? k : 0) * d + j];
         for (size_t k = 0; k < K; k++) {
             const double *P = sh->pfull + (type == EMGMM_COV_FULL ? k : 0) * d * d;
             for (size_t j = 0; j < d; j++) {
+                sh->lpt[j * kp + k] = log(P[j * d + j]);
                 double s = 0.0;
                 for (size_t l = 0; l < d; l++) {
                     sh->pt[(j * d + l) * kp + k] = P[j * d + l];
