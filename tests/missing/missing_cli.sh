@@ -3,35 +3,14 @@
 # spellings of a missing value (NA, N/A, NaN, empty), .npy with NaN, and `emgmm impute`.
 #   missing_cli.sh EMGMM [MPIRUN]   (with MPIRUN and an MPI build: also P = 1, 2, 3 ranks)
 set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
 EMGMM=$(realpath "$1")
 T=$(mktemp -d "${TMPDIR:-/tmp}/emgmm_miss_XXXXXX")
 trap 'rm -rf "$T"' EXIT
 cd "$T" || exit 1
-FAILS=0
-CHECKS=0
-PY=python3
-[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
-
-fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
-ok() {
-  CHECKS=$((CHECKS + 1))
-  "$@" >out.txt 2>err.txt
-  local rc=$?
-  [ $rc -eq 0 ] || fail "'$*' exited $rc: $(head -c 400 err.txt)"
-}
-bad() {
-  local code=$1 msg=$2 outfile=$3
-  shift 3
-  CHECKS=$((CHECKS + 1))
-  "$@" >out.txt 2>err.txt
-  local rc=$?
-  [ $rc -eq "$code" ] || fail "'$*' exited $rc, expected $code: $(head -c 400 err.txt)"
-  grep -qF -- "$msg" err.txt || fail "'$*': stderr lacks '$msg': $(head -c 400 err.txt)"
-  [ "$(wc -l <err.txt)" -eq 1 ] || fail "'$*': stderr is not one line: $(cat err.txt)"
-  if [ -n "$outfile" ] && [ -e "$outfile" ]; then fail "'$*' left $outfile behind"; fi
-}
+# shellcheck source=../common/checks.sh
+. "$HERE/../common/checks.sh"
 check() { CHECKS=$((CHECKS + 1)); "$@" || fail "check failed: $*"; }
-same() { CHECKS=$((CHECKS + 1)); cmp -s "$1" "$2" || fail "$1 and $2 differ"; }
 
 cat >true.json <<'EOF'
 {"format": "emgmm-model", "version": 1, "covariance_type": "full",
