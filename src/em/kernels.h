@@ -74,3 +74,37 @@ int emgmm_qf_fused_f64(const double *xt, size_t ldb, size_t nb, size_t d, size_t
 #define EMGMM_CLONES_FMA
 #endif
 #endif
+
+#ifndef EMGMM_KERNELS_H_TRI
+#define EMGMM_KERNELS_H_TRI
+/* kernels_tri.c: the full family's products at the cost of their triangle.
+ * The E-step's factors packed in column groups of 8 (emgmm_tri_panel_size(d)
+ * values per component) from the upper-triangular U (leading dimension ldu). */
+size_t emgmm_tri_panel_size(size_t d);
+void emgmm_tri_panel_f64(const double *U, size_t ldu, size_t d, double *P);
+void emgmm_tri_panel_f32(const float *U, size_t ldu, size_t d, float *P);
+/* out[k·ldo + i] = cst[k] − ½‖x̃_i·U_k − mv_k‖² for i < nb, k < K: xt as for
+ * emgmm_qf_fused_f64 (readable to the next multiple of 8 past nb), Up the K
+ * panels one after another. */
+void emgmm_qf_tri_f64(const double *xt, size_t ldb, size_t nb, size_t d, size_t K,
+                      const double *Up, const double *mv, const double *cst, double *out,
+                      size_t ldo);
+/* T[a·ld + b] = Σ_{i<m} W[i·ld + a]·X[i·ld + b] for a <= b < d (other entries
+ * of T, ld × ld, are scratch).  W and X: m rows of ld (a multiple of the
+ * vector length: 8 doubles, 16 floats), zero in the columns d … ld − 1. */
+void emgmm_mprod_f64(const double *W, const double *X, size_t ld, size_t m, size_t d, double *T);
+void emgmm_mprod_f32(const float *W, const float *X, size_t ld, size_t m, size_t d, float *T);
+/* The operands of emgmm_mprod for one component: for the rows i < nb with
+ * r[i] ≠ 0, in order, W's row m = r_i·(xs_i − c) and (when X is not NULL) X's
+ * row m = xs_i, both zero from d to ld; s1[a] = Σ_m W[m][a] in double.  xs: nb
+ * rows of d.  Returns m. */
+size_t emgmm_mrows_f64(const double *xs, size_t d, const double *r, size_t nb, const double *c,
+                       size_t ld, double *W, double *X, double *s1);
+size_t emgmm_mrows_f32(const float *xs, size_t d, const double *r, size_t nb, const double *c,
+                       size_t ld, float *W, float *X, double *s1);
+/* s2[a·d + b] += T[a·ld + b] − s1[a]·c[b] for a <= b < d. */
+void emgmm_mfold_f64(const double *T, size_t ld, size_t d, const double *s1, const double *c,
+                     double *s2);
+void emgmm_mfold_f32(const float *T, size_t ld, size_t d, const double *s1, const double *c,
+                     double *s2);
+#endif

@@ -21,5 +21,8 @@
 #define EMGMM_LOAD32 emgmm_load_f32_f32
 #define EMGMM_DIAG_REFINE emgmm_diag_refine_f32
 #define EMGMM_WROW emgmm_wrow_f32
+#define EMGMM_MPROD emgmm_mprod_f32
+#define EMGMM_MROWS emgmm_mrows_f32
+#define EMGMM_MFOLD emgmm_mfold_f32
 #define WS_SLOT 1 /* model->pass_ws[WS_SLOT] */
 #include "src/em/pass_impl.h"

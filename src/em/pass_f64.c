@@ -21,5 +21,10 @@
 #define EMGMM_DIAG_REFINE emgmm_diag_refine_f64
 #define EMGMM_WROW emgmm_wrow_f64
 #define EMGMM_FUSED_QF emgmm_qf_fused_f64
+#define EMGMM_TRI_QF emgmm_qf_tri_f64
+#define EMGMM_TRI_PANEL emgmm_tri_panel_f64
+#define EMGMM_MPROD emgmm_mprod_f64
+#define EMGMM_MROWS emgmm_mrows_f64
+#define EMGMM_MFOLD emgmm_mfold_f64
 #define WS_SLOT 0 /* model->pass_ws[WS_SLOT] */
 #include "src/em/pass_impl.h"

@@ -33,6 +33,9 @@
 #define EMGMM_PAD(n) ((n) + 8)
 #endif
 
+/* the M-step kernel's row length: d rounded up to whole vectors of 64 bytes */
+#define EMGMM_LDM(d) (((d) + 64 / sizeof(TYPE) - 1) / (64 / sizeof(TYPE)) * (64 / sizeof(TYPE)))
+
 #define CAT2(a, b) a##_##b
 #define CAT(a, b) CAT2(a, b)
 #define FN(name) CAT(name, SFX)
@@ -54,6 +57,8 @@ typedef struct {
     double *r;      /* [K][nb] log-probabilities, then responsibilities (component-major) */
     double *mx, *sum; /* [B] per-row scratch */
     double *a2;     /* diag/spherical: [B][2d] = [Xs², Xs] */
+    TYPE *wrm, *xrm; /* M-step kernel (mstats_tri): [B][ldm] the weighted rows and their rows */
+    TYPE *tacc;      /* M-step kernel: [ldm][ldm] its products */
     emgmm_stats st; /* this thread's statistics */
     double ll;
     /* missing values (missing_impl.h): the block's incomplete rows, their
@@ -90,6 +95,9 @@ static void FN(ws_free)(FN(pass_ws) *w)
     free(w->mx);
     free(w->sum);
     free(w->a2);
+    free(w->wrm);
+    free(w->xrm);
+    free(w->tacc);
     free(w->mrow);
     free(w->mptr);
     free(w->midx);
@@ -158,6 +166,13 @@ static int FN(ws_alloc)(FN(pass_ws) *w, size_t B, size_t d, size_t K, size_t cw,
         w->xt = malloc(d * EMGMM_PAD(B) * sizeof(TYPE));
         ok = ok && w->xt;
     }
+    if (stats && (cov_type == EMGMM_COV_FULL || cov_type == EMGMM_COV_TIED)) {
+        const size_t ldm = EMGMM_LDM(d);
+        w->wrm = malloc(B * ldm * sizeof(TYPE));
+        w->xrm = malloc(B * ldm * sizeof(TYPE));
+        w->tacc = malloc(ldm * ldm * sizeof(TYPE));
+        ok = ok && w->wrm && w->xrm && w->tacc;
+    }
     if (stats) {
         w->mblk = malloc(d * cw * sizeof(TYPE));
         w->s1blk = malloc(cw * sizeof(double));
@@ -225,6 +240,9 @@ typedef struct {
     int missing;         /* ESTEP: NaN marks missing values (emgmm_missing_policy) */
     int fused;           /* ESTEP, full, small d: the fused E-step kernel (EMGMM_FUSED_QF) */
     double *upack;       /* fused: [K][d(d+1)/2] the factors packed by columns */
+    int tri;             /* ESTEP, full, larger d: the triangular E-step kernel (EMGMM_TRI_QF) */
+    TYPE *upan;          /* tri: [K][emgmm_tri_panel_size(d)] the factors in column groups */
+    int mtri;            /* full/tied statistics by the triangular M-step kernel (mstats_tri) */
     double *pfull;       /* missing, full/tied: [K or 1][d][d] precisions U·Uᵀ */
     double *pt;          /* missing, full/tied: [d][d][K] the same, component innermost */
     double *pm;          /* missing, full/tied: [d][K] P_k·μ'_k */
@@ -276,6 +294,13 @@ static void FN(estep_full)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb)
         FN(transpose_block)(sh, w, nb);
         if (EMGMM_FUSED_QF(w->xt, sh->ldb, nb, d, K, sh->upack, sh->mvec, sh->cst, w->r, nb))
             return;
+    }
+#endif
+#ifdef EMGMM_TRI_QF
+    if (sh->tri) {
+        FN(transpose_block)(sh, w, nb);
+        EMGMM_TRI_QF(w->xt, sh->ldb, nb, d, K, sh->upan, sh->mvec, sh->cst, w->r, nb);
+        return;
     }
 #endif
     for (size_t k0 = 0; k0 < K; k0 += sh->kc) {
@@ -356,6 +381,39 @@ static void FN(random_block)(uint64_t seed, size_t i0, size_t nb, size_t K, doub
     }
 }
 
+/* Second moments of the full and tied families, one component at a time, by
+ * the triangular kernel (emgmm_mprod): with x̃ = x − g, c̃ = c − g,
+ *   Σ_i r (x̃ − c̃)(x̃ − c̃)ᵀ = Σ_i [r (x̃ − c̃)] x̃ᵀ − [Σ_i r (x̃ − c̃)] c̃ᵀ
+ * as in mstats_full (one side carries the shift), upper triangle only.  Rows
+ * whose responsibility is exactly 0 add exactly 0 and are left out: in
+ * separated data most of a component's rows have r = 0 (underflow), and the
+ * products then cost Σ_k (rows with r_ik ≠ 0) instead of K·B.  The sums over
+ * the remaining rows are taken in the same order, so leaving the zeros out
+ * changes no bit. */
+static void FN(mstats_tri)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb)
+{
+    const size_t K = sh->K, d = sh->d, ldm = EMGMM_LDM(d);
+    double *s1b = w->s1blk;
+    for (size_t k = 0; k < K; k++) {
+        const double *rk = w->r + k * nb, *sck = sh->sc + k * d;
+        double nk = 0.0;
+        size_t nz = 0;
+        for (size_t i = 0; i < nb; i++) {
+            nk += rk[i];
+            nz += rk[i] != 0.0;
+        }
+        w->st.nk[k] += nk;
+        if (nz == 0) continue;
+        /* X: the block itself when it has no zero row and no padding to add */
+        const int direct = nz == nb && ldm == d;
+        const size_t m = EMGMM_MROWS(w->xs, d, rk, nb, sck, ldm, w->wrm, direct ? NULL : w->xrm, s1b);
+        EMGMM_MPROD(w->wrm, direct ? w->xs : w->xrm, ldm, m, d, w->tacc);
+        EMGMM_MFOLD(w->tacc, ldm, d, s1b, sck, w->st.s2 + k * d * d);
+        double *s1 = w->st.s1 + k * d;
+        for (size_t a = 0; a < d; a++) s1[a] += s1b[a];
+    }
+}
+
 /* Second moments of the full and tied families for a chunk of components at
  * a time, by one GEMM whose right factor is shared by all components:
  *   Σ_i r (x̃ − c̃)(x̃ − c̃)ᵀ = Σ_i [r (x̃ − c̃)] x̃ᵀ − [Σ_i r (x̃ − c̃)] c̃ᵀ
@@ -368,6 +426,10 @@ static void FN(mstats_full)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb
 {
     const size_t K = sh->K, d = sh->d;
     const size_t ldb = sh->ldb;
+    if (sh->mtri) {
+        FN(mstats_tri)(sh, w, nb);
+        return;
+    }
     FN(transpose_block)(sh, w, nb);
     /* Only the upper triangle is needed.  Splitting the coordinates at h
      * computes rows [0,h) against every column and rows [h,d) against columns
@@ -487,6 +549,7 @@ static void FN(shared_free)(FN(pass_shared) *sh)
     free(sh->sc);
     free(sh->pfull);
     free(sh->upack);
+    free(sh->upan);
     free(sh->pt);
     free(sh->pm);
     free(sh->lpt);
@@ -680,6 +743,17 @@ int FN(emgmm_pass_run)(const emgmm_pass *p, const emgmm_data *X)
     }
 #endif
     {
+        /* the triangular kernels (kernels_tri.c); "0" keeps the GEMM path */
+        const char *e = getenv("EMGMM_FUSED");
+        const int off = e && !strcmp(e, "0");
+#ifdef EMGMM_TRI_QF
+        sh.tri = p->mode == EMGMM_PASS_ESTEP && m->cov_type == EMGMM_COV_FULL && !sh.fused && !off;
+#endif
+        const char *em = getenv("EMGMM_MTRI"); /* "0": the M-step alone on the GEMM path */
+        sh.mtri = want_stats && (m->cov_type == EMGMM_COV_FULL || m->cov_type == EMGMM_COV_TIED) &&
+                  !off && !(em && !strcmp(em, "0"));
+    }
+    {
         /* white-box overrides for the tests: 0 forces the recompute paths */
         const char *e1 = getenv("EMGMM_MISS_STORE_MAX"), *e2 = getenv("EMGMM_PC_FAC_MAX");
         sh.miss_store_max = e1 ? (size_t)atol(e1) : EMGMM_MISS_STORE_MAX;
@@ -733,6 +807,15 @@ int FN(emgmm_pass_run)(const emgmm_pass *p, const emgmm_data *X)
                 for (size_t j = 0; j <= l; j++) *u++ = (double)sh.ucat[j * sh.ldu + k * d + l];
         }
     }
+#ifdef EMGMM_TRI_QF
+    if (st == EMGMM_OK && sh.tri) {
+        const size_t psz = emgmm_tri_panel_size(d);
+        sh.upan = malloc(K * psz * sizeof(TYPE));
+        if (!sh.upan) st = EMGMM_ERR_ALLOC;
+        for (size_t k = 0; k < K && st == EMGMM_OK; k++)
+            EMGMM_TRI_PANEL(sh.ucat + k * d, sh.ldu, d, sh.upan + k * psz);
+    }
+#endif
     if (st == EMGMM_OK) {
         int blas_threads = emgmm_blas_single_begin();
 #ifdef _OPENMP

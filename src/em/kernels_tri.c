@@ -1,0 +1,220 @@
+/* kernels_tri.c — the full family's two d² products per row and component,
+ * as register-tiled kernels that do only the triangle's work.
+ *
+ * Both products are triangular: the E-step's y = x̃·U_k with U_k upper
+ * triangular, and the M-step's Σ_i w_i x̃_iᵀ of which only the upper triangle
+ * is kept (the statistic is symmetric).  Through GEMM each costs the whole
+ * square (the block pass's split at d/2 saves a quarter); these kernels cost
+ * the triangle plus a diagonal band of 8, about d²/2 + 4d multiply-adds per
+ * row instead of d² or ¾d².  They are GEMM micro-kernels without the packing:
+ * 24 vector accumulators (3 vectors of rows or columns × 8 broadcast values),
+ * the left operand loaded straight from the block's buffers, which stay in
+ * the L1/L2 caches.
+ *
+ * Built as x86-64-v4 (AVX-512), v3 (AVX2+FMA) and baseline clones, with
+ * a·b + c contracted into FMA (EMGMM_CLONES_FMA). */
+#include <stddef.h>
+#include <string.h>
+
+#include "src/em/kernels.h"
+
+typedef double v8d __attribute__((vector_size(64), aligned(8)));
+typedef float v16f __attribute__((vector_size(64), aligned(4)));
+
+#define TRI_INLINE static inline __attribute__((always_inline, optimize("fp-contract=fast")))
+
+/* ---- E-step: out[k·ldo + i] = cst[k] − ½‖x̃_i·U_k − m_k‖² -------------------
+ *
+ * The rows are in the vector lanes (x̃ᵀ, d rows of ldb), as in the fused
+ * small-d kernel.  U_k is packed in column groups of 8 (emgmm_tri_panel_*):
+ * group g (columns l0 = 8g … l0 + cg − 1) holds rows j = 0 … l0 + cg − 1 of
+ * those columns, 8 values per row, zero where j > l, so y's 8 columns of the
+ * group for 3 vectors of rows accumulate in 24 registers over j, start at
+ * −m_k, and are squared into q when the group is done.  The last cg rows of
+ * a group are the diagonal block: a column c only takes the rows j − l0 <= c,
+ * which the unrolled loop resolves at compile time. */
+
+size_t emgmm_tri_panel_size(size_t d)
+{
+    size_t s = 0;
+    for (size_t l0 = 0; l0 < d; l0 += 8) s += (l0 + (d - l0 < 8 ? d - l0 : 8)) * 8;
+    return s;
+}
+
+#define TRI_PANEL_DEF(SFX, TYPE)                                                           \
+    void emgmm_tri_panel_##SFX(const TYPE *U, size_t ldu, size_t d, TYPE *P)               \
+    {                                                                                      \
+        for (size_t l0 = 0; l0 < d; l0 += 8) {                                             \
+            const size_t cg = d - l0 < 8 ? d - l0 : 8;                                     \
+            for (size_t j = 0; j < l0 + cg; j++)                                           \
+                for (size_t c = 0; c < 8; c++)                                             \
+                    *P++ = (c < cg && j <= l0 + c) ? U[j * ldu + l0 + c] : (TYPE)0;        \
+        }                                                                                  \
+    }
+TRI_PANEL_DEF(f64, double)
+TRI_PANEL_DEF(f32, float)
+
+/* R vectors of 8 rows starting at row i; nrows of them are real. */
+TRI_INLINE void qf_tile_f64(const double *xt, size_t ldb, size_t i, size_t nrows, size_t d,
+                            size_t K, const double *Up, size_t psz, const double *mv,
+                            const double *cst, double *out, size_t ldo, const int R)
+{
+    const v8d zero = {0};
+    for (size_t k = 0; k < K; k++) {
+        const double *u = Up + k * psz, *mk = mv + k * d;
+        v8d q[3] = {zero, zero, zero};
+        for (size_t l0 = 0; l0 < d; l0 += 8) {
+            const size_t cg = d - l0 < 8 ? d - l0 : 8;
+            v8d acc[3][8];
+            _Pragma("GCC unroll 8") for (int c = 0; c < 8; c++)
+            {
+                const double m0 = (size_t)c < cg ? -mk[l0 + (size_t)c] : 0.0;
+                _Pragma("GCC unroll 3") for (int r = 0; r < R; r++) acc[r][c] = zero + m0;
+            }
+            for (size_t j = 0; j < l0; j++) {
+                v8d x[3];
+                _Pragma("GCC unroll 3") for (int r = 0; r < R; r++)
+                    memcpy(&x[r], xt + j * ldb + i + 8 * (size_t)r, sizeof(v8d));
+                _Pragma("GCC unroll 8") for (int c = 0; c < 8; c++)
+                {
+                    const double b = u[c];
+                    _Pragma("GCC unroll 3") for (int r = 0; r < R; r++) acc[r][c] += x[r] * b;
+                }
+                u += 8;
+            }
+            _Pragma("GCC unroll 8") for (int jj = 0; jj < 8; jj++)
+            {
+                if ((size_t)jj >= cg) break;
+                v8d x[3];
+                _Pragma("GCC unroll 3") for (int r = 0; r < R; r++)
+                    memcpy(&x[r], xt + (l0 + (size_t)jj) * ldb + i + 8 * (size_t)r, sizeof(v8d));
+                _Pragma("GCC unroll 8") for (int c = jj; c < 8; c++)
+                {
+                    const double b = u[c];
+                    _Pragma("GCC unroll 3") for (int r = 0; r < R; r++) acc[r][c] += x[r] * b;
+                }
+                u += 8;
+            }
+            _Pragma("GCC unroll 8") for (int c = 0; c < 8; c++)
+                _Pragma("GCC unroll 3") for (int r = 0; r < R; r++) q[r] += acc[r][c] * acc[r][c];
+        }
+        _Pragma("GCC unroll 3") for (int r = 0; r < R; r++)
+        {
+            const size_t i0 = i + 8 * (size_t)r;
+            if (i0 >= nrows) break;
+            const v8d o = cst[k] - 0.5 * q[r];
+            memcpy(out + k * ldo + i0, &o, (nrows - i0 < 8 ? nrows - i0 : 8) * sizeof(double));
+        }
+    }
+}
+
+EMGMM_CLONES_FMA
+void emgmm_qf_tri_f64(const double *xt, size_t ldb, size_t nb, size_t d, size_t K,
+                      const double *Up, const double *mv, const double *cst, double *out,
+                      size_t ldo)
+{
+    const size_t nv = (nb + 7) / 8, psz = emgmm_tri_panel_size(d);
+    size_t v = 0;
+    for (; v + 3 <= nv; v += 3) qf_tile_f64(xt, ldb, 8 * v, nb, d, K, Up, psz, mv, cst, out, ldo, 3);
+    if (nv - v == 2) qf_tile_f64(xt, ldb, 8 * v, nb, d, K, Up, psz, mv, cst, out, ldo, 2);
+    if (nv - v == 1) qf_tile_f64(xt, ldb, 8 * v, nb, d, K, Up, psz, mv, cst, out, ldo, 1);
+}
+
+/* ---- M-step: T[a·ld + b] = Σ_i W[i·ld + a]·X[i·ld + b] for a <= b ------------
+ *
+ * Row-major operands (m rows of ld, zero past d), the columns b in the vector
+ * lanes: a tile is 8 values of a (broadcast from W's row) × up to 3 vectors of
+ * b (loaded from X's row), summed over all m rows in registers and stored
+ * once.  The tiles start at the vector holding b = a0, so only the diagonal
+ * band below it is computed for nothing. */
+#define MPROD_DEF(SFX, TYPE, VT, L)                                                        \
+    TRI_INLINE void mprod_tile_##SFX(const TYPE *W, const TYPE *X, size_t ld, size_t m,    \
+                                     size_t a0, size_t b0, TYPE *T, const int RB)           \
+    {                                                                                      \
+        const VT zero = {0};                                                               \
+        VT acc[8][3];                                                                      \
+        _Pragma("GCC unroll 8") for (int a = 0; a < 8; a++)                                \
+            _Pragma("GCC unroll 3") for (int r = 0; r < RB; r++) acc[a][r] = zero;          \
+        for (size_t i = 0; i < m; i++) {                                                   \
+            const TYPE *wr = W + i * ld + a0, *xr = X + i * ld + b0;                       \
+            VT x[3];                                                                       \
+            _Pragma("GCC unroll 3") for (int r = 0; r < RB; r++)                           \
+                memcpy(&x[r], xr + (size_t)r * L, sizeof(VT));                             \
+            _Pragma("GCC unroll 8") for (int a = 0; a < 8; a++)                            \
+            {                                                                              \
+                const TYPE wv = wr[a];                                                     \
+                _Pragma("GCC unroll 3") for (int r = 0; r < RB; r++) acc[a][r] += x[r] * wv; \
+            }                                                                              \
+        }                                                                                  \
+        _Pragma("GCC unroll 8") for (int a = 0; a < 8; a++)                                \
+            _Pragma("GCC unroll 3") for (int r = 0; r < RB; r++)                           \
+                memcpy(T + (a0 + (size_t)a) * ld + b0 + (size_t)r * L, &acc[a][r], sizeof(VT)); \
+    }                                                                                      \
+                                                                                           \
+    EMGMM_CLONES_FMA                                                                       \
+    void emgmm_mprod_##SFX(const TYPE *W, const TYPE *X, size_t ld, size_t m, size_t d,    \
+                           TYPE *T)                                                        \
+    {                                                                                      \
+        for (size_t a0 = 0; a0 < d; a0 += 8) {                                             \
+            size_t b0 = a0 / L * L;                                                        \
+            while (b0 < ld) {                                                              \
+                const size_t nv = (ld - b0) / L;                                           \
+                if (nv >= 3) {                                                             \
+                    mprod_tile_##SFX(W, X, ld, m, a0, b0, T, 3);                           \
+                    b0 += 3 * L;                                                           \
+                } else if (nv == 2) {                                                      \
+                    mprod_tile_##SFX(W, X, ld, m, a0, b0, T, 2);                           \
+                    b0 += 2 * L;                                                           \
+                } else {                                                                   \
+                    mprod_tile_##SFX(W, X, ld, m, a0, b0, T, 1);                           \
+                    b0 += L;                                                               \
+                }                                                                          \
+            }                                                                              \
+        }                                                                                  \
+    }
+MPROD_DEF(f64, double, v8d, 8)
+MPROD_DEF(f32, float, v16f, 16)
+
+/* ---- the M-step kernel's operands and the fold into the statistics ---------- */
+#define MROWS_DEF(SFX, TYPE)                                                               \
+    EMGMM_CLONES_FMA                                                                       \
+    size_t emgmm_mrows_##SFX(const TYPE *xs, size_t d, const double *r, size_t nb,         \
+                             const double *c, size_t ld, TYPE *W, TYPE *X, double *s1)     \
+    {                                                                                      \
+        for (size_t a = 0; a < d; a++) s1[a] = 0.0;                                        \
+        size_t m = 0;                                                                      \
+        for (size_t i = 0; i < nb; i++) {                                                  \
+            const double ri = r[i];                                                        \
+            if (ri == 0.0) continue;                                                       \
+            const TYPE *xi = xs + i * d;                                                   \
+            TYPE *wo = W + m * ld;                                                         \
+            _Pragma("omp simd") for (size_t a = 0; a < d; a++)                             \
+            {                                                                              \
+                const double v = ri * ((double)xi[a] - c[a]);                              \
+                wo[a] = (TYPE)v;                                                           \
+                s1[a] += v;                                                                \
+            }                                                                              \
+            for (size_t a = d; a < ld; a++) wo[a] = (TYPE)0;                               \
+            if (X) {                                                                       \
+                TYPE *xo = X + m * ld;                                                     \
+                memcpy(xo, xi, d * sizeof(TYPE));                                          \
+                for (size_t a = d; a < ld; a++) xo[a] = (TYPE)0;                           \
+            }                                                                              \
+            m++;                                                                           \
+        }                                                                                  \
+        return m;                                                                          \
+    }                                                                                      \
+                                                                                           \
+    EMGMM_CLONES_FMA                                                                       \
+    void emgmm_mfold_##SFX(const TYPE *T, size_t ld, size_t d, const double *s1,           \
+                           const double *c, double *s2)                                    \
+    {                                                                                      \
+        for (size_t a = 0; a < d; a++) {                                                   \
+            const TYPE *t = T + a * ld;                                                    \
+            double *s = s2 + a * d;                                                        \
+            const double sa = s1[a];                                                       \
+            _Pragma("omp simd") for (size_t b = a; b < d; b++) s[b] += (double)t[b] - sa * c[b]; \
+        }                                                                                  \
+    }
+MROWS_DEF(f64, double)
+MROWS_DEF(f32, float)
