@@ -89,19 +89,25 @@ void emgmm_tri_panel_f32(const float *U, size_t ldu, size_t d, float *P);
 void emgmm_qf_tri_f64(const double *xt, size_t ldb, size_t nb, size_t d, size_t K,
                       const double *Up, const double *mv, const double *cst, double *out,
                       size_t ldo);
-/* T[a·ld + b] = Σ_{i<m} W[i·ld + a]·X[i·ld + b] for a <= b < d (other entries
- * of T, ld × ld, are scratch).  W and X: m rows of ld (a multiple of the
+/* The same for float32 data and factors: xt readable to the next multiple of 16. */
+void emgmm_qf_tri_f32(const float *xt, size_t ldb, size_t nb, size_t d, size_t K,
+                      const float *Up, const double *mv, const double *cst, double *out,
+                      size_t ldo);
+/* T[a·ld + b] = Σ_{i<m} W[i·ld + a]·X[idx[i]·ld + b] for a <= b < d (other
+ * entries of T, ld × ld, are scratch).  W and X: rows of ld (a multiple of the
  * vector length: 8 doubles, 16 floats), zero in the columns d … ld − 1. */
-void emgmm_mprod_f64(const double *W, const double *X, size_t ld, size_t m, size_t d, double *T);
-void emgmm_mprod_f32(const float *W, const float *X, size_t ld, size_t m, size_t d, float *T);
-/* The operands of emgmm_mprod for one component: for the rows i < nb with
- * r[i] ≠ 0, in order, W's row m = r_i·(xs_i − c) and (when X is not NULL) X's
- * row m = xs_i, both zero from d to ld; s1[a] = Σ_m W[m][a] in double.  xs: nb
- * rows of d.  Returns m. */
-size_t emgmm_mrows_f64(const double *xs, size_t d, const double *r, size_t nb, const double *c,
-                       size_t ld, double *W, double *X, double *s1);
-size_t emgmm_mrows_f32(const float *xs, size_t d, const double *r, size_t nb, const double *c,
-                       size_t ld, float *W, float *X, double *s1);
+void emgmm_mprod_f64(const double *W, const double *X, const size_t *idx, size_t ld, size_t m,
+                     size_t d, double *T);
+void emgmm_mprod_f32(const float *W, const float *X, const size_t *idx, size_t ld, size_t m,
+                     size_t d, float *T);
+/* The operands of emgmm_mprod for one component: idx ← the rows i < nb with
+ * r[i] ≠ 0, in order, and W's row q = r_i·(X_i − c) for i = idx[q] (zero from
+ * d to ld, as X's rows); s1[a] = Σ_q W[q][a].  X: nb rows of ld.  scr: 2·ld of
+ * scratch.  Returns the number of rows m. */
+size_t emgmm_mrows_f64(const double *X, size_t ld, size_t d, const double *r, size_t nb,
+                       const double *c, double *W, size_t *idx, double *s1, double *scr);
+size_t emgmm_mrows_f32(const float *X, size_t ld, size_t d, const double *r, size_t nb,
+                       const double *c, float *W, size_t *idx, double *s1, float *scr);
 /* s2[a·d + b] += T[a·ld + b] − s1[a]·c[b] for a <= b < d. */
 void emgmm_mfold_f64(const double *T, size_t ld, size_t d, const double *s1, const double *c,
                      double *s2);

@@ -120,23 +120,107 @@ void emgmm_qf_tri_f64(const double *xt, size_t ldb, size_t nb, size_t d, size_t 
     if (nv - v == 1) qf_tile_f64(xt, ldb, 8 * v, nb, d, K, Up, psz, mv, cst, out, ldo, 1);
 }
 
-/* ---- M-step: T[a·ld + b] = Σ_i W[i·ld + a]·X[i·ld + b] for a <= b ------------
+/* float32: 16 rows per vector and products in float, as SGEMM would form
+ * them; each group's 8 squares are summed in float and added into q in
+ * double, as the GEMM path's quadratic form does. */
+typedef float v8f __attribute__((vector_size(32), aligned(4)));
+
+TRI_INLINE void qf_tile_f32(const float *xt, size_t ldb, size_t i, size_t nrows, size_t d,
+                            size_t K, const float *Up, size_t psz, const double *mv,
+                            const double *cst, double *out, size_t ldo, const int R)
+{
+    const v16f zero = {0};
+    const v8d zd = {0};
+    for (size_t k = 0; k < K; k++) {
+        const float *u = Up + k * psz;
+        const double *mk = mv + k * d;
+        v8d q[3][2] = {{zd, zd}, {zd, zd}, {zd, zd}};
+        for (size_t l0 = 0; l0 < d; l0 += 8) {
+            const size_t cg = d - l0 < 8 ? d - l0 : 8;
+            v16f acc[3][8];
+            _Pragma("GCC unroll 8") for (int c = 0; c < 8; c++)
+            {
+                const float m0 = (size_t)c < cg ? (float)-mk[l0 + (size_t)c] : 0.0f;
+                _Pragma("GCC unroll 3") for (int r = 0; r < R; r++) acc[r][c] = zero + m0;
+            }
+            for (size_t j = 0; j < l0; j++) {
+                v16f x[3];
+                _Pragma("GCC unroll 3") for (int r = 0; r < R; r++)
+                    memcpy(&x[r], xt + j * ldb + i + 16 * (size_t)r, sizeof(v16f));
+                _Pragma("GCC unroll 8") for (int c = 0; c < 8; c++)
+                {
+                    const float b = u[c];
+                    _Pragma("GCC unroll 3") for (int r = 0; r < R; r++) acc[r][c] += x[r] * b;
+                }
+                u += 8;
+            }
+            _Pragma("GCC unroll 8") for (int jj = 0; jj < 8; jj++)
+            {
+                if ((size_t)jj >= cg) break;
+                v16f x[3];
+                _Pragma("GCC unroll 3") for (int r = 0; r < R; r++)
+                    memcpy(&x[r], xt + (l0 + (size_t)jj) * ldb + i + 16 * (size_t)r, sizeof(v16f));
+                _Pragma("GCC unroll 8") for (int c = jj; c < 8; c++)
+                {
+                    const float b = u[c];
+                    _Pragma("GCC unroll 3") for (int r = 0; r < R; r++) acc[r][c] += x[r] * b;
+                }
+                u += 8;
+            }
+            _Pragma("GCC unroll 3") for (int r = 0; r < R; r++)
+            {
+                v16f s = acc[r][0] * acc[r][0];
+                _Pragma("GCC unroll 8") for (int c = 1; c < 8; c++) s += acc[r][c] * acc[r][c];
+                v8f lo, hi;
+                memcpy(&lo, &s, sizeof lo);
+                memcpy(&hi, (const char *)&s + sizeof lo, sizeof hi);
+                q[r][0] += __builtin_convertvector(lo, v8d);
+                q[r][1] += __builtin_convertvector(hi, v8d);
+            }
+        }
+        _Pragma("GCC unroll 3") for (int r = 0; r < R; r++)
+            _Pragma("GCC unroll 2") for (int h = 0; h < 2; h++)
+            {
+                const size_t i0 = i + 16 * (size_t)r + 8 * (size_t)h;
+                if (i0 < nrows) {
+                    const v8d o = cst[k] - 0.5 * q[r][h];
+                    memcpy(out + k * ldo + i0, &o, (nrows - i0 < 8 ? nrows - i0 : 8) * sizeof(double));
+                }
+            }
+    }
+}
+
+EMGMM_CLONES_FMA
+void emgmm_qf_tri_f32(const float *xt, size_t ldb, size_t nb, size_t d, size_t K,
+                      const float *Up, const double *mv, const double *cst, double *out,
+                      size_t ldo)
+{
+    const size_t nv = (nb + 15) / 16, psz = emgmm_tri_panel_size(d);
+    size_t v = 0;
+    for (; v + 3 <= nv; v += 3) qf_tile_f32(xt, ldb, 16 * v, nb, d, K, Up, psz, mv, cst, out, ldo, 3);
+    if (nv - v == 2) qf_tile_f32(xt, ldb, 16 * v, nb, d, K, Up, psz, mv, cst, out, ldo, 2);
+    if (nv - v == 1) qf_tile_f32(xt, ldb, 16 * v, nb, d, K, Up, psz, mv, cst, out, ldo, 1);
+}
+
+/* ---- M-step: T[a·ld + b] = Σ_i W[i·ld + a]·X[idx[i]·ld + b] for a <= b ------
  *
- * Row-major operands (m rows of ld, zero past d), the columns b in the vector
+ * Row-major operands (rows of ld, zero past d), the columns b in the vector
  * lanes: a tile is 8 values of a (broadcast from W's row) × up to 3 vectors of
- * b (loaded from X's row), summed over all m rows in registers and stored
- * once.  The tiles start at the vector holding b = a0, so only the diagonal
- * band below it is computed for nothing. */
+ * b (loaded from X's row idx[i]), summed over all m rows in registers and
+ * stored once.  The tiles start at the vector holding b = a0, so only the
+ * diagonal band below it is computed for nothing.  X is the whole block and
+ * idx picks a component's rows, so leaving rows out copies no data. */
 #define MPROD_DEF(SFX, TYPE, VT, L)                                                        \
-    TRI_INLINE void mprod_tile_##SFX(const TYPE *W, const TYPE *X, size_t ld, size_t m,    \
-                                     size_t a0, size_t b0, TYPE *T, const int RB)           \
+    TRI_INLINE void mprod_tile_##SFX(const TYPE *W, const TYPE *X, const size_t *idx,      \
+                                     size_t ld, size_t m, size_t a0, size_t b0, TYPE *T,    \
+                                     const int RB)                                         \
     {                                                                                      \
         const VT zero = {0};                                                               \
         VT acc[8][3];                                                                      \
         _Pragma("GCC unroll 8") for (int a = 0; a < 8; a++)                                \
             _Pragma("GCC unroll 3") for (int r = 0; r < RB; r++) acc[a][r] = zero;          \
         for (size_t i = 0; i < m; i++) {                                                   \
-            const TYPE *wr = W + i * ld + a0, *xr = X + i * ld + b0;                       \
+            const TYPE *wr = W + i * ld + a0, *xr = X + idx[i] * ld + b0;                  \
             VT x[3];                                                                       \
             _Pragma("GCC unroll 3") for (int r = 0; r < RB; r++)                           \
                 memcpy(&x[r], xr + (size_t)r * L, sizeof(VT));                             \
@@ -152,21 +236,21 @@ void emgmm_qf_tri_f64(const double *xt, size_t ldb, size_t nb, size_t d, size_t 
     }                                                                                      \
                                                                                            \
     EMGMM_CLONES_FMA                                                                       \
-    void emgmm_mprod_##SFX(const TYPE *W, const TYPE *X, size_t ld, size_t m, size_t d,    \
-                           TYPE *T)                                                        \
+    void emgmm_mprod_##SFX(const TYPE *W, const TYPE *X, const size_t *idx, size_t ld,     \
+                           size_t m, size_t d, TYPE *T)                                    \
     {                                                                                      \
         for (size_t a0 = 0; a0 < d; a0 += 8) {                                             \
             size_t b0 = a0 / L * L;                                                        \
             while (b0 < ld) {                                                              \
                 const size_t nv = (ld - b0) / L;                                           \
                 if (nv >= 3) {                                                             \
-                    mprod_tile_##SFX(W, X, ld, m, a0, b0, T, 3);                           \
+                    mprod_tile_##SFX(W, X, idx, ld, m, a0, b0, T, 3);                      \
                     b0 += 3 * L;                                                           \
                 } else if (nv == 2) {                                                      \
-                    mprod_tile_##SFX(W, X, ld, m, a0, b0, T, 2);                           \
+                    mprod_tile_##SFX(W, X, idx, ld, m, a0, b0, T, 2);                      \
                     b0 += 2 * L;                                                           \
                 } else {                                                                   \
-                    mprod_tile_##SFX(W, X, ld, m, a0, b0, T, 1);                           \
+                    mprod_tile_##SFX(W, X, idx, ld, m, a0, b0, T, 1);                      \
                     b0 += L;                                                               \
                 }                                                                          \
             }                                                                              \
@@ -175,33 +259,38 @@ void emgmm_qf_tri_f64(const double *xt, size_t ldb, size_t nb, size_t d, size_t 
 MPROD_DEF(f64, double, v8d, 8)
 MPROD_DEF(f32, float, v16f, 16)
 
-/* ---- the M-step kernel's operands and the fold into the statistics ---------- */
+/* ---- the M-step kernel's operands and the fold into the statistics ----------
+ * W = r·(x − c) is formed in the working type, as the products that use it
+ * are; its column sums are kept in the working type over one block (at most
+ * a few thousand rows) and returned in double. */
 #define MROWS_DEF(SFX, TYPE)                                                               \
     EMGMM_CLONES_FMA                                                                       \
-    size_t emgmm_mrows_##SFX(const TYPE *xs, size_t d, const double *r, size_t nb,         \
-                             const double *c, size_t ld, TYPE *W, TYPE *X, double *s1)     \
+    size_t emgmm_mrows_##SFX(const TYPE *X, size_t ld, size_t d, const double *r,          \
+                             size_t nb, const double *c, TYPE *W, size_t *idx, double *s1, \
+                             TYPE *scr)                                                    \
     {                                                                                      \
-        for (size_t a = 0; a < d; a++) s1[a] = 0.0;                                        \
+        TYPE *ct = scr, *st = scr + ld;                                                    \
+        for (size_t a = 0; a < ld; a++) {                                                  \
+            ct[a] = a < d ? (TYPE)c[a] : (TYPE)0;                                          \
+            st[a] = (TYPE)0;                                                               \
+        }                                                                                  \
         size_t m = 0;                                                                      \
         for (size_t i = 0; i < nb; i++) {                                                  \
-            const double ri = r[i];                                                        \
-            if (ri == 0.0) continue;                                                       \
-            const TYPE *xi = xs + i * d;                                                   \
-            TYPE *wo = W + m * ld;                                                         \
-            _Pragma("omp simd") for (size_t a = 0; a < d; a++)                             \
-            {                                                                              \
-                const double v = ri * ((double)xi[a] - c[a]);                              \
-                wo[a] = (TYPE)v;                                                           \
-                s1[a] += v;                                                                \
-            }                                                                              \
-            for (size_t a = d; a < ld; a++) wo[a] = (TYPE)0;                               \
-            if (X) {                                                                       \
-                TYPE *xo = X + m * ld;                                                     \
-                memcpy(xo, xi, d * sizeof(TYPE));                                          \
-                for (size_t a = d; a < ld; a++) xo[a] = (TYPE)0;                           \
-            }                                                                              \
-            m++;                                                                           \
+            idx[m] = i;                                                                    \
+            m += r[i] != 0.0;                                                              \
         }                                                                                  \
+        for (size_t q = 0; q < m; q++) {                                                   \
+            const size_t i = idx[q];                                                       \
+            const TYPE ri = (TYPE)r[i], *xi = X + i * ld;                                  \
+            TYPE *wo = W + q * ld;                                                         \
+            _Pragma("omp simd") for (size_t a = 0; a < ld; a++)                            \
+            {                                                                              \
+                const TYPE v = ri * (xi[a] - ct[a]);                                       \
+                wo[a] = v;                                                                 \
+                st[a] += v;                                                                \
+            }                                                                              \
+        }                                                                                  \
+        for (size_t a = 0; a < d; a++) s1[a] = (double)st[a];                              \
         return m;                                                                          \
     }                                                                                      \
                                                                                            \

@@ -21,6 +21,8 @@
 #define EMGMM_LOAD32 emgmm_load_f32_f32
 #define EMGMM_DIAG_REFINE emgmm_diag_refine_f32
 #define EMGMM_WROW emgmm_wrow_f32
+#define EMGMM_TRI_QF emgmm_qf_tri_f32
+#define EMGMM_TRI_PANEL emgmm_tri_panel_f32
 #define EMGMM_MPROD emgmm_mprod_f32
 #define EMGMM_MROWS emgmm_mrows_f32
 #define EMGMM_MFOLD emgmm_mfold_f32

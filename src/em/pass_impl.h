@@ -28,9 +28,10 @@
 
 /* Leading dimensions that are multiples of 4 KB make every row of a
  * transposed buffer map to the same cache sets (and packing in the BLAS
- * thrash); 8 elements of padding break the alignment. */
+ * thrash); 16 elements of padding break the alignment (and leave
+ * room for the E-step kernels to read a whole vector past the block). */
 #ifndef EMGMM_PAD
-#define EMGMM_PAD(n) ((n) + 8)
+#define EMGMM_PAD(n) ((n) + 16)
 #endif
 
 /* the M-step kernel's row length: d rounded up to whole vectors of 64 bytes */
@@ -57,8 +58,9 @@ typedef struct {
     double *r;      /* [K][nb] log-probabilities, then responsibilities (component-major) */
     double *mx, *sum; /* [B] per-row scratch */
     double *a2;     /* diag/spherical: [B][2d] = [Xs², Xs] */
-    TYPE *wrm, *xrm; /* M-step kernel (mstats_tri): [B][ldm] the weighted rows and their rows */
-    TYPE *tacc;      /* M-step kernel: [ldm][ldm] its products */
+    TYPE *wrm, *xrm; /* M-step kernel (mstats_tri): [B][ldm] weighted rows; the block padded */
+    TYPE *tacc;      /* M-step kernel: [ldm][ldm] its products (scratch of emgmm_mrows before) */
+    size_t *ridx;    /* M-step kernel: [B] the rows of one component with r ≠ 0 */
     emgmm_stats st; /* this thread's statistics */
     double ll;
     /* missing values (missing_impl.h): the block's incomplete rows, their
@@ -98,6 +100,7 @@ static void FN(ws_free)(FN(pass_ws) *w)
     free(w->wrm);
     free(w->xrm);
     free(w->tacc);
+    free(w->ridx);
     free(w->mrow);
     free(w->mptr);
     free(w->midx);
@@ -171,7 +174,8 @@ static int FN(ws_alloc)(FN(pass_ws) *w, size_t B, size_t d, size_t K, size_t cw,
         w->wrm = malloc(B * ldm * sizeof(TYPE));
         w->xrm = malloc(B * ldm * sizeof(TYPE));
         w->tacc = malloc(ldm * ldm * sizeof(TYPE));
-        ok = ok && w->wrm && w->xrm && w->tacc;
+        w->ridx = malloc(B * sizeof(size_t));
+        ok = ok && w->wrm && w->xrm && w->tacc && w->ridx;
     }
     if (stats) {
         w->mblk = malloc(d * cw * sizeof(TYPE));
@@ -268,7 +272,8 @@ static void FN(load_block)(const emgmm_data *X, size_t i0, size_t nb, const doub
 
 /* xt ← the centred block transposed (d rows of ldb), in tiles of 8 rows so
  * whole cache lines are written at a time; the lanes up to the next multiple
- * of 8 past nb are zero (the fused E-step reads whole tiles).  Once per block:
+ * of a 64-byte vector past nb are zero (the E-step kernels read whole vectors;
+ * ldb = EMGMM_PAD(B) leaves room for them).  Once per block:
  * the fused E-step and the M-step share it. */
 static void FN(transpose_block)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb)
 {
@@ -279,7 +284,7 @@ static void FN(transpose_block)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_
         for (size_t j = 0; j < d; j++)
             for (size_t i = i0; i < i1; i++) w->xt[j * ldb + i] = w->xs[i * d + j];
     }
-    const size_t pad = (nb + 7) & ~(size_t)7;
+    const size_t lanes = 64 / sizeof(TYPE), pad = (nb + lanes - 1) / lanes * lanes;
     for (size_t j = 0; j < d; j++)
         for (size_t i = nb; i < pad; i++) w->xt[j * ldb + i] = (TYPE)0;
     w->xt_ready = 1;
@@ -393,24 +398,26 @@ static void FN(random_block)(uint64_t seed, size_t i0, size_t nb, size_t K, doub
 static void FN(mstats_tri)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb)
 {
     const size_t K = sh->K, d = sh->d, ldm = EMGMM_LDM(d);
-    double *s1b = w->s1blk;
+    /* the block with rows of ldm (zero-padded) unless d is already whole vectors */
+    const TYPE *X = w->xs;
+    if (ldm != d) {
+        for (size_t i = 0; i < nb; i++) {
+            memcpy(w->xrm + i * ldm, w->xs + i * d, d * sizeof(TYPE));
+            for (size_t a = d; a < ldm; a++) w->xrm[i * ldm + a] = (TYPE)0;
+        }
+        X = w->xrm;
+    }
     for (size_t k = 0; k < K; k++) {
         const double *rk = w->r + k * nb, *sck = sh->sc + k * d;
         double nk = 0.0;
-        size_t nz = 0;
-        for (size_t i = 0; i < nb; i++) {
-            nk += rk[i];
-            nz += rk[i] != 0.0;
-        }
+        for (size_t i = 0; i < nb; i++) nk += rk[i];
         w->st.nk[k] += nk;
-        if (nz == 0) continue;
-        /* X: the block itself when it has no zero row and no padding to add */
-        const int direct = nz == nb && ldm == d;
-        const size_t m = EMGMM_MROWS(w->xs, d, rk, nb, sck, ldm, w->wrm, direct ? NULL : w->xrm, s1b);
-        EMGMM_MPROD(w->wrm, direct ? w->xs : w->xrm, ldm, m, d, w->tacc);
-        EMGMM_MFOLD(w->tacc, ldm, d, s1b, sck, w->st.s2 + k * d * d);
+        const size_t m = EMGMM_MROWS(X, ldm, d, rk, nb, sck, w->wrm, w->ridx, w->s1blk, w->tacc);
+        if (m == 0) continue;
+        EMGMM_MPROD(w->wrm, X, w->ridx, ldm, m, d, w->tacc);
+        EMGMM_MFOLD(w->tacc, ldm, d, w->s1blk, sck, w->st.s2 + k * d * d);
         double *s1 = w->st.s1 + k * d;
-        for (size_t a = 0; a < d; a++) s1[a] += s1b[a];
+        for (size_t a = 0; a < d; a++) s1[a] += w->s1blk[a];
     }
 }
 
