@@ -484,37 +484,64 @@ static void fallback_paths_agree(void **state)
     tu_mixture_free(&mix);
 }
 
-/* The fused small-d E-step (full family, d <= 16) and the GEMM path give the same fit to
- * rounding, with and without missing values (EMGMM_FUSED=0 forces the GEMM path). */
-static void fused_estep_matches_gemm_path(void **state)
+/* The E-step kernels (fused for d <= 16, triangular above; triangular for any
+ * d in float32) and the triangular M-step kernel give the same fit as the GEMM
+ * path to rounding, for full and tied, with and without missing values
+ * (EMGMM_FUSED=0 forces the GEMM path for both steps, EMGMM_MTRI=0 for the
+ * M-step alone).  d crosses the kernels' groups of 8 columns and 16 lanes. */
+static void kernels_match_gemm_path(void **state)
 {
     (void)state;
-    const int dims[] = {1, 3, 16};
-    for (int q = 0; q < 3; q++)
-        for (int frac10 = 0; frac10 <= 2; frac10 += 2) {
-            const int d = dims[q], K = 3;
-            const size_t n = 2500;
-            tu_mixture mix;
-            double *x = make_data(&mix, n, d, K, frac10 / 10.0, 99 + (uint64_t)d, 0);
-            const emgmm_data X = emgmm_data_f64(x, n, d, d);
-            emgmm_model *a, *b;
-            fit_default(&X, K, EMGMM_COV_FULL, EMGMM_MISSING_NAN, 15, &a);
-            setenv("EMGMM_FUSED", "0", 1);
-            fit_default(&X, K, EMGMM_COV_FULL, EMGMM_MISSING_NAN, 15, &b);
-            unsetenv("EMGMM_FUSED");
-            for (int i = 0; i < K * d; i++)
-                tu_assert_close(emgmm_model_means(a)[i], emgmm_model_means(b)[i], 1e-11, 1.0,
-                                "d=%d: mean %d", d, i);
-            for (size_t i = 0; i < emgmm_model_covariances_size(a); i++)
-                tu_assert_close(emgmm_model_covariances(a)[i], emgmm_model_covariances(b)[i], 1e-11,
-                                1.0, "d=%d: covariance %zu", d, i);
-            tu_assert_close(emgmm_model_lower_bound(a), emgmm_model_lower_bound(b), 1e-13, 0.0,
-                            "d=%d: lower bound", d);
-            emgmm_model_free(a);
-            emgmm_model_free(b);
-            free(x);
-            tu_mixture_free(&mix);
-        }
+    const int dims[] = {1, 3, 16, 17, 24, 37};
+    for (int q = 0; q < 6; q++)
+        for (int frac10 = 0; frac10 <= 2; frac10 += 2)
+            for (int f32 = 0; f32 < 2; f32++) {
+                const int d = dims[q], K = 3, type = (q + frac10 / 2) % 2 ? EMGMM_COV_TIED : EMGMM_COV_FULL;
+                const size_t n = 2500;
+                tu_mixture mix;
+                double *x = make_data(&mix, n, d, K, frac10 / 10.0, 99 + (uint64_t)d, 0);
+                float *xf = malloc(n * (size_t)d * sizeof(float));
+                assert_non_null(xf);
+                for (size_t i = 0; i < n * (size_t)d; i++) xf[i] = (float)x[i];
+                const emgmm_data X = f32 ? emgmm_data_f32(xf, n, d, d) : emgmm_data_f64(x, n, d, d);
+                emgmm_model *a, *b, *c;
+                fit_default(&X, K, type, EMGMM_MISSING_NAN, 15, &a);
+                setenv("EMGMM_FUSED", "0", 1);
+                fit_default(&X, K, type, EMGMM_MISSING_NAN, 15, &b);
+                unsetenv("EMGMM_FUSED");
+                setenv("EMGMM_MTRI", "0", 1);
+                fit_default(&X, K, type, EMGMM_MISSING_NAN, 15, &c);
+                unsetenv("EMGMM_MTRI");
+                /* float64: the paths agree to rounding.  float32: each path's products
+                 * round at 6e-8 in its own order, so each is held to the float64 fit
+                 * instead, all three to the same bound. */
+                emgmm_model *ref = b;
+                if (f32) {
+                    const emgmm_data X64 = emgmm_data_f64(x, n, d, d);
+                    fit_default(&X64, K, type, EMGMM_MISSING_NAN, 15, &ref);
+                }
+                const double tol = f32 ? 1e-5 : 1e-11, tlb = f32 ? 1e-6 : 1e-13;
+                emgmm_model *const cmp[3] = {a, c, f32 ? b : NULL};
+                for (int t = 0; t < 3 && cmp[t]; t++) {
+                    const emgmm_model *o = cmp[t];
+                    for (int i = 0; i < K * d; i++)
+                        tu_assert_close(emgmm_model_means(o)[i], emgmm_model_means(ref)[i], tol, 1.0,
+                                        "d=%d f32=%d path %d: mean %d", d, f32, t, i);
+                    for (size_t i = 0; i < emgmm_model_covariances_size(a); i++)
+                        tu_assert_close(emgmm_model_covariances(o)[i],
+                                        emgmm_model_covariances(ref)[i], tol, 1.0,
+                                        "d=%d f32=%d path %d: covariance %zu", d, f32, t, i);
+                    tu_assert_close(emgmm_model_lower_bound(o), emgmm_model_lower_bound(ref), tlb,
+                                    0.0, "d=%d f32=%d path %d: lower bound", d, f32, t);
+                }
+                if (ref != b) emgmm_model_free(ref);
+                emgmm_model_free(a);
+                emgmm_model_free(b);
+                emgmm_model_free(c);
+                free(xf);
+                free(x);
+                tu_mixture_free(&mix);
+            }
 }
 
 int main(void)
@@ -538,7 +565,7 @@ int main(void)
         cmocka_unit_test_prestate(agrees_with_textbook, (void *)&cases[8]),
         cmocka_unit_test(no_nan_is_bit_identical),
         cmocka_unit_test(fallback_paths_agree),
-        cmocka_unit_test(fused_estep_matches_gemm_path),
+        cmocka_unit_test(kernels_match_gemm_path),
         cmocka_unit_test(empty_rows_and_inf),
         cmocka_unit_test(loglik_monotone),
         cmocka_unit_test(recovery_beats_mean_imputation),

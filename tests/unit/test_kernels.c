@@ -90,6 +90,137 @@ static void quadform_matches_explicit_loops_for_both_precisions(void **state)
         }
 }
 
+/* The triangular E-step kernels (kernels_tri.c) against the quadratic form by
+ * explicit loops, for d around the column groups of 8 and nb around the row
+ * tiles (3 vectors of 8 or 16); nothing past row nb is written. */
+static void tri_estep_matches_explicit_quadratic_form(void **state)
+{
+    (void)state;
+    const size_t dims[] = {1, 5, 8, 9, 16, 17, 24, 37, 64};
+    const size_t rows[] = {1, 7, 8, 23, 24, 25, 47, 49, 100};
+    emgmm_rng g;
+    emgmm_rng_seed(&g, 11, 0);
+    for (size_t a = 0; a < sizeof dims / sizeof *dims; a++)
+        for (size_t b = 0; b < sizeof rows / sizeof *rows; b++) {
+            const size_t d = dims[a], nb = rows[b], K = 3, ldb = nb + 16, ldo = nb + 5;
+            const size_t psz = emgmm_tri_panel_size(d);
+            double *xt = calloc(d * ldb, sizeof(double)), *U = calloc(K * d * d, sizeof(double));
+            float *xtf = calloc(d * ldb, sizeof(float)), *Uf = calloc(K * d * d, sizeof(float));
+            double *P = malloc(K * psz * sizeof(double)), *mv = malloc(K * d * sizeof(double));
+            float *Pf = malloc(K * psz * sizeof(float));
+            double cst[3], *out = malloc(K * ldo * sizeof(double));
+            assert_non_null(xt && U && xtf && Uf && P && mv && Pf && out);
+            for (size_t j = 0; j < d; j++)
+                for (size_t i = 0; i < nb; i++) {
+                    xtf[j * ldb + i] = (float)(2.0 * emgmm_rng_uniform(&g) - 1.0);
+                    xt[j * ldb + i] = xtf[j * ldb + i];
+                }
+            for (size_t k = 0; k < K; k++) {
+                for (size_t j = 0; j < d; j++)
+                    for (size_t l = j; l < d; l++) {
+                        Uf[k * d * d + j * d + l] = (float)(l == j ? 1.0 + emgmm_rng_uniform(&g)
+                                                                  : emgmm_rng_uniform(&g) - 0.5);
+                        U[k * d * d + j * d + l] = Uf[k * d * d + j * d + l];
+                    }
+                for (size_t l = 0; l < d; l++) mv[k * d + l] = emgmm_rng_uniform(&g) - 0.5;
+                cst[k] = -(double)k;
+                emgmm_tri_panel_f64(U + k * d * d, d, d, P + k * psz);
+                emgmm_tri_panel_f32(Uf + k * d * d, d, d, Pf + k * psz);
+            }
+            for (int prec = 0; prec < 2; prec++) {
+                for (size_t i = 0; i < K * ldo; i++) out[i] = 1234.5;
+                if (prec == 0)
+                    emgmm_qf_tri_f64(xt, ldb, nb, d, K, P, mv, cst, out, ldo);
+                else
+                    emgmm_qf_tri_f32(xtf, ldb, nb, d, K, Pf, mv, cst, out, ldo);
+                for (size_t k = 0; k < K; k++) {
+                    for (size_t i = 0; i < nb; i++) {
+                        double q = 0.0;
+                        for (size_t l = 0; l < d; l++) {
+                            double y = -mv[k * d + l];
+                            for (size_t j = 0; j <= l; j++)
+                                y += xt[j * ldb + i] * U[k * d * d + j * d + l];
+                            q += y * y;
+                        }
+                        const double want = cst[k] - 0.5 * q, got = out[k * ldo + i];
+                        const double tol = (prec == 0 ? 1e-13 : 2e-5) * (1.0 + fabs(want));
+                        if (!(fabs(got - want) <= tol))
+                            fail_msg("%s d=%zu nb=%zu k=%zu i=%zu: %.17g vs %.17g",
+                                     prec ? "f32" : "f64", d, nb, k, i, got, want);
+                    }
+                    for (size_t i = nb; i < ldo; i++) assert_true(out[k * ldo + i] == 1234.5);
+                }
+            }
+            free(xt);
+            free(U);
+            free(xtf);
+            free(Uf);
+            free(P);
+            free(mv);
+            free(Pf);
+            free(out);
+        }
+}
+
+/* The M-step kernels: the rows with r ≠ 0 picked in order, W = r·(x − c) and
+ * its column sums, and the upper triangle of Σ W xᵀ over those rows. */
+static void tri_mstep_matches_explicit_sums_over_nonzero_rows(void **state)
+{
+    (void)state;
+    const size_t dims[] = {1, 3, 8, 13, 16, 24, 33, 64};
+    emgmm_rng g;
+    emgmm_rng_seed(&g, 12, 0);
+    for (size_t q = 0; q < sizeof dims / sizeof *dims; q++)
+        for (int prec = 0; prec < 2; prec++) {
+            const size_t d = dims[q], nb = 61, L = prec ? 16 : 8, ld = (d + L - 1) / L * L;
+            double *X = calloc(nb * ld, sizeof(double)), *W = calloc(nb * ld, sizeof(double));
+            double *T = malloc(ld * ld * sizeof(double)), r[61], c[64], s1[64];
+            float *Xf = calloc(nb * ld, sizeof(float)), *Wf = calloc(nb * ld, sizeof(float));
+            float *Tf = malloc(ld * ld * sizeof(float));
+            size_t idx[61];
+            assert_non_null(X && W && T && Xf && Wf && Tf);
+            for (size_t i = 0; i < nb; i++) {
+                r[i] = i % 3 == 1 ? 0.0 : emgmm_rng_uniform(&g);
+                for (size_t a = 0; a < d; a++) {
+                    Xf[i * ld + a] = (float)(emgmm_rng_uniform(&g) * 4.0 - 2.0);
+                    X[i * ld + a] = Xf[i * ld + a];
+                }
+            }
+            for (size_t a = 0; a < d; a++) c[a] = emgmm_rng_uniform(&g) - 0.5;
+            size_t m;
+            if (prec == 0) {
+                m = emgmm_mrows_f64(X, ld, d, r, nb, c, W, idx, s1, T);
+                emgmm_mprod_f64(W, X, idx, ld, m, d, T);
+            } else {
+                m = emgmm_mrows_f32(Xf, ld, d, r, nb, c, Wf, idx, s1, Tf);
+                emgmm_mprod_f32(Wf, Xf, idx, ld, m, d, Tf);
+            }
+            assert_int_equal(m, nb - nb / 3);
+            for (size_t j = 0, i = 0; i < nb; i++)
+                if (r[i] != 0.0) assert_int_equal(idx[j++], i);
+            const double tol = prec ? 1e-5 : 1e-13;
+            for (size_t a = 0; a < d; a++) {
+                double s = 0.0;
+                for (size_t i = 0; i < nb; i++) s += r[i] * (X[i * ld + a] - c[a]);
+                assert_true(fabs(s1[a] - s) <= tol * (1.0 + fabs(s)) * 10);
+                for (size_t b = a; b < d; b++) {
+                    double t = 0.0;
+                    for (size_t i = 0; i < nb; i++) t += r[i] * (X[i * ld + a] - c[a]) * X[i * ld + b];
+                    const double got = prec ? (double)Tf[a * ld + b] : T[a * ld + b];
+                    if (!(fabs(got - t) <= tol * (1.0 + fabs(t)) * 10))
+                        fail_msg("%s d=%zu (%zu,%zu): %.17g vs %.17g", prec ? "f32" : "f64", d, a,
+                                 b, got, t);
+                }
+            }
+            free(X);
+            free(W);
+            free(T);
+            free(Xf);
+            free(Wf);
+            free(Tf);
+        }
+}
+
 static void rng_streams_are_reproducible_distinct_and_uniform(void **state)
 {
     (void)state;
@@ -148,6 +279,8 @@ int main(void)
         cmocka_unit_test(exp_nonpos_within_2ulp_of_libm_and_flushes_below_minus_708),
         cmocka_unit_test(softmax_rows_match_two_pass_logsumexp_with_weights),
         cmocka_unit_test(quadform_matches_explicit_loops_for_both_precisions),
+        cmocka_unit_test(tri_estep_matches_explicit_quadratic_form),
+        cmocka_unit_test(tri_mstep_matches_explicit_sums_over_nonzero_rows),
         cmocka_unit_test(rng_streams_are_reproducible_distinct_and_uniform),
         cmocka_unit_test(coretype_suggested_only_for_generic_cores_on_capable_cpus),
     };
