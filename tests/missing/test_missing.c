@@ -484,7 +484,7 @@ static void fallback_paths_agree(void **state)
     tu_mixture_free(&mix);
 }
 
-/* The E-step kernels (fused for d <= 16, triangular above; triangular for any
+/* The E-step kernels (fused for d <= 4, triangular above; triangular for any
  * d in float32) and the triangular M-step kernel give the same fit as the GEMM
  * path to rounding, for full and tied, with and without missing values
  * (EMGMM_FUSED=0 forces the GEMM path for both steps, EMGMM_MTRI=0 for the
