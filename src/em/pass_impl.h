@@ -9,10 +9,15 @@
  * Per block of B rows (in a per-thread workspace):
  *   Xs  = X_b − g                     g: a global centre (Σ π_k μ_k), so that
  *                                      float32 products do not cancel
- *   Y   = Xs · [U_1 … U_K]            one GEMM per chunk of components
+ *   Y   = Xs · [U_1 … U_K]            by the triangular kernel (kernels_tri.c,
+ *                                      d > 4; the fused one for d <= 4), which
+ *                                      never stores Y, or one GEMM per chunk of
+ *                                      components (EMGMM_FUSED=0)
  *   log p_ik = log π_k + log|U_k| − d/2·log 2π − ½‖Y_ik − (μ_k − g)U_k‖²
  *   r_ik = softmax_k(log p_ik), block log-likelihood = Σ_i logsumexp_k
- *   second moments by one GEMM per chunk of components (see mstats_full),
+ *   second moments per component by the triangular kernel over the rows with
+ *   r_ik ≠ 0 (mstats_tri), or by one GEMM per chunk of components
+ *   (mstats_full, EMGMM_FUSED=0 or EMGMM_MTRI=0),
  *   s1_k += Σ r (x − c_k), N_k += Σ r.
  * (The diagonal families skip rows whose responsibility is exactly 0.)
  *
