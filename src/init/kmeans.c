@@ -53,21 +53,20 @@ static void copy_row(const emgmm_data *X, size_t i, double *out)
 #define KM_SHUF(a, b, ...) __builtin_shuffle(a, b, (km_m8){__VA_ARGS__})
 #endif
 
-/* xt[j·ldt + l] ← x[i + l][j] − g[j] (g NULL: no shift) for l < nb; lanes
- * from nb on hold row rpad, so that they are finite (their results are
- * dropped).  Eight columns at a time are transposed in registers and xt is
- * written in whole vectors, which the vector loads of it then forward from
- * (eight scalar stores each would stall them).  F64: X holds doubles (a
- * constant where inlined, so each data type gets its own loop). */
-KM_INLINE void load_tile(const emgmm_data *X, int F64, size_t i, size_t nb, const double *g,
-                         double *xt, size_t ldt, size_t rpad)
+/* xt[j·ldt + l] ← x[rows[l]][j] − g[j] (g NULL: no shift) for the 8 lanes
+ * l.  Eight columns at a time are transposed in registers and xt is written
+ * in whole vectors, which the vector loads of it then forward from (eight
+ * scalar stores each would stall them).  F64: X holds doubles (a constant
+ * where inlined, so each data type gets its own loop). */
+KM_INLINE void load_tile(const emgmm_data *X, int F64, const size_t *rows, const double *g,
+                         double *xt, size_t ldt)
 {
     typedef float km_v8f __attribute__((vector_size(32), aligned(4)));
     const size_t d = X->d, ld = X->ld;
     const double *xd = (const double *)X->x;
     const float *xf = (const float *)X->x;
     size_t off[KM_LANES];
-    for (size_t l = 0; l < KM_LANES; l++) off[l] = (l < nb ? i + l : rpad) * ld;
+    for (size_t l = 0; l < KM_LANES; l++) off[l] = rows[l] * ld;
     size_t j = 0;
     for (; j + 8 <= d; j += 8) {
         km_v8 r[8], t[8], u[8], gv = (km_v8){0};
@@ -109,7 +108,8 @@ KM_INLINE void load_tile(const emgmm_data *X, int F64, size_t i, size_t nb, cons
 }
 
 /* The tile's weights (1 without weights) and a value per row of v (fill when v
- * is NULL); the padding lanes get weight 0 and value 0. */
+ * is NULL); the lanes past nb get weight 0 and value 0 (their rows repeat
+ * row i, so that they hold finite values; their results are dropped). */
 KM_INLINE void load_lanes(const emgmm_data *X, size_t i, size_t nb, const double *v, double fill,
                           km_v8 *w, km_v8 *val)
 {
@@ -149,39 +149,22 @@ KM_INLINE void seed_block(const double *xt, size_t d, const double *C, int Q, in
     for (int q = 0; q < Q; q++) acc[q] += *w * KM_MIN(a[q], *cl);
 }
 
-/* The nearest of a block of Q (by a tree of fixed shape, so that it
- * unrolls), taking the right of a pair only when strictly nearer (its
- * indices are the higher), then merged into the running nearest (bd, bk). */
-KM_INLINE void block_argmin(km_v8 *a, size_t k0, int Q, km_v8 *bd, km_m8 *bk)
-{
-    km_m8 k[KM_GROUP] = {{0}};
-    KM_UNROLL for (int q = 0; q < Q; q++)
-    {
-        const long long kq = (long long)(k0 + (size_t)q);
-        k[q] = (km_m8){kq, kq, kq, kq, kq, kq, kq, kq}; /* (km_m8){0} + kq goes lane by lane */
-    }
-#define KM_TREE_LEVEL(H)                                                                          \
-    KM_UNROLL for (int q = 0; q + (H) < Q; q += 2 * (H))                                        \
-    {                                                                                             \
-        const km_m8 lt = a[q + (H)] < a[q];                                                       \
-        a[q] = KM_SEL(lt, a[q + (H)], a[q]);                                                      \
-        k[q] = KM_SELI(lt, k[q + (H)], k[q]);                                                     \
-    }
-    KM_TREE_LEVEL(1)
-    KM_TREE_LEVEL(2)
-    KM_TREE_LEVEL(4)
-#undef KM_TREE_LEVEL
-    const km_m8 lt = a[0] < *bd;
-    *bd = KM_SEL(lt, a[0], *bd);
-    *bk = KM_SELI(lt, k[0], *bk);
-}
+/* Merges a candidate value v with index kq into a lane's nearest (b1, k1;
+ * the first on ties) and second nearest value b2. */
+#define KM_MERGE(v, kq, b1, k1, b2)                                                               \
+    do {                                                                                          \
+        const km_m8 lt_ = (v) < (b1);                                                             \
+        (b2) = KM_MIN(b2, KM_SEL(lt_, b1, v));                                                    \
+        (b1) = KM_SEL(lt_, v, b1);                                                                \
+        (k1) = KM_SELI(lt_, kq, k1);                                                              \
+    } while (0)
 
 /* A Lloyd block of Q centred centres C̃[q·d ..] with indices k0.. for two
  * tiles (xt: [d][16], the tiles side by side), whose products share the
  * centres' loads and keep twice the multiply-adds in flight: each lane's
- * nearest so far (bd, bk; the first on ties) by ‖c̃‖² − 2 x̃·c̃ (cn). */
+ * nearest (b1, k1) and second nearest (b2) by ‖c̃‖² − 2 x̃·c̃ (cn). */
 KM_INLINE void nearest_block(const double *xt, size_t d, const double *C, const double *cn,
-                             size_t k0, int Q, km_v8 *bd, km_m8 *bk)
+                             size_t k0, int Q, km_v8 *b1, km_m8 *k1, km_v8 *b2)
 {
     km_v8 a[KM_GROUP], b[KM_GROUP];
     KM_UNROLL for (int q = 0; q < Q; q++) a[q] = b[q] = (km_v8){0};
@@ -198,11 +181,12 @@ KM_INLINE void nearest_block(const double *xt, size_t d, const double *C, const 
     }
     KM_UNROLL for (int q = 0; q < Q; q++)
     {
-        a[q] = cn[q] - 2.0 * a[q];
-        b[q] = cn[q] - 2.0 * b[q];
+        const long long kq = (long long)(k0 + (size_t)q);
+        const km_m8 kv = {kq, kq, kq, kq, kq, kq, kq, kq}; /* (km_m8){0} + kq goes lane by lane */
+        const km_v8 va = cn[q] - 2.0 * a[q], vb = cn[q] - 2.0 * b[q];
+        KM_MERGE(va, kv, b1[0], k1[0], b2[0]);
+        KM_MERGE(vb, kv, b1[1], k1[1], b2[1]);
     }
-    block_argmin(a, k0, Q, &bd[0], &bk[0]);
-    block_argmin(b, k0, Q, &bd[1], &bk[1]);
 }
 
 /* The block sizes as constants, so that each block's accumulators stay in
@@ -232,7 +216,9 @@ KM_INLINE void seed_chunk_impl(const emgmm_data *X, int F64, size_t i0, size_t i
     for (size_t i = i0; i < i1; i += KM_LANES) {
         const size_t nb = i1 - i < KM_LANES ? i1 - i : KM_LANES;
         km_v8 w, cl;
-        load_tile(X, F64, i, nb, NULL, xt, KM_LANES, i);
+        size_t rows[KM_LANES];
+        for (size_t l = 0; l < KM_LANES; l++) rows[l] = i + (l < nb ? l : 0);
+        load_tile(X, F64, rows, NULL, xt, KM_LANES);
         load_lanes(X, i, nb, fresh ? NULL : closest, INFINITY, &w, &cl);
         for (size_t q0 = 0; q0 < nc; q0 += KM_GROUP) {
             const int Q = (int)(nc - q0 < KM_GROUP ? nc - q0 : KM_GROUP);
@@ -444,113 +430,211 @@ static int mean_variance(const emgmm_data *X, int T, double *out)
     return EMGMM_OK;
 }
 
-/* Rows per batch of Lloyd's step: their labels are found first, then the
- * sums taken (from rows still in cache).  Were each tile's rows added as soon
- * as its labels were known, the stores at those late addresses would hold up
- * the loads of the tiles after it. */
-#define KM_BATCH 128
+/* Lloyd's iterations skip the rows whose nearest centre cannot have changed,
+ * as Hamerly's algorithm (2010) does: each row keeps its label and a margin,
+ * a lower bound on (distance to the second nearest centre) − (distance to its
+ * own), both true distances between the centred row and centres.  When the
+ * centres move by δ_k, a row's margin shrinks by at most δ_label +
+ * max_{k≠label} δ_k (the triangle inequality); while it stays above τ, the
+ * label is the one the step would compute, and the row is not read at all.
+ * The sums are kept from step to step and only the rows that change label
+ * move their contribution, so a quiet step costs little more than a pass over
+ * the labels and margins.
+ *
+ * The bounds allow for rounding, so that a skipped row is one whose label the
+ * computed comparisons would keep too: the computed ‖c̃‖² − 2 x̃·c̃ are within
+ * (d + 2)·u·(‖x̃‖ + ‖c̃‖)² of the exact values (u = 2⁻⁵³), and the error term
+ * ERR = 16·(d + 4)·u·(‖x̃‖ + C)² (C: the largest ‖c̃_k‖) bounds that with room
+ * for the sums, square roots and updates; the margin subtracts it, and τ =
+ * √(2·ERR) at the largest row norm R means a skipped row's two nearest are
+ * more than both comparisons' errors apart — no near-tie is ever skipped. */
+#define KM_U 0x1p-53
 
-KM_INLINE void lloyd_chunk_impl(const emgmm_data *X, int F64, size_t i0, size_t i1, const double *g,
-                                const double *ct, const double *cn, size_t K, double *acc,
-                                double *lanes, double *xt)
+/* Rows per batch: the batch's rows that need their distances are gathered
+ * first, then taken 16 at a time. */
+#define KM_BATCH 256
+
+typedef struct {
+    const emgmm_data *X;
+    const double *g;       /* [d] the shift of the rows and centres */
+    const double *ct, *cn; /* [K][d] centred centres c̃, [K] their ‖c̃‖² as computed */
+    const double *drop;    /* [K] the most a margin can have shrunk since the last step, by
+                            * label; NULL: the first step, every row is placed */
+    size_t K;
+    double tau;            /* a margin above τ keeps its label */
+    double err;            /* ERR = err·(‖x̃‖ + C)² */
+    double C;              /* the largest ‖c̃_k‖, rounded up */
+} km_step;
+
+/* s[0..d) += sg·w·x̃, s[d] += sg·w, s[d+1] += sg·(w > 0), for row i. */
+KM_INLINE void move_row(const emgmm_data *X, int F64, size_t i, const double *g, double sg,
+                        double *s)
 {
-    const size_t d = X->d, ld = X->ld, L = K * (d + 1);
+    const size_t d = X->d, o = i * X->ld;
     const double *xd = (const double *)X->x;
     const float *xf = (const float *)X->x;
-    long long lab[KM_BATCH];
+    const double w = wt(X, i), sw = sg * w;
+    size_t j = 0;
+    for (; j + 8 <= d; j += 8) {
+        km_v8 x, gv, sv;
+        if (F64) {
+            memcpy(&x, xd + o + j, sizeof x);
+        } else {
+            typedef float km_v8f __attribute__((vector_size(32), aligned(4)));
+            km_v8f f;
+            memcpy(&f, xf + o + j, sizeof f);
+            x = __builtin_convertvector(f, km_v8);
+        }
+        memcpy(&gv, g + j, sizeof gv);
+        memcpy(&sv, s + j, sizeof sv);
+        sv += sw * (x - gv);
+        memcpy(s + j, &sv, sizeof sv);
+    }
+    for (; j < d; j++) s[j] += sw * ((F64 ? xd[o + j] : (double)xf[o + j]) - g[j]);
+    s[d] += sw;
+    s[d + 1] += w > 0.0 ? sg : 0.0;
+}
+
+KM_INLINE void prefetch_row(const emgmm_data *X, size_t i, size_t rb, size_t rl)
+{
+    const char *r = (const char *)X->x + i * rb;
+    for (size_t o = 0; o < rl; o += 64) __builtin_prefetch(r + o);
+}
+
+KM_INLINE int lloyd_chunk_impl(const km_step *S, int F64, size_t i0, size_t i1, int32_t *lab,
+                               double *mg, double *acc, double *lanes, double *xt, double *rmax)
+{
+    const emgmm_data *X = S->X;
+    const size_t d = X->d, K = S->K, L = K * (d + 2);
+    const size_t es = F64 ? sizeof(double) : sizeof(float), rb = X->ld * es, rl = d * es;
+    int touched = 0;
+    double rm = 0.0;
+    size_t idx[KM_BATCH + 2 * KM_LANES];
     for (size_t b0 = i0; b0 < i1; b0 += KM_BATCH) {
         const size_t b1 = i1 - b0 < KM_BATCH ? i1 : b0 + KM_BATCH;
-        for (size_t i = b0; i < b1; i += 2 * KM_LANES) {
-            const size_t nb = b1 - i < 2 * KM_LANES ? b1 - i : 2 * KM_LANES;
-            km_v8 bd[2] = {(km_v8){0} + INFINITY, (km_v8){0} + INFINITY};
-            km_m8 bk[2] = {{0}};
-            load_tile(X, F64, i, nb < KM_LANES ? nb : KM_LANES, g, xt, 2 * KM_LANES, i);
-            load_tile(X, F64, i + KM_LANES, nb > KM_LANES ? nb - KM_LANES : 0, g, xt + KM_LANES,
-                      2 * KM_LANES, i);
+        size_t cnt = 0;
+        if (!S->drop) {
+            for (size_t i = b0; i < b1; i++) idx[cnt++] = i;
+        } else {
+            for (size_t i = b0; i < b1; i++) {
+                /* m − drop, rounded down; the row is placed again unless the
+                 * margin stays above τ (branch-free: the outcome is erratic) */
+                const double m = mg[i], mm = m - 4 * KM_U * fabs(m) - S->drop[lab[i]] * (1.0 + 4 * KM_U);
+                mg[i] = mm;
+                idx[cnt] = i;
+                cnt += !(mm > S->tau);
+            }
+        }
+        /* the rows placed again are few and scattered in the later steps:
+         * each tile asks for the rows of the tile two on */
+        for (size_t p = 0; p < cnt && p < 4 * KM_LANES; p++) prefetch_row(X, idx[p], rb, rl);
+        for (size_t t = 0; t < cnt; t += 2 * KM_LANES) {
+            const size_t nb = cnt - t < 2 * KM_LANES ? cnt - t : 2 * KM_LANES;
+            const size_t *rows = idx + t;
+            for (size_t p = t + 4 * KM_LANES; p < cnt && p < t + 6 * KM_LANES; p++)
+                prefetch_row(X, idx[p], rb, rl);
+            for (size_t l = nb; l < 2 * KM_LANES; l++) idx[t + l] = rows[0]; /* padding lanes */
+            km_v8 b1v[2], b2v[2];
+            km_m8 k1v[2] = {{0}};
+            b1v[0] = b1v[1] = b2v[0] = b2v[1] = (km_v8){0} + INFINITY;
+            load_tile(X, F64, rows, S->g, xt, 2 * KM_LANES);
+            load_tile(X, F64, rows + KM_LANES, S->g, xt + KM_LANES, 2 * KM_LANES);
             for (size_t k0 = 0; k0 < K; k0 += KM_GROUP) {
                 const int Q = (int)(K - k0 < KM_GROUP ? K - k0 : KM_GROUP);
-#define KM_NEAR(QQ) nearest_block(xt, d, ct + k0 * d, cn + k0, k0, QQ, bd, bk)
+#define KM_NEAR(QQ) nearest_block(xt, d, S->ct + k0 * d, S->cn + k0, k0, QQ, b1v, k1v, b2v)
                 KM_SWITCH_Q(Q, KM_NEAR)
 #undef KM_NEAR
             }
-            memcpy(lab + (i - b0), bk, nb * sizeof(long long));
-        }
-        for (size_t i = b0; i < b1; i++) {
-            /* one set of sums per lane: rows of one cluster in a row do not
-             * wait on each other's additions */
-            double *s = lanes + ((i - b0) % KM_LANES) * L + (size_t)lab[i - b0] * (d + 1);
-            const double wi = wt(X, i);
-            const size_t o = i * ld;
-            size_t j = 0;
-            for (; j + 8 <= d; j += 8) {
-                km_v8 x, gv, sv;
-                if (F64) {
-                    memcpy(&x, xd + o + j, sizeof x);
-                } else {
-                    typedef float km_v8f __attribute__((vector_size(32), aligned(4)));
-                    km_v8f f;
-                    memcpy(&f, xf + o + j, sizeof f);
-                    x = __builtin_convertvector(f, km_v8);
-                }
-                memcpy(&gv, g + j, sizeof gv);
-                memcpy(&sv, s + j, sizeof sv);
-                sv += wi * (x - gv);
-                memcpy(s + j, &sv, sizeof sv);
+            km_v8 nx[2] = {{0}};
+            for (size_t j = 0; j < d; j++) {
+                km_v8 x, y;
+                memcpy(&x, xt + j * 2 * KM_LANES, sizeof x);
+                memcpy(&y, xt + j * 2 * KM_LANES + KM_LANES, sizeof y);
+                nx[0] += x * x;
+                nx[1] += y * y;
             }
-            for (; j < d; j++) s[j] += wi * ((F64 ? xd[o + j] : (double)xf[o + j]) - g[j]);
-            s[d] += wi;
+            for (size_t l = 0; l < nb; l++) {
+                const size_t i = rows[l], h = l / KM_LANES, e = l % KM_LANES;
+                const int32_t k = (int32_t)k1v[h][e];
+                /* the true distances to the nearest and second nearest, bounded
+                 * above and below; the margin rounded down */
+                const double xn = sqrt(nx[h][e]), q = xn + S->C, er = S->err * q * q;
+                const double u2 = b1v[h][e] + nx[h][e] + er, l2 = b2v[h][e] + nx[h][e] - er;
+                const double ub = sqrt(u2 > 0.0 ? u2 : 0.0), lb = sqrt(l2 > 0.0 ? l2 : 0.0);
+                if (xn > rm) rm = xn;
+                if (!S->drop || k != lab[i]) {
+                    /* one set of sums per lane: rows of one cluster in a row
+                     * do not wait on each other's additions */
+                    double *set = lanes + e * L;
+                    move_row(X, F64, i, S->g, 1.0, set + (size_t)k * (d + 2));
+                    if (S->drop) move_row(X, F64, i, S->g, -1.0, set + (size_t)lab[i] * (d + 2));
+                    touched = 1;
+                }
+                lab[i] = k;
+                mg[i] = lb * (1.0 - 8 * KM_U) - ub * (1.0 + 8 * KM_U);
+            }
         }
     }
-    for (size_t e = 0; e < L; e++) {
-        double t = 0.0;
-        for (size_t l = 0; l < KM_LANES; l++) {
-            t += lanes[l * L + e];
-            lanes[l * L + e] = 0.0;
+    if (touched)
+        for (size_t e = 0; e < L; e++) {
+            double t = 0.0;
+            for (size_t l = 0; l < KM_LANES; l++) {
+                t += lanes[l * L + e];
+                lanes[l * L + e] = 0.0;
+            }
+            acc[e] = t;
         }
-        acc[e] = t;
-    }
+    *rmax = rm;
+    return touched;
 }
 
-/* Lloyd's step on rows [i0, i1): each row goes to its nearest centre (the
- * first on ties), and acc[k·(d+1) + j] = Σ w·x̃_j, acc[k·(d+1) + d] = Σ w over
- * its rows, with x̃ = x − g.  Nearest by ‖c̃_k‖² − 2 x̃·c̃_k (cn, ct: [K][d],
- * c̃ = c − g), the squared distance less the row's own ‖x̃‖²: on rows centred
- * at the mean of the centres the large terms cancel to within ε·‖x̃‖·‖c̃‖, far
- * below the spread, and the products take half the work of the direct form.
- * The sums go first to one set per lane (lanes: [8][K·(d+1)], zero on entry
- * and on return), so that neighbouring rows of one cluster do not wait on
- * each other's additions; the sets are added in lane order at the end. */
-EMGMM_CLONES_FMA static void lloyd_chunk(const emgmm_data *X, size_t i0, size_t i1, const double *g,
-                                         const double *ct, const double *cn, size_t K, double *acc,
-                                         double *lanes, double *xt)
+/* One Lloyd step on rows [i0, i1) (see above): the rows whose margin falls to
+ * τ or below are placed again, at their nearest centre by ‖c̃_k‖² − 2 x̃·c̃_k
+ * (x̃ = x − g, c̃ = c − g), the squared distance less the row's own ‖x̃‖²: on
+ * rows centred at the mean of the seeds the large terms cancel to within
+ * ε·‖x̃‖·‖c̃‖, far below the spread, and the products take half the work of
+ * the direct form.  A row that changes label moves its w·x̃, w and row count
+ * from its old cluster's sums to its new one's in acc ([K][d + 2], written
+ * only when some row moved: returns whether one did).  The moves go first to
+ * one set of sums per lane (lanes: [8][K·(d + 2)], zero on entry and on
+ * return), added in lane order at the end.  *rmax: the largest ‖x̃‖ placed. */
+EMGMM_CLONES_FMA static int lloyd_chunk(const km_step *S, size_t i0, size_t i1, int32_t *lab,
+                                        double *mg, double *acc, double *lanes, double *xt,
+                                        double *rmax)
 {
-    if (X->dtype == EMGMM_F64)
-        lloyd_chunk_impl(X, 1, i0, i1, g, ct, cn, K, acc, lanes, xt);
-    else
-        lloyd_chunk_impl(X, 0, i0, i1, g, ct, cn, K, acc, lanes, xt);
+    if (S->X->dtype == EMGMM_F64) return lloyd_chunk_impl(S, 1, i0, i1, lab, mg, acc, lanes, xt, rmax);
+    return lloyd_chunk_impl(S, 0, i0, i1, lab, mg, acc, lanes, xt, rmax);
 }
 
 int emgmm_kmeans_lloyd(emgmm_model *m, const emgmm_data *X, int max_iter, double tol, int n_threads,
                        double *centres, int *n_iter_out)
 {
-    const size_t n = X->n, d = X->d, K = (size_t)m->K, L = K * (d + 1);
-    /* Chunks of at least 16·K rows keep the per-chunk sums under 1/16 of the
+    const size_t n = X->n, d = X->d, K = (size_t)m->K, L = K * (d + 2);
+    /* Chunks of at least 16·K rows keep the per-chunk sums under 1/8 of the
      * data; the chunk size depends on K only, never on the threads. */
     size_t lc = KM_CHUNK;
     while (lc < 16 * K) lc *= 2;
     const size_t nchunks = (n + lc - 1) / lc;
     int T = emgmm_threads(n_threads);
     if ((size_t)T > nchunks) T = (int)nchunks;
+    /* rounding allowance of a computed ‖ · ‖ of d terms */
+    const double grow = 1.0 + 4.0 * (double)(d + 4) * KM_U;
     double *g = calloc(d, sizeof(double));
-    double *ct = malloc(K * d * sizeof(double));
+    double *ct = calloc(2 * K * d, sizeof(double)); /* this step's c̃, then the last step's */
     double *cn = malloc(K * sizeof(double));
+    double *drop = malloc(K * sizeof(double));
     double *part = malloc(nchunks * L * sizeof(double));
-    double *tot = malloc(L * sizeof(double));
+    double *rch = malloc(nchunks * sizeof(double));
+    int *moved = malloc(nchunks * sizeof(int));
+    double *tot = calloc(L, sizeof(double));
     double *xt = malloc((size_t)T * 2 * KM_LANES * d * sizeof(double));
     double *lanes = calloc((size_t)T * KM_LANES * L, sizeof(double));
+    int32_t *lab = malloc(n * sizeof(int32_t));
+    double *mg = malloc(n * sizeof(double));
     int st = EMGMM_OK, it = 0;
-    double var = 0.0;
-    if (!g || !ct || !cn || !part || !tot || !xt || !lanes) st = EMGMM_ERR_ALLOC;
+    double var = 0.0, R = 0.0;
+    if (!g || !ct || !cn || !drop || !part || !rch || !moved || !tot || !xt || !lanes || !lab || !mg)
+        st = EMGMM_ERR_ALLOC;
     if (st == EMGMM_OK) st = mean_variance(X, T, &var);
     const double thresh = tol * var;
     if (st == EMGMM_OK) {
@@ -558,15 +642,38 @@ int emgmm_kmeans_lloyd(emgmm_model *m, const emgmm_data *X, int max_iter, double
         for (size_t k = 0; k < K; k++)
             for (size_t j = 0; j < d; j++) g[j] += centres[k * d + j] / (double)K;
     }
+    km_step S = {X, g, ct, cn, NULL, K, 0.0, 16.0 * (double)(d + 4) * KM_U, 0.0};
     for (it = 0; st == EMGMM_OK && it < max_iter; it++) {
+        double cmax = 0.0, d1 = 0.0, d2 = 0.0;
+        size_t k1 = 0;
         for (size_t k = 0; k < K; k++) {
-            double s = 0.0;
+            double s = 0.0, dd = 0.0;
             for (size_t j = 0; j < d; j++) {
                 const double c = centres[k * d + j] - g[j];
+                dd += (c - ct[k * d + j]) * (c - ct[k * d + j]);
+                ct[K * d + k * d + j] = ct[k * d + j];
                 ct[k * d + j] = c;
                 s += c * c;
             }
             cn[k] = s;
+            if (s > cmax) cmax = s;
+            /* how far c̃_k moved (meaningful from the second step): the two
+             * largest moves */
+            dd = sqrt(dd) * grow;
+            drop[k] = dd;
+            if (dd > d1) {
+                d2 = d1;
+                d1 = dd;
+                k1 = k;
+            } else if (dd > d2) {
+                d2 = dd;
+            }
+        }
+        S.C = sqrt(cmax) * grow;
+        if (it > 0) {
+            for (size_t k = 0; k < K; k++) drop[k] = (drop[k] + (k == k1 ? d2 : d1)) * (1.0 + 4 * KM_U);
+            S.drop = drop;
+            S.tau = sqrt(2.0 * S.err) * (R + S.C) * (1.0 + 4 * KM_U);
         }
 #ifdef _OPENMP
 #pragma omp parallel num_threads(T)
@@ -580,19 +687,27 @@ int emgmm_kmeans_lloyd(emgmm_model *m, const emgmm_data *X, int max_iter, double
 #endif
             for (size_t ch = 0; ch < nchunks; ch++) {
                 const size_t i0 = ch * lc, i1 = i0 + lc < n ? i0 + lc : n;
-                lloyd_chunk(X, i0, i1, g, ct, cn, K, part + ch * L, lanes + tid * KM_LANES * L,
-                            xt + tid * 2 * KM_LANES * d);
+                moved[ch] = lloyd_chunk(&S, i0, i1, lab, mg, part + ch * L, lanes + tid * KM_LANES * L,
+                                        xt + tid * 2 * KM_LANES * d, rch + ch);
             }
         }
-        memcpy(tot, part, L * sizeof(double));
-        for (size_t ch = 1; ch < nchunks; ch++)
-            for (size_t e = 0; e < L; e++) tot[e] += part[ch * L + e];
+        for (size_t ch = 0; ch < nchunks; ch++) {
+            if (it == 0 && rch[ch] > R) R = rch[ch];
+            if (moved[ch])
+                for (size_t e = 0; e < L; e++) tot[e] += part[ch * L + e];
+        }
+        if (it == 0) R *= grow;
         double shift = 0.0;
         for (size_t k = 0; k < K; k++) {
-            const double wk = tot[k * (d + 1) + d];
-            if (wk == 0.0) continue; /* an empty cluster keeps its centre */
+            double *tk = tot + k * (d + 2);
+            if (tk[d + 1] == 0.0) {
+                /* an empty cluster (no row of weight) keeps its centre; its
+                 * sums, exactly zero */
+                memset(tk, 0, (d + 1) * sizeof(double));
+                continue;
+            }
             for (size_t j = 0; j < d; j++) {
-                double c = g[j] + tot[k * (d + 1) + j] / wk;
+                double c = g[j] + tk[j] / tk[d];
                 double t = c - centres[k * d + j];
                 shift += t * t;
                 centres[k * d + j] = c;
@@ -607,9 +722,14 @@ int emgmm_kmeans_lloyd(emgmm_model *m, const emgmm_data *X, int max_iter, double
     free(g);
     free(ct);
     free(cn);
+    free(drop);
     free(part);
+    free(rch);
+    free(moved);
     free(tot);
     free(xt);
     free(lanes);
+    free(lab);
+    free(mg);
     return st;
 }

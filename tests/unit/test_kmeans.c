@@ -314,28 +314,37 @@ static void inputs_smaller_than_a_tile(void **state)
     free_case(&c);
 }
 
-/* A centre that no row is nearest to keeps its place, exactly. */
+/* A centre that no row is nearest to keeps its place, exactly; so does one whose rows
+ * all weigh 0 (its weight sum is 0 whatever rows come and go). */
 static void empty_cluster_keeps_its_centre(void **state)
 {
     (void)state;
-    km_case c = make_case(3001, 4, 3, 0.0, 0, 0, 0xe3);
-    emgmm_model *m = model_for(&c);
-    const emgmm_data X = case_data(&c);
-    double cen[12], ref[12];
-    for (size_t j = 0; j < 4; j++) {
-        cen[j] = c.x[j];
-        cen[4 + j] = c.x[4 + j];
-        cen[8 + j] = 1e3 + (double)j;
+    for (int weighted = 0; weighted < 2; weighted++) {
+        km_case c = make_case(3001, 4, 3, 0.0, 0, weighted, 0xe3);
+        if (weighted) /* 200 rows of weight 0 around the third centre */
+            for (size_t i = 0; i < 200; i++) {
+                c.w[i] = 0.0;
+                for (size_t j = 0; j < 4; j++) c.x[i * 4 + j] = 1e3 + (double)j + 0.01 * (double)(i % 17);
+            }
+        emgmm_model *m = model_for(&c);
+        const emgmm_data X = case_data(&c);
+        double cen[12], ref[12];
+        for (size_t j = 0; j < 4; j++) {
+            cen[j] = c.x[1000 * 4 + j];
+            cen[4 + j] = c.x[2000 * 4 + j];
+            cen[8 + j] = 1e3 + (double)j;
+        }
+        memcpy(ref, cen, sizeof cen);
+        const int it_ref = ref_lloyd(&c, ref, 300, 1e-4);
+        int it = -1;
+        assert_int_equal(emgmm_kmeans_lloyd(m, &X, 300, 1e-4, 2, cen, &it), EMGMM_OK);
+        assert_int_equal(it, it_ref);
+        for (size_t j = 0; j < 4; j++) assert_true(cen[8 + j] == 1e3 + (double)j);
+        for (int i = 0; i < 8; i++)
+            tu_assert_close(cen[i], ref[i], 1e-13, 1e3, "weighted %d: centre value %d", weighted, i);
+        emgmm_model_free(m);
+        free_case(&c);
     }
-    memcpy(ref, cen, sizeof cen);
-    const int it_ref = ref_lloyd(&c, ref, 300, 1e-4);
-    int it = -1;
-    assert_int_equal(emgmm_kmeans_lloyd(m, &X, 300, 1e-4, 2, cen, &it), EMGMM_OK);
-    assert_int_equal(it, it_ref);
-    for (size_t j = 0; j < 4; j++) assert_true(cen[8 + j] == 1e3 + (double)j);
-    for (int i = 0; i < 8; i++) tu_assert_close(cen[i], ref[i], 1e-13, 1e3, "centre value %d", i);
-    emgmm_model_free(m);
-    free_case(&c);
 }
 
 int main(void)
