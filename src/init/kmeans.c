@@ -107,6 +107,15 @@ KM_INLINE void load_tile(const emgmm_data *X, int F64, const size_t *rows, const
     }
 }
 
+/* Asks for row i (rb: bytes from row to row, rl: bytes of a row).  Data
+ * mapped from a file comes in 4 KiB pages, which the hardware prefetchers do
+ * not run across: the passes ask for the rows a page or so ahead. */
+KM_INLINE void prefetch_row(const emgmm_data *X, size_t i, size_t rb, size_t rl)
+{
+    const char *r = (const char *)X->x + i * rb;
+    for (size_t o = 0; o < rl; o += 64) __builtin_prefetch(r + o);
+}
+
 /* The tile's weights (1 without weights) and a value per row of v (fill when v
  * is NULL); the lanes past nb get weight 0 and value 0 (their rows repeat
  * row i, so that they hold finite values; their results are dropped). */
@@ -210,7 +219,8 @@ KM_INLINE void nearest_block(const double *xt, size_t d, const double *C, const 
 KM_INLINE void seed_chunk_impl(const emgmm_data *X, int F64, size_t i0, size_t i1, const double *C,
                                size_t nc, int fresh, double *closest, double *s, double *xt)
 {
-    const size_t d = X->d;
+    const size_t d = X->d, es = F64 ? sizeof(double) : sizeof(float), rb = X->ld * es, rl = d * es;
+    const size_t ahead = (4096 / rb + KM_LANES) / KM_LANES * KM_LANES; /* rows, whole tiles */
     km_v8 acc[KM_MAX_NC];
     for (size_t q = 0; q < nc; q++) acc[q] = (km_v8){0};
     for (size_t i = i0; i < i1; i += KM_LANES) {
@@ -218,6 +228,7 @@ KM_INLINE void seed_chunk_impl(const emgmm_data *X, int F64, size_t i0, size_t i
         km_v8 w, cl;
         size_t rows[KM_LANES];
         for (size_t l = 0; l < KM_LANES; l++) rows[l] = i + (l < nb ? l : 0);
+        for (size_t r = i + ahead; r < i1 && r < i + ahead + KM_LANES; r++) prefetch_row(X, r, rb, rl);
         load_tile(X, F64, rows, NULL, xt, KM_LANES);
         load_lanes(X, i, nb, fresh ? NULL : closest, INFINITY, &w, &cl);
         for (size_t q0 = 0; q0 < nc; q0 += KM_GROUP) {
@@ -493,12 +504,6 @@ KM_INLINE void move_row(const emgmm_data *X, int F64, size_t i, const double *g,
     for (; j < d; j++) s[j] += sw * ((F64 ? xd[o + j] : (double)xf[o + j]) - g[j]);
     s[d] += sw;
     s[d + 1] += w > 0.0 ? sg : 0.0;
-}
-
-KM_INLINE void prefetch_row(const emgmm_data *X, size_t i, size_t rb, size_t rl)
-{
-    const char *r = (const char *)X->x + i * rb;
-    for (size_t o = 0; o < rl; o += 64) __builtin_prefetch(r + o);
 }
 
 KM_INLINE int lloyd_chunk_impl(const km_step *S, int F64, size_t i0, size_t i1, int32_t *lab,
