@@ -1,10 +1,12 @@
 /* kmeans.c — k-means++ seeding (greedy, 2 + ⌊ln K⌋ candidates per centre, as
- * scikit-learn) and Lloyd's iterations.  Both run on tiles of 8 rows held
- * transposed (one vector per coordinate, the rows in the lanes), so distances
- * to several centres at once vectorise with no horizontal sums, and fold the
- * minimum, the argmin and the sums into the same pass over the data.  Every
- * sum over rows is formed per fixed chunk of rows and the chunks are added in
- * chunk order, so seeds and centres do not depend on the thread count. */
+ * scikit-learn) and Lloyd's iterations, which skip the rows whose nearest
+ * centre cannot have changed.  Distances are taken on tiles of 8 rows held
+ * transposed (one vector per coordinate, the rows in the lanes), so that
+ * those to several centres at once vectorise with no horizontal sums, and the
+ * minimum, the argmin and the sums are folded into the same pass over the
+ * data.  Every sum over rows is formed per fixed chunk of rows and the chunks
+ * are added in chunk order, so seeds and centres do not depend on the thread
+ * count. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -615,8 +617,9 @@ int emgmm_kmeans_lloyd(emgmm_model *m, const emgmm_data *X, int max_iter, double
                        double *centres, int *n_iter_out)
 {
     const size_t n = X->n, d = X->d, K = (size_t)m->K, L = K * (d + 2);
-    /* Chunks of at least 16·K rows keep the per-chunk sums under 1/8 of the
-     * data; the chunk size depends on K only, never on the threads. */
+    /* Chunks of at least 16·K rows keep the per-chunk sums ([K][d + 2]) to a
+     * few sixteenths of the values they sum; the chunk size depends on K
+     * only, never on the threads. */
     size_t lc = KM_CHUNK;
     while (lc < 16 * K) lc *= 2;
     const size_t nchunks = (n + lc - 1) / lc;
