@@ -7,6 +7,7 @@
  * data.  Every sum over rows is formed per fixed chunk of rows and the chunks
  * are added in chunk order, so seeds and centres do not depend on the thread
  * count. */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -479,6 +480,21 @@ typedef struct {
     double C;              /* the largest ‖c̃_k‖, rounded up */
 } km_step;
 
+/* The margins are kept as floats, rounded down: the labels and margins then
+ * take 8 bytes a row, as much as the seeding's closest distances.  A float
+ * no greater than v (w's rounding to nearest errs by at most 2⁻²⁴·|w|; the
+ * subnormal floats, where it could err by more, are left out). */
+KM_INLINE float float_down(double v)
+{
+    if (v >= 0.0) {
+        if (v < FLT_MIN) return 0.0f;
+        const double w = v * (1.0 - 0x1p-23);
+        return w > FLT_MAX ? (v == INFINITY ? INFINITY : FLT_MAX) : (float)w;
+    }
+    if (v > -FLT_MIN) return -FLT_MIN;
+    return (float)(v * (1.0 + 0x1p-23)); /* a NaN stays NaN: the row is placed again */
+}
+
 /* s[0..d) += sg·w·x̃, s[d] += sg·w, s[d+1] += sg·(w > 0), for row i. */
 KM_INLINE void move_row(const emgmm_data *X, int F64, size_t i, const double *g, double sg,
                         double *s)
@@ -509,7 +525,7 @@ KM_INLINE void move_row(const emgmm_data *X, int F64, size_t i, const double *g,
 }
 
 KM_INLINE int lloyd_chunk_impl(const km_step *S, int F64, size_t i0, size_t i1, int32_t *lab,
-                               double *mg, double *acc, double *lanes, double *xt, double *rmax)
+                               float *mg, double *acc, double *lanes, double *xt, double *rmax)
 {
     const emgmm_data *X = S->X;
     const size_t d = X->d, K = S->K, L = K * (d + 2);
@@ -527,7 +543,7 @@ KM_INLINE int lloyd_chunk_impl(const km_step *S, int F64, size_t i0, size_t i1, 
                 /* m − drop, rounded down; the row is placed again unless the
                  * margin stays above τ (branch-free: the outcome is erratic) */
                 const double m = mg[i], mm = m - 4 * KM_U * fabs(m) - S->drop[lab[i]] * (1.0 + 4 * KM_U);
-                mg[i] = mm;
+                mg[i] = float_down(mm);
                 idx[cnt] = i;
                 cnt += !(mm > S->tau);
             }
@@ -578,7 +594,7 @@ KM_INLINE int lloyd_chunk_impl(const km_step *S, int F64, size_t i0, size_t i1, 
                     touched = 1;
                 }
                 lab[i] = k;
-                mg[i] = lb * (1.0 - 8 * KM_U) - ub * (1.0 + 8 * KM_U);
+                mg[i] = float_down(lb * (1.0 - 8 * KM_U) - ub * (1.0 + 8 * KM_U));
             }
         }
     }
@@ -606,7 +622,7 @@ KM_INLINE int lloyd_chunk_impl(const km_step *S, int F64, size_t i0, size_t i1, 
  * one set of sums per lane (lanes: [8][K·(d + 2)], zero on entry and on
  * return), added in lane order at the end.  *rmax: the largest ‖x̃‖ placed. */
 EMGMM_CLONES_FMA static int lloyd_chunk(const km_step *S, size_t i0, size_t i1, int32_t *lab,
-                                        double *mg, double *acc, double *lanes, double *xt,
+                                        float *mg, double *acc, double *lanes, double *xt,
                                         double *rmax)
 {
     if (S->X->dtype == EMGMM_F64) return lloyd_chunk_impl(S, 1, i0, i1, lab, mg, acc, lanes, xt, rmax);
@@ -638,7 +654,7 @@ int emgmm_kmeans_lloyd(emgmm_model *m, const emgmm_data *X, int max_iter, double
     double *xt = malloc((size_t)T * 2 * KM_LANES * d * sizeof(double));
     double *lanes = calloc((size_t)T * KM_LANES * L, sizeof(double));
     int32_t *lab = malloc(n * sizeof(int32_t));
-    double *mg = malloc(n * sizeof(double));
+    float *mg = malloc(n * sizeof(float));
     int st = EMGMM_OK, it = 0;
     double var = 0.0, R = 0.0;
     if (!g || !ct || !cn || !drop || !part || !rch || !moved || !tot || !xt || !lanes || !lab || !mg)
