@@ -542,7 +542,9 @@ KM_INLINE int lloyd_chunk_impl(const km_step *S, int F64, size_t i0, size_t i1, 
             for (size_t i = b0; i < b1; i++) {
                 /* m − drop, rounded down; the row is placed again unless the
                  * margin stays above τ (branch-free: the outcome is erratic) */
-                const double m = mg[i], mm = m - 4 * KM_U * fabs(m) - S->drop[lab[i]] * (1.0 + 4 * KM_U);
+                const double m = mg[i];
+                const double mm = m * (m >= 0.0 ? 1.0 - 4 * KM_U : 1.0 + 4 * KM_U) -
+                                  S->drop[lab[i]] * (1.0 + 4 * KM_U); /* K = 1: ∞ stays ∞ */
                 mg[i] = float_down(mm);
                 idx[cnt] = i;
                 cnt += !(mm > S->tau);

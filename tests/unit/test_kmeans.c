@@ -302,10 +302,14 @@ static void far_from_origin_data_keeps_seeds_and_partition(void **state)
     free_case(&c);
 }
 
-/* Fewer rows than one tile, and as many rows as centres. */
+/* Fewer rows than one tile, as many rows as centres, and a single centre (no second
+ * nearest to bound a row by). */
 static void inputs_smaller_than_a_tile(void **state)
 {
     (void)state;
+    km_case one = make_case(2001, 3, 1, 0.0, 0, 1, 0x1);
+    check_case(&one, 9);
+    free_case(&one);
     km_case c = make_case(5, 2, 3, 0.0, 0, 0, 0x5);
     check_case(&c, 1);
     free_case(&c);
