@@ -39,6 +39,12 @@
 #define EMGMM_PAD(n) ((n) + 16)
 #endif
 
+/* The fused small-d E-step holds a tile's d coordinates in registers: the
+ * faster one up to d = 4 (tall-like data, 10⁶ rows, K = 16, 1 thread: 0.154 s
+ * against the triangular kernel's 0.167 at d = 2, even at d = 4, 0.174 against
+ * 0.206 at d = 8). */
+#define EMGMM_FUSED_DMAX 4
+
 /* the M-step kernel's row length: d rounded up to whole vectors of 64 bytes */
 #define EMGMM_LDM(d) (((d) + 64 / sizeof(TYPE) - 1) / (64 / sizeof(TYPE)) * (64 / sizeof(TYPE)))
 
@@ -249,7 +255,7 @@ typedef struct {
     int missing;         /* ESTEP: NaN marks missing values (emgmm_missing_policy) */
     int fused;           /* ESTEP, full, small d: the fused E-step kernel (EMGMM_FUSED_QF) */
     double *upack;       /* fused: [K][d(d+1)/2] the factors packed by columns */
-    int tri;             /* ESTEP, full, larger d: the triangular E-step kernel (EMGMM_TRI_QF) */
+    int tri;             /* ESTEP, full, d > EMGMM_FUSED_DMAX: the triangular E-step kernel */
     TYPE *upan;          /* tri: [K][emgmm_tri_panel_size(d)] the factors in column groups */
     int mtri;            /* full/tied statistics by the triangular M-step kernel (mstats_tri) */
     double *pfull;       /* missing, full/tied: [K or 1][d][d] precisions U·Uᵀ */
@@ -306,13 +312,11 @@ static void FN(estep_full)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb)
             return;
     }
 #endif
-#ifdef EMGMM_TRI_QF
     if (sh->tri) {
         FN(transpose_block)(sh, w, nb);
         EMGMM_TRI_QF(w->xt, sh->ldb, nb, d, K, sh->upan, sh->mvec, sh->cst, w->r, nb);
         return;
     }
-#endif
     for (size_t k0 = 0; k0 < K; k0 += sh->kc) {
         const size_t kc = (k0 + sh->kc <= K) ? sh->kc : K - k0;
         const size_t cw = kc * d;
@@ -438,10 +442,6 @@ static void FN(mstats_full)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb
 {
     const size_t K = sh->K, d = sh->d;
     const size_t ldb = sh->ldb;
-    if (sh->mtri) {
-        FN(mstats_tri)(sh, w, nb);
-        return;
-    }
     FN(transpose_block)(sh, w, nb);
     /* Only the upper triangle is needed.  Splitting the coordinates at h
      * computes rows [0,h) against every column and rows [h,d) against columns
@@ -538,7 +538,9 @@ static void FN(process_block)(const emgmm_pass *p, const emgmm_data *X, const FN
                 w->r[k * nb + i] = wt[i] == 0.0 ? 0.0 : w->r[k * nb + i] * wt[i];
     }
     if (p->stats) {
-        if (sh->cov_type == EMGMM_COV_FULL || sh->cov_type == EMGMM_COV_TIED)
+        if (sh->mtri)
+            FN(mstats_tri)(sh, w, nb);
+        else if (sh->cov_type == EMGMM_COV_FULL || sh->cov_type == EMGMM_COV_TIED)
             FN(mstats_full)(sh, w, nb);
         else
             FN(mstats_diag)(sh, w, nb);
@@ -747,26 +749,17 @@ int FN(emgmm_pass_run)(const emgmm_pass *p, const emgmm_data *X)
         if (kc < K) sh.kc = kc;
     }
     sh.ldb = EMGMM_PAD(sh.B);
-#ifdef EMGMM_FUSED_QF
-    /* The fused kernel holds a tile's d coordinates in registers: the faster
-     * one up to d = 4 (tall-like data, 10⁶ rows, K = 16, 1 thread: 0.154 s
-     * against the triangular kernel's 0.167 at d = 2, even at d = 4, 0.174
-     * against 0.206 at d = 8). */
-#define EMGMM_FUSED_DMAX 4
     {
-        const char *e = getenv("EMGMM_FUSED"); /* "0": the GEMM path (benchmarks, tests) */
-        sh.fused = p->mode == EMGMM_PASS_ESTEP && m->cov_type == EMGMM_COV_FULL && d <= EMGMM_FUSED_DMAX &&
-                   !(e && !strcmp(e, "0"));
-    }
-#endif
-    {
-        /* the triangular kernels (kernels_tri.c); "0" keeps the GEMM path */
+        /* The E-step and M-step kernels; EMGMM_FUSED=0 keeps both steps on the
+         * GEMM path, EMGMM_MTRI=0 the M-step alone (benchmarks, tests). */
         const char *e = getenv("EMGMM_FUSED");
         const int off = e && !strcmp(e, "0");
-#ifdef EMGMM_TRI_QF
-        sh.tri = p->mode == EMGMM_PASS_ESTEP && m->cov_type == EMGMM_COV_FULL && !sh.fused && !off;
+        const int estep_full = p->mode == EMGMM_PASS_ESTEP && m->cov_type == EMGMM_COV_FULL && !off;
+#ifdef EMGMM_FUSED_QF
+        sh.fused = estep_full && d <= EMGMM_FUSED_DMAX;
 #endif
-        const char *em = getenv("EMGMM_MTRI"); /* "0": the M-step alone on the GEMM path */
+        sh.tri = estep_full && !sh.fused;
+        const char *em = getenv("EMGMM_MTRI");
         sh.mtri = want_stats && (m->cov_type == EMGMM_COV_FULL || m->cov_type == EMGMM_COV_TIED) &&
                   !off && !(em && !strcmp(em, "0"));
     }
@@ -824,7 +817,6 @@ int FN(emgmm_pass_run)(const emgmm_pass *p, const emgmm_data *X)
                 for (size_t j = 0; j <= l; j++) *u++ = (double)sh.ucat[j * sh.ldu + k * d + l];
         }
     }
-#ifdef EMGMM_TRI_QF
     if (st == EMGMM_OK && sh.tri) {
         const size_t psz = emgmm_tri_panel_size(d);
         sh.upan = malloc(K * psz * sizeof(TYPE));
@@ -832,7 +824,6 @@ int FN(emgmm_pass_run)(const emgmm_pass *p, const emgmm_data *X)
         for (size_t k = 0; k < K && st == EMGMM_OK; k++)
             EMGMM_TRI_PANEL(sh.ucat + k * d, sh.ldu, d, sh.upan + k * psz);
     }
-#endif
     if (st == EMGMM_OK) {
         int blas_threads = emgmm_blas_single_begin();
 #ifdef _OPENMP
