@@ -1,10 +1,10 @@
 /* kmeans.c — k-means++ seeding (greedy, 2 + ⌊ln K⌋ candidates per centre, as
  * scikit-learn) and Lloyd's iterations, which skip the rows whose nearest
- * centre cannot have changed.  Distances are taken on tiles of 8 rows held
- * transposed (one vector per coordinate, the rows in the lanes), so that
- * those to several centres at once vectorise with no horizontal sums, and the
- * minimum, the argmin and the sums are folded into the same pass over the
- * data.  Every sum over rows is formed per fixed chunk of rows and the chunks
+ * centre cannot have changed.  Distances are taken on tiles of 8 rows
+ * transposed in registers (one vector per coordinate, the rows in the lanes),
+ * so that those to several centres at once vectorise with no horizontal sums,
+ * and the minimum, the argmin and the sums are folded into the same pass over
+ * the data.  Every sum over rows is formed per fixed chunk of rows and the chunks
  * are added in chunk order, so seeds and centres do not depend on the thread
  * count. */
 #include <float.h>
@@ -56,58 +56,55 @@ static void copy_row(const emgmm_data *X, size_t i, double *out)
 #define KM_SHUF(a, b, ...) __builtin_shuffle(a, b, (km_m8){__VA_ARGS__})
 #endif
 
-/* xt[j·ldt + l] ← x[rows[l]][j] − g[j] (g NULL: no shift) for the 8 lanes
- * l.  Eight columns at a time are transposed in registers and xt is written
- * in whole vectors, which the vector loads of it then forward from (eight
- * scalar stores each would stall them).  F64: X holds doubles (a constant
- * where inlined, so each data type gets its own loop). */
-KM_INLINE void load_tile(const emgmm_data *X, int F64, const size_t *rows, const double *g,
-                         double *xt, size_t ldt)
+/* Columns j..j+7 of the 8 rows at element offsets off[l], less g[j..j+7] (g
+ * NULL: no shift), transposed in registers: v[c] holds column j + c, the rows
+ * in the lanes.  F64: X holds doubles (a constant where inlined, so each data
+ * type gets its own loop). */
+KM_INLINE void transpose8(const emgmm_data *X, int F64, const size_t *off, size_t j,
+                          const double *g, km_v8 *v)
 {
     typedef float km_v8f __attribute__((vector_size(32), aligned(4)));
-    const size_t d = X->d, ld = X->ld;
     const double *xd = (const double *)X->x;
     const float *xf = (const float *)X->x;
-    size_t off[KM_LANES];
-    for (size_t l = 0; l < KM_LANES; l++) off[l] = rows[l] * ld;
-    size_t j = 0;
-    for (; j + 8 <= d; j += 8) {
-        km_v8 r[8], t[8], u[8], gv = (km_v8){0};
-        if (g) memcpy(&gv, g + j, sizeof gv);
-        for (int l = 0; l < 8; l++) {
-            if (F64) {
-                memcpy(&r[l], xd + off[l] + j, sizeof r[l]);
-            } else {
-                km_v8f f;
-                memcpy(&f, xf + off[l] + j, sizeof f);
-                r[l] = __builtin_convertvector(f, km_v8);
-            }
-            if (g) r[l] -= gv;
+    km_v8 r[8], t[8], u[8], gv = (km_v8){0};
+    if (g) memcpy(&gv, g + j, sizeof gv);
+    for (int l = 0; l < 8; l++) {
+        if (F64) {
+            memcpy(&r[l], xd + off[l] + j, sizeof r[l]);
+        } else {
+            km_v8f f;
+            memcpy(&f, xf + off[l] + j, sizeof f);
+            r[l] = __builtin_convertvector(f, km_v8);
         }
-        for (int l = 0; l < 8; l += 2) {
-            t[l] = KM_SHUF(r[l], r[l + 1], 0, 8, 2, 10, 4, 12, 6, 14);
-            t[l + 1] = KM_SHUF(r[l], r[l + 1], 1, 9, 3, 11, 5, 13, 7, 15);
-        }
-        for (int l = 0; l < 8; l += 4)
-            for (int h = 0; h < 2; h++) {
-                u[l + h] = KM_SHUF(t[l + h], t[l + h + 2], 0, 1, 8, 9, 4, 5, 12, 13);
-                u[l + h + 2] = KM_SHUF(t[l + h], t[l + h + 2], 2, 3, 10, 11, 6, 7, 14, 15);
-            }
-        /* u[0..3]: columns (0,4), (1,5), (2,6), (3,7) of rows 0–3 in their
-         * halves; u[4..7] the same of rows 4–7 */
-        for (int c = 0; c < 4; c++) {
-            const km_v8 lo = KM_SHUF(u[c], u[c + 4], 0, 1, 2, 3, 8, 9, 10, 11);
-            const km_v8 hi = KM_SHUF(u[c], u[c + 4], 4, 5, 6, 7, 12, 13, 14, 15);
-            memcpy(xt + (j + (size_t)c) * ldt, &lo, sizeof lo);
-            memcpy(xt + (j + (size_t)c + 4) * ldt, &hi, sizeof hi);
-        }
+        if (g) r[l] -= gv;
     }
-    for (; j < d; j++) {
-        km_v8 v;
-        for (size_t l = 0; l < KM_LANES; l++) v[l] = F64 ? xd[off[l] + j] : (double)xf[off[l] + j];
-        if (g) v -= g[j];
-        memcpy(xt + j * ldt, &v, sizeof v);
+    for (int l = 0; l < 8; l += 2) {
+        t[l] = KM_SHUF(r[l], r[l + 1], 0, 8, 2, 10, 4, 12, 6, 14);
+        t[l + 1] = KM_SHUF(r[l], r[l + 1], 1, 9, 3, 11, 5, 13, 7, 15);
     }
+    for (int l = 0; l < 8; l += 4)
+        for (int h = 0; h < 2; h++) {
+            u[l + h] = KM_SHUF(t[l + h], t[l + h + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+            u[l + h + 2] = KM_SHUF(t[l + h], t[l + h + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+        }
+    /* u[0..3]: columns (0,4), (1,5), (2,6), (3,7) of rows 0–3 in their halves;
+     * u[4..7] the same of rows 4–7 */
+    for (int c = 0; c < 4; c++) {
+        v[c] = KM_SHUF(u[c], u[c + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+        v[c + 4] = KM_SHUF(u[c], u[c + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+    }
+}
+
+/* Column j of the 8 rows at off[l], less g[j] (g NULL: no shift). */
+KM_INLINE void column8(const emgmm_data *X, int F64, const size_t *off, size_t j, const double *g,
+                       km_v8 *v)
+{
+    const double *xd = (const double *)X->x;
+    const float *xf = (const float *)X->x;
+    double c[KM_LANES]; /* (a vector filled lane by lane compiles badly) */
+    for (size_t l = 0; l < KM_LANES; l++) c[l] = F64 ? xd[off[l] + j] : (double)xf[off[l] + j];
+    memcpy(v, c, sizeof *v);
+    if (g) *v -= g[j];
 }
 
 /* Asks for row i (rb: bytes from row to row, rl: bytes of a row).  Data
@@ -138,27 +135,45 @@ KM_INLINE void load_lanes(const emgmm_data *X, size_t i, size_t nb, const double
     }
 }
 
-/* A seeding block of Q centres C[q·d ..]: the distances ‖x_l − C_q‖² by the
- * direct form, each term (x_j − c_j)² added in j order, so that a row's
- * distance to a centre is the same bits whichever slot the centre takes (the
- * seeding relies on it: a candidate's distances return as the last chosen
- * centre's).  fold: C[0] is the last chosen centre, folded into cl first;
- * then acc[q] += w·min(‖x − C_q‖², cl). */
-KM_INLINE void seed_block(const double *xt, size_t d, const double *C, int Q, int fold, const km_v8 *w,
-                          km_v8 *cl, km_v8 *acc)
+/* A seeding block of Q centres C[q·d ..] for the tile of 8 rows at element
+ * offsets off: the distances ‖x_l − C_q‖² by the direct form, each term
+ * (x_j − c_j)² added in j order, so that a row's distance to a centre is the
+ * same bits whichever slot the centre takes (the seeding relies on it: a
+ * candidate's distances return as the last chosen centre's).  The rows are
+ * transposed eight columns at a time and used from registers: a tile stored
+ * and read back would make the loads after it wait, whenever they fell 4 KiB
+ * from it, on the stores in flight.  fold: C[0] is the last chosen centre,
+ * folded into cl first; then acc[q] += w·min(‖x − C_q‖², cl). */
+KM_INLINE void seed_block(const emgmm_data *X, int F64, const size_t *off, const double *C, int Q,
+                          int fold, const km_v8 *w, km_v8 *cl, km_v8 *acc)
 {
+    const size_t d = X->d;
     km_v8 a[KM_GROUP];
     for (int q = 0; q < Q; q++) a[q] = (km_v8){0};
-    for (size_t j = 0; j < d; j++) {
+    size_t j = 0;
+    for (; j + 8 <= d; j += 8) {
+        km_v8 x[8];
+        transpose8(X, F64, off, j, NULL, x);
+        KM_UNROLL for (int c = 0; c < 8; c++)
+        {
+            KM_UNROLL for (int q = 0; q < Q; q++)
+            {
+                const km_v8 t = x[c] - C[(size_t)q * d + j + (size_t)c];
+                a[q] += t * t;
+            }
+        }
+    }
+    for (; j < d; j++) {
         km_v8 x;
-        memcpy(&x, xt + j * KM_LANES, sizeof x);
-        for (int q = 0; q < Q; q++) {
+        column8(X, F64, off, j, NULL, &x);
+        KM_UNROLL for (int q = 0; q < Q; q++)
+        {
             const km_v8 t = x - C[(size_t)q * d + j];
             a[q] += t * t;
         }
     }
     if (fold) *cl = KM_MIN(*cl, a[0]);
-    for (int q = 0; q < Q; q++) acc[q] += *w * KM_MIN(a[q], *cl);
+    KM_UNROLL for (int q = 0; q < Q; q++) acc[q] += *w * KM_MIN(a[q], *cl);
 }
 
 /* Merges a candidate value v with index kq into a lane's nearest (b1, k1;
@@ -171,33 +186,41 @@ KM_INLINE void seed_block(const double *xt, size_t d, const double *C, int Q, in
         (k1) = KM_SELI(lt_, kq, k1);                                                              \
     } while (0)
 
-/* A Lloyd block of Q centred centres C̃[q·d ..] with indices k0.. for two
- * tiles (xt: [d][16], the tiles side by side), whose products share the
- * centres' loads and keep twice the multiply-adds in flight: each lane's
- * nearest (b1, k1) and second nearest (b2) by ‖c̃‖² − 2 x̃·c̃ (cn). */
-KM_INLINE void nearest_block(const double *xt, size_t d, const double *C, const double *cn,
-                             size_t k0, int Q, km_v8 *b1, km_m8 *k1, km_v8 *b2)
+/* A Lloyd block of Q centred centres C̃[q·d ..] with indices k0.. for the
+ * tile of 8 rows at element offsets off, centred at g: each lane's nearest
+ * (b1, k1) and second nearest (b2) by ‖c̃‖² − 2 x̃·c̃ (cn); with nx, the
+ * lanes' ‖x̃‖² are added to *nx.  The rows are transposed eight columns at a
+ * time and used from registers (see seed_block). */
+KM_INLINE void nearest_block(const emgmm_data *X, int F64, const size_t *off, const double *g,
+                             const double *C, const double *cn, size_t k0, int Q, km_v8 *b1,
+                             km_m8 *k1, km_v8 *b2, km_v8 *nx)
 {
-    km_v8 a[KM_GROUP], b[KM_GROUP];
-    KM_UNROLL for (int q = 0; q < Q; q++) a[q] = b[q] = (km_v8){0};
-    for (size_t j = 0; j < d; j++) {
-        km_v8 x, y;
-        memcpy(&x, xt + j * 2 * KM_LANES, sizeof x);
-        memcpy(&y, xt + j * 2 * KM_LANES + KM_LANES, sizeof y);
-        KM_UNROLL for (int q = 0; q < Q; q++)
+    const size_t d = X->d;
+    km_v8 a[KM_GROUP], n2 = (km_v8){0};
+    KM_UNROLL for (int q = 0; q < Q; q++) a[q] = (km_v8){0};
+    size_t j = 0;
+    for (; j + 8 <= d; j += 8) {
+        km_v8 x[8];
+        transpose8(X, F64, off, j, g, x);
+        KM_UNROLL for (int c = 0; c < 8; c++)
         {
-            const double c = C[(size_t)q * d + j];
-            a[q] += x * c;
-            b[q] += y * c;
+            KM_UNROLL for (int q = 0; q < Q; q++) a[q] += x[c] * C[(size_t)q * d + j + (size_t)c];
+            if (nx) n2 += x[c] * x[c];
         }
     }
+    for (; j < d; j++) {
+        km_v8 x;
+        column8(X, F64, off, j, g, &x);
+        KM_UNROLL for (int q = 0; q < Q; q++) a[q] += x * C[(size_t)q * d + j];
+        if (nx) n2 += x * x;
+    }
+    if (nx) *nx = n2;
     KM_UNROLL for (int q = 0; q < Q; q++)
     {
         const long long kq = (long long)(k0 + (size_t)q);
         const km_m8 kv = {kq, kq, kq, kq, kq, kq, kq, kq}; /* (km_m8){0} + kq goes lane by lane */
-        const km_v8 va = cn[q] - 2.0 * a[q], vb = cn[q] - 2.0 * b[q];
-        KM_MERGE(va, kv, b1[0], k1[0], b2[0]);
-        KM_MERGE(vb, kv, b1[1], k1[1], b2[1]);
+        const km_v8 v = cn[q] - 2.0 * a[q];
+        KM_MERGE(v, kv, *b1, *k1, *b2);
     }
 }
 
@@ -220,7 +243,7 @@ KM_INLINE void nearest_block(const double *xt, size_t d, const double *C, const 
 #define KM_MAX_NC 24
 
 KM_INLINE void seed_chunk_impl(const emgmm_data *X, int F64, size_t i0, size_t i1, const double *C,
-                               size_t nc, int fresh, double *closest, double *s, double *xt)
+                               size_t nc, int fresh, double *closest, double *s)
 {
     const size_t d = X->d, es = F64 ? sizeof(double) : sizeof(float), rb = X->ld * es, rl = d * es;
     const size_t ahead = (4096 / rb + KM_LANES) / KM_LANES * KM_LANES; /* rows, whole tiles */
@@ -229,14 +252,13 @@ KM_INLINE void seed_chunk_impl(const emgmm_data *X, int F64, size_t i0, size_t i
     for (size_t i = i0; i < i1; i += KM_LANES) {
         const size_t nb = i1 - i < KM_LANES ? i1 - i : KM_LANES;
         km_v8 w, cl;
-        size_t rows[KM_LANES];
-        for (size_t l = 0; l < KM_LANES; l++) rows[l] = i + (l < nb ? l : 0);
+        size_t off[KM_LANES];
+        for (size_t l = 0; l < KM_LANES; l++) off[l] = (i + (l < nb ? l : 0)) * X->ld;
         for (size_t r = i + ahead; r < i1 && r < i + ahead + KM_LANES; r++) prefetch_row(X, r, rb, rl);
-        load_tile(X, F64, rows, NULL, xt, KM_LANES);
         load_lanes(X, i, nb, fresh ? NULL : closest, INFINITY, &w, &cl);
         for (size_t q0 = 0; q0 < nc; q0 += KM_GROUP) {
             const int Q = (int)(nc - q0 < KM_GROUP ? nc - q0 : KM_GROUP);
-#define KM_SEED(QQ) seed_block(xt, d, C + q0 * d, QQ, q0 == 0, &w, &cl, acc + q0)
+#define KM_SEED(QQ) seed_block(X, F64, off, C + q0 * d, QQ, q0 == 0, &w, &cl, acc + q0)
             KM_SWITCH_Q(Q, KM_SEED)
 #undef KM_SEED
         }
@@ -256,15 +278,14 @@ KM_INLINE void seed_chunk_impl(const emgmm_data *X, int F64, size_t i0, size_t i
  * C[0] is the centre chosen last: it is folded into closest[] first
  * (fresh: closest[] is not set yet, the distance to C[0] is stored).  Then
  * s[q] = Σ_i w_i · min(‖x_i − C_q‖², closest_i) for every q (for q = 0 the
- * chunk's potential), each lane summed in row order, then the lanes in order.
- * xt: scratch of 8·d doubles. */
+ * chunk's potential), each lane summed in row order, then the lanes in order. */
 EMGMM_CLONES_FMA static void seed_chunk(const emgmm_data *X, size_t i0, size_t i1, const double *C,
-                                        size_t nc, int fresh, double *closest, double *s, double *xt)
+                                        size_t nc, int fresh, double *closest, double *s)
 {
     if (X->dtype == EMGMM_F64)
-        seed_chunk_impl(X, 1, i0, i1, C, nc, fresh, closest, s, xt);
+        seed_chunk_impl(X, 1, i0, i1, C, nc, fresh, closest, s);
     else
-        seed_chunk_impl(X, 0, i0, i1, C, nc, fresh, closest, s, xt);
+        seed_chunk_impl(X, 0, i0, i1, C, nc, fresh, closest, s);
 }
 
 /* k-means++'s draw: the first row at which the running sum of w_i·closest_i
@@ -275,7 +296,7 @@ EMGMM_CLONES_FMA static void seed_chunk(const emgmm_data *X, size_t i0, size_t i
  * chunk's sum and stay at or below target: then, as when target rounds up to
  * the whole potential, the last row with potential is taken. */
 static size_t sample_row(const emgmm_data *X, const double *pc, size_t nchunks, double target,
-                         const double *C, double *closest, double *xt)
+                         const double *C, double *closest)
 {
     size_t ch, last = 0;
     double acc = 0.0;
@@ -287,7 +308,7 @@ static size_t sample_row(const emgmm_data *X, const double *pc, size_t nchunks, 
     if (ch == nchunks) ch = last;
     const size_t i0 = ch * KM_CHUNK, i1 = i0 + KM_CHUNK < X->n ? i0 + KM_CHUNK : X->n;
     double s;
-    seed_chunk(X, i0, i1, C, 1, 0, closest, &s, xt);
+    seed_chunk(X, i0, i1, C, 1, 0, closest, &s);
     for (size_t i = i0; i < i1; i++) {
         acc += wt(X, i) * closest[i];
         if (acc > target) return i;
@@ -300,24 +321,17 @@ static size_t sample_row(const emgmm_data *X, const double *pc, size_t nchunks, 
 /* One seeding pass: seed_chunk over every chunk, in parallel; the sums land in
  * csum[ch·nc + q]. */
 static void seed_pass(const emgmm_data *X, const double *C, size_t nc, int fresh, double *closest,
-                      double *csum, double *xt, int T)
+                      double *csum, int T)
 {
     const size_t n = X->n, nchunks = (n + KM_CHUNK - 1) / KM_CHUNK;
 #ifdef _OPENMP
-#pragma omp parallel num_threads(T)
-#endif
-    {
-#ifdef _OPENMP
-        double *txt = xt + (size_t)omp_get_thread_num() * KM_LANES * X->d;
-#pragma omp for schedule(dynamic)
+#pragma omp parallel for num_threads(T) schedule(dynamic)
 #else
-        double *txt = xt;
-        (void)T;
+    (void)T;
 #endif
-        for (size_t ch = 0; ch < nchunks; ch++) {
-            const size_t i0 = ch * KM_CHUNK, i1 = i0 + KM_CHUNK < n ? i0 + KM_CHUNK : n;
-            seed_chunk(X, i0, i1, C, nc, fresh, closest, csum + ch * nc, txt);
-        }
+    for (size_t ch = 0; ch < nchunks; ch++) {
+        const size_t i0 = ch * KM_CHUNK, i1 = i0 + KM_CHUNK < n ? i0 + KM_CHUNK : n;
+        seed_chunk(X, i0, i1, C, nc, fresh, closest, csum + ch * nc);
     }
 }
 
@@ -338,17 +352,16 @@ int emgmm_kmeanspp(emgmm_model *m, const emgmm_data *X, emgmm_rng *rng, int n_th
     double *csum = malloc(nchunks * nc * sizeof(double));
     double *pc = malloc(nchunks * sizeof(double));
     double *cand = malloc(nc * d * sizeof(double));
-    double *xt = malloc((size_t)T * KM_LANES * d * sizeof(double));
     size_t *cidx = malloc((size_t)trials * sizeof(size_t));
     int st = EMGMM_OK;
-    if (!closest || !csum || !pc || !cand || !xt || !cidx) st = EMGMM_ERR_ALLOC;
+    if (!closest || !csum || !pc || !cand || !cidx) st = EMGMM_ERR_ALLOC;
     if (st == EMGMM_OK) {
         size_t c0 = (size_t)(emgmm_rng_uniform(rng) * (double)n);
         if (c0 >= n) c0 = n - 1;
         while (X->weights && X->weights[c0] == 0.0) c0 = (c0 + 1) % n; /* a row that carries weight */
         chosen[0] = c0;
         copy_row(X, c0, centres);
-        seed_pass(X, centres, 1, 1, closest, csum, xt, T);
+        seed_pass(X, centres, 1, 1, closest, csum, T);
         memcpy(pc, csum, nchunks * sizeof(double));
     }
     for (size_t c = 1; st == EMGMM_OK && c < K; c++) {
@@ -359,7 +372,7 @@ int emgmm_kmeanspp(emgmm_model *m, const emgmm_data *X, emgmm_rng *rng, int n_th
         for (int t = 0; t < trials; t++) {
             size_t idx;
             if (pot > 0.0) {
-                idx = sample_row(X, pc, nchunks, emgmm_rng_uniform(rng) * pot, last, closest, xt);
+                idx = sample_row(X, pc, nchunks, emgmm_rng_uniform(rng) * pot, last, closest);
             } else { /* every row sits on a chosen centre */
                 idx = (size_t)(emgmm_rng_uniform(rng) * (double)n);
                 if (idx >= n) idx = n - 1;
@@ -367,7 +380,7 @@ int emgmm_kmeanspp(emgmm_model *m, const emgmm_data *X, emgmm_rng *rng, int n_th
             cidx[t] = idx;
             copy_row(X, idx, cand + (size_t)(t + 1) * d);
         }
-        seed_pass(X, cand, nc, 0, closest, csum, xt, T);
+        seed_pass(X, cand, nc, 0, closest, csum, T);
         int best = 0;
         double best_pot = INFINITY;
         for (int t = 0; t < trials; t++) {
@@ -386,7 +399,6 @@ int emgmm_kmeanspp(emgmm_model *m, const emgmm_data *X, emgmm_rng *rng, int n_th
     free(csum);
     free(pc);
     free(cand);
-    free(xt);
     free(cidx);
     return st;
 }
@@ -525,14 +537,14 @@ KM_INLINE void move_row(const emgmm_data *X, int F64, size_t i, const double *g,
 }
 
 KM_INLINE int lloyd_chunk_impl(const km_step *S, int F64, size_t i0, size_t i1, int32_t *lab,
-                               float *mg, double *acc, double *lanes, double *xt, double *rmax)
+                               float *mg, double *acc, double *lanes, double *rmax)
 {
     const emgmm_data *X = S->X;
     const size_t d = X->d, K = S->K, L = K * (d + 2);
     const size_t es = F64 ? sizeof(double) : sizeof(float), rb = X->ld * es, rl = d * es;
     int touched = 0;
     double rm = 0.0;
-    size_t idx[KM_BATCH + 2 * KM_LANES];
+    size_t idx[KM_BATCH];
     for (size_t b0 = i0; b0 < i1; b0 += KM_BATCH) {
         const size_t b1 = i1 - b0 < KM_BATCH ? i1 : b0 + KM_BATCH;
         size_t cnt = 0;
@@ -551,46 +563,44 @@ KM_INLINE int lloyd_chunk_impl(const km_step *S, int F64, size_t i0, size_t i1, 
             }
         }
         /* the rows placed again are few and scattered in the later steps:
-         * each tile asks for the rows of the tile two on */
+         * each tile asks for the rows of the tile four on */
         for (size_t p = 0; p < cnt && p < 4 * KM_LANES; p++) prefetch_row(X, idx[p], rb, rl);
-        for (size_t t = 0; t < cnt; t += 2 * KM_LANES) {
-            const size_t nb = cnt - t < 2 * KM_LANES ? cnt - t : 2 * KM_LANES;
+        for (size_t t = 0; t < cnt; t += KM_LANES) {
+            const size_t nb = cnt - t < KM_LANES ? cnt - t : KM_LANES;
             const size_t *rows = idx + t;
-            for (size_t p = t + 4 * KM_LANES; p < cnt && p < t + 6 * KM_LANES; p++)
+            for (size_t p = t + 4 * KM_LANES; p < cnt && p < t + 5 * KM_LANES; p++)
                 prefetch_row(X, idx[p], rb, rl);
-            for (size_t l = nb; l < 2 * KM_LANES; l++) idx[t + l] = rows[0]; /* padding lanes */
-            km_v8 b1v[2], b2v[2];
-            km_m8 k1v[2] = {{0}};
-            b1v[0] = b1v[1] = b2v[0] = b2v[1] = (km_v8){0} + INFINITY;
-            load_tile(X, F64, rows, S->g, xt, 2 * KM_LANES);
-            load_tile(X, F64, rows + KM_LANES, S->g, xt + KM_LANES, 2 * KM_LANES);
+            size_t off[KM_LANES];
+            for (size_t l = 0; l < KM_LANES; l++) off[l] = rows[l < nb ? l : 0] * X->ld;
+            km_v8 b1v = (km_v8){0} + INFINITY, b2v = b1v, nxv = (km_v8){0};
+            km_m8 k1v = (km_m8){0};
             for (size_t k0 = 0; k0 < K; k0 += KM_GROUP) {
                 const int Q = (int)(K - k0 < KM_GROUP ? K - k0 : KM_GROUP);
-#define KM_NEAR(QQ) nearest_block(xt, d, S->ct + k0 * d, S->cn + k0, k0, QQ, b1v, k1v, b2v)
+#define KM_NEAR(QQ)                                                                               \
+    nearest_block(X, F64, off, S->g, S->ct + k0 * d, S->cn + k0, k0, QQ, &b1v, &k1v, &b2v,          \
+                  k0 == 0 ? &nxv : NULL)
                 KM_SWITCH_Q(Q, KM_NEAR)
 #undef KM_NEAR
             }
-            km_v8 nx[2] = {{0}};
-            for (size_t j = 0; j < d; j++) {
-                km_v8 x, y;
-                memcpy(&x, xt + j * 2 * KM_LANES, sizeof x);
-                memcpy(&y, xt + j * 2 * KM_LANES + KM_LANES, sizeof y);
-                nx[0] += x * x;
-                nx[1] += y * y;
-            }
+            double b1a[KM_LANES], b2a[KM_LANES], nxa[KM_LANES];
+            long long k1a[KM_LANES];
+            memcpy(b1a, &b1v, sizeof b1a);
+            memcpy(b2a, &b2v, sizeof b2a);
+            memcpy(nxa, &nxv, sizeof nxa);
+            memcpy(k1a, &k1v, sizeof k1a);
             for (size_t l = 0; l < nb; l++) {
-                const size_t i = rows[l], h = l / KM_LANES, e = l % KM_LANES;
-                const int32_t k = (int32_t)k1v[h][e];
+                const size_t i = rows[l];
+                const int32_t k = (int32_t)k1a[l];
                 /* the true distances to the nearest and second nearest, bounded
                  * above and below; the margin rounded down */
-                const double xn = sqrt(nx[h][e]), q = xn + S->C, er = S->err * q * q;
-                const double u2 = b1v[h][e] + nx[h][e] + er, l2 = b2v[h][e] + nx[h][e] - er;
+                const double xn = sqrt(nxa[l]), q = xn + S->C, er = S->err * q * q;
+                const double u2 = b1a[l] + nxa[l] + er, l2 = b2a[l] + nxa[l] - er;
                 const double ub = sqrt(u2 > 0.0 ? u2 : 0.0), lb = sqrt(l2 > 0.0 ? l2 : 0.0);
                 if (xn > rm) rm = xn;
                 if (!S->drop || k != lab[i]) {
                     /* one set of sums per lane: rows of one cluster in a row
                      * do not wait on each other's additions */
-                    double *set = lanes + e * L;
+                    double *set = lanes + l * L;
                     move_row(X, F64, i, S->g, 1.0, set + (size_t)k * (d + 2));
                     if (S->drop) move_row(X, F64, i, S->g, -1.0, set + (size_t)lab[i] * (d + 2));
                     touched = 1;
@@ -624,11 +634,10 @@ KM_INLINE int lloyd_chunk_impl(const km_step *S, int F64, size_t i0, size_t i1, 
  * one set of sums per lane (lanes: [8][K·(d + 2)], zero on entry and on
  * return), added in lane order at the end.  *rmax: the largest ‖x̃‖ placed. */
 EMGMM_CLONES_FMA static int lloyd_chunk(const km_step *S, size_t i0, size_t i1, int32_t *lab,
-                                        float *mg, double *acc, double *lanes, double *xt,
-                                        double *rmax)
+                                        float *mg, double *acc, double *lanes, double *rmax)
 {
-    if (S->X->dtype == EMGMM_F64) return lloyd_chunk_impl(S, 1, i0, i1, lab, mg, acc, lanes, xt, rmax);
-    return lloyd_chunk_impl(S, 0, i0, i1, lab, mg, acc, lanes, xt, rmax);
+    if (S->X->dtype == EMGMM_F64) return lloyd_chunk_impl(S, 1, i0, i1, lab, mg, acc, lanes, rmax);
+    return lloyd_chunk_impl(S, 0, i0, i1, lab, mg, acc, lanes, rmax);
 }
 
 int emgmm_kmeans_lloyd(emgmm_model *m, const emgmm_data *X, int max_iter, double tol, int n_threads,
@@ -653,13 +662,12 @@ int emgmm_kmeans_lloyd(emgmm_model *m, const emgmm_data *X, int max_iter, double
     double *rch = malloc(nchunks * sizeof(double));
     int *moved = malloc(nchunks * sizeof(int));
     double *tot = calloc(L, sizeof(double));
-    double *xt = malloc((size_t)T * 2 * KM_LANES * d * sizeof(double));
     double *lanes = calloc((size_t)T * KM_LANES * L, sizeof(double));
     int32_t *lab = malloc(n * sizeof(int32_t));
     float *mg = malloc(n * sizeof(float));
     int st = EMGMM_OK, it = 0;
     double var = 0.0, R = 0.0;
-    if (!g || !ct || !cn || !drop || !part || !rch || !moved || !tot || !xt || !lanes || !lab || !mg)
+    if (!g || !ct || !cn || !drop || !part || !rch || !moved || !tot || !lanes || !lab || !mg)
         st = EMGMM_ERR_ALLOC;
     if (st == EMGMM_OK) st = mean_variance(X, T, &var);
     const double thresh = tol * var;
@@ -714,7 +722,7 @@ int emgmm_kmeans_lloyd(emgmm_model *m, const emgmm_data *X, int max_iter, double
             for (size_t ch = 0; ch < nchunks; ch++) {
                 const size_t i0 = ch * lc, i1 = i0 + lc < n ? i0 + lc : n;
                 moved[ch] = lloyd_chunk(&S, i0, i1, lab, mg, part + ch * L, lanes + tid * KM_LANES * L,
-                                        xt + tid * 2 * KM_LANES * d, rch + ch);
+                                        rch + ch);
             }
         }
         for (size_t ch = 0; ch < nchunks; ch++) {
@@ -753,7 +761,6 @@ int emgmm_kmeans_lloyd(emgmm_model *m, const emgmm_data *X, int max_iter, double
     free(rch);
     free(moved);
     free(tot);
-    free(xt);
     free(lanes);
     free(lab);
     free(mg);
