@@ -102,12 +102,14 @@ void emgmm_mprod_f32(const float *W, const float *X, const size_t *idx, size_t l
                      size_t d, float *T);
 /* The operands of emgmm_mprod for one component: idx ← the rows i < nb with
  * r[i] ≠ 0, in order, and W's row q = r_i·(X_i − c) for i = idx[q] (zero from
- * d to ld, as X's rows); s1[a] = Σ_q W[q][a].  X: nb rows of ld.  scr: 2·ld of
- * scratch.  Returns the number of rows m. */
+ * d to ld, as X's rows); s1[a] = Σ_q W[q][a]; *nk = Σ_i r[i].  X: nb rows of
+ * ld.  scr: 2·ld of scratch.  Returns the number of rows m. */
 size_t emgmm_mrows_f64(const double *X, size_t ld, size_t d, const double *r, size_t nb,
-                       const double *c, double *W, size_t *idx, double *s1, double *scr);
+                       const double *c, double *W, size_t *idx, double *s1, double *nk,
+                       double *scr);
 size_t emgmm_mrows_f32(const float *X, size_t ld, size_t d, const double *r, size_t nb,
-                       const double *c, float *W, size_t *idx, double *s1, float *scr);
+                       const double *c, float *W, size_t *idx, double *s1, double *nk,
+                       float *scr);
 /* s2[a·d + b] += T[a·ld + b] − s1[a]·c[b] for a <= b < d. */
 void emgmm_mfold_f64(const double *T, size_t ld, size_t d, const double *s1, const double *c,
                      double *s2);

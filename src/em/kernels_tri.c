@@ -262,32 +262,73 @@ MPROD_DEF(f32, float, v16f, 16)
 /* ---- the M-step kernel's operands and the fold into the statistics ----------
  * W = r·(x − c) is formed in the working type, as the products that use it
  * are; its column sums are kept in the working type over one block (at most
- * a few thousand rows) and returned in double. */
-#define MROWS_DEF(SFX, TYPE)                                                               \
-    EMGMM_CLONES_FMA                                                                       \
-    size_t emgmm_mrows_##SFX(const TYPE *X, size_t ld, size_t d, const double *r,          \
-                             size_t nb, const double *c, TYPE *W, size_t *idx, double *s1, \
-                             TYPE *scr)                                                    \
+ * a few thousand rows) and returned in double.  The sums stay in registers,
+ * NV vectors of columns per sweep over the rows: summed through memory, each
+ * row's add waited on the previous row's store (a store-forwarding chain that
+ * made this n·K·d pass cost more than the d² products).  N_k = Σ r over the
+ * block is summed in 8 lanes as the rows are picked. */
+#define MROWS_DEF(SFX, TYPE, VT, L)                                                        \
+    TRI_INLINE void mrows_sweep_##SFX(const TYPE *X, size_t ld, const double *r,           \
+                                      const size_t *idx, size_t m, const TYPE *ct,          \
+                                      TYPE *W, TYPE *st, const int NV)                      \
     {                                                                                      \
-        TYPE *ct = scr, *st = scr + ld;                                                    \
-        for (size_t a = 0; a < ld; a++) {                                                  \
-            ct[a] = a < d ? (TYPE)c[a] : (TYPE)0;                                          \
-            st[a] = (TYPE)0;                                                               \
-        }                                                                                  \
-        size_t m = 0;                                                                      \
-        for (size_t i = 0; i < nb; i++) {                                                  \
-            idx[m] = i;                                                                    \
-            m += r[i] != 0.0;                                                              \
+        const VT zero = {0};                                                               \
+        VT c[4], s[4];                                                                     \
+        _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++)                               \
+        {                                                                                  \
+            memcpy(&c[v], ct + (size_t)v * L, sizeof(VT));                                 \
+            s[v] = zero;                                                                   \
         }                                                                                  \
         for (size_t q = 0; q < m; q++) {                                                   \
             const size_t i = idx[q];                                                       \
-            const TYPE ri = (TYPE)r[i], *xi = X + i * ld;                                  \
-            TYPE *wo = W + q * ld;                                                         \
-            _Pragma("omp simd") for (size_t a = 0; a < ld; a++)                            \
+            const TYPE ri = (TYPE)r[i];                                                    \
+            _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++)                           \
             {                                                                              \
-                const TYPE v = ri * (xi[a] - ct[a]);                                       \
-                wo[a] = v;                                                                 \
-                st[a] += v;                                                                \
+                VT x;                                                                      \
+                memcpy(&x, X + i * ld + (size_t)v * L, sizeof(VT));                        \
+                const VT wv = (x - c[v]) * ri;                                             \
+                memcpy(W + q * ld + (size_t)v * L, &wv, sizeof(VT));                       \
+                s[v] += wv;                                                                \
+            }                                                                              \
+        }                                                                                  \
+        _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++)                               \
+            memcpy(st + (size_t)v * L, &s[v], sizeof(VT));                                 \
+    }                                                                                      \
+                                                                                           \
+    EMGMM_CLONES_FMA                                                                       \
+    size_t emgmm_mrows_##SFX(const TYPE *X, size_t ld, size_t d, const double *r,          \
+                             size_t nb, const double *c, TYPE *W, size_t *idx, double *s1, \
+                             double *nk, TYPE *scr)                                        \
+    {                                                                                      \
+        TYPE *ct = scr, *st = scr + ld;                                                    \
+        for (size_t a = 0; a < ld; a++) ct[a] = a < d ? (TYPE)c[a] : (TYPE)0;              \
+        v8d nv = {0};                                                                      \
+        size_t m = 0, i = 0;                                                               \
+        for (; i + 8 <= nb; i += 8) {                                                      \
+            v8d rv;                                                                        \
+            memcpy(&rv, r + i, sizeof rv);                                                 \
+            nv += rv;                                                                      \
+            _Pragma("GCC unroll 8") for (size_t l = 0; l < 8; l++)                         \
+            {                                                                              \
+                idx[m] = i + l;                                                            \
+                m += rv[l] != 0.0;                                                         \
+            }                                                                              \
+        }                                                                                  \
+        double tail = 0.0;                                                                 \
+        for (; i < nb; i++) {                                                              \
+            tail += r[i];                                                                  \
+            idx[m] = i;                                                                    \
+            m += r[i] != 0.0;                                                              \
+        }                                                                                  \
+        *nk = ((nv[0] + nv[4]) + (nv[1] + nv[5])) + ((nv[2] + nv[6]) + (nv[3] + nv[7])) + tail; \
+        for (size_t a0 = 0; a0 < ld; a0 += 4 * L) {                                        \
+            const TYPE *x0 = X + a0, *c0 = ct + a0;                                        \
+            TYPE *w0 = W + a0, *s0 = st + a0;                                              \
+            switch ((ld - a0) / L) {                                                       \
+            case 1: mrows_sweep_##SFX(x0, ld, r, idx, m, c0, w0, s0, 1); break;            \
+            case 2: mrows_sweep_##SFX(x0, ld, r, idx, m, c0, w0, s0, 2); break;            \
+            case 3: mrows_sweep_##SFX(x0, ld, r, idx, m, c0, w0, s0, 3); break;            \
+            default: mrows_sweep_##SFX(x0, ld, r, idx, m, c0, w0, s0, 4); break;           \
             }                                                                              \
         }                                                                                  \
         for (size_t a = 0; a < d; a++) s1[a] = (double)st[a];                              \
@@ -305,5 +346,5 @@ MPROD_DEF(f32, float, v16f, 16)
             _Pragma("omp simd") for (size_t b = a; b < d; b++) s[b] += (double)t[b] - sa * c[b]; \
         }                                                                                  \
     }
-MROWS_DEF(f64, double)
-MROWS_DEF(f32, float)
+MROWS_DEF(f64, double, v8d, 8)
+MROWS_DEF(f32, float, v16f, 16)

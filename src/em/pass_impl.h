@@ -418,10 +418,10 @@ static void FN(mstats_tri)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb)
     }
     for (size_t k = 0; k < K; k++) {
         const double *rk = w->r + k * nb, *sck = sh->sc + k * d;
-        double nk = 0.0;
-        for (size_t i = 0; i < nb; i++) nk += rk[i];
+        double nk;
+        const size_t m =
+            EMGMM_MROWS(X, ldm, d, rk, nb, sck, w->wrm, w->ridx, w->s1blk, &nk, w->tacc);
         w->st.nk[k] += nk;
-        const size_t m = EMGMM_MROWS(X, ldm, d, rk, nb, sck, w->wrm, w->ridx, w->s1blk, w->tacc);
         if (m == 0) continue;
         EMGMM_MPROD(w->wrm, X, w->ridx, ldm, m, d, w->tacc);
         EMGMM_MFOLD(w->tacc, ldm, d, w->s1blk, sck, w->st.s2 + k * d * d);

@@ -188,14 +188,17 @@ static void tri_mstep_matches_explicit_sums_over_nonzero_rows(void **state)
             }
             for (size_t a = 0; a < d; a++) c[a] = emgmm_rng_uniform(&g) - 0.5;
             size_t m;
+            double nk = -1.0, nk_ref = 0.0;
+            for (size_t i = 0; i < nb; i++) nk_ref += r[i];
             if (prec == 0) {
-                m = emgmm_mrows_f64(X, ld, d, r, nb, c, W, idx, s1, T);
+                m = emgmm_mrows_f64(X, ld, d, r, nb, c, W, idx, s1, &nk, T);
                 emgmm_mprod_f64(W, X, idx, ld, m, d, T);
             } else {
-                m = emgmm_mrows_f32(Xf, ld, d, r, nb, c, Wf, idx, s1, Tf);
+                m = emgmm_mrows_f32(Xf, ld, d, r, nb, c, Wf, idx, s1, &nk, Tf);
                 emgmm_mprod_f32(Wf, Xf, idx, ld, m, d, Tf);
             }
             assert_int_equal(m, nb - nb / 3);
+            assert_true(fabs(nk - nk_ref) <= 1e-14 * nk_ref);
             for (size_t j = 0, i = 0; i < nb; i++)
                 if (r[i] != 0.0) assert_int_equal(idx[j++], i);
             const double tol = prec ? 1e-5 : 1e-13;
