@@ -129,7 +129,7 @@ int cli_getopt_error(const char *cmd, int c, char **argv)
 
 int cli_data_option(int c, const char *arg, emgmm_io_read_opts *o, int *threads, int *rc)
 {
-    long v;
+    long v = 0; /* set by cli_parse_long when it returns 0 (GCC -O3 cannot see it) */
     switch (c) {
     case CLI_OPT_FORMAT: {
         char delim;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # run-sanitizers.sh — the whole test suite built with AddressSanitizer + UndefinedBehaviorSanitizer
 # (in build-asan), then valgrind memcheck on a subset in a plain build (build-valgrind): the fast
-# reader/fuzz-replay test programs and an `emgmm fit` / `predict` on a small CSV.
+# reader/fuzz-replay test programs and an `emgmm fit` / `predict` on a small CSV; last, the
+# release build (-O3) compiled with warnings as errors (build-release).
 # Usage: bash tools/run-sanitizers.sh   (from anywhere; ends with "N passed, N failed")
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -133,6 +134,23 @@ vg emgmm_impute 0 "$E" impute "$W/mm.json" "$W/xm.csv" -o "$W/imp.csv" --multipl
 # a failing run frees what it allocated too (exit 3: a model file is not CSV data)
 vg emgmm_bad_input 3 "$E" fit "$W/true.json" -k 2 -o "$W/never.json" -q
 T2=$(date +%s)
-note "valgrind subset: $((T2 - T1)) s; total $((T2 - T0)) s"
+note "valgrind subset: $((T2 - T1)) s"
+
+# ---------------------------------------------------------------- 3. release build, -O3
+# The suite builds debugoptimized (-O2); GCC's -O3 inlining finds other "may be used
+# uninitialized" paths, so the release build must compile with warnings as errors too.
+note "release build, -O3, warnings as errors (build-release)"
+rm -rf build-release
+if meson setup build-release --buildtype=release --werror \
+    >build-release.log 2>&1 && ninja -C build-release >>build-release.log 2>&1; then
+  pass
+  echo "   ok   release build"
+else
+  tail -30 build-release.log
+  failc "release build (-O3 --werror)"
+fi
+rm -f build-release.log
+T3=$(date +%s)
+note "release build: $((T3 - T2)) s; total $((T3 - T0)) s"
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

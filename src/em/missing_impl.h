@@ -407,7 +407,7 @@ EMGMM_CLONES_FMA static void FN(mstats_missing)(const FN(pass_shared) *sh, FN(pa
                 }
                 continue;
             }
-            const double *e, *C;
+            const double *e, *C = NULL; /* set by miss_rowcomp when it succeeds (GCC -O3 cannot see it) */
             double c1;
             if (w->mstored) {
                 e = slot;
