@@ -171,8 +171,10 @@ def git_rev():
     try:
         rev = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
                              capture_output=True, text=True).stdout.strip()
+        # the results being written (bench/results) are not source changes
         dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--", "src",
-                                "include", "bench"], capture_output=True, text=True).stdout
+                                "include", "bench", ":!bench/results"],
+                               capture_output=True, text=True).stdout
         return rev + (" (+ uncommitted changes)" if dirty.strip() else "")
     except OSError:
         return "?"
