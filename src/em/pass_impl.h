@@ -369,17 +369,33 @@ static void FN(labels_block)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t n
     /* Yᵀ = Cᵀ·Xsᵀ: K rows of nb dot products with the centres. */
     GEMM(CblasRowMajor, CblasTrans, CblasTrans, (int)K, (int)nb, (int)d, (TYPE)1, sh->ct, (int)K,
          w->xs, (int)d, (TYPE)0, w->y, (int)sh->ldb);
+    /* the nearest centre (the first of equals) for all rows at once, down the
+     * components with the rows in the vector lanes: bd the least distance so
+     * far (up to ‖x‖²), best its component (as a double, exact) */
+    double *restrict bd = w->mx, *restrict best = w->sum;
+    const TYPE *y0 = w->y;
+    const double c0 = sh->cnorm[0];
+#pragma omp simd
     for (size_t i = 0; i < nb; i++) {
-        size_t best = 0;
-        double bd = sh->cnorm[0] - 2.0 * (double)w->y[i];
-        for (size_t k = 1; k < K; k++) {
-            double dk = sh->cnorm[k] - 2.0 * (double)w->y[k * sh->ldb + i];
-            if (dk < bd) {
-                bd = dk;
-                best = k;
-            }
+        bd[i] = c0 - 2.0 * (double)y0[i];
+        best[i] = 0.0;
+    }
+    for (size_t k = 1; k < K; k++) {
+        const TYPE *yk = w->y + k * sh->ldb;
+        const double ck = sh->cnorm[k], kd = (double)k;
+#pragma omp simd
+        for (size_t i = 0; i < nb; i++) {
+            const double dk = ck - 2.0 * (double)yk[i];
+            const int closer = dk < bd[i];
+            bd[i] = closer ? dk : bd[i];
+            best[i] = closer ? kd : best[i];
         }
-        for (size_t k = 0; k < K; k++) w->r[k * nb + i] = (k == best) ? 1.0 : 0.0;
+    }
+    for (size_t k = 0; k < K; k++) {
+        double *rk = w->r + k * nb;
+        const double kd = (double)k;
+#pragma omp simd
+        for (size_t i = 0; i < nb; i++) rk[i] = best[i] == kd ? 1.0 : 0.0;
     }
 }
 

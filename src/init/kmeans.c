@@ -403,6 +403,66 @@ int emgmm_kmeanspp(emgmm_model *m, const emgmm_data *X, emgmm_rng *rng, int n_th
     return st;
 }
 
+/* One chunk's Σ (x − x0) and Σ (x − x0)² per feature, in sub-blocks of
+ * KM_VROWS rows (which stay in L2 for any d): 8 features at a time in
+ * registers down the sub-block's rows, the d mod 8 last ones one at a time.
+ * Summed through memory row by row, each row's add waited on the previous
+ * row's store. */
+#define KM_VROWS 256
+KM_INLINE void mv_cols(const emgmm_data *X, int F64, size_t i0, size_t i1, const double *x0,
+                       double *s1, double *s2)
+{
+    const size_t d = X->d, d8 = d / 8 * 8, ld = X->ld;
+    const double *xd = (const double *)X->x;
+    const float *xf = (const float *)X->x;
+    for (size_t j0 = 0; j0 < d8; j0 += 8) {
+        km_v8 c, a1, a2;
+        memcpy(&c, x0 + j0, sizeof c);
+        memcpy(&a1, s1 + j0, sizeof a1);
+        memcpy(&a2, s2 + j0, sizeof a2);
+        for (size_t i = i0; i < i1; i++) {
+            km_v8 v;
+            if (F64) {
+                memcpy(&v, xd + i * ld + j0, sizeof v);
+            } else {
+                typedef float km_v8f __attribute__((vector_size(32), aligned(4)));
+                km_v8f f;
+                memcpy(&f, xf + i * ld + j0, sizeof f);
+                v = __builtin_convertvector(f, km_v8);
+            }
+            const km_v8 t = v - c;
+            a1 += t;
+            a2 += t * t;
+        }
+        memcpy(s1 + j0, &a1, sizeof a1);
+        memcpy(s2 + j0, &a2, sizeof a2);
+    }
+    for (size_t j = d8; j < d; j++) {
+        double a1 = s1[j], a2 = s2[j];
+        for (size_t i = i0; i < i1; i++) {
+            const double t = (F64 ? xd[i * ld + j] : (double)xf[i * ld + j]) - x0[j];
+            a1 += t;
+            a2 += t * t;
+        }
+        s1[j] = a1;
+        s2[j] = a2;
+    }
+}
+
+EMGMM_CLONES_FMA static void mv_chunk(const emgmm_data *X, size_t i0, size_t i1,
+                                      const double *x0, double *s1, double *s2)
+{
+    memset(s1, 0, X->d * sizeof(double));
+    memset(s2, 0, X->d * sizeof(double));
+    for (size_t r0 = i0; r0 < i1; r0 += KM_VROWS) {
+        const size_t r1 = r0 + KM_VROWS < i1 ? r0 + KM_VROWS : i1;
+        if (X->dtype == EMGMM_F64)
+            mv_cols(X, 1, r0, r1, x0, s1, s2);
+        else
+            mv_cols(X, 0, r0, r1, x0, s1, s2);
+    }
+}
+
 /* Mean over features of the per-feature variance (scikit-learn scales the
  * k-means tolerance by it).  Shifted by the first row against cancellation;
  * the sums per chunk, then over chunks in order. */
@@ -423,25 +483,7 @@ static int mean_variance(const emgmm_data *X, int T, double *out)
 #endif
     for (size_t ch = 0; ch < nchunks; ch++) {
         const size_t i0 = ch * KM_CHUNK, i1 = i0 + KM_CHUNK < n ? i0 + KM_CHUNK : n;
-        double *s1 = part + ch * 2 * d, *s2 = s1 + d;
-        memset(s1, 0, 2 * d * sizeof(double));
-        for (size_t i = i0; i < i1; i++) {
-            if (X->dtype == EMGMM_F64) {
-                const double *x = (const double *)X->x + i * X->ld;
-                for (size_t j = 0; j < d; j++) {
-                    const double t = x[j] - x0[j];
-                    s1[j] += t;
-                    s2[j] += t * t;
-                }
-            } else {
-                const float *x = (const float *)X->x + i * X->ld;
-                for (size_t j = 0; j < d; j++) {
-                    const double t = (double)x[j] - x0[j];
-                    s1[j] += t;
-                    s2[j] += t * t;
-                }
-            }
-        }
+        mv_chunk(X, i0, i1, x0, part + ch * 2 * d, part + ch * 2 * d + d);
     }
     for (size_t ch = 1; ch < nchunks; ch++)
         for (size_t j = 0; j < 2 * d; j++) part[j] += part[ch * 2 * d + j];
