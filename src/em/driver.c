@@ -63,6 +63,24 @@ static int check_shape(emgmm_model *m, const emgmm_data *X)
     return EMGMM_OK;
 }
 
+/* Whether row i holds a NaN or an infinity: x − x is +0 for every finite x
+ * and NaN otherwise, so the row's sum of them is NaN exactly then (a
+ * branch-free loop that vectorises; the caller then finds the column). */
+static int row_nonfinite(const emgmm_data *X, size_t i)
+{
+    double s = 0.0;
+    if (X->dtype == EMGMM_F64) {
+        const double *x = (const double *)X->x + i * X->ld;
+#pragma omp simd reduction(+ : s)
+        for (size_t j = 0; j < X->d; j++) s += x[j] - x[j];
+    } else {
+        const float *x = (const float *)X->x + i * X->ld;
+#pragma omp simd reduction(+ : s)
+        for (size_t j = 0; j < X->d; j++) s += (double)x[j] - (double)x[j];
+    }
+    return s != s;
+}
+
 int emgmm_check_data(emgmm_model *m, const emgmm_data *X, int n_threads)
 {
     int st = check_shape(m, X);
@@ -76,6 +94,7 @@ int emgmm_check_data(emgmm_model *m, const emgmm_data *X, int n_threads)
 #endif
     for (size_t i = 0; i < n; i++) {
         if (first_bad != SIZE_MAX && first_bad < i * d) continue;
+        if (!row_nonfinite(X, i)) continue;
         for (size_t j = 0; j < d; j++) {
             double v = X->dtype == EMGMM_F64 ? ((const double *)X->x)[i * ld + j]
                                              : (double)((const float *)X->x)[i * ld + j];
