@@ -93,24 +93,21 @@ void emgmm_qf_tri_f64(const double *xt, size_t ldb, size_t nb, size_t d, size_t 
 void emgmm_qf_tri_f32(const float *xt, size_t ldb, size_t nb, size_t d, size_t K,
                       const float *Up, const double *mv, const double *cst, double *out,
                       size_t ldo);
-/* T[a·ld + b] = Σ_{i<m} W[i·ld + a]·X[idx[i]·ld + b] for a <= b < d (other
- * entries of T, ld × ld, are scratch).  W and X: rows of ld (a multiple of the
- * vector length: 8 doubles, 16 floats), zero in the columns d … ld − 1. */
-void emgmm_mprod_f64(const double *W, const double *X, const size_t *idx, size_t ld, size_t m,
-                     size_t d, double *T);
-void emgmm_mprod_f32(const float *W, const float *X, const size_t *idx, size_t ld, size_t m,
-                     size_t d, float *T);
-/* The operands of emgmm_mprod for one component: idx ← the rows i < nb with
- * r[i] ≠ 0, in order, and W's row q = r_i·(X_i − c) for i = idx[q] (zero from
- * d to ld, as X's rows); s1[a] = Σ_q W[q][a]; *nk = Σ_i r[i].  X: nb rows of
- * ld.  scr: 2·ld of scratch.  Returns the number of rows m. */
-size_t emgmm_mrows_f64(const double *X, size_t ld, size_t d, const double *r, size_t nb,
-                       const double *c, double *W, size_t *idx, double *s1, double *nk,
+/* The M-step products of one component over one block.  X: nb rows of ld (a
+ * multiple of the vector length: 8 doubles, 16 floats), zero in the columns
+ * d … ld − 1.  idx ← the rows i < nb with r[i] ≠ 0, in order (m of them,
+ * returned); *nk = Σ_i r[i]; with w_i = r_i·(X_i − c) over those rows,
+ *   s1[b] = Σ_i w_ib,   T[a·ld + b] = Σ_i X_ia·w_ib   for a <= b < d
+ * (the other entries of T, ld × ld, are scratch).  scr: 2·ld of scratch. */
+size_t emgmm_mstat_f64(const double *X, size_t ld, size_t d, const double *r, size_t nb,
+                       const double *c, size_t *idx, double *s1, double *nk, double *T,
                        double *scr);
-size_t emgmm_mrows_f32(const float *X, size_t ld, size_t d, const double *r, size_t nb,
-                       const double *c, float *W, size_t *idx, double *s1, double *nk,
+size_t emgmm_mstat_f32(const float *X, size_t ld, size_t d, const double *r, size_t nb,
+                       const double *c, size_t *idx, double *s1, double *nk, float *T,
                        float *scr);
-/* s2[a·d + b] += T[a·ld + b] − s1[a]·c[b] for a <= b < d. */
+/* s2[a·d + b] += T[a·ld + b] − s1[b]·c[a] for a <= b < d: with T and s1 of
+ * emgmm_mstat, Σ_i r_i (X_i − c)_b (X_i − c)_a, the second moment's upper
+ * triangle about c. */
 void emgmm_mfold_f64(const double *T, size_t ld, size_t d, const double *s1, const double *c,
                      double *s2);
 void emgmm_mfold_f32(const float *T, size_t ld, size_t d, const double *s1, const double *c,

@@ -23,8 +23,7 @@
 #define EMGMM_WROW emgmm_wrow_f32
 #define EMGMM_TRI_QF emgmm_qf_tri_f32
 #define EMGMM_TRI_PANEL emgmm_tri_panel_f32
-#define EMGMM_MPROD emgmm_mprod_f32
-#define EMGMM_MROWS emgmm_mrows_f32
+#define EMGMM_MSTAT emgmm_mstat_f32
 #define EMGMM_MFOLD emgmm_mfold_f32
 #define WS_SLOT 1 /* model->pass_ws[WS_SLOT] */
 #include "src/em/pass_impl.h"

@@ -23,8 +23,7 @@
 #define EMGMM_FUSED_QF emgmm_qf_fused_f64
 #define EMGMM_TRI_QF emgmm_qf_tri_f64
 #define EMGMM_TRI_PANEL emgmm_tri_panel_f64
-#define EMGMM_MPROD emgmm_mprod_f64
-#define EMGMM_MROWS emgmm_mrows_f64
+#define EMGMM_MSTAT emgmm_mstat_f64
 #define EMGMM_MFOLD emgmm_mfold_f64
 #define WS_SLOT 0 /* model->pass_ws[WS_SLOT] */
 #include "src/em/pass_impl.h"

@@ -69,8 +69,8 @@ typedef struct {
     double *r;      /* [K][nb] log-probabilities, then responsibilities (component-major) */
     double *mx, *sum; /* [B] per-row scratch */
     double *a2;     /* diag/spherical: [B][2d] = [Xs², Xs] */
-    TYPE *wrm, *xrm; /* M-step kernel (mstats_tri): [B][ldm] weighted rows; the block padded */
-    TYPE *tacc;      /* M-step kernel: [ldm][ldm] its products (scratch of emgmm_mrows before) */
+    TYPE *tscr, *xrm; /* M-step kernel (mstats_tri): [2][ldm] scratch; the block padded */
+    TYPE *tacc;       /* M-step kernel: [ldm][ldm] its products */
     size_t *ridx;    /* M-step kernel: [B] the rows of one component with r ≠ 0 */
     emgmm_stats st; /* this thread's statistics */
     double ll;
@@ -108,7 +108,7 @@ static void FN(ws_free)(FN(pass_ws) *w)
     free(w->mx);
     free(w->sum);
     free(w->a2);
-    free(w->wrm);
+    free(w->tscr);
     free(w->xrm);
     free(w->tacc);
     free(w->ridx);
@@ -182,11 +182,11 @@ static int FN(ws_alloc)(FN(pass_ws) *w, size_t B, size_t d, size_t K, size_t cw,
     }
     if (stats && (cov_type == EMGMM_COV_FULL || cov_type == EMGMM_COV_TIED)) {
         const size_t ldm = EMGMM_LDM(d);
-        w->wrm = malloc(B * ldm * sizeof(TYPE));
+        w->tscr = malloc(2 * ldm * sizeof(TYPE));
         w->xrm = malloc(B * ldm * sizeof(TYPE));
         w->tacc = malloc(ldm * ldm * sizeof(TYPE));
         w->ridx = malloc(B * sizeof(size_t));
-        ok = ok && w->wrm && w->xrm && w->tacc && w->ridx;
+        ok = ok && w->tscr && w->xrm && w->tacc && w->ridx;
     }
     if (stats) {
         w->mblk = malloc(d * cw * sizeof(TYPE));
@@ -412,8 +412,8 @@ static void FN(random_block)(uint64_t seed, size_t i0, size_t nb, size_t K, doub
 }
 
 /* Second moments of the full and tied families, one component at a time, by
- * the triangular kernel (emgmm_mprod): with x̃ = x − g, c̃ = c − g,
- *   Σ_i r (x̃ − c̃)(x̃ − c̃)ᵀ = Σ_i [r (x̃ − c̃)] x̃ᵀ − [Σ_i r (x̃ − c̃)] c̃ᵀ
+ * the triangular kernel (emgmm_mstat): with x̃ = x − g, c̃ = c − g,
+ *   Σ_i r (x̃ − c̃)(x̃ − c̃)ᵀ = Σ_i x̃ [r (x̃ − c̃)]ᵀ − c̃ [Σ_i r (x̃ − c̃)]ᵀ
  * as in mstats_full (one side carries the shift), upper triangle only.  Rows
  * whose responsibility is exactly 0 add exactly 0 and are left out: in
  * separated data most of a component's rows have r = 0 (underflow), and the
@@ -436,10 +436,9 @@ static void FN(mstats_tri)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb)
         const double *rk = w->r + k * nb, *sck = sh->sc + k * d;
         double nk;
         const size_t m =
-            EMGMM_MROWS(X, ldm, d, rk, nb, sck, w->wrm, w->ridx, w->s1blk, &nk, w->tacc);
+            EMGMM_MSTAT(X, ldm, d, rk, nb, sck, w->ridx, w->s1blk, &nk, w->tacc, w->tscr);
         w->st.nk[k] += nk;
         if (m == 0) continue;
-        EMGMM_MPROD(w->wrm, X, w->ridx, ldm, m, d, w->tacc);
         EMGMM_MFOLD(w->tacc, ldm, d, w->s1blk, sck, w->st.s2 + k * d * d);
         double *s1 = w->st.s1 + k * d;
         for (size_t a = 0; a < d; a++) s1[a] += w->s1blk[a];

@@ -162,8 +162,9 @@ static void tri_estep_matches_explicit_quadratic_form(void **state)
         }
 }
 
-/* The M-step kernels: the rows with r ≠ 0 picked in order, W = r·(x − c) and
- * its column sums, and the upper triangle of Σ W xᵀ over those rows. */
+/* The M-step kernel: the rows with r ≠ 0 picked in order, N = Σ r, the column
+ * sums of w = r·(x − c), the upper triangle of Σ x wᵀ over those rows, and
+ * the fold into the second moment about c. */
 static void tri_mstep_matches_explicit_sums_over_nonzero_rows(void **state)
 {
     (void)state;
@@ -173,12 +174,13 @@ static void tri_mstep_matches_explicit_sums_over_nonzero_rows(void **state)
     for (size_t q = 0; q < sizeof dims / sizeof *dims; q++)
         for (int prec = 0; prec < 2; prec++) {
             const size_t d = dims[q], nb = 61, L = prec ? 16 : 8, ld = (d + L - 1) / L * L;
-            double *X = calloc(nb * ld, sizeof(double)), *W = calloc(nb * ld, sizeof(double));
+            double *X = calloc(nb * ld, sizeof(double)), *W = calloc(2 * ld, sizeof(double));
             double *T = malloc(ld * ld * sizeof(double)), r[61], c[64], s1[64];
-            float *Xf = calloc(nb * ld, sizeof(float)), *Wf = calloc(nb * ld, sizeof(float));
+            double *s2 = calloc(d * d, sizeof(double));
+            float *Xf = calloc(nb * ld, sizeof(float)), *Wf = calloc(2 * ld, sizeof(float));
             float *Tf = malloc(ld * ld * sizeof(float));
             size_t idx[61];
-            assert_non_null(X && W && T && Xf && Wf && Tf);
+            assert_non_null(X && W && T && s2 && Xf && Wf && Tf);
             for (size_t i = 0; i < nb; i++) {
                 r[i] = i % 3 == 1 ? 0.0 : emgmm_rng_uniform(&g);
                 for (size_t a = 0; a < d; a++) {
@@ -191,11 +193,11 @@ static void tri_mstep_matches_explicit_sums_over_nonzero_rows(void **state)
             double nk = -1.0, nk_ref = 0.0;
             for (size_t i = 0; i < nb; i++) nk_ref += r[i];
             if (prec == 0) {
-                m = emgmm_mrows_f64(X, ld, d, r, nb, c, W, idx, s1, &nk, T);
-                emgmm_mprod_f64(W, X, idx, ld, m, d, T);
+                m = emgmm_mstat_f64(X, ld, d, r, nb, c, idx, s1, &nk, T, W);
+                emgmm_mfold_f64(T, ld, d, s1, c, s2);
             } else {
-                m = emgmm_mrows_f32(Xf, ld, d, r, nb, c, Wf, idx, s1, &nk, Tf);
-                emgmm_mprod_f32(Wf, Xf, idx, ld, m, d, Tf);
+                m = emgmm_mstat_f32(Xf, ld, d, r, nb, c, idx, s1, &nk, Tf, Wf);
+                emgmm_mfold_f32(Tf, ld, d, s1, c, s2);
             }
             assert_int_equal(m, nb - nb / 3);
             assert_true(fabs(nk - nk_ref) <= 1e-14 * nk_ref);
@@ -207,17 +209,24 @@ static void tri_mstep_matches_explicit_sums_over_nonzero_rows(void **state)
                 for (size_t i = 0; i < nb; i++) s += r[i] * (X[i * ld + a] - c[a]);
                 assert_true(fabs(s1[a] - s) <= tol * (1.0 + fabs(s)) * 10);
                 for (size_t b = a; b < d; b++) {
-                    double t = 0.0;
-                    for (size_t i = 0; i < nb; i++) t += r[i] * (X[i * ld + a] - c[a]) * X[i * ld + b];
+                    double t = 0.0, u = 0.0;
+                    for (size_t i = 0; i < nb; i++) {
+                        t += X[i * ld + a] * r[i] * (X[i * ld + b] - c[b]);
+                        u += r[i] * (X[i * ld + a] - c[a]) * (X[i * ld + b] - c[b]);
+                    }
                     const double got = prec ? (double)Tf[a * ld + b] : T[a * ld + b];
                     if (!(fabs(got - t) <= tol * (1.0 + fabs(t)) * 10))
                         fail_msg("%s d=%zu (%zu,%zu): %.17g vs %.17g", prec ? "f32" : "f64", d, a,
                                  b, got, t);
+                    if (!(fabs(s2[a * d + b] - u) <= tol * (1.0 + fabs(u)) * 10))
+                        fail_msg("%s d=%zu fold (%zu,%zu): %.17g vs %.17g", prec ? "f32" : "f64", d,
+                                 a, b, s2[a * d + b], u);
                 }
             }
             free(X);
             free(W);
             free(T);
+            free(s2);
             free(Xf);
             free(Wf);
             free(Tf);
