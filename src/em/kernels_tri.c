@@ -2,8 +2,8 @@
  * as register-tiled kernels that do only the triangle's work.
  *
  * Both products are triangular: the E-step's y = x̃·U_k with U_k upper
- * triangular, and the M-step's Σ_i w_i x̃_iᵀ of which only the upper triangle
- * is kept (the statistic is symmetric).  Through GEMM each costs the whole
+ * triangular, and the M-step's Σ_i x̃_i w_iᵀ (w_i = r_i·(x̃_i − c̃)) of which
+ * only the upper triangle is needed (less c̃·s1ᵀ, the statistic is symmetric).  Through GEMM each costs the whole
  * square (the block pass's split at d/2 saves a quarter); these kernels cost
  * the triangle plus a diagonal band of 8, about d²/2 + 4d multiply-adds per
  * row instead of d² or ¾d².  They are GEMM micro-kernels without the packing:
