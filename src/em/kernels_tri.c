@@ -3,8 +3,9 @@
  *
  * Both products are triangular: the E-step's y = x̃·U_k with U_k upper
  * triangular, and the M-step's Σ_i x̃_i w_iᵀ (w_i = r_i·(x̃_i − c̃)) of which
- * only the upper triangle is needed (less c̃·s1ᵀ, the statistic is symmetric).  Through GEMM each costs the whole
- * square (the block pass's split at d/2 saves a quarter); these kernels cost
+ * only the upper triangle is needed (less c̃·s1ᵀ, the statistic is
+ * symmetric).  Through GEMM each costs the whole square (the block pass's
+ * split at d/2 saves a quarter); these kernels cost
  * the triangle plus a diagonal band of 8, about d²/2 + 4d multiply-adds per
  * row instead of d² or ¾d².  They are GEMM micro-kernels without the packing:
  * 24 vector accumulators (3 vectors of rows or columns × 8 broadcast values),
@@ -259,6 +260,26 @@ void emgmm_qf_tri_f32(const float *xt, size_t ldb, size_t nb, size_t d, size_t K
                 memcpy(st + b0 + (size_t)v * L, &s[v], sizeof(VT));                        \
     }                                                                                      \
                                                                                            \
+    /* the tiles of a0 … a0 + 7: b from the vector holding a0 to ld */                   \
+    TRI_INLINE void mstat_row_##SFX(const TYPE *X, const double *r, const size_t *idx,     \
+                                    size_t ld, size_t m, size_t a0, const TYPE *ct,         \
+                                    TYPE *T, TYPE *st, const int SUMW)                      \
+    {                                                                                      \
+        for (size_t b0 = a0 / L * L; b0 < ld;) {                                           \
+            const size_t nvec = (ld - b0) / L;                                             \
+            if (nvec >= 3) {                                                               \
+                mstat_tile_##SFX(X, r, idx, ld, m, a0, b0, ct, T, st, SUMW, 3);            \
+                b0 += 3 * L;                                                               \
+            } else if (nvec == 2) {                                                        \
+                mstat_tile_##SFX(X, r, idx, ld, m, a0, b0, ct, T, st, SUMW, 2);            \
+                b0 += 2 * L;                                                               \
+            } else {                                                                       \
+                mstat_tile_##SFX(X, r, idx, ld, m, a0, b0, ct, T, st, SUMW, 1);            \
+                b0 += L;                                                                   \
+            }                                                                              \
+        }                                                                                  \
+    }                                                                                      \
+                                                                                           \
     EMGMM_CLONES_FMA                                                                       \
     size_t emgmm_mstat_##SFX(const TYPE *X, size_t ld, size_t d, const double *r,          \
                              size_t nb, const double *c, size_t *idx, double *s1,          \
@@ -289,24 +310,11 @@ void emgmm_qf_tri_f32(const float *xt, size_t ldb, size_t nb, size_t d, size_t K
             m += r[i] != 0.0;                                                              \
         }                                                                                  \
         *nk = ((nv[0] + nv[4]) + (nv[1] + nv[5])) + ((nv[2] + nv[6]) + (nv[3] + nv[7])) + tail; \
-        if (m > 0)                                                                         \
-            for (size_t a0 = 0; a0 < d; a0 += 8) {                                         \
-                size_t b0 = a0 / L * L;                                                    \
-                while (b0 < ld) {                                                          \
-                    const size_t nvec = (ld - b0) / L;                                     \
-                    const int rb = nvec >= 3 ? 3 : (int)nvec;                              \
-                    if (a0 == 0) {                                                         \
-                        if (rb == 3) mstat_tile_##SFX(X, r, idx, ld, m, a0, b0, ct, T, st, 1, 3); \
-                        else if (rb == 2) mstat_tile_##SFX(X, r, idx, ld, m, a0, b0, ct, T, st, 1, 2); \
-                        else mstat_tile_##SFX(X, r, idx, ld, m, a0, b0, ct, T, st, 1, 1);  \
-                    } else {                                                               \
-                        if (rb == 3) mstat_tile_##SFX(X, r, idx, ld, m, a0, b0, ct, T, st, 0, 3); \
-                        else if (rb == 2) mstat_tile_##SFX(X, r, idx, ld, m, a0, b0, ct, T, st, 0, 2); \
-                        else mstat_tile_##SFX(X, r, idx, ld, m, a0, b0, ct, T, st, 0, 1);  \
-                    }                                                                      \
-                    b0 += (size_t)rb * L;                                                  \
-                }                                                                          \
-            }                                                                              \
+        if (m > 0) {                                                                       \
+            mstat_row_##SFX(X, r, idx, ld, m, 0, ct, T, st, 1);                            \
+            for (size_t a0 = 8; a0 < d; a0 += 8)                                           \
+                mstat_row_##SFX(X, r, idx, ld, m, a0, ct, T, st, 0);                       \
+        }                                                                                  \
         for (size_t a = 0; a < d; a++) s1[a] = (double)st[a];                              \
         return m;                                                                          \
     }                                                                                      \
