@@ -56,6 +56,19 @@ static void copy_row(const emgmm_data *X, size_t i, double *out)
 #define KM_SHUF(a, b, ...) __builtin_shuffle(a, b, (km_m8){__VA_ARGS__})
 #endif
 
+/* The 8 values at element offset o of the data, in double. */
+KM_INLINE void row8(const emgmm_data *X, int F64, size_t o, km_v8 *v)
+{
+    if (F64) {
+        memcpy(v, (const double *)X->x + o, sizeof *v);
+    } else {
+        typedef float km_v8f __attribute__((vector_size(32), aligned(4)));
+        km_v8f f;
+        memcpy(&f, (const float *)X->x + o, sizeof f);
+        *v = __builtin_convertvector(f, km_v8);
+    }
+}
+
 /* Columns j..j+7 of the 8 rows at element offsets off[l], less g[j..j+7] (g
  * NULL: no shift), transposed in registers: v[c] holds column j + c, the rows
  * in the lanes.  F64: X holds doubles (a constant where inlined, so each data
@@ -63,19 +76,10 @@ static void copy_row(const emgmm_data *X, size_t i, double *out)
 KM_INLINE void transpose8(const emgmm_data *X, int F64, const size_t *off, size_t j,
                           const double *g, km_v8 *v)
 {
-    typedef float km_v8f __attribute__((vector_size(32), aligned(4)));
-    const double *xd = (const double *)X->x;
-    const float *xf = (const float *)X->x;
     km_v8 r[8], t[8], u[8], gv = (km_v8){0};
     if (g) memcpy(&gv, g + j, sizeof gv);
     for (int l = 0; l < 8; l++) {
-        if (F64) {
-            memcpy(&r[l], xd + off[l] + j, sizeof r[l]);
-        } else {
-            km_v8f f;
-            memcpy(&f, xf + off[l] + j, sizeof f);
-            r[l] = __builtin_convertvector(f, km_v8);
-        }
+        row8(X, F64, off[l] + j, &r[l]);
         if (g) r[l] -= gv;
     }
     for (int l = 0; l < 8; l += 2) {
@@ -422,14 +426,7 @@ KM_INLINE void mv_cols(const emgmm_data *X, int F64, size_t i0, size_t i1, const
         memcpy(&a2, s2 + j0, sizeof a2);
         for (size_t i = i0; i < i1; i++) {
             km_v8 v;
-            if (F64) {
-                memcpy(&v, xd + i * ld + j0, sizeof v);
-            } else {
-                typedef float km_v8f __attribute__((vector_size(32), aligned(4)));
-                km_v8f f;
-                memcpy(&f, xf + i * ld + j0, sizeof f);
-                v = __builtin_convertvector(f, km_v8);
-            }
+            row8(X, F64, i * ld + j0, &v);
             const km_v8 t = v - c;
             a1 += t;
             a2 += t * t;
