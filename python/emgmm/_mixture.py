@@ -217,8 +217,6 @@ class GaussianMixture(_DensityMixin, _BaseEstimator):
         if cols is not None and hasattr(X, "iloc"):
             if all(isinstance(c, str) for c in cols):
                 names = np.asarray(list(cols), dtype=object)
-        elif not fit and hasattr(self, "feature_names_in_") and cols is None and hasattr(X, "shape"):
-            pass
         want = None if self.dtype is None else np.dtype(self.dtype)
         try:
             arr = np.asarray(X)
@@ -231,11 +229,12 @@ class GaussianMixture(_DensityMixin, _BaseEstimator):
         if arr.dtype != want or not arr.dtype.isnative:
             try:
                 arr = arr.astype(want.newbyteorder("="))
-            except (TypeError, ValueError) as e:
-                raise ValueError(f"X must be numeric: {e}") from None
+            except (TypeError, ValueError) as e:  # numpy's kind: TypeError for a non-number object
+                raise type(e)(f"X must be numeric: {e}") from None
         if arr.ndim != 2:
-            raise ValueError(f"Expected 2D array, got {arr.ndim}D array instead: use "
-                             f"array.reshape(-1, 1) if your data has a single feature or "
+            raise ValueError(f"Expected 2D array, got {arr.ndim}D array instead. Reshape your "
+                             f"data either using array.reshape(-1, 1) if your data has a single "
+                             f"feature or "
                              f"array.reshape(1, -1) if it contains a single sample.")
         n, d = arr.shape
         if n < 1 or (fit and n < 2):
