@@ -22,7 +22,7 @@ for line in open(sys.argv[1]):
     # The pytest suite (one meson test) counts as its individual tests, from
     # its JUnit report; a failed run whose report shows no failure (pytest
     # exit 5: no tests collected, or a crash) still counts one failure.
-    if rec["name"] == "pytest" and os.path.exists(sys.argv[2]):
+    if rec["name"].split("/")[-1].strip() == "pytest" and os.path.exists(sys.argv[2]):
         t = ET.parse(sys.argv[2]).getroot()
         suites = [t] if t.tag == "testsuite" else list(t.iter("testsuite"))
         n = sum(int(s.get("tests", 0)) for s in suites)
