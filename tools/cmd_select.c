@@ -353,7 +353,7 @@ static int fit_one(const sel_opts *o, const emgmm_data *X, long long row0, sel_r
             char what[96];
             snprintf(what, sizeof what, "select: K=%d %s failed", row->k,
                      emgmm_covariance_type_name(row->type));
-            rc = cli_lib_fail(st, m, what, o->data, 0);
+            rc = cli_fit_fail(st, m, what, o->data, 0, glue_size() == 1 ? X : NULL);
         } else {
             set_error(row, st, m);
         }
