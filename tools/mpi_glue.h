@@ -64,6 +64,12 @@ int glue_write_predictions(emgmm_model *m, const emgmm_data *X, int proba, const
                            const char *data, long long row0, int rc);
 /* V summed over the ranks (V itself with one process). */
 double glue_sum(double v);
+/* COUNT unsigned 64-bit integers V summed (mod 2^64) over the ranks, in place
+ * (collective; nothing with one process). */
+void glue_sum_u64(uint64_t *v, int count);
+/* V's maximum over the ranks (V with one process); collective: the fit's
+ * agreed stop on a signal that reached some ranks (issue 15). */
+int glue_max_int(int v);
 /* Distributes MODEL's fits over MPI_COMM_WORLD (under a launcher only). */
 int glue_set_comm(emgmm_model *model, long long row0);
 
