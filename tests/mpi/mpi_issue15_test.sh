@@ -13,11 +13,11 @@ set -u
 EMGMM=$(realpath "$1")
 MPIRUN=${2:-}
 if [ -z "$MPIRUN" ] || ! command -v "$MPIRUN" >/dev/null 2>&1; then
-  echo "SKIP: mpirun not found (install openmpi-bin; tools/install-deps.sh does)"
+  echo "skipped: no mpirun or mpiexec (tools/install-deps.sh installs openmpi-bin)"
   exit 77
 fi
 if ! "$EMGMM" info | grep -q '^mpi: on'; then
-  echo "SKIP: emgmm was built without MPI (meson found no MPI; -Dmpi=enabled to require it)"
+  echo "skipped: emgmm built without MPI (meson found no MPI: tools/install-deps.sh installs libopenmpi-dev)"
   exit 77
 fi
 T=$(mktemp -d "${TMPDIR:-/tmp}/emgmm_mpi15_XXXXXX")
