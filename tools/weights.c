@@ -13,14 +13,22 @@ int cli_read_weights(const char *path, const char *data, size_t n, long long row
 {
     *w = NULL;
     emgmm_io_read_opts o = emgmm_io_read_opts_default();
-    o.dims = 1;    /* raw .f64/.f32: one column */
     o.missing = 1; /* NaN, NA and empty fields read as NaN, reported below by row */
+    o = emgmm_io_resolve_opts(path, &o);
+    if (o.format == EMGMM_IO_FMT_RAW_F64 || o.format == EMGMM_IO_FMT_RAW_F32)
+        o.dims = 1; /* raw .f64/.f32: one column */
     emgmm_io_matrix mat;
     memset(&mat, 0, sizeof mat);
     const size_t n_all = (size_t)glue_sum((double)n); /* every rank's rows */
     double *v = malloc((n ? n : 1) * sizeof *v);
     size_t positive = 0;
-    int rc = v ? cli_read_data(path, &o, &mat) : cli_fail(CLI_INTERNAL, "out of memory");
+    int rc = v ? CLI_OK : cli_fail(CLI_INTERNAL, "out of memory");
+    if (rc == CLI_OK && !strcmp(path, "-") && (!strcmp(data, "-") || glue_size() > 1))
+        rc = cli_fail(CLI_USAGE, "--weights -: %s",
+                      glue_size() > 1 ? "with several MPI ranks the weights must be a file"
+                                      : "DATA already comes from stdin; give the weights as a file");
+    if (rc == CLI_OK)
+        rc = cli_read_data(path, &o, &mat);
     if (rc == CLI_OK && mat.d != 1)
         rc = cli_fail(CLI_INPUT,
                       "weights file %s has %zu columns; expected one column, a weight for each "

@@ -15,7 +15,8 @@
  * from 0), all weights 0.  With MPI ranks every rank reads the file's header
  * (a CSV file is parsed whole: it has one column), checks only its own rows,
  * and the ranks agree on the outcome: collective, returns the agreed exit
- * code (0 on success; *W is NULL on failure). */
+ * code (0 on success; *W is NULL on failure).  "-" (stdin, CSV) is a usage
+ * error when DATA is stdin too or with several ranks. */
 int cli_read_weights(const char *path, const char *data, size_t n, long long row0, double **w);
 
 /* The weighted log-likelihood of X's rows under M, Σ wᵢ·log p(xᵢ), into

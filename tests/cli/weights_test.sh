@@ -167,6 +167,10 @@ for cmd in fit select; do
   bad 3 "(text.csv:124:1)" out.json "$EMGMM" "${args[@]}" --weights text.csv -o out.json
   bad 3 "cannot open missing.csv" out.json "$EMGMM" "${args[@]}" --weights missing.csv -o out.json
 done
+ok "$EMGMM" fit x.csv --init init.json --tol 0 --max-iter 25 -q --weights - -o stdin.json <w.csv
+CHECKS=$((CHECKS + 1))
+close rep_full.json stdin.json || fail "--weights - (stdin) differs"
+bad 2 "--weights -: DATA already comes from stdin" out.json "$EMGMM" fit - -k 2 --weights - -o out.json <x.csv
 bad 2 "option '--weights' needs a value" out.json "$EMGMM" fit x.csv -k 2 -o out.json --weights
 
 echo "weights: $CHECKS checks, $FAILS failed"
