@@ -51,7 +51,8 @@ int glue_table_finish(emgmm_io_table *t, const char *path, int rc);
 /* The data fingerprint a checkpoint records, from H, this process's
  * ckpt_data_hash of its N rows; *N_ALL gets all ranks' row count.  One
  * process: H.  With P ranks (collective): the ranks' hashes combined in rank
- * order, so a checkpoint resumes with the same number of ranks. */
+ * order, so a checkpoint resumes with the same number of ranks.  Version 1
+ * checkpoints only: version 2 sums ckpt_rows_hash with glue_sum_u64. */
 uint64_t glue_data_hash(uint64_t h, size_t n, size_t *n_all);
 /* Collective: the library status of the lowest-numbered rank whose ST is not
  * EMGMM_OK, or EMGMM_OK. */
