@@ -62,6 +62,13 @@ typedef struct {
     void *owned;      /* malloc'd buffer, or NULL */
     void *map;        /* mmap'd region, or NULL */
     size_t map_len;
+    /* CSV read whole (emgmm_io_read_matrix): the header line as written
+     * (without its newline), or NULL; the delimiter of the file; and what the
+     * reader noticed but accepted, one line each separated by '\n' (or NULL),
+     * for the tool to print as warnings.  Freed by emgmm_io_matrix_free. */
+    char *header;
+    char delimiter;
+    char *warnings;
 } emgmm_io_matrix;
 
 emgmm_data emgmm_io_matrix_data(const emgmm_io_matrix *m);
@@ -98,6 +105,7 @@ int emgmm_io_check_opts(const char *path, const emgmm_io_read_opts *o, emgmm_io_
 typedef struct {
     char delim;
     int header;        /* the first content line is a header */
+    size_t header_start, header_len; /* its bytes, when there is one */
     size_t d;
     size_t data_start; /* byte offset of the first data line */
     size_t data_line;  /* its 1-based line number */
@@ -183,6 +191,11 @@ typedef struct {
 
 int emgmm_io_table_open(emgmm_io_table *t, const char *path, size_t n, size_t d,
                         int is_int, emgmm_io_error *err);
+/* Before the first row of a CSV/TSV table: write HEADER (a line as read, or
+ * NULL for none) and separate fields by DELIMITER (0 keeps the one the
+ * extension chose).  No effect on .npy.  -1 when the header cannot be written. */
+int emgmm_io_table_text(emgmm_io_table *t, char delimiter, const char *header,
+                        emgmm_io_error *err);
 /* A part of a table written by one of several processes: its rows only (no
  * .npy header) in an anonymous temporary file (emgmm_io_out_file reads it
  * back); the caller places the bytes in the whole table, then aborts the part.

@@ -47,6 +47,8 @@ void emgmm_io_matrix_free(emgmm_io_matrix *m)
     if (!m)
         return;
     free(m->owned);
+    free(m->header);
+    free(m->warnings);
     if (m->map)
         munmap(m->map, m->map_len);
     memset(m, 0, sizeof *m);

@@ -353,6 +353,24 @@ int emgmm_io_table_open(emgmm_io_table *t, const char *path, size_t n, size_t d,
     return 0;
 }
 
+int emgmm_io_table_text(emgmm_io_table *t, char delimiter, const char *header,
+                        emgmm_io_error *err)
+{
+    if (t->format != EMGMM_IO_OUT_CSV)
+        return 0;
+    if (delimiter)
+        t->delimiter = delimiter;
+    if (header) {
+        FILE *f = emgmm_io_out_file(t->out);
+        if (fputs(header, f) == EOF || fputc('\n', f) == EOF) {
+            emgmm_io_error_set(err, EMGMM_IO_EINPUT, "cannot write %s: %s",
+                               emgmm_io_out_name(t->out), strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int emgmm_io_table_open_part(emgmm_io_table *t, const char *path, size_t n, size_t d, int is_int,
                              emgmm_io_error *err)
 {
