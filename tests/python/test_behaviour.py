@@ -127,8 +127,9 @@ def test_warm_start_continues(X3):
 
 
 def test_verbose(X3, capsys):
-    emgmm.GaussianMixture(3, verbose=1, verbose_interval=1, tol=1e-8, random_state=0,
-                          max_iter=4).fit(X3)
+    with pytest.warns(emgmm.ConvergenceWarning):
+        emgmm.GaussianMixture(3, verbose=1, verbose_interval=1, tol=1e-8, random_state=0,
+                              max_iter=4).fit(X3)
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "Initialization 0"
     assert out[1:5] == [f"  Iteration {i}" for i in range(1, 5)]
