@@ -181,27 +181,35 @@ def _responsibilities(X, w, mu, S):
 
 # --------------------------------------------------------------------------- the data
 
-def _as_data(X, model):
-    X = np.asarray(X, dtype=float)
+def subsample(X, sample=DEFAULT_SAMPLE, seed=0):
+    """(rows, note): at most ``sample`` rows of X, a seeded random choice kept in file order when
+    X is larger (``sample=None`` or 0 keeps all), and the sentence that says so (or None).
+    Only the chosen rows are read, so X may be a memory-mapped file of any size."""
+    n = len(X)
+    if not sample or n <= sample:
+        return X, None
+    idx = np.sort(np.random.default_rng(seed).choice(n, size=int(sample), replace=False))
+    return X[idx], f"random subsample of {int(sample):,} of {n:,} points (seed {seed})"
+
+
+def _data(X, model, sample, seed):
+    """The rows to draw as a float n×d array, and the subsample note."""
+    if not hasattr(X, "shape"):
+        X = np.asarray(X, dtype=float)
     if X.ndim == 1:
-        X = X[:, None]
+        X = X.reshape(-1, 1)
     if X.ndim != 2:
         raise ValueError(f"X must be 1-D or 2-D, got {X.ndim} dimensions")
     d = np.asarray(model.means_).shape[1]
     if X.shape[1] != d:
         raise ValueError(f"the model has {d} feature{'s' if d != 1 else ''} but the data "
                          f"have {X.shape[1]} column{'s' if X.shape[1] != 1 else ''}")
-    return X
-
-
-def subsample(X, sample=DEFAULT_SAMPLE, seed=0):
-    """(rows, note): at most ``sample`` rows of X, a seeded random choice kept in file order when
-    X is larger (``sample=None`` or 0 keeps all), and the sentence that says so (or None)."""
-    n = len(X)
-    if not sample or n <= sample:
-        return X, None
-    idx = np.sort(np.random.default_rng(seed).choice(n, size=int(sample), replace=False))
-    return X[idx], f"random subsample of {int(sample):,} of {n:,} points (seed {seed})"
+    X, note = subsample(X, sample, seed)
+    X = np.asarray(X, dtype=float)
+    if not np.all(np.isfinite(X)):
+        r, c = np.argwhere(~np.isfinite(X))[0]
+        raise ValueError(f"the data hold a non-finite value (drawn row {r}, column {c})")
+    return X, note
 
 
 def _note(ax, note):
@@ -305,7 +313,7 @@ def density(model, X=None, ax=None, *, bins="auto", n_points=1000, components=Tr
     d = np.asarray(model.means_).shape[1]
     note = None
     if X is not None:
-        X, note = subsample(_as_data(X, model), sample, seed)
+        X, note = _data(X, model, sample, seed)
     ax = _axes(ax)
     if d == 1:
         w, mu, S = _params(model)
@@ -412,7 +420,7 @@ def clusters(model, X, ax=None, *, features=None, projection=None, n_std=(1, 2, 
     1-D data: the points along x (jittered), each mean with its ±1, 2, 3 sd intervals.
     kwargs go to the scatter.  Returns the Axes."""
     model = _as_model(model)
-    X, note = subsample(_as_data(X, model), sample, seed)
+    X, note = _data(X, model, sample, seed)
     d = X.shape[1]
     if projection == "grid":
         if ax is not None:
@@ -463,7 +471,7 @@ def uncertainty(model, X, ax=None, *, features=None, projection=None, sample=DEF
     ``clusters``).  1-D data: the uncertainty against x.  kwargs go to the scatter.
     Returns the Axes."""
     model = _as_model(model)
-    X, note = subsample(_as_data(X, model), sample, seed)
+    X, note = _data(X, model, sample, seed)
     w, mu_full, S_full = _params(model)
     u = 1.0 - _responsibilities(X, w, mu_full, S_full).max(axis=1)
     umax = max(1.0 - 1.0 / len(w), 1e-12)
