@@ -519,6 +519,7 @@ def _csv_table(path):
 
 def read_table(table):
     """The rows of a select table as dicts (k, covariance_type, status, bic, aic, best, ...):
+    emgmm.select's columns n_components and rank are read as k and best (rank 1).
     from a file (``emgmm select --table``: CSV, TSV or JSON), the JSON object, ``emgmm.select``'s
     result (a (table, best) pair, a list of dicts, a dict of columns or a numpy record array)."""
     path = None
@@ -551,6 +552,15 @@ def read_table(table):
         table = [{nm: r[nm] for nm in table.dtype.names} for r in table]
     rows = []
     for r in table:
+        r = dict(r)
+        if "k" not in r and "n_components" in r:  # emgmm.select's names
+            r["k"] = r["n_components"]
+        if "best" not in r and "rank" in r:
+            r["best"] = int(_num(r["rank"]) == 1)
+        if "status" not in r and "error" in r:
+            err = r["error"]
+            r["status"] = "ok" if err is None or err == "" or (isinstance(err, float) and
+                                                               math.isnan(err)) else "failed"
         if "k" not in r or "covariance_type" not in r:
             raise ValueError("not a select table: each row needs 'k' and 'covariance_type'"
                              + (f" ({path})" if path else ""))
@@ -645,8 +655,10 @@ def read_log(path):
             raise ValueError(f"not a fit log: line {i} has no 'event' ({path}:{i})")
         kind = ev["event"]
         if kind == "start" or cur is None:
-            cur = {"lower_bounds": [], "iters": [], "reseeds": []}
+            cur = {"lower_bounds": [], "iters": [], "reseeds": [], "n_init": 1}
             runs.append(cur)
+        if kind == "start" and isinstance(ev.get("n_init"), int):
+            cur["n_init"] = ev["n_init"]
         if kind == "iteration" and ev.get("lower_bound") is not None:
             cur["iters"].append(int(ev["iter"]))
             cur["lower_bounds"].append(float(ev["lower_bound"]))
@@ -662,57 +674,64 @@ def convergence(source, ax=None, *, restarts=None, reseeds=None, **kwargs):
     """The lower bound (mean log-likelihood per sample) per EM iteration.
 
     ``source``: a fitted model (its ``lower_bounds_``), a ``emgmm fit --log`` file or checkpoint
-    (see ``read_log``), or a sequence of lower bounds.  Restarts: ``restarts`` (a list of
-    per-restart sequences, or the model's ``lower_bounds_all_`` / a log holding several runs)
-    draws each run thin and the kept one bold.  Reseeds (``reseeds`` iterations, the model's
-    ``reseeds_`` or the log's ``reseed`` events) are marked by red triangles on the line.
+    (see ``read_log``), or a sequence of lower bounds.  ``restarts``: the lower bounds of other
+    initialisations (a list of sequences), drawn thin beside the kept run, drawn bold (a log
+    holding several fits draws the earlier ones so).  When only the kept run of ``n_init`` > 1
+    is known (the log's ``start`` event, the model's ``n_init``), the title says so.  Reseeds
+    (``reseeds``: iterations; or the log's ``reseed`` events) are marked by red triangles.
     kwargs go to the kept run's line.  Returns the Axes."""
-    runs = None
+    n_init = 1
     if isinstance(source, (str, os.PathLike)):
         runs = read_log(source)
         kept = runs[-1]
         lb, iters = np.asarray(kept["lower_bounds"]), np.asarray(kept["iters"])
-        rs = kept["reseeds"] if reseeds is None else list(reseeds)
+        rs = kept["reseeds"] if reseeds is None else [int(r) for r in np.ravel(reseeds)]
+        n_init = kept.get("n_init", 1)
         others = [np.asarray(r["lower_bounds"]) for r in runs[:-1]]
+        other_label = "earlier fits in the log"
+        if restarts is not None:
+            others += [np.asarray(r, dtype=float).ravel() for r in restarts]
+            other_label = "other runs"
     else:
         if hasattr(source, "lower_bounds_"):
             lb = np.asarray(source.lower_bounds_, dtype=float).ravel()
-            if restarts is None:
-                restarts = getattr(source, "lower_bounds_all_", None)
-            if reseeds is None:
-                reseeds = getattr(source, "reseeds_", None)
+            n = getattr(source, "n_init", 1)
+            n_init = n if isinstance(n, int) else 1
         elif hasattr(source, "means_"):
             raise ValueError("the model has no lower_bounds_ (a per-iteration history): pass "
                              "an emgmm GaussianMixture, a fit log or the lower bounds")
         else:
             lb = np.asarray(source, dtype=float).ravel()
-        if lb.size == 0:
-            raise ValueError("no lower bounds to draw")
         iters = np.arange(1, lb.size + 1)
         rs = [] if reseeds is None else [int(r) for r in np.ravel(reseeds)]
-        others = []
-        if restarts is not None:
-            others = [np.asarray(r, dtype=float).ravel() for r in restarts]
-            # the kept run is drawn bold below; drop its copy from the restarts
-            others = [r for r in others if not (r.shape == lb.shape and np.array_equal(r, lb))]
+        others = [] if restarts is None else [np.asarray(r, dtype=float).ravel()
+                                              for r in restarts]
+        # the kept run is drawn bold below; drop its copy from the restarts
+        others = [r for r in others if not (r.shape == lb.shape and np.array_equal(r, lb))]
+        other_label = "other initialisations"
+    if lb.size == 0:
+        raise ValueError("no lower bounds to draw")
     ax = _axes(ax)
     for i, r in enumerate(others):
-        ax.plot(np.arange(1, r.size + 1), r, lw=1.0, alpha=0.6, ls="-", marker=".", ms=3,
-                label="other restarts" if i == 0 else None, gid=f"emgmm-restart-{i}")
+        ax.plot(np.arange(1, r.size + 1), r, lw=1.0, alpha=0.6, marker=".", ms=3,
+                label=other_label if i == 0 else None, gid=f"emgmm-restart-{i}")
     kw = {"color": "black", "lw": 2.0, "marker": "o", "ms": 3,
           "label": "kept run" if others else "lower bound"}
     kw.update(kwargs)
     ax.plot(iters, lb, gid="emgmm-lower-bound", **kw)
-    rs = [r for r in rs if r in set(int(i) for i in iters)]
+    pos = {int(it): j for j, it in enumerate(iters)}
+    rs = [r for r in rs if r in pos]
     if rs:
-        pos = {int(i): j for j, i in enumerate(iters)}
         ax.plot(rs, [lb[pos[r]] for r in rs], marker="v", ms=10, color="red", ls="none",
                 label="component reseeded", gid="emgmm-reseeds", zorder=5)
     ax.set_xlabel("EM iteration")
-    ax.set_ylabel("lower bound (mean log-likelihood per sample)")
-    n_runs = 1 + len(others)
-    ax.set_title("Convergence" + (f": {n_runs} restarts" if n_runs > 1 else "")
-                 + f", {len(lb)} iterations")
+    ax.set_ylabel("lower bound (mean log-lik. per sample)")
+    title = f"Convergence: {len(lb)} iterations"
+    if others:
+        title += f", {1 + len(others)} runs"
+    elif n_init > 1:
+        title += f"\nthe kept run of n_init = {n_init} initialisations (the others not recorded)"
+    ax.set_title(title)
     from matplotlib.ticker import MaxNLocator
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if others or rs:
