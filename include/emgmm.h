@@ -345,6 +345,14 @@ EMGMM_API int emgmm_model_set_mpi_comm(emgmm_model *model, const void *comm, lon
 /* Validates X, initialises the parameters by params->init with params->seed,
  * and clears the iteration history. */
 EMGMM_API int emgmm_fit_init(emgmm_model *model, const emgmm_params *params, const emgmm_data *X);
+/* As emgmm_fit_init, for the INIT_INDEX-th (0-based) initialisation of an
+ * n_init fit: the random stream emgmm_fit uses for that initialisation, so a
+ * caller running the step loop itself (to log, or to stop between
+ * iterations) reproduces emgmm_fit's n_init starts bit for bit.
+ * emgmm_fit_init is emgmm_fit_init_at(..., 0).  (init 'user' ignores it.)
+ * Errors: those of emgmm_fit_init; EMGMM_ERR_INVALID_PARAM (init_index < 0). */
+EMGMM_API int emgmm_fit_init_at(emgmm_model *model, const emgmm_params *params, const emgmm_data *X,
+                                int init_index);
 /* One EM iteration: E-step with the current parameters (its mean log-likelihood
  * is written to *lower_bound and appended to the history), then M-step.  A
  * failure leaves the previous parameters in place. */

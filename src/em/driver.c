@@ -212,6 +212,15 @@ int emgmm_fit_init(emgmm_model *m, const emgmm_params *p, const emgmm_data *X)
     return fit_init_stream(m, p, X, 0, 0);
 }
 
+int emgmm_fit_init_at(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, int init_index)
+{
+    if (!m || !p || !X) return EMGMM_ERR_NULL;
+    emgmm_clear_error(m);
+    if (init_index < 0) return emgmm_fail(m, EMGMM_ERR_INVALID_PARAM, "init_index must be >= 0");
+    if (emgmm_params_validate(p) == EMGMM_OK) m->missing = p->missing;
+    return fit_init_stream(m, p, X, (uint64_t)init_index, 0);
+}
+
 int emgmm_fit_iterate(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, double *lower_bound)
 {
     if (!m || !p || !X) return EMGMM_ERR_NULL;
