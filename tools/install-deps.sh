@@ -7,6 +7,7 @@ pkgs=(build-essential meson ninja-build pkg-config python3
       libopenblas-openmp-dev liblapacke-dev libjansson-dev libcmocka-dev
       openmpi-bin libopenmpi-dev valgrind
       python3-dev python3-numpy python3-pytest python3-sklearn)
+pkgs+=(python3-matplotlib)   # emgmm.plot, emgmm plot and their tests (issue 17)
 if [ "${EMGMM_WITH_PEERS:-0}" = 1 ]; then
   pkgs+=(python3-sklearn libarmadillo-dev g++)
 fi
