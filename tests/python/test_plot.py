@@ -544,3 +544,21 @@ def test_importing_the_module_does_not_import_matplotlib():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+def test_convergence_of_a_checkpoint(tmp_path):
+    cli = os.environ.get("EMGMM_CLI")
+    if not cli:
+        pytest.skip("EMGMM_CLI (the emgmm tool) not given")
+    np.save(tmp_path / "x.npy", blobs2())
+    subprocess.run([cli, "fit", str(tmp_path / "x.npy"), "-k", "3", "--init", "random",
+                    "--tol", "0", "--max-iter", "12", "-o", str(tmp_path / "m.json"),
+                    "--checkpoint", str(tmp_path / "ck.json"), "--log",
+                    str(tmp_path / "f.jsonl"), "-q"], check=True)
+    ck = json.loads((tmp_path / "ck.json").read_text())["checkpoint"]
+    assert len(ck["lower_bounds"]) == 12
+    ax = plot.convergence(str(tmp_path / "ck.json"))
+    np.testing.assert_array_equal(by_gid(ax, "emgmm-lower-bound").get_ydata(),
+                                  ck["lower_bounds"])
+    events = [json.loads(ln) for ln in (tmp_path / "f.jsonl").read_text().splitlines()]
+    assert ck["lower_bounds"] == [e["lower_bound"] for e in events if e["event"] == "iteration"]
