@@ -12,7 +12,7 @@ rm -f "$dir.setup.log"
 if ! ninja -C "$dir"; then echo "0 passed, 1 failed"; exit 1; fi
 meson test -C "$dir" --print-errorlogs --num-processes 2 ${EMGMM_TEST_ARGS:-}
 rc=$?
-python3 - "$dir/meson-logs/testlog.json" "$dir/tests/python/pytest-junit.xml" <<'PY'
+/usr/bin/python3 - "$dir/meson-logs/testlog.json" "$dir/tests/python/pytest-junit.xml" <<'PY'
 import json, os, sys
 import xml.etree.ElementTree as ET
 ok = bad = skip = 0
@@ -22,7 +22,7 @@ for line in open(sys.argv[1]):
     # The pytest suite (one meson test) counts as its individual tests, from
     # its JUnit report; a failed run whose report shows no failure (pytest
     # exit 5: no tests collected, or a crash) still counts one failure.
-    if rec["name"] == "pytest" and os.path.exists(sys.argv[2]):
+    if rec["name"].split("/")[-1].strip() == "pytest" and os.path.exists(sys.argv[2]):
         t = ET.parse(sys.argv[2]).getroot()
         suites = [t] if t.tag == "testsuite" else list(t.iter("testsuite"))
         n = sum(int(s.get("tests", 0)) for s in suites)
@@ -32,7 +32,10 @@ for line in open(sys.argv[1]):
         if r not in ("OK", "EXPECTEDFAIL", "SKIP") and f == 0: bad += 1
         continue
     if r in ("OK", "EXPECTEDFAIL"): ok += 1
-    elif r == "SKIP": skip += 1
+    elif r == "SKIP":
+        skip += 1
+        why = [l for l in (json.loads(line).get("stdout") or "").splitlines() if l.startswith("skipped")]
+        print("SKIP %s: %s" % (json.loads(line)["name"], why[-1] if why else "no reason given"))
     else: bad += 1
 print(f"{ok} passed, {bad} failed" + (f", {skip} skipped" if skip else ""))
 PY

@@ -9,11 +9,16 @@
  *   Ctrl-C is seen between iterations and the estimator is left as it was.
  * - Library failures raise _emgmmc.Error (a ValueError) carrying the status
  *   and the library's one-line message; out of memory raises MemoryError.
+ * - Each Model has a lock, held only while the GIL is released (so a thread
+ *   holding it never waits for the GIL): calls on one Model from several
+ *   Python threads are serialised, as the library requires ("a model may be
+ *   used by one thread at a time").
  * - save/load go through the tools' model-file reader/writer (tools/io), so
  *   the file is the CLI's and parameters round-trip bit for bit.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <pythread.h>
 #define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
 #include <numpy/arrayobject.h>
 
@@ -28,7 +33,30 @@ static PyObject *Error; /* _emgmmc.Error(ValueError), .status = the emgmm status
 typedef struct {
     PyObject_HEAD
     emgmm_model *m;
+    PyThread_type_lock lock;
 } ModelObject;
+
+/* Runs STMT with the GIL released and the model's lock held. */
+#define LOCKED(self, stmt)                                   \
+    do {                                                     \
+        Py_BEGIN_ALLOW_THREADS                               \
+        PyThread_acquire_lock((self)->lock, WAIT_LOCK);      \
+        stmt;                                                \
+        PyThread_release_lock((self)->lock);                 \
+        Py_END_ALLOW_THREADS                                 \
+    } while (0)
+
+/* Takes the lock (GIL released while waiting) and keeps it, with the GIL,
+ * for work that builds Python objects; UNLOCK releases it. */
+static void lock_model(PyThread_type_lock lock)
+{
+    if (PyThread_acquire_lock(lock, NOWAIT_LOCK)) return;
+    Py_BEGIN_ALLOW_THREADS
+    PyThread_acquire_lock(lock, WAIT_LOCK);
+    Py_END_ALLOW_THREADS
+}
+#define LOCK(self) lock_model((self)->lock)
+#define UNLOCK(self) PyThread_release_lock((self)->lock)
 
 static PyTypeObject ModelType;
 
@@ -204,6 +232,11 @@ static ModelObject *wrap(emgmm_model *m)
         return NULL;
     }
     o->m = m;
+    o->lock = PyThread_allocate_lock();
+    if (!o->lock) {
+        Py_DECREF(o);
+        return (ModelObject *)PyErr_NoMemory();
+    }
     return o;
 }
 
@@ -218,20 +251,28 @@ static int Model_init(ModelObject *self, PyObject *args, PyObject *kw)
         raise_status(st, NULL);
         return -1;
     }
+    if (!self->lock && !(self->lock = PyThread_allocate_lock())) {
+        emgmm_model_free(m);
+        PyErr_NoMemory();
+        return -1;
+    }
+    LOCK(self);
     emgmm_model_free(self->m);
     self->m = m;
+    UNLOCK(self);
     return 0;
 }
 
 static void Model_dealloc(ModelObject *self)
 {
     emgmm_model_free(self->m);
+    if (self->lock) PyThread_free_lock(self->lock);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
 static int need(ModelObject *self)
 {
-    if (!self->m) {
+    if (!self->m || !self->lock) {
         PyErr_SetString(PyExc_RuntimeError, "uninitialised Model");
         return -1;
     }
@@ -243,7 +284,8 @@ static PyObject *Model_copy(ModelObject *self, PyObject *noargs)
     (void)noargs;
     if (need(self)) return NULL;
     emgmm_model *c = NULL;
-    int st = emgmm_model_copy(&c, self->m);
+    int st;
+    LOCKED(self, st = emgmm_model_copy(&c, self->m));
     if (st) return raise_status(st, self->m);
     return (PyObject *)wrap(c);
 }
@@ -257,7 +299,7 @@ static PyObject *Model_set_parameters(ModelObject *self, PyObject *args)
     const double *pm = pw ? as_f64(mu, K * d, "means", &km) : NULL;
     const double *pc = pm ? as_f64(cov, emgmm_model_covariances_size(self->m), "covariances", &kc) : NULL;
     int st = -1;
-    if (pc) st = emgmm_model_set_parameters(self->m, pw, pm, pc);
+    if (pc) LOCKED(self, st = emgmm_model_set_parameters(self->m, pw, pm, pc));
     Py_XDECREF(kw);
     Py_XDECREF(km);
     Py_XDECREF(kc);
@@ -275,8 +317,9 @@ static PyObject *Model_set_fit_state(ModelObject *self, PyObject *args)
     if (!a) return NULL;
     keep = a;
     int n = (int)PyArray_DIM((PyArrayObject *)a, 0);
-    int st = emgmm_model_set_fit_state(self->m, (const double *)PyArray_DATA((PyArrayObject *)a), n,
-                                       converged);
+    const double *lb = (const double *)PyArray_DATA((PyArrayObject *)a);
+    int st;
+    LOCKED(self, st = emgmm_model_set_fit_state(self->m, lb, n, converged));
     Py_DECREF(keep);
     if (st) return raise_status(st, self->m);
     Py_RETURN_NONE;
@@ -293,9 +336,7 @@ static PyObject *Model_fit_init(ModelObject *self, PyObject *args)
     if (as_data(X, &data, "X") || params_from(pd, &p) || as_weights(sw, data.n, &data.weights, &keep))
         return NULL;
     int st;
-    Py_BEGIN_ALLOW_THREADS
-    st = emgmm_fit_init_at(self->m, &p, &data, r);
-    Py_END_ALLOW_THREADS
+    LOCKED(self, st = emgmm_fit_init_at(self->m, &p, &data, r));
     Py_XDECREF(keep);
     if (st) return raise_status(st, self->m);
     Py_RETURN_NONE;
@@ -312,9 +353,7 @@ static PyObject *Model_iterate(ModelObject *self, PyObject *args)
         return NULL;
     int st;
     double lb = 0;
-    Py_BEGIN_ALLOW_THREADS
-    st = emgmm_fit_iterate(self->m, &p, &data, &lb);
-    Py_END_ALLOW_THREADS
+    LOCKED(self, st = emgmm_fit_iterate(self->m, &p, &data, &lb));
     Py_XDECREF(keep);
     if (st) return raise_status(st, self->m);
     return PyFloat_FromDouble(lb);
@@ -333,12 +372,16 @@ static PyObject *Model_run(ModelObject *self, PyObject *args)
     if (as_data(X, &data, "X") || params_from(pd, &p) || as_weights(sw, data.n, &data.weights, &keep))
         return NULL;
     int st = EMGMM_OK, conv = 0;
-    while (emgmm_model_n_iter(self->m) < p.max_iter) {
-        Py_BEGIN_ALLOW_THREADS
-        st = emgmm_fit_iterate(self->m, &p, &data, NULL);
-        if (st == EMGMM_OK) conv = emgmm_fit_converged(self->m, p.tol);
-        Py_END_ALLOW_THREADS
-        if (st || conv) break;
+    int more = 1;
+    while (more) {
+        LOCKED(self, {
+            if (emgmm_model_n_iter(self->m) >= p.max_iter) more = 0;
+            else {
+                st = emgmm_fit_iterate(self->m, &p, &data, NULL);
+                if (st == EMGMM_OK) conv = emgmm_fit_converged(self->m, p.tol);
+            }
+        });
+        if (!more || st || conv) break;
         if (PyErr_CheckSignals() < 0) {
             Py_XDECREF(keep);
             return NULL;
@@ -352,8 +395,10 @@ static PyObject *Model_run(ModelObject *self, PyObject *args)
 static PyObject *Model_converged_test(ModelObject *self, PyObject *args)
 {
     double tol;
+    int c;
     if (need(self) || !PyArg_ParseTuple(args, "d", &tol)) return NULL;
-    return PyBool_FromLong(emgmm_fit_converged(self->m, tol));
+    LOCKED(self, c = emgmm_fit_converged(self->m, tol));
+    return PyBool_FromLong(c);
 }
 
 /* fit(X, sample_weight, params): emgmm_fit in one call (no Ctrl-C). */
@@ -366,9 +411,7 @@ static PyObject *Model_fit(ModelObject *self, PyObject *args)
     if (as_data(X, &data, "X") || params_from(pd, &p) || as_weights(sw, data.n, &data.weights, &keep))
         return NULL;
     int st;
-    Py_BEGIN_ALLOW_THREADS
-    st = emgmm_fit(self->m, &p, &data);
-    Py_END_ALLOW_THREADS
+    LOCKED(self, st = emgmm_fit(self->m, &p, &data));
     Py_XDECREF(keep);
     if (st) return raise_status(st, self->m);
     Py_RETURN_NONE;
@@ -381,7 +424,7 @@ static PyObject *apply(ModelObject *self, PyObject *args, int op)
     PyObject *X;
     emgmm_data data;
     if (need(self) || !PyArg_ParseTuple(args, "O", &X) || as_data(X, &data, "X")) return NULL;
-    const npy_intp n = (npy_intp)data.n, K = emgmm_model_n_components(self->m);
+    const npy_intp n = (npy_intp)data.n, K = emgmm_model_n_components(self->m); /* fixed at creation */
     PyObject *out;
     if (op == OP_PREDICT) out = PyArray_SimpleNew(1, &n, NPY_INT32);
     else if (op == OP_PROBA) {
@@ -391,11 +434,11 @@ static PyObject *apply(ModelObject *self, PyObject *args, int op)
     if (!out) return NULL;
     void *buf = PyArray_DATA((PyArrayObject *)out);
     int st;
-    Py_BEGIN_ALLOW_THREADS
-    if (op == OP_PREDICT) st = emgmm_predict(self->m, &data, (int32_t *)buf);
-    else if (op == OP_PROBA) st = emgmm_predict_proba(self->m, &data, (double *)buf);
-    else st = emgmm_score_samples(self->m, &data, (double *)buf);
-    Py_END_ALLOW_THREADS
+    LOCKED(self, {
+        if (op == OP_PREDICT) st = emgmm_predict(self->m, &data, (int32_t *)buf);
+        else if (op == OP_PROBA) st = emgmm_predict_proba(self->m, &data, (double *)buf);
+        else st = emgmm_score_samples(self->m, &data, (double *)buf);
+    });
     if (st) {
         Py_DECREF(out);
         return raise_status(st, self->m);
@@ -425,10 +468,9 @@ static PyObject *Model_sample(ModelObject *self, PyObject *args)
         return NULL;
     }
     int st;
-    Py_BEGIN_ALLOW_THREADS
-    st = emgmm_sample(self->m, (size_t)n, (uint64_t)seed, (double *)PyArray_DATA((PyArrayObject *)x),
-                      (int32_t *)PyArray_DATA((PyArrayObject *)c));
-    Py_END_ALLOW_THREADS
+    double *xb = (double *)PyArray_DATA((PyArrayObject *)x);
+    int32_t *cb = (int32_t *)PyArray_DATA((PyArrayObject *)c);
+    LOCKED(self, st = emgmm_sample(self->m, (size_t)n, (uint64_t)seed, xb, cb));
     if (st) {
         Py_DECREF(x);
         Py_DECREF(c);
@@ -450,9 +492,8 @@ static PyObject *Model_impute(ModelObject *self, PyObject *args)
     PyObject *out = PyArray_SimpleNew(2, dims, NPY_DOUBLE);
     if (!out) return NULL;
     int st;
-    Py_BEGIN_ALLOW_THREADS
-    st = emgmm_impute(self->m, &data, draws, (uint64_t)seed, 0, (double *)PyArray_DATA((PyArrayObject *)out));
-    Py_END_ALLOW_THREADS
+    double *ob = (double *)PyArray_DATA((PyArrayObject *)out);
+    LOCKED(self, st = emgmm_impute(self->m, &data, draws, (uint64_t)seed, 0, ob));
     if (st) {
         Py_DECREF(out);
         return raise_status(st, self->m);
@@ -464,7 +505,8 @@ static PyObject *Model_set_missing(ModelObject *self, PyObject *args)
 {
     int pol;
     if (need(self) || !PyArg_ParseTuple(args, "i", &pol)) return NULL;
-    int st = emgmm_model_set_missing(self->m, pol);
+    int st;
+    LOCKED(self, st = emgmm_model_set_missing(self->m, pol));
     if (st) return raise_status(st, self->m);
     Py_RETURN_NONE;
 }
@@ -473,16 +515,25 @@ static PyObject *Model_set_n_threads(ModelObject *self, PyObject *args)
 {
     int t;
     if (need(self) || !PyArg_ParseTuple(args, "i", &t)) return NULL;
-    emgmm_model_set_n_threads(self->m, t);
+    LOCKED(self, emgmm_model_set_n_threads(self->m, t));
     Py_RETURN_NONE;
 }
+
+static PyObject *state_locked(const emgmm_model *m);
 
 /* The parameters and fit report as a dict of new arrays / numbers. */
 static PyObject *Model_state(ModelObject *self, PyObject *noargs)
 {
     (void)noargs;
     if (need(self)) return NULL;
-    const emgmm_model *m = self->m;
+    LOCK(self);
+    PyObject *r = state_locked(self->m);
+    UNLOCK(self);
+    return r;
+}
+
+static PyObject *state_locked(const emgmm_model *m)
+{
     const npy_intp K = emgmm_model_n_components(m), d = emgmm_model_n_features(m);
     const int ct = emgmm_model_covariance_type(m);
     npy_intp cdims[3];
@@ -530,9 +581,7 @@ static PyObject *Model_save(ModelObject *self, PyObject *args)
     emgmm_io_error err = {0};
     int st;
     const char *path = PyBytes_AS_STRING(pathobj);
-    Py_BEGIN_ALLOW_THREADS
-    st = emgmm_io_model_write(path, self->m, &info, &err);
-    Py_END_ALLOW_THREADS
+    LOCKED(self, st = emgmm_io_model_write(path, self->m, &info, &err));
     Py_DECREF(pathobj);
     if (st) {
         if (err.code == EMGMM_IO_ENOMEM) return PyErr_NoMemory();

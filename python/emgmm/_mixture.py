@@ -366,6 +366,7 @@ class GaussianMixture(_DensityMixin, _BaseEstimator):
         if self.n_threads is not None:
             best.set_n_threads(int(self.n_threads))
         self._set_fitted(best, d, names)
+        self._fit_seed = params["seed"]  # recorded in the model file by save()
         if not self.converged_ and self.max_iter > 0:
             warnings.warn("Best performing initialization did not converge. Try different init "
                           "parameters, or increase max_iter, tol, or check for degenerate data.",
@@ -497,8 +498,7 @@ class GaussianMixture(_DensityMixin, _BaseEstimator):
         """Write the fitted model to PATH as the CLI's model file (JSON; read
         by `emgmm predict --model` and emgmm.load, parameters bit for bit)."""
         m = self._model_checked()
-        params = self._c_params(seed=self.random_state if isinstance(
-            self.random_state, numbers.Integral) and self.random_state >= 0 else 0)
+        params = self._c_params(seed=getattr(self, "_fit_seed", 0))
         m.save(str(path), params)
 
     # -------------------------------------------------------------- pickling
@@ -557,6 +557,7 @@ def load(path):
         est.init_params = doc["init"]
     if isinstance(doc.get("seed"), int):
         est.random_state = doc["seed"]
+        est._fit_seed = doc["seed"]
     if doc.get("degenerate") in _DEGEN:
         est.degenerate = doc["degenerate"]
     if isinstance(doc.get("var_floor"), (int, float)):

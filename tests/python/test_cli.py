@@ -78,3 +78,15 @@ def test_save_is_atomic_on_error(tmp_path):
     with pytest.raises(OSError):
         g.save(tmp_path / "no" / "such" / "dir" / "m.json")
     assert not (tmp_path / "no").exists()
+
+
+def test_saved_seed_is_the_seed_used(tmp_path):
+    """With random_state None or a RandomState the file records the seed the
+    fit drew, so `emgmm fit --seed S` reproduces the model."""
+    X, _ = blobs(n=300, d=2, k=2, seed=4)
+    np.save(tmp_path / "x.npy", X)
+    g = emgmm.GaussianMixture(2, random_state=np.random.RandomState(3)).fit(X)
+    g.save(tmp_path / "py.json")
+    seed = json.loads((tmp_path / "py.json").read_text())["seed"]
+    run("fit", tmp_path / "x.npy", "-k", 2, "--seed", seed, "-o", tmp_path / "cli.json", "-q")
+    assert (tmp_path / "py.json").read_bytes() == (tmp_path / "cli.json").read_bytes()

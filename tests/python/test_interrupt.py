@@ -15,7 +15,7 @@ import emgmm
 
 def _big():
     rng = np.random.RandomState(0)
-    return rng.randn(200_000, 16) + np.repeat(rng.randn(16, 16) * 3, 12_500, axis=0)
+    return rng.randn(100_000, 16) + np.repeat(rng.randn(16, 16) * 3, 6_250, axis=0)
 
 
 @pytest.mark.parametrize("verbose", [0, 1])
@@ -64,7 +64,7 @@ def test_keyboard_interrupt_leaves_estimator_unchanged(verbose, capsys):
 
 def test_gil_released_during_fit():
     """Another Python thread keeps running while a fit runs in C."""
-    X = _big()[:100_000]
+    X = _big()
     ticks = []
     done = threading.Event()
 
@@ -89,3 +89,36 @@ def test_gil_released_during_fit():
     # one tick per ~5 ms if the thread runs; with the GIL held through each
     # iteration it could tick only between iterations, once or twice each
     assert len(inside) > 3 * iters, (len(inside), t1 - t0)
+
+
+def test_threads_share_one_estimator():
+    """Calls on one fitted estimator from several threads are serialised on
+    its C model (the library allows one thread per model at a time) and give
+    the single-threaded results."""
+    rng = np.random.RandomState(1)
+    X = rng.randn(20_000, 6)
+    X[:10_000] += 4
+    g = emgmm.GaussianMixture(4, random_state=0).fit(X)
+    want_p = g.predict_proba(X)
+    want_s = g.score_samples(X)
+    errors, results = [], []
+
+    def work(i):
+        try:
+            for _ in range(5):
+                if i % 2:
+                    results.append(("p", g.predict_proba(X)))
+                else:
+                    results.append(("s", g.score_samples(X)))
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    ths = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in ths:
+        t.start()
+    for t in ths:
+        t.join()
+    assert not errors
+    assert len(results) == 20
+    for kind, r in results:
+        np.testing.assert_array_equal(r, want_p if kind == "p" else want_s)

@@ -84,6 +84,9 @@ int emgmm_io_read_csv_buffer(const char *buf, size_t len, const char *name,
 /* PATH's format as emgmm_io_read_matrix decides it (--format, extension,
  * .npy magic; tsv/tab set the delimiter): OPTS with format never AUTO. */
 emgmm_io_read_opts emgmm_io_resolve_opts(const char *path, const emgmm_io_read_opts *opts);
+/* Options that do not apply to the resolved format O (--dims for CSV or .npy):
+ * -1 with an EMGMM_IO_EUSAGE error naming PATH. */
+int emgmm_io_check_opts(const char *path, const emgmm_io_read_opts *o, emgmm_io_error *err);
 
 /* CSV split over processes (the tool under mpirun).  The head of the file (its
  * first line that is neither blank nor a comment) fixes the delimiter, the
@@ -149,6 +152,10 @@ enum { EMGMM_IO_OUT_CSV = 0, EMGMM_IO_OUT_NPY = 1 };
 /* The output format PATH's extension asks for (.npy → NPY, else CSV; .tsv
  * sets *delimiter to a tab, else ','). */
 int emgmm_io_out_format(const char *path, char *delimiter);
+/* A table (labels, densities, data) is written as CSV/TSV or .npy: an
+ * extension other than .csv .tsv .txt .tab .dat .npy (e.g. .json) is -1 with an
+ * EMGMM_IO_EUSAGE error; no extension, "-" and devices are CSV. */
+int emgmm_io_table_check_path(const char *path, emgmm_io_error *err);
 
 int emgmm_io_out_open(emgmm_io_out **out, const char *path, emgmm_io_error *err);
 FILE *emgmm_io_out_file(emgmm_io_out *out);
@@ -160,6 +167,9 @@ const char *emgmm_io_out_tmp_name(const emgmm_io_out *out);
 int emgmm_io_out_commit(emgmm_io_out *out, emgmm_io_error *err);
 /* Removes the temporary file; frees OUT.  NULL is accepted. */
 void emgmm_io_out_abort(emgmm_io_out *out);
+/* Removes every temporary that an open output has made and not yet renamed
+ * or removed; async-signal-safe (for a fatal signal's handler). */
+void emgmm_io_out_remove_temps(void);
 
 /* Streamed tables: open, then rows in any number of calls, then commit.  The
  * total row count must be known up front for .npy. */
