@@ -350,7 +350,8 @@ COMMANDS = {"plot": plot_main}
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] in ("-h", "--help"):
-        print("usage: python3 -m emgmm plot KIND [options]   (python3 -m emgmm plot --help)")
+        print("usage: python3 -m emgmm plot KIND [options]   (python3 -m emgmm plot --help)",
+              file=sys.stdout if argv else sys.stderr)
         return 0 if argv else EXIT_USAGE
     cmd = argv[0]
     if cmd not in COMMANDS:
