@@ -35,10 +35,7 @@ _COV_TYPES = ("full", "tied", "diag", "spherical")
 
 def _pyplot():
     try:
-        import matplotlib
-        if "MPLBACKEND" not in os.environ and not os.environ.get("DISPLAY"):
-            matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        import matplotlib.pyplot as plt  # headless, matplotlib itself falls back to Agg
     except ImportError as e:  # pragma: no cover - exercised by the CLI test with a blocked import
         raise ImportError("emgmm.plot needs matplotlib, which is not installed "
                           "(Debian: apt-get install python3-matplotlib; pip: matplotlib)") from e
