@@ -60,7 +60,9 @@ enum {
     O_RESUME,
     O_NO_MEMCHECK,
     O_DEGEN,
-    O_VFLOOR
+    O_VFLOOR,
+    O_SSTARTS,
+    O_SITER
 };
 
 /* Options given explicitly (a resumed fit checks them against its checkpoint). */
@@ -272,6 +274,8 @@ static int parse_args(int argc, char **argv, fit_opts *o)
                                              {"no-memory-check", no_argument, NULL, O_NO_MEMCHECK},
                                              {"degenerate", required_argument, NULL, O_DEGEN},
                                              {"var-floor", required_argument, NULL, O_VFLOOR},
+                                             {"search-starts", required_argument, NULL, O_SSTARTS},
+                                             {"search-iter", required_argument, NULL, O_SITER},
                                              {"help", no_argument, NULL, 'h'},
                                              CLI_DATA_LONGOPTS,
                                              {NULL, 0, NULL, 0}};
@@ -309,6 +313,16 @@ static int parse_args(int argc, char **argv, fit_opts *o)
             break;
         case O_INIT:
             o->init_arg = optarg;
+            break;
+        case O_SSTARTS:
+            if ((rc = cli_parse_long("--search-starts", optarg, 1, 1L << 20, &v)))
+                return rc;
+            o->p.search_starts = (int)v;
+            break;
+        case O_SITER:
+            if ((rc = cli_parse_long("--search-iter", optarg, 1, 1L << 30, &v)))
+                return rc;
+            o->p.search_iter = (int)v;
             break;
         case O_NINIT:
             if ((rc = cli_parse_long("--n-init", optarg, 1, 1L << 20, &v)))
@@ -415,7 +429,7 @@ static int parse_args(int argc, char **argv, fit_opts *o)
         else if (access(o->init_arg, F_OK) != 0 && !strchr(o->init_arg, '.') &&
                  !strchr(o->init_arg, '/'))
             return cli_fail(CLI_USAGE,
-                            "--init: expected kmeans, k-means++, random, random_from_data or a "
+                            "--init: expected kmeans, k-means++, random, random_from_data, emem or a "
                             "model file, got '%s'",
                             o->init_arg);
         else
