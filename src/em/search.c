@@ -20,7 +20,7 @@
 
 /* The stream of short run s of the search on stream STREAM: distinct from
  * every other search's and from the plain initialisations' streams 0, 1, ... */
-static uint64_t run_stream(uint64_t stream, int s)
+uint64_t emgmm_search_run_stream(uint64_t stream, int s)
 {
     return 0x5EA4C00000000000ull ^ (stream << 24) ^ (uint64_t)s;
 }
@@ -39,7 +39,7 @@ int emgmm_search_emem(emgmm_model *m, const emgmm_params *p, const emgmm_data *X
     int have = 0, st = EMGMM_OK, last_skip = EMGMM_OK;
     char skip_msg[sizeof m->errmsg] = "";
     for (int s = 0; s < S; s++) {
-        st = emgmm_driver_init_stream(m, &q, X, run_stream(stream, s), 1);
+        st = emgmm_driver_init_stream(m, &q, X, emgmm_search_run_stream(stream, s), 1);
         while (st == EMGMM_OK && m->n_iter < L) {
             st = emgmm_fit_iterate(m, &q, X, NULL);
             if (st == EMGMM_OK && emgmm_fit_converged(m, q.tol)) break;

@@ -19,6 +19,9 @@
  * degenerate component (NOT_PD, DEGENERATE) is skipped; other failures end the
  * search.  Collective when distributed (every rank runs the same runs). */
 int emgmm_search_emem(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, uint64_t stream);
+/* The random stream of short run S of the search on stream STREAM (white-box
+ * tests replay the short runs with it). */
+uint64_t emgmm_search_run_stream(uint64_t stream, int s);
 
 /* ---- driver.c helpers ---- */
 /* One initialisation by params->init (not 'emem') on random stream STREAM; the
