@@ -102,13 +102,14 @@ typedef enum {
     EMGMM_INIT_USER = 4,             /* the parameters already in the model (emgmm_model_set_parameters), used as given */
     EMGMM_INIT_EMEM = 5              /* search (em-EM): params.search_starts short EM runs of
                                         params.search_iter iterations, each from its own k-means
-                                        start (k-means++ and at most 10 Lloyd iterations); the best
-                                        lower bound is kept and EM continues from it.  Its
-                                        iterations count in n_iter and the lower-bound history.
-                                        Better optima than kmeans with n_init restarts for about
-                                        the cost of 2-3 kmeans fits (docs/search.md).  A short run
+                                        start (k-means++, at most 10 Lloyd iterations); EM goes on
+                                        from the one with the best lower bound.  Like Lloyd's, the
+                                        short runs' iterations are part of the initialisation:
+                                        n_iter, max_iter and the lower-bound history count from its
+                                        end.  About S·(L + 12) data passes before EM proper; the
+                                        measured gain and cost are in docs/search.md.  A short run
                                         that collapses (NOT_PD, DEGENERATE) is skipped; if all do,
-                                        the last one's error is returned. */
+                                        that error is returned naming 'emem'. */
 } emgmm_init_method;
 
 /* What NaN in the data means (params.missing; for predict/score/impute, the
@@ -225,8 +226,7 @@ typedef struct {
                             covariance worse; it does not lift a full covariance singular
                             through collinear features (reg_covar does). */
     int search_starts;   /* EMGMM_INIT_EMEM: short runs per initialisation; 0 = automatic (20) */
-    int search_iter;     /* EMGMM_INIT_EMEM: EM iterations of each short run (at most max_iter);
-                            0 = automatic (10) */
+    int search_iter;     /* EMGMM_INIT_EMEM: EM iterations of each short run; 0 = automatic (10) */
 } emgmm_params;
 
 EMGMM_API emgmm_params emgmm_params_default(void);

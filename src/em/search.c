@@ -10,8 +10,8 @@
  * with a few Lloyd iterations: distinct, data-adapted and cheap.
  *
  * Monotone by construction: the kept state is the best short run's, and EM
- * from it never lowers the lower bound, so the fit's final lower bound is at
- * least every short run's (a reseed may lower it once, see emgmm.h). */
+ * from it never lowers the lower bound, so the fit's every lower bound is at
+ * least every short run's last (a reseed may lower it once, see emgmm.h). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,10 +28,10 @@ uint64_t emgmm_search_run_stream(uint64_t stream, int s)
 int emgmm_search_emem(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, uint64_t stream)
 {
     const int S = p->search_starts > 0 ? p->search_starts : EMGMM_SEARCH_STARTS;
-    const int L0 = p->search_iter > 0 ? p->search_iter : EMGMM_SEARCH_ITER;
-    const int L = L0 < p->max_iter ? L0 : p->max_iter;
+    const int L = p->search_iter > 0 ? p->search_iter : EMGMM_SEARCH_ITER;
     emgmm_params q = *p;
     q.init = EMGMM_INIT_KMEANS;
+    q.max_iter = L > p->max_iter ? L : p->max_iter; /* the history's room */
     q.kmeans_max_iter = p->kmeans_max_iter < EMGMM_SEARCH_KMEANS_ITER ? p->kmeans_max_iter
                                                                        : EMGMM_SEARCH_KMEANS_ITER;
     void *best = NULL;
@@ -68,7 +68,13 @@ int emgmm_search_emem(emgmm_model *m, const emgmm_params *p, const emgmm_data *X
         st = emgmm_fail(m, last_skip, "%s (in all %d short runs of init 'emem')", skip_msg, S);
     }
     if (st == EMGMM_OK) {
+        /* The search is the initialisation: its iterations, like Lloyd's, are
+         * not the fit's (n_iter, max_iter, the history and the reseeds count
+         * from here), so a fit stopped and resumed, or run step by step,
+         * gives the same model whatever max_iter. */
         emgmm_driver_snap_restore(best, m);
+        m->n_iter = 0;
+        m->n_reseeds = 0;
         m->converged = 0;
         m->fitted = 1;
         emgmm_clear_error(m);

@@ -13,9 +13,8 @@
 
 /* The 'emem' initialisation (Biernacki's em-EM): S short EM runs, each from
  * a k-means start of its own random stream, the best lower bound kept.  Leaves
- * the model at the kept run's parameters with its iterations as the start of
- * the fit's history (n_iter = its iterations, converged cleared), so that the
- * driver's iterations continue that run.  A short run that fails on a
+ * the model at the kept run's parameters as an initialisation does (n_iter 0,
+ * no history, no reseeds), so that the driver's iterations continue that run.  A short run that fails on a
  * degenerate component (NOT_PD, DEGENERATE) is skipped; other failures end the
  * search.  Collective when distributed (every rank runs the same runs). */
 int emgmm_search_emem(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, uint64_t stream);
