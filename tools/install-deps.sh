@@ -14,7 +14,7 @@ build=(build-essential meson ninja-build pkg-config
        openmpi-bin libopenmpi-dev
        python3 python3-minimal python3-dev python3-numpy)   # python3-minimal owns /usr/bin/python3
 test=(python3-numpy python3-pytest python3-sklearn python3-threadpoolctl python3-matplotlib
-      valgrind git)
+      valgrind git python3-scipy)   # python3-scipy: bench/bench_search.py (a dependency of sklearn)
 peers=(libarmadillo-dev g++ linux-perf)
 fixtures=(r-base-core r-cran-mclust)
 pkgs=("${build[@]}" "${test[@]}")
