@@ -20,8 +20,11 @@ static const char fit_help[] =
     "  -k, --components K  number of components (taken from the model with --init MODEL.json)\n"
     "  -o, --output FILE   model JSON file (written atomically)\n"
     "  --covariance T      full|tied|diag|spherical (default full)\n"
-    "  --init I            kmeans|k-means++|random|random_from_data (default kmeans), or a model\n"
-    "                      JSON file to start from exactly\n"
+    "  --init I            kmeans|k-means++|random|random_from_data|emem (default kmeans), or a\n"
+    "                      model JSON file to start from exactly.  emem: em-EM search, short EM\n"
+    "                      runs from many k-means starts, EM on from the best (docs/search.md)\n"
+    "  --search-starts S   emem: short runs per initialisation (default 20)\n"
+    "  --search-iter L     emem: EM iterations per short run (default 10)\n"
     "  --n-init R          initialisations; the best lower bound is kept (default 1)\n"
     "  --max-iter M        EM iterations per initialisation (default 100)\n"
     "  --tol T             convergence tolerance on the mean log-likelihood (default 1e-3; 0 runs\n"
@@ -64,7 +67,9 @@ enum {
     O_NO_MEMCHECK,
     O_DEGEN,
     O_VFLOOR,
-    O_WEIGHTS
+    O_WEIGHTS,
+    O_SSTARTS,
+    O_SITER
 };
 
 /* Options given explicitly (a resumed fit checks them against its checkpoint). */
@@ -280,6 +285,8 @@ static int parse_args(int argc, char **argv, fit_opts *o)
                                              {"degenerate", required_argument, NULL, O_DEGEN},
                                              {"var-floor", required_argument, NULL, O_VFLOOR},
                                              {"weights", required_argument, NULL, O_WEIGHTS},
+                                             {"search-starts", required_argument, NULL, O_SSTARTS},
+                                             {"search-iter", required_argument, NULL, O_SITER},
                                              {"help", no_argument, NULL, 'h'},
                                              CLI_DATA_LONGOPTS,
                                              {NULL, 0, NULL, 0}};
@@ -317,6 +324,16 @@ static int parse_args(int argc, char **argv, fit_opts *o)
             break;
         case O_INIT:
             o->init_arg = optarg;
+            break;
+        case O_SSTARTS:
+            if ((rc = cli_parse_long("--search-starts", optarg, 1, 1L << 20, &v)))
+                return rc;
+            o->p.search_starts = (int)v;
+            break;
+        case O_SITER:
+            if ((rc = cli_parse_long("--search-iter", optarg, 1, 1L << 30, &v)))
+                return rc;
+            o->p.search_iter = (int)v;
             break;
         case O_NINIT:
             if ((rc = cli_parse_long("--n-init", optarg, 1, 1L << 20, &v)))
@@ -426,7 +443,7 @@ static int parse_args(int argc, char **argv, fit_opts *o)
         else if (access(o->init_arg, F_OK) != 0 && !strchr(o->init_arg, '.') &&
                  !strchr(o->init_arg, '/'))
             return cli_fail(CLI_USAGE,
-                            "--init: expected kmeans, k-means++, random, random_from_data or a "
+                            "--init: expected kmeans, k-means++, random, random_from_data, emem or a "
                             "model file, got '%s'",
                             o->init_arg);
         else

@@ -23,7 +23,10 @@ static const char select_help[] =
     "  -o, --output FILE   write the best model as JSON (atomically; '-' = stdout)\n"
     "  --table FILE        write the table: .json as JSON, otherwise CSV (.tsv with tabs);\n"
     "                      atomically; '-' = CSV on stdout\n"
-    "  --init I            kmeans|k-means++|random|random_from_data (default kmeans)\n"
+    "  --init I            kmeans|k-means++|random|random_from_data|emem (default kmeans;\n"
+    "                      docs/search.md)\n"
+    "  --search-starts S   emem: short runs per initialisation (default 20)\n"
+    "  --search-iter L     emem: EM iterations per short run (default 10)\n"
     "  --n-init R          initialisations per fit; the best lower bound is kept (default 1)\n"
     "  --max-iter M        EM iterations per initialisation (default 100)\n"
     "  --tol T             convergence tolerance on the mean log-likelihood (default 1e-3)\n"
@@ -39,8 +42,9 @@ static const char select_help[] =
     "Exit status: 0 when at least one fit succeeded (failed fits are listed as failed);\n"
     "4 when every fit failed numerically; 2, 3, 5 as for the other commands.\n\n" CLI_DATA_HELP;
 
-enum { O_COV = 5000, O_CRIT, O_TABLE, O_INIT, O_NINIT, O_MAXIT, O_TOL, O_REG, O_SEED, O_DEGEN, O_VFLOOR };
 enum { O_WEIGHTS = 5100 };
+enum { O_COV = 5000, O_CRIT, O_TABLE, O_INIT, O_NINIT, O_MAXIT, O_TOL, O_REG, O_SEED, O_DEGEN, O_VFLOOR,
+       O_SSTARTS, O_SITER };
 enum { CRIT_BIC = 0, CRIT_AIC = 1 };
 #define SEL_MAX_K_VALUES 10000 /* a sweep longer than this is almost surely a typo */
 #define SIGN_NOTE "lower is better (scikit-learn's sign; mclust's BIC has the opposite sign)"
@@ -190,6 +194,8 @@ static int parse_args(int argc, char **argv, sel_opts *o)
         {"degenerate", required_argument, NULL, O_DEGEN},
         {"var-floor", required_argument, NULL, O_VFLOOR},
         {"weights", required_argument, NULL, O_WEIGHTS},
+        {"search-starts", required_argument, NULL, O_SSTARTS},
+        {"search-iter", required_argument, NULL, O_SITER},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         CLI_DATA_LONGOPTS,
@@ -222,10 +228,12 @@ static int parse_args(int argc, char **argv, sel_opts *o)
         case O_INIT:
             im = emgmm_init_method_from_name(optarg);
             if (im < 0 || im == EMGMM_INIT_USER)
-                return cli_fail(CLI_USAGE, "--init: expected kmeans, k-means++, random or "
-                                           "random_from_data, got '%s'", optarg);
+                return cli_fail(CLI_USAGE, "--init: expected kmeans, k-means++, random, "
+                                           "random_from_data or emem, got '%s'", optarg);
             o->p.init = im;
             break;
+        case O_SSTARTS: if ((rc = cli_parse_long("--search-starts", optarg, 1, 1L << 20, &v))) return rc; o->p.search_starts = (int)v; break;
+        case O_SITER: if ((rc = cli_parse_long("--search-iter", optarg, 1, 1L << 30, &v))) return rc; o->p.search_iter = (int)v; break;
         case O_NINIT: if ((rc = cli_parse_long("--n-init", optarg, 1, 1L << 20, &v))) return rc; o->p.n_init = (int)v; break;
         case O_MAXIT: if ((rc = cli_parse_long("--max-iter", optarg, 1, 1L << 30, &v))) return rc; o->p.max_iter = (int)v; break;
         case O_TOL: if ((rc = cli_parse_double("--tol", optarg, 0, &o->p.tol))) return rc; break;
