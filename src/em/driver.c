@@ -201,6 +201,8 @@ static int fit_init_stream(emgmm_model *m, const emgmm_params *p, const emgmm_da
     }
     m->n_iter = 0;
     m->converged = 0;
+    m->n_passes = 0;
+    emgmm_accel_reset(m);
     return EMGMM_OK;
 }
 
@@ -210,6 +212,43 @@ int emgmm_fit_init(emgmm_model *m, const emgmm_params *p, const emgmm_data *X)
     emgmm_clear_error(m);
     if (emgmm_params_validate(p) == EMGMM_OK) m->missing = p->missing;
     return fit_init_stream(m, p, X, 0, 0);
+}
+
+int emgmm_em_step(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
+                  emgmm_paramset *next, double *lb_out)
+{
+    emgmm_stats stats;
+    int st = emgmm_stats_init(&stats, m->K, m->d, m->cov_type);
+    if (st) return st;
+    double *shift = malloc((size_t)m->K * m->d * sizeof(double));
+    if (!shift) st = EMGMM_ERR_ALLOC;
+    double ll = 0.0, dropped = 0.0;
+    if (st == EMGMM_OK) {
+        memcpy(shift, m->means, (size_t)m->K * m->d * sizeof(double));
+        emgmm_pass pass = {0};
+        pass.mode = EMGMM_PASS_ESTEP;
+        pass.model = m;
+        pass.shift = shift;
+        pass.stats = &stats;
+        pass.loglik_sum = &ll;
+        pass.dropped = &dropped;
+        pass.n_threads = p->n_threads;
+        pass.block_size = (size_t)p->block_size;
+        st = emgmm_pass_run(&pass, X);
+        m->n_passes++;
+    }
+    /* The reduction seam: across ranks when distributed, else nothing.
+     * Rows dropped for having nothing observed carry no weight. */
+    double wsum = weight_sum(X) - dropped;
+    st = emgmm_dist_allreduce_stats(m, &stats, &wsum, st);
+    if (st == EMGMM_OK && emgmm_dist_active(m)) ll = stats.loglik;
+    if (st == EMGMM_OK && !isfinite(ll))
+        st = emgmm_fail(m, EMGMM_ERR_NONFINITE, "the log-likelihood is not finite (data with NaN or Inf?)");
+    if (st == EMGMM_OK) st = emgmm_mstep_finish(m, p, X, &stats, shift, next, m->n_iter + 1);
+    if (st == EMGMM_OK) *lb_out = ll / wsum;
+    free(shift);
+    emgmm_stats_free(&stats);
+    return st;
 }
 
 int emgmm_fit_iterate(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, double *lower_bound)
@@ -226,49 +265,19 @@ int emgmm_fit_iterate(emgmm_model *m, const emgmm_params *p, const emgmm_data *X
     m->missing = p->missing;
     st = ensure_history(m, m->n_iter + 1 > p->max_iter ? m->n_iter + 1 : p->max_iter);
     if (st) return st;
+    if (p->accel == EMGMM_ACCEL_SQUAREM) return emgmm_accel_iterate(m, p, X, lower_bound);
 
-    emgmm_stats stats;
     emgmm_paramset next;
-    st = emgmm_stats_init(&stats, m->K, m->d, m->cov_type);
-    if (st) return st;
     st = emgmm_paramset_alloc(&next, m->K, m->d, m->cov_len);
-    if (st) {
-        emgmm_stats_free(&stats);
-        return st;
-    }
-    double *shift = malloc((size_t)m->K * m->d * sizeof(double));
-    if (!shift) st = EMGMM_ERR_ALLOC;
-    double ll = 0.0, dropped = 0.0;
+    if (st) return st;
+    double lb = 0.0;
+    st = emgmm_em_step(m, p, X, &next, &lb);
     if (st == EMGMM_OK) {
-        memcpy(shift, m->means, (size_t)m->K * m->d * sizeof(double));
-        emgmm_pass pass = {0};
-        pass.mode = EMGMM_PASS_ESTEP;
-        pass.model = m;
-        pass.shift = shift;
-        pass.stats = &stats;
-        pass.loglik_sum = &ll;
-        pass.dropped = &dropped;
-        pass.n_threads = p->n_threads;
-        pass.block_size = (size_t)p->block_size;
-        st = emgmm_pass_run(&pass, X);
-    }
-    /* The reduction seam: across ranks when distributed, else nothing.
-     * Rows dropped for having nothing observed carry no weight. */
-    double wsum = weight_sum(X) - dropped;
-    st = emgmm_dist_allreduce_stats(m, &stats, &wsum, st);
-    if (st == EMGMM_OK && emgmm_dist_active(m)) ll = stats.loglik;
-    if (st == EMGMM_OK && !isfinite(ll))
-        st = emgmm_fail(m, EMGMM_ERR_NONFINITE, "the log-likelihood is not finite (data with NaN or Inf?)");
-    if (st == EMGMM_OK) st = emgmm_mstep_finish(m, p, X, &stats, shift, &next, m->n_iter + 1);
-    if (st == EMGMM_OK) {
-        const double lb = ll / wsum;
         emgmm_paramset_to_model(m, &next);
         m->lb_hist[m->n_iter++] = lb;
         if (lower_bound) *lower_bound = lb;
     }
-    free(shift);
     emgmm_paramset_free(&next);
-    emgmm_stats_free(&stats);
     return st;
 }
 
@@ -292,6 +301,7 @@ typedef struct {
     emgmm_paramset ps;
     double *hist;
     int fitted, n_iter, converged;
+    long long n_passes;
     emgmm_reseed_event *reseeds; /* [K·EMGMM_RESEED_LIMIT] */
     int n_reseeds;
 } fit_snapshot;
@@ -319,6 +329,7 @@ static void snap_take(fit_snapshot *s, const emgmm_model *m)
     s->fitted = m->fitted;
     s->n_iter = m->n_iter;
     s->converged = m->converged;
+    s->n_passes = m->n_passes;
     s->n_reseeds = m->n_reseeds < m->reseed_cap ? m->n_reseeds : m->reseed_cap;
     if (s->n_reseeds > 0) memcpy(s->reseeds, m->reseeds, (size_t)s->n_reseeds * sizeof *s->reseeds);
 }
@@ -330,6 +341,8 @@ static void snap_restore(const fit_snapshot *s, emgmm_model *m)
     m->fitted = s->fitted;
     m->n_iter = s->n_iter;
     m->converged = s->converged;
+    m->n_passes = s->n_passes;
+    emgmm_accel_reset(m);
     /* the model's event buffer was reserved (K·EMGMM_RESEED_LIMIT) by the fit */
     m->n_reseeds = s->n_reseeds <= m->reseed_cap ? s->n_reseeds : 0;
     if (m->n_reseeds > 0) memcpy(m->reseeds, s->reseeds, (size_t)m->n_reseeds * sizeof *s->reseeds);
