@@ -71,6 +71,8 @@ SUITE = {
     "overlap d=5 K=4 sep=1": (lambda: overlapping(20000, 5, 4, 1.0, 12), 4, "full"),
     "overlap d=10 K=5 sep=0.7": (lambda: overlapping(20000, 10, 5, 0.7, 13), 5, "full"),
     "overlap d=3 K=3 sep=1 diag": (lambda: overlapping(20000, 3, 3, 1.0, 14), 3, "diag"),
+    "overlap d=2 K=4 sep=0.5": (lambda: overlapping(20000, 2, 4, 0.5, 15), 4, "full"),
+    "overlap d=4 K=3 sep=0.5": (lambda: overlapping(20000, 4, 3, 0.5, 16), 3, "full"),
     "iris K=3": (lambda: sklearn_data("iris"), 3, "full"),
     "wine K=3": (lambda: sklearn_data("wine"), 3, "full"),
     "breast_cancer K=2": (lambda: sklearn_data("breast_cancer"), 2, "full"),
