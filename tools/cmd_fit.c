@@ -11,6 +11,7 @@
 #include "checkpoint.h"
 #include "cli.h"
 #include "mpi_glue.h"
+#include "weights.h"
 
 static const char fit_help[] =
     "usage: emgmm fit DATA -k K [options]\n"
@@ -44,6 +45,8 @@ static const char fit_help[] =
     "  --resume FILE       continue the fit saved in checkpoint FILE (same data; -k, --tol, ...\n"
     "                      may be omitted, --max-iter may change)\n"
     "  --no-memory-check   skip the up-front check that the fit fits in memory\n"
+    "  --weights FILE      per-sample weights, one column with a weight >= 0 for each row of\n"
+    "                      DATA (CSV, .npy, raw .f64/.f32); weight w counts a row w times\n"
     "exit status 6: stopped by SIGTERM/SIGINT after saving the model so far (docs/cli.md)\n"
     CLI_DATA_HELP;
 
@@ -64,6 +67,7 @@ enum {
     O_NO_MEMCHECK,
     O_DEGEN,
     O_VFLOOR,
+    O_WEIGHTS,
     O_ACCEL
 };
 
@@ -218,7 +222,9 @@ static int fit_run(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, r
     }
     double prev = emgmm_model_n_iter(m) > 0 ? emgmm_model_lower_bound(m) : NAN, lb;
     while (!emgmm_model_converged(m) && emgmm_model_n_iter(m) < p->max_iter) {
-        if ((*stop_sig = batch_stop_signal()) != 0)
+        /* MPI: a signal may reach the ranks at different moments; the
+         * maximum over the ranks makes all stop after the same iteration. */
+        if ((*stop_sig = glue_max_int(batch_stop_signal())) != 0)
             break;
         double t = cli_now();
         const int seen = emgmm_model_n_reseeds(m);
@@ -261,6 +267,7 @@ typedef struct {
     unsigned given; /* G_* */
     emgmm_params p;
     emgmm_io_read_opts ro;
+    const char *weights; /* --weights FILE, or NULL */
 } fit_opts;
 
 static int parse_args(int argc, char **argv, fit_opts *o)
@@ -285,6 +292,7 @@ static int parse_args(int argc, char **argv, fit_opts *o)
                                              {"no-memory-check", no_argument, NULL, O_NO_MEMCHECK},
                                              {"degenerate", required_argument, NULL, O_DEGEN},
                                              {"var-floor", required_argument, NULL, O_VFLOOR},
+                                             {"weights", required_argument, NULL, O_WEIGHTS},
                                              {"accel", required_argument, NULL, O_ACCEL},
                                              {"help", no_argument, NULL, 'h'},
                                              CLI_DATA_LONGOPTS,
@@ -386,6 +394,9 @@ static int parse_args(int argc, char **argv, fit_opts *o)
                 return cli_fail(CLI_USAGE, "--var-floor: expected a fraction in [0, 1], got '%s'",
                                 optarg);
             o->given |= G_VFLOOR;
+            break;
+        case O_WEIGHTS:
+            o->weights = optarg;
             break;
         case O_ACCEL:
             if ((o->p.accel = emgmm_accel_method_from_name(optarg)) < 0)
@@ -495,6 +506,11 @@ static int resume_options(fit_opts *o, const ckpt_info *ci, int threads_given)
     DIFFERS(G_VFLOOR, o->p.var_floor != c->var_floor, "--var-floor")
     DIFFERS(G_ACCEL, o->p.accel != c->accel, "--accel")
 #undef DIFFERS
+    if ((o->weights != NULL) != (ci->weighted != 0))
+        return cli_fail(CLI_USAGE,
+                        "fit: the checkpoint %s was written by a fit %s --weights; resume it %s",
+                        f, ci->weighted ? "with" : "without",
+                        ci->weighted ? "with the same --weights FILE" : "without --weights");
     if (threads_given && o->threads != ci->threads)
         return cli_fail(CLI_USAGE,
                         "fit: --threads %d differs from the checkpoint %s (%d threads); the "
@@ -553,14 +569,15 @@ static int memory_check(const fit_opts *o, const emgmm_data *X, int K, int cov, 
 }
 
 /* Reports a library failure of the fit (and logs it). */
-static int fit_failed(int st, const emgmm_model *m, const fit_opts *o, reporter *rep)
+static int fit_failed(int st, const emgmm_model *m, const fit_opts *o, reporter *rep,
+                      const emgmm_data *X)
 {
     int rc;
     if (st == EMGMM_ERR_UNSUPPORTED)
         rc = cli_fail(CLI_USAGE, "fit: %s (covariance type %s)", emgmm_strerror(st),
                       emgmm_covariance_type_name(emgmm_model_covariance_type(m)));
     else
-        rc = cli_lib_fail(st, m, "fit failed", o->data, 0);
+        rc = cli_fit_fail(st, m, "fit failed", o->data, 0, glue_size() == 1 ? X : NULL);
     if (rep->log) {
         fputs("{\"event\": \"error\", \"message\": ", rep->log);
         json_str(rep->log, emgmm_model_last_error(m));
@@ -623,6 +640,7 @@ int cmd_fit(int argc, char **argv)
     reporter rep = {o.progress, NULL, 0, -1};
     ckpt_info resumed = {0};
     ckpt_ctl ck = {NULL, {0}, -1};
+    double *wts = NULL; /* --weights: this rank's rows' weights */
     if (o.resume) { /* MPI: every rank reads the checkpoint */
         if ((rc = ckpt_read(o.resume, &resumed, &m)) == 0)
             rc = resume_options(&o, &resumed, threads_given);
@@ -634,18 +652,33 @@ int cmd_fit(int argc, char **argv)
     if ((rc = glue_agree(rc)) != 0) /* MPI: the fingerprint below is collective */
         goto done;
     const int threads = o.threads > 0 ? o.threads : emgmm_default_threads();
+    /* Per-sample weights (issue 15): this rank's rows' weights; collective. */
+    if (o.weights) {
+        if ((rc = cli_read_weights(o.weights, o.data, X.n, row0, &wts)) != 0)
+            goto done;
+        X.weights = wts;
+    }
     uint64_t hash = 0;
     size_t n_all = X.n; /* MPI: all ranks' rows */
-    if (o.resume || o.checkpoint)
-        hash = glue_data_hash(ckpt_data_hash(&X), X.n, &n_all);
+    const int hash_version = o.resume && resumed.version == 1 ? 1 : 2;
+    if ((o.resume || o.checkpoint) && hash_version == 1) {
+        hash = glue_data_hash(ckpt_data_hash(&X), X.n, &n_all); /* P ranks: P's own hash */
+    } else if (o.resume || o.checkpoint) {
+        /* issue 15: independent of the row split, so another P can resume */
+        uint64_t sums[2] = {ckpt_rows_hash(&X, (size_t)row0), X.n};
+        glue_sum_u64(sums, 2);
+        n_all = (size_t)sums[1];
+        hash = ckpt_hash_finish(sums[0], n_all, X.d, X.dtype, X.weights != NULL);
+    }
     if (o.resume && (n_all != resumed.n || X.d != resumed.d || hash != resumed.data_hash)) {
         rc = cli_fail(CLI_INPUT,
                       "fit: %s is not the data the checkpoint %s was written for (%zu x %zu, "
                       "hash %016llx; this is %zu x %zu, hash %016llx%s)",
                       o.data, o.resume, resumed.n, resumed.d,
                       (unsigned long long)resumed.data_hash, n_all, X.d, (unsigned long long)hash,
-                      glue_size() > 1 ? "; with MPI the hash also depends on the number of ranks"
-                                      : "");
+                      glue_size() > 1 && hash_version == 1
+                          ? "; a version 1 checkpoint's hash also depends on the number of ranks"
+                          : "");
         goto done;
     }
     if (o.resume) {
@@ -672,6 +705,8 @@ int cmd_fit(int argc, char **argv)
         ck.info.n = n_all;
         ck.info.d = X.d;
         ck.info.data_hash = hash;
+        ck.info.version = hash_version;
+        ck.info.weighted = X.weights != NULL;
         ck.info.every = o.every ? (int)o.every : o.resume ? resumed.every : 1;
     }
     if (o.log_path && !(rep.log = fopen(o.log_path, "w"))) {
@@ -707,7 +742,8 @@ int cmd_fit(int argc, char **argv)
     }
     /* From here a first SIGTERM/SIGINT lets the fit save its work (n_init = 1);
      * emgmm_fit (n_init > 1) cannot be stopped, so there the first exits. */
-    batch_signals_install(o.p.n_init == 1 && glue_size() == 1); /* MPI: ranks cannot stop apart */
+    /* MPI: the ranks agree on the stop in fit_run (issue 15) */
+    batch_signals_install(o.p.n_init == 1);
     rep.t0 = cli_now();
     int st = EMGMM_OK, stop_sig = 0;
     if (o.p.n_init == 1) {
@@ -721,7 +757,7 @@ int cmd_fit(int argc, char **argv)
     if (st == EMGMM_OK && (o.progress || rep.log) && o.p.n_init > 1)
         report_history(m, &rep);
     if (st != EMGMM_OK) {
-        rc = fit_failed(st, m, &o, &rep);
+        rc = fit_failed(st, m, &o, &rep, &X);
         goto done;
     }
     if (stop_sig) {
@@ -730,11 +766,14 @@ int cmd_fit(int argc, char **argv)
         if (rep.log)
             fprintf(rep.log, "{\"event\": \"interrupted\", \"signal\": \"%s\", \"iter\": %d}\n",
                     stop_sig == SIGTERM ? "SIGTERM" : "SIGINT", it);
-        if ((rc = write_model(o.out, m, &o.p)) != 0)
+        rc = glue_rank() == 0 ? write_model(o.out, m, &o.p) : CLI_OK; /* MPI: rank 0 */
+        if ((rc = glue_agree(rc)) != 0) /* MPI: no rank ends before the model is written */
             goto done;
-        fprintf(stderr, "emgmm: fit: interrupted by %s at iteration %d; model so far in %s%s%s\n",
-                stop_sig == SIGTERM ? "SIGTERM" : "SIGINT", it, o.out ? o.out : "<stdout>",
-                ck.path ? ", checkpoint in " : "", ck.path ? ck.path : "");
+        if (glue_rank() == 0)
+            fprintf(stderr,
+                    "emgmm: fit: interrupted by %s at iteration %d; model so far in %s%s%s\n",
+                    stop_sig == SIGTERM ? "SIGTERM" : "SIGINT", it, o.out ? o.out : "<stdout>",
+                    ck.path ? ", checkpoint in " : "", ck.path ? ck.path : "");
         rc = CLI_INTERRUPTED;
         goto done;
     }
@@ -777,6 +816,7 @@ done:
     if (rep.log && fclose(rep.log) != 0 && rc == 0)
         rc = cli_fail(CLI_INPUT, "cannot write log %s", o.log_path);
     ckpt_info_free(&resumed);
+    free(wts);
     emgmm_model_free(m);
     emgmm_io_matrix_free(&mat);
     return rc;

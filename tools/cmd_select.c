@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "mpi_glue.h"
+#include "weights.h"
 
 static const char select_help[] =
     "usage: emgmm select DATA [--k 1:9] [options]\n"
@@ -33,11 +34,14 @@ static const char select_help[] =
     "  --seed S            random seed, the same for every fit (default 0)\n"
     "  --accel A           none|squarem: plain EM (default) or SQUAREM-accelerated (docs/accel.md)\n"
     "  -q, --quiet         no table on the terminal (errors are still reported)\n"
+    "  --weights FILE      per-sample weights, one column with a weight >= 0 for each row of\n"
+    "                      DATA; weight w counts a row w times, in the fits and in BIC/AIC\n"
     "The printed table goes to stdout, or to stderr when -o or --table writes to stdout.\n"
     "Exit status: 0 when at least one fit succeeded (failed fits are listed as failed);\n"
     "4 when every fit failed numerically; 2, 3, 5 as for the other commands.\n\n" CLI_DATA_HELP;
 
 enum { O_COV = 5000, O_CRIT, O_TABLE, O_INIT, O_NINIT, O_MAXIT, O_TOL, O_REG, O_SEED, O_DEGEN, O_VFLOOR, O_ACCEL };
+enum { O_WEIGHTS = 5100 };
 enum { CRIT_BIC = 0, CRIT_AIC = 1 };
 #define SEL_MAX_K_VALUES 10000 /* a sweep longer than this is almost surely a typo */
 #define SIGN_NOTE "lower is better (scikit-learn's sign; mclust's BIC has the opposite sign)"
@@ -61,6 +65,7 @@ typedef struct {
     int criterion, threads, quiet;
     emgmm_params p;
     emgmm_io_read_opts ro;
+    const char *weights; /* --weights FILE, or NULL */
 } sel_opts;
 
 /* ------------------------------------------------------------------ option parsing */
@@ -80,6 +85,12 @@ static int parse_k_list(const char *s, sel_opts *o)
     long *ks = NULL;
     int n = 0, cap = 0, rc = 0;
     char *save = NULL;
+    const size_t len = strlen(s);
+    if (strstr(s, ",,") || (len && (s[0] == ',' || s[len - 1] == ','))) {
+        free(copy);
+        return cli_fail(CLI_USAGE, "--k: an empty item in '%s' (expected N, A:B or a comma list "
+                                   "of them)", s);
+    }
     for (char *tok = strtok_r(copy, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save)) {
         char *colon = strchr(tok, ':');
         long a, b;
@@ -179,6 +190,7 @@ static int parse_args(int argc, char **argv, sel_opts *o)
         {"seed", required_argument, NULL, O_SEED},
         {"degenerate", required_argument, NULL, O_DEGEN},
         {"var-floor", required_argument, NULL, O_VFLOOR},
+        {"weights", required_argument, NULL, O_WEIGHTS},
         {"accel", required_argument, NULL, O_ACCEL},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -197,6 +209,7 @@ static int parse_args(int argc, char **argv, sel_opts *o)
         case 'h': fputs(select_help, stdout); return -1;
         case 'k': if ((rc = parse_k_list(optarg, o))) return rc; break;
         case 'o': o->out = optarg; break;
+        case O_WEIGHTS: o->weights = optarg; break;
         case 'q': o->quiet = 1; break;
         case O_COV: if ((rc = parse_types(optarg, o))) return rc; break;
         case O_CRIT:
@@ -324,14 +337,28 @@ static int fit_one(const sel_opts *o, const emgmm_data *X, long long row0, sel_r
     st = emgmm_fit(m, &o->p, X);
     row->seconds = cli_now() - t0;
     double score = NAN;
-    if (glue_size() > 1) {
+    if (X->weights) {
+        /* --weights: a row of weight w counts w times, in the log-likelihood
+         * and in n (= the weights' sum), as rows repeated w times would */
+        double lw[2] = {0.0, 0.0};
+        if (st == EMGMM_OK)
+            st = cli_weighted_loglik(m, X, &lw[0], &lw[1]);
+        st = glue_agree_status(st);
+        lw[0] = glue_sum(st == EMGMM_OK ? lw[0] : 0.0);
+        lw[1] = glue_sum(lw[1]);
+        row->loglik = lw[0];
+        row->bic = -2.0 * lw[0] + log(lw[1]) * (double)row->n_params;
+        row->aic = -2.0 * lw[0] + 2.0 * (double)row->n_params;
+    } else if (glue_size() > 1) {
         /* MPI: the score of all ranks' rows, and the criteria from the totals
          * (scikit-learn's -2·score·n + penalty·parameters) */
         if (st == EMGMM_OK && X->n > 0)
             st = emgmm_score(m, X, &score);
         st = glue_agree_status(st);
-        const double n = glue_sum((double)X->n);
-        score = glue_sum(st == EMGMM_OK && X->n > 0 ? score * (double)X->n : 0.0) / n;
+        size_t nsc = X->n; /* drop-empty-rows: rows with nothing observed do not count */
+        emgmm_n_scored(m, X, &nsc);
+        const double n = glue_sum((double)nsc);
+        score = glue_sum(st == EMGMM_OK && nsc > 0 ? score * (double)nsc : 0.0) / n;
         row->bic = -2.0 * score * n + log(n) * (double)row->n_params;
         row->aic = -2.0 * score * n + 2.0 * (double)row->n_params;
         row->loglik = score * n;
@@ -342,14 +369,16 @@ static int fit_one(const sel_opts *o, const emgmm_data *X, long long row0, sel_r
             st = emgmm_bic(m, X, &row->bic);
         if (st == EMGMM_OK)
             st = emgmm_aic(m, X, &row->aic);
-        row->loglik = score * (double)X->n;
+        size_t nsc = X->n;
+        emgmm_n_scored(m, X, &nsc);
+        row->loglik = score * (double)nsc;
     }
     if (st != EMGMM_OK) {
         if (stops_the_sweep(st, m)) {
             char what[96];
             snprintf(what, sizeof what, "select: K=%d %s failed", row->k,
                      emgmm_covariance_type_name(row->type));
-            rc = cli_lib_fail(st, m, what, o->data, 0);
+            rc = cli_fit_fail(st, m, what, o->data, 0, glue_size() == 1 ? X : NULL);
         } else {
             set_error(row, st, m);
         }
@@ -556,8 +585,16 @@ int cmd_select(int argc, char **argv)
         free(o.ks);
         return rc < 0 ? CLI_OK : rc;
     }
+    /* the outputs' places are checked before any fit runs (rank 0 writes them) */
+    if (glue_rank() == 0 && (rc = cli_check_output(o.out)) == 0)
+        rc = cli_check_output(o.table);
+    if ((rc = glue_agree(rc)) != 0) {
+        free(o.ks);
+        return rc;
+    }
     emgmm_io_matrix mat = {0};
     emgmm_model *best_m = NULL;
+    double *wts = NULL; /* --weights: this rank's rows' weights */
     const int total = o.nk * o.ntypes;
     int nrows = 0, best = -1, failed = 0;
     /* MPI (tools/mpi_glue.c): each rank reads its rows and every fit is
@@ -570,6 +607,11 @@ int cmd_select(int argc, char **argv)
         rc = cli_fail(CLI_INTERNAL, "out of memory");
     if ((rc = glue_agree(rc)) != 0)
         goto done;
+    if (o.weights) { /* collective: each rank its rows' weights */
+        if ((rc = cli_read_weights(o.weights, o.data, X.n, row0, &wts)) != 0)
+            goto done;
+        X.weights = wts;
+    }
     Xg = X;
     Xg.n = (size_t)glue_sum((double)X.n);
     /* stdout belongs to whichever output was sent there; the table for people then goes to
@@ -641,6 +683,7 @@ done:
     rc = glue_agree(rc); /* MPI: rank 0's outcome (or an agreed failure) on every rank */
     emgmm_model_free(best_m);
     emgmm_io_matrix_free(&mat);
+    free(wts);
     free(rows);
     free(o.ks);
     return rc;

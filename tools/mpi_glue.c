@@ -411,6 +411,26 @@ int glue_agree_status(int st)
     return st;
 }
 
+void glue_sum_u64(uint64_t *v, int count)
+{
+#ifdef EMGMM_HAVE_MPI
+    if (g_on)
+        MPI_Allreduce(MPI_IN_PLACE, v, count, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
+#else
+    (void)v;
+    (void)count;
+#endif
+}
+
+int glue_max_int(int v)
+{
+#ifdef EMGMM_HAVE_MPI
+    if (g_on)
+        MPI_Allreduce(MPI_IN_PLACE, &v, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+#endif
+    return v;
+}
+
 double glue_sum(double v)
 {
 #ifdef EMGMM_HAVE_MPI
@@ -444,6 +464,9 @@ int glue_read_rows(const char *path, const emgmm_io_read_opts *opts, emgmm_io_ma
         return rc;
     }
     const emgmm_io_read_opts o = emgmm_io_resolve_opts(path, opts);
+    emgmm_io_error oerr = {0};
+    if (emgmm_io_check_opts(path, &o, &oerr) != 0)
+        return cli_io_fail(&oerr);
     const int split_csv = o.format == EMGMM_IO_FMT_CSV && strcmp(path, "-") != 0;
     if (!same_on_all(split_csv))
         return cli_fail(CLI_USAGE, "the MPI ranks were given data files of different formats");
