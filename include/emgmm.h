@@ -173,6 +173,17 @@ EMGMM_API const char *emgmm_degenerate_policy_name(int policy);
 /* Parses the names above; -1 when unknown. */
 EMGMM_API int emgmm_degenerate_policy_from_name(const char *name);
 
+/* Acceleration of EM (params.accel). */
+typedef enum {
+    EMGMM_ACCEL_NONE = 0,   /* plain EM */
+    EMGMM_ACCEL_SQUAREM = 1 /* SQUAREM (Varadhan & Roland 2008), monotone-guarded */
+} emgmm_accel_method;
+
+/* "none", "squarem"; NULL if unknown. */
+EMGMM_API const char *emgmm_accel_method_name(int method);
+/* Parses the names above; -1 when unknown. */
+EMGMM_API int emgmm_accel_method_from_name(const char *name);
+
 typedef enum {
     EMGMM_F64 = 0,
     EMGMM_F32 = 1
@@ -227,6 +238,11 @@ typedef struct {
                             through collinear features (reg_covar does). */
     int search_starts;   /* EMGMM_INIT_EMEM: short runs per initialisation; 0 = automatic (20) */
     int search_iter;     /* EMGMM_INIT_EMEM: EM iterations of each short run; 0 = automatic (10) */
+    int accel;           /* emgmm_accel_method (default EMGMM_ACCEL_NONE: plain EM, which matches
+                            scikit-learn number for number).  EMGMM_ACCEL_SQUAREM extrapolates
+                            the EM map (docs/accel.md): fewer data passes to the same optimum,
+                            the lower bound still never decreasing between iterations; each
+                            iteration then costs one or two data passes (emgmm_model_n_passes). */
 } emgmm_params;
 
 EMGMM_API emgmm_params emgmm_params_default(void);
@@ -404,6 +420,27 @@ EMGMM_API int emgmm_model_n_iter(const emgmm_model *model);
 EMGMM_API double emgmm_model_lower_bound(const emgmm_model *model);
 /* The lower bound of every iteration of the kept initialisation; *count set to n_iter. */
 EMGMM_API const double *emgmm_model_lower_bounds(const emgmm_model *model, int *count);
+/* Data passes (E-step + statistics) made by the kept initialisation's EM
+ * iterations: n_iter for plain EM; with acceleration also the passes at
+ * rejected extrapolations.  The initialisation's own passes (k-means) and
+ * reseed scoring passes are not counted.  0 for NULL. */
+EMGMM_API long long emgmm_model_n_passes(const emgmm_model *model);
+/* The state of an accelerated fit between two emgmm_fit_iterate calls, for
+ * checkpoints: *phase (0 = at the start of a cycle: nothing else needed,
+ * 1 or 2 = inside one), *step (the current cap on the step length),
+ * *n_passes, and, when vec is not NULL and *len >= the needed length, the
+ * cycle's saved point (*len is always set to the needed length, 0 in phase 0).
+ * Errors: EMGMM_ERR_NULL. */
+EMGMM_API int emgmm_model_accel_state(const emgmm_model *model, int *phase, double *step,
+                                      long long *n_passes, double *vec, size_t *len);
+/* Restores that state after emgmm_model_set_parameters and
+ * emgmm_model_set_fit_state, so a resumed accelerated fit continues bit for
+ * bit as the interrupted one.  Phase 0 needs no vector (vec may be NULL).
+ * Errors: EMGMM_ERR_NULL, EMGMM_ERR_INVALID_PARAM (phase not 0-2, step < 1,
+ * n_passes < 0, len not the needed length, a non-finite value),
+ * EMGMM_ERR_ALLOC. */
+EMGMM_API int emgmm_model_set_accel_state(emgmm_model *model, int phase, double step,
+                                          long long n_passes, const double *vec, size_t len);
 /* The initialisation (0-based) whose result was kept by emgmm_fit. */
 EMGMM_API int emgmm_model_best_init(const emgmm_model *model);
 /* Components re-initialised by the reseed policy during the kept

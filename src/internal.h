@@ -76,6 +76,11 @@ struct emgmm_model {
     unsigned char dist_comm[16];
     double *dist_buf;       /* the all-reduce message, allocated with the communicator */
     size_t dist_buf_len;
+    /* accelerated EM (src/em/accel.c): data passes of the current
+     * initialisation, and the SQUAREM cycle's state (NULL until first used;
+     * freed with the model, not copied) */
+    long long n_passes;
+    struct emgmm_accel *accel;
     /* last error */
     char errmsg[256];
     long long err_row, err_col;
@@ -228,6 +233,20 @@ void emgmm_mark_coincident(const emgmm_model *m, const emgmm_paramset *next, uns
 int emgmm_reseed_reserve(emgmm_model *m);
 /* Reseeds recorded at iteration `iter` (1-based) that still count. */
 int emgmm_reseeds_at(const emgmm_model *m, int iter);
+
+/* ---- accelerated EM (src/em/accel.c) ---- */
+/* One EM data pass at the model's parameters without committing: *lb the
+ * (all-reduced) mean log-likelihood, next the M-step's parameters, reseeds
+ * recorded as iteration m->n_iter + 1.  Counts the pass (driver.c). */
+int emgmm_em_step(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
+                  emgmm_paramset *next, double *lb);
+/* One reported iteration of SQUAREM (one or two passes); the same contract as
+ * emgmm_fit_iterate, whose checks have been made. */
+int emgmm_accel_iterate(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
+                        double *lower_bound);
+/* Back to the start of a cycle (a new initialisation, a restored snapshot). */
+void emgmm_accel_reset(emgmm_model *m);
+void emgmm_accel_free(emgmm_model *m);
 
 /* ---- random numbers: xoshiro256** seeded by splitmix64 ---- */
 typedef struct { uint64_t s[4]; } emgmm_rng;

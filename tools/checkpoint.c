@@ -134,6 +134,8 @@ int ckpt_write(const char *path, const emgmm_model *model, const ckpt_info *ci,
     fprintf(f, ", \"degenerate\": \"%s\", \"var_floor\": ",
             emgmm_degenerate_policy_name(p->degenerate));
     put_num(f, p->var_floor);
+    if (p->accel != EMGMM_ACCEL_NONE)
+        fprintf(f, ", \"accel\": \"%s\"", emgmm_accel_method_name(p->accel));
     fputs("},\n    \"lower_bounds\": [", f);
     for (int i = 0; i < ci->n_iter; i++) {
         if (i)
@@ -151,7 +153,35 @@ int ckpt_write(const char *path, const emgmm_model *model, const ckpt_info *ci,
         put_num(f, isfinite(ld) ? ld : 0.0);
         fputc(']', f);
     }
-    fputs("]\n  }\n}\n", f);
+    fputs("]", f);
+    /* an accelerated fit's cycle (docs/accel.md): what a resumed fit needs
+     * to continue bit for bit as this one would have */
+    if (p->accel != EMGMM_ACCEL_NONE) {
+        int phase = 0;
+        double step = 1.0;
+        long long passes = 0;
+        size_t len = 0;
+        emgmm_model_accel_state(model, &phase, &step, &passes, NULL, &len);
+        double *vec = len ? malloc(len * sizeof(double)) : NULL;
+        if (len && !vec) {
+            emgmm_io_error_set(err, EMGMM_IO_EINPUT, "cannot write checkpoint %s: out of memory", path);
+            emgmm_io_out_abort(o);
+            return -1;
+        }
+        emgmm_model_accel_state(model, &phase, &step, &passes, vec, &len);
+        fprintf(f, ",\n    \"accel_state\": {\"phase\": %d, \"n_passes\": %lld, \"step\": ", phase,
+                passes);
+        put_num(f, step);
+        fputs(", \"point\": [", f);
+        for (size_t i = 0; i < len; i++) {
+            if (i)
+                fputs(i % 4 ? ", " : ",\n      ", f);
+            put_num(f, vec[i]);
+        }
+        fputs("]}", f);
+        free(vec);
+    }
+    fputs("\n  }\n}\n", f);
     return emgmm_io_out_commit(o, err);
 }
 
@@ -277,6 +307,10 @@ int ckpt_read(const char *path, ckpt_info *ci, emgmm_model **model) {
     p->var_floor = 0.0;
     if (json_object_get(op, "var_floor") && get_real(op, "var_floor", &p->var_floor))
         CK_BAD("'checkpoint.options.var_floor' is not a number");
+    const char *ac = get_str(op, "accel"); /* absent: plain EM */
+    if (json_object_get(op, "accel") && (!ac || emgmm_accel_method_from_name(ac) < 0))
+        CK_BAD("'checkpoint.options.accel' must be \"none\" or \"squarem\"");
+    p->accel = ac ? emgmm_accel_method_from_name(ac) : EMGMM_ACCEL_NONE;
     if (emgmm_params_validate(p) != EMGMM_OK)
         CK_BAD("'checkpoint.options' are not valid fit parameters");
     if (mf.n_components != ci->n_components || mf.covariance_type != ci->covariance_type ||
@@ -326,6 +360,33 @@ int ckpt_read(const char *path, ckpt_info *ci, emgmm_model **model) {
         if (emgmm_model_add_reseed_event(m, (int)json_integer_value(a), (int)json_integer_value(b),
                                          json_number_value(c)) != EMGMM_OK)
             CK_BAD("'checkpoint.reseeds[%zu]' is out of order or out of range", i);
+    }
+    json_t *as = json_object_get(ck, "accel_state");
+    if (st == EMGMM_OK && as) {
+        long ph;
+        double step;
+        json_t *np = json_object_get(as, "n_passes"), *pt = json_object_get(as, "point");
+        if (!json_is_object(as) || get_long(as, "phase", 0, 2, &ph) || get_real(as, "step", &step) ||
+            !json_is_integer(np) || json_integer_value(np) < 0 || !json_is_array(pt))
+            CK_BAD("'checkpoint.accel_state' must hold phase, n_passes, step and point");
+        size_t len = json_array_size(pt);
+        double *vec = malloc((len ? len : 1) * sizeof(double));
+        if (!vec) {
+            rc = cli_fail(CLI_INTERNAL, "out of memory reading %s", path);
+            goto fail;
+        }
+        int ok = 1;
+        for (size_t i = 0; i < len && ok; i++) {
+            json_t *x = json_array_get(pt, i);
+            ok = json_is_number(x) && isfinite(json_number_value(x));
+            vec[i] = ok ? json_number_value(x) : 0.0;
+        }
+        int as_st = ok ? emgmm_model_set_accel_state(m, (int)ph, step, (long long)json_integer_value(np),
+                                                     vec, len)
+                       : EMGMM_ERR_INVALID_PARAM;
+        free(vec);
+        if (as_st != EMGMM_OK)
+            CK_BAD("'checkpoint.accel_state' does not fit this model");
     }
     if (st != EMGMM_OK) {
         rc = cli_lib_fail(st, m, "bad checkpoint file", path, 0);

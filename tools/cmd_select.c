@@ -35,6 +35,7 @@ static const char select_help[] =
     "                      (default reseed; error = scikit-learn's behaviour; docs/cli.md)\n"
     "  --var-floor REL     floor covariance diagonals at REL x each feature's variance (default 0)\n"
     "  --seed S            random seed, the same for every fit (default 0)\n"
+    "  --accel A           none|squarem: plain EM (default) or SQUAREM-accelerated (docs/accel.md)\n"
     "  -q, --quiet         no table on the terminal (errors are still reported)\n"
     "  --weights FILE      per-sample weights, one column with a weight >= 0 for each row of\n"
     "                      DATA; weight w counts a row w times, in the fits and in BIC/AIC\n"
@@ -44,7 +45,7 @@ static const char select_help[] =
 
 enum { O_WEIGHTS = 5100 };
 enum { O_COV = 5000, O_CRIT, O_TABLE, O_INIT, O_NINIT, O_MAXIT, O_TOL, O_REG, O_SEED, O_DEGEN, O_VFLOOR,
-       O_SSTARTS, O_SITER };
+       O_SSTARTS, O_SITER, O_ACCEL };
 enum { CRIT_BIC = 0, CRIT_AIC = 1 };
 #define SEL_MAX_K_VALUES 10000 /* a sweep longer than this is almost surely a typo */
 #define SIGN_NOTE "lower is better (scikit-learn's sign; mclust's BIC has the opposite sign)"
@@ -196,6 +197,7 @@ static int parse_args(int argc, char **argv, sel_opts *o)
         {"weights", required_argument, NULL, O_WEIGHTS},
         {"search-starts", required_argument, NULL, O_SSTARTS},
         {"search-iter", required_argument, NULL, O_SITER},
+        {"accel", required_argument, NULL, O_ACCEL},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         CLI_DATA_LONGOPTS,
@@ -242,6 +244,10 @@ static int parse_args(int argc, char **argv, sel_opts *o)
         case O_DEGEN:
             if ((o->p.degenerate = emgmm_degenerate_policy_from_name(optarg)) < 0)
                 return cli_fail(CLI_USAGE, "--degenerate: expected reseed or error, got '%s'", optarg);
+            break;
+        case O_ACCEL:
+            if ((o->p.accel = emgmm_accel_method_from_name(optarg)) < 0)
+                return cli_fail(CLI_USAGE, "--accel: expected none or squarem, got '%s'", optarg);
             break;
         case O_VFLOOR:
             if ((rc = cli_parse_double("--var-floor", optarg, 0, &o->p.var_floor))) return rc;
@@ -516,6 +522,8 @@ static void write_json(FILE *f, const sel_opts *o, const emgmm_data *X, const se
     fprintf(f, ", \"degenerate\": \"%s\", \"var_floor\": ",
             emgmm_degenerate_policy_name(o->p.degenerate));
     put_num(f, o->p.var_floor);
+    if (o->p.accel != EMGMM_ACCEL_NONE)
+        fprintf(f, ", \"accel\": \"%s\"", emgmm_accel_method_name(o->p.accel));
     fprintf(f, ", \"seed\": %llu},\n  \"best\": ", (unsigned long long)o->p.seed);
     if (best >= 0) {
         fprintf(f, "{\"k\": %d, \"covariance_type\": \"%s\", \"%s\": ", rows[best].k,

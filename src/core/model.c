@@ -150,6 +150,7 @@ void emgmm_model_free(emgmm_model *m)
     free(m->lb_hist);
     free(m->reseeds);
     free(m->dist_buf);
+    emgmm_accel_free(m);
     for (int i = 0; i < 2; i++)
         if (m->pass_ws[i] && m->pass_ws_free[i]) m->pass_ws_free[i](m->pass_ws[i]);
     free(m);
@@ -179,6 +180,7 @@ int emgmm_model_copy(emgmm_model **out, const emgmm_model *m)
     c->converged = m->converged;
     c->n_iter = m->n_iter;
     c->best_init = m->best_init;
+    c->n_passes = m->n_passes;
     if (m->n_reseeds > 0) {
         c->reseeds = malloc((size_t)m->n_reseeds * sizeof *c->reseeds);
         if (!c->reseeds) {
@@ -258,6 +260,8 @@ int emgmm_model_set_parameters(emgmm_model *m, const double *w, const double *mu
     m->n_iter = 0;
     m->converged = 0;
     m->n_reseeds = 0; /* a reseed of the initialisation (iteration 0) would still count */
+    m->n_passes = 0;
+    emgmm_accel_reset(m);
     return EMGMM_OK;
 }
 
@@ -332,5 +336,7 @@ int emgmm_model_set_fit_state(emgmm_model *m, const double *lb, int n_iter, int 
     m->n_iter = n_iter;
     m->converged = converged ? 1 : 0;
     m->n_reseeds = 0; /* restored after this by emgmm_model_add_reseed_event */
+    m->n_passes = n_iter; /* an accelerated fit's count: emgmm_model_set_accel_state */
+    emgmm_accel_reset(m);
     return EMGMM_OK;
 }

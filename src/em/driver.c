@@ -203,6 +203,8 @@ static int fit_init_stream(emgmm_model *m, const emgmm_params *p, const emgmm_da
     }
     m->n_iter = 0;
     m->converged = 0;
+    m->n_passes = 0;
+    emgmm_accel_reset(m);
     return EMGMM_OK;
 }
 
@@ -223,30 +225,12 @@ int emgmm_fit_init_at(emgmm_model *m, const emgmm_params *p, const emgmm_data *X
     return fit_init_stream(m, p, X, (uint64_t)init_index, 0);
 }
 
-int emgmm_fit_iterate(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, double *lower_bound)
+int emgmm_em_step(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
+                  emgmm_paramset *next, double *lb_out)
 {
-    if (!m || !p || !X) return EMGMM_ERR_NULL;
-    emgmm_clear_error(m);
-    if (!m->fitted) return emgmm_fail(m, EMGMM_ERR_NOT_FITTED, "call emgmm_fit_init first");
-    int st = check_shape(m, X);
-    if (st) return st;
-    /* a rank of a distributed fit may hold no rows */
-    if (X->n == 0 && !emgmm_dist_active(m)) return emgmm_fail(m, EMGMM_ERR_TOO_FEW_SAMPLES, "no samples");
-    st = emgmm_params_validate(p);
-    if (st) return emgmm_fail(m, st, "invalid fit parameters");
-    m->missing = p->missing;
-    st = ensure_history(m, m->n_iter + 1 > p->max_iter ? m->n_iter + 1 : p->max_iter);
-    if (st) return st;
-
     emgmm_stats stats;
-    emgmm_paramset next;
-    st = emgmm_stats_init(&stats, m->K, m->d, m->cov_type);
+    int st = emgmm_stats_init(&stats, m->K, m->d, m->cov_type);
     if (st) return st;
-    st = emgmm_paramset_alloc(&next, m->K, m->d, m->cov_len);
-    if (st) {
-        emgmm_stats_free(&stats);
-        return st;
-    }
     double *shift = malloc((size_t)m->K * m->d * sizeof(double));
     if (!shift) st = EMGMM_ERR_ALLOC;
     double ll = 0.0, dropped = 0.0;
@@ -262,6 +246,7 @@ int emgmm_fit_iterate(emgmm_model *m, const emgmm_params *p, const emgmm_data *X
         pass.n_threads = p->n_threads;
         pass.block_size = (size_t)p->block_size;
         st = emgmm_pass_run(&pass, X);
+        m->n_passes++;
     }
     /* The reduction seam: across ranks when distributed, else nothing.
      * Rows dropped for having nothing observed carry no weight. */
@@ -270,16 +255,40 @@ int emgmm_fit_iterate(emgmm_model *m, const emgmm_params *p, const emgmm_data *X
     if (st == EMGMM_OK && emgmm_dist_active(m)) ll = stats.loglik;
     if (st == EMGMM_OK && !isfinite(ll))
         st = emgmm_fail(m, EMGMM_ERR_NONFINITE, "the log-likelihood is not finite (data with NaN or Inf?)");
-    if (st == EMGMM_OK) st = emgmm_mstep_finish(m, p, X, &stats, shift, &next, m->n_iter + 1);
+    if (st == EMGMM_OK) st = emgmm_mstep_finish(m, p, X, &stats, shift, next, m->n_iter + 1);
+    if (st == EMGMM_OK) *lb_out = ll / wsum;
+    free(shift);
+    emgmm_stats_free(&stats);
+    return st;
+}
+
+int emgmm_fit_iterate(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, double *lower_bound)
+{
+    if (!m || !p || !X) return EMGMM_ERR_NULL;
+    emgmm_clear_error(m);
+    if (!m->fitted) return emgmm_fail(m, EMGMM_ERR_NOT_FITTED, "call emgmm_fit_init first");
+    int st = check_shape(m, X);
+    if (st) return st;
+    /* a rank of a distributed fit may hold no rows */
+    if (X->n == 0 && !emgmm_dist_active(m)) return emgmm_fail(m, EMGMM_ERR_TOO_FEW_SAMPLES, "no samples");
+    st = emgmm_params_validate(p);
+    if (st) return emgmm_fail(m, st, "invalid fit parameters");
+    m->missing = p->missing;
+    st = ensure_history(m, m->n_iter + 1 > p->max_iter ? m->n_iter + 1 : p->max_iter);
+    if (st) return st;
+    if (p->accel == EMGMM_ACCEL_SQUAREM) return emgmm_accel_iterate(m, p, X, lower_bound);
+
+    emgmm_paramset next;
+    st = emgmm_paramset_alloc(&next, m->K, m->d, m->cov_len);
+    if (st) return st;
+    double lb = 0.0;
+    st = emgmm_em_step(m, p, X, &next, &lb);
     if (st == EMGMM_OK) {
-        const double lb = ll / wsum;
         emgmm_paramset_to_model(m, &next);
         m->lb_hist[m->n_iter++] = lb;
         if (lower_bound) *lower_bound = lb;
     }
-    free(shift);
     emgmm_paramset_free(&next);
-    emgmm_stats_free(&stats);
     return st;
 }
 
@@ -303,6 +312,7 @@ typedef struct {
     emgmm_paramset ps;
     double *hist;
     int fitted, n_iter, converged;
+    long long n_passes;
     emgmm_reseed_event *reseeds; /* [K·EMGMM_RESEED_LIMIT] */
     int n_reseeds;
 } fit_snapshot;
@@ -330,6 +340,7 @@ static void snap_take(fit_snapshot *s, const emgmm_model *m)
     s->fitted = m->fitted;
     s->n_iter = m->n_iter;
     s->converged = m->converged;
+    s->n_passes = m->n_passes;
     s->n_reseeds = m->n_reseeds < m->reseed_cap ? m->n_reseeds : m->reseed_cap;
     if (s->n_reseeds > 0) memcpy(s->reseeds, m->reseeds, (size_t)s->n_reseeds * sizeof *s->reseeds);
 }
@@ -341,6 +352,8 @@ static void snap_restore(const fit_snapshot *s, emgmm_model *m)
     m->fitted = s->fitted;
     m->n_iter = s->n_iter;
     m->converged = s->converged;
+    m->n_passes = s->n_passes;
+    emgmm_accel_reset(m);
     /* the model's event buffer was reserved (K·EMGMM_RESEED_LIMIT) by the fit */
     m->n_reseeds = s->n_reseeds <= m->reseed_cap ? s->n_reseeds : 0;
     if (m->n_reseeds > 0) memcpy(m->reseeds, s->reseeds, (size_t)m->n_reseeds * sizeof *s->reseeds);

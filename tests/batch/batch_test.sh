@@ -98,6 +98,13 @@ group_resume() {
   resume_case 9 -k 4 --covariance diag --dtype float32 --seed 7
   resume_case 3 -k 3 --init random_from_data --seed 11
   resume_case 4 -k 3 --init emem --search-starts 5 --search-iter 3 --seed 2 # the search is the init
+  # accelerated fits: the checkpoint carries the SQUAREM cycle, so a resume in any of its
+  # phases (after 1, 2 or 3 passes of a cycle, after a rejection) continues bit for bit
+  for stop in 2 3 4 5 7 10; do
+    resume_case $stop -k 3 --accel squarem
+  done
+  resume_case 6 -k 3 --covariance diag --dtype float32 --accel squarem
+  resume_case 5 -k 3 --covariance tied --accel squarem
   # Resuming a checkpoint taken every 4 iterations, interrupted at 11: the
   # file holds iteration 11 (the end of a run is always saved).
   ok "$EMGMM" fit x.npy -k 3 --tol 0 --max-iter 11 -q --checkpoint ck4.json --checkpoint-every 4

@@ -401,6 +401,10 @@ int emgmm_io_model_fprint(FILE *f, const emgmm_model *model, const emgmm_io_fit_
         fprintf(f, ",\n  \"degenerate\": \"%s\",\n  \"var_floor\": ", dg ? dg : "unknown");
         put_num(f, p->var_floor);
         fprintf(f, ",\n  \"reseeds\": %d", emgmm_model_n_reseeds(model));
+        /* only for accelerated fits, so that plain EM's files stay as they were */
+        if (p->accel != EMGMM_ACCEL_NONE)
+            fprintf(f, ",\n  \"accel\": \"%s\",\n  \"n_passes\": %lld",
+                    emgmm_accel_method_name(p->accel), emgmm_model_n_passes(model));
     }
     fputs("\n}\n", f);
     return ferror(f) ? -1 : 0;
