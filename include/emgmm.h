@@ -265,6 +265,9 @@ typedef struct {
                             error: it is counted (emgmm_model_inner_report) */
     const double *init_resp; /* EMGMM_INIT_RESP: [n][K] row-major responsibilities of the rows
                                 passed to fit (this rank's rows when distributed); not kept */
+    int mclust_compat;   /* 1: reproduce mclust 6 where its update is not the exact M-step: its
+                            VVE orientation step weights by the shapes A_k alone, not by
+                            (λ_k A_k)⁻¹, reaching a lower likelihood.  Default 0 (exact) */
 } emgmm_params;
 
 EMGMM_API emgmm_params emgmm_params_default(void);

@@ -9,6 +9,12 @@ pkgs=(build-essential meson ninja-build pkg-config python3
 if [ "${EMGMM_WITH_PEERS:-0}" = 1 ]; then
   pkgs+=(python3-sklearn libarmadillo-dev g++)
 fi
+# fixtures group (issue 19): R's mclust regenerates tests/fixtures/mclust with
+# tests/fixtures/make_mclust_fixtures.R and runs the mclust benchmark
+# (bench/mclust_bench.R); the tests read the committed fixtures and need no R.
+if [ "${EMGMM_WITH_FIXTURES:-0}" = 1 ] || [ "${EMGMM_WITH_PEERS:-0}" = 1 ]; then
+  pkgs+=(r-base-core r-cran-mclust)
+fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

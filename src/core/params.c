@@ -36,7 +36,8 @@ int emgmm_params_validate(const emgmm_params *p)
     if (p->max_iter < 1 || p->n_init < 1) return EMGMM_ERR_INVALID_PARAM;
     if (p->init < EMGMM_INIT_KMEANS || p->init > EMGMM_INIT_RESP) return EMGMM_ERR_INVALID_PARAM;
     if (p->init == EMGMM_INIT_RESP && !p->init_resp) return EMGMM_ERR_NULL;
-    if (!(p->inner_tol >= 0.0) || !isfinite(p->inner_tol) || p->inner_max_iter < 1)
+    if (!(p->inner_tol >= 0.0) || !isfinite(p->inner_tol) || p->inner_max_iter < 1 ||
+        (p->mclust_compat != 0 && p->mclust_compat != 1))
         return EMGMM_ERR_INVALID_PARAM;
     if (p->n_threads < 0 || p->block_size < 0) return EMGMM_ERR_INVALID_PARAM;
     if (p->kmeans_max_iter < 1 || !(p->kmeans_tol >= 0.0) || !isfinite(p->kmeans_tol))

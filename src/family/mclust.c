@@ -35,7 +35,11 @@
  * from the eigenvectors of the current model's first covariance during EM
  * iterations (mclust keeps D between iterations) or of Σ_k W_k at the start.
  * Convergence: the largest relative change of the λ_k (VEI, VEE, VEV) or
- * the largest change of an entry of D (EVE, VVE).  With a tight inner_tol
+ * the largest change of an entry of the Σ_k relative to the largest
+ * variance (EVE, VVE: D's columns may flip sign or swap freely).
+ * mclust's VVE (mevve, mclust 6) weights the orientation step by the shapes
+ * A_k only, not by Λ_k = λ_k A_k: a different fixed point, with a lower
+ * likelihood than the exact M-step; params.mclust_compat = 1 reproduces it.  With a tight inner_tol
  * every start reaches the same fixed point, which is what the comparison
  * with mclust relies on (tests/mclust).
  *
@@ -97,6 +101,7 @@ typedef struct {
     double tol;
     int max_iter;
     int iters, failed; /* inner iterations used; 1 when the limit stopped them */
+    int compat;        /* params.mclust_compat */
     int bad;           /* component that failed (or -1 for a shared parameter) */
 } ctx;
 
@@ -468,21 +473,30 @@ static int full_structure(int t, ctx *c, double *W, const double *warm, double *
             break;
         }
         conv = 0;
+        /* convergence on the covariances themselves: a column of D whose sign
+         * or order is free (equal shapes, K = 1) changes nothing */
+        double *prev = b.E, *next = cov;
+        st = eve_shapes(t, c, W, b.D, b.Lam, b.tmp);
+        if (st) break;
+        for (int k = 0; k < K; k++) compose(d, b.D, b.Lam + (size_t)k * d, prev + (size_t)k * dd);
         while (it < c->max_iter && !conv) {
             it++;
-            st = eve_shapes(t, c, W, b.D, b.Lam, b.tmp);
-            if (st) break;
-            memcpy(b.Dold, b.D, dd * sizeof(double));
+            /* mclust's mevve weights VVE's orientation step by the shapes
+             * A_k = Λ_k / λ_k alone (params.mclust_compat); the exact step
+             * weights by Λ_k⁻¹ */
+            for (int k = 0; k < K; k++)
+                b.lam[k] = t == EMGMM_COV_VVE && c->compat ? geomean(b.Lam + (size_t)k * d, d, 1) : 1.0;
             /* MM 1: F = Σ_k (ω_k D − W_k D) Λ_k⁻¹ */
             double *F = b.tmp2;
             memset(F, 0, dd * sizeof(double));
             for (int k = 0; k < K; k++) {
                 const double *Wk = W + (size_t)k * dd, *L = b.Lam + (size_t)k * d;
+                const double sk = b.lam[k];
                 for (int a = 0; a < d; a++)
                     for (int j = 0; j < d; j++) {
                         double s = 0.0;
                         for (int q = 0; q < d; q++) s += Wk[(size_t)a * d + q] * b.D[(size_t)q * d + j];
-                        F[(size_t)a * d + j] += (b.omega[k] * b.D[(size_t)a * d + j] - s) / L[j];
+                        F[(size_t)a * d + j] += (b.omega[k] * b.D[(size_t)a * d + j] - s) * sk / L[j];
                     }
             }
             if (polar(d, F, b.D, 0, b.u, b.vt, b.s, b.superb)) {
@@ -493,10 +507,11 @@ static int full_structure(int t, ctx *c, double *W, const double *warm, double *
             memset(F, 0, dd * sizeof(double));
             for (int k = 0; k < K; k++) {
                 const double *Wk = W + (size_t)k * dd, *L = b.Lam + (size_t)k * d;
+                const double sk = b.lam[k];
                 double alpha = 0.0;
-                for (int j = 0; j < d; j++) alpha = 1.0 / L[j] > alpha ? 1.0 / L[j] : alpha;
+                for (int j = 0; j < d; j++) alpha = sk / L[j] > alpha ? sk / L[j] : alpha;
                 for (int j = 0; j < d; j++) {
-                    const double f = alpha - 1.0 / L[j];
+                    const double f = alpha - sk / L[j];
                     for (int q = 0; q < d; q++) {
                         double s = 0.0;
                         for (int a = 0; a < d; a++) s += b.D[(size_t)a * d + j] * Wk[(size_t)a * d + q];
@@ -508,17 +523,24 @@ static int full_structure(int t, ctx *c, double *W, const double *warm, double *
                 st = EMGMM_ERR_INTERNAL;
                 break;
             }
-            double err = 0.0;
-            for (size_t i = 0; i < dd; i++) {
-                const double e = fabs(b.D[i] - b.Dold[i]);
+            st = eve_shapes(t, c, W, b.D, b.Lam, b.tmp);
+            if (st) break;
+            double err = 0.0, big = 0.0;
+            for (int k = 0; k < K; k++) {
+                compose(d, b.D, b.Lam + (size_t)k * d, next + (size_t)k * dd);
+                for (int j = 0; j < d; j++) big = fmax(big, prev[(size_t)k * dd + (size_t)j * d + j]);
+            }
+            for (size_t i = 0; i < (size_t)K * dd; i++) {
+                const double e = fabs(next[i] - prev[i]);
                 err = e > err || e != e ? e : err;
             }
-            conv = err <= c->tol;
+            conv = err <= c->tol * big;
+            double *sw = prev;
+            prev = next;
+            next = sw;
         }
         if (st) break;
-        st = eve_shapes(t, c, W, b.D, b.Lam, b.tmp);
-        if (st) break;
-        for (int k = 0; k < K; k++) compose(d, b.D, b.Lam + (size_t)k * d, cov + (size_t)k * dd);
+        if (prev != cov) memcpy(cov, prev, (size_t)K * dd * sizeof(double));
         break;
     }
     default: st = EMGMM_ERR_INVALID_PARAM; break;
@@ -571,7 +593,7 @@ static int finish_1t(emgmm_model *m, const emgmm_params *p, const emgmm_stats *s
         }
     }
     ctx c = {K, d, nk, total, p ? p->inner_tol : 1.4901161193847656e-08, p ? p->inner_max_iter : 1000,
-             0, 0, -1};
+             0, 0, p ? p->mclust_compat : 0, -1};
     int rc;
     if (full) {
         /* EVE/VVE continue from the orientation of the model being updated

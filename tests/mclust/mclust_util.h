@@ -51,6 +51,7 @@ static inline emgmm_params mu_me_params(const double *resp, int max_iter)
     p.n_threads = 1;
     p.inner_tol = 1e-13;
     p.inner_max_iter = 100000;
+    p.mclust_compat = 1; /* mclust's VVE orientation step */
     return p;
 }
 

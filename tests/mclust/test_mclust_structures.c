@@ -82,6 +82,7 @@ static emgmm_model *mstep(const char *name, double *cov)
     emgmm_model *m = NULL;
     assert_int_equal(emgmm_model_create(&m, KK, D, emgmm_covariance_type_from_name(name)), 0);
     emgmm_params p = mu_me_params(R, 1);
+    p.mclust_compat = 0; /* the exact M-step */
     emgmm_data Xd = emgmm_data_f64(X, N, D, D);
     int rc = emgmm_fit_init(m, &p, &Xd);
     if (rc) fail_msg("%s: %s", name, emgmm_model_last_error(m));
