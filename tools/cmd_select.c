@@ -22,8 +22,10 @@ static const char select_help[] =
     "                      four, default) or mclust (the fourteen, in mclustBIC's order)\n"
     "  --criterion C       bic|aic|icl (default bic; ICL = BIC + 2 x the hard-assignment\n"
     "                      entropy, mclust's icl() with scikit-learn's sign)\n"
-    "The table also gives BIC and ICL in mclust's sign (2 log L - p log n, higher is better):\n"
-    "after the fits, a K x model matrix laid out as mclustBIC's print (NA = failed fit).\n"
+    "  --mclust-sign       also give ICL and BIC/ICL in mclust's sign (2 log L - p log n, higher\n"
+    "                      is better): columns icl, bic_mclust, icl_mclust in the CSV table and,\n"
+    "                      after the fits, a K x model matrix laid out as mclustBIC's print (NA =\n"
+    "                      failed fit); on whenever an mclust-only model or ICL is in the sweep\n"
     "  -o, --output FILE   write the best model as JSON (atomically; '-' = stdout)\n"
     "  --table FILE        write the table: .json as JSON, otherwise CSV (.tsv with tabs);\n"
     "                      atomically; '-' = CSV on stdout\n"
@@ -41,7 +43,8 @@ static const char select_help[] =
     "Exit status: 0 when at least one fit succeeded (failed fits are listed as failed);\n"
     "4 when every fit failed numerically; 2, 3, 5 as for the other commands.\n\n" CLI_DATA_HELP;
 
-enum { O_COV = 5000, O_CRIT, O_TABLE, O_INIT, O_NINIT, O_MAXIT, O_TOL, O_REG, O_SEED, O_DEGEN, O_VFLOOR };
+enum { O_COV = 5000, O_CRIT, O_TABLE, O_INIT, O_NINIT, O_MAXIT, O_TOL, O_REG, O_SEED, O_DEGEN, O_VFLOOR,
+       O_MCLUST_SIGN };
 enum { CRIT_BIC = 0, CRIT_AIC = 1, CRIT_ICL = 2 };
 #define SEL_MAX_K_VALUES 10000 /* a sweep longer than this is almost surely a typo */
 #define SIGN_NOTE "lower is better (scikit-learn's sign; mclust's BIC has the opposite sign)"
@@ -64,6 +67,7 @@ typedef struct {
     int nk;
     int types[EMGMM_N_COV_TYPES], ntypes;
     int criterion, threads, quiet;
+    int mclust; /* issue 19: --mclust-sign, or an mclust-only structure or ICL in the sweep */
     emgmm_params p;
     emgmm_io_read_opts ro;
 } sel_opts;
@@ -181,6 +185,7 @@ static int parse_args(int argc, char **argv, sel_opts *o)
         {"components", required_argument, NULL, 'k'},
         {"covariance", required_argument, NULL, O_COV},
         {"model", required_argument, NULL, O_COV},
+        {"mclust-sign", no_argument, NULL, O_MCLUST_SIGN},
         {"criterion", required_argument, NULL, O_CRIT},
         {"output", required_argument, NULL, 'o'},
         {"table", required_argument, NULL, O_TABLE},
@@ -222,6 +227,7 @@ static int parse_args(int argc, char **argv, sel_opts *o)
                 return cli_fail(CLI_USAGE, "--criterion: expected bic, aic or icl (not under MPI), got '%s'", optarg);
             break;
         case O_TABLE: o->table = optarg; break;
+        case O_MCLUST_SIGN: o->mclust = 1; break;
         case O_INIT:
             im = emgmm_init_method_from_name(optarg);
             if (im < 0 || im == EMGMM_INIT_USER || im == EMGMM_INIT_RESP)
@@ -259,6 +265,9 @@ static int parse_args(int argc, char **argv, sel_opts *o)
     }
     if (o->nk == 0 && (rc = parse_k_list("1:9", o)) != 0)
         return rc;
+    for (int t = 0; t < o->ntypes; t++)
+        o->mclust |= o->types[t] >= EMGMM_COV_EII;
+    o->mclust |= o->criterion == CRIT_ICL;
     o->p.n_threads = o->threads;
     o->p.missing = o->ro.missing;
     if (emgmm_params_validate(&o->p) != EMGMM_OK)
@@ -491,11 +500,13 @@ static void put_csv_str(FILE *f, const char *s, char delim)
     fputc('"', f);
 }
 
-static void write_csv(FILE *f, const sel_row *rows, int nrows, int best, char dl)
+static void write_csv(FILE *f, const sel_row *rows, int nrows, int best, char dl, int mcl)
 {
     fprintf(f, "k%ccovariance_type%cstatus%cbic%caic%clog_likelihood%cn_parameters%cconverged%c"
-               "n_iter%cbest%cerror%cicl%cbic_mclust%cicl_mclust\n", dl, dl, dl, dl, dl, dl, dl, dl,
-            dl, dl, dl, dl, dl);
+               "n_iter%cbest%cerror", dl, dl, dl, dl, dl, dl, dl, dl, dl, dl);
+    if (mcl)
+        fprintf(f, "%cicl%cbic_mclust%cicl_mclust", dl, dl, dl);
+    fputc('\n', f);
     for (int i = 0; i < nrows; i++) {
         const sel_row *r = &rows[i];
         fprintf(f, "%d%c%s%c%s%c", r->k, dl, emgmm_covariance_type_name(r->type), dl,
@@ -506,8 +517,13 @@ static void write_csv(FILE *f, const sel_row *rows, int nrows, int best, char dl
             put_num(f, r->aic);
             fputc(dl, f);
             put_num(f, r->loglik);
-            fprintf(f, "%c%ld%c%s%c%d%c%d%c%c", dl, r->n_params, dl,
-                    r->converged ? "true" : "false", dl, r->n_iter, dl, i == best, dl, dl);
+            fprintf(f, "%c%ld%c%s%c%d%c%d%c", dl, r->n_params, dl,
+                    r->converged ? "true" : "false", dl, r->n_iter, dl, i == best, dl);
+            if (!mcl) {
+                fputc('\n', f);
+                continue;
+            }
+            fputc(dl, f);
             /* issue 19: ICL, and BIC/ICL in mclust's sign (2 log L - p log n) */
             if (isfinite(r->icl))
                 put_num(f, r->icl);
@@ -523,7 +539,9 @@ static void write_csv(FILE *f, const sel_row *rows, int nrows, int best, char dl
                 fprintf(f, "%ld", r->n_params);
             fprintf(f, "%c%c%c0%c", dl, dl, dl, dl);
             put_csv_str(f, r->error, dl);
-            fprintf(f, "%c%c\n", dl, dl); /* icl, bic_mclust, icl_mclust: NA (empty) */
+            if (mcl)
+                fprintf(f, "%c%c%c", dl, dl, dl); /* icl, bic_mclust, icl_mclust: NA (empty) */
+            fputc('\n', f);
         }
     }
 }
@@ -604,7 +622,7 @@ static int write_table(const sel_opts *o, const emgmm_data *X, const sel_row *ro
     if (json)
         write_json(f, o, X, rows, nrows, best);
     else
-        write_csv(f, rows, nrows, best, delim);
+        write_csv(f, rows, nrows, best, delim, o->mclust);
     if (emgmm_io_out_commit(out, &err) != 0)
         return cli_io_fail(&err);
     return CLI_OK;
@@ -668,7 +686,7 @@ int cmd_select(int argc, char **argv)
                 emgmm_model_free(m);
             }
         }
-    if (tty)
+    if (tty && o.mclust)
         print_mclust_matrix(tty, &o, rows, nrows);
     if (glue_rank() != 0)
         goto done;
