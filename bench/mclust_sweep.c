@@ -2,7 +2,7 @@
  * K = 1..9 from the partitions written by bench/mclust_data.R, each fit an M-step from the
  * partition (init 'resp', as mclust's me()) and ITERS − 1 more E/M iterations, so that its work
  * equals me(…, itmax = ITERS) in bench/mclust_bench.R.  reg_covar 0, as mclust.
- *   mclust_sweep DIR [iters=20] [threads=0] [models=all]
+ *   mclust_sweep DIR [iters=20] [threads=0] [models=all] [inner_tol=default]
  * Prints one line per fit (seconds, seconds per iteration, log-likelihood) and, per model, the
  * per-iteration time at K = 9 relative to VVV's. */
 #include <stdio.h>
@@ -87,6 +87,7 @@ int main(int argc, char **argv)
             p.max_iter = iters - 1;
             p.degenerate = EMGMM_DEGEN_ERROR;
             p.n_threads = threads;
+            if (argc > 5) p.inner_tol = atof(argv[5]);
             const double t0 = now();
             int rc = emgmm_fit(m, &p, &X);
             const double secs = now() - t0;
