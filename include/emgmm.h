@@ -264,7 +264,8 @@ typedef struct {
     int inner_max_iter;  /* the inner iteration's limit (default 1000); reaching it is not an
                             error: it is counted (emgmm_model_inner_report) */
     const double *init_resp; /* EMGMM_INIT_RESP: [n][K] row-major responsibilities of the rows
-                                passed to fit (this rank's rows when distributed); not kept */
+                                passed to fit (this rank's rows when distributed); not kept.
+                                NULL with EMGMM_INIT_RESP: EMGMM_ERR_INVALID_PARAM */
     int mclust_compat;   /* 1: reproduce mclust 6 where its update is not the exact M-step: its
                             VVE orientation step weights by the shapes A_k alone, not by
                             (λ_k A_k)⁻¹, reaching a lower likelihood.  Default 0 (exact) */

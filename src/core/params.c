@@ -35,7 +35,7 @@ int emgmm_params_validate(const emgmm_params *p)
     if (!(p->reg_covar >= 0.0) || !isfinite(p->reg_covar)) return EMGMM_ERR_INVALID_PARAM;
     if (p->max_iter < 1 || p->n_init < 1) return EMGMM_ERR_INVALID_PARAM;
     if (p->init < EMGMM_INIT_KMEANS || p->init > EMGMM_INIT_RESP) return EMGMM_ERR_INVALID_PARAM;
-    if (p->init == EMGMM_INIT_RESP && !p->init_resp) return EMGMM_ERR_NULL;
+    if (p->init == EMGMM_INIT_RESP && !p->init_resp) return EMGMM_ERR_INVALID_PARAM;
     if (!(p->inner_tol >= 0.0) || !isfinite(p->inner_tol) || p->inner_max_iter < 1 ||
         (p->mclust_compat != 0 && p->mclust_compat != 1))
         return EMGMM_ERR_INVALID_PARAM;

@@ -421,7 +421,7 @@ static void test_init_resp_onehot(void **s)
     assert_int_equal(row, 5);
     assert_int_equal(col, 1);
     p.init_resp = NULL;
-    assert_int_equal(emgmm_params_validate(&p), EMGMM_ERR_NULL);
+    assert_int_equal(emgmm_params_validate(&p), EMGMM_ERR_INVALID_PARAM);
     emgmm_model_free(m);
 }
 
