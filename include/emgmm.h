@@ -86,13 +86,51 @@ typedef enum {
     EMGMM_COV_FULL = 0,      /* one d×d covariance per component   ([K][d][d]) */
     EMGMM_COV_TIED = 1,      /* one d×d covariance shared by all   ([d][d])    */
     EMGMM_COV_DIAG = 2,      /* a diagonal per component           ([K][d])    */
-    EMGMM_COV_SPHERICAL = 3  /* one variance per component         ([K])       */
+    EMGMM_COV_SPHERICAL = 3, /* one variance per component         ([K])       */
+    /* mclust's structures Σ_k = λ_k D_k A_k D_kᵀ (volume, shape, orientation;
+     * E = equal across components, V = varying, I = identity), Celeux &
+     * Govaert (1995).  The four above are VVV = full, EEE = tied, VVI = diag,
+     * VII = spherical (the aliases below).  Each structure is stored in the
+     * shape of the smallest of the four that holds it (emgmm_covariance_storage):
+     * EII as spherical [K] (all equal), EEI/VEI/EVI as diag [K][d], the rest as
+     * full [K][d][d]; getters, the model file and predict see that shape.
+     * VEI, VEE, EVE, VVE, VEV need an inner iteration in each M-step
+     * (params.inner_tol, inner_max_iter; emgmm_model_inner_report).  The
+     * reseed policy does not apply to the ten below: an empty component or a
+     * singular covariance is EMGMM_ERR_DEGENERATE / EMGMM_ERR_NOT_PD, as
+     * mclust reports NA.  reg_covar is added to each finished Σ_k's diagonal
+     * (use 0 to compare with mclust, which has none). */
+    EMGMM_COV_EII = 4,
+    EMGMM_COV_EEI = 5,
+    EMGMM_COV_VEI = 6,
+    EMGMM_COV_EVI = 7,
+    EMGMM_COV_VEE = 8,
+    EMGMM_COV_EVE = 9,
+    EMGMM_COV_VVE = 10,
+    EMGMM_COV_EEV = 11,
+    EMGMM_COV_VEV = 12,
+    EMGMM_COV_EVV = 13,
+    EMGMM_COV_VVV = EMGMM_COV_FULL,
+    EMGMM_COV_EEE = EMGMM_COV_TIED,
+    EMGMM_COV_VVI = EMGMM_COV_DIAG,
+    EMGMM_COV_VII = EMGMM_COV_SPHERICAL
 } emgmm_covariance_type;
 
-/* "full", "tied", "diag", "spherical"; NULL for an unknown value. */
+/* Number of covariance types / structures (valid values are 0 .. EMGMM_N_COV_TYPES-1). */
+#define EMGMM_N_COV_TYPES 14
+
+/* "full", "tied", "diag", "spherical", then mclust's names "EII", "EEI", ...
+ * for 4..13; NULL for an unknown value. */
 EMGMM_API const char *emgmm_covariance_type_name(int covariance_type);
-/* Parses the names above; returns -1 when unknown. */
+/* Parses the names above and all fourteen mclust names ("VVV" = full, "EEE" =
+ * tied, "VVI" = diag, "VII" = spherical; mclust names in either case);
+ * returns -1 when unknown. */
 EMGMM_API int emgmm_covariance_type_from_name(const char *name);
+/* mclust's name of any of the fourteen ("VVV" for full, ...); NULL if unknown. */
+EMGMM_API const char *emgmm_mclust_model_name(int covariance_type);
+/* The storage shape (one of the four first types) of a type or structure;
+ * -1 if unknown. */
+EMGMM_API int emgmm_covariance_storage(int covariance_type);
 
 typedef enum {
     EMGMM_INIT_KMEANS = 0,           /* Lloyd's k-means seeded by k-means++, then one M-step (default) */
@@ -109,7 +147,9 @@ typedef enum {
                                         end.  About S·(L + 12) data passes before EM proper; the
                                         measured gain and cost are in docs/search.md.  A short run
                                         that collapses (NOT_PD, DEGENERATE) is skipped; if all do,
-                                        that error is returned naming 'emem'. */
+                                        that error is returned naming 'emem'. */,
+    EMGMM_INIT_RESP = 6              /* an M-step from the responsibilities params.init_resp [n][K] (as
+                                        mclust's me()); each entry finite and >= 0, a row need not sum to 1 */
 } emgmm_init_method;
 
 /* What NaN in the data means (params.missing; for predict/score/impute, the
@@ -127,7 +167,7 @@ EMGMM_API const char *emgmm_missing_policy_name(int policy);
 /* Parses the names above; -1 when unknown. */
 EMGMM_API int emgmm_missing_policy_from_name(const char *name);
 
-/* "kmeans", "k-means++", "random", "random_from_data", "user", "emem"; NULL if unknown. */
+/* "kmeans", "k-means++", "random", "random_from_data", "user", "emem", "resp"; NULL if unknown. */
 EMGMM_API const char *emgmm_init_method_name(int init);
 /* Parses the names above (also "k-means"); -1 when unknown. */
 EMGMM_API int emgmm_init_method_from_name(const char *name);
@@ -243,6 +283,20 @@ typedef struct {
                             the EM map (docs/accel.md): fewer data passes to the same optimum,
                             the lower bound still never decreasing between iterations; each
                             iteration then costs one or two data passes (emgmm_model_n_passes). */
+    /* ---- mclust structures and init from responsibilities (issue 19) ---- */
+    double inner_tol;    /* the iterative structures' (VEI, VEE, EVE, VVE, VEV) inner iteration
+                            in each M-step stops when the largest relative change of the
+                            volumes λ_k (VEI, VEE, VEV) or the largest change of an entry of
+                            the orientation D (EVE, VVE) is <= inner_tol (default
+                            sqrt(DBL_EPSILON), mclust's default); >= 0 */
+    int inner_max_iter;  /* the inner iteration's limit (default 1000); reaching it is not an
+                            error: it is counted (emgmm_model_inner_report) */
+    const double *init_resp; /* EMGMM_INIT_RESP: [n][K] row-major responsibilities of the rows
+                                passed to fit (this rank's rows when distributed); not kept.
+                                NULL with EMGMM_INIT_RESP: EMGMM_ERR_INVALID_PARAM */
+    int mclust_compat;   /* 1: reproduce mclust 6 where its update is not the exact M-step: its
+                            VVE orientation step weights by the shapes A_k alone, not by
+                            (λ_k A_k)⁻¹, reaching a lower likelihood.  Default 0 (exact) */
 } emgmm_params;
 
 EMGMM_API emgmm_params emgmm_params_default(void);
@@ -256,8 +310,8 @@ typedef struct emgmm_model emgmm_model;
 
 /* Creates an empty (unfitted) model with K components over d features.
  * *out is set to NULL on failure.  Errors: EMGMM_ERR_NULL, EMGMM_ERR_NO_COMPONENTS,
- * EMGMM_ERR_NO_FEATURES, EMGMM_ERR_INVALID_PARAM (covariance type),
- * EMGMM_ERR_TOO_LARGE, EMGMM_ERR_ALLOC. */
+ * EMGMM_ERR_NO_FEATURES, EMGMM_ERR_INVALID_PARAM (covariance type: any
+ * emgmm_covariance_type, 0..13), EMGMM_ERR_TOO_LARGE, EMGMM_ERR_ALLOC. */
 EMGMM_API int emgmm_model_create(emgmm_model **out, int n_components, int n_features,
                                  int covariance_type);
 /* Frees the model and everything it owns; NULL is accepted. */
@@ -314,8 +368,13 @@ EMGMM_API int emgmm_n_scored(const emgmm_model *model, const emgmm_data *X, size
  * -2·n·score + p·log(n), -2·n·score + 2p; lower is better). */
 EMGMM_API int emgmm_bic(emgmm_model *model, const emgmm_data *X, double *bic);
 EMGMM_API int emgmm_aic(emgmm_model *model, const emgmm_data *X, double *aic);
-/* Number of free parameters (scikit-learn's _n_parameters). */
+/* Number of free parameters (scikit-learn's _n_parameters; for the mclust
+ * structures mclust's nMclustParams, which equals it for the four). */
 EMGMM_API long emgmm_model_n_parameters(const emgmm_model *model);
+/* Integrated completed likelihood on X, in the sign of emgmm_bic (lower is
+ * better): BIC + 2·Σ_i (−log max_k r_ik), mclust's icl() with the sign
+ * turned (mclust's ICL = −this).  Errors as emgmm_bic. */
+EMGMM_API int emgmm_icl(emgmm_model *model, const emgmm_data *X, double *icl);
 
 /* Draws n points: x[n][d] row-major, and (if comp is not NULL) the component of
  * each.  Deterministic for a seed. */
@@ -399,7 +458,16 @@ EMGMM_API int emgmm_fit_converged(emgmm_model *model, double tol);
 /* ------------------------------------------------------------------------ */
 EMGMM_API int emgmm_model_n_components(const emgmm_model *model);
 EMGMM_API int emgmm_model_n_features(const emgmm_model *model);
+/* The storage shape: one of the four first types (EEV gives full). */
 EMGMM_API int emgmm_model_covariance_type(const emgmm_model *model);
+/* The type or structure the model was created with (0..13; EEV gives
+ * EMGMM_COV_EEV); -1 for NULL. */
+EMGMM_API int emgmm_model_structure(const emgmm_model *model);
+/* The inner iterations of the iterative structures since the last
+ * emgmm_fit_init: *failures = M-steps that stopped at params.inner_max_iter
+ * without reaching inner_tol, *max_iter = the most inner iterations one
+ * M-step took (both 0 for other structures).  Either pointer may be NULL. */
+EMGMM_API void emgmm_model_inner_report(const emgmm_model *model, int *failures, int *max_iter);
 EMGMM_API int emgmm_model_is_fitted(const emgmm_model *model);
 /* [K] */
 EMGMM_API const double *emgmm_model_weights(const emgmm_model *model);

@@ -40,7 +40,11 @@ typedef struct {
 } emgmm_reseed_event;
 
 struct emgmm_model {
-    int K, d, cov_type;
+    int K, d, cov_type;     /* cov_type: the storage shape, one of the four */
+    int structure;          /* the type or mclust structure it was created with (0..13) */
+    /* inner iterations of the iterative mclust structures since fit_init
+     * (src/family/mclust.c): M-steps that hit the limit, most iterations */
+    int inner_failures, inner_max;
     int fitted;
     int n_threads;          /* for predict/score/sample */
     int missing;            /* emgmm_missing_policy for passes over data (fit: params.missing) */
@@ -150,6 +154,18 @@ void emgmm_stats_data_moments(const emgmm_stats *st, int cov_type, const double 
  * the statistics (spherical: every entry var_floor × the mean variance). */
 void emgmm_variance_floor(const emgmm_stats *st, int cov_type, const double *shift,
                           double var_floor, double *floor);
+/* ---- mclust's structures (src/family/mclust.c) ---- */
+/* nMclustParams: free parameters of structure t (0..13) with K components. */
+long emgmm_mclust_n_parameters(int structure, int K, int d);
+/* The M-step finish of a structure >= EMGMM_COV_EII (reads p's inner_tol and
+ * inner_max_iter; NULL = defaults).  Fails (EMGMM_ERR_DEGENERATE on an empty
+ * component, EMGMM_ERR_NOT_PD on a singular covariance) instead of flagging. */
+int emgmm_mclust_finish(emgmm_model *m, const emgmm_params *p, const emgmm_stats *st,
+                        const double *shift, double reg_covar, const double *floor,
+                        emgmm_paramset *out);
+/* ---- init from responsibilities (src/init/resp.c) ---- */
+int emgmm_init_from_resp(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
+                         emgmm_paramset *out);
 /* Dispatch on the covariance type (family.c). */
 int emgmm_family_finish(emgmm_model *m, const emgmm_stats *st, const double *shift,
                         double reg_covar, emgmm_paramset *out);

@@ -313,7 +313,7 @@ int ckpt_read(const char *path, ckpt_info *ci, emgmm_model **model) {
     p->accel = ac ? emgmm_accel_method_from_name(ac) : EMGMM_ACCEL_NONE;
     if (emgmm_params_validate(p) != EMGMM_OK)
         CK_BAD("'checkpoint.options' are not valid fit parameters");
-    if (mf.n_components != ci->n_components || mf.covariance_type != ci->covariance_type ||
+    if (mf.n_components != ci->n_components || mf.structure != ci->covariance_type ||
         (size_t)mf.n_features != ci->d)
         CK_BAD("the model part disagrees with 'checkpoint.options' / 'checkpoint.data'");
     if (!mf.has_n_iter || mf.n_iter != ci->n_iter)
@@ -335,7 +335,7 @@ int ckpt_read(const char *path, ckpt_info *ci, emgmm_model **model) {
         hist[i] = json_number_value(x);
     }
 
-    int st = emgmm_model_create(&m, mf.n_components, mf.n_features, mf.covariance_type);
+    int st = emgmm_model_create(&m, mf.n_components, mf.n_features, mf.structure);
     if (st != EMGMM_OK) {
         rc = cli_lib_fail(st, NULL, "cannot create the model", path, 0);
         goto fail;

@@ -260,7 +260,7 @@ int cli_load_model(const char *path, emgmm_model **out)
     if (emgmm_io_model_read(path, &mf, &err) != 0)
         return cli_io_fail(&err);
     emgmm_model *m = NULL;
-    int ct = mf.covariance_type;
+    int ct = mf.structure;
     int st = emgmm_model_create(&m, mf.n_components, mf.n_features, ct);
     if (st != EMGMM_OK) {
         emgmm_io_model_file_free(&mf);
@@ -378,5 +378,75 @@ int cli_write_labels(emgmm_model *model, const emgmm_data *X, const char *path,
     free(lab);
     if (emgmm_io_table_commit(&t, &err) != 0)
         return cli_io_fail(&err);
+    return CLI_OK;
+}
+
+/* ---- issue 19: --init-resp ---- */
+int cli_read_init_resp(const char *path, size_t n, int K, double **out)
+{
+    *out = NULL;
+    emgmm_io_read_opts ro = emgmm_io_read_opts_default();
+    emgmm_io_matrix mat = {0};
+    int rc = cli_read_data(path, &ro, &mat);
+    if (rc)
+        return rc;
+    const size_t k = (size_t)K;
+    if (mat.n != n || (mat.d != 1 && mat.d != k)) {
+        rc = cli_fail(CLI_INPUT,
+                      "--init-resp %s: expected %zu rows of %d responsibilities or one label "
+                      "column, got %zu x %zu",
+                      path, n, K, mat.n, mat.d);
+        emgmm_io_matrix_free(&mat);
+        return rc;
+    }
+    double *r = calloc(n * k, sizeof(double));
+    if (!r) {
+        emgmm_io_matrix_free(&mat);
+        return cli_fail(CLI_INTERNAL, "out of memory reading %s", path);
+    }
+    for (size_t i = 0; i < n * mat.d; i++) {
+        const double v = mat.dtype == EMGMM_F64 ? ((const double *)mat.x)[i]
+                                                : (double)((const float *)mat.x)[i];
+        if (mat.d == k && k > 1) {
+            r[i] = v;
+            continue;
+        }
+        r[i] = v; /* a label, converted below */
+    }
+    if (mat.d == 1) {
+        /* a label column: 0..K-1, or R's 1..K when there is no 0 and K occurs */
+        int has0 = 0, hasK = 0;
+        for (size_t i = 0; i < n; i++) {
+            const double v = r[i];
+            if (!(v == floor(v)) || v < 0 || v > K) {
+                rc = cli_fail(CLI_INPUT, "--init-resp %s: row %zu: label %g is not an integer in 0..%d",
+                              path, i, v, K);
+                break;
+            }
+            has0 |= v == 0;
+            hasK |= v == K;
+        }
+        if (!rc && has0 && hasK)
+            rc = cli_fail(CLI_INPUT, "--init-resp %s: labels hold both 0 and %d (0..K-1 or 1..K, not both)",
+                          path, K);
+        if (!rc) {
+            const int base = hasK ? 1 : 0;
+            double *lab = malloc(n * sizeof(double));
+            if (!lab) {
+                rc = cli_fail(CLI_INTERNAL, "out of memory reading %s", path);
+            } else {
+                memcpy(lab, r, n * sizeof(double));
+                memset(r, 0, n * k * sizeof(double));
+                for (size_t i = 0; i < n; i++) r[i * k + (size_t)lab[i] - (size_t)base] = 1.0;
+                free(lab);
+            }
+        }
+    }
+    emgmm_io_matrix_free(&mat);
+    if (rc) {
+        free(r);
+        return rc;
+    }
+    *out = r;
     return CLI_OK;
 }

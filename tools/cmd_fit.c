@@ -19,7 +19,14 @@ static const char fit_help[] =
     "and writes the model as JSON (to stdout without -o).\n\n"
     "  -k, --components K  number of components (taken from the model with --init MODEL.json)\n"
     "  -o, --output FILE   model JSON file (written atomically)\n"
-    "  --covariance T      full|tied|diag|spherical (default full)\n"
+    "  --covariance T, --model T  full|tied|diag|spherical (default full) or one of mclust's\n"
+    "                      EII VII EEI VEI EVI VVI EEE VEE EVE VVE EEV VEV EVV VVV\n"
+    "                      (VVV = full, EEE = tied, VVI = diag, VII = spherical)\n"
+    "  --init-resp FILE    start with an M-step from responsibilities (as mclust's me()): an\n"
+    "                      n x K matrix, or one label column, 0..K-1 (as --labels writes; a\n"
+    "                      column without 0 whose largest label is K is read as R's 1..K)\n"
+    "  --inner-tol T, --inner-max-iter N  the inner iteration of VEI VEE EVE VVE VEV\n"
+    "                      (default sqrt(machine eps), 1000; reaching N is reported)\n"
     "  --init I            kmeans|k-means++|random|random_from_data|emem (default kmeans), or a\n"
     "                      model JSON file to start from exactly.  emem: em-EM search, short EM\n"
     "                      runs from many k-means starts, EM on from the best (docs/search.md)\n"
@@ -73,7 +80,10 @@ enum {
     O_WEIGHTS,
     O_SSTARTS,
     O_SITER,
-    O_ACCEL
+    O_ACCEL,
+    O_INITRESP, /* issue 19 */
+    O_INNERTOL,
+    O_INNERMAX
 };
 
 /* Options given explicitly (a resumed fit checks them against its checkpoint). */
@@ -267,6 +277,7 @@ static void report_history(const emgmm_model *m, reporter *r)
 
 typedef struct {
     const char *data, *out, *init_arg, *labels, *log_path, *checkpoint, *resume;
+    const char *init_resp; /* issue 19 */
     long k, every;
     int cov, threads, progress, quiet, no_memcheck;
     unsigned given; /* G_* */
@@ -280,6 +291,10 @@ static int parse_args(int argc, char **argv, fit_opts *o)
     static const struct option longopts[] = {{"components", required_argument, NULL, 'k'},
                                              {"output", required_argument, NULL, 'o'},
                                              {"covariance", required_argument, NULL, O_COV},
+                                             {"model", required_argument, NULL, O_COV},
+                                             {"init-resp", required_argument, NULL, O_INITRESP},
+                                             {"inner-tol", required_argument, NULL, O_INNERTOL},
+                                             {"inner-max-iter", required_argument, NULL, O_INNERMAX},
                                              {"init", required_argument, NULL, O_INIT},
                                              {"n-init", required_argument, NULL, O_NINIT},
                                              {"max-iter", required_argument, NULL, O_MAXIT},
@@ -332,7 +347,9 @@ static int parse_args(int argc, char **argv, fit_opts *o)
             o->cov = emgmm_covariance_type_from_name(optarg);
             if (o->cov < 0)
                 return cli_fail(CLI_USAGE,
-                                "--covariance: expected full, tied, diag or spherical, got '%s'",
+                                "--covariance: expected full, tied, diag, spherical or an mclust "
+                                "model (EII, VII, EEI, VEI, EVI, VVI, EEE, VEE, EVE, VVE, EEV, VEV, "
+                                "EVV, VVV), got '%s'",
                                 optarg);
             o->given |= G_COV;
             break;
@@ -404,6 +421,20 @@ static int parse_args(int argc, char **argv, fit_opts *o)
                                 optarg);
             o->given |= G_DEGEN;
             break;
+        case O_INITRESP:
+            o->init_resp = optarg;
+            break;
+        case O_INNERTOL:
+            if ((rc = cli_parse_double("--inner-tol", optarg, 0, &o->p.inner_tol)))
+                return rc;
+            break;
+        case O_INNERMAX: {
+            long v;
+            if ((rc = cli_parse_long("--inner-max-iter", optarg, 1, 1L << 30, &v)))
+                return rc;
+            o->p.inner_max_iter = (int)v;
+            break;
+        }
         case O_VFLOOR:
             if ((rc = cli_parse_double("--var-floor", optarg, 0, &o->p.var_floor)))
                 return rc;
@@ -438,6 +469,10 @@ static int parse_args(int argc, char **argv, fit_opts *o)
                         o->p.n_init);
     if (o->every && !o->checkpoint && !o->resume)
         return cli_fail(CLI_USAGE, "fit: --checkpoint-every needs --checkpoint FILE");
+    if (o->init_resp && (o->init_arg || o->resume))
+        return cli_fail(CLI_USAGE, "fit: --init-resp cannot be given with --init or --resume");
+    if (o->init_resp && o->k == 0)
+        return cli_fail(CLI_USAGE, "fit: --init-resp needs -k K");
     if (o->resume && o->init_arg)
         return cli_fail(CLI_USAGE,
                         "fit: --init cannot be given with --resume (the checkpoint holds the "
@@ -457,7 +492,7 @@ static int parse_args(int argc, char **argv, fit_opts *o)
         return 0; /* the remaining checks are the checkpoint's */
     if (o->init_arg) {
         int im = emgmm_init_method_from_name(o->init_arg);
-        if (im >= 0 && im != EMGMM_INIT_USER)
+        if (im >= 0 && im != EMGMM_INIT_USER && im != EMGMM_INIT_RESP)
             o->p.init = im;
         else if (access(o->init_arg, F_OK) != 0 && !strchr(o->init_arg, '.') &&
                  !strchr(o->init_arg, '/'))
@@ -486,10 +521,10 @@ static int make_model(fit_opts *o, const emgmm_data *X, emgmm_model **m)
         if (o->k && o->k != emgmm_model_n_components(*m))
             return cli_fail(CLI_USAGE, "-k %ld disagrees with %s, which has %d components", o->k,
                             o->init_arg, emgmm_model_n_components(*m));
-        if (o->cov >= 0 && o->cov != emgmm_model_covariance_type(*m))
+        if (o->cov >= 0 && o->cov != emgmm_model_structure(*m))
             return cli_fail(CLI_USAGE, "--covariance %s disagrees with %s, which is %s",
                             emgmm_covariance_type_name(o->cov), o->init_arg,
-                            emgmm_covariance_type_name(emgmm_model_covariance_type(*m)));
+                            emgmm_covariance_type_name(emgmm_model_structure(*m)));
         return cli_check_shape(*m, X, o->init_arg, o->data);
     }
     int ct = o->cov >= 0 ? o->cov : EMGMM_COV_FULL;
@@ -568,7 +603,7 @@ static int memory_check(const fit_opts *o, const emgmm_data *X, int K, int cov, 
      * reason, before it allocates anything large. */
     if (o->no_memcheck || (size_t)K > X->n)
         return CLI_OK;
-    double need = batch_fit_memory(X->n, X->d, (size_t)K, cov, X->dtype, threads, o->p.init,
+    double need = batch_fit_memory(X->n, X->d, (size_t)K, emgmm_covariance_storage(cov), X->dtype, threads, o->p.init,
                                    o->p.max_iter, o->p.n_init);
     const char *what = "";
     double avail = batch_available_memory(threads, &what);
@@ -653,6 +688,7 @@ int cmd_fit(int argc, char **argv)
     int agreed = 0;     /* MPI: the ranks agreed to start the fit */
     long long row0 = 0; /* MPI: this rank's first row */
     emgmm_io_matrix mat = {0};
+    double *init_resp = NULL; /* issue 19: --init-resp, [n][K] */
     emgmm_model *m = NULL;
     reporter rep = {o.progress, NULL, 0, -1};
     ckpt_info resumed = {0};
@@ -712,10 +748,20 @@ int cmd_fit(int argc, char **argv)
             goto done;
     }
     emgmm_model_set_n_threads(m, o.threads);
+    if (o.init_resp) { /* issue 19 */
+        if (glue_size() > 1) {
+            rc = cli_fail(CLI_USAGE, "fit: --init-resp is not supported under MPI");
+            goto done;
+        }
+        if ((rc = cli_read_init_resp(o.init_resp, X.n, (int)o.k, &init_resp)) != 0)
+            goto done;
+        o.p.init = EMGMM_INIT_RESP;
+        o.p.init_resp = init_resp;
+    }
     if (o.checkpoint || o.resume) {
         ck.path = o.checkpoint ? o.checkpoint : o.resume;
         ck.info.n_components = emgmm_model_n_components(m);
-        ck.info.covariance_type = emgmm_model_covariance_type(m);
+        ck.info.covariance_type = emgmm_model_structure(m);
         ck.info.dtype = X.dtype;
         ck.info.threads = threads;
         ck.info.params = o.p;
@@ -836,5 +882,6 @@ done:
     free(wts);
     emgmm_model_free(m);
     emgmm_io_matrix_free(&mat);
+    free(init_resp);
     return rc;
 }

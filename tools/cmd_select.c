@@ -18,8 +18,15 @@ static const char select_help[] =
     "one is what 'emgmm fit -k K --covariance T' gives with the same options.\n\n"
     "  -k, --k LIST        component counts: N, A:B or a comma list of both, e.g. 1:20 or\n"
     "                      1,2,4:6 (default 1:9)\n"
-    "  --covariance LIST   comma list of full, tied, diag, spherical, or all (default all)\n"
-    "  --criterion C       bic|aic (default bic)\n"
+    "  --covariance LIST, --model LIST  comma list of full, tied, diag, spherical and mclust's\n"
+    "                      EII VII EEI VEI EVI VVI EEE VEE EVE VVE EEV VEV EVV VVV; all (the\n"
+    "                      four, default) or mclust (the fourteen, in mclustBIC's order)\n"
+    "  --criterion C       bic|aic|icl (default bic; ICL = BIC + 2 x the hard-assignment\n"
+    "                      entropy, mclust's icl() with scikit-learn's sign)\n"
+    "  --mclust-sign       also give ICL and BIC/ICL in mclust's sign (2 log L - p log n, higher\n"
+    "                      is better): columns icl, bic_mclust, icl_mclust in the CSV table and,\n"
+    "                      after the fits, a K x model matrix laid out as mclustBIC's print (NA =\n"
+    "                      failed fit); on whenever an mclust-only model or ICL is in the sweep\n"
     "  -o, --output FILE   write the best model as JSON (atomically; '-' = stdout)\n"
     "  --table FILE        write the table: .json as JSON, otherwise CSV (.tsv with tabs);\n"
     "                      atomically; '-' = CSV on stdout\n"
@@ -45,8 +52,8 @@ static const char select_help[] =
 
 enum { O_WEIGHTS = 5100 };
 enum { O_COV = 5000, O_CRIT, O_TABLE, O_INIT, O_NINIT, O_MAXIT, O_TOL, O_REG, O_SEED, O_DEGEN, O_VFLOOR,
-       O_SSTARTS, O_SITER, O_ACCEL };
-enum { CRIT_BIC = 0, CRIT_AIC = 1 };
+       O_SSTARTS, O_SITER, O_ACCEL, O_MCLUST_SIGN };
+enum { CRIT_BIC = 0, CRIT_AIC = 1, CRIT_ICL = 2 };
 #define SEL_MAX_K_VALUES 10000 /* a sweep longer than this is almost surely a typo */
 #define SIGN_NOTE "lower is better (scikit-learn's sign; mclust's BIC has the opposite sign)"
 
@@ -56,6 +63,7 @@ typedef struct {
     int status;      /* the library's status when it failed */
     char error[320]; /* why it failed */
     double bic, aic, loglik, seconds;
+    double icl;      /* issue 19: sign of bic; NAN under MPI */
     long n_params;   /* -1 when the model could not be created */
     int converged, n_iter;
     int n_reseeds;   /* components reseeded during the kept fit */
@@ -65,8 +73,9 @@ typedef struct {
     const char *data, *out, *table;
     long *ks;
     int nk;
-    int types[4], ntypes;
+    int types[EMGMM_N_COV_TYPES], ntypes;
     int criterion, threads, quiet;
+    int mclust; /* issue 19: --mclust-sign, or an mclust-only structure or ICL in the sweep */
     emgmm_params p;
     emgmm_io_read_opts ro;
     const char *weights; /* --weights FILE, or NULL */
@@ -153,6 +162,13 @@ static int parse_types(const char *s, sel_opts *o)
             o->types[o->ntypes++] = t;
         return 0;
     }
+    if (!strcasecmp(s, "mclust")) { /* the fourteen, in mclustBIC's column order */
+        static const char *const order[] = {"EII", "VII", "EEI", "VEI", "EVI", "VVI", "EEE",
+                                            "VEE", "EVE", "VVE", "EEV", "VEV", "EVV", "VVV"};
+        for (int t = 0; t < EMGMM_N_COV_TYPES; t++)
+            o->types[o->ntypes++] = emgmm_covariance_type_from_name(order[t]);
+        return 0;
+    }
     char *copy = strdup(s);
     if (!copy)
         return cli_fail(CLI_INTERNAL, "out of memory");
@@ -161,8 +177,8 @@ static int parse_types(const char *s, sel_opts *o)
     for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         const int t = emgmm_covariance_type_from_name(tok);
         if (t < 0) {
-            rc = cli_fail(CLI_USAGE, "--covariance: expected full, tied, diag, spherical "
-                                     "(comma-separated) or all, got '%s'", tok);
+            rc = cli_fail(CLI_USAGE, "--covariance: expected full, tied, diag, spherical or "
+                                     "mclust model names (comma-separated), all or mclust, got '%s'", tok);
             break;
         }
         int seen = 0;
@@ -183,6 +199,8 @@ static int parse_args(int argc, char **argv, sel_opts *o)
         {"k", required_argument, NULL, 'k'},
         {"components", required_argument, NULL, 'k'},
         {"covariance", required_argument, NULL, O_COV},
+        {"model", required_argument, NULL, O_COV},
+        {"mclust-sign", no_argument, NULL, O_MCLUST_SIGN},
         {"criterion", required_argument, NULL, O_CRIT},
         {"output", required_argument, NULL, 'o'},
         {"table", required_argument, NULL, O_TABLE},
@@ -223,13 +241,16 @@ static int parse_args(int argc, char **argv, sel_opts *o)
                 o->criterion = CRIT_BIC;
             else if (!strcasecmp(optarg, "aic"))
                 o->criterion = CRIT_AIC;
+            else if (!strcasecmp(optarg, "icl") && glue_size() == 1)
+                o->criterion = CRIT_ICL;
             else
-                return cli_fail(CLI_USAGE, "--criterion: expected bic or aic, got '%s'", optarg);
+                return cli_fail(CLI_USAGE, "--criterion: expected bic, aic or icl (not under MPI), got '%s'", optarg);
             break;
         case O_TABLE: o->table = optarg; break;
+        case O_MCLUST_SIGN: o->mclust = 1; break;
         case O_INIT:
             im = emgmm_init_method_from_name(optarg);
-            if (im < 0 || im == EMGMM_INIT_USER)
+            if (im < 0 || im == EMGMM_INIT_USER || im == EMGMM_INIT_RESP)
                 return cli_fail(CLI_USAGE, "--init: expected kmeans, k-means++, random, "
                                            "random_from_data or emem, got '%s'", optarg);
             o->p.init = im;
@@ -270,6 +291,9 @@ static int parse_args(int argc, char **argv, sel_opts *o)
     }
     if (o->nk == 0 && (rc = parse_k_list("1:9", o)) != 0)
         return rc;
+    for (int t = 0; t < o->ntypes; t++)
+        o->mclust |= o->types[t] >= EMGMM_COV_EII;
+    o->mclust |= o->criterion == CRIT_ICL;
     o->p.n_threads = o->threads;
     o->p.missing = o->ro.missing;
     if (emgmm_params_validate(&o->p) != EMGMM_OK)
@@ -280,13 +304,15 @@ static int parse_args(int argc, char **argv, sel_opts *o)
 /* ------------------------------------------------------------------ the sweep */
 static double crit_of(const sel_row *r, int criterion)
 {
-    return criterion == CRIT_AIC ? r->aic : r->bic;
+    return criterion == CRIT_AIC ? r->aic : criterion == CRIT_ICL ? r->icl : r->bic;
 }
 
 static const char *crit_name(int criterion, int upper)
 {
     if (criterion == CRIT_AIC)
         return upper ? "AIC" : "aic";
+    if (criterion == CRIT_ICL)
+        return upper ? "ICL" : "icl";
     return upper ? "BIC" : "bic";
 }
 
@@ -370,6 +396,7 @@ static int fit_one(const sel_opts *o, const emgmm_data *X, long long row0, sel_r
         row->bic = -2.0 * score * n + log(n) * (double)row->n_params;
         row->aic = -2.0 * score * n + 2.0 * (double)row->n_params;
         row->loglik = score * n;
+        row->icl = NAN; /* ICL needs every rank's responsibilities: not under MPI */
     } else {
         if (st == EMGMM_OK)
             st = emgmm_score(m, X, &score);
@@ -377,6 +404,8 @@ static int fit_one(const sel_opts *o, const emgmm_data *X, long long row0, sel_r
             st = emgmm_bic(m, X, &row->bic);
         if (st == EMGMM_OK)
             st = emgmm_aic(m, X, &row->aic);
+        if (st == EMGMM_OK)
+            st = emgmm_icl(m, X, &row->icl);
         size_t nsc = X->n;
         emgmm_n_scored(m, X, &nsc);
         row->loglik = score * (double)nsc;
@@ -425,19 +454,54 @@ static void print_header(FILE *f, const sel_opts *o, const emgmm_data *X)
     for (int t = 0; t < o->ntypes; t++)
         fprintf(f, "%s%s", t ? "," : "", emgmm_covariance_type_name(o->types[t]));
     fprintf(f, "}\n%s: " SIGN_NOTE "\n\n", crit_name(o->criterion, 1));
-    fprintf(f, "%6s  %-10s %18s %18s %7s %9s %6s %9s\n", "K", "covariance",
-            crit_name(o->criterion, 1), "log-likelihood", "params", "converged", "iter", "seconds");
+    fprintf(f, "%6s  %-10s %18s %18s %7s %9s %6s %9s %18s\n", "K", "covariance",
+            crit_name(o->criterion, 1), "log-likelihood", "params", "converged", "iter", "seconds",
+            o->criterion == CRIT_ICL ? "BIC" : "ICL");
 }
 
 static void print_row(FILE *f, const sel_row *r, int criterion)
 {
     if (r->ok)
-        fprintf(f, "%6d  %-10s %18.10g %18.10g %7ld %9s %6d %9.3f\n", r->k,
+        fprintf(f, "%6d  %-10s %18.10g %18.10g %7ld %9s %6d %9.3f %18.10g\n", r->k,
                 emgmm_covariance_type_name(r->type), crit_of(r, criterion), r->loglik,
-                r->n_params, r->converged ? "yes" : "no", r->n_iter, r->seconds);
+                r->n_params, r->converged ? "yes" : "no", r->n_iter, r->seconds,
+                criterion == CRIT_ICL ? r->bic : r->icl);
     else
         fprintf(f, "%6d  %-10s failed: %s\n", r->k, emgmm_covariance_type_name(r->type), r->error);
     fflush(f);
+}
+
+/* issue 19: BIC (and ICL) in mclust's sign, K down and models across, as R prints
+ * mclustBIC(): compare it with R side by side.  NA where the fit failed. */
+static void print_mclust_matrix(FILE *f, const sel_opts *o, const sel_row *rows, int nrows)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        int any = 0;
+        for (int i = 0; i < nrows; i++)
+            any |= rows[i].ok && (pass == 0 || isfinite(rows[i].icl));
+        if (!any)
+            continue;
+        fprintf(f, "\n%s in mclust's sign (2 log L - p log n; higher is better), as %s:\n",
+                pass ? "ICL" : "BIC", pass ? "mclustICL" : "mclustBIC");
+        fprintf(f, "%4s", "");
+        for (int t = 0; t < o->ntypes; t++)
+            fprintf(f, " %11s", emgmm_mclust_model_name(o->types[t]));
+        fputc('\n', f);
+        for (int i = 0; i < o->nk; i++) {
+            fprintf(f, "%-4ld", o->ks[i]);
+            for (int t = 0; t < o->ntypes; t++) {
+                const sel_row *r = NULL;
+                for (int j = 0; j < nrows; j++)
+                    if (rows[j].k == o->ks[i] && rows[j].type == o->types[t])
+                        r = &rows[j];
+                if (r && r->ok && (pass == 0 || isfinite(r->icl)))
+                    fprintf(f, " %11.3f", pass ? -r->icl : -r->bic);
+                else
+                    fprintf(f, " %11s", "NA");
+            }
+            fputc('\n', f);
+        }
+    }
 }
 
 static void put_num(FILE *f, double v)
@@ -478,10 +542,13 @@ static void put_csv_str(FILE *f, const char *s, char delim)
     fputc('"', f);
 }
 
-static void write_csv(FILE *f, const sel_row *rows, int nrows, int best, char dl)
+static void write_csv(FILE *f, const sel_row *rows, int nrows, int best, char dl, int mcl)
 {
     fprintf(f, "k%ccovariance_type%cstatus%cbic%caic%clog_likelihood%cn_parameters%cconverged%c"
-               "n_iter%cbest%cerror\n", dl, dl, dl, dl, dl, dl, dl, dl, dl, dl);
+               "n_iter%cbest%cerror", dl, dl, dl, dl, dl, dl, dl, dl, dl, dl);
+    if (mcl)
+        fprintf(f, "%cicl%cbic_mclust%cicl_mclust", dl, dl, dl);
+    fputc('\n', f);
     for (int i = 0; i < nrows; i++) {
         const sel_row *r = &rows[i];
         fprintf(f, "%d%c%s%c%s%c", r->k, dl, emgmm_covariance_type_name(r->type), dl,
@@ -492,14 +559,30 @@ static void write_csv(FILE *f, const sel_row *rows, int nrows, int best, char dl
             put_num(f, r->aic);
             fputc(dl, f);
             put_num(f, r->loglik);
-            fprintf(f, "%c%ld%c%s%c%d%c%d%c\n", dl, r->n_params, dl,
+            fprintf(f, "%c%ld%c%s%c%d%c%d%c", dl, r->n_params, dl,
                     r->converged ? "true" : "false", dl, r->n_iter, dl, i == best, dl);
+            if (!mcl) {
+                fputc('\n', f);
+                continue;
+            }
+            fputc(dl, f);
+            /* issue 19: ICL, and BIC/ICL in mclust's sign (2 log L - p log n) */
+            if (isfinite(r->icl))
+                put_num(f, r->icl);
+            fputc(dl, f);
+            put_num(f, -r->bic);
+            fputc(dl, f);
+            if (isfinite(r->icl))
+                put_num(f, -r->icl);
+            fputc('\n', f);
         } else {
             fprintf(f, "%c%c%c", dl, dl, dl);
             if (r->n_params >= 0)
                 fprintf(f, "%ld", r->n_params);
             fprintf(f, "%c%c%c0%c", dl, dl, dl, dl);
             put_csv_str(f, r->error, dl);
+            if (mcl)
+                fprintf(f, "%c%c%c", dl, dl, dl); /* icl, bic_mclust, icl_mclust: NA (empty) */
             fputc('\n', f);
         }
     }
@@ -547,6 +630,14 @@ static void write_json(FILE *f, const sel_opts *o, const emgmm_data *X, const se
             put_num(f, r->aic);
             fputs(", \"log_likelihood\": ", f);
             put_num(f, r->loglik);
+            fputs(", \"bic_mclust\": ", f);
+            put_num(f, -r->bic);
+            if (isfinite(r->icl)) {
+                fputs(", \"icl\": ", f);
+                put_num(f, r->icl);
+                fputs(", \"icl_mclust\": ", f);
+                put_num(f, -r->icl);
+            }
             fprintf(f, ", \"converged\": %s, \"n_iter\": %d, \"reseeds\": %d, \"best\": %s}",
                     r->converged ? "true" : "false", r->n_iter, r->n_reseeds,
                     i == best ? "true" : "false");
@@ -575,7 +666,7 @@ static int write_table(const sel_opts *o, const emgmm_data *X, const sel_row *ro
     if (json)
         write_json(f, o, X, rows, nrows, best);
     else
-        write_csv(f, rows, nrows, best, delim);
+        write_csv(f, rows, nrows, best, delim, o->mclust);
     if (emgmm_io_out_commit(out, &err) != 0)
         return cli_io_fail(&err);
     return CLI_OK;
@@ -652,6 +743,8 @@ int cmd_select(int argc, char **argv)
                 emgmm_model_free(m);
             }
         }
+    if (tty && o.mclust)
+        print_mclust_matrix(tty, &o, rows, nrows);
     if (glue_rank() != 0)
         goto done;
     if (o.table && (rc = write_table(&o, &Xg, rows, nrows, best)) != 0)

@@ -115,7 +115,9 @@ int emgmm_model_create(emgmm_model **out, int K, int d, int cov_type)
     *out = NULL;
     if (K <= 0) return EMGMM_ERR_NO_COMPONENTS;
     if (d <= 0) return EMGMM_ERR_NO_FEATURES;
-    if (cov_type < EMGMM_COV_FULL || cov_type > EMGMM_COV_SPHERICAL) return EMGMM_ERR_INVALID_PARAM;
+    const int structure = cov_type;
+    cov_type = emgmm_covariance_storage(structure);
+    if (cov_type < 0) return EMGMM_ERR_INVALID_PARAM;
     /* K·d² doubles must be addressable, with room for workspace multiples. */
     if ((double)K * (double)d * (double)d * 8.0 > (double)(SIZE_MAX / 16)) return EMGMM_ERR_TOO_LARGE;
     emgmm_model *m = calloc(1, sizeof *m);
@@ -123,6 +125,7 @@ int emgmm_model_create(emgmm_model **out, int K, int d, int cov_type)
     m->K = K;
     m->d = d;
     m->cov_type = cov_type;
+    m->structure = structure;
     m->cov_len = emgmm_cov_len(cov_type, K, d);
     m->weights = calloc((size_t)K, sizeof(double));
     m->means = calloc((size_t)K * (size_t)d, sizeof(double));
@@ -159,7 +162,7 @@ void emgmm_model_free(emgmm_model *m)
 int emgmm_model_copy(emgmm_model **out, const emgmm_model *m)
 {
     if (!out || !m) return EMGMM_ERR_NULL;
-    int st = emgmm_model_create(out, m->K, m->d, m->cov_type);
+    int st = emgmm_model_create(out, m->K, m->d, m->structure);
     if (st) return st;
     emgmm_model *c = *out;
     if (m->lb_cap > 0) {
@@ -181,6 +184,8 @@ int emgmm_model_copy(emgmm_model **out, const emgmm_model *m)
     c->n_iter = m->n_iter;
     c->best_init = m->best_init;
     c->n_passes = m->n_passes;
+    c->inner_failures = m->inner_failures;
+    c->inner_max = m->inner_max;
     if (m->n_reseeds > 0) {
         c->reseeds = malloc((size_t)m->n_reseeds * sizeof *c->reseeds);
         if (!c->reseeds) {
@@ -268,6 +273,12 @@ int emgmm_model_set_parameters(emgmm_model *m, const double *w, const double *mu
 int emgmm_model_n_components(const emgmm_model *m) { return m ? m->K : 0; }
 int emgmm_model_n_features(const emgmm_model *m) { return m ? m->d : 0; }
 int emgmm_model_covariance_type(const emgmm_model *m) { return m ? m->cov_type : -1; }
+int emgmm_model_structure(const emgmm_model *m) { return m ? m->structure : -1; }
+void emgmm_model_inner_report(const emgmm_model *m, int *failures, int *max_iter)
+{
+    if (failures) *failures = m ? m->inner_failures : 0;
+    if (max_iter) *max_iter = m ? m->inner_max : 0;
+}
 int emgmm_model_is_fitted(const emgmm_model *m) { return m ? m->fitted : 0; }
 const double *emgmm_model_weights(const emgmm_model *m) { return m ? m->weights : NULL; }
 const double *emgmm_model_means(const emgmm_model *m) { return m ? m->means : NULL; }
@@ -312,6 +323,7 @@ long emgmm_model_n_parameters(const emgmm_model *m)
 {
     if (!m) return 0;
     long K = m->K, d = m->d, cov;
+    if (m->structure >= EMGMM_COV_EII) return emgmm_mclust_n_parameters(m->structure, m->K, m->d);
     switch (m->cov_type) {
     case EMGMM_COV_FULL: cov = K * d * (d + 1) / 2; break;
     case EMGMM_COV_TIED: cov = d * (d + 1) / 2; break;

@@ -1,4 +1,5 @@
 /* params.c — fit parameters: defaults, validation, and the names of enums. */
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -21,6 +22,9 @@ emgmm_params emgmm_params_default(void)
     p.degenerate = EMGMM_DEGEN_RESEED;
     p.var_floor = 0.0;
     p.missing = EMGMM_MISSING_ERROR;
+    p.inner_tol = sqrt(DBL_EPSILON);
+    p.inner_max_iter = 1000;
+    p.init_resp = NULL;
     return p;
 }
 
@@ -30,8 +34,12 @@ int emgmm_params_validate(const emgmm_params *p)
     if (!(p->tol >= 0.0) || !isfinite(p->tol)) return EMGMM_ERR_INVALID_PARAM;
     if (!(p->reg_covar >= 0.0) || !isfinite(p->reg_covar)) return EMGMM_ERR_INVALID_PARAM;
     if (p->max_iter < 1 || p->n_init < 1) return EMGMM_ERR_INVALID_PARAM;
-    if (p->init < EMGMM_INIT_KMEANS || p->init > EMGMM_INIT_EMEM) return EMGMM_ERR_INVALID_PARAM;
+    if (p->init < EMGMM_INIT_KMEANS || p->init > EMGMM_INIT_RESP) return EMGMM_ERR_INVALID_PARAM;
     if (p->search_starts < 0 || p->search_iter < 0) return EMGMM_ERR_INVALID_PARAM;
+    if (p->init == EMGMM_INIT_RESP && !p->init_resp) return EMGMM_ERR_INVALID_PARAM;
+    if (!(p->inner_tol >= 0.0) || !isfinite(p->inner_tol) || p->inner_max_iter < 1 ||
+        (p->mclust_compat != 0 && p->mclust_compat != 1))
+        return EMGMM_ERR_INVALID_PARAM;
     if (p->n_threads < 0 || p->block_size < 0) return EMGMM_ERR_INVALID_PARAM;
     if (p->kmeans_max_iter < 1 || !(p->kmeans_tol >= 0.0) || !isfinite(p->kmeans_tol))
         return EMGMM_ERR_INVALID_PARAM;
@@ -44,7 +52,10 @@ int emgmm_params_validate(const emgmm_params *p)
     return EMGMM_OK;
 }
 
-static const char *const cov_names[] = {"full", "tied", "diag", "spherical"};
+static const char *const cov_names[] = {"full", "tied", "diag", "spherical", "EII", "EEI", "VEI",
+                                        "EVI", "VEE", "EVE", "VVE", "EEV", "VEV", "EVV"};
+static const char *const mclust_names[] = {"VVV", "EEE", "VVI", "VII", "EII", "EEI", "VEI",
+                                           "EVI", "VEE", "EVE", "VVE", "EEV", "VEV", "EVV"};
 static const char *const missing_names[] = {"error", "nan", "drop-empty-rows"};
 
 const char *emgmm_missing_policy_name(int t)
@@ -61,11 +72,16 @@ int emgmm_missing_policy_from_name(const char *name)
 }
 
 static const char *const init_names[] = {"kmeans", "k-means++", "random", "random_from_data",
-                                         "user", "emem"};
+                                         "user", "emem", "resp"};
 
 const char *emgmm_covariance_type_name(int t)
 {
-    return (t >= 0 && t < 4) ? cov_names[t] : NULL;
+    return (t >= 0 && t < EMGMM_N_COV_TYPES) ? cov_names[t] : NULL;
+}
+
+const char *emgmm_mclust_model_name(int t)
+{
+    return (t >= 0 && t < EMGMM_N_COV_TYPES) ? mclust_names[t] : NULL;
 }
 
 int emgmm_covariance_type_from_name(const char *name)
@@ -73,7 +89,34 @@ int emgmm_covariance_type_from_name(const char *name)
     if (!name) return -1;
     for (int i = 0; i < 4; i++)
         if (strcmp(name, cov_names[i]) == 0) return i;
+    if (strlen(name) != 3) return -1;
+    char up[4];
+    for (int j = 0; j < 3; j++) up[j] = (char)(name[j] >= 'a' && name[j] <= 'z' ? name[j] - 32 : name[j]);
+    up[3] = '\0';
+    for (int i = 0; i < EMGMM_N_COV_TYPES; i++)
+        if (strcmp(up, mclust_names[i]) == 0) return i;
     return -1;
+}
+
+int emgmm_covariance_storage(int t)
+{
+    switch (t) {
+    case EMGMM_COV_FULL:
+    case EMGMM_COV_TIED:
+    case EMGMM_COV_DIAG:
+    case EMGMM_COV_SPHERICAL: return t;
+    case EMGMM_COV_EII: return EMGMM_COV_SPHERICAL;
+    case EMGMM_COV_EEI:
+    case EMGMM_COV_VEI:
+    case EMGMM_COV_EVI: return EMGMM_COV_DIAG;
+    case EMGMM_COV_VEE:
+    case EMGMM_COV_EVE:
+    case EMGMM_COV_VVE:
+    case EMGMM_COV_EEV:
+    case EMGMM_COV_VEV:
+    case EMGMM_COV_EVV: return EMGMM_COV_FULL;
+    default: return -1;
+    }
 }
 
 const char *emgmm_init_method_name(int t)

@@ -58,6 +58,12 @@ int emgmm_mstep_finish(emgmm_model *m, const emgmm_params *p, const emgmm_data *
         emgmm_variance_floor(stats, m->cov_type, shift, p->var_floor, floor);
     }
     int st = EMGMM_OK;
+    if (m->structure >= EMGMM_COV_EII) {
+        /* mclust's structures: no reseeding (it would break the structure) */
+        st = emgmm_mclust_finish(m, p, stats, shift, p->reg_covar, floor, next);
+        free(floor);
+        return st;
+    }
     if (p->degenerate == EMGMM_DEGEN_RESEED) {
         bad = malloc((size_t)K);
         if (!bad) st = EMGMM_ERR_ALLOC;

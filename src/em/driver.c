@@ -178,6 +178,8 @@ static int fit_init_stream(emgmm_model *m, const emgmm_params *p, const emgmm_da
     if (st == EMGMM_OK) st = emgmm_reseed_reserve(m);
     if (st) return st;
     m->n_reseeds = 0;
+    m->inner_failures = 0;
+    m->inner_max = 0;
     if (p->init == EMGMM_INIT_USER) {
         if (!m->fitted)
             return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "init 'user' needs parameters set with emgmm_model_set_parameters");

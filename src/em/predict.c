@@ -159,3 +159,40 @@ int emgmm_sample(emgmm_model *m, size_t n, uint64_t seed, double *x, int32_t *co
     free(z);
     return EMGMM_OK;
 }
+
+/* ICL (mclust's icl(), sign of emgmm_bic): −2 log L + p log n + 2 Σ_i −log max_k r_ik.
+ * The responsibilities come chunk by chunk from the same pass that sums the
+ * log-likelihood, so no n×K matrix is held. */
+int emgmm_icl(emgmm_model *m, const emgmm_data *X, double *icl)
+{
+    if (!icl || !m || !X) return EMGMM_ERR_NULL;
+    if (X->n == 0) return emgmm_fail(m, EMGMM_ERR_TOO_FEW_SAMPLES, "no samples to score");
+    const size_t K = (size_t)m->K, chunk = 4096;
+    double *resp = malloc(chunk * K * sizeof(double));
+    if (!resp) return EMGMM_ERR_ALLOC;
+    const size_t es = X->dtype == EMGMM_F32 ? sizeof(float) : sizeof(double);
+    double ll = 0.0, ent = 0.0;
+    int st = EMGMM_OK;
+    for (size_t i0 = 0; i0 < X->n && st == EMGMM_OK; i0 += chunk) {
+        emgmm_data sub = *X;
+        sub.n = X->n - i0 < chunk ? X->n - i0 : chunk;
+        sub.x = (const char *)X->x + i0 * X->ld * es;
+        sub.weights = NULL;
+        double s = 0.0;
+        st = run_estep(m, &sub, NULL, resp, NULL, &s);
+        if (st) {
+            if (m->err_row >= 0) m->err_row += (long long)i0;
+            break;
+        }
+        ll += s;
+        for (size_t i = 0; i < sub.n; i++) {
+            double mx = 0.0;
+            for (size_t k = 0; k < K; k++) mx = resp[i * K + k] > mx ? resp[i * K + k] : mx;
+            if (mx > 0.0) ent -= log(mx);
+        }
+    }
+    free(resp);
+    if (st) return st;
+    *icl = -2.0 * ll + log((double)X->n) * (double)emgmm_model_n_parameters(m) + 2.0 * ent;
+    return EMGMM_OK;
+}

@@ -20,6 +20,12 @@ int emgmm_family_finish_ex(emgmm_model *m, const emgmm_stats *st, const double *
                            double reg_covar, const double *floor, emgmm_paramset *out,
                            unsigned char *bad)
 {
+    if (m->structure >= EMGMM_COV_EII) {
+        /* no flags: mclust's structures fail instead of reseeding */
+        if (bad)
+            for (int k = 0; k < m->K; k++) bad[k] = 0;
+        return emgmm_mclust_finish(m, m->fit_p, st, shift, reg_covar, floor, out);
+    }
     switch (m->cov_type) {
     case EMGMM_COV_FULL: return emgmm_full_finish(m, st, shift, reg_covar, floor, out, bad);
     case EMGMM_COV_TIED: return emgmm_tied_finish(m, st, shift, reg_covar, floor, out, bad);

@@ -163,6 +163,7 @@ int emgmm_init_params(emgmm_model *m, const emgmm_params *p, const emgmm_data *X
         st = params_from_pass(m, p, X, &pass, centres, out);
         break;
     }
+    case EMGMM_INIT_RESP: st = emgmm_init_from_resp(m, p, X, out); break;
     default: st = EMGMM_ERR_INVALID_PARAM; break;
     }
     free(centres);

@@ -228,6 +228,9 @@ typedef struct {
     int has_n_iter, n_iter;
     int has_lower_bound;
     double lower_bound;
+    /* the mclust structure (0..13, emgmm_covariance_type) from the optional
+     * "model" field; equal to covariance_type when the file has none */
+    int structure;
 } emgmm_io_model_file;
 
 /* Extra facts written beside the parameters; any field may be left unset

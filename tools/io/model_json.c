@@ -136,6 +136,15 @@ static int parse_root(ctx *c, json_t *root, emgmm_io_model_file *mf)
     if (mf->covariance_type < 0)
         BAD(c, "field 'covariance_type' must be one of full, tied, diag, spherical, not \"%.40s\"",
             json_string_value(v));
+    /* issue 19: the mclust structure, stored in covariance_type's shape */
+    mf->structure = mf->covariance_type;
+    if ((v = json_object_get(root, "model"))) {
+        const int t = json_is_string(v) ? emgmm_covariance_type_from_name(json_string_value(v)) : -1;
+        if (t < 0 || emgmm_covariance_storage(t) != mf->covariance_type)
+            BAD(c, "field 'model' must be an mclust model name stored as '%s' (e.g. %s)",
+                cov_names[mf->covariance_type], emgmm_mclust_model_name(mf->covariance_type));
+        mf->structure = t;
+    }
     if (get_int(c, root, "n_components", 1, 1, MAX_DIM, &K) != 0 ||
         get_int(c, root, "n_features", 1, 1, MAX_DIM, &d) != 0)
         return -1;
@@ -359,6 +368,7 @@ int emgmm_io_model_fprint(FILE *f, const emgmm_model *model, const emgmm_io_fit_
     fprintf(f, "{\n  \"format\": \"emgmm-model\",\n  \"version\": 1,\n");
     fprintf(f, "  \"emgmm_version\": \"%s\",\n", emgmm_version_string());
     fprintf(f, "  \"covariance_type\": \"%s\",\n", cov_names[ct]);
+    fprintf(f, "  \"model\": \"%s\",\n", emgmm_mclust_model_name(emgmm_model_structure(model)));
     fprintf(f, "  \"n_components\": %zu,\n  \"n_features\": %zu,\n", K, d);
     fputs("  \"weights\": ", f);
     put_row(f, w, K);
