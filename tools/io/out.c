@@ -25,6 +25,8 @@ int emgmm_io_out_format(const char *path, char *delimiter)
 {
     if (delimiter)
         *delimiter = emgmm_io_has_ext(path, ".tsv") ? '\t' : ',';
+    if (emgmm_io_out_is_h5(path))
+        return EMGMM_IO_OUT_H5;
     return emgmm_io_has_ext(path, ".npy") ? EMGMM_IO_OUT_NPY : EMGMM_IO_OUT_CSV;
 }
 
@@ -221,6 +223,8 @@ int emgmm_io_table_open(emgmm_io_table *t, const char *path, size_t n, size_t d,
         emgmm_io_error_set(err, EMGMM_IO_EUSAGE, "cannot write .npy to stdout");
         return -1;
     }
+    if (t->format == EMGMM_IO_OUT_H5)
+        return emgmm_io_h5_table_open(t, path, err);
     if (emgmm_io_out_open(&t->out, path, err) != 0)
         return -1;
     if (t->format == EMGMM_IO_OUT_NPY &&
@@ -273,7 +277,9 @@ static int table_check(emgmm_io_table *t, size_t rows, emgmm_io_error *err)
 int emgmm_io_table_write_f64(emgmm_io_table *t, const double *x, size_t rows, emgmm_io_error *err)
 {
     FILE *f = emgmm_io_out_file(t->out);
-    if (t->format == EMGMM_IO_OUT_NPY) {
+    if (t->h5_dset)
+        return emgmm_io_h5_table_write(t, x, rows, err);
+    if (t->format == EMGMM_IO_OUT_NPY || t->format == EMGMM_IO_OUT_H5) { /* H5: an MPI part */
         fwrite(x, sizeof *x, rows * t->d, f);
     } else {
         char b[40];
@@ -293,7 +299,9 @@ int emgmm_io_table_write_f64(emgmm_io_table *t, const double *x, size_t rows, em
 int emgmm_io_table_write_i32(emgmm_io_table *t, const int32_t *x, size_t rows, emgmm_io_error *err)
 {
     FILE *f = emgmm_io_out_file(t->out);
-    if (t->format == EMGMM_IO_OUT_NPY) {
+    if (t->h5_dset)
+        return emgmm_io_h5_table_write(t, x, rows, err);
+    if (t->format == EMGMM_IO_OUT_NPY || t->format == EMGMM_IO_OUT_H5) { /* H5: an MPI part */
         fwrite(x, sizeof *x, rows * t->d, f);
     } else {
         for (size_t i = 0; i < rows; i++) {
@@ -316,6 +324,10 @@ int emgmm_io_table_commit(emgmm_io_table *t, emgmm_io_error *err)
         emgmm_io_table_abort(t);
         return -1;
     }
+    if (t->h5_file && emgmm_io_h5_table_detach(t, NULL, err) != 0) {
+        emgmm_io_table_abort(t);
+        return -1;
+    }
     int rc = emgmm_io_out_commit(t->out, err);
     t->out = NULL;
     return rc;
@@ -323,6 +335,8 @@ int emgmm_io_table_commit(emgmm_io_table *t, emgmm_io_error *err)
 
 void emgmm_io_table_abort(emgmm_io_table *t)
 {
+    if (t->h5_file)
+        emgmm_io_h5_table_detach(t, NULL, NULL);
     emgmm_io_out_abort(t->out);
     t->out = NULL;
 }
