@@ -5,7 +5,8 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 pkgs=(build-essential meson ninja-build pkg-config python3
       libopenblas-openmp-dev liblapacke-dev libjansson-dev libcmocka-dev
-      openmpi-bin libopenmpi-dev valgrind)
+      openmpi-bin libopenmpi-dev valgrind
+      libhdf5-dev python3-numpy python3-h5py)  # HDF5 files (issue 22); h5py makes and checks test files
 if [ "${EMGMM_WITH_PEERS:-0}" = 1 ]; then
   pkgs+=(python3-sklearn libarmadillo-dev g++)
 fi
