@@ -29,7 +29,7 @@ mv -f build-asan.setup.log build-asan/setup.log 2>/dev/null
 # count_log LOG: one count per meson test, from meson's machine-readable log
 count_log() {
   local ok bad
-  read -r ok bad < <(python3 - "$1" <<'PY'
+  read -r ok bad < <(/usr/bin/python3 - "$1" <<'PY'
 import json, sys
 ok = bad = 0
 for line in open(sys.argv[1]):

@@ -71,8 +71,8 @@ grep -q '"format": "emgmm-model"' pipe.json && ! grep -q 'lower is better' pipe.
 "$EMGMM" select data.csv --k 2:4 --covariance diag,full --criterion aic --table table.json -q \
     > /dev/null 2> err.txt || fail "select --criterion aic --table table.json: $(cat err.txt)"
 grep -q '"criterion": "aic"' table.json || fail "JSON table does not name the criterion"
-if command -v python3 > /dev/null 2>&1; then
-    python3 - table.json <<'EOF' || fail "JSON table is not valid or not consistent"
+if [ -x /usr/bin/python3 ]; then
+    /usr/bin/python3 - table.json <<'EOF' || fail "JSON table is not valid or not consistent"
 import json, sys
 t = json.load(open(sys.argv[1]))
 assert t["format"] == "emgmm-select" and t["lower_is_better"] is True
