@@ -278,6 +278,10 @@ EMGMM_API int emgmm_predict_proba(emgmm_model *model, const emgmm_data *X, doubl
 EMGMM_API int emgmm_score_samples(emgmm_model *model, const emgmm_data *X, double *logdens);
 /* *mean_loglik: the mean of score_samples. */
 EMGMM_API int emgmm_score(emgmm_model *model, const emgmm_data *X, double *mean_loglik);
+/* The rows that count in emgmm_score's mean and in BIC's n: every row, except
+ * under the drop-empty-rows missing policy (emgmm_model_set_missing), where rows
+ * with no observed value are left out.  Errors: EMGMM_ERR_NULL. */
+EMGMM_API int emgmm_n_scored(const emgmm_model *model, const emgmm_data *X, size_t *n);
 /* Bayesian / Akaike information criteria on X (scikit-learn's definitions:
  * -2·n·score + p·log(n), -2·n·score + 2p; lower is better). */
 EMGMM_API int emgmm_bic(emgmm_model *model, const emgmm_data *X, double *bic);

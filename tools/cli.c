@@ -62,6 +62,36 @@ int cli_exit_for_status(int status)
 int cli_lib_fail(int status, const emgmm_model *model, const char *what, const char *file,
                  size_t row0)
 {
+    return cli_fit_fail(status, model, what, file, row0, NULL);
+}
+
+/* The first column of X whose values are all equal, or -1. */
+static long constant_column(const emgmm_data *X, double *value)
+{
+    if (!X || X->n < 2)
+        return -1;
+    for (size_t j = 0; j < X->d; j++) {
+        size_t i = 1;
+        if (X->dtype == EMGMM_F32) {
+            const float *x = (const float *)X->x;
+            while (i < X->n && x[i * X->ld + j] == x[j])
+                i++;
+            *value = x[j];
+        } else {
+            const double *x = (const double *)X->x;
+            while (i < X->n && x[i * X->ld + j] == x[j])
+                i++;
+            *value = x[j];
+        }
+        if (i == X->n)
+            return (long)j;
+    }
+    return -1;
+}
+
+int cli_fit_fail(int status, const emgmm_model *model, const char *what, const char *file,
+                 size_t row0, const emgmm_data *X)
+{
     const char *detail = model ? emgmm_model_last_error(model) : "";
     if (!detail || !*detail)
         detail = emgmm_strerror(status);
@@ -69,15 +99,25 @@ int cli_lib_fail(int status, const emgmm_model *model, const char *what, const c
     int comp = -1;
     if (model)
         emgmm_model_error_location(model, &row, &col, &comp);
+    if (file && row >= 0 && col >= 0 && status == EMGMM_ERR_NONFINITE)
+        return cli_fail(cli_exit_for_status(status),
+                        "%s: NaN or Inf in %s at row %lld, column %lld, counting from 0 (if NaN "
+                        "marks missing values, --missing nan reads them as missing)",
+                        what, file, row + (long long)row0, col);
     char where[512] = "";
-    if (file && row >= 0 && col < 0 && status == EMGMM_ERR_NONFINITE)
+    if (file && row >= 0 && status == EMGMM_ERR_NONFINITE)
         snprintf(where, sizeof where, " (%s: row %lld, counting from 0)", file,
                  row + (long long)row0);
-    else if (file && row >= 0 && status == EMGMM_ERR_NONFINITE)
-        snprintf(where, sizeof where, " (%s: row %lld, column %lld, counting from 0)", file,
-                 row + (long long)row0, col);
     else if (file)
         snprintf(where, sizeof where, " (%s)", file);
+    double v = 0.0;
+    long cj = (status == EMGMM_ERR_NOT_PD || status == EMGMM_ERR_DEGENERATE)
+                  ? constant_column(X, &v) : -1;
+    if (cj >= 0)
+        return cli_fail(cli_exit_for_status(status),
+                        "%s: %s%s; column %ld of %s is constant (%.17g on every row): drop it, "
+                        "or raise reg_covar",
+                        what, detail, where, cj, file ? file : "the data", v);
     return cli_fail(cli_exit_for_status(status), "%s: %s%s", what, detail, where);
 }
 
@@ -206,6 +246,12 @@ int cli_read_data(const char *path, const emgmm_io_read_opts *o, emgmm_io_matrix
     emgmm_io_error err = {0};
     if (emgmm_io_read_matrix(path, o, m, &err) != 0)
         return cli_io_fail(&err);
+    for (const char *w = m->warnings; w && *w;) {
+        const char *nl = strchr(w, '\n');
+        int len = nl ? (int)(nl - w) : (int)strlen(w);
+        fprintf(stderr, "emgmm: warning: %.*s\n", len, w);
+        w += len + (nl ? 1 : 0);
+    }
     return CLI_OK;
 }
 

@@ -30,6 +30,10 @@ int cli_io_fail(const emgmm_io_error *err);
  * with FILE (may be NULL); ROW0 is added to a reported data row, for blocks. */
 int cli_lib_fail(int status, const emgmm_model *model, const char *what, const char *file,
                  size_t row0);
+/* cli_lib_fail for a fit of X (may be NULL): a covariance that collapsed is
+ * reported with the data's first constant column, when it has one. */
+int cli_fit_fail(int status, const emgmm_model *model, const char *what, const char *file,
+                 size_t row0, const emgmm_data *X);
 int cli_exit_for_status(int status);
 
 /* Parses an option value or reports a usage error naming OPT. */

@@ -533,14 +533,15 @@ static int memory_check(const fit_opts *o, const emgmm_data *X, int K, int cov, 
 }
 
 /* Reports a library failure of the fit (and logs it). */
-static int fit_failed(int st, const emgmm_model *m, const fit_opts *o, reporter *rep)
+static int fit_failed(int st, const emgmm_model *m, const fit_opts *o, reporter *rep,
+                      const emgmm_data *X)
 {
     int rc;
     if (st == EMGMM_ERR_UNSUPPORTED)
         rc = cli_fail(CLI_USAGE, "fit: %s (covariance type %s)", emgmm_strerror(st),
                       emgmm_covariance_type_name(emgmm_model_covariance_type(m)));
     else
-        rc = cli_lib_fail(st, m, "fit failed", o->data, 0);
+        rc = cli_fit_fail(st, m, "fit failed", o->data, 0, glue_size() == 1 ? X : NULL);
     if (rep->log) {
         fputs("{\"event\": \"error\", \"message\": ", rep->log);
         json_str(rep->log, emgmm_model_last_error(m));
@@ -701,7 +702,7 @@ int cmd_fit(int argc, char **argv)
     if (st == EMGMM_OK && (o.progress || rep.log) && o.p.n_init > 1)
         report_history(m, &rep);
     if (st != EMGMM_OK) {
-        rc = fit_failed(st, m, &o, &rep);
+        rc = fit_failed(st, m, &o, &rep, &X);
         goto done;
     }
     if (stop_sig) {

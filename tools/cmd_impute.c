@@ -20,12 +20,13 @@ static const char impute_help[] =
     "imputations are drawn instead (a component from r_i, then the missing values from its\n"
     "conditional Gaussian) and written to M files: FILE with .1, .2, ... before its extension\n"
     "(out.csv -> out.1.csv, ...).  Draws depend only on the seed and the row, not on threads.\n"
+    "A CSV input's header line and delimiter are kept in a CSV output.\n"
     "Observed values are copied unchanged; a row with nothing observed gets the mixture mean\n"
     "(or a draw from the mixture).  FILE is .npy (float64) or CSV/TSV; without -o, CSV on\n"
     "stdout (not with --multiple).  Outputs are written atomically: all or none.\n\n"
     "  -o, --output FILE   output file\n"
     "  --multiple M        M draws (1..1000) instead of the conditional expectation\n"
-    "  --seed S            seed of the draws (default 0); imputation j uses S + j\n" CLI_DATA_HELP;
+    "  --seed S            seed of the draws (default 0); imputation j (file .j) uses S + j - 1\n" CLI_DATA_HELP;
 
 /* FILE with ".J" before its extension (out.csv → out.3.csv; out → out.3). */
 static char *numbered_path(const char *path, int j)
@@ -43,7 +44,8 @@ static char *numbered_path(const char *path, int j)
 }
 
 static int impute_tables(emgmm_model *m, const emgmm_data *X, int multiple, uint64_t seed,
-                         const char *out, const char *data, long long row0)
+                         const char *out, const char *data, long long row0,
+                         const emgmm_io_matrix *mat)
 {
     const size_t d = X->d;
     const int ntab = multiple ? multiple : 1;
@@ -63,6 +65,23 @@ static int impute_tables(emgmm_model *m, const emgmm_data *X, int multiple, uint
             opened = j + 1;
     }
     emgmm_io_error err = {0};
+    /* A CSV input's header and delimiter carry over to a CSV output (a .tsv
+     * output keeps its tab). */
+    for (int j = 0; j < opened && rc == CLI_OK; j++) {
+        char delim;
+        emgmm_io_out_format(paths[j], &delim);
+        const char keep = delim == '\t' ? 0 : mat->delimiter;
+        char *hdr = mat->header ? strdup(mat->header) : NULL;
+        if (hdr && keep == 0 && mat->delimiter != '\t') /* the header's fields re-joined by tabs */
+            for (char *q = hdr; *q; q++)
+                if (*q == mat->delimiter)
+                    *q = '\t';
+        if (mat->header && !hdr)
+            rc = cli_fail(CLI_INTERNAL, "out of memory");
+        else if (emgmm_io_table_text(&t[j], keep, hdr, &err) != 0)
+            rc = cli_io_fail(&err);
+        free(hdr);
+    }
     for (size_t i0 = 0; i0 < X->n && rc == CLI_OK; i0 += bs) {
         const size_t rows = X->n - i0 < bs ? X->n - i0 : bs;
         emgmm_data b = cli_block(X, i0, rows);
@@ -148,7 +167,7 @@ int cmd_impute(int argc, char **argv)
     emgmm_data X;
     long long row0;
     if ((rc = glue_open_model_rows(out, model_path, data, &ro, threads, &m, &mat, &X, &row0)) == 0)
-        rc = impute_tables(m, &X, (int)multiple, seed, out, data, row0);
+        rc = impute_tables(m, &X, (int)multiple, seed, out, data, row0, &mat);
     emgmm_io_matrix_free(&mat);
     emgmm_model_free(m);
     return rc;

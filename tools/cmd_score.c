@@ -110,17 +110,20 @@ int cmd_score(int argc, char **argv)
         goto done;
     double mean, crit[2], sum;
     int st;
+    /* the rows that count: under drop-empty-rows, not those with nothing observed */
+    size_t nsc = X.n;
+    emgmm_n_scored(m, &X, &nsc);
     if (per || P > 1) {
         if ((rc = log_densities(m, &X, per ? out : NULL, data, row0, &sum)) != 0)
             goto done;
-        mean = glue_sum(sum) / glue_sum((double)X.n);
+        mean = glue_sum(sum) / glue_sum((double)nsc);
     } else if ((st = emgmm_score(m, &X, &mean)) != EMGMM_OK) {
         rc = cli_lib_fail(st, m, "score failed", data, 0);
         goto done;
     }
     if (P > 1) {
         /* scikit-learn's -2·score·n + penalty·parameters, from the totals */
-        const double n = glue_sum((double)X.n), np = (double)emgmm_model_n_parameters(m);
+        const double n = glue_sum((double)nsc), np = (double)emgmm_model_n_parameters(m);
         crit[0] = -2.0 * mean * n + log(n) * np;
         crit[1] = -2.0 * mean * n + 2.0 * np;
     } else {

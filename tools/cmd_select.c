@@ -79,6 +79,12 @@ static int parse_k_list(const char *s, sel_opts *o)
     long *ks = NULL;
     int n = 0, cap = 0, rc = 0;
     char *save = NULL;
+    const size_t len = strlen(s);
+    if (strstr(s, ",,") || (len && (s[0] == ',' || s[len - 1] == ','))) {
+        free(copy);
+        return cli_fail(CLI_USAGE, "--k: an empty item in '%s' (expected N, A:B or a comma list "
+                                   "of them)", s);
+    }
     for (char *tok = strtok_r(copy, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save)) {
         char *colon = strchr(tok, ':');
         long a, b;
@@ -324,8 +330,10 @@ static int fit_one(const sel_opts *o, const emgmm_data *X, long long row0, sel_r
         if (st == EMGMM_OK && X->n > 0)
             st = emgmm_score(m, X, &score);
         st = glue_agree_status(st);
-        const double n = glue_sum((double)X->n);
-        score = glue_sum(st == EMGMM_OK && X->n > 0 ? score * (double)X->n : 0.0) / n;
+        size_t nsc = X->n; /* drop-empty-rows: rows with nothing observed do not count */
+        emgmm_n_scored(m, X, &nsc);
+        const double n = glue_sum((double)nsc);
+        score = glue_sum(st == EMGMM_OK && nsc > 0 ? score * (double)nsc : 0.0) / n;
         row->bic = -2.0 * score * n + log(n) * (double)row->n_params;
         row->aic = -2.0 * score * n + 2.0 * (double)row->n_params;
         row->loglik = score * n;
@@ -336,14 +344,16 @@ static int fit_one(const sel_opts *o, const emgmm_data *X, long long row0, sel_r
             st = emgmm_bic(m, X, &row->bic);
         if (st == EMGMM_OK)
             st = emgmm_aic(m, X, &row->aic);
-        row->loglik = score * (double)X->n;
+        size_t nsc = X->n;
+        emgmm_n_scored(m, X, &nsc);
+        row->loglik = score * (double)nsc;
     }
     if (st != EMGMM_OK) {
         if (stops_the_sweep(st, m)) {
             char what[96];
             snprintf(what, sizeof what, "select: K=%d %s failed", row->k,
                      emgmm_covariance_type_name(row->type));
-            rc = cli_lib_fail(st, m, what, o->data, 0);
+            rc = cli_fit_fail(st, m, what, o->data, 0, glue_size() == 1 ? X : NULL);
         } else {
             set_error(row, st, m);
         }
@@ -547,6 +557,13 @@ int cmd_select(int argc, char **argv)
     if (rc) {
         free(o.ks);
         return rc < 0 ? CLI_OK : rc;
+    }
+    /* the outputs' places are checked before any fit runs (rank 0 writes them) */
+    if (glue_rank() == 0 && (rc = cli_check_output(o.out)) == 0)
+        rc = cli_check_output(o.table);
+    if ((rc = glue_agree(rc)) != 0) {
+        free(o.ks);
+        return rc;
     }
     emgmm_io_matrix mat = {0};
     emgmm_model *best_m = NULL;

@@ -1,11 +1,13 @@
 /* emgmm.c — the emgmm command-line tool's entry point: subcommand dispatch,
  * top-level --help and --version.  Each subcommand lives in cmd_<name>.c. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "emgmm_io.h"
 #include "mpi_glue.h"
 
 static const struct {
@@ -30,7 +32,9 @@ static void usage(FILE *f)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\nexit codes: 0 success, 2 usage error, 3 unreadable or malformed input,\n"
-               "            4 numerical failure, 5 internal error or out of memory\n");
+               "            4 numerical failure, 5 internal error or out of memory,\n"
+               "            6 fit stopped by SIGTERM/SIGINT with its checkpoint saved,\n"
+               "            128+N killed by signal N (no partial output file is left)\n");
 }
 
 /* OpenBLAS picks its kernels when the library loads.  When it fell back to a
@@ -59,12 +63,42 @@ static void blas_corefix(char **argv)
 
 static int run(int argc, char **argv);
 
+/* A fatal signal removes the temporaries of the outputs being written, then
+ * ends the process as the signal would have (`fit` installs its own handler,
+ * which saves a checkpoint first).  SIGXFSZ (a file-size limit, ulimit -f)
+ * is ignored so that the write fails with EFBIG and takes its error path,
+ * which removes the temporary and says so. */
+static void on_fatal(int sig)
+{
+    emgmm_io_out_remove_temps();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void install_signals(void)
+{
+    static const int fatal[] = {SIGTERM, SIGINT, SIGHUP, SIGPIPE};
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_fatal;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++) {
+        struct sigaction old;
+        /* keep a signal that the caller set to be ignored (nohup) ignored */
+        if (sigaction(fatal[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+            continue;
+        sigaction(fatal[i], &sa, NULL);
+    }
+    signal(SIGXFSZ, SIG_IGN);
+}
+
 int main(int argc, char **argv)
 {
     blas_corefix(argv);
     /* MPI starts after the core fix (which may re-execute the tool) and only
      * under a launcher; every command's exit code passes through finalize. */
     glue_init(&argc, &argv);
+    install_signals();
     int rc = run(argc, argv);
     glue_finalize(rc);
     return rc;

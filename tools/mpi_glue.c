@@ -451,6 +451,9 @@ int glue_read_rows(const char *path, const emgmm_io_read_opts *opts, emgmm_io_ma
         return rc;
     }
     const emgmm_io_read_opts o = emgmm_io_resolve_opts(path, opts);
+    emgmm_io_error oerr = {0};
+    if (emgmm_io_check_opts(path, &o, &oerr) != 0)
+        return cli_io_fail(&oerr);
     const int split_csv = o.format == EMGMM_IO_FMT_CSV && strcmp(path, "-") != 0;
     if (!same_on_all(split_csv))
         return cli_fail(CLI_USAGE, "the MPI ranks were given data files of different formats");

@@ -48,14 +48,41 @@ int emgmm_score_samples(emgmm_model *m, const emgmm_data *X, double *logdens)
     return run_estep(m, X, NULL, NULL, logdens, NULL);
 }
 
+/* Rows with at least one observed (non-NaN) value. */
+static size_t count_observed_rows(const emgmm_data *X)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < X->n; i++) {
+        size_t j = 0;
+        if (X->dtype == EMGMM_F32) {
+            const float *r = (const float *)X->x + i * X->ld;
+            while (j < X->d && isnan(r[j])) j++;
+        } else {
+            const double *r = (const double *)X->x + i * X->ld;
+            while (j < X->d && isnan(r[j])) j++;
+        }
+        n += j < X->d;
+    }
+    return n;
+}
+
+int emgmm_n_scored(const emgmm_model *m, const emgmm_data *X, size_t *n)
+{
+    if (!m || !X || !n || (!X->x && X->n > 0)) return EMGMM_ERR_NULL;
+    *n = m->missing == EMGMM_MISSING_DROP_EMPTY ? count_observed_rows(X) : X->n;
+    return EMGMM_OK;
+}
+
 int emgmm_score(emgmm_model *m, const emgmm_data *X, double *mean_loglik)
 {
     if (!mean_loglik) return EMGMM_ERR_NULL;
     double s = 0.0;
     int st = run_estep(m, X, NULL, NULL, NULL, &s);
     if (st) return st;
-    if (X->n == 0) return emgmm_fail(m, EMGMM_ERR_TOO_FEW_SAMPLES, "no samples to score");
-    *mean_loglik = s / (double)X->n;
+    size_t n = X->n;
+    emgmm_n_scored(m, X, &n);
+    if (n == 0) return emgmm_fail(m, EMGMM_ERR_TOO_FEW_SAMPLES, "no samples to score");
+    *mean_loglik = s / (double)n;
     return EMGMM_OK;
 }
 
@@ -65,8 +92,10 @@ static int criterion(emgmm_model *m, const emgmm_data *X, double penalty_per_par
     double mean;
     int st = emgmm_score(m, X, &mean);
     if (st) return st;
-    double pen = penalty_per_param > 0 ? penalty_per_param : log((double)X->n);
-    *out = -2.0 * mean * (double)X->n + pen * (double)emgmm_model_n_parameters(m);
+    size_t n = X->n;
+    emgmm_n_scored(m, X, &n);
+    double pen = penalty_per_param > 0 ? penalty_per_param : log((double)n);
+    *out = -2.0 * mean * (double)n + pen * (double)emgmm_model_n_parameters(m);
     return EMGMM_OK;
 }
 

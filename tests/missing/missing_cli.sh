@@ -69,7 +69,7 @@ ok "$EMGMM" impute m.json miss.csv -o imp.csv
 check "$PY" -c "
 import numpy as np
 x = np.loadtxt('full.csv', delimiter=','); xm = np.load('miss.npy'); mask = np.load('mask.npy')
-imp = np.loadtxt('imp.csv', delimiter=',')
+imp = np.loadtxt('imp.csv', delimiter=',', skiprows=1)  # the header a,b,c is kept
 assert imp.shape == x.shape and np.isfinite(imp).all()
 assert (imp[~mask] == xm[~mask]).all()
 colmean = np.nanmean(xm, axis=0)
@@ -79,7 +79,7 @@ assert e_imp < 0.8 * e_mean, (e_imp, e_mean)"
 ok "$EMGMM" impute m.json miss.npy -o imp.npy
 check "$PY" -c "
 import numpy as np
-a = np.load('imp.npy'); b = np.loadtxt('imp.csv', delimiter=',')
+a = np.load('imp.npy'); b = np.loadtxt('imp.csv', delimiter=',', skiprows=1)
 assert np.allclose(a, b, rtol=1e-15, atol=0), abs(a - b).max()"
 
 # --multiple: M files, reproducible for a seed, different draws, observed values kept.

@@ -1,6 +1,7 @@
 /* csv_read.c — the CSV/TSV reader: delimiter and header detection, BOM, CRLF,
  * comment lines, and an exact number parser: up to 19 digits with |e| <= 22 are
  * rounded exactly (Clinger's case, else 128-bit integers), the rest by strtod. */
+#include <stdarg.h>
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
@@ -363,6 +364,24 @@ static void quote_text(char *dst, size_t size, const char *s, size_t n)
     dst[j] = 0;
 }
 
+/* "0,637", "-12,5e3": a number written with a decimal comma. */
+static int decimal_comma(const char *t)
+{
+    const char *comma = strchr(t, ',');
+    if (!comma || strchr(comma + 1, ','))
+        return 0;
+    size_t lead = 0, trail = 0;
+    const char *p = t;
+    if (*p == '-' || *p == '+')
+        p++;
+    for (; p < comma; p++, lead++)
+        if (*p < '0' || *p > '9')
+            return 0;
+    for (p = comma + 1; *p >= '0' && *p <= '9'; p++)
+        trail++;
+    return lead > 0 && trail > 0 && (*p == 0 || *p == 'e' || *p == 'E');
+}
+
 static void report(csv_ctx *c, const row_fail *f, size_t line, size_t expect, int from_header)
 {
     const char *by = from_header ? " (as the header)" : "";
@@ -379,7 +398,10 @@ static void report(csv_ctx *c, const row_fail *f, size_t line, size_t expect, in
         emgmm_io_error_set(c->err, EMGMM_IO_EINPUT, "non-numeric value '%s' in field %zu (%s:%zu:%zu)%s",
                            t, f->field, nm, line, f->col,
                            !strcasecmp(t, "na") || !strcasecmp(t, "n/a")
-                               ? "; --missing nan reads it as missing" : "");
+                               ? "; --missing nan reads it as missing"
+                           : decimal_comma(t) ? "; decimal commas are not read: write the "
+                                                "decimal mark as '.'"
+                                              : "");
         break;
     case F_NONFINITE:
         quote_text(t, sizeof t, f->text, f->text_len);
@@ -540,6 +562,8 @@ static int csv_probe(const char *buf, size_t len, const char *name,
         lay->delim = opts->delimiter ? opts->delimiter : detect_delim(ls, le);
         if (opts->header == 1 || (opts->header < 0 && looks_like_header(ls, le, lay->delim))) {
             lay->header = 1;
+            lay->header_start = (size_t)(ls - buf);
+            lay->header_len = (size_t)(le - ls);
             lay->d = count_header_fields(ls, le, lay->delim);
             lay->data_start = (size_t)(p - buf);
             lay->data_line = line + 1;
@@ -661,6 +685,94 @@ void emgmm_io_csv_no_rows_error(const char *name, emgmm_io_error *err)
     emgmm_io_error_set(err, EMGMM_IO_EINPUT, "%s has a header but no data rows", name);
 }
 
+/* Appends one warning line to m->warnings (dropped when out of memory). */
+static void add_warning(emgmm_io_matrix *m, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void add_warning(emgmm_io_matrix *m, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    size_t old = m->warnings ? strlen(m->warnings) : 0;
+    char *w = realloc(m->warnings, old + strlen(line) + 2);
+    if (!w)
+        return;
+    if (old)
+        w[old++] = '\n';
+    strcpy(w + old, line);
+    m->warnings = w;
+}
+
+static int missing_word(const char *a, const char *b)
+{
+    size_t n = (size_t)(b - a);
+    return (n == 2 && !strncasecmp(a, "na", 2)) || (n == 3 && !strncasecmp(a, "n/a", 3)) ||
+           (n == 3 && !strncasecmp(a, "nan", 3));
+}
+
+/* What the reader accepts but a person may not have meant: a header made of
+ * NA only (data without a header?), an empty first header field (pandas'
+ * index column, read as a feature), and a column with no value on any row
+ * (e.g. a delimiter at the end of every line). */
+static void csv_warnings(const char *name, const emgmm_io_csv_layout *lay, const char *buf,
+                         emgmm_io_matrix *m)
+{
+    if (lay->header && lay->delim != ' ') {
+        const char *p = buf + lay->header_start, *le = p + lay->header_len;
+        size_t fields = 0, na = 0, text = 0;
+        int first_empty = 0;
+        for (;;) {
+            const char *fe = memchr(p, lay->delim, (size_t)(le - p));
+            if (!fe)
+                fe = le;
+            const char *a = p, *b = fe;
+            while (a < b && (*a == ' ' || *a == '\t'))
+                a++;
+            while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+                b--;
+            if (b - a >= 2 && *a == '"' && b[-1] == '"') {
+                a++;
+                b--;
+            }
+            if (fields == 0 && a == b)
+                first_empty = 1;
+            if (a < b)
+                missing_word(a, b) ? na++ : text++;
+            fields++;
+            if (fe == le)
+                break;
+            p = fe + 1;
+        }
+        if (na > 0 && text == 0)
+            add_warning(m, "the first row of %s is read as a header, but it holds only missing "
+                           "values (NA, NaN): if it is data, give --no-header", name);
+        else if (first_empty && fields > 1)
+            add_warning(m, "the first field of %s's header is empty, as in the index column "
+                           "pandas writes: that column is read as feature 0 (write the file "
+                           "with index=False if it is an index)", name);
+    }
+    if (!m->x || m->n == 0)
+        return;
+    for (size_t j = 0; j < m->d; j++) {
+        size_t i = 0;
+        if (m->dtype == EMGMM_F32)
+            while (i < m->n && isnan(((const float *)m->x)[i * m->d + j]))
+                i++;
+        else
+            while (i < m->n && isnan(((const double *)m->x)[i * m->d + j]))
+                i++;
+        if (i == m->n) {
+            add_warning(m, "column %zu of %s has no value on any row%s: it is read as a feature "
+                           "that is always missing", j, name,
+                        j + 1 == m->d && m->d > 1 ? " (a delimiter at the end of every line?)"
+                                                  : "");
+            break;
+        }
+    }
+}
+
 int emgmm_io_read_csv_buffer(const char *buf, size_t len, const char *name,
                              const emgmm_io_read_opts *opts, emgmm_io_matrix *out,
                              emgmm_io_error *err)
@@ -677,6 +789,13 @@ int emgmm_io_read_csv_buffer(const char *buf, size_t len, const char *name,
         emgmm_io_matrix_free(out);
         return -1;
     }
+    out->delimiter = lay.delim;
+    if (lay.header && !(out->header = strndup(buf + lay.header_start, lay.header_len))) {
+        emgmm_io_error_set(err, EMGMM_IO_ENOMEM, "out of memory reading %s", name);
+        emgmm_io_matrix_free(out);
+        return -1;
+    }
+    csv_warnings(name, &lay, buf, out);
     return 0;
 }
 

@@ -64,6 +64,13 @@ typedef struct {
     void *owned;      /* malloc'd buffer, or NULL */
     void *map;        /* mmap'd region, or NULL */
     size_t map_len;
+    /* CSV read whole (emgmm_io_read_matrix): the header line as written
+     * (without its newline), or NULL; the delimiter of the file; and what the
+     * reader noticed but accepted, one line each separated by '\n' (or NULL),
+     * for the tool to print as warnings.  Freed by emgmm_io_matrix_free. */
+    char *header;
+    char delimiter;
+    char *warnings;
 } emgmm_io_matrix;
 
 emgmm_data emgmm_io_matrix_data(const emgmm_io_matrix *m);
@@ -86,6 +93,9 @@ int emgmm_io_read_csv_buffer(const char *buf, size_t len, const char *name,
 /* PATH's format as emgmm_io_read_matrix decides it (--format, extension,
  * .npy magic; tsv/tab set the delimiter): OPTS with format never AUTO. */
 emgmm_io_read_opts emgmm_io_resolve_opts(const char *path, const emgmm_io_read_opts *opts);
+/* Options that do not apply to the resolved format O (--dims for CSV or .npy):
+ * -1 with an EMGMM_IO_EUSAGE error naming PATH. */
+int emgmm_io_check_opts(const char *path, const emgmm_io_read_opts *o, emgmm_io_error *err);
 
 /* CSV split over processes (the tool under mpirun).  The head of the file (its
  * first line that is neither blank nor a comment) fixes the delimiter, the
@@ -97,6 +107,7 @@ emgmm_io_read_opts emgmm_io_resolve_opts(const char *path, const emgmm_io_read_o
 typedef struct {
     char delim;
     int header;        /* the first content line is a header */
+    size_t header_start, header_len; /* its bytes, when there is one */
     size_t d;
     size_t data_start; /* byte offset of the first data line */
     size_t data_line;  /* its 1-based line number */
@@ -151,6 +162,10 @@ enum { EMGMM_IO_OUT_CSV = 0, EMGMM_IO_OUT_NPY = 1, EMGMM_IO_OUT_H5 = 2 };
 /* The output format PATH's extension asks for (.npy → NPY, else CSV; .tsv
  * sets *delimiter to a tab, else ','). */
 int emgmm_io_out_format(const char *path, char *delimiter);
+/* A table (labels, densities, data) is written as CSV/TSV or .npy: an
+ * extension other than .csv .tsv .txt .tab .dat .npy (e.g. .json) is -1 with an
+ * EMGMM_IO_EUSAGE error; no extension, "-" and devices are CSV. */
+int emgmm_io_table_check_path(const char *path, emgmm_io_error *err);
 
 int emgmm_io_out_open(emgmm_io_out **out, const char *path, emgmm_io_error *err);
 FILE *emgmm_io_out_file(emgmm_io_out *out);
@@ -162,6 +177,9 @@ const char *emgmm_io_out_tmp_name(const emgmm_io_out *out);
 int emgmm_io_out_commit(emgmm_io_out *out, emgmm_io_error *err);
 /* Removes the temporary file; frees OUT.  NULL is accepted. */
 void emgmm_io_out_abort(emgmm_io_out *out);
+/* Removes every temporary that an open output has made and not yet renamed
+ * or removed; async-signal-safe (for a fatal signal's handler). */
+void emgmm_io_out_remove_temps(void);
 
 /* Streamed tables: open, then rows in any number of calls, then commit.  The
  * total row count must be known up front for .npy. */
@@ -176,6 +194,11 @@ typedef struct {
 
 int emgmm_io_table_open(emgmm_io_table *t, const char *path, size_t n, size_t d,
                         int is_int, emgmm_io_error *err);
+/* Before the first row of a CSV/TSV table: write HEADER (a line as read, or
+ * NULL for none) and separate fields by DELIMITER (0 keeps the one the
+ * extension chose).  No effect on .npy.  -1 when the header cannot be written. */
+int emgmm_io_table_text(emgmm_io_table *t, char delimiter, const char *header,
+                        emgmm_io_error *err);
 /* A part of a table written by one of several processes: its rows only (no
  * .npy header) in an anonymous temporary file (emgmm_io_out_file reads it
  * back); the caller places the bytes in the whole table, then aborts the part.

@@ -47,6 +47,8 @@ void emgmm_io_matrix_free(emgmm_io_matrix *m)
     if (!m)
         return;
     free(m->owned);
+    free(m->header);
+    free(m->warnings);
     if (m->map)
         munmap(m->map, m->map_len);
     memset(m, 0, sizeof *m);
@@ -234,6 +236,38 @@ emgmm_io_read_opts emgmm_io_resolve_opts(const char *path, const emgmm_io_read_o
     return o;
 }
 
+int emgmm_io_check_opts(const char *path, const emgmm_io_read_opts *o, emgmm_io_error *err)
+{
+    if (o->dims && (o->format == EMGMM_IO_FMT_CSV || o->format == EMGMM_IO_FMT_NPY)) {
+        emgmm_io_error_set(err, EMGMM_IO_EUSAGE,
+                           "--dims is for raw binary data (f64, f32) only; %s is read as %s, "
+                           "which gives its own column count",
+                           emgmm_io_display_name(path),
+                           o->format == EMGMM_IO_FMT_CSV ? "CSV" : ".npy");
+        return -1;
+    }
+    return 0;
+}
+
+/* Binary bytes piped to stdin, which is read as CSV only: say so, rather than
+ * report a non-numeric value. */
+static int stdin_binary(const emgmm_io_blob *b, emgmm_io_error *err)
+{
+    if (b->len >= 6 && !memcmp(b->data, "\x93NUMPY", 6)) {
+        emgmm_io_error_set(err, EMGMM_IO_EUSAGE,
+                           "stdin is read as CSV only, and this is a .npy file: give its path "
+                           "instead of '-'");
+        return -1;
+    }
+    if (memchr(b->data, 0, b->len < 4096 ? b->len : 4096)) {
+        emgmm_io_error_set(err, EMGMM_IO_EUSAGE,
+                           "stdin is read as CSV only, and this is binary data: give the file's "
+                           "path instead of '-'");
+        return -1;
+    }
+    return 0;
+}
+
 int emgmm_io_read_matrix(const char *path, const emgmm_io_read_opts *opts, emgmm_io_matrix *out,
                          emgmm_io_error *err)
 {
@@ -246,6 +280,8 @@ int emgmm_io_read_matrix(const char *path, const emgmm_io_read_opts *opts, emgmm
             "'-' (stdin) is supported for CSV only; .npy, HDF5 and raw data must be files");
         return -1;
     }
+    if (emgmm_io_check_opts(path, &o, err) != 0)
+        return -1;
     switch (o.format) {
     case EMGMM_IO_FMT_NPY:
         return emgmm_io_read_npy(path, &o, out, err);
@@ -258,6 +294,10 @@ int emgmm_io_read_matrix(const char *path, const emgmm_io_read_opts *opts, emgmm
         emgmm_io_blob blob;
         if (emgmm_io_load_file(path, &blob, err) != 0)
             return -1;
+        if (stdin_path && stdin_binary(&blob, err) != 0) {
+            emgmm_io_blob_free(&blob);
+            return -1;
+        }
         int rc = emgmm_io_read_csv_buffer(blob.data, blob.len, emgmm_io_display_name(path), &o, out,
                                           err);
         emgmm_io_blob_free(&blob);

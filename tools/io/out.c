@@ -5,6 +5,7 @@
 #define _XOPEN_SOURCE 700
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -21,6 +22,83 @@ struct emgmm_io_out {
     int is_stdout;
 };
 
+/* The temporaries that exist right now, so that a fatal signal can remove
+ * them (emgmm_io_out_remove_temps).  A slot is taken by atomic exchange, so a
+ * name is unlinked once, by whoever takes it. */
+#define LIVE_MAX 16
+static _Atomic(char *) g_live[LIVE_MAX];
+
+static void live_add(char *tmp)
+{
+    for (int i = 0; i < LIVE_MAX; i++) {
+        char *none = NULL;
+        if (atomic_compare_exchange_strong(&g_live[i], &none, tmp))
+            return;
+    }
+}
+
+/* Forgets TMP; returns 1 when this call took it (and so may remove it). */
+static int live_take(char *tmp)
+{
+    for (int i = 0; i < LIVE_MAX; i++) {
+        char *want = tmp;
+        if (tmp && atomic_compare_exchange_strong(&g_live[i], &want, NULL))
+            return 1;
+    }
+    return 0;
+}
+
+void emgmm_io_out_remove_temps(void)
+{
+    for (int i = 0; i < LIVE_MAX; i++) {
+        char *t = atomic_exchange(&g_live[i], NULL);
+        if (t)
+            unlink(t);
+    }
+}
+
+/* The descriptor a path names when it is one of the process's own streams
+ * (/dev/stdout, /dev/stderr, /dev/fd/N, /proc/self/fd/N, or a link to one),
+ * else -1.  Such a path must be written through the descriptor: opening it
+ * would truncate what the shell opened with >>, and renaming onto what it
+ * points to would replace that file. */
+static int fd_alias(const char *path)
+{
+    char buf[4096], cur[4096];
+    snprintf(cur, sizeof cur, "%s", path);
+    for (int depth = 0; depth < 8; depth++) {
+        if (!strcmp(cur, "/dev/stdout"))
+            return 1;
+        if (!strcmp(cur, "/dev/stderr"))
+            return 2;
+        const char *num = NULL;
+        if (!strncmp(cur, "/dev/fd/", 8))
+            num = cur + 8;
+        else if (!strncmp(cur, "/proc/self/fd/", 14))
+            num = cur + 14;
+        if (num && *num) {
+            char *end;
+            long fd = strtol(num, &end, 10);
+            if (!*end && fd >= 0 && fd < 1 << 20)
+                return (int)fd;
+        }
+        ssize_t len = readlink(cur, buf, sizeof buf - 1);
+        if (len <= 0)
+            return -1;
+        buf[len] = '\0';
+        if (buf[0] == '/') {
+            memcpy(cur, buf, (size_t)len + 1);
+        } else { /* relative to the link's directory */
+            const char *slash = strrchr(cur, '/');
+            size_t dlen = slash ? (size_t)(slash - cur) + 1 : 0;
+            if (dlen + (size_t)len + 1 > sizeof cur)
+                return -1;
+            memcpy(cur + dlen, buf, (size_t)len + 1);
+        }
+    }
+    return -1;
+}
+
 int emgmm_io_out_format(const char *path, char *delimiter)
 {
     if (delimiter)
@@ -28,6 +106,23 @@ int emgmm_io_out_format(const char *path, char *delimiter)
     if (emgmm_io_out_is_h5(path))
         return EMGMM_IO_OUT_H5;
     return emgmm_io_has_ext(path, ".npy") ? EMGMM_IO_OUT_NPY : EMGMM_IO_OUT_CSV;
+}
+
+int emgmm_io_table_check_path(const char *path, emgmm_io_error *err)
+{
+    static const char *const text[] = {".csv", ".tsv", ".txt", ".tab", ".dat", ".npy"};
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    const char *dot = strrchr(base, '.');
+    if (!strcmp(path, "-") || !dot || dot == base)
+        return 0; /* stdout, a device or a name without an extension: CSV */
+    for (size_t i = 0; i < sizeof text / sizeof text[0]; i++)
+        if (emgmm_io_has_ext(path, text[i]))
+            return 0;
+    emgmm_io_error_set(err, EMGMM_IO_EUSAGE,
+                       "cannot write a table as '%s' (%s): use .csv, .tsv, .txt or .npy", dot,
+                       path);
+    return -1;
 }
 
 static void out_free(emgmm_io_out *o)
@@ -54,6 +149,20 @@ int emgmm_io_out_open(emgmm_io_out **out, const char *path, emgmm_io_error *err)
     if (!strcmp(path, "-")) {
         o->f = stdout;
         o->is_stdout = 1;
+        *out = o;
+        return 0;
+    }
+    int alias = fd_alias(path);
+    if (alias >= 0) {
+        int fd = dup(alias);
+        if (fd < 0 || !(o->f = fdopen(fd, "wb"))) {
+            emgmm_io_error_set(err, EMGMM_IO_EINPUT, "cannot write %s: %s", path, strerror(errno));
+            if (fd >= 0)
+                close(fd);
+            out_free(o);
+            return -1;
+        }
+        setvbuf(o->f, o->buf, _IOFBF, 1 << 20);
         *out = o;
         return 0;
     }
@@ -99,13 +208,15 @@ int emgmm_io_out_open(emgmm_io_out **out, const char *path, emgmm_io_error *err)
         out_free(o);
         return -1;
     }
+    live_add(o->tmp);
     /* mkstemp makes 0600; give the file the mode open(2) would have. */
     mode_t mask = umask(0);
     umask(mask);
     if (fchmod(fd, 0666 & ~mask) != 0 || !(o->f = fdopen(fd, "wb"))) {
         emgmm_io_error_set(err, EMGMM_IO_EINPUT, "cannot create %s: %s", path, strerror(errno));
         close(fd);
-        unlink(o->tmp);
+        if (live_take(o->tmp))
+            unlink(o->tmp);
         out_free(o);
         return -1;
     }
@@ -142,12 +253,20 @@ int emgmm_io_out_commit(emgmm_io_out *o, emgmm_io_error *err)
     if (bad) {
         emgmm_io_error_set(err, EMGMM_IO_EINPUT, "cannot write %s: %s", name, strerror(e));
         rc = -1;
+    } else if (o->tmp && !live_take(o->tmp)) {
+        /* a signal handler removed it: the process is on its way out */
+        emgmm_io_error_set(err, EMGMM_IO_EINPUT, "cannot write %s: interrupted", name);
+        rc = -1;
+        out_free(o);
+        return rc;
     } else if (o->tmp && rename(o->tmp, o->path) != 0) {
         emgmm_io_error_set(err, EMGMM_IO_EINPUT, "cannot write %s: %s", name, strerror(errno));
         rc = -1;
     }
-    if (rc != 0 && o->tmp)
+    if (rc != 0 && o->tmp) {
+        live_take(o->tmp);
         unlink(o->tmp);
+    }
     out_free(o);
     return rc;
 }
@@ -160,7 +279,7 @@ void emgmm_io_out_abort(emgmm_io_out *o)
         fflush(o->f);
     else
         fclose(o->f);
-    if (o->tmp)
+    if (o->tmp && live_take(o->tmp))
         unlink(o->tmp);
     out_free(o);
 }
@@ -215,6 +334,8 @@ int emgmm_io_table_open(emgmm_io_table *t, const char *path, size_t n, size_t d,
                         emgmm_io_error *err)
 {
     memset(t, 0, sizeof *t);
+    if (emgmm_io_table_check_path(path, err) != 0)
+        return -1;
     t->format = emgmm_io_out_format(path, &t->delimiter);
     t->n = n;
     t->d = d;
@@ -236,10 +357,30 @@ int emgmm_io_table_open(emgmm_io_table *t, const char *path, size_t n, size_t d,
     return 0;
 }
 
+int emgmm_io_table_text(emgmm_io_table *t, char delimiter, const char *header,
+                        emgmm_io_error *err)
+{
+    if (t->format != EMGMM_IO_OUT_CSV)
+        return 0;
+    if (delimiter)
+        t->delimiter = delimiter;
+    if (header) {
+        FILE *f = emgmm_io_out_file(t->out);
+        if (fputs(header, f) == EOF || fputc('\n', f) == EOF) {
+            emgmm_io_error_set(err, EMGMM_IO_EINPUT, "cannot write %s: %s",
+                               emgmm_io_out_name(t->out), strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int emgmm_io_table_open_part(emgmm_io_table *t, const char *path, size_t n, size_t d, int is_int,
                              emgmm_io_error *err)
 {
     memset(t, 0, sizeof *t);
+    if (emgmm_io_table_check_path(path, err) != 0)
+        return -1;
     t->format = emgmm_io_out_format(path, &t->delimiter);
     t->n = n;
     t->d = d;
