@@ -116,11 +116,13 @@ int emgmm_io_table_check_path(const char *path, emgmm_io_error *err)
     const char *dot = strrchr(base, '.');
     if (!strcmp(path, "-") || !dot || dot == base)
         return 0; /* stdout, a device or a name without an extension: CSV */
+    if (emgmm_io_out_is_h5(path))
+        return 0; /* HDF5 (h5_data.c): out.h5 or out.h5:/name */
     for (size_t i = 0; i < sizeof text / sizeof text[0]; i++)
         if (emgmm_io_has_ext(path, text[i]))
             return 0;
     emgmm_io_error_set(err, EMGMM_IO_EUSAGE,
-                       "cannot write a table as '%s' (%s): use .csv, .tsv, .txt or .npy", dot,
+                       "cannot write a table as '%s' (%s): use .csv, .tsv, .txt, .npy or .h5", dot,
                        path);
     return -1;
 }
