@@ -140,6 +140,8 @@ hostile() { # hostile SPEC FILE DATASET
   done
 }
 hostile trunc.h5:/X trunc.h5 /X
+"$EMGMM" fit -k 2 -q x.npy --dataset /X -o out.json 2>err; rc=$?
+[ $rc = 2 ] && grep -q "not an HDF5 file" err && [ ! -e out.json ] || fail "--dataset on .npy: exit $rc, $(cat err)"
 hostile text.h5:/X text.h5 /X
 hostile x.h5:/nope x.h5 /nope
 hostile bad.h5:/one bad.h5 "/one.*1-D"

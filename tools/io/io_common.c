@@ -282,6 +282,12 @@ int emgmm_io_read_matrix(const char *path, const emgmm_io_read_opts *opts, emgmm
     }
     if (emgmm_io_check_opts(path, &o, err) != 0)
         return -1;
+    if (o.dataset && *o.dataset && o.format != EMGMM_IO_FMT_HDF5) {
+        emgmm_io_error_set(err, EMGMM_IO_EUSAGE,
+                           "--dataset %s: %s is not an HDF5 file (.h5, .hdf5 or the HDF5 signature)",
+                           o.dataset, emgmm_io_display_name(path));
+        return -1;
+    }
     switch (o.format) {
     case EMGMM_IO_FMT_NPY:
         return emgmm_io_read_npy(path, &o, out, err);
