@@ -99,7 +99,17 @@ typedef enum {
     EMGMM_INIT_KMEANSPP = 1,         /* k-means++ centres as means, covariances reg_covar·I (as scikit-learn) */
     EMGMM_INIT_RANDOM = 2,           /* uniform random responsibilities, then one M-step */
     EMGMM_INIT_RANDOM_FROM_DATA = 3, /* K distinct random rows as means, covariances reg_covar·I */
-    EMGMM_INIT_USER = 4              /* the parameters already in the model (emgmm_model_set_parameters), used as given */
+    EMGMM_INIT_USER = 4,             /* the parameters already in the model (emgmm_model_set_parameters), used as given */
+    EMGMM_INIT_EMEM = 5              /* search (em-EM): params.search_starts short EM runs of
+                                        params.search_iter iterations, each from its own k-means
+                                        start (k-means++, at most 10 Lloyd iterations); EM goes on
+                                        from the one with the best lower bound.  Like Lloyd's, the
+                                        short runs' iterations are part of the initialisation:
+                                        n_iter, max_iter and the lower-bound history count from its
+                                        end.  About S·(L + 12) data passes before EM proper; the
+                                        measured gain and cost are in docs/search.md.  A short run
+                                        that collapses (NOT_PD, DEGENERATE) is skipped; if all do,
+                                        that error is returned naming 'emem'. */
 } emgmm_init_method;
 
 /* What NaN in the data means (params.missing; for predict/score/impute, the
@@ -117,7 +127,7 @@ EMGMM_API const char *emgmm_missing_policy_name(int policy);
 /* Parses the names above; -1 when unknown. */
 EMGMM_API int emgmm_missing_policy_from_name(const char *name);
 
-/* "kmeans", "k-means++", "random", "random_from_data", "user"; NULL if unknown. */
+/* "kmeans", "k-means++", "random", "random_from_data", "user", "emem"; NULL if unknown. */
 EMGMM_API const char *emgmm_init_method_name(int init);
 /* Parses the names above (also "k-means"); -1 when unknown. */
 EMGMM_API int emgmm_init_method_from_name(const char *name);
@@ -215,6 +225,8 @@ typedef struct {
                             a matrix positive semi-definite, so a floor never makes a
                             covariance worse; it does not lift a full covariance singular
                             through collinear features (reg_covar does). */
+    int search_starts;   /* EMGMM_INIT_EMEM: short runs per initialisation; 0 = automatic (20) */
+    int search_iter;     /* EMGMM_INIT_EMEM: EM iterations of each short run; 0 = automatic (10) */
 } emgmm_params;
 
 EMGMM_API emgmm_params emgmm_params_default(void);
@@ -349,6 +361,14 @@ EMGMM_API int emgmm_model_set_mpi_comm(emgmm_model *model, const void *comm, lon
 /* Validates X, initialises the parameters by params->init with params->seed,
  * and clears the iteration history. */
 EMGMM_API int emgmm_fit_init(emgmm_model *model, const emgmm_params *params, const emgmm_data *X);
+/* As emgmm_fit_init, for the INIT_INDEX-th (0-based) initialisation of an
+ * n_init fit: the random stream emgmm_fit uses for that initialisation, so a
+ * caller running the step loop itself (to log, or to stop between
+ * iterations) reproduces emgmm_fit's n_init starts bit for bit.
+ * emgmm_fit_init is emgmm_fit_init_at(..., 0).  (init 'user' ignores it.)
+ * Errors: those of emgmm_fit_init; EMGMM_ERR_INVALID_PARAM (init_index < 0). */
+EMGMM_API int emgmm_fit_init_at(emgmm_model *model, const emgmm_params *params, const emgmm_data *X,
+                                int init_index);
 /* One EM iteration: E-step with the current parameters (its mean log-likelihood
  * is written to *lower_bound and appended to the history), then M-step.  A
  * failure leaves the previous parameters in place. */

@@ -44,6 +44,44 @@ uint64_t ckpt_data_hash(const emgmm_data *X) {
     return h;
 }
 
+static uint64_t fmix64(uint64_t h) {
+    h ^= h >> 33; /* splitmix64's finaliser */
+    h *= 0xFF51AFD7ED558CCDull;
+    h ^= h >> 33;
+    return h;
+}
+
+uint64_t ckpt_rows_hash(const emgmm_data *X, size_t row0) {
+    const size_t es = X->dtype == EMGMM_F32 ? sizeof(float) : sizeof(double);
+    const size_t row_bytes = X->d * es;
+    uint64_t sum = 0;
+    for (size_t i = 0; i < X->n; i++) {
+        const unsigned char *r = (const unsigned char *)X->x + i * X->ld * es;
+        uint64_t h = mix64(0x13198A2E03707344ull, (uint64_t)(row0 + i)), v;
+        size_t j = 0;
+        for (; j + 8 <= row_bytes; j += 8) {
+            memcpy(&v, r + j, 8);
+            h = mix64(h, v);
+        }
+        if (j < row_bytes) { /* a float32 row of odd width: zero-pad the tail */
+            v = 0;
+            memcpy(&v, r + j, row_bytes - j);
+            h = mix64(h, v);
+        }
+        if (X->weights) {
+            memcpy(&v, &X->weights[i], 8);
+            h = mix64(h, v);
+        }
+        sum += fmix64(h); /* mod 2^64: the order of the rows' ranks does not matter */
+    }
+    return sum;
+}
+
+uint64_t ckpt_hash_finish(uint64_t sum, size_t n, size_t d, int dtype, int weighted) {
+    uint64_t h = mix64(mix64(mix64(0x243F6A8885A308D3ull, n), d), (uint64_t)dtype);
+    return fmix64(mix64(mix64(h, (uint64_t)(weighted != 0)), sum));
+}
+
 /* ------------------------------------------------------------------------ */
 /* Writing                                                                  */
 /* ------------------------------------------------------------------------ */
@@ -76,12 +114,13 @@ int ckpt_write(const char *path, const emgmm_model *model, const ckpt_info *ci,
     const emgmm_params *p = &ci->params;
     const char *init = emgmm_init_method_name(p->init);
     fprintf(f,
-            ",\n  \"checkpoint\": {\n    \"format\": \"emgmm-checkpoint\",\n    \"version\": 1,\n"
+            ",\n  \"checkpoint\": {\n    \"format\": \"emgmm-checkpoint\",\n    \"version\": %d,\n"
             "    \"n_iter\": %d,\n    \"converged\": %s,\n    \"every\": %d,\n"
-            "    \"data\": {\"n\": %zu, \"d\": %zu, \"dtype\": \"%s\", \"hash\": \"%016llx\"},\n"
+            "    \"data\": {\"n\": %zu, \"d\": %zu, \"dtype\": \"%s\", \"hash\": \"%016llx\"%s},\n"
             "    \"options\": {\"n_components\": %d, \"covariance_type\": \"%s\", \"tol\": ",
-            ci->n_iter, ci->converged ? "true" : "false", ci->every, ci->n, ci->d,
-            dtype_name(ci->dtype), (unsigned long long)ci->data_hash, ci->n_components,
+            ci->version == 1 ? 1 : 2, ci->n_iter, ci->converged ? "true" : "false", ci->every,
+            ci->n, ci->d, dtype_name(ci->dtype), (unsigned long long)ci->data_hash,
+            ci->weighted ? ", \"weights\": true" : "", ci->n_components,
             emgmm_covariance_type_name(ci->covariance_type));
     put_num(f, p->tol);
     fputs(", \"reg_covar\": ", f);
@@ -173,8 +212,9 @@ int ckpt_read(const char *path, ckpt_info *ci, emgmm_model **model) {
         CK_BAD("no 'checkpoint' object: a model file, not a checkpoint");
     const char *s = get_str(ck, "format");
     long v, n_iter, every;
-    if (!s || strcmp(s, "emgmm-checkpoint") || get_long(ck, "version", 1, 1, &v))
-        CK_BAD("'checkpoint.format' must be \"emgmm-checkpoint\" and its version 1");
+    if (!s || strcmp(s, "emgmm-checkpoint") || get_long(ck, "version", 1, 2, &v))
+        CK_BAD("'checkpoint.format' must be \"emgmm-checkpoint\" and its version 1 or 2");
+    ci->version = (int)v;
     if (get_long(ck, "n_iter", 0, 1L << 30, &n_iter) || get_long(ck, "every", 1, 1L << 30, &every))
         CK_BAD("'checkpoint.n_iter' / 'checkpoint.every' missing or out of range");
     ci->n_iter = (int)n_iter;
@@ -194,6 +234,10 @@ int ckpt_read(const char *path, ckpt_info *ci, emgmm_model **model) {
     ci->n = (size_t)dn;
     ci->d = (size_t)dd;
     ci->dtype = strcmp(dt, "float32") ? EMGMM_F64 : EMGMM_F32;
+    json_t *wt = json_object_get(dat, "weights"); /* version 2, optional */
+    if (wt && (ci->version < 2 || !json_is_boolean(wt)))
+        CK_BAD("'checkpoint.data.weights' must be true or false (version 2)");
+    ci->weighted = json_is_true(wt);
     errno = 0;
     ci->data_hash = strtoull(hs, &e, 16);
     if (*e || errno)

@@ -17,9 +17,13 @@ typedef struct {
     /* the fit's options; threads is the resolved count (never 0) */
     int n_components, covariance_type, dtype, threads;
     emgmm_params params;
-    /* the data fingerprint */
+    /* the data fingerprint; VERSION is the checkpoint's (1: data_hash is
+     * ckpt_data_hash, combined per rank by glue_data_hash; 2: ckpt_rows_hash
+     * summed over the ranks, then ckpt_hash_finish); WEIGHTED: the fit had
+     * per-sample weights (--weights), which version 2 hashes with their rows */
     size_t n, d;
     uint64_t data_hash;
+    int version, weighted;
     /* progress */
     int n_iter, converged, every;
     const double *lower_bounds; /* [n_iter]; owned (malloc'd) after ckpt_read */
@@ -29,6 +33,14 @@ typedef struct {
  * n, d and the dtype mixed in. One sequential read of the data. */
 uint64_t ckpt_data_hash(const emgmm_data *X);
 
+/* The fingerprint version 2 checkpoints record, independent of how the rows
+ * are split over MPI ranks: ckpt_rows_hash is the sum (mod 2^64) over X's rows
+ * of a hash of (ROW0 + the row's index, its values in the working dtype, and
+ * its weight when X has weights), so the ranks' sums add up to one process's;
+ * ckpt_hash_finish mixes the total with n, d, the dtype and whether there are
+ * weights. */
+uint64_t ckpt_rows_hash(const emgmm_data *X, size_t row0);
+uint64_t ckpt_hash_finish(uint64_t sum, size_t n, size_t d, int dtype, int weighted);
 /* Writes MODEL (fitted) and INFO atomically to PATH (a valid model file with
  * an extra "checkpoint" object).  0, or -1 with ERR set. */
 int ckpt_write(const char *path, const emgmm_model *model, const ckpt_info *info,

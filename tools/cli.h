@@ -122,5 +122,6 @@ int cmd_info(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_select(int argc, char **argv);
 int cmd_impute(int argc, char **argv);
+int cmd_plot(int argc, char **argv); /* cmd_plot.c: runs python3 -m emgmm plot */
 
 #endif

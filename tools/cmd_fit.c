@@ -11,6 +11,7 @@
 #include "checkpoint.h"
 #include "cli.h"
 #include "mpi_glue.h"
+#include "weights.h"
 
 static const char fit_help[] =
     "usage: emgmm fit DATA -k K [options]\n"
@@ -19,8 +20,11 @@ static const char fit_help[] =
     "  -k, --components K  number of components (taken from the model with --init MODEL.json)\n"
     "  -o, --output FILE   model JSON file (written atomically)\n"
     "  --covariance T      full|tied|diag|spherical (default full)\n"
-    "  --init I            kmeans|k-means++|random|random_from_data (default kmeans), or a model\n"
-    "                      JSON file to start from exactly\n"
+    "  --init I            kmeans|k-means++|random|random_from_data|emem (default kmeans), or a\n"
+    "                      model JSON file to start from exactly.  emem: em-EM search, short EM\n"
+    "                      runs from many k-means starts, EM on from the best (docs/search.md)\n"
+    "  --search-starts S   emem: short runs per initialisation (default 20)\n"
+    "  --search-iter L     emem: EM iterations per short run (default 10)\n"
     "  --n-init R          initialisations; the best lower bound is kept (default 1)\n"
     "  --max-iter M        EM iterations per initialisation (default 100)\n"
     "  --tol T             convergence tolerance on the mean log-likelihood (default 1e-3; 0 runs\n"
@@ -41,6 +45,8 @@ static const char fit_help[] =
     "  --resume FILE       continue the fit saved in checkpoint FILE (same data; -k, --tol, ...\n"
     "                      may be omitted, --max-iter may change)\n"
     "  --no-memory-check   skip the up-front check that the fit fits in memory\n"
+    "  --weights FILE      per-sample weights, one column with a weight >= 0 for each row of\n"
+    "                      DATA (CSV, .npy, raw .f64/.f32); weight w counts a row w times\n"
     "exit status 6: stopped by SIGTERM/SIGINT after saving the model so far (docs/cli.md)\n"
     CLI_DATA_HELP;
 
@@ -60,7 +66,10 @@ enum {
     O_RESUME,
     O_NO_MEMCHECK,
     O_DEGEN,
-    O_VFLOOR
+    O_VFLOOR,
+    O_WEIGHTS,
+    O_SSTARTS,
+    O_SITER
 };
 
 /* Options given explicitly (a resumed fit checks them against its checkpoint). */
@@ -207,7 +216,9 @@ static int fit_run(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, r
     }
     double prev = emgmm_model_n_iter(m) > 0 ? emgmm_model_lower_bound(m) : NAN, lb;
     while (!emgmm_model_converged(m) && emgmm_model_n_iter(m) < p->max_iter) {
-        if ((*stop_sig = batch_stop_signal()) != 0)
+        /* MPI: a signal may reach the ranks at different moments; the
+         * maximum over the ranks makes all stop after the same iteration. */
+        if ((*stop_sig = glue_max_int(batch_stop_signal())) != 0)
             break;
         double t = cli_now();
         const int seen = emgmm_model_n_reseeds(m);
@@ -248,6 +259,7 @@ typedef struct {
     unsigned given; /* G_* */
     emgmm_params p;
     emgmm_io_read_opts ro;
+    const char *weights; /* --weights FILE, or NULL */
 } fit_opts;
 
 static int parse_args(int argc, char **argv, fit_opts *o)
@@ -272,6 +284,9 @@ static int parse_args(int argc, char **argv, fit_opts *o)
                                              {"no-memory-check", no_argument, NULL, O_NO_MEMCHECK},
                                              {"degenerate", required_argument, NULL, O_DEGEN},
                                              {"var-floor", required_argument, NULL, O_VFLOOR},
+                                             {"weights", required_argument, NULL, O_WEIGHTS},
+                                             {"search-starts", required_argument, NULL, O_SSTARTS},
+                                             {"search-iter", required_argument, NULL, O_SITER},
                                              {"help", no_argument, NULL, 'h'},
                                              CLI_DATA_LONGOPTS,
                                              {NULL, 0, NULL, 0}};
@@ -309,6 +324,16 @@ static int parse_args(int argc, char **argv, fit_opts *o)
             break;
         case O_INIT:
             o->init_arg = optarg;
+            break;
+        case O_SSTARTS:
+            if ((rc = cli_parse_long("--search-starts", optarg, 1, 1L << 20, &v)))
+                return rc;
+            o->p.search_starts = (int)v;
+            break;
+        case O_SITER:
+            if ((rc = cli_parse_long("--search-iter", optarg, 1, 1L << 30, &v)))
+                return rc;
+            o->p.search_iter = (int)v;
             break;
         case O_NINIT:
             if ((rc = cli_parse_long("--n-init", optarg, 1, 1L << 20, &v)))
@@ -373,6 +398,9 @@ static int parse_args(int argc, char **argv, fit_opts *o)
                                 optarg);
             o->given |= G_VFLOOR;
             break;
+        case O_WEIGHTS:
+            o->weights = optarg;
+            break;
         default:
             return cli_getopt_error("fit", c, argv);
         }
@@ -415,7 +443,7 @@ static int parse_args(int argc, char **argv, fit_opts *o)
         else if (access(o->init_arg, F_OK) != 0 && !strchr(o->init_arg, '.') &&
                  !strchr(o->init_arg, '/'))
             return cli_fail(CLI_USAGE,
-                            "--init: expected kmeans, k-means++, random, random_from_data or a "
+                            "--init: expected kmeans, k-means++, random, random_from_data, emem or a "
                             "model file, got '%s'",
                             o->init_arg);
         else
@@ -475,6 +503,11 @@ static int resume_options(fit_opts *o, const ckpt_info *ci, int threads_given)
     DIFFERS(G_DEGEN, o->p.degenerate != c->degenerate, "--degenerate")
     DIFFERS(G_VFLOOR, o->p.var_floor != c->var_floor, "--var-floor")
 #undef DIFFERS
+    if ((o->weights != NULL) != (ci->weighted != 0))
+        return cli_fail(CLI_USAGE,
+                        "fit: the checkpoint %s was written by a fit %s --weights; resume it %s",
+                        f, ci->weighted ? "with" : "without",
+                        ci->weighted ? "with the same --weights FILE" : "without --weights");
     if (threads_given && o->threads != ci->threads)
         return cli_fail(CLI_USAGE,
                         "fit: --threads %d differs from the checkpoint %s (%d threads); the "
@@ -606,6 +639,7 @@ int cmd_fit(int argc, char **argv)
     reporter rep = {o.progress, NULL, 0};
     ckpt_info resumed = {0};
     ckpt_ctl ck = {NULL, {0}, -1};
+    double *wts = NULL; /* --weights: this rank's rows' weights */
     if (o.resume) { /* MPI: every rank reads the checkpoint */
         if ((rc = ckpt_read(o.resume, &resumed, &m)) == 0)
             rc = resume_options(&o, &resumed, threads_given);
@@ -617,18 +651,33 @@ int cmd_fit(int argc, char **argv)
     if ((rc = glue_agree(rc)) != 0) /* MPI: the fingerprint below is collective */
         goto done;
     const int threads = o.threads > 0 ? o.threads : emgmm_default_threads();
+    /* Per-sample weights (issue 15): this rank's rows' weights; collective. */
+    if (o.weights) {
+        if ((rc = cli_read_weights(o.weights, o.data, X.n, row0, &wts)) != 0)
+            goto done;
+        X.weights = wts;
+    }
     uint64_t hash = 0;
     size_t n_all = X.n; /* MPI: all ranks' rows */
-    if (o.resume || o.checkpoint)
-        hash = glue_data_hash(ckpt_data_hash(&X), X.n, &n_all);
+    const int hash_version = o.resume && resumed.version == 1 ? 1 : 2;
+    if ((o.resume || o.checkpoint) && hash_version == 1) {
+        hash = glue_data_hash(ckpt_data_hash(&X), X.n, &n_all); /* P ranks: P's own hash */
+    } else if (o.resume || o.checkpoint) {
+        /* issue 15: independent of the row split, so another P can resume */
+        uint64_t sums[2] = {ckpt_rows_hash(&X, (size_t)row0), X.n};
+        glue_sum_u64(sums, 2);
+        n_all = (size_t)sums[1];
+        hash = ckpt_hash_finish(sums[0], n_all, X.d, X.dtype, X.weights != NULL);
+    }
     if (o.resume && (n_all != resumed.n || X.d != resumed.d || hash != resumed.data_hash)) {
         rc = cli_fail(CLI_INPUT,
                       "fit: %s is not the data the checkpoint %s was written for (%zu x %zu, "
                       "hash %016llx; this is %zu x %zu, hash %016llx%s)",
                       o.data, o.resume, resumed.n, resumed.d,
                       (unsigned long long)resumed.data_hash, n_all, X.d, (unsigned long long)hash,
-                      glue_size() > 1 ? "; with MPI the hash also depends on the number of ranks"
-                                      : "");
+                      glue_size() > 1 && hash_version == 1
+                          ? "; a version 1 checkpoint's hash also depends on the number of ranks"
+                          : "");
         goto done;
     }
     if (o.resume) {
@@ -655,6 +704,8 @@ int cmd_fit(int argc, char **argv)
         ck.info.n = n_all;
         ck.info.d = X.d;
         ck.info.data_hash = hash;
+        ck.info.version = hash_version;
+        ck.info.weighted = X.weights != NULL;
         ck.info.every = o.every ? (int)o.every : o.resume ? resumed.every : 1;
     }
     if (o.log_path && !(rep.log = fopen(o.log_path, "w"))) {
@@ -688,7 +739,8 @@ int cmd_fit(int argc, char **argv)
     }
     /* From here a first SIGTERM/SIGINT lets the fit save its work (n_init = 1);
      * emgmm_fit (n_init > 1) cannot be stopped, so there the first exits. */
-    batch_signals_install(o.p.n_init == 1 && glue_size() == 1); /* MPI: ranks cannot stop apart */
+    /* MPI: the ranks agree on the stop in fit_run (issue 15) */
+    batch_signals_install(o.p.n_init == 1);
     rep.t0 = cli_now();
     int st = EMGMM_OK, stop_sig = 0;
     if (o.p.n_init == 1) {
@@ -711,11 +763,14 @@ int cmd_fit(int argc, char **argv)
         if (rep.log)
             fprintf(rep.log, "{\"event\": \"interrupted\", \"signal\": \"%s\", \"iter\": %d}\n",
                     stop_sig == SIGTERM ? "SIGTERM" : "SIGINT", it);
-        if ((rc = write_model(o.out, m, &o.p)) != 0)
+        rc = glue_rank() == 0 ? write_model(o.out, m, &o.p) : CLI_OK; /* MPI: rank 0 */
+        if ((rc = glue_agree(rc)) != 0) /* MPI: no rank ends before the model is written */
             goto done;
-        fprintf(stderr, "emgmm: fit: interrupted by %s at iteration %d; model so far in %s%s%s\n",
-                stop_sig == SIGTERM ? "SIGTERM" : "SIGINT", it, o.out ? o.out : "<stdout>",
-                ck.path ? ", checkpoint in " : "", ck.path ? ck.path : "");
+        if (glue_rank() == 0)
+            fprintf(stderr,
+                    "emgmm: fit: interrupted by %s at iteration %d; model so far in %s%s%s\n",
+                    stop_sig == SIGTERM ? "SIGTERM" : "SIGINT", it, o.out ? o.out : "<stdout>",
+                    ck.path ? ", checkpoint in " : "", ck.path ? ck.path : "");
         rc = CLI_INTERRUPTED;
         goto done;
     }
@@ -754,6 +809,7 @@ done:
     if (rep.log && fclose(rep.log) != 0 && rc == 0)
         rc = cli_fail(CLI_INPUT, "cannot write log %s", o.log_path);
     ckpt_info_free(&resumed);
+    free(wts);
     emgmm_model_free(m);
     emgmm_io_matrix_free(&mat);
     return rc;

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "mpi_glue.h"
+#include "weights.h"
 
 static const char select_help[] =
     "usage: emgmm select DATA [--k 1:9] [options]\n"
@@ -22,7 +23,10 @@ static const char select_help[] =
     "  -o, --output FILE   write the best model as JSON (atomically; '-' = stdout)\n"
     "  --table FILE        write the table: .json as JSON, otherwise CSV (.tsv with tabs);\n"
     "                      atomically; '-' = CSV on stdout\n"
-    "  --init I            kmeans|k-means++|random|random_from_data (default kmeans)\n"
+    "  --init I            kmeans|k-means++|random|random_from_data|emem (default kmeans;\n"
+    "                      docs/search.md)\n"
+    "  --search-starts S   emem: short runs per initialisation (default 20)\n"
+    "  --search-iter L     emem: EM iterations per short run (default 10)\n"
     "  --n-init R          initialisations per fit; the best lower bound is kept (default 1)\n"
     "  --max-iter M        EM iterations per initialisation (default 100)\n"
     "  --tol T             convergence tolerance on the mean log-likelihood (default 1e-3)\n"
@@ -32,11 +36,15 @@ static const char select_help[] =
     "  --var-floor REL     floor covariance diagonals at REL x each feature's variance (default 0)\n"
     "  --seed S            random seed, the same for every fit (default 0)\n"
     "  -q, --quiet         no table on the terminal (errors are still reported)\n"
+    "  --weights FILE      per-sample weights, one column with a weight >= 0 for each row of\n"
+    "                      DATA; weight w counts a row w times, in the fits and in BIC/AIC\n"
     "The printed table goes to stdout, or to stderr when -o or --table writes to stdout.\n"
     "Exit status: 0 when at least one fit succeeded (failed fits are listed as failed);\n"
     "4 when every fit failed numerically; 2, 3, 5 as for the other commands.\n\n" CLI_DATA_HELP;
 
-enum { O_COV = 5000, O_CRIT, O_TABLE, O_INIT, O_NINIT, O_MAXIT, O_TOL, O_REG, O_SEED, O_DEGEN, O_VFLOOR };
+enum { O_WEIGHTS = 5100 };
+enum { O_COV = 5000, O_CRIT, O_TABLE, O_INIT, O_NINIT, O_MAXIT, O_TOL, O_REG, O_SEED, O_DEGEN, O_VFLOOR,
+       O_SSTARTS, O_SITER };
 enum { CRIT_BIC = 0, CRIT_AIC = 1 };
 #define SEL_MAX_K_VALUES 10000 /* a sweep longer than this is almost surely a typo */
 #define SIGN_NOTE "lower is better (scikit-learn's sign; mclust's BIC has the opposite sign)"
@@ -60,6 +68,7 @@ typedef struct {
     int criterion, threads, quiet;
     emgmm_params p;
     emgmm_io_read_opts ro;
+    const char *weights; /* --weights FILE, or NULL */
 } sel_opts;
 
 /* ------------------------------------------------------------------ option parsing */
@@ -184,6 +193,9 @@ static int parse_args(int argc, char **argv, sel_opts *o)
         {"seed", required_argument, NULL, O_SEED},
         {"degenerate", required_argument, NULL, O_DEGEN},
         {"var-floor", required_argument, NULL, O_VFLOOR},
+        {"weights", required_argument, NULL, O_WEIGHTS},
+        {"search-starts", required_argument, NULL, O_SSTARTS},
+        {"search-iter", required_argument, NULL, O_SITER},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         CLI_DATA_LONGOPTS,
@@ -201,6 +213,7 @@ static int parse_args(int argc, char **argv, sel_opts *o)
         case 'h': fputs(select_help, stdout); return -1;
         case 'k': if ((rc = parse_k_list(optarg, o))) return rc; break;
         case 'o': o->out = optarg; break;
+        case O_WEIGHTS: o->weights = optarg; break;
         case 'q': o->quiet = 1; break;
         case O_COV: if ((rc = parse_types(optarg, o))) return rc; break;
         case O_CRIT:
@@ -215,10 +228,12 @@ static int parse_args(int argc, char **argv, sel_opts *o)
         case O_INIT:
             im = emgmm_init_method_from_name(optarg);
             if (im < 0 || im == EMGMM_INIT_USER)
-                return cli_fail(CLI_USAGE, "--init: expected kmeans, k-means++, random or "
-                                           "random_from_data, got '%s'", optarg);
+                return cli_fail(CLI_USAGE, "--init: expected kmeans, k-means++, random, "
+                                           "random_from_data or emem, got '%s'", optarg);
             o->p.init = im;
             break;
+        case O_SSTARTS: if ((rc = cli_parse_long("--search-starts", optarg, 1, 1L << 20, &v))) return rc; o->p.search_starts = (int)v; break;
+        case O_SITER: if ((rc = cli_parse_long("--search-iter", optarg, 1, 1L << 30, &v))) return rc; o->p.search_iter = (int)v; break;
         case O_NINIT: if ((rc = cli_parse_long("--n-init", optarg, 1, 1L << 20, &v))) return rc; o->p.n_init = (int)v; break;
         case O_MAXIT: if ((rc = cli_parse_long("--max-iter", optarg, 1, 1L << 30, &v))) return rc; o->p.max_iter = (int)v; break;
         case O_TOL: if ((rc = cli_parse_double("--tol", optarg, 0, &o->p.tol))) return rc; break;
@@ -324,7 +339,19 @@ static int fit_one(const sel_opts *o, const emgmm_data *X, long long row0, sel_r
     st = emgmm_fit(m, &o->p, X);
     row->seconds = cli_now() - t0;
     double score = NAN;
-    if (glue_size() > 1) {
+    if (X->weights) {
+        /* --weights: a row of weight w counts w times, in the log-likelihood
+         * and in n (= the weights' sum), as rows repeated w times would */
+        double lw[2] = {0.0, 0.0};
+        if (st == EMGMM_OK)
+            st = cli_weighted_loglik(m, X, &lw[0], &lw[1]);
+        st = glue_agree_status(st);
+        lw[0] = glue_sum(st == EMGMM_OK ? lw[0] : 0.0);
+        lw[1] = glue_sum(lw[1]);
+        row->loglik = lw[0];
+        row->bic = -2.0 * lw[0] + log(lw[1]) * (double)row->n_params;
+        row->aic = -2.0 * lw[0] + 2.0 * (double)row->n_params;
+    } else if (glue_size() > 1) {
         /* MPI: the score of all ranks' rows, and the criteria from the totals
          * (scikit-learn's -2·score·n + penalty·parameters) */
         if (st == EMGMM_OK && X->n > 0)
@@ -567,6 +594,7 @@ int cmd_select(int argc, char **argv)
     }
     emgmm_io_matrix mat = {0};
     emgmm_model *best_m = NULL;
+    double *wts = NULL; /* --weights: this rank's rows' weights */
     const int total = o.nk * o.ntypes;
     int nrows = 0, best = -1, failed = 0;
     /* MPI (tools/mpi_glue.c): each rank reads its rows and every fit is
@@ -579,6 +607,11 @@ int cmd_select(int argc, char **argv)
         rc = cli_fail(CLI_INTERNAL, "out of memory");
     if ((rc = glue_agree(rc)) != 0)
         goto done;
+    if (o.weights) { /* collective: each rank its rows' weights */
+        if ((rc = cli_read_weights(o.weights, o.data, X.n, row0, &wts)) != 0)
+            goto done;
+        X.weights = wts;
+    }
     Xg = X;
     Xg.n = (size_t)glue_sum((double)X.n);
     /* stdout belongs to whichever output was sent there; the table for people then goes to
@@ -651,6 +684,7 @@ done:
     rc = glue_agree(rc); /* MPI: rank 0's outcome (or an agreed failure) on every rank */
     emgmm_model_free(best_m);
     emgmm_io_matrix_free(&mat);
+    free(wts);
     free(rows);
     free(o.ks);
     return rc;

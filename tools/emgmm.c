@@ -23,6 +23,7 @@ static const struct {
     {"select", cmd_select, "fit every K and covariance type, rank by BIC/AIC"},
     {"info", cmd_info, "version, build options, BLAS and threads"},
     {"demo", cmd_demo, "fit the built-in 1-D example (two Gaussians)"},
+    {"plot", cmd_plot, "draw density, clusters, uncertainty, BIC or convergence (Python)"},
 };
 
 static void usage(FILE *f)

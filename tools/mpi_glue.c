@@ -418,6 +418,26 @@ int glue_agree_status(int st)
     return st;
 }
 
+void glue_sum_u64(uint64_t *v, int count)
+{
+#ifdef EMGMM_HAVE_MPI
+    if (g_on)
+        MPI_Allreduce(MPI_IN_PLACE, v, count, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
+#else
+    (void)v;
+    (void)count;
+#endif
+}
+
+int glue_max_int(int v)
+{
+#ifdef EMGMM_HAVE_MPI
+    if (g_on)
+        MPI_Allreduce(MPI_IN_PLACE, &v, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+#endif
+    return v;
+}
+
 double glue_sum(double v)
 {
 #ifdef EMGMM_HAVE_MPI

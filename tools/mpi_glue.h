@@ -51,7 +51,8 @@ int glue_table_finish(emgmm_io_table *t, const char *path, int rc);
 /* The data fingerprint a checkpoint records, from H, this process's
  * ckpt_data_hash of its N rows; *N_ALL gets all ranks' row count.  One
  * process: H.  With P ranks (collective): the ranks' hashes combined in rank
- * order, so a checkpoint resumes with the same number of ranks. */
+ * order, so a checkpoint resumes with the same number of ranks.  Version 1
+ * checkpoints only: version 2 sums ckpt_rows_hash with glue_sum_u64. */
 uint64_t glue_data_hash(uint64_t h, size_t n, size_t *n_all);
 /* Collective: the library status of the lowest-numbered rank whose ST is not
  * EMGMM_OK, or EMGMM_OK. */
@@ -64,6 +65,12 @@ int glue_write_predictions(emgmm_model *m, const emgmm_data *X, int proba, const
                            const char *data, long long row0, int rc);
 /* V summed over the ranks (V itself with one process). */
 double glue_sum(double v);
+/* COUNT unsigned 64-bit integers V summed (mod 2^64) over the ranks, in place
+ * (collective; nothing with one process). */
+void glue_sum_u64(uint64_t *v, int count);
+/* V's maximum over the ranks (V with one process); collective: the fit's
+ * agreed stop on a signal that reached some ranks (issue 15). */
+int glue_max_int(int v);
 /* Distributes MODEL's fits over MPI_COMM_WORLD (under a launcher only). */
 int glue_set_comm(emgmm_model *model, long long row0);
 

@@ -11,6 +11,7 @@
 #endif
 
 #include "src/em/pass.h"
+#include "src/em/search.h"
 
 size_t emgmm_block_size(int block_size, int K, int d)
 {
@@ -172,6 +173,7 @@ static int fit_init_stream(emgmm_model *m, const emgmm_params *p, const emgmm_da
         st = check_weights(m, X, st);
         if (st) return st;
     }
+    if (p->init == EMGMM_INIT_EMEM) return emgmm_search_emem(m, p, X, stream); /* search.c */
     st = ensure_history(m, p->max_iter);
     if (st == EMGMM_OK) st = emgmm_reseed_reserve(m);
     if (st) return st;
@@ -210,6 +212,15 @@ int emgmm_fit_init(emgmm_model *m, const emgmm_params *p, const emgmm_data *X)
     emgmm_clear_error(m);
     if (emgmm_params_validate(p) == EMGMM_OK) m->missing = p->missing;
     return fit_init_stream(m, p, X, 0, 0);
+}
+
+int emgmm_fit_init_at(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, int init_index)
+{
+    if (!m || !p || !X) return EMGMM_ERR_NULL;
+    emgmm_clear_error(m);
+    if (init_index < 0) return emgmm_fail(m, EMGMM_ERR_INVALID_PARAM, "init_index must be >= 0");
+    if (emgmm_params_validate(p) == EMGMM_OK) m->missing = p->missing;
+    return fit_init_stream(m, p, X, (uint64_t)init_index, 0);
 }
 
 int emgmm_fit_iterate(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, double *lower_bound)
@@ -389,4 +400,31 @@ int emgmm_fit(emgmm_model *m, const emgmm_params *p, const emgmm_data *X)
     snap_free(&orig);
     snap_free(&best);
     return st;
+}
+
+/* ---- for the search strategies (search.c) ---- */
+int emgmm_driver_init_stream(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
+                             uint64_t stream, int checked)
+{
+    return fit_init_stream(m, p, X, stream, checked);
+}
+
+void *emgmm_driver_snap_new(const emgmm_model *m)
+{
+    fit_snapshot *s = malloc(sizeof *s);
+    if (s && snap_alloc(s, m, m->lb_cap) != EMGMM_OK) {
+        free(s);
+        s = NULL;
+    }
+    return s;
+}
+
+void emgmm_driver_snap_take(void *s, const emgmm_model *m) { snap_take(s, m); }
+void emgmm_driver_snap_restore(const void *s, emgmm_model *m) { snap_restore(s, m); }
+
+void emgmm_driver_snap_free(void *s)
+{
+    if (!s) return;
+    snap_free(s);
+    free(s);
 }

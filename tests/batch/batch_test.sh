@@ -97,6 +97,7 @@ group_resume() {
   resume_case 1 -k 3 --dtype float32
   resume_case 9 -k 4 --covariance diag --dtype float32 --seed 7
   resume_case 3 -k 3 --init random_from_data --seed 11
+  resume_case 4 -k 3 --init emem --search-starts 5 --search-iter 3 --seed 2 # the search is the init
   # Resuming a checkpoint taken every 4 iterations, interrupted at 11: the
   # file holds iteration 11 (the end of a run is always saved).
   ok "$EMGMM" fit x.npy -k 3 --tol 0 --max-iter 11 -q --checkpoint ck4.json --checkpoint-every 4

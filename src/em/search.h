@@ -1,0 +1,36 @@
+/* search.h — the search strategies beside the EM driver (search.c) and the
+ * few driver helpers they use (driver.c). */
+#ifndef EMGMM_SEARCH_H
+#define EMGMM_SEARCH_H
+#include "src/internal.h"
+
+/* Default number of short runs and EM iterations per short run of the 'emem'
+ * initialisation (params.search_starts / search_iter = 0), and the Lloyd
+ * iterations of each short run's k-means start (at most params.kmeans_max_iter). */
+#define EMGMM_SEARCH_STARTS 20
+#define EMGMM_SEARCH_ITER 10
+#define EMGMM_SEARCH_KMEANS_ITER 10
+
+/* The 'emem' initialisation (Biernacki's em-EM): S short EM runs, each from
+ * a k-means start of its own random stream, the best lower bound kept.  Leaves
+ * the model at the kept run's parameters as an initialisation does (n_iter 0,
+ * no history, no reseeds), so that the driver's iterations continue that run.  A short run that fails on a
+ * degenerate component (NOT_PD, DEGENERATE) is skipped; other failures end the
+ * search.  Collective when distributed (every rank runs the same runs). */
+int emgmm_search_emem(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, uint64_t stream);
+/* The random stream of short run S of the search on stream STREAM (white-box
+ * tests replay the short runs with it). */
+uint64_t emgmm_search_run_stream(uint64_t stream, int s);
+
+/* ---- driver.c helpers ---- */
+/* One initialisation by params->init (not 'emem') on random stream STREAM; the
+ * data checks are skipped when CHECKED. */
+int emgmm_driver_init_stream(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
+                             uint64_t stream, int checked);
+/* A snapshot of everything a fit changes (parameters, history, reseeds);
+ * NULL when out of memory. */
+void *emgmm_driver_snap_new(const emgmm_model *m);
+void emgmm_driver_snap_take(void *s, const emgmm_model *m);
+void emgmm_driver_snap_restore(const void *s, emgmm_model *m);
+void emgmm_driver_snap_free(void *s);
+#endif
