@@ -176,7 +176,7 @@ int cli_data_option(int c, const char *arg, emgmm_io_read_opts *o, int *threads,
         int f = emgmm_io_format_from_name(arg, &delim);
         if (f < 0) {
             *rc =
-                cli_fail(CLI_USAGE, "--format: expected csv, tsv, npy, f64 or f32, got '%s'", arg);
+                cli_fail(CLI_USAGE, "--format: expected csv, tsv, npy, f64, f32 or h5, got '%s'", arg);
             return -1;
         }
         o->format = f;
@@ -227,6 +227,9 @@ int cli_data_option(int c, const char *arg, emgmm_io_read_opts *o, int *threads,
             *rc = cli_fail(CLI_USAGE, "--dtype: expected float64 or float32, got '%s'", arg);
             return -1;
         }
+        return 1;
+    case CLI_OPT_DATASET:
+        o->dataset = arg;
         return 1;
     case CLI_OPT_THREADS:
         if ((*rc = cli_parse_long("--threads", arg, 0, 4096, &v)) != 0)
@@ -308,6 +311,10 @@ int cli_check_output(const char *path)
 {
     if (!path || !strcmp(path, "-"))
         return CLI_OK;
+    char h5file[4096], h5dset[1024]; /* out.h5:/name: check out.h5 */
+    if (emgmm_io_out_is_h5(path) &&
+        emgmm_io_h5_split(path, h5file, sizeof h5file, h5dset, sizeof h5dset) == 1)
+        path = h5file;
     struct stat st;
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
         return cli_fail(CLI_INPUT, "cannot write %s: it is a directory", path);
@@ -320,6 +327,18 @@ int cli_check_output(const char *path)
     if (access(dir, W_OK | X_OK) != 0)
         return cli_fail(CLI_INPUT, "cannot create %s: %s", path, strerror(errno));
     return CLI_OK;
+}
+
+void cli_model_size_note(const char *path)
+{
+    struct stat st;
+    if (!path || !strcmp(path, "-") || emgmm_io_out_is_h5(path) || stat(path, &st) != 0 ||
+        !S_ISREG(st.st_mode) || st.st_size <= 10 * 1000 * 1000)
+        return;
+    fprintf(stderr,
+            "emgmm: note: the JSON model %s is %.0f MB; written as .h5 (-o model.h5) it loads in "
+            "a fraction of the time (every command reads either)\n",
+            path, (double)st.st_size / 1e6);
 }
 
 double cli_now(void)

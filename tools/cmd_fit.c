@@ -645,6 +645,8 @@ static int write_model(const char *path, const emgmm_model *m, const emgmm_param
     batch_write_begin();
     int r = emgmm_io_model_write(path ? path : "-", m, &info, &err);
     batch_write_end();
+    if (r == 0)
+        cli_model_size_note(path);
     return r != 0 ? cli_io_fail(&err) : CLI_OK;
 }
 

@@ -767,6 +767,7 @@ int cmd_select(int argc, char **argv)
             rc = cli_io_fail(&err);
             goto done;
         }
+        cli_model_size_note(o.out);
     }
     if (tty) {
         fprintf(tty, "\nbest: K=%d, covariance %s, %s %.10g (%s); %d fits in %.3f s",

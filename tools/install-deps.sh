@@ -12,9 +12,11 @@ export DEBIAN_FRONTEND=noninteractive
 build=(build-essential meson ninja-build pkg-config
        libopenblas-openmp-dev liblapacke-dev libjansson-dev libcmocka-dev
        openmpi-bin libopenmpi-dev
-       python3 python3-minimal python3-dev python3-numpy)   # python3-minimal owns /usr/bin/python3
+       python3 python3-minimal python3-dev python3-numpy   # python3-minimal owns /usr/bin/python3
+       libhdf5-dev)                                          # HDF5 files (issue 22; meson -Dhdf5=auto)
 test=(python3-numpy python3-pytest python3-sklearn python3-scipy python3-threadpoolctl python3-matplotlib
-      valgrind git)
+      valgrind git
+      python3-h5py python3-h5py-serial)                     # tests/hdf5 makes and checks .h5 files
 peers=(libarmadillo-dev g++ linux-perf)
 fixtures=(r-base-core r-cran-mclust)
 pkgs=("${build[@]}" "${test[@]}")

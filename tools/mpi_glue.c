@@ -270,8 +270,15 @@ static int table_finish_mpi(emgmm_io_table *t, const char *path, int rc)
         } else {
             FILE *ff = emgmm_io_out_file(fin.out);
             const char *tn = emgmm_io_out_tmp_name(fin.out);
+            /* HDF5: the file is closed with its contiguous dataset allocated;
+             * the parts go at the dataset's offset */
+            if (fin.format == EMGMM_IO_OUT_H5 &&
+                (emgmm_io_h5_table_detach(&fin, &head, &err) != 0 || head < 0))
+                rc = cli_fail(CLI_INPUT, "cannot write %s: %s", path,
+                              err.msg[0] ? err.msg : "no data offset");
             /* stdout or a device (no tn): no offsets; the parts go through rank 0 */
-            if (fflush(ff) != 0 || (tn && (head = (long long)ftello(ff)) < 0))
+            else if (fin.format != EMGMM_IO_OUT_H5 &&
+                     (fflush(ff) != 0 || (tn && (head = (long long)ftello(ff)) < 0)))
                 rc = cli_fail(CLI_INPUT, "cannot write %s: %s", path, strerror(errno));
             else if (tn && strlen(tn) >= sizeof name)
                 rc = cli_fail(CLI_INPUT, "cannot write %s: its path is too long", path);
@@ -474,6 +481,13 @@ int glue_read_rows(const char *path, const emgmm_io_read_opts *opts, emgmm_io_ma
         if ((rc = read_csv_part(path, &o, mat, row0)) == 0)
             *X = emgmm_io_matrix_data(mat);
         return rc;
+    }
+    if (o.format == EMGMM_IO_FMT_HDF5) { /* each rank reads its own hyperslab of rows */
+        emgmm_io_error err = {0};
+        if (emgmm_io_read_h5_rows(path, &o, glue_rank(), glue_size(), mat, row0, &err) != 0)
+            return cli_io_fail(&err);
+        *X = emgmm_io_matrix_data(mat);
+        return CLI_OK;
     }
     if ((rc = glue_check_format(path, opts)) != 0 || (rc = cli_read_data(path, opts, mat)) != 0)
         return rc;

@@ -36,7 +36,8 @@ enum {
     EMGMM_IO_FMT_CSV = 1,
     EMGMM_IO_FMT_NPY = 2,
     EMGMM_IO_FMT_RAW_F64 = 3,
-    EMGMM_IO_FMT_RAW_F32 = 4
+    EMGMM_IO_FMT_RAW_F32 = 4,
+    EMGMM_IO_FMT_HDF5 = 5  /* .h5/.hdf5 (or the HDF5 signature); see emgmm_io_read_h5_rows */
 };
 
 #define EMGMM_IO_DTYPE_NATURAL (-1) /* keep the file's dtype (CSV gives float64) */
@@ -49,6 +50,7 @@ typedef struct {
     size_t dims;      /* raw binary: columns (required) */
     int missing;      /* CSV: NaN, NA, N/A and empty fields read as NaN (a missing value);
                          0 = they are errors.  Binary formats carry NaN as it is. */
+    const char *dataset; /* HDF5: the dataset's path in the file (--dataset), or NULL */
 } emgmm_io_read_opts;
 
 emgmm_io_read_opts emgmm_io_read_opts_default(void);
@@ -155,7 +157,7 @@ const char *emgmm_io_parse_double(const char *s, const char *end, const char *st
 /* ------------------------------------------------------------------------ */
 typedef struct emgmm_io_out emgmm_io_out;
 
-enum { EMGMM_IO_OUT_CSV = 0, EMGMM_IO_OUT_NPY = 1 };
+enum { EMGMM_IO_OUT_CSV = 0, EMGMM_IO_OUT_NPY = 1, EMGMM_IO_OUT_H5 = 2 };
 
 /* The output format PATH's extension asks for (.npy → NPY, else CSV; .tsv
  * sets *delimiter to a tab, else ','). */
@@ -187,6 +189,7 @@ typedef struct {
     char delimiter;
     int is_int;       /* int32 labels, else double */
     size_t n, d, rows_written;
+    int64_t h5_file, h5_dset; /* HDF5 output: the open file and dataset (hid_t), else 0 */
 } emgmm_io_table;
 
 int emgmm_io_table_open(emgmm_io_table *t, const char *path, size_t n, size_t d,
@@ -251,5 +254,49 @@ int emgmm_io_model_write(const char *path, const emgmm_model *model,
                          const emgmm_io_fit_info *info, emgmm_io_error *err);
 /* Writes the JSON text to an open stream (used by the writer and tests). */
 int emgmm_io_model_fprint(FILE *f, const emgmm_model *model, const emgmm_io_fit_info *info);
+
+/* ------------------------------------------------------------------------ */
+/* HDF5 (h5_data.c, model_h5.c; issue 22).  Built without HDF5, every entry  */
+/* point fails with EMGMM_IO_EUSAGE "built without HDF5".                    */
+/* ------------------------------------------------------------------------ */
+/* 1 when PATH is a regular file with the HDF5 signature (at byte 0 or after a
+ * user block at 512·2^k). */
+int emgmm_io_h5_sniff(const char *path);
+/* Splits SPEC "file.h5:/group/X" into FILE and DSET (when SPEC itself is not
+ * an existing file and the part after the last ':' starts with '/'): 1 when
+ * split, 0 when SPEC is the whole file name (DSET ""), -1 when too long. */
+int emgmm_io_h5_split(const char *spec, char *file, size_t fsize, char *dset, size_t dsize);
+/* 1 when SPEC names HDF5 input: the FILE.h5:/X spelling, an .h5/.hdf5/.he5/.hdf
+ * extension or the signature. */
+int emgmm_io_h5_is_input(const char *spec);
+/* 1 when an output SPEC asks for HDF5 (by its file's extension). */
+int emgmm_io_out_is_h5(const char *spec);
+/* Silences HDF5's own error printing (the tool reports failures itself). */
+void emgmm_io_h5_quiet(void);
+/* Reads rows [⌊n·part/parts⌋, ⌊n·(part+1)/parts⌋) of the 2-D float32/float64
+ * dataset SPEC names (OPTS->dataset, the FILE:/X spelling, or the only dataset
+ * of the root group) into *out, mapped when the dataset is contiguous and in
+ * the working dtype, else read in row-block hyperslabs; *ROW0 (may be NULL)
+ * gets the first row's index.  NaN/Inf is an error unless OPTS->missing.  On
+ * failure *out is empty and err names the file and the dataset. */
+int emgmm_io_read_h5_rows(const char *spec, const emgmm_io_read_opts *opts, int part, int parts,
+                          emgmm_io_matrix *out, long long *row0, emgmm_io_error *err);
+/* The table writer's HDF5 back end (used by emgmm_io_table_*): one contiguous
+ * dataset, SPEC's ":/name" or "/labels" (int32) or "/data" (float64), of shape
+ * (n,) when d = 1 else (n, d), in a temporary renamed into place on commit. */
+int emgmm_io_h5_table_open(emgmm_io_table *t, const char *spec, emgmm_io_error *err);
+int emgmm_io_h5_table_write(emgmm_io_table *t, const void *x, size_t rows, emgmm_io_error *err);
+/* Closes the HDF5 file of T (its data already written, or to be written by
+ * others at *DATA_OFFSET, the dataset's byte offset in the file; -1 when
+ * unknown); T's output is left to commit or abort. */
+int emgmm_io_h5_table_detach(emgmm_io_table *t, long long *data_offset, emgmm_io_error *err);
+
+/* The model file as HDF5 (docs/model-format.md): the JSON fields as
+ * attributes of the root group, the arrays as datasets weights, means,
+ * covariances, precisions_cholesky.  Read validates as the JSON reader does
+ * and names the bad field; write is atomic. */
+int emgmm_io_model_h5_read(const char *path, emgmm_io_model_file *mf, emgmm_io_error *err);
+int emgmm_io_model_h5_write(const char *path, const emgmm_model *model,
+                            const emgmm_io_fit_info *info, emgmm_io_error *err);
 
 #endif /* EMGMM_IO_H */

@@ -31,7 +31,7 @@ void emgmm_io_error_set(emgmm_io_error *err, int code, const char *fmt, ...)
 
 emgmm_io_read_opts emgmm_io_read_opts_default(void)
 {
-    emgmm_io_read_opts o = {EMGMM_IO_FMT_AUTO, -1, 0, EMGMM_IO_DTYPE_NATURAL, 0, 0};
+    emgmm_io_read_opts o = {EMGMM_IO_FMT_AUTO, -1, 0, EMGMM_IO_DTYPE_NATURAL, 0, 0, NULL};
     return o;
 }
 
@@ -71,6 +71,8 @@ int emgmm_io_format_from_name(const char *name, char *delimiter)
         return EMGMM_IO_FMT_RAW_F64;
     if (!strcmp(name, "f32"))
         return EMGMM_IO_FMT_RAW_F32;
+    if (!strcmp(name, "h5") || !strcmp(name, "hdf5"))
+        return EMGMM_IO_FMT_HDF5;
     return -1;
 }
 
@@ -217,6 +219,8 @@ emgmm_io_read_opts emgmm_io_resolve_opts(const char *path, const emgmm_io_read_o
     if (o.format == EMGMM_IO_FMT_AUTO) {
         if (!strcmp(path, "-"))
             o.format = EMGMM_IO_FMT_CSV;
+        else if (emgmm_io_h5_is_input(path))
+            o.format = EMGMM_IO_FMT_HDF5;
         else if (emgmm_io_has_ext(path, ".npy") || sniff_npy(path))
             o.format = EMGMM_IO_FMT_NPY;
         else if (emgmm_io_has_ext(path, ".f64"))
@@ -273,17 +277,25 @@ int emgmm_io_read_matrix(const char *path, const emgmm_io_read_opts *opts, emgmm
     if (stdin_path && o.format != EMGMM_IO_FMT_CSV) {
         emgmm_io_error_set(
             err, EMGMM_IO_EUSAGE,
-            "'-' (stdin) is supported for CSV only; .npy and raw data must be files");
+            "'-' (stdin) is supported for CSV only; .npy, HDF5 and raw data must be files");
         return -1;
     }
     if (emgmm_io_check_opts(path, &o, err) != 0)
         return -1;
+    if (o.dataset && *o.dataset && o.format != EMGMM_IO_FMT_HDF5) {
+        emgmm_io_error_set(err, EMGMM_IO_EUSAGE,
+                           "--dataset %s: %s is not an HDF5 file (.h5, .hdf5 or the HDF5 signature)",
+                           o.dataset, emgmm_io_display_name(path));
+        return -1;
+    }
     switch (o.format) {
     case EMGMM_IO_FMT_NPY:
         return emgmm_io_read_npy(path, &o, out, err);
     case EMGMM_IO_FMT_RAW_F64:
     case EMGMM_IO_FMT_RAW_F32:
         return emgmm_io_read_raw(path, &o, out, err);
+    case EMGMM_IO_FMT_HDF5:
+        return emgmm_io_read_h5_rows(path, &o, 0, 1, out, NULL, err);
     case EMGMM_IO_FMT_CSV: {
         emgmm_io_blob blob;
         if (emgmm_io_load_file(path, &blob, err) != 0)

@@ -289,6 +289,8 @@ int emgmm_io_model_parse(const char *text, size_t len, const char *name, emgmm_i
 int emgmm_io_model_read(const char *path, emgmm_io_model_file *mf, emgmm_io_error *err)
 {
     memset(mf, 0, sizeof *mf);
+    if (strcmp(path, "-") && emgmm_io_h5_sniff(path)) /* HDF5 by content (model_h5.c) */
+        return emgmm_io_model_h5_read(path, mf, err);
     emgmm_io_blob blob;
     if (emgmm_io_load_file(path, &blob, err) != 0)
         return -1;
@@ -423,6 +425,8 @@ int emgmm_io_model_fprint(FILE *f, const emgmm_model *model, const emgmm_io_fit_
 int emgmm_io_model_write(const char *path, const emgmm_model *model, const emgmm_io_fit_info *info,
                          emgmm_io_error *err)
 {
+    if (emgmm_io_out_is_h5(path)) /* HDF5 by extension (model_h5.c) */
+        return emgmm_io_model_h5_write(path, model, info, err);
     emgmm_io_out *o;
     if (emgmm_io_out_open(&o, path, err) != 0)
         return -1;

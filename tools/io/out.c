@@ -103,6 +103,8 @@ int emgmm_io_out_format(const char *path, char *delimiter)
 {
     if (delimiter)
         *delimiter = emgmm_io_has_ext(path, ".tsv") ? '\t' : ',';
+    if (emgmm_io_out_is_h5(path))
+        return EMGMM_IO_OUT_H5;
     return emgmm_io_has_ext(path, ".npy") ? EMGMM_IO_OUT_NPY : EMGMM_IO_OUT_CSV;
 }
 
@@ -114,11 +116,13 @@ int emgmm_io_table_check_path(const char *path, emgmm_io_error *err)
     const char *dot = strrchr(base, '.');
     if (!strcmp(path, "-") || !dot || dot == base)
         return 0; /* stdout, a device or a name without an extension: CSV */
+    if (emgmm_io_out_is_h5(path))
+        return 0; /* HDF5 (h5_data.c): out.h5 or out.h5:/name */
     for (size_t i = 0; i < sizeof text / sizeof text[0]; i++)
         if (emgmm_io_has_ext(path, text[i]))
             return 0;
     emgmm_io_error_set(err, EMGMM_IO_EUSAGE,
-                       "cannot write a table as '%s' (%s): use .csv, .tsv, .txt or .npy", dot,
+                       "cannot write a table as '%s' (%s): use .csv, .tsv, .txt, .npy or .h5", dot,
                        path);
     return -1;
 }
@@ -342,6 +346,8 @@ int emgmm_io_table_open(emgmm_io_table *t, const char *path, size_t n, size_t d,
         emgmm_io_error_set(err, EMGMM_IO_EUSAGE, "cannot write .npy to stdout");
         return -1;
     }
+    if (t->format == EMGMM_IO_OUT_H5)
+        return emgmm_io_h5_table_open(t, path, err);
     if (emgmm_io_out_open(&t->out, path, err) != 0)
         return -1;
     if (t->format == EMGMM_IO_OUT_NPY &&
@@ -414,7 +420,9 @@ static int table_check(emgmm_io_table *t, size_t rows, emgmm_io_error *err)
 int emgmm_io_table_write_f64(emgmm_io_table *t, const double *x, size_t rows, emgmm_io_error *err)
 {
     FILE *f = emgmm_io_out_file(t->out);
-    if (t->format == EMGMM_IO_OUT_NPY) {
+    if (t->h5_dset)
+        return emgmm_io_h5_table_write(t, x, rows, err);
+    if (t->format == EMGMM_IO_OUT_NPY || t->format == EMGMM_IO_OUT_H5) { /* H5: an MPI part */
         fwrite(x, sizeof *x, rows * t->d, f);
     } else {
         char b[40];
@@ -434,7 +442,9 @@ int emgmm_io_table_write_f64(emgmm_io_table *t, const double *x, size_t rows, em
 int emgmm_io_table_write_i32(emgmm_io_table *t, const int32_t *x, size_t rows, emgmm_io_error *err)
 {
     FILE *f = emgmm_io_out_file(t->out);
-    if (t->format == EMGMM_IO_OUT_NPY) {
+    if (t->h5_dset)
+        return emgmm_io_h5_table_write(t, x, rows, err);
+    if (t->format == EMGMM_IO_OUT_NPY || t->format == EMGMM_IO_OUT_H5) { /* H5: an MPI part */
         fwrite(x, sizeof *x, rows * t->d, f);
     } else {
         for (size_t i = 0; i < rows; i++) {
@@ -457,6 +467,10 @@ int emgmm_io_table_commit(emgmm_io_table *t, emgmm_io_error *err)
         emgmm_io_table_abort(t);
         return -1;
     }
+    if (t->h5_file && emgmm_io_h5_table_detach(t, NULL, err) != 0) {
+        emgmm_io_table_abort(t);
+        return -1;
+    }
     int rc = emgmm_io_out_commit(t->out, err);
     t->out = NULL;
     return rc;
@@ -464,6 +478,8 @@ int emgmm_io_table_commit(emgmm_io_table *t, emgmm_io_error *err)
 
 void emgmm_io_table_abort(emgmm_io_table *t)
 {
+    if (t->h5_file)
+        emgmm_io_h5_table_detach(t, NULL, NULL);
     emgmm_io_out_abort(t->out);
     t->out = NULL;
 }
