@@ -189,6 +189,15 @@ int emgmm_io_model_h5_read(const char *path, emgmm_io_model_file *mf, emgmm_io_e
     if (mf->covariance_type < 0)
         BAD("attribute 'covariance_type' must be one of full, tied, diag, spherical, not "
             "\"%.40s\"", s);
+    /* the mclust structure (issue 19), stored in covariance_type's shape; optional */
+    mf->structure = mf->covariance_type;
+    if (H5Aexists(f, "model") > 0) {
+        const int t = attr_str(f, "model", s, sizeof s) == 0 ? emgmm_covariance_type_from_name(s) : -1;
+        if (t < 0 || emgmm_covariance_storage(t) != mf->covariance_type)
+            BAD("attribute 'model' must be an mclust model name stored as '%s'",
+                cov_names[mf->covariance_type]);
+        mf->structure = t;
+    }
     double K, d;
     if (attr_num(f, "n_components", &K) != 0 || K != floor(K) || K < 1 || K > MAX_DIM)
         BAD("attribute 'n_components' must be an integer in [1, %d]", MAX_DIM);
@@ -359,6 +368,7 @@ static int write_file(hid_t f, const emgmm_model *model, const emgmm_io_fit_info
     rc |= put_attr(f, "version", H5T_NATIVE_LLONG, &version);
     rc |= put_str(f, "emgmm_version", emgmm_version_string());
     rc |= put_str(f, "covariance_type", cov_names[ct]);
+    rc |= put_str(f, "model", emgmm_mclust_model_name(emgmm_model_structure(model)));
     rc |= put_attr(f, "n_components", H5T_NATIVE_LLONG, &K);
     rc |= put_attr(f, "n_features", H5T_NATIVE_LLONG, &d);
     hsize_t full[3] = {(hsize_t)K, (hsize_t)d, (hsize_t)d};
