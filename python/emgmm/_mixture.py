@@ -341,7 +341,7 @@ class GaussianMixture(_DensityMixin, _BaseEstimator):
         if base is not None:
             params["init"] = _emgmmc.INIT_USER
         n_init = 1 if warm else params["n_init"]
-        best, best_lb = None, -np.inf
+        best, best_lb, runs, best_r = None, -np.inf, [], 0
         for r in range(n_init):
             m = base.copy() if base is not None else _emgmmc.Model(K, d, ct)
             t0 = time.time()
@@ -361,11 +361,15 @@ class GaussianMixture(_DensityMixin, _BaseEstimator):
                           f"{time.time() - t0:.5f}s\t ll {lb:.5f}")
                 else:
                     print(f"Initialization converged: {st['converged']}")
+            runs.append(np.array(st["lower_bounds"], dtype=np.float64))
             if best is None or lb > best_lb:
-                best, best_lb = m, lb
+                best, best_lb, best_r = m, lb, r
         if self.n_threads is not None:
             best.set_n_threads(int(self.n_threads))
         self._set_fitted(best, d, names)
+        # emgmm's own: every initialisation's lower bounds, and which was kept
+        self.restart_lower_bounds_ = runs
+        self.best_init_ = best_r
         self._fit_seed = params["seed"]  # recorded in the model file by save()
         if not self.converged_ and self.max_iter > 0:
             warnings.warn("Best performing initialization did not converge. Try different init "

@@ -670,7 +670,8 @@ def read_log(path):
 def convergence(source, ax=None, *, restarts=None, reseeds=None, **kwargs):
     """The lower bound (mean log-likelihood per sample) per EM iteration.
 
-    ``source``: a fitted model (its ``lower_bounds_``), a ``emgmm fit --log`` file or checkpoint
+    ``source``: a fitted model (its ``lower_bounds_``; an emgmm estimator's other initialisations
+    from ``restart_lower_bounds_`` are drawn as restarts), a ``emgmm fit --log`` file or checkpoint
     (see ``read_log``), or a sequence of lower bounds.  ``restarts``: the lower bounds of other
     initialisations (a list of sequences), drawn thin beside the kept run, drawn bold (a log
     holding several fits draws the earlier ones so).  When only the kept run of ``n_init`` > 1
@@ -694,6 +695,10 @@ def convergence(source, ax=None, *, restarts=None, reseeds=None, **kwargs):
             lb = np.asarray(source.lower_bounds_, dtype=float).ravel()
             n = getattr(source, "n_init", 1)
             n_init = n if isinstance(n, int) else 1
+            # an emgmm estimator records every initialisation (restart_lower_bounds_)
+            if restarts is None and getattr(source, "restart_lower_bounds_", None) is not None:
+                best = getattr(source, "best_init_", None)
+                restarts = [r for i, r in enumerate(source.restart_lower_bounds_) if i != best]
         elif hasattr(source, "means_"):
             raise ValueError("the model has no lower_bounds_ (a per-iteration history): pass "
                              "an emgmm GaussianMixture, a fit log or the lower bounds")

@@ -428,6 +428,26 @@ def test_convergence_line_equals_lower_bounds():
     assert len(g.lower_bounds_) > 2
 
 
+def test_convergence_of_n_init_draws_every_restart():
+    GM = emgmm_models()
+    if GM is None:
+        pytest.skip("emgmm's C extension is not built")
+    X = blobs2()
+    g = GM(3, tol=1e-6, n_init=4, init_params="random", random_state=1).fit(X)
+    runs = g.restart_lower_bounds_
+    assert len(runs) == 4
+    # the kept run is the one with the best final lower bound, and it is lower_bounds_
+    assert g.best_init_ == int(np.argmax([r[-1] for r in runs]))
+    np.testing.assert_array_equal(runs[g.best_init_], np.asarray(g.lower_bounds_))
+    ax = plot.convergence(g)
+    np.testing.assert_array_equal(by_gid(ax, "emgmm-lower-bound").get_ydata(),
+                                  np.asarray(g.lower_bounds_))
+    others = [r for i, r in enumerate(runs) if i != g.best_init_]
+    for i, r in enumerate(others):
+        np.testing.assert_array_equal(by_gid(ax, "emgmm-restart-%d" % i).get_ydata(), r)
+    assert "4 runs" in ax.get_title()
+
+
 def test_convergence_of_a_sequence_with_restarts_and_reseeds():
     lb = [-5.0, -4.2, -4.1, -4.05, -4.04]
     other = [-6.0, -5.5, -5.4]
