@@ -317,7 +317,9 @@ int emgmm_io_read_h5_rows(const char *spec, const emgmm_io_read_opts *opts, int 
     hid_t le = ftype == EMGMM_F32 ? H5T_IEEE_F32LE : H5T_IEEE_F64LE;
     haddr_t off = H5Dget_offset(ds);
     if (H5Pget_layout(dcpl) == H5D_CONTIGUOUS && H5Pget_nfilters(dcpl) == 0 &&
-        H5Tequal(ty, le) > 0 && ftype == dt && off != HADDR_UNDEF) {
+        H5Tequal(ty, le) > 0 && ftype == dt && off != HADDR_UNDEF && off % es == 0) {
+        /* (a block at an offset that is not a multiple of the element size cannot be used in
+         * place: its values would be misaligned; it is read into a buffer below) */
         if ((uintmax_t)off > (uintmax_t)st.st_size ||
             n * d * es > (size_t)st.st_size - (size_t)off)
             H5BAD(EMGMM_IO_EINPUT, "%s:%s: file is truncated (the dataset's %zu bytes at %llu "
