@@ -224,6 +224,13 @@ EMGMM_API const char *emgmm_accel_method_name(int method);
 /* Parses the names above; -1 when unknown. */
 EMGMM_API int emgmm_accel_method_from_name(const char *name);
 
+/* The data pass's kernels for the full and tied families (emgmm_params.pass_kernels). */
+typedef enum {
+    EMGMM_KERNELS_AUTO = 0,      /* triangular (and fused small-d) kernels: the fastest */
+    EMGMM_KERNELS_GEMM = 1,      /* E-step and M-step statistics by GEMM (the reference path) */
+    EMGMM_KERNELS_GEMM_MSTEP = 2 /* the M-step statistics alone by GEMM */
+} emgmm_pass_kernels;
+
 typedef enum {
     EMGMM_F64 = 0,
     EMGMM_F32 = 1
@@ -297,6 +304,21 @@ typedef struct {
     int mclust_compat;   /* 1: reproduce mclust 6 where its update is not the exact M-step: its
                             VVE orientation step weights by the shapes A_k alone, not by
                             (λ_k A_k)⁻¹, reaching a lower likelihood.  Default 0 (exact) */
+    /* ---- the data pass's tuning (issue 20): benchmarks and tests; the defaults (0) are
+            the fastest measured and change no result ---- */
+    int pass_kernels;    /* emgmm_pass_kernels: which kernels the full and tied families' pass
+                            runs.  EMGMM_KERNELS_AUTO (default): the triangular kernels of
+                            src/em/kernels_tri.c (the fused one for full with d <= 4);
+                            EMGMM_KERNELS_GEMM: one GEMM per chunk of components for both the
+                            E-step and the M-step statistics; EMGMM_KERNELS_GEMM_MSTEP: the
+                            M-step statistics alone by GEMM.  The paths agree to rounding, not
+                            bit for bit */
+    long miss_store_max; /* missing values: doubles per thread of conditional moments kept from
+                            the E-step for the M-step (beyond them the M-step recomputes them,
+                            the same to 1e-12); 0 = default (4 Mi), negative = none */
+    long pattern_cache_max; /* missing values, full/tied: doubles per thread of cached factors of
+                            missing patterns (beyond them each row refactors; the same bit for
+                            bit); 0 = default (2 Mi), negative = none */
 } emgmm_params;
 
 EMGMM_API emgmm_params emgmm_params_default(void);
@@ -351,6 +373,18 @@ EMGMM_API int emgmm_model_set_fit_state(emgmm_model *model, const double *lower_
  * (component in last_error), EMGMM_ERR_DEGENERATE (params.degenerate = reseed:
  * components keep collapsing; component in last_error), EMGMM_ERR_ALLOC. */
 EMGMM_API int emgmm_fit(emgmm_model *model, const emgmm_params *params, const emgmm_data *X);
+
+/* Bytes a fit of n rows of d features with K components of covariance_type
+ * (any structure; emgmm_covariance_storage's shape counts) on data of dtype
+ * allocates beyond the data itself, for params (n_threads, init, max_iter,
+ * n_init, missing): the pass's per-thread workspaces and shared inputs — from
+ * the same sizes the pass allocates — plus statistics, parameter copies, the
+ * model and the initialisation.  A double, as it may exceed SIZE_MAX.  For a
+ * job scheduler's up-front check (the CLI's fit refuses what will not fit).
+ * Returns a negative value when params is NULL, d or K < 1, or the type or
+ * dtype is unknown. */
+EMGMM_API double emgmm_fit_memory_estimate(const emgmm_params *params, size_t n, int d, int K,
+                                           int covariance_type, int dtype);
 
 /* labels[n]: the most probable component of each row. */
 EMGMM_API int emgmm_predict(emgmm_model *model, const emgmm_data *X, int32_t *labels);

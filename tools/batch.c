@@ -2,8 +2,10 @@
  * lets the fit save its work (the handler only touches lock-free atomics and
  * may _exit), and the up-front estimate of the memory a fit needs. */
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -75,49 +77,19 @@ void batch_write_end(void) {
 /* ------------------------------------------------------------------------ */
 /* Memory                                                                   */
 /* ------------------------------------------------------------------------ */
-/* Mirrors the allocations of src/em/pass_impl.h (per-thread workspaces and
- * the shared E-step inputs), src/em/driver.c (statistics, the next parameter
- * set and the shift of each iteration), the model and the initialisation
- * (src/init).  In doubles throughout, as K·d² can overflow size_t. */
-double batch_fit_memory(size_t n_, size_t d_, size_t K_, int cov, int dtype, int threads, int init,
-                        int max_iter, int n_init) {
-    const double n = (double)n_, d = (double)d_, K = (double)K_, T = threads > 0 ? threads : 1;
-    const double es = dtype == EMGMM_F32 ? 4 : 8;
-    const int square = cov == EMGMM_COV_FULL || cov == EMGMM_COV_TIED;
-    const double B = d_ >= 128 ? 256 : 512, padB = B + 8;
-    double kc = (double)((size_t)262144 / (size_t)B / (d_ ? d_ : 1));
-    if (kc < 1)
-        kc = 1;
-    if (kc > K)
-        kc = K;
-    const double cw = square ? kc * d : d;
-    const double s2 = square ? d * d : d;
-    const double cov_len = cov == EMGMM_COV_FULL   ? K * d * d
-                           : cov == EMGMM_COV_TIED ? d * d
-                           : cov == EMGMM_COV_DIAG ? K * d
-                                                   : K;
-    const double stats = 8 * (K + K * d + K * s2);
-    const double paramset = 8 * (2 * cov_len + K * d + 2 * K);
-    /* emgmm_fit keeps two snapshots (the original and the best) for n_init > 1 */
-    const double model = (n_init > 1 ? 3 : 1) * (paramset + 8.0 * max_iter);
-    double ws = B * d * es + padB * cw * es + 8 * B * K + 16 * B + d * padB * es + d * cw * es +
-                8 * cw + stats;
-    if (!square)
-        ws += 16 * B * d;
-    double shared = 8 * (2 * K * d + K + d);
-    if (square)
-        shared += d * (((cov == EMGMM_COV_FULL ? K : 1) * d) + 8) * es;
-    else
-        shared += 8 * 4 * K * d;
-    const double iterate = stats + paramset + 8 * K * d + 8 * d * d + T * ws + shared;
-    double initx = paramset + 8 * K * d;
-    if (init == EMGMM_INIT_KMEANS || init == EMGMM_INIT_KMEANSPP || init == EMGMM_INIT_EMEM)
-        initx += 8 * n + 8 * T * (K * d + K + 1024 * (d + K)) + 8 * 3 * K * d;
-    if (init == EMGMM_INIT_KMEANS || init == EMGMM_INIT_RANDOM || init == EMGMM_INIT_EMEM)
-        initx += iterate; /* the one M-step runs a pass */
-    if (init == EMGMM_INIT_EMEM)
-        initx += paramset + 8.0 * max_iter; /* the search's best short run */
-    return model + (initx > iterate ? initx : iterate);
+/* The library's estimate (emgmm_fit_memory_estimate), which takes the pass's
+ * part from the sizes the pass allocates. */
+double batch_fit_memory(size_t n, size_t d, size_t K, int cov, int dtype, int threads, int init,
+                        int max_iter, int n_init, int missing) {
+    emgmm_params p = emgmm_params_default();
+    p.n_threads = threads > 0 ? threads : 1;
+    p.init = init;
+    p.max_iter = max_iter;
+    p.n_init = n_init;
+    p.missing = missing;
+    if (d > INT32_MAX || K > INT32_MAX)
+        return HUGE_VAL;
+    return emgmm_fit_memory_estimate(&p, n, (int)d, (int)K, cov, dtype);
 }
 
 /* The first "Key: N kB" value of a /proc file, in bytes; negative if absent. */

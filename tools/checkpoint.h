@@ -72,9 +72,9 @@ void batch_write_end(void);
 /* Memory                                                                   */
 /* ------------------------------------------------------------------------ */
 /* Bytes the fit allocates beyond the data (the library's pass workspaces,
- * statistics, parameter copies and initialisation), from src/em's sizes. */
+ * statistics, parameter copies and initialisation): emgmm_fit_memory_estimate. */
 double batch_fit_memory(size_t n, size_t d, size_t K, int cov_type, int dtype, int threads,
-                        int init, int max_iter, int n_init);
+                        int init, int max_iter, int n_init, int missing);
 /* Memory this process can still use: the least of MemAvailable, the cgroup's
  * memory.max − memory.current and RLIMIT_AS − the current address space −
  * OpenBLAS's per-thread buffers for THREADS threads (address space it maps at

@@ -604,7 +604,7 @@ static int memory_check(const fit_opts *o, const emgmm_data *X, int K, int cov, 
     if (o->no_memcheck || (size_t)K > X->n)
         return CLI_OK;
     double need = batch_fit_memory(X->n, X->d, (size_t)K, emgmm_covariance_storage(cov), X->dtype, threads, o->p.init,
-                                   o->p.max_iter, o->p.n_init);
+                                   o->p.max_iter, o->p.n_init, o->p.missing);
     const char *what = "";
     double avail = batch_available_memory(threads, &what);
     if (avail < 0 || need <= avail)

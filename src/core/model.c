@@ -1,113 +1,15 @@
 /* model.c — the model object: creation, copies, user-given parameters,
- * getters; and the small containers (statistics, parameter sets) it uses. */
+ * getters.  The small containers it uses (statistics, parameter sets) are in
+ * src/base/stats.c. */
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/internal.h"
-
-size_t emgmm_cov_len(int cov_type, int K, int d)
-{
-    size_t k = (size_t)K, dd = (size_t)d;
-    switch (cov_type) {
-    case EMGMM_COV_FULL: return k * dd * dd;
-    case EMGMM_COV_TIED: return dd * dd;
-    case EMGMM_COV_DIAG: return k * dd;
-    case EMGMM_COV_SPHERICAL: return k;
-    default: return 0;
-    }
-}
-
-int emgmm_paramset_alloc(emgmm_paramset *p, int K, int d, size_t cov_len)
-{
-    memset(p, 0, sizeof *p);
-    p->weights = calloc((size_t)K, sizeof(double));
-    p->means = calloc((size_t)K * (size_t)d, sizeof(double));
-    p->covariances = calloc(cov_len, sizeof(double));
-    p->prec_chol = calloc(cov_len, sizeof(double));
-    p->log_det = calloc((size_t)K, sizeof(double));
-    if (!p->weights || !p->means || !p->covariances || !p->prec_chol || !p->log_det) {
-        emgmm_paramset_free(p);
-        return EMGMM_ERR_ALLOC;
-    }
-    return EMGMM_OK;
-}
-
-void emgmm_paramset_free(emgmm_paramset *p)
-{
-    if (!p) return;
-    free(p->weights);
-    free(p->means);
-    free(p->covariances);
-    free(p->prec_chol);
-    free(p->log_det);
-    memset(p, 0, sizeof *p);
-}
-
-void emgmm_paramset_from_model(emgmm_paramset *dst, const emgmm_model *m)
-{
-    size_t K = (size_t)m->K, d = (size_t)m->d;
-    memcpy(dst->weights, m->weights, K * sizeof(double));
-    memcpy(dst->means, m->means, K * d * sizeof(double));
-    memcpy(dst->covariances, m->covariances, m->cov_len * sizeof(double));
-    memcpy(dst->prec_chol, m->prec_chol, m->cov_len * sizeof(double));
-    memcpy(dst->log_det, m->log_det, K * sizeof(double));
-}
-
-void emgmm_paramset_to_model(emgmm_model *m, const emgmm_paramset *src)
-{
-    size_t K = (size_t)m->K, d = (size_t)m->d;
-    memcpy(m->weights, src->weights, K * sizeof(double));
-    memcpy(m->means, src->means, K * d * sizeof(double));
-    memcpy(m->covariances, src->covariances, m->cov_len * sizeof(double));
-    memcpy(m->prec_chol, src->prec_chol, m->cov_len * sizeof(double));
-    memcpy(m->log_det, src->log_det, K * sizeof(double));
-}
-
-int emgmm_stats_init(emgmm_stats *s, int K, int d, int cov_type)
-{
-    memset(s, 0, sizeof *s);
-    s->K = K;
-    s->d = d;
-    s->s2_len = (cov_type == EMGMM_COV_FULL || cov_type == EMGMM_COV_TIED)
-                    ? (size_t)d * (size_t)d
-                    : (size_t)d;
-    s->nk = calloc((size_t)K, sizeof(double));
-    s->s1 = calloc((size_t)K * (size_t)d, sizeof(double));
-    s->s2 = calloc((size_t)K * s->s2_len, sizeof(double));
-    if (!s->nk || !s->s1 || !s->s2) {
-        emgmm_stats_free(s);
-        return EMGMM_ERR_ALLOC;
-    }
-    return EMGMM_OK;
-}
-
-void emgmm_stats_free(emgmm_stats *s)
-{
-    if (!s) return;
-    free(s->nk);
-    free(s->s1);
-    free(s->s2);
-    s->nk = s->s1 = s->s2 = NULL;
-}
-
-void emgmm_stats_zero(emgmm_stats *s)
-{
-    memset(s->nk, 0, (size_t)s->K * sizeof(double));
-    memset(s->s1, 0, (size_t)s->K * (size_t)s->d * sizeof(double));
-    memset(s->s2, 0, (size_t)s->K * s->s2_len * sizeof(double));
-    s->loglik = 0.0;
-}
-
-void emgmm_stats_add(emgmm_stats *dst, const emgmm_stats *src)
-{
-    size_t K = (size_t)dst->K, d = (size_t)dst->d;
-    for (size_t i = 0; i < K; i++) dst->nk[i] += src->nk[i];
-    for (size_t i = 0; i < K * d; i++) dst->s1[i] += src->s1[i];
-    for (size_t i = 0; i < K * dst->s2_len; i++) dst->s2[i] += src->s2[i];
-    dst->loglik += src->loglik;
-}
+#include "src/core/core.h"
+#include "src/em/driver.h"
+#include "src/em/pass.h"
+#include "src/family/family.h"
 
 int emgmm_model_create(emgmm_model **out, int K, int d, int cov_type)
 {
@@ -154,8 +56,7 @@ void emgmm_model_free(emgmm_model *m)
     free(m->reseeds);
     free(m->dist_buf);
     emgmm_accel_free(m);
-    for (int i = 0; i < 2; i++)
-        if (m->pass_ws[i] && m->pass_ws_free[i]) m->pass_ws_free[i](m->pass_ws[i]);
+    emgmm_pass_cache_free(&m->pass_cache);
     free(m);
 }
 

@@ -3,7 +3,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "src/internal.h"
+#include "src/core/core.h"
 
 emgmm_params emgmm_params_default(void)
 {
@@ -49,6 +49,8 @@ int emgmm_params_validate(const emgmm_params *p)
         return EMGMM_ERR_INVALID_PARAM;
     if (!(p->var_floor >= 0.0 && p->var_floor <= 1.0)) return EMGMM_ERR_INVALID_PARAM;
     if (p->accel != EMGMM_ACCEL_NONE && p->accel != EMGMM_ACCEL_SQUAREM) return EMGMM_ERR_INVALID_PARAM;
+    if (p->pass_kernels < EMGMM_KERNELS_AUTO || p->pass_kernels > EMGMM_KERNELS_GEMM_MSTEP)
+        return EMGMM_ERR_INVALID_PARAM;
     return EMGMM_OK;
 }
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/internal.h"
+#include "src/dist/dist.h"
 
 #ifdef EMGMM_HAVE_MPI
 #include <mpi.h>

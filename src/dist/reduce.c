@@ -3,7 +3,7 @@
  * A distributed fit then all-reduces the sum over ranks (comm.c). */
 #include <string.h>
 
-#include "src/internal.h"
+#include "src/dist/dist.h"
 
 void emgmm_reduce_stats(emgmm_stats *out, emgmm_stats *const *parts, int n_parts)
 {

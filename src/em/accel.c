@@ -33,7 +33,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/internal.h"
+#include "src/em/driver.h"
+#include "src/family/family.h"
 #include "src/linalg/linalg.h"
 
 /* The step cap starts at 4 and grows by this factor each time an accepted

@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/internal.h"
+#include "src/dist/dist.h"
+#include "src/em/driver.h"
+#include "src/em/pass.h"
+#include "src/family/family.h"
 #include "src/linalg/linalg.h"
 
 static const char *const degen_names[] = {"error", "reseed"};
@@ -25,22 +28,9 @@ int emgmm_degenerate_policy_from_name(const char *name)
     return -1;
 }
 
-/* Responsibilities of a row sum to 1 with a rounding error of a few ε, and a
- * component's mean and covariance divide sums over d coordinates by N_k:
- * below 16·d·ε of the total weight W, N_k is rounding noise (and
- * scikit-learn's 10·ε guard pulls such a mean towards the origin).  Above
- * that, a component is still empty when it holds less than a thousandth of
- * one sample (W counts samples when there are no weights) or, on small data,
- * less than 1e-9 of the data: EM only drives such a component further down
- * (a few 1e-11 of weight is typical), and its parameters come from
- * vanishing fractions of points.  A component with a small but real share is
- * left to EM. */
-double emgmm_empty_threshold(int d, double total)
-{
-    const double noise = 16.0 * (double)d * DBL_EPSILON * total;
-    const double tiny = fmin(1e-9 * total, 1e-3);
-    return noise > tiny ? noise : tiny;
-}
+static int reseed(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
+                  const emgmm_stats *st_, const double *shift, const double *floor,
+                  emgmm_paramset *next, const unsigned char *bad, int iter);
 
 /* The M-step finish under the fit's policies: the variance floor, and with
  * EMGMM_DEGEN_RESEED the components that are empty or not PD re-initialised
@@ -60,7 +50,7 @@ int emgmm_mstep_finish(emgmm_model *m, const emgmm_params *p, const emgmm_data *
     int st = EMGMM_OK;
     if (m->structure >= EMGMM_COV_EII) {
         /* mclust's structures: no reseeding (it would break the structure) */
-        st = emgmm_mclust_finish(m, p, stats, shift, p->reg_covar, floor, next);
+        st = emgmm_mclust_finish(m, p, stats, shift, p->reg_covar, floor, next, iter > 0);
         free(floor);
         return st;
     }
@@ -68,7 +58,7 @@ int emgmm_mstep_finish(emgmm_model *m, const emgmm_params *p, const emgmm_data *
         bad = malloc((size_t)K);
         if (!bad) st = EMGMM_ERR_ALLOC;
     }
-    if (st == EMGMM_OK) st = emgmm_family_finish_ex(m, stats, shift, p->reg_covar, floor, next, bad);
+    if (st == EMGMM_OK) st = emgmm_family_finish(m, p, stats, shift, p->reg_covar, floor, next, bad, iter > 0);
     if (st == EMGMM_OK && bad) {
         double total = 0.0;
         int any = 0;
@@ -78,7 +68,7 @@ int emgmm_mstep_finish(emgmm_model *m, const emgmm_params *p, const emgmm_data *
             if (stats->nk[k] < empty) bad[k] = 1;
         emgmm_mark_coincident(m, next, bad);
         for (int k = 0; k < K; k++) any |= bad[k];
-        if (any) st = emgmm_reseed(m, p, X, stats, shift, floor, next, bad, iter);
+        if (any) st = reseed(m, p, X, stats, shift, floor, next, bad, iter);
     }
     free(floor);
     free(bad);
@@ -201,10 +191,10 @@ static void cand_offer(candidates *c, double ld, const double *x)
     if (c->count < c->M) c->count++;
 }
 
-/* A model holding only the healthy components of next (weights renormalised),
- * to score the rows with. */
-static int healthy_model(const emgmm_model *m, const emgmm_paramset *next,
-                         const unsigned char *bad, emgmm_model **out)
+/* The healthy components of next (weights renormalised), to score the rows
+ * with: a parameter set of H components. */
+static int healthy_params(const emgmm_model *m, const emgmm_paramset *next,
+                          const unsigned char *bad, emgmm_paramset *h, int *H_out)
 {
     const int K = m->K, d = m->d;
     int H = 0;
@@ -214,9 +204,9 @@ static int healthy_model(const emgmm_model *m, const emgmm_paramset *next,
             H++;
             wsum += next->weights[k];
         }
-    int st = emgmm_model_create(out, H, d, m->cov_type);
+    *H_out = H;
+    int st = emgmm_paramset_alloc(h, H, d, emgmm_cov_len(m->cov_type, H, d));
     if (st) return st;
-    emgmm_model *h = *out;
     const size_t per = m->cov_type == EMGMM_COV_FULL ? (size_t)d * d
                        : m->cov_type == EMGMM_COV_DIAG ? (size_t)d
                        : m->cov_type == EMGMM_COV_SPHERICAL ? 1 : 0;
@@ -235,14 +225,13 @@ static int healthy_model(const emgmm_model *m, const emgmm_paramset *next,
         h->log_det[q] = next->log_det[k];
         q++;
     }
-    h->fitted = 1;
     return EMGMM_OK;
 }
 
-/* One pass scoring the local rows under the healthy components, keeping the
- * lowest-density rows (with weight > 0) in c; bounded memory: one chunk of
- * log-densities. */
-static int score_rows(emgmm_model *m, const emgmm_model *h, const emgmm_params *p,
+/* One pass scoring the local rows under the healthy components (rows with
+ * NaN scored on what they observe), keeping the lowest-density rows (with
+ * weight > 0) in c; bounded memory: one chunk of log-densities. */
+static int score_rows(emgmm_model *m, const emgmm_mixture *h, const emgmm_params *p,
                       const emgmm_data *X, candidates *c)
 {
     const size_t n = X->n, d = X->d, chunk = 16384;
@@ -256,16 +245,22 @@ static int score_rows(emgmm_model *m, const emgmm_model *h, const emgmm_params *
         sub.x = (const char *)X->x + i0 * X->ld * esz;
         sub.n = nb;
         sub.weights = NULL;
+        emgmm_pass_failure fail;
         emgmm_pass pass;
         memset(&pass, 0, sizeof pass);
         pass.mode = EMGMM_PASS_ESTEP;
-        pass.model = h;
+        pass.mix = h;
+        pass.missing = p->missing;
         pass.logdens = ld;
         pass.n_threads = p->n_threads;
         pass.block_size = (size_t)p->block_size;
+        pass.params = p;
+        pass.fail = &fail;
         st = emgmm_pass_run(&pass, &sub);
         if (st) {
-            st = emgmm_fail(m, st, "scoring the rows to reseed from failed: %s", h->errmsg);
+            char why[256] = "";
+            emgmm_pass_failure_message(why, sizeof why, &fail, 0);
+            st = emgmm_fail(m, st, "scoring the rows to reseed from failed: %s", why);
             break;
         }
         for (size_t i = 0; i < nb; i++) {
@@ -329,7 +324,7 @@ static int same_point(const double *x, const double *mu, const double *var, int 
     return 1;
 }
 
-int emgmm_reseed(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
+static int reseed(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
                  const emgmm_stats *st_, const double *shift, const double *floor,
                  emgmm_paramset *next, const unsigned char *bad, int iter)
 {
@@ -380,18 +375,18 @@ int emgmm_reseed(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
     candidates c = {R + 8, 0, d, NULL, NULL};
     c.ld = malloc((size_t)c.M * sizeof(double));
     c.x = malloc((size_t)c.M * d * sizeof(double));
-    emgmm_model *h = NULL;
+    emgmm_paramset h = {0};
+    int H = 0;
     st = dmean && dcov && dvar && work && c.ld && c.x ? EMGMM_OK : EMGMM_ERR_ALLOC;
     double W = 0.0;
     if (st == EMGMM_OK) {
         emgmm_stats_data_moments(st_, type, shift, dmean, dcov, &W);
         for (int j = 0; j < d; j++) dvar[j] = fullcov ? dcov[(size_t)j * d + j] : dcov[j];
-        st = healthy_model(m, next, bad, &h);
+        st = healthy_params(m, next, bad, &h, &H);
     }
     if (st == EMGMM_OK) {
-        h->n_threads = m->n_threads;
-        h->missing = m->missing; /* rows with NaN are scored on what they observe */
-        st = score_rows(m, h, p, X, &c);
+        const emgmm_mixture hm = emgmm_paramset_mixture(&h, H, d, type);
+        st = score_rows(m, &hm, p, X, &c);
     }
     st = merge_ranks(m, &c, st); /* collective: reached by every rank */
 
@@ -479,7 +474,7 @@ int emgmm_reseed(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
         /* nothing of a failed reseed is recorded */
         while (m->n_reseeds > 0 && m->reseeds[m->n_reseeds - 1].iter == iter) m->n_reseeds--;
     }
-    emgmm_model_free(h);
+    emgmm_paramset_free(&h);
     free(dmean);
     free(dcov);
     free(dvar);

@@ -1,5 +1,5 @@
 /* missing_impl.h — the block pass's handling of missing values (NaN read as
- * missing at random), included by pass_impl.h with its TYPE and FN().
+ * missing at random), included by pass_impl.h with its TYPE (src/em/type_on.h).
  *
  * A block's rows are loaded as always; a row with missing coordinates M has
  * them set to 0 in the centred block, i.e. to the centre g, so the block's
@@ -28,7 +28,7 @@
 
 /* Finds the block's incomplete rows, lists their missing coordinates in
  * ascending order and zeroes them in xs. */
-static void FN(scan_missing)(FN(pass_ws) *w, size_t nb, size_t d)
+static void scan_missing(pass_ws *w, size_t nb, size_t d)
 {
     size_t nm = 0, q = 0;
     for (size_t i = 0; i < nb; i++) {
@@ -56,7 +56,7 @@ static void FN(scan_missing)(FN(pass_ws) *w, size_t nb, size_t d)
  * conditional mean.  Scratch: L (m²) and li (m(m+1)/2). */
 #define EMGMM_FAC_LEN(m) ((m) * ((m) + 1) / 2 + 1)
 
-static void FN(miss_factor)(const double *P, size_t d, const size_t *M, size_t m, double *fac,
+static void miss_factor(const double *P, size_t d, const size_t *M, size_t m, double *fac,
                             double *L, double *li)
 {
     double *ldl = fac + m * (m + 1) / 2;
@@ -96,7 +96,7 @@ static void FN(miss_factor)(const double *P, size_t d, const size_t *M, size_t m
     *ldl = lacc + log(prod);
 }
 
-static uint64_t FN(miss_hash)(const size_t *M, size_t m)
+static uint64_t miss_hash(const size_t *M, size_t m)
 {
     uint64_t h = 0x9e3779b97f4a7c15ULL ^ m;
     for (size_t a = 0; a < m; a++) h = (h ^ (uint64_t)M[a]) * 0x100000001b3ULL;
@@ -107,12 +107,12 @@ static uint64_t FN(miss_hash)(const size_t *M, size_t m)
  * the thread's pattern cache, or computed (and cached while there is room).
  * Rows share few patterns when values are missing in blocks (a sensor down),
  * many when entries are missing at random; both gain, the first the most. */
-static const double *FN(miss_pattern)(const FN(pass_shared) *sh, FN(pass_ws) *w, const size_t *M,
+static const double *miss_pattern(const pass_shared *sh, pass_ws *w, const size_t *M,
                                       size_t m)
 {
     const size_t d = sh->d, nf = sh->cov_type == EMGMM_COV_FULL ? sh->K : 1;
     const size_t flen = nf * EMGMM_FAC_LEN(m);
-    const uint64_t h = FN(miss_hash)(M, m);
+    const uint64_t h = miss_hash(M, m);
     size_t slot = (size_t)h & (EMGMM_PC_TAB - 1);
     for (;;) {
         const int32_t e = w->pc_tab[slot];
@@ -138,7 +138,7 @@ static const double *FN(miss_pattern)(const FN(pass_shared) *sh, FN(pass_ws) *w,
         if (w->pc_fn + flen <= w->pc_fcap) out = w->pc_fac + w->pc_fn;
     }
     for (size_t f = 0; f < nf; f++)
-        FN(miss_factor)(sh->pfull + f * d * d, d, M, m, out + f * EMGMM_FAC_LEN(m), w->mscr + d,
+        miss_factor(sh->pfull + f * d * d, d, M, m, out + f * EMGMM_FAC_LEN(m), w->mscr + d,
                         w->mscr + d + d * d);
     if (out != w->mfac) {
         const int32_t e = (int32_t)w->pc_n++;
@@ -162,7 +162,7 @@ static const double *FN(miss_pattern)(const FN(pass_shared) *sh, FN(pass_ws) *w,
  * k (m >= 2; NULL for m = 1).  *C is set to P_MM⁻¹ (packed upper; for m = 1 in
  * c1).  scr: 2d doubles.  Returns 0, or nonzero when P_MM is not numerically
  * positive definite. */
-static inline __attribute__((always_inline)) int FN(miss_rowcomp)(const FN(pass_shared) *sh, const TYPE *x, const size_t *M, size_t m,
+static inline __attribute__((always_inline)) int miss_rowcomp(const pass_shared *sh, const TYPE *x, const size_t *M, size_t m,
                             size_t k, double q0, const double *fac, const double *wk,
                             size_t wstride, double *logp, double *e, double *c1, const double **C,
                             double *scr)
@@ -231,7 +231,7 @@ static inline __attribute__((always_inline)) int FN(miss_rowcomp)(const FN(pass_
     return 0;
 }
 
-static void FN(miss_fail)(FN(pass_ws) *w, size_t i, size_t k)
+static void miss_fail(pass_ws *w, size_t i, size_t k)
 {
     if (w->err) return;
     w->err = EMGMM_ERR_NOT_PD;
@@ -246,7 +246,7 @@ static void FN(miss_fail)(FN(pass_ws) *w, size_t i, size_t k)
  * log-densities of their observed coordinates.  With store (a fit), the
  * full/tied families also keep each row's conditional moments for the M-step,
  * when the block's need fits the workspace (else the M-step recomputes). */
-EMGMM_CLONES_FMA static void FN(estep_missing)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb, size_t i0,
+EMGMM_CLONES_FMA static void estep_missing(const pass_shared *sh, pass_ws *w, size_t nb, size_t i0,
                               int store)
 {
     const size_t K = sh->K, d = sh->d;
@@ -311,7 +311,7 @@ EMGMM_CLONES_FMA static void FN(estep_missing)(const FN(pass_shared) *sh, FN(pas
             for (size_t k = 0; k < K; k++) {
                 const double pv = W[k];
                 if (!(pjj[k] > 0.0)) {
-                    FN(miss_fail)(w, i0 + i, k);
+                    miss_fail(w, i0 + i, k);
                     w->r[k * nb + i] = -INFINITY;
                     continue;
                 }
@@ -327,7 +327,7 @@ EMGMM_CLONES_FMA static void FN(estep_missing)(const FN(pass_shared) *sh, FN(pas
             if (w->mstored) slot += K * EMGMM_MISS_SLOT(1);
             continue;
         }
-        const double *fac = !diag && m >= 2 ? FN(miss_pattern)(sh, w, M, m) : NULL;
+        const double *fac = !diag && m >= 2 ? miss_pattern(sh, w, M, m) : NULL;
         const size_t fstep = sh->cov_type == EMGMM_COV_FULL ? EMGMM_FAC_LEN(m) : 0;
         for (size_t k = 0; k < K; k++) {
             double *rk = w->r + k * nb + i;
@@ -350,9 +350,9 @@ EMGMM_CLONES_FMA static void FN(estep_missing)(const FN(pass_shared) *sh, FN(pas
             double lp, c1;
             const double *C = NULL;
             double *e = w->mstored ? slot : NULL;
-            if (FN(miss_rowcomp)(sh, x, M, m, k, 2.0 * (sh->cst[k] - *rk), fac ? fac + k * fstep : NULL,
+            if (miss_rowcomp(sh, x, M, m, k, 2.0 * (sh->cst[k] - *rk), fac ? fac + k * fstep : NULL,
                                  W + k, kp, &lp, e, &c1, &C, w->mscr)) {
-                FN(miss_fail)(w, i0 + i, k);
+                miss_fail(w, i0 + i, k);
                 *rk = -INFINITY;
             } else {
                 *rk = sh->cst[k] + lp;
@@ -365,7 +365,7 @@ EMGMM_CLONES_FMA static void FN(estep_missing)(const FN(pass_shared) *sh, FN(pas
 
 /* Drops (drop-empty-rows) the rows with nothing observed from the statistics;
  * returns their weight. */
-static double FN(drop_empty)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb,
+static double drop_empty(const pass_shared *sh, pass_ws *w, size_t nb,
                              const double *weights)
 {
     double dropped = 0.0;
@@ -379,7 +379,7 @@ static double FN(drop_empty)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t n
 }
 
 /* Adds the incomplete rows' expected-statistics corrections (see the top). */
-EMGMM_CLONES_FMA static void FN(mstats_missing)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb, size_t i0)
+EMGMM_CLONES_FMA static void mstats_missing(const pass_shared *sh, pass_ws *w, size_t nb, size_t i0)
 {
     const size_t K = sh->K, d = sh->d;
     const int diag = sh->cov_type == EMGMM_COV_DIAG || sh->cov_type == EMGMM_COV_SPHERICAL;
@@ -414,10 +414,10 @@ EMGMM_CLONES_FMA static void FN(mstats_missing)(const FN(pass_shared) *sh, FN(pa
                 C = slot + m;
             } else {
                 double lp;
-                if (m >= 2 && !fac) fac = FN(miss_pattern)(sh, w, M, m);
-                if (FN(miss_rowcomp)(sh, x, M, m, k, 0.0, fac ? fac + k * fstep : NULL, NULL, 0, &lp,
+                if (m >= 2 && !fac) fac = miss_pattern(sh, w, M, m);
+                if (miss_rowcomp(sh, x, M, m, k, 0.0, fac ? fac + k * fstep : NULL, NULL, 0, &lp,
                                      ebuf, &c1, &C, w->mscr)) {
-                    FN(miss_fail)(w, i0 + i, k);
+                    miss_fail(w, i0 + i, k);
                     continue;
                 }
                 e = ebuf;
@@ -445,7 +445,7 @@ EMGMM_CLONES_FMA static void FN(mstats_missing)(const FN(pass_shared) *sh, FN(pa
 /* Folds the cross terms gathered in G and T into the upper triangle of the
  * second moments: with G_k[j][l] = Σ r e_j x̃_l − T_k[j]·c_l = Σ r e_j a_l,
  * (a·eᵀ + e·aᵀ)_pq = G[q][p] + G[p][q]. */
-static void FN(fold_missing)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t K, size_t d)
+static void fold_missing(const pass_shared *sh, pass_ws *w, size_t K, size_t d)
 {
     for (size_t k = 0; k < K; k++) {
         double *G = w->mg + k * d * d;

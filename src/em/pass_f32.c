@@ -1,5 +1,5 @@
-/* pass_f32.c — the block pass with single-precision products; statistics
- * and log-likelihoods stay double. */
+/* pass_f32.c — the block pass with single-precision products
+ * (src/em/pass_impl.h compiled for one working type; see src/em/type_on.h). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,21 +9,18 @@
 #include <omp.h>
 #endif
 
+#include "src/dist/dist.h"
 #include "src/em/kernels.h"
 #include "src/em/pass.h"
 
-#define TYPE float
-#define SFX f32
-#define GEMM cblas_sgemm
-#define EMGMM_QUADFORM emgmm_quadform_f32
-#define EMGMM_DIAGSTATS emgmm_diagstats_f32
-#define EMGMM_LOAD64 emgmm_load_f64_f32
-#define EMGMM_LOAD32 emgmm_load_f32_f32
-#define EMGMM_DIAG_REFINE emgmm_diag_refine_f32
-#define EMGMM_WROW emgmm_wrow_f32
-#define EMGMM_TRI_QF emgmm_qf_tri_f32
-#define EMGMM_TRI_PANEL emgmm_tri_panel_f32
-#define EMGMM_MSTAT emgmm_mstat_f32
-#define EMGMM_MFOLD emgmm_mfold_f32
-#define WS_SLOT 1 /* model->pass_ws[WS_SLOT] */
+#define EMGMM_TYPE_F32
+#include "src/em/type_on.h"
 #include "src/em/pass_impl.h"
+#include "src/em/type_off.h"
+
+int emgmm_pass_run_f32(const emgmm_pass *p, const emgmm_data *X) { return pass_run(p, X); }
+
+double emgmm_pass_bytes_f32(int K, int d, int cov_type, int missing, int stats, int n_threads)
+{
+    return pass_bytes(K, d, cov_type, missing, stats, n_threads);
+}

@@ -17,7 +17,8 @@
  *   r_ik = softmax_k(log p_ik), block log-likelihood = Σ_i logsumexp_k
  *   second moments per component by the triangular kernel over the rows with
  *   r_ik ≠ 0 (mstats_tri), or by one GEMM per chunk of components
- *   (mstats_full, EMGMM_FUSED=0 or EMGMM_MTRI=0),
+ *   (mstats_full, params.pass_kernels = EMGMM_KERNELS_GEMM or
+ *   EMGMM_KERNELS_GEMM_MSTEP),
  *   s1_k += Σ r (x − c_k), N_k += Σ r.
  * (The diagonal families skip rows whose responsibility is exactly 0.)
  *
@@ -48,17 +49,10 @@
 /* the M-step kernel's row length: d rounded up to whole vectors of 64 bytes */
 #define EMGMM_LDM(d) (((d) + 64 / sizeof(TYPE) - 1) / (64 / sizeof(TYPE)) * (64 / sizeof(TYPE)))
 
-#define CAT2(a, b) a##_##b
-#define CAT(a, b) CAT2(a, b)
-#define FN(name) CAT(name, SFX)
-
-/* missing values: conditional moments kept per block up to this many doubles
- * per thread (else recomputed in the M-step), and the pattern cache's limits */
-#ifndef EMGMM_MISS_STORE_MAX
-#define EMGMM_MISS_STORE_MAX ((size_t)1 << 22)
-#define EMGMM_PC_TAB 4096                   /* pattern-cache slots (power of 2) */
-#define EMGMM_PC_FAC_MAX ((size_t)1 << 21)  /* doubles of cached factors per thread */
-#endif
+/* missing values: the pattern cache's slots (a power of 2); the per-thread
+ * limits on stored conditional moments and cached factors are
+ * emgmm_pass_miss_store_max / emgmm_pass_pattern_cache_max (params) */
+#define EMGMM_PC_TAB 4096
 
 typedef struct {
     TYPE *xs;       /* [B][d] centred block */
@@ -95,9 +89,9 @@ typedef struct {
     int xt_ready;        /* xt holds this block (transpose_block) */
     int err;
     size_t err_row, err_comp;
-} FN(pass_ws);
+} pass_ws;
 
-static void FN(ws_free)(FN(pass_ws) *w)
+static void ws_free(pass_ws *w)
 {
     free(w->xs);
     free(w->y);
@@ -131,71 +125,110 @@ static void FN(ws_free)(FN(pass_ws) *w)
     emgmm_stats_free(&w->st);
 }
 
-static int FN(ws_alloc)(FN(pass_ws) *w, size_t B, size_t d, size_t K, size_t cw, int stats,
-                        int cov_type, int missing)
+/* The buffers of one thread's workspace, in bytes: ws_alloc allocates these
+ * sizes and emgmm_pass_memory_estimate adds them up (0 = not allocated). */
+enum {
+    WS_XS, WS_Y, WS_R, WS_MX, WS_SUM, WS_A2, WS_MROW, WS_MPTR, WS_MIDX, WS_MSCR, WS_MFAC, WS_MW,
+    WS_PC_TAB, WS_PC_H, WS_PC_M, WS_PC_KOFF, WS_PC_FOFF, WS_PC_KEY, WS_MG, WS_MT, WS_XT, WS_TSCR,
+    WS_XRM, WS_TACC, WS_RIDX, WS_MBLK, WS_S1BLK, WS_NBUF
+};
+
+static void ws_sizes(size_t B, size_t d, size_t K, size_t cw, int stats, int cov_type, int missing,
+                     size_t sz[WS_NBUF])
 {
-    memset(w, 0, sizeof *w);
-    w->xs = malloc(B * d * sizeof(TYPE));
-    w->y = malloc(EMGMM_PAD(B) * cw * sizeof(TYPE));
-    w->r = malloc(B * K * sizeof(double));
-    w->mx = malloc(B * sizeof(double));
-    w->sum = malloc(B * sizeof(double));
-    int ok = w->xs && w->y && w->r && w->mx && w->sum;
-    if (cov_type == EMGMM_COV_DIAG || cov_type == EMGMM_COV_SPHERICAL) {
-        w->a2 = malloc(B * 2 * d * sizeof(double));
-        ok = ok && w->a2;
-    }
+    const int square = cov_type == EMGMM_COV_FULL || cov_type == EMGMM_COV_TIED;
+    memset(sz, 0, WS_NBUF * sizeof sz[0]);
+    sz[WS_XS] = B * d * sizeof(TYPE);
+    sz[WS_Y] = EMGMM_PAD(B) * cw * sizeof(TYPE);
+    sz[WS_R] = B * K * sizeof(double);
+    sz[WS_MX] = sz[WS_SUM] = B * sizeof(double);
+    if (!square) sz[WS_A2] = B * 2 * d * sizeof(double);
     if (missing) {
-        w->mrow = malloc(B * sizeof(size_t));
-        w->mptr = malloc((B + 1) * sizeof(size_t));
-        w->midx = malloc(B * d * sizeof(size_t));
+        sz[WS_MROW] = B * sizeof(size_t);
+        sz[WS_MPTR] = (B + 1) * sizeof(size_t);
+        sz[WS_MIDX] = B * d * sizeof(size_t);
         /* scratch: [0, 2d) miss_rowcomp; [d, d + d²) and [d + d², d + 2d²) a
          * factor's L and L⁻¹ (miss_pattern, done before miss_rowcomp); [3d + d²,
          * 4d + d²) a recomputed conditional mean in the M-step */
-        w->mscr = malloc((2 * d * d + 4 * d) * sizeof(double));
-        ok = ok && w->mrow && w->mptr && w->midx && w->mscr;
-        if (cov_type == EMGMM_COV_FULL || cov_type == EMGMM_COV_TIED) {
+        sz[WS_MSCR] = (2 * d * d + 4 * d) * sizeof(double);
+        if (square) {
             const size_t nf = cov_type == EMGMM_COV_FULL ? K : 1;
-            w->mfac = malloc(nf * (d * (d + 1) / 2 + 1) * sizeof(double));
-            w->mw = malloc(d * ((K + 7) & ~(size_t)7) * sizeof(double));
-            ok = ok && w->mw;
-            w->pc_tab = malloc(EMGMM_PC_TAB * sizeof(int32_t));
-            w->pc_h = malloc(EMGMM_PC_TAB / 2 * sizeof(uint64_t));
-            w->pc_m = malloc(EMGMM_PC_TAB / 2 * sizeof(size_t));
-            w->pc_koff = malloc(EMGMM_PC_TAB / 2 * sizeof(size_t));
-            w->pc_foff = malloc(EMGMM_PC_TAB / 2 * sizeof(size_t));
-            w->pc_key = malloc(EMGMM_PC_TAB * 8 * sizeof(size_t));
-            ok = ok && w->mfac && w->pc_tab && w->pc_h && w->pc_m && w->pc_koff && w->pc_foff &&
-                 w->pc_key;
-            if (w->pc_tab)
-                for (size_t i = 0; i < EMGMM_PC_TAB; i++) w->pc_tab[i] = -1;
+            sz[WS_MFAC] = nf * (d * (d + 1) / 2 + 1) * sizeof(double);
+            sz[WS_MW] = d * ((K + 7) & ~(size_t)7) * sizeof(double);
+            sz[WS_PC_TAB] = EMGMM_PC_TAB * sizeof(int32_t);
+            sz[WS_PC_H] = EMGMM_PC_TAB / 2 * sizeof(uint64_t);
+            sz[WS_PC_M] = sz[WS_PC_KOFF] = sz[WS_PC_FOFF] = EMGMM_PC_TAB / 2 * sizeof(size_t);
+            sz[WS_PC_KEY] = EMGMM_PC_TAB * 8 * sizeof(size_t);
         }
-        if (stats && (cov_type == EMGMM_COV_FULL || cov_type == EMGMM_COV_TIED)) {
-            w->mg = calloc(K * d * d, sizeof(double));
-            w->mt = calloc(K * d, sizeof(double));
-            ok = ok && w->mg && w->mt;
+        if (stats && square) {
+            sz[WS_MG] = K * d * d * sizeof(double);
+            sz[WS_MT] = K * d * sizeof(double);
         }
     }
-    if (stats || cov_type == EMGMM_COV_FULL) { /* the M-step's and the fused E-step's */
-        w->xt = malloc(d * EMGMM_PAD(B) * sizeof(TYPE));
-        ok = ok && w->xt;
-    }
-    if (stats && (cov_type == EMGMM_COV_FULL || cov_type == EMGMM_COV_TIED)) {
+    if (stats || cov_type == EMGMM_COV_FULL) /* the M-step's and the fused E-step's */
+        sz[WS_XT] = d * EMGMM_PAD(B) * sizeof(TYPE);
+    if (stats && square) {
         const size_t ldm = EMGMM_LDM(d);
-        w->tscr = malloc(2 * ldm * sizeof(TYPE));
-        w->xrm = malloc(B * ldm * sizeof(TYPE));
-        w->tacc = malloc(ldm * ldm * sizeof(TYPE));
-        w->ridx = malloc(B * sizeof(size_t));
-        ok = ok && w->tscr && w->xrm && w->tacc && w->ridx;
+        sz[WS_TSCR] = 2 * ldm * sizeof(TYPE);
+        sz[WS_XRM] = B * ldm * sizeof(TYPE);
+        sz[WS_TACC] = ldm * ldm * sizeof(TYPE);
+        sz[WS_RIDX] = B * sizeof(size_t);
     }
     if (stats) {
-        w->mblk = malloc(d * cw * sizeof(TYPE));
-        w->s1blk = malloc(cw * sizeof(double));
-        ok = ok && w->mblk && w->s1blk &&
-             emgmm_stats_init(&w->st, (int)K, (int)d, cov_type) == EMGMM_OK;
+        sz[WS_MBLK] = d * cw * sizeof(TYPE);
+        sz[WS_S1BLK] = cw * sizeof(double);
     }
+}
+
+/* malloc of a workspace buffer (calloc for the zeroed ones); a size of 0
+ * leaves it NULL and counts as success */
+static void *ws_buf(size_t bytes, int zero, int *ok)
+{
+    if (!bytes) return NULL;
+    void *q = zero ? calloc(bytes, 1) : malloc(bytes);
+    if (!q) *ok = 0;
+    return q;
+}
+
+static int ws_alloc(pass_ws *w, size_t B, size_t d, size_t K, size_t cw, int stats, int cov_type,
+                    int missing)
+{
+    size_t sz[WS_NBUF];
+    ws_sizes(B, d, K, cw, stats, cov_type, missing, sz);
+    memset(w, 0, sizeof *w);
+    int ok = 1;
+    w->xs = ws_buf(sz[WS_XS], 0, &ok);
+    w->y = ws_buf(sz[WS_Y], 0, &ok);
+    w->r = ws_buf(sz[WS_R], 0, &ok);
+    w->mx = ws_buf(sz[WS_MX], 0, &ok);
+    w->sum = ws_buf(sz[WS_SUM], 0, &ok);
+    w->a2 = ws_buf(sz[WS_A2], 0, &ok);
+    w->mrow = ws_buf(sz[WS_MROW], 0, &ok);
+    w->mptr = ws_buf(sz[WS_MPTR], 0, &ok);
+    w->midx = ws_buf(sz[WS_MIDX], 0, &ok);
+    w->mscr = ws_buf(sz[WS_MSCR], 0, &ok);
+    w->mfac = ws_buf(sz[WS_MFAC], 0, &ok);
+    w->mw = ws_buf(sz[WS_MW], 0, &ok);
+    w->pc_tab = ws_buf(sz[WS_PC_TAB], 0, &ok);
+    w->pc_h = ws_buf(sz[WS_PC_H], 0, &ok);
+    w->pc_m = ws_buf(sz[WS_PC_M], 0, &ok);
+    w->pc_koff = ws_buf(sz[WS_PC_KOFF], 0, &ok);
+    w->pc_foff = ws_buf(sz[WS_PC_FOFF], 0, &ok);
+    w->pc_key = ws_buf(sz[WS_PC_KEY], 0, &ok);
+    if (w->pc_tab)
+        for (size_t i = 0; i < EMGMM_PC_TAB; i++) w->pc_tab[i] = -1;
+    w->mg = ws_buf(sz[WS_MG], 1, &ok);
+    w->mt = ws_buf(sz[WS_MT], 1, &ok);
+    w->xt = ws_buf(sz[WS_XT], 0, &ok);
+    w->tscr = ws_buf(sz[WS_TSCR], 0, &ok);
+    w->xrm = ws_buf(sz[WS_XRM], 0, &ok);
+    w->tacc = ws_buf(sz[WS_TACC], 0, &ok);
+    w->ridx = ws_buf(sz[WS_RIDX], 0, &ok);
+    w->mblk = ws_buf(sz[WS_MBLK], 0, &ok);
+    w->s1blk = ws_buf(sz[WS_S1BLK], 0, &ok);
+    if (ok && stats) ok = emgmm_stats_init(&w->st, (int)K, (int)d, cov_type) == EMGMM_OK;
     if (!ok) {
-        FN(ws_free)(w);
+        ws_free(w);
         return EMGMM_ERR_ALLOC;
     }
     return EMGMM_OK;
@@ -206,20 +239,20 @@ static int FN(ws_alloc)(FN(pass_ws) *w, size_t B, size_t d, size_t K, size_t cw,
 typedef struct {
     int T, stats, cov_type, missing;
     size_t B, d, K, cw;
-    FN(pass_ws) *ws;
-} FN(ws_cache);
+    pass_ws *ws;
+} ws_cache;
 
-static void FN(ws_cache_free)(void *p)
+static void ws_cache_free(void *p)
 {
-    FN(ws_cache) *c = p;
+    ws_cache *c = p;
     if (!c) return;
-    for (int t = 0; t < c->T; t++) FN(ws_free)(&c->ws[t]);
+    for (int t = 0; t < c->T; t++) ws_free(&c->ws[t]);
     free(c->ws);
     free(c);
 }
 
 /* What every pass expects of a workspace it did not allocate itself. */
-static void FN(ws_reset)(FN(pass_ws) *w, size_t K, size_t d, int stats)
+static void ws_reset(pass_ws *w, size_t K, size_t d, int stats)
 {
     if (stats) emgmm_stats_zero(&w->st);
     w->ll = 0.0;
@@ -263,12 +296,12 @@ typedef struct {
     double *pm;          /* missing, full/tied: [d][K] P_k·μ'_k */
     double *lpt;         /* missing, full/tied: [d][kp] log (P_k)_jj */
     size_t kp;           /* missing: K rounded up to 8, the row length of pt, pm, lpt */
-    size_t miss_store_max, pc_fac_max; /* EMGMM_MISS_STORE_MAX, EMGMM_PC_FAC_MAX or the env */
+    size_t miss_store_max, pc_fac_max; /* params.miss_store_max, params.pattern_cache_max */
     double *logw;        /* missing: [K] log π_k */
     double *lpk;         /* missing, diag/spherical: [K][d] log P_kj */
-} FN(pass_shared);
+} pass_shared;
 
-static void FN(load_block)(const emgmm_data *X, size_t i0, size_t nb, const double *g, TYPE *xs)
+static void load_block(const emgmm_data *X, size_t i0, size_t nb, const double *g, TYPE *xs)
 {
     if (X->dtype == EMGMM_F64)
         EMGMM_LOAD64((const double *)X->x + i0 * X->ld, X->ld, nb, X->d, g, xs);
@@ -286,7 +319,7 @@ static void FN(load_block)(const emgmm_data *X, size_t i0, size_t nb, const doub
  * of a 64-byte vector past nb are zero (the E-step kernels read whole vectors;
  * ldb = EMGMM_PAD(B) leaves room for them).  Once per block:
  * the fused E-step and the M-step share it. */
-static void FN(transpose_block)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb)
+static void transpose_block(const pass_shared *sh, pass_ws *w, size_t nb)
 {
     if (w->xt_ready) return;
     const size_t d = sh->d, ldb = sh->ldb;
@@ -302,18 +335,18 @@ static void FN(transpose_block)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_
 }
 
 /* r[k][i] ← log π_k + log N(x_i | μ_k, Σ_k) for the full family. */
-static void FN(estep_full)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb)
+static void estep_full(const pass_shared *sh, pass_ws *w, size_t nb)
 {
     const size_t K = sh->K, d = sh->d;
 #ifdef EMGMM_FUSED_QF
     if (sh->fused) {
-        FN(transpose_block)(sh, w, nb);
+        transpose_block(sh, w, nb);
         if (EMGMM_FUSED_QF(w->xt, sh->ldb, nb, d, K, sh->upack, sh->mvec, sh->cst, w->r, nb))
             return;
     }
 #endif
     if (sh->tri) {
-        FN(transpose_block)(sh, w, nb);
+        transpose_block(sh, w, nb);
         EMGMM_TRI_QF(w->xt, sh->ldb, nb, d, K, sh->upan, sh->mvec, sh->cst, w->r, nb);
         return;
     }
@@ -326,7 +359,7 @@ static void FN(estep_full)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb)
     }
 }
 
-static void FN(estep_tied)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb)
+static void estep_tied(const pass_shared *sh, pass_ws *w, size_t nb)
 {
     const size_t K = sh->K, d = sh->d;
     GEMM(CblasRowMajor, CblasTrans, CblasTrans, (int)d, (int)nb, (int)d, (TYPE)1, sh->ucat,
@@ -336,7 +369,7 @@ static void FN(estep_tied)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb)
         EMGMM_QUADFORM(w->y, sh->ldb, nb, 1, d, sh->mvec + k * d, sh->cst + k, w->r + k * nb, nb);
 }
 
-static void FN(estep_diag)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb)
+static void estep_diag(const pass_shared *sh, pass_ws *w, size_t nb)
 {
     const size_t K = sh->K, d = sh->d;
     for (size_t i = 0; i < nb; i++)
@@ -355,7 +388,7 @@ static void FN(estep_diag)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb)
     EMGMM_DIAG_REFINE(w->xs, nb, d, K, sh->pk, sh->mk, sh->cst, w->r, w->mx);
 }
 
-static void FN(mstats_diag)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb)
+static void mstats_diag(const pass_shared *sh, pass_ws *w, size_t nb)
 {
     const size_t K = sh->K, d = sh->d;
     for (size_t k = 0; k < K; k++)
@@ -363,7 +396,7 @@ static void FN(mstats_diag)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb
                         w->st.s2 + k * d, &w->st.nk[k]);
 }
 
-static void FN(labels_block)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb)
+static void labels_block(const pass_shared *sh, pass_ws *w, size_t nb)
 {
     const size_t K = sh->K, d = sh->d;
     /* Yᵀ = Cᵀ·Xsᵀ: K rows of nb dot products with the centres. */
@@ -399,7 +432,7 @@ static void FN(labels_block)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t n
     }
 }
 
-static void FN(random_block)(uint64_t seed, size_t i0, size_t nb, size_t K, double *r)
+static void random_block(uint64_t seed, size_t i0, size_t nb, size_t K, double *r)
 {
     for (size_t i = 0; i < nb; i++) {
         double s = 0.0;
@@ -420,7 +453,7 @@ static void FN(random_block)(uint64_t seed, size_t i0, size_t nb, size_t K, doub
  * products then cost Σ_k (rows with r_ik ≠ 0) instead of K·B.  The sums over
  * the remaining rows are taken in the same order, so leaving the zeros out
  * changes no bit. */
-static void FN(mstats_tri)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb)
+static void mstats_tri(const pass_shared *sh, pass_ws *w, size_t nb)
 {
     const size_t K = sh->K, d = sh->d, ldm = EMGMM_LDM(d);
     /* the block with rows of ldm (zero-padded) unless d is already whole vectors */
@@ -453,11 +486,11 @@ static void FN(mstats_tri)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb)
  * products form a d × (kc·d) GEMM over the block's rows instead of kc small
  * SYRKs (which OpenBLAS runs at a third of its GEMM rate).  The left factors
  * W_k = r_k ∘ (x̃ − c̃_k) are built component-major, vectorised over rows. */
-static void FN(mstats_full)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb)
+static void mstats_full(const pass_shared *sh, pass_ws *w, size_t nb)
 {
     const size_t K = sh->K, d = sh->d;
     const size_t ldb = sh->ldb;
-    FN(transpose_block)(sh, w, nb);
+    transpose_block(sh, w, nb);
     /* Only the upper triangle is needed.  Splitting the coordinates at h
      * computes rows [0,h) against every column and rows [h,d) against columns
      * [h,d) only: 3/4 of the square for h = d/2, still in two large GEMMs.
@@ -507,29 +540,29 @@ static void FN(mstats_full)(const FN(pass_shared) *sh, FN(pass_ws) *w, size_t nb
 
 #include "src/em/missing_impl.h"
 
-static void FN(process_block)(const emgmm_pass *p, const emgmm_data *X, const FN(pass_shared) *sh,
-                              FN(pass_ws) *w, size_t i0, size_t nb)
+static void process_block(const emgmm_pass *p, const emgmm_data *X, const pass_shared *sh,
+                              pass_ws *w, size_t i0, size_t nb)
 {
     const size_t K = sh->K;
-    FN(load_block)(X, i0, nb, sh->g, w->xs);
+    load_block(X, i0, nb, sh->g, w->xs);
     w->xt_ready = 0;
     w->nmr = 0;
-    if (sh->missing) FN(scan_missing)(w, nb, sh->d);
+    if (sh->missing) scan_missing(w, nb, sh->d);
     switch (p->mode) {
     case EMGMM_PASS_ESTEP:
         if (sh->cov_type == EMGMM_COV_FULL)
-            FN(estep_full)(sh, w, nb);
+            estep_full(sh, w, nb);
         else if (sh->cov_type == EMGMM_COV_TIED)
-            FN(estep_tied)(sh, w, nb);
+            estep_tied(sh, w, nb);
         else
-            FN(estep_diag)(sh, w, nb);
-        if (w->nmr) FN(estep_missing)(sh, w, nb, i0, p->stats != NULL);
+            estep_diag(sh, w, nb);
+        if (w->nmr) estep_missing(sh, w, nb, i0, p->stats != NULL);
         w->ll += emgmm_softmax_rows(w->r, nb, K, p->logdens ? p->logdens + i0 : NULL,
                                     X->weights ? X->weights + i0 : NULL, w->mx, w->sum);
         break;
-    case EMGMM_PASS_LABELS: FN(labels_block)(sh, w, nb); break;
+    case EMGMM_PASS_LABELS: labels_block(sh, w, nb); break;
     case EMGMM_PASS_RANDOM: /* hashed by the global row index, so any split agrees */
-        FN(random_block)(p->seed, (size_t)emgmm_dist_row_offset(p->model) + i0, nb, K, w->r);
+        random_block(p->seed, (size_t)p->row0 + i0, nb, K, w->r);
         break;
     }
     if (p->resp)
@@ -543,7 +576,7 @@ static void FN(process_block)(const emgmm_pass *p, const emgmm_data *X, const FN
             p->labels[i0 + i] = (int32_t)best;
         }
     if (p->stats && w->nmr && sh->missing == EMGMM_MISSING_DROP_EMPTY)
-        w->dropped += FN(drop_empty)(sh, w, nb, X->weights ? X->weights + i0 : NULL);
+        w->dropped += drop_empty(sh, w, nb, X->weights ? X->weights + i0 : NULL);
     if (p->stats && X->weights) {
         /* A weight scales the row's responsibilities in every statistic; a
          * zero weight removes the row, even one whose density overflowed. */
@@ -554,16 +587,16 @@ static void FN(process_block)(const emgmm_pass *p, const emgmm_data *X, const FN
     }
     if (p->stats) {
         if (sh->mtri)
-            FN(mstats_tri)(sh, w, nb);
+            mstats_tri(sh, w, nb);
         else if (sh->cov_type == EMGMM_COV_FULL || sh->cov_type == EMGMM_COV_TIED)
-            FN(mstats_full)(sh, w, nb);
+            mstats_full(sh, w, nb);
         else
-            FN(mstats_diag)(sh, w, nb);
-        if (w->nmr) FN(mstats_missing)(sh, w, nb, i0);
+            mstats_diag(sh, w, nb);
+        if (w->nmr) mstats_missing(sh, w, nb, i0);
     }
 }
 
-static void FN(shared_free)(FN(pass_shared) *sh)
+static void shared_free(pass_shared *sh)
 {
     free((void *)sh->g);
     free(sh->ucat);
@@ -588,21 +621,37 @@ static void FN(shared_free)(FN(pass_shared) *sh)
 
 /* E-step inputs for the model's family: stacked factors (full), the shared
  * factor (tied) or the expanded-form weights (diag/spherical); constants. */
-static int FN(shared_estep)(const emgmm_model *m, FN(pass_shared) *sh, const double *g)
+static int shared_diag(const emgmm_mixture *m, pass_shared *sh, const double *g);
+static int shared_factors(const emgmm_mixture *m, pass_shared *sh, const double *g);
+static int shared_missing_full(const emgmm_mixture *m, pass_shared *sh, const double *g);
+
+static int shared_estep(const emgmm_mixture *m, int missing, pass_shared *sh, const double *g)
 {
     const size_t K = (size_t)m->K, d = (size_t)m->d;
     const int type = m->cov_type;
     sh->cst = malloc(K * sizeof(double));
     if (!sh->cst) return EMGMM_ERR_ALLOC;
-    if (m->missing) {
-        sh->missing = m->missing;
+    if (missing) {
+        sh->missing = missing;
         sh->logw = malloc(K * sizeof(double));
         if (!sh->logw) return EMGMM_ERR_ALLOC;
         for (size_t k = 0; k < K; k++) sh->logw[k] = log(m->weights[k]);
     }
     for (size_t k = 0; k < K; k++)
         sh->cst[k] = log(m->weights[k]) + m->log_det[k] - 0.5 * (double)d * EMGMM_LOG_2PI;
-    if (type == EMGMM_COV_DIAG || type == EMGMM_COV_SPHERICAL) {
+    if (type == EMGMM_COV_DIAG || type == EMGMM_COV_SPHERICAL) return shared_diag(m, sh, g);
+    int st = shared_factors(m, sh, g);
+    if (st == EMGMM_OK && missing) st = shared_missing_full(m, sh, g);
+    return st;
+}
+
+/* diag/spherical: the expanded quadratic form's weights [P; −2P∘μ'], its
+ * constants, P and μ' for the exact recompute (and log P with missing values) */
+static int shared_diag(const emgmm_mixture *m, pass_shared *sh, const double *g)
+{
+    const size_t K = (size_t)m->K, d = (size_t)m->d;
+    const int type = m->cov_type;
+    {
         sh->wt = malloc(2 * d * K * sizeof(double));
         sh->qc = malloc(K * sizeof(double));
         sh->pk = malloc(K * d * sizeof(double));
@@ -621,13 +670,21 @@ static int FN(shared_estep)(const emgmm_model *m, FN(pass_shared) *sh, const dou
             }
             sh->qc[k] = q;
         }
-        if (m->missing) {
+        if (sh->missing) {
             sh->lpk = malloc(K * d * sizeof(double));
             if (!sh->lpk) return EMGMM_ERR_ALLOC;
             for (size_t i = 0; i < K * d; i++) sh->lpk[i] = log(sh->pk[i]);
         }
         return EMGMM_OK;
     }
+}
+
+/* full/tied: the factors stacked side by side in the working type, and
+ * (μ_k − g)·U_k */
+static int shared_factors(const emgmm_mixture *m, pass_shared *sh, const double *g)
+{
+    const size_t K = (size_t)m->K, d = (size_t)m->d;
+    const int type = m->cov_type;
     const size_t nf = type == EMGMM_COV_FULL ? K : 1; /* factors stacked side by side */
     sh->ldu = EMGMM_PAD(nf * d);
     sh->ucat = malloc(d * sh->ldu * sizeof(TYPE));
@@ -649,7 +706,17 @@ static int FN(shared_estep)(const emgmm_model *m, FN(pass_shared) *sh, const dou
             sh->mvec[k * d + l] = s;
         }
     }
-    if (m->missing) {
+    return EMGMM_OK;
+}
+
+/* full/tied with missing values: the precisions U·Uᵀ, and copies of them with
+ * the component innermost (see missing_impl.h) */
+static int shared_missing_full(const emgmm_mixture *m, pass_shared *sh, const double *g)
+{
+    const size_t K = (size_t)m->K, d = (size_t)m->d;
+    const int type = m->cov_type;
+    const size_t nf = type == EMGMM_COV_FULL ? K : 1;
+    {
         sh->pfull = malloc(nf * d * d * sizeof(double));
         sh->mk = malloc(K * d * sizeof(double));
         if (!sh->pfull || !sh->mk) return EMGMM_ERR_ALLOC;
@@ -691,11 +758,32 @@ static int FN(shared_estep)(const emgmm_model *m, FN(pass_shared) *sh, const dou
     return EMGMM_OK;
 }
 
+/* Bytes shared_build, shared_estep and shared_kernels allocate for an E-step
+ * pass with statistics (emgmm_pass_memory_estimate). */
+static double shared_bytes(size_t K, size_t d, int cov_type, int missing)
+{
+    const size_t nf = cov_type == EMGMM_COV_FULL ? K : 1, kp = (K + 7) & ~(size_t)7;
+    double b = 8.0 * (double)(d + K * d + K); /* g, sc, cst */
+    if (missing) b += 8.0 * (double)K;        /* logw */
+    if (cov_type == EMGMM_COV_DIAG || cov_type == EMGMM_COV_SPHERICAL)
+        return b + 8.0 * (double)(2 * d * K + K + 2 * K * d + (missing ? K * d : 0));
+    b += (double)(d * EMGMM_PAD(nf * d) * sizeof(TYPE)) + 8.0 * (double)(K * d); /* ucat, mvec */
+    if (missing) b += 8.0 * (double)(nf * d * d + K * d + d * d * kp + 2 * d * kp);
+    int fused = 0;
+#ifdef EMGMM_FUSED_QF
+    fused = d <= EMGMM_FUSED_DMAX;
+#endif
+    if (cov_type == EMGMM_COV_FULL) /* the E-step kernel's own copy: upack or upan */
+        b += fused ? 8.0 * (double)(K * (d * (d + 1) / 2))
+                   : (double)(K * emgmm_tri_panel_size(d) * sizeof(TYPE));
+    return b;
+}
+
 /* Builds the read-only inputs: the centre g, the stacked precision factors or
  * centres in the working type, and the shifts relative to g. */
-static int FN(shared_build)(const emgmm_pass *p, FN(pass_shared) *sh)
+static int shared_build(const emgmm_pass *p, pass_shared *sh)
 {
-    const emgmm_model *m = p->model;
+    const emgmm_mixture *m = p->mix;
     const size_t K = (size_t)m->K, d = (size_t)m->d;
     memset(sh, 0, sizeof *sh);
     sh->K = K;
@@ -716,7 +804,7 @@ static int FN(shared_build)(const emgmm_pass *p, FN(pass_shared) *sh)
         }
     }
     if (p->mode == EMGMM_PASS_ESTEP) {
-        int st = FN(shared_estep)(m, sh, g);
+        int st = shared_estep(m, p->missing, sh, g);
         if (st) return st;
     } else if (p->mode == EMGMM_PASS_LABELS) {
         sh->ct = malloc(d * K * sizeof(TYPE));
@@ -741,165 +829,207 @@ static int FN(shared_build)(const emgmm_pass *p, FN(pass_shared) *sh)
     return EMGMM_OK;
 }
 
-int FN(emgmm_pass_run)(const emgmm_pass *p, const emgmm_data *X)
+/* The pass's block size B, components per E-step product kc and product
+ * width cw: what both the pass and emgmm_pass_memory_estimate use. */
+static void pass_geometry(size_t K, size_t d, int cov_type, int labels, size_t block_size,
+                          size_t *B, size_t *kc, size_t *cw)
 {
-    const emgmm_model *m = p->model;
-    const size_t K = (size_t)m->K, d = (size_t)m->d, n = X->n;
-    const int want_stats = p->stats != NULL && p->shift != NULL;
-    FN(pass_shared) sh;
-    int st = FN(shared_build)(p, &sh);
-    if (st) {
-        FN(shared_free)(&sh);
-        return st;
-    }
-    sh.B = p->block_size ? p->block_size : emgmm_block_size(0, (int)K, (int)d);
-    sh.kc = K;
+    *B = block_size ? block_size : emgmm_block_size(0, (int)K, (int)d);
     /* Components per E-step product: the transposed products Yᵀ (cw × B) stay
      * within ~2 MB, near the L2 cache, while each GEMM stays wide. */
-    {
-        const char *e = getenv("EMGMM_CW");
-        const size_t cwmax = e ? (size_t)atol(e) : (size_t)262144 / sh.B;
-        size_t kc = cwmax / d;
-        if (kc < 1) kc = 1;
-        if (kc < K) sh.kc = kc;
-    }
-    sh.ldb = EMGMM_PAD(sh.B);
-    {
-        /* The E-step and M-step kernels; EMGMM_FUSED=0 keeps both steps on the
-         * GEMM path, EMGMM_MTRI=0 the M-step alone (benchmarks, tests). */
-        const char *e = getenv("EMGMM_FUSED");
-        const int off = e && !strcmp(e, "0");
-        const int estep_full = p->mode == EMGMM_PASS_ESTEP && m->cov_type == EMGMM_COV_FULL && !off;
-#ifdef EMGMM_FUSED_QF
-        sh.fused = estep_full && d <= EMGMM_FUSED_DMAX;
-#endif
-        sh.tri = estep_full && !sh.fused;
-        const char *em = getenv("EMGMM_MTRI");
-        sh.mtri = want_stats && (m->cov_type == EMGMM_COV_FULL || m->cov_type == EMGMM_COV_TIED) &&
-                  !off && !(em && !strcmp(em, "0"));
-    }
-    {
-        /* white-box overrides for the tests: 0 forces the recompute paths */
-        const char *e1 = getenv("EMGMM_MISS_STORE_MAX"), *e2 = getenv("EMGMM_PC_FAC_MAX");
-        sh.miss_store_max = e1 ? (size_t)atol(e1) : EMGMM_MISS_STORE_MAX;
-        sh.pc_fac_max = e2 ? (size_t)atol(e2) : EMGMM_PC_FAC_MAX;
-    }
-    sh.cw = (m->cov_type == EMGMM_COV_FULL || m->cov_type == EMGMM_COV_TIED) ? sh.kc * d : d;
-    if (p->mode == EMGMM_PASS_LABELS && sh.cw < K) sh.cw = K;
-    const size_t nblocks = (n + sh.B - 1) / sh.B;
-    int T = emgmm_threads(p->n_threads);
-    if ((size_t)T > nblocks) T = nblocks > 0 ? (int)nblocks : 1;
+    *kc = K;
+    size_t kmax = (size_t)262144 / *B / d;
+    if (kmax < 1) kmax = 1;
+    if (kmax < K) *kc = kmax;
+    *cw = (cov_type == EMGMM_COV_FULL || cov_type == EMGMM_COV_TIED) ? *kc * d : d;
+    if (labels && *cw < K) *cw = K;
+}
 
-    /* the model's workspaces from the last pass, when their shape fits */
-    emgmm_model *mw = (emgmm_model *)(uintptr_t)m; /* the caller's own model, as for errors */
-    FN(ws_cache) *cache = mw->pass_ws[WS_SLOT];
-    if (cache && !(cache->T == T && cache->B == sh.B && cache->d == d && cache->K == K &&
-                   cache->cw == sh.cw && cache->stats == want_stats &&
-                   cache->cov_type == m->cov_type && cache->missing == sh.missing)) {
-        FN(ws_cache_free)(cache);
-        mw->pass_ws[WS_SLOT] = cache = NULL;
+/* The pass's settings beyond the shared inputs: geometry, kernels (by
+ * params.pass_kernels) and the missing-value store limits. */
+static void pass_settings(const emgmm_pass *p, pass_shared *sh, int want_stats)
+{
+    const size_t K = sh->K, d = sh->d;
+    const int type = sh->cov_type;
+    pass_geometry(K, d, type, p->mode == EMGMM_PASS_LABELS, p->block_size, &sh->B, &sh->kc, &sh->cw);
+    sh->ldb = EMGMM_PAD(sh->B);
+    /* EMGMM_KERNELS_GEMM keeps both steps on the GEMM path,
+     * EMGMM_KERNELS_GEMM_MSTEP the M-step alone (benchmarks, tests). */
+    const int kern = p->params ? p->params->pass_kernels : EMGMM_KERNELS_AUTO;
+    const int off = kern == EMGMM_KERNELS_GEMM;
+    const int estep_full = p->mode == EMGMM_PASS_ESTEP && type == EMGMM_COV_FULL && !off;
+#ifdef EMGMM_FUSED_QF
+    sh->fused = estep_full && d <= EMGMM_FUSED_DMAX;
+#endif
+    sh->tri = estep_full && !sh->fused;
+    sh->mtri = want_stats && (type == EMGMM_COV_FULL || type == EMGMM_COV_TIED) && !off &&
+               kern != EMGMM_KERNELS_GEMM_MSTEP;
+    sh->miss_store_max = emgmm_pass_miss_store_max(p->params);
+    sh->pc_fac_max = emgmm_pass_pattern_cache_max(p->params);
+}
+
+/* The per-thread workspaces: the caller's cache's when their shape fits (reset,
+ * not reallocated), else new ones stored in the cache (p->cache; without one,
+ * *tmp holds them for the caller to free). */
+static int workspaces(const emgmm_pass *p, const pass_shared *sh, int T, int want_stats,
+                      ws_cache **out, ws_cache **tmp)
+{
+    const size_t K = sh->K, d = sh->d;
+    emgmm_pass_cache *pc = p->cache;
+    ws_cache *cache = pc ? pc->ws[WS_SLOT] : NULL;
+    *tmp = NULL;
+    if (cache && !(cache->T == T && cache->B == sh->B && cache->d == d && cache->K == K &&
+                   cache->cw == sh->cw && cache->stats == want_stats &&
+                   cache->cov_type == sh->cov_type && cache->missing == sh->missing)) {
+        ws_cache_free(cache);
+        pc->ws[WS_SLOT] = cache = NULL;
     }
-    if (!cache) {
-        cache = calloc(1, sizeof *cache);
-        FN(pass_ws) *nws = cache ? calloc((size_t)T, sizeof *nws) : NULL;
-        if (!nws) {
-            free(cache);
-            FN(shared_free)(&sh);
-            return EMGMM_ERR_ALLOC;
-        }
-        *cache = (FN(ws_cache)){T, want_stats, m->cov_type, sh.missing, sh.B, d, K, sh.cw, nws};
-        for (int t = 0; t < T && st == EMGMM_OK; t++)
-            st = FN(ws_alloc)(&nws[t], sh.B, d, K, sh.cw, want_stats, m->cov_type, sh.missing);
-        if (st) {
-            FN(ws_cache_free)(cache);
-            FN(shared_free)(&sh);
-            return st;
-        }
-        mw->pass_ws[WS_SLOT] = cache;
-        mw->pass_ws_free[WS_SLOT] = FN(ws_cache_free);
+    if (cache) {
+        for (int t = 0; t < T; t++) ws_reset(&cache->ws[t], K, d, want_stats);
+        *out = cache;
+        return EMGMM_OK;
+    }
+    cache = calloc(1, sizeof *cache);
+    pass_ws *nws = cache ? calloc((size_t)T, sizeof *nws) : NULL;
+    if (!nws) {
+        free(cache);
+        return EMGMM_ERR_ALLOC;
+    }
+    *cache = (ws_cache){T, want_stats, sh->cov_type, sh->missing, sh->B, d, K, sh->cw, nws};
+    int st = EMGMM_OK;
+    for (int t = 0; t < T && st == EMGMM_OK; t++)
+        st = ws_alloc(&nws[t], sh->B, d, K, sh->cw, want_stats, sh->cov_type, sh->missing);
+    if (st) {
+        ws_cache_free(cache);
+        return st;
+    }
+    if (pc) {
+        pc->ws[WS_SLOT] = cache;
+        pc->ws_free[WS_SLOT] = ws_cache_free;
     } else {
-        for (int t = 0; t < T; t++) FN(ws_reset)(&cache->ws[t], K, d, want_stats);
+        *tmp = cache;
     }
-    FN(pass_ws) *ws = cache->ws;
-    if (st == EMGMM_OK && sh.fused) {
-        /* the fused kernel's factors: the working-type U (as the GEMM path's
-         * products and mvec use), packed by columns */
-        sh.upack = malloc(K * (d * (d + 1) / 2) * sizeof(double));
-        if (!sh.upack) st = EMGMM_ERR_ALLOC;
-        for (size_t k = 0; k < K && st == EMGMM_OK; k++) {
-            double *u = sh.upack + k * (d * (d + 1) / 2);
+    *out = cache;
+    return EMGMM_OK;
+}
+
+/* The E-step kernels' own copies of the factors: packed by columns for the
+ * fused kernel (the working-type U, as the GEMM path's products and mvec use),
+ * in column groups for the triangular one. */
+static int shared_kernels(pass_shared *sh)
+{
+    const size_t K = sh->K, d = sh->d;
+    if (sh->fused) {
+        sh->upack = malloc(K * (d * (d + 1) / 2) * sizeof(double));
+        if (!sh->upack) return EMGMM_ERR_ALLOC;
+        for (size_t k = 0; k < K; k++) {
+            double *u = sh->upack + k * (d * (d + 1) / 2);
             for (size_t l = 0; l < d; l++)
-                for (size_t j = 0; j <= l; j++) *u++ = (double)sh.ucat[j * sh.ldu + k * d + l];
+                for (size_t j = 0; j <= l; j++) *u++ = (double)sh->ucat[j * sh->ldu + k * d + l];
         }
     }
-    if (st == EMGMM_OK && sh.tri) {
+    if (sh->tri) {
         const size_t psz = emgmm_tri_panel_size(d);
-        sh.upan = malloc(K * psz * sizeof(TYPE));
-        if (!sh.upan) st = EMGMM_ERR_ALLOC;
-        for (size_t k = 0; k < K && st == EMGMM_OK; k++)
-            EMGMM_TRI_PANEL(sh.ucat + k * d, sh.ldu, d, sh.upan + k * psz);
+        sh->upan = malloc(K * psz * sizeof(TYPE));
+        if (!sh->upan) return EMGMM_ERR_ALLOC;
+        for (size_t k = 0; k < K; k++) EMGMM_TRI_PANEL(sh->ucat + k * d, sh->ldu, d, sh->upan + k * psz);
     }
-    if (st == EMGMM_OK) {
-        int blas_threads = emgmm_blas_single_begin();
+    return EMGMM_OK;
+}
+
+/* The blocks, in parallel: static contiguous ranges of blocks, the same split
+ * for the same T, so every thread's accumulation order is fixed. */
+static void run_blocks(const emgmm_pass *p, const emgmm_data *X, const pass_shared *sh, pass_ws *ws,
+                       int T)
+{
+    const size_t n = X->n, nblocks = (n + sh->B - 1) / sh->B;
+    int blas_threads = emgmm_blas_single_begin();
 #ifdef _OPENMP
 #pragma omp parallel num_threads(T)
 #endif
-        {
+    {
 #ifdef _OPENMP
-            const int tid = omp_get_thread_num();
+        const int tid = omp_get_thread_num();
 #else
-            const int tid = 0;
+        const int tid = 0;
 #endif
-            EMGMM_BLAS_SINGLE_IN_REGION();
-            /* Static contiguous ranges of blocks: the same split for the same T,
-             * so every thread's accumulation order is fixed. */
-            const size_t b0 = nblocks * (size_t)tid / (size_t)T;
-            const size_t b1 = nblocks * (size_t)(tid + 1) / (size_t)T;
-            for (size_t b = b0; b < b1; b++) {
-                const size_t i0 = b * sh.B;
-                const size_t nb = (i0 + sh.B <= n) ? sh.B : n - i0;
-                FN(process_block)(p, X, &sh, &ws[tid], i0, nb);
-            }
-        }
-        emgmm_blas_single_end(blas_threads);
-        double ll = 0.0, dropped = 0.0;
-        for (int t = 0; t < T; t++) {
-            ll += ws[t].ll;
-            dropped += ws[t].dropped;
-        }
-        if (p->dropped) *p->dropped = dropped;
-        for (int t = 0; t < T; t++)
-            if (ws[t].mg) FN(fold_missing)(&sh, &ws[t], K, d);
-        for (int t = 0; t < T && st == EMGMM_OK; t++)
-            if (ws[t].err) {
-                /* The model is the caller's own (fit, predict): recording the
-                 * failure on it is what every entry point does. */
-                emgmm_model *mm = (emgmm_model *)(uintptr_t)m;
-                mm->err_row = (long long)ws[t].err_row + emgmm_dist_row_offset(m);
-                mm->err_comp = (int)ws[t].err_comp;
-                st = emgmm_fail(mm, ws[t].err,
-                                "the precision of component %zu restricted to the missing "
-                                "coordinates of row %lld is not positive definite (raise reg_covar)",
-                                ws[t].err_comp, mm->err_row);
-            }
-        if (p->loglik_sum) *p->loglik_sum = ll;
-        if (want_stats) {
-            emgmm_stats **parts = malloc((size_t)T * sizeof *parts);
-            if (!parts) {
-                st = EMGMM_ERR_ALLOC;
-            } else {
-                for (int t = 0; t < T; t++) parts[t] = &ws[t].st;
-                emgmm_reduce_stats(p->stats, parts, T);
-                p->stats->loglik = ll;
-                free(parts);
-            }
+        EMGMM_BLAS_SINGLE_IN_REGION();
+        const size_t b0 = nblocks * (size_t)tid / (size_t)T;
+        const size_t b1 = nblocks * (size_t)(tid + 1) / (size_t)T;
+        for (size_t b = b0; b < b1; b++) {
+            const size_t i0 = b * sh->B;
+            const size_t nb = (i0 + sh->B <= n) ? sh->B : n - i0;
+            process_block(p, X, sh, &ws[tid], i0, nb);
         }
     }
-    FN(shared_free)(&sh);
+    emgmm_blas_single_end(blas_threads);
+}
+
+/* The threads' results, in thread order: log-likelihood, dropped weight, the
+ * missing-value cross terms, the first failure, the reduced statistics. */
+static int gather(const emgmm_pass *p, const pass_shared *sh, pass_ws *ws, int T, int want_stats)
+{
+    int st = EMGMM_OK;
+    double ll = 0.0, dropped = 0.0;
+    for (int t = 0; t < T; t++) {
+        ll += ws[t].ll;
+        dropped += ws[t].dropped;
+    }
+    if (p->dropped) *p->dropped = dropped;
+    for (int t = 0; t < T; t++)
+        if (ws[t].mg) fold_missing(sh, &ws[t], sh->K, sh->d);
+    for (int t = 0; t < T && st == EMGMM_OK; t++)
+        if (ws[t].err) {
+            st = ws[t].err;
+            if (p->fail) *p->fail = (emgmm_pass_failure){1, ws[t].err_row, ws[t].err_comp};
+        }
+    if (p->loglik_sum) *p->loglik_sum = ll;
+    if (want_stats && st == EMGMM_OK) {
+        emgmm_stats **parts = malloc((size_t)T * sizeof *parts);
+        if (!parts) return EMGMM_ERR_ALLOC;
+        for (int t = 0; t < T; t++) parts[t] = &ws[t].st;
+        emgmm_reduce_stats(p->stats, parts, T);
+        p->stats->loglik = ll;
+        free(parts);
+    }
     return st;
 }
 
-#undef FN
-#undef WS_SLOT
-#undef CAT
-#undef CAT2
+static int pass_run(const emgmm_pass *p, const emgmm_data *X)
+{
+    const int want_stats = p->stats != NULL && p->shift != NULL;
+    if (p->fail) p->fail->set = 0;
+    pass_shared sh;
+    int st = shared_build(p, &sh);
+    ws_cache *cache = NULL, *tmp = NULL;
+    if (st == EMGMM_OK) {
+        pass_settings(p, &sh, want_stats);
+        const size_t nblocks = (X->n + sh.B - 1) / sh.B;
+        int T = emgmm_threads(p->n_threads);
+        if ((size_t)T > nblocks) T = nblocks > 0 ? (int)nblocks : 1;
+        st = workspaces(p, &sh, T, want_stats, &cache, &tmp);
+        if (st == EMGMM_OK) st = shared_kernels(&sh);
+        if (st == EMGMM_OK) {
+            run_blocks(p, X, &sh, cache->ws, T);
+            st = gather(p, &sh, cache->ws, T, want_stats);
+        }
+    }
+    ws_cache_free(tmp);
+    shared_free(&sh);
+    return st;
+}
+
+/* Bytes of the workspaces and shared inputs of one pass (see
+ * emgmm_pass_memory_estimate): the sizes ws_alloc and shared_estep allocate. */
+static double pass_bytes(int K_, int d_, int cov_type, int missing, int stats, int T)
+{
+    const size_t K = (size_t)K_, d = (size_t)d_;
+    size_t B, kc, cw;
+    pass_geometry(K, d, cov_type, 0, 0, &B, &kc, &cw);
+    size_t sz[WS_NBUF];
+    ws_sizes(B, d, K, cw, stats, cov_type, missing, sz);
+    double ws = 0.0;
+    for (int i = 0; i < WS_NBUF; i++) ws += (double)sz[i];
+    if (stats) ws += 8.0 * (double)(K + K * d + K * emgmm_stats_s2_len(cov_type, d_));
+    return (double)T * ws + shared_bytes(K, d, cov_type, missing);
+}

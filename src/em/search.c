@@ -39,10 +39,10 @@ int emgmm_search_emem(emgmm_model *m, const emgmm_params *p, const emgmm_data *X
     int have = 0, st = EMGMM_OK, last_skip = EMGMM_OK;
     char skip_msg[sizeof m->errmsg] = "";
     for (int s = 0; s < S; s++) {
-        st = emgmm_driver_init_stream(m, &q, X, emgmm_search_run_stream(stream, s), 1);
+        st = emgmm_driver_init(m, &q, X, emgmm_search_run_stream(stream, s));
         while (st == EMGMM_OK && m->n_iter < L) {
-            st = emgmm_fit_iterate(m, &q, X, NULL);
-            if (st == EMGMM_OK && emgmm_fit_converged(m, q.tol)) break;
+            st = emgmm_driver_iterate(m, &q, X, NULL);
+            if (st == EMGMM_OK && emgmm_driver_converged(m, q.tol)) break;
         }
         if (st == EMGMM_ERR_NOT_PD || st == EMGMM_ERR_DEGENERATE) {
             /* this start collapsed: others may not */
@@ -56,7 +56,7 @@ int emgmm_search_emem(emgmm_model *m, const emgmm_params *p, const emgmm_data *X
             st = EMGMM_ERR_ALLOC;
             break;
         }
-        const double lb = emgmm_model_lower_bound(m);
+        const double lb = emgmm_driver_lower_bound(m);
         if (!have || lb > best_lb) {
             emgmm_driver_snap_take(best, m);
             best_lb = lb;

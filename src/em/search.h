@@ -1,8 +1,8 @@
-/* search.h — the search strategies beside the EM driver (search.c) and the
- * few driver helpers they use (driver.c). */
+/* search.h — the search strategies beside the EM driver (search.c); they use
+ * the driver's own steps (driver.h). */
 #ifndef EMGMM_SEARCH_H
 #define EMGMM_SEARCH_H
-#include "src/internal.h"
+#include "src/em/driver.h"
 
 /* Default number of short runs and EM iterations per short run of the 'emem'
  * initialisation (params.search_starts / search_iter = 0), and the Lloyd
@@ -22,15 +22,4 @@ int emgmm_search_emem(emgmm_model *m, const emgmm_params *p, const emgmm_data *X
  * tests replay the short runs with it). */
 uint64_t emgmm_search_run_stream(uint64_t stream, int s);
 
-/* ---- driver.c helpers ---- */
-/* One initialisation by params->init (not 'emem') on random stream STREAM; the
- * data checks are skipped when CHECKED. */
-int emgmm_driver_init_stream(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
-                             uint64_t stream, int checked);
-/* A snapshot of everything a fit changes (parameters, history, reseeds);
- * NULL when out of memory. */
-void *emgmm_driver_snap_new(const emgmm_model *m);
-void emgmm_driver_snap_take(void *s, const emgmm_model *m);
-void emgmm_driver_snap_restore(const void *s, emgmm_model *m);
-void emgmm_driver_snap_free(void *s);
 #endif

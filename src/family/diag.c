@@ -4,7 +4,7 @@
  * Precision factors are 1/σ, log-dets Σ_j log(1/σ_kj) (spherical: d·log(1/σ_k)). */
 #include <math.h>
 
-#include "src/internal.h"
+#include "src/family/family.h"
 
 int emgmm_diag_precisions(int cov_type, int K, int d, const double *cov, double *prec_chol,
                           double *log_det, int *bad_component)

@@ -1,7 +1,10 @@
 /* family.c — dispatch from a covariance type to its family's functions, and
  * what every family shares: the data's moments from a pass's statistics and
  * the variance floor built on them. */
-#include "src/internal.h"
+#include <float.h>
+#include <math.h>
+
+#include "src/family/family.h"
 
 int emgmm_family_precisions(int cov_type, int K, int d, const double *cov, double *prec_chol,
                             double *log_det, int *bad_component)
@@ -16,31 +19,21 @@ int emgmm_family_precisions(int cov_type, int K, int d, const double *cov, doubl
     }
 }
 
-int emgmm_family_finish_ex(emgmm_model *m, const emgmm_stats *st, const double *shift,
-                           double reg_covar, const double *floor, emgmm_paramset *out,
-                           unsigned char *bad)
+int emgmm_family_finish(emgmm_model *m, const emgmm_params *p, const emgmm_stats *st,
+                        const double *shift, double reg_covar, const double *floor,
+                        emgmm_paramset *out, unsigned char *bad, int warm_start)
 {
     if (m->structure >= EMGMM_COV_EII) {
         /* no flags: mclust's structures fail instead of reseeding */
         if (bad)
             for (int k = 0; k < m->K; k++) bad[k] = 0;
-        return emgmm_mclust_finish(m, m->fit_p, st, shift, reg_covar, floor, out);
+        return emgmm_mclust_finish(m, p, st, shift, reg_covar, floor, out, warm_start);
     }
     switch (m->cov_type) {
     case EMGMM_COV_FULL: return emgmm_full_finish(m, st, shift, reg_covar, floor, out, bad);
     case EMGMM_COV_TIED: return emgmm_tied_finish(m, st, shift, reg_covar, floor, out, bad);
     default: return emgmm_diag_finish(m, st, shift, reg_covar, floor, out, bad);
     }
-}
-
-/* The finish the initialisations call: inside a fit (m->fit_p set by the
- * driver) under the fit's policies, else plain. */
-int emgmm_family_finish(emgmm_model *m, const emgmm_stats *st, const double *shift, double reg_covar,
-                        emgmm_paramset *out)
-{
-    if (m->fit_p && m->fit_X && m->fit_p->reg_covar == reg_covar)
-        return emgmm_mstep_finish(m, m->fit_p, m->fit_X, st, shift, out, 0);
-    return emgmm_family_finish_ex(m, st, shift, reg_covar, NULL, out, NULL);
 }
 
 /* Σ_i r_ik = 1 for every row, so summing the shifted statistics over the
@@ -129,4 +122,21 @@ void emgmm_family_scaled_identity(int cov_type, int K, int d, double v, double *
         for (int k = 0; k < K; k++) cov[k] = v;
         break;
     }
+}
+
+/* Responsibilities of a row sum to 1 with a rounding error of a few ε, and a
+ * component's mean and covariance divide sums over d coordinates by N_k:
+ * below 16·d·ε of the total weight W, N_k is rounding noise (and
+ * scikit-learn's 10·ε guard pulls such a mean towards the origin).  Above
+ * that, a component is still empty when it holds less than a thousandth of
+ * one sample (W counts samples when there are no weights) or, on small data,
+ * less than 1e-9 of the data: EM only drives such a component further down
+ * (a few 1e-11 of weight is typical), and its parameters come from
+ * vanishing fractions of points.  A component with a small but real share is
+ * left to EM. */
+double emgmm_empty_threshold(int d, double total)
+{
+    const double noise = 16.0 * (double)d * DBL_EPSILON * total;
+    const double tiny = fmin(1e-9 * total, 1e-3);
+    return noise > tiny ? noise : tiny;
 }

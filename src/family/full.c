@@ -8,7 +8,7 @@
  * δδᵀ is small and no E[xxᵀ] − μμᵀ cancellation occurs on raw data. */
 #include <stdlib.h>
 
-#include "src/internal.h"
+#include "src/family/family.h"
 #include "src/linalg/linalg.h"
 
 long emgmm_full_n_parameters(int K, int d)

@@ -55,7 +55,7 @@
 #include <omp.h>
 #endif
 
-#include "src/internal.h"
+#include "src/family/family.h"
 
 long emgmm_mclust_n_parameters(int t, int K, int d)
 {
@@ -554,7 +554,8 @@ static int full_structure(int t, ctx *c, double *W, const double *warm, double *
 /* The body, on one thread (LAPACK calls stay on the calling thread, as in
  * src/linalg/chol.c). */
 static int finish_1t(emgmm_model *m, const emgmm_params *p, const emgmm_stats *st,
-                     const double *shift, double reg_covar, const double *floor, emgmm_paramset *out)
+                     const double *shift, double reg_covar, const double *floor, emgmm_paramset *out,
+                     int warm_start)
 {
     const int K = m->K, d = m->d, t = m->structure;
     const size_t dd = (size_t)d * d;
@@ -599,7 +600,7 @@ static int finish_1t(emgmm_model *m, const emgmm_params *p, const emgmm_stats *s
         /* EVE/VVE continue from the orientation of the model being updated
          * (its first covariance's axes) during EM iterations */
         double *warm = NULL;
-        if ((t == EMGMM_COV_EVE || t == EMGMM_COV_VVE) && m->fitted && !m->fit_p) {
+        if ((t == EMGMM_COV_EVE || t == EMGMM_COV_VVE) && m->fitted && warm_start) {
             warm = m->covariances;
             for (size_t i = 0; i < dd; i++)
                 if (!isfinite(warm[i])) warm = NULL;
@@ -648,17 +649,17 @@ static int finish_1t(emgmm_model *m, const emgmm_params *p, const emgmm_stats *s
 
 int emgmm_mclust_finish(emgmm_model *m, const emgmm_params *p, const emgmm_stats *st,
                         const double *shift, double reg_covar, const double *floor,
-                        emgmm_paramset *out)
+                        emgmm_paramset *out, int warm_start)
 {
     int rc = EMGMM_OK;
 #ifdef _OPENMP
 #pragma omp parallel num_threads(1)
     {
         omp_set_num_threads(1);
-        rc = finish_1t(m, p, st, shift, reg_covar, floor, out);
+        rc = finish_1t(m, p, st, shift, reg_covar, floor, out, warm_start);
     }
 #else
-    rc = finish_1t(m, p, st, shift, reg_covar, floor, out);
+    rc = finish_1t(m, p, st, shift, reg_covar, floor, out, warm_start);
 #endif
     return rc;
 }

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/internal.h"
+#include "src/family/family.h"
 #include "src/linalg/linalg.h"
 
 int emgmm_tied_precisions(int K, int d, const double *cov, double *prec_chol, double *log_det,

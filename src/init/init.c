@@ -1,11 +1,16 @@
-/* init.c — initial parameters: k-means (default), k-means++ centres, random
- * responsibilities, random rows.  Each ends in the same M-step finish as EM,
- * so the initial covariances carry reg_covar like every later one. */
+/* init.c — initialisations: k-means (default), k-means++ centres, random
+ * responsibilities, random rows, given responsibilities (resp.c).  k-means++
+ * and random rows give parameters here (covariances reg_covar·I); k-means and
+ * random responsibilities name the statistics pass the driver then runs, and
+ * the driver's M-step finish gives their parameters, so the initial
+ * covariances carry reg_covar (and the fit's policies) like every later one. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/internal.h"
+#include "src/dist/dist.h"
+#include "src/family/family.h"
+#include "src/init/init.h"
 
 /* Means at the given centres, covariances reg_covar·I, equal weights — what
  * scikit-learn's 'k-means++' and 'random_from_data' give (one-hot
@@ -27,25 +32,6 @@ static int params_at_centres(emgmm_model *m, const double *centres, double reg, 
     return st;
 }
 
-/* One statistics pass with given responsibilities, then the M-step finish. */
-static int params_from_pass(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
-                            emgmm_pass *pass, const double *shift, emgmm_paramset *out)
-{
-    emgmm_stats stats;
-    int st = emgmm_stats_init(&stats, m->K, m->d, m->cov_type);
-    if (st) return st;
-    pass->model = m;
-    pass->shift = shift;
-    pass->stats = &stats;
-    pass->n_threads = p->n_threads;
-    pass->block_size = (size_t)p->block_size;
-    st = emgmm_pass_run(pass, X);
-    st = emgmm_dist_allreduce_stats(m, &stats, NULL, st); /* across ranks when distributed */
-    if (st == EMGMM_OK) st = emgmm_family_finish(m, &stats, shift, p->reg_covar, out);
-    emgmm_stats_free(&stats);
-    return st;
-}
-
 static void column_sums(const emgmm_data *X, double *sum)
 {
     const size_t n = X->n, d = X->d;
@@ -62,10 +48,19 @@ static void column_means(const emgmm_data *X, double *mean)
     for (size_t j = 0; j < X->d; j++) mean[j] /= (double)X->n;
 }
 
-int emgmm_init_params(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, uint64_t stream,
-                      emgmm_paramset *out)
+void emgmm_start_free(emgmm_start *start)
+{
+    free(start->centres);
+    emgmm_stats_free(&start->stats);
+    start->centres = NULL;
+}
+
+int emgmm_init_start(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, uint64_t stream,
+                     emgmm_start *start, emgmm_paramset *out)
 {
     const int K = m->K, d = m->d;
+    memset(start, 0, sizeof *start);
+    if (p->init == EMGMM_INIT_RESP) return emgmm_init_from_resp(m, p, X, start);
     emgmm_rng rng;
     emgmm_rng_seed(&rng, p->seed, stream);
     double *centres = malloc(((size_t)K * d + 1) * sizeof(double)); /* + 1: random's row count */
@@ -75,22 +70,18 @@ int emgmm_init_params(emgmm_model *m, const emgmm_params *p, const emgmm_data *X
         free(idx);
         return EMGMM_ERR_ALLOC;
     }
+    start->centres = centres;
     int st = EMGMM_OK;
-    emgmm_pass pass = {0};
     if (emgmm_dist_active(m) && (p->init == EMGMM_INIT_KMEANS || p->init == EMGMM_INIT_KMEANSPP)) {
         /* Distributed: k-means|| instead of the sequential k-means++ (and
          * Lloyd's sums all-reduced), then the same ending as below. */
         st = emgmm_dist_kmeans_par(m, X, &rng, p->n_threads,
                                    p->init == EMGMM_INIT_KMEANS ? p->kmeans_max_iter : 0,
                                    p->kmeans_tol, centres);
-        if (st == EMGMM_OK && p->init == EMGMM_INIT_KMEANS) {
-            pass.mode = EMGMM_PASS_LABELS;
-            pass.centres = centres;
-            st = params_from_pass(m, p, X, &pass, centres, out);
-        } else if (st == EMGMM_OK) {
+        if (st == EMGMM_OK && p->init == EMGMM_INIT_KMEANS)
+            start->kind = EMGMM_START_LABELS;
+        else if (st == EMGMM_OK)
             st = params_at_centres(m, centres, p->reg_covar, out);
-        }
-        free(centres);
         free(idx);
         return st;
     }
@@ -99,11 +90,7 @@ int emgmm_init_params(emgmm_model *m, const emgmm_params *p, const emgmm_data *X
         st = emgmm_kmeanspp(m, X, &rng, p->n_threads, centres, idx);
         if (st == EMGMM_OK)
             st = emgmm_kmeans_lloyd(m, X, p->kmeans_max_iter, p->kmeans_tol, p->n_threads, centres, NULL);
-        if (st == EMGMM_OK) {
-            pass.mode = EMGMM_PASS_LABELS;
-            pass.centres = centres;
-            st = params_from_pass(m, p, X, &pass, centres, out);
-        }
+        if (st == EMGMM_OK) start->kind = EMGMM_START_LABELS;
         break;
     case EMGMM_INIT_KMEANSPP:
         st = emgmm_kmeanspp(m, X, &rng, p->n_threads, centres, idx);
@@ -158,15 +145,12 @@ int emgmm_init_params(emgmm_model *m, const emgmm_params *p, const emgmm_data *X
             column_means(X, centres);
         }
         for (int k = 1; k < K; k++) memcpy(centres + (size_t)k * d, centres, (size_t)d * sizeof(double));
-        pass.mode = EMGMM_PASS_RANDOM;
-        pass.seed = emgmm_rng_next(&rng);
-        st = params_from_pass(m, p, X, &pass, centres, out);
+        start->kind = EMGMM_START_RANDOM;
+        start->seed = emgmm_rng_next(&rng);
         break;
     }
-    case EMGMM_INIT_RESP: st = emgmm_init_from_resp(m, p, X, out); break;
     default: st = EMGMM_ERR_INVALID_PARAM; break;
     }
-    free(centres);
     free(idx);
     return st;
 }

@@ -17,7 +17,9 @@
 #endif
 
 #include "src/em/kernels.h"
-#include "src/internal.h"
+#include "src/dist/dist.h"
+#include "src/init/init.h"
+#include "src/linalg/linalg.h"
 
 #define KM_CHUNK 4096 /* rows per chunk of the ordered sums (seeding, variance) */
 #define KM_LANES 8    /* rows per tile */

@@ -1,5 +1,6 @@
 /* resp.c — the initialisation from given responsibilities (EMGMM_INIT_RESP):
- * one M-step from the caller's r[n][K], as mclust's me() begins.
+ * the statistics of one M-step from the caller's r[n][K], as mclust's me()
+ * begins (the driver runs the M-step finish).
  *
  * The statistics are summed directly, in two sweeps over the rows: first N_k
  * and Σ r x, giving each component's mean c_k (all-reduced when distributed),
@@ -11,7 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/internal.h"
+#include "src/dist/dist.h"
+#include "src/init/init.h"
 
 static double xval(const emgmm_data *X, size_t i, size_t j)
 {
@@ -20,7 +22,7 @@ static double xval(const emgmm_data *X, size_t i, size_t j)
 }
 
 int emgmm_init_from_resp(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
-                         emgmm_paramset *out)
+                         emgmm_start *start)
 {
     const size_t K = (size_t)m->K, d = (size_t)m->d, n = X->n;
     const double *R = p->init_resp;
@@ -90,8 +92,9 @@ int emgmm_init_from_resp(emgmm_model *m, const emgmm_params *p, const emgmm_data
         free(dx);
     }
     st = emgmm_dist_allreduce_stats(m, &stats, NULL, st);
-    if (st == EMGMM_OK) st = emgmm_family_finish(m, &stats, shift, p->reg_covar, out);
-    emgmm_stats_free(&stats);
-    free(shift);
+    /* the driver's M-step finish takes them from here */
+    start->kind = EMGMM_START_STATS;
+    start->centres = shift;
+    start->stats = stats;
     return st;
 }

@@ -62,3 +62,20 @@ static int chol_precision_1t(int d, const double *S, double *U, double *log_det,
     *log_det = ld;
     return 0;
 }
+
+int emgmm_small_chol(double *a, size_t m, size_t lda)
+{
+    for (size_t j = 0; j < m; j++) {
+        double s = a[j * lda + j];
+        for (size_t k = 0; k < j; k++) s -= a[j * lda + k] * a[j * lda + k];
+        if (!(s > 0.0)) return (int)j + 1;
+        const double l = sqrt(s);
+        a[j * lda + j] = l;
+        for (size_t i = j + 1; i < m; i++) {
+            double t = a[i * lda + j];
+            for (size_t k = 0; k < j; k++) t -= a[i * lda + k] * a[j * lda + k];
+            a[i * lda + j] = t / l;
+        }
+    }
+    return 0;
+}

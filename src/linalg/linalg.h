@@ -1,6 +1,9 @@
-/* linalg.h — thin helpers over LAPACKE for the Cholesky factors of precisions. */
+/* linalg.h — thin helpers over LAPACKE for the Cholesky factors of precisions,
+ * and the BLAS / OpenMP facts (blasinfo.c).  A bottom layer: calls only into
+ * src/base. */
 #ifndef EMGMM_LINALG_H
 #define EMGMM_LINALG_H
+#include <stddef.h>
 
 /* From a symmetric positive-definite d×d covariance S (row-major, read-only),
  * writes U (row-major d×d, upper triangular, zeros below) with U·Uᵀ = S⁻¹, i.e.
@@ -13,5 +16,27 @@ int emgmm_chol_precision(int d, const double *S, double *U, double *log_det, dou
 /* Row-major lower Cholesky factor of A in place (LAPACKE_dpotrf on the
  * calling thread); returns LAPACK's info. */
 int emgmm_dpotrf_lower(int d, double *A);
+
+/* In-place Cholesky of an m×m SPD matrix (row-major, lower triangle used and
+ * written); returns 0, or the 1-based column that failed.  Small m, no LAPACK. */
+int emgmm_small_chol(double *a, size_t m, size_t lda);
+
+/* Resolved thread count (n_threads 0 = OpenMP default), at least 1. */
+int emgmm_threads(int n_threads);
+
+/* Makes a pthreads OpenBLAS single-threaded around an OpenMP region (the
+ * OpenMP build already is inside one); returns what to restore. */
+int emgmm_blas_single_begin(void);
+void emgmm_blas_single_end(int saved);
+
+/* Called first thing by every thread of a region that makes BLAS calls: the
+ * OpenMP OpenBLAS then runs them on this thread alone, even when the region
+ * has a single thread (and so is not "active"). */
+#ifdef _OPENMP
+#include <omp.h>
+#define EMGMM_BLAS_SINGLE_IN_REGION() omp_set_num_threads(1)
+#else
+#define EMGMM_BLAS_SINGLE_IN_REGION() ((void)0)
+#endif
 
 #endif

@@ -196,6 +196,12 @@ static void agrees_with_textbook(void **state)
     tu_mixture_free(&mix);
 }
 
+/* The pass's tuning fields fit_default sets (emgmm_params.pass_kernels,
+ * miss_store_max, pattern_cache_max): the white-box tests below force the
+ * GEMM and recompute paths through them. */
+static int tune_kernels;
+static long tune_store, tune_cache;
+
 static void fit_default(const emgmm_data *X, int K, int type, int missing, int iters,
                         emgmm_model **out)
 {
@@ -205,6 +211,9 @@ static void fit_default(const emgmm_data *X, int K, int type, int missing, int i
     p.max_iter = iters;
     p.tol = 0.0;
     p.seed = 7;
+    p.pass_kernels = tune_kernels;
+    p.miss_store_max = tune_store;
+    p.pattern_cache_max = tune_cache;
     const int rc = emgmm_fit(*out, &p, X);
     if (rc) fail_msg("fit: %s (%s)", emgmm_strerror(rc), emgmm_model_last_error(*out));
 }
@@ -449,7 +458,7 @@ static void recovery_beats_mean_imputation(void **state)
 }
 
 /* The paths taken when the per-block store or the pattern cache is full (forced here through
- * the white-box environment overrides) give the same fit: bit for bit without the cache (the
+ * the params' tuning fields) give the same fit: bit for bit without the cache (the
  * same arithmetic), to 1e-12 when the M-step recomputes the conditional moments. */
 static void fallback_paths_agree(void **state)
 {
@@ -462,12 +471,12 @@ static void fallback_paths_agree(void **state)
     for (int type = EMGMM_COV_FULL; type <= EMGMM_COV_TIED; type++) {
         emgmm_model *a, *b, *c;
         fit_default(&X, K, type, EMGMM_MISSING_DROP_EMPTY, 25, &a);
-        setenv("EMGMM_PC_FAC_MAX", "0", 1);
+        tune_cache = -1;
         fit_default(&X, K, type, EMGMM_MISSING_DROP_EMPTY, 25, &b);
-        unsetenv("EMGMM_PC_FAC_MAX");
-        setenv("EMGMM_MISS_STORE_MAX", "0", 1);
+        tune_cache = 0;
+        tune_store = -1;
         fit_default(&X, K, type, EMGMM_MISSING_DROP_EMPTY, 25, &c);
-        unsetenv("EMGMM_MISS_STORE_MAX");
+        tune_store = 0;
         const size_t cl = emgmm_model_covariances_size(a);
         assert_memory_equal(emgmm_model_means(a), emgmm_model_means(b), sizeof(double) * K * d);
         assert_memory_equal(emgmm_model_covariances(a), emgmm_model_covariances(b), sizeof(double) * cl);
@@ -487,8 +496,8 @@ static void fallback_paths_agree(void **state)
 /* The E-step kernels (fused for d <= 4, triangular above; triangular for any
  * d in float32) and the triangular M-step kernel give the same fit as the GEMM
  * path to rounding, for full and tied, with and without missing values
- * (EMGMM_FUSED=0 forces the GEMM path for both steps, EMGMM_MTRI=0 for the
- * M-step alone).  d crosses the kernels' groups of 8 columns and 16 lanes. */
+ * (pass_kernels = EMGMM_KERNELS_GEMM forces the GEMM path for both steps,
+ * EMGMM_KERNELS_GEMM_MSTEP for the M-step alone).  d crosses the kernels' groups of 8 columns and 16 lanes. */
 static void kernels_match_gemm_path(void **state)
 {
     (void)state;
@@ -506,12 +515,12 @@ static void kernels_match_gemm_path(void **state)
                 const emgmm_data X = f32 ? emgmm_data_f32(xf, n, d, d) : emgmm_data_f64(x, n, d, d);
                 emgmm_model *a, *b, *c;
                 fit_default(&X, K, type, EMGMM_MISSING_NAN, 15, &a);
-                setenv("EMGMM_FUSED", "0", 1);
+                tune_kernels = EMGMM_KERNELS_GEMM;
                 fit_default(&X, K, type, EMGMM_MISSING_NAN, 15, &b);
-                unsetenv("EMGMM_FUSED");
-                setenv("EMGMM_MTRI", "0", 1);
+                tune_kernels = EMGMM_KERNELS_AUTO;
+                tune_kernels = EMGMM_KERNELS_GEMM_MSTEP;
                 fit_default(&X, K, type, EMGMM_MISSING_NAN, 15, &c);
-                unsetenv("EMGMM_MTRI");
+                tune_kernels = EMGMM_KERNELS_AUTO;
                 /* float64: the paths agree to rounding.  float32: each path's products
                  * round at 6e-8 in its own order, so each is held to the float64 fit
                  * instead, all three to the same bound. */

@@ -74,7 +74,7 @@ static void assert_search_moves_up(const emgmm_params *p, const emgmm_data *X, i
     for (int s = 0; s < p->search_starts; s++) {
         emgmm_model *m = model(K, d, cov);
         assert_int_equal(emgmm_fit_init(m, &q, X), EMGMM_OK); /* the data checks */
-        assert_int_equal(emgmm_driver_init_stream(m, &q, X, emgmm_search_run_stream(0, s), 1),
+        assert_int_equal(emgmm_driver_init(m, &q, X, emgmm_search_run_stream(0, s)),
                          EMGMM_OK);
         double lb = 0.0;
         while (emgmm_model_n_iter(m) < L) {

@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "src/em/kernels.h"
-#include "src/internal.h"
+#include "src/base/base.h"
 
 static void exp_nonpos_within_2ulp_of_libm_and_flushes_below_minus_708(void **state)
 {

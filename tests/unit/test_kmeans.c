@@ -16,7 +16,8 @@
 #include <cmocka.h>
 
 #include "../common/tu.h"
-#include "src/internal.h"
+#include "src/base/base.h"
+#include "src/init/init.h"
 
 typedef struct {
     size_t n, d;

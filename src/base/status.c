@@ -2,7 +2,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "src/internal.h"
+#include "src/base/base.h"
 
 const char *emgmm_strerror(int status)
 {

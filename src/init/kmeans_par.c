@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/internal.h"
+#include "src/dist/dist.h"
+#include "src/init/init.h"
+#include "src/linalg/linalg.h"
 
 #define KMP_ROUNDS 5
 

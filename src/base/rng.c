@@ -2,7 +2,7 @@
  * through splitmix64, plus a counter-based uniform for per-element draws. */
 #include <math.h>
 
-#include "src/internal.h"
+#include "src/base/base.h"
 
 uint64_t emgmm_splitmix64(uint64_t x)
 {

@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/internal.h"
+#include "src/core/core.h"
+#include "src/em/pass.h"
+#include "src/family/family.h"
 #include "src/linalg/linalg.h"
 
 static int run_estep(emgmm_model *m, const emgmm_data *X, int32_t *labels, double *resp,
@@ -13,7 +15,7 @@ static int run_estep(emgmm_model *m, const emgmm_data *X, int32_t *labels, doubl
     if (!m || !X) return EMGMM_ERR_NULL;
     emgmm_clear_error(m);
     if (!m->fitted) return emgmm_fail(m, EMGMM_ERR_NOT_FITTED, "the model has no parameters");
-    int st = emgmm_check_data(m, X, m->n_threads);
+    int st = emgmm_check_data(m, X, m->n_threads, m->missing);
     if (st) return st;
     if (X->n == 0) {
         if (llsum) *llsum = 0.0;
@@ -21,13 +23,13 @@ static int run_estep(emgmm_model *m, const emgmm_data *X, int32_t *labels, doubl
     }
     emgmm_pass pass = {0};
     pass.mode = EMGMM_PASS_ESTEP;
-    pass.model = m;
+    pass.missing = m->missing;
     pass.n_threads = m->n_threads;
     pass.labels = labels;
     pass.resp = resp;
     pass.logdens = logdens;
     pass.loglik_sum = llsum;
-    return emgmm_pass_run(&pass, X);
+    return emgmm_pass_run_model(m, &pass, X);
 }
 
 int emgmm_predict(emgmm_model *m, const emgmm_data *X, int32_t *labels)

@@ -8,7 +8,8 @@
 #include <omp.h>
 #endif
 
-#include "src/internal.h"
+#include "src/base/base.h"
+#include "src/linalg/linalg.h"
 
 int emgmm_have_openmp(void)
 {
@@ -75,4 +76,25 @@ const char *emgmm_blas_coretype_for(const char *core)
 #else
     return NULL;
 #endif
+}
+
+int emgmm_blas_single_begin(void)
+{
+    /* BLAS calls made inside our OpenMP regions must run on one thread.  The
+     * OpenMP build of OpenBLAS takes its thread count from the calling task's
+     * omp_get_max_threads(), which each region sets to 1 for its own tasks
+     * (emgmm_blas_single_in_region) — nothing global changes.  The pthreads
+     * build has only a global setting: it is set to 1 for the pass and
+     * restored after. */
+    if (openblas_get_parallel() == 1) {
+        int saved = openblas_get_num_threads();
+        if (saved != 1) openblas_set_num_threads(1);
+        return saved;
+    }
+    return 0;
+}
+
+void emgmm_blas_single_end(int saved)
+{
+    if (saved > 1) openblas_set_num_threads(saved);
 }

@@ -1,0 +1,74 @@
+/* driver.h — the EM driver (src/em/driver.c) and what sits beside it:
+ * degenerate components (degenerate.c), accelerated EM (accel.c), the search
+ * over starts (search.c) and the initialisation's view of data with missing
+ * values (missing.c).  Called by core/ once the caller's input is checked;
+ * calls down into the pass, the families, the initialisations and dist/. */
+#ifndef EMGMM_DRIVER_H
+#define EMGMM_DRIVER_H
+#include "src/base/base.h"
+
+/* ---- driver.c: initialise / iterate / test, n_init ---- */
+/* One initialisation by p->init on random stream STREAM ('emem' runs the
+ * search); p and X are checked. */
+int emgmm_driver_init(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, uint64_t stream);
+/* One reported EM iteration (plain or SQUAREM), as emgmm_fit_iterate once its
+ * checks have been made. */
+int emgmm_driver_iterate(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
+                         double *lower_bound);
+/* The convergence test of emgmm_fit_converged (m not NULL). */
+int emgmm_driver_converged(emgmm_model *m, double tol);
+/* n_init initialisations, each iterated to convergence or max_iter, the best
+ * kept (emgmm_fit once its checks have been made). */
+int emgmm_driver_fit(emgmm_model *m, const emgmm_params *p, const emgmm_data *X);
+/* The last lower bound, -INFINITY before the first iteration. */
+double emgmm_driver_lower_bound(const emgmm_model *m);
+/* One EM data pass at the model's parameters without committing: *lb the
+ * (all-reduced) mean log-likelihood, next the M-step's parameters, reseeds
+ * recorded as iteration m->n_iter + 1.  Counts the pass. */
+int emgmm_em_step(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
+                  emgmm_paramset *next, double *lb);
+/* Room for a history of cap lower bounds. */
+int emgmm_driver_ensure_history(emgmm_model *m, int cap);
+/* A snapshot of everything a fit changes (parameters, history, reseeds);
+ * NULL when out of memory. */
+void *emgmm_driver_snap_new(const emgmm_model *m);
+void emgmm_driver_snap_take(void *s, const emgmm_model *m);
+void emgmm_driver_snap_restore(const void *s, emgmm_model *m);
+void emgmm_driver_snap_free(void *s);
+
+/* ---- degenerate.c: components that empty or collapse ---- */
+/* The M-step finish under the fit's policies: the variance floor, and with
+ * EMGMM_DEGEN_RESEED the empty or non-PD components reseeded at the rows of X
+ * worst explained by the others (as iteration `iter`; 0 = the
+ * initialisation) instead of failing.  Fails with EMGMM_ERR_DEGENERATE past
+ * EMGMM_RESEED_LIMIT or when no row can seed a component, EMGMM_ERR_NOT_PD
+ * when the reseeded covariance is not PD either. */
+int emgmm_mstep_finish(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
+                       const emgmm_stats *stats, const double *shift, emgmm_paramset *next,
+                       int iter);
+/* Flags (bad[k] = 1) each component whose mean and covariance equal, to
+ * rounding, those of an earlier component not flagged: EM cannot separate them. */
+void emgmm_mark_coincident(const emgmm_model *m, const emgmm_paramset *next, unsigned char *bad);
+/* Makes room for the events of a fit of this model (cap K·EMGMM_RESEED_LIMIT). */
+int emgmm_reseed_reserve(emgmm_model *m);
+/* Reseeds recorded at iteration `iter` (1-based) that still count. */
+int emgmm_reseeds_at(const emgmm_model *m, int iter);
+
+/* ---- accel.c: SQUAREM ---- */
+/* One reported iteration of SQUAREM (one or two passes); the same contract as
+ * emgmm_driver_iterate. */
+int emgmm_accel_iterate(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
+                        double *lower_bound);
+/* Back to the start of a cycle (a new initialisation, a restored snapshot). */
+void emgmm_accel_reset(emgmm_model *m);
+void emgmm_accel_free(emgmm_model *m);
+
+/* ---- missing.c ---- */
+/* With a missing policy and NaN present (on any rank), *view is a
+ * column-mean-imputed copy of X (its buffer in *buf, to free) for the
+ * initialisation; else *view = *X and *buf = NULL.  Collective when
+ * distributed. */
+int emgmm_missing_init_view(emgmm_model *m, int missing, const emgmm_data *X, emgmm_data *view,
+                            void **buf);
+
+#endif

@@ -1,0 +1,17 @@
+/* type_off.h — undoes type_on.h (see there). */
+#undef TYPE
+#undef GEMM
+#undef WS_SLOT
+#undef EMGMM_QUADFORM
+#undef EMGMM_DIAGSTATS
+#undef EMGMM_LOAD64
+#undef EMGMM_LOAD32
+#undef EMGMM_DIAG_REFINE
+#undef EMGMM_WROW
+#undef EMGMM_FUSED_QF
+#undef EMGMM_TRI_QF
+#undef EMGMM_TRI_PANEL
+#undef EMGMM_MSTAT
+#undef EMGMM_MFOLD
+#undef EMGMM_TYPE_F64
+#undef EMGMM_TYPE_F32

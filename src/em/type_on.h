@@ -1,0 +1,39 @@
+/* type_on.h — the one float/double convention of the library.  A file that
+ * compiles a template (a *_impl.h) for one working type defines
+ * EMGMM_TYPE_F64 or EMGMM_TYPE_F32, includes this header, includes the
+ * template, then includes type_off.h.  The template's functions are static
+ * with plain names (one type per translation unit); every exported name is
+ * spelled out in full in the including file (emgmm_pass_run_f64), and every
+ * kernel a template calls is named in full below, so grep finds them all. */
+#if defined(EMGMM_TYPE_F64)
+#define TYPE double
+#define GEMM cblas_dgemm
+#define WS_SLOT 0 /* emgmm_pass_cache.ws[WS_SLOT] */
+#define EMGMM_QUADFORM emgmm_quadform_f64
+#define EMGMM_DIAGSTATS emgmm_diagstats_f64
+#define EMGMM_LOAD64 emgmm_load_f64_f64
+#define EMGMM_LOAD32 emgmm_load_f32_f64
+#define EMGMM_DIAG_REFINE emgmm_diag_refine_f64
+#define EMGMM_WROW emgmm_wrow_f64
+#define EMGMM_FUSED_QF emgmm_qf_fused_f64
+#define EMGMM_TRI_QF emgmm_qf_tri_f64
+#define EMGMM_TRI_PANEL emgmm_tri_panel_f64
+#define EMGMM_MSTAT emgmm_mstat_f64
+#define EMGMM_MFOLD emgmm_mfold_f64
+#elif defined(EMGMM_TYPE_F32)
+#define TYPE float
+#define GEMM cblas_sgemm
+#define WS_SLOT 1
+#define EMGMM_QUADFORM emgmm_quadform_f32
+#define EMGMM_DIAGSTATS emgmm_diagstats_f32
+#define EMGMM_LOAD64 emgmm_load_f64_f32
+#define EMGMM_LOAD32 emgmm_load_f32_f32
+#define EMGMM_DIAG_REFINE emgmm_diag_refine_f32
+#define EMGMM_WROW emgmm_wrow_f32
+#define EMGMM_TRI_QF emgmm_qf_tri_f32
+#define EMGMM_TRI_PANEL emgmm_tri_panel_f32
+#define EMGMM_MSTAT emgmm_mstat_f32
+#define EMGMM_MFOLD emgmm_mfold_f32
+#else
+#error "define EMGMM_TYPE_F64 or EMGMM_TYPE_F32 before including type_on.h"
+#endif
