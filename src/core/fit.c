@@ -49,13 +49,13 @@ int emgmm_fit_iterate(emgmm_model *m, const emgmm_params *p, const emgmm_data *X
     st = emgmm_params_validate(p);
     if (st) return emgmm_fail(m, st, "invalid fit parameters");
     m->missing = p->missing;
-    return emgmm_driver_iterate(m, p, X, lower_bound);
+    return emgmm_run_iterate(m, p, X, lower_bound);
 }
 
 int emgmm_fit_converged(emgmm_model *m, double tol)
 {
     if (!m) return 0;
-    return emgmm_driver_converged(m, tol);
+    return emgmm_run_converged(m, tol);
 }
 
 int emgmm_fit(emgmm_model *m, const emgmm_params *p, const emgmm_data *X)

@@ -1,306 +1,53 @@
-/* driver.c — the EM driver: initialise / iterate / test, and the fit with
- * n_init restarts, on input that core/ has checked.  The data pass is in
- * src/em/pass*.c, the M-step finish in src/family/ (under the fit's policies
- * in degenerate.c), the initialisations in src/init/. */
+/* driver.c — the EM driver: a fit's initialisations (n_init restarts, or the
+ * search over starts of search.c), each run to convergence (run.c), the best
+ * kept.  Works on input core/ has checked.  One run is in run.c, one EM step
+ * in step.c, the data pass in pass*.c, the M-step finish in src/family/ (under
+ * the fit's policies in degenerate.c), the initialisations in src/init/. */
 #include <math.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include "src/dist/dist.h"
 #include "src/em/driver.h"
-#include "src/em/pass.h"
 #include "src/em/search.h"
-#include "src/init/init.h"
-
-/* Sum of the sample weights (n when there are none). */
-static double weight_sum(const emgmm_data *X)
-{
-    if (!X->weights) return (double)X->n;
-    double s = 0.0;
-    for (size_t i = 0; i < X->n; i++) s += X->weights[i];
-    return s;
-}
-
-int emgmm_driver_ensure_history(emgmm_model *m, int cap)
-{
-    if (m->lb_cap >= cap) return EMGMM_OK;
-    double *h = realloc(m->lb_hist, (size_t)cap * sizeof(double));
-    if (!h) return EMGMM_ERR_ALLOC;
-    m->lb_hist = h;
-    m->lb_cap = cap;
-    return EMGMM_OK;
-}
-
-double emgmm_driver_lower_bound(const emgmm_model *m)
-{
-    if (m->n_iter <= 0 || !m->lb_hist) return -INFINITY;
-    return m->lb_hist[m->n_iter - 1];
-}
-
-/* The statistics pass an initialisation asks for (labels by the nearest
- * centre, or random responsibilities), shifted by start->centres, summed over
- * the ranks. */
-static int start_stats(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
-                       const emgmm_start *start, emgmm_stats *stats)
-{
-    const emgmm_mixture shape = {m->K, m->d, m->cov_type, NULL, NULL, NULL, NULL};
-    emgmm_pass pass = {0};
-    pass.mode = start->kind == EMGMM_START_LABELS ? EMGMM_PASS_LABELS : EMGMM_PASS_RANDOM;
-    pass.mix = &shape;
-    pass.centres = start->centres;
-    pass.seed = start->seed;
-    pass.row0 = emgmm_dist_row_offset(m);
-    pass.shift = start->centres;
-    pass.stats = stats;
-    pass.n_threads = p->n_threads;
-    pass.block_size = (size_t)p->block_size;
-    pass.params = p;
-    pass.cache = &m->pass_cache;
-    int st = emgmm_pass_run(&pass, X);
-    return emgmm_dist_allreduce_stats(m, stats, NULL, st); /* across ranks when distributed */
-}
-
-/* Initial parameters into ps: the initialisation's own, or the M-step finish
- * (under the fit's policies, as iteration 0) of the statistics it leads to. */
-static int initial_params(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
-                          uint64_t stream, emgmm_paramset *ps)
-{
-    emgmm_start start;
-    int st = emgmm_init_start(m, p, X, stream, &start, ps);
-    if (st == EMGMM_OK && (start.kind == EMGMM_START_LABELS || start.kind == EMGMM_START_RANDOM)) {
-        st = emgmm_stats_init(&start.stats, m->K, m->d, m->cov_type);
-        if (st == EMGMM_OK) st = start_stats(m, p, X, &start, &start.stats);
-    }
-    if (st == EMGMM_OK && start.kind != EMGMM_START_PARAMS)
-        st = emgmm_mstep_finish(m, p, X, &start.stats, start.centres, ps, 0);
-    emgmm_start_free(&start);
-    return st;
-}
 
 int emgmm_driver_init(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, uint64_t stream)
 {
     if (p->init == EMGMM_INIT_EMEM) return emgmm_search_emem(m, p, X, stream); /* search.c */
-    int st = emgmm_driver_ensure_history(m, p->max_iter);
-    if (st == EMGMM_OK) st = emgmm_reseed_reserve(m);
-    if (st) return st;
-    m->n_reseeds = 0;
-    m->inner_failures = 0;
-    m->inner_max = 0;
-    if (p->init == EMGMM_INIT_USER) {
-        if (!m->fitted)
-            return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "init 'user' needs parameters set with emgmm_model_set_parameters");
-    } else {
-        emgmm_paramset ps;
-        st = emgmm_paramset_alloc(&ps, m->K, m->d, m->cov_len);
-        if (st) return st;
-        /* with missing values the init runs on a mean-imputed copy */
-        emgmm_data Xi;
-        void *ibuf;
-        st = emgmm_missing_init_view(m, p->missing, X, &Xi, &ibuf);
-        if (st == EMGMM_OK) st = initial_params(m, p, &Xi, stream, &ps);
-        free(ibuf);
-        if (st == EMGMM_OK) emgmm_paramset_to_model(m, &ps);
-        emgmm_paramset_free(&ps);
-        if (st) return st;
-        m->fitted = 1;
-    }
-    m->n_iter = 0;
-    m->converged = 0;
-    m->n_passes = 0;
-    emgmm_accel_reset(m);
-    return EMGMM_OK;
-}
-
-int emgmm_em_step(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
-                  emgmm_paramset *next, double *lb_out)
-{
-    emgmm_stats stats;
-    int st = emgmm_stats_init(&stats, m->K, m->d, m->cov_type);
-    if (st) return st;
-    double *shift = malloc((size_t)m->K * m->d * sizeof(double));
-    if (!shift) st = EMGMM_ERR_ALLOC;
-    double ll = 0.0, dropped = 0.0;
-    if (st == EMGMM_OK) {
-        memcpy(shift, m->means, (size_t)m->K * m->d * sizeof(double));
-        emgmm_pass pass = {0};
-        pass.mode = EMGMM_PASS_ESTEP;
-        pass.missing = p->missing;
-        pass.shift = shift;
-        pass.stats = &stats;
-        pass.loglik_sum = &ll;
-        pass.dropped = &dropped;
-        pass.n_threads = p->n_threads;
-        pass.block_size = (size_t)p->block_size;
-        pass.params = p;
-        st = emgmm_pass_run_model(m, &pass, X);
-        m->n_passes++;
-    }
-    /* The reduction seam: across ranks when distributed, else nothing.
-     * Rows dropped for having nothing observed carry no weight. */
-    double wsum = weight_sum(X) - dropped;
-    st = emgmm_dist_allreduce_stats(m, &stats, &wsum, st);
-    if (st == EMGMM_OK && emgmm_dist_active(m)) ll = stats.loglik;
-    if (st == EMGMM_OK && !isfinite(ll))
-        st = emgmm_fail(m, EMGMM_ERR_NONFINITE, "the log-likelihood is not finite (data with NaN or Inf?)");
-    if (st == EMGMM_OK) st = emgmm_mstep_finish(m, p, X, &stats, shift, next, m->n_iter + 1);
-    if (st == EMGMM_OK) *lb_out = ll / wsum;
-    free(shift);
-    emgmm_stats_free(&stats);
-    return st;
-}
-
-int emgmm_driver_iterate(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
-                         double *lower_bound)
-{
-    emgmm_clear_error(m);
-    int st = emgmm_driver_ensure_history(m, m->n_iter + 1 > p->max_iter ? m->n_iter + 1 : p->max_iter);
-    if (st) return st;
-    if (p->accel == EMGMM_ACCEL_SQUAREM) return emgmm_accel_iterate(m, p, X, lower_bound);
-
-    emgmm_paramset next;
-    st = emgmm_paramset_alloc(&next, m->K, m->d, m->cov_len);
-    if (st) return st;
-    double lb = 0.0;
-    st = emgmm_em_step(m, p, X, &next, &lb);
-    if (st == EMGMM_OK) {
-        emgmm_paramset_to_model(m, &next);
-        m->lb_hist[m->n_iter++] = lb;
-        if (lower_bound) *lower_bound = lb;
-    }
-    emgmm_paramset_free(&next);
-    return st;
-}
-
-int emgmm_driver_converged(emgmm_model *m, double tol)
-{
-    if (m->n_iter < 2) return 0;
-    /* A reseed at the last iteration gives parameters not yet scored; one at
-     * the iteration before makes the last change span the reseed. */
-    if (emgmm_reseeds_at(m, m->n_iter) + emgmm_reseeds_at(m, m->n_iter - 1) > 0) return 0;
-    const double change = m->lb_hist[m->n_iter - 1] - m->lb_hist[m->n_iter - 2];
-    if (fabs(change) < tol) {
-        m->converged = 1;
-        return 1;
-    }
-    return 0;
-}
-
-/* A snapshot of everything a fit changes, to restore on failure or to keep
- * the best initialisation. */
-typedef struct {
-    emgmm_paramset ps;
-    double *hist;
-    int fitted, n_iter, converged;
-    long long n_passes;
-    emgmm_reseed_event *reseeds; /* [K·EMGMM_RESEED_LIMIT] */
-    int n_reseeds;
-} fit_snapshot;
-
-static int snap_alloc(fit_snapshot *s, const emgmm_model *m, int cap)
-{
-    memset(s, 0, sizeof *s);
-    int st = emgmm_paramset_alloc(&s->ps, m->K, m->d, m->cov_len);
-    if (st) return st;
-    s->hist = calloc((size_t)(cap > 0 ? cap : 1), sizeof(double));
-    s->reseeds = calloc((size_t)m->K * EMGMM_RESEED_LIMIT, sizeof *s->reseeds);
-    if (!s->hist || !s->reseeds) {
-        emgmm_paramset_free(&s->ps);
-        free(s->hist);
-        free(s->reseeds);
-        return EMGMM_ERR_ALLOC;
-    }
-    return EMGMM_OK;
-}
-
-static void snap_take(fit_snapshot *s, const emgmm_model *m)
-{
-    emgmm_paramset_from_model(&s->ps, m);
-    if (m->n_iter > 0) memcpy(s->hist, m->lb_hist, (size_t)m->n_iter * sizeof(double));
-    s->fitted = m->fitted;
-    s->n_iter = m->n_iter;
-    s->converged = m->converged;
-    s->n_passes = m->n_passes;
-    s->n_reseeds = m->n_reseeds < m->reseed_cap ? m->n_reseeds : m->reseed_cap;
-    if (s->n_reseeds > 0) memcpy(s->reseeds, m->reseeds, (size_t)s->n_reseeds * sizeof *s->reseeds);
-}
-
-static void snap_restore(const fit_snapshot *s, emgmm_model *m)
-{
-    emgmm_paramset_to_model(m, &s->ps);
-    if (s->n_iter > 0) memcpy(m->lb_hist, s->hist, (size_t)s->n_iter * sizeof(double));
-    m->fitted = s->fitted;
-    m->n_iter = s->n_iter;
-    m->converged = s->converged;
-    m->n_passes = s->n_passes;
-    emgmm_accel_reset(m);
-    /* the model's event buffer was reserved (K·EMGMM_RESEED_LIMIT) by the fit */
-    m->n_reseeds = s->n_reseeds <= m->reseed_cap ? s->n_reseeds : 0;
-    if (m->n_reseeds > 0) memcpy(m->reseeds, s->reseeds, (size_t)m->n_reseeds * sizeof *s->reseeds);
-}
-
-static void snap_free(fit_snapshot *s)
-{
-    emgmm_paramset_free(&s->ps);
-    free(s->hist);
-    free(s->reseeds);
+    return emgmm_run_init(m, p, X, stream);
 }
 
 int emgmm_driver_fit(emgmm_model *m, const emgmm_params *p, const emgmm_data *X)
 {
-    int st = emgmm_driver_ensure_history(m, p->max_iter);
+    int st = emgmm_run_ensure_history(m, p->max_iter);
     if (st == EMGMM_OK) st = emgmm_reseed_reserve(m);
     if (st) return st;
-    const int cap = m->lb_cap;
-    fit_snapshot orig, best;
-    st = snap_alloc(&orig, m, cap);
-    if (st) return st;
-    st = snap_alloc(&best, m, cap);
-    if (st) {
-        snap_free(&orig);
-        return st;
+    void *orig = emgmm_run_snap_new(m), *best = emgmm_run_snap_new(m);
+    if (!orig || !best) {
+        emgmm_run_snap_free(orig);
+        emgmm_run_snap_free(best);
+        return EMGMM_ERR_ALLOC;
     }
-    snap_take(&orig, m);
+    emgmm_run_snap_take(orig, m);
     double best_lb = -INFINITY;
     int have_best = 0;
     for (int r = 0; r < p->n_init && st == EMGMM_OK; r++) {
-        if (p->init == EMGMM_INIT_USER) snap_restore(&orig, m);
+        if (p->init == EMGMM_INIT_USER) emgmm_run_snap_restore(orig, m);
         st = emgmm_driver_init(m, p, X, (uint64_t)r);
         while (st == EMGMM_OK && m->n_iter < p->max_iter) {
-            st = emgmm_driver_iterate(m, p, X, NULL);
-            if (st == EMGMM_OK && emgmm_driver_converged(m, p->tol)) break;
+            st = emgmm_run_iterate(m, p, X, NULL);
+            if (st == EMGMM_OK && emgmm_run_converged(m, p->tol)) break;
         }
         if (st) break;
-        const double lb = emgmm_driver_lower_bound(m);
+        const double lb = emgmm_run_lower_bound(m);
         if (!have_best || lb > best_lb) {
-            snap_take(&best, m);
+            emgmm_run_snap_take(best, m);
             m->best_init = r;
             best_lb = lb;
             have_best = 1;
         }
     }
-    snap_restore(st ? &orig : &best, m);
-    snap_free(&orig);
-    snap_free(&best);
+    emgmm_run_snap_restore(st ? orig : best, m);
+    emgmm_run_snap_free(orig);
+    emgmm_run_snap_free(best);
     return st;
 }
 
-/* ---- for the search strategies (search.c) ---- */
-void *emgmm_driver_snap_new(const emgmm_model *m)
-{
-    fit_snapshot *s = malloc(sizeof *s);
-    if (s && snap_alloc(s, m, m->lb_cap) != EMGMM_OK) {
-        free(s);
-        s = NULL;
-    }
-    return s;
-}
-
-void emgmm_driver_snap_take(void *s, const emgmm_model *m) { snap_take(s, m); }
-void emgmm_driver_snap_restore(const void *s, emgmm_model *m) { snap_restore(s, m); }
-
-void emgmm_driver_snap_free(void *s)
-{
-    if (!s) return;
-    snap_free(s);
-    free(s);
-}

@@ -1,40 +1,47 @@
-/* driver.h — the EM driver (src/em/driver.c) and what sits beside it:
- * degenerate components (degenerate.c), accelerated EM (accel.c), the search
- * over starts (search.c) and the initialisation's view of data with missing
- * values (missing.c).  Called by core/ once the caller's input is checked;
+/* driver.h — the EM driver (src/em/driver.c) and what sits beside and below
+ * it, in call order: the search over starts (search.c), one run (run.c),
+ * accelerated EM (accel.c), one EM step (step.c), degenerate components
+ * (degenerate.c) and the initialisation's view of data with missing values
+ * (missing.c).  Called by core/ once the caller's input is checked;
  * calls down into the pass, the families, the initialisations and dist/. */
 #ifndef EMGMM_DRIVER_H
 #define EMGMM_DRIVER_H
 #include "src/base/base.h"
 
-/* ---- driver.c: initialise / iterate / test, n_init ---- */
+/* ---- driver.c: a fit's initialisations ---- */
 /* One initialisation by p->init on random stream STREAM ('emem' runs the
- * search); p and X are checked. */
+ * search of search.c); p and X are checked. */
 int emgmm_driver_init(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, uint64_t stream);
-/* One reported EM iteration (plain or SQUAREM), as emgmm_fit_iterate once its
- * checks have been made. */
-int emgmm_driver_iterate(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
-                         double *lower_bound);
-/* The convergence test of emgmm_fit_converged (m not NULL). */
-int emgmm_driver_converged(emgmm_model *m, double tol);
 /* n_init initialisations, each iterated to convergence or max_iter, the best
  * kept (emgmm_fit once its checks have been made). */
 int emgmm_driver_fit(emgmm_model *m, const emgmm_params *p, const emgmm_data *X);
+
+/* ---- run.c: one run from one start ---- */
+/* One initialisation by p->init (not 'emem') on random stream STREAM. */
+int emgmm_run_init(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, uint64_t stream);
+/* One reported EM iteration (plain or SQUAREM), as emgmm_fit_iterate once its
+ * checks have been made. */
+int emgmm_run_iterate(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
+                      double *lower_bound);
+/* The convergence test of emgmm_fit_converged (m not NULL). */
+int emgmm_run_converged(emgmm_model *m, double tol);
 /* The last lower bound, -INFINITY before the first iteration. */
-double emgmm_driver_lower_bound(const emgmm_model *m);
+double emgmm_run_lower_bound(const emgmm_model *m);
+/* Room for a history of cap lower bounds. */
+int emgmm_run_ensure_history(emgmm_model *m, int cap);
+/* A snapshot of everything a fit changes (parameters, history, reseeds);
+ * NULL when out of memory. */
+void *emgmm_run_snap_new(const emgmm_model *m);
+void emgmm_run_snap_take(void *s, const emgmm_model *m);
+void emgmm_run_snap_restore(const void *s, emgmm_model *m);
+void emgmm_run_snap_free(void *s);
+
+/* ---- step.c: one EM step ---- */
 /* One EM data pass at the model's parameters without committing: *lb the
  * (all-reduced) mean log-likelihood, next the M-step's parameters, reseeds
  * recorded as iteration m->n_iter + 1.  Counts the pass. */
 int emgmm_em_step(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
                   emgmm_paramset *next, double *lb);
-/* Room for a history of cap lower bounds. */
-int emgmm_driver_ensure_history(emgmm_model *m, int cap);
-/* A snapshot of everything a fit changes (parameters, history, reseeds);
- * NULL when out of memory. */
-void *emgmm_driver_snap_new(const emgmm_model *m);
-void emgmm_driver_snap_take(void *s, const emgmm_model *m);
-void emgmm_driver_snap_restore(const void *s, emgmm_model *m);
-void emgmm_driver_snap_free(void *s);
 
 /* ---- degenerate.c: components that empty or collapse ---- */
 /* The M-step finish under the fit's policies: the variance floor, and with

@@ -1,16 +1,11 @@
 /* pass.c — what the two compilations of the block pass share: the dispatch on
  * the data's type, the pass over a model's own parameters and workspaces, its
- * failure record, the block size and the missing-value limits. */
+ * failure record. */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "src/dist/dist.h"
 #include "src/em/pass.h"
-
-/* Per-thread doubles of stored conditional moments and of cached pattern
- * factors (missing values; src/em/missing_impl.h) when params leave them 0. */
-#define EMGMM_MISS_STORE_DEFAULT ((size_t)1 << 22)
-#define EMGMM_PC_FAC_DEFAULT ((size_t)1 << 21)
 
 emgmm_mixture emgmm_model_mixture(const emgmm_model *m)
 {
@@ -69,25 +64,4 @@ void emgmm_pass_cache_free(emgmm_pass_cache *c)
     for (int i = 0; i < 2; i++)
         if (c->ws[i] && c->ws_free[i]) c->ws_free[i](c->ws[i]);
     c->ws[0] = c->ws[1] = NULL;
-}
-
-size_t emgmm_block_size(int block_size, int K, int d)
-{
-    if (block_size > 0) return (size_t)block_size;
-    (void)K;
-    /* Large enough for efficient GEMM calls, small enough that the block, its
-     * products and responsibilities stay near the L2 cache. */
-    return d >= 128 ? 256 : 512;
-}
-
-size_t emgmm_pass_miss_store_max(const emgmm_params *p)
-{
-    const long v = p ? p->miss_store_max : 0;
-    return v == 0 ? EMGMM_MISS_STORE_DEFAULT : v < 0 ? 0 : (size_t)v;
-}
-
-size_t emgmm_pass_pattern_cache_max(const emgmm_params *p)
-{
-    const long v = p ? p->pattern_cache_max : 0;
-    return v == 0 ? EMGMM_PC_FAC_DEFAULT : v < 0 ? 0 : (size_t)v;
 }

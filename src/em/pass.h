@@ -43,7 +43,7 @@ typedef struct {
     const double *shift;       /* [K][d]: shift c_k for the statistics; NULL = no statistics */
     int missing;               /* ESTEP: emgmm_missing_policy; NaN marks a missing value */
     int n_threads;
-    size_t block_size;         /* 0: emgmm_block_size's */
+    size_t block_size;         /* rows per block; 0: 512, or 256 for d >= 128 */
     const emgmm_params *params; /* tuning: pass_kernels, miss_store_max, pattern_cache_max;
                                    NULL = defaults */
     emgmm_pass_cache *cache;   /* workspaces kept between passes; NULL: allocated and freed */
@@ -74,11 +74,6 @@ void emgmm_pass_failure_message(char *buf, size_t len, const emgmm_pass_failure 
 int emgmm_pass_record_failure(emgmm_model *m, int st, const emgmm_pass_failure *f, long long row0);
 void emgmm_pass_cache_free(emgmm_pass_cache *c);
 
-size_t emgmm_block_size(int block_size, int K, int d);
-/* The per-thread limits of the missing-value paths (params fields, 0 = default,
- * negative = none). */
-size_t emgmm_pass_miss_store_max(const emgmm_params *p);
-size_t emgmm_pass_pattern_cache_max(const emgmm_params *p);
 /* Bytes of one statistics pass's workspaces and shared inputs (double or float
  * working type) — computed from the sizes the pass allocates. */
 double emgmm_pass_bytes_f64(int K, int d, int cov_type, int missing, int stats, int n_threads);

@@ -49,10 +49,25 @@
 /* the M-step kernel's row length: d rounded up to whole vectors of 64 bytes */
 #define EMGMM_LDM(d) (((d) + 64 / sizeof(TYPE) - 1) / (64 / sizeof(TYPE)) * (64 / sizeof(TYPE)))
 
-/* missing values: the pattern cache's slots (a power of 2); the per-thread
- * limits on stored conditional moments and cached factors are
- * emgmm_pass_miss_store_max / emgmm_pass_pattern_cache_max (params) */
+/* missing values: the pattern cache's slots (a power of 2), and the default
+ * per-thread doubles of stored conditional moments and of cached pattern
+ * factors (params.miss_store_max, pattern_cache_max: 0 = these, negative =
+ * none) */
 #define EMGMM_PC_TAB 4096
+#define EMGMM_MISS_STORE_DEFAULT ((size_t)1 << 22)
+#define EMGMM_PC_FAC_DEFAULT ((size_t)1 << 21)
+
+static size_t limit_or_default(long v, size_t dflt)
+{
+    return v == 0 ? dflt : v < 0 ? 0 : (size_t)v;
+}
+
+/* Rows per block: large enough for efficient GEMM calls, small enough that
+ * the block, its products and responsibilities stay near the L2 cache. */
+static size_t block_rows(size_t block_size, size_t d)
+{
+    return block_size ? block_size : d >= 128 ? 256 : 512;
+}
 
 typedef struct {
     TYPE *xs;       /* [B][d] centred block */
@@ -834,7 +849,7 @@ static int shared_build(const emgmm_pass *p, pass_shared *sh)
 static void pass_geometry(size_t K, size_t d, int cov_type, int labels, size_t block_size,
                           size_t *B, size_t *kc, size_t *cw)
 {
-    *B = block_size ? block_size : emgmm_block_size(0, (int)K, (int)d);
+    *B = block_rows(block_size, d);
     /* Components per E-step product: the transposed products Yᵀ (cw × B) stay
      * within ~2 MB, near the L2 cache, while each GEMM stays wide. */
     *kc = K;
@@ -864,8 +879,10 @@ static void pass_settings(const emgmm_pass *p, pass_shared *sh, int want_stats)
     sh->tri = estep_full && !sh->fused;
     sh->mtri = want_stats && (type == EMGMM_COV_FULL || type == EMGMM_COV_TIED) && !off &&
                kern != EMGMM_KERNELS_GEMM_MSTEP;
-    sh->miss_store_max = emgmm_pass_miss_store_max(p->params);
-    sh->pc_fac_max = emgmm_pass_pattern_cache_max(p->params);
+    sh->miss_store_max = limit_or_default(p->params ? p->params->miss_store_max : 0,
+                                          EMGMM_MISS_STORE_DEFAULT);
+    sh->pc_fac_max = limit_or_default(p->params ? p->params->pattern_cache_max : 0,
+                                      EMGMM_PC_FAC_DEFAULT);
 }
 
 /* The per-thread workspaces: the caller's cache's when their shape fits (reset,

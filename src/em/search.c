@@ -39,10 +39,10 @@ int emgmm_search_emem(emgmm_model *m, const emgmm_params *p, const emgmm_data *X
     int have = 0, st = EMGMM_OK, last_skip = EMGMM_OK;
     char skip_msg[sizeof m->errmsg] = "";
     for (int s = 0; s < S; s++) {
-        st = emgmm_driver_init(m, &q, X, emgmm_search_run_stream(stream, s));
+        st = emgmm_run_init(m, &q, X, emgmm_search_run_stream(stream, s));
         while (st == EMGMM_OK && m->n_iter < L) {
-            st = emgmm_driver_iterate(m, &q, X, NULL);
-            if (st == EMGMM_OK && emgmm_driver_converged(m, q.tol)) break;
+            st = emgmm_run_iterate(m, &q, X, NULL);
+            if (st == EMGMM_OK && emgmm_run_converged(m, q.tol)) break;
         }
         if (st == EMGMM_ERR_NOT_PD || st == EMGMM_ERR_DEGENERATE) {
             /* this start collapsed: others may not */
@@ -52,13 +52,13 @@ int emgmm_search_emem(emgmm_model *m, const emgmm_params *p, const emgmm_data *X
             continue;
         }
         if (st) break;
-        if (!best && !(best = emgmm_driver_snap_new(m))) {
+        if (!best && !(best = emgmm_run_snap_new(m))) {
             st = EMGMM_ERR_ALLOC;
             break;
         }
-        const double lb = emgmm_driver_lower_bound(m);
+        const double lb = emgmm_run_lower_bound(m);
         if (!have || lb > best_lb) {
-            emgmm_driver_snap_take(best, m);
+            emgmm_run_snap_take(best, m);
             best_lb = lb;
             have = 1;
         }
@@ -72,13 +72,13 @@ int emgmm_search_emem(emgmm_model *m, const emgmm_params *p, const emgmm_data *X
          * not the fit's (n_iter, max_iter, the history and the reseeds count
          * from here), so a fit stopped and resumed, or run step by step,
          * gives the same model whatever max_iter. */
-        emgmm_driver_snap_restore(best, m);
+        emgmm_run_snap_restore(best, m);
         m->n_iter = 0;
         m->n_reseeds = 0;
         m->converged = 0;
         m->fitted = 1;
         emgmm_clear_error(m);
     }
-    emgmm_driver_snap_free(best);
+    emgmm_run_snap_free(best);
     return st;
 }

@@ -3,7 +3,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "src/core/core.h"
+#include "src/base/base.h"
 
 emgmm_params emgmm_params_default(void)
 {
