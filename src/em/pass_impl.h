@@ -69,6 +69,14 @@ static size_t block_rows(size_t block_size, size_t d)
     return block_size ? block_size : d >= 128 ? 256 : 512;
 }
 
+/* The tiles hold 24 accumulators of 8 lanes: AVX-512's 32 registers.  With
+ * 16 AVX2 registers they spill on every step and run ~8x below the BLAS path,
+ * which is then the faster one (bench/results/isa.md). */
+static int tiles_fit(void)
+{
+    return emgmm_isa_level() >= EMGMM_ISA_AVX512;
+}
+
 typedef struct {
     TYPE *xs;       /* [B][d] centred block */
     TYPE *y;        /* [B][cw] products */
@@ -788,7 +796,7 @@ static double shared_bytes(size_t K, size_t d, int cov_type, int missing)
 #ifdef EMGMM_FUSED_QF
     fused = d <= EMGMM_FUSED_DMAX;
 #endif
-    if (cov_type == EMGMM_COV_FULL) /* the E-step kernel's own copy: upack or upan */
+    if (cov_type == EMGMM_COV_FULL && tiles_fit()) /* the E-step kernel's own copy: upack or upan */
         b += fused ? 8.0 * (double)(K * (d * (d + 1) / 2))
                    : (double)(K * emgmm_tri_panel_size(d) * sizeof(TYPE));
     return b;
@@ -871,7 +879,7 @@ static void pass_settings(const emgmm_pass *p, pass_shared *sh, int want_stats)
     /* EMGMM_KERNELS_GEMM keeps both steps on the GEMM path,
      * EMGMM_KERNELS_GEMM_MSTEP the M-step alone (benchmarks, tests). */
     const int kern = p->params ? p->params->pass_kernels : EMGMM_KERNELS_AUTO;
-    const int off = kern == EMGMM_KERNELS_GEMM;
+    const int off = kern == EMGMM_KERNELS_GEMM || !tiles_fit();
     const int estep_full = p->mode == EMGMM_PASS_ESTEP && type == EMGMM_COV_FULL && !off;
 #ifdef EMGMM_FUSED_QF
     sh->fused = estep_full && d <= EMGMM_FUSED_DMAX;
