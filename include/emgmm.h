@@ -76,7 +76,7 @@ EMGMM_API const char *emgmm_strerror(int status);
 /* "MAJOR.MINOR.PATCH" of the library actually linked (compare with
  * EMGMM_VERSION_STRING from emgmm_version.h, the one compiled against). */
 EMGMM_API const char *emgmm_version_string(void);
-/* MAJOR*10000 + MINOR*100 + PATCH. */
+/* MAJOR*10000 + MINOR*100 + PATCH.  Neither version function can fail. */
 EMGMM_API int emgmm_version_number(void);
 
 /* ------------------------------------------------------------------------ */
@@ -164,12 +164,12 @@ typedef enum {
 
 /* "error", "nan", "drop-empty-rows"; NULL if unknown. */
 EMGMM_API const char *emgmm_missing_policy_name(int policy);
-/* Parses the names above; -1 when unknown. */
+/* Parses the names above; -1 when unknown or NULL. */
 EMGMM_API int emgmm_missing_policy_from_name(const char *name);
 
 /* "kmeans", "k-means++", "random", "random_from_data", "user", "emem", "resp"; NULL if unknown. */
 EMGMM_API const char *emgmm_init_method_name(int init);
-/* Parses the names above (also "k-means"); -1 when unknown. */
+/* Parses the names above (also "k-means"); -1 when unknown or NULL. */
 EMGMM_API int emgmm_init_method_from_name(const char *name);
 
 /* What a fit does when a component becomes empty or its covariance is not
@@ -250,6 +250,8 @@ typedef struct {
     const double *weights;
 } emgmm_data;
 
+/* A view of row-major data (no weights); nothing is checked or copied here (the
+ * functions that take the view check it), so these cannot fail. */
 EMGMM_API emgmm_data emgmm_data_f64(const double *x, size_t n, size_t d, size_t ld);
 EMGMM_API emgmm_data emgmm_data_f32(const float *x, size_t n, size_t d, size_t ld);
 
@@ -321,6 +323,7 @@ typedef struct {
                             bit); 0 = default (2 Mi), negative = none */
 } emgmm_params;
 
+/* The defaults documented field by field above; cannot fail. */
 EMGMM_API emgmm_params emgmm_params_default(void);
 /* EMGMM_OK, or EMGMM_ERR_INVALID_PARAM naming nothing more precise. */
 EMGMM_API int emgmm_params_validate(const emgmm_params *params);
@@ -338,7 +341,9 @@ EMGMM_API int emgmm_model_create(emgmm_model **out, int n_components, int n_feat
                                  int covariance_type);
 /* Frees the model and everything it owns; NULL is accepted. */
 EMGMM_API void emgmm_model_free(emgmm_model *model);
-/* A deep copy (parameters, fit report, not the workspace). */
+/* A deep copy (parameters, fit report, not the workspace or the MPI
+ * communicator).  *out is set to NULL on failure.  Errors: EMGMM_ERR_NULL,
+ * EMGMM_ERR_ALLOC. */
 EMGMM_API int emgmm_model_copy(emgmm_model **out, const emgmm_model *model);
 
 /* Sets the parameters (copied): weights [K], means [K][d], covariances in the
@@ -386,7 +391,18 @@ EMGMM_API int emgmm_fit(emgmm_model *model, const emgmm_params *params, const em
 EMGMM_API double emgmm_fit_memory_estimate(const emgmm_params *params, size_t n, int d, int K,
                                            int covariance_type, int dtype);
 
-/* labels[n]: the most probable component of each row. */
+/* predict, predict_proba, score_samples, score, bic, aic, icl: the model's
+ * parameters applied to X under the model's missing policy
+ * (emgmm_model_set_missing), on emgmm_model_set_n_threads threads.
+ * Errors: EMGMM_ERR_NULL (model, X, X->x with rows, or the output),
+ * EMGMM_ERR_NOT_FITTED, the data checks' (EMGMM_ERR_INVALID_PARAM for an
+ * unknown dtype, EMGMM_ERR_NO_FEATURES, EMGMM_ERR_SHAPE, EMGMM_ERR_TOO_LARGE,
+ * EMGMM_ERR_NONFINITE with row and column in last_error), EMGMM_ERR_NOT_PD
+ * (with missing values: a component's precision restricted to a row's
+ * missing coordinates; row and component recorded), EMGMM_ERR_ALLOC; score,
+ * bic, aic and icl also EMGMM_ERR_TOO_FEW_SAMPLES (no row to score).  X with
+ * 0 rows is not an error for the per-row functions.
+ * labels[n]: the most probable component of each row. */
 EMGMM_API int emgmm_predict(emgmm_model *model, const emgmm_data *X, int32_t *labels);
 /* resp[n][K] (row-major, ld = K): posterior probabilities of the components. */
 EMGMM_API int emgmm_predict_proba(emgmm_model *model, const emgmm_data *X, double *resp);
@@ -403,7 +419,8 @@ EMGMM_API int emgmm_n_scored(const emgmm_model *model, const emgmm_data *X, size
 EMGMM_API int emgmm_bic(emgmm_model *model, const emgmm_data *X, double *bic);
 EMGMM_API int emgmm_aic(emgmm_model *model, const emgmm_data *X, double *aic);
 /* Number of free parameters (scikit-learn's _n_parameters; for the mclust
- * structures mclust's nMclustParams, which equals it for the four). */
+ * structures mclust's nMclustParams, which equals it for the four); 0 for
+ * NULL. */
 EMGMM_API long emgmm_model_n_parameters(const emgmm_model *model);
 /* Integrated completed likelihood on X, in the sign of emgmm_bic (lower is
  * better): BIC + 2·Σ_i (−log max_k r_ik), mclust's icl() with the sign
@@ -411,7 +428,9 @@ EMGMM_API long emgmm_model_n_parameters(const emgmm_model *model);
 EMGMM_API int emgmm_icl(emgmm_model *model, const emgmm_data *X, double *icl);
 
 /* Draws n points: x[n][d] row-major, and (if comp is not NULL) the component of
- * each.  Deterministic for a seed. */
+ * each.  Deterministic for a seed.  Errors: EMGMM_ERR_NULL (model, or x with
+ * n > 0), EMGMM_ERR_NOT_FITTED, EMGMM_ERR_NOT_PD (a covariance; component
+ * recorded), EMGMM_ERR_ALLOC. */
 EMGMM_API int emgmm_sample(emgmm_model *model, size_t n, uint64_t seed, double *x, int32_t *comp);
 
 /* Fills the missing entries (NaN) of X, row by row, into out[n][d] (row-major,
@@ -436,9 +455,11 @@ EMGMM_API int emgmm_impute(emgmm_model *model, const emgmm_data *X, int draws, u
  * score, bic and aic on this model (emgmm_fit sets it from params.missing).
  * Errors: EMGMM_ERR_NULL, EMGMM_ERR_INVALID_PARAM. */
 EMGMM_API int emgmm_model_set_missing(emgmm_model *model, int policy);
+/* The policy; EMGMM_MISSING_ERROR for NULL. */
 EMGMM_API int emgmm_model_missing(const emgmm_model *model);
 
-/* Threads used by predict/score/sample (0 = OpenMP default); fit uses params. */
+/* Threads used by predict/score/sample (0 = OpenMP default, as are negative
+ * values); fit uses params.  A NULL model is ignored; cannot fail. */
 EMGMM_API void emgmm_model_set_n_threads(emgmm_model *model, int n_threads);
 
 /* ------------------------------------------------------------------------ */
@@ -452,9 +473,14 @@ EMGMM_API void emgmm_model_set_n_threads(emgmm_model *model, int n_threads);
  * to one process.  ROW_OFFSET is the global index of this rank's first row,
  * used in error reports.  Every rank must make the same fit calls with the
  * same params; a failure on any rank (a NaN row, an allocation) is returned
- * on every rank with the failing rank's message.  Inits 'user' and
- * 'random_from_data' are distributed; the others give EMGMM_ERR_UNSUPPORTED.
- * predict/score/sample stay local.  emgmm_model_copy does not carry the
+ * on every rank with the failing rank's message.  Every initialisation runs
+ * distributed: 'kmeans' and 'k-means++' are seeded by k-means‖ over all ranks
+ * instead of the sequential k-means++ (the same model on every rank, but not
+ * a single process's; 'emem' starts its short runs so too); 'random',
+ * 'random_from_data', 'user' and 'resp' (each rank passes its own rows'
+ * responsibilities) give a single process's model to rounding (docs/mpi.md).  The caller initialises MPI (MPI_Init) before
+ * this call and finalises it after the model is freed; the library never
+ * does either.  predict/score/sample stay local.  emgmm_model_copy does not carry the
  * communicator.  With one rank a fit is bitwise that of a single process.
  * Errors: EMGMM_ERR_NULL, EMGMM_ERR_UNSUPPORTED (built without MPI),
  * EMGMM_ERR_INVALID_PARAM (MPI not initialised, ROW_OFFSET < 0), EMGMM_ERR_ALLOC. */
@@ -467,8 +493,9 @@ EMGMM_API int emgmm_model_set_mpi_comm(emgmm_model *model, const void *comm, lon
 /*   while (!emgmm_fit_converged(m, p->tol) && emgmm_model_n_iter(m) < p->max_iter); */
 /* is one initialisation of emgmm_fit (which also handles n_init).           */
 /* ------------------------------------------------------------------------ */
-/* Validates X, initialises the parameters by params->init with params->seed,
- * and clears the iteration history. */
+/* Validates params and X, initialises the parameters by params->init with
+ * params->seed, and clears the iteration history.  Errors: those of
+ * emgmm_fit. */
 EMGMM_API int emgmm_fit_init(emgmm_model *model, const emgmm_params *params, const emgmm_data *X);
 /* As emgmm_fit_init, for the INIT_INDEX-th (0-based) initialisation of an
  * n_init fit: the random stream emgmm_fit uses for that initialisation, so a
@@ -480,16 +507,25 @@ EMGMM_API int emgmm_fit_init_at(emgmm_model *model, const emgmm_params *params, 
                                 int init_index);
 /* One EM iteration: E-step with the current parameters (its mean log-likelihood
  * is written to *lower_bound and appended to the history), then M-step.  A
- * failure leaves the previous parameters in place. */
+ * failure leaves the previous parameters in place.  Errors: EMGMM_ERR_NULL,
+ * EMGMM_ERR_NOT_FITTED (no emgmm_fit_init), EMGMM_ERR_SHAPE and the other
+ * shape checks of emgmm_fit, EMGMM_ERR_TOO_FEW_SAMPLES (no rows),
+ * EMGMM_ERR_INVALID_PARAM, EMGMM_ERR_NONFINITE (the log-likelihood),
+ * EMGMM_ERR_NOT_PD, EMGMM_ERR_DEGENERATE, EMGMM_ERR_ALLOC. */
 EMGMM_API int emgmm_fit_iterate(emgmm_model *model, const emgmm_params *params,
                                 const emgmm_data *X, double *lower_bound);
 /* 1 when the last two lower bounds differ by less than tol (and sets the
- * model's converged flag), else 0. */
+ * model's converged flag), else 0 — also for NULL, fewer than two iterations,
+ * or a reseed in either of the last two. */
 EMGMM_API int emgmm_fit_converged(emgmm_model *model, double tol);
 
 /* ------------------------------------------------------------------------ */
 /* Get                                                                      */
 /* ------------------------------------------------------------------------ */
+/* The getters cannot fail: for a NULL model they return 0 (counts, flags),
+ * NULL (arrays), -1 (types) or -inf (lower bound), as noted.  Arrays are the
+ * model's own, valid until the model is freed or its parameters change (a fit,
+ * set_parameters). */
 EMGMM_API int emgmm_model_n_components(const emgmm_model *model);
 EMGMM_API int emgmm_model_n_features(const emgmm_model *model);
 /* The storage shape: one of the four first types (EEV gives full). */
@@ -577,7 +613,9 @@ EMGMM_API void emgmm_model_error_location(const emgmm_model *model, long long *r
 /* ------------------------------------------------------------------------ */
 /* Build and BLAS facts                                                     */
 /* ------------------------------------------------------------------------ */
-/* 1 if built with OpenMP, else 0. */
+/* The build and BLAS facts cannot fail: the strings are static ("unknown"
+ * when OpenBLAS does not say), valid for the process.
+ * 1 if built with OpenMP, else 0. */
 EMGMM_API int emgmm_have_openmp(void);
 /* The threads a call with n_threads = 0 would use. */
 EMGMM_API int emgmm_default_threads(void);

@@ -75,6 +75,79 @@ static int cond_component(const emgmm_model *m, const double *P, size_t k, const
     return 0;
 }
 
+/* The precisions P_k = U_k·U_kᵀ of a full or tied model into *P (NULL for
+ * diag/spherical); 1 when out of memory. */
+static int precisions(const emgmm_model *m, double **P)
+{
+    const size_t K = (size_t)m->K, d = (size_t)m->d;
+    const int type = m->cov_type;
+    const size_t nf = type == EMGMM_COV_FULL ? K : (type == EMGMM_COV_TIED ? 1 : 0);
+    *P = nf ? malloc(nf * d * d * sizeof(double)) : NULL;
+    if (nf && !*P) return 1;
+    for (size_t f = 0; f < nf; f++) {
+        const double *U = m->prec_chol + f * d * d;
+        double *Pf = *P + f * d * d;
+        for (size_t a = 0; a < d; a++)
+            for (size_t b = a; b < d; b++) {
+                double s = 0.0;
+                for (size_t l = b; l < d; l++) s += U[a * d + l] * U[b * d + l];
+                Pf[a * d + b] = Pf[b * d + a] = s;
+            }
+    }
+    return 0;
+}
+
+/* Scratch of one thread's rows */
+typedef struct {
+    double *x, *val, *acc, *z, *scr;
+    size_t *M;
+} impute_scratch;
+
+/* Row i (x its values, M its msz missing coordinates, r its
+ * responsibilities) imputed into o: a draw, or the conditional expectation.
+ * Returns the component whose restricted precision failed, or -1. */
+static long impute_row(const emgmm_model *m, const double *P, const double *r, int draws,
+                       uint64_t seed, uint64_t row, impute_scratch *w, size_t msz, double *o)
+{
+    const size_t K = (size_t)m->K, d = (size_t)m->d;
+    const int type = m->cov_type;
+    const double *x = w->x;
+    const size_t *M = w->M;
+    if (draws) {
+        /* one component from r_i, then its conditional Gaussian */
+        emgmm_rng rng;
+        emgmm_rng_seed(&rng, seed, row);
+        const double u = emgmm_rng_uniform(&rng);
+        double cum = 0.0;
+        size_t k = K - 1;
+        for (size_t q = 0; q < K; q++) {
+            cum += r[q];
+            if (u < cum) {
+                k = q;
+                break;
+            }
+        }
+        for (size_t a = 0; a < msz; a++) w->z[a] = emgmm_rng_normal(&rng);
+        const double *Pk = P ? P + (type == EMGMM_COV_FULL ? k : 0) * d * d : NULL;
+        if (cond_component(m, Pk, k, x, M, msz, w->z, w->scr, w->val)) return (long)k;
+        for (size_t a = 0; a < msz; a++) o[M[a]] = w->val[a];
+        return -1;
+    }
+    long failed = -1;
+    for (size_t a = 0; a < msz; a++) w->acc[a] = 0.0;
+    for (size_t k = 0; k < K; k++) {
+        if (r[k] == 0.0) continue;
+        const double *Pk = P ? P + (type == EMGMM_COV_FULL ? k : 0) * d * d : NULL;
+        if (cond_component(m, Pk, k, x, M, msz, NULL, w->scr, w->val)) {
+            failed = (long)k;
+            break;
+        }
+        for (size_t a = 0; a < msz; a++) w->acc[a] += r[k] * w->val[a];
+    }
+    for (size_t a = 0; a < msz; a++) o[M[a]] = w->acc[a];
+    return failed;
+}
+
 int emgmm_impute(emgmm_model *m, const emgmm_data *X, int draws, uint64_t seed, uint64_t row0,
                  double *out)
 {
@@ -88,21 +161,8 @@ int emgmm_impute(emgmm_model *m, const emgmm_data *X, int draws, uint64_t seed, 
     if (st) return st;
     const size_t n = X->n, d = (size_t)m->d, K = (size_t)m->K;
     if (n == 0) return EMGMM_OK;
-    /* precisions P_k = U_k·U_kᵀ (full/tied) */
-    const int type = m->cov_type;
-    const size_t nf = type == EMGMM_COV_FULL ? K : (type == EMGMM_COV_TIED ? 1 : 0);
-    double *P = nf ? malloc(nf * d * d * sizeof(double)) : NULL;
-    if (nf && !P) return EMGMM_ERR_ALLOC;
-    for (size_t f = 0; f < nf; f++) {
-        const double *U = m->prec_chol + f * d * d;
-        double *Pf = P + f * d * d;
-        for (size_t a = 0; a < d; a++)
-            for (size_t b = a; b < d; b++) {
-                double s = 0.0;
-                for (size_t l = b; l < d; l++) s += U[a * d + l] * U[b * d + l];
-                Pf[a * d + b] = Pf[b * d + a] = s;
-            }
-    }
+    double *P = NULL;
+    if (precisions(m, &P)) return EMGMM_ERR_ALLOC;
     /* Responsibilities from the observed coordinates, a chunk of rows at a
      * time so the memory stays O(chunk·K). */
     const size_t chunk = 65536;
@@ -132,81 +192,47 @@ int emgmm_impute(emgmm_model *m, const emgmm_data *X, int draws, uint64_t seed, 
 #pragma omp parallel num_threads(T) reduction(max : bad)
 #endif
         {
-            double *x = malloc(d * sizeof(double)), *val = malloc(d * sizeof(double));
-            double *acc = malloc(d * sizeof(double)), *z = malloc(d * sizeof(double));
-            double *scr = malloc((d * d + d) * sizeof(double));
-            size_t *M = malloc(d * sizeof(size_t));
-            if (!x || !val || !acc || !z || !scr || !M) bad = 2;
+            impute_scratch w;
+            w.x = malloc(d * sizeof(double));
+            w.val = malloc(d * sizeof(double));
+            w.acc = malloc(d * sizeof(double));
+            w.z = malloc(d * sizeof(double));
+            w.scr = malloc((d * d + d) * sizeof(double));
+            w.M = malloc(d * sizeof(size_t));
+            const int ok = w.x && w.val && w.acc && w.z && w.scr && w.M;
+            if (!ok) bad = 2;
 #ifdef _OPENMP
 #pragma omp for schedule(static)
 #endif
             for (size_t ii = 0; ii < cn; ii++) {
-                if (!x || !val || !acc || !z || !scr || !M) continue;
+                if (!ok) continue;
                 const size_t i = c0 + ii;
                 size_t msz = 0;
                 for (size_t j = 0; j < d; j++) {
-                    x[j] = value_at(X, i, j);
-                    if (x[j] != x[j]) M[msz++] = j;
+                    w.x[j] = value_at(X, i, j);
+                    if (w.x[j] != w.x[j]) w.M[msz++] = j;
                 }
                 double *o = out + i * d;
-                for (size_t j = 0; j < d; j++) o[j] = x[j];
+                for (size_t j = 0; j < d; j++) o[j] = w.x[j];
                 if (!msz) continue;
-                const double *r = resp + ii * K;
-                if (draws) {
-                    /* one component from r_i, then its conditional Gaussian */
-                    emgmm_rng rng;
-                    emgmm_rng_seed(&rng, seed, row0 + (uint64_t)i);
-                    const double u = emgmm_rng_uniform(&rng);
-                    double cum = 0.0;
-                    size_t k = K - 1;
-                    for (size_t q = 0; q < K; q++) {
-                        cum += r[q];
-                        if (u < cum) {
-                            k = q;
-                            break;
-                        }
-                    }
-                    for (size_t a = 0; a < msz; a++) z[a] = emgmm_rng_normal(&rng);
-                    const double *Pk = P ? P + (type == EMGMM_COV_FULL ? k : 0) * d * d : NULL;
-                    if (cond_component(m, Pk, k, x, M, msz, z, scr, val)) {
-                        bad = 1;
+                const long k = impute_row(m, P, resp + ii * K, draws, seed, row0 + (uint64_t)i, &w, msz, o);
+                if (k >= 0) {
+                    bad = 1;
 #ifdef _OPENMP
 #pragma omp critical(emgmm_impute_fail)
 #endif
-                        {
-                            bad_row = i;
-                            bad_comp = k;
-                        }
-                        continue;
+                    {
+                        bad_row = i;
+                        bad_comp = (size_t)k;
                     }
-                    for (size_t a = 0; a < msz; a++) o[M[a]] = val[a];
-                    continue;
                 }
-                for (size_t a = 0; a < msz; a++) acc[a] = 0.0;
-                for (size_t k = 0; k < K; k++) {
-                    if (r[k] == 0.0) continue;
-                    const double *Pk = P ? P + (type == EMGMM_COV_FULL ? k : 0) * d * d : NULL;
-                    if (cond_component(m, Pk, k, x, M, msz, NULL, scr, val)) {
-                        bad = 1;
-#ifdef _OPENMP
-#pragma omp critical(emgmm_impute_fail)
-#endif
-                        {
-                            bad_row = i;
-                            bad_comp = k;
-                        }
-                        break;
-                    }
-                    for (size_t a = 0; a < msz; a++) acc[a] += r[k] * val[a];
-                }
-                for (size_t a = 0; a < msz; a++) o[M[a]] = acc[a];
             }
-            free(x);
-            free(val);
-            free(acc);
-            free(z);
-            free(scr);
-            free(M);
+            free(w.x);
+            free(w.val);
+            free(w.acc);
+            free(w.z);
+            free(w.scr);
+            free(w.M);
         }
     }
     free(resp);

@@ -324,18 +324,15 @@ static int same_point(const double *x, const double *mu, const double *var, int 
     return 1;
 }
 
-static int reseed(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
-                 const emgmm_stats *st_, const double *shift, const double *floor,
-                 emgmm_paramset *next, const unsigned char *bad, int iter)
+/* Whether reseeding can help: not when every component is bad (or the tied
+ * covariance all share), nor past EMGMM_RESEED_LIMIT reseeds of a component.
+ * Drops the events of a superseded history (iterations past n_iter). */
+static int reseed_allowed(emgmm_model *m, const emgmm_params *p, const unsigned char *bad, int R)
 {
-    const int K = m->K, d = m->d, type = m->cov_type;
-    int R = 0, first_bad = -1;
-    for (int k = 0; k < K; k++)
-        if (bad[k]) {
-            if (first_bad < 0) first_bad = k;
-            R++;
-        }
-    if (R == 0) return EMGMM_OK;
+    const int K = m->K, type = m->cov_type;
+    int first_bad = -1;
+    for (int k = 0; k < K && first_bad < 0; k++)
+        if (bad[k]) first_bad = k;
     if (R == K) {
         if (type != EMGMM_COV_TIED) m->err_comp = first_bad; /* tied: no one component's */
         return emgmm_fail(m, EMGMM_ERR_NOT_PD,
@@ -350,7 +347,6 @@ static int reseed(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
     }
     int st = emgmm_reseed_reserve(m);
     if (st) return st;
-    /* events of a superseded history (iterations past n_iter) are dropped */
     while (m->n_reseeds > 0 && m->reseeds[m->n_reseeds - 1].iter > m->n_iter) m->n_reseeds--;
     for (int k = 0; k < K; k++) {
         if (!bad[k]) continue;
@@ -364,6 +360,132 @@ static int reseed(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
                               k, used);
         }
     }
+    return EMGMM_OK;
+}
+
+/* Component k of next re-initialised at point x: the given weight, and the
+ * data's covariance (dcov, its diagonal dvar) scaled by s, plus reg_covar and
+ * the floor.  Tied: the shared covariance and its factor stay as they are. */
+static int reseed_component(emgmm_model *m, const emgmm_params *p, const double *floor,
+                            const double *dcov, const double *dvar, double s, double wnew,
+                            const double *x, int k, emgmm_paramset *next, double *work)
+{
+    const int d = m->d, type = m->cov_type;
+    int st = EMGMM_OK;
+    memcpy(next->means + (size_t)k * d, x, (size_t)d * sizeof(double));
+    next->weights[k] = wnew;
+    if (type == EMGMM_COV_FULL) {
+        double *cov = next->covariances + (size_t)k * d * d;
+        for (size_t i = 0; i < (size_t)d * d; i++) cov[i] = s * dcov[i];
+        for (int j = 0; j < d; j++) {
+            double *v = cov + (size_t)j * d + j;
+            *v += p->reg_covar;
+            if (floor && *v < floor[j]) *v = floor[j];
+        }
+        int info = emgmm_chol_precision(d, cov, next->prec_chol + (size_t)k * d * d,
+                                        &next->log_det[k], work);
+        if (info < 0) st = EMGMM_ERR_INTERNAL;
+        if (info > 0) st = EMGMM_ERR_NOT_PD;
+    } else if (type == EMGMM_COV_DIAG || type == EMGMM_COV_SPHERICAL) {
+        const int per = type == EMGMM_COV_DIAG ? d : 1;
+        double *cov = next->covariances + (size_t)k * per;
+        double vs = 0.0;
+        for (int j = 0; j < d; j++) {
+            double v = s * dvar[j] + p->reg_covar;
+            if (floor && type == EMGMM_COV_DIAG && v < floor[j]) v = floor[j];
+            if (type == EMGMM_COV_DIAG) cov[j] = v;
+            vs += v;
+        }
+        if (type == EMGMM_COV_SPHERICAL) cov[0] = floor && vs / d < floor[0] ? floor[0] : vs / d;
+        st = emgmm_diag_precisions(type, 1, d, cov, next->prec_chol + (size_t)k * per,
+                                   &next->log_det[k], NULL);
+    }
+    if (st == EMGMM_ERR_NOT_PD) {
+        m->err_comp = k;
+        st = emgmm_fail(m, EMGMM_ERR_NOT_PD,
+                        "component %d collapsed, and its reseeded covariance (the data's, "
+                        "scaled) is not positive definite after adding reg_covar=%g either: the "
+                        "data covariance is singular (raise reg_covar or var_floor)",
+                        k, p->reg_covar);
+    }
+    return st;
+}
+
+/* The next candidate row, from *next_cand on, that is not already a
+ * component's mean (the healthy ones', and the bad ones' before k); NULL
+ * when none is left. */
+static const double *next_point(const candidates *c, int *next_cand, const emgmm_paramset *next,
+                                const unsigned char *bad, int K, int k, const double *dvar,
+                                double *xld)
+{
+    const int d = c->d;
+    while (*next_cand < c->count) {
+        const double *cx = c->x + (size_t)*next_cand * d;
+        int taken = 0;
+        for (int q = 0; q < K && !taken; q++)
+            if (!bad[q] || q < k) taken = same_point(cx, next->means + (size_t)q * d, dvar, d);
+        *xld = c->ld[*next_cand];
+        (*next_cand)++;
+        if (!taken) return cx;
+    }
+    return NULL;
+}
+
+/* Each bad component takes the next worst point that is not already a
+ * component's mean; the kept components make room for the new ones. */
+static int place_reseeds(emgmm_model *m, const emgmm_params *p, const double *floor,
+                         const double *dcov, const double *dvar, const candidates *c,
+                         emgmm_paramset *next, const unsigned char *bad, int R, int iter,
+                         double *work)
+{
+    const int K = m->K, d = m->d;
+    const double s = pow((double)K, -2.0 / (double)d); /* an equal share of the data's volume */
+    const double wnew = 0.5 / (double)K;
+    int next_cand = 0, st = EMGMM_OK;
+    for (int k = 0; k < K && st == EMGMM_OK; k++) {
+        if (!bad[k]) continue;
+        double xld = 0.0;
+        const double *x = next_point(c, &next_cand, next, bad, K, k, dvar, &xld);
+        if (!x) {
+            m->err_comp = k;
+            st = emgmm_fail(m, EMGMM_ERR_DEGENERATE,
+                            "component %d collapsed and no data point is left to reseed it from: "
+                            "every point lies at a component's mean (fewer distinct points than "
+                            "components? use fewer components)",
+                            k);
+            break;
+        }
+        st = reseed_component(m, p, floor, dcov, dvar, s, wnew, x, k, next, work);
+        if (st) break;
+        m->reseeds[m->n_reseeds].iter = iter;
+        m->reseeds[m->n_reseeds].comp = k;
+        m->reseeds[m->n_reseeds].logdens = xld;
+        m->n_reseeds++;
+    }
+    if (st == EMGMM_OK) {
+        double kept = 0.0;
+        for (int k = 0; k < K; k++)
+            if (!bad[k]) kept += next->weights[k];
+        const double scale = (1.0 - (double)R * wnew) / kept;
+        for (int k = 0; k < K; k++)
+            if (!bad[k]) next->weights[k] *= scale;
+    } else {
+        /* nothing of a failed reseed is recorded */
+        while (m->n_reseeds > 0 && m->reseeds[m->n_reseeds - 1].iter == iter) m->n_reseeds--;
+    }
+    return st;
+}
+
+static int reseed(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
+                  const emgmm_stats *st_, const double *shift, const double *floor,
+                  emgmm_paramset *next, const unsigned char *bad, int iter)
+{
+    const int K = m->K, d = m->d, type = m->cov_type;
+    int R = 0;
+    for (int k = 0; k < K; k++) R += bad[k] != 0;
+    if (R == 0) return EMGMM_OK;
+    int st = reseed_allowed(m, p, bad, R);
+    if (st) return st;
 
     /* The data's moments: the reseeded covariance, and the scale for telling
      * a candidate from a component's mean. */
@@ -389,91 +511,10 @@ static int reseed(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
         st = score_rows(m, &hm, p, X, &c);
     }
     st = merge_ranks(m, &c, st); /* collective: reached by every rank */
-
-    /* Each bad component takes the next worst point that is not already a
-     * component's mean. */
-    const double s = pow((double)K, -2.0 / (double)d); /* an equal share of the data's volume */
-    const double wnew = 0.5 / (double)K;
-    int next_cand = 0;
-    for (int k = 0; k < K && st == EMGMM_OK; k++) {
-        if (!bad[k]) continue;
-        const double *x = NULL;
-        double xld = 0.0;
-        while (next_cand < c.count && !x) {
-            const double *cx = c.x + (size_t)next_cand * d;
-            int taken = 0;
-            for (int q = 0; q < K && !taken; q++)
-                if (!bad[q] || q < k) taken = same_point(cx, next->means + (size_t)q * d, dvar, d);
-            if (!taken) {
-                x = cx;
-                xld = c.ld[next_cand];
-            }
-            next_cand++;
-        }
-        if (!x) {
-            m->err_comp = k;
-            st = emgmm_fail(m, EMGMM_ERR_DEGENERATE,
-                            "component %d collapsed and no data point is left to reseed it from: "
-                            "every point lies at a component's mean (fewer distinct points than "
-                            "components? use fewer components)",
-                            k);
-            break;
-        }
-        memcpy(next->means + (size_t)k * d, x, (size_t)d * sizeof(double));
-        next->weights[k] = wnew;
-        if (type == EMGMM_COV_FULL) {
-            double *cov = next->covariances + (size_t)k * d * d;
-            for (size_t i = 0; i < (size_t)d * d; i++) cov[i] = s * dcov[i];
-            for (int j = 0; j < d; j++) {
-                double *v = cov + (size_t)j * d + j;
-                *v += p->reg_covar;
-                if (floor && *v < floor[j]) *v = floor[j];
-            }
-            int info = emgmm_chol_precision(d, cov, next->prec_chol + (size_t)k * d * d,
-                                            &next->log_det[k], work);
-            if (info < 0) st = EMGMM_ERR_INTERNAL;
-            if (info > 0) st = EMGMM_ERR_NOT_PD;
-        } else if (type == EMGMM_COV_DIAG || type == EMGMM_COV_SPHERICAL) {
-            const int per = type == EMGMM_COV_DIAG ? d : 1;
-            double *cov = next->covariances + (size_t)k * per;
-            double vs = 0.0;
-            for (int j = 0; j < d; j++) {
-                double v = s * dvar[j] + p->reg_covar;
-                if (floor && type == EMGMM_COV_DIAG && v < floor[j]) v = floor[j];
-                if (type == EMGMM_COV_DIAG) cov[j] = v;
-                vs += v;
-            }
-            if (type == EMGMM_COV_SPHERICAL) cov[0] = floor && vs / d < floor[0] ? floor[0] : vs / d;
-            st = emgmm_diag_precisions(type, 1, d, cov, next->prec_chol + (size_t)k * per,
-                                       &next->log_det[k], NULL);
-        }
-        /* tied: the shared covariance and its factor stay as they are */
-        if (st == EMGMM_ERR_NOT_PD) {
-            m->err_comp = k;
-            st = emgmm_fail(m, EMGMM_ERR_NOT_PD,
-                            "component %d collapsed, and its reseeded covariance (the data's, "
-                            "scaled) is not positive definite after adding reg_covar=%g either: the "
-                            "data covariance is singular (raise reg_covar or var_floor)",
-                            k, p->reg_covar);
-            break;
-        }
-        m->reseeds[m->n_reseeds].iter = iter;
-        m->reseeds[m->n_reseeds].comp = k;
-        m->reseeds[m->n_reseeds].logdens = xld;
-        m->n_reseeds++;
-    }
-    if (st == EMGMM_OK) {
-        /* the kept components make room for the new ones */
-        double kept = 0.0;
-        for (int k = 0; k < K; k++)
-            if (!bad[k]) kept += next->weights[k];
-        const double scale = (1.0 - (double)R * wnew) / kept;
-        for (int k = 0; k < K; k++)
-            if (!bad[k]) next->weights[k] *= scale;
-    } else {
-        /* nothing of a failed reseed is recorded */
+    if (st == EMGMM_OK)
+        st = place_reseeds(m, p, floor, dcov, dvar, &c, next, bad, R, iter, work);
+    else /* nothing of a failed reseed is recorded */
         while (m->n_reseeds > 0 && m->reseeds[m->n_reseeds - 1].iter == iter) m->n_reseeds--;
-    }
     emgmm_paramset_free(&h);
     free(dmean);
     free(dcov);
