@@ -267,9 +267,9 @@ typedef double emgmm_v8d __attribute__((vector_size(64), aligned(8)));
  * contracting a·b + c into one (ISO C mode, -std=c11, turns contraction off
  * everywhere else). */
 
-#define QF_FUSED_DEF(D)                                                                    \
+#define QF_FUSED_DEF(NAME, D)                                                              \
     static inline __attribute__((always_inline, optimize("fp-contract=fast"))) void          \
-        qf_fused_##D(                                                                      \
+        NAME(                                                                              \
         const double *xt, size_t ldb, size_t nb, size_t K, const double *Up,               \
         const double *mv, const double *cst, double *out, size_t ldo)                      \
     {                                                                                      \
@@ -293,34 +293,34 @@ typedef double emgmm_v8d __attribute__((vector_size(64), aligned(8)));
             }                                                                              \
         }                                                                                  \
     }
-QF_FUSED_DEF(1)
-QF_FUSED_DEF(2)
-QF_FUSED_DEF(3)
-QF_FUSED_DEF(4)
-QF_FUSED_DEF(5)
-QF_FUSED_DEF(6)
-QF_FUSED_DEF(7)
-QF_FUSED_DEF(8)
-QF_FUSED_DEF(9)
-QF_FUSED_DEF(10)
-QF_FUSED_DEF(11)
-QF_FUSED_DEF(12)
-QF_FUSED_DEF(13)
-QF_FUSED_DEF(14)
-QF_FUSED_DEF(15)
-QF_FUSED_DEF(16)
+QF_FUSED_DEF(qf_fused_1, 1)
+QF_FUSED_DEF(qf_fused_2, 2)
+QF_FUSED_DEF(qf_fused_3, 3)
+QF_FUSED_DEF(qf_fused_4, 4)
+QF_FUSED_DEF(qf_fused_5, 5)
+QF_FUSED_DEF(qf_fused_6, 6)
+QF_FUSED_DEF(qf_fused_7, 7)
+QF_FUSED_DEF(qf_fused_8, 8)
+QF_FUSED_DEF(qf_fused_9, 9)
+QF_FUSED_DEF(qf_fused_10, 10)
+QF_FUSED_DEF(qf_fused_11, 11)
+QF_FUSED_DEF(qf_fused_12, 12)
+QF_FUSED_DEF(qf_fused_13, 13)
+QF_FUSED_DEF(qf_fused_14, 14)
+QF_FUSED_DEF(qf_fused_15, 15)
+QF_FUSED_DEF(qf_fused_16, 16)
 
 EMGMM_CLONES_FMA
 int emgmm_qf_fused_f64(const double *xt, size_t ldb, size_t nb, size_t d, size_t K,
                        const double *Up, const double *mv, const double *cst, double *out,
                        size_t ldo)
 {
-#define QF_CASE(D)                                                                         \
-    case D: qf_fused_##D(xt, ldb, nb, K, Up, mv, cst, out, ldo); return 1;
+#define QF_CASE(NAME, D)                                                                   \
+    case D: NAME(xt, ldb, nb, K, Up, mv, cst, out, ldo); return 1;
     switch (d) {
-        QF_CASE(1) QF_CASE(2) QF_CASE(3) QF_CASE(4) QF_CASE(5) QF_CASE(6) QF_CASE(7)
-        QF_CASE(8) QF_CASE(9) QF_CASE(10) QF_CASE(11) QF_CASE(12) QF_CASE(13) QF_CASE(14)
-        QF_CASE(15) QF_CASE(16)
+        QF_CASE(qf_fused_1, 1) QF_CASE(qf_fused_2, 2) QF_CASE(qf_fused_3, 3) QF_CASE(qf_fused_4, 4) QF_CASE(qf_fused_5, 5) QF_CASE(qf_fused_6, 6) QF_CASE(qf_fused_7, 7)
+        QF_CASE(qf_fused_8, 8) QF_CASE(qf_fused_9, 9) QF_CASE(qf_fused_10, 10) QF_CASE(qf_fused_11, 11) QF_CASE(qf_fused_12, 12) QF_CASE(qf_fused_13, 13) QF_CASE(qf_fused_14, 14)
+        QF_CASE(qf_fused_15, 15) QF_CASE(qf_fused_16, 16)
     default: return 0;
     }
 #undef QF_CASE

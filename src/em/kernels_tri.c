@@ -42,8 +42,8 @@ size_t emgmm_tri_panel_size(size_t d)
     return s;
 }
 
-#define TRI_PANEL_DEF(SFX, TYPE)                                                           \
-    void emgmm_tri_panel_##SFX(const TYPE *U, size_t ldu, size_t d, TYPE *P)               \
+#define TRI_PANEL_DEF(NAME, TYPE)                                                          \
+    void NAME(const TYPE *U, size_t ldu, size_t d, TYPE *P)                                \
     {                                                                                      \
         for (size_t l0 = 0; l0 < d; l0 += 8) {                                             \
             const size_t cg = d - l0 < 8 ? d - l0 : 8;                                     \
@@ -52,8 +52,8 @@ size_t emgmm_tri_panel_size(size_t d)
                     *P++ = (c < cg && j <= l0 + c) ? U[j * ldu + l0 + c] : (TYPE)0;        \
         }                                                                                  \
     }
-TRI_PANEL_DEF(f64, double)
-TRI_PANEL_DEF(f32, float)
+TRI_PANEL_DEF(emgmm_tri_panel_f64, double)
+TRI_PANEL_DEF(emgmm_tri_panel_f32, float)
 
 /* R vectors of 8 rows starting at row i; nrows of them are real. */
 TRI_INLINE void qf_tile_f64(const double *xt, size_t ldb, size_t i, size_t nrows, size_t d,
@@ -246,8 +246,8 @@ TRI_INLINE size_t pick_rows(const double *r, size_t nb, size_t *idx, double *nk)
     return m;
 }
 
-#define MSTAT_DEF(SFX, TYPE, VT, L)                                                        \
-    TRI_INLINE void mstat_tile_##SFX(const TYPE *X, const double *r, const size_t *idx,    \
+#define MSTAT_DEF(TILE, ROW, MSTAT, MFOLD, TYPE, VT, L) \
+    TRI_INLINE void TILE(const TYPE *X, const double *r, const size_t *idx,    \
                                      size_t ld, size_t m, size_t a0, size_t b0,             \
                                      const TYPE *ct, TYPE *T, TYPE *st, const int SUMW,     \
                                      const int RB)                                         \
@@ -287,27 +287,27 @@ TRI_INLINE size_t pick_rows(const double *r, size_t nb, size_t *idx, double *nk)
     }                                                                                      \
                                                                                            \
     /* the tiles of a0 … a0 + 7: b from the vector holding a0 to ld */                   \
-    TRI_INLINE void mstat_row_##SFX(const TYPE *X, const double *r, const size_t *idx,     \
+    TRI_INLINE void ROW(const TYPE *X, const double *r, const size_t *idx,     \
                                     size_t ld, size_t m, size_t a0, const TYPE *ct,         \
                                     TYPE *T, TYPE *st, const int SUMW)                      \
     {                                                                                      \
         for (size_t b0 = a0 / L * L; b0 < ld;) {                                           \
             const size_t nvec = (ld - b0) / L;                                             \
             if (nvec >= 3) {                                                               \
-                mstat_tile_##SFX(X, r, idx, ld, m, a0, b0, ct, T, st, SUMW, 3);            \
+                TILE(X, r, idx, ld, m, a0, b0, ct, T, st, SUMW, 3);            \
                 b0 += 3 * L;                                                               \
             } else if (nvec == 2) {                                                        \
-                mstat_tile_##SFX(X, r, idx, ld, m, a0, b0, ct, T, st, SUMW, 2);            \
+                TILE(X, r, idx, ld, m, a0, b0, ct, T, st, SUMW, 2);            \
                 b0 += 2 * L;                                                               \
             } else {                                                                       \
-                mstat_tile_##SFX(X, r, idx, ld, m, a0, b0, ct, T, st, SUMW, 1);            \
+                TILE(X, r, idx, ld, m, a0, b0, ct, T, st, SUMW, 1);            \
                 b0 += L;                                                                   \
             }                                                                              \
         }                                                                                  \
     }                                                                                      \
                                                                                            \
     EMGMM_CLONES_FMA                                                                       \
-    size_t emgmm_mstat_##SFX(const TYPE *X, size_t ld, size_t d, const double *r,          \
+    size_t MSTAT(const TYPE *X, size_t ld, size_t d, const double *r,          \
                              size_t nb, const double *c, size_t *idx, double *s1,          \
                              double *nk, TYPE *T, TYPE *scr)                               \
     {                                                                                      \
@@ -318,16 +318,16 @@ TRI_INLINE size_t pick_rows(const double *r, size_t nb, size_t *idx, double *nk)
         }                                                                                  \
         const size_t m = pick_rows(r, nb, idx, nk);                                        \
         if (m > 0) {                                                                       \
-            mstat_row_##SFX(X, r, idx, ld, m, 0, ct, T, st, 1);                            \
+            ROW(X, r, idx, ld, m, 0, ct, T, st, 1);                            \
             for (size_t a0 = 8; a0 < d; a0 += 8)                                           \
-                mstat_row_##SFX(X, r, idx, ld, m, a0, ct, T, st, 0);                       \
+                ROW(X, r, idx, ld, m, a0, ct, T, st, 0);                       \
         }                                                                                  \
         for (size_t a = 0; a < d; a++) s1[a] = (double)st[a];                              \
         return m;                                                                          \
     }                                                                                      \
                                                                                            \
     EMGMM_CLONES_FMA                                                                       \
-    void emgmm_mfold_##SFX(const TYPE *T, size_t ld, size_t d, const double *s1,           \
+    void MFOLD(const TYPE *T, size_t ld, size_t d, const double *s1,           \
                            const double *c, double *s2)                                    \
     {                                                                                      \
         for (size_t a = 0; a < d; a++) {                                                   \
@@ -337,5 +337,5 @@ TRI_INLINE size_t pick_rows(const double *r, size_t nb, size_t *idx, double *nk)
             _Pragma("omp simd") for (size_t b = a; b < d; b++) s[b] += (double)t[b] - s1[b] * ca; \
         }                                                                                  \
     }
-MSTAT_DEF(f64, double, v8d, 8)
-MSTAT_DEF(f32, float, v16f, 16)
+MSTAT_DEF(mstat_tile_f64, mstat_row_f64, emgmm_mstat_f64, emgmm_mfold_f64, double, v8d, 8)
+MSTAT_DEF(mstat_tile_f32, mstat_row_f32, emgmm_mstat_f32, emgmm_mfold_f32, float, v16f, 16)
