@@ -48,6 +48,45 @@ static void column_means(const emgmm_data *X, double *mean)
     for (size_t j = 0; j < X->d; j++) mean[j] /= (double)X->n;
 }
 
+/* random_from_data: K distinct rows (global indices when distributed) as
+ * centres [K][d].  Distributed, every rank draws the same K global row
+ * indices from the same generator; the rank holding a row contributes it and
+ * the others zeros, so one all-reduce gives every rank the centres. */
+static int rows_as_centres(emgmm_model *m, const emgmm_data *X, emgmm_rng *rng, size_t *idx,
+                           double *centres)
+{
+    const int K = m->K, d = m->d;
+    const int dist = emgmm_dist_active(m);
+    double nglob = (double)X->n;
+    int st = emgmm_dist_sum(m, &nglob, 1, EMGMM_OK);
+    if (st) return st;
+    const size_t N = (size_t)nglob, row0 = (size_t)emgmm_dist_row_offset(m);
+    /* K distinct rows by Floyd's sampling: no O(n) memory. */
+    for (int k = 0; k < K; k++) {
+        size_t j = (size_t)K - 1 - (size_t)k; /* sample from [0, n − K + k] */
+        size_t range = N - j;
+        size_t t = (size_t)(emgmm_rng_uniform(rng) * (double)range);
+        if (t >= range) t = range - 1;
+        for (int q = 0; q < k; q++)
+            if (idx[q] == t) {
+                t = range - 1;
+                break;
+            }
+        idx[k] = t;
+    }
+    for (int k = 0; k < K; k++) {
+        const int mine = idx[k] >= row0 && idx[k] - row0 < X->n;
+        const size_t r = idx[k] - row0;
+        for (int j = 0; j < d; j++)
+            centres[(size_t)k * d + j] =
+                !mine ? 0.0
+                : X->dtype == EMGMM_F64 ? ((const double *)X->x)[r * X->ld + (size_t)j]
+                                        : (double)((const float *)X->x)[r * X->ld + (size_t)j];
+    }
+    if (dist) st = emgmm_dist_sum(m, centres, (size_t)K * d, st);
+    return st;
+}
+
 void emgmm_start_free(emgmm_start *start)
 {
     free(start->centres);
@@ -96,41 +135,10 @@ int emgmm_init_start(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
         st = emgmm_kmeanspp(m, X, &rng, p->n_threads, centres, idx);
         if (st == EMGMM_OK) st = params_at_centres(m, centres, p->reg_covar, out);
         break;
-    case EMGMM_INIT_RANDOM_FROM_DATA: {
-        /* Distributed, every rank draws the same K global row indices from the
-         * same generator; the rank holding a row contributes it and the others
-         * zeros, so one all-reduce gives every rank the centres. */
-        const int dist = emgmm_dist_active(m);
-        double nglob = (double)X->n;
-        st = emgmm_dist_sum(m, &nglob, 1, st);
-        if (st) break;
-        const size_t N = (size_t)nglob, row0 = (size_t)emgmm_dist_row_offset(m);
-        /* K distinct rows by Floyd's sampling: no O(n) memory. */
-        for (int k = 0; k < K; k++) {
-            size_t j = (size_t)K - 1 - (size_t)k; /* sample from [0, n − K + k] */
-            size_t range = N - j;
-            size_t t = (size_t)(emgmm_rng_uniform(&rng) * (double)range);
-            if (t >= range) t = range - 1;
-            for (int q = 0; q < k; q++)
-                if (idx[q] == t) {
-                    t = range - 1;
-                    break;
-                }
-            idx[k] = t;
-        }
-        for (int k = 0; k < K; k++) {
-            const int mine = idx[k] >= row0 && idx[k] - row0 < X->n;
-            const size_t r = idx[k] - row0;
-            for (int j = 0; j < d; j++)
-                centres[(size_t)k * d + j] =
-                    !mine ? 0.0
-                    : X->dtype == EMGMM_F64 ? ((const double *)X->x)[r * X->ld + (size_t)j]
-                                            : (double)((const float *)X->x)[r * X->ld + (size_t)j];
-        }
-        if (dist) st = emgmm_dist_sum(m, centres, (size_t)K * d, st);
+    case EMGMM_INIT_RANDOM_FROM_DATA:
+        st = rows_as_centres(m, X, &rng, idx, centres);
         if (st == EMGMM_OK) st = params_at_centres(m, centres, p->reg_covar, out);
         break;
-    }
     case EMGMM_INIT_RANDOM: {
         /* The shift is the mean of all ranks' rows, and the pass hashes the
          * global row index (the model's row offset), so any split of the rows
