@@ -12,7 +12,7 @@
  *   Y   = Xs · [U_1 … U_K]            by the triangular kernel (kernels_tri.c,
  *                                      d > 4; the fused one for d <= 4), which
  *                                      never stores Y, or one GEMM per chunk of
- *                                      components (EMGMM_FUSED=0)
+ *                                      components (params.pass_kernels)
  *   log p_ik = log π_k + log|U_k| − d/2·log 2π − ½‖Y_ik − (μ_k − g)U_k‖²
  *   r_ik = softmax_k(log p_ik), block log-likelihood = Σ_i logsumexp_k
  *   second moments per component by the triangular kernel over the rows with
