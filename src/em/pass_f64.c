@@ -13,6 +13,16 @@
 #include "src/em/kernels.h"
 #include "src/em/pass.h"
 
+/* the M-step tile for the vector path (isa.c): type_on.h names it EMGMM_MSTAT */
+static inline size_t mstat_path_f64(const double *X, size_t ld, size_t d, const double *r,
+                                    size_t nb, const double *c, size_t *idx, double *s1,
+                                    double *nk, double *T, double *scr)
+{
+    if (emgmm_isa_level() == EMGMM_ISA_AVX2)
+        return emgmm_mstat_avx2_f64(X, ld, d, r, nb, c, idx, s1, nk, T, scr);
+    return emgmm_mstat_f64(X, ld, d, r, nb, c, idx, s1, nk, T, scr);
+}
+
 #define EMGMM_TYPE_F64
 #include "src/em/type_on.h"
 #include "src/em/pass_impl.h"

@@ -69,14 +69,6 @@ static size_t block_rows(size_t block_size, size_t d)
     return block_size ? block_size : d >= 128 ? 256 : 512;
 }
 
-/* The tiles hold 24 accumulators of 8 lanes: AVX-512's 32 registers.  With
- * 16 AVX2 registers they spill on every step and run ~8x below the BLAS path,
- * which is then the faster one (bench/results/isa.md). */
-static int tiles_fit(void)
-{
-    return emgmm_isa_level() >= EMGMM_ISA_AVX512;
-}
-
 typedef struct {
     TYPE *xs;       /* [B][d] centred block */
     TYPE *y;        /* [B][cw] products */
@@ -792,13 +784,16 @@ static double shared_bytes(size_t K, size_t d, int cov_type, int missing)
         return b + 8.0 * (double)(2 * d * K + K + 2 * K * d + (missing ? K * d : 0));
     b += (double)(d * EMGMM_PAD(nf * d) * sizeof(TYPE)) + 8.0 * (double)(K * d); /* ucat, mvec */
     if (missing) b += 8.0 * (double)(nf * d * d + K * d + d * d * kp + 2 * d * kp);
+    /* the E-step kernel's own copy of the factors: upack or upan (pass_settings) */
+    const int isa = emgmm_isa_level();
     int fused = 0;
 #ifdef EMGMM_FUSED_QF
-    fused = d <= EMGMM_FUSED_DMAX;
+    fused = d <= EMGMM_FUSED_DMAX && isa >= EMGMM_ISA_AVX512;
 #endif
-    if (cov_type == EMGMM_COV_FULL && tiles_fit()) /* the E-step kernel's own copy: upack or upan */
-        b += fused ? 8.0 * (double)(K * (d * (d + 1) / 2))
-                   : (double)(K * emgmm_tri_panel_size(d) * sizeof(TYPE));
+    if (cov_type == EMGMM_COV_FULL && fused)
+        b += 8.0 * (double)(K * (d * (d + 1) / 2));
+    else if (cov_type == EMGMM_COV_FULL && isa >= EMGMM_TRI_ISA)
+        b += (double)(K * emgmm_tri_panel_size(d) * sizeof(TYPE));
     return b;
 }
 
@@ -879,14 +874,19 @@ static void pass_settings(const emgmm_pass *p, pass_shared *sh, int want_stats)
     /* EMGMM_KERNELS_GEMM keeps both steps on the GEMM path,
      * EMGMM_KERNELS_GEMM_MSTEP the M-step alone (benchmarks, tests). */
     const int kern = p->params ? p->params->pass_kernels : EMGMM_KERNELS_AUTO;
-    const int off = kern == EMGMM_KERNELS_GEMM || !tiles_fit();
+    const int off = kern == EMGMM_KERNELS_GEMM;
+    /* Each kernel runs only on the vector paths it has tiles for
+     * (EMGMM_TRI_ISA, EMGMM_MTRI_ISA: type_on.h): a tile built for AVX-512's
+     * 32 registers spills with AVX2's 16 and runs several times below the
+     * BLAS path (bench/results/isa.md). */
+    const int isa = emgmm_isa_level();
     const int estep_full = p->mode == EMGMM_PASS_ESTEP && type == EMGMM_COV_FULL && !off;
 #ifdef EMGMM_FUSED_QF
-    sh->fused = estep_full && d <= EMGMM_FUSED_DMAX;
+    sh->fused = estep_full && d <= EMGMM_FUSED_DMAX && isa >= EMGMM_ISA_AVX512;
 #endif
-    sh->tri = estep_full && !sh->fused;
+    sh->tri = estep_full && !sh->fused && isa >= EMGMM_TRI_ISA;
     sh->mtri = want_stats && (type == EMGMM_COV_FULL || type == EMGMM_COV_TIED) && !off &&
-               kern != EMGMM_KERNELS_GEMM_MSTEP;
+               kern != EMGMM_KERNELS_GEMM_MSTEP && isa >= EMGMM_MTRI_ISA;
     sh->miss_store_max = limit_or_default(p->params ? p->params->miss_store_max : 0,
                                           EMGMM_MISS_STORE_DEFAULT);
     sh->pc_fac_max = limit_or_default(p->params ? p->params->pattern_cache_max : 0,

@@ -13,5 +13,7 @@
 #undef EMGMM_TRI_PANEL
 #undef EMGMM_MSTAT
 #undef EMGMM_MFOLD
+#undef EMGMM_TRI_ISA
+#undef EMGMM_MTRI_ISA
 #undef EMGMM_TYPE_F64
 #undef EMGMM_TYPE_F32

@@ -18,8 +18,12 @@
 #define EMGMM_FUSED_QF emgmm_qf_fused_f64
 #define EMGMM_TRI_QF emgmm_qf_tri_f64
 #define EMGMM_TRI_PANEL emgmm_tri_panel_f64
-#define EMGMM_MSTAT emgmm_mstat_f64
+#define EMGMM_MSTAT mstat_path_f64 /* pass_f64.c: emgmm_mstat_avx2_f64 or emgmm_mstat_f64 */
 #define EMGMM_MFOLD emgmm_mfold_f64
+/* the least vector paths (isa.c) with the triangular E-step and M-step tiles
+ * (kernels_tri.c); below them the products go through BLAS */
+#define EMGMM_TRI_ISA EMGMM_ISA_AVX512
+#define EMGMM_MTRI_ISA EMGMM_ISA_AVX2
 #elif defined(EMGMM_TYPE_F32)
 #define TYPE float
 #define GEMM cblas_sgemm
@@ -34,6 +38,8 @@
 #define EMGMM_TRI_PANEL emgmm_tri_panel_f32
 #define EMGMM_MSTAT emgmm_mstat_f32
 #define EMGMM_MFOLD emgmm_mfold_f32
+#define EMGMM_TRI_ISA EMGMM_ISA_AVX512
+#define EMGMM_MTRI_ISA EMGMM_ISA_AVX512
 #else
 #error "define EMGMM_TYPE_F64 or EMGMM_TYPE_F32 before including type_on.h"
 #endif
