@@ -111,12 +111,17 @@ double batch_fit_memory(size_t n_, size_t d_, size_t K_, int cov, int dtype, int
         shared += 8 * 4 * K * d;
     const double iterate = stats + paramset + 8 * K * d + 8 * d * d + T * ws + shared;
     double initx = paramset + 8 * K * d;
-    if (init == EMGMM_INIT_KMEANS || init == EMGMM_INIT_KMEANSPP || init == EMGMM_INIT_EMEM)
+    if (init == EMGMM_INIT_KMEANS || init == EMGMM_INIT_KMEANSPP || init == EMGMM_INIT_EMEM ||
+        init == EMGMM_INIT_SMEM)
         initx += 8 * n + 8 * T * (K * d + K + 1024 * (d + K)) + 8 * 3 * K * d;
-    if (init == EMGMM_INIT_KMEANS || init == EMGMM_INIT_RANDOM || init == EMGMM_INIT_EMEM)
+    if (init == EMGMM_INIT_KMEANS || init == EMGMM_INIT_RANDOM || init == EMGMM_INIT_EMEM ||
+        init == EMGMM_INIT_SMEM)
         initx += iterate; /* the one M-step runs a pass */
-    if (init == EMGMM_INIT_EMEM)
+    if (init == EMGMM_INIT_EMEM || init == EMGMM_INIT_SMEM)
         initx += paramset + 8.0 * max_iter; /* the search's best short run */
+    if (init == EMGMM_INIT_SMEM) /* split-and-merge: a snapshot, a trial set, the criteria */
+        initx += 2 * (paramset + 8.0 * max_iter) + 8.0 * (K * K + 2 * K + 4096 * (K + 1)) +
+                 16.0 * K * K;
     return model + (initx > iterate ? initx : iterate);
 }
 

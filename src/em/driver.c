@@ -174,6 +174,7 @@ static int fit_init_stream(emgmm_model *m, const emgmm_params *p, const emgmm_da
         if (st) return st;
     }
     if (p->init == EMGMM_INIT_EMEM) return emgmm_search_emem(m, p, X, stream); /* search.c */
+    if (p->init == EMGMM_INIT_SMEM) return emgmm_search_smem(m, p, X, stream, NULL, 0, NULL);
     st = ensure_history(m, p->max_iter);
     if (st == EMGMM_OK) st = emgmm_reseed_reserve(m);
     if (st) return st;
