@@ -14,7 +14,8 @@
  * Differences from Ueda et al.: the trial runs full EM, not partial EM on the
  * three components (a pass costs the same here; full EM lets the neighbours
  * adjust), stopping as soon as it beats the current lower bound (then EM goes
- * on to convergence) or after SMEM_TRIAL_ITER iterations; the split candidate
+ * on to convergence), after SMEM_TRIAL_ITER iterations, or as soon as its
+ * rate of climb cannot take it there in the iterations left; the split candidate
  * is ranked by Mardia's multivariate kurtosis (a component over two clusters
  * is platykurtic) rather than a local KL divergence; the split is along the
  * principal axis, moment-matched, not a random perturbation, so the moves are
@@ -29,7 +30,7 @@
  * trial gets to beat the current lower bound, and the rows per block of the
  * criteria pass. */
 #define SMEM_CANDIDATES 5
-#define SMEM_TRIAL_ITER 20
+#define SMEM_TRIAL_ITER 30
 #define SMEM_ROWS 4096
 /* The em-EM stage's defaults under 'smem' (params.search_starts/_iter = 0):
  * S = 10 runs of L = 5 iterations (emem alone: 20 and 10). */
@@ -246,11 +247,19 @@ static int run_em(emgmm_model *m, const emgmm_params *q, const emgmm_data *X, in
     while (m->n_iter < max_iter) {
         const int st = emgmm_fit_iterate(m, q, X, NULL);
         if (st) return st;
-        if (emgmm_model_lower_bound(m) > beat) {
+        const double lb = emgmm_model_lower_bound(m);
+        if (lb > beat) {
             *beaten = 1;
             return EMGMM_OK;
         }
         if (emgmm_fit_converged(m, q->tol)) break;
+        /* a trial that, at its last rate of climb, cannot beat the bound
+         * within its iterations is dropped (EM's steps shrink as it
+         * converges, so the rate overstates what is left) */
+        if (isfinite(beat) && m->n_iter >= 3) {
+            const double rate = lb - m->lb_hist[m->n_iter - 2];
+            if (lb + (max_iter - m->n_iter) * rate <= beat) break;
+        }
     }
     return EMGMM_OK;
 }
