@@ -285,8 +285,10 @@ typedef struct {
                             a matrix positive semi-definite, so a floor never makes a
                             covariance worse; it does not lift a full covariance singular
                             through collinear features (reg_covar does). */
-    int search_starts;   /* EMGMM_INIT_EMEM, _SMEM: short runs per initialisation; 0 = automatic (20) */
-    int search_iter;     /* EMGMM_INIT_EMEM, _SMEM: EM iterations of each short run; 0 = automatic (10) */
+    int search_starts;   /* EMGMM_INIT_EMEM, _SMEM: short runs per initialisation; 0 = automatic
+                            (emem 20, smem 10) */
+    int search_iter;     /* EMGMM_INIT_EMEM, _SMEM: EM iterations of each short run; 0 = automatic
+                            (emem 10, smem 5) */
     int accel;           /* emgmm_accel_method (default EMGMM_ACCEL_NONE: plain EM, which matches
                             scikit-learn number for number).  EMGMM_ACCEL_SQUAREM extrapolates
                             the EM map (docs/accel.md): fewer data passes to the same optimum,
