@@ -295,7 +295,7 @@ static int moves(emgmm_model *m, const emgmm_params *p, const emgmm_params *q, c
             }
         qsort(pairs, (size_t)np, sizeof *pairs, by_score_desc);
         int accepted = 0;
-        for (int c = 0; c < SMEM_CANDIDATES && c < np && !accepted; c++) {
+        for (int c = 0; c < SMEM_CANDIDATES && c < np && !accepted && st == EMGMM_OK; c++) {
             const int i = pairs[c].i, j = pairs[c].j;
             int k = -1, beaten = 0;
             for (int a = 0; a < K; a++)
