@@ -23,6 +23,7 @@ Usage: /usr/bin/python3 bench/bench_search.py --emgmm build/tools/emgmm [--out F
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -36,10 +37,16 @@ def parse():
     ap.add_argument("--out", help="write the results table (Markdown) here")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--quick", action="store_true", help="every third problem only")
-    ap.add_argument("--sk-cache", help="JSON file caching scikit-learn's results between runs")
+    ap.add_argument("--sk-cache", help="JSON file caching scikit-learn's n_init=10 results between "
+                    "runs (the n_init=1 fit is still run, interleaved, for its time)")
+    ap.add_argument("--cache-sk1", action="store_true",
+                    help="take scikit-learn's n_init=1 results from the cache too (tuning only: "
+                    "its time then comes from another run)")
     ap.add_argument("--starts", type=int, default=0, help="--search-starts (0: emgmm's default)")
     ap.add_argument("--iter", type=int, default=0, help="--search-iter (0: emgmm's default)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--method", default="emem", help="the search's --init name (emem, smem)")
+    ap.add_argument("--only", help="comma-separated problem names (tuning)")
     return ap.parse_args()
 
 
@@ -104,6 +111,9 @@ def suite(quick):
         probs.append(dict(name=name, X=X, K=K, truth=None))
     if quick:
         probs = probs[::3]
+    if ARGS.only:
+        keep = ARGS.only.split(",")
+        probs = [p for p in probs if p["name"].split()[0] in keep]
     return probs
 
 
@@ -131,10 +141,17 @@ def model_json(gm, path):
         json.dump(obj, f)
 
 
-def run_emgmm(args, timeout=600):
-    t = time.perf_counter()
+def child_cpu():
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def run_emgmm(args, timeout=600, cpu=None):
+    t, c = time.perf_counter(), child_cpu()
     r = subprocess.run([ARGS.emgmm] + args, capture_output=True, text=True, timeout=timeout)
     dt = time.perf_counter() - t
+    if cpu is not None:
+        cpu.append(child_cpu() - c)
     if r.returncode != 0:
         raise RuntimeError("emgmm %s: %s" % (" ".join(args), r.stderr.strip()))
     return dt, r.stderr
@@ -155,11 +172,11 @@ def polish(model_path, npy, tmp):
 def sk_fit(X, K, n_init):
     gm = GaussianMixture(K, covariance_type="full", tol=TOL, max_iter=MAX_ITER, reg_covar=REG,
                          n_init=n_init, random_state=ARGS.seed)
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         gm.fit(X)
-    return gm, time.perf_counter() - t
+    return gm, time.perf_counter() - t, time.process_time() - c
 
 
 def em_fit(npy, K, init, tmp):
@@ -167,17 +184,18 @@ def em_fit(npy, K, init, tmp):
     args = ["fit", npy, "-k", str(K), "--init", init, "--tol", str(TOL), "--max-iter",
             str(MAX_ITER), "--reg-covar", str(REG), "--seed", str(ARGS.seed), "--threads",
             str(ARGS.threads), "-o", out]
-    if init == "emem" and ARGS.starts:
+    if init != "kmeans" and ARGS.starts:
         args += ["--search-starts", str(ARGS.starts)]
-    if init == "emem" and ARGS.iter:
+    if init != "kmeans" and ARGS.iter:
         args += ["--search-iter", str(ARGS.iter)]
-    wall, err = run_emgmm(args)
+    cpu = []
+    wall, err = run_emgmm(args, cpu=cpu)
     # the fit's own time from the summary line ("..., lower bound L, T s"), as sklearn's
     # fit() is timed without the interpreter's start; the process's wall time is kept too
     dt = float(err.strip().rsplit(",", 1)[1].split()[0])
     with open(out) as f:
         m = json.load(f)
-    return m, out, dt, wall
+    return m, out, dt, wall, cpu[0]
 
 
 def main():
@@ -194,36 +212,44 @@ def main():
             row = dict(name=prob["name"], n=X.shape[0], d=X.shape[1], K=K)
             for tag, n_init in (("sk1", 1), ("sk10", 10)):
                 key = "%s|%s|%d|%d" % (prob["name"], tag, X.shape[0], ARGS.seed)
-                if key not in cache:
-                    gm, dt = sk_fit(X, K, n_init)
+                if key not in cache or (tag == "sk1" and not ARGS.cache_sk1):
+                    gm, dt, cpu = sk_fit(X, K, n_init)
                     mp = os.path.join(tmp, "sk.json")
                     model_json(gm, mp)
-                    cache[key] = dict(lb=float(gm.lower_bound_), t=dt, pol=polish(mp, npy, tmp),
+                    cache[key] = dict(lb=float(gm.lower_bound_), t=dt, cpu=cpu,
+                                      pol=polish(mp, npy, tmp),
                                       rec=recovered(gm.means_, prob["truth"]))
                 row[tag] = cache[key]
             for tag in ("km", "emem"):
-                m, mp, dt, wall = em_fit(npy, K, "kmeans" if tag == "km" else tag, tmp)
-                row[tag] = dict(lb=m["lower_bound"], t=dt, wall=wall, pol=polish(mp, npy, tmp),
+                m, mp, dt, wall, cpu = em_fit(npy, K, "kmeans" if tag == "km" else ARGS.method, tmp)
+                row[tag] = dict(lb=m["lower_bound"], t=dt, wall=wall, cpu=cpu,
+                                pol=polish(mp, npy, tmp),
                                 rec=recovered(np.array(m["means"]), prob["truth"]))
             rows.append(row)
             print("%-22s n=%5d  sk1 %.6f  sk10 %.6f  km %.6f  emem %.6f | pol sk10 %.6f emem %.6f"
                   " | t sk1 %.2f sk10 %.2f km %.2f emem %.2f" % (
                       row["name"], row["n"], row["sk1"]["lb"], row["sk10"]["lb"], row["km"]["lb"],
                       row["emem"]["lb"], row["sk10"]["pol"], row["emem"]["pol"], row["sk1"]["t"],
-                      row["sk10"]["t"], row["km"]["t"], row["emem"]["t"]), flush=True)
+                      row["sk10"]["t"], row["km"]["t"], row["emem"]["t"]) +
+                  " | cpu sk1 %.2f km %.2f search %.2f" % (row["sk1"].get("cpu", float("nan")),
+                                                           row["km"]["cpu"], row["emem"]["cpu"]),
+                  flush=True)
             if ARGS.sk_cache:
                 with open(ARGS.sk_cache, "w") as f:
                     json.dump(cache, f)
+            report(rows, quiet=True)  # partial results survive an interrupted run
     report(rows)
 
 
-def report(rows):
+def report(rows, quiet=False):
     tags = ("sk1", "sk10", "km", "emem")
     N = len(rows)
     lines = []
     cmd = "/usr/bin/python3 bench/bench_search.py " + " ".join(sys.argv[1:])
-    lines.append("# emgmm 'emem' search vs k-means restarts (issue 18, part 2)\n")
+    lines.append("# emgmm '%s' search vs k-means restarts (issue 18, part 2)\n" % ARGS.method)
     lines.append("Command: `%s`  " % cmd)
+    lines.append("Load average at the end: %s; %d problems done.  " %
+                 (" ".join(open("/proc/loadavg").read().split()[:3]), len(rows)))
     lines.append("Threads: %d for every engine; all fits full covariance, tol %g, max_iter %d, "
                  "reg_covar %g, seed %d.  emem: search_starts %s, search_iter %s.  Times are wall "
                  "seconds on a shared, loaded machine (noisy): each fit() call for scikit-learn, the "
@@ -236,10 +262,11 @@ def report(rows):
     worse = {t: sum(r[t]["lb"] < r["sk10"]["lb"] - EPS for r in rows) for t in tags}
     tt = {t: sum(r[t]["t"] for r in rows) for t in tags}
     tw = {t: sum(r[t].get("wall", r[t]["t"]) for r in rows) for t in tags}
+    tc = {t: sum(r[t].get("cpu", float("nan")) for r in rows) for t in tags}
     gen = [r for r in rows if r["sk1"]["rec"] is not None]
     rec = {t: sum(bool(r[t]["rec"]) for r in gen) for t in tags}
     lines.append("## Summary over %d problems (%d generated with known truth)\n" % (N, len(gen)))
-    lines.append("| | sklearn n_init=1 | sklearn n_init=10 | emgmm kmeans | emgmm emem |")
+    lines.append("| | sklearn n_init=1 | sklearn n_init=10 | emgmm kmeans | emgmm %s |" % ARGS.method)
     lines.append("|---|---|---|---|---|")
     lines.append("| lower bound >= sklearn best-of-10 − 1e-6 (as stopped at tol) | %s |" %
                  " | ".join("%d/%d (%.0f%%)" % (reach[t], N, 100.0 * reach[t] / N) for t in tags))
@@ -251,6 +278,8 @@ def report(rows):
     lines.append("| total seconds of the fits | %s |" % " | ".join("%.2f" % tt[t] for t in tags))
     lines.append("| total seconds, emgmm's whole processes | %s |" %
                  " | ".join("%.2f" % tw[t] for t in tags))
+    lines.append("| total CPU seconds (sklearn: the fit() calls; emgmm: whole processes) | %s |" %
+                 " | ".join("%.2f" % tc[t] for t in tags))
     lines.append("| problems where emem's single run beats sklearn's best-of-10 by > 1e-6 "
                  "(as stopped) | | | | %d |" % sum(r["emem"]["lb"] > r["sk10"]["lb"] + EPS
                                                    for r in rows))
@@ -276,7 +305,8 @@ def report(rows):
                          r["sk10"]["pol"], r["emem"]["pol"], r["sk1"]["t"], r["sk10"]["t"],
                          r["km"]["t"], r["emem"]["t"]))
     text = "\n".join(lines) + "\n"
-    print(text)
+    if not quiet:
+        print(text)
     if ARGS.out:
         with open(ARGS.out, "w") as f:
             f.write(text)

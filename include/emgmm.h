@@ -148,8 +148,15 @@ typedef enum {
                                         measured gain and cost are in docs/search.md.  A short run
                                         that collapses (NOT_PD, DEGENERATE) is skipped; if all do,
                                         that error is returned naming 'emem'. */,
-    EMGMM_INIT_RESP = 6              /* an M-step from the responsibilities params.init_resp [n][K] (as
+    EMGMM_INIT_RESP = 6,             /* an M-step from the responsibilities params.init_resp [n][K] (as
                                         mclust's me()); each entry finite and >= 0, a row need not sum to 1 */
+    EMGMM_INIT_SMEM = 7              /* search: 'emem', EM to convergence (tol, max_iter) from its best
+                                        run, then split-and-merge moves (Ueda et al. 2000): merge the
+                                        two components with the most alike responsibilities, split the
+                                        worst-fitting one, EM from there; a move is kept only when the
+                                        lower bound rises by more than tol, so each kept move leaves it
+                                        higher.  Part of the initialisation as for 'emem'.  Cost and
+                                        measurements in docs/search.md. */
 } emgmm_init_method;
 
 /* What NaN in the data means (params.missing; for predict/score/impute, the
@@ -167,9 +174,11 @@ EMGMM_API const char *emgmm_missing_policy_name(int policy);
 /* Parses the names above; -1 when unknown or NULL. */
 EMGMM_API int emgmm_missing_policy_from_name(const char *name);
 
-/* "kmeans", "k-means++", "random", "random_from_data", "user", "emem", "resp"; NULL if unknown. */
+/* "kmeans", "k-means++", "random", "random_from_data", "user", "emem", "resp", "smem"; NULL if
+ * unknown. */
 EMGMM_API const char *emgmm_init_method_name(int init);
-/* Parses the names above (also "k-means"); -1 when unknown or NULL. */
+/* Parses the names above except "resp" (also "k-means", "em-em", "split-merge"); -1 when
+ * unknown or NULL. */
 EMGMM_API int emgmm_init_method_from_name(const char *name);
 
 /* What a fit does when a component becomes empty or its covariance is not
@@ -285,8 +294,10 @@ typedef struct {
                             a matrix positive semi-definite, so a floor never makes a
                             covariance worse; it does not lift a full covariance singular
                             through collinear features (reg_covar does). */
-    int search_starts;   /* EMGMM_INIT_EMEM: short runs per initialisation; 0 = automatic (20) */
-    int search_iter;     /* EMGMM_INIT_EMEM: EM iterations of each short run; 0 = automatic (10) */
+    int search_starts;   /* EMGMM_INIT_EMEM, _SMEM: short runs per initialisation; 0 = automatic
+                            (emem 20, smem 10) */
+    int search_iter;     /* EMGMM_INIT_EMEM, _SMEM: EM iterations of each short run; 0 = automatic
+                            (emem 10, smem 5) */
     int accel;           /* emgmm_accel_method (default EMGMM_ACCEL_NONE: plain EM, which matches
                             scikit-learn number for number).  EMGMM_ACCEL_SQUAREM extrapolates
                             the EM map (docs/accel.md): fewer data passes to the same optimum,

@@ -27,11 +27,13 @@ static const char fit_help[] =
     "                      column without 0 whose largest label is K is read as R's 1..K)\n"
     "  --inner-tol T, --inner-max-iter N  the inner iteration of VEI VEE EVE VVE VEV\n"
     "                      (default sqrt(machine eps), 1000; reaching N is reported)\n"
-    "  --init I            kmeans|k-means++|random|random_from_data|emem (default kmeans), or a\n"
-    "                      model JSON file to start from exactly.  emem: em-EM search, short EM\n"
-    "                      runs from many k-means starts, EM on from the best (docs/search.md)\n"
-    "  --search-starts S   emem: short runs per initialisation (default 20)\n"
-    "  --search-iter L     emem: EM iterations per short run (default 10)\n"
+    "  --init I            kmeans|k-means++|random|random_from_data|emem|smem (default kmeans),\n"
+    "                      or a model JSON file to start from exactly.  emem: em-EM search, short\n"
+    "                      EM runs from many k-means starts, EM on from the best; smem: emem, then\n"
+    "                      split-and-merge moves kept while they raise the lower bound\n"
+    "                      (docs/search.md)\n"
+    "  --search-starts S   emem, smem: short runs per initialisation (default 20)\n"
+    "  --search-iter L     emem, smem: EM iterations per short run (default 10)\n"
     "  --n-init R          initialisations; the best lower bound is kept (default 1)\n"
     "  --max-iter M        EM iterations per initialisation (default 100)\n"
     "  --tol T             convergence tolerance on the mean log-likelihood (default 1e-3; 0 runs\n"
@@ -497,8 +499,8 @@ static int parse_args(int argc, char **argv, fit_opts *o)
         else if (access(o->init_arg, F_OK) != 0 && !strchr(o->init_arg, '.') &&
                  !strchr(o->init_arg, '/'))
             return cli_fail(CLI_USAGE,
-                            "--init: expected kmeans, k-means++, random, random_from_data, emem or a "
-                            "model file, got '%s'",
+                            "--init: expected kmeans, k-means++, random, random_from_data, emem, smem or "
+                            "a model file, got '%s'",
                             o->init_arg);
         else
             o->p.init = EMGMM_INIT_USER;

@@ -30,10 +30,10 @@ static const char select_help[] =
     "  -o, --output FILE   write the best model as JSON (atomically; '-' = stdout)\n"
     "  --table FILE        write the table: .json as JSON, otherwise CSV (.tsv with tabs);\n"
     "                      atomically; '-' = CSV on stdout\n"
-    "  --init I            kmeans|k-means++|random|random_from_data|emem (default kmeans;\n"
+    "  --init I            kmeans|k-means++|random|random_from_data|emem|smem (default kmeans;\n"
     "                      docs/search.md)\n"
-    "  --search-starts S   emem: short runs per initialisation (default 20)\n"
-    "  --search-iter L     emem: EM iterations per short run (default 10)\n"
+    "  --search-starts S   emem, smem: short runs per initialisation (default 20)\n"
+    "  --search-iter L     emem, smem: EM iterations per short run (default 10)\n"
     "  --n-init R          initialisations per fit; the best lower bound is kept (default 1)\n"
     "  --max-iter M        EM iterations per initialisation (default 100)\n"
     "  --tol T             convergence tolerance on the mean log-likelihood (default 1e-3)\n"
@@ -252,7 +252,7 @@ static int parse_args(int argc, char **argv, sel_opts *o)
             im = emgmm_init_method_from_name(optarg);
             if (im < 0 || im == EMGMM_INIT_USER || im == EMGMM_INIT_RESP)
                 return cli_fail(CLI_USAGE, "--init: expected kmeans, k-means++, random, "
-                                           "random_from_data or emem, got '%s'", optarg);
+                                           "random_from_data, emem or smem, got '%s'", optarg);
             o->p.init = im;
             break;
         case O_SSTARTS: if ((rc = cli_parse_long("--search-starts", optarg, 1, 1L << 20, &v))) return rc; o->p.search_starts = (int)v; break;

@@ -34,7 +34,7 @@ int emgmm_params_validate(const emgmm_params *p)
     if (!(p->tol >= 0.0) || !isfinite(p->tol)) return EMGMM_ERR_INVALID_PARAM;
     if (!(p->reg_covar >= 0.0) || !isfinite(p->reg_covar)) return EMGMM_ERR_INVALID_PARAM;
     if (p->max_iter < 1 || p->n_init < 1) return EMGMM_ERR_INVALID_PARAM;
-    if (p->init < EMGMM_INIT_KMEANS || p->init > EMGMM_INIT_RESP) return EMGMM_ERR_INVALID_PARAM;
+    if (p->init < EMGMM_INIT_KMEANS || p->init > EMGMM_INIT_SMEM) return EMGMM_ERR_INVALID_PARAM;
     if (p->search_starts < 0 || p->search_iter < 0) return EMGMM_ERR_INVALID_PARAM;
     if (p->init == EMGMM_INIT_RESP && !p->init_resp) return EMGMM_ERR_INVALID_PARAM;
     if (!(p->inner_tol >= 0.0) || !isfinite(p->inner_tol) || p->inner_max_iter < 1 ||
@@ -74,7 +74,7 @@ int emgmm_missing_policy_from_name(const char *name)
 }
 
 static const char *const init_names[] = {"kmeans", "k-means++", "random", "random_from_data",
-                                         "user", "emem", "resp"};
+                                         "user", "emem", "resp", "smem"};
 
 const char *emgmm_covariance_type_name(int t)
 {
@@ -123,16 +123,17 @@ int emgmm_covariance_storage(int t)
 
 const char *emgmm_init_method_name(int t)
 {
-    return (t >= 0 && t < 6) ? init_names[t] : NULL;
+    return (t >= 0 && t < 8 && t != EMGMM_INIT_RESP) ? init_names[t] : NULL;
 }
 
 int emgmm_init_method_from_name(const char *name)
 {
     if (!name) return -1;
-    for (int i = 0; i < 6; i++)
-        if (strcmp(name, init_names[i]) == 0) return i;
+    for (int i = 0; i < 8; i++)
+        if (i != EMGMM_INIT_RESP && strcmp(name, init_names[i]) == 0) return i;
     if (strcmp(name, "k-means") == 0) return EMGMM_INIT_KMEANS;
     if (strcmp(name, "em-em") == 0) return EMGMM_INIT_EMEM;
+    if (strcmp(name, "split-merge") == 0) return EMGMM_INIT_SMEM;
     return -1;
 }
 

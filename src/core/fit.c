@@ -95,11 +95,12 @@ double emgmm_fit_memory_estimate(const emgmm_params *p, size_t n_, int d_, int K
     const double iterate = stats + paramset + 8 * K * d + 8 * d * d + pass;
     double initx = paramset + 8 * K * d;
     const int init = p->init;
-    if (init == EMGMM_INIT_KMEANS || init == EMGMM_INIT_KMEANSPP || init == EMGMM_INIT_EMEM)
+    const int search = init == EMGMM_INIT_EMEM || init == EMGMM_INIT_SMEM;
+    if (init == EMGMM_INIT_KMEANS || init == EMGMM_INIT_KMEANSPP || search)
         initx += 8 * n + 8 * T * (K * d + K + 1024 * (d + K)) + 8 * 3 * K * d;
-    if (init == EMGMM_INIT_KMEANS || init == EMGMM_INIT_RANDOM || init == EMGMM_INIT_EMEM)
+    if (init == EMGMM_INIT_KMEANS || init == EMGMM_INIT_RANDOM || search)
         initx += iterate; /* the one M-step runs a pass */
-    if (init == EMGMM_INIT_EMEM) initx += paramset + 8.0 * p->max_iter; /* the search's best short run */
+    if (search) initx += paramset + 8.0 * p->max_iter; /* the search's best short run */
     if (p->missing) initx += 8 * n * d; /* the mean-imputed copy the initialisation runs on */
     return model + (initx > iterate ? initx : iterate);
 }

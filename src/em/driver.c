@@ -12,6 +12,7 @@
 int emgmm_driver_init(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, uint64_t stream)
 {
     if (p->init == EMGMM_INIT_EMEM) return emgmm_search_emem(m, p, X, stream); /* search.c */
+    if (p->init == EMGMM_INIT_SMEM) return emgmm_search_smem(m, p, X, stream, NULL, 0, NULL);
     return emgmm_run_init(m, p, X, stream);
 }
 

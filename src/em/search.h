@@ -18,6 +18,14 @@
  * degenerate component (NOT_PD, DEGENERATE) is skipped; other failures end the
  * search.  Collective when distributed (every rank runs the same runs). */
 int emgmm_search_emem(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, uint64_t stream);
+/* The 'smem' initialisation (splitmerge.c): emem, EM to convergence, then
+ * split-and-merge moves, each kept only when the lower bound rises by more
+ * than tol.  When trace is given, the lower bound after emem's EM and after
+ * each kept move go there (at most trace_cap, the count in *n_trace): a
+ * strictly increasing sequence.  Leaves the model as an initialisation does.
+ * Collective when distributed. */
+int emgmm_search_smem(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, uint64_t stream,
+                      double *trace, int trace_cap, int *n_trace);
 /* The random stream of short run S of the search on stream STREAM (white-box
  * tests replay the short runs with it). */
 uint64_t emgmm_search_run_stream(uint64_t stream, int s);
