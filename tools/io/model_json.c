@@ -217,14 +217,18 @@ static int parse_root(ctx *c, json_t *root, emgmm_io_model_file *mf, emgmm_model
     return emgmm_io_model_commit(*out, EMGMM_COMMIT_COMPUTE_PRECISIONS, "field", c->name, c->err);
 }
 
-static int parse_into(const char *text, size_t len, const char *name, emgmm_model **out,
-                      emgmm_io_model_file *mf, emgmm_io_error *err)
+/* BLOB (may be NULL) holds TEXT: it is freed as soon as the tree is built,
+ * so that the text, the tree and the model are never all in memory at once. */
+static int parse_into(const char *text, size_t len, const char *name, emgmm_io_blob *blob,
+                      emgmm_model **out, emgmm_io_model_file *mf, emgmm_io_error *err)
 {
     memset(mf, 0, sizeof *mf);
     *out = NULL;
     json_error_t je;
     /* Integers as reals: a 64-bit seed above INT64_MAX must not fail the parse. */
     json_t *root = json_loadb(text, len, JSON_DECODE_INT_AS_REAL | JSON_REJECT_DUPLICATES, &je);
+    if (blob)
+        emgmm_io_blob_free(blob);
     if (!root) {
         emgmm_io_error_set(err, EMGMM_IO_EINPUT, "invalid JSON: %s (%s:%d:%d)", je.text, name,
                            je.line, je.column);
@@ -266,7 +270,7 @@ int emgmm_io_model_parse(const char *text, size_t len, const char *name, emgmm_i
                          emgmm_io_error *err)
 {
     emgmm_model *m;
-    if (parse_into(text, len, name, &m, mf, err) != 0)
+    if (parse_into(text, len, name, NULL, &m, mf, err) != 0)
         return -1;
     return copy_out(m, mf, name, err);
 }
@@ -281,15 +285,12 @@ int emgmm_io_model_load(const char *path, emgmm_model **out, emgmm_io_model_file
     emgmm_io_blob blob;
     if (emgmm_io_load_file(path, &blob, err) != 0)
         return -1;
-    int rc;
     if (blob.len == 0) {
         emgmm_io_error_set(err, EMGMM_IO_EINPUT, "model file %s is empty", path);
-        rc = -1;
-    } else {
-        rc = parse_into(blob.data, blob.len, emgmm_io_display_name(path), out, mf, err);
+        emgmm_io_blob_free(&blob);
+        return -1;
     }
-    emgmm_io_blob_free(&blob);
-    return rc;
+    return parse_into(blob.data, blob.len, emgmm_io_display_name(path), &blob, out, mf, err);
 }
 
 int emgmm_io_model_read(const char *path, emgmm_io_model_file *mf, emgmm_io_error *err)
