@@ -260,30 +260,10 @@ int cli_load_model(const char *path, emgmm_model **out)
     *out = NULL;
     emgmm_io_model_file mf;
     emgmm_io_error err = {0};
-    if (emgmm_io_model_read(path, &mf, &err) != 0)
+    /* straight into the model's buffers (issue 22): no staging copy; an .h5
+     * model's stored factors are used as they are */
+    if (emgmm_io_model_load(path, out, &mf, &err) != 0)
         return cli_io_fail(&err);
-    emgmm_model *m = NULL;
-    int ct = mf.structure;
-    int st = emgmm_model_create(&m, mf.n_components, mf.n_features, ct);
-    if (st != EMGMM_OK) {
-        emgmm_io_model_file_free(&mf);
-        if (st == EMGMM_ERR_UNSUPPORTED || st == EMGMM_ERR_INVALID_PARAM)
-            return cli_fail(CLI_USAGE, "covariance type '%s' of %s is not supported by this build",
-                            emgmm_covariance_type_name(ct), path);
-        return cli_lib_fail(st, NULL, "cannot create the model", path, 0);
-    }
-    st = emgmm_model_set_parameters(m, mf.weights, mf.means, mf.covariances);
-    emgmm_io_model_file_free(&mf);
-    if (st != EMGMM_OK) {
-        int rc =
-            st == EMGMM_ERR_UNSUPPORTED
-                ? cli_fail(CLI_USAGE,
-                           "the model's covariance type is not supported by this build (%s)", path)
-                : cli_lib_fail(st, m, "bad model file", path, 0);
-        emgmm_model_free(m);
-        return rc;
-    }
-    *out = m;
     return CLI_OK;
 }
 

@@ -602,23 +602,15 @@ static PyObject *mod_load(PyObject *mod, PyObject *args)
     emgmm_io_error err = {0};
     int st;
     const char *path = PyBytes_AS_STRING(pathobj);
+    emgmm_model *m = NULL;
     Py_BEGIN_ALLOW_THREADS
-    st = emgmm_io_model_read(path, &mf, &err);
+    st = emgmm_io_model_load(path, &m, &mf, &err);
     Py_END_ALLOW_THREADS
     Py_DECREF(pathobj);
     if (st) {
         if (err.code == EMGMM_IO_ENOMEM) return PyErr_NoMemory();
         PyErr_SetString(Error, err.msg[0] ? err.msg : "cannot read the model file");
         return NULL;
-    }
-    emgmm_model *m = NULL;
-    st = emgmm_model_create(&m, mf.n_components, mf.n_features, mf.covariance_type);
-    if (st == EMGMM_OK) st = emgmm_model_set_parameters(m, mf.weights, mf.means, mf.covariances);
-    if (st) {
-        PyObject *r = raise_status(st, m);
-        emgmm_model_free(m);
-        emgmm_io_model_file_free(&mf);
-        return r;
     }
     PyObject *lb = mf.has_lower_bound ? PyFloat_FromDouble(mf.lower_bound) : Py_NewRef(Py_None);
     PyObject *info = Py_BuildValue("{s:O,s:i,s:N}", "converged",
