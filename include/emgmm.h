@@ -297,8 +297,9 @@ typedef struct {
     /* ---- mclust structures and init from responsibilities (issue 19) ---- */
     double inner_tol;    /* the iterative structures' (VEI, VEE, EVE, VVE, VEV) inner iteration
                             in each M-step stops when the largest relative change of the
-                            volumes λ_k (VEI, VEE, VEV) or the largest change of an entry of
-                            the orientation D (EVE, VVE) is <= inner_tol (default
+                            volumes λ_k (VEI, VEE, VEV) is <= inner_tol, or (EVE, VVE) when
+                            one iteration lowers the M-step objective Σ_k N_k log|Σ_k| +
+                            tr(W_k Σ_k⁻¹) by at most inner_tol·n·d, mclust's rule (default
                             sqrt(DBL_EPSILON), mclust's default); >= 0 */
     int inner_max_iter;  /* the inner iteration's limit (default 1000); reaching it is not an
                             error: it is counted (emgmm_model_inner_report) */
