@@ -25,5 +25,7 @@ for k in keys:
     (se, le), (sr, lr) = e[k], r[k]
     te += se
     tr += sr
-    print(f"| {k[0]} | {k[1]} | {se:.3f} | {sr:.3f} | {sr / se:.1f} | {abs(le - lr) / abs(lr):.1e} |")
-print(f"\n{len(keys)} fits in both: emgmm {te:.1f} s, mclust {tr:.1f} s, ratio {tr / te:.1f}x")
+    ratio = f"{sr / se:.1f}" if se > 0 else "—"  # below the timers' resolution
+    print(f"| {k[0]} | {k[1]} | {se:.3f} | {sr:.3f} | {ratio} | {abs(le - lr) / abs(lr):.1e} |")
+total = f"ratio {tr / te:.1f}x" if te > 0 else "no ratio (emgmm below the timer's resolution)"
+print(f"\n{len(keys)} fits in both: emgmm {te:.1f} s, mclust {tr:.1f} s, {total}")

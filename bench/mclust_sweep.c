@@ -2,7 +2,7 @@
  * K = 1..9 from the partitions written by bench/mclust_data.R, each fit an M-step from the
  * partition (init 'resp', as mclust's me()) and ITERS − 1 more E/M iterations, so that its work
  * equals me(…, itmax = ITERS) in bench/mclust_bench.R.  reg_covar 0, as mclust.
- *   mclust_sweep DIR [iters=20] [threads=0] [models=all] [inner_tol=default]
+ *   mclust_sweep DIR [iters=20] [threads=0] [models=all (or a comma list)] [inner_tol=default]
  * Prints one line per fit (seconds, seconds per iteration, log-likelihood) and, per model, the
  * per-iteration time at K = 9 relative to VVV's. */
 #include <stdio.h>
@@ -47,7 +47,7 @@ int main(int argc, char **argv)
                                 "VEE", "EVE", "VVE", "EEV", "VEV", "EVV", "VVV"};
     const char *models[14];
     int nm = 0;
-    if (argc > 4) {
+    if (argc > 4 && strcmp(argv[4], "all")) {
         char *s = strdup(argv[4]);
         for (char *t = strtok(s, ","); t && nm < 14; t = strtok(NULL, ",")) models[nm++] = t;
     } else {

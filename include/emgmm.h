@@ -306,8 +306,9 @@ typedef struct {
     /* ---- mclust structures and init from responsibilities (issue 19) ---- */
     double inner_tol;    /* the iterative structures' (VEI, VEE, EVE, VVE, VEV) inner iteration
                             in each M-step stops when the largest relative change of the
-                            volumes λ_k (VEI, VEE, VEV) or the largest change of an entry of
-                            the orientation D (EVE, VVE) is <= inner_tol (default
+                            volumes λ_k (VEI, VEE, VEV) is <= inner_tol, or (EVE, VVE) when
+                            one iteration lowers the M-step objective Σ_k N_k log|Σ_k| +
+                            tr(W_k Σ_k⁻¹) by at most inner_tol·n·d, mclust's rule (default
                             sqrt(DBL_EPSILON), mclust's default); >= 0 */
     int inner_max_iter;  /* the inner iteration's limit (default 1000); reaching it is not an
                             error: it is counted (emgmm_model_inner_report) */
@@ -366,6 +367,57 @@ EMGMM_API int emgmm_model_copy(emgmm_model **out, const emgmm_model *model);
  * Errors: EMGMM_ERR_NULL, EMGMM_ERR_BAD_INIT (detail in last_error), EMGMM_ERR_ALLOC. */
 EMGMM_API int emgmm_model_set_parameters(emgmm_model *model, const double *weights,
                                          const double *means, const double *covariances);
+
+/* Loading stored parameters in place (model files, issue 22).  A reader
+ * creates the model, asks for its buffers, fills them straight from the file
+ * and commits: no staging copy, and with the precision factors stored (as
+ * an .h5 model holds them) no O(K·d³) factorisation either.
+ *   emgmm_model_create(&m, K, d, type);
+ *   emgmm_model_parameter_buffers(m, &w, &mu, &cov, &pc);
+ *   ... read weights, means, covariances, precisions_cholesky into them ...
+ *   emgmm_model_commit_parameters(m, 0);
+ *
+ * Writable pointers to the model's own parameter buffers: weights [K], means
+ * [K][d], covariances and precisions_cholesky in the covariance type's shape
+ * (emgmm_model_covariances_size doubles each).  Any output pointer may be
+ * NULL.  From this call the model counts as unfitted (its parameters are
+ * being overwritten) until emgmm_model_commit_parameters succeeds.  The
+ * pointers stay valid until emgmm_model_free; a fit or set_parameters
+ * overwrites what they point to.  Errors: EMGMM_ERR_NULL. */
+EMGMM_API int emgmm_model_parameter_buffers(emgmm_model *model, double **weights, double **means,
+                                            double **covariances, double **precisions_cholesky);
+
+/* Flags of emgmm_model_commit_parameters. */
+/* Compute precisions_cholesky from the covariances, as emgmm_model_set_parameters
+ * does (dpotrf + triangular inverse, O(K·d³)); the buffer's contents are ignored
+ * and the covariances must be positive definite.  For files that hold no factors. */
+#define EMGMM_COMMIT_COMPUTE_PRECISIONS 1u
+/* With stored factors: also check, for each component, that U·Uᵀ inverts Σ on
+ * two fixed probe vectors v: max|Uᵀ·Σ·U·v − v| <= EMGMM_COMMIT_CHECK_TOL·max|v|.
+ * O(K·d²) (three matrix–vector sweeps); catches a factor stored for other
+ * covariances (a hand-edited or stale file), which gives a residual near 1.
+ * Rounding gives about d·ε·cond(Σ), so covariances with a condition number
+ * above ~1e9 can fail it: load those without the flag. */
+#define EMGMM_COMMIT_CHECK_PRECISIONS 2u
+#define EMGMM_COMMIT_CHECK_TOL 1e-4
+
+/* Validates what was written into the buffers and installs it; on success the
+ * model counts as fitted with n_iter 0 and converged false, as after
+ * emgmm_model_set_parameters.  Checked as there: weights finite, >= 0, summing
+ * to 1 within 1e-9 (kept bit for bit within 4·K·ε, else renormalised in
+ * place); means finite; covariances finite, full/tied symmetric to 1e-10
+ * relative, diag/spherical > 0.  Without EMGMM_COMMIT_COMPUTE_PRECISIONS the
+ * stored precisions_cholesky (scikit-learn's precisions_cholesky_) are used as
+ * given, checked in O(K·d²): finite; full/tied upper triangular (exact zeros
+ * below the diagonal); diagonal > 0.  The log-determinants come from the
+ * factor's diagonal, Σ_i log U_ii, as the library computes them after a fit,
+ * so a model saved with its factors and loaded again scores bit for bit as the
+ * fitted one.  That the factors invert the covariances is not checked unless
+ * EMGMM_COMMIT_CHECK_PRECISIONS is given.
+ * Errors: EMGMM_ERR_NULL, EMGMM_ERR_INVALID_PARAM (unknown flag bits),
+ * EMGMM_ERR_BAD_INIT (detail and component in last_error), EMGMM_ERR_ALLOC.
+ * On failure the model stays unfitted. */
+EMGMM_API int emgmm_model_commit_parameters(emgmm_model *model, unsigned flags);
 
 /* Restores a fit report (for resuming a checkpointed fit): the lower bounds
  * of the n_iter iterations run so far (copied) and the converged flag.  The

@@ -260,30 +260,10 @@ int cli_load_model(const char *path, emgmm_model **out)
     *out = NULL;
     emgmm_io_model_file mf;
     emgmm_io_error err = {0};
-    if (emgmm_io_model_read(path, &mf, &err) != 0)
+    /* straight into the model's buffers (issue 22): no staging copy; an .h5
+     * model's stored factors are used as they are */
+    if (emgmm_io_model_load(path, out, &mf, &err) != 0)
         return cli_io_fail(&err);
-    emgmm_model *m = NULL;
-    int ct = mf.structure;
-    int st = emgmm_model_create(&m, mf.n_components, mf.n_features, ct);
-    if (st != EMGMM_OK) {
-        emgmm_io_model_file_free(&mf);
-        if (st == EMGMM_ERR_UNSUPPORTED || st == EMGMM_ERR_INVALID_PARAM)
-            return cli_fail(CLI_USAGE, "covariance type '%s' of %s is not supported by this build",
-                            emgmm_covariance_type_name(ct), path);
-        return cli_lib_fail(st, NULL, "cannot create the model", path, 0);
-    }
-    st = emgmm_model_set_parameters(m, mf.weights, mf.means, mf.covariances);
-    emgmm_io_model_file_free(&mf);
-    if (st != EMGMM_OK) {
-        int rc =
-            st == EMGMM_ERR_UNSUPPORTED
-                ? cli_fail(CLI_USAGE,
-                           "the model's covariance type is not supported by this build (%s)", path)
-                : cli_lib_fail(st, m, "bad model file", path, 0);
-        emgmm_model_free(m);
-        return rc;
-    }
-    *out = m;
     return CLI_OK;
 }
 
@@ -401,7 +381,7 @@ int cli_write_labels(emgmm_model *model, const emgmm_data *X, const char *path,
 }
 
 /* ---- issue 19: --init-resp ---- */
-int cli_read_init_resp(const char *path, size_t n, int K, double **out)
+int cli_read_init_resp(const char *path, size_t n_all, long long row0, size_t n, int K, double **out)
 {
     *out = NULL;
     emgmm_io_read_opts ro = emgmm_io_read_opts_default();
@@ -409,34 +389,30 @@ int cli_read_init_resp(const char *path, size_t n, int K, double **out)
     int rc = cli_read_data(path, &ro, &mat);
     if (rc)
         return rc;
-    const size_t k = (size_t)K;
-    if (mat.n != n || (mat.d != 1 && mat.d != k)) {
+    const size_t k = (size_t)K, r0 = (size_t)row0;
+    if (mat.n != n_all || (mat.d != 1 && mat.d != k)) {
         rc = cli_fail(CLI_INPUT,
                       "--init-resp %s: expected %zu rows of %d responsibilities or one label "
                       "column, got %zu x %zu",
-                      path, n, K, mat.n, mat.d);
+                      path, n_all, K, mat.n, mat.d);
         emgmm_io_matrix_free(&mat);
         return rc;
     }
-    double *r = calloc(n * k, sizeof(double));
+    double *r = calloc((n ? n : 1) * k, sizeof(double));
     if (!r) {
         emgmm_io_matrix_free(&mat);
         return cli_fail(CLI_INTERNAL, "out of memory reading %s", path);
     }
-    for (size_t i = 0; i < n * mat.d; i++) {
-        const double v = mat.dtype == EMGMM_F64 ? ((const double *)mat.x)[i]
-                                                : (double)((const float *)mat.x)[i];
-        if (mat.d == k && k > 1) {
-            r[i] = v;
-            continue;
-        }
-        r[i] = v; /* a label, converted below */
-    }
-    if (mat.d == 1) {
-        /* a label column: 0..K-1, or R's 1..K when there is no 0 and K occurs */
+#define INIT_RESP_AT(i) (mat.dtype == EMGMM_F64 ? ((const double *)mat.x)[i] : (double)((const float *)mat.x)[i])
+    if (mat.d == k && k > 1) {
+        /* this process's rows (under MPI, rows row0 .. row0 + n - 1 of the file) */
+        for (size_t i = 0; i < n * k; i++) r[i] = INIT_RESP_AT(r0 * k + i);
+    } else {
+        /* a label column: 0..K-1, or R's 1..K when there is no 0 and K occurs;
+         * decided on the whole file, so every rank agrees */
         int has0 = 0, hasK = 0;
-        for (size_t i = 0; i < n; i++) {
-            const double v = r[i];
+        for (size_t i = 0; i < n_all; i++) {
+            const double v = INIT_RESP_AT(i);
             if (!(v == floor(v)) || v < 0 || v > K) {
                 rc = cli_fail(CLI_INPUT, "--init-resp %s: row %zu: label %g is not an integer in 0..%d",
                               path, i, v, K);
@@ -448,19 +424,10 @@ int cli_read_init_resp(const char *path, size_t n, int K, double **out)
         if (!rc && has0 && hasK)
             rc = cli_fail(CLI_INPUT, "--init-resp %s: labels hold both 0 and %d (0..K-1 or 1..K, not both)",
                           path, K);
-        if (!rc) {
-            const int base = hasK ? 1 : 0;
-            double *lab = malloc(n * sizeof(double));
-            if (!lab) {
-                rc = cli_fail(CLI_INTERNAL, "out of memory reading %s", path);
-            } else {
-                memcpy(lab, r, n * sizeof(double));
-                memset(r, 0, n * k * sizeof(double));
-                for (size_t i = 0; i < n; i++) r[i * k + (size_t)lab[i] - (size_t)base] = 1.0;
-                free(lab);
-            }
-        }
+        const size_t base = hasK ? 1 : 0;
+        for (size_t i = 0; !rc && i < n; i++) r[i * k + (size_t)INIT_RESP_AT(r0 + i) - base] = 1.0;
     }
+#undef INIT_RESP_AT
     emgmm_io_matrix_free(&mat);
     if (rc) {
         free(r);

@@ -116,7 +116,7 @@ int cli_write_labels(emgmm_model *model, const emgmm_data *X, const char *path,
 
 /* issue 19: --init-resp FILE, an n×K matrix or one label column (0..K-1, or
  * 1..K when 0 does not occur and K does), as *out [n][K] (malloc'd). */
-int cli_read_init_resp(const char *path, size_t n, int K, double **out);
+int cli_read_init_resp(const char *path, size_t n_all, long long row0, size_t n, int K, double **out);
 
 int cmd_fit(int argc, char **argv);
 int cmd_predict(int argc, char **argv);

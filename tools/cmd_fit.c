@@ -715,6 +715,14 @@ int cmd_fit(int argc, char **argv)
             goto done;
         X.weights = wts;
     }
+    /* --init-resp (issue 19): every rank reads the file and takes its own
+     * rows; collective, here where every rank still runs the same steps */
+    if (o.init_resp) {
+        const size_t n_resp = (size_t)glue_sum((double)X.n);
+        rc = cli_read_init_resp(o.init_resp, n_resp, row0, X.n, (int)o.k, &init_resp);
+        if ((rc = glue_agree(rc)) != 0)
+            goto done;
+    }
     uint64_t hash = 0;
     size_t n_all = X.n; /* MPI: all ranks' rows */
     const int hash_version = o.resume && resumed.version == 1 ? 1 : 2;
@@ -752,13 +760,7 @@ int cmd_fit(int argc, char **argv)
             goto done;
     }
     emgmm_model_set_n_threads(m, o.threads);
-    if (o.init_resp) { /* issue 19 */
-        if (glue_size() > 1) {
-            rc = cli_fail(CLI_USAGE, "fit: --init-resp is not supported under MPI");
-            goto done;
-        }
-        if ((rc = cli_read_init_resp(o.init_resp, X.n, (int)o.k, &init_resp)) != 0)
-            goto done;
+    if (o.init_resp) { /* issue 19: read above */
         o.p.init = EMGMM_INIT_RESP;
         o.p.init_resp = init_resp;
     }

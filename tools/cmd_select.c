@@ -63,7 +63,7 @@ typedef struct {
     int status;      /* the library's status when it failed */
     char error[320]; /* why it failed */
     double bic, aic, loglik, seconds;
-    double icl;      /* issue 19: sign of bic; NAN under MPI */
+    double icl;      /* issue 19: sign of bic; NAN with --weights */
     long n_params;   /* -1 when the model could not be created */
     int converged, n_iter;
     int n_reseeds;   /* components reseeded during the kept fit */
@@ -241,10 +241,10 @@ static int parse_args(int argc, char **argv, sel_opts *o)
                 o->criterion = CRIT_BIC;
             else if (!strcasecmp(optarg, "aic"))
                 o->criterion = CRIT_AIC;
-            else if (!strcasecmp(optarg, "icl") && glue_size() == 1)
+            else if (!strcasecmp(optarg, "icl"))
                 o->criterion = CRIT_ICL;
             else
-                return cli_fail(CLI_USAGE, "--criterion: expected bic, aic or icl (not under MPI), got '%s'", optarg);
+                return cli_fail(CLI_USAGE, "--criterion: expected bic, aic or icl, got '%s'", optarg);
             break;
         case O_TABLE: o->table = optarg; break;
         case O_MCLUST_SIGN: o->mclust = 1; break;
@@ -342,6 +342,36 @@ static void set_error(sel_row *r, int status, const emgmm_model *m)
     snprintf(r->error, sizeof r->error, "%s", msg && *msg ? msg : emgmm_strerror(status));
 }
 
+/* Σ_i −log max_k r_ik over this process's rows of X: the entropy term of ICL
+ * (as emgmm_icl sums it), for a distributed sweep, whose ranks add theirs. */
+static int hard_entropy(emgmm_model *m, const emgmm_data *X, double *ent)
+{
+    const size_t K = (size_t)emgmm_model_n_components(m), chunk = 4096;
+    const size_t es = X->dtype == EMGMM_F32 ? sizeof(float) : sizeof(double);
+    double *resp = malloc(chunk * K * sizeof(double));
+    if (!resp)
+        return EMGMM_ERR_ALLOC;
+    int st = EMGMM_OK;
+    double e = 0.0;
+    for (size_t i0 = 0; i0 < X->n && st == EMGMM_OK; i0 += chunk) {
+        emgmm_data sub = *X;
+        sub.n = X->n - i0 < chunk ? X->n - i0 : chunk;
+        sub.x = (const char *)X->x + i0 * X->ld * es;
+        sub.weights = NULL;
+        st = emgmm_predict_proba(m, &sub, resp);
+        for (size_t i = 0; st == EMGMM_OK && i < sub.n; i++) {
+            double mx = 0.0;
+            for (size_t k = 0; k < K; k++)
+                mx = resp[i * K + k] > mx ? resp[i * K + k] : mx;
+            if (mx > 0.0)
+                e -= log(mx);
+        }
+    }
+    free(resp);
+    *ent = e;
+    return st;
+}
+
 /* Fits one (K, type) pair into *row.  Returns 0, or an exit code (already reported) when the
  * sweep must stop.  On success *fitted holds the model (the caller owns it). */
 static int fit_one(const sel_opts *o, const emgmm_data *X, long long row0, sel_row *row,
@@ -386,8 +416,11 @@ static int fit_one(const sel_opts *o, const emgmm_data *X, long long row0, sel_r
     } else if (glue_size() > 1) {
         /* MPI: the score of all ranks' rows, and the criteria from the totals
          * (scikit-learn's -2·score·n + penalty·parameters) */
+        double ent = 0.0;
         if (st == EMGMM_OK && X->n > 0)
             st = emgmm_score(m, X, &score);
+        if (st == EMGMM_OK && X->n > 0)
+            st = hard_entropy(m, X, &ent);
         st = glue_agree_status(st);
         size_t nsc = X->n; /* drop-empty-rows: rows with nothing observed do not count */
         emgmm_n_scored(m, X, &nsc);
@@ -396,7 +429,8 @@ static int fit_one(const sel_opts *o, const emgmm_data *X, long long row0, sel_r
         row->bic = -2.0 * score * n + log(n) * (double)row->n_params;
         row->aic = -2.0 * score * n + 2.0 * (double)row->n_params;
         row->loglik = score * n;
-        row->icl = NAN; /* ICL needs every rank's responsibilities: not under MPI */
+        /* ICL: the entropy is a sum over rows, so the ranks' sums add up */
+        row->icl = row->bic + 2.0 * glue_sum(st == EMGMM_OK ? ent : 0.0);
     } else {
         if (st == EMGMM_OK)
             st = emgmm_score(m, X, &score);

@@ -8,13 +8,14 @@ model file of the CLI or of ``GaussianMixture.save``), ``threadpool_info``
 """
 from . import _emgmmc
 from ._blas import BlasCoreWarning, blas_corefix_reexec, check_blas_core, threadpool_info
-from ._mixture import ConvergenceWarning, EmgmmError, GaussianMixture, NotFittedError, load
+from ._mixture import (MCLUST_MODELS, ConvergenceWarning, EmgmmError, GaussianMixture,
+                       NotFittedError, load)
 from ._select import select
 
 __version__ = _emgmmc.version()
 
 __all__ = ["GaussianMixture", "select", "load", "threadpool_info", "blas_corefix_reexec",
            "check_blas_core", "BlasCoreWarning", "ConvergenceWarning", "NotFittedError",
-           "EmgmmError", "__version__"]
+           "EmgmmError", "MCLUST_MODELS", "__version__"]
 
 check_blas_core(stacklevel=2)

@@ -94,6 +94,23 @@ def _is_number(field):
         return False
 
 
+def _layout(first, delimiter, header):
+    """The tool's delimiter and header rules, applied to the first data line FIRST: the
+    delimiter given (',', ';', tab or space) or the first of tab, ';', ',' the line holds
+    (None: spaces); a header when asked, or when detected (no field of the line is a number)."""
+    if delimiter is None:
+        delimiter = next((c for c in ("\t", ";", ",") if c in first), None)
+    else:
+        delimiter = {"tab": "\t", "\\t": "\t", "space": None, " ": None}.get(delimiter, delimiter)
+        if delimiter not in ("\t", ";", ",", None):
+            raise Fail(EXIT_USAGE, f"--delimiter: expected ',', ';', tab or space, got "
+                       f"'{delimiter}'")
+    if header is None:
+        fields = first.split(delimiter) if delimiter else first.split()
+        header = not any(_is_number(f) for f in fields)
+    return delimiter, header
+
+
 def _read_csv_fast(path, delimiter, header):
     """numpy's C parser on the file, after the tool's delimiter and header rules are applied to
     its first data line; any trouble goes to _read_csv, which names the line."""
@@ -105,16 +122,7 @@ def _read_csv_fast(path, delimiter, header):
                 break
     if first_i is None:
         raise Fail(EXIT_INPUT, f"no data rows ({path})")
-    if delimiter is None:
-        delimiter = next((c for c in ("\t", ";", ",") if c in first), None)
-    else:
-        delimiter = {"tab": "\t", "\\t": "\t", "space": None, " ": None}.get(delimiter, delimiter)
-        if delimiter not in ("\t", ";", ",", None):
-            raise Fail(EXIT_USAGE, f"--delimiter: expected ',', ';', tab or space, got "
-                       f"'{delimiter}'")
-    fields = first.split(delimiter) if delimiter else first.split()
-    if header is None:
-        header = not any(_is_number(f) for f in fields)
+    delimiter, header = _layout(first, delimiter, header)
     if '"' in first:
         return None  # quoted fields: the careful reader
     try:
@@ -137,17 +145,7 @@ def _read_csv(path, delimiter, header):
                    None)
     if first_i is None:
         raise Fail(EXIT_INPUT, f"no data rows ({src})")
-    first = lines[first_i]
-    if delimiter is None:
-        delimiter = next((c for c in ("\t", ";", ",") if c in first), None)  # None: spaces
-    else:
-        delimiter = {"tab": "\t", "\\t": "\t", "space": None, " ": None}.get(delimiter, delimiter)
-        if delimiter not in ("\t", ";", ",", None):
-            raise Fail(EXIT_USAGE, f"--delimiter: expected ',', ';', tab or space, got "
-                       f"'{delimiter}'")
-    fields = first.split(delimiter) if delimiter else first.split()
-    if header is None:
-        header = not any(_is_number(f) for f in fields)
+    delimiter, header = _layout(lines[first_i], delimiter, header)
     body = [ln for i, ln in enumerate(lines) if i > first_i or (i == first_i and not header)]
     body = [ln for ln in body if not ln.startswith("#")]
     while body and not body[-1].strip():

@@ -22,6 +22,7 @@
 #define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
 #include <numpy/arrayobject.h>
 
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -116,23 +117,24 @@ static int as_data(PyObject *obj, emgmm_data *d, const char *what)
     }
 }
 
-/* An optional float64 vector of length n (None → NULL); *keep holds a
- * reference (converted if needed) until the caller drops it. */
-static int as_weights(PyObject *obj, size_t n, const double **w, PyObject **keep)
+/* The one conversion of a caller's array-like to float64: C-contiguous,
+ * aligned, native (PyArray_FROMANY copies only when the input is not so
+ * already), of NDIM dimensions (0: any) and COUNT elements (0: any; a
+ * mismatch is a ValueError naming WHAT).  Returns the data, *keep owning the
+ * array until the caller drops it; NULL with an exception set. */
+static const double *as_f64(PyObject *obj, int ndim, size_t count, const char *what, PyObject **keep)
 {
-    *w = NULL;
     *keep = NULL;
-    if (obj == Py_None) return 0;
-    PyObject *a = PyArray_FROMANY(obj, NPY_DOUBLE, 1, 1, NPY_ARRAY_IN_ARRAY);
-    if (!a) return -1;
-    if ((size_t)PyArray_DIM((PyArrayObject *)a, 0) != n) {
+    PyObject *a = PyArray_FROMANY(obj, NPY_DOUBLE, ndim, ndim, NPY_ARRAY_IN_ARRAY);
+    if (!a) return NULL;
+    if (count && (size_t)PyArray_SIZE((PyArrayObject *)a) != count) {
+        PyErr_Format(PyExc_ValueError, "%s has %zd values, expected %zu", what,
+                     (Py_ssize_t)PyArray_SIZE((PyArrayObject *)a), count);
         Py_DECREF(a);
-        PyErr_SetString(PyExc_ValueError, "sample_weight must have one value per sample");
-        return -1;
+        return NULL;
     }
-    *w = (const double *)PyArray_DATA((PyArrayObject *)a);
     *keep = a;
-    return 0;
+    return (const double *)PyArray_DATA((PyArrayObject *)a);
 }
 
 /* A new float64 array of the given shape copied from src. */
@@ -146,26 +148,31 @@ static PyObject *new_array(int nd, const npy_intp *dims, const double *src)
     return a;
 }
 
-/* A float64 C array of exactly COUNT elements from any array-like; *keep owns it. */
-static const double *as_f64(PyObject *obj, size_t count, const char *what, PyObject **keep)
-{
-    PyObject *a = PyArray_FROMANY(obj, NPY_DOUBLE, 0, 0, NPY_ARRAY_IN_ARRAY);
-    if (!a) return NULL;
-    if ((size_t)PyArray_SIZE((PyArrayObject *)a) != count) {
-        PyErr_Format(PyExc_ValueError, "%s has %zd values, expected %zu", what,
-                     (Py_ssize_t)PyArray_SIZE((PyArrayObject *)a), count);
-        Py_DECREF(a);
-        return NULL;
-    }
-    *keep = a;
-    return (const double *)PyArray_DATA((PyArrayObject *)a);
-}
-
 /* ------------------------------------------------------------------------ */
 /* Params: a dict of emgmm_params fields (absent keys keep the defaults)      */
 /* ------------------------------------------------------------------------ */
+static int need(ModelObject *self);
+
 static int params_from(PyObject *dict, emgmm_params *p)
 {
+    /* the fields a dict may set: doubles, then ints (the seed is uint64) */
+    static const struct { const char *name; size_t off; } dfields[] = {
+        {"tol", offsetof(emgmm_params, tol)}, {"reg_covar", offsetof(emgmm_params, reg_covar)},
+        {"kmeans_tol", offsetof(emgmm_params, kmeans_tol)},
+        {"var_floor", offsetof(emgmm_params, var_floor)},
+        {"inner_tol", offsetof(emgmm_params, inner_tol)}};
+    static const struct { const char *name; size_t off; } ifields[] = {
+        {"max_iter", offsetof(emgmm_params, max_iter)}, {"n_init", offsetof(emgmm_params, n_init)},
+        {"init", offsetof(emgmm_params, init)}, {"n_threads", offsetof(emgmm_params, n_threads)},
+        {"block_size", offsetof(emgmm_params, block_size)},
+        {"kmeans_max_iter", offsetof(emgmm_params, kmeans_max_iter)},
+        {"missing", offsetof(emgmm_params, missing)},
+        {"degenerate", offsetof(emgmm_params, degenerate)},
+        {"search_starts", offsetof(emgmm_params, search_starts)},
+        {"search_iter", offsetof(emgmm_params, search_iter)},
+        {"accel", offsetof(emgmm_params, accel)},
+        {"inner_max_iter", offsetof(emgmm_params, inner_max_iter)},
+        {"mclust_compat", offsetof(emgmm_params, mclust_compat)}};
     *p = emgmm_params_default();
     if (dict == Py_None) return 0;
     if (!PyDict_Check(dict)) {
@@ -177,46 +184,83 @@ static int params_from(PyObject *dict, emgmm_params *p)
     while (PyDict_Next(dict, &pos, &key, &val)) {
         const char *k = PyUnicode_AsUTF8(key);
         if (!k) return -1;
-        double dv = 0;
-        long long lv = 0;
-        unsigned long long uv = 0;
-        if (!strcmp(k, "tol") || !strcmp(k, "reg_covar") || !strcmp(k, "kmeans_tol") ||
-            !strcmp(k, "var_floor")) {
-            dv = PyFloat_AsDouble(val);
-            if (dv == -1.0 && PyErr_Occurred()) return -1;
-            if (!strcmp(k, "tol")) p->tol = dv;
-            else if (!strcmp(k, "reg_covar")) p->reg_covar = dv;
-            else if (!strcmp(k, "kmeans_tol")) p->kmeans_tol = dv;
-            else p->var_floor = dv;
-        } else if (!strcmp(k, "seed")) {
-            uv = PyLong_AsUnsignedLongLong(val);
+        int found = 0;
+        if (!strcmp(k, "seed")) {
+            const unsigned long long uv = PyLong_AsUnsignedLongLong(val);
             if (uv == (unsigned long long)-1 && PyErr_Occurred()) return -1;
             p->seed = (uint64_t)uv;
-        } else {
-            lv = PyLong_AsLongLong(val);
+            continue;
+        }
+        for (size_t f = 0; f < sizeof dfields / sizeof dfields[0] && !found; f++) {
+            if (strcmp(k, dfields[f].name)) continue;
+            const double dv = PyFloat_AsDouble(val);
+            if (dv == -1.0 && PyErr_Occurred()) return -1;
+            memcpy((char *)p + dfields[f].off, &dv, sizeof dv);
+            found = 1;
+        }
+        for (size_t f = 0; f < sizeof ifields / sizeof ifields[0] && !found; f++) {
+            if (strcmp(k, ifields[f].name)) continue;
+            const long long lv = PyLong_AsLongLong(val);
             if (lv == -1 && PyErr_Occurred()) return -1;
             if (lv < INT32_MIN || lv > INT32_MAX) {
                 PyErr_Format(PyExc_ValueError, "params['%s'] out of range", k);
                 return -1;
             }
-            int iv = (int)lv;
-            if (!strcmp(k, "max_iter")) p->max_iter = iv;
-            else if (!strcmp(k, "n_init")) p->n_init = iv;
-            else if (!strcmp(k, "init")) p->init = iv;
-            else if (!strcmp(k, "n_threads")) p->n_threads = iv;
-            else if (!strcmp(k, "block_size")) p->block_size = iv;
-            else if (!strcmp(k, "kmeans_max_iter")) p->kmeans_max_iter = iv;
-            else if (!strcmp(k, "missing")) p->missing = iv;
-            else if (!strcmp(k, "degenerate")) p->degenerate = iv;
-            else {
-                PyErr_Format(PyExc_KeyError, "unknown params field '%s'", k);
-                return -1;
-            }
+            const int iv = (int)lv;
+            memcpy((char *)p + ifields[f].off, &iv, sizeof iv);
+            found = 1;
+        }
+        if (!found) {
+            PyErr_Format(PyExc_KeyError, "unknown params field '%s'", k);
+            return -1;
         }
     }
     if (emgmm_params_validate(p) != EMGMM_OK) {
         PyErr_SetString(PyExc_ValueError, "invalid fit parameters (emgmm_params_validate)");
         return -1;
+    }
+    return 0;
+}
+
+/* The arguments every fitting method takes, (X, sample_weight, params), and
+ * fit_init's (init_index, resp) after them, converted once: the data in
+ * place, the weights and the responsibilities as float64 arrays the call
+ * holds until fit_args_release. */
+typedef struct {
+    emgmm_data data;
+    emgmm_params p;
+    int init_index;
+    PyObject *keep_w, *keep_r;
+} fit_args;
+
+static void fit_args_release(fit_args *a)
+{
+    Py_XDECREF(a->keep_w);
+    Py_XDECREF(a->keep_r);
+    a->keep_w = a->keep_r = NULL;
+}
+
+/* Returns 0, or -1 with an exception set and nothing held.  WITH_INIT: the
+ * tuple is (X, sample_weight, params, init_index[, resp]). */
+static int fit_args_parse(ModelObject *self, PyObject *args, int with_init, fit_args *a)
+{
+    PyObject *X, *sw, *pd, *resp = Py_None;
+    memset(a, 0, sizeof *a);
+    if (need(self)) return -1;
+    if (with_init ? !PyArg_ParseTuple(args, "OOOi|O", &X, &sw, &pd, &a->init_index, &resp)
+                  : !PyArg_ParseTuple(args, "OOO", &X, &sw, &pd))
+        return -1;
+    if (as_data(X, &a->data, "X") || params_from(pd, &a->p)) return -1;
+    if (sw != Py_None &&
+        !(a->data.weights = as_f64(sw, 1, a->data.n, "sample_weight", &a->keep_w)))
+        return -1;
+    if (resp != Py_None) {
+        const size_t K = (size_t)emgmm_model_n_components(self->m);
+        if (!(a->p.init_resp = as_f64(resp, 2, a->data.n * K, "resp", &a->keep_r))) {
+            fit_args_release(a);
+            return -1;
+        }
+        a->p.init = EMGMM_INIT_RESP;
     }
     return 0;
 }
@@ -295,9 +339,9 @@ static PyObject *Model_set_parameters(ModelObject *self, PyObject *args)
     PyObject *w, *mu, *cov, *kw = NULL, *km = NULL, *kc = NULL;
     if (need(self) || !PyArg_ParseTuple(args, "OOO", &w, &mu, &cov)) return NULL;
     const size_t K = (size_t)emgmm_model_n_components(self->m), d = (size_t)emgmm_model_n_features(self->m);
-    const double *pw = as_f64(w, K, "weights", &kw);
-    const double *pm = pw ? as_f64(mu, K * d, "means", &km) : NULL;
-    const double *pc = pm ? as_f64(cov, emgmm_model_covariances_size(self->m), "covariances", &kc) : NULL;
+    const double *pw = as_f64(w, 0, K, "weights", &kw);
+    const double *pm = pw ? as_f64(mu, 0, K * d, "means", &km) : NULL;
+    const double *pc = pm ? as_f64(cov, 0, emgmm_model_covariances_size(self->m), "covariances", &kc) : NULL;
     int st = -1;
     if (pc) LOCKED(self, st = emgmm_model_set_parameters(self->m, pw, pm, pc));
     Py_XDECREF(kw);
@@ -313,11 +357,9 @@ static PyObject *Model_set_fit_state(ModelObject *self, PyObject *args)
     PyObject *lbs, *keep = NULL;
     int converged;
     if (need(self) || !PyArg_ParseTuple(args, "Op", &lbs, &converged)) return NULL;
-    PyObject *a = PyArray_FROMANY(lbs, NPY_DOUBLE, 1, 1, NPY_ARRAY_IN_ARRAY);
-    if (!a) return NULL;
-    keep = a;
-    int n = (int)PyArray_DIM((PyArrayObject *)a, 0);
-    const double *lb = (const double *)PyArray_DATA((PyArrayObject *)a);
+    const double *lb = as_f64(lbs, 1, 0, "lower_bounds", &keep);
+    if (!lb) return NULL;
+    const int n = (int)PyArray_DIM((PyArrayObject *)keep, 0);
     int st;
     LOCKED(self, st = emgmm_model_set_fit_state(self->m, lb, n, converged));
     Py_DECREF(keep);
@@ -325,19 +367,15 @@ static PyObject *Model_set_fit_state(ModelObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
-/* fit_init(X, sample_weight, params, init_index) */
+/* fit_init(X, sample_weight, params, init_index[, resp]): resp [n][K] (not
+ * None) starts from an M-step from those responsibilities (EMGMM_INIT_RESP) */
 static PyObject *Model_fit_init(ModelObject *self, PyObject *args)
 {
-    PyObject *X, *sw, *pd, *keep = NULL;
-    int r;
-    emgmm_data data;
-    emgmm_params p;
-    if (need(self) || !PyArg_ParseTuple(args, "OOOi", &X, &sw, &pd, &r)) return NULL;
-    if (as_data(X, &data, "X") || params_from(pd, &p) || as_weights(sw, data.n, &data.weights, &keep))
-        return NULL;
+    fit_args a;
+    if (fit_args_parse(self, args, 1, &a)) return NULL;
     int st;
-    LOCKED(self, st = emgmm_fit_init_at(self->m, &p, &data, r));
-    Py_XDECREF(keep);
+    LOCKED(self, st = emgmm_fit_init_at(self->m, &a.p, &a.data, a.init_index));
+    fit_args_release(&a);
     if (st) return raise_status(st, self->m);
     Py_RETURN_NONE;
 }
@@ -345,49 +383,41 @@ static PyObject *Model_fit_init(ModelObject *self, PyObject *args)
 /* iterate(X, sample_weight, params) -> lower bound of this iteration */
 static PyObject *Model_iterate(ModelObject *self, PyObject *args)
 {
-    PyObject *X, *sw, *pd, *keep = NULL;
-    emgmm_data data;
-    emgmm_params p;
-    if (need(self) || !PyArg_ParseTuple(args, "OOO", &X, &sw, &pd)) return NULL;
-    if (as_data(X, &data, "X") || params_from(pd, &p) || as_weights(sw, data.n, &data.weights, &keep))
-        return NULL;
+    fit_args a;
+    if (fit_args_parse(self, args, 0, &a)) return NULL;
     int st;
     double lb = 0;
-    LOCKED(self, st = emgmm_fit_iterate(self->m, &p, &data, &lb));
-    Py_XDECREF(keep);
+    LOCKED(self, st = emgmm_fit_iterate(self->m, &a.p, &a.data, &lb));
+    fit_args_release(&a);
     if (st) return raise_status(st, self->m);
     return PyFloat_FromDouble(lb);
 }
 
-/* run(X, sample_weight, params, init_index) -> converged: the iterations of
- * one initialisation after fit_init, in C with the GIL released, taking the
- * GIL back only between iterations to poll for signals (Ctrl-C).  Returns
- * None (with KeyboardInterrupt set) when interrupted. */
+/* run(X, sample_weight, params) -> converged: the iterations of one
+ * initialisation after fit_init, in C with the GIL released, taking the GIL
+ * back only between iterations to poll for signals (Ctrl-C).  Returns None
+ * (with KeyboardInterrupt set) when interrupted. */
 static PyObject *Model_run(ModelObject *self, PyObject *args)
 {
-    PyObject *X, *sw, *pd, *keep = NULL;
-    emgmm_data data;
-    emgmm_params p;
-    if (need(self) || !PyArg_ParseTuple(args, "OOO", &X, &sw, &pd)) return NULL;
-    if (as_data(X, &data, "X") || params_from(pd, &p) || as_weights(sw, data.n, &data.weights, &keep))
-        return NULL;
+    fit_args a;
+    if (fit_args_parse(self, args, 0, &a)) return NULL;
     int st = EMGMM_OK, conv = 0;
     int more = 1;
     while (more) {
         LOCKED(self, {
-            if (emgmm_model_n_iter(self->m) >= p.max_iter) more = 0;
+            if (emgmm_model_n_iter(self->m) >= a.p.max_iter) more = 0;
             else {
-                st = emgmm_fit_iterate(self->m, &p, &data, NULL);
-                if (st == EMGMM_OK) conv = emgmm_fit_converged(self->m, p.tol);
+                st = emgmm_fit_iterate(self->m, &a.p, &a.data, NULL);
+                if (st == EMGMM_OK) conv = emgmm_fit_converged(self->m, a.p.tol);
             }
         });
         if (!more || st || conv) break;
         if (PyErr_CheckSignals() < 0) {
-            Py_XDECREF(keep);
+            fit_args_release(&a);
             return NULL;
         }
     }
-    Py_XDECREF(keep);
+    fit_args_release(&a);
     if (st) return raise_status(st, self->m);
     return PyBool_FromLong(conv);
 }
@@ -404,17 +434,26 @@ static PyObject *Model_converged_test(ModelObject *self, PyObject *args)
 /* fit(X, sample_weight, params): emgmm_fit in one call (no Ctrl-C). */
 static PyObject *Model_fit(ModelObject *self, PyObject *args)
 {
-    PyObject *X, *sw, *pd, *keep = NULL;
-    emgmm_data data;
-    emgmm_params p;
-    if (need(self) || !PyArg_ParseTuple(args, "OOO", &X, &sw, &pd)) return NULL;
-    if (as_data(X, &data, "X") || params_from(pd, &p) || as_weights(sw, data.n, &data.weights, &keep))
-        return NULL;
+    fit_args a;
+    if (fit_args_parse(self, args, 0, &a)) return NULL;
     int st;
-    LOCKED(self, st = emgmm_fit(self->m, &p, &data));
-    Py_XDECREF(keep);
+    LOCKED(self, st = emgmm_fit(self->m, &a.p, &a.data));
+    fit_args_release(&a);
     if (st) return raise_status(st, self->m);
     Py_RETURN_NONE;
+}
+
+/* icl(X) -> ICL in the sign of BIC (emgmm_icl) */
+static PyObject *Model_icl(ModelObject *self, PyObject *args)
+{
+    PyObject *X;
+    emgmm_data data;
+    if (need(self) || !PyArg_ParseTuple(args, "O", &X) || as_data(X, &data, "X")) return NULL;
+    double v = 0;
+    int st;
+    LOCKED(self, st = emgmm_icl(self->m, &data, &v));
+    if (st) return raise_status(st, self->m);
+    return PyFloat_FromDouble(v);
 }
 
 enum { OP_PREDICT, OP_PROBA, OP_SCORE_SAMPLES };
@@ -549,8 +588,13 @@ static PyObject *state_locked(const emgmm_model *m)
     const double *lbs = emgmm_model_lower_bounds(m, &nlb);
     npy_intp nl = nlb;
     const int fitted = emgmm_model_is_fitted(m);
-    return Py_BuildValue("{s:i,s:i,s:N,s:N,s:N,s:N,s:O,s:i,s:d,s:N,s:i,s:i,s:l}",
+    int inner_fail = 0, inner_max = 0;
+    emgmm_model_inner_report(m, &inner_fail, &inner_max);
+    return Py_BuildValue("{s:i,s:i,s:i,s:L,s:i,s:i,s:N,s:N,s:N,s:N,s:O,s:i,s:d,s:N,s:i,s:i,s:l}",
                          "fitted", fitted, "covariance_type", ct,
+                         "structure", emgmm_model_structure(m),
+                         "n_passes", emgmm_model_n_passes(m), "inner_failures", inner_fail,
+                         "inner_max_iter", inner_max,
                          "weights", new_array(1, &K, fitted ? emgmm_model_weights(m) : NULL),
                          "means", new_array(2, md, fitted ? emgmm_model_means(m) : NULL),
                          "covariances", new_array(cnd, cdims, fitted ? emgmm_model_covariances(m) : NULL),
@@ -602,23 +646,15 @@ static PyObject *mod_load(PyObject *mod, PyObject *args)
     emgmm_io_error err = {0};
     int st;
     const char *path = PyBytes_AS_STRING(pathobj);
+    emgmm_model *m = NULL;
     Py_BEGIN_ALLOW_THREADS
-    st = emgmm_io_model_read(path, &mf, &err);
+    st = emgmm_io_model_load(path, &m, &mf, &err);
     Py_END_ALLOW_THREADS
     Py_DECREF(pathobj);
     if (st) {
         if (err.code == EMGMM_IO_ENOMEM) return PyErr_NoMemory();
         PyErr_SetString(Error, err.msg[0] ? err.msg : "cannot read the model file");
         return NULL;
-    }
-    emgmm_model *m = NULL;
-    st = emgmm_model_create(&m, mf.n_components, mf.n_features, mf.covariance_type);
-    if (st == EMGMM_OK) st = emgmm_model_set_parameters(m, mf.weights, mf.means, mf.covariances);
-    if (st) {
-        PyObject *r = raise_status(st, m);
-        emgmm_model_free(m);
-        emgmm_io_model_file_free(&mf);
-        return r;
     }
     PyObject *lb = mf.has_lower_bound ? PyFloat_FromDouble(mf.lower_bound) : Py_NewRef(Py_None);
     PyObject *info = Py_BuildValue("{s:O,s:i,s:N}", "converged",
@@ -644,13 +680,14 @@ static PyMethodDef Model_methods[] = {
     {"set_fit_state", (PyCFunction)Model_set_fit_state, METH_VARARGS,
      "set_fit_state(lower_bounds, converged)"},
     {"fit_init", (PyCFunction)Model_fit_init, METH_VARARGS,
-     "fit_init(X, sample_weight, params, init_index)"},
+     "fit_init(X, sample_weight, params, init_index[, resp])"},
     {"iterate", (PyCFunction)Model_iterate, METH_VARARGS,
      "iterate(X, sample_weight, params) -> lower bound"},
     {"run", (PyCFunction)Model_run, METH_VARARGS,
      "run(X, sample_weight, params) -> converged (interruptible)"},
     {"converged", (PyCFunction)Model_converged_test, METH_VARARGS, "converged(tol) -> bool"},
     {"fit", (PyCFunction)Model_fit, METH_VARARGS, "fit(X, sample_weight, params): emgmm_fit"},
+    {"icl", (PyCFunction)Model_icl, METH_VARARGS, "icl(X) -> ICL (lower is better)"},
     {"predict", (PyCFunction)Model_predict, METH_VARARGS, "predict(X) -> int32 labels"},
     {"predict_proba", (PyCFunction)Model_predict_proba, METH_VARARGS, "predict_proba(X)"},
     {"score_samples", (PyCFunction)Model_score_samples, METH_VARARGS, "score_samples(X)"},
@@ -735,6 +772,8 @@ PyMODINIT_FUNC PyInit__emgmmc(void)
         {"COV_SPHERICAL", EMGMM_COV_SPHERICAL}, {"INIT_KMEANS", EMGMM_INIT_KMEANS},
         {"INIT_KMEANSPP", EMGMM_INIT_KMEANSPP}, {"INIT_RANDOM", EMGMM_INIT_RANDOM},
         {"INIT_RANDOM_FROM_DATA", EMGMM_INIT_RANDOM_FROM_DATA}, {"INIT_USER", EMGMM_INIT_USER},
+        {"INIT_EMEM", EMGMM_INIT_EMEM}, {"INIT_RESP", EMGMM_INIT_RESP},
+        {"ACCEL_NONE", EMGMM_ACCEL_NONE}, {"ACCEL_SQUAREM", EMGMM_ACCEL_SQUAREM},
         {"MISSING_ERROR", EMGMM_MISSING_ERROR}, {"MISSING_NAN", EMGMM_MISSING_NAN},
         {"MISSING_DROP_EMPTY", EMGMM_MISSING_DROP_EMPTY}, {"DEGEN_ERROR", EMGMM_DEGEN_ERROR},
         {"DEGEN_RESEED", EMGMM_DEGEN_RESEED}, {"ERR_NONFINITE", EMGMM_ERR_NONFINITE},
@@ -745,5 +784,17 @@ PyMODINIT_FUNC PyInit__emgmmc(void)
             Py_DECREF(m);
             return NULL;
         }
+    /* STRUCTURES: {mclust name: (value, storage value)} for all fourteen */
+    PyObject *structs = PyDict_New();
+    for (int ct = 0; structs && ct < EMGMM_N_COV_TYPES; ct++) {
+        PyObject *v = Py_BuildValue("(ii)", ct, emgmm_covariance_storage(ct));
+        if (!v || PyDict_SetItemString(structs, emgmm_mclust_model_name(ct), v) < 0) Py_CLEAR(structs);
+        Py_XDECREF(v);
+    }
+    if (!structs || PyModule_AddObject(m, "STRUCTURES", structs) < 0) {
+        Py_XDECREF(structs);
+        Py_DECREF(m);
+        return NULL;
+    }
     return m;
 }

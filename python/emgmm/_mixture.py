@@ -60,14 +60,27 @@ except ImportError:  # pragma: no cover - exercised by the no-sklearn test
         _estimator_type = "DensityEstimator"
 
 
-__all__ = ["GaussianMixture", "ConvergenceWarning", "NotFittedError", "EmgmmError"]
+__all__ = ["GaussianMixture", "ConvergenceWarning", "NotFittedError", "EmgmmError",
+           "MCLUST_MODELS"]
 
 EmgmmError = _emgmmc.Error
 
-_COV = {"full": _emgmmc.COV_FULL, "tied": _emgmmc.COV_TIED, "diag": _emgmmc.COV_DIAG,
-        "spherical": _emgmmc.COV_SPHERICAL}
+_SKLEARN_COV = {"full": _emgmmc.COV_FULL, "tied": _emgmmc.COV_TIED, "diag": _emgmmc.COV_DIAG,
+                "spherical": _emgmmc.COV_SPHERICAL}
+_STORAGE_NAME = {v: k for k, v in _SKLEARN_COV.items()}
+# the fourteen mclust names (VVV = full, EEE = tied, VVI = diag, VII = spherical
+# are the same models as scikit-learn's four), in mclust's order
+MCLUST_MODELS = ("EII", "VII", "EEI", "VEI", "EVI", "VVI", "EEE", "VEE", "EVE", "VVE", "EEV",
+                 "VEV", "EVV", "VVV")
+_COV = dict(_SKLEARN_COV, **{k: _emgmmc.STRUCTURES[k][0] for k in MCLUST_MODELS})
+# covariance_type -> the scikit-learn shape its covariances_ are stored in
+_STORAGE = {k: _STORAGE_NAME[_emgmmc.STRUCTURES[k][1]] for k in MCLUST_MODELS}
+_STORAGE.update({k: k for k in _SKLEARN_COV})
 _INIT = {"kmeans": _emgmmc.INIT_KMEANS, "k-means++": _emgmmc.INIT_KMEANSPP,
-         "random": _emgmmc.INIT_RANDOM, "random_from_data": _emgmmc.INIT_RANDOM_FROM_DATA}
+         "random": _emgmmc.INIT_RANDOM, "random_from_data": _emgmmc.INIT_RANDOM_FROM_DATA,
+         "emem": _emgmmc.INIT_EMEM}
+_ACCEL = {None: _emgmmc.ACCEL_NONE, "none": _emgmmc.ACCEL_NONE,
+          "squarem": _emgmmc.ACCEL_SQUAREM}
 _MISSING = {"error": _emgmmc.MISSING_ERROR, "nan": _emgmmc.MISSING_NAN,
             "drop-empty-rows": _emgmmc.MISSING_DROP_EMPTY}
 _DEGEN = {"reseed": _emgmmc.DEGEN_RESEED, "error": _emgmmc.DEGEN_ERROR}
@@ -110,9 +123,11 @@ def _interval(name, value, kind, lo, hi=None, lo_closed=True):
 
 
 def _choice(name, value, options):
-    if not isinstance(value, str) or value not in options:
+    if not (value is None or isinstance(value, str)) or value not in options:
+        shown = sorted(k for k in options if k is not None)
+        none = " or None" if None in options else ""
         raise ValueError(f"The '{name}' parameter of GaussianMixture must be a str among "
-                         f"{sorted(options)}. Got {value!r} instead.")
+                         f"{shown}{none}. Got {value!r} instead.")
     return options[value]
 
 
@@ -130,6 +145,12 @@ class GaussianMixture(_DensityMixin, _BaseEstimator):
     'random_from_data'), weights_init, means_init, precisions_init,
     random_state, warm_start, verbose, verbose_interval: as scikit-learn's.
     An int random_state is the C library's seed itself (``emgmm fit --seed``).
+    covariance_type also takes mclust's fourteen names (MCLUST_MODELS: 'EII',
+    'VII', ..., 'VVV'); covariances_ and precisions_init then have the shape
+    of the scikit-learn type that stores the structure ('spherical' for EII
+    and VII, 'diag' for EEI, VEI, EVI, VVI, 'tied' for EEE, 'full' for the
+    rest; see ``covariance_storage_``).  init_params also takes 'emem' (the
+    em-EM search, docs/search.md).
 
     Parameters (emgmm's own)
     ------------------------
@@ -149,13 +170,26 @@ class GaussianMixture(_DensityMixin, _BaseEstimator):
     var_floor : float in [0, 1]
         Floor of each covariance diagonal relative to the feature's variance
         (0 = off).
+    accel : None or 'squarem'
+        None (default): plain EM, as scikit-learn's.  'squarem': SQUAREM
+        extrapolation of the EM map (docs/accel.md), fewer data passes to the
+        same optimum, the lower bound never decreasing (``n_passes_``).
+    inner_tol, inner_max_iter : float >= 0, int >= 1
+        The inner iteration of the mclust structures VEI, VEE, EVE, VVE, VEV
+        in each M-step (defaults sqrt(eps) and 1000, mclust's).  M-steps that
+        reach inner_max_iter are counted in ``n_inner_failures_`` and warned
+        about (ConvergenceWarning).
+    mclust_compat : bool
+        Reproduce mclust 6's VVE orientation step (not the exact M-step), to
+        compare with mclust number for number (default False).
     """
 
     def __init__(self, n_components=1, *, covariance_type="full", tol=1e-3, reg_covar=1e-6,
                  max_iter=100, n_init=1, init_params="kmeans", weights_init=None,
                  means_init=None, precisions_init=None, random_state=None, warm_start=False,
                  verbose=0, verbose_interval=10, n_threads=None, dtype=None, missing="error",
-                 degenerate="reseed", var_floor=0.0):
+                 degenerate="reseed", var_floor=0.0, accel=None,
+                 inner_tol=1.4901161193847656e-08, inner_max_iter=1000, mclust_compat=False):
         self.n_components = n_components
         self.covariance_type = covariance_type
         self.tol = tol
@@ -175,6 +209,10 @@ class GaussianMixture(_DensityMixin, _BaseEstimator):
         self.missing = missing
         self.degenerate = degenerate
         self.var_floor = var_floor
+        self.accel = accel
+        self.inner_tol = inner_tol
+        self.inner_max_iter = inner_max_iter
+        self.mclust_compat = mclust_compat
 
     # ------------------------------------------------------------------ checks
     def _c_params(self, seed=0):
@@ -196,6 +234,12 @@ class GaussianMixture(_DensityMixin, _BaseEstimator):
         missing = _choice("missing", self.missing, _MISSING)
         degen = _choice("degenerate", self.degenerate, _DEGEN)
         _interval("var_floor", self.var_floor, float, 0.0, 1.0)
+        accel = _choice("accel", self.accel, _ACCEL)
+        _interval("inner_tol", self.inner_tol, float, 0.0)
+        _interval("inner_max_iter", self.inner_max_iter, int, 1)
+        if not isinstance(self.mclust_compat, (bool, np.bool_)):
+            raise ValueError(f"The 'mclust_compat' parameter of GaussianMixture must be an "
+                             f"instance of 'bool'. Got {self.mclust_compat!r} instead.")
         if self.dtype is not None and np.dtype(self.dtype) not in (np.float32, np.float64):
             raise ValueError(f"The 'dtype' parameter of GaussianMixture must be None, float32 or "
                              f"float64. Got {self.dtype!r} instead.")
@@ -203,7 +247,10 @@ class GaussianMixture(_DensityMixin, _BaseEstimator):
                 "max_iter": max(1, int(self.max_iter)), "n_init": int(self.n_init),
                 "init": init, "seed": seed,
                 "n_threads": 0 if self.n_threads is None else int(self.n_threads),
-                "missing": missing, "degenerate": degen, "var_floor": float(self.var_floor)}
+                "missing": missing, "degenerate": degen, "var_floor": float(self.var_floor),
+                "accel": accel, "inner_tol": float(self.inner_tol),
+                "inner_max_iter": int(self.inner_max_iter),
+                "mclust_compat": int(bool(self.mclust_compat))}
 
     def _check_X(self, X, *, fit):
         """X as an array the C side uses in place: C-contiguous float64 or
@@ -271,7 +318,7 @@ class GaussianMixture(_DensityMixin, _BaseEstimator):
 
     def _user_parameters(self, K, d):
         """weights_init/means_init/precisions_init checked and shaped."""
-        ct = self.covariance_type
+        ct = _STORAGE[self.covariance_type]
         out = [None, None, None]
         if self.weights_init is not None:
             w = np.asarray(self.weights_init, dtype=np.float64)
@@ -304,21 +351,43 @@ class GaussianMixture(_DensityMixin, _BaseEstimator):
         return out
 
     # ---------------------------------------------------------------------- fit
-    def fit(self, X, y=None, sample_weight=None):
+    def fit(self, X, y=None, sample_weight=None, init_resp=None):
         """Estimate the parameters by EM (n_init starts, best lower bound
-        kept).  sample_weight: optional per-sample weights (>= 0).  Returns
-        self.  Ctrl-C stops between iterations and leaves the estimator as it
-        was before the call."""
-        self._fit(X, sample_weight)
+        kept).  sample_weight: optional per-sample weights (>= 0).
+        init_resp: optional starting responsibilities, shape (n_samples,
+        n_components) (entries >= 0; a row need not sum to 1) or a vector of
+        labels 0..n_components-1; the fit then begins with an M-step from
+        them (mclust's me(); the library's EMGMM_INIT_RESP) instead of
+        init_params.  Returns self.  Ctrl-C stops between iterations and
+        leaves the estimator as it was before the call."""
+        self._fit(X, sample_weight, init_resp)
         return self
 
-    def fit_predict(self, X, y=None, sample_weight=None):
+    def fit_predict(self, X, y=None, sample_weight=None, init_resp=None):
         """fit, then the labels from a final E-step with the fitted
         parameters (as scikit-learn's, always consistent with predict)."""
-        X, _ = self._fit(X, sample_weight)
+        X, _ = self._fit(X, sample_weight, init_resp)
         return self._model.predict(X).astype(np.int64)
 
-    def _fit(self, X, sample_weight):
+    def _check_resp(self, init_resp, n, K):
+        """init_resp as a C-contiguous float64 (n, K) array."""
+        r = np.asarray(init_resp)
+        if r.ndim == 1:
+            if r.shape[0] != n or not np.issubdtype(r.dtype, np.number) or \
+                    np.any(r != np.floor(r)) or np.any(r < 0) or np.any(r >= K):
+                raise ValueError(f"init_resp: a label vector must hold {n} integers in "
+                                 f"0..{K - 1}")
+            one_hot = np.zeros((n, K))
+            one_hot[np.arange(n), r.astype(np.int64)] = 1.0
+            return one_hot
+        r = np.ascontiguousarray(r, dtype=np.float64)
+        if r.shape != (n, K):
+            raise ValueError(f"init_resp must have shape ({n}, {K}) or ({n},), got {r.shape}")
+        if not np.all(np.isfinite(r)) or np.any(r < 0):
+            raise ValueError("init_resp: responsibilities must be finite and >= 0")
+        return r
+
+    def _fit(self, X, sample_weight, init_resp=None):
         params = self._c_params()
         Xc, names = self._check_X(X, fit=True)
         n, d = Xc.shape
@@ -327,10 +396,15 @@ class GaussianMixture(_DensityMixin, _BaseEstimator):
             raise ValueError(f"Expected n_samples >= n_components but got n_components = {K}, "
                              f"n_samples = {n}")
         sw = self._check_weights(sample_weight, n)
+        resp = None if init_resp is None else self._check_resp(init_resp, n, K)
+        if resp is not None and any(v is not None for v in (self.weights_init, self.means_init,
+                                                            self.precisions_init)):
+            raise ValueError("init_resp cannot be given with weights_init, means_init or "
+                             "precisions_init")
         params["seed"] = _seed_from(self.random_state)
         ct = _COV[self.covariance_type]
         prev = getattr(self, "_model", None)
-        warm = bool(self.warm_start) and prev is not None and \
+        warm = bool(self.warm_start) and resp is None and prev is not None and \
             getattr(self, "n_features_in_", None) == d and \
             prev.state()["weights"].shape[0] == K and self._fitted_cov == self.covariance_type
         base = None
@@ -347,7 +421,7 @@ class GaussianMixture(_DensityMixin, _BaseEstimator):
             t0 = time.time()
             if self.verbose:
                 print(f"Initialization {r}")
-            m.fit_init(Xc, sw, params, r)
+            m.fit_init(Xc, sw, params, r, resp)
             if self.max_iter > 0:
                 if self.verbose:
                     self._verbose_loop(m, Xc, sw, params, t0)
@@ -371,6 +445,11 @@ class GaussianMixture(_DensityMixin, _BaseEstimator):
         self.restart_lower_bounds_ = runs
         self.best_init_ = best_r
         self._fit_seed = params["seed"]  # recorded in the model file by save()
+        if self.n_inner_failures_:
+            warnings.warn(f"{self.covariance_type}: the inner iteration of "
+                          f"{self.n_inner_failures_} M-step(s) stopped at inner_max_iter="
+                          f"{self.inner_max_iter} before reaching inner_tol={self.inner_tol}",
+                          ConvergenceWarning)
         if not self.converged_ and self.max_iter > 0:
             warnings.warn("Best performing initialization did not converge. Try different init "
                           "parameters, or increase max_iter, tol, or check for degenerate data.",
@@ -419,8 +498,9 @@ class GaussianMixture(_DensityMixin, _BaseEstimator):
         self.means_ = st["means"]
         self.covariances_ = st["covariances"]
         self.precisions_cholesky_ = st["precisions_cholesky"]
+        self.covariance_storage_ = _STORAGE[self.covariance_type]
         pc = self.precisions_cholesky_
-        if self.covariance_type in ("full", "tied"):
+        if self.covariance_storage_ in ("full", "tied"):
             self.precisions_ = pc @ np.swapaxes(pc, -1, -2)
         else:
             self.precisions_ = pc ** 2
@@ -434,6 +514,9 @@ class GaussianMixture(_DensityMixin, _BaseEstimator):
         elif hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
         self.n_reseeds_ = int(st["n_reseeds"])
+        self.n_passes_ = int(st["n_passes"])
+        self.n_inner_failures_ = int(st["inner_failures"])
+        self.max_inner_iter_ = int(st["inner_max_iter"])
 
     # ------------------------------------------------------------------ predict
     def _X(self, X):
@@ -465,6 +548,12 @@ class GaussianMixture(_DensityMixin, _BaseEstimator):
         """Akaike information criterion on X (lower is better)."""
         Xc = self._X(X)
         return -2.0 * self.score(Xc) * Xc.shape[0] + 2 * self._n_parameters()
+
+    def icl(self, X):
+        """Integrated completed likelihood on X, in the sign of bic (lower is
+        better): bic(X) + 2·Σ_i −log max_k r_ik (mclust's icl() is minus
+        this)."""
+        return float(self._model_checked().icl(self._X(X)))
 
     def _n_parameters(self):
         return int(self._model_checked().state()["n_parameters"])
@@ -547,7 +636,8 @@ def load(path):
     model, info = _emgmmc.load(str(path))
     st = model.state()
     K, d = st["means"].shape
-    cov = [k for k, v in _COV.items() if v == st["covariance_type"]][0]
+    cov = _STORAGE_NAME.get(st["structure"]) or \
+        next(k for k in MCLUST_MODELS if _COV[k] == st["structure"])
     est = GaussianMixture(n_components=K, covariance_type=cov)
     try:
         with open(path) as f:

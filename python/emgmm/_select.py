@@ -1,9 +1,9 @@
-"""emgmm.select: fit every (K, covariance type) pair, rank by BIC or AIC."""
+"""emgmm.select: fit every (K, covariance type) pair, rank by BIC, AIC or ICL."""
 import numpy as np
 
-from ._mixture import GaussianMixture
+from ._mixture import MCLUST_MODELS, GaussianMixture
 
-_COLUMNS = ["rank", "n_components", "covariance_type", "bic", "aic", "lower_bound",
+_COLUMNS = ["rank", "n_components", "covariance_type", "bic", "aic", "icl", "lower_bound",
             "converged", "n_iter", "n_parameters", "error"]
 
 
@@ -11,18 +11,20 @@ def select(X, n_components=range(1, 13), covariance_types=("full", "tied", "diag
            criterion="bic", **params):
     """Fit a GaussianMixture for every K in n_components and every type in
     covariance_types (other constructor arguments in **params) and rank the
-    fits by criterion ('bic' or 'aic', lower is better, scikit-learn's sign).
+    fits by criterion ('bic', 'aic' or 'icl', lower is better, scikit-learn's
+    sign; mclust's BIC and ICL are minus these).  covariance_types may name
+    mclust's structures; "mclust" stands for all fourteen (MCLUST_MODELS).
 
     Returns (table, best): table a pandas DataFrame when pandas imports, else
     a list of dicts, one row per fit, best first, with columns rank,
-    n_components, covariance_type, bic, aic, lower_bound, converged, n_iter,
+    n_components, covariance_type, bic, aic, icl, lower_bound, converged, n_iter,
     n_parameters and error (the message of a fit that failed, which ranks
     last with NaN scores); best the fitted estimator of rank 1.
     Raises ValueError when no fit succeeds or an argument is invalid."""
-    if criterion not in ("bic", "aic"):
-        raise ValueError(f"criterion must be 'bic' or 'aic', got {criterion!r}")
+    if criterion not in ("bic", "aic", "icl"):
+        raise ValueError(f"criterion must be 'bic', 'aic' or 'icl', got {criterion!r}")
     if isinstance(covariance_types, str):
-        covariance_types = (covariance_types,)
+        covariance_types = MCLUST_MODELS if covariance_types == "mclust" else (covariance_types,)
     ks = list(n_components) if not np.isscalar(n_components) else [n_components]
     if not ks or not covariance_types:
         raise ValueError("n_components and covariance_types must not be empty")
@@ -34,14 +36,15 @@ def select(X, n_components=range(1, 13), covariance_types=("full", "tied", "diag
             row = {"n_components": k, "covariance_type": ct}
             try:
                 est.fit(X)
-                row.update(bic=est.bic(X), aic=est.aic(X), lower_bound=est.lower_bound_,
+                row.update(bic=est.bic(X), aic=est.aic(X), icl=est.icl(X),
+                           lower_bound=est.lower_bound_,
                            converged=est.converged_, n_iter=est.n_iter_,
                            n_parameters=est._n_parameters(), error=None)
                 fits.append((row, est))
             except ValueError as e:
                 if "parameter of GaussianMixture" in str(e):
                     raise
-                row.update(bic=np.nan, aic=np.nan, lower_bound=np.nan, converged=False,
+                row.update(bic=np.nan, aic=np.nan, icl=np.nan, lower_bound=np.nan, converged=False,
                            n_iter=0, n_parameters=0, error=str(e))
                 fits.append((row, None))
     ok = [f for f in fits if f[1] is not None]

@@ -253,3 +253,225 @@ int emgmm_model_set_fit_state(emgmm_model *m, const double *lb, int n_iter, int 
     emgmm_accel_reset(m);
     return EMGMM_OK;
 }
+
+/* ------------------------------------------------------------------------ */
+/* Parameters written in place by a reader (issue 22): no staging copy and,  */
+/* when the file holds the precision factors, no O(K·d³) factorisation.     */
+/* ------------------------------------------------------------------------ */
+int emgmm_model_parameter_buffers(emgmm_model *m, double **weights, double **means,
+                                  double **covariances, double **precisions_cholesky)
+{
+    if (!m) return EMGMM_ERR_NULL;
+    /* the caller is about to overwrite them: nothing may use them meanwhile */
+    m->fitted = 0;
+    emgmm_clear_error(m);
+    if (weights) *weights = m->weights;
+    if (means) *means = m->means;
+    if (covariances) *covariances = m->covariances;
+    if (precisions_cholesky) *precisions_cholesky = m->prec_chol;
+    return EMGMM_OK;
+}
+
+/* Symmetry of the d×d matrix c to 1e-10 relative, in 64×64 tiles so that the
+ * transposed reads stay in cache (a 1024² matrix is 8 MB). */
+static int first_asymmetry(const double *c, int d, int *ri, int *rj)
+{
+    const int T = 64;
+    for (int i0 = 0; i0 < d; i0 += T)
+        for (int j0 = i0; j0 < d; j0 += T)
+            for (int i = i0; i < i0 + T && i < d; i++)
+                for (int j = j0 > i + 1 ? j0 : i + 1; j < j0 + T && j < d; j++) {
+                    const double a = c[(size_t)i * d + j], b = c[(size_t)j * d + i];
+                    if (fabs(a - b) > 1e-10 * fmax(fabs(a), fabs(b)) + 1e-300) {
+                        *ri = i;
+                        *rj = j;
+                        return 1;
+                    }
+                }
+    return 0;
+}
+
+/* Relative residual max|Uᵀ Σ U v − v| / max|v| over two fixed probe vectors
+ * v (a factor that inverts Σ leaves rounding, ~d·ε·cond(Σ); one that belongs
+ * to other covariances leaves O(1)).  Both probes ride one sweep of each
+ * matrix.  w: 6·d scratch. */
+static double factor_residual(const double *U, const double *S, int d, double *w)
+{
+    double *v = w, *a = w + 2 * (size_t)d, *b = w + 4 * (size_t)d; /* [d][2] each */
+    double vmax = 0.0;
+    for (int j = 0; j < d; j++)
+        for (int p = 0; p < 2; p++) {
+            v[2 * j + p] = emgmm_hash_uniform(0x9e3779b97f4a7c15ULL, (uint64_t)p, (uint64_t)j) - 0.5;
+            vmax = fmax(vmax, fabs(v[2 * j + p]));
+        }
+    for (int i = 0; i < d; i++) { /* a = U v (U upper: row i holds columns j >= i) */
+        const double *u = U + (size_t)i * d;
+        double s0 = 0.0, s1 = 0.0;
+        for (int j = i; j < d; j++) {
+            s0 += u[j] * v[2 * j];
+            s1 += u[j] * v[2 * j + 1];
+        }
+        a[2 * i] = s0;
+        a[2 * i + 1] = s1;
+    }
+    for (int i = 0; i < d; i++) { /* b = Σ a */
+        const double *r = S + (size_t)i * d;
+        double s0 = 0.0, s1 = 0.0;
+        for (int j = 0; j < d; j++) {
+            s0 += r[j] * a[2 * j];
+            s1 += r[j] * a[2 * j + 1];
+        }
+        b[2 * i] = s0;
+        b[2 * i + 1] = s1;
+    }
+    for (int j = 0; j < 2 * d; j++) a[j] = 0.0;
+    for (int i = 0; i < d; i++) { /* a = Uᵀ b, row by row of U */
+        const double *u = U + (size_t)i * d;
+        const double b0 = b[2 * i], b1 = b[2 * i + 1];
+        for (int j = i; j < d; j++) {
+            a[2 * j] += u[j] * b0;
+            a[2 * j + 1] += u[j] * b1;
+        }
+    }
+    double err = 0.0;
+    for (int j = 0; j < 2 * d; j++) {
+        const double e = fabs(a[j] - v[j]);
+        err = e > err || isnan(e) ? e : err;
+    }
+    return err / vmax;
+}
+
+int emgmm_model_commit_parameters(emgmm_model *m, unsigned flags)
+{
+    if (!m) return EMGMM_ERR_NULL;
+    emgmm_clear_error(m);
+    m->fitted = 0;
+    if (flags & ~(unsigned)(EMGMM_COMMIT_COMPUTE_PRECISIONS | EMGMM_COMMIT_CHECK_PRECISIONS))
+        return emgmm_fail(m, EMGMM_ERR_INVALID_PARAM, "unknown commit flags 0x%x", flags);
+    const int K = m->K, d = m->d;
+    double *w = m->weights;
+    double sum = 0.0;
+    for (int k = 0; k < K; k++) {
+        if (!isfinite(w[k]) || w[k] < 0.0) {
+            m->err_comp = k;
+            return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "weight of component %d is %g (must be finite and >= 0)", k, w[k]);
+        }
+        sum += w[k];
+    }
+    if (!(fabs(sum - 1.0) <= 1e-9))
+        return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "weights sum to %.17g, not 1", sum);
+    for (size_t i = 0; i < (size_t)K * (size_t)d; i++)
+        if (!isfinite(m->means[i])) {
+            m->err_comp = (int)(i / (size_t)d);
+            return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "mean of component %d is not finite", m->err_comp);
+        }
+    const int full = m->cov_type == EMGMM_COV_FULL || m->cov_type == EMGMM_COV_TIED;
+    const int nmat = m->cov_type == EMGMM_COV_FULL ? K : (m->cov_type == EMGMM_COV_TIED ? 1 : 0);
+    const size_t per = full ? (size_t)d * d : (m->cov_type == EMGMM_COV_DIAG ? (size_t)d : 1);
+    for (size_t i = 0; i < m->cov_len; i++)
+        if (!isfinite(m->covariances[i])) {
+            m->err_comp = m->cov_type == EMGMM_COV_TIED ? 0 : (int)(i / per);
+            return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "a covariance entry of component %d is not finite", m->err_comp);
+        }
+    for (int k = 0; k < nmat; k++) {
+        int i, j;
+        if (first_asymmetry(m->covariances + (size_t)k * d * d, d, &i, &j)) {
+            m->err_comp = k;
+            return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "covariance of component %d is not symmetric at (%d, %d)", k, i, j);
+        }
+    }
+    if (flags & EMGMM_COMMIT_COMPUTE_PRECISIONS) {
+        /* as emgmm_model_set_parameters: from the covariances, in place */
+        int bad = -1;
+        int st = emgmm_family_precisions(m->cov_type, K, d, m->covariances, m->prec_chol, m->log_det, &bad);
+        if (st == EMGMM_ERR_NOT_PD) {
+            m->err_comp = bad;
+            return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "covariance of component %d is not positive definite", bad);
+        }
+        if (st) return st;
+    } else {
+        /* The stored factor, checked in O(K·d²): finite, upper triangular,
+         * positive diagonal; the log-determinant from its diagonal, summed as
+         * emgmm_chol_precision sums it. */
+        const double *U = m->prec_chol;
+        for (size_t i = 0; i < m->cov_len; i++)
+            if (!isfinite(U[i])) {
+                m->err_comp = m->cov_type == EMGMM_COV_TIED ? 0 : (int)(i / per);
+                return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "a precisions_cholesky entry of component %d is not finite", m->err_comp);
+            }
+        const int nfac = full ? nmat : K;
+        for (int k = 0; k < nfac; k++) {
+            const double *u = U + (size_t)k * per;
+            double ld = 0.0;
+            if (full) {
+                for (int i = 0; i < d; i++) {
+                    for (int j = 0; j < i; j++)
+                        if (u[(size_t)i * d + j] != 0.0) {
+                            m->err_comp = k;
+                            return emgmm_fail(m, EMGMM_ERR_BAD_INIT,
+                                              "precisions_cholesky of component %d is not upper triangular (entry (%d, %d) is %g)",
+                                              k, i, j, u[(size_t)i * d + j]);
+                        }
+                    const double uii = u[(size_t)i * d + i];
+                    if (!(uii > 0.0)) {
+                        m->err_comp = k;
+                        return emgmm_fail(m, EMGMM_ERR_BAD_INIT,
+                                          "precisions_cholesky of component %d has a non-positive diagonal entry %g at %d", k, uii, i);
+                    }
+                    ld += log(uii);
+                }
+                m->log_det[k] = ld;
+            } else {
+                const size_t cnt = per;
+                for (size_t j = 0; j < cnt; j++) {
+                    if (!(u[j] > 0.0) || !(m->covariances[(size_t)k * per + j] > 0.0)) {
+                        m->err_comp = k;
+                        return emgmm_fail(m, EMGMM_ERR_BAD_INIT,
+                                          "%s of component %d is not positive",
+                                          u[j] > 0.0 ? "variance" : "precisions_cholesky entry", k);
+                    }
+                    ld += log(u[j]);
+                }
+                m->log_det[k] = m->cov_type == EMGMM_COV_DIAG ? ld : (double)d * ld;
+            }
+        }
+        if (m->cov_type == EMGMM_COV_TIED)
+            for (int k = 1; k < K; k++) m->log_det[k] = m->log_det[0];
+        if (flags & EMGMM_COMMIT_CHECK_PRECISIONS) {
+            double *work = full ? malloc(6 * (size_t)d * sizeof(double)) : NULL;
+            if (full && !work) return EMGMM_ERR_ALLOC;
+            for (int k = 0; k < (full ? nmat : K); k++) {
+                double r;
+                if (full) {
+                    r = factor_residual(U + (size_t)k * per, m->covariances + (size_t)k * per, d, work);
+                } else {
+                    /* u² σ² = 1 entry by entry */
+                    r = 0.0;
+                    for (size_t j = 0; j < per; j++) {
+                        const double u = U[(size_t)k * per + j];
+                        const double e = fabs(u * u * m->covariances[(size_t)k * per + j] - 1.0);
+                        r = e > r ? e : r;
+                    }
+                }
+                if (!(r <= EMGMM_COMMIT_CHECK_TOL)) {
+                    free(work);
+                    m->err_comp = k;
+                    return emgmm_fail(m, EMGMM_ERR_BAD_INIT,
+                                      "precisions_cholesky of component %d does not invert its covariance (residual %.3g > %g)",
+                                      k, r, EMGMM_COMMIT_CHECK_TOL);
+                }
+            }
+            free(work);
+        }
+    }
+    const int exact = fabs(sum - 1.0) <= 4.0 * (double)K * DBL_EPSILON;
+    if (!exact)
+        for (int k = 0; k < K; k++) w[k] /= sum;
+    m->fitted = 1;
+    m->n_iter = 0;
+    m->converged = 0;
+    m->n_reseeds = 0;
+    m->n_passes = 0;
+    emgmm_accel_reset(m);
+    return EMGMM_OK;
+}

@@ -51,10 +51,13 @@ static int chol_precision_1t(int d, const double *S, double *U, double *log_det,
     /* Row-major lower L with S = L Lᵀ (only the lower triangle of S is read). */
     lapack_int info = LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', d, work, d);
     if (info != 0) return (int)info;
-    double ld = 0.0;
-    for (int i = 0; i < d; i++) ld -= log(work[(size_t)i * d + i]);
     info = LAPACKE_dtrtri(LAPACK_ROW_MAJOR, 'L', 'N', d, work, d);
     if (info != 0) return info > 0 ? (int)info : (int)info;
+    /* log det U from U's own diagonal (as scikit-learn's
+     * _compute_log_det_cholesky): a model loaded with its stored factors
+     * (emgmm_model_commit_parameters) then has the very same log-dets. */
+    double ld = 0.0;
+    for (int i = 0; i < d; i++) ld += log(work[(size_t)i * d + i]);
     /* U = (L⁻¹)ᵀ: upper triangular, zeros below the diagonal. */
     for (int i = 0; i < d; i++)
         for (int j = 0; j < d; j++)

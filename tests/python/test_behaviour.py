@@ -336,7 +336,7 @@ def test_select():
     rows = table.to_dict("records") if hasattr(table, "to_dict") else table
     assert rows[-1]["n_components"] == 6 and "n_components" in rows[-1]["error"]
     with pytest.raises(ValueError, match="criterion"):
-        emgmm.select(X, criterion="icl")
+        emgmm.select(X, criterion="loglik")
 
 
 def test_threadpool_info():

@@ -60,7 +60,8 @@ def test_same_constructor_as_sklearn():
         assert k in ours, k
         assert ours[k] == v or (ours[k] is None and v is None), k
     extra = set(ours) - set(theirs)
-    assert extra == {"n_threads", "dtype", "missing", "degenerate", "var_floor"}
+    assert extra == {"n_threads", "dtype", "missing", "degenerate", "var_floor", "accel",
+                     "inner_tol", "inner_max_iter", "mclust_compat"}
     import inspect
     names = list(inspect.signature(emgmm.GaussianMixture.__init__).parameters)[1:]
     sk_names = list(inspect.signature(SkGM.__init__).parameters)[1:]

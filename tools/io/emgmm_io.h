@@ -247,6 +247,16 @@ typedef struct {
 int emgmm_io_model_parse(const char *text, size_t len, const char *name,
                          emgmm_io_model_file *mf, emgmm_io_error *err);
 int emgmm_io_model_read(const char *path, emgmm_io_model_file *mf, emgmm_io_error *err);
+/* Reads a model file (JSON or HDF5, by content) straight into a new model
+ * *OUT (fitted: emgmm_model_parameter_buffers, then
+ * emgmm_model_commit_parameters), without a staging copy of the arrays; an
+ * HDF5 file's stored precisions_cholesky are used as they are (checked by
+ * EMGMM_COMMIT_CHECK_PRECISIONS), so nothing is factorised.  MF gets the
+ * header and the fit report; its arrays stay NULL.  On failure *OUT is NULL
+ * and err names the file and the bad field.  (emgmm_io_model_read is this,
+ * with the arrays copied out.) */
+int emgmm_io_model_load(const char *path, emgmm_model **out, emgmm_io_model_file *mf,
+                        emgmm_io_error *err);
 void emgmm_io_model_file_free(emgmm_io_model_file *mf);
 
 /* Writes the fitted MODEL to PATH (atomically). */
@@ -295,7 +305,8 @@ int emgmm_io_h5_table_detach(emgmm_io_table *t, long long *data_offset, emgmm_io
  * attributes of the root group, the arrays as datasets weights, means,
  * covariances, precisions_cholesky.  Read validates as the JSON reader does
  * and names the bad field; write is atomic. */
-int emgmm_io_model_h5_read(const char *path, emgmm_io_model_file *mf, emgmm_io_error *err);
+int emgmm_io_model_h5_load(const char *path, emgmm_model **out, emgmm_io_model_file *mf,
+                           emgmm_io_error *err);
 int emgmm_io_model_h5_write(const char *path, const emgmm_model *model,
                             const emgmm_io_fit_info *info, emgmm_io_error *err);
 

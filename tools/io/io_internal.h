@@ -9,6 +9,31 @@
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the .npy and raw readers assume a little-endian host"
+/* The model-file fields that the JSON and the HDF5 reader check alike (one
+ * function, so that the two formats accept the same models and say the same
+ * thing): the covariance-type name, the optional mclust structure name
+ * (MODEL_NAME NULL when absent; HAS_MODEL 1 when present but not a string),
+ * n_components and n_features as numbers (NAN when absent, -1 when not a number),
+ * and the sizes they imply.  Fills mf->covariance_type, structure,
+ * n_components, n_features and cov_size.  On failure returns -1 with WHAT
+ * ("field 'n_features' must be ..."), KIND naming the container ("field" in
+ * JSON, "attribute" in HDF5). */
+int emgmm_io_model_fields(emgmm_io_model_file *mf, const char *kind, const char *cov_name,
+                          const char *model_name, int has_model, double K, double d, char *what,
+                          size_t wsize);
+/* The dimensions of each array: weights {K}, means {K, d}, covariances in
+ * the covariance type's shape; returns the number of dimensions. */
+int emgmm_io_model_dims(const emgmm_io_model_file *mf, const char *array, size_t dims[3]);
+/* Creates the model of MF's structure and shape; on failure an error naming PATH. */
+int emgmm_io_model_create(const emgmm_io_model_file *mf, const char *path, emgmm_model **out,
+                          emgmm_io_error *err);
+/* Commits the parameters read into MODEL's buffers (FLAGS as
+ * emgmm_model_commit_parameters); a rejected model is an EMGMM_IO_EINPUT
+ * "bad model file: <the library's reason> (PATH)", a covariance that is not
+ * positive definite "KIND 'covariances[k]' is not positive definite". */
+int emgmm_io_model_commit(emgmm_model *model, unsigned flags, const char *kind, const char *path,
+                          emgmm_io_error *err);
+
 #endif
 
 /* A whole file in memory: mapped (regular files) or read (pipes, stdin). */
@@ -27,5 +52,30 @@ void emgmm_io_blob_free(emgmm_io_blob *blob);
 const char *emgmm_io_display_name(const char *path);
 /* Case-insensitive suffix test; EXT includes the dot. */
 int emgmm_io_has_ext(const char *path, const char *ext);
+
+/* The model-file fields that the JSON and the HDF5 reader check alike (one
+ * function, so that the two formats accept the same models and say the same
+ * thing): the covariance-type name, the optional mclust structure name
+ * (MODEL_NAME NULL when absent; HAS_MODEL 1 when present but not a string),
+ * n_components and n_features as numbers (NAN when absent, -1 when not a number),
+ * and the sizes they imply.  Fills mf->covariance_type, structure,
+ * n_components, n_features and cov_size.  On failure returns -1 with WHAT
+ * ("field 'n_features' must be ..."), KIND naming the container ("field" in
+ * JSON, "attribute" in HDF5). */
+int emgmm_io_model_fields(emgmm_io_model_file *mf, const char *kind, const char *cov_name,
+                          const char *model_name, int has_model, double K, double d, char *what,
+                          size_t wsize);
+/* The dimensions of each array: weights {K}, means {K, d}, covariances in
+ * the covariance type's shape; returns the number of dimensions. */
+int emgmm_io_model_dims(const emgmm_io_model_file *mf, const char *array, size_t dims[3]);
+/* Creates the model of MF's structure and shape; on failure an error naming PATH. */
+int emgmm_io_model_create(const emgmm_io_model_file *mf, const char *path, emgmm_model **out,
+                          emgmm_io_error *err);
+/* Commits the parameters read into MODEL's buffers (FLAGS as
+ * emgmm_model_commit_parameters); a rejected model is an EMGMM_IO_EINPUT
+ * "bad model file: <the library's reason> (PATH)", a covariance that is not
+ * positive definite "KIND 'covariances[k]' is not positive definite". */
+int emgmm_io_model_commit(emgmm_model *model, unsigned flags, const char *kind, const char *path,
+                          emgmm_io_error *err);
 
 #endif

@@ -18,8 +18,6 @@
 #ifdef EMGMM_HAVE_HDF5
 #include <hdf5.h>
 
-#define MAX_DIM (1 << 20)
-
 static const char *const cov_names[4] = {"full", "tied", "diag", "spherical"};
 
 #define BAD(...)                                                                            \
@@ -163,99 +161,27 @@ fail:
     return -1;
 }
 
-int emgmm_io_model_h5_read(const char *path, emgmm_io_model_file *mf, emgmm_io_error *err)
+/* The header attributes and the optional fit report into MF (no arrays). */
+static int read_header(hid_t f, const char *path, emgmm_io_model_file *mf, emgmm_io_error *err)
 {
-    memset(mf, 0, sizeof *mf);
-    emgmm_io_h5_quiet();
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    char s[256];
+    char s[256], m[256], what[640];
     double v;
-    if (f < 0) {
-        emgmm_io_error_set(err, EMGMM_IO_EINPUT,
-                           "cannot open model %s as HDF5 (corrupt or truncated file)", path);
-        H5Eclear2(H5E_DEFAULT);
-        return -1;
-    }
     if (attr_str(f, "format", s, sizeof s) != 0 || strcmp(s, "emgmm-model"))
         BAD("attribute 'format' must be \"emgmm-model\"");
     if (attr_num(f, "version", &v) != 0 || v != 1)
         BAD("attribute 'version' must be the integer 1");
-    if (attr_str(f, "covariance_type", s, sizeof s) != 0)
-        BAD("attribute 'covariance_type' must be one of full, tied, diag, spherical");
-    mf->covariance_type = -1;
-    for (int i = 0; i < 4; i++)
-        if (!strcmp(s, cov_names[i]))
-            mf->covariance_type = i;
-    if (mf->covariance_type < 0)
-        BAD("attribute 'covariance_type' must be one of full, tied, diag, spherical, not "
-            "\"%.40s\"", s);
-    /* the mclust structure (issue 19), stored in covariance_type's shape; optional */
-    mf->structure = mf->covariance_type;
-    if (H5Aexists(f, "model") > 0) {
-        const int t = attr_str(f, "model", s, sizeof s) == 0 ? emgmm_covariance_type_from_name(s) : -1;
-        if (t < 0 || emgmm_covariance_storage(t) != mf->covariance_type)
-            BAD("attribute 'model' must be an mclust model name stored as '%s'",
-                cov_names[mf->covariance_type]);
-        mf->structure = t;
-    }
+    const int has_cov = attr_str(f, "covariance_type", s, sizeof s) == 0;
+    const int has_model = H5Aexists(f, "model") > 0;
+    const int model_ok = has_model && attr_str(f, "model", m, sizeof m) == 0;
     double K, d;
-    if (attr_num(f, "n_components", &K) != 0 || K != floor(K) || K < 1 || K > MAX_DIM)
-        BAD("attribute 'n_components' must be an integer in [1, %d]", MAX_DIM);
-    if (attr_num(f, "n_features", &d) != 0 || d != floor(d) || d < 1 || d > MAX_DIM)
-        BAD("attribute 'n_features' must be an integer in [1, %d]", MAX_DIM);
-    mf->n_components = (int)K;
-    mf->n_features = (int)d;
-    size_t k = (size_t)K, dd = (size_t)d;
-    switch (mf->covariance_type) {
-    case 0:
-        mf->cov_size = k * dd * dd;
-        break;
-    case 1:
-        mf->cov_size = dd * dd;
-        break;
-    case 2:
-        mf->cov_size = k * dd;
-        break;
-    default:
-        mf->cov_size = k;
-        break;
-    }
-    if (k * dd > ((size_t)1 << 32) || mf->cov_size > ((size_t)1 << 32))
-        BAD("model too large: %zu components × %zu features", k, dd);
-    mf->weights = malloc(k * sizeof(double));
-    mf->means = malloc(k * dd * sizeof(double));
-    mf->covariances = malloc(mf->cov_size * sizeof(double));
-    if (!mf->weights || !mf->means || !mf->covariances) {
-        emgmm_io_error_set(err, EMGMM_IO_ENOMEM, "out of memory reading %s", path);
-        goto fail;
-    }
-    size_t dims[3] = {k, dd, dd};
-    static const int cov_ndims[4] = {3, 2, 2, 1};
-    const size_t *cdims = mf->covariance_type == 1 ? dims + 1 : dims;
-    if (read_arr(f, path, "weights", dims, 1, mf->weights, err) != 0 ||
-        read_arr(f, path, "means", dims, 2, mf->means, err) != 0 ||
-        read_arr(f, path, "covariances", cdims, cov_ndims[mf->covariance_type], mf->covariances,
-                 err) != 0)
-        goto fail;
-    double sum = 0;
-    for (size_t i = 0; i < k; i++) {
-        if (!isfinite(mf->weights[i]))
-            BAD("dataset 'weights[%zu]' must be a finite number", i);
-        if (mf->weights[i] < 0)
-            BAD("dataset 'weights[%zu]' is negative", i);
-        sum += mf->weights[i];
-    }
-    if (fabs(sum - 1.0) > 1e-9)
-        BAD("dataset 'weights' sums to %.17g, not 1 (within 1e-9)", sum);
-    for (size_t i = 0; i < k * dd; i++)
-        if (!isfinite(mf->means[i]))
-            BAD("dataset 'means[%zu][%zu]' must be a finite number", i / dd, i % dd);
-    for (size_t i = 0; i < mf->cov_size; i++) {
-        if (!isfinite(mf->covariances[i]))
-            BAD("dataset 'covariances' has a non-finite entry (flat index %zu)", i);
-        if (mf->covariance_type >= 2 && !(mf->covariances[i] > 0))
-            BAD("dataset 'covariances' has a non-positive variance (entry %zu)", i);
-    }
+    int rk = attr_num(f, "n_components", &K), rd = attr_num(f, "n_features", &d);
+    if (rk != 0)
+        K = rk == -1 ? NAN : -1.0;
+    if (rd != 0)
+        d = rd == -1 ? NAN : -1.0;
+    if (emgmm_io_model_fields(mf, "attribute", has_cov ? s : NULL, model_ok ? m : NULL, has_model,
+                              K, d, what, sizeof what) != 0)
+        BAD("%s", what);
     int r = attr_num(f, "converged", &v);
     if (r == -2 || (r == 0 && v != 0 && v != 1))
         BAD("attribute 'converged' must be true or false");
@@ -277,13 +203,86 @@ int emgmm_io_model_h5_read(const char *path, emgmm_io_model_file *mf, emgmm_io_e
         mf->has_lower_bound = 1;
         mf->lower_bound = v;
     }
-    H5Fclose(f);
     return 0;
 fail:
-    H5Eclear2(H5E_DEFAULT);
-    H5Fclose(f);
-    emgmm_io_model_file_free(mf);
     return -1;
+}
+
+/* The arrays straight into the model's own buffers, then the library's
+ * commit: with precisions_cholesky in the file, no factorisation and no
+ * second copy (the load costs the parameter bytes and the disk read). */
+static int read_params(hid_t f, const char *path, const emgmm_io_model_file *mf,
+                       emgmm_model *model, emgmm_io_error *err)
+{
+    double *w, *mu, *cv, *pc;
+    emgmm_model_parameter_buffers(model, &w, &mu, &cv, &pc);
+    const size_t k = (size_t)mf->n_components, dd = (size_t)mf->n_features;
+    size_t dims[3];
+    int nd;
+    nd = emgmm_io_model_dims(mf, "weights", dims);
+    if (read_arr(f, path, "weights", dims, nd, w, err) != 0)
+        return -1;
+    nd = emgmm_io_model_dims(mf, "means", dims);
+    if (read_arr(f, path, "means", dims, nd, mu, err) != 0)
+        return -1;
+    nd = emgmm_io_model_dims(mf, "covariances", dims);
+    if (read_arr(f, path, "covariances", dims, nd, cv, err) != 0)
+        return -1;
+    /* the reader's own words for what a user most often gets wrong */
+    double sum = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (!isfinite(w[i]))
+            BAD("dataset 'weights[%zu]' must be a finite number", i);
+        if (w[i] < 0)
+            BAD("dataset 'weights[%zu]' is negative", i);
+        sum += w[i];
+    }
+    if (fabs(sum - 1.0) > 1e-9)
+        BAD("dataset 'weights' sums to %.17g, not 1 (within 1e-9)", sum);
+    for (size_t i = 0; i < k * dd; i++)
+        if (!isfinite(mu[i]))
+            BAD("dataset 'means[%zu][%zu]' must be a finite number", i / dd, i % dd);
+    if (mf->covariance_type >= 2)
+        for (size_t i = 0; i < mf->cov_size; i++)
+            if (!(cv[i] > 0) || !isfinite(cv[i]))
+                BAD("dataset 'covariances' has a non-positive or non-finite variance (entry %zu)", i);
+    /* Files without the factors (written by other tools) get them computed. */
+    unsigned flags = EMGMM_COMMIT_COMPUTE_PRECISIONS;
+    if (H5Lexists(f, "precisions_cholesky", H5P_DEFAULT) > 0) {
+        if (read_arr(f, path, "precisions_cholesky", dims, nd, pc, err) != 0)
+            return -1;
+        flags = EMGMM_COMMIT_CHECK_PRECISIONS;
+    }
+    return emgmm_io_model_commit(model, flags, "dataset", path, err);
+fail:
+    return -1;
+}
+
+int emgmm_io_model_h5_load(const char *path, emgmm_model **out, emgmm_io_model_file *mf,
+                           emgmm_io_error *err)
+{
+    memset(mf, 0, sizeof *mf);
+    *out = NULL;
+    emgmm_io_h5_quiet();
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) {
+        emgmm_io_error_set(err, EMGMM_IO_EINPUT,
+                           "cannot open model %s as HDF5 (corrupt or truncated file)", path);
+        H5Eclear2(H5E_DEFAULT);
+        return -1;
+    }
+    emgmm_model *m = NULL;
+    if (read_header(f, path, mf, err) != 0 || emgmm_io_model_create(mf, path, &m, err) != 0 ||
+        read_params(f, path, mf, m, err) != 0) {
+        H5Eclear2(H5E_DEFAULT);
+        H5Fclose(f);
+        emgmm_model_free(m);
+        memset(mf, 0, sizeof *mf);
+        return -1;
+    }
+    H5Fclose(f);
+    *out = m;
+    return 0;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -433,9 +432,11 @@ int emgmm_io_model_h5_write(const char *path, const emgmm_model *model,
     return emgmm_io_out_commit(o, err);
 }
 #else
-int emgmm_io_model_h5_read(const char *path, emgmm_io_model_file *mf, emgmm_io_error *err)
+int emgmm_io_model_h5_load(const char *path, emgmm_model **out, emgmm_io_model_file *mf,
+                           emgmm_io_error *err)
 {
     memset(mf, 0, sizeof *mf);
+    *out = NULL;
     emgmm_io_error_set(err, EMGMM_IO_EUSAGE,
                        "model %s is HDF5, but this emgmm was built without HDF5", path);
     return -1;
