@@ -199,6 +199,23 @@ int emgmm_io_out_open(emgmm_io_out **out, const char *path, emgmm_io_error *err)
     return 0;
 }
 
+int emgmm_io_out_open_part(emgmm_io_out **out, const char *path, emgmm_io_error *err)
+{
+    *out = NULL;
+    emgmm_io_out *o = calloc(1, sizeof *o);
+    if (!o || !(o->path = strdup(path)) || !(o->buf = malloc(1 << 20)))
+        return nomem(o, path, err);
+    if (!(o->f = tmpfile())) {
+        emgmm_io_error_set(err, EMGMM_IO_EINPUT, "cannot create a temporary part of %s: %s", path,
+                           strerror(errno));
+        out_free(o);
+        return -1;
+    }
+    setvbuf(o->f, o->buf, _IOFBF, 1 << 20);
+    *out = o;
+    return 0;
+}
+
 const char *emgmm_io_out_tmp_name(const emgmm_io_out *out)
 {
     return out->tmp;

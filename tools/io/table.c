@@ -129,18 +129,7 @@ int emgmm_io_table_open_part(emgmm_io_table *t, const char *path, size_t n, size
         emgmm_io_error_set(err, EMGMM_IO_EUSAGE, "cannot write .npy to stdout");
         return -1;
     }
-    emgmm_io_out *o = calloc(1, sizeof *o);
-    if (!o || !(o->path = strdup(path)) || !(o->buf = malloc(1 << 20)))
-        return nomem(o, path, err);
-    if (!(o->f = tmpfile())) {
-        emgmm_io_error_set(err, EMGMM_IO_EINPUT, "cannot create a temporary part of %s: %s", path,
-                           strerror(errno));
-        out_free(o);
-        return -1;
-    }
-    setvbuf(o->f, o->buf, _IOFBF, 1 << 20);
-    t->out = o;
-    return 0;
+    return emgmm_io_out_open_part(&t->out, path, err);
 }
 
 static int table_check(emgmm_io_table *t, size_t rows, emgmm_io_error *err)
