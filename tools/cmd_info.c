@@ -24,6 +24,7 @@ int cmd_info(int argc, char **argv)
     printf("threads: %d\n", emgmm_default_threads());
     printf("blas core: %s\n", core ? core : "unknown");
     printf("blas config: %s\n", cfg ? cfg : "unknown");
+    printf("kernels: %s\n", emgmm_kernel_path());
     /* These two decide the speed; benchmark reports need them. */
     const char *ct = getenv("OPENBLAS_CORETYPE"), *omp = getenv("OMP_NUM_THREADS");
     printf("OPENBLAS_CORETYPE: %s\n", ct ? ct : "(unset)");

@@ -113,3 +113,11 @@ void emgmm_mfold_f64(const double *T, size_t ld, size_t d, const double *s1, con
 void emgmm_mfold_f32(const float *T, size_t ld, size_t d, const double *s1, const double *c,
                      double *s2);
 #endif
+
+#ifndef EMGMM_KERNELS_H_ISA
+#define EMGMM_KERNELS_H_ISA
+/* The vector path of the hand-tiled kernels (isa.c): what the CPU supports,
+ * lowered by EMGMM_ISA (include/emgmm.h).  Fixed for the process. */
+enum { EMGMM_ISA_PORTABLE = 1, EMGMM_ISA_AVX2 = 3, EMGMM_ISA_AVX512 = 4 };
+int emgmm_isa_level(void);
+#endif

@@ -768,7 +768,10 @@ int FN(emgmm_pass_run)(const emgmm_pass *p, const emgmm_data *X)
         /* The E-step and M-step kernels; EMGMM_FUSED=0 keeps both steps on the
          * GEMM path, EMGMM_MTRI=0 the M-step alone (benchmarks, tests). */
         const char *e = getenv("EMGMM_FUSED");
-        const int off = e && !strcmp(e, "0");
+        /* The tiles hold 24 accumulators of 8 lanes: AVX-512's 32 registers.
+         * With 16 AVX2 registers they spill on every step and run ~8x below
+         * the BLAS path, which is then the faster one (bench/results/isa.md). */
+        const int off = (e && !strcmp(e, "0")) || emgmm_isa_level() < EMGMM_ISA_AVX512;
         const int estep_full = p->mode == EMGMM_PASS_ESTEP && m->cov_type == EMGMM_COV_FULL && !off;
 #ifdef EMGMM_FUSED_QF
         sh.fused = estep_full && d <= EMGMM_FUSED_DMAX;
