@@ -105,6 +105,12 @@ size_t emgmm_mstat_f64(const double *X, size_t ld, size_t d, const double *r, si
 size_t emgmm_mstat_f32(const float *X, size_t ld, size_t d, const double *r, size_t nb,
                        const double *c, size_t *idx, double *s1, double *nk, float *T,
                        float *scr);
+/* emgmm_mstat_f64 by tiles shaped for AVX2's 16 registers: the same bits
+ * (each entry of T and s1 takes the same operations in the same order).  For
+ * a CPU with AVX2 and FMA; elsewhere it is emgmm_mstat_f64. */
+size_t emgmm_mstat_avx2_f64(const double *X, size_t ld, size_t d, const double *r, size_t nb,
+                            const double *c, size_t *idx, double *s1, double *nk, double *T,
+                            double *scr);
 /* s2[a·d + b] += T[a·ld + b] − s1[b]·c[a] for a <= b < d: with T and s1 of
  * emgmm_mstat, Σ_i r_i (X_i − c)_b (X_i − c)_a, the second moment's upper
  * triangle about c. */

@@ -25,5 +25,9 @@
 #define EMGMM_TRI_PANEL emgmm_tri_panel_f32
 #define EMGMM_MSTAT emgmm_mstat_f32
 #define EMGMM_MFOLD emgmm_mfold_f32
+/* the least vector paths with the triangular E-step and M-step tiles
+ * (kernels_tri.c); below them the products go through BLAS */
+#define EMGMM_TRI_ISA EMGMM_ISA_AVX512
+#define EMGMM_MTRI_ISA EMGMM_ISA_AVX512
 #define WS_SLOT 1 /* model->pass_ws[WS_SLOT] */
 #include "src/em/pass_impl.h"

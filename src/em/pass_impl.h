@@ -768,18 +768,20 @@ int FN(emgmm_pass_run)(const emgmm_pass *p, const emgmm_data *X)
         /* The E-step and M-step kernels; EMGMM_FUSED=0 keeps both steps on the
          * GEMM path, EMGMM_MTRI=0 the M-step alone (benchmarks, tests). */
         const char *e = getenv("EMGMM_FUSED");
-        /* The tiles hold 24 accumulators of 8 lanes: AVX-512's 32 registers.
-         * With 16 AVX2 registers they spill on every step and run ~8x below
-         * the BLAS path, which is then the faster one (bench/results/isa.md). */
-        const int off = (e && !strcmp(e, "0")) || emgmm_isa_level() < EMGMM_ISA_AVX512;
+        const int off = e && !strcmp(e, "0");
+        /* Each kernel runs only on the vector paths it has tiles for
+         * (EMGMM_TRI_ISA, EMGMM_MTRI_ISA: pass_f64.c / pass_f32.c): a tile
+         * built for AVX-512's 32 registers spills with AVX2's 16 and runs
+         * several times below the BLAS path (bench/results/isa.md). */
+        const int isa = emgmm_isa_level();
         const int estep_full = p->mode == EMGMM_PASS_ESTEP && m->cov_type == EMGMM_COV_FULL && !off;
 #ifdef EMGMM_FUSED_QF
-        sh.fused = estep_full && d <= EMGMM_FUSED_DMAX;
+        sh.fused = estep_full && d <= EMGMM_FUSED_DMAX && isa >= EMGMM_ISA_AVX512;
 #endif
-        sh.tri = estep_full && !sh.fused;
+        sh.tri = estep_full && !sh.fused && isa >= EMGMM_TRI_ISA;
         const char *em = getenv("EMGMM_MTRI");
         sh.mtri = want_stats && (m->cov_type == EMGMM_COV_FULL || m->cov_type == EMGMM_COV_TIED) &&
-                  !off && !(em && !strcmp(em, "0"));
+                  !off && !(em && !strcmp(em, "0")) && isa >= EMGMM_MTRI_ISA;
     }
     {
         /* white-box overrides for the tests: 0 forces the recompute paths */

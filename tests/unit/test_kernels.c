@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -233,6 +234,46 @@ static void tri_mstep_matches_explicit_sums_over_nonzero_rows(void **state)
         }
 }
 
+/* The AVX2 M-step tile gives the AVX-512-shaped tile's bits: same operations,
+ * same order, for every entry the pass reads (T's upper triangle, s1, N_k). */
+static void tri_mstep_avx2_tile_gives_the_same_bits(void **state)
+{
+    (void)state;
+#if defined(__x86_64__) && defined(__GNUC__)
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) skip();
+#endif
+    const size_t dims[] = {1, 3, 4, 8, 13, 16, 24, 33, 64, 71};
+    emgmm_rng g;
+    emgmm_rng_seed(&g, 2385, 0);
+    for (size_t q = 0; q < sizeof dims / sizeof *dims; q++) {
+        const size_t d = dims[q], nb = 67, ld = (d + 7) / 8 * 8;
+        double *X = calloc(nb * ld, sizeof(double)), *T1 = calloc(ld * ld, sizeof(double));
+        double *T2 = calloc(ld * ld, sizeof(double)), *W = calloc(2 * ld, sizeof(double));
+        double r[67], c[71], s1a[71], s1b[71], nka = 0, nkb = 0;
+        size_t idx1[67], idx2[67];
+        assert_non_null(X && T1 && T2 && W);
+        for (size_t i = 0; i < nb; i++) {
+            r[i] = i % 4 == 2 ? 0.0 : emgmm_rng_uniform(&g);
+            for (size_t a = 0; a < d; a++) X[i * ld + a] = emgmm_rng_uniform(&g) * 6.0 - 2.385;
+        }
+        for (size_t a = 0; a < d; a++) c[a] = emgmm_rng_uniform(&g) - 0.5;
+        const size_t m1 = emgmm_mstat_f64(X, ld, d, r, nb, c, idx1, s1a, &nka, T1, W);
+        const size_t m2 = emgmm_mstat_avx2_f64(X, ld, d, r, nb, c, idx2, s1b, &nkb, T2, W);
+        assert_int_equal(m1, m2);
+        assert_memory_equal(idx1, idx2, m1 * sizeof(size_t));
+        assert_memory_equal(&nka, &nkb, sizeof nka);
+        assert_memory_equal(s1a, s1b, d * sizeof(double));
+        for (size_t a = 0; a < d; a++)
+            if (memcmp(T1 + a * ld + a, T2 + a * ld + a, (d - a) * sizeof(double)))
+                fail_msg("d=%zu: row %zu of T differs between the tiles", d, a);
+        free(X);
+        free(T1);
+        free(T2);
+        free(W);
+    }
+}
+
 static void rng_streams_are_reproducible_distinct_and_uniform(void **state)
 {
     (void)state;
@@ -293,6 +334,7 @@ int main(void)
         cmocka_unit_test(quadform_matches_explicit_loops_for_both_precisions),
         cmocka_unit_test(tri_estep_matches_explicit_quadratic_form),
         cmocka_unit_test(tri_mstep_matches_explicit_sums_over_nonzero_rows),
+        cmocka_unit_test(tri_mstep_avx2_tile_gives_the_same_bits),
         cmocka_unit_test(rng_streams_are_reproducible_distinct_and_uniform),
         cmocka_unit_test(coretype_suggested_only_for_generic_cores_on_capable_cpus),
     };
