@@ -81,8 +81,54 @@ enum {
     "                    also leaves rows with nothing observed out of a fit\n"
 
 /* Returns 1 if C was a data option (applied), 0 if not, or -1 after a usage
- * error was reported (its exit code in *rc). */
+ * error was reported (its exit code in *rc).  tools/opts_common.c. */
 int cli_data_option(int c, const char *arg, emgmm_io_read_opts *o, int *threads, int *rc);
+
+/* The fit options `fit` and `select` share (each command's --help describes them). */
+enum {
+    CLI_OPT_NINIT = 1100,
+    CLI_OPT_MAXIT,
+    CLI_OPT_TOL,
+    CLI_OPT_REG,
+    CLI_OPT_SEED,
+    CLI_OPT_DEGEN,
+    CLI_OPT_VFLOOR,
+    CLI_OPT_ACCEL,
+    CLI_OPT_SSTARTS,
+    CLI_OPT_SITER,
+    CLI_OPT_WEIGHTS
+};
+#define CLI_FIT_LONGOPTS                                             \
+    {"n-init", required_argument, NULL, CLI_OPT_NINIT},              \
+    {"max-iter", required_argument, NULL, CLI_OPT_MAXIT},            \
+    {"tol", required_argument, NULL, CLI_OPT_TOL},                   \
+    {"reg-covar", required_argument, NULL, CLI_OPT_REG},             \
+    {"seed", required_argument, NULL, CLI_OPT_SEED},                 \
+    {"degenerate", required_argument, NULL, CLI_OPT_DEGEN},          \
+    {"var-floor", required_argument, NULL, CLI_OPT_VFLOOR},          \
+    {"accel", required_argument, NULL, CLI_OPT_ACCEL},               \
+    {"search-starts", required_argument, NULL, CLI_OPT_SSTARTS},     \
+    {"search-iter", required_argument, NULL, CLI_OPT_SITER},         \
+    {"weights", required_argument, NULL, CLI_OPT_WEIGHTS}
+
+/* Fit options given explicitly: a resumed fit checks them against its checkpoint. */
+enum {
+    CLI_GIVEN_K = 1,
+    CLI_GIVEN_COV = 2,
+    CLI_GIVEN_NINIT = 4,
+    CLI_GIVEN_MAXIT = 8,
+    CLI_GIVEN_TOL = 16,
+    CLI_GIVEN_REG = 32,
+    CLI_GIVEN_SEED = 64,
+    CLI_GIVEN_DEGEN = 128,
+    CLI_GIVEN_VFLOOR = 256,
+    CLI_GIVEN_ACCEL = 512
+};
+
+/* As cli_data_option, for the shared fit options: applies C to *P (--weights
+ * to *WEIGHTS) and, when GIVEN is not NULL, records it there (CLI_GIVEN_*). */
+int cli_fit_option(int c, const char *arg, emgmm_params *p, const char **weights, unsigned *given,
+                   int *rc);
 
 /* After writing a model to PATH: a note on stderr when it is a JSON file over
  * 10 MB, that .h5 loads in a fraction of the time (issue 22). */

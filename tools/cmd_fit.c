@@ -65,11 +65,6 @@ static const char fit_help[] =
 enum {
     O_COV = 2000,
     O_INIT,
-    O_NINIT,
-    O_MAXIT,
-    O_TOL,
-    O_REG,
-    O_SEED,
     O_LABELS,
     O_PROGRESS,
     O_LOG,
@@ -77,20 +72,10 @@ enum {
     O_CKPT_EVERY,
     O_RESUME,
     O_NO_MEMCHECK,
-    O_DEGEN,
-    O_VFLOOR,
-    O_WEIGHTS,
-    O_SSTARTS,
-    O_SITER,
-    O_ACCEL,
     O_INITRESP, /* issue 19 */
     O_INNERTOL,
     O_INNERMAX
 };
-
-/* Options given explicitly (a resumed fit checks them against its checkpoint). */
-enum { G_K = 1, G_COV = 2, G_NINIT = 4, G_MAXIT = 8, G_TOL = 16, G_REG = 32, G_SEED = 64,
-       G_DEGEN = 128, G_VFLOOR = 256, G_ACCEL = 512 };
 
 typedef struct {
     int progress;
@@ -282,188 +267,82 @@ typedef struct {
     const char *init_resp; /* issue 19 */
     long k, every;
     int cov, threads, progress, quiet, no_memcheck;
-    unsigned given; /* G_* */
+    unsigned given; /* CLI_GIVEN_* */
     emgmm_params p;
     emgmm_io_read_opts ro;
     const char *weights; /* --weights FILE, or NULL */
 } fit_opts;
 
-static int parse_args(int argc, char **argv, fit_opts *o)
+/* A fit-only option C (those fit shares with select are cli_fit_option's):
+ * 1 applied, 0 not one of them, -1 after a usage error (exit code in *RC). */
+static int fit_option(int c, const char *arg, fit_opts *o, int *rc)
 {
-    static const struct option longopts[] = {{"components", required_argument, NULL, 'k'},
-                                             {"output", required_argument, NULL, 'o'},
-                                             {"covariance", required_argument, NULL, O_COV},
-                                             {"model", required_argument, NULL, O_COV},
-                                             {"init-resp", required_argument, NULL, O_INITRESP},
-                                             {"inner-tol", required_argument, NULL, O_INNERTOL},
-                                             {"inner-max-iter", required_argument, NULL, O_INNERMAX},
-                                             {"init", required_argument, NULL, O_INIT},
-                                             {"n-init", required_argument, NULL, O_NINIT},
-                                             {"max-iter", required_argument, NULL, O_MAXIT},
-                                             {"tol", required_argument, NULL, O_TOL},
-                                             {"reg-covar", required_argument, NULL, O_REG},
-                                             {"seed", required_argument, NULL, O_SEED},
-                                             {"labels", required_argument, NULL, O_LABELS},
-                                             {"progress", no_argument, NULL, O_PROGRESS},
-                                             {"log", required_argument, NULL, O_LOG},
-                                             {"quiet", no_argument, NULL, 'q'},
-                                             {"checkpoint", required_argument, NULL, O_CKPT},
-                                             {"checkpoint-every", required_argument, NULL,
-                                              O_CKPT_EVERY},
-                                             {"resume", required_argument, NULL, O_RESUME},
-                                             {"no-memory-check", no_argument, NULL, O_NO_MEMCHECK},
-                                             {"degenerate", required_argument, NULL, O_DEGEN},
-                                             {"var-floor", required_argument, NULL, O_VFLOOR},
-                                             {"weights", required_argument, NULL, O_WEIGHTS},
-                                             {"search-starts", required_argument, NULL, O_SSTARTS},
-                                             {"search-iter", required_argument, NULL, O_SITER},
-                                             {"accel", required_argument, NULL, O_ACCEL},
-                                             {"help", no_argument, NULL, 'h'},
-                                             CLI_DATA_LONGOPTS,
-                                             {NULL, 0, NULL, 0}};
-    int c, rc = 0;
-    long v;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":k:o:qh", longopts, NULL)) != -1) {
-        int r = cli_data_option(c, optarg, &o->ro, &o->threads, &rc);
-        if (r < 0)
-            return rc;
-        if (r > 0)
-            continue;
-        switch (c) {
-        case 'h':
-            fputs(fit_help, stdout);
-            return -1;
-        case 'k':
-            if ((rc = cli_parse_long("-k", optarg, 1, 1L << 20, &o->k)))
-                return rc;
-            o->given |= G_K;
-            break;
-        case 'o':
-            o->out = optarg;
-            break;
-        case 'q':
-            o->quiet = 1;
-            break;
-        case O_COV:
-            o->cov = emgmm_covariance_type_from_name(optarg);
-            if (o->cov < 0)
-                return cli_fail(CLI_USAGE,
-                                "--covariance: expected full, tied, diag, spherical or an mclust "
-                                "model (EII, VII, EEI, VEI, EVI, VVI, EEE, VEE, EVE, VVE, EEV, VEV, "
-                                "EVV, VVV), got '%s'",
-                                optarg);
-            o->given |= G_COV;
-            break;
-        case O_INIT:
-            o->init_arg = optarg;
-            break;
-        case O_SSTARTS:
-            if ((rc = cli_parse_long("--search-starts", optarg, 1, 1L << 20, &v)))
-                return rc;
-            o->p.search_starts = (int)v;
-            break;
-        case O_SITER:
-            if ((rc = cli_parse_long("--search-iter", optarg, 1, 1L << 30, &v)))
-                return rc;
-            o->p.search_iter = (int)v;
-            break;
-        case O_NINIT:
-            if ((rc = cli_parse_long("--n-init", optarg, 1, 1L << 20, &v)))
-                return rc;
-            o->p.n_init = (int)v;
-            o->given |= G_NINIT;
-            break;
-        case O_MAXIT:
-            if ((rc = cli_parse_long("--max-iter", optarg, 1, 1L << 30, &v)))
-                return rc;
-            o->p.max_iter = (int)v;
-            o->given |= G_MAXIT;
-            break;
-        case O_TOL:
-            if ((rc = cli_parse_double("--tol", optarg, 0, &o->p.tol)))
-                return rc;
-            o->given |= G_TOL;
-            break;
-        case O_REG:
-            if ((rc = cli_parse_double("--reg-covar", optarg, 0, &o->p.reg_covar)))
-                return rc;
-            o->given |= G_REG;
-            break;
-        case O_SEED:
-            if ((rc = cli_parse_u64("--seed", optarg, &o->p.seed)))
-                return rc;
-            o->given |= G_SEED;
-            break;
-        case O_LABELS:
-            o->labels = optarg;
-            break;
-        case O_PROGRESS:
-            o->progress = 1;
-            break;
-        case O_LOG:
-            o->log_path = optarg;
-            break;
-        case O_CKPT:
-            o->checkpoint = optarg;
-            break;
-        case O_CKPT_EVERY:
-            if ((rc = cli_parse_long("--checkpoint-every", optarg, 1, 1L << 30, &o->every)))
-                return rc;
-            break;
-        case O_RESUME:
-            o->resume = optarg;
-            break;
-        case O_NO_MEMCHECK:
-            o->no_memcheck = 1;
-            break;
-        case O_DEGEN:
-            if ((o->p.degenerate = emgmm_degenerate_policy_from_name(optarg)) < 0)
-                return cli_fail(CLI_USAGE, "--degenerate: expected reseed or error, got '%s'",
-                                optarg);
-            o->given |= G_DEGEN;
-            break;
-        case O_INITRESP:
-            o->init_resp = optarg;
-            break;
-        case O_INNERTOL:
-            if ((rc = cli_parse_double("--inner-tol", optarg, 0, &o->p.inner_tol)))
-                return rc;
-            break;
-        case O_INNERMAX: {
-            long v;
-            if ((rc = cli_parse_long("--inner-max-iter", optarg, 1, 1L << 30, &v)))
-                return rc;
+    long v = 0;
+    *rc = 0;
+    switch (c) {
+    case 'k':
+        if ((*rc = cli_parse_long("-k", arg, 1, 1L << 20, &o->k)) == 0)
+            o->given |= CLI_GIVEN_K;
+        break;
+    case 'o':
+        o->out = arg;
+        break;
+    case 'q':
+        o->quiet = 1;
+        break;
+    case O_COV:
+        o->cov = emgmm_covariance_type_from_name(arg);
+        if (o->cov < 0)
+            *rc = cli_fail(CLI_USAGE,
+                           "--covariance: expected full, tied, diag, spherical or an mclust "
+                           "model (EII, VII, EEI, VEI, EVI, VVI, EEE, VEE, EVE, VVE, EEV, VEV, "
+                           "EVV, VVV), got '%s'",
+                           arg);
+        o->given |= CLI_GIVEN_COV;
+        break;
+    case O_INIT:
+        o->init_arg = arg;
+        break;
+    case O_LABELS:
+        o->labels = arg;
+        break;
+    case O_PROGRESS:
+        o->progress = 1;
+        break;
+    case O_LOG:
+        o->log_path = arg;
+        break;
+    case O_CKPT:
+        o->checkpoint = arg;
+        break;
+    case O_CKPT_EVERY:
+        *rc = cli_parse_long("--checkpoint-every", arg, 1, 1L << 30, &o->every);
+        break;
+    case O_RESUME:
+        o->resume = arg;
+        break;
+    case O_NO_MEMCHECK:
+        o->no_memcheck = 1;
+        break;
+    case O_INITRESP:
+        o->init_resp = arg;
+        break;
+    case O_INNERTOL:
+        *rc = cli_parse_double("--inner-tol", arg, 0, &o->p.inner_tol);
+        break;
+    case O_INNERMAX:
+        if ((*rc = cli_parse_long("--inner-max-iter", arg, 1, 1L << 30, &v)) == 0)
             o->p.inner_max_iter = (int)v;
-            break;
-        }
-        case O_VFLOOR:
-            if ((rc = cli_parse_double("--var-floor", optarg, 0, &o->p.var_floor)))
-                return rc;
-            if (o->p.var_floor > 1.0)
-                return cli_fail(CLI_USAGE, "--var-floor: expected a fraction in [0, 1], got '%s'",
-                                optarg);
-            o->given |= G_VFLOOR;
-            break;
-        case O_WEIGHTS:
-            o->weights = optarg;
-            break;
-        case O_ACCEL:
-            if ((o->p.accel = emgmm_accel_method_from_name(optarg)) < 0)
-                return cli_fail(CLI_USAGE, "--accel: expected none or squarem, got '%s'", optarg);
-            o->given |= G_ACCEL;
-            break;
-        default:
-            return cli_getopt_error("fit", c, argv);
-        }
+        break;
+    default:
+        return 0;
     }
-    if (optind != argc - 1)
-        return cli_fail(CLI_USAGE,
-                        "fit: expected one DATA argument, got %d (see 'emgmm fit --help')",
-                        argc - optind);
-    o->data = argv[optind];
-    o->p.n_threads = o->threads < 0 ? 0 : o->threads;
-    o->p.missing = o->ro.missing;
+    return *rc ? -1 : 1;
+}
+
+/* The options that exclude or need each other, and the --init argument. */
+static int check_args(fit_opts *o)
+{
     /* emgmm_fit_init always starts restart 0: restarts r > 0 cannot be driven
      * (or resumed) through the public API. */
     if ((o->checkpoint || o->resume) && o->p.n_init > 1)
@@ -513,6 +392,57 @@ static int parse_args(int argc, char **argv, fit_opts *o)
     return 0;
 }
 
+/* 0, -1 after --help, or the exit code of a usage error (reported). */
+static int parse_args(int argc, char **argv, fit_opts *o)
+{
+    static const struct option longopts[] = {{"components", required_argument, NULL, 'k'},
+                                             {"output", required_argument, NULL, 'o'},
+                                             {"covariance", required_argument, NULL, O_COV},
+                                             {"model", required_argument, NULL, O_COV},
+                                             {"init-resp", required_argument, NULL, O_INITRESP},
+                                             {"inner-tol", required_argument, NULL, O_INNERTOL},
+                                             {"inner-max-iter", required_argument, NULL, O_INNERMAX},
+                                             {"init", required_argument, NULL, O_INIT},
+                                             {"labels", required_argument, NULL, O_LABELS},
+                                             {"progress", no_argument, NULL, O_PROGRESS},
+                                             {"log", required_argument, NULL, O_LOG},
+                                             {"quiet", no_argument, NULL, 'q'},
+                                             {"checkpoint", required_argument, NULL, O_CKPT},
+                                             {"checkpoint-every", required_argument, NULL,
+                                              O_CKPT_EVERY},
+                                             {"resume", required_argument, NULL, O_RESUME},
+                                             {"no-memory-check", no_argument, NULL, O_NO_MEMCHECK},
+                                             {"help", no_argument, NULL, 'h'},
+                                             CLI_FIT_LONGOPTS,
+                                             CLI_DATA_LONGOPTS,
+                                             {NULL, 0, NULL, 0}};
+    int c, rc = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":k:o:qh", longopts, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(fit_help, stdout);
+            return -1;
+        }
+        int r = cli_data_option(c, optarg, &o->ro, &o->threads, &rc);
+        if (r == 0)
+            r = cli_fit_option(c, optarg, &o->p, &o->weights, &o->given, &rc);
+        if (r == 0)
+            r = fit_option(c, optarg, o, &rc);
+        if (r < 0)
+            return rc;
+        if (r == 0)
+            return cli_getopt_error("fit", c, argv);
+    }
+    if (optind != argc - 1)
+        return cli_fail(CLI_USAGE,
+                        "fit: expected one DATA argument, got %d (see 'emgmm fit --help')",
+                        argc - optind);
+    o->data = argv[optind];
+    o->p.n_threads = o->threads < 0 ? 0 : o->threads;
+    o->p.missing = o->ro.missing;
+    return check_args(o);
+}
+
 /* The model to fit: empty with K components, or the --init file's. */
 static int make_model(fit_opts *o, const emgmm_data *X, emgmm_model **m)
 {
@@ -551,14 +481,14 @@ static int resume_options(fit_opts *o, const ckpt_info *ci, int threads_given)
                         "fit: %s differs from the checkpoint %s; a resumed fit keeps the "      \
                         "options it started with",                                              \
                         what, f);
-    DIFFERS(G_K, o->k != ci->n_components, "-k")
-    DIFFERS(G_COV, o->cov != ci->covariance_type, "--covariance")
-    DIFFERS(G_TOL, o->p.tol != c->tol, "--tol")
-    DIFFERS(G_REG, o->p.reg_covar != c->reg_covar, "--reg-covar")
-    DIFFERS(G_SEED, o->p.seed != c->seed, "--seed")
-    DIFFERS(G_DEGEN, o->p.degenerate != c->degenerate, "--degenerate")
-    DIFFERS(G_VFLOOR, o->p.var_floor != c->var_floor, "--var-floor")
-    DIFFERS(G_ACCEL, o->p.accel != c->accel, "--accel")
+    DIFFERS(CLI_GIVEN_K, o->k != ci->n_components, "-k")
+    DIFFERS(CLI_GIVEN_COV, o->cov != ci->covariance_type, "--covariance")
+    DIFFERS(CLI_GIVEN_TOL, o->p.tol != c->tol, "--tol")
+    DIFFERS(CLI_GIVEN_REG, o->p.reg_covar != c->reg_covar, "--reg-covar")
+    DIFFERS(CLI_GIVEN_SEED, o->p.seed != c->seed, "--seed")
+    DIFFERS(CLI_GIVEN_DEGEN, o->p.degenerate != c->degenerate, "--degenerate")
+    DIFFERS(CLI_GIVEN_VFLOOR, o->p.var_floor != c->var_floor, "--var-floor")
+    DIFFERS(CLI_GIVEN_ACCEL, o->p.accel != c->accel, "--accel")
 #undef DIFFERS
     if ((o->weights != NULL) != (ci->weighted != 0))
         return cli_fail(CLI_USAGE,
@@ -573,7 +503,7 @@ static int resume_options(fit_opts *o, const ckpt_info *ci, int threads_given)
     if (o->ro.dtype != EMGMM_IO_DTYPE_NATURAL && o->ro.dtype != ci->dtype)
         return cli_fail(CLI_USAGE, "fit: --dtype differs from the checkpoint %s (%s)", f,
                         ci->dtype == EMGMM_F32 ? "float32" : "float64");
-    int max_iter = (o->given & G_MAXIT) ? o->p.max_iter : c->max_iter;
+    int max_iter = (o->given & CLI_GIVEN_MAXIT) ? o->p.max_iter : c->max_iter;
     if (max_iter < ci->n_iter)
         return cli_fail(CLI_USAGE,
                         "fit: --max-iter %d is below the %d iterations the checkpoint %s has "
@@ -666,228 +596,301 @@ static int mpi_fit_options(fit_opts *o)
     return glue_check_format(o->data, &o->ro);
 }
 
-int cmd_fit(int argc, char **argv)
+/* One `emgmm fit` run: what its steps share. */
+typedef struct {
+    fit_opts o;
+    int threads_given;
+    int threads;        /* the thread count the fit runs on */
+    emgmm_io_matrix mat;
+    emgmm_data X;       /* MPI: this rank's rows (a CSV file split at line starts) */
+    long long row0;     /* MPI: this rank's first row */
+    size_t n_all;       /* MPI: all ranks' rows */
+    uint64_t hash;      /* the data's fingerprint, for checkpoints */
+    int hash_version;
+    double *wts;        /* --weights: this rank's rows' weights */
+    double *init_resp;  /* issue 19: --init-resp, [n][K] */
+    emgmm_model *m;
+    reporter rep;
+    ckpt_info resumed;
+    ckpt_ctl ck;
+} fit_job;
+
+/* Reads this rank's rows and weights and, for a checkpointed or resumed fit,
+ * their fingerprint; a resumed fit's data must be the checkpoint's. */
+static int load_data(fit_job *j)
 {
-    fit_opts o = {0};
-    o.cov = -1;
-    o.threads = -1; /* -1: not given */
-    o.p = emgmm_params_default();
-    o.ro = emgmm_io_read_opts_default();
-    int rc = parse_args(argc, argv, &o);
-    if (rc)
-        return rc < 0 ? CLI_OK : rc;
-    const int threads_given = o.threads >= 0;
-    if (!threads_given)
-        o.threads = o.p.n_threads = 0;
-    /* MPI (tools/mpi_glue.c): rank 0 alone reports and writes; with several
-     * ranks only what is distributed is accepted. */
-    if ((rc = mpi_fit_options(&o)) != 0)
-        return rc;
-    if (glue_rank() == 0) {
-        if ((rc = cli_check_output(o.out)) == 0 && (rc = cli_check_output(o.labels)) == 0)
-            rc = cli_check_output(o.checkpoint);
-    }
-    if ((rc = glue_agree(rc)) != 0)
-        return rc;
-    int agreed = 0;     /* MPI: the ranks agreed to start the fit */
-    long long row0 = 0; /* MPI: this rank's first row */
-    emgmm_io_matrix mat = {0};
-    double *init_resp = NULL; /* issue 19: --init-resp, [n][K] */
-    emgmm_model *m = NULL;
-    reporter rep = {o.progress, NULL, 0, -1};
-    ckpt_info resumed = {0};
-    ckpt_ctl ck = {NULL, {0}, -1};
-    double *wts = NULL; /* --weights: this rank's rows' weights */
-    if (o.resume) { /* MPI: every rank reads the checkpoint */
-        if ((rc = ckpt_read(o.resume, &resumed, &m)) == 0)
-            rc = resume_options(&o, &resumed, threads_given);
-        if ((rc = glue_agree(rc)) != 0)
-            goto done;
-    }
-    emgmm_data X; /* MPI: this rank's rows (a CSV file split at line starts) */
-    rc = glue_read_rows(o.data, &o.ro, &mat, &X, &row0);
+    fit_opts *o = &j->o;
+    int rc = glue_read_rows(o->data, &o->ro, &j->mat, &j->X, &j->row0);
     if ((rc = glue_agree(rc)) != 0) /* MPI: the fingerprint below is collective */
-        goto done;
-    const int threads = o.threads > 0 ? o.threads : emgmm_default_threads();
+        return rc;
     /* Per-sample weights (issue 15): this rank's rows' weights; collective. */
-    if (o.weights) {
-        if ((rc = cli_read_weights(o.weights, o.data, X.n, row0, &wts)) != 0)
-            goto done;
-        X.weights = wts;
+    if (o->weights) {
+        if ((rc = cli_read_weights(o->weights, o->data, j->X.n, j->row0, &j->wts)) != 0)
+            return rc;
+        j->X.weights = j->wts;
     }
+    const emgmm_data *X = &j->X;
     /* --init-resp (issue 19): every rank reads the file and takes its own
      * rows; collective, here where every rank still runs the same steps */
-    if (o.init_resp) {
-        const size_t n_resp = (size_t)glue_sum((double)X.n);
-        rc = cli_read_init_resp(o.init_resp, n_resp, row0, X.n, (int)o.k, &init_resp);
+    if (o->init_resp) {
+        const size_t n_resp = (size_t)glue_sum((double)X->n);
+        rc = cli_read_init_resp(o->init_resp, n_resp, j->row0, X->n, (int)o->k, &j->init_resp);
         if ((rc = glue_agree(rc)) != 0)
-            goto done;
+            return rc;
     }
-    uint64_t hash = 0;
-    size_t n_all = X.n; /* MPI: all ranks' rows */
-    const int hash_version = o.resume && resumed.version == 1 ? 1 : 2;
-    if ((o.resume || o.checkpoint) && hash_version == 1) {
-        hash = glue_data_hash(ckpt_data_hash(&X), X.n, &n_all); /* P ranks: P's own hash */
-    } else if (o.resume || o.checkpoint) {
+    j->n_all = X->n;
+    j->hash_version = o->resume && j->resumed.version == 1 ? 1 : 2;
+    if ((o->resume || o->checkpoint) && j->hash_version == 1) {
+        j->hash = glue_data_hash(ckpt_data_hash(X), X->n, &j->n_all); /* P ranks: P's own hash */
+    } else if (o->resume || o->checkpoint) {
         /* issue 15: independent of the row split, so another P can resume */
-        uint64_t sums[2] = {ckpt_rows_hash(&X, (size_t)row0), X.n};
+        uint64_t sums[2] = {ckpt_rows_hash(X, (size_t)j->row0), X->n};
         glue_sum_u64(sums, 2);
-        n_all = (size_t)sums[1];
-        hash = ckpt_hash_finish(sums[0], n_all, X.d, X.dtype, X.weights != NULL);
+        j->n_all = (size_t)sums[1];
+        j->hash = ckpt_hash_finish(sums[0], j->n_all, X->d, X->dtype, X->weights != NULL);
     }
-    if (o.resume && (n_all != resumed.n || X.d != resumed.d || hash != resumed.data_hash)) {
-        rc = cli_fail(CLI_INPUT,
-                      "fit: %s is not the data the checkpoint %s was written for (%zu x %zu, "
-                      "hash %016llx; this is %zu x %zu, hash %016llx%s)",
-                      o.data, o.resume, resumed.n, resumed.d,
-                      (unsigned long long)resumed.data_hash, n_all, X.d, (unsigned long long)hash,
-                      glue_size() > 1 && hash_version == 1
-                          ? "; a version 1 checkpoint's hash also depends on the number of ranks"
-                          : "");
-        goto done;
-    }
-    if (o.resume) {
-        if ((rc = memory_check(&o, &X, resumed.n_components, resumed.covariance_type, threads)))
-            goto done;
-    } else if (o.p.init == EMGMM_INIT_USER) {
-        if ((rc = make_model(&o, &X, &m)) != 0 ||
-            (rc = memory_check(&o, &X, emgmm_model_n_components(m),
-                               emgmm_model_covariance_type(m), threads)) != 0)
-            goto done;
+    const ckpt_info *r = &j->resumed;
+    if (o->resume && (j->n_all != r->n || X->d != r->d || j->hash != r->data_hash))
+        return cli_fail(CLI_INPUT,
+                        "fit: %s is not the data the checkpoint %s was written for (%zu x %zu, "
+                        "hash %016llx; this is %zu x %zu, hash %016llx%s)",
+                        o->data, o->resume, r->n, r->d, (unsigned long long)r->data_hash,
+                        j->n_all, X->d, (unsigned long long)j->hash,
+                        glue_size() > 1 && j->hash_version == 1
+                            ? "; a version 1 checkpoint's hash also depends on the number of "
+                              "ranks"
+                            : "");
+    return CLI_OK;
+}
+
+/* The model to fit (the checkpoint's, the --init file's or a new one) after
+ * the memory check, and the --init-resp start. */
+static int prepare_model(fit_job *j)
+{
+    fit_opts *o = &j->o;
+    const emgmm_data *X = &j->X;
+    int rc;
+    if (o->resume) {
+        if ((rc = memory_check(o, X, j->resumed.n_components, j->resumed.covariance_type,
+                               j->threads)))
+            return rc;
+    } else if (o->p.init == EMGMM_INIT_USER) {
+        if ((rc = make_model(o, X, &j->m)) != 0 ||
+            (rc = memory_check(o, X, emgmm_model_n_components(j->m),
+                               emgmm_model_covariance_type(j->m), j->threads)) != 0)
+            return rc;
     } else {
-        if ((rc = memory_check(&o, &X, (int)o.k, o.cov >= 0 ? o.cov : EMGMM_COV_FULL, threads)) ||
-            (rc = make_model(&o, &X, &m)) != 0)
-            goto done;
+        if ((rc = memory_check(o, X, (int)o->k, o->cov >= 0 ? o->cov : EMGMM_COV_FULL,
+                               j->threads)) ||
+            (rc = make_model(o, X, &j->m)) != 0)
+            return rc;
     }
-    emgmm_model_set_n_threads(m, o.threads);
-    if (o.init_resp) { /* issue 19: read above */
-        o.p.init = EMGMM_INIT_RESP;
-        o.p.init_resp = init_resp;
+    emgmm_model_set_n_threads(j->m, o->threads);
+    if (o->init_resp) { /* issue 19: read in load_data */
+        o->p.init = EMGMM_INIT_RESP;
+        o->p.init_resp = j->init_resp;
     }
-    if (o.checkpoint || o.resume) {
-        ck.path = o.checkpoint ? o.checkpoint : o.resume;
-        ck.info.n_components = emgmm_model_n_components(m);
-        ck.info.covariance_type = emgmm_model_structure(m);
-        ck.info.dtype = X.dtype;
-        ck.info.threads = threads;
-        ck.info.params = o.p;
-        ck.info.n = n_all;
-        ck.info.d = X.d;
-        ck.info.data_hash = hash;
-        ck.info.version = hash_version;
-        ck.info.weighted = X.weights != NULL;
-        ck.info.every = o.every ? (int)o.every : o.resume ? resumed.every : 1;
-    }
-    if (o.log_path && !(rep.log = fopen(o.log_path, "w"))) {
-        rc = cli_fail(CLI_INPUT, "cannot create log %s", o.log_path);
-        goto done;
-    }
-    /* MPI: a rank that failed above agrees from done:, so every rank starts
-     * the fit's collectives or none does. */
-    if (glue_size() > 1 && (rc = glue_set_comm(m, row0)) != 0)
-        goto done;
-    agreed = 1;
-    if ((rc = glue_agree(0)) != 0)
-        goto done;
-    if (o.progress)
-        cli_coretype_warning(stderr);
-    if (rep.log) {
-        fprintf(rep.log, "{\"event\": \"start\", \"data\": ");
-        json_str(rep.log, o.data);
-        fprintf(rep.log,
-                ", \"n\": %zu, \"d\": %zu, \"k\": %d, \"covariance_type\": \"%s\", "
-                "\"n_init\": %d, \"max_iter\": %d, \"seed\": %llu, \"degenerate\": \"%s\", "
-                "\"var_floor\": ",
-                X.n, X.d, emgmm_model_n_components(m),
-                emgmm_covariance_type_name(emgmm_model_covariance_type(m)), o.p.n_init,
-                o.p.max_iter, (unsigned long long)o.p.seed,
-                emgmm_degenerate_policy_name(o.p.degenerate));
-        json_num(rep.log, o.p.var_floor);
-        if (o.p.accel != EMGMM_ACCEL_NONE)
-            fprintf(rep.log, ", \"accel\": \"%s\"", emgmm_accel_method_name(o.p.accel));
-        if (o.resume)
-            fprintf(rep.log, ", \"resumed_at\": %d", resumed.n_iter);
-        fputs("}\n", rep.log);
-    }
-    /* From here a first SIGTERM/SIGINT lets the fit save its work (n_init = 1);
-     * emgmm_fit (n_init > 1) cannot be stopped, so there the first exits. */
-    /* MPI: the ranks agree on the stop in fit_run (issue 15) */
-    batch_signals_install(o.p.n_init == 1);
-    rep.t0 = cli_now();
-    int st = EMGMM_OK, stop_sig = 0;
-    if (o.p.n_init == 1) {
-        if ((rc = fit_run(m, &o.p, &X, &rep, ck.path ? &ck : NULL, o.resume != NULL, &st,
-                          &stop_sig)) != 0)
-            goto done;
-    } else {
-        st = emgmm_fit(m, &o.p, &X);
-    }
-    double secs = cli_now() - rep.t0;
-    if (st == EMGMM_OK && (o.progress || rep.log) && o.p.n_init > 1)
-        report_history(m, &rep);
-    if (st != EMGMM_OK) {
-        rc = fit_failed(st, m, &o, &rep, &X);
-        goto done;
-    }
-    if (stop_sig) {
-        /* The checkpoint (if any) is written; save the model so far. */
-        const int it = emgmm_model_n_iter(m);
-        if (rep.log)
-            fprintf(rep.log, "{\"event\": \"interrupted\", \"signal\": \"%s\", \"iter\": %d}\n",
-                    stop_sig == SIGTERM ? "SIGTERM" : "SIGINT", it);
-        rc = glue_rank() == 0 ? write_model(o.out, m, &o.p) : CLI_OK; /* MPI: rank 0 */
-        if ((rc = glue_agree(rc)) != 0) /* MPI: no rank ends before the model is written */
-            goto done;
-        if (glue_rank() == 0)
-            fprintf(stderr,
-                    "emgmm: fit: interrupted by %s at iteration %d; model so far in %s%s%s\n",
-                    stop_sig == SIGTERM ? "SIGTERM" : "SIGINT", it, o.out ? o.out : "<stdout>",
-                    ck.path ? ", checkpoint in " : "", ck.path ? ck.path : "");
-        rc = CLI_INTERRUPTED;
-        goto done;
-    }
+    return CLI_OK;
+}
+
+/* What every checkpoint of this fit repeats. */
+static void ckpt_setup(fit_job *j)
+{
+    const fit_opts *o = &j->o;
+    if (!o->checkpoint && !o->resume)
+        return;
+    ckpt_ctl *ck = &j->ck;
+    ck->path = o->checkpoint ? o->checkpoint : o->resume;
+    ck->info.n_components = emgmm_model_n_components(j->m);
+    ck->info.covariance_type = emgmm_model_structure(j->m);
+    ck->info.dtype = j->X.dtype;
+    ck->info.threads = j->threads;
+    ck->info.params = o->p;
+    ck->info.n = j->n_all;
+    ck->info.d = j->X.d;
+    ck->info.data_hash = j->hash;
+    ck->info.version = j->hash_version;
+    ck->info.weighted = j->X.weights != NULL;
+    ck->info.every = o->every ? (int)o->every : o->resume ? j->resumed.every : 1;
+}
+
+static void log_start(const fit_job *j)
+{
+    FILE *log = j->rep.log;
+    const fit_opts *o = &j->o;
+    fprintf(log, "{\"event\": \"start\", \"data\": ");
+    json_str(log, o->data);
+    fprintf(log,
+            ", \"n\": %zu, \"d\": %zu, \"k\": %d, \"covariance_type\": \"%s\", "
+            "\"n_init\": %d, \"max_iter\": %d, \"seed\": %llu, \"degenerate\": \"%s\", "
+            "\"var_floor\": ",
+            j->X.n, j->X.d, emgmm_model_n_components(j->m),
+            emgmm_covariance_type_name(emgmm_model_covariance_type(j->m)), o->p.n_init,
+            o->p.max_iter, (unsigned long long)o->p.seed,
+            emgmm_degenerate_policy_name(o->p.degenerate));
+    json_num(log, o->p.var_floor);
+    if (o->p.accel != EMGMM_ACCEL_NONE)
+        fprintf(log, ", \"accel\": \"%s\"", emgmm_accel_method_name(o->p.accel));
+    if (o->resume)
+        fprintf(log, ", \"resumed_at\": %d", j->resumed.n_iter);
+    fputs("}\n", log);
+}
+
+/* Stopped by STOP_SIG: the checkpoint (if any) is written; saves the model so far. */
+static int save_interrupted(fit_job *j, int stop_sig)
+{
+    const char *sig = stop_sig == SIGTERM ? "SIGTERM" : "SIGINT";
+    const int it = emgmm_model_n_iter(j->m);
+    if (j->rep.log)
+        fprintf(j->rep.log, "{\"event\": \"interrupted\", \"signal\": \"%s\", \"iter\": %d}\n",
+                sig, it);
+    int rc = glue_rank() == 0 ? write_model(j->o.out, j->m, &j->o.p) : CLI_OK; /* MPI: rank 0 */
+    if ((rc = glue_agree(rc)) != 0) /* MPI: no rank ends before the model is written */
+        return rc;
+    if (glue_rank() == 0)
+        fprintf(stderr, "emgmm: fit: interrupted by %s at iteration %d; model so far in %s%s%s\n",
+                sig, it, j->o.out ? j->o.out : "<stdout>", j->ck.path ? ", checkpoint in " : "",
+                j->ck.path ? j->ck.path : "");
+    return CLI_INTERRUPTED;
+}
+
+/* The summary line (unless -q) and the log's last event. */
+static void report_done(const fit_job *j, double secs)
+{
+    const emgmm_model *m = j->m;
+    const emgmm_params *p = &j->o.p;
     const int reseeds = emgmm_model_n_reseeds(m);
-    if (!o.quiet) {
+    if (!j->o.quiet) {
         char rs[96] = "";
         if (reseeds > 0)
             snprintf(rs, sizeof rs, ", %d component%s reseeded", reseeds, reseeds > 1 ? "s" : "");
-        if (o.p.accel != EMGMM_ACCEL_NONE)
+        if (p->accel != EMGMM_ACCEL_NONE)
             snprintf(rs + strlen(rs), sizeof rs - strlen(rs), ", %lld data passes (%s)",
-                     emgmm_model_n_passes(m), emgmm_accel_method_name(o.p.accel));
+                     emgmm_model_n_passes(m), emgmm_accel_method_name(p->accel));
         fprintf(stderr,
                 "emgmm: fit: %d components, %d iterations, %s%s, lower bound %.10g, %.3f s\n",
                 emgmm_model_n_components(m), emgmm_model_n_iter(m),
                 emgmm_model_converged(m) ? "converged" : "not converged", rs,
                 emgmm_model_lower_bound(m), secs);
     }
-    if (rep.log) {
-        fprintf(rep.log,
+    FILE *log = j->rep.log;
+    if (log) {
+        fprintf(log,
                 "{\"event\": \"done\", \"n_iter\": %d, \"converged\": %s, \"reseeds\": %d, "
                 "\"lower_bound\": ",
                 emgmm_model_n_iter(m), emgmm_model_converged(m) ? "true" : "false", reseeds);
-        json_num(rep.log, emgmm_model_lower_bound(m));
-        fprintf(rep.log, ", \"passes\": %lld", emgmm_model_n_passes(m));
-        fputs(", \"seconds\": ", rep.log);
-        json_num(rep.log, secs);
-        fputs("}\n", rep.log);
+        json_num(log, emgmm_model_lower_bound(m));
+        fprintf(log, ", \"passes\": %lld", emgmm_model_n_passes(m));
+        fputs(", \"seconds\": ", log);
+        json_num(log, secs);
+        fputs("}\n", log);
     }
+}
+
+/* Runs the prepared fit and writes its outputs. */
+static int run_fit(fit_job *j)
+{
+    fit_opts *o = &j->o;
+    int rc;
+    if (o->progress)
+        cli_coretype_warning(stderr);
+    if (j->rep.log)
+        log_start(j);
+    /* From here a first SIGTERM/SIGINT lets the fit save its work (n_init = 1);
+     * emgmm_fit (n_init > 1) cannot be stopped, so there the first exits. */
+    /* MPI: the ranks agree on the stop in fit_run (issue 15) */
+    batch_signals_install(o->p.n_init == 1);
+    j->rep.t0 = cli_now();
+    int st = EMGMM_OK, stop_sig = 0;
+    if (o->p.n_init == 1) {
+        if ((rc = fit_run(j->m, &o->p, &j->X, &j->rep, j->ck.path ? &j->ck : NULL,
+                          o->resume != NULL, &st, &stop_sig)) != 0)
+            return rc;
+    } else {
+        st = emgmm_fit(j->m, &o->p, &j->X);
+    }
+    const double secs = cli_now() - j->rep.t0;
+    if (st == EMGMM_OK && (o->progress || j->rep.log) && o->p.n_init > 1)
+        report_history(j->m, &j->rep);
+    if (st != EMGMM_OK)
+        return fit_failed(st, j->m, o, &j->rep, &j->X);
+    if (stop_sig)
+        return save_interrupted(j, stop_sig);
+    report_done(j, secs);
+    rc = CLI_OK;
     if (glue_rank() == 0)
-        rc = write_model(o.out, m, &o.p);
-    if (o.labels) { /* MPI: collective, each rank its rows; nothing written when rc != 0 */
+        rc = write_model(o->out, j->m, &o->p);
+    if (o->labels) { /* MPI: collective, each rank its rows; nothing written when rc != 0 */
         batch_write_begin();
-        rc = glue_write_predictions(m, &X, 0, o.labels, o.data, row0, rc);
+        rc = glue_write_predictions(j->m, &j->X, 0, o->labels, o->data, j->row0, rc);
         batch_write_end();
     }
-done:
-    if (!agreed)
-        rc = glue_agree(rc);
+    return rc;
+}
+
+/* Everything before the fit's collectives; a failing rank returns its code. */
+static int prepare_fit(fit_job *j)
+{
+    fit_opts *o = &j->o;
+    int rc;
+    if (o->resume) { /* MPI: every rank reads the checkpoint */
+        if ((rc = ckpt_read(o->resume, &j->resumed, &j->m)) == 0)
+            rc = resume_options(o, &j->resumed, j->threads_given);
+        if ((rc = glue_agree(rc)) != 0)
+            return rc;
+    }
+    if ((rc = load_data(j)) != 0)
+        return rc;
+    j->threads = o->threads > 0 ? o->threads : emgmm_default_threads();
+    if ((rc = prepare_model(j)) != 0)
+        return rc;
+    ckpt_setup(j);
+    if (o->log_path && !(j->rep.log = fopen(o->log_path, "w")))
+        return cli_fail(CLI_INPUT, "cannot create log %s", o->log_path);
+    /* MPI: each rank's part of the one distributed fit */
+    if (glue_size() > 1 && (rc = glue_set_comm(j->m, j->row0)) != 0)
+        return rc;
+    return CLI_OK;
+}
+
+int cmd_fit(int argc, char **argv)
+{
+    fit_job j = {0};
+    fit_opts *o = &j.o;
+    o->cov = -1;
+    o->threads = -1; /* -1: not given */
+    o->p = emgmm_params_default();
+    o->ro = emgmm_io_read_opts_default();
+    int rc = parse_args(argc, argv, o);
+    if (rc)
+        return rc < 0 ? CLI_OK : rc;
+    j.threads_given = o->threads >= 0;
+    if (!j.threads_given)
+        o->threads = o->p.n_threads = 0;
+    /* MPI (tools/mpi_glue.c): rank 0 alone reports and writes; with several
+     * ranks only what is distributed is accepted. */
+    if ((rc = mpi_fit_options(o)) != 0)
+        return rc;
+    if (glue_rank() == 0) {
+        if ((rc = cli_check_output(o->out)) == 0 && (rc = cli_check_output(o->labels)) == 0)
+            rc = cli_check_output(o->checkpoint);
+    }
+    if ((rc = glue_agree(rc)) != 0)
+        return rc;
+    j.rep = (reporter){o->progress, NULL, 0, -1};
+    j.ck = (ckpt_ctl){NULL, {0}, -1};
+    /* MPI: a rank that failed agrees here, so every rank starts the fit's
+     * collectives or none does. */
+    rc = prepare_fit(&j);
+    if ((rc = glue_agree(rc)) == 0)
+        rc = run_fit(&j);
     batch_signals_restore();
-    if (rep.log && fclose(rep.log) != 0 && rc == 0)
-        rc = cli_fail(CLI_INPUT, "cannot write log %s", o.log_path);
-    ckpt_info_free(&resumed);
-    free(wts);
-    emgmm_model_free(m);
-    emgmm_io_matrix_free(&mat);
-    free(init_resp);
+    if (j.rep.log && fclose(j.rep.log) != 0 && rc == 0)
+        rc = cli_fail(CLI_INPUT, "cannot write log %s", o->log_path);
+    ckpt_info_free(&j.resumed);
+    free(j.wts);
+    emgmm_model_free(j.m);
+    emgmm_io_matrix_free(&j.mat);
+    free(j.init_resp);
     return rc;
 }

@@ -50,9 +50,7 @@ static const char select_help[] =
     "Exit status: 0 when at least one fit succeeded (failed fits are listed as failed);\n"
     "4 when every fit failed numerically; 2, 3, 5 as for the other commands.\n\n" CLI_DATA_HELP;
 
-enum { O_WEIGHTS = 5100 };
-enum { O_COV = 5000, O_CRIT, O_TABLE, O_INIT, O_NINIT, O_MAXIT, O_TOL, O_REG, O_SEED, O_DEGEN, O_VFLOOR,
-       O_SSTARTS, O_SITER, O_ACCEL, O_MCLUST_SIGN };
+enum { O_COV = 5000, O_CRIT, O_TABLE, O_INIT, O_MCLUST_SIGN };
 enum { CRIT_BIC = 0, CRIT_AIC = 1, CRIT_ICL = 2 };
 #define SEL_MAX_K_VALUES 10000 /* a sweep longer than this is almost surely a typo */
 #define SIGN_NOTE "lower is better (scikit-learn's sign; mclust's BIC has the opposite sign)"
@@ -205,26 +203,17 @@ static int parse_args(int argc, char **argv, sel_opts *o)
         {"output", required_argument, NULL, 'o'},
         {"table", required_argument, NULL, O_TABLE},
         {"init", required_argument, NULL, O_INIT},
-        {"n-init", required_argument, NULL, O_NINIT},
-        {"max-iter", required_argument, NULL, O_MAXIT},
-        {"tol", required_argument, NULL, O_TOL},
-        {"reg-covar", required_argument, NULL, O_REG},
-        {"seed", required_argument, NULL, O_SEED},
-        {"degenerate", required_argument, NULL, O_DEGEN},
-        {"var-floor", required_argument, NULL, O_VFLOOR},
-        {"weights", required_argument, NULL, O_WEIGHTS},
-        {"search-starts", required_argument, NULL, O_SSTARTS},
-        {"search-iter", required_argument, NULL, O_SITER},
-        {"accel", required_argument, NULL, O_ACCEL},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
+        CLI_FIT_LONGOPTS,
         CLI_DATA_LONGOPTS,
         {NULL, 0, NULL, 0}};
     int c, rc = 0, im;
-    long v;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":k:o:qh", longopts, NULL)) != -1) {
         int r = cli_data_option(c, optarg, &o->ro, &o->threads, &rc);
+        if (r == 0)
+            r = cli_fit_option(c, optarg, &o->p, &o->weights, NULL, &rc);
         if (r < 0)
             return rc;
         if (r > 0)
@@ -233,7 +222,6 @@ static int parse_args(int argc, char **argv, sel_opts *o)
         case 'h': fputs(select_help, stdout); return -1;
         case 'k': if ((rc = parse_k_list(optarg, o))) return rc; break;
         case 'o': o->out = optarg; break;
-        case O_WEIGHTS: o->weights = optarg; break;
         case 'q': o->quiet = 1; break;
         case O_COV: if ((rc = parse_types(optarg, o))) return rc; break;
         case O_CRIT:
@@ -254,26 +242,6 @@ static int parse_args(int argc, char **argv, sel_opts *o)
                 return cli_fail(CLI_USAGE, "--init: expected kmeans, k-means++, random, "
                                            "random_from_data, emem or smem, got '%s'", optarg);
             o->p.init = im;
-            break;
-        case O_SSTARTS: if ((rc = cli_parse_long("--search-starts", optarg, 1, 1L << 20, &v))) return rc; o->p.search_starts = (int)v; break;
-        case O_SITER: if ((rc = cli_parse_long("--search-iter", optarg, 1, 1L << 30, &v))) return rc; o->p.search_iter = (int)v; break;
-        case O_NINIT: if ((rc = cli_parse_long("--n-init", optarg, 1, 1L << 20, &v))) return rc; o->p.n_init = (int)v; break;
-        case O_MAXIT: if ((rc = cli_parse_long("--max-iter", optarg, 1, 1L << 30, &v))) return rc; o->p.max_iter = (int)v; break;
-        case O_TOL: if ((rc = cli_parse_double("--tol", optarg, 0, &o->p.tol))) return rc; break;
-        case O_REG: if ((rc = cli_parse_double("--reg-covar", optarg, 0, &o->p.reg_covar))) return rc; break;
-        case O_SEED: if ((rc = cli_parse_u64("--seed", optarg, &o->p.seed))) return rc; break;
-        case O_DEGEN:
-            if ((o->p.degenerate = emgmm_degenerate_policy_from_name(optarg)) < 0)
-                return cli_fail(CLI_USAGE, "--degenerate: expected reseed or error, got '%s'", optarg);
-            break;
-        case O_ACCEL:
-            if ((o->p.accel = emgmm_accel_method_from_name(optarg)) < 0)
-                return cli_fail(CLI_USAGE, "--accel: expected none or squarem, got '%s'", optarg);
-            break;
-        case O_VFLOOR:
-            if ((rc = cli_parse_double("--var-floor", optarg, 0, &o->p.var_floor))) return rc;
-            if (o->p.var_floor > 1.0)
-                return cli_fail(CLI_USAGE, "--var-floor: expected a fraction in [0, 1], got '%s'", optarg);
             break;
         default: return cli_getopt_error("select", c, argv);
         }

@@ -17,7 +17,8 @@ build=(build-essential meson ninja-build pkg-config
 test=(python3-numpy python3-pytest python3-sklearn python3-scipy python3-threadpoolctl python3-matplotlib
       valgrind git
       binutils                                              # nm: tools/check-layers.py, issue 20
-      python3-h5py python3-h5py-serial)                     # tests/hdf5 makes and checks .h5 files
+      python3-h5py python3-h5py-serial                      # tests/hdf5 makes and checks .h5 files
+      libblas-dev liblapack-dev)                            # tools/check-generic-blas.sh: reference BLAS
 peers=(libarmadillo-dev g++ linux-perf)
 fixtures=(r-base-core r-cran-mclust)
 pkgs=("${build[@]}" "${test[@]}")

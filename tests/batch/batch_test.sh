@@ -6,51 +6,14 @@
 set -u
 EMGMM=$(realpath "$1")
 GROUP=$2
-T=$(mktemp -d "${TMPDIR:-/tmp}/emgmm_batch_XXXXXX")
-trap 'rm -rf "$T"' EXIT
-cd "$T" || exit 1
-FAILS=0
-CHECKS=0
-PY=python3
-[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
-
-fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
-check() { CHECKS=$((CHECKS + 1)); }
-
-# ok CMD...: exit 0 expected, and no "warning" on stderr (an inexact resume warns)
-ok() {
-  check
-  "$@" >out.txt 2>err.txt
-  local rc=$?
-  [ $rc -eq 0 ] || fail "'$*' exited $rc: $(head -c 400 err.txt)"
-  if grep -q warning err.txt; then fail "'$*' warned: $(cat err.txt)"; fi
-}
-
-# bad CODE SUBSTRING OUTFILE CMD...: exit CODE, one stderr line holding
-# SUBSTRING, OUTFILE (if not '') not created, no temporary left.
-bad() {
-  local code=$1 msg=$2 outfile=$3
-  shift 3
-  check
-  "$@" >out.txt 2>err.txt
-  local rc=$?
-  [ $rc -eq "$code" ] || fail "'$*' exited $rc, expected $code: $(head -c 400 err.txt)"
-  grep -qF -- "$msg" err.txt || fail "'$*': stderr lacks '$msg': $(head -c 400 err.txt)"
-  [ "$(wc -l <err.txt)" -eq 1 ] || fail "'$*': stderr is not one line: $(cat err.txt)"
-  if [ -n "$outfile" ] && [ -e "$outfile" ]; then fail "'$*' left $outfile behind"; fi
-  no_temps "$*"
-}
-
-# The io layer's temporaries are ".<name>.XXXXXX" beside the target.
-no_temps() {
-  check
-  if ls -a | grep -q '^\..*\.[A-Za-z0-9]\{6\}$'; then fail "$1: left a temporary file: $(ls -a)"; fi
-}
-
-same() { check; cmp -s "$1" "$2" || fail "$3: $1 and $2 differ"; }
-
-# A checkpoint field, e.g. ck_field c.json '["checkpoint"]["n_iter"]'
-ck_field() { "$PY" -c "import json,sys; print(json.load(open(sys.argv[1]))$2)" "$1"; }
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../common/checks.sh
+. "$HERE/../common/checks.sh"
+# shellcheck source=../common/models.sh
+. "$HERE/../common/models.sh"
+scratch batch
+# an inexact resume warns: ok also asserts no "warning" on stderr
+CHECK_NO_WARNING=1
 
 # Data from hand-written models: small (resume) and 2e5 x 16 (signals, ~25 MB).
 cat >gen3.json <<'EOF'
@@ -84,8 +47,9 @@ resume_case() {
   rm -f full.json part.json res.json ck.json
   ok "$EMGMM" fit x.npy "$@" --tol 0 --max-iter 14 -q -o full.json
   ok "$EMGMM" fit x.npy "$@" --tol 0 --max-iter "$stop" -q --checkpoint ck.json -o part.json
-  check
-  [ "$(ck_field ck.json '["checkpoint"]["n_iter"]')" = "$stop" ] || fail "checkpoint n_iter is not $stop"
+  local got
+  got=$(ck_field ck.json '["checkpoint"]["n_iter"]')
+  check '[ "$got" = "$stop" ]' "checkpoint n_iter is not $stop"
   ok "$EMGMM" fit x.npy --resume ck.json --max-iter 14 -q -o res.json
   same full.json res.json "resume after $stop ($*)"
 }
@@ -108,9 +72,9 @@ group_resume() {
   # Resuming a checkpoint taken every 4 iterations, interrupted at 11: the
   # file holds iteration 11 (the end of a run is always saved).
   ok "$EMGMM" fit x.npy -k 3 --tol 0 --max-iter 11 -q --checkpoint ck4.json --checkpoint-every 4
-  check
-  [ "$(ck_field ck4.json '["checkpoint"]["n_iter"], len(__import__("json").load(open("ck4.json"))["checkpoint"]["lower_bounds"])')" = "11 11" ] ||
-    fail "checkpoint-every 4: $(ck_field ck4.json '["checkpoint"]["n_iter"]')"
+  local got
+  got=$(ck_field ck4.json '["checkpoint"]["n_iter"], len(__import__("json").load(open("ck4.json"))["checkpoint"]["lower_bounds"])')
+  check '[ "$got" = "11 11" ]' "checkpoint-every 4: $got"
   ok "$EMGMM" fit x.npy -k 3 --tol 0 --max-iter 14 -q -o full.json
   ok "$EMGMM" fit x.npy --resume ck4.json --max-iter 14 -q -o res4.json
   same full.json res4.json "resume from --checkpoint-every 4"
@@ -120,9 +84,8 @@ group_resume() {
   # silently different — it warns.
   ok "$EMGMM" fit x.npy -k 3 --tol 0 --max-iter 10 -q --checkpoint ck10.json
   "$EMGMM" fit x.npy --resume ck10.json --max-iter 14 -q -o res10.json 2>err10.txt
-  check
-  cmp -s full.json res10.json || grep -q "warning: the checkpoint's weights cannot be restored bit for bit" err10.txt ||
-    fail "resume from iteration 10 differs without a warning"
+  check 'cmp -s full.json res10.json || grep -q "warning: the checkpoint.s weights cannot be restored bit for bit" err10.txt' \
+    "resume from iteration 10 differs without a warning"
   # A converged fit: the default tol, resumed from its middle.
   ok "$EMGMM" fit x.npy -k 3 -q -o conv.json
   local n
@@ -160,17 +123,16 @@ group_signals() {
   kill -TERM $PID
   wait $PID
   local rc=$?
-  check
-  [ $rc -eq 6 ] || fail "SIGTERM: exit $rc, expected 6: $(cat fit.err)"
-  check
-  grep -q '^emgmm: fit: interrupted by SIGTERM at iteration [0-9]*; model so far in bm.json, checkpoint in bck.json$' fit.err ||
-    fail "SIGTERM message: $(cat fit.err)"
+  check '[ $rc -eq 6 ]' "SIGTERM: exit $rc, expected 6: $(cat fit.err)"
+  check 'grep -q "^emgmm: fit: interrupted by SIGTERM at iteration [0-9]*; model so far in bm.json, checkpoint in bck.json\$" fit.err' \
+    "SIGTERM message: $(cat fit.err)"
   ok "$EMGMM" score bm.json big.npy
   no_temps "SIGTERM"
   local it
   it=$(ck_field bck.json '["checkpoint"]["n_iter"]')
-  check
-  [ "$(ck_field bm.json '["n_iter"]')" = "$it" ] || fail "model n_iter $(ck_field bm.json '["n_iter"]') != checkpoint $it"
+  local got
+  got=$(ck_field bm.json '["n_iter"]')
+  check '[ "$got" = "$it" ]' "model n_iter $got != checkpoint $it"
   # Resumed to M iterations = an uninterrupted M-iteration run, bit for bit.
   local M=$((it + 12))
   ok "$EMGMM" fit big.npy --resume bck.json --max-iter $M -q -o bres.json
@@ -184,10 +146,8 @@ group_signals() {
   kill -INT $PID
   wait $PID
   rc=$?
-  check
-  [ $rc -eq 6 ] || fail "SIGINT: exit $rc, expected 6: $(tail -3 fit.err)"
-  check
-  grep -q 'interrupted by SIGINT at iteration' fit.err || fail "SIGINT message: $(tail -3 fit.err)"
+  check '[ $rc -eq 6 ]' "SIGINT: exit $rc, expected 6: $(tail -3 fit.err)"
+  check 'grep -q "interrupted by SIGINT at iteration" fit.err' "SIGINT message: $(tail -3 fit.err)"
   ok "$EMGMM" score bm.json big.npy
 
   # Two signals: exit at once (128 + SIGTERM), no temporary or partial file;
@@ -201,12 +161,12 @@ group_signals() {
     kill -TERM $PID
     wait $PID
     rc=$?
-    check
-    [ $rc -eq 143 ] || [ $rc -eq 6 ] || fail "double SIGTERM: exit $rc: $(cat fit.err)"
+    check '[ $rc -eq 143 ] || [ $rc -eq 6 ]' "double SIGTERM: exit $rc: $(cat fit.err)"
     no_temps "double SIGTERM after $delay s"
-    check
-    "$EMGMM" score dck.json big.npy >/dev/null 2>&1 || fail "checkpoint after double SIGTERM is not a valid model"
-    if [ -e dm.json ]; then check; "$EMGMM" score dm.json big.npy >/dev/null 2>&1 || fail "partial model after double SIGTERM"; fi
+    check '"$EMGMM" score dck.json big.npy >/dev/null 2>&1' "checkpoint after double SIGTERM is not a valid model"
+    if [ -e dm.json ]; then
+      check '"$EMGMM" score dm.json big.npy >/dev/null 2>&1' "partial model after double SIGTERM"
+    fi
   done
   # n_init > 1 cannot stop between iterations: the first signal exits at once.
   long_fit -o nm.json --n-init 50
@@ -214,10 +174,8 @@ group_signals() {
   kill -TERM $PID
   wait $PID
   rc=$?
-  check
-  [ $rc -eq 143 ] || fail "SIGTERM with --n-init 50: exit $rc, expected 143"
-  check
-  [ ! -e nm.json ] || fail "SIGTERM with --n-init 50 left nm.json"
+  check '[ $rc -eq 143 ]' "SIGTERM with --n-init 50: exit $rc, expected 143"
+  check '[ ! -e nm.json ]' "SIGTERM with --n-init 50 left nm.json"
   no_temps "n-init SIGTERM"
 }
 
@@ -237,11 +195,9 @@ group_memory() {
   truncate -s $((1000 * 4000 * 8)) zeros.f64
   bad 5 "fit: not enough memory: K=1000, d=4000, full covariances" m.json \
     "$EMGMM" fit zeros.f64 --dims 4000 -k 1000 -o m.json --checkpoint ck.json
-  check
-  [ ! -e ck.json ] || fail "memory refusal left ck.json"
-  check
-  grep -q "need about [0-9.]* TB beyond the data, but .* is available" err.txt ||
-    fail "memory message: $(cat err.txt)"
+  check '[ ! -e ck.json ]' "memory refusal left ck.json"
+  check 'grep -q "need about [0-9.]* TB beyond the data, but .* is available" err.txt' \
+    "memory message: $(cat err.txt)"
   # Under ulimit -v the address space left is the limit: K = 40 full
   # covariances of d = 1000 (~2.6 GB) are refused, K = 2 are fitted.
   wide 40 1000
@@ -257,8 +213,7 @@ group_memory() {
     echo "$FAILS $CHECKS" >sub.txt
   )
   read -r FAILS CHECKS <sub.txt
-  check
-  [ -s m2.json ] || fail "the K = 2 fit under ulimit -v wrote no model"
+  check '[ -s m2.json ]' "the K = 2 fit under ulimit -v wrote no model"
   fi
   # Fewer rows than components: the fit's own, clearer error comes first.
   bad 3 "40 samples (with weight > 0) for 100 components" m.json \
@@ -307,5 +262,4 @@ memory) group_memory ;;
 errors) group_errors ;;
 *) echo "unknown group $GROUP"; exit 2 ;;
 esac
-echo "$GROUP: $CHECKS checks, $FAILS failed"
-[ "$FAILS" -eq 0 ]
+checks_done "$GROUP"

@@ -6,11 +6,9 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 EMGMM=$(realpath "$1")
 GROUP=$2
-T=$(mktemp -d "${TMPDIR:-/tmp}/emgmm_cli_XXXXXX")
-trap 'rm -rf "$T"' EXIT
-cd "$T" || exit 1
 # shellcheck source=../common/checks.sh
 . "$HERE/../common/checks.sh"
+scratch cli
 
 # A hand-written model (only the required fields): the data generator.
 cat >true.json <<'EOF'
@@ -81,9 +79,9 @@ EOF
   same sm.json m.json
   # a failing fit still ends its log with an error event
   awk -F, '{print $1","$2",2.385"}' x.csv >const.csv
-  CHECKS=$((CHECKS + 1))
   "$EMGMM" fit const.csv -k 2 --reg-covar 0 --log bad.jsonl -o o.json 2>/dev/null
-  [ $? -eq 4 ] && tail -1 bad.jsonl | grep -q '"event": "error"' || fail "log of a failed fit: $(tail -1 bad.jsonl)"
+  rc=$?
+  check '[ $rc -eq 4 ] && tail -1 bad.jsonl | grep -q "\"event\": \"error\""' "log of a failed fit: $(tail -1 bad.jsonl)"
 }
 
 group_predict() {
@@ -210,7 +208,7 @@ group_sample() {
   ok "$EMGMM" sample true.json -n 4000 --seed 11 -o b.npy
   same a.npy b.npy
   ok "$EMGMM" sample true.json -n 4000 --seed 12 -o c.npy
-  CHECKS=$((CHECKS + 1)); cmp -s a.npy c.npy && fail "different seeds gave the same sample"
+  check '! cmp -s a.npy c.npy' "different seeds gave the same sample"
   [ "$(wc -l <al.csv)" -eq 4000 ] || fail "sample labels"
   # sample → fit recovers the weights
   ok "$EMGMM" fit a.npy -k 2 -o f.json -q
@@ -319,14 +317,13 @@ assert len(first) == 80 and len(last) == 80
 assert first.count(first[0]) > 70 and last.count(last[0]) > 70 and first[0] != last[0]
 EOF
   bad 2 "unexpected argument" "" "$EMGMM" demo --bogus
-  CHECKS=$((CHECKS + 1))
   "$EMGMM" >/dev/null 2>err.txt
-  [ $? -eq 2 ] && grep -q '^usage: emgmm <command>' err.txt || fail "no-argument usage"
+  rc=$?
+  check '[ $rc -eq 2 ] && grep -q "^usage: emgmm <command>" err.txt' "no-argument usage"
 }
 
 case "$GROUP" in
   fit | predict | formats | sample | errors | misc) "group_$GROUP" ;;
   *) echo "unknown group $GROUP"; exit 2 ;;
 esac
-echo "$GROUP: $CHECKS checks, $FAILS failed"
-[ "$FAILS" -eq 0 ]
+checks_done "$GROUP"

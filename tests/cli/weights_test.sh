@@ -10,11 +10,11 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 EMGMM=$(realpath "$1")
-T=$(mktemp -d "${TMPDIR:-/tmp}/emgmm_weights_XXXXXX")
-trap 'rm -rf "$T"' EXIT
-cd "$T" || exit 1
 # shellcheck source=../common/checks.sh
 . "$HERE/../common/checks.sh"
+# shellcheck source=../common/models.sh
+. "$HERE/../common/models.sh"
+scratch weights
 
 cat >gen.json <<'J'
 {"format": "emgmm-model", "version": 1, "covariance_type": "full", "n_components": 2,
@@ -77,23 +77,6 @@ other = list(w); other[5], other[6] = other[6] + 1, other[5] + 1
 open("other.csv", "w").write("".join(f"{k}\n" for k in other))
 P
 
-# close A B: every number of the two model files agrees to 1e-9 relative, same n_iter
-close() {
-  "$PY" - "$1" "$2" <<'P'
-import json, sys
-a, b = (json.load(open(f)) for f in sys.argv[1:3])
-def flat(v):
-    if isinstance(v, list):
-        for x in v: yield from flat(x)
-    else: yield v
-worst = 0.0
-for k in ("weights", "means", "covariances", "lower_bound"):
-    for x, y in zip(flat(a[k]), flat(b[k]), strict=True):
-        worst = max(worst, abs(x - y) / max(abs(x), abs(y), 1e-3))
-assert a["n_iter"] == b["n_iter"], (a["n_iter"], b["n_iter"])
-sys.exit(0 if worst <= 1e-9 else f"worst relative difference {worst:.3g}")
-P
-}
 
 # fit: weights = repeated rows, for every weights format and covariance type
 for cov in full diag spherical tied; do
@@ -105,8 +88,7 @@ json.dump(m, open('init_$cov.json', 'w'))"
   ok "$EMGMM" fit rep.csv --init init_$cov.json --tol 0 --max-iter 25 -q -o rep_$cov.json
   for wf in w.csv wh.csv w.tsv w.npy w32.npy w.f64; do
     ok "$EMGMM" fit x.csv --init init_$cov.json --tol 0 --max-iter 25 -q --weights $wf -o wt.json
-    CHECKS=$((CHECKS + 1))
-    close rep_$cov.json wt.json || fail "$cov, --weights $wf: the model differs from repeated rows"
+    check 'close rep_$cov.json wt.json 1e-9' "$cov, --weights $wf: the model differs from repeated rows"
   done
 done
 # and with the default init, only checked to run (k-means++ draws rows, so the start differs)
@@ -115,10 +97,8 @@ ok "$EMGMM" fit x.csv -k 2 --weights w.csv -q -o km.json
 "$PY" -c "print('1\n' * 400, end='')" >ones.csv
 ok "$EMGMM" fit x.csv --init init.json --tol 0 --max-iter 25 -q -o plain.json
 ok "$EMGMM" fit x.csv --init init.json --tol 0 --max-iter 25 -q --weights ones.csv -o ones.json
-CHECKS=$((CHECKS + 1))
-close plain.json ones.json || fail "all-ones weights differ from the unweighted fit"
-CHECKS=$((CHECKS + 1))
-close plain.json rep_full.json 2>/dev/null && fail "integer weights left the fit unchanged"
+check 'close plain.json ones.json 1e-9' "all-ones weights differ from the unweighted fit"
+check '! close plain.json rep_full.json 1e-9 2>/dev/null' "integer weights left the fit unchanged"
 
 # select: K = 1 is fitted exactly whatever the init, so the table equals repeated rows'
 ok "$EMGMM" select rep.csv --k 1 --table sel_rep.csv -q
@@ -168,10 +148,8 @@ for cmd in fit select; do
   bad 3 "cannot open missing.csv" out.json "$EMGMM" "${args[@]}" --weights missing.csv -o out.json
 done
 ok "$EMGMM" fit x.csv --init init.json --tol 0 --max-iter 25 -q --weights - -o stdin.json <w.csv
-CHECKS=$((CHECKS + 1))
-close rep_full.json stdin.json || fail "--weights - (stdin) differs"
+check 'close rep_full.json stdin.json 1e-9' "--weights - (stdin) differs"
 bad 2 "--weights -: DATA already comes from stdin" out.json "$EMGMM" fit - -k 2 --weights - -o out.json <x.csv
 bad 2 "option '--weights' needs a value" out.json "$EMGMM" fit x.csv -k 2 -o out.json --weights
 
-echo "weights: $CHECKS checks, $FAILS failed"
-[ $FAILS -eq 0 ]
+checks_done weights

@@ -4,15 +4,10 @@
 # EMGMM_ERR_DEGENERATE with no output left; --var-floor; select; blocked sampling.
 set -u
 EMGMM=$(realpath "$1")
-T=$(mktemp -d "${TMPDIR:-/tmp}/emgmm_degen_XXXXXX")
-trap 'rm -rf "$T"' EXIT
-cd "$T" || exit 1
-FAILS=0
-CHECKS=0
-PY=python3
-[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
-fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
-check() { CHECKS=$((CHECKS + 1)); eval "$1" || fail "$2"; }
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../common/checks.sh
+. "$HERE/../common/checks.sh"
+scratch degen
 
 # Two clusters from a model, and an initial model whose third component is 1e4 away.
 cat >two.json <<'EOF'
@@ -105,5 +100,4 @@ check '[ $rc -eq 0 ] && [ "$(wc -l <big_l.csv)" -eq 70000 ]' "sample in blocks f
 check 'head -100 p.csv | cmp -s - q.csv' "a larger -n does not extend a smaller one"
 check '[ -z "$(ls -a | grep "^\..*\.[A-Za-z0-9]\{6\}$")" ]' "a temporary file was left"
 
-echo "$CHECKS checks, $FAILS failed"
-[ "$FAILS" -eq 0 ]
+checks_done degenerate_cli

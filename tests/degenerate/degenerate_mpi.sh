@@ -6,16 +6,12 @@
 set -u
 EMGMM=$(realpath "$1")
 MPIRUN=$2
-T=$(mktemp -d "${TMPDIR:-/tmp}/emgmm_degen_mpi_XXXXXX")
-trap 'rm -rf "$T"' EXIT
-cd "$T" || exit 1
-FAILS=0
-CHECKS=0
-PY=python3
-[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
-fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
-check() { CHECKS=$((CHECKS + 1)); eval "$1" || fail "$2"; }
-run() { "$MPIRUN" --allow-run-as-root --oversubscribe -np "$@"; }
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../common/checks.sh
+. "$HERE/../common/checks.sh"
+# shellcheck source=../common/mpi.sh
+. "$HERE/../common/mpi.sh"
+scratch degen_mpi
 
 cat >two.json <<'EOF'
 {"format": "emgmm-model", "version": 1, "covariance_type": "full", "n_components": 2, "n_features": 2,
@@ -60,5 +56,4 @@ run 2 "$EMGMM" fit few.npy -k 5 --init random_from_data -o few.json >out.txt 2>e
 rc=$?
 check '[ $rc -eq 4 ] && [ "$(grep -c "fewer distinct points" err.txt)" -eq 1 ] && [ ! -e few.json ]' "np 2, fewer distinct points: exit $rc: $(cat err.txt)"
 
-echo "$CHECKS checks, $FAILS failed"
-[ "$FAILS" -eq 0 ]
+checks_done degenerate_mpi

@@ -6,10 +6,11 @@
 #   check_deps_fails.sh CHECK_DEPS_PY INSTALL_DEPS_SH
 set -u
 CHECK=$(realpath "$1"); INSTALL=$(realpath "$2")
-T=$(mktemp -d "${TMPDIR:-/tmp}/emgmm_deps_XXXXXX")
-trap 'rm -rf "$T"' EXIT
-FAILS=0
-fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../common/checks.sh
+. "$HERE/../common/checks.sh"
+scratch deps
+T=$PWD
 mkdir -p "$T/tools" "$T/tests/x" "$T/bench"
 cp "$CHECK" "$T/tools/check-deps.py"
 cp "$INSTALL" "$T/tools/install-deps.sh"
@@ -50,5 +51,4 @@ grep -q '^bench/c.py' "$T/out" && fail "bench file held to the test groups: $(ca
 grep -q '^tests/x/t.py: module numpy .* build/test groups' "$T/out" ||
   fail "test file not held to the test groups: $(cat "$T/out")"
 
-[ "$FAILS" -eq 0 ] && echo "check-deps self-test: ok"
-exit $((FAILS > 0))
+checks_done check_deps

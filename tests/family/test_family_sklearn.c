@@ -11,7 +11,7 @@
 #include "../common/tu.h"
 #include "emgmm.h"
 #include "family_check.h"
-#include "family_fixture.h"
+#include "../common/fixture_file.h"
 #include "family_textbook.h"
 
 #ifndef FIXTURE_DIR

@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # test_select_cli.sh — end-to-end test of `emgmm select`: on data drawn from a known,
 # well-separated diagonal mixture (K=3) it picks K=3 diag, writes the best model and a valid
 # CSV/JSON table atomically, lists impossible fits as failed without stopping, and refuses bad
@@ -12,11 +12,10 @@ case "$EMGMM" in
 esac
 "$EMGMM" select --help >/dev/null 2>&1 || { echo "emgmm select not available: skipped"; exit 77; }
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/emgmm_select_cli.XXXXXX") || exit 1
-trap 'rm -rf "$T"' EXIT
-cd "$T" || exit 1
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../common/checks.sh
+. "$HERE/../common/checks.sh"
+scratch select_cli
 
 # The truth: three components far apart, each with its own anisotropic diagonal covariance, so
 # that only 'diag' describes them with few parameters.
@@ -107,5 +106,4 @@ for args in "--k 0" "--k 4:2" "--covariance nope" "--criterion mdl" "--table t.n
     [ "$(wc -l < err.txt)" -eq 1 ] || fail "select $args printed $(wc -l < err.txt) error lines"
 done
 
-[ $fails -eq 0 ] || { echo "$fails check(s) failed"; exit 1; }
-echo "all checks passed"
+checks_done family_select_cli

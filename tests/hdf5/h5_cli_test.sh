@@ -14,13 +14,13 @@
 set -u
 EMGMM=$(realpath "$1")
 MPIRUN=${2:-}
-PY=/usr/bin/python3
-T=$(mktemp -d "${TMPDIR:-/tmp}/emgmm_h5_XXXXXX")
-trap 'rm -rf "$T"' EXIT
-cd "$T" || exit 1
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../common/checks.sh
+. "$HERE/../common/checks.sh"
+# shellcheck source=../common/mpi.sh
+. "$HERE/../common/mpi.sh"
+scratch h5
 export OMP_NUM_THREADS=1
-FAILS=0
-fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
 
 "$PY" - <<'P' || { echo "cannot make the fixtures (h5py)"; exit 1; }
 import numpy as np, h5py
@@ -160,7 +160,6 @@ fi
 
 # ---- MPI: each rank reads its own hyperslab -------------------------------------------
 if [ -n "$MPIRUN" ]; then
-  run() { "$MPIRUN" --allow-run-as-root --oversubscribe -np "$@"; }
   # from a given start (the default k-means init is seeded by k-means|| under MPI)
   "$EMGMM" fit x.npy -k 2 --seed 9 --max-iter 1 -q -o init.json || fail "init model"
   MFIT=(fit --init init.json --tol 0 --max-iter 12 -q)
@@ -193,8 +192,4 @@ P
   [ ! -e out.json ] || fail "mpirun NaN left out.json"
 fi
 
-if [ $FAILS -gt 0 ]; then
-  echo "$FAILS failure(s)"
-  exit 1
-fi
-echo "all HDF5 CLI checks passed"
+checks_done hdf5_cli

@@ -7,41 +7,13 @@
 set -u
 EMGMM=$(realpath "$1")
 GROUP=$2
-T=$(mktemp -d "${TMPDIR:-/tmp}/emgmm_hostile_XXXXXX")
-trap 'rm -rf "$T"' EXIT
-cd "$T" || exit 1
-FAILS=0
-CHECKS=0
-PY=python3
-[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
-LIMIT_KB=1048576
-ASAN=0
-case "${ASAN_OPTIONS:-}${LD_PRELOAD:-}" in *?*) LIMIT_KB=unlimited ASAN=1 ;; esac
-
-fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
-
-# bad CODE SUBSTRING OUTFILE CMD...
-bad() {
-  local code=$1 msg=$2 outfile=$3
-  shift 3
-  CHECKS=$((CHECKS + 1))
-  (ulimit -v "$LIMIT_KB"; exec "$@") >out.txt 2>err.txt
-  local rc=$?
-  # ASan (allocator_may_return_null=1) notes each refused allocation before malloc returns NULL
-  [ $ASAN -eq 1 ] && sed -i '/^==[0-9]*==WARNING: AddressSanitizer failed to allocate/d' err.txt
-  [ $rc -eq "$code" ] || fail "'$*' exited $rc, expected $code: $(head -c 400 err.txt)"
-  grep -qF -- "$msg" err.txt || fail "'$*': stderr lacks '$msg': $(head -c 400 err.txt)"
-  [ "$(wc -l <err.txt)" -eq 1 ] || fail "'$*': stderr is not one line: $(head -c 600 err.txt)"
-  grep -q '^emgmm: ' err.txt || fail "'$*': message does not start with 'emgmm: '"
-  LC_ALL=C grep -q '[[:cntrl:]]' <(tr -d '\n' <err.txt) && fail "'$*': control bytes in the message"
-  if [ -n "$outfile" ] && [ -e "$outfile" ]; then fail "'$*' left $outfile behind"; fi
-  if ls -a | grep -q '^\..*\.[A-Za-z0-9]\{6\}$'; then fail "'$*' left a temporary file"; fi
-}
-
-ok() {
-  CHECKS=$((CHECKS + 1))
-  (ulimit -v "$LIMIT_KB"; exec "$@") >out.txt 2>err.txt || fail "'$*' exited $?: $(head -c 400 err.txt)"
-}
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../common/checks.sh
+. "$HERE/../common/checks.sh"
+scratch hostile
+# ok and bad run each command under a 1 GB address-space limit (not under ASan)
+CHECK_ULIMIT_KB=1048576
+case "${ASAN_OPTIONS:-}${LD_PRELOAD:-}" in *?*) CHECK_ULIMIT_KB=unlimited ;; esac
 
 cat >true.json <<'JSON'
 {"format": "emgmm-model", "version": 1, "covariance_type": "full",
@@ -206,5 +178,4 @@ case "$GROUP" in
   files | numbers | sizes) "group_$GROUP" ;;
   *) echo "unknown group $GROUP"; exit 2 ;;
 esac
-echo "$GROUP: $CHECKS checks, $FAILS failed"
-[ "$FAILS" -eq 0 ]
+checks_done "$GROUP"

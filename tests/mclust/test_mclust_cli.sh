@@ -4,11 +4,12 @@
 # mclustBIC-style matrix), not the end of the sweep; fit --init-resp with R's 1..K labels;
 # the model file's "model" field read back.
 set -u
-EMGMM=$1
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+EMGMM=$(realpath "$1")
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../common/checks.sh
+. "$HERE/../common/checks.sh"
+scratch mclust
+T=$PWD
 
 # 20 points on the line y = 2x + 1 (a singular cluster) and 20 scattered far away
 /usr/bin/python3 - "$T" <<'PY'
@@ -50,5 +51,4 @@ for i in $(seq 38); do echo 1; done >>"$T/bad.csv"
 grep -q 'bad.csv' "$T/err3.txt" || fail "error does not name the file: $(cat "$T/err3.txt")"
 [ -e "$T/m3.json" ] && fail "a model was written after bad --init-resp"
 
-[ $fails -eq 0 ] && echo "all checks passed"
-exit $((fails > 0))
+checks_done mclust_cli

@@ -5,12 +5,11 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 EMGMM=$(realpath "$1")
-T=$(mktemp -d "${TMPDIR:-/tmp}/emgmm_miss_XXXXXX")
-trap 'rm -rf "$T"' EXIT
-cd "$T" || exit 1
 # shellcheck source=../common/checks.sh
 . "$HERE/../common/checks.sh"
-check() { CHECKS=$((CHECKS + 1)); "$@" || fail "check failed: $*"; }
+# shellcheck source=../common/mpi.sh
+. "$HERE/../common/mpi.sh"
+scratch miss
 
 cat >true.json <<'EOF'
 {"format": "emgmm-model", "version": 1, "covariance_type": "full",
@@ -49,49 +48,53 @@ bad 2 "--missing: expected error, nan or drop-empty-rows" m.json "$EMGMM" fit mi
 ok "$EMGMM" fit miss.csv -k 2 -o m.json --missing nan --seed 1
 ok "$EMGMM" fit miss.npy -k 2 -o m_npy.json --missing nan --seed 1
 same m.json m_npy.json
-check "$PY" -c "
-import json; m = json.load(open('m.json'))
+check '"$PY" - <<EOF
+import json; m = json.load(open("m.json"))
 import numpy as np
-mu = np.array(sorted(m['means'])); want = np.array(sorted([[-2.0, 1.0, 5.0], [3.0, -2.0, 0.5]]))
-assert np.abs(mu - want).max() < 0.2, mu"
+mu = np.array(sorted(m["means"])); want = np.array(sorted([[-2.0, 1.0, 5.0], [3.0, -2.0, 0.5]]))
+assert np.abs(mu - want).max() < 0.2, mu
+EOF'
 
 # predict / score need the policy too; rows with NaN get marginal densities.
 bad 3 "NaN" "" "$EMGMM" predict m.json miss.npy
 ok "$EMGMM" predict m.json miss.csv --missing nan -o lab.csv
-check test "$(wc -l <lab.csv)" -eq 2000
+check '[ "$(wc -l <lab.csv)" -eq 2000 ]'
 ok "$EMGMM" score m.json miss.csv --missing nan
-check "$PY" -c "import math; v = float(open('out.txt').read().split()[-1]); assert math.isfinite(v) and v < 0, v"
+check '"$PY" -c "import math; v = float(open(\"out.txt\").read().split()[-1]); assert math.isfinite(v) and v < 0, v"'
 ok "$EMGMM" select miss.npy -k 1:3 --missing nan -o sel.json
-check "$PY" -c "import json; assert json.load(open('sel.json'))['n_components'] == 2"
+check '"$PY" -c "import json; assert json.load(open(\"sel.json\"))[\"n_components\"] == 2"'
 
 # impute: no missing value left, observed values unchanged, better than column means.
 ok "$EMGMM" impute m.json miss.csv -o imp.csv
-check "$PY" -c "
+check '"$PY" - <<EOF
 import numpy as np
-x = np.loadtxt('full.csv', delimiter=','); xm = np.load('miss.npy'); mask = np.load('mask.npy')
-imp = np.loadtxt('imp.csv', delimiter=',', skiprows=1)  # the header a,b,c is kept
+x = np.loadtxt("full.csv", delimiter=","); xm = np.load("miss.npy"); mask = np.load("mask.npy")
+imp = np.loadtxt("imp.csv", delimiter=",", skiprows=1)  # the header a,b,c is kept
 assert imp.shape == x.shape and np.isfinite(imp).all()
 assert (imp[~mask] == xm[~mask]).all()
 colmean = np.nanmean(xm, axis=0)
 e_imp = np.sqrt(((imp - x)[mask] ** 2).mean())
 e_mean = np.sqrt(((np.broadcast_to(colmean, x.shape) - x)[mask] ** 2).mean())
-assert e_imp < 0.8 * e_mean, (e_imp, e_mean)"
+assert e_imp < 0.8 * e_mean, (e_imp, e_mean)
+EOF'
 ok "$EMGMM" impute m.json miss.npy -o imp.npy
-check "$PY" -c "
+check '"$PY" - <<EOF
 import numpy as np
-a = np.load('imp.npy'); b = np.loadtxt('imp.csv', delimiter=',', skiprows=1)
-assert np.allclose(a, b, rtol=1e-15, atol=0), abs(a - b).max()"
+a = np.load("imp.npy"); b = np.loadtxt("imp.csv", delimiter=",", skiprows=1)
+assert np.allclose(a, b, rtol=1e-15, atol=0), abs(a - b).max()
+EOF'
 
 # --multiple: M files, reproducible for a seed, different draws, observed values kept.
 ok "$EMGMM" impute m.json miss.npy -o mi.csv --multiple 3 --seed 5
-check test -f mi.1.csv -a -f mi.2.csv -a -f mi.3.csv
+check 'test -f mi.1.csv -a -f mi.2.csv -a -f mi.3.csv'
 ok "$EMGMM" impute m.json miss.npy -o again.csv --multiple 3 --seed 5 --threads 1
 same mi.2.csv again.2.csv
-check "$PY" -c "
+check '"$PY" - <<EOF
 import numpy as np
-a = np.loadtxt('mi.1.csv', delimiter=','); b = np.loadtxt('mi.2.csv', delimiter=',')
-mask = np.load('mask.npy')
-assert (a[~mask] == b[~mask]).all() and (a[mask] != b[mask]).mean() > 0.99"
+a = np.loadtxt("mi.1.csv", delimiter=","); b = np.loadtxt("mi.2.csv", delimiter=",")
+mask = np.load("mask.npy")
+assert (a[~mask] == b[~mask]).all() and (a[mask] != b[mask]).mean() > 0.99
+EOF'
 bad 2 "give -o FILE" "" "$EMGMM" impute m.json miss.npy --multiple 2
 bad 2 "--multiple: expected an integer" "" "$EMGMM" impute m.json miss.npy -o z.csv --multiple 0
 
@@ -107,19 +110,18 @@ MPIRUN=${2:-}
 if [ -n "$MPIRUN" ] && "$EMGMM" info | grep -q '^mpi: on'; then
   ok "$EMGMM" fit miss.npy -k 2 --missing nan --init random_from_data --seed 4 -o p0.json -q
   for np in 1 2 3; do
-    # Open MPI's own allocations outlive MPI_Finalize: not ours to report under ASan
-    ok env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
-      "$MPIRUN" --allow-run-as-root --oversubscribe -np $np "$EMGMM" fit miss.npy -k 2 \
-      --missing nan --init random_from_data --seed 4 -o p$np.json -q
-    check "$PY" -c "
+    MPI_NO_LEAK_CHECK=1
+    ok run $np "$EMGMM" fit miss.npy -k 2 --missing nan --init random_from_data --seed 4 \
+      -o p$np.json -q
+    check '"$PY" - <<EOF
 import json, numpy as np
-a, b = json.load(open('p0.json')), json.load(open('p$np.json'))
-assert a['n_iter'] == b['n_iter']
-for f in ('weights', 'means', 'covariances'):
+a, b = json.load(open("p0.json")), json.load(open("p$np.json"))
+assert a["n_iter"] == b["n_iter"]
+for f in ("weights", "means", "covariances"):
     x, y = np.array(a[f]), np.array(b[f])
-    assert np.abs(x - y).max() <= 1e-10 * np.abs(x).max(), (f, np.abs(x - y).max())"
+    assert np.abs(x - y).max() <= 1e-10 * np.abs(x).max(), (f, np.abs(x - y).max())
+EOF'
   done
 fi
 
-echo "$CHECKS checks, $FAILS failed"
-[ "$FAILS" -eq 0 ]
+checks_done missing_cli

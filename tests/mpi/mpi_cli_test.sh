@@ -11,56 +11,19 @@
 # output file.
 set -u
 EMGMM=$(realpath "$1")
-MPIRUN=$2
-T=$(mktemp -d "${TMPDIR:-/tmp}/emgmm_mpi_XXXXXX")
-trap 'rm -rf "$T"' EXIT
-cd "$T" || exit 1
-export OMP_NUM_THREADS=1
-PY=python3
-[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
-FAILS=0
-fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
-run() { "$MPIRUN" --allow-run-as-root --oversubscribe -np "$@"; }
-
-cat >truth.json <<'J'
-{"format": "emgmm-model", "version": 1, "covariance_type": "full", "n_components": 3,
- "n_features": 3, "weights": [0.3, 0.45, 0.25],
- "means": [[-4.1, 2.385, 0.5], [3.7, -1.25, 1.125], [0.25, 5.5, -3.3]],
- "covariances": [[[1.21, 0.33, 0.1], [0.33, 0.64, 0.0], [0.1, 0.0, 0.9]],
-                 [[0.49, -0.07, 0.0], [-0.07, 1.44, 0.2], [0.0, 0.2, 1.1]],
-                 [[2.1, 0.0, 0.3], [0.0, 0.8, 0.0], [0.3, 0.0, 1.7]]]}
-J
-# a rough start, so that EM moves
-cat >init.json <<'J'
-{"format": "emgmm-model", "version": 1, "covariance_type": "full", "n_components": 3,
- "n_features": 3, "weights": [0.34, 0.33, 0.33],
- "means": [[-3.0, 1.5, 0.0], [3.0, -0.5, 0.5], [0.0, 4.0, -2.0]],
- "covariances": [[[2.0, 0.0, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, 2.0]],
-                 [[2.0, 0.0, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, 2.0]],
-                 [[2.0, 0.0, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, 2.0]]]}
-J
-"$EMGMM" sample truth.json -n 3001 --seed 11 -o data.npy || { echo "cannot sample"; exit 1; }
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../common/checks.sh
+. "$HERE/../common/checks.sh"
+# shellcheck source=../common/models.sh
+. "$HERE/../common/models.sh"
+# shellcheck source=../common/mpi.sh
+. "$HERE/../common/mpi.sh"
+mpi_require "$EMGMM" "${2:-}"
+scratch mpi
+mpi_data "$EMGMM"
 FIT=(fit data.npy --init init.json --tol 0 --max-iter 15 -q)
 "$EMGMM" "${FIT[@]}" -o ref.json || { echo "single-process fit failed"; exit 1; }
 
-# close A B: every number of the two model files agrees to 1e-10 relative
-close() {
-  "$PY" - "$1" "$2" <<'P'
-import json, sys
-a, b = (json.load(open(f)) for f in sys.argv[1:3])
-def flat(v):
-    if isinstance(v, list):
-        for x in v: yield from flat(x)
-    else: yield v
-worst = 0.0
-for k in ("weights", "means", "covariances", "lower_bound"):
-    for x, y in zip(flat(a[k]), flat(b[k]), strict=True):
-        worst = max(worst, abs(x - y) / max(abs(x), abs(y), 1e-3))
-assert a["n_iter"] == b["n_iter"], (a["n_iter"], b["n_iter"])
-print(f"worst relative difference {worst:.3g}")
-sys.exit(0 if worst <= 1e-10 else 1)
-P
-}
 
 run 1 "$EMGMM" "${FIT[@]}" -o p1.json 2>err.txt || fail "np 1: $(cat err.txt)"
 cmp -s ref.json p1.json || fail "np 1 model is not byte-identical to the single-process one"
@@ -144,9 +107,10 @@ run 3 "$EMGMM" fit two.csv --init one.json --tol 0 --max-iter 2 -q -o two3.json 
   fail "3 ranks, 2 CSV rows: $(cat err.txt)"
 close two.json two3.json || fail "3 ranks, 2 CSV rows: model differs"
 
-# bad CODE SUBSTRING NP ARGS...: exit CODE, SUBSTRING in exactly one "emgmm:" line, no out.json
-bad() {
+# bad_ranks CODE SUBSTRING NP ARGS...: exit CODE, SUBSTRING in exactly one "emgmm:" line, no out.json
+bad_ranks() {
   local code=$1 msg=$2 np=$3
+  CHECKS=$((CHECKS + 1))
   shift 3
   rm -f out.json
   run "$np" "$EMGMM" "$@" -o out.json >/dev/null 2>err.txt
@@ -169,17 +133,17 @@ with open(path, "r+b") as f:
     f.seek(hl + (row * 3 + col) * 8)
     f.write(struct.pack("<d", float("nan")))
 P
-bad 3 "row 2950, column 1" 3 fit nan.npy --init init.json
-bad 3 "row 2950, column 1" 2 fit nan.npy --init init.json
+bad_ranks 3 "row 2950, column 1" 3 fit nan.npy --init init.json
+bad_ranks 3 "row 2950, column 1" 2 fit nan.npy --init init.json
 # CSV errors seen by one rank: the file's line, once, exit 3, no model; the same
 # message as one process gives
 sed '900s/^[^,]*/abc/' hdr.csv >badnum.csv                 # rank 2 of 3, rank 1 of 2
 sed '600s/,[^,]*\r*$//' hdr.csv >ragged.csv               # rank 1 of 3 and of 2
 { echo "a,b,c"; } >nohdr.csv
 for np in 2 3; do
-  bad 3 "non-numeric value 'abc' in field 1 (badnum.csv:900:1)" $np fit badnum.csv --init init.json
-  bad 3 "ragged row: 2 fields, expected 3 (as the header) (ragged.csv:600:" $np fit ragged.csv --init init.json
-  bad 3 "nohdr.csv has a header but no data rows" $np fit nohdr.csv --init init.json
+  bad_ranks 3 "non-numeric value 'abc' in field 1 (badnum.csv:900:1)" $np fit badnum.csv --init init.json
+  bad_ranks 3 "ragged row: 2 fields, expected 3 (as the header) (ragged.csv:600:" $np fit ragged.csv --init init.json
+  bad_ranks 3 "nohdr.csv has a header but no data rows" $np fit nohdr.csv --init init.json
 done
 "$EMGMM" fit badnum.csv --init init.json -o out.json 2>err1.txt
 grep -q "(badnum.csv:900:1)" err1.txt || fail "one process names another line: $(cat err1.txt)"
@@ -202,9 +166,9 @@ for at in range(400, 700):
 P
 )
 [ -n "$blank_line" ] || fail "could not place a blank line at the end of part 0"
-bad 3 "empty line inside the data (blank.csv:$blank_line:1)" 2 fit blank.csv --init init.json
-bad 3 "empty line inside the data (blank.csv:$blank_line:1)" 3 fit blank.csv --init init.json
-bad 2 "fit, predict, score and select are distributed" 2 sample truth.json -n 5
+bad_ranks 3 "empty line inside the data (blank.csv:$blank_line:1)" 2 fit blank.csv --init init.json
+bad_ranks 3 "empty line inside the data (blank.csv:$blank_line:1)" 3 fit blank.csv --init init.json
+bad_ranks 2 "fit, predict, score and select are distributed" 2 sample truth.json -n 5
 rm -f out.json
 run 2 "$EMGMM" fit - --init init.json -o out.json <plain.csv >/dev/null 2>err.txt
 [ $? -eq 2 ] && grep -q "not stdin" err.txt || fail "stdin with 2 ranks: $(head -c 600 err.txt)"
@@ -269,8 +233,8 @@ run 3 "$EMGMM" predict one.json two.csv --proba -o two_pr3.csv 2>err.txt ||
 cmp -s two_pr.csv two_pr3.csv || fail "predict, 3 ranks, 2 rows: output differs"
 # a bad CSV line seen by one rank: its line, once, exit 3, no output and no temporary
 for np in 2 3; do
-  bad 3 "(badnum.csv:900:1)" $np predict m.json badnum.csv
-  bad 3 "(badnum.csv:900:1)" $np score m.json badnum.csv --per-sample
+  bad_ranks 3 "(badnum.csv:900:1)" $np predict m.json badnum.csv
+  bad_ranks 3 "(badnum.csv:900:1)" $np score m.json badnum.csv --per-sample
 done
 ls -A | grep -q '^\.out\.json\.' && fail "a failed predict/score left its temporary file"
 
@@ -278,22 +242,6 @@ ls -A | grep -q '^\.out\.json\.' && fail "a failed predict/score left its tempor
 # random_from_data: the table and best model of P = 1 (byte for byte), 2, 3 are one process's
 SEL=(select hdr.csv --k 1:3 --init random_from_data --seed 2 --max-iter 20)
 "$EMGMM" "${SEL[@]}" --table sel.csv -o selbest.json -q || fail "single-process select"
-# table_close A B: same rows and statuses; every number within 1e-10 relative
-table_close() {
-  "$PY" - "$1" "$2" <<'P'
-import csv, sys
-a, b = (list(csv.reader(open(f))) for f in sys.argv[1:3])
-assert len(a) == len(b) and a[0] == b[0], "different rows"
-for ra, rb in zip(a[1:], b[1:]):
-    for x, y in zip(ra, rb, strict=True):
-        try:
-            fx, fy = float(x), float(y)
-        except ValueError:
-            assert x == y, (x, y)
-            continue
-        assert abs(fx - fy) <= 1e-10 * max(abs(fx), abs(fy), 1e-3), (ra, rb)
-P
-}
 for np in 1 2 3; do
   run $np "$EMGMM" "${SEL[@]}" --table sel$np.csv -o selbest$np.json >sel$np.out 2>err.txt ||
     fail "select np $np: $(cat err.txt)"
@@ -308,7 +256,7 @@ for np in 2 3; do
     --table selkm$np.csv 2>err.txt || fail "select kmeans np $np: $(cat err.txt)"
 done
 table_close selkm2.csv selkm3.csv || fail "select kmeans: np 2 and np 3 differ"
-bad 3 "(badnum.csv:900:1)" 3 select badnum.csv --k 1:2
+bad_ranks 3 "(badnum.csv:900:1)" 3 select badnum.csv --k 1:2
 
 # a failure on rank 1 only, before the fit (MPMD: rank 1 is given a missing file):
 # rank 0 must not wait in the fit; one message, rank 1's; exit 3; no model
@@ -322,5 +270,4 @@ n=$(grep -c "^emgmm: cannot open missing.npy" err.txt)
 [ "$(grep -c '^emgmm:' err.txt)" -eq 1 ] || fail "other ranks also reported: $(head -c 600 err.txt)"
 [ -e out.json ] && fail "rank-1-only read failure left out.json"
 
-[ $FAILS -eq 0 ] && echo "mpi_cli: ok" || echo "mpi_cli: $FAILS failed"
-[ $FAILS -eq 0 ]
+checks_done mpi_cli

@@ -11,64 +11,16 @@
 # Exit 77 (meson's SKIP) with the reason when mpirun or an MPI build is missing.
 set -u
 EMGMM=$(realpath "$1")
-MPIRUN=${2:-}
-if [ -z "$MPIRUN" ] || ! command -v "$MPIRUN" >/dev/null 2>&1; then
-  echo "skipped: no mpirun or mpiexec (tools/install-deps.sh installs openmpi-bin)"
-  exit 77
-fi
-if ! "$EMGMM" info | grep -q '^mpi: on'; then
-  echo "skipped: emgmm built without MPI (meson found no MPI: tools/install-deps.sh installs libopenmpi-dev)"
-  exit 77
-fi
-T=$(mktemp -d "${TMPDIR:-/tmp}/emgmm_mpi15_XXXXXX")
-trap 'rm -rf "$T"' EXIT
-cd "$T" || exit 1
-export OMP_NUM_THREADS=1
-PY=python3
-[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
-FAILS=0
-fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
-run() { "$MPIRUN" --allow-run-as-root --oversubscribe -np "$@"; }
-no_temps() {
-  if ls -a | grep -q '^\..*\.[A-Za-z0-9]\{6\}$'; then fail "$1: left a temporary file: $(ls -a)"; fi
-}
-
-# close A B: every number of the two model files agrees to 1e-10 relative, same n_iter
-close() {
-  "$PY" - "$1" "$2" <<'P'
-import json, sys
-a, b = (json.load(open(f)) for f in sys.argv[1:3])
-def flat(v):
-    if isinstance(v, list):
-        for x in v: yield from flat(x)
-    else: yield v
-worst = 0.0
-for k in ("weights", "means", "covariances", "lower_bound"):
-    for x, y in zip(flat(a[k]), flat(b[k]), strict=True):
-        worst = max(worst, abs(x - y) / max(abs(x), abs(y), 1e-3))
-assert a["n_iter"] == b["n_iter"], (a["n_iter"], b["n_iter"])
-sys.exit(0 if worst <= 1e-10 else f"worst relative difference {worst:.3g}")
-P
-}
-ck_field() { "$PY" -c "import json,sys; print(json.load(open(sys.argv[1]))$2)" "$1"; }
-
-cat >truth.json <<'J'
-{"format": "emgmm-model", "version": 1, "covariance_type": "full", "n_components": 3,
- "n_features": 3, "weights": [0.3, 0.45, 0.25],
- "means": [[-4.1, 2.385, 0.5], [3.7, -1.25, 1.125], [0.25, 5.5, -3.3]],
- "covariances": [[[1.21, 0.33, 0.1], [0.33, 0.64, 0.0], [0.1, 0.0, 0.9]],
-                 [[0.49, -0.07, 0.0], [-0.07, 1.44, 0.2], [0.0, 0.2, 1.1]],
-                 [[2.1, 0.0, 0.3], [0.0, 0.8, 0.0], [0.3, 0.0, 1.7]]]}
-J
-cat >init.json <<'J'
-{"format": "emgmm-model", "version": 1, "covariance_type": "full", "n_components": 3,
- "n_features": 3, "weights": [0.34, 0.33, 0.33],
- "means": [[-3.0, 1.5, 0.0], [3.0, -0.5, 0.5], [0.0, 4.0, -2.0]],
- "covariances": [[[2.0, 0.0, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, 2.0]],
-                 [[2.0, 0.0, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, 2.0]],
-                 [[2.0, 0.0, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, 2.0]]]}
-J
-"$EMGMM" sample truth.json -n 3001 --seed 11 -o data.npy || { echo "cannot sample"; exit 1; }
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../common/checks.sh
+. "$HERE/../common/checks.sh"
+# shellcheck source=../common/models.sh
+. "$HERE/../common/models.sh"
+# shellcheck source=../common/mpi.sh
+. "$HERE/../common/mpi.sh"
+mpi_require "$EMGMM" "${2:-}"
+scratch mpi15
+mpi_data "$EMGMM"
 "$EMGMM" sample truth.json -n 1001 --seed 13 -o plain.csv || { echo "cannot sample"; exit 1; }
 { echo "x0,x1,x2"; cat plain.csv; } >hdr.csv
 
@@ -139,7 +91,7 @@ wait_log() {
 # on a loaded machine, the time to finish the iteration and write (docs/mpi.md).
 rm -f ck.json model.json rc.* log.jsonl
 "$MPIRUN" --allow-run-as-root --oversubscribe --mca odls_base_sigkill_timeout 10 -np 2 \
-  ./rank.sh "$T" "$EMGMM" "${LONG[@]}" --max-iter 1000000 --checkpoint ck.json \
+  ./rank.sh "$PWD" "$EMGMM" "${LONG[@]}" --max-iter 1000000 --checkpoint ck.json \
   --checkpoint-every 100000 -o model.json --log log.jsonl >/dev/null 2>err.txt &
 job=$!
 if wait_log log.jsonl; then
@@ -254,5 +206,4 @@ for cmd in "fit hdr.csv --init init.json" "select hdr.csv --k 1:2"; do
 done
 no_temps "weights on 2 ranks"
 
-[ $FAILS -eq 0 ] && echo "mpi_issue15: ok" || echo "mpi_issue15: $FAILS failed"
-[ $FAILS -eq 0 ]
+checks_done mpi_issue15

@@ -6,13 +6,12 @@
 set -u
 EMGMM=$(realpath "$1")
 MPIRUN=${2:-}
-T=$(mktemp -d "${TMPDIR:-/tmp}/emgmm_search_XXXXXX")
-trap 'rm -rf "$T"' EXIT
-cd "$T" || exit 1
-FAILS=0
-CHECKS=0
-fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
-check() { CHECKS=$((CHECKS + 1)); eval "$1" || fail "$2"; }
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../common/checks.sh
+. "$HERE/../common/checks.sh"
+# shellcheck source=../common/mpi.sh
+. "$HERE/../common/mpi.sh"
+scratch search
 
 cat >six.json <<'JSON'
 {"format": "emgmm-model", "version": 1, "covariance_type": "diag", "n_components": 6, "n_features": 2,
@@ -47,13 +46,10 @@ done
 check 'grep -q -- "--init" err.txt && grep -q emem err.txt' "the --init error does not list emem: $(cat err.txt)"
 
 if [ -n "$MPIRUN" ]; then
-  # Open MPI's own allocations outlive MPI_Finalize: not ours to report under ASan
-  run() { env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
-            "$MPIRUN" --allow-run-as-root --oversubscribe -np "$@"; }
+  MPI_NO_LEAK_CHECK=1
   check 'run 2 "$EMGMM" fit x.npy -k 6 --init emem --search-starts 5 --threads 1 -q -o m2.json 2>merr.txt' \
         "mpirun -np 2 fit --init emem failed: $(cat merr.txt 2>/dev/null)"
   check '[ -s m2.json ] && grep -q "\"n_components\": 6" m2.json' "the distributed search wrote no model"
 fi
 
-echo "search_cli: $CHECKS checks, $FAILS failed"
-[ "$FAILS" -eq 0 ]
+checks_done search_cli

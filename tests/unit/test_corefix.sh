@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # test_corefix.sh — the tool's answer to the BLAS core trap: when OpenBLAS
 # reports a generic core on a CPU with AVX2/AVX-512, `emgmm` re-runs itself with
 # OPENBLAS_CORETYPE set and says so; EMGMM_NO_COREFIX=1 turns that off; a
@@ -6,7 +6,9 @@
 set -u
 emgmm=$1 shim=$2
 if ! grep -qE '\bavx2\b' /proc/cpuinfo; then echo "CPU without AVX2: nothing to fix"; exit 77; fi
-fail() { echo "FAIL: $*"; exit 1; }
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../common/checks.sh
+. "$HERE/../common/checks.sh"
 
 out=$(env -u OPENBLAS_CORETYPE -u EMGMM_COREFIX_FROM LD_PRELOAD="$shim" "$emgmm" info 2>&1) || fail "info exited $?"
 echo "$out" | grep -q "re-ran itself with OPENBLAS_CORETYPE=" || fail "no re-run note: $out"
@@ -20,4 +22,4 @@ echo "$out" | grep -q "warning: OpenBLAS runs the generic 'Prescott' kernels" ||
 out=$(OPENBLAS_CORETYPE=Haswell LD_PRELOAD="$shim" "$emgmm" info 2>&1) || fail "info exited $?"
 echo "$out" | grep -q "re-ran" && fail "overrode the user's OPENBLAS_CORETYPE: $out"
 echo "$out" | grep -q "^OPENBLAS_CORETYPE: Haswell" || fail "user's setting lost: $out"
-echo "core fix: all cases behave"
+checks_done corefix

@@ -1,13 +1,14 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # test_isa.sh — EMGMM_ISA lowers the kernel path and never raises it; `emgmm
 # info` names the path in use; every path fits the same model (the paths
 # differ only in rounding: tiles against BLAS).  $1 = emgmm.
 set -u
-emgmm=$1
-PY=/usr/bin/python3
-fail() { echo "FAIL: $*"; exit 1; }
-T=$(mktemp -d "${TMPDIR:-/tmp}/emgmm_isa_XXXXXX")
-trap 'rm -rf "$T"' EXIT
+emgmm=$(realpath "$1")
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../common/checks.sh
+. "$HERE/../common/checks.sh"
+scratch isa
+T=$PWD
 
 path() { env EMGMM_ISA="$1" "$emgmm" info | sed -n 's/^kernels: //p'; }
 best=$(env -u EMGMM_ISA "$emgmm" info | sed -n 's/^kernels: //p')
@@ -20,7 +21,7 @@ want=avx2; [ "$best" = portable ] && want=portable
 
 # d = 12 > the fused kernel's 4, so the full family takes the triangular tiles
 # where the path has them.
-$PY - "$T/x.npy" <<'PYEOF' || fail "cannot make data"
+$PY - "$T/x.npy" <<'PYEOF' || { echo "cannot make data"; exit 1; }
 import sys, numpy as np
 g = np.random.default_rng(2385)
 X = np.vstack([g.normal(3.0 * k, 1.0 + 0.25 * k, size=(700, 12)) for k in range(3)])
@@ -30,7 +31,7 @@ for p in avx512 avx2 portable; do
   EMGMM_ISA=$p "$emgmm" fit "$T/x.npy" -k 3 --seed 7 --tol 1e-8 -o "$T/m_$p.json" \
     --labels "$T/l_$p.csv" || fail "fit on path $p"
 done
-$PY - "$T" <<'PYEOF' || exit 1
+$PY - "$T" <<'PYEOF' || fail "the kernel paths disagree"
 import json, sys
 t = sys.argv[1]
 m = {p: json.load(open(f"{t}/m_{p}.json")) for p in ("avx512", "avx2", "portable")}
@@ -42,4 +43,5 @@ for p in ("avx2", "portable"):
         sys.exit(f"FAIL: labels differ on path {p}")
 print("paths agree:", {p: m[p]["lower_bound"] for p in m})
 PYEOF
-echo "ok: best path $best"
+echo "best path $best"
+checks_done isa_paths

@@ -235,7 +235,74 @@ static int push(csv_ctx *c, double v)
     return 0;
 }
 
-/* Parses the fields of [ls, le) into c; EXPECT = 0 accepts any count. */
+/* After a value that ends at Q: *P past the blanks that follow; Q, or NULL when
+ * something other than the delimiter follows inside the field ("1.5 2" inside
+ * one comma field). */
+static inline const char *field_end(const char *q, const char *le, char delim, const char **p)
+{
+    const char *r = q;
+    while (r < le && skippable(*r, delim))
+        r++;
+    *p = r;
+    return delim != ' ' && r < le && *r != delim ? NULL : q;
+}
+
+/* NA or N/A, any case: a missing value (NaN itself parses as a number). */
+static inline int is_na(const char *fs, size_t tl)
+{
+    return (tl == 2 && (fs[0] | 32) == 'n' && (fs[1] | 32) == 'a') ||
+           (tl == 3 && (fs[0] | 32) == 'n' && fs[1] == '/' && (fs[2] | 32) == 'a');
+}
+
+/* The number in the non-empty field at FS, in *V: the end of its text, with
+ * *P past the blanks after it, or NULL when the field is not a number. */
+static inline const char *parse_value(const csv_ctx *c, const char *fs, const char *le,
+                                      const char *stop, double *v, const char **p)
+{
+    const char delim = c->delim;
+    const char *q;
+    if (*fs == '"') {
+        /* A quoted number (pandas' QUOTE_ALL) is the number inside. */
+        const char *cq = memchr(fs + 1, '"', (size_t)(le - fs - 1));
+        q = cq && emgmm_io_parse_double(fs + 1, cq, "", v) ? cq + 1 : NULL;
+    } else {
+        q = parse_fast(fs, le, v);
+        if (!q || (q < le && *q != delim && *q != ' ' && *q != '\t'))
+            q = parse_slow(fs, le, stop, v);
+    }
+    if (q)
+        q = field_end(q, le, delim, p);
+    if (!q && c->missing) {
+        const char *fe = fs;
+        while (fe < le && *fe != delim && *fe != ' ' && *fe != '\t')
+            fe++;
+        if (is_na(fs, (size_t)(fe - fs))) {
+            *v = NAN;
+            q = field_end(fe, le, delim, p);
+        }
+    }
+    return q;
+}
+
+/* The field at FS is not a number: its text, without trailing blanks, for the message. */
+static int fail_nonnum(const char *fs, const char *le, char delim, row_fail *f)
+{
+    const char *fe = fs;
+    while (fe < le && *fe != delim)
+        fe++;
+    if (delim == ' ')
+        for (fe = fs; fe < le && *fe != ' ' && *fe != '\t'; fe++)
+            ;
+    while (fe > fs && (fe[-1] == ' ' || fe[-1] == '\t'))
+        fe--;
+    f->kind = F_NONNUM;
+    f->text = fs;
+    f->text_len = (size_t)(fe - fs);
+    return ROW_FAIL;
+}
+
+/* Parses the fields of [ls, le) into c; EXPECT = 0 accepts any count.  ROW_OK,
+ * or ROW_FAIL with what went wrong in *F. */
 static int parse_row(csv_ctx *c, const char *ls, const char *le, size_t expect, row_fail *f)
 {
     const char delim = c->delim;
@@ -274,53 +341,9 @@ static int parse_row(csv_ctx *c, const char *ls, const char *le, size_t expect, 
             continue;
         }
         double v;
-        const char *q;
-        if (*p == '"') {
-            /* A quoted number (pandas' QUOTE_ALL) is the number inside. */
-            const char *cq = memchr(p + 1, '"', (size_t)(le - p - 1));
-            q = cq && emgmm_io_parse_double(p + 1, cq, "", &v) ? cq + 1 : NULL;
-        } else {
-            q = parse_fast(p, le, &v);
-            if (!q || (q < le && *q != delim && *q != ' ' && *q != '\t'))
-                q = parse_slow(p, le, stop, &v);
-        }
-        if (q) {
-            p = q;
-            while (p < le && skippable(*p, delim))
-                p++;
-            if (delim != ' ' && p < le && *p != delim)
-                q = NULL; /* "1.5 2" inside one comma field */
-        }
-        if (!q && c->missing) { /* NA, N/A: missing (NaN itself parses as a number) */
-            const char *fe = fs;
-            while (fe < le && *fe != delim && *fe != ' ' && *fe != '\t')
-                fe++;
-            const size_t tl = (size_t)(fe - fs);
-            if ((tl == 2 && (fs[0] | 32) == 'n' && (fs[1] | 32) == 'a') ||
-                (tl == 3 && (fs[0] | 32) == 'n' && fs[1] == '/' && (fs[2] | 32) == 'a')) {
-                v = NAN;
-                q = fe;
-                p = q;
-                while (p < le && skippable(*p, delim))
-                    p++;
-                if (delim != ' ' && p < le && *p != delim)
-                    q = NULL;
-            }
-        }
-        if (!q) {
-            const char *fe = fs;
-            while (fe < le && *fe != delim)
-                fe++;
-            if (delim == ' ')
-                for (fe = fs; fe < le && *fe != ' ' && *fe != '\t'; fe++)
-                    ;
-            while (fe > fs && (fe[-1] == ' ' || fe[-1] == '\t'))
-                fe--;
-            f->kind = F_NONNUM;
-            f->text = fs;
-            f->text_len = (size_t)(fe - fs);
-            return ROW_FAIL;
-        }
+        const char *q = parse_value(c, fs, le, stop, &v, &p);
+        if (!q)
+            return fail_nonnum(fs, le, delim, f);
         /* With --dtype float32 a finite double beyond FLT_MAX would be stored as inf. */
         if ((!isfinite(v) && !(c->missing && isnan(v))) ||
             (c->dtype == EMGMM_F32 && isinf((float)v))) {

@@ -48,6 +48,10 @@ typedef struct {
 int emgmm_io_load_file(const char *path, emgmm_io_blob *blob, emgmm_io_error *err);
 void emgmm_io_blob_free(emgmm_io_blob *blob);
 
+/* An unnamed temporary file (tmpfile()) standing for PATH: one rank's part of a
+ * table that rank 0 gathers (table.c); commit or abort closes it. */
+int emgmm_io_out_open_part(emgmm_io_out **out, const char *path, emgmm_io_error *err);
+
 /* "<stdin>" for "-", else PATH. */
 const char *emgmm_io_display_name(const char *path);
 /* Case-insensitive suffix test; EXT includes the dot. */

@@ -1,8 +1,10 @@
-/* family_fixture.h — reader for the family fixtures tests/fixtures/family_<name>.txt written by
- * make_family_fixtures.py: "<key> <count>" sections of numbers, looked up by key, so that one
- * file can hold a section per covariance type ("diag.means") in that type's shape. */
-#ifndef EMGMM_TESTS_FAMILY_FIXTURE_H
-#define EMGMM_TESTS_FAMILY_FIXTURE_H
+/* fixture_file.h — the one reader of the tests' fixture files (tests/fixtures/NAME.txt, written
+ * by make_sklearn_fixtures.py and make_family_fixtures.py): "<key> <count>" sections of
+ * numbers, looked up by key, so that one file can hold a section per covariance type
+ * ("diag.means") in that type's shape.  tests/ref/fixture.c builds the scikit-learn
+ * fixture on it. */
+#ifndef EMGMM_TESTS_FIXTURE_FILE_H
+#define EMGMM_TESTS_FIXTURE_FILE_H
 
 #include <stddef.h>
 
@@ -17,7 +19,9 @@ typedef struct {
     size_t nsec;
 } ff_file;
 
-/* Loads <dir>/family_<name>.txt; returns 0, or -1 with a message on stderr. */
+/* Loads the file PATH; returns 0, or -1 with a message on stderr. */
+int ff_load_path(ff_file *f, const char *path);
+/* Loads <dir>/family_<name>.txt (ff_load_path). */
 int ff_load(ff_file *f, const char *dir, const char *name);
 void ff_free(ff_file *f);
 
@@ -30,4 +34,4 @@ int ff_has(const ff_file *f, const char *prefix, const char *key);
 /* Scalar section; NAN (and a message) if absent. */
 double ff_scalar(const ff_file *f, const char *prefix, const char *key);
 
-#endif /* EMGMM_TESTS_FAMILY_FIXTURE_H */
+#endif /* EMGMM_TESTS_FIXTURE_FILE_H */

@@ -1,7 +1,7 @@
-/* family_fixture.c — parses the family fixture files (format documented in
- * tests/fixtures/make_family_fixtures.py) into keyed sections.  strtod reads Python's repr
- * exactly. */
-#include "family_fixture.h"
+/* fixture_file.c — parses the fixture files (format documented in
+ * tests/fixtures/make_sklearn_fixtures.py and make_family_fixtures.py) into keyed sections.
+ * strtod reads Python's repr exactly. */
+#include "fixture_file.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -31,9 +31,14 @@ static char *slurp(const char *path)
 
 int ff_load(ff_file *f, const char *dir, const char *name)
 {
-    memset(f, 0, sizeof *f);
     char path[1024];
     snprintf(path, sizeof path, "%s/family_%s.txt", dir, name);
+    return ff_load_path(f, path);
+}
+
+int ff_load_path(ff_file *f, const char *path)
+{
+    memset(f, 0, sizeof *f);
     char *buf = slurp(path);
     if (!buf) {
         fprintf(stderr, "cannot read %s\n", path);
