@@ -10,7 +10,7 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 ROOT=$PWD
 B=${1:-build-generic-blas}
-case "$B" in /*) ;; *) B=$B ;; esac
+case "$B" in /*) ;; *) B=$ROOT/$B ;; esac
 PASSED=0
 FAILED=0
 pass() { PASSED=$((PASSED + 1)); echo "   ok   $*"; }
