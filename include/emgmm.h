@@ -322,7 +322,8 @@ typedef struct {
             the fastest measured and change no result ---- */
     int pass_kernels;    /* emgmm_pass_kernels: which kernels the full and tied families' pass
                             runs.  EMGMM_KERNELS_AUTO (default): the triangular kernels of
-                            src/em/kernels_tri.c (the fused one for full with d <= 4);
+                            src/em/kernels_tri.c and kernels_tri_impl.h (the fused one of
+                            src/em/kernels.c for full with d <= 4);
                             EMGMM_KERNELS_GEMM: one GEMM per chunk of components for both the
                             E-step and the M-step statistics; EMGMM_KERNELS_GEMM_MSTEP: the
                             M-step statistics alone by GEMM.  The paths agree to rounding, not

@@ -64,15 +64,21 @@ int emgmm_qf_fused_f64(const double *xt, size_t ldb, size_t nb, size_t d, size_t
 
 #ifndef EMGMM_KERNELS_H_CLONES
 #define EMGMM_KERNELS_H_CLONES
-/* For loops written in C elsewhere (the missing-value corrections): AVX-512,
- * AVX2+FMA and baseline clones, with a·b + c contracted into FMA. */
+/* EMGMM_CLONES: the element-wise kernels, built for AVX-512, AVX2 and
+ * baseline x86-64.  EMGMM_CLONES_FMA: the tiles, and loops written in C
+ * elsewhere (the missing-value corrections): AVX-512, AVX2+FMA and baseline
+ * clones, with a·b + c contracted into FMA.  EMGMM_TILE_INLINE: a tile's
+ * helpers, inlined into each clone and contracted as it is. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(EMGMM_NO_CLONES)
+#define EMGMM_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #define EMGMM_CLONES_FMA                                                                   \
     __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"),           \
                    optimize("fp-contract=fast")))
 #else
+#define EMGMM_CLONES
 #define EMGMM_CLONES_FMA
 #endif
+#define EMGMM_TILE_INLINE static inline __attribute__((always_inline, optimize("fp-contract=fast")))
 #endif
 
 #ifndef EMGMM_KERNELS_H_TRI

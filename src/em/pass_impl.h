@@ -484,7 +484,7 @@ static void mstats_tri(const pass_shared *sh, pass_ws *w, size_t nb)
         const double *rk = w->r + k * nb, *sck = sh->sc + k * d;
         double nk;
         const size_t m =
-            EMGMM_MSTAT(X, ldm, d, rk, nb, sck, w->ridx, w->s1blk, &nk, w->tacc, w->tscr);
+            EMGMM_MSTAT_PATH(X, ldm, d, rk, nb, sck, w->ridx, w->s1blk, &nk, w->tacc, w->tscr);
         w->st.nk[k] += nk;
         if (m == 0) continue;
         EMGMM_MFOLD(w->tacc, ldm, d, w->s1blk, sck, w->st.s2 + k * d * d);

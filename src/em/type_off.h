@@ -12,6 +12,7 @@
 #undef EMGMM_TRI_QF
 #undef EMGMM_TRI_PANEL
 #undef EMGMM_MSTAT
+#undef EMGMM_MSTAT_PATH
 #undef EMGMM_MFOLD
 #undef EMGMM_TRI_ISA
 #undef EMGMM_MTRI_ISA
