@@ -145,13 +145,10 @@ static double principal_axis(int d, const double *S, double *v, double *t)
     return lam;
 }
 
-/* The move on the parameter set ps (the current parameters): components i
- * and j merged into slot i (weights added, mean and covariance moment-matched),
- * component k split into slots k and j along its principal axis, the halves'
- * means sqrt(λ/2) either side, the covariance lowered by λ/2 along that axis
- * (the pair's moments are the old component's), half the weight each. */
-static void make_move(const emgmm_model *m, emgmm_paramset *ps, int i, int j, int k, emgmm_rng *rng,
-                      double *v, double *t)
+/* Components i and j of ps merged into slot i: weights added, mean and
+ * covariance moment-matched (tied: one covariance for all, left as it is).
+ * t: d of scratch. */
+static void merge_components(const emgmm_model *m, emgmm_paramset *ps, int i, int j, double *t)
 {
     const int d = m->d, cov = m->cov_type;
     double *w = ps->weights, *mu = ps->means, *C = ps->covariances;
@@ -189,30 +186,46 @@ static void make_move(const emgmm_model *m, emgmm_paramset *ps, int i, int j, in
     }
     memcpy(mi, t, (size_t)d * sizeof(double));
     w[i] = wm;
+}
 
-    /* split k into k and j */
-    double lam = 0.0;
+/* The axis to split component k along (v, unit) and the variance λ along
+ * it: the principal axis (full, tied), the widest coordinate (diag), a
+ * random direction (spherical).  t: d of scratch. */
+static double split_axis(const emgmm_model *m, const emgmm_paramset *ps, int k, emgmm_rng *rng,
+                         double *v, double *t)
+{
+    const int d = m->d, cov = m->cov_type;
+    const double *C = ps->covariances;
     const double *Ck = cov == EMGMM_COV_TIED ? C : C + (size_t)k * (cov == EMGMM_COV_FULL ? (size_t)d * d : cov == EMGMM_COV_DIAG ? (size_t)d : 1);
-    if (cov == EMGMM_COV_FULL || cov == EMGMM_COV_TIED) {
-        lam = principal_axis(d, Ck, v, t);
-    } else if (cov == EMGMM_COV_DIAG) {
+    if (cov == EMGMM_COV_FULL || cov == EMGMM_COV_TIED) return principal_axis(d, Ck, v, t);
+    if (cov == EMGMM_COV_DIAG) {
         int best = 0;
         for (int a = 1; a < d; a++) best = Ck[a] > Ck[best] ? a : best;
         memset(v, 0, (size_t)d * sizeof(double));
         v[best] = 1.0;
-        lam = Ck[best];
-    } else {
-        double nrm = 0.0;
-        for (int a = 0; a < d; a++) {
-            v[a] = emgmm_rng_normal(rng);
-            nrm += v[a] * v[a];
-        }
-        nrm = sqrt(nrm);
-        for (int a = 0; a < d; a++) v[a] = nrm > 0.0 ? v[a] / nrm : (a == 0);
-        lam = Ck[0];
+        return Ck[best];
     }
+    double nrm = 0.0;
+    for (int a = 0; a < d; a++) {
+        v[a] = emgmm_rng_normal(rng);
+        nrm += v[a] * v[a];
+    }
+    nrm = sqrt(nrm);
+    for (int a = 0; a < d; a++) v[a] = nrm > 0.0 ? v[a] / nrm : (a == 0);
+    return Ck[0];
+}
+
+/* Component k of ps split into slots k and j along split_axis: the halves'
+ * means sqrt(λ/2) either side, the covariance lowered by λ/2 along that axis
+ * (the pair's moments are the old component's), half the weight each. */
+static void split_component(const emgmm_model *m, emgmm_paramset *ps, int k, int j, emgmm_rng *rng,
+                            double *v, double *t)
+{
+    const int d = m->d, cov = m->cov_type;
+    double *w = ps->weights, *mu = ps->means, *C = ps->covariances;
+    const double lam = split_axis(m, ps, k, rng, v, t);
     const double off = sqrt(0.5 * lam);
-    double *mk = mu + (size_t)k * d;
+    double *mk = mu + (size_t)k * d, *mj = mu + (size_t)j * d;
     for (int a = 0; a < d; a++) {
         mj[a] = mk[a] - off * v[a];
         mk[a] += off * v[a];
@@ -236,6 +249,15 @@ static void make_move(const emgmm_model *m, emgmm_paramset *ps, int i, int j, in
     case EMGMM_COV_SPHERICAL: C[j] = C[k]; break;
     default: break;
     }
+}
+
+/* The move on the parameter set ps (the current parameters): components i
+ * and j merged into slot i, component k split into slots k and j. */
+static void make_move(const emgmm_model *m, emgmm_paramset *ps, int i, int j, int k, emgmm_rng *rng,
+                      double *v, double *t)
+{
+    merge_components(m, ps, i, j, t);
+    split_component(m, ps, k, j, rng, v, t);
 }
 
 /* EM from the model's parameters: until it converges at tol, max_iter
