@@ -362,10 +362,14 @@ EMGMM_API int emgmm_model_copy(emgmm_model **out, const emgmm_model *model);
 /* Sets the parameters (copied): weights [K], means [K][d], covariances in the
  * shape of the covariance type.  Validated: weights finite, >= 0, summing to 1
  * within 1e-9 (kept bit for bit when the sum is 1 within 4·K·ε, as a fitted
- * model's is, else renormalised); means finite; covariances
+ * model's is, else renormalised); means finite; covariances finite,
  * symmetric (to 1e-10 relative) and positive definite.  On success the model
- * counts as fitted with n_iter 0 and converged false.
- * Errors: EMGMM_ERR_NULL, EMGMM_ERR_BAD_INIT (detail in last_error), EMGMM_ERR_ALLOC. */
+ * counts as fitted with n_iter 0 and converged false.  The same as copying
+ * into emgmm_model_parameter_buffers and calling emgmm_model_commit_parameters
+ * with EMGMM_COMMIT_COMPUTE_PRECISIONS, which is what it does: the same
+ * checks and messages; on failure the model counts as unfitted.
+ * Errors: EMGMM_ERR_NULL, EMGMM_ERR_BAD_INIT (detail and component in
+ * last_error), EMGMM_ERR_ALLOC. */
 EMGMM_API int emgmm_model_set_parameters(emgmm_model *model, const double *weights,
                                          const double *means, const double *covariances);
 

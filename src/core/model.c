@@ -100,75 +100,21 @@ int emgmm_model_copy(emgmm_model **out, const emgmm_model *m)
     return EMGMM_OK;
 }
 
-/* Validates and installs user-given parameters; the precisions come from the
- * covariances as given (no regularisation). */
+/* Copies user-given parameters into the model's buffers and commits them:
+ * one validator (emgmm_model_commit_parameters), the precisions computed from
+ * the covariances as given (no regularisation).  memmove: the caller may hand
+ * back the model's own arrays. */
 int emgmm_model_set_parameters(emgmm_model *m, const double *w, const double *mu,
                                const double *cov)
 {
     if (!m || !w || !mu || !cov) return EMGMM_ERR_NULL;
-    emgmm_clear_error(m);
-    const int K = m->K, d = m->d;
-    double sum = 0.0;
-    for (int k = 0; k < K; k++) {
-        if (!isfinite(w[k]) || w[k] < 0.0) {
-            m->err_comp = k;
-            return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "weight of component %d is %g (must be finite and >= 0)", k, w[k]);
-        }
-        sum += w[k];
-    }
-    if (!(fabs(sum - 1.0) <= 1e-9))
-        return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "weights sum to %.17g, not 1", sum);
-    for (size_t i = 0; i < (size_t)K * (size_t)d; i++)
-        if (!isfinite(mu[i])) {
-            m->err_comp = (int)(i / (size_t)d);
-            return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "mean of component %d is not finite", m->err_comp);
-        }
-    for (size_t i = 0; i < m->cov_len; i++)
-        if (!isfinite(cov[i])) return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "a covariance entry is not finite");
-    /* Full and tied matrices must be symmetric; their lower triangles are
-     * what the Cholesky factorisation reads. */
-    const int nmat = m->cov_type == EMGMM_COV_FULL ? K : (m->cov_type == EMGMM_COV_TIED ? 1 : 0);
-    for (int k = 0; k < nmat; k++) {
-        const double *c = cov + (size_t)k * d * d;
-        for (int i = 0; i < d; i++)
-            for (int j = i + 1; j < d; j++) {
-                double a = c[i * d + j], b = c[j * d + i];
-                if (fabs(a - b) > 1e-10 * fmax(fabs(a), fabs(b)) + 1e-300) {
-                    m->err_comp = k;
-                    return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "covariance of component %d is not symmetric at (%d, %d)", k, i, j);
-                }
-            }
-    }
-    emgmm_paramset ps;
-    int st = emgmm_paramset_alloc(&ps, K, d, m->cov_len);
+    double *mw, *mmu, *mcov;
+    int st = emgmm_model_parameter_buffers(m, &mw, &mmu, &mcov, NULL);
     if (st) return st;
-    int bad = -1;
-    st = emgmm_family_precisions(m->cov_type, K, d, cov, ps.prec_chol, ps.log_det, &bad);
-    if (st == EMGMM_ERR_NOT_PD) {
-        emgmm_paramset_free(&ps);
-        m->err_comp = bad;
-        return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "covariance of component %d is not positive definite", bad);
-    }
-    if (st) {
-        emgmm_paramset_free(&ps);
-        return st;
-    }
-    /* Weights that sum to 1 within rounding (a fitted model's do) are kept bit
-     * for bit, so a model saved and loaded again — or a resumed checkpoint —
-     * continues exactly; others are renormalised. */
-    const int exact = fabs(sum - 1.0) <= 4.0 * (double)K * DBL_EPSILON;
-    for (int k = 0; k < K; k++) ps.weights[k] = exact ? w[k] : w[k] / sum;
-    memcpy(ps.means, mu, (size_t)K * d * sizeof(double));
-    memcpy(ps.covariances, cov, m->cov_len * sizeof(double));
-    emgmm_paramset_to_model(m, &ps);
-    emgmm_paramset_free(&ps);
-    m->fitted = 1;
-    m->n_iter = 0;
-    m->converged = 0;
-    m->n_reseeds = 0; /* a reseed of the initialisation (iteration 0) would still count */
-    m->n_passes = 0;
-    emgmm_accel_reset(m);
-    return EMGMM_OK;
+    memmove(mw, w, (size_t)m->K * sizeof(double));
+    memmove(mmu, mu, (size_t)m->K * (size_t)m->d * sizeof(double));
+    memmove(mcov, cov, m->cov_len * sizeof(double));
+    return emgmm_model_commit_parameters(m, EMGMM_COMMIT_COMPUTE_PRECISIONS);
 }
 
 int emgmm_model_n_components(const emgmm_model *m) { return m ? m->K : 0; }
@@ -381,7 +327,7 @@ int emgmm_model_commit_parameters(emgmm_model *m, unsigned flags)
         }
     }
     if (flags & EMGMM_COMMIT_COMPUTE_PRECISIONS) {
-        /* as emgmm_model_set_parameters: from the covariances, in place */
+        /* from the covariances, in place (emgmm_model_set_parameters) */
         int bad = -1;
         int st = emgmm_family_precisions(m->cov_type, K, d, m->covariances, m->prec_chol, m->log_det, &bad);
         if (st == EMGMM_ERR_NOT_PD) {
