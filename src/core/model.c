@@ -287,38 +287,43 @@ static double factor_residual(const double *U, const double *S, int d, double *w
     return err / vmax;
 }
 
-int emgmm_model_commit_parameters(emgmm_model *m, unsigned flags)
+/* Doubles per component of the covariances' (and factors') storage. */
+static size_t per_component(const emgmm_model *m)
 {
-    if (!m) return EMGMM_ERR_NULL;
-    emgmm_clear_error(m);
-    m->fitted = 0;
-    if (flags & ~(unsigned)(EMGMM_COMMIT_COMPUTE_PRECISIONS | EMGMM_COMMIT_CHECK_PRECISIONS))
-        return emgmm_fail(m, EMGMM_ERR_INVALID_PARAM, "unknown commit flags 0x%x", flags);
+    const int full = m->cov_type == EMGMM_COV_FULL || m->cov_type == EMGMM_COV_TIED;
+    return full ? (size_t)m->d * m->d : (m->cov_type == EMGMM_COV_DIAG ? (size_t)m->d : 1);
+}
+
+/* The checks of the buffers' weights, means and covariances (the one
+ * validator of set_parameters and commit_parameters); *sum: the weights' sum. */
+static int check_mixture(emgmm_model *m, double *sum)
+{
     const int K = m->K, d = m->d;
-    double *w = m->weights;
-    double sum = 0.0;
+    const double *w = m->weights;
+    *sum = 0.0;
     for (int k = 0; k < K; k++) {
         if (!isfinite(w[k]) || w[k] < 0.0) {
             m->err_comp = k;
             return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "weight of component %d is %g (must be finite and >= 0)", k, w[k]);
         }
-        sum += w[k];
+        *sum += w[k];
     }
-    if (!(fabs(sum - 1.0) <= 1e-9))
-        return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "weights sum to %.17g, not 1", sum);
+    if (!(fabs(*sum - 1.0) <= 1e-9))
+        return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "weights sum to %.17g, not 1", *sum);
     for (size_t i = 0; i < (size_t)K * (size_t)d; i++)
         if (!isfinite(m->means[i])) {
             m->err_comp = (int)(i / (size_t)d);
             return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "mean of component %d is not finite", m->err_comp);
         }
-    const int full = m->cov_type == EMGMM_COV_FULL || m->cov_type == EMGMM_COV_TIED;
     const int nmat = m->cov_type == EMGMM_COV_FULL ? K : (m->cov_type == EMGMM_COV_TIED ? 1 : 0);
-    const size_t per = full ? (size_t)d * d : (m->cov_type == EMGMM_COV_DIAG ? (size_t)d : 1);
+    const size_t per = per_component(m);
     for (size_t i = 0; i < m->cov_len; i++)
         if (!isfinite(m->covariances[i])) {
             m->err_comp = m->cov_type == EMGMM_COV_TIED ? 0 : (int)(i / per);
             return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "a covariance entry of component %d is not finite", m->err_comp);
         }
+    /* Full and tied matrices must be symmetric; their lower triangles are
+     * what the Cholesky factorisation reads. */
     for (int k = 0; k < nmat; k++) {
         int i, j;
         if (first_asymmetry(m->covariances + (size_t)k * d * d, d, &i, &j)) {
@@ -326,97 +331,140 @@ int emgmm_model_commit_parameters(emgmm_model *m, unsigned flags)
             return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "covariance of component %d is not symmetric at (%d, %d)", k, i, j);
         }
     }
-    if (flags & EMGMM_COMMIT_COMPUTE_PRECISIONS) {
-        /* from the covariances, in place (emgmm_model_set_parameters) */
-        int bad = -1;
-        int st = emgmm_family_precisions(m->cov_type, K, d, m->covariances, m->prec_chol, m->log_det, &bad);
-        if (st == EMGMM_ERR_NOT_PD) {
-            m->err_comp = bad;
-            return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "covariance of component %d is not positive definite", bad);
+    return EMGMM_OK;
+}
+
+/* The precision factors and log-determinants from the covariances, in place. */
+static int compute_precisions(emgmm_model *m)
+{
+    int bad = -1;
+    int st = emgmm_family_precisions(m->cov_type, m->K, m->d, m->covariances, m->prec_chol, m->log_det, &bad);
+    if (st == EMGMM_ERR_NOT_PD) {
+        m->err_comp = bad;
+        return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "covariance of component %d is not positive definite", bad);
+    }
+    return st;
+}
+
+/* The stored factor, checked in O(K·d²): finite, upper triangular, positive
+ * diagonal; the log-determinant from its diagonal, summed as
+ * emgmm_chol_precision sums it. */
+static int check_stored_factors(emgmm_model *m)
+{
+    const int K = m->K, d = m->d;
+    const int full = m->cov_type == EMGMM_COV_FULL || m->cov_type == EMGMM_COV_TIED;
+    const int nmat = m->cov_type == EMGMM_COV_FULL ? K : (m->cov_type == EMGMM_COV_TIED ? 1 : 0);
+    const size_t per = per_component(m);
+    const double *U = m->prec_chol;
+    for (size_t i = 0; i < m->cov_len; i++)
+        if (!isfinite(U[i])) {
+            m->err_comp = m->cov_type == EMGMM_COV_TIED ? 0 : (int)(i / per);
+            return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "a precisions_cholesky entry of component %d is not finite", m->err_comp);
         }
-        if (st) return st;
-    } else {
-        /* The stored factor, checked in O(K·d²): finite, upper triangular,
-         * positive diagonal; the log-determinant from its diagonal, summed as
-         * emgmm_chol_precision sums it. */
-        const double *U = m->prec_chol;
-        for (size_t i = 0; i < m->cov_len; i++)
-            if (!isfinite(U[i])) {
-                m->err_comp = m->cov_type == EMGMM_COV_TIED ? 0 : (int)(i / per);
-                return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "a precisions_cholesky entry of component %d is not finite", m->err_comp);
-            }
-        const int nfac = full ? nmat : K;
-        for (int k = 0; k < nfac; k++) {
-            const double *u = U + (size_t)k * per;
-            double ld = 0.0;
-            if (full) {
-                for (int i = 0; i < d; i++) {
-                    for (int j = 0; j < i; j++)
-                        if (u[(size_t)i * d + j] != 0.0) {
-                            m->err_comp = k;
-                            return emgmm_fail(m, EMGMM_ERR_BAD_INIT,
-                                              "precisions_cholesky of component %d is not upper triangular (entry (%d, %d) is %g)",
-                                              k, i, j, u[(size_t)i * d + j]);
-                        }
-                    const double uii = u[(size_t)i * d + i];
-                    if (!(uii > 0.0)) {
+    const int nfac = full ? nmat : K;
+    for (int k = 0; k < nfac; k++) {
+        const double *u = U + (size_t)k * per;
+        double ld = 0.0;
+        if (full) {
+            for (int i = 0; i < d; i++) {
+                for (int j = 0; j < i; j++)
+                    if (u[(size_t)i * d + j] != 0.0) {
                         m->err_comp = k;
                         return emgmm_fail(m, EMGMM_ERR_BAD_INIT,
-                                          "precisions_cholesky of component %d has a non-positive diagonal entry %g at %d", k, uii, i);
+                                          "precisions_cholesky of component %d is not upper triangular (entry (%d, %d) is %g)",
+                                          k, i, j, u[(size_t)i * d + j]);
                     }
-                    ld += log(uii);
-                }
-                m->log_det[k] = ld;
-            } else {
-                const size_t cnt = per;
-                for (size_t j = 0; j < cnt; j++) {
-                    if (!(u[j] > 0.0) || !(m->covariances[(size_t)k * per + j] > 0.0)) {
-                        m->err_comp = k;
-                        return emgmm_fail(m, EMGMM_ERR_BAD_INIT,
-                                          "%s of component %d is not positive",
-                                          u[j] > 0.0 ? "variance" : "precisions_cholesky entry", k);
-                    }
-                    ld += log(u[j]);
-                }
-                m->log_det[k] = m->cov_type == EMGMM_COV_DIAG ? ld : (double)d * ld;
-            }
-        }
-        if (m->cov_type == EMGMM_COV_TIED)
-            for (int k = 1; k < K; k++) m->log_det[k] = m->log_det[0];
-        if (flags & EMGMM_COMMIT_CHECK_PRECISIONS) {
-            double *work = full ? malloc(6 * (size_t)d * sizeof(double)) : NULL;
-            if (full && !work) return EMGMM_ERR_ALLOC;
-            for (int k = 0; k < (full ? nmat : K); k++) {
-                double r;
-                if (full) {
-                    r = factor_residual(U + (size_t)k * per, m->covariances + (size_t)k * per, d, work);
-                } else {
-                    /* u² σ² = 1 entry by entry */
-                    r = 0.0;
-                    for (size_t j = 0; j < per; j++) {
-                        const double u = U[(size_t)k * per + j];
-                        const double e = fabs(u * u * m->covariances[(size_t)k * per + j] - 1.0);
-                        r = e > r ? e : r;
-                    }
-                }
-                if (!(r <= EMGMM_COMMIT_CHECK_TOL)) {
-                    free(work);
+                const double uii = u[(size_t)i * d + i];
+                if (!(uii > 0.0)) {
                     m->err_comp = k;
                     return emgmm_fail(m, EMGMM_ERR_BAD_INIT,
-                                      "precisions_cholesky of component %d does not invert its covariance (residual %.3g > %g)",
-                                      k, r, EMGMM_COMMIT_CHECK_TOL);
+                                      "precisions_cholesky of component %d has a non-positive diagonal entry %g at %d", k, uii, i);
                 }
+                ld += log(uii);
             }
-            free(work);
+            m->log_det[k] = ld;
+        } else {
+            const size_t cnt = per;
+            for (size_t j = 0; j < cnt; j++) {
+                if (!(u[j] > 0.0) || !(m->covariances[(size_t)k * per + j] > 0.0)) {
+                    m->err_comp = k;
+                    return emgmm_fail(m, EMGMM_ERR_BAD_INIT,
+                                      "%s of component %d is not positive",
+                                      u[j] > 0.0 ? "variance" : "precisions_cholesky entry", k);
+                }
+                ld += log(u[j]);
+            }
+            m->log_det[k] = m->cov_type == EMGMM_COV_DIAG ? ld : (double)d * ld;
         }
     }
-    const int exact = fabs(sum - 1.0) <= 4.0 * (double)K * DBL_EPSILON;
+    if (m->cov_type == EMGMM_COV_TIED)
+        for (int k = 1; k < K; k++) m->log_det[k] = m->log_det[0];
+    return EMGMM_OK;
+}
+
+/* EMGMM_COMMIT_CHECK_PRECISIONS: each stored factor inverts its covariance
+ * on the probe vectors (full, tied), or u²σ² = 1 entry by entry. */
+static int check_factors_invert(emgmm_model *m)
+{
+    const int K = m->K, d = m->d;
+    const int full = m->cov_type == EMGMM_COV_FULL || m->cov_type == EMGMM_COV_TIED;
+    const int nmat = m->cov_type == EMGMM_COV_FULL ? K : (m->cov_type == EMGMM_COV_TIED ? 1 : 0);
+    const size_t per = per_component(m);
+    const double *U = m->prec_chol;
+    double *work = full ? malloc(6 * (size_t)d * sizeof(double)) : NULL;
+    if (full && !work) return EMGMM_ERR_ALLOC;
+    for (int k = 0; k < (full ? nmat : K); k++) {
+        double r;
+        if (full) {
+            r = factor_residual(U + (size_t)k * per, m->covariances + (size_t)k * per, d, work);
+        } else {
+            /* u² σ² = 1 entry by entry */
+            r = 0.0;
+            for (size_t j = 0; j < per; j++) {
+                const double u = U[(size_t)k * per + j];
+                const double e = fabs(u * u * m->covariances[(size_t)k * per + j] - 1.0);
+                r = e > r ? e : r;
+            }
+        }
+        if (!(r <= EMGMM_COMMIT_CHECK_TOL)) {
+            free(work);
+            m->err_comp = k;
+            return emgmm_fail(m, EMGMM_ERR_BAD_INIT,
+                              "precisions_cholesky of component %d does not invert its covariance (residual %.3g > %g)",
+                              k, r, EMGMM_COMMIT_CHECK_TOL);
+        }
+    }
+    free(work);
+    return EMGMM_OK;
+}
+
+int emgmm_model_commit_parameters(emgmm_model *m, unsigned flags)
+{
+    if (!m) return EMGMM_ERR_NULL;
+    emgmm_clear_error(m);
+    m->fitted = 0;
+    if (flags & ~(unsigned)(EMGMM_COMMIT_COMPUTE_PRECISIONS | EMGMM_COMMIT_CHECK_PRECISIONS))
+        return emgmm_fail(m, EMGMM_ERR_INVALID_PARAM, "unknown commit flags 0x%x", flags);
+    double sum;
+    int st = check_mixture(m, &sum);
+    if (st) return st;
+    if (flags & EMGMM_COMMIT_COMPUTE_PRECISIONS) {
+        st = compute_precisions(m);
+    } else {
+        st = check_stored_factors(m);
+        if (st == EMGMM_OK && (flags & EMGMM_COMMIT_CHECK_PRECISIONS)) st = check_factors_invert(m);
+    }
+    if (st) return st;
+    /* Weights that sum to 1 within rounding (a fitted model's do) are kept bit
+     * for bit, so a model saved and loaded again — or a resumed checkpoint —
+     * continues exactly; others are renormalised. */
+    const int exact = fabs(sum - 1.0) <= 4.0 * (double)m->K * DBL_EPSILON;
     if (!exact)
-        for (int k = 0; k < K; k++) w[k] /= sum;
+        for (int k = 0; k < m->K; k++) m->weights[k] /= sum;
     m->fitted = 1;
     m->n_iter = 0;
     m->converged = 0;
-    m->n_reseeds = 0;
+    m->n_reseeds = 0; /* a reseed of the initialisation (iteration 0) would still count */
     m->n_passes = 0;
     emgmm_accel_reset(m);
     return EMGMM_OK;
