@@ -246,7 +246,7 @@ TRI_INLINE size_t pick_rows(const double *r, size_t nb, size_t *idx, double *nk)
     return m;
 }
 
-#define MSTAT_DEF(TILE, ROW, MSTAT, MFOLD, TYPE, VT, L) \
+#define MSTAT_DEF(TILE, TILE16, ROW, MSTAT, MFOLD, TYPE, VT, L) \
     TRI_INLINE void TILE(const TYPE *X, const double *r, const size_t *idx,    \
                                      size_t ld, size_t m, size_t a0, size_t b0,             \
                                      const TYPE *ct, TYPE *T, TYPE *st, const int SUMW,     \
@@ -286,6 +286,32 @@ TRI_INLINE size_t pick_rows(const double *r, size_t nb, size_t *idx, double *nk)
                 memcpy(st + b0 + (size_t)v * L, &s[v], sizeof(VT));                        \
     }                                                                                      \
                                                                                            \
+    /* 16 values of a × one vector of b: where a band of 16 rows has one vector of     \
+     * b left (float, L = 16), one pass over the rows instead of two 8-row tiles'.     \
+     * Each entry gets the same multiply-adds in the same order as in TILE.  */        \
+    TRI_INLINE void TILE16(const TYPE *X, const double *r, const size_t *idx, size_t ld,   \
+                           size_t m, size_t a0, size_t b0, const TYPE *ct, TYPE *T,        \
+                           TYPE *st, const int SUMW)                                       \
+    {                                                                                      \
+        const VT zero = {0};                                                               \
+        VT acc[16], c, s = zero;                                                           \
+        memcpy(&c, ct + b0, sizeof(VT));                                                   \
+        _Pragma("GCC unroll 16") for (int a = 0; a < 16; a++) acc[a] = zero;               \
+        for (size_t q = 0; q < m; q++) {                                                   \
+            const size_t i = idx[q];                                                       \
+            const TYPE *xr = X + i * ld, ri = (TYPE)r[i];                                  \
+            VT x;                                                                          \
+            memcpy(&x, xr + b0, sizeof(VT));                                               \
+            const VT w = (x - c) * ri;                                                     \
+            if (SUMW) s += w;                                                              \
+            _Pragma("GCC unroll 16") for (int a = 0; a < 16; a++)                          \
+                acc[a] += w * xr[a0 + (size_t)a];                                          \
+        }                                                                                  \
+        _Pragma("GCC unroll 16") for (int a = 0; a < 16; a++)                              \
+            memcpy(T + (a0 + (size_t)a) * ld + b0, &acc[a], sizeof(VT));                   \
+        if (SUMW) memcpy(st + b0, &s, sizeof(VT));                                         \
+    }                                                                                      \
+                                                                                           \
     /* the tiles of a0 … a0 + 7: b from the vector holding a0 to ld */                   \
     TRI_INLINE void ROW(const TYPE *X, const double *r, const size_t *idx,     \
                                     size_t ld, size_t m, size_t a0, const TYPE *ct,         \
@@ -317,10 +343,18 @@ TRI_INLINE size_t pick_rows(const double *r, size_t nb, size_t *idx, double *nk)
             st[a] = (TYPE)0;                                                               \
         }                                                                                  \
         const size_t m = pick_rows(r, nb, idx, nk);                                        \
-        if (m > 0) {                                                                       \
-            ROW(X, r, idx, ld, m, 0, ct, T, st, 1);                            \
-            for (size_t a0 = 8; a0 < d; a0 += 8)                                           \
-                ROW(X, r, idx, ld, m, a0, ct, T, st, 0);                       \
+        /* rows a0 … a0 + 7 per ROW; the last band of 16 rows in one TILE16 */        \
+        if (m > 0 && L == 16 && ld == 16) {                                                \
+            TILE16(X, r, idx, ld, m, 0, 0, ct, T, st, 1);                                  \
+        } else if (m > 0) {                                                                \
+            ROW(X, r, idx, ld, m, 0, ct, T, st, 1);                                        \
+            for (size_t a0 = 8; a0 < d; a0 += 8) {                                         \
+                if (L == 16 && a0 % 16 == 0 && ld - a0 == 16) {                            \
+                    TILE16(X, r, idx, ld, m, a0, a0, ct, T, st, 0);                        \
+                    break; /* it holds the band's rows a0 + 8 … too */                     \
+                }                                                                          \
+                ROW(X, r, idx, ld, m, a0, ct, T, st, 0);                                   \
+            }                                                                              \
         }                                                                                  \
         for (size_t a = 0; a < d; a++) s1[a] = (double)st[a];                              \
         return m;                                                                          \
@@ -338,8 +372,8 @@ TRI_INLINE size_t pick_rows(const double *r, size_t nb, size_t *idx, double *nk)
         }                                                                                  \
     }
 
-MSTAT_DEF(mstat_tile_f64, mstat_row_f64, emgmm_mstat_f64, emgmm_mfold_f64, double, v8d, 8)
-MSTAT_DEF(mstat_tile_f32, mstat_row_f32, emgmm_mstat_f32, emgmm_mfold_f32, float, v16f, 16)
+MSTAT_DEF(mstat_tile_f64, mstat_tile16_f64, mstat_row_f64, emgmm_mstat_f64, emgmm_mfold_f64, double, v8d, 8)
+MSTAT_DEF(mstat_tile_f32, mstat_tile16_f32, mstat_row_f32, emgmm_mstat_f32, emgmm_mfold_f32, float, v16f, 16)
 
 /* ---- AVX2 ------------------------------------------------------------------
  *
