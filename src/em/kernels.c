@@ -194,40 +194,6 @@ void emgmm_load_f32_f32(const float *x, size_t ld, size_t nb, size_t d, const do
  * Components that matter for a row — within 50 nats of its best, i.e. all
  * that can carry responsibility above e^−50 — get their Mahalanobis term
  * recomputed directly, Σ_j P_kj (x_j − μ_kj)², which has no cancellation. */
-#define DIAG_REFINE_BODY(TYPE)                                                 \
-    for (size_t i = 0; i < nb; i++) mx[i] = r[i];                              \
-    for (size_t k = 1; k < K; k++)                                             \
-        for (size_t i = 0; i < nb; i++) mx[i] = r[k * nb + i] > mx[i] ? r[k * nb + i] : mx[i]; \
-    for (size_t k = 0; k < K; k++) {                                           \
-        const double *pk = P + k * d, *mk = M + k * d;                         \
-        double *rk = r + k * nb;                                               \
-        for (size_t i = 0; i < nb; i++) {                                      \
-            if (!(rk[i] > mx[i] - 50.0)) continue;                             \
-            const TYPE *xi = xs + i * d;                                       \
-            double q = 0.0;                                                    \
-            _Pragma("omp simd reduction(+ : q)") for (size_t j = 0; j < d; j++) \
-            {                                                                  \
-                const double t = (double)xi[j] - mk[j];                        \
-                q += pk[j] * t * t;                                            \
-            }                                                                  \
-            rk[i] = cst[k] - 0.5 * q;                                          \
-        }                                                                      \
-    }
-
-EMGMM_CLONES
-void emgmm_diag_refine_f64(const double *xs, size_t nb, size_t d, size_t K, const double *P,
-                           const double *M, const double *cst, double *r, double *mx)
-{
-    DIAG_REFINE_BODY(double)
-}
-
-EMGMM_CLONES
-void emgmm_diag_refine_f32(const float *xs, size_t nb, size_t d, size_t K, const double *P,
-                           const double *M, const double *cst, double *r, double *mx)
-{
-    DIAG_REFINE_BODY(float)
-}
-
 /* One row of a left M-step factor: out[i] = r[i]·(xt[i] − c); returns Σ out
  * (the block's Σ r (x − c) for this coordinate), accumulated in double. */
 #define WROW_BODY(TYPE)                                                        \
