@@ -32,15 +32,13 @@ void emgmm_load_f64_f32(const double *x, size_t ld, size_t nb, size_t d, const d
 void emgmm_load_f32_f32(const float *x, size_t ld, size_t nb, size_t d, const double *g, float *xs);
 #endif
 
-#ifndef EMGMM_KERNELS_H_REFINE
-#define EMGMM_KERNELS_H_REFINE
-/* Recomputes r[k·nb + i] = cst[k] − ½ Σ_j P[k·d+j] (xs[i·d+j] − M[k·d+j])² for
- * the components within 50 of each row's maximum (diagonal families);
- * mx: scratch of nb doubles. */
-void emgmm_diag_refine_f64(const double *xs, size_t nb, size_t d, size_t K, const double *P,
-                           const double *M, const double *cst, double *r, double *mx);
-void emgmm_diag_refine_f32(const float *xs, size_t nb, size_t d, size_t K, const double *P,
-                           const double *M, const double *cst, double *r, double *mx);
+#ifndef EMGMM_KERNELS_H_DIAG
+#define EMGMM_KERNELS_H_DIAG
+/* kernels_diag.c: r[k·nb + i] = cst[k] − ½ Σ_j P[k·d+j] (xt[j·nb+i] − M[k·d+j])²
+ * for every row i < nb and component k < K (diagonal families; xt is the
+ * block transposed, d rows of nb doubles). */
+void emgmm_diag_logdens(const double *xt, size_t nb, size_t d, size_t K, const double *P,
+                        const double *M, const double *cst, double *r);
 #endif
 
 #ifndef EMGMM_KERNELS_H_WROW

@@ -75,35 +75,6 @@ void EMGMM_LOAD32(const float *x, size_t ld, size_t nb, size_t d, const double *
     }
 }
 
-/* The expanded quadratic form of the diagonal families cancels when a row is
- * far (relative to σ) from the centre g: its error grows like ε·‖x − g‖²/σ².
- * Components that matter for a row — within 50 nats of its best, i.e. all
- * that can carry responsibility above e^−50 — get their Mahalanobis term
- * recomputed directly, Σ_j P_kj (x_j − μ_kj)², which has no cancellation. */
-EMGMM_CLONES
-void EMGMM_DIAG_REFINE(const TYPE *xs, size_t nb, size_t d, size_t K, const double *P,
-                       const double *M, const double *cst, double *r, double *mx)
-{
-    for (size_t i = 0; i < nb; i++) mx[i] = r[i];
-    for (size_t k = 1; k < K; k++)
-        for (size_t i = 0; i < nb; i++) mx[i] = r[k * nb + i] > mx[i] ? r[k * nb + i] : mx[i];
-    for (size_t k = 0; k < K; k++) {
-        const double *pk = P + k * d, *mk = M + k * d;
-        double *rk = r + k * nb;
-        for (size_t i = 0; i < nb; i++) {
-            if (!(rk[i] > mx[i] - 50.0)) continue;
-            const TYPE *xi = xs + i * d;
-            double q = 0.0;
-#pragma omp simd reduction(+ : q)
-            for (size_t j = 0; j < d; j++) {
-                const double t = (double)xi[j] - mk[j];
-                q += pk[j] * t * t;
-            }
-            rk[i] = cst[k] - 0.5 * q;
-        }
-    }
-}
-
 /* One row of a left M-step factor: out[i] = r[i]·(xt[i] − c); returns Σ out
  * (the block's Σ r (x − c) for this coordinate), accumulated in double. */
 EMGMM_CLONES

@@ -106,6 +106,32 @@ EMGMM_TILE_INLINE void mstat_tile(const TYPE *X, const double *r, const size_t *
             memcpy(st + b0 + (size_t)v * L, &s[v], sizeof(tile_vec));
 }
 
+/* 16 values of a × one vector of columns from b0: where a band of 16 rows has
+ * one vector of b left (float, 16 lanes), one pass over the rows instead of
+ * two 8-row tiles'.  Each entry gets the same multiply-adds in the same order
+ * as in mstat_tile, so the same bits. */
+EMGMM_TILE_INLINE void mstat_tile16(const TYPE *X, const double *r, const size_t *idx,
+                                    size_t ld, size_t m, size_t a0, size_t b0, const TYPE *ct,
+                                    TYPE *T, TYPE *st, const int SUMW)
+{
+    const tile_vec zero = {0};
+    tile_vec acc[16], c, s = zero;
+    memcpy(&c, ct + b0, sizeof(tile_vec));
+    _Pragma("GCC unroll 16") for (int a = 0; a < 16; a++) acc[a] = zero;
+    for (size_t q = 0; q < m; q++) {
+        const size_t i = idx[q];
+        const TYPE *xr = X + i * ld, ri = (TYPE)r[i];
+        tile_vec x;
+        memcpy(&x, xr + b0, sizeof(tile_vec));
+        const tile_vec w = (x - c) * ri;
+        if (SUMW) s += w;
+        _Pragma("GCC unroll 16") for (int a = 0; a < 16; a++) acc[a] += w * xr[a0 + (size_t)a];
+    }
+    _Pragma("GCC unroll 16") for (int a = 0; a < 16; a++)
+        memcpy(T + (a0 + (size_t)a) * ld + b0, &acc[a], sizeof(tile_vec));
+    if (SUMW) memcpy(st + b0, &s, sizeof(tile_vec));
+}
+
 /* the tiles of a0 … a0 + 7: b from the vector holding a0 to ld */
 EMGMM_TILE_INLINE void mstat_row(const TYPE *X, const double *r, const size_t *idx, size_t ld,
                                  size_t m, size_t a0, const TYPE *ct, TYPE *T, TYPE *st,
@@ -137,9 +163,19 @@ size_t EMGMM_MSTAT(const TYPE *X, size_t ld, size_t d, const double *r, size_t n
         st[a] = (TYPE)0;
     }
     const size_t m = pick_rows(r, nb, idx, nk);
-    if (m > 0) {
+    /* rows a0 … a0 + 7 per mstat_row; the last band of 16 rows in one mstat_tile16 */
+    const size_t L = TILE_LANES;
+    if (m > 0 && L == 16 && ld == 16) {
+        mstat_tile16(X, r, idx, ld, m, 0, 0, ct, T, st, 1);
+    } else if (m > 0) {
         mstat_row(X, r, idx, ld, m, 0, ct, T, st, 1);
-        for (size_t a0 = 8; a0 < d; a0 += 8) mstat_row(X, r, idx, ld, m, a0, ct, T, st, 0);
+        for (size_t a0 = 8; a0 < d; a0 += 8) {
+            if (L == 16 && a0 % 16 == 0 && ld - a0 == 16) {
+                mstat_tile16(X, r, idx, ld, m, a0, a0, ct, T, st, 0);
+                break; /* it holds the band's rows a0 + 8 … too */
+            }
+            mstat_row(X, r, idx, ld, m, a0, ct, T, st, 0);
+        }
     }
     for (size_t a = 0; a < d; a++) s1[a] = (double)st[a];
     return m;

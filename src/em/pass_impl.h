@@ -25,11 +25,9 @@
  * The other families plug into the same pass:
  *   tied       Y = Xs·U once (one shared factor), then ‖Y_i − m_k‖² per k;
  *              statistics as full (pooled in the finish).
- *   diag/sph.  the expanded quadratic form in one double GEMM over all K:
- *              q_ik = Σ_j P_kj x_ij² − 2 Σ_j P_kj μ'_kj x_ij + Σ_j P_kj μ'_kj²
- *              ([Xs², Xs] · [P; −2P∘μ']ᵀ), with P = 1/σ² and μ' = μ − g; the
- *              centring by g keeps the cancellation small, and the product is
- *              double even for float32 data (it costs n·K·d, not n·K·d²).
+ *   diag/sph.  q_ik = Σ_j P_kj (x_ij − μ'_kj)², P = 1/σ², μ' = μ − g, computed
+ *              directly in double with the rows in the vector lanes
+ *              (emgmm_diag_logdens, kernels_diag.c; n·K·d multiply-adds).
  *              Statistics Σ r (x − c), Σ r (x − c)² by direct loops. */
 
 /* Leading dimensions that are multiples of 4 KB make every row of a
@@ -77,7 +75,7 @@ typedef struct {
     double *s1blk;  /* [cw] this block's Σ r (x − c) for one chunk */
     double *r;      /* [K][nb] log-probabilities, then responsibilities (component-major) */
     double *mx, *sum; /* [B] per-row scratch */
-    double *a2;     /* diag/spherical: [B][2d] = [Xs², Xs] */
+    double *a2;     /* diag/spherical: the block transposed in double, [d][nb] */
     TYPE *tscr, *xrm; /* M-step kernel (mstats_tri): [2][ldm] scratch; the block padded */
     TYPE *tacc;       /* M-step kernel: [ldm][ldm] its products */
     size_t *ridx;    /* M-step kernel: [B] the rows of one component with r ≠ 0 */
@@ -292,8 +290,6 @@ typedef struct {
     const double *g;     /* [d] centre */
     int cov_type;
     TYPE *ucat;          /* ESTEP full: [d][K·d] stacked precision factors; tied: [d][d] */
-    double *wt;          /* ESTEP diag/spherical: [2d][K] = [P; −2P∘μ'] */
-    double *qc;          /* ESTEP diag/spherical: [K] Σ_j P_kj μ'_kj² */
     double *pk, *mk;     /* ESTEP diag/spherical: [K][d] P_kj and μ'_kj, for the exact recompute */
     double *mvec;        /* ESTEP: [K][d] (μ_k − g)·U_k */
     double *cst;         /* ESTEP: [K] log π_k + log|U_k| − d/2 log 2π */
@@ -386,21 +382,15 @@ static void estep_tied(const pass_shared *sh, pass_ws *w, size_t nb)
 
 static void estep_diag(const pass_shared *sh, pass_ws *w, size_t nb)
 {
-    const size_t K = sh->K, d = sh->d;
-    for (size_t i = 0; i < nb; i++)
-        for (size_t j = 0; j < d; j++) {
-            const double x = (double)w->xs[i * d + j];
-            w->a2[i * 2 * d + j] = x * x;
-            w->a2[i * 2 * d + d + j] = x;
-        }
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasTrans, (int)K, (int)nb, (int)(2 * d), 1.0, sh->wt,
-                (int)K, w->a2, (int)(2 * d), 0.0, w->r, (int)nb);
-    for (size_t k = 0; k < K; k++) {
-        double *rk = w->r + k * nb;
-        const double c = sh->cst[k], q = sh->qc[k];
-        for (size_t i = 0; i < nb; i++) rk[i] = c - 0.5 * (rk[i] + q);
+    const size_t d = sh->d;
+    /* the block transposed, in double, into a2 (d·nb of its 2d·B doubles) */
+    double *xt = w->a2;
+    for (size_t i0 = 0; i0 < nb; i0 += 8) {
+        const size_t i1 = i0 + 8 < nb ? i0 + 8 : nb;
+        for (size_t j = 0; j < d; j++)
+            for (size_t i = i0; i < i1; i++) xt[j * nb + i] = (double)w->xs[i * d + j];
     }
-    EMGMM_DIAG_REFINE(w->xs, nb, d, K, sh->pk, sh->mk, sh->cst, w->r, w->mx);
+    emgmm_diag_logdens(xt, nb, d, sh->K, sh->pk, sh->mk, sh->cst, w->r);
 }
 
 static void mstats_diag(const pass_shared *sh, pass_ws *w, size_t nb)
@@ -615,8 +605,6 @@ static void shared_free(pass_shared *sh)
 {
     free((void *)sh->g);
     free(sh->ucat);
-    free(sh->wt);
-    free(sh->qc);
     free(sh->pk);
     free(sh->mk);
     free(sh->mvec);
@@ -660,31 +648,22 @@ static int shared_estep(const emgmm_mixture *m, int missing, pass_shared *sh, co
     return st;
 }
 
-/* diag/spherical: the expanded quadratic form's weights [P; −2P∘μ'], its
- * constants, P and μ' for the exact recompute (and log P with missing values) */
+/* diag/spherical: P = 1/σ² and μ' = μ − g per component and coordinate (and
+ * log P with missing values) */
 static int shared_diag(const emgmm_mixture *m, pass_shared *sh, const double *g)
 {
     const size_t K = (size_t)m->K, d = (size_t)m->d;
     const int type = m->cov_type;
     {
-        sh->wt = malloc(2 * d * K * sizeof(double));
-        sh->qc = malloc(K * sizeof(double));
         sh->pk = malloc(K * d * sizeof(double));
         sh->mk = malloc(K * d * sizeof(double));
-        if (!sh->wt || !sh->qc || !sh->pk || !sh->mk) return EMGMM_ERR_ALLOC;
-        for (size_t k = 0; k < K; k++) {
-            double q = 0.0;
+        if (!sh->pk || !sh->mk) return EMGMM_ERR_ALLOC;
+        for (size_t k = 0; k < K; k++)
             for (size_t j = 0; j < d; j++) {
                 const double pc = type == EMGMM_COV_DIAG ? m->prec_chol[k * d + j] : m->prec_chol[k];
-                const double P = pc * pc, mu = m->means[k * d + j] - g[j];
-                sh->wt[j * K + k] = P;
-                sh->wt[(d + j) * K + k] = -2.0 * P * mu;
-                sh->pk[k * d + j] = P;
-                sh->mk[k * d + j] = mu;
-                q += P * mu * mu;
+                sh->pk[k * d + j] = pc * pc;
+                sh->mk[k * d + j] = m->means[k * d + j] - g[j];
             }
-            sh->qc[k] = q;
-        }
         if (sh->missing) {
             sh->lpk = malloc(K * d * sizeof(double));
             if (!sh->lpk) return EMGMM_ERR_ALLOC;

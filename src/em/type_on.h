@@ -17,7 +17,6 @@
 #define EMGMM_DIAGSTATS emgmm_diagstats_f64
 #define EMGMM_LOAD64 emgmm_load_f64_f64
 #define EMGMM_LOAD32 emgmm_load_f32_f64
-#define EMGMM_DIAG_REFINE emgmm_diag_refine_f64
 #define EMGMM_WROW emgmm_wrow_f64
 #define EMGMM_FUSED_QF emgmm_qf_fused_f64
 #define EMGMM_TRI_QF emgmm_qf_tri_f64
@@ -37,7 +36,6 @@
 #define EMGMM_DIAGSTATS emgmm_diagstats_f32
 #define EMGMM_LOAD64 emgmm_load_f64_f32
 #define EMGMM_LOAD32 emgmm_load_f32_f32
-#define EMGMM_DIAG_REFINE emgmm_diag_refine_f32
 #define EMGMM_WROW emgmm_wrow_f32
 #define EMGMM_TRI_QF emgmm_qf_tri_f32
 #define EMGMM_TRI_PANEL emgmm_tri_panel_f32
