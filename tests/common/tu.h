@@ -12,8 +12,13 @@
 #include <string.h>
 
 /* ---------------------------------------------------------------- random numbers */
-/* The tests' own generator, independent of the library's, so the data a test fits does not
- * change when the library's generator does. */
+/* The tests' own generator, independent of the library's on purpose (review finding D4).  It is
+ * the same kind as src/base/rng.c (xoshiro256** seeded through splitmix64, Box–Muller normals,
+ * though seeded its own way), written out again rather than called: the data a test fits must not change when the library's
+ * generator changes (a new stream layout, a faster normal), or every fixed-seed expectation in
+ * the suite would move with it, and a bug in the library's generator would then shape the data
+ * that is meant to test it.  tests/unit/test_kernels.c calls emgmm_rng_* instead, because there
+ * the generator only fills arbitrary inputs of kernels compared with plain loops. */
 typedef struct {
     uint64_t s[4];
     int have_spare;
