@@ -191,6 +191,37 @@ static int parse_types(const char *s, sel_opts *o)
     return rc;
 }
 
+/* After the options: the one DATA argument, the outputs' formats, the defaults that depend on
+ * other options, and the params checked as a whole. */
+static int finish_args(int argc, char **argv, sel_opts *o)
+{
+    int rc;
+    if (optind != argc - 1)
+        return cli_fail(CLI_USAGE,
+                        "select: expected one DATA argument, got %d (see 'emgmm select --help')",
+                        argc - optind);
+    o->data = argv[optind];
+    if (o->out && o->table && !strcmp(o->out, "-") && !strcmp(o->table, "-"))
+        return cli_fail(CLI_USAGE, "select: -o and --table cannot both write to stdout");
+    if (o->table && strcmp(o->table, "-")) {
+        const size_t len = strlen(o->table);
+        if (len >= 4 && !strcasecmp(o->table + len - 4, ".npy"))
+            return cli_fail(CLI_USAGE, "--table: write .csv, .tsv or .json, not .npy (%s)",
+                            o->table);
+    }
+    if (o->nk == 0 && (rc = parse_k_list("1:9", o)) != 0)
+        return rc;
+    for (int t = 0; t < o->ntypes; t++)
+        o->mclust |= o->types[t] >= EMGMM_COV_EII;
+    o->mclust |= o->criterion == CRIT_ICL;
+    o->p.n_threads = o->threads;
+    o->p.missing = o->ro.missing;
+    if (emgmm_params_validate(&o->p) != EMGMM_OK)
+        return cli_fail(CLI_USAGE, "select: invalid parameters (%s)",
+                        emgmm_strerror(EMGMM_ERR_INVALID_PARAM));
+    return 0;
+}
+
 static int parse_args(int argc, char **argv, sel_opts *o)
 {
     static const struct option longopts[] = {
@@ -246,27 +277,7 @@ static int parse_args(int argc, char **argv, sel_opts *o)
         default: return cli_getopt_error("select", c, argv);
         }
     }
-    if (optind != argc - 1)
-        return cli_fail(CLI_USAGE, "select: expected one DATA argument, got %d (see 'emgmm select --help')",
-                        argc - optind);
-    o->data = argv[optind];
-    if (o->out && o->table && !strcmp(o->out, "-") && !strcmp(o->table, "-"))
-        return cli_fail(CLI_USAGE, "select: -o and --table cannot both write to stdout");
-    if (o->table && strcmp(o->table, "-")) {
-        const size_t len = strlen(o->table);
-        if (len >= 4 && !strcasecmp(o->table + len - 4, ".npy"))
-            return cli_fail(CLI_USAGE, "--table: write .csv, .tsv or .json, not .npy (%s)", o->table);
-    }
-    if (o->nk == 0 && (rc = parse_k_list("1:9", o)) != 0)
-        return rc;
-    for (int t = 0; t < o->ntypes; t++)
-        o->mclust |= o->types[t] >= EMGMM_COV_EII;
-    o->mclust |= o->criterion == CRIT_ICL;
-    o->p.n_threads = o->threads;
-    o->p.missing = o->ro.missing;
-    if (emgmm_params_validate(&o->p) != EMGMM_OK)
-        return cli_fail(CLI_USAGE, "select: invalid parameters (%s)", emgmm_strerror(EMGMM_ERR_INVALID_PARAM));
-    return 0;
+    return finish_args(argc, argv, o);
 }
 
 /* ------------------------------------------------------------------ the sweep */
@@ -340,15 +351,14 @@ static int hard_entropy(emgmm_model *m, const emgmm_data *X, double *ent)
     return st;
 }
 
-/* Fits one (K, type) pair into *row.  Returns 0, or an exit code (already reported) when the
- * sweep must stop.  On success *fitted holds the model (the caller owns it). */
-static int fit_one(const sel_opts *o, const emgmm_data *X, long long row0, sel_row *row,
-                   emgmm_model **fitted)
+/* The (K, type) model of *row, with the sweep's threads, into *out.  Returns 0 with *out NULL
+ * when this pair cannot be made (the reason is in *row), or an exit code (already reported)
+ * when the sweep must stop. */
+static int new_model(const sel_opts *o, const emgmm_data *X, sel_row *row, emgmm_model **out)
 {
-    *fitted = NULL;
-    row->n_params = -1;
     emgmm_model *m = NULL;
-    int st = emgmm_model_create(&m, (int)row->k, (int)X->d, row->type);
+    *out = NULL;
+    const int st = emgmm_model_create(&m, (int)row->k, (int)X->d, row->type);
     if (st != EMGMM_OK) {
         if (stops_the_sweep(st, NULL))
             return cli_lib_fail(st, NULL, "select: cannot create a model", NULL, 0);
@@ -360,67 +370,108 @@ static int fit_one(const sel_opts *o, const emgmm_data *X, long long row0, sel_r
     }
     emgmm_model_set_n_threads(m, o->threads);
     row->n_params = emgmm_model_n_parameters(m);
-    int rc = glue_size() > 1 ? glue_agree(glue_set_comm(m, row0)) : 0; /* MPI: a collective fit */
+    *out = m;
+    return 0;
+}
+
+/* The criteria of the fit m (status st so far) into *row, for the three ways a sweep runs.
+ * Each returns the status after scoring, the same on every rank. */
+
+/* --weights: a row of weight w counts w times, in the log-likelihood and in n (= the weights'
+ * sum), as rows repeated w times would (under MPI, the ranks' sums added). */
+static int score_weighted(emgmm_model *m, const emgmm_data *X, int st, sel_row *row)
+{
+    double lw[2] = {0.0, 0.0};
+    if (st == EMGMM_OK)
+        st = cli_weighted_loglik(m, X, &lw[0], &lw[1]);
+    st = glue_agree_status(st);
+    lw[0] = glue_sum(st == EMGMM_OK ? lw[0] : 0.0);
+    lw[1] = glue_sum(lw[1]);
+    row->loglik = lw[0];
+    row->bic = -2.0 * lw[0] + log(lw[1]) * (double)row->n_params;
+    row->aic = -2.0 * lw[0] + 2.0 * (double)row->n_params;
+    return st;
+}
+
+/* MPI: the score of all ranks' rows, and the criteria from the totals (scikit-learn's
+ * -2·score·n + penalty·parameters). */
+static int score_ranks(emgmm_model *m, const emgmm_data *X, int st, sel_row *row)
+{
+    double score = NAN, ent = 0.0;
+    if (st == EMGMM_OK && X->n > 0)
+        st = emgmm_score(m, X, &score);
+    if (st == EMGMM_OK && X->n > 0)
+        st = hard_entropy(m, X, &ent);
+    st = glue_agree_status(st);
+    size_t nsc = X->n; /* drop-empty-rows: rows with nothing observed do not count */
+    emgmm_n_scored(m, X, &nsc);
+    const double n = glue_sum((double)nsc);
+    score = glue_sum(st == EMGMM_OK && nsc > 0 ? score * (double)nsc : 0.0) / n;
+    row->bic = -2.0 * score * n + log(n) * (double)row->n_params;
+    row->aic = -2.0 * score * n + 2.0 * (double)row->n_params;
+    row->loglik = score * n;
+    /* ICL: the entropy is a sum over rows, so the ranks' sums add up */
+    row->icl = row->bic + 2.0 * glue_sum(st == EMGMM_OK ? ent : 0.0);
+    return st;
+}
+
+/* One process: the library's own score, BIC, AIC and ICL. */
+static int score_local(emgmm_model *m, const emgmm_data *X, int st, sel_row *row)
+{
+    double score = NAN;
+    if (st == EMGMM_OK)
+        st = emgmm_score(m, X, &score);
+    if (st == EMGMM_OK)
+        st = emgmm_bic(m, X, &row->bic);
+    if (st == EMGMM_OK)
+        st = emgmm_aic(m, X, &row->aic);
+    if (st == EMGMM_OK)
+        st = emgmm_icl(m, X, &row->icl);
+    size_t nsc = X->n;
+    emgmm_n_scored(m, X, &nsc);
+    row->loglik = score * (double)nsc;
+    return st;
+}
+
+/* A fit or its scoring failed with st: an exit code (reported) when that ends the sweep, else
+ * 0 with the reason in *row. */
+static int fit_failed(const sel_opts *o, const emgmm_data *X, emgmm_model *m, int st,
+                      sel_row *row)
+{
+    if (!stops_the_sweep(st, m)) {
+        set_error(row, st, m);
+        return 0;
+    }
+    char what[96];
+    snprintf(what, sizeof what, "select: K=%d %s failed", row->k,
+             emgmm_covariance_type_name(row->type));
+    return cli_fit_fail(st, m, what, o->data, 0, glue_size() == 1 ? X : NULL);
+}
+
+/* Fits one (K, type) pair into *row.  Returns 0, or an exit code (already reported) when the
+ * sweep must stop.  On success *fitted holds the model (the caller owns it). */
+static int fit_one(const sel_opts *o, const emgmm_data *X, long long row0, sel_row *row,
+                   emgmm_model **fitted)
+{
+    *fitted = NULL;
+    row->n_params = -1;
+    emgmm_model *m = NULL;
+    int rc = new_model(o, X, row, &m);
+    if (rc != 0 || !m)
+        return rc;
+    rc = glue_size() > 1 ? glue_agree(glue_set_comm(m, row0)) : 0; /* MPI: a collective fit */
     if (rc != 0) {
         emgmm_model_free(m);
         return rc;
     }
     const double t0 = cli_now();
-    st = emgmm_fit(m, &o->p, X);
+    int st = emgmm_fit(m, &o->p, X);
     row->seconds = cli_now() - t0;
-    double score = NAN;
-    if (X->weights) {
-        /* --weights: a row of weight w counts w times, in the log-likelihood
-         * and in n (= the weights' sum), as rows repeated w times would */
-        double lw[2] = {0.0, 0.0};
-        if (st == EMGMM_OK)
-            st = cli_weighted_loglik(m, X, &lw[0], &lw[1]);
-        st = glue_agree_status(st);
-        lw[0] = glue_sum(st == EMGMM_OK ? lw[0] : 0.0);
-        lw[1] = glue_sum(lw[1]);
-        row->loglik = lw[0];
-        row->bic = -2.0 * lw[0] + log(lw[1]) * (double)row->n_params;
-        row->aic = -2.0 * lw[0] + 2.0 * (double)row->n_params;
-    } else if (glue_size() > 1) {
-        /* MPI: the score of all ranks' rows, and the criteria from the totals
-         * (scikit-learn's -2·score·n + penalty·parameters) */
-        double ent = 0.0;
-        if (st == EMGMM_OK && X->n > 0)
-            st = emgmm_score(m, X, &score);
-        if (st == EMGMM_OK && X->n > 0)
-            st = hard_entropy(m, X, &ent);
-        st = glue_agree_status(st);
-        size_t nsc = X->n; /* drop-empty-rows: rows with nothing observed do not count */
-        emgmm_n_scored(m, X, &nsc);
-        const double n = glue_sum((double)nsc);
-        score = glue_sum(st == EMGMM_OK && nsc > 0 ? score * (double)nsc : 0.0) / n;
-        row->bic = -2.0 * score * n + log(n) * (double)row->n_params;
-        row->aic = -2.0 * score * n + 2.0 * (double)row->n_params;
-        row->loglik = score * n;
-        /* ICL: the entropy is a sum over rows, so the ranks' sums add up */
-        row->icl = row->bic + 2.0 * glue_sum(st == EMGMM_OK ? ent : 0.0);
-    } else {
-        if (st == EMGMM_OK)
-            st = emgmm_score(m, X, &score);
-        if (st == EMGMM_OK)
-            st = emgmm_bic(m, X, &row->bic);
-        if (st == EMGMM_OK)
-            st = emgmm_aic(m, X, &row->aic);
-        if (st == EMGMM_OK)
-            st = emgmm_icl(m, X, &row->icl);
-        size_t nsc = X->n;
-        emgmm_n_scored(m, X, &nsc);
-        row->loglik = score * (double)nsc;
-    }
+    st = X->weights ? score_weighted(m, X, st, row)
+         : glue_size() > 1 ? score_ranks(m, X, st, row)
+                           : score_local(m, X, st, row);
     if (st != EMGMM_OK) {
-        if (stops_the_sweep(st, m)) {
-            char what[96];
-            snprintf(what, sizeof what, "select: K=%d %s failed", row->k,
-                     emgmm_covariance_type_name(row->type));
-            rc = cli_fit_fail(st, m, what, o->data, 0, glue_size() == 1 ? X : NULL);
-        } else {
-            set_error(row, st, m);
-        }
+        rc = fit_failed(o, X, m, st, row);
         emgmm_model_free(m);
         return rc;
     }
@@ -674,6 +725,116 @@ static int write_table(const sel_opts *o, const emgmm_data *X, const sel_row *ro
     return CLI_OK;
 }
 
+/* One sweep: this rank's data, the table's rows so far, the best fit, and where the table
+ * for people goes (NULL: nowhere). */
+typedef struct {
+    emgmm_io_matrix mat;
+    emgmm_data X, Xg; /* this rank's rows; Xg has the whole data's shape (MPI) */
+    long long row0;   /* this rank's first row in DATA */
+    double *wts;      /* --weights: this rank's rows' weights */
+    sel_row *rows;
+    int nrows, best, failed;
+    emgmm_model *best_m;
+    FILE *tty;
+    double t0;
+} sel_sweep;
+
+/* Reads DATA (MPI, tools/mpi_glue.c: each rank its rows) and the weights, and makes room for
+ * the table.  Returns 0 or an exit code agreed by every rank. */
+static int sweep_load(const sel_opts *o, sel_sweep *s)
+{
+    int rc = glue_read_rows(o->data, &o->ro, &s->mat, &s->X, &s->row0);
+    s->rows = calloc((size_t)(o->nk * o->ntypes), sizeof *s->rows);
+    if (!s->rows && rc == 0)
+        rc = cli_fail(CLI_INTERNAL, "out of memory");
+    if ((rc = glue_agree(rc)) != 0)
+        return rc;
+    if (o->weights) { /* collective: each rank its rows' weights */
+        if ((rc = cli_read_weights(o->weights, o->data, s->X.n, s->row0, &s->wts)) != 0)
+            return rc;
+        s->X.weights = s->wts;
+    }
+    s->Xg = s->X;
+    s->Xg.n = (size_t)glue_sum((double)s->X.n);
+    return 0;
+}
+
+/* Fits every (K, type) pair in order, printing each row, and keeps the best model.  Returns 0
+ * or an exit code when a failure ends the sweep. */
+static int sweep_run(const sel_opts *o, sel_sweep *s)
+{
+    for (int i = 0; i < o->nk; i++)
+        for (int t = 0; t < o->ntypes; t++) {
+            sel_row *r = &s->rows[s->nrows++];
+            r->k = (int)o->ks[i];
+            r->type = o->types[t];
+            emgmm_model *m = NULL;
+            const int rc = fit_one(o, &s->X, s->row0, r, &m);
+            if (rc != 0)
+                return rc;
+            if (s->tty)
+                print_row(s->tty, r, o->criterion);
+            if (!r->ok) {
+                s->failed++;
+                continue;
+            }
+            /* strictly lower wins, so ties go to the earlier (smaller K) fit */
+            if (s->best < 0 ||
+                crit_of(r, o->criterion) < crit_of(&s->rows[s->best], o->criterion)) {
+                emgmm_model_free(s->best_m);
+                s->best_m = m;
+                s->best = s->nrows - 1;
+            } else {
+                emgmm_model_free(m);
+            }
+        }
+    return 0;
+}
+
+/* Every fit failed: numerical trouble anywhere makes it a numerical failure (4); otherwise the
+ * first failure's class, e.g. 3 when every K exceeds the number of samples. */
+static int all_failed(const sel_row *rows, int nrows)
+{
+    int code = cli_exit_for_status(rows[0].status);
+    for (int i = 0; i < nrows; i++)
+        if (cli_exit_for_status(rows[i].status) == CLI_NUMERIC)
+            code = CLI_NUMERIC;
+    return cli_fail(code, "select: all %d fits failed (the first: K=%d %s: %s)", nrows,
+                    rows[0].k, emgmm_covariance_type_name(rows[0].type), rows[0].error);
+}
+
+/* Rank 0 after the sweep: the table file, the best model, the closing lines. */
+static int sweep_report(const sel_opts *o, const sel_sweep *s)
+{
+    int rc;
+    if (o->table && (rc = write_table(o, &s->Xg, s->rows, s->nrows, s->best)) != 0)
+        return rc;
+    if (s->best < 0)
+        return all_failed(s->rows, s->nrows);
+    const sel_row *b = &s->rows[s->best];
+    if (o->out) {
+        emgmm_io_fit_info info = {1, o->p};
+        emgmm_io_error err = {0};
+        if (emgmm_io_model_write(o->out, s->best_m, &info, &err) != 0)
+            return cli_io_fail(&err);
+        cli_model_size_note(o->out);
+    }
+    if (s->tty) {
+        fprintf(s->tty, "\nbest: K=%d, covariance %s, %s %.10g (%s); %d fits in %.3f s", b->k,
+                emgmm_covariance_type_name(b->type), crit_name(o->criterion, 1),
+                crit_of(b, o->criterion), "lower is better", s->nrows, cli_now() - s->t0);
+        if (o->out && strcmp(o->out, "-"))
+            fprintf(s->tty, "; model written to %s", o->out);
+        fputc('\n', s->tty);
+    }
+    if (s->failed)
+        fprintf(stderr, "emgmm: select: %d of %d fits failed (listed as failed%s)\n", s->failed,
+                s->nrows,
+                o->quiet ? (o->table ? " in the table" : "; run without -q to see them")
+                         : " above");
+    return CLI_OK;
+}
+
 int cmd_select(int argc, char **argv)
 {
     sel_opts o = {0};
@@ -693,102 +854,30 @@ int cmd_select(int argc, char **argv)
         free(o.ks);
         return rc;
     }
-    emgmm_io_matrix mat = {0};
-    emgmm_model *best_m = NULL;
-    double *wts = NULL; /* --weights: this rank's rows' weights */
-    const int total = o.nk * o.ntypes;
-    int nrows = 0, best = -1, failed = 0;
-    /* MPI (tools/mpi_glue.c): each rank reads its rows and every fit is
-     * collective; rank 0 alone prints and writes.  Xg is the whole data's shape. */
-    emgmm_data X, Xg;
-    long long row0 = 0;
-    rc = glue_read_rows(o.data, &o.ro, &mat, &X, &row0);
-    sel_row *rows = calloc((size_t)total, sizeof *rows);
-    if (!rows && rc == 0)
-        rc = cli_fail(CLI_INTERNAL, "out of memory");
-    if ((rc = glue_agree(rc)) != 0)
+    /* MPI (tools/mpi_glue.c): each rank reads its rows and every fit is collective; rank 0
+     * alone prints and writes. */
+    sel_sweep s = {.best = -1};
+    if ((rc = sweep_load(&o, &s)) != 0)
         goto done;
-    if (o.weights) { /* collective: each rank its rows' weights */
-        if ((rc = cli_read_weights(o.weights, o.data, X.n, row0, &wts)) != 0)
-            goto done;
-        X.weights = wts;
-    }
-    Xg = X;
-    Xg.n = (size_t)glue_sum((double)X.n);
     /* stdout belongs to whichever output was sent there; the table for people then goes to
      * stderr, so that pipes get clean JSON or CSV */
     const int stdout_taken = (o.out && !strcmp(o.out, "-")) || (o.table && !strcmp(o.table, "-"));
-    FILE *tty = o.quiet || glue_rank() != 0 ? NULL : stdout_taken ? stderr : stdout;
-    if (tty)
-        print_header(tty, &o, &Xg);
-    const double t0 = cli_now();
-    for (int i = 0; i < o.nk; i++)
-        for (int t = 0; t < o.ntypes; t++) {
-            sel_row *r = &rows[nrows++];
-            r->k = (int)o.ks[i];
-            r->type = o.types[t];
-            emgmm_model *m = NULL;
-            if ((rc = fit_one(&o, &X, row0, r, &m)) != 0)
-                goto done;
-            if (tty)
-                print_row(tty, r, o.criterion);
-            if (!r->ok) {
-                failed++;
-                continue;
-            }
-            /* strictly lower wins, so ties go to the earlier (smaller K) fit */
-            if (best < 0 || crit_of(r, o.criterion) < crit_of(&rows[best], o.criterion)) {
-                emgmm_model_free(best_m);
-                best_m = m;
-                best = nrows - 1;
-            } else {
-                emgmm_model_free(m);
-            }
-        }
-    if (tty && o.mclust)
-        print_mclust_matrix(tty, &o, rows, nrows);
-    if (glue_rank() != 0)
+    s.tty = o.quiet || glue_rank() != 0 ? NULL : stdout_taken ? stderr : stdout;
+    if (s.tty)
+        print_header(s.tty, &o, &s.Xg);
+    s.t0 = cli_now();
+    if ((rc = sweep_run(&o, &s)) != 0)
         goto done;
-    if (o.table && (rc = write_table(&o, &Xg, rows, nrows, best)) != 0)
-        goto done;
-    if (best < 0) {
-        /* numerical trouble anywhere makes it a numerical failure (4); otherwise the first
-         * failure's class, e.g. 3 when every K exceeds the number of samples */
-        int code = cli_exit_for_status(rows[0].status);
-        for (int i = 0; i < nrows; i++)
-            if (cli_exit_for_status(rows[i].status) == CLI_NUMERIC)
-                code = CLI_NUMERIC;
-        rc = cli_fail(code, "select: all %d fits failed (the first: K=%d %s: %s)", nrows,
-                      rows[0].k, emgmm_covariance_type_name(rows[0].type), rows[0].error);
-        goto done;
-    }
-    if (o.out) {
-        emgmm_io_fit_info info = {1, o.p};
-        emgmm_io_error err = {0};
-        if (emgmm_io_model_write(o.out, best_m, &info, &err) != 0) {
-            rc = cli_io_fail(&err);
-            goto done;
-        }
-        cli_model_size_note(o.out);
-    }
-    if (tty) {
-        fprintf(tty, "\nbest: K=%d, covariance %s, %s %.10g (%s); %d fits in %.3f s",
-                rows[best].k, emgmm_covariance_type_name(rows[best].type),
-                crit_name(o.criterion, 1), crit_of(&rows[best], o.criterion),
-                "lower is better", nrows, cli_now() - t0);
-        if (o.out && strcmp(o.out, "-"))
-            fprintf(tty, "; model written to %s", o.out);
-        fputc('\n', tty);
-    }
-    if (failed)
-        fprintf(stderr, "emgmm: select: %d of %d fits failed (listed as failed%s)\n", failed,
-                nrows, o.quiet ? (o.table ? " in the table" : "; run without -q to see them") : " above");
+    if (s.tty && o.mclust)
+        print_mclust_matrix(s.tty, &o, s.rows, s.nrows);
+    if (glue_rank() == 0)
+        rc = sweep_report(&o, &s);
 done:
     rc = glue_agree(rc); /* MPI: rank 0's outcome (or an agreed failure) on every rank */
-    emgmm_model_free(best_m);
-    emgmm_io_matrix_free(&mat);
-    free(wts);
-    free(rows);
+    emgmm_model_free(s.best_m);
+    emgmm_io_matrix_free(&s.mat);
+    free(s.wts);
+    free(s.rows);
     free(o.ks);
     return rc;
 }

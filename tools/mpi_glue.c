@@ -229,6 +229,55 @@ static int funnel_parts(FILE *pf, const long long *sizes, FILE *out, const char 
     return rc;
 }
 
+/* Every rank's part size and row count: *off, the exclusive prefix sum of the bytes, places
+ * this rank's part; *n, the rows' sum, is the whole table's (the .npy header's n); sizes[g_size]
+ * gets each rank's bytes (the caller frees it). */
+static long long *part_layout(long long bytes, size_t rows, long long *off, long long *n)
+{
+    long long mine[2] = {bytes, (long long)rows};
+    long long *all = malloc((size_t)g_size * sizeof mine), *sizes = NULL;
+    if (!all || !(sizes = malloc((size_t)g_size * sizeof *sizes))) {
+        fputs("emgmm: out of memory\n", stderr);
+        MPI_Abort(MPI_COMM_WORLD, CLI_INTERNAL);
+    }
+    MPI_Allgather(mine, 2, MPI_LONG_LONG, all, 2, MPI_LONG_LONG, MPI_COMM_WORLD);
+    *off = *n = 0;
+    for (int r = 0; r < g_size; r++) {
+        sizes[r] = all[2 * r];
+        *off += r < g_rank ? all[2 * r] : 0;
+        *n += all[2 * r + 1];
+    }
+    free(all);
+    return sizes;
+}
+
+/* Rank 0: the final table of n rows, opened as its temporary beside the target (with the .npy
+ * header), and where the parts' bytes start (*head) in the temporary named name[name_size]
+ * ("" for stdout or a device, which have no offsets: the parts then go through rank 0). */
+static int open_final(emgmm_io_table *fin, const emgmm_io_table *t, const char *path,
+                      long long n, long long *head, char *name, size_t name_size)
+{
+    emgmm_io_error err = {0};
+    if (emgmm_io_table_open(fin, path, (size_t)n, t->d, t->is_int, &err) != 0)
+        return cli_io_fail(&err);
+    FILE *ff = emgmm_io_out_file(fin->out);
+    const char *tn = emgmm_io_out_tmp_name(fin->out);
+    if (fin->format == EMGMM_IO_OUT_H5) {
+        /* HDF5: the file is closed with its contiguous dataset allocated; the parts go at the
+         * dataset's offset */
+        if (emgmm_io_h5_table_detach(fin, head, &err) != 0 || *head < 0)
+            return cli_fail(CLI_INPUT, "cannot write %s: %s", path,
+                            err.msg[0] ? err.msg : "no data offset");
+    } else if (fflush(ff) != 0 || (tn && (*head = (long long)ftello(ff)) < 0)) {
+        return cli_fail(CLI_INPUT, "cannot write %s: %s", path, strerror(errno));
+    }
+    if (tn && strlen(tn) >= name_size)
+        return cli_fail(CLI_INPUT, "cannot write %s: its path is too long", path);
+    if (tn)
+        strcpy(name, tn);
+    return CLI_OK;
+}
+
 static int table_finish_mpi(emgmm_io_table *t, const char *path, int rc)
 {
     emgmm_io_error err = {0};
@@ -243,54 +292,20 @@ static int table_finish_mpi(emgmm_io_table *t, const char *path, int rc)
     if (size < 0)
         rc = cli_fail(CLI_INPUT, "cannot write rank %d's part of %s: %s", g_rank, path,
                       strerror(errno));
-    /* Every rank's byte and row counts: the exclusive prefix sum of the bytes
-     * places this rank's part; the rows sum to the .npy header's n. */
-    long long mine[2] = {size < 0 ? 0 : size, (long long)t->n};
-    long long *all = malloc((size_t)g_size * sizeof mine), *sizes = NULL;
-    if (!all || !(sizes = malloc((size_t)g_size * sizeof *sizes))) {
-        fputs("emgmm: out of memory\n", stderr);
-        MPI_Abort(MPI_COMM_WORLD, CLI_INTERNAL);
-    }
-    MPI_Allgather(mine, 2, MPI_LONG_LONG, all, 2, MPI_LONG_LONG, MPI_COMM_WORLD);
-    long long off = 0, n = 0;
-    for (int r = 0; r < g_size; r++) {
-        sizes[r] = all[2 * r];
-        off += r < g_rank ? all[2 * r] : 0;
-        n += all[2 * r + 1];
-    }
-    free(all);
-    /* Rank 0 creates the temporary beside the target (and the .npy header). */
+    const long long bytes = size < 0 ? 0 : size;
+    long long off, n;
+    long long *sizes = part_layout(bytes, t->n, &off, &n);
     emgmm_io_table fin;
     memset(&fin, 0, sizeof fin);
     char name[4096] = "";
     long long head = 0;
-    if (g_rank == 0 && rc == CLI_OK) {
-        if (emgmm_io_table_open(&fin, path, (size_t)n, t->d, t->is_int, &err) != 0) {
-            rc = cli_io_fail(&err);
-        } else {
-            FILE *ff = emgmm_io_out_file(fin.out);
-            const char *tn = emgmm_io_out_tmp_name(fin.out);
-            /* HDF5: the file is closed with its contiguous dataset allocated;
-             * the parts go at the dataset's offset */
-            if (fin.format == EMGMM_IO_OUT_H5 &&
-                (emgmm_io_h5_table_detach(&fin, &head, &err) != 0 || head < 0))
-                rc = cli_fail(CLI_INPUT, "cannot write %s: %s", path,
-                              err.msg[0] ? err.msg : "no data offset");
-            /* stdout or a device (no tn): no offsets; the parts go through rank 0 */
-            else if (fin.format != EMGMM_IO_OUT_H5 &&
-                     (fflush(ff) != 0 || (tn && (head = (long long)ftello(ff)) < 0)))
-                rc = cli_fail(CLI_INPUT, "cannot write %s: %s", path, strerror(errno));
-            else if (tn && strlen(tn) >= sizeof name)
-                rc = cli_fail(CLI_INPUT, "cannot write %s: its path is too long", path);
-            else if (tn)
-                strcpy(name, tn);
-        }
-    }
+    if (g_rank == 0 && rc == CLI_OK)
+        rc = open_final(&fin, t, path, n, &head, name, sizeof name);
     if ((rc = glue_agree(rc)) == 0) {
         MPI_Bcast(&head, 1, MPI_LONG_LONG, 0, MPI_COMM_WORLD);
         MPI_Bcast(name, (int)sizeof name, MPI_CHAR, 0, MPI_COMM_WORLD);
         if (name[0])
-            rc = pwrite_part(pf, mine[0], name, head + off, path);
+            rc = pwrite_part(pf, bytes, name, head + off, path);
         else
             rc = funnel_parts(pf, sizes, g_rank == 0 ? emgmm_io_out_file(fin.out) : NULL, path);
         rc = glue_agree(rc);

@@ -224,7 +224,9 @@ static void kmeans_init_is_one_mstep_on_the_partition(void **state)
         resp[i * K + best] = 1.0;
     }
     double w[3], mu[9], cov[27];
-    tb_mstep(mix.x, n, d, (size_t)d, K, resp, p.reg_covar, w, mu, cov);
+    assert_int_equal(tb_mstep(TB_FULL, mix.x, n, d, (size_t)d, NULL, K, resp, NULL, NULL,
+                              p.reg_covar, w, mu, cov),
+                     0);
     tu_assert_gmm_close(K, d, emgmm_model_weights(m), emgmm_model_means(m),
                         emgmm_model_covariances(m), w, mu, cov, 1e-9, "k-means init");
     free(resp);

@@ -12,7 +12,7 @@
 #include "emgmm.h"
 #include "family_check.h"
 #include "../common/fixture_file.h"
-#include "family_textbook.h"
+#include "../ref/textbook_em.h"
 
 #ifndef FIXTURE_DIR
 #error "FIXTURE_DIR must name tests/fixtures"
@@ -54,7 +54,7 @@ static void load(fview *v, const fcase *c)
     v->max_iter = (int)ff_scalar(f, NULL, "max_iter");
     v->reg = ff_scalar(f, NULL, "reg_covar");
     const size_t K = (size_t)v->K, kd = K * v->d;
-    v->cs = ftb_cov_size(v->type, v->K, v->d);
+    v->cs = tb_cov_size(v->type, v->K, v->d);
     v->x = ff_get(f, NULL, "data", v->n * v->d);
     v->sw = ff_has(f, NULL, "sample_weights") ? ff_get(f, NULL, "sample_weights", v->n) : NULL;
     v->init_w = ff_get(f, NULL, "init_weights", K);
@@ -154,16 +154,16 @@ static void textbook_reproduces_sklearn(void **state)
     memcpy(w, v.init_w, sizeof(double) * v.K);
     memcpy(mu, v.init_mu, sizeof(double) * kd);
     memcpy(cov, v.init_cov, sizeof(double) * v.cs);
-    assert_int_equal(ftb_em(v.type, v.x, v.n, v.d, (size_t)v.d, v.sw, v.K, v.reg, v.max_iter, w,
+    assert_int_equal(tb_em(v.type, v.x, v.n, v.d, (size_t)v.d, v.sw, v.K, v.reg, v.max_iter, w,
                             mu, cov, lbs),
                      0);
     fc_assert_gmm_close(v.type, v.K, v.d, w, mu, cov, v.w, v.mu, v.cov, TB_RTOL, c->name);
-    assert_int_equal(ftb_precisions_cholesky(v.type, v.K, v.d, cov, U), 0);
+    assert_int_equal(tb_precisions_cholesky(v.type, v.K, v.d, cov, U), 0);
     fc_assert_prec_chol_close(v.type, v.K, v.d, U, v.prec_chol, TB_RTOL, c->name);
     for (int i = 0; i < v.max_iter; i++)
         tu_assert_close(lbs[i], v.lbs[i], TB_RTOL, 0.0, "%s: lower bound %d", c->name, i + 1);
     if (ff_has(&v.f, c->type_name, "score")) {
-        const double s = ftb_estep(v.type, v.x, v.n, v.d, (size_t)v.d, NULL, v.K, w, mu, cov,
+        const double s = tb_estep(v.type, v.x, v.n, v.d, (size_t)v.d, NULL, v.K, w, mu, cov,
                                    NULL, NULL);
         tu_assert_close(s, ff_scalar(&v.f, c->type_name, "score"), TB_RTOL, 0.0, "%s: score",
                         c->name);

@@ -11,7 +11,7 @@
 #include "../common/tu.h"
 #include "emgmm.h"
 #include "family_check.h"
-#include "family_textbook.h"
+#include "../ref/textbook_em.h"
 
 #define RTOL 1e-9
 #define ITERS 10
@@ -136,12 +136,12 @@ static void fractional_weights_match_weighted_textbook(void **state)
     for (int t = 0; t < 4; t++) {
         const int type = fc_types[t];
         const char *tn = emgmm_covariance_type_name(type);
-        const size_t cs = ftb_cov_size(type, K, D);
+        const size_t cs = tb_cov_size(type, K, D);
         double w[K], mu[K * D], cov[K * D * D], lbs[ITERS];
         memcpy(w, f->w0, sizeof w);
         memcpy(mu, f->mu0, sizeof mu);
         memcpy(cov, f->cov0[type], sizeof(double) * cs);
-        assert_int_equal(ftb_em(type, f->mix.x, N, D, D, sw, K, 1e-6, ITERS, w, mu, cov, lbs), 0);
+        assert_int_equal(tb_em(type, f->mix.x, N, D, D, sw, K, 1e-6, ITERS, w, mu, cov, lbs), 0);
         emgmm_model *m = started(f, type);
         const emgmm_params p = fixed_iters();
         emgmm_data X = emgmm_data_f64(f->mix.x, N, D, D);

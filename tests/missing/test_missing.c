@@ -1,6 +1,7 @@
 /* test_missing.c — EM on data with missing values (issue 8).
- *  - from the same start, 10 iterations of the library and of the textbook missing-data EM
- *    (textbook_missing.c: per-row loops over observed indices, explicit conditional formulas)
+ *  - from the same start, 10 iterations of the library and of the textbook EM
+ *    (tests/ref/textbook_em.c: per-row loops over observed indices, explicit conditional
+ *    formulas)
  *    agree to 1e-9 for full, tied, diag and spherical covariances, f64 and (looser) f32;
  *  - with no NaN, the missing mode gives a bit-identical fit;
  *  - rows with nothing observed: an error naming the row, or dropped (= removing them);
@@ -16,7 +17,7 @@
 
 #include "../common/tu.h"
 #include "emgmm.h"
-#include "textbook_missing.h"
+#include "../ref/textbook_em.h"
 
 #define ITERS 10
 #define RTOL 1e-9
@@ -44,7 +45,8 @@ static double *make_data(tu_mixture *mix, size_t n, int d, int K, double frac, u
     return x;
 }
 
-/* The reference's full [K][d][d] covariances in the shape of a covariance type, and back. */
+/* Full [K][d][d] covariances in the shape of a covariance type (tied: the first, spherical:
+ * the first variance); tb_cov_to_full goes back. */
 static void to_type(int type, int K, int d, const double *full, double *out)
 {
     for (int k = 0; k < K; k++)
@@ -55,21 +57,6 @@ static void to_type(int type, int K, int d, const double *full, double *out)
         }
     if (type == EMGMM_COV_FULL) memcpy(out, full, sizeof(double) * K * d * d);
     if (type == EMGMM_COV_TIED) memcpy(out, full, sizeof(double) * d * d);
-}
-
-static void from_type(int type, int K, int d, const double *c, double *full)
-{
-    memset(full, 0, sizeof(double) * K * d * d);
-    for (int k = 0; k < K; k++)
-        for (int a = 0; a < d; a++)
-            for (int b = 0; b < d; b++) {
-                double v = 0.0;
-                if (type == EMGMM_COV_FULL) v = c[(size_t)k * d * d + a * d + b];
-                if (type == EMGMM_COV_TIED) v = c[a * d + b];
-                if (type == EMGMM_COV_DIAG && a == b) v = c[k * d + a];
-                if (type == EMGMM_COV_SPHERICAL && a == b) v = c[k];
-                full[(size_t)k * d * d + a * d + b] = v;
-            }
 }
 
 typedef struct {
@@ -98,7 +85,7 @@ static void make_start(const tu_mixture *mix, int type, double *w, double *mu, d
         for (int k = 1; k < K; k++) memcpy(covf + (size_t)k * d * d, covf, sizeof(double) * d * d);
     double *c = tu_xmalloc(sizeof(double) * K * d * d);
     to_type(type, K, d, covf, c);
-    from_type(type, K, d, c, covf);
+    tb_cov_to_full(type, K, d, c, covf);
     free(c);
 }
 
@@ -137,9 +124,11 @@ static void agrees_with_textbook(void **state)
     if (rc) fail_msg("fit: %s (%s)", emgmm_strerror(rc), emgmm_model_last_error(m));
 
     double lbs[ITERS];
-    assert_int_equal(tbm_em(x, n, d, K, type, p.reg_covar, ITERS, w, mu, covf, lbs), 0);
+    assert_int_equal(tb_em(type, x, n, d, (size_t)d, NULL, K, p.reg_covar, ITERS, w, mu, ct, lbs),
+                     0);
+    tb_cov_to_full(type, K, d, ct, covf);
     double *got = tu_xmalloc(sizeof(double) * K * d * d);
-    from_type(type, K, d, emgmm_model_covariances(m), got);
+    tb_cov_to_full(type, K, d, emgmm_model_covariances(m), got);
     const double rtol = c->f32 ? 1e-6 : RTOL;
     char what[64];
     snprintf(what, sizeof what, "%s d=%d K=%d%s", emgmm_covariance_type_name(type), d, K,
@@ -157,9 +146,12 @@ static void agrees_with_textbook(void **state)
         double *ld = tu_xmalloc(sizeof(double) * n), *ldr = tu_xmalloc(sizeof(double) * n);
         double *pr = tu_xmalloc(sizeof(double) * n * K), *prr = tu_xmalloc(sizeof(double) * n * K);
         double *im = tu_xmalloc(sizeof(double) * n * d), *imr = tu_xmalloc(sizeof(double) * n * d);
-        from_type(type, K, d, emgmm_model_covariances(m), got);
-        tbm_estep(x, n, d, K, emgmm_model_weights(m), emgmm_model_means(m), got, prr, ldr);
-        tbm_impute(x, n, d, K, emgmm_model_weights(m), emgmm_model_means(m), got, imr);
+        const double *cm = emgmm_model_covariances(m);
+        tb_estep(type, x, n, d, (size_t)d, NULL, K, emgmm_model_weights(m), emgmm_model_means(m),
+                 cm, prr, ldr);
+        assert_int_equal(tb_impute(type, x, n, d, (size_t)d, K, emgmm_model_weights(m),
+                                   emgmm_model_means(m), cm, imr),
+                         0);
         assert_int_equal(emgmm_model_missing(m), EMGMM_MISSING_NAN);
         assert_int_equal(emgmm_score_samples(m, &X, ld), EMGMM_OK);
         assert_int_equal(emgmm_predict_proba(m, &X, pr), EMGMM_OK);

@@ -81,10 +81,10 @@ static void textbook_run(const agree_problem *pb, int K, double reg, double *w, 
     memcpy(w, pb->w0, sizeof(double) * K);
     memcpy(mu, pb->mu0, sizeof(double) * K * d);
     memcpy(cov, pb->cov0, sizeof(double) * K * d * d);
-    assert_int_equal(tb_em(pb->mix.x, pb->mix.n, d, (size_t)d, K, reg, ITERS, w, mu, cov, lbs), 0);
-    for (int k = 0; k < K; k++)
-        assert_int_equal(tb_precision_cholesky(cov + (size_t)k * d * d, U + (size_t)k * d * d, d),
-                         0);
+    assert_int_equal(
+        tb_em(TB_FULL, pb->mix.x, pb->mix.n, d, (size_t)d, NULL, K, reg, ITERS, w, mu, cov, lbs),
+        0);
+    assert_int_equal(tb_precisions_cholesky(TB_FULL, K, d, cov, U), 0);
 }
 
 static void assert_model_matches(emgmm_model *m, int K, int d, const double *w, const double *mu,
@@ -153,8 +153,8 @@ static void library_matches_textbook_em(void **state)
     /* The fitted model's densities and posteriors are the textbook E-step's. */
     double *ld_ref = tu_xmalloc(sizeof(double) * pb.mix.n), *ld = tu_xmalloc(sizeof(double) * pb.mix.n);
     double *pr_ref = tu_xmalloc(sizeof(double) * pb.mix.n * K), *pr = tu_xmalloc(sizeof(double) * pb.mix.n * K);
-    tb_estep(pb.mix.x, pb.mix.n, d, (size_t)d, K, emgmm_model_weights(m), emgmm_model_means(m),
-             emgmm_model_covariances(m), pr_ref, ld_ref);
+    tb_estep(TB_FULL, pb.mix.x, pb.mix.n, d, (size_t)d, NULL, K, emgmm_model_weights(m),
+             emgmm_model_means(m), emgmm_model_covariances(m), pr_ref, ld_ref);
     assert_int_equal(emgmm_score_samples(m, &X, ld), EMGMM_OK);
     assert_int_equal(emgmm_predict_proba(m, &X, pr), EMGMM_OK);
     for (size_t i = 0; i < pb.mix.n; i++) {
@@ -232,9 +232,8 @@ static void library_matches_textbook_em_more_threads_than_blocks(void **state)
     memcpy(w, w0, sizeof w);
     memcpy(mu, mu0, sizeof mu);
     memcpy(cov, cov0, sizeof cov);
-    assert_int_equal(tb_em(x, n, d, (size_t)d, K, 1e-6, ITERS, w, mu, cov, lbs), 0);
-    for (int k = 0; k < K; k++)
-        assert_int_equal(tb_precision_cholesky(cov + k * d * d, U + k * d * d, d), 0);
+    assert_int_equal(tb_em(TB_FULL, x, n, d, (size_t)d, NULL, K, 1e-6, ITERS, w, mu, cov, lbs), 0);
+    assert_int_equal(tb_precisions_cholesky(TB_FULL, K, d, cov, U), 0);
     emgmm_model *m = NULL;
     assert_int_equal(emgmm_model_create(&m, K, d, EMGMM_COV_FULL), EMGMM_OK);
     assert_int_equal(emgmm_model_set_parameters(m, w0, mu0, cov0), EMGMM_OK);

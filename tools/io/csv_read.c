@@ -555,6 +555,39 @@ static int blank(const char *ls, const char *le)
     return 1;
 }
 
+/* The next line of [*p, end) into [*ls, *le), without its "\n" or "\r\n"; *p moves past it. */
+static void next_line(const char **p, const char *end, const char **ls, const char **le)
+{
+    const char *nl = memchr(*p, '\n', (size_t)(end - *p));
+    *ls = *p;
+    *le = nl ? nl : end;
+    *p = nl ? nl + 1 : end;
+    if (*le > *ls && (*le)[-1] == '\r')
+        (*le)--;
+}
+
+/* A line whose first non-blank character is '#'. */
+static int comment(const char *ls, const char *le)
+{
+    while (ls < le && (*ls == ' ' || *ls == '\t'))
+        ls++;
+    return *ls == '#';
+}
+
+/* A row parser for NAME with the options' working type and missing-value rule. */
+static csv_ctx ctx_for(const char *name, const emgmm_io_read_opts *opts, char delim,
+                       emgmm_io_error *err)
+{
+    csv_ctx c = {0};
+    c.name = name;
+    c.err = err;
+    c.dtype = opts->dtype == EMGMM_F32 ? EMGMM_F32 : EMGMM_F64;
+    c.esize = c.dtype == EMGMM_F32 ? sizeof(float) : sizeof(double);
+    c.delim = delim;
+    c.missing = opts->missing;
+    return c;
+}
+
 /* The first line that is neither blank nor a comment fixes the delimiter, the
  * header and the column count; the data start after the header, or at that
  * line when it is a row (parsed here once, for its field count). */
@@ -568,19 +601,10 @@ static int csv_probe(const char *buf, size_t len, const char *name,
         p += 3;
     size_t line = 0;
     while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *le = nl ? nl : end;
-        const char *ls = p;
-        p = nl ? nl + 1 : end;
+        const char *ls, *le;
+        next_line(&p, end, &ls, &le);
         line++;
-        if (le > ls && le[-1] == '\r')
-            le--;
-        if (blank(ls, le))
-            continue;
-        const char *fc = ls;
-        while (fc < le && (*fc == ' ' || *fc == '\t'))
-            fc++;
-        if (*fc == '#')
+        if (blank(ls, le) || comment(ls, le))
             continue;
         lay->delim = opts->delimiter ? opts->delimiter : detect_delim(ls, le);
         if (opts->header == 1 || (opts->header < 0 && looks_like_header(ls, le, lay->delim))) {
@@ -592,13 +616,7 @@ static int csv_probe(const char *buf, size_t len, const char *name,
             lay->data_line = line + 1;
             return 0;
         }
-        csv_ctx c = {0};
-        c.name = name;
-        c.err = err;
-        c.dtype = opts->dtype == EMGMM_F32 ? EMGMM_F32 : EMGMM_F64;
-        c.esize = c.dtype == EMGMM_F32 ? sizeof(float) : sizeof(double);
-        c.delim = lay->delim;
-    c.missing = opts->missing;
+        csv_ctx c = ctx_for(name, opts, lay->delim, err);
         row_fail f;
         int bad = parse_row(&c, ls, le, 0, &f) != ROW_OK;
         if (bad)
@@ -615,6 +633,19 @@ static int csv_probe(const char *buf, size_t len, const char *name,
     return -1;
 }
 
+/* Room for est rows of d values, which the first row's length predicts, so that the growth
+ * rarely copies (a failed reservation leaves the growth to push). */
+static void reserve_rows(csv_ctx *c, size_t d, size_t est)
+{
+    if (d && est < SIZE_MAX / c->esize / d / 2 && est * d > c->cap) {
+        char *nv = realloc(c->vals, est * d * c->esize);
+        if (nv) {
+            c->vals = nv;
+            c->cap = est * d;
+        }
+    }
+}
+
 /* Parses the lines of [begin, end), which start at line LINE0 and lie in the
  * data part of LAY's file.  A blank line is only allowed where no data row
  * follows; info->first_blank lets the caller apply that across parts. */
@@ -625,35 +656,21 @@ static int csv_read_lines(const char *buf, size_t begin, size_t end_off, size_t 
 {
     memset(out, 0, sizeof *out);
     memset(info, 0, sizeof *info);
-    csv_ctx c = {0};
-    c.name = name;
-    c.err = err;
-    c.dtype = opts->dtype == EMGMM_F32 ? EMGMM_F32 : EMGMM_F64;
-    c.esize = c.dtype == EMGMM_F32 ? sizeof(float) : sizeof(double);
-    c.delim = lay->delim;
-    c.missing = opts->missing;
-
+    csv_ctx c = ctx_for(name, opts, lay->delim, err);
     const size_t d = lay->d;
     const char *p = buf + begin, *end = buf + end_off;
     size_t line = line0 - 1, n = 0;
     size_t pending_blank = 0; /* a blank line is only allowed at the end */
     while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *le = nl ? nl : end;
-        const char *ls = p;
-        p = nl ? nl + 1 : end;
+        const char *ls, *le;
+        next_line(&p, end, &ls, &le);
         line++;
-        if (le > ls && le[-1] == '\r')
-            le--;
         if (blank(ls, le)) {
             if (!pending_blank)
                 pending_blank = line;
             continue;
         }
-        const char *fc = ls;
-        while (fc < le && (*fc == ' ' || *fc == '\t'))
-            fc++;
-        if (*fc == '#')
+        if (comment(ls, le))
             continue;
         info->has_content = 1;
         if (pending_blank) {
@@ -665,18 +682,8 @@ static int csv_read_lines(const char *buf, size_t begin, size_t end_off, size_t 
             report(&c, &f, line, d, lay->header);
             goto fail;
         }
-        if (n == 0) {
-            /* Reserve for the rows this one's length predicts, so the
-             * growth rarely copies. */
-            size_t est = (size_t)(end - ls) / (size_t)(p - ls) + 16;
-            if (d && est < SIZE_MAX / c.esize / d / 2 && est * d > c.cap) {
-                char *nv = realloc(c.vals, est * d * c.esize);
-                if (nv) {
-                    c.vals = nv;
-                    c.cap = est * d;
-                }
-            }
-        }
+        if (n == 0)
+            reserve_rows(&c, d, (size_t)(end - ls) / (size_t)(p - ls) + 16);
         n++;
     }
     info->first_blank = pending_blank;

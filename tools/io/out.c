@@ -114,6 +114,77 @@ static int nomem(emgmm_io_out *o, const char *path, emgmm_io_error *err)
     return -1;
 }
 
+/* Writing goes straight to an already open descriptor (/dev/fd/N, /dev/stdout): a dup of it. */
+static int open_alias(emgmm_io_out *o, int alias, const char *path, emgmm_io_error *err)
+{
+    int fd = dup(alias);
+    if (fd < 0 || !(o->f = fdopen(fd, "wb"))) {
+        emgmm_io_error_set(err, EMGMM_IO_EINPUT, "cannot write %s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    return 0;
+}
+
+/* An existing path that is not a regular file: a directory is refused; a device, FIFO or
+ * socket (/dev/stdout, a pipe) has nothing to replace atomically, and renaming onto it would
+ * destroy it, so it is written in place. */
+static int open_special(emgmm_io_out *o, const struct stat *st, const char *path,
+                        emgmm_io_error *err)
+{
+    if (S_ISDIR(st->st_mode)) {
+        emgmm_io_error_set(err, EMGMM_IO_EINPUT, "cannot write %s: it is a directory", path);
+        return -1;
+    }
+    if (!(o->f = fopen(path, "wb"))) {
+        emgmm_io_error_set(err, EMGMM_IO_EINPUT, "cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* A regular file (or a new one): a temporary ".<base>.XXXXXX" beside the target (beside a
+ * symlink's target, keeping the link), so that the commit's rename() never crosses devices,
+ * with the mode open(2) would have given.  Returns 1 when out of memory. */
+static int open_temp(emgmm_io_out *o, const char *path, emgmm_io_error *err)
+{
+    struct stat st;
+    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+        char *real = realpath(path, NULL);
+        if (real) {
+            free(o->path);
+            o->path = real;
+        }
+    }
+    const char *tp = o->path, *slash = strrchr(tp, '/');
+    size_t dlen = slash ? (size_t)(slash - tp) + 1 : 0;
+    const char *base = tp + dlen;
+    size_t tlen = dlen + 1 + strlen(base) + 8;
+    if (!(o->tmp = malloc(tlen)))
+        return 1;
+    snprintf(o->tmp, tlen, "%.*s.%s.XXXXXX", (int)dlen, tp, base);
+    int fd = mkstemp(o->tmp);
+    if (fd < 0) {
+        emgmm_io_error_set(err, EMGMM_IO_EINPUT, "cannot create %s: %s", path, strerror(errno));
+        free(o->tmp);
+        o->tmp = NULL;
+        return -1;
+    }
+    live_add(o->tmp);
+    /* mkstemp makes 0600; give the file the mode open(2) would have. */
+    mode_t mask = umask(0);
+    umask(mask);
+    if (fchmod(fd, 0666 & ~mask) != 0 || !(o->f = fdopen(fd, "wb"))) {
+        emgmm_io_error_set(err, EMGMM_IO_EINPUT, "cannot create %s: %s", path, strerror(errno));
+        close(fd);
+        if (live_take(o->tmp))
+            unlink(o->tmp);
+        return -1;
+    }
+    return 0;
+}
+
 int emgmm_io_out_open(emgmm_io_out **out, const char *path, emgmm_io_error *err)
 {
     *out = NULL;
@@ -126,71 +197,18 @@ int emgmm_io_out_open(emgmm_io_out **out, const char *path, emgmm_io_error *err)
         *out = o;
         return 0;
     }
-    int alias = fd_alias(path);
-    if (alias >= 0) {
-        int fd = dup(alias);
-        if (fd < 0 || !(o->f = fdopen(fd, "wb"))) {
-            emgmm_io_error_set(err, EMGMM_IO_EINPUT, "cannot write %s: %s", path, strerror(errno));
-            if (fd >= 0)
-                close(fd);
-            out_free(o);
-            return -1;
-        }
-        setvbuf(o->f, o->buf, _IOFBF, 1 << 20);
-        *out = o;
-        return 0;
-    }
     struct stat st;
-    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-        if (S_ISDIR(st.st_mode)) {
-            emgmm_io_error_set(err, EMGMM_IO_EINPUT, "cannot write %s: it is a directory", path);
-            out_free(o);
-            return -1;
-        }
-        /* A device, FIFO or socket (/dev/stdout, a pipe) has nothing to
-         * replace atomically, and renaming onto it would destroy it. */
-        if (!(o->f = fopen(path, "wb"))) {
-            emgmm_io_error_set(err, EMGMM_IO_EINPUT, "cannot open %s: %s", path, strerror(errno));
-            out_free(o);
-            return -1;
-        }
-        setvbuf(o->f, o->buf, _IOFBF, 1 << 20);
-        *out = o;
-        return 0;
-    }
-    /* Through a symlink, replace its target and keep the link. */
-    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
-        char *real = realpath(path, NULL);
-        if (real) {
-            free(o->path);
-            o->path = real;
-        }
-    }
-    /* ".<base>.XXXXXX" beside the target, so rename() never crosses devices. */
-    const char *tp = o->path, *slash = strrchr(tp, '/');
-    size_t dlen = slash ? (size_t)(slash - tp) + 1 : 0;
-    const char *base = tp + dlen;
-    size_t tlen = dlen + 1 + strlen(base) + 8;
-    if (!(o->tmp = malloc(tlen)))
+    const int alias = fd_alias(path);
+    int rc;
+    if (alias >= 0)
+        rc = open_alias(o, alias, path, err);
+    else if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        rc = open_special(o, &st, path, err);
+    else
+        rc = open_temp(o, path, err);
+    if (rc > 0)
         return nomem(o, path, err);
-    snprintf(o->tmp, tlen, "%.*s.%s.XXXXXX", (int)dlen, tp, base);
-    int fd = mkstemp(o->tmp);
-    if (fd < 0) {
-        emgmm_io_error_set(err, EMGMM_IO_EINPUT, "cannot create %s: %s", path, strerror(errno));
-        free(o->tmp);
-        o->tmp = NULL;
-        out_free(o);
-        return -1;
-    }
-    live_add(o->tmp);
-    /* mkstemp makes 0600; give the file the mode open(2) would have. */
-    mode_t mask = umask(0);
-    umask(mask);
-    if (fchmod(fd, 0666 & ~mask) != 0 || !(o->f = fdopen(fd, "wb"))) {
-        emgmm_io_error_set(err, EMGMM_IO_EINPUT, "cannot create %s: %s", path, strerror(errno));
-        close(fd);
-        if (live_take(o->tmp))
-            unlink(o->tmp);
+    if (rc < 0) {
         out_free(o);
         return -1;
     }

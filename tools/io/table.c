@@ -70,8 +70,10 @@ static int write_npy_header(FILE *f, const char *descr, size_t n, size_t d)
     return ferror(f) ? -1 : 0;
 }
 
-int emgmm_io_table_open(emgmm_io_table *t, const char *path, size_t n, size_t d, int is_int,
-                        emgmm_io_error *err)
+/* What opening a whole table and opening this process's part of one share: the path's
+ * extension is one a table can have, the format and shape it gives, and no .npy on stdout. */
+static int table_init(emgmm_io_table *t, const char *path, size_t n, size_t d, int is_int,
+                      emgmm_io_error *err)
 {
     memset(t, 0, sizeof *t);
     if (emgmm_io_table_check_path(path, err) != 0)
@@ -84,6 +86,14 @@ int emgmm_io_table_open(emgmm_io_table *t, const char *path, size_t n, size_t d,
         emgmm_io_error_set(err, EMGMM_IO_EUSAGE, "cannot write .npy to stdout");
         return -1;
     }
+    return 0;
+}
+
+int emgmm_io_table_open(emgmm_io_table *t, const char *path, size_t n, size_t d, int is_int,
+                        emgmm_io_error *err)
+{
+    if (table_init(t, path, n, d, is_int, err) != 0)
+        return -1;
     if (t->format == EMGMM_IO_OUT_H5)
         return emgmm_io_h5_table_open(t, path, err);
     if (emgmm_io_out_open(&t->out, path, err) != 0)
@@ -118,17 +128,8 @@ int emgmm_io_table_text(emgmm_io_table *t, char delimiter, const char *header,
 int emgmm_io_table_open_part(emgmm_io_table *t, const char *path, size_t n, size_t d, int is_int,
                              emgmm_io_error *err)
 {
-    memset(t, 0, sizeof *t);
-    if (emgmm_io_table_check_path(path, err) != 0)
+    if (table_init(t, path, n, d, is_int, err) != 0)
         return -1;
-    t->format = emgmm_io_out_format(path, &t->delimiter);
-    t->n = n;
-    t->d = d;
-    t->is_int = is_int;
-    if (t->format == EMGMM_IO_OUT_NPY && !strcmp(path, "-")) {
-        emgmm_io_error_set(err, EMGMM_IO_EUSAGE, "cannot write .npy to stdout");
-        return -1;
-    }
     return emgmm_io_out_open_part(&t->out, path, err);
 }
 
