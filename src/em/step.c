@@ -8,6 +8,7 @@
 #include "src/dist/dist.h"
 #include "src/em/driver.h"
 #include "src/em/pass.h"
+#include "src/family/family.h"
 
 /* Sum of the sample weights (n when there are none). */
 static double weight_sum(const emgmm_data *X)
@@ -18,12 +19,12 @@ static double weight_sum(const emgmm_data *X)
     return s;
 }
 
-int emgmm_em_step(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
-                  emgmm_paramset *next, double *lb_out)
+/* The pass at the model's parameters into stats (zeroed by the pass), their
+ * sum over the ranks, the mean log-likelihood and the M-step finish into next. */
+static int step_into(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
+                     emgmm_stats *stats, emgmm_paramset *next, double *lb_out)
 {
-    emgmm_stats stats;
-    int st = emgmm_stats_init(&stats, m->K, m->d, m->cov_type);
-    if (st) return st;
+    int st = EMGMM_OK;
     double *shift = malloc((size_t)m->K * m->d * sizeof(double));
     if (!shift) st = EMGMM_ERR_ALLOC;
     double ll = 0.0, dropped = 0.0;
@@ -33,7 +34,7 @@ int emgmm_em_step(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
         pass.mode = EMGMM_PASS_ESTEP;
         pass.missing = p->missing;
         pass.shift = shift;
-        pass.stats = &stats;
+        pass.stats = stats;
         pass.loglik_sum = &ll;
         pass.dropped = &dropped;
         pass.n_threads = p->n_threads;
@@ -45,14 +46,91 @@ int emgmm_em_step(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
     /* The reduction seam: across ranks when distributed, else nothing.
      * Rows dropped for having nothing observed carry no weight. */
     double wsum = weight_sum(X) - dropped;
-    st = emgmm_dist_allreduce_stats(m, &stats, &wsum, st);
-    if (st == EMGMM_OK && emgmm_dist_active(m)) ll = stats.loglik;
+    st = emgmm_dist_allreduce_stats(m, stats, &wsum, st);
+    if (st == EMGMM_OK && emgmm_dist_active(m)) ll = stats->loglik;
     if (st == EMGMM_OK && !isfinite(ll))
         st = emgmm_fail(m, EMGMM_ERR_NONFINITE, "the log-likelihood is not finite (data with NaN or Inf?)");
-    if (st == EMGMM_OK) st = emgmm_mstep_finish(m, p, X, &stats, shift, next, m->n_iter + 1);
+    if (st == EMGMM_OK) st = emgmm_mstep_finish(m, p, X, stats, shift, next, m->n_iter + 1);
     if (st == EMGMM_OK) *lb_out = ll / wsum;
     free(shift);
+    return st;
+}
+
+int emgmm_em_step(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
+                  emgmm_paramset *next, double *lb_out)
+{
+    emgmm_stats stats;
+    int st = emgmm_stats_init(&stats, m->K, m->d, m->cov_type);
+    if (st) return st;
+    st = step_into(m, p, X, &stats, next, lb_out);
     emgmm_stats_free(&stats);
     return st;
 }
 
+/* The plain full family finishes in place (a reseed takes the data's moments
+ * from the statistics before the finish: degenerate.c). */
+static int in_place(const emgmm_model *m)
+{
+    return m->structure < EMGMM_COV_EII && m->cov_type == EMGMM_COV_FULL;
+}
+
+/* The model's precision factors and log-dets from its covariances, after an
+ * in-place finish that failed part way (the error recorded stays). */
+static void restore_precisions(emgmm_model *m)
+{
+    (void)emgmm_family_precisions(m->cov_type, m->K, m->d, m->covariances, m->prec_chol,
+                                  m->log_det, NULL);
+}
+
+int emgmm_em_step_commit(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, double *lb,
+                         int keep)
+{
+    if (!in_place(m)) {
+        emgmm_paramset next;
+        int st = emgmm_paramset_alloc(&next, m->K, m->d, m->cov_len);
+        if (st) return st;
+        st = emgmm_em_step(m, p, X, &next, lb);
+        if (st == EMGMM_OK) emgmm_paramset_to_model(m, &next);
+        emgmm_paramset_free(&next);
+        return st;
+    }
+    /* The statistics' s2 is the next covariances (emgmm_full_finish reads the
+     * upper triangle of row i before it writes row i and the lower triangle
+     * that no later row reads), the factors are written over the model's
+     * (the pass, the only reader of the old ones, is over by then).  keep = 0:
+     * s2 is the model's own covariance buffer. */
+    const size_t K = (size_t)m->K, d = (size_t)m->d;
+    emgmm_stats stats = {m->K, m->d, d * d, NULL, NULL, NULL, 0.0};
+    emgmm_paramset next = {0};
+    stats.nk = calloc(K, sizeof(double));
+    stats.s1 = calloc(K * d, sizeof(double));
+    stats.s2 = keep ? calloc(m->cov_len, sizeof(double)) : m->covariances;
+    next.weights = calloc(K, sizeof(double));
+    next.means = calloc(K * d, sizeof(double));
+    next.log_det = calloc(K, sizeof(double));
+    next.covariances = stats.s2;
+    next.prec_chol = m->prec_chol;
+    int st = stats.nk && stats.s1 && stats.s2 && next.weights && next.means && next.log_det
+                 ? EMGMM_OK
+                 : EMGMM_ERR_ALLOC;
+    if (st == EMGMM_OK) st = step_into(m, p, X, &stats, &next, lb);
+    if (st == EMGMM_OK) {
+        memcpy(m->weights, next.weights, K * sizeof(double));
+        memcpy(m->means, next.means, K * d * sizeof(double));
+        memcpy(m->log_det, next.log_det, K * sizeof(double));
+        if (keep) {
+            free(m->covariances);
+            m->covariances = stats.s2;
+            stats.s2 = NULL;
+        }
+    } else if (keep && stats.s2) {
+        restore_precisions(m);
+    }
+    if (keep) free(stats.s2);
+    free(stats.nk);
+    free(stats.s1);
+    free(next.weights);
+    free(next.means);
+    free(next.log_det);
+    return st;
+}
