@@ -6,8 +6,9 @@
  * It takes the file as emgmm and every JSON library lay it out: one object
  * whose header fields (format, version, covariance_type, model, n_components,
  * n_features) come before the arrays.  weights, means and covariances are
- * parsed number by number (the JSON number grammar, then strtod, which rounds
- * exactly as jansson's reader does) into the model; the other members are
+ * parsed number by number (the JSON number grammar, then the CSV reader's
+ * exact parser or strtod, which round exactly as jansson's strtod does) into
+ * the model; the other members are
  * handed to jansson one by one (json_loadb of their text) and checked by the
  * same code as the tree path's.  Behind the cursor, the pages of a mapped file
  * are released every 16 MB, so the text never stays in memory whole.
@@ -161,10 +162,14 @@ static int f_num(fscan *s, double *out)
     }
     if (q >= e || !strchr(",]} \t\r\n", *q) || !*q)
         return -1;
-    char *end;
-    *out = strtod(s->p, &end);
-    if (end != q)
-        return -1;
+    /* up to 19 digits within 10^±22 exactly in integers (the CSV reader's
+     * parser), the rest by strtod: both round as jansson's strtod does */
+    if (emgmm_io_decimal_fast(s->p, q, out) != q) {
+        char *end;
+        *out = strtod(s->p, &end);
+        if (end != q)
+            return -1;
+    }
     s->p = q;
     return 0;
 }
