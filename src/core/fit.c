@@ -97,10 +97,11 @@ double emgmm_fit_memory_estimate(const emgmm_params *p, size_t n_, int d_, int K
     const double pass = dtype == EMGMM_F32 ? emgmm_pass_bytes_f32(K_, d_, cov, p->missing, 1, T)
                                            : emgmm_pass_bytes_f64(K_, d_, cov, p->missing, 1, T);
     /* one step's statistics and next parameters: the plain full family
-     * finishes in place, its s2 the model's covariance buffer inside emgmm_fit
-     * (src/em/step.c), with the data's moments taken first for a reseed */
+     * finishes in place in the model's covariance buffer (src/em/step.c),
+     * keeping its covariances apart (at most cov_len doubles) when the step
+     * is emgmm_fit_iterate's, with the data's moments taken first for a reseed */
     const int in_place = plain && cov == EMGMM_COV_FULL;
-    const double step = in_place ? 8 * (2 * K + 2 * K * d + K) +
+    const double step = in_place ? 8 * (2 * K + 2 * K * d + K) + 8 * cov_len +
                                        (p->degenerate == EMGMM_DEGEN_RESEED ? 8 * (d * d + d) : 0.0)
                                  : stats + paramset;
     const double iterate = step + 8 * K * d + 8 * d * d + pass;

@@ -48,16 +48,23 @@ int emgmm_em_step(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
                   emgmm_paramset *next, double *lb);
 
 /* One EM step committed to m (emgmm_run_iterate's plain step).  The plain
- * full family (any degenerate policy) finishes in place: the statistics' s2
- * becomes the covariances, the new precision factors are written over m's,
- * and on failure m's factors and log-dets are recomputed from its covariances
- * (which the step has not touched), so m is as it was to the bits of factors
- * computed by emgmm_family_precisions.  keep = 0 (for a caller that restores
- * a snapshot of its own on failure): s2 is m's covariance buffer itself, and
- * m's parameters are lost on failure.  Other families: emgmm_em_step into a
- * parameter set, committed on success. */
+ * full family (any degenerate policy) finishes in place: the statistics
+ * accumulate in m's covariance buffer, the finish writes the next
+ * covariances over them and the new precision factors over m's.  keep = 1:
+ * m's covariances are kept apart first (emgmm_cov_keep) and, on failure, put
+ * back, and m's factors and log-dets recomputed from them, so m is as it was
+ * (to the bits of factors computed by emgmm_family_precisions); keep = 0, for
+ * a caller that restores a snapshot of its own on failure: nothing is kept
+ * and m's parameters are lost on failure.  Other families: emgmm_em_step
+ * into a parameter set, committed on success. */
 int emgmm_em_step_commit(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, double *lb,
                          int keep);
+/* m's covariances into dst (room for m->cov_len doubles): the upper
+ * triangles one after another when every full/tied matrix is exactly
+ * symmetric (returns 1), else as they are (returns 0). */
+int emgmm_cov_keep(const emgmm_model *m, double *dst);
+/* Back into m what emgmm_cov_keep kept (packed: its return value). */
+void emgmm_cov_put_back(emgmm_model *m, const double *src, int packed);
 
 /* ---- degenerate.c: components that empty or collapse ---- */
 /* The M-step finish under the fit's policies: the variance floor, and with

@@ -190,34 +190,12 @@ static int snap_alloc(fit_snapshot *s, const emgmm_model *m, int cap)
     return EMGMM_OK;
 }
 
-/* Square matrices of order d, nf of them: exactly symmetric (bit for bit)? */
-static int symmetric(const double *c, size_t nf, size_t d)
-{
-    for (size_t f = 0; f < nf; f++, c += d * d)
-        for (size_t i = 0; i < d; i++)
-            for (size_t j = i + 1; j < d; j++)
-                if (memcmp(c + i * d + j, c + j * d + i, sizeof(double)) != 0) return 0;
-    return 1;
-}
-
 static void snap_params_take(fit_snapshot *s, const emgmm_model *m)
 {
     const size_t K = (size_t)m->K, d = (size_t)m->d;
-    const int square = m->cov_type == EMGMM_COV_FULL || m->cov_type == EMGMM_COV_TIED;
-    const size_t nf = m->cov_type == EMGMM_COV_FULL ? K : 1;
     memcpy(s->ps.weights, m->weights, K * sizeof(double));
     memcpy(s->ps.means, m->means, K * d * sizeof(double));
-    s->packed = square && symmetric(m->covariances, nf, d);
-    if (s->packed) {
-        double *o = s->ps.covariances;
-        for (size_t f = 0; f < nf; f++)
-            for (size_t i = 0; i < d; i++) {
-                memcpy(o, m->covariances + f * d * d + i * d + i, (d - i) * sizeof(double));
-                o += d - i;
-            }
-    } else {
-        memcpy(s->ps.covariances, m->covariances, m->cov_len * sizeof(double));
-    }
+    s->packed = emgmm_cov_keep(m, s->ps.covariances);
     s->prec_kept = !recompute_prec(m);
     if (s->prec_kept) {
         memcpy(s->ps.prec_chol, m->prec_chol, m->cov_len * sizeof(double));
@@ -228,22 +206,9 @@ static void snap_params_take(fit_snapshot *s, const emgmm_model *m)
 static void snap_params_restore(const fit_snapshot *s, emgmm_model *m)
 {
     const size_t K = (size_t)m->K, d = (size_t)m->d;
-    const size_t nf = m->cov_type == EMGMM_COV_FULL ? K : 1;
     memcpy(m->weights, s->ps.weights, K * sizeof(double));
     memcpy(m->means, s->ps.means, K * d * sizeof(double));
-    if (s->packed) {
-        const double *o = s->ps.covariances;
-        for (size_t f = 0; f < nf; f++) {
-            double *c = m->covariances + f * d * d;
-            for (size_t i = 0; i < d; i++) {
-                memcpy(c + i * d + i, o, (d - i) * sizeof(double));
-                for (size_t j = i + 1; j < d; j++) c[j * d + i] = o[j - i];
-                o += d - i;
-            }
-        }
-    } else {
-        memcpy(m->covariances, s->ps.covariances, m->cov_len * sizeof(double));
-    }
+    emgmm_cov_put_back(m, s->ps.covariances, s->packed);
     if (s->prec_kept) {
         memcpy(m->prec_chol, s->ps.prec_chol, m->cov_len * sizeof(double));
         memcpy(m->log_det, s->ps.log_det, K * sizeof(double));

@@ -82,6 +82,51 @@ static void restore_precisions(emgmm_model *m)
                                   m->log_det, NULL);
 }
 
+/* Square matrices of order d, nf of them: exactly symmetric (bit for bit)? */
+static int symmetric(const double *c, size_t nf, size_t d)
+{
+    for (size_t f = 0; f < nf; f++, c += d * d)
+        for (size_t i = 0; i < d; i++)
+            for (size_t j = i + 1; j < d; j++)
+                if (memcmp(c + i * d + j, c + j * d + i, sizeof(double)) != 0) return 0;
+    return 1;
+}
+
+int emgmm_cov_keep(const emgmm_model *m, double *dst)
+{
+    const size_t d = (size_t)m->d;
+    const size_t nf = m->cov_type == EMGMM_COV_FULL ? (size_t)m->K : 1;
+    const int square = m->cov_type == EMGMM_COV_FULL || m->cov_type == EMGMM_COV_TIED;
+    if (!square || !symmetric(m->covariances, nf, d)) {
+        memcpy(dst, m->covariances, m->cov_len * sizeof(double));
+        return 0;
+    }
+    for (size_t f = 0; f < nf; f++)
+        for (size_t i = 0; i < d; i++) {
+            memcpy(dst, m->covariances + f * d * d + i * d + i, (d - i) * sizeof(double));
+            dst += d - i;
+        }
+    return 1;
+}
+
+void emgmm_cov_put_back(emgmm_model *m, const double *src, int packed)
+{
+    const size_t d = (size_t)m->d;
+    const size_t nf = m->cov_type == EMGMM_COV_FULL ? (size_t)m->K : 1;
+    if (!packed) {
+        memcpy(m->covariances, src, m->cov_len * sizeof(double));
+        return;
+    }
+    for (size_t f = 0; f < nf; f++) {
+        double *c = m->covariances + f * d * d;
+        for (size_t i = 0; i < d; i++) {
+            memcpy(c + i * d + i, src, (d - i) * sizeof(double));
+            for (size_t j = i + 1; j < d; j++) c[j * d + i] = src[j - i];
+            src += d - i;
+        }
+    }
+}
+
 int emgmm_em_step_commit(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, double *lb,
                          int keep)
 {
@@ -94,39 +139,39 @@ int emgmm_em_step_commit(emgmm_model *m, const emgmm_params *p, const emgmm_data
         emgmm_paramset_free(&next);
         return st;
     }
-    /* The statistics' s2 is the next covariances (emgmm_full_finish reads the
-     * upper triangle of row i before it writes row i and the lower triangle
-     * that no later row reads), the factors are written over the model's
-     * (the pass, the only reader of the old ones, is over by then).  keep = 0:
-     * s2 is the model's own covariance buffer. */
+    /* The statistics' s2 is the model's covariance buffer, and the finish
+     * writes the next covariances over it (emgmm_full_finish reads the upper
+     * triangle of row i before it writes row i and the lower triangle that no
+     * later row reads) and the factors over the model's (the pass, the only
+     * reader of the old ones, is over by then).  keep = 1: the covariances
+     * are kept apart first (upper triangles when exactly symmetric: half a
+     * K·d² copy instead of a K·d² accumulator), to be put back on failure. */
     const size_t K = (size_t)m->K, d = (size_t)m->d;
-    emgmm_stats stats = {m->K, m->d, d * d, NULL, NULL, NULL, 0.0};
+    emgmm_stats stats = {m->K, m->d, d * d, NULL, NULL, m->covariances, 0.0};
     emgmm_paramset next = {0};
+    double *kept = keep ? malloc(m->cov_len * sizeof(double)) : NULL;
+    int packed = 0;
     stats.nk = calloc(K, sizeof(double));
     stats.s1 = calloc(K * d, sizeof(double));
-    stats.s2 = keep ? calloc(m->cov_len, sizeof(double)) : m->covariances;
     next.weights = calloc(K, sizeof(double));
     next.means = calloc(K * d, sizeof(double));
     next.log_det = calloc(K, sizeof(double));
     next.covariances = stats.s2;
     next.prec_chol = m->prec_chol;
-    int st = stats.nk && stats.s1 && stats.s2 && next.weights && next.means && next.log_det
+    int st = stats.nk && stats.s1 && (kept || !keep) && next.weights && next.means && next.log_det
                  ? EMGMM_OK
                  : EMGMM_ERR_ALLOC;
+    if (st == EMGMM_OK && keep) packed = emgmm_cov_keep(m, kept);
     if (st == EMGMM_OK) st = step_into(m, p, X, &stats, &next, lb);
     if (st == EMGMM_OK) {
         memcpy(m->weights, next.weights, K * sizeof(double));
         memcpy(m->means, next.means, K * d * sizeof(double));
         memcpy(m->log_det, next.log_det, K * sizeof(double));
-        if (keep) {
-            free(m->covariances);
-            m->covariances = stats.s2;
-            stats.s2 = NULL;
-        }
-    } else if (keep && stats.s2) {
+    } else if (keep && kept) {
+        emgmm_cov_put_back(m, kept, packed);
         restore_precisions(m);
     }
-    if (keep) free(stats.s2);
+    free(kept);
     free(stats.nk);
     free(stats.s1);
     free(next.weights);
