@@ -21,6 +21,7 @@ int cmd_info(int argc, char **argv)
 #else
     printf("mpi: off\n");
 #endif
+    printf("hdf5: %s\n", emgmm_io_h5_flavour());
     printf("threads: %d\n", emgmm_default_threads());
     printf("blas core: %s\n", core ? core : "unknown");
     printf("blas config: %s\n", cfg ? cfg : "unknown");

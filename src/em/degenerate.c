@@ -28,9 +28,16 @@ int emgmm_degenerate_policy_from_name(const char *name)
     return -1;
 }
 
+/* The data's weighted mean, covariance and total weight, from a pass's
+ * statistics, for the reseed (emgmm_stats_data_moments). */
+typedef struct {
+    double *mean, *cov, total;
+} data_moments;
+
 static int reseed(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
                   const emgmm_stats *st_, const double *shift, const double *floor,
-                  emgmm_paramset *next, const unsigned char *bad, int iter);
+                  emgmm_paramset *next, const unsigned char *bad, int iter,
+                  const data_moments *pre);
 
 /* The M-step finish under the fit's policies: the variance floor, and with
  * EMGMM_DEGEN_RESEED the components that are empty or not PD re-initialised
@@ -48,6 +55,7 @@ int emgmm_mstep_finish(emgmm_model *m, const emgmm_params *p, const emgmm_data *
         emgmm_variance_floor(stats, m->cov_type, shift, p->var_floor, floor);
     }
     int st = EMGMM_OK;
+    data_moments pre = {NULL, NULL, 0.0};
     if (m->structure >= EMGMM_COV_EII) {
         /* mclust's structures: no reseeding (it would break the structure) */
         st = emgmm_mclust_finish(m, p, stats, shift, p->reg_covar, floor, next, iter > 0);
@@ -57,6 +65,17 @@ int emgmm_mstep_finish(emgmm_model *m, const emgmm_params *p, const emgmm_data *
     if (p->degenerate == EMGMM_DEGEN_RESEED) {
         bad = malloc((size_t)K);
         if (!bad) st = EMGMM_ERR_ALLOC;
+        /* A finish that writes the covariances over the statistics' s2
+         * (src/em/step.c, issue 22) leaves the reseed no s2 to take the
+         * data's moments from: they are taken first. */
+        if (st == EMGMM_OK && stats->s2 == next->covariances) {
+            const int fullcov = m->cov_type == EMGMM_COV_FULL || m->cov_type == EMGMM_COV_TIED;
+            pre.mean = malloc((size_t)m->d * sizeof(double));
+            pre.cov = malloc((fullcov ? (size_t)m->d * m->d : (size_t)m->d) * sizeof(double));
+            if (!pre.mean || !pre.cov) st = EMGMM_ERR_ALLOC;
+            if (st == EMGMM_OK)
+                emgmm_stats_data_moments(stats, m->cov_type, shift, pre.mean, pre.cov, &pre.total);
+        }
     }
     if (st == EMGMM_OK) st = emgmm_family_finish(m, p, stats, shift, p->reg_covar, floor, next, bad, iter > 0);
     if (st == EMGMM_OK && bad) {
@@ -68,10 +87,12 @@ int emgmm_mstep_finish(emgmm_model *m, const emgmm_params *p, const emgmm_data *
             if (stats->nk[k] < empty) bad[k] = 1;
         emgmm_mark_coincident(m, next, bad);
         for (int k = 0; k < K; k++) any |= bad[k];
-        if (any) st = reseed(m, p, X, stats, shift, floor, next, bad, iter);
+        if (any) st = reseed(m, p, X, stats, shift, floor, next, bad, iter, pre.mean ? &pre : NULL);
     }
     free(floor);
     free(bad);
+    free(pre.mean);
+    free(pre.cov);
     return st;
 }
 
@@ -478,7 +499,8 @@ static int place_reseeds(emgmm_model *m, const emgmm_params *p, const double *fl
 
 static int reseed(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
                   const emgmm_stats *st_, const double *shift, const double *floor,
-                  emgmm_paramset *next, const unsigned char *bad, int iter)
+                  emgmm_paramset *next, const unsigned char *bad, int iter,
+                  const data_moments *pre)
 {
     const int K = m->K, d = m->d, type = m->cov_type;
     int R = 0;
@@ -502,7 +524,13 @@ static int reseed(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
     st = dmean && dcov && dvar && work && c.ld && c.x ? EMGMM_OK : EMGMM_ERR_ALLOC;
     double W = 0.0;
     if (st == EMGMM_OK) {
-        emgmm_stats_data_moments(st_, type, shift, dmean, dcov, &W);
+        if (pre) {
+            memcpy(dmean, pre->mean, (size_t)d * sizeof(double));
+            memcpy(dcov, pre->cov, (fullcov ? (size_t)d * d : (size_t)d) * sizeof(double));
+            W = pre->total;
+        } else {
+            emgmm_stats_data_moments(st_, type, shift, dmean, dcov, &W);
+        }
         for (int j = 0; j < d; j++) dvar[j] = fullcov ? dcov[(size_t)j * d + j] : dcov[j];
         st = healthy_params(m, next, bad, &h, &H);
     }

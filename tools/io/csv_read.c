@@ -921,3 +921,9 @@ void emgmm_io_csv_part_close(emgmm_io_csv_part *cp)
     emgmm_io_blob_free(&cp->blob);
     free(cp);
 }
+
+/* The exact fast path for other readers (the model JSON's arrays). */
+const char *emgmm_io_decimal_fast(const char *p, const char *end, double *out)
+{
+    return parse_fast(p, end, out);
+}

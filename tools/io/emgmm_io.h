@@ -283,10 +283,14 @@ int emgmm_io_h5_is_input(const char *spec);
 int emgmm_io_out_is_h5(const char *spec);
 /* Silences HDF5's own error printing (the tool reports failures itself). */
 void emgmm_io_h5_quiet(void);
+/* The HDF5 the build has: "off", "serial", or "parallel (MPI-IO under mpirun)". */
+const char *emgmm_io_h5_flavour(void);
 /* Reads rows [⌊n·part/parts⌋, ⌊n·(part+1)/parts⌋) of the 2-D float32/float64
  * dataset SPEC names (OPTS->dataset, the FILE:/X spelling, or the only dataset
  * of the root group) into *out, mapped when the dataset is contiguous and in
- * the working dtype, else read in row-block hyperslabs; *ROW0 (may be NULL)
+ * the working dtype, else read in row-block hyperslabs (under MPI with
+ * parallel HDF5 always the hyperslabs, read collectively through MPI-IO by
+ * every rank, which must all call this); *ROW0 (may be NULL)
  * gets the first row's index.  NaN/Inf is an error unless OPTS->missing.  On
  * failure *out is empty and err names the file and the dataset. */
 int emgmm_io_read_h5_rows(const char *spec, const emgmm_io_read_opts *opts, int part, int parts,

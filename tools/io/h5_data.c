@@ -8,7 +8,11 @@
  * into one n×d buffer in row blocks (hyperslabs a whole number of chunks
  * tall), so the HDF5 library never holds more than a block besides it.  A
  * row range [i0, i1) of the dataset can be read on its own (each MPI rank
- * reads only its rows).
+ * reads only its rows).  Under mpirun, in a build with parallel HDF5
+ * (pkg-config hdf5-openmpi), every rank opens the file through MPI-IO
+ * (H5Pset_fapl_mpio on MPI_COMM_WORLD) and reads its own rows as a hyperslab
+ * by collective transfers, whatever the layout, so a parallel file system
+ * serves the ranks' reads together.
  *
  * Output: a table (labels, probabilities, log-densities, samples) as one
  * dataset of a new HDF5 file written to a temporary beside the target and
@@ -164,6 +168,54 @@ static int path_exists(hid_t f, const char *path)
         goto fail;                                           \
     } while (0)
 
+#ifdef EMGMM_HAVE_HDF5_MPI
+#include <mpi.h>
+/* More than one rank, inside MPI_Init .. MPI_Finalize: read through MPI-IO. */
+static int use_mpio(int parts)
+{
+    int on = 0, off = 0;
+    if (parts < 2 || MPI_Initialized(&on) != MPI_SUCCESS || !on)
+        return 0;
+    MPI_Finalized(&off);
+    return !off;
+}
+#else
+static int use_mpio(int parts)
+{
+    (void)parts;
+    return 0;
+}
+#endif
+
+const char *emgmm_io_h5_flavour(void)
+{
+#ifdef EMGMM_HAVE_HDF5_MPI
+    return "parallel (MPI-IO under mpirun)";
+#else
+    return "serial";
+#endif
+}
+
+/* Row ranges as glue_take_rows splits: [⌊n·r/P⌋, ⌊n·(r+1)/P⌋) without overflow. */
+static void part_rows(size_t n, size_t P, size_t r, size_t *i0, size_t *i1)
+{
+    const size_t q = n / P, s = n % P;
+    *i0 = q * r + s * r / P;
+    *i1 = q * (r + 1) + s * (r + 1) / P;
+}
+
+/* The reads of rows [a, i1) in blocks aligned to a grid of br rows. */
+static size_t count_blocks(size_t a, size_t i1, size_t br)
+{
+    size_t c = 0;
+    while (a < i1) {
+        size_t b = (a / br + 1) * br;
+        a = b < i1 ? b : i1;
+        c++;
+    }
+    return c;
+}
+
 static size_t block_rows(hid_t dcpl, size_t d, size_t es)
 {
     size_t row_bytes = d * es, rows = ((size_t)4 << 20) / (row_bytes ? row_bytes : 1);
@@ -217,6 +269,7 @@ int emgmm_io_read_h5_rows(const char *spec, const emgmm_io_read_opts *opts, int 
     char file[4096], dset[1024], cause[256];
     hid_t f = H5I_INVALID_HID, ds = H5I_INVALID_HID, sp = H5I_INVALID_HID,
           ty = H5I_INVALID_HID, dcpl = H5I_INVALID_HID, msp = H5I_INVALID_HID;
+    hid_t fapl = H5P_DEFAULT, dxpl = H5P_DEFAULT;
     void *buf = NULL;
     int sr = emgmm_io_h5_split(spec, file, sizeof file, dset, sizeof dset);
     if (sr < 0) {
@@ -249,7 +302,19 @@ int emgmm_io_read_h5_rows(const char *spec, const emgmm_io_read_opts *opts, int 
     if (!emgmm_io_h5_sniff(file))
         H5BAD(EMGMM_IO_EINPUT, "%s is not an HDF5 file (no HDF5 signature; dataset %s)", file,
               dname);
-    if ((f = H5Fopen(file, H5F_ACC_RDONLY, H5P_DEFAULT)) < 0) {
+    /* Every rank reaches the open (the checks above see the same file), which
+     * is collective under MPI-IO, as are the reads and the close below. */
+    const int mpio = use_mpio(parts);
+#ifdef EMGMM_HAVE_HDF5_MPI
+    if (mpio) {
+        fapl = H5Pcreate(H5P_FILE_ACCESS);
+        dxpl = H5Pcreate(H5P_DATASET_XFER);
+        if (fapl < 0 || dxpl < 0 || H5Pset_fapl_mpio(fapl, MPI_COMM_WORLD, MPI_INFO_NULL) < 0 ||
+            H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE) < 0)
+            H5BAD(EMGMM_IO_EINPUT, "%s: cannot set up MPI-IO for the dataset %s", file, dname);
+    }
+#endif
+    if ((f = H5Fopen(file, H5F_ACC_RDONLY, fapl)) < 0) {
         h5_cause(cause);
         H5BAD(EMGMM_IO_EINPUT, "cannot open %s as HDF5 (dataset %s): %s", file, dname,
               cause[0] ? cause : "corrupt or truncated file");
@@ -309,14 +374,15 @@ int emgmm_io_read_h5_rows(const char *spec, const emgmm_io_read_opts *opts, int 
     const size_t es = dt == EMGMM_F32 ? 4 : 8;
     if (parts < 1)
         parts = 1;
-    /* ⌊n·r/P⌋ without overflow, as glue_take_rows splits. */
-    const size_t P = (size_t)parts, r = (size_t)part, q = n / P, s = n % P;
-    const size_t i0 = q * r + s * r / P, i1 = q * (r + 1) + s * (r + 1) / P, rows = i1 - i0;
+    const size_t P = (size_t)parts;
+    size_t i0, i1;
+    part_rows(n, P, (size_t)part, &i0, &i1);
+    const size_t rows = i1 - i0;
 
     /* The zero-copy case: one contiguous little-endian block in the working dtype. */
     hid_t le = ftype == EMGMM_F32 ? H5T_IEEE_F32LE : H5T_IEEE_F64LE;
     haddr_t off = H5Dget_offset(ds);
-    if (H5Pget_layout(dcpl) == H5D_CONTIGUOUS && H5Pget_nfilters(dcpl) == 0 &&
+    if (!mpio && H5Pget_layout(dcpl) == H5D_CONTIGUOUS && H5Pget_nfilters(dcpl) == 0 &&
         H5Tequal(ty, le) > 0 && ftype == dt && off != HADDR_UNDEF && off % es == 0) {
         /* (a block at an offset that is not a multiple of the element size cannot be used in
          * place: its values would be misaligned; it is read into a buffer below) */
@@ -347,22 +413,36 @@ int emgmm_io_read_h5_rows(const char *spec, const emgmm_io_read_opts *opts, int 
             H5BAD(EMGMM_IO_ENOMEM, "out of memory reading %s:%s (%zu × %zu)", file, dname, rows,
                   d);
         hid_t mt = dt == EMGMM_F32 ? H5T_NATIVE_FLOAT : H5T_NATIVE_DOUBLE;
-        for (size_t a = i0; a < i1;) {
+        /* A collective read is made by every rank: as many as the rank with
+         * the most blocks, the ranks done reading with empty selections. */
+        size_t nblk = count_blocks(i0, i1, br);
+        for (size_t r = 0; mpio && r < P; r++) {
+            size_t a0, a1;
+            part_rows(n, P, r, &a0, &a1);
+            const size_t c = count_blocks(a0, a1, br);
+            nblk = c > nblk ? c : nblk;
+        }
+        double none;
+        for (size_t blk = 0, a = i0; blk < nblk; blk++) {
             /* Blocks aligned to the chunk grid, so each chunk is decoded once. */
             size_t b = (a / br + 1) * br;
             if (b > i1)
                 b = i1;
-            hsize_t fo[2] = {a, 0}, cnt[2] = {b - a, d};
+            hsize_t fo[2] = {a, 0}, cnt[2] = {a < i1 ? b - a : 1, d};
             if (msp >= 0)
                 H5Sclose(msp);
             msp = H5Screate_simple(2, cnt, NULL);
-            if (msp < 0 || H5Sselect_hyperslab(sp, H5S_SELECT_SET, fo, NULL, cnt, NULL) < 0 ||
-                H5Dread(ds, mt, msp, sp, H5P_DEFAULT, (char *)buf + (a - i0) * d * es) < 0) {
+            void *dst = a < i1 ? (char *)buf + (a - i0) * d * es : (void *)&none;
+            int sel = msp < 0 ? -1
+                      : a < i1 ? H5Sselect_hyperslab(sp, H5S_SELECT_SET, fo, NULL, cnt, NULL)
+                               : (H5Sselect_none(sp) < 0 || H5Sselect_none(msp) < 0 ? -1 : 0);
+            if (sel < 0 || H5Dread(ds, mt, msp, sp, dxpl, dst) < 0) {
                 h5_cause(cause);
                 H5BAD(EMGMM_IO_EINPUT, "%s:%s: cannot read rows %zu–%zu: %s", file, dname, a,
                       b - 1, cause[0] ? cause : "read error (truncated or corrupt file?)");
             }
-            a = b;
+            if (a < i1)
+                a = b;
         }
         out->owned = buf;
         out->x = buf;
@@ -386,6 +466,10 @@ int emgmm_io_read_h5_rows(const char *spec, const emgmm_io_read_opts *opts, int 
         *row0 = (long long)i0;
     if (msp >= 0)
         H5Sclose(msp);
+    if (fapl != H5P_DEFAULT)
+        H5Pclose(fapl);
+    if (dxpl != H5P_DEFAULT)
+        H5Pclose(dxpl);
     H5Pclose(dcpl);
     H5Tclose(ty);
     H5Sclose(sp);
@@ -397,6 +481,10 @@ fail:
     emgmm_io_matrix_free(out);
     if (msp >= 0)
         H5Sclose(msp);
+    if (fapl != H5P_DEFAULT && fapl >= 0)
+        H5Pclose(fapl);
+    if (dxpl != H5P_DEFAULT && dxpl >= 0)
+        H5Pclose(dxpl);
     if (dcpl >= 0)
         H5Pclose(dcpl);
     if (ty >= 0)
@@ -530,6 +618,7 @@ static int no_h5(const char *spec, emgmm_io_error *err)
     return -1;
 }
 void emgmm_io_h5_quiet(void) {}
+const char *emgmm_io_h5_flavour(void) { return "off"; }
 int emgmm_io_read_h5_rows(const char *spec, const emgmm_io_read_opts *opts, int part, int parts,
                           emgmm_io_matrix *out, long long *row0, emgmm_io_error *err)
 {

@@ -1,6 +1,9 @@
 /* model_json.c — the model file: written as JSON by hand (one row of numbers
  * per line, each double in the shortest %.15g–%.17g form that reads back bit
- * for bit) and read with jansson, validating every field and naming the bad one. */
+ * for bit) and read, validating every field and naming the bad one: in one
+ * pass straight into the model (model_json_fast.h) when the file is laid out
+ * as emgmm writes it, else with jansson's tree, which also words every error. */
+#define _DEFAULT_SOURCE 1 /* madvise (model_json_fast.h) beside _POSIX_C_SOURCE */
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
@@ -110,9 +113,9 @@ static double get_num(json_t *root, const char *key)
     return !v ? NAN : json_is_number(v) ? json_number_value(v) : -1.0;
 }
 
-/* Validates ROOT and fills a new model's buffers in place (*out); the
- * header and fit report go to MF, whose arrays stay NULL. */
-static int parse_root(ctx *c, json_t *root, emgmm_io_model_file *mf, emgmm_model **out)
+/* The header: format, version, covariance type or structure, n_components
+ * and n_features (into MF). */
+static int parse_header(ctx *c, json_t *root, emgmm_io_model_file *mf)
 {
     if (!json_is_object(root))
         BAD(c, "the top level must be a JSON object");
@@ -129,6 +132,45 @@ static int parse_root(ctx *c, json_t *root, emgmm_io_model_file *mf, emgmm_model
                               json_is_string(jmod) ? json_string_value(jmod) : NULL, jmod != NULL,
                               K, d, what, sizeof what) != 0)
         BAD(c, "%s", what);
+    return 0;
+}
+
+/* The weights read: non-negative, summing to 1. */
+static int check_weights(ctx *c, const double *w, size_t k)
+{
+    double sum = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (w[i] < 0)
+            BAD(c, "field 'weights[%zu]' is negative", i);
+        sum += w[i];
+    }
+    if (fabs(sum - 1.0) > 1e-9)
+        BAD(c, "field 'weights' sums to %.17g, not 1 (within 1e-9)", sum);
+    return 0;
+}
+
+/* The covariances read: symmetric (full, tied), positive variances (diag,
+ * spherical); the checks of one full component (index I) or of all (I < 0). */
+static int check_cov(ctx *c, const emgmm_io_model_file *mf, const double *cv, long i)
+{
+    const size_t dd = (size_t)mf->n_features;
+    if (mf->covariance_type == 0 && i >= 0) {
+        char sub[64];
+        snprintf(sub, sizeof sub, "covariances[%ld]", i);
+        return check_sym(c, cv + (size_t)i * dd * dd, dd, sub);
+    }
+    if (mf->covariance_type == 1 && check_sym(c, cv, dd, "covariances") != 0)
+        return -1;
+    if (mf->covariance_type >= 2)
+        for (size_t j = 0; j < mf->cov_size; j++)
+            if (!(cv[j] > 0))
+                BAD(c, "field 'covariances' has a non-positive variance (entry %zu)", j);
+    return 0;
+}
+
+/* The arrays from the tree, straight into a new model's buffers (*out). */
+static int parse_arrays(ctx *c, json_t *root, emgmm_io_model_file *mf, emgmm_model **out)
+{
     const size_t k = (size_t)mf->n_components, dd = (size_t)mf->n_features;
     /* Shapes first, so nothing is allocated for sizes the file does not hold. */
     json_t *jw = json_object_get(root, "weights"), *jm = json_object_get(root, "means"),
@@ -146,16 +188,8 @@ static int parse_root(ctx *c, json_t *root, emgmm_io_model_file *mf, emgmm_model
         return -1;
     double *w, *mu, *cv;
     emgmm_model_parameter_buffers(*out, &w, &mu, &cv, NULL);
-    if (get_vec(c, jw, k, "weights", w) != 0)
+    if (get_vec(c, jw, k, "weights", w) != 0 || check_weights(c, w, k) != 0)
         return -1;
-    double sum = 0;
-    for (size_t i = 0; i < k; i++) {
-        if (w[i] < 0)
-            BAD(c, "field 'weights[%zu]' is negative", i);
-        sum += w[i];
-    }
-    if (fabs(sum - 1.0) > 1e-9)
-        BAD(c, "field 'weights' sums to %.17g, not 1 (within 1e-9)", sum);
     if (get_mat(c, jm, k, dd, "means", mu) != 0)
         return -1;
     switch (mf->covariance_type) {
@@ -164,14 +198,13 @@ static int parse_root(ctx *c, json_t *root, emgmm_io_model_file *mf, emgmm_model
             char sub[64];
             snprintf(sub, sizeof sub, "covariances[%zu]", i);
             if (get_mat(c, json_array_get(jc, i), dd, dd, sub, cv + i * dd * dd) != 0 ||
-                check_sym(c, cv + i * dd * dd, dd, sub) != 0)
+                check_cov(c, mf, cv, (long)i) != 0)
                 return -1;
         }
         break;
     case 1:
     case 2:
-        if (get_mat(c, jc, dims[0], dims[1], "covariances", cv) != 0 ||
-            (mf->covariance_type == 1 && check_sym(c, cv, dd, "covariances") != 0))
+        if (get_mat(c, jc, dims[0], dims[1], "covariances", cv) != 0)
             return -1;
         break;
     default:
@@ -179,12 +212,13 @@ static int parse_root(ctx *c, json_t *root, emgmm_io_model_file *mf, emgmm_model
             return -1;
         break;
     }
-    if (mf->covariance_type >= 2)
-        for (size_t i = 0; i < mf->cov_size; i++)
-            if (!(cv[i] > 0))
-                BAD(c, "field 'covariances' has a non-positive variance (entry %zu)", i);
+    return check_cov(c, mf, cv, -1);
+}
 
-    /* Optional fit report: checked for type when present. */
+/* The optional fit report (checked for type when present), then the commit. */
+static int parse_report(ctx *c, json_t *root, emgmm_io_model_file *mf, emgmm_model *m)
+{
+    json_t *v;
     if ((v = json_object_get(root, "converged"))) {
         if (!json_is_boolean(v))
             BAD(c, "field 'converged' must be true or false");
@@ -214,8 +248,19 @@ static int parse_root(ctx *c, json_t *root, emgmm_io_model_file *mf, emgmm_model
         BAD(c, "field 'emgmm_version' must be a string");
     /* JSON holds no precision factors: the library computes them (symmetry
      * and positive definiteness are checked there, naming the component). */
-    return emgmm_io_model_commit(*out, EMGMM_COMMIT_COMPUTE_PRECISIONS, "field", c->name, c->err);
+    return emgmm_io_model_commit(m, EMGMM_COMMIT_COMPUTE_PRECISIONS, "field", c->name, c->err);
 }
+
+/* Validates ROOT and fills a new model's buffers in place (*out); the
+ * header and fit report go to MF, whose arrays stay NULL. */
+static int parse_root(ctx *c, json_t *root, emgmm_io_model_file *mf, emgmm_model **out)
+{
+    if (parse_header(c, root, mf) != 0 || parse_arrays(c, root, mf, out) != 0)
+        return -1;
+    return parse_report(c, root, mf, *out);
+}
+
+#include "model_json_fast.h"
 
 /* BLOB (may be NULL) holds TEXT: it is freed as soon as the tree is built,
  * so that the text, the tree and the model are never all in memory at once. */
@@ -224,6 +269,14 @@ static int parse_into(const char *text, size_t len, const char *name, emgmm_io_b
 {
     memset(mf, 0, sizeof *mf);
     *out = NULL;
+    /* the common case, read in one pass without jansson's tree (model_json_fast.h);
+     * anything it does not take, errors included, goes through jansson below */
+    int fr = fast_parse(text, len, name, blob, out, mf, err);
+    if (fr != FAST_DECLINED) {
+        if (blob)
+            emgmm_io_blob_free(blob);
+        return fr;
+    }
     json_error_t je;
     /* Integers as reals: a 64-bit seed above INT64_MAX must not fail the parse. */
     json_t *root = json_loadb(text, len, JSON_DECODE_INT_AS_REAL | JSON_REJECT_DUPLICATES, &je);
