@@ -259,19 +259,38 @@ static int scan_nonfinite(const void *x, int dt, size_t rows, size_t d, size_t *
     return 0;
 }
 
-int emgmm_io_read_h5_rows(const char *spec, const emgmm_io_read_opts *opts, int part, int parts,
-                          emgmm_io_matrix *out, long long *row0, emgmm_io_error *err)
+/* The HDF5 handles of one read: every one that is open is closed by
+ * h5_in_close, on success and on failure alike. */
+typedef struct {
+    hid_t f, ds, sp, ty, dcpl, msp, fapl, dxpl;
+} h5_in;
+
+static void h5_in_close(h5_in *h)
 {
-    memset(out, 0, sizeof *out);
-    if (row0)
-        *row0 = 0;
-    emgmm_io_h5_quiet();
-    char file[4096], dset[1024], cause[256];
-    hid_t f = H5I_INVALID_HID, ds = H5I_INVALID_HID, sp = H5I_INVALID_HID,
-          ty = H5I_INVALID_HID, dcpl = H5I_INVALID_HID, msp = H5I_INVALID_HID;
-    hid_t fapl = H5P_DEFAULT, dxpl = H5P_DEFAULT;
-    void *buf = NULL;
-    int sr = emgmm_io_h5_split(spec, file, sizeof file, dset, sizeof dset);
+    if (h->msp >= 0)
+        H5Sclose(h->msp);
+    if (h->fapl != H5P_DEFAULT && h->fapl >= 0)
+        H5Pclose(h->fapl);
+    if (h->dxpl != H5P_DEFAULT && h->dxpl >= 0)
+        H5Pclose(h->dxpl);
+    if (h->dcpl >= 0)
+        H5Pclose(h->dcpl);
+    if (h->ty >= 0)
+        H5Tclose(h->ty);
+    if (h->sp >= 0)
+        H5Sclose(h->sp);
+    if (h->ds >= 0)
+        H5Dclose(h->ds);
+    if (h->f >= 0)
+        H5Fclose(h->f);
+}
+
+/* file and dset (empty when none is named) from the spec and --dataset; st
+ * the file's status, which must be a regular file. */
+static int h5_resolve(const char *spec, const emgmm_io_read_opts *opts, char *file, size_t fsize,
+                      char *dset, size_t dsize, struct stat *st, emgmm_io_error *err)
+{
+    int sr = emgmm_io_h5_split(spec, file, fsize, dset, dsize);
     if (sr < 0) {
         emgmm_io_error_set(err, EMGMM_IO_EUSAGE, "HDF5 path too long: %.200s", spec);
         return -1;
@@ -283,45 +302,54 @@ int emgmm_io_read_h5_rows(const char *spec, const emgmm_io_read_opts *opts, int 
                                file, dset, opts->dataset);
             return -1;
         }
-        if (strlen(opts->dataset) >= sizeof dset) {
+        if (strlen(opts->dataset) >= dsize) {
             emgmm_io_error_set(err, EMGMM_IO_EUSAGE, "--dataset name too long");
             return -1;
         }
         strcpy(dset, opts->dataset);
     }
-    struct stat st;
-    if (stat(file, &st) != 0) {
+    if (stat(file, st) != 0) {
         emgmm_io_error_set(err, EMGMM_IO_EINPUT, "cannot open %s: %s", file, strerror(errno));
         return -1;
     }
-    if (!S_ISREG(st.st_mode)) {
+    if (!S_ISREG(st->st_mode)) {
         emgmm_io_error_set(err, EMGMM_IO_EINPUT, "%s is not a regular file (HDF5 input)", file);
         return -1;
     }
+    return 0;
+}
+
+/* Opens file (through MPI-IO when mpio) and its dataset dset, the file's only
+ * one when dset is empty (dset then names it); h gets the dataset's space,
+ * type and creation list. */
+static int h5_open(h5_in *h, const char *file, char *dset, int mpio, emgmm_io_error *err)
+{
+    char cause[256];
     const char *dname = dset[0] ? dset : "(no dataset named)";
     if (!emgmm_io_h5_sniff(file))
         H5BAD(EMGMM_IO_EINPUT, "%s is not an HDF5 file (no HDF5 signature; dataset %s)", file,
               dname);
-    /* Every rank reaches the open (the checks above see the same file), which
-     * is collective under MPI-IO, as are the reads and the close below. */
-    const int mpio = use_mpio(parts);
+    /* Every rank reaches the open (the checks before see the same file), which
+     * is collective under MPI-IO, as are the reads and the close. */
 #ifdef EMGMM_HAVE_HDF5_MPI
     if (mpio) {
-        fapl = H5Pcreate(H5P_FILE_ACCESS);
-        dxpl = H5Pcreate(H5P_DATASET_XFER);
-        if (fapl < 0 || dxpl < 0 || H5Pset_fapl_mpio(fapl, MPI_COMM_WORLD, MPI_INFO_NULL) < 0 ||
-            H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE) < 0)
+        h->fapl = H5Pcreate(H5P_FILE_ACCESS);
+        h->dxpl = H5Pcreate(H5P_DATASET_XFER);
+        if (h->fapl < 0 || h->dxpl < 0 || H5Pset_fapl_mpio(h->fapl, MPI_COMM_WORLD, MPI_INFO_NULL) < 0 ||
+            H5Pset_dxpl_mpio(h->dxpl, H5FD_MPIO_COLLECTIVE) < 0)
             H5BAD(EMGMM_IO_EINPUT, "%s: cannot set up MPI-IO for the dataset %s", file, dname);
     }
+#else
+    (void)mpio;
 #endif
-    if ((f = H5Fopen(file, H5F_ACC_RDONLY, fapl)) < 0) {
+    if ((h->f = H5Fopen(file, H5F_ACC_RDONLY, h->fapl)) < 0) {
         h5_cause(cause);
         H5BAD(EMGMM_IO_EINPUT, "cannot open %s as HDF5 (dataset %s): %s", file, dname,
               cause[0] ? cause : "corrupt or truncated file");
     }
     if (!dset[0]) {
         root_list l = {{0}, 0, {0}};
-        H5Literate(f, H5_INDEX_NAME, H5_ITER_INC, NULL, list_cb, &l);
+        H5Literate(h->f, H5_INDEX_NAME, H5_ITER_INC, NULL, list_cb, &l);
         if (l.count != 1)
             H5BAD(EMGMM_IO_EUSAGE,
                   "%s holds %d datasets in its root group (%s): name one with --dataset NAME or "
@@ -330,30 +358,40 @@ int emgmm_io_read_h5_rows(const char *spec, const emgmm_io_read_opts *opts, int 
         strcpy(dset, l.only);
         dname = dset;
     }
-    if (!path_exists(f, dset))
+    if (!path_exists(h->f, dset))
         H5BAD(EMGMM_IO_EINPUT, "%s:%s: no such dataset", file, dname);
-    if ((ds = H5Dopen2(f, dset, H5P_DEFAULT)) < 0) {
+    if ((h->ds = H5Dopen2(h->f, dset, H5P_DEFAULT)) < 0) {
         h5_cause(cause);
         H5BAD(EMGMM_IO_EINPUT, "%s:%s: cannot open the dataset (%s)", file, dname,
               cause[0] ? cause : "not a dataset");
     }
-    sp = H5Dget_space(ds);
-    ty = H5Dget_type(ds);
-    dcpl = H5Dget_create_plist(ds);
-    if (sp < 0 || ty < 0 || dcpl < 0) {
+    h->sp = H5Dget_space(h->ds);
+    h->ty = H5Dget_type(h->ds);
+    h->dcpl = H5Dget_create_plist(h->ds);
+    if (h->sp < 0 || h->ty < 0 || h->dcpl < 0) {
         h5_cause(cause);
         H5BAD(EMGMM_IO_EINPUT, "%s:%s: cannot read the dataset's header (%s)", file, dname, cause);
     }
-    int nd = H5Sget_simple_extent_ndims(sp);
+    return 0;
+fail:
+    return -1;
+}
+
+/* The dataset's shape n × d and element type (EMGMM_F32/F64): 2-D, float32 or
+ * float64, not empty, not too large. */
+static int h5_shape(const h5_in *h, const char *file, const char *dname, size_t *n, size_t *d,
+                    int *ftype, emgmm_io_error *err)
+{
+    int nd = H5Sget_simple_extent_ndims(h->sp);
     hsize_t dims[H5S_MAX_RANK];
-    if (nd < 0 || H5Sget_simple_extent_dims(sp, dims, NULL) < 0)
+    if (nd < 0 || H5Sget_simple_extent_dims(h->sp, dims, NULL) < 0)
         H5BAD(EMGMM_IO_EINPUT, "%s:%s: unreadable dataspace", file, dname);
     if (nd != 2)
         H5BAD(EMGMM_IO_EINPUT,
               "%s:%s: dataset is %d-D; emgmm reads a 2-D (samples × features) dataset", file,
               dname, nd);
-    H5T_class_t cls = H5Tget_class(ty);
-    size_t tsize = H5Tget_size(ty);
+    H5T_class_t cls = H5Tget_class(h->ty);
+    size_t tsize = H5Tget_size(h->ty);
     if (cls != H5T_FLOAT || (tsize != 4 && tsize != 8)) {
         const char *what = cls == H5T_INTEGER  ? "an integer"
                            : cls == H5T_STRING ? "a string"
@@ -362,88 +400,151 @@ int emgmm_io_read_h5_rows(const char *spec, const emgmm_io_read_opts *opts, int 
         H5BAD(EMGMM_IO_EINPUT, "%s:%s: dataset has %s type; emgmm reads float32 or float64", file,
               dname, what);
     }
-    size_t n = (size_t)dims[0], d = (size_t)dims[1];
-    if (n == 0)
+    *n = (size_t)dims[0];
+    *d = (size_t)dims[1];
+    if (*n == 0)
         H5BAD(EMGMM_IO_EINPUT, "%s:%s: dataset has 0 rows", file, dname);
-    if (d == 0)
+    if (*d == 0)
         H5BAD(EMGMM_IO_EINPUT, "%s:%s: dataset has 0 columns", file, dname);
-    if (d > (size_t)1 << 30 || n > SIZE_MAX / 8 / d)
-        H5BAD(EMGMM_IO_ENOMEM, "%s:%s: dataset too large (%zu × %zu)", file, dname, n, d);
-    const int ftype = tsize == 4 ? EMGMM_F32 : EMGMM_F64;
+    if (*d > (size_t)1 << 30 || *n > SIZE_MAX / 8 / *d)
+        H5BAD(EMGMM_IO_ENOMEM, "%s:%s: dataset too large (%zu × %zu)", file, dname, *n, *d);
+    *ftype = tsize == 4 ? EMGMM_F32 : EMGMM_F64;
+    return 0;
+fail:
+    return -1;
+}
+
+/* The zero-copy case: rows [i0, i0 + rows) of a contiguous block at offset
+ * off, mapped from the file into out. */
+static int h5_map_rows(const char *file, const char *dname, const struct stat *st, haddr_t off,
+                       size_t n, size_t d, size_t es, size_t i0, size_t rows,
+                       emgmm_io_matrix *out, emgmm_io_error *err)
+{
+    if ((uintmax_t)off > (uintmax_t)st->st_size || n * d * es > (size_t)st->st_size - (size_t)off)
+        H5BAD(EMGMM_IO_EINPUT, "%s:%s: file is truncated (the dataset's %zu bytes at %llu "
+              "run past its end, %lld bytes)", file, dname, n * d * es,
+              (unsigned long long)off, (long long)st->st_size);
+    if (rows == 0) {
+        out->x = NULL;
+        return 0;
+    }
+    long pg = sysconf(_SC_PAGESIZE);
+    size_t from = (size_t)off + i0 * d * es, start = from / (size_t)pg * (size_t)pg;
+    size_t len = rows * d * es + (from - start);
+    int fd = open(file, O_RDONLY);
+    void *map = fd < 0 ? MAP_FAILED : mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, (off_t)start);
+    if (fd >= 0)
+        close(fd);
+    if (map == MAP_FAILED)
+        H5BAD(EMGMM_IO_EINPUT, "cannot map %s: %s", file, strerror(errno));
+    out->map = map;
+    out->map_len = len;
+    out->x = (const char *)map + (from - start);
+    return 0;
+fail:
+    return -1;
+}
+
+/* Rows [i0, i1) of the dataset into buf (rows × d of the working type dt), in
+ * blocks aligned to the chunk grid, so each chunk is decoded once.  Under
+ * MPI-IO every rank makes as many (collective) reads as the rank with the most
+ * blocks, the ranks done reading with empty selections. */
+static int h5_read_blocks(h5_in *h, const char *file, const char *dname, size_t n, size_t d,
+                          int dt, size_t es, size_t P, int mpio, size_t i0, size_t i1, void *buf,
+                          emgmm_io_error *err)
+{
+    char cause[256];
+    size_t br = block_rows(h->dcpl, d, es);
+    hid_t mt = dt == EMGMM_F32 ? H5T_NATIVE_FLOAT : H5T_NATIVE_DOUBLE;
+    size_t nblk = count_blocks(i0, i1, br);
+    for (size_t r = 0; mpio && r < P; r++) {
+        size_t a0, a1;
+        part_rows(n, P, r, &a0, &a1);
+        const size_t c = count_blocks(a0, a1, br);
+        nblk = c > nblk ? c : nblk;
+    }
+    double none;
+    for (size_t blk = 0, a = i0; blk < nblk; blk++) {
+        size_t b = (a / br + 1) * br;
+        if (b > i1)
+            b = i1;
+        hsize_t fo[2] = {a, 0}, cnt[2] = {a < i1 ? b - a : 1, d};
+        if (h->msp >= 0)
+            H5Sclose(h->msp);
+        h->msp = H5Screate_simple(2, cnt, NULL);
+        void *dst = a < i1 ? (char *)buf + (a - i0) * d * es : (void *)&none;
+        int sel = h->msp < 0 ? -1
+                  : a < i1   ? H5Sselect_hyperslab(h->sp, H5S_SELECT_SET, fo, NULL, cnt, NULL)
+                             : (H5Sselect_none(h->sp) < 0 || H5Sselect_none(h->msp) < 0 ? -1 : 0);
+        if (sel < 0 || H5Dread(h->ds, mt, h->msp, h->sp, h->dxpl, dst) < 0) {
+            h5_cause(cause);
+            H5BAD(EMGMM_IO_EINPUT, "%s:%s: cannot read rows %zu–%zu: %s", file, dname, a, b - 1,
+                  cause[0] ? cause : "read error (truncated or corrupt file?)");
+        }
+        if (a < i1)
+            a = b;
+    }
+    return 0;
+fail:
+    return -1;
+}
+
+/* Without --missing, a NaN or infinity is an error naming its row and column. */
+static int h5_check_finite(const emgmm_io_matrix *out, const char *file, const char *dname,
+                           size_t i0, emgmm_io_error *err)
+{
+    size_t ri, ci;
+    if (out->n == 0 || !scan_nonfinite(out->x, out->dtype, out->n, out->d, &ri, &ci))
+        return 0;
+    double v = out->dtype == EMGMM_F32 ? (double)((const float *)out->x)[ri * out->d + ci]
+                                       : ((const double *)out->x)[ri * out->d + ci];
+    emgmm_io_error_set(err, EMGMM_IO_EINPUT, "%s:%s: %s at row %zu, column %zu (counting from 0)%s",
+                       file, dname, isnan(v) ? "NaN" : "infinite value", i0 + ri, ci,
+                       isnan(v) ? "; pass --missing nan if NaN marks a missing value" : "");
+    return -1;
+}
+
+int emgmm_io_read_h5_rows(const char *spec, const emgmm_io_read_opts *opts, int part, int parts,
+                          emgmm_io_matrix *out, long long *row0, emgmm_io_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (row0)
+        *row0 = 0;
+    emgmm_io_h5_quiet();
+    char file[4096], dset[1024];
+    struct stat st;
+    if (h5_resolve(spec, opts, file, sizeof file, dset, sizeof dset, &st, err) < 0)
+        return -1;
+    h5_in h = {H5I_INVALID_HID, H5I_INVALID_HID, H5I_INVALID_HID, H5I_INVALID_HID,
+               H5I_INVALID_HID, H5I_INVALID_HID, H5P_DEFAULT,     H5P_DEFAULT};
+    void *buf = NULL;
+    const int mpio = use_mpio(parts);
+    size_t n, d;
+    int ftype;
+    if (h5_open(&h, file, dset, mpio, err) < 0 || h5_shape(&h, file, dset, &n, &d, &ftype, err) < 0)
+        goto fail;
     const int dt = !opts || opts->dtype == EMGMM_IO_DTYPE_NATURAL ? ftype : opts->dtype;
-    const size_t es = dt == EMGMM_F32 ? 4 : 8;
-    if (parts < 1)
-        parts = 1;
-    const size_t P = (size_t)parts;
+    const size_t es = dt == EMGMM_F32 ? 4 : 8, P = parts < 1 ? 1 : (size_t)parts;
     size_t i0, i1;
     part_rows(n, P, (size_t)part, &i0, &i1);
     const size_t rows = i1 - i0;
-
-    /* The zero-copy case: one contiguous little-endian block in the working dtype. */
+    /* one contiguous little-endian block in the working dtype is used in
+     * place; a block at an offset that is not a multiple of the element size
+     * cannot be (its values would be misaligned) and is read into a buffer */
     hid_t le = ftype == EMGMM_F32 ? H5T_IEEE_F32LE : H5T_IEEE_F64LE;
-    haddr_t off = H5Dget_offset(ds);
-    if (!mpio && H5Pget_layout(dcpl) == H5D_CONTIGUOUS && H5Pget_nfilters(dcpl) == 0 &&
-        H5Tequal(ty, le) > 0 && ftype == dt && off != HADDR_UNDEF && off % es == 0) {
-        /* (a block at an offset that is not a multiple of the element size cannot be used in
-         * place: its values would be misaligned; it is read into a buffer below) */
-        if ((uintmax_t)off > (uintmax_t)st.st_size ||
-            n * d * es > (size_t)st.st_size - (size_t)off)
-            H5BAD(EMGMM_IO_EINPUT, "%s:%s: file is truncated (the dataset's %zu bytes at %llu "
-                  "run past its end, %lld bytes)", file, dname, n * d * es,
-                  (unsigned long long)off, (long long)st.st_size);
-        if (rows > 0) {
-            long pg = sysconf(_SC_PAGESIZE);
-            size_t from = (size_t)off + i0 * d * es, start = from / (size_t)pg * (size_t)pg;
-            size_t len = rows * d * es + (from - start);
-            int fd = open(file, O_RDONLY);
-            void *map = fd < 0 ? MAP_FAILED : mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, (off_t)start);
-            if (fd >= 0)
-                close(fd);
-            if (map == MAP_FAILED)
-                H5BAD(EMGMM_IO_EINPUT, "cannot map %s: %s", file, strerror(errno));
-            out->map = map;
-            out->map_len = len;
-            out->x = (const char *)map + (from - start);
-        } else {
-            out->x = NULL;
-        }
+    haddr_t off = H5Dget_offset(h.ds);
+    if (!mpio && H5Pget_layout(h.dcpl) == H5D_CONTIGUOUS && H5Pget_nfilters(h.dcpl) == 0 &&
+        H5Tequal(h.ty, le) > 0 && ftype == dt && off != HADDR_UNDEF && off % es == 0) {
+        if (h5_map_rows(file, dset, &st, off, n, d, es, i0, rows, out, err) < 0)
+            goto fail;
     } else {
-        size_t br = block_rows(dcpl, d, es);
-        if (rows > 0 && !(buf = malloc(rows * d * es)))
-            H5BAD(EMGMM_IO_ENOMEM, "out of memory reading %s:%s (%zu × %zu)", file, dname, rows,
-                  d);
-        hid_t mt = dt == EMGMM_F32 ? H5T_NATIVE_FLOAT : H5T_NATIVE_DOUBLE;
-        /* A collective read is made by every rank: as many as the rank with
-         * the most blocks, the ranks done reading with empty selections. */
-        size_t nblk = count_blocks(i0, i1, br);
-        for (size_t r = 0; mpio && r < P; r++) {
-            size_t a0, a1;
-            part_rows(n, P, r, &a0, &a1);
-            const size_t c = count_blocks(a0, a1, br);
-            nblk = c > nblk ? c : nblk;
+        if (rows > 0 && !(buf = malloc(rows * d * es))) {
+            emgmm_io_error_set(err, EMGMM_IO_ENOMEM, "out of memory reading %s:%s (%zu × %zu)",
+                               file, dset, rows, d);
+            goto fail;
         }
-        double none;
-        for (size_t blk = 0, a = i0; blk < nblk; blk++) {
-            /* Blocks aligned to the chunk grid, so each chunk is decoded once. */
-            size_t b = (a / br + 1) * br;
-            if (b > i1)
-                b = i1;
-            hsize_t fo[2] = {a, 0}, cnt[2] = {a < i1 ? b - a : 1, d};
-            if (msp >= 0)
-                H5Sclose(msp);
-            msp = H5Screate_simple(2, cnt, NULL);
-            void *dst = a < i1 ? (char *)buf + (a - i0) * d * es : (void *)&none;
-            int sel = msp < 0 ? -1
-                      : a < i1 ? H5Sselect_hyperslab(sp, H5S_SELECT_SET, fo, NULL, cnt, NULL)
-                               : (H5Sselect_none(sp) < 0 || H5Sselect_none(msp) < 0 ? -1 : 0);
-            if (sel < 0 || H5Dread(ds, mt, msp, sp, dxpl, dst) < 0) {
-                h5_cause(cause);
-                H5BAD(EMGMM_IO_EINPUT, "%s:%s: cannot read rows %zu–%zu: %s", file, dname, a,
-                      b - 1, cause[0] ? cause : "read error (truncated or corrupt file?)");
-            }
-            if (a < i1)
-                a = b;
-        }
+        if (h5_read_blocks(&h, file, dset, n, d, dt, es, P, mpio, i0, i1, buf, err) < 0)
+            goto fail;
         out->owned = buf;
         out->x = buf;
         buf = NULL;
@@ -451,50 +552,16 @@ int emgmm_io_read_h5_rows(const char *spec, const emgmm_io_read_opts *opts, int 
     out->dtype = dt;
     out->n = rows;
     out->d = d;
-    if (!(opts && opts->missing)) {
-        size_t ri, ci;
-        if (rows > 0 && scan_nonfinite(out->x, dt, rows, d, &ri, &ci)) {
-            double v = dt == EMGMM_F32 ? (double)((const float *)out->x)[ri * d + ci]
-                                       : ((const double *)out->x)[ri * d + ci];
-            H5BAD(EMGMM_IO_EINPUT,
-                  "%s:%s: %s at row %zu, column %zu (counting from 0)%s", file, dname,
-                  isnan(v) ? "NaN" : "infinite value", i0 + ri, ci,
-                  isnan(v) ? "; pass --missing nan if NaN marks a missing value" : "");
-        }
-    }
+    if (!(opts && opts->missing) && h5_check_finite(out, file, dset, i0, err) < 0)
+        goto fail;
     if (row0)
         *row0 = (long long)i0;
-    if (msp >= 0)
-        H5Sclose(msp);
-    if (fapl != H5P_DEFAULT)
-        H5Pclose(fapl);
-    if (dxpl != H5P_DEFAULT)
-        H5Pclose(dxpl);
-    H5Pclose(dcpl);
-    H5Tclose(ty);
-    H5Sclose(sp);
-    H5Dclose(ds);
-    H5Fclose(f);
+    h5_in_close(&h);
     return 0;
 fail:
     free(buf);
     emgmm_io_matrix_free(out);
-    if (msp >= 0)
-        H5Sclose(msp);
-    if (fapl != H5P_DEFAULT && fapl >= 0)
-        H5Pclose(fapl);
-    if (dxpl != H5P_DEFAULT && dxpl >= 0)
-        H5Pclose(dxpl);
-    if (dcpl >= 0)
-        H5Pclose(dcpl);
-    if (ty >= 0)
-        H5Tclose(ty);
-    if (sp >= 0)
-        H5Sclose(sp);
-    if (ds >= 0)
-        H5Dclose(ds);
-    if (f >= 0)
-        H5Fclose(f);
+    h5_in_close(&h);
     H5Eclear2(H5E_DEFAULT);
     return -1;
 }

@@ -218,99 +218,132 @@ static int f_header_key(const char *key)
     return 0;
 }
 
+/* The parse's state: the scan, the small fields gathered into root, the
+ * header once taken, and which of the three big arrays have been read. */
+typedef struct {
+    fscan s;
+    ctx qc;
+    json_t *root;
+    emgmm_io_model_file *mf;
+    emgmm_model *m;
+    int have_header, seen[3];
+    double *buf[3];
+} fast_state;
+
+/* One of the big arrays (0 weights, 1 means, 2 covariances) straight into the
+ * model, which is made from the header fields seen so far the first time. */
+static int fast_big(fast_state *f, int big, size_t len, const char *name)
+{
+    emgmm_io_model_file *mf = f->mf;
+    if (f->seen[big])
+        return -1;
+    if (!f->have_header) {
+        /* nothing allocated for more numbers than the text can hold (two
+         * bytes each at the least) */
+        if (parse_header(&f->qc, f->root, mf) != 0 ||
+            (double)mf->cov_size + (double)mf->n_components * (mf->n_features + 1.0) >
+                (double)len / 2 ||
+            emgmm_io_model_create(mf, name, &f->m, f->qc.err) != 0)
+            return -1;
+        emgmm_model_parameter_buffers(f->m, &f->buf[0], &f->buf[1], &f->buf[2], NULL);
+        f->have_header = 1;
+    }
+    size_t dims[3] = {(size_t)mf->n_components, (size_t)mf->n_features, 0};
+    const int nd = big == 2 ? emgmm_io_model_dims(mf, "covariances", dims) : big + 1;
+    if (f_array(&f->s, dims, nd, f->buf[big]) != 0)
+        return -1;
+    f->seen[big] = 1;
+    return 0;
+}
+
+/* Any other field, parsed by jansson into root: not a duplicate, and not a
+ * header field after the header was taken without it. */
+static int fast_small(fast_state *f, const char *key)
+{
+    if (json_object_get(f->root, key) || (f->have_header && f_header_key(key)))
+        return -1;
+    const char *a = f->s.p;
+    if (f_skip(&f->s, 0) != 0)
+        return -1;
+    json_error_t je;
+    json_t *v = json_loadb(a, (size_t)(f->s.p - a), JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL, &je);
+    return !v || json_object_set_new(f->root, key, v) != 0 ? -1 : 0;
+}
+
+/* The object's fields in order; 0 when it parsed whole with all three arrays. */
+static int fast_fields(fast_state *f, size_t len, const char *name)
+{
+    fscan *s = &f->s;
+    f_ws(s);
+    if (s->p >= s->end || *s->p != '{')
+        return -1;
+    s->p++;
+    f_ws(s);
+    for (;;) {
+        char key[256];
+        if (f_key(s, key, sizeof key) != 0)
+            return -1;
+        f_ws(s);
+        if (s->p >= s->end || *s->p != ':')
+            return -1;
+        s->p++;
+        f_ws(s);
+        const int big = !strcmp(key, "weights") ? 0 : !strcmp(key, "means") ? 1
+                        : !strcmp(key, "covariances") ? 2 : -1;
+        if ((big >= 0 ? fast_big(f, big, len, name) : fast_small(f, key)) != 0)
+            return -1;
+        f_ws(s);
+        if (s->p < s->end && *s->p == ',') {
+            s->p++;
+            f_ws(s);
+            continue;
+        }
+        if (s->p < s->end && *s->p == '}') {
+            s->p++;
+            break;
+        }
+        return -1;
+    }
+    f_ws(s);
+    return s->p != s->end || !f->seen[0] || !f->seen[1] || !f->seen[2] ? -1 : 0;
+}
+
 /* 0 with *OUT the model, -1 with the error said (a file that parsed
  * completely), or FAST_DECLINED with nothing said. */
 static int fast_parse(const char *text, size_t len, const char *name, emgmm_io_blob *blob,
                       emgmm_model **out, emgmm_io_model_file *mf, emgmm_io_error *err)
 {
-    fscan s = {text, text + len, text, blob && blob->map && blob->data == text ? blob : NULL, 0};
     emgmm_io_error quiet = {0};
-    ctx qc = {name, &quiet}, c = {name, err};
-    json_t *root = json_object();
-    if (!root)
+    ctx c = {name, err};
+    fast_state f = {{text, text + len, text, blob && blob->map && blob->data == text ? blob : NULL, 0},
+                    {name, &quiet},
+                    json_object(),
+                    mf,
+                    NULL,
+                    0,
+                    {0, 0, 0},
+                    {NULL, NULL, NULL}};
+    if (!f.root)
         return FAST_DECLINED;
-    int rc = FAST_DECLINED, have_header = 0, seen[3] = {0, 0, 0};
-    double *buf[3] = {NULL, NULL, NULL};
-    emgmm_model *m = NULL;
-    f_ws(&s);
-    if (s.p >= s.end || *s.p != '{')
-        goto done;
-    s.p++;
-    f_ws(&s);
-    for (;;) {
-        char key[256];
-        if (f_key(&s, key, sizeof key) != 0)
-            goto done;
-        f_ws(&s);
-        if (s.p >= s.end || *s.p != ':')
-            goto done;
-        s.p++;
-        f_ws(&s);
-        const int big = !strcmp(key, "weights") ? 0 : !strcmp(key, "means") ? 1
-                        : !strcmp(key, "covariances") ? 2 : -1;
-        if (big >= 0) {
-            if (seen[big])
-                goto done;
-            if (!have_header) {
-                /* nothing allocated for more numbers than the text can hold
-                 * (two bytes each at the least) */
-                if (parse_header(&qc, root, mf) != 0 ||
-                    (double)mf->cov_size + (double)mf->n_components * (mf->n_features + 1.0) >
-                        (double)len / 2 ||
-                    emgmm_io_model_create(mf, name, &m, &quiet) != 0)
-                    goto done;
-                emgmm_model_parameter_buffers(m, &buf[0], &buf[1], &buf[2], NULL);
-                have_header = 1;
-            }
-            size_t dims[3] = {(size_t)mf->n_components, (size_t)mf->n_features, 0};
-            const int nd = big == 2 ? emgmm_io_model_dims(mf, "covariances", dims) : big + 1;
-            if (f_array(&s, dims, nd, buf[big]) != 0)
-                goto done;
-            seen[big] = 1;
-        } else {
-            /* a duplicate, or a header field the header was taken without */
-            if (json_object_get(root, key) || (have_header && f_header_key(key)))
-                goto done;
-            const char *a = s.p;
-            if (f_skip(&s, 0) != 0)
-                goto done;
-            json_error_t je;
-            json_t *v = json_loadb(a, (size_t)(s.p - a), JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL,
-                                   &je);
-            if (!v || json_object_set_new(root, key, v) != 0)
-                goto done;
-        }
-        f_ws(&s);
-        if (s.p < s.end && *s.p == ',') {
-            s.p++;
-            f_ws(&s);
-            continue;
-        }
-        if (s.p < s.end && *s.p == '}') {
-            s.p++;
-            break;
-        }
-        goto done;
-    }
-    f_ws(&s);
-    if (s.p != s.end || !seen[0] || !seen[1] || !seen[2])
+    int rc = FAST_DECLINED;
+    if (fast_fields(&f, len, name) != 0)
         goto done;
     /* The file parsed as the tree path would parse it: its value checks, in its order. */
     rc = -1;
     const size_t k = (size_t)mf->n_components;
-    if (check_weights(&c, buf[0], k) != 0)
+    if (check_weights(&c, f.buf[0], k) != 0)
         goto done;
     for (size_t i = 0; mf->covariance_type == 0 && i < k; i++)
-        if (check_cov(&c, mf, buf[2], (long)i) != 0)
+        if (check_cov(&c, mf, f.buf[2], (long)i) != 0)
             goto done;
-    if (check_cov(&c, mf, buf[2], -1) != 0 || parse_report(&c, root, mf, m) != 0)
+    if (check_cov(&c, mf, f.buf[2], -1) != 0 || parse_report(&c, f.root, mf, f.m) != 0)
         goto done;
-    *out = m;
-    m = NULL;
+    *out = f.m;
+    f.m = NULL;
     rc = 0;
 done:
-    json_decref(root);
-    emgmm_model_free(m);
+    json_decref(f.root);
+    emgmm_model_free(f.m);
     if (rc != 0)
         memset(mf, 0, sizeof *mf);
     return rc;
