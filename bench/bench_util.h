@@ -24,8 +24,7 @@ static inline double bench_now(void)
 static inline void *bench_slurp(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
+    if (!f) return NULL;
     fseek(f, 0, SEEK_END);
     long n = ftell(f);
     fseek(f, 0, SEEK_SET);
@@ -52,11 +51,9 @@ static inline int mclust_bench_models(const char *arg, const char *models[14])
     int nm = 0;
     if (arg && strcmp(arg, "all")) {
         char *s = strdup(arg);
-        for (char *t = strtok(s, ","); t && nm < 14; t = strtok(NULL, ","))
-            models[nm++] = t;
+        for (char *t = strtok(s, ","); t && nm < 14; t = strtok(NULL, ",")) models[nm++] = t;
     } else {
-        for (int i = 0; i < 14; i++)
-            models[nm++] = all[i];
+        for (int i = 0; i < 14; i++) models[nm++] = all[i];
     }
     return nm;
 }
@@ -87,8 +84,7 @@ static inline double *mclust_bench_resp(const char *dir, int K, size_t n)
         return NULL;
     }
     double *resp = calloc(n * (size_t)K, sizeof(double));
-    for (size_t i = 0; resp && i < n; i++)
-        resp[i * (size_t)K + (size_t)lab[i]] = 1.0;
+    for (size_t i = 0; resp && i < n; i++) resp[i * (size_t)K + (size_t)lab[i]] = 1.0;
     free(lab);
     return resp;
 }
@@ -107,8 +103,7 @@ static inline emgmm_params mclust_bench_params(const double *resp, int max_iter,
     p.max_iter = max_iter;
     p.degenerate = EMGMM_DEGEN_ERROR;
     p.n_threads = threads;
-    if (inner_tol)
-        p.inner_tol = atof(inner_tol);
+    if (inner_tol) p.inner_tol = atof(inner_tol);
     return p;
 }
 

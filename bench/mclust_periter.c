@@ -26,16 +26,14 @@ int main(int argc, char **argv)
     char path[1024];
     double *x;
     size_t n;
-    if (mclust_bench_data(argv[1], &x, &n, path, sizeof path) != 0 || K < 1 || K > 9 ||
-        iters < 1) {
+    if (mclust_bench_data(argv[1], &x, &n, path, sizeof path) != 0 || K < 1 || K > 9 || iters < 1) {
         fprintf(stderr, "cannot read %s (or bad K/iters)\n", path);
         return 1;
     }
     const size_t d = MCLUST_BENCH_D;
     emgmm_data X = emgmm_data_f64(x, n, d, d);
     double *resp = mclust_bench_resp(argv[1], K, n);
-    if (!resp)
-        return 1;
+    if (!resp) return 1;
     printf("# emgmm %s n=%zu d=%zu K=%d iters=%d threads=%d BLAS core %s\n", emgmm_version_string(),
            n, d, K, iters, threads ? threads : emgmm_default_threads(), emgmm_blas_corename());
     printf("# model s/iter inner_max inner_fails loglik\n");

@@ -36,11 +36,11 @@ int main(int argc, char **argv)
     double total = 0.0, per9[14] = {0};
     for (int K = 1; K <= 9; K++) {
         double *resp = mclust_bench_resp(argv[1], K, n);
-        if (!resp)
-            return 1;
+        if (!resp) return 1;
         for (int t = 0; t < nm; t++) {
             emgmm_model *m = NULL;
-            if (emgmm_model_create(&m, K, (int)d, emgmm_covariance_type_from_name(models[t]))) return 1;
+            if (emgmm_model_create(&m, K, (int)d, emgmm_covariance_type_from_name(models[t])))
+                return 1;
             emgmm_params p =
                 mclust_bench_params(resp, iters - 1, threads, argc > 5 ? argv[5] : NULL);
             const double t0 = bench_now();
@@ -51,8 +51,8 @@ int main(int argc, char **argv)
             if (rc == 0) emgmm_score(m, &X, &ll);
             int fails = 0, most = 0;
             emgmm_model_inner_report(m, &fails, &most);
-            printf("%s K=%d %.3f s %.4f s/iter loglik %.6f%s inner max %d fails %d\n", models[t], K, secs,
-                   secs / iters, ll * (double)n, rc ? " FAILED" : "", most, fails);
+            printf("%s K=%d %.3f s %.4f s/iter loglik %.6f%s inner max %d fails %d\n", models[t], K,
+                   secs, secs / iters, ll * (double)n, rc ? " FAILED" : "", most, fails);
             if (K == 9) per9[t] = secs / iters;
             emgmm_model_free(m);
         }

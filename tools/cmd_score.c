@@ -23,14 +23,14 @@ static int log_densities(emgmm_model *m, const emgmm_data *X, const char *out, c
                          long long row0, double *sum_out)
 {
     size_t bs = X->n < CLI_BLOCK_ROWS ? X->n : CLI_BLOCK_ROWS;
-    if (bs == 0)
-        bs = 1; /* a rank without rows still takes part */
+    if (bs == 0) bs = 1; /* a rank without rows still takes part */
     double *ld = malloc(bs * sizeof *ld);
     emgmm_io_error err = {0};
     emgmm_io_table t;
     memset(&t, 0, sizeof t);
-    int rc = !ld ? cli_fail(CLI_INTERNAL, "out of memory")
-                 : out ? glue_table_open(&t, out, X->n, 1, 0) : CLI_OK;
+    int rc = !ld   ? cli_fail(CLI_INTERNAL, "out of memory")
+             : out ? glue_table_open(&t, out, X->n, 1, 0)
+                   : CLI_OK;
     double sum = 0;
     for (size_t i0 = 0; i0 < X->n && rc == CLI_OK; i0 += bs) {
         size_t rows = X->n - i0 < bs ? X->n - i0 : bs;
@@ -40,10 +40,8 @@ static int log_densities(emgmm_model *m, const emgmm_data *X, const char *out, c
             rc = cli_lib_fail(st, m, "score failed", data, (size_t)row0 + i0);
             break;
         }
-        for (size_t i = 0; i < rows; i++)
-            sum += ld[i];
-        if (out && emgmm_io_table_write_f64(&t, ld, rows, &err) != 0)
-            rc = cli_io_fail(&err);
+        for (size_t i = 0; i < rows; i++) sum += ld[i];
+        if (out && emgmm_io_table_write_f64(&t, ld, rows, &err) != 0) rc = cli_io_fail(&err);
     }
     free(ld);
     *sum_out = sum;
@@ -60,7 +58,11 @@ typedef struct {
 /* Returns 0 with *o filled, -1 after --help (exit 0), or an exit code (already reported). */
 static int score_parse(int argc, char **argv, score_opts *o)
 {
-    enum { O_PER = 3000, O_BIC, O_AIC };
+    enum {
+        O_PER = 3000,
+        O_BIC,
+        O_AIC
+    };
     static const struct option longopts[] = {{"output", required_argument, NULL, 'o'},
                                              {"per-sample", no_argument, NULL, O_PER},
                                              {"bic", no_argument, NULL, O_BIC},
@@ -72,39 +74,24 @@ static int score_parse(int argc, char **argv, score_opts *o)
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
         int r = cli_data_option(c, optarg, &o->ro, &o->threads, &rc);
-        if (r < 0)
-            return rc;
-        if (r > 0)
-            continue;
+        if (r < 0) return rc;
+        if (r > 0) continue;
         switch (c) {
-        case 'h':
-            fputs(score_help, stdout);
-            return -1;
-        case 'o':
-            o->out = optarg;
-            break;
-        case O_PER:
-            o->per = 1;
-            break;
-        case O_BIC:
-            o->bic = 1;
-            break;
-        case O_AIC:
-            o->aic = 1;
-            break;
-        default:
-            return cli_getopt_error("score", c, argv);
+        case 'h': fputs(score_help, stdout); return -1;
+        case 'o': o->out = optarg; break;
+        case O_PER: o->per = 1; break;
+        case O_BIC: o->bic = 1; break;
+        case O_AIC: o->aic = 1; break;
+        default: return cli_getopt_error("score", c, argv);
         }
     }
     if (optind != argc - 2)
         return cli_fail(CLI_USAGE,
                         "score: expected MODEL and DATA arguments (see 'emgmm score --help')");
-    if (o->out && !o->per)
-        return cli_fail(CLI_USAGE, "score: -o is for --per-sample output");
+    if (o->out && !o->per) return cli_fail(CLI_USAGE, "score: -o is for --per-sample output");
     o->model = argv[optind];
     o->data = argv[optind + 1];
-    if (o->per && !o->out)
-        o->out = "-";
+    if (o->per && !o->out) o->out = "-";
     return 0;
 }
 
@@ -120,8 +107,7 @@ static int score_all(const score_opts *o, emgmm_model *m, const emgmm_data *X, l
     emgmm_n_scored(m, X, &nsc);
     if (o->per || glue_size() > 1) {
         double sum;
-        if ((rc = log_densities(m, X, o->per ? o->out : NULL, o->data, row0, &sum)) != 0)
-            return rc;
+        if ((rc = log_densities(m, X, o->per ? o->out : NULL, o->data, row0, &sum)) != 0) return rc;
         *mean = glue_sum(sum) / glue_sum((double)nsc);
     } else if ((st = emgmm_score(m, X, mean)) != EMGMM_OK) {
         return cli_lib_fail(st, m, "score failed", o->data, 0);
@@ -144,8 +130,7 @@ int cmd_score(int argc, char **argv)
 {
     score_opts o = {.ro = emgmm_io_read_opts_default()};
     int rc = score_parse(argc, argv, &o);
-    if (rc != 0)
-        return rc < 0 ? CLI_OK : rc;
+    if (rc != 0) return rc < 0 ? CLI_OK : rc;
     emgmm_model *m = NULL;
     emgmm_io_matrix mat = {0};
     /* MPI (tools/mpi_glue.c): each rank reads and scores its own rows; the sum

@@ -37,7 +37,8 @@ int emgmm_fit_init_at(emgmm_model *m, const emgmm_params *p, const emgmm_data *X
     return checked_init(m, p, X, (uint64_t)init_index);
 }
 
-int emgmm_fit_iterate(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, double *lower_bound)
+int emgmm_fit_iterate(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
+                      double *lower_bound)
 {
     if (!m || !p || !X) return EMGMM_ERR_NULL;
     emgmm_clear_error(m);
@@ -45,7 +46,8 @@ int emgmm_fit_iterate(emgmm_model *m, const emgmm_params *p, const emgmm_data *X
     int st = emgmm_check_shape(m, X);
     if (st) return st;
     /* a rank of a distributed fit may hold no rows */
-    if (X->n == 0 && !emgmm_dist_active(m)) return emgmm_fail(m, EMGMM_ERR_TOO_FEW_SAMPLES, "no samples");
+    if (X->n == 0 && !emgmm_dist_active(m))
+        return emgmm_fail(m, EMGMM_ERR_TOO_FEW_SAMPLES, "no samples");
     st = emgmm_params_validate(p);
     if (st) return emgmm_fail(m, st, "invalid fit parameters");
     m->missing = p->missing;
@@ -67,7 +69,8 @@ int emgmm_fit(emgmm_model *m, const emgmm_params *p, const emgmm_data *X)
     st = emgmm_check_data(m, X, p->n_threads, p->missing);
     st = emgmm_check_weights(m, X, st);
     if (st) return st;
-    m->missing = p->missing; /* predict and score on the fitted model read what it was fitted with */
+    m->missing =
+        p->missing; /* predict and score on the fitted model read what it was fitted with */
     return emgmm_driver_fit(m, p, X);
 }
 
@@ -76,11 +79,12 @@ int emgmm_fit(emgmm_model *m, const emgmm_params *p, const emgmm_data *X)
  * step.c (statistics, the next parameters and the shift of each iteration,
  * the snapshots), the model and the initialisation (src/init).  In doubles throughout, as K·d²
  * can overflow size_t. */
-double emgmm_fit_memory_estimate(const emgmm_params *p, size_t n_, int d_, int K_, int covariance_type,
-                                 int dtype)
+double emgmm_fit_memory_estimate(const emgmm_params *p, size_t n_, int d_, int K_,
+                                 int covariance_type, int dtype)
 {
     const int cov = emgmm_covariance_storage(covariance_type);
-    if (!p || d_ < 1 || K_ < 1 || cov < 0 || (dtype != EMGMM_F64 && dtype != EMGMM_F32)) return -1.0;
+    if (!p || d_ < 1 || K_ < 1 || cov < 0 || (dtype != EMGMM_F64 && dtype != EMGMM_F32))
+        return -1.0;
     const double n = (double)n_, d = (double)d_, K = (double)K_;
     const int T = emgmm_threads(p->n_threads);
     const int square = cov == EMGMM_COV_FULL || cov == EMGMM_COV_TIED;
@@ -91,7 +95,8 @@ double emgmm_fit_memory_estimate(const emgmm_params *p, size_t n_, int d_, int K
     /* a snapshot (src/em/run.c) holds no precision factors for the plain full
      * and tied families (they are recomputed on restore) */
     const int plain = covariance_type < EMGMM_COV_EII;
-    const double snapshot = 8 * ((plain && square ? 1 : 2) * cov_len + K * d + 2 * K) + 8.0 * p->max_iter;
+    const double snapshot =
+        8 * ((plain && square ? 1 : 2) * cov_len + K * d + 2 * K) + 8.0 * p->max_iter;
     /* the model and emgmm_fit's snapshot of the start; of the best, too, for n_init > 1 */
     const double model = paramset + 8.0 * p->max_iter + (p->n_init > 1 ? 2 : 1) * snapshot;
     const double pass = dtype == EMGMM_F32 ? emgmm_pass_bytes_f32(K_, d_, cov, p->missing, 1, T)
@@ -114,7 +119,7 @@ double emgmm_fit_memory_estimate(const emgmm_params *p, size_t n_, int d_, int K
     if (init == EMGMM_INIT_KMEANS || init == EMGMM_INIT_KMEANSPP || search)
         initx += 8 * n + 8 * T * (K * d + K + 1024 * (d + K)) + 8 * 3 * K * d;
     if (init == EMGMM_INIT_KMEANS || init == EMGMM_INIT_RANDOM || search)
-        initx += init_pass; /* the one M-step runs a pass */
+        initx += init_pass;                            /* the one M-step runs a pass */
     if (search) initx += paramset + 8.0 * p->max_iter; /* the search's best short run */
     if (p->missing) initx += 8 * n * d; /* the mean-imputed copy the initialisation runs on */
     return model + (initx > iterate ? initx : iterate);

@@ -35,7 +35,8 @@ static int cond_component(const emgmm_model *m, const double *P, size_t k, const
             const size_t j = M[a];
             out[a] = mu[j];
             if (z) {
-                const double pc = type == EMGMM_COV_DIAG ? m->prec_chol[k * d + j] : m->prec_chol[k];
+                const double pc =
+                    type == EMGMM_COV_DIAG ? m->prec_chol[k * d + j] : m->prec_chol[k];
                 out[a] += z[a] / pc;
             }
         }
@@ -220,7 +221,8 @@ static int impute_chunk(const emgmm_model *m, const emgmm_data *X, const double 
             double *o = out + i * d;
             for (size_t j = 0; j < d; j++) o[j] = w.x[j];
             if (!msz) continue;
-            const long k = impute_row(m, P, resp + ii * K, draws, seed, row0 + (uint64_t)i, &w, msz, o);
+            const long k =
+                impute_row(m, P, resp + ii * K, draws, seed, row0 + (uint64_t)i, &w, msz, o);
             if (k >= 0) {
                 bad = 1;
 #ifdef _OPENMP

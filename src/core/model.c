@@ -21,7 +21,8 @@ int emgmm_model_create(emgmm_model **out, int K, int d, int cov_type)
     cov_type = emgmm_covariance_storage(structure);
     if (cov_type < 0) return EMGMM_ERR_INVALID_PARAM;
     /* K·d² doubles must be addressable, with room for workspace multiples. */
-    if ((double)K * (double)d * (double)d * 8.0 > (double)(SIZE_MAX / 16)) return EMGMM_ERR_TOO_LARGE;
+    if ((double)K * (double)d * (double)d * 8.0 > (double)(SIZE_MAX / 16))
+        return EMGMM_ERR_TOO_LARGE;
     emgmm_model *m = calloc(1, sizeof *m);
     if (!m) return EMGMM_ERR_ALLOC;
     m->K = K;
@@ -104,8 +105,7 @@ int emgmm_model_copy(emgmm_model **out, const emgmm_model *m)
  * one validator (emgmm_model_commit_parameters), the precisions computed from
  * the covariances as given (no regularisation).  memmove: the caller may hand
  * back the model's own arrays. */
-int emgmm_model_set_parameters(emgmm_model *m, const double *w, const double *mu,
-                               const double *cov)
+int emgmm_model_set_parameters(emgmm_model *m, const double *w, const double *mu, const double *cov)
 {
     if (!m || !w || !mu || !cov) return EMGMM_ERR_NULL;
     double *mw, *mmu, *mcov;
@@ -131,7 +131,10 @@ const double *emgmm_model_weights(const emgmm_model *m) { return m ? m->weights 
 const double *emgmm_model_means(const emgmm_model *m) { return m ? m->means : NULL; }
 const double *emgmm_model_covariances(const emgmm_model *m) { return m ? m->covariances : NULL; }
 size_t emgmm_model_covariances_size(const emgmm_model *m) { return m ? m->cov_len : 0; }
-const double *emgmm_model_precisions_cholesky(const emgmm_model *m) { return m ? m->prec_chol : NULL; }
+const double *emgmm_model_precisions_cholesky(const emgmm_model *m)
+{
+    return m ? m->prec_chol : NULL;
+}
 int emgmm_model_converged(const emgmm_model *m) { return m ? m->converged : 0; }
 int emgmm_model_n_iter(const emgmm_model *m) { return m ? m->n_iter : 0; }
 int emgmm_model_best_init(const emgmm_model *m) { return m ? m->best_init : 0; }
@@ -149,10 +152,7 @@ int emgmm_model_set_missing(emgmm_model *m, int policy)
     return EMGMM_OK;
 }
 
-int emgmm_model_missing(const emgmm_model *m)
-{
-    return m ? m->missing : EMGMM_MISSING_ERROR;
-}
+int emgmm_model_missing(const emgmm_model *m) { return m ? m->missing : EMGMM_MISSING_ERROR; }
 
 double emgmm_model_lower_bound(const emgmm_model *m)
 {
@@ -184,7 +184,8 @@ int emgmm_model_set_fit_state(emgmm_model *m, const double *lb, int n_iter, int 
 {
     if (!m || (n_iter > 0 && !lb)) return EMGMM_ERR_NULL;
     if (n_iter < 0) return EMGMM_ERR_INVALID_PARAM;
-    if (!m->fitted) return emgmm_fail(m, EMGMM_ERR_NOT_FITTED, "set the parameters before the fit state");
+    if (!m->fitted)
+        return emgmm_fail(m, EMGMM_ERR_NOT_FITTED, "set the parameters before the fit state");
     if (n_iter > m->lb_cap) {
         double *h = realloc(m->lb_hist, (size_t)n_iter * sizeof(double));
         if (!h) return EMGMM_ERR_ALLOC;
@@ -194,7 +195,7 @@ int emgmm_model_set_fit_state(emgmm_model *m, const double *lb, int n_iter, int 
     if (n_iter > 0) memcpy(m->lb_hist, lb, (size_t)n_iter * sizeof(double));
     m->n_iter = n_iter;
     m->converged = converged ? 1 : 0;
-    m->n_reseeds = 0; /* restored after this by emgmm_model_add_reseed_event */
+    m->n_reseeds = 0;     /* restored after this by emgmm_model_add_reseed_event */
     m->n_passes = n_iter; /* an accelerated fit's count: emgmm_model_set_accel_state */
     emgmm_accel_reset(m);
     return EMGMM_OK;
@@ -247,7 +248,8 @@ static double factor_residual(const double *U, const double *S, int d, double *w
     double vmax = 0.0;
     for (int j = 0; j < d; j++)
         for (int p = 0; p < 2; p++) {
-            v[2 * j + p] = emgmm_hash_uniform(0x9e3779b97f4a7c15ULL, (uint64_t)p, (uint64_t)j) - 0.5;
+            v[2 * j + p] =
+                emgmm_hash_uniform(0x9e3779b97f4a7c15ULL, (uint64_t)p, (uint64_t)j) - 0.5;
             vmax = fmax(vmax, fabs(v[2 * j + p]));
         }
     for (int i = 0; i < d; i++) { /* a = U v (U upper: row i holds columns j >= i) */
@@ -304,7 +306,8 @@ static int check_mixture(emgmm_model *m, double *sum)
     for (int k = 0; k < K; k++) {
         if (!isfinite(w[k]) || w[k] < 0.0) {
             m->err_comp = k;
-            return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "weight of component %d is %g (must be finite and >= 0)", k, w[k]);
+            return emgmm_fail(m, EMGMM_ERR_BAD_INIT,
+                              "weight of component %d is %g (must be finite and >= 0)", k, w[k]);
         }
         *sum += w[k];
     }
@@ -313,14 +316,16 @@ static int check_mixture(emgmm_model *m, double *sum)
     for (size_t i = 0; i < (size_t)K * (size_t)d; i++)
         if (!isfinite(m->means[i])) {
             m->err_comp = (int)(i / (size_t)d);
-            return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "mean of component %d is not finite", m->err_comp);
+            return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "mean of component %d is not finite",
+                              m->err_comp);
         }
     const int nmat = m->cov_type == EMGMM_COV_FULL ? K : (m->cov_type == EMGMM_COV_TIED ? 1 : 0);
     const size_t per = per_component(m);
     for (size_t i = 0; i < m->cov_len; i++)
         if (!isfinite(m->covariances[i])) {
             m->err_comp = m->cov_type == EMGMM_COV_TIED ? 0 : (int)(i / per);
-            return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "a covariance entry of component %d is not finite", m->err_comp);
+            return emgmm_fail(m, EMGMM_ERR_BAD_INIT,
+                              "a covariance entry of component %d is not finite", m->err_comp);
         }
     /* Full and tied matrices must be symmetric; their lower triangles are
      * what the Cholesky factorisation reads. */
@@ -328,7 +333,8 @@ static int check_mixture(emgmm_model *m, double *sum)
         int i, j;
         if (first_asymmetry(m->covariances + (size_t)k * d * d, d, &i, &j)) {
             m->err_comp = k;
-            return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "covariance of component %d is not symmetric at (%d, %d)", k, i, j);
+            return emgmm_fail(m, EMGMM_ERR_BAD_INIT,
+                              "covariance of component %d is not symmetric at (%d, %d)", k, i, j);
         }
     }
     return EMGMM_OK;
@@ -338,10 +344,12 @@ static int check_mixture(emgmm_model *m, double *sum)
 static int compute_precisions(emgmm_model *m)
 {
     int bad = -1;
-    int st = emgmm_family_precisions(m->cov_type, m->K, m->d, m->covariances, m->prec_chol, m->log_det, &bad);
+    int st = emgmm_family_precisions(m->cov_type, m->K, m->d, m->covariances, m->prec_chol,
+                                     m->log_det, &bad);
     if (st == EMGMM_ERR_NOT_PD) {
         m->err_comp = bad;
-        return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "covariance of component %d is not positive definite", bad);
+        return emgmm_fail(m, EMGMM_ERR_BAD_INIT,
+                          "covariance of component %d is not positive definite", bad);
     }
     return st;
 }
@@ -359,7 +367,9 @@ static int check_stored_factors(emgmm_model *m)
     for (size_t i = 0; i < m->cov_len; i++)
         if (!isfinite(U[i])) {
             m->err_comp = m->cov_type == EMGMM_COV_TIED ? 0 : (int)(i / per);
-            return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "a precisions_cholesky entry of component %d is not finite", m->err_comp);
+            return emgmm_fail(m, EMGMM_ERR_BAD_INIT,
+                              "a precisions_cholesky entry of component %d is not finite",
+                              m->err_comp);
         }
     const int nfac = full ? nmat : K;
     for (int k = 0; k < nfac; k++) {
@@ -371,14 +381,17 @@ static int check_stored_factors(emgmm_model *m)
                     if (u[(size_t)i * d + j] != 0.0) {
                         m->err_comp = k;
                         return emgmm_fail(m, EMGMM_ERR_BAD_INIT,
-                                          "precisions_cholesky of component %d is not upper triangular (entry (%d, %d) is %g)",
+                                          "precisions_cholesky of component %d is not upper "
+                                          "triangular (entry (%d, %d) is %g)",
                                           k, i, j, u[(size_t)i * d + j]);
                     }
                 const double uii = u[(size_t)i * d + i];
                 if (!(uii > 0.0)) {
                     m->err_comp = k;
                     return emgmm_fail(m, EMGMM_ERR_BAD_INIT,
-                                      "precisions_cholesky of component %d has a non-positive diagonal entry %g at %d", k, uii, i);
+                                      "precisions_cholesky of component %d has a non-positive "
+                                      "diagonal entry %g at %d",
+                                      k, uii, i);
                 }
                 ld += log(uii);
             }
@@ -388,8 +401,7 @@ static int check_stored_factors(emgmm_model *m)
             for (size_t j = 0; j < cnt; j++) {
                 if (!(u[j] > 0.0) || !(m->covariances[(size_t)k * per + j] > 0.0)) {
                     m->err_comp = k;
-                    return emgmm_fail(m, EMGMM_ERR_BAD_INIT,
-                                      "%s of component %d is not positive",
+                    return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "%s of component %d is not positive",
                                       u[j] > 0.0 ? "variance" : "precisions_cholesky entry", k);
                 }
                 ld += log(u[j]);
@@ -430,7 +442,8 @@ static int check_factors_invert(emgmm_model *m)
             free(work);
             m->err_comp = k;
             return emgmm_fail(m, EMGMM_ERR_BAD_INIT,
-                              "precisions_cholesky of component %d does not invert its covariance (residual %.3g > %g)",
+                              "precisions_cholesky of component %d does not invert its covariance "
+                              "(residual %.3g > %g)",
                               k, r, EMGMM_COMMIT_CHECK_TOL);
         }
     }

@@ -47,9 +47,9 @@
 #define ACCEL_GROW 4.0
 
 struct emgmm_accel {
-    int phase;      /* 0: model = cycle start; 1: model = θ1 (th0 held); 2: model = θ2 (thx held) */
-    double step;    /* cap on s, >= 1 */
-    double s_last;  /* the step of the held extrapolation */
+    int phase;   /* 0: model = cycle start; 1: model = θ1 (th0 held); 2: model = θ2 (thx held) */
+    double step; /* cap on s, >= 1 */
+    double s_last; /* the step of the held extrapolation */
     size_t P;
     double *th0, *thx, *t1, *t2; /* [P] */
     double *work;                /* [d·d] */
@@ -160,7 +160,8 @@ static int to_coords(const emgmm_model *m, struct emgmm_accel *A, double *t)
     switch (m->cov_type) {
     case EMGMM_COV_FULL:
         for (int k = 0; k < K; k++)
-            if (chol_pack(d, m->covariances + (size_t)k * d * d, A->work, c + (size_t)k * d * (d + 1) / 2))
+            if (chol_pack(d, m->covariances + (size_t)k * d * d, A->work,
+                          c + (size_t)k * d * (d + 1) / 2))
                 return 1;
         return 0;
     case EMGMM_COV_TIED: return chol_pack(d, m->covariances, A->work, c);
@@ -176,7 +177,8 @@ static int to_coords(const emgmm_model *m, struct emgmm_accel *A, double *t)
 /* Coordinates → a complete parameter set (weights, means, covariances,
  * precision factors, log-dets).  Nonzero when the point is not usable: a
  * non-finite coordinate or value, or a covariance failing dpotrf. */
-static int from_coords(const emgmm_model *m, struct emgmm_accel *A, const double *t, emgmm_paramset *ps)
+static int from_coords(const emgmm_model *m, struct emgmm_accel *A, const double *t,
+                       emgmm_paramset *ps)
 {
     const int K = m->K, d = m->d;
     for (size_t i = 0; i < A->P; i++)
@@ -192,7 +194,8 @@ static int from_coords(const emgmm_model *m, struct emgmm_accel *A, const double
     switch (m->cov_type) {
     case EMGMM_COV_FULL:
         for (int k = 0; k < K; k++)
-            chol_unpack(d, c + (size_t)k * d * (d + 1) / 2, A->work, ps->covariances + (size_t)k * d * d);
+            chol_unpack(d, c + (size_t)k * d * (d + 1) / 2, A->work,
+                        ps->covariances + (size_t)k * d * d);
         break;
     case EMGMM_COV_TIED: chol_unpack(d, c, A->work, ps->covariances); break;
     default:
@@ -202,7 +205,8 @@ static int from_coords(const emgmm_model *m, struct emgmm_accel *A, const double
     for (size_t i = 0; i < m->cov_len; i++)
         if (!isfinite(ps->covariances[i]) || ps->covariances[i] > 1e300) return 1;
     int bad = -1;
-    if (emgmm_family_precisions(m->cov_type, K, d, ps->covariances, ps->prec_chol, ps->log_det, &bad))
+    if (emgmm_family_precisions(m->cov_type, K, d, ps->covariances, ps->prec_chol, ps->log_det,
+                                &bad))
         return 1;
     for (int k = 0; k < K; k++)
         if (!isfinite(ps->log_det[k]) || !(ps->weights[k] > 0.0)) return 1;
@@ -238,7 +242,8 @@ static int rejectable(int st)
     return st == EMGMM_ERR_NONFINITE || st == EMGMM_ERR_NOT_PD || st == EMGMM_ERR_DEGENERATE;
 }
 
-int emgmm_accel_iterate(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, double *lower_bound)
+int emgmm_accel_iterate(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
+                        double *lower_bound)
 {
     int st = accel_ensure(m);
     if (st) return st;
@@ -297,10 +302,7 @@ int emgmm_accel_iterate(emgmm_model *m, const emgmm_params *p, const emgmm_data 
     return EMGMM_OK;
 }
 
-long long emgmm_model_n_passes(const emgmm_model *m)
-{
-    return m ? m->n_passes : 0;
-}
+long long emgmm_model_n_passes(const emgmm_model *m) { return m ? m->n_passes : 0; }
 
 int emgmm_model_accel_state(const emgmm_model *m, int *phase, double *step, long long *n_passes,
                             double *vec, size_t *len)

@@ -77,7 +77,8 @@ int emgmm_mstep_finish(emgmm_model *m, const emgmm_params *p, const emgmm_data *
                 emgmm_stats_data_moments(stats, m->cov_type, shift, pre.mean, pre.cov, &pre.total);
         }
     }
-    if (st == EMGMM_OK) st = emgmm_family_finish(m, p, stats, shift, p->reg_covar, floor, next, bad, iter > 0);
+    if (st == EMGMM_OK)
+        st = emgmm_family_finish(m, p, stats, shift, p->reg_covar, floor, next, bad, iter > 0);
     if (st == EMGMM_OK && bad) {
         double total = 0.0;
         int any = 0;
@@ -116,9 +117,11 @@ static int coincident(const emgmm_model *m, const emgmm_paramset *next, int j, i
             if (!(fabs(a[i] - b[i]) <= 1e-9 * sqrt(next->covariances[ii]))) return 0;
         }
     if (m->cov_type == EMGMM_COV_TIED) return 1;
-    const size_t per = m->cov_type == EMGMM_COV_FULL ? (size_t)d * d
-                       : m->cov_type == EMGMM_COV_DIAG ? (size_t)d : 1;
-    const double *ca = next->covariances + (size_t)j * per, *cb = next->covariances + (size_t)k * per;
+    const size_t per = m->cov_type == EMGMM_COV_FULL   ? (size_t)d * d
+                       : m->cov_type == EMGMM_COV_DIAG ? (size_t)d
+                                                       : 1;
+    const double *ca = next->covariances + (size_t)j * per,
+                 *cb = next->covariances + (size_t)k * per;
     for (size_t i = 0; i < per; i++)
         if (!(fabs(ca[i] - cb[i]) <= 1e-9 * (fabs(ca[i]) + fabs(cb[i])))) return 0;
     return 1;
@@ -228,9 +231,10 @@ static int healthy_params(const emgmm_model *m, const emgmm_paramset *next,
     *H_out = H;
     int st = emgmm_paramset_alloc(h, H, d, emgmm_cov_len(m->cov_type, H, d));
     if (st) return st;
-    const size_t per = m->cov_type == EMGMM_COV_FULL ? (size_t)d * d
-                       : m->cov_type == EMGMM_COV_DIAG ? (size_t)d
-                       : m->cov_type == EMGMM_COV_SPHERICAL ? 1 : 0;
+    const size_t per = m->cov_type == EMGMM_COV_FULL        ? (size_t)d * d
+                       : m->cov_type == EMGMM_COV_DIAG      ? (size_t)d
+                       : m->cov_type == EMGMM_COV_SPHERICAL ? 1
+                                                            : 0;
     if (m->cov_type == EMGMM_COV_TIED) {
         memcpy(h->covariances, next->covariances, (size_t)d * d * sizeof(double));
         memcpy(h->prec_chol, next->prec_chol, (size_t)d * d * sizeof(double));
@@ -356,15 +360,16 @@ static int reseed_allowed(emgmm_model *m, const emgmm_params *p, const unsigned 
         if (bad[k]) first_bad = k;
     if (R == K) {
         if (type != EMGMM_COV_TIED) m->err_comp = first_bad; /* tied: no one component's */
-        return emgmm_fail(m, EMGMM_ERR_NOT_PD,
-                          type == EMGMM_COV_TIED
-                              ? "the tied covariance is not positive definite after adding reg_covar=%g, "
-                                "and reseeding cannot help a covariance all components share "
-                                "(raise reg_covar or var_floor, or scale the data)"
-                              : "every component collapsed (reg_covar=%g); the data covariance is "
-                                "singular, with a constant feature or fewer distinct points than "
-                                "features? (raise reg_covar or var_floor)",
-                          p->reg_covar);
+        return emgmm_fail(
+            m, EMGMM_ERR_NOT_PD,
+            type == EMGMM_COV_TIED
+                ? "the tied covariance is not positive definite after adding reg_covar=%g, "
+                  "and reseeding cannot help a covariance all components share "
+                  "(raise reg_covar or var_floor, or scale the data)"
+                : "every component collapsed (reg_covar=%g); the data covariance is "
+                  "singular, with a constant feature or fewer distinct points than "
+                  "features? (raise reg_covar or var_floor)",
+            p->reg_covar);
     }
     int st = emgmm_reseed_reserve(m);
     if (st) return st;
@@ -375,10 +380,11 @@ static int reseed_allowed(emgmm_model *m, const emgmm_params *p, const unsigned 
         for (int i = 0; i < m->n_reseeds; i++) used += m->reseeds[i].comp == k;
         if (used >= EMGMM_RESEED_LIMIT) {
             m->err_comp = k;
-            return emgmm_fail(m, EMGMM_ERR_DEGENERATE,
-                              "component %d collapsed again after %d reseeds (fewer distinct points "
-                              "than components? use fewer components, or raise reg_covar or var_floor)",
-                              k, used);
+            return emgmm_fail(
+                m, EMGMM_ERR_DEGENERATE,
+                "component %d collapsed again after %d reseeds (fewer distinct points "
+                "than components? use fewer components, or raise reg_covar or var_floor)",
+                k, used);
         }
     }
     return EMGMM_OK;
@@ -499,8 +505,7 @@ static int place_reseeds(emgmm_model *m, const emgmm_params *p, const double *fl
 
 static int reseed(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
                   const emgmm_stats *st_, const double *shift, const double *floor,
-                  emgmm_paramset *next, const unsigned char *bad, int iter,
-                  const data_moments *pre)
+                  emgmm_paramset *next, const unsigned char *bad, int iter, const data_moments *pre)
 {
     const int K = m->K, d = m->d, type = m->cov_type;
     int R = 0;

@@ -44,8 +44,8 @@ void emgmm_run_snap_free(void *s);
 /* One EM data pass at the model's parameters without committing: *lb the
  * (all-reduced) mean log-likelihood, next the M-step's parameters, reseeds
  * recorded as iteration m->n_iter + 1.  Counts the pass. */
-int emgmm_em_step(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
-                  emgmm_paramset *next, double *lb);
+int emgmm_em_step(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, emgmm_paramset *next,
+                  double *lb);
 
 /* One EM step committed to m (emgmm_run_iterate's plain step).  The plain
  * full family (any degenerate policy) finishes in place: the statistics

@@ -105,31 +105,30 @@ typedef double emgmm_v8d __attribute__((vector_size(64), aligned(8)));
  * contracting a·b + c into one (ISO C mode, -std=c11, turns contraction off
  * everywhere else). */
 
-#define QF_FUSED_DEF(NAME, D)                                                              \
-    static inline __attribute__((always_inline, optimize("fp-contract=fast"))) void          \
-        NAME(                                                                              \
-        const double *xt, size_t ldb, size_t nb, size_t K, const double *Up,               \
-        const double *mv, const double *cst, double *out, size_t ldo)                      \
-    {                                                                                      \
-        for (size_t i = 0; i < nb; i += 8) {                                               \
-            emgmm_v8d x[D];                                                                \
-            _Pragma("GCC unroll 16") for (size_t j = 0; j < D; j++)                        \
-                memcpy(&x[j], xt + j * ldb + i, sizeof(emgmm_v8d));                        \
-            const size_t left = nb - i < 8 ? nb - i : 8;                                   \
-            for (size_t k = 0; k < K; k++) {                                               \
-                const double *u = Up + k * (D * (D + 1) / 2), *mk = mv + k * D;            \
-                emgmm_v8d q = x[0] - x[0];                                                 \
-                _Pragma("GCC unroll 16") for (size_t l = 0; l < D; l++) {                  \
-                    emgmm_v8d acc = x[0] * u[0] - mk[l];                                   \
-                    _Pragma("GCC unroll 16") for (size_t j = 1; j <= l; j++)               \
-                        acc += x[j] * u[j];                                                \
-                    u += l + 1;                                                            \
-                    q += acc * acc;                                                        \
-                }                                                                          \
-                const emgmm_v8d o = cst[k] - 0.5 * q;                                      \
-                memcpy(out + k * ldo + i, &o, left * sizeof(double));                      \
-            }                                                                              \
-        }                                                                                  \
+#define QF_FUSED_DEF(NAME, D)                                                                      \
+    static inline __attribute__((always_inline, optimize("fp-contract=fast"))) void NAME(          \
+        const double *xt, size_t ldb, size_t nb, size_t K, const double *Up, const double *mv,     \
+        const double *cst, double *out, size_t ldo)                                                \
+    {                                                                                              \
+        for (size_t i = 0; i < nb; i += 8) {                                                       \
+            emgmm_v8d x[D];                                                                        \
+            _Pragma("GCC unroll 16") for (size_t j = 0; j < D; j++)                                \
+                memcpy(&x[j], xt + j * ldb + i, sizeof(emgmm_v8d));                                \
+            const size_t left = nb - i < 8 ? nb - i : 8;                                           \
+            for (size_t k = 0; k < K; k++) {                                                       \
+                const double *u = Up + k * (D * (D + 1) / 2), *mk = mv + k * D;                    \
+                emgmm_v8d q = x[0] - x[0];                                                         \
+                _Pragma("GCC unroll 16") for (size_t l = 0; l < D; l++)                            \
+                {                                                                                  \
+                    emgmm_v8d acc = x[0] * u[0] - mk[l];                                           \
+                    _Pragma("GCC unroll 16") for (size_t j = 1; j <= l; j++) acc += x[j] * u[j];   \
+                    u += l + 1;                                                                    \
+                    q += acc * acc;                                                                \
+                }                                                                                  \
+                const emgmm_v8d o = cst[k] - 0.5 * q;                                              \
+                memcpy(out + k * ldo + i, &o, left * sizeof(double));                              \
+            }                                                                                      \
+        }                                                                                          \
     }
 QF_FUSED_DEF(qf_fused_1, 1)
 QF_FUSED_DEF(qf_fused_2, 2)
@@ -153,13 +152,15 @@ int emgmm_qf_fused_f64(const double *xt, size_t ldb, size_t nb, size_t d, size_t
                        const double *Up, const double *mv, const double *cst, double *out,
                        size_t ldo)
 {
-#define QF_CASE(NAME, D)                                                                   \
+#define QF_CASE(NAME, D)                                                                           \
     case D: NAME(xt, ldb, nb, K, Up, mv, cst, out, ldo); return 1;
     switch (d) {
-        QF_CASE(qf_fused_1, 1) QF_CASE(qf_fused_2, 2) QF_CASE(qf_fused_3, 3) QF_CASE(qf_fused_4, 4) QF_CASE(qf_fused_5, 5) QF_CASE(qf_fused_6, 6) QF_CASE(qf_fused_7, 7)
-        QF_CASE(qf_fused_8, 8) QF_CASE(qf_fused_9, 9) QF_CASE(qf_fused_10, 10) QF_CASE(qf_fused_11, 11) QF_CASE(qf_fused_12, 12) QF_CASE(qf_fused_13, 13) QF_CASE(qf_fused_14, 14)
-        QF_CASE(qf_fused_15, 15) QF_CASE(qf_fused_16, 16)
-    default: return 0;
+        QF_CASE(qf_fused_1, 1)
+        QF_CASE(qf_fused_2, 2) QF_CASE(qf_fused_3, 3) QF_CASE(qf_fused_4, 4) QF_CASE(qf_fused_5, 5)
+            QF_CASE(qf_fused_6, 6) QF_CASE(qf_fused_7, 7) QF_CASE(qf_fused_8, 8)
+                QF_CASE(qf_fused_9, 9) QF_CASE(qf_fused_10, 10) QF_CASE(qf_fused_11, 11)
+                    QF_CASE(qf_fused_12, 12) QF_CASE(qf_fused_13, 13) QF_CASE(qf_fused_14, 14)
+                        QF_CASE(qf_fused_15, 15) QF_CASE(qf_fused_16, 16) default : return 0;
     }
 #undef QF_CASE
 }

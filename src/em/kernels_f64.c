@@ -26,9 +26,9 @@ typedef double v4d __attribute__((vector_size(32), aligned(8)));
 /* The AVX2 M-step tile: 4 values of a × 2 vectors of 4 b (8 accumulators),
  * with w, c and Σw for the 2 vectors: 15 ymm registers.  Each entry of T and
  * of Σw gets the same operations in the same order as in the AVX-512 tile. */
-EMGMM_TILE_INLINE void mstat_tile4_f64(const double *X, const double *r, const size_t *idx, size_t ld,
-                                size_t m, size_t a0, size_t b0, const double *ct, double *T,
-                                double *st, const int SUMW, const int RB)
+EMGMM_TILE_INLINE void mstat_tile4_f64(const double *X, const double *r, const size_t *idx,
+                                       size_t ld, size_t m, size_t a0, size_t b0, const double *ct,
+                                       double *T, double *st, const int SUMW, const int RB)
 {
     const v4d zero = {0};
     v4d acc[4][2], c[2], s[2];
@@ -65,8 +65,8 @@ EMGMM_TILE_INLINE void mstat_tile4_f64(const double *X, const double *r, const s
 }
 
 __attribute__((target("arch=x86-64-v3"), optimize("fp-contract=fast"))) size_t
-emgmm_mstat_avx2_f64(const double *X, size_t ld, size_t d, const double *r, size_t nb, const double *c,
-           size_t *idx, double *s1, double *nk, double *T, double *scr)
+emgmm_mstat_avx2_f64(const double *X, size_t ld, size_t d, const double *r, size_t nb,
+                     const double *c, size_t *idx, double *s1, double *nk, double *T, double *scr)
 {
     double *ct = scr, *st = scr + ld;
     for (size_t a = 0; a < ld; a++) {
@@ -78,11 +78,15 @@ emgmm_mstat_avx2_f64(const double *X, size_t ld, size_t d, const double *r, size
         for (size_t a0 = 0; a0 < d; a0 += 4) {
             size_t b0 = a0;
             for (; b0 + 8 <= ld; b0 += 8)
-                if (a0 == 0) mstat_tile4_f64(X, r, idx, ld, m, a0, b0, ct, T, st, 1, 2);
-                else mstat_tile4_f64(X, r, idx, ld, m, a0, b0, ct, T, st, 0, 2);
+                if (a0 == 0)
+                    mstat_tile4_f64(X, r, idx, ld, m, a0, b0, ct, T, st, 1, 2);
+                else
+                    mstat_tile4_f64(X, r, idx, ld, m, a0, b0, ct, T, st, 0, 2);
             if (b0 < ld) {
-                if (a0 == 0) mstat_tile4_f64(X, r, idx, ld, m, a0, b0, ct, T, st, 1, 1);
-                else mstat_tile4_f64(X, r, idx, ld, m, a0, b0, ct, T, st, 0, 1);
+                if (a0 == 0)
+                    mstat_tile4_f64(X, r, idx, ld, m, a0, b0, ct, T, st, 1, 1);
+                else
+                    mstat_tile4_f64(X, r, idx, ld, m, a0, b0, ct, T, st, 0, 1);
             }
         }
     for (size_t a = 0; a < d; a++) s1[a] = st[a];

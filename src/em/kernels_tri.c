@@ -48,8 +48,8 @@ size_t emgmm_tri_panel_size(size_t d)
 
 /* R vectors of 8 rows starting at row i; nrows of them are real. */
 EMGMM_TILE_INLINE void qf_tile_f64(const double *xt, size_t ldb, size_t i, size_t nrows, size_t d,
-                            size_t K, const double *Up, size_t psz, const double *mv,
-                            const double *cst, double *out, size_t ldo, const int R)
+                                   size_t K, const double *Up, size_t psz, const double *mv,
+                                   const double *cst, double *out, size_t ldo, const int R)
 {
     const v8d zero = {0};
     for (size_t k = 0; k < K; k++) {
@@ -101,13 +101,13 @@ EMGMM_TILE_INLINE void qf_tile_f64(const double *xt, size_t ldb, size_t i, size_
 }
 
 EMGMM_CLONES_FMA
-void emgmm_qf_tri_f64(const double *xt, size_t ldb, size_t nb, size_t d, size_t K,
-                      const double *Up, const double *mv, const double *cst, double *out,
-                      size_t ldo)
+void emgmm_qf_tri_f64(const double *xt, size_t ldb, size_t nb, size_t d, size_t K, const double *Up,
+                      const double *mv, const double *cst, double *out, size_t ldo)
 {
     const size_t nv = (nb + 7) / 8, psz = emgmm_tri_panel_size(d);
     size_t v = 0;
-    for (; v + 3 <= nv; v += 3) qf_tile_f64(xt, ldb, 8 * v, nb, d, K, Up, psz, mv, cst, out, ldo, 3);
+    for (; v + 3 <= nv; v += 3)
+        qf_tile_f64(xt, ldb, 8 * v, nb, d, K, Up, psz, mv, cst, out, ldo, 3);
     if (nv - v == 2) qf_tile_f64(xt, ldb, 8 * v, nb, d, K, Up, psz, mv, cst, out, ldo, 2);
     if (nv - v == 1) qf_tile_f64(xt, ldb, 8 * v, nb, d, K, Up, psz, mv, cst, out, ldo, 1);
 }
@@ -118,8 +118,8 @@ void emgmm_qf_tri_f64(const double *xt, size_t ldb, size_t nb, size_t d, size_t 
 typedef float v8f __attribute__((vector_size(32), aligned(4)));
 
 EMGMM_TILE_INLINE void qf_tile_f32(const float *xt, size_t ldb, size_t i, size_t nrows, size_t d,
-                            size_t K, const float *Up, size_t psz, const double *mv,
-                            const double *cst, double *out, size_t ldo, const int R)
+                                   size_t K, const float *Up, size_t psz, const double *mv,
+                                   const double *cst, double *out, size_t ldo, const int R)
 {
     const v16f zero = {0};
     const v8d zd = {0};
@@ -172,24 +172,24 @@ EMGMM_TILE_INLINE void qf_tile_f32(const float *xt, size_t ldb, size_t i, size_t
         }
         _Pragma("GCC unroll 3") for (int r = 0; r < R; r++)
             _Pragma("GCC unroll 2") for (int h = 0; h < 2; h++)
-            {
-                const size_t i0 = i + 16 * (size_t)r + 8 * (size_t)h;
-                if (i0 < nrows) {
-                    const v8d o = cst[k] - 0.5 * q[r][h];
-                    memcpy(out + k * ldo + i0, &o, (nrows - i0 < 8 ? nrows - i0 : 8) * sizeof(double));
-                }
+        {
+            const size_t i0 = i + 16 * (size_t)r + 8 * (size_t)h;
+            if (i0 < nrows) {
+                const v8d o = cst[k] - 0.5 * q[r][h];
+                memcpy(out + k * ldo + i0, &o, (nrows - i0 < 8 ? nrows - i0 : 8) * sizeof(double));
             }
+        }
     }
 }
 
 EMGMM_CLONES_FMA
-void emgmm_qf_tri_f32(const float *xt, size_t ldb, size_t nb, size_t d, size_t K,
-                      const float *Up, const double *mv, const double *cst, double *out,
-                      size_t ldo)
+void emgmm_qf_tri_f32(const float *xt, size_t ldb, size_t nb, size_t d, size_t K, const float *Up,
+                      const double *mv, const double *cst, double *out, size_t ldo)
 {
     const size_t nv = (nb + 15) / 16, psz = emgmm_tri_panel_size(d);
     size_t v = 0;
-    for (; v + 3 <= nv; v += 3) qf_tile_f32(xt, ldb, 16 * v, nb, d, K, Up, psz, mv, cst, out, ldo, 3);
+    for (; v + 3 <= nv; v += 3)
+        qf_tile_f32(xt, ldb, 16 * v, nb, d, K, Up, psz, mv, cst, out, ldo, 3);
     if (nv - v == 2) qf_tile_f32(xt, ldb, 16 * v, nb, d, K, Up, psz, mv, cst, out, ldo, 2);
     if (nv - v == 1) qf_tile_f32(xt, ldb, 16 * v, nb, d, K, Up, psz, mv, cst, out, ldo, 1);
 }

@@ -6,7 +6,9 @@
 
 /* A vector of 64 bytes: 8 doubles or 16 floats. */
 typedef TYPE tile_vec __attribute__((vector_size(64), aligned(sizeof(TYPE))));
-enum { TILE_LANES = 64 / (int)sizeof(TYPE) };
+enum {
+    TILE_LANES = 64 / (int)sizeof(TYPE)
+};
 typedef double pick_v8d __attribute__((vector_size(64), aligned(8)));
 
 /* U_k packed in column groups of 8 for the E-step tiles (kernels_tri.c):
@@ -68,8 +70,8 @@ EMGMM_TILE_INLINE size_t pick_rows(const double *r, size_t nb, size_t *idx, doub
 /* One tile: T's rows a0 … a0 + 7 × RB vectors of columns from b0 (and, with
  * SUMW, Σ w over those columns). */
 EMGMM_TILE_INLINE void mstat_tile(const TYPE *X, const double *r, const size_t *idx, size_t ld,
-                                  size_t m, size_t a0, size_t b0, const TYPE *ct, TYPE *T,
-                                  TYPE *st, const int SUMW, const int RB)
+                                  size_t m, size_t a0, size_t b0, const TYPE *ct, TYPE *T, TYPE *st,
+                                  const int SUMW, const int RB)
 {
     const size_t L = TILE_LANES;
     const tile_vec zero = {0};
@@ -110,9 +112,9 @@ EMGMM_TILE_INLINE void mstat_tile(const TYPE *X, const double *r, const size_t *
  * one vector of b left (float, 16 lanes), one pass over the rows instead of
  * two 8-row tiles'.  Each entry gets the same multiply-adds in the same order
  * as in mstat_tile, so the same bits. */
-EMGMM_TILE_INLINE void mstat_tile16(const TYPE *X, const double *r, const size_t *idx,
-                                    size_t ld, size_t m, size_t a0, size_t b0, const TYPE *ct,
-                                    TYPE *T, TYPE *st, const int SUMW)
+EMGMM_TILE_INLINE void mstat_tile16(const TYPE *X, const double *r, const size_t *idx, size_t ld,
+                                    size_t m, size_t a0, size_t b0, const TYPE *ct, TYPE *T,
+                                    TYPE *st, const int SUMW)
 {
     const tile_vec zero = {0};
     tile_vec acc[16], c, s = zero;
@@ -154,8 +156,8 @@ EMGMM_TILE_INLINE void mstat_row(const TYPE *X, const double *r, const size_t *i
 }
 
 EMGMM_CLONES_FMA
-size_t EMGMM_MSTAT(const TYPE *X, size_t ld, size_t d, const double *r, size_t nb,
-                   const double *c, size_t *idx, double *s1, double *nk, TYPE *T, TYPE *scr)
+size_t EMGMM_MSTAT(const TYPE *X, size_t ld, size_t d, const double *r, size_t nb, const double *c,
+                   size_t *idx, double *s1, double *nk, TYPE *T, TYPE *scr)
 {
     TYPE *ct = scr, *st = scr + ld;
     for (size_t a = 0; a < ld; a++) {
@@ -182,8 +184,7 @@ size_t EMGMM_MSTAT(const TYPE *X, size_t ld, size_t d, const double *r, size_t n
 }
 
 EMGMM_CLONES_FMA
-void EMGMM_MFOLD(const TYPE *T, size_t ld, size_t d, const double *s1, const double *c,
-                 double *s2)
+void EMGMM_MFOLD(const TYPE *T, size_t ld, size_t d, const double *s1, const double *c, double *s2)
 {
     for (size_t a = 0; a < d; a++) {
         const TYPE *t = T + a * ld;

@@ -57,7 +57,7 @@ static void scan_missing(pass_ws *w, size_t nb, size_t d)
 #define EMGMM_FAC_LEN(m) ((m) * ((m) + 1) / 2 + 1)
 
 static void miss_factor(const double *P, size_t d, const size_t *M, size_t m, double *fac,
-                            double *L, double *li)
+                        double *L, double *li)
 {
     double *ldl = fac + m * (m + 1) / 2;
     for (size_t a = 0; a < m; a++)
@@ -107,8 +107,7 @@ static uint64_t miss_hash(const size_t *M, size_t m)
  * the thread's pattern cache, or computed (and cached while there is room).
  * Rows share few patterns when values are missing in blocks (a sensor down),
  * many when entries are missing at random; both gain, the first the most. */
-static const double *miss_pattern(const pass_shared *sh, pass_ws *w, const size_t *M,
-                                      size_t m)
+static const double *miss_pattern(const pass_shared *sh, pass_ws *w, const size_t *M, size_t m)
 {
     const size_t d = sh->d, nf = sh->cov_type == EMGMM_COV_FULL ? sh->K : 1;
     const size_t flen = nf * EMGMM_FAC_LEN(m);
@@ -139,7 +138,7 @@ static const double *miss_pattern(const pass_shared *sh, pass_ws *w, const size_
     }
     for (size_t f = 0; f < nf; f++)
         miss_factor(sh->pfull + f * d * d, d, M, m, out + f * EMGMM_FAC_LEN(m), w->mscr + d,
-                        w->mscr + d + d * d);
+                    w->mscr + d + d * d);
     if (out != w->mfac) {
         const int32_t e = (int32_t)w->pc_n++;
         w->pc_h[e] = h;
@@ -162,10 +161,10 @@ static const double *miss_pattern(const pass_shared *sh, pass_ws *w, const size_
  * k (m >= 2; NULL for m = 1).  *C is set to P_MM⁻¹ (packed upper; for m = 1 in
  * c1).  scr: 2d doubles.  Returns 0, or nonzero when P_MM is not numerically
  * positive definite. */
-static inline __attribute__((always_inline)) int miss_rowcomp(const pass_shared *sh, const TYPE *x, const size_t *M, size_t m,
-                            size_t k, double q0, const double *fac, const double *wk,
-                            size_t wstride, double *logp, double *e, double *c1, const double **C,
-                            double *scr)
+static inline __attribute__((always_inline)) int
+miss_rowcomp(const pass_shared *sh, const TYPE *x, const size_t *M, size_t m, size_t k, double q0,
+             const double *fac, const double *wk, size_t wstride, double *logp, double *e,
+             double *c1, const double **C, double *scr)
 {
     const size_t d = sh->d;
     const size_t f = sh->cov_type == EMGMM_COV_FULL ? k : 0;
@@ -298,8 +297,7 @@ static inline __attribute__((always_inline)) void miss_pw(const pass_shared *sh,
 static inline __attribute__((always_inline)) void miss_row_one(const pass_shared *sh, pass_ws *w,
                                                                size_t nb, size_t i, size_t i0,
                                                                size_t j, double half_m,
-                                                               const double *W,
-                                                               double *restrict e2)
+                                                               const double *W, double *restrict e2)
 {
     const size_t K = sh->K, kp = sh->kp;
     const double *restrict pjj = sh->pt + (j * sh->d + j) * kp;
@@ -324,9 +322,8 @@ static inline __attribute__((always_inline)) void miss_row_one(const pass_shared
 
 /* The diagonal families' log-density of row x's observed coordinates under
  * component k, less log π_k + const (the row's missing set M, m of them). */
-static inline __attribute__((always_inline)) double miss_diag(const pass_shared *sh, const TYPE *x,
-                                                              const size_t *M, size_t m, size_t k,
-                                                              double half_m)
+static inline __attribute__((always_inline)) double
+miss_diag(const pass_shared *sh, const TYPE *x, const size_t *M, size_t m, size_t k, double half_m)
 {
     const size_t d = sh->d;
     const double *pk = sh->pk + k * d, *mk = sh->mk + k * d, *lp = sh->lpk + k * d;
@@ -349,7 +346,7 @@ static inline __attribute__((always_inline)) double miss_diag(const pass_shared 
  * full/tied families also keep each row's conditional moments for the M-step,
  * when the block's need fits the workspace (else the M-step recomputes). */
 EMGMM_CLONES_FMA static void estep_missing(const pass_shared *sh, pass_ws *w, size_t nb, size_t i0,
-                              int store)
+                                           int store)
 {
     const size_t K = sh->K, d = sh->d;
     const int diag = sh->cov_type == EMGMM_COV_DIAG || sh->cov_type == EMGMM_COV_SPHERICAL;
@@ -361,7 +358,8 @@ EMGMM_CLONES_FMA static void estep_missing(const pass_shared *sh, pass_ws *w, si
         const TYPE *x = w->xs + i * d;
         if (m == d) { /* nothing observed: the density of nothing is 1 */
             for (size_t k = 0; k < K; k++) w->r[k * nb + i] = sh->logw[k];
-            if (w->mstored) slot += K * EMGMM_MISS_SLOT(m); /* left unused: r is 0 or the row is not fitted */
+            if (w->mstored)
+                slot += K * EMGMM_MISS_SLOT(m); /* left unused: r is 0 or the row is not fitted */
             continue;
         }
         const double half_m = 0.5 * (double)m * EMGMM_LOG_2PI;
@@ -385,7 +383,7 @@ EMGMM_CLONES_FMA static void estep_missing(const pass_shared *sh, pass_ws *w, si
             const double *C = NULL;
             double *e = w->mstored ? slot : NULL;
             if (miss_rowcomp(sh, x, M, m, k, 2.0 * (sh->cst[k] - *rk), fac ? fac + k * fstep : NULL,
-                                 W + k, kp, &lp, e, &c1, &C, w->mscr)) {
+                             W + k, kp, &lp, e, &c1, &C, w->mscr)) {
                 miss_fail(w, i0 + i, k);
                 *rk = -INFINITY;
             } else {
@@ -399,8 +397,7 @@ EMGMM_CLONES_FMA static void estep_missing(const pass_shared *sh, pass_ws *w, si
 
 /* Drops (drop-empty-rows) the rows with nothing observed from the statistics;
  * returns their weight. */
-static double drop_empty(const pass_shared *sh, pass_ws *w, size_t nb,
-                             const double *weights)
+static double drop_empty(const pass_shared *sh, pass_ws *w, size_t nb, const double *weights)
 {
     double dropped = 0.0;
     for (size_t q = 0; q < w->nmr; q++) {
@@ -441,7 +438,8 @@ EMGMM_CLONES_FMA static void mstats_missing(const pass_shared *sh, pass_ws *w, s
                 }
                 continue;
             }
-            const double *e, *C = NULL; /* set by miss_rowcomp when it succeeds (GCC -O3 cannot see it) */
+            const double *e,
+                *C = NULL; /* set by miss_rowcomp when it succeeds (GCC -O3 cannot see it) */
             double c1;
             if (w->mstored) {
                 e = slot;
@@ -450,7 +448,7 @@ EMGMM_CLONES_FMA static void mstats_missing(const pass_shared *sh, pass_ws *w, s
                 double lp;
                 if (m >= 2 && !fac) fac = miss_pattern(sh, w, M, m);
                 if (miss_rowcomp(sh, x, M, m, k, 0.0, fac ? fac + k * fstep : NULL, NULL, 0, &lp,
-                                     ebuf, &c1, &C, w->mscr)) {
+                                 ebuf, &c1, &C, w->mscr)) {
                     miss_fail(w, i0 + i, k);
                     continue;
                 }

@@ -68,32 +68,32 @@ static size_t block_rows(size_t block_size, size_t d)
 }
 
 typedef struct {
-    TYPE *xs;       /* [B][d] centred block */
-    TYPE *y;        /* [B][cw] products */
-    TYPE *xt;       /* [d][B] the centred block transposed (M-step products) */
-    TYPE *mblk;     /* [d][cw] M-step products of one chunk of components */
-    double *s1blk;  /* [cw] this block's Σ r (x − c) for one chunk */
-    double *r;      /* [K][nb] log-probabilities, then responsibilities (component-major) */
+    TYPE *xs;         /* [B][d] centred block */
+    TYPE *y;          /* [B][cw] products */
+    TYPE *xt;         /* [d][B] the centred block transposed (M-step products) */
+    TYPE *mblk;       /* [d][cw] M-step products of one chunk of components */
+    double *s1blk;    /* [cw] this block's Σ r (x − c) for one chunk */
+    double *r;        /* [K][nb] log-probabilities, then responsibilities (component-major) */
     double *mx, *sum; /* [B] per-row scratch */
-    double *a2;     /* diag/spherical: the block transposed in double, [d][nb] */
+    double *a2;       /* diag/spherical: the block transposed in double, [d][nb] */
     TYPE *tscr, *xrm; /* M-step kernel (mstats_tri): [2][ldm] scratch; the block padded */
     TYPE *tacc;       /* M-step kernel: [ldm][ldm] its products */
-    size_t *ridx;    /* M-step kernel: [B] the rows of one component with r ≠ 0 */
-    emgmm_stats st; /* this thread's statistics (per-thread regime; thread 0's are the
+    size_t *ridx;     /* M-step kernel: [B] the rows of one component with r ≠ 0 */
+    emgmm_stats st;   /* this thread's statistics (per-thread regime; thread 0's are the
                        pass's output, borrowed for the pass) */
     double ll;
-    double bll;          /* the last block's log-likelihood */
-    size_t bnb;          /* component regime: rows of this round's block (0: none) */
-    const TYPE *xm;      /* component regime, mstats_tri: the block's rows for the kernel */
+    double bll;     /* the last block's log-likelihood */
+    size_t bnb;     /* component regime: rows of this round's block (0: none) */
+    const TYPE *xm; /* component regime, mstats_tri: the block's rows for the kernel */
     /* missing values (missing_impl.h): the block's incomplete rows, their
      * missing coordinates midx[mptr[q] .. mptr[q+1]), scratch, first failure */
     size_t *mrow, *mptr, *midx, nmr;
     double *mscr;
-    double *mstore;      /* the block's conditional moments (full/tied fits) */
-    double *mg;          /* full/tied fits: [K][d][d] cross terms (fold_missing) */
-    double *mt;          /* full/tied fits: [K][d] their row sums Σ r·e */
-    double *mfac;        /* full/tied: one pattern's factors when the cache is full */
-    double *mw;          /* full/tied: [d][K] a row's (P_k·δ0_k)_M */
+    double *mstore; /* the block's conditional moments (full/tied fits) */
+    double *mg;     /* full/tied fits: [K][d][d] cross terms (fold_missing) */
+    double *mt;     /* full/tied fits: [K][d] their row sums Σ r·e */
+    double *mfac;   /* full/tied: one pattern's factors when the cache is full */
+    double *mw;     /* full/tied: [d][K] a row's (P_k·δ0_k)_M */
     /* the pattern cache (miss_pattern): an open-addressing table of entries */
     int32_t *pc_tab;
     uint64_t *pc_h;
@@ -103,7 +103,7 @@ typedef struct {
     size_t mstore_cap;
     int mstored;
     double dropped;
-    int xt_ready;        /* xt holds this block (transpose_block) */
+    int xt_ready; /* xt holds this block (transpose_block) */
     int err;
     size_t err_row, err_comp;
 } pass_ws;
@@ -145,9 +145,34 @@ static void ws_free(pass_ws *w)
 /* The buffers of one thread's workspace, in bytes: ws_alloc allocates these
  * sizes and emgmm_pass_memory_estimate adds them up (0 = not allocated). */
 enum {
-    WS_XS, WS_Y, WS_R, WS_MX, WS_SUM, WS_A2, WS_MROW, WS_MPTR, WS_MIDX, WS_MSCR, WS_MFAC, WS_MW,
-    WS_PC_TAB, WS_PC_H, WS_PC_M, WS_PC_KOFF, WS_PC_FOFF, WS_PC_KEY, WS_MG, WS_MT, WS_XT, WS_TSCR,
-    WS_XRM, WS_TACC, WS_RIDX, WS_MBLK, WS_S1BLK, WS_NBUF
+    WS_XS,
+    WS_Y,
+    WS_R,
+    WS_MX,
+    WS_SUM,
+    WS_A2,
+    WS_MROW,
+    WS_MPTR,
+    WS_MIDX,
+    WS_MSCR,
+    WS_MFAC,
+    WS_MW,
+    WS_PC_TAB,
+    WS_PC_H,
+    WS_PC_M,
+    WS_PC_KOFF,
+    WS_PC_FOFF,
+    WS_PC_KEY,
+    WS_MG,
+    WS_MT,
+    WS_XT,
+    WS_TSCR,
+    WS_XRM,
+    WS_TACC,
+    WS_RIDX,
+    WS_MBLK,
+    WS_S1BLK,
+    WS_NBUF
 };
 
 static void ws_sizes(size_t B, size_t d, size_t K, size_t cw, int stats, int cov_type, int missing,
@@ -245,7 +270,8 @@ static int ws_alloc(pass_ws *w, size_t B, size_t d, size_t K, size_t cw, int sta
     w->ridx = ws_buf(sz[WS_RIDX], 0, &ok);
     w->mblk = ws_buf(sz[WS_MBLK], 0, &ok);
     w->s1blk = ws_buf(sz[WS_S1BLK], 0, &ok);
-    if (ok && stats && own_stats) ok = emgmm_stats_init(&w->st, (int)K, (int)d, cov_type) == EMGMM_OK;
+    if (ok && stats && own_stats)
+        ok = emgmm_stats_init(&w->st, (int)K, (int)d, cov_type) == EMGMM_OK;
     if (!ok) {
         ws_free(w);
         return EMGMM_ERR_ALLOC;
@@ -293,34 +319,34 @@ static void ws_reset(pass_ws *w, size_t K, size_t d, int stats)
 /* Shared, read-only inputs of one pass. */
 typedef struct {
     size_t K, d, B, kc, cw;
-    size_t ldb;          /* leading dimension of the transposed block buffers, EMGMM_PAD(B) */
-    size_t ldu;          /* leading dimension of ucat */
-    size_t ustep;        /* from one component's factor in ucat to the next's */
-    TYPE *ucat_own;      /* ucat when it is a copy (freed with the shared inputs) */
-    const double *g;     /* [d] centre */
+    size_t ldb;      /* leading dimension of the transposed block buffers, EMGMM_PAD(B) */
+    size_t ldu;      /* leading dimension of ucat */
+    size_t ustep;    /* from one component's factor in ucat to the next's */
+    TYPE *ucat_own;  /* ucat when it is a copy (freed with the shared inputs) */
+    const double *g; /* [d] centre */
     int cov_type;
-    const TYPE *ucat;    /* ESTEP full: [d][K·d] stacked precision factors (ustep = d), or
+    const TYPE *ucat; /* ESTEP full: [d][K·d] stacked precision factors (ustep = d), or
                           * the mixture's own [K][d][d] (ustep = d·d); tied: [d][d] */
-    double *pk, *mk;     /* ESTEP diag/spherical: [K][d] P_kj and μ'_kj, for the exact recompute */
-    double *mvec;        /* ESTEP: [K][d] (μ_k − g)·U_k */
-    double *cst;         /* ESTEP: [K] log π_k + log|U_k| − d/2 log 2π */
-    TYPE *ct;            /* LABELS: [d][K] (centres − g)ᵀ */
-    double *cnorm;       /* LABELS: [K] ‖centre − g‖² */
-    double *sc;          /* [K][d] shift − g */
-    int missing;         /* ESTEP: NaN marks missing values (emgmm_missing_policy) */
-    int fused;           /* ESTEP, full, small d: the fused E-step kernel (EMGMM_FUSED_QF) */
-    double *upack;       /* fused: [K][d(d+1)/2] the factors packed by columns */
-    int tri;             /* ESTEP, full, d > EMGMM_FUSED_DMAX: the triangular E-step kernel */
-    TYPE *upan;          /* tri: [K][emgmm_tri_panel_size(d)] the factors in column groups */
-    int mtri;            /* full/tied statistics by the triangular M-step kernel (mstats_tri) */
-    double *pfull;       /* missing, full/tied: [K or 1][d][d] precisions U·Uᵀ */
-    double *pt;          /* missing, full/tied: [d][d][K] the same, component innermost */
-    double *pm;          /* missing, full/tied: [d][K] P_k·μ'_k */
-    double *lpt;         /* missing, full/tied: [d][kp] log (P_k)_jj */
-    size_t kp;           /* missing: K rounded up to 8, the row length of pt, pm, lpt */
+    double *pk, *mk;  /* ESTEP diag/spherical: [K][d] P_kj and μ'_kj, for the exact recompute */
+    double *mvec;     /* ESTEP: [K][d] (μ_k − g)·U_k */
+    double *cst;      /* ESTEP: [K] log π_k + log|U_k| − d/2 log 2π */
+    TYPE *ct;         /* LABELS: [d][K] (centres − g)ᵀ */
+    double *cnorm;    /* LABELS: [K] ‖centre − g‖² */
+    double *sc;       /* [K][d] shift − g */
+    int missing;      /* ESTEP: NaN marks missing values (emgmm_missing_policy) */
+    int fused;        /* ESTEP, full, small d: the fused E-step kernel (EMGMM_FUSED_QF) */
+    double *upack;    /* fused: [K][d(d+1)/2] the factors packed by columns */
+    int tri;          /* ESTEP, full, d > EMGMM_FUSED_DMAX: the triangular E-step kernel */
+    TYPE *upan;       /* tri: [K][emgmm_tri_panel_size(d)] the factors in column groups */
+    int mtri;         /* full/tied statistics by the triangular M-step kernel (mstats_tri) */
+    double *pfull;    /* missing, full/tied: [K or 1][d][d] precisions U·Uᵀ */
+    double *pt;       /* missing, full/tied: [d][d][K] the same, component innermost */
+    double *pm;       /* missing, full/tied: [d][K] P_k·μ'_k */
+    double *lpt;      /* missing, full/tied: [d][kp] log (P_k)_jj */
+    size_t kp;        /* missing: K rounded up to 8, the row length of pt, pm, lpt */
     size_t miss_store_max, pc_fac_max; /* params.miss_store_max, params.pattern_cache_max */
-    double *logw;        /* missing: [K] log π_k */
-    double *lpk;         /* missing, diag/spherical: [K][d] log P_kj */
+    double *logw;                      /* missing: [K] log π_k */
+    double *lpk;                       /* missing, diag/spherical: [K][d] log P_kj */
 } pass_shared;
 
 static void load_block(const emgmm_data *X, size_t i0, size_t nb, const double *g, TYPE *xs)
@@ -377,7 +403,8 @@ static void estep_full(const pass_shared *sh, pass_ws *w, size_t nb)
         const size_t cw = kc * d;
         GEMM(CblasRowMajor, CblasTrans, CblasTrans, (int)cw, (int)nb, (int)d, (TYPE)1,
              sh->ucat + k0 * sh->ustep, (int)sh->ldu, w->xs, (int)d, (TYPE)0, w->y, (int)sh->ldb);
-        EMGMM_QUADFORM(w->y, sh->ldb, nb, kc, d, sh->mvec + k0 * d, sh->cst + k0, w->r + k0 * nb, nb);
+        EMGMM_QUADFORM(w->y, sh->ldb, nb, kc, d, sh->mvec + k0 * d, sh->cst + k0, w->r + k0 * nb,
+                       nb);
     }
 }
 
@@ -534,8 +561,8 @@ static void mstats_full(const pass_shared *sh, const TYPE *xt, const double *r, 
             out->nk[k] += nk;
             for (size_t b = 0; b < d; b++) {
                 const size_t row = b >= h ? kk * dr + (b - h) : kc * dr + kk * h + b;
-                w->s1blk[kk * d + b] = EMGMM_WROW(xt + b * ldb, rk, sh->sc[k * d + b], nb,
-                                                  wt + row * ldb);
+                w->s1blk[kk * d + b] =
+                    EMGMM_WROW(xt + b * ldb, rk, sh->sc[k * d + b], nb, wt + row * ldb);
             }
         }
         TYPE *m1 = w->mblk, *m2 = w->mblk + h * cw;
@@ -552,7 +579,8 @@ static void mstats_full(const pass_shared *sh, const TYPE *xt, const double *r, 
                 for (size_t b2 = a2; b2 < d; b2++) {
                     double v;
                     if (a2 < h)
-                        v = (double)m1[a2 * cw + (b2 >= h ? kk * dr + (b2 - h) : kc * dr + kk * h + b2)];
+                        v = (double)
+                            m1[a2 * cw + (b2 >= h ? kk * dr + (b2 - h) : kc * dr + kk * h + b2)];
                     else
                         v = (double)m2[(a2 - h) * (kc * dr) + kk * dr + (b2 - h)];
                     s2[a2 * d + b2] += v - sck[a2] * s1b[b2];
@@ -570,7 +598,7 @@ static void mstats_full(const pass_shared *sh, const TYPE *xt, const double *r, 
  * the block made ready for the threads that own the components
  * (run_blocks_comp). */
 static void process_block(const emgmm_pass *p, const emgmm_data *X, const pass_shared *sh,
-                              pass_ws *w, size_t i0, size_t nb, int comp)
+                          pass_ws *w, size_t i0, size_t nb, int comp)
 {
     const size_t K = sh->K;
     load_block(X, i0, nb, sh->g, w->xs);
@@ -694,7 +722,8 @@ static int shared_diag(const emgmm_mixture *m, pass_shared *sh, const double *g)
         if (!sh->pk || !sh->mk) return EMGMM_ERR_ALLOC;
         for (size_t k = 0; k < K; k++)
             for (size_t j = 0; j < d; j++) {
-                const double pc = type == EMGMM_COV_DIAG ? m->prec_chol[k * d + j] : m->prec_chol[k];
+                const double pc =
+                    type == EMGMM_COV_DIAG ? m->prec_chol[k * d + j] : m->prec_chol[k];
                 sh->pk[k * d + j] = pc * pc;
                 sh->mk[k * d + j] = m->means[k * d + j] - g[j];
             }
@@ -737,7 +766,8 @@ static int shared_factors(const emgmm_mixture *m, pass_shared *sh, const double 
         for (size_t f = 0; f < nf; f++) {
             const double *U = m->prec_chol + f * d * d;
             for (size_t j = 0; j < d; j++)
-                for (size_t l = 0; l < d; l++) sh->ucat_own[j * sh->ldu + f * d + l] = (TYPE)U[j * d + l];
+                for (size_t l = 0; l < d; l++)
+                    sh->ucat_own[j * sh->ldu + f * d + l] = (TYPE)U[j * d + l];
         }
     }
     for (size_t k = 0; k < K; k++) {
@@ -818,8 +848,9 @@ static double shared_bytes(size_t K, size_t d, int cov_type, int missing)
         return b + 8.0 * (double)(2 * d * K + K + 2 * K * d + (missing ? K * d : 0));
     size_t B, kc, cw;
     pass_geometry(K, d, cov_type, 0, 0, &B, &kc, &cw);
-    if (!factors_in_place(K, kc, cov_type)) b += (double)(d * EMGMM_PAD(nf * d) * sizeof(TYPE)); /* ucat */
-    b += 8.0 * (double)(K * d); /* mvec */
+    if (!factors_in_place(K, kc, cov_type))
+        b += (double)(d * EMGMM_PAD(nf * d) * sizeof(TYPE)); /* ucat */
+    b += 8.0 * (double)(K * d);                              /* mvec */
     if (missing) b += 8.0 * (double)(nf * d * d + K * d + d * d * kp + 2 * d * kp);
     /* the E-step kernel's own copy of the factors: upack or upan (pass_settings) */
     const int isa = emgmm_isa_level();
@@ -908,7 +939,8 @@ static void pass_settings(const emgmm_pass *p, pass_shared *sh, int want_stats)
 {
     const size_t K = sh->K, d = sh->d;
     const int type = sh->cov_type;
-    pass_geometry(K, d, type, p->mode == EMGMM_PASS_LABELS, p->block_size, &sh->B, &sh->kc, &sh->cw);
+    pass_geometry(K, d, type, p->mode == EMGMM_PASS_LABELS, p->block_size, &sh->B, &sh->kc,
+                  &sh->cw);
     sh->ldb = EMGMM_PAD(sh->B);
     /* EMGMM_KERNELS_GEMM keeps both steps on the GEMM path,
      * EMGMM_KERNELS_GEMM_MSTEP the M-step alone (benchmarks, tests). */
@@ -926,10 +958,10 @@ static void pass_settings(const emgmm_pass *p, pass_shared *sh, int want_stats)
     sh->tri = estep_full && !sh->fused && isa >= EMGMM_TRI_ISA;
     sh->mtri = want_stats && (type == EMGMM_COV_FULL || type == EMGMM_COV_TIED) && !off &&
                kern != EMGMM_KERNELS_GEMM_MSTEP && isa >= EMGMM_MTRI_ISA;
-    sh->miss_store_max = limit_or_default(p->params ? p->params->miss_store_max : 0,
-                                          EMGMM_MISS_STORE_DEFAULT);
-    sh->pc_fac_max = limit_or_default(p->params ? p->params->pattern_cache_max : 0,
-                                      EMGMM_PC_FAC_DEFAULT);
+    sh->miss_store_max =
+        limit_or_default(p->params ? p->params->miss_store_max : 0, EMGMM_MISS_STORE_DEFAULT);
+    sh->pc_fac_max =
+        limit_or_default(p->params ? p->params->pattern_cache_max : 0, EMGMM_PC_FAC_DEFAULT);
 }
 
 /* The per-thread workspaces: the caller's cache's when their shape fits (reset,
@@ -942,10 +974,10 @@ static int workspaces(const emgmm_pass *p, const pass_shared *sh, int T, int wan
     emgmm_pass_cache *pc = p->cache;
     ws_cache *cache = pc ? pc->ws[WS_SLOT] : NULL;
     *tmp = NULL;
-    if (cache && !(cache->T == T && cache->B == sh->B && cache->d == d && cache->K == K &&
-                   cache->cw == sh->cw && cache->stats == want_stats &&
-                   cache->cov_type == sh->cov_type && cache->missing == sh->missing &&
-                   cache->mtri == sh->mtri && cache->comp == comp)) {
+    if (cache &&
+        !(cache->T == T && cache->B == sh->B && cache->d == d && cache->K == K &&
+          cache->cw == sh->cw && cache->stats == want_stats && cache->cov_type == sh->cov_type &&
+          cache->missing == sh->missing && cache->mtri == sh->mtri && cache->comp == comp)) {
         ws_cache_free(cache);
         pc->ws[WS_SLOT] = cache = NULL;
     }
@@ -960,8 +992,8 @@ static int workspaces(const emgmm_pass *p, const pass_shared *sh, int T, int wan
         free(cache);
         return EMGMM_ERR_ALLOC;
     }
-    *cache = (ws_cache){T, want_stats, sh->cov_type, sh->missing, sh->mtri, comp,
-                        sh->B, d, K, sh->cw, nws};
+    *cache = (ws_cache){T, want_stats, sh->cov_type, sh->missing, sh->mtri, comp, sh->B,
+                        d, K,          sh->cw,       nws};
     int st = EMGMM_OK;
     for (int t = 0; t < T && st == EMGMM_OK; t++)
         st = ws_alloc(&nws[t], sh->B, d, K, sh->cw, want_stats, sh->cov_type, sh->missing, sh->mtri,
@@ -992,14 +1024,16 @@ static int shared_kernels(pass_shared *sh)
         for (size_t k = 0; k < K; k++) {
             double *u = sh->upack + k * (d * (d + 1) / 2);
             for (size_t l = 0; l < d; l++)
-                for (size_t j = 0; j <= l; j++) *u++ = (double)sh->ucat[k * sh->ustep + j * sh->ldu + l];
+                for (size_t j = 0; j <= l; j++)
+                    *u++ = (double)sh->ucat[k * sh->ustep + j * sh->ldu + l];
         }
     }
     if (sh->tri) {
         const size_t psz = emgmm_tri_panel_size(d);
         sh->upan = malloc(K * psz * sizeof(TYPE));
         if (!sh->upan) return EMGMM_ERR_ALLOC;
-        for (size_t k = 0; k < K; k++) EMGMM_TRI_PANEL(sh->ucat + k * sh->ustep, sh->ldu, d, sh->upan + k * psz);
+        for (size_t k = 0; k < K; k++)
+            EMGMM_TRI_PANEL(sh->ucat + k * sh->ustep, sh->ldu, d, sh->upan + k * psz);
     }
     return EMGMM_OK;
 }
@@ -1194,8 +1228,9 @@ static double pass_bytes(int K_, int d_, int cov_type, int missing, int stats, i
     double ws = 0.0;
     for (int i = 0; i < WS_NBUF; i++) ws += (double)sz[i];
     /* statistics of their own: the threads after the first, per-thread regime */
-    const double own = use_comp_regime(K, d, cov_type, missing, stats, sz) || T < 2
-                           ? 0.0
-                           : (double)(T - 1) * 8.0 * (double)(K + K * d + K * emgmm_stats_s2_len(cov_type, d_));
+    const double own =
+        use_comp_regime(K, d, cov_type, missing, stats, sz) || T < 2
+            ? 0.0
+            : (double)(T - 1) * 8.0 * (double)(K + K * d + K * emgmm_stats_s2_len(cov_type, d_));
     return (double)T * ws + own + shared_bytes(K, d, cov_type, missing);
 }

@@ -77,7 +77,8 @@ int emgmm_run_init(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, u
     m->inner_max = 0;
     if (p->init == EMGMM_INIT_USER) {
         if (!m->fitted)
-            return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "init 'user' needs parameters set with emgmm_model_set_parameters");
+            return emgmm_fail(m, EMGMM_ERR_BAD_INIT,
+                              "init 'user' needs parameters set with emgmm_model_set_parameters");
     } else {
         emgmm_paramset ps;
         st = emgmm_paramset_alloc(&ps, m->K, m->d, m->cov_len);
@@ -120,7 +121,7 @@ static int iterate(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, d
 }
 
 int emgmm_run_iterate(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
-                         double *lower_bound)
+                      double *lower_bound)
 {
     return iterate(m, p, X, lower_bound, 1);
 }
@@ -156,9 +157,9 @@ int emgmm_run_converged(emgmm_model *m, double tol)
  * never become resident. */
 typedef struct {
     emgmm_paramset ps;
-    int have_params;   /* the model was fitted when taken */
-    int packed;        /* covariances held as upper triangles, [f][d(d+1)/2] */
-    int prec_kept;     /* the precision factors and log-dets are in ps */
+    int have_params; /* the model was fitted when taken */
+    int packed;      /* covariances held as upper triangles, [f][d(d+1)/2] */
+    int prec_kept;   /* the precision factors and log-dets are in ps */
     double *hist;
     int fitted, n_iter, converged;
     long long n_passes;

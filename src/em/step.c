@@ -21,8 +21,8 @@ static double weight_sum(const emgmm_data *X)
 
 /* The pass at the model's parameters into stats (zeroed by the pass), their
  * sum over the ranks, the mean log-likelihood and the M-step finish into next. */
-static int step_into(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
-                     emgmm_stats *stats, emgmm_paramset *next, double *lb_out)
+static int step_into(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, emgmm_stats *stats,
+                     emgmm_paramset *next, double *lb_out)
 {
     int st = EMGMM_OK;
     double *shift = malloc((size_t)m->K * m->d * sizeof(double));
@@ -49,15 +49,16 @@ static int step_into(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
     st = emgmm_dist_allreduce_stats(m, stats, &wsum, st);
     if (st == EMGMM_OK && emgmm_dist_active(m)) ll = stats->loglik;
     if (st == EMGMM_OK && !isfinite(ll))
-        st = emgmm_fail(m, EMGMM_ERR_NONFINITE, "the log-likelihood is not finite (data with NaN or Inf?)");
+        st = emgmm_fail(m, EMGMM_ERR_NONFINITE,
+                        "the log-likelihood is not finite (data with NaN or Inf?)");
     if (st == EMGMM_OK) st = emgmm_mstep_finish(m, p, X, stats, shift, next, m->n_iter + 1);
     if (st == EMGMM_OK) *lb_out = ll / wsum;
     free(shift);
     return st;
 }
 
-int emgmm_em_step(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
-                  emgmm_paramset *next, double *lb_out)
+int emgmm_em_step(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, emgmm_paramset *next,
+                  double *lb_out)
 {
     emgmm_stats stats;
     int st = emgmm_stats_init(&stats, m->K, m->d, m->cov_type);
@@ -78,8 +79,8 @@ static int in_place(const emgmm_model *m)
  * in-place finish that failed part way (the error recorded stays). */
 static void restore_precisions(emgmm_model *m)
 {
-    (void)emgmm_family_precisions(m->cov_type, m->K, m->d, m->covariances, m->prec_chol,
-                                  m->log_det, NULL);
+    (void)emgmm_family_precisions(m->cov_type, m->K, m->d, m->covariances, m->prec_chol, m->log_det,
+                                  NULL);
 }
 
 /* Square matrices of order d, nf of them: exactly symmetric (bit for bit)? */

@@ -231,22 +231,36 @@ static int fb_alloc(fullbuf *b, int K, int d)
 {
     const size_t dd = (size_t)d * d;
     double *p = malloc(((size_t)K * dd + (size_t)K * d + 6 * dd + 2 * (size_t)d + dd + dd +
-                        (size_t)K * d + 3 * (size_t)K) * sizeof(double));
+                        (size_t)K * d + 3 * (size_t)K) *
+                       sizeof(double));
     if (!p) return EMGMM_ERR_ALLOC;
-    b->E = p;                    p += (size_t)K * dd;
-    b->Om = p;                   p += (size_t)K * d;
-    b->tmp = p;                  p += dd;
-    b->tmp2 = p;                 p += dd;
-    b->u = p;                    p += dd;
-    b->vt = p;                   p += dd;
-    b->D = p;                    p += dd;
-    b->Dold = p;                 p += dd;
-    b->s = p;                    p += d;
-    b->superb = p;               p += d;
-    p += 2 * dd;                 /* spare */
-    b->Lam = p;                  p += (size_t)K * d;
-    b->omega = p;                p += K;
-    b->lam = p;                  p += K;
+    b->E = p;
+    p += (size_t)K * dd;
+    b->Om = p;
+    p += (size_t)K * d;
+    b->tmp = p;
+    p += dd;
+    b->tmp2 = p;
+    p += dd;
+    b->u = p;
+    p += dd;
+    b->vt = p;
+    p += dd;
+    b->D = p;
+    p += dd;
+    b->Dold = p;
+    p += dd;
+    b->s = p;
+    p += d;
+    b->superb = p;
+    p += d;
+    p += 2 * dd; /* spare */
+    b->Lam = p;
+    p += (size_t)K * d;
+    b->omega = p;
+    p += K;
+    b->lam = p;
+    p += K;
     b->old = p;
     return EMGMM_OK;
 }
@@ -363,7 +377,8 @@ static int evv_covariances(ctx *c, const double *W, fullbuf *b, double *cov)
     }
     lam /= c->n;
     for (int k = 0; k < K; k++)
-        for (size_t i = 0; i < dd; i++) cov[(size_t)k * dd + i] = W[(size_t)k * dd + i] * (lam / b->lam[k]);
+        for (size_t i = 0; i < dd; i++)
+            cov[(size_t)k * dd + i] = W[(size_t)k * dd + i] * (lam / b->lam[k]);
     return EMGMM_OK;
 }
 
@@ -638,14 +653,16 @@ static int weights_means_scatters(emgmm_model *m, const emgmm_stats *st, const d
     for (int k = 0; k < K; k++) {
         if (!(st->nk[k] >= empty)) {
             m->err_comp = k;
-            return emgmm_fail(m, EMGMM_ERR_DEGENERATE, "component %d of model %s is empty (N_k = %g)", k,
+            return emgmm_fail(m, EMGMM_ERR_DEGENERATE,
+                              "component %d of model %s is empty (N_k = %g)", k,
                               emgmm_mclust_model_name(t), st->nk[k]);
         }
         nk[k] = st->nk[k] + EMGMM_NK_EPS;
         const double *s1 = st->s1 + (size_t)k * d, *s2 = st->s2 + (size_t)k * st->s2_len;
         out->weights[k] = nk[k] / total;
         const double a = st->nk[k] / nk[k];
-        for (int i = 0; i < d; i++) out->means[(size_t)k * d + i] = shift[(size_t)k * d + i] * a + s1[i] / nk[k];
+        for (int i = 0; i < d; i++)
+            out->means[(size_t)k * d + i] = shift[(size_t)k * d + i] * a + s1[i] / nk[k];
         if (full) {
             double *Wk = W + (size_t)k * dd;
             for (int i = 0; i < d; i++)
@@ -694,9 +711,11 @@ static int finish_failed(emgmm_model *m, int rc, int bad, double reg_covar)
     if (rc == EMGMM_ERR_NOT_PD) {
         m->err_comp = bad;
         if (bad >= 0)
-            return emgmm_fail(m, rc, "model %s: covariance of component %d is singular (reg_covar=%g)",
+            return emgmm_fail(m, rc,
+                              "model %s: covariance of component %d is singular (reg_covar=%g)",
                               emgmm_mclust_model_name(t), bad, reg_covar);
-        return emgmm_fail(m, rc, "model %s: the shared covariance parameters are singular (reg_covar=%g)",
+        return emgmm_fail(m, rc,
+                          "model %s: the shared covariance parameters are singular (reg_covar=%g)",
                           emgmm_mclust_model_name(t), reg_covar);
     }
     if (rc == EMGMM_ERR_INTERNAL)
@@ -707,8 +726,8 @@ static int finish_failed(emgmm_model *m, int rc, int bad, double reg_covar)
 /* The body, on one thread (LAPACK calls stay on the calling thread, as in
  * src/linalg/chol.c). */
 static int finish_1t(emgmm_model *m, const emgmm_params *p, const emgmm_stats *st,
-                     const double *shift, double reg_covar, const double *floor, emgmm_paramset *out,
-                     int warm_start)
+                     const double *shift, double reg_covar, const double *floor,
+                     emgmm_paramset *out, int warm_start)
 {
     const int K = m->K, d = m->d, t = m->structure;
     const size_t dd = (size_t)d * d;
@@ -723,8 +742,16 @@ static int finish_1t(emgmm_model *m, const emgmm_params *p, const emgmm_stats *s
         free(nk);
         return rc;
     }
-    ctx c = {K, d, nk, total, p ? p->inner_tol : 1.4901161193847656e-08, p ? p->inner_max_iter : 1000,
-             0, 0, p ? p->mclust_compat : 0, -1};
+    ctx c = {K,
+             d,
+             nk,
+             total,
+             p ? p->inner_tol : 1.4901161193847656e-08,
+             p ? p->inner_max_iter : 1000,
+             0,
+             0,
+             p ? p->mclust_compat : 0,
+             -1};
     if (full) {
         /* EVE/VVE continue from the orientation of the model being updated
          * (its first covariance's axes) during EM iterations */
@@ -746,7 +773,8 @@ static int finish_1t(emgmm_model *m, const emgmm_params *p, const emgmm_stats *s
     }
     if (rc == EMGMM_OK) {
         int badk = -1;
-        rc = emgmm_family_precisions(m->cov_type, K, d, out->covariances, out->prec_chol, out->log_det, &badk);
+        rc = emgmm_family_precisions(m->cov_type, K, d, out->covariances, out->prec_chol,
+                                     out->log_det, &badk);
         if (rc == EMGMM_ERR_NOT_PD) c.bad = badk;
     }
     return finish_failed(m, rc, c.bad, reg_covar);

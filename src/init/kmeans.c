@@ -184,12 +184,12 @@ KM_INLINE void seed_block(const emgmm_data *X, int F64, const size_t *off, const
 
 /* Merges a candidate value v with index kq into a lane's nearest (b1, k1;
  * the first on ties) and second nearest value b2. */
-#define KM_MERGE(v, kq, b1, k1, b2)                                                               \
-    do {                                                                                          \
-        const km_m8 lt_ = (v) < (b1);                                                             \
-        (b2) = KM_MIN(b2, KM_SEL(lt_, b1, v));                                                    \
-        (b1) = KM_SEL(lt_, v, b1);                                                                \
-        (k1) = KM_SELI(lt_, kq, k1);                                                              \
+#define KM_MERGE(v, kq, b1, k1, b2)                                                                \
+    do {                                                                                           \
+        const km_m8 lt_ = (v) < (b1);                                                              \
+        (b2) = KM_MIN(b2, KM_SEL(lt_, b1, v));                                                     \
+        (b1) = KM_SEL(lt_, v, b1);                                                                 \
+        (k1) = KM_SELI(lt_, kq, k1);                                                               \
     } while (0)
 
 /* A Lloyd block of Q centred centres C̃[q·d ..] with indices k0.. for the
@@ -232,16 +232,16 @@ KM_INLINE void nearest_block(const emgmm_data *X, int F64, const size_t *off, co
 
 /* The block sizes as constants, so that each block's accumulators stay in
  * registers. */
-#define KM_SWITCH_Q(Q, CALL)                                                                      \
-    switch (Q) {                                                                                  \
-    case 1: CALL(1); break;                                                                       \
-    case 2: CALL(2); break;                                                                       \
-    case 3: CALL(3); break;                                                                       \
-    case 4: CALL(4); break;                                                                       \
-    case 5: CALL(5); break;                                                                       \
-    case 6: CALL(6); break;                                                                       \
-    case 7: CALL(7); break;                                                                       \
-    default: CALL(8); break;                                                                      \
+#define KM_SWITCH_Q(Q, CALL)                                                                       \
+    switch (Q) {                                                                                   \
+    case 1: CALL(1); break;                                                                        \
+    case 2: CALL(2); break;                                                                        \
+    case 3: CALL(3); break;                                                                        \
+    case 4: CALL(4); break;                                                                        \
+    case 5: CALL(5); break;                                                                        \
+    case 6: CALL(6); break;                                                                        \
+    case 7: CALL(7); break;                                                                        \
+    default: CALL(8); break;                                                                       \
     }
 
 /* Centres per seeding pass: the last chosen, then at most 2 + ⌊ln INT_MAX⌋ = 23
@@ -260,7 +260,8 @@ KM_INLINE void seed_chunk_impl(const emgmm_data *X, int F64, size_t i0, size_t i
         km_v8 w, cl;
         size_t off[KM_LANES];
         for (size_t l = 0; l < KM_LANES; l++) off[l] = (i + (l < nb ? l : 0)) * X->ld;
-        for (size_t r = i + ahead; r < i1 && r < i + ahead + KM_LANES; r++) prefetch_row(X, r, rb, rl);
+        for (size_t r = i + ahead; r < i1 && r < i + ahead + KM_LANES; r++)
+            prefetch_row(X, r, rb, rl);
         load_lanes(X, i, nb, fresh ? NULL : closest, INFINITY, &w, &cl);
         for (size_t q0 = 0; q0 < nc; q0 += KM_GROUP) {
             const int Q = (int)(nc - q0 < KM_GROUP ? nc - q0 : KM_GROUP);
@@ -364,7 +365,8 @@ int emgmm_kmeanspp(emgmm_model *m, const emgmm_data *X, emgmm_rng *rng, int n_th
     if (st == EMGMM_OK) {
         size_t c0 = (size_t)(emgmm_rng_uniform(rng) * (double)n);
         if (c0 >= n) c0 = n - 1;
-        while (X->weights && X->weights[c0] == 0.0) c0 = (c0 + 1) % n; /* a row that carries weight */
+        while (X->weights && X->weights[c0] == 0.0)
+            c0 = (c0 + 1) % n; /* a row that carries weight */
         chosen[0] = c0;
         copy_row(X, c0, centres);
         seed_pass(X, centres, 1, 1, closest, csum, T);
@@ -448,8 +450,8 @@ KM_INLINE void mv_cols(const emgmm_data *X, int F64, size_t i0, size_t i1, const
     }
 }
 
-EMGMM_CLONES_FMA static void mv_chunk(const emgmm_data *X, size_t i0, size_t i1,
-                                      const double *x0, double *s1, double *s2)
+EMGMM_CLONES_FMA static void mv_chunk(const emgmm_data *X, size_t i0, size_t i1, const double *x0,
+                                      double *s1, double *s2)
 {
     memset(s1, 0, X->d * sizeof(double));
     memset(s2, 0, X->d * sizeof(double));
@@ -528,9 +530,9 @@ typedef struct {
     const double *drop;    /* [K] the most a margin can have shrunk since the last step, by
                             * label; NULL: the first step, every row is placed */
     size_t K;
-    double tau;            /* a margin above τ keeps its label */
-    double err;            /* ERR = err·(‖x̃‖ + C)² */
-    double C;              /* the largest ‖c̃_k‖, rounded up */
+    double tau; /* a margin above τ keeps its label */
+    double err; /* ERR = err·(‖x̃‖ + C)² */
+    double C;   /* the largest ‖c̃_k‖, rounded up */
 } km_step;
 
 /* The margins are kept as floats, rounded down: the labels and margins then
@@ -616,8 +618,8 @@ KM_INLINE int place_tile(const km_step *S, int F64, const size_t *rows, size_t n
     km_m8 k1v = (km_m8){0};
     for (size_t k0 = 0; k0 < K; k0 += KM_GROUP) {
         const int Q = (int)(K - k0 < KM_GROUP ? K - k0 : KM_GROUP);
-#define KM_NEAR(QQ)                                                                               \
-    nearest_block(X, F64, off, S->g, S->ct + k0 * d, S->cn + k0, k0, QQ, &b1v, &k1v, &b2v,          \
+#define KM_NEAR(QQ)                                                                                \
+    nearest_block(X, F64, off, S->g, S->ct + k0 * d, S->cn + k0, k0, QQ, &b1v, &k1v, &b2v,         \
                   k0 == 0 ? &nxv : NULL)
         KM_SWITCH_Q(Q, KM_NEAR)
 #undef KM_NEAR

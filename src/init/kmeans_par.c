@@ -113,9 +113,8 @@ static int fetch_row(emgmm_model *m, const emgmm_data *X, size_t idx, double *ou
 /* The candidates: a uniform global row, then KMP_ROUNDS rounds that each
  * sample rows with probability ℓ·w·D²/φ (D² to the nearest candidate so far)
  * by a hash of the global row index.  dmin, sel: n of scratch. */
-static int oversample(emgmm_model *m, const emgmm_data *X, emgmm_rng *rng, size_t N,
-                      uint64_t seed, double **C, size_t *nc, size_t *cap, double *dmin,
-                      unsigned char *sel)
+static int oversample(emgmm_model *m, const emgmm_data *X, emgmm_rng *rng, size_t N, uint64_t seed,
+                      double **C, size_t *nc, size_t *cap, double *dmin, unsigned char *sel)
 {
     const size_t n = X->n, d = X->d, K = (size_t)m->K;
     int rank = 0, size = 1, st;

@@ -33,13 +33,16 @@ static int spd(const double *S, int d)
     int ok = 1;
     for (int j = 0; j < d && ok; j++) {
         for (int i = j; i < d && ok; i++) {
-            if (fabs(S[(size_t)i * d + j] - S[(size_t)j * d + i]) > 1e-12 * (fabs(S[(size_t)i * d + i]) + fabs(S[(size_t)j * d + j])))
+            if (fabs(S[(size_t)i * d + j] - S[(size_t)j * d + i]) >
+                1e-12 * (fabs(S[(size_t)i * d + i]) + fabs(S[(size_t)j * d + j])))
                 ok = 0;
             double s = S[(size_t)i * d + j];
             for (int l = 0; l < j; l++) s -= L[(size_t)i * d + l] * L[(size_t)j * d + l];
             if (i == j) {
-                if (!(s > 0.0)) ok = 0;
-                else L[(size_t)j * d + j] = sqrt(s);
+                if (!(s > 0.0))
+                    ok = 0;
+                else
+                    L[(size_t)j * d + j] = sqrt(s);
             } else {
                 L[(size_t)i * d + j] = s / L[(size_t)j * d + j];
             }
@@ -129,7 +132,8 @@ static void same_optimum(const emgmm_params *base, const emgmm_data *X, int K, i
         snprintf(name, sizeof name, "%s (%s)", what, a ? "squarem" : "plain");
         const int st = run_checked(m, &p, X, name);
         if (st) fail_msg("%s: %s: %s", name, emgmm_strerror(st), emgmm_model_last_error(m));
-        if (!emgmm_model_converged(m)) fail_msg("%s: not converged in %d iterations", name, p.max_iter);
+        if (!emgmm_model_converged(m))
+            fail_msg("%s: not converged in %d iterations", name, p.max_iter);
         o[a].lb = emgmm_model_lower_bound(m);
         /* float32: a pass's lower bound carries float32 rounding (about 1e-8 relative), so the
          * two optima are compared by their score on the same values in double */
@@ -150,8 +154,9 @@ static void same_optimum(const emgmm_params *base, const emgmm_data *X, int K, i
     if (fabs(o[1].lb - o[0].lb) > SAME_OPT)
         fail_msg("%s: squarem's optimum %.17g differs from plain EM's %.17g by %.3g", what, o[1].lb,
                  o[0].lb, o[1].lb - o[0].lb);
-    print_message("    %-28s plain %5lld passes, squarem %5lld passes (%d iterations), |Δlb| %.2g\n",
-                  what, o[0].passes, o[1].passes, o[1].n_iter, fabs(o[1].lb - o[0].lb));
+    print_message(
+        "    %-28s plain %5lld passes, squarem %5lld passes (%d iterations), |Δlb| %.2g\n", what,
+        o[0].passes, o[1].passes, o[1].n_iter, fabs(o[1].lb - o[0].lb));
     if (plain_out) *plain_out = o[0];
     if (acc_out) *acc_out = o[1];
 }
@@ -169,8 +174,8 @@ static void fixtures_same_optimum(void **state)
         p.reg_covar = f.reg_covar;
         p.n_threads = 2;
         const emgmm_data X = emgmm_data_f64(f.x, f.n, (size_t)f.d, (size_t)f.d);
-        same_optimum(&p, &X, f.K, EMGMM_COV_FULL, f.init_w, f.init_mu, f.init_cov, fixtures[i], NULL,
-                     NULL);
+        same_optimum(&p, &X, f.K, EMGMM_COV_FULL, f.init_w, f.init_mu, f.init_cov, fixtures[i],
+                     NULL, NULL);
         sk_fixture_free(&f);
     }
 }
@@ -311,10 +316,12 @@ static void monotone_guard_rejects(void **state)
     assert_int_equal(emgmm_model_n_passes(m), passes + 2);
     assert_true(lb >= prev);
     assert_true(lb == lb_ref);
-    assert_memory_equal(emgmm_model_means(m), emgmm_model_means(ref), (size_t)K * d * sizeof(double));
+    assert_memory_equal(emgmm_model_means(m), emgmm_model_means(ref),
+                        (size_t)K * d * sizeof(double));
     assert_memory_equal(emgmm_model_covariances(m), emgmm_model_covariances(ref),
                         emgmm_model_covariances_size(m) * sizeof(double));
-    assert_memory_equal(emgmm_model_weights(m), emgmm_model_weights(ref), (size_t)K * sizeof(double));
+    assert_memory_equal(emgmm_model_weights(m), emgmm_model_weights(ref),
+                        (size_t)K * sizeof(double));
     double step2;
     long long passes2;
     size_t len2 = 0;
@@ -403,7 +410,8 @@ static void deterministic_and_resumable(void **state)
         }
         assert_int_equal(emgmm_model_n_iter(r), total);
         assert_int_equal(emgmm_model_n_passes(r), emgmm_model_n_passes(a));
-        assert_memory_equal(emgmm_model_means(r), emgmm_model_means(a), (size_t)K * d * sizeof(double));
+        assert_memory_equal(emgmm_model_means(r), emgmm_model_means(a),
+                            (size_t)K * d * sizeof(double));
         assert_memory_equal(emgmm_model_covariances(r), emgmm_model_covariances(a),
                             emgmm_model_covariances_size(a) * sizeof(double));
         free(vec);
@@ -434,7 +442,8 @@ static void bad_arguments(void **state)
     assert_int_equal(emgmm_model_set_accel_state(m, 3, 1.0, 0, NULL, 0), EMGMM_ERR_INVALID_PARAM);
     assert_int_equal(emgmm_model_set_accel_state(m, 0, 0.5, 0, NULL, 0), EMGMM_ERR_INVALID_PARAM);
     assert_int_equal(emgmm_model_set_accel_state(m, 1, 1.0, 0, NULL, 0), EMGMM_ERR_NULL);
-    assert_int_equal(emgmm_model_set_accel_state(m, 1, 1.0, 0, v, 9), EMGMM_ERR_INVALID_PARAM); /* no iteration yet */
+    assert_int_equal(emgmm_model_set_accel_state(m, 1, 1.0, 0, v, 9),
+                     EMGMM_ERR_INVALID_PARAM); /* no iteration yet */
     assert_int_equal(emgmm_model_set_accel_state(m, 0, 1.0, -1, NULL, 0), EMGMM_ERR_INVALID_PARAM);
     assert_int_equal(emgmm_model_set_accel_state(NULL, 0, 1.0, 0, NULL, 0), EMGMM_ERR_NULL);
     assert_int_equal(emgmm_model_n_passes(NULL), 0);
@@ -444,12 +453,9 @@ static void bad_arguments(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(bad_arguments),
-        cmocka_unit_test(monotone_guard_rejects),
-        cmocka_unit_test(fixtures_same_optimum),
-        cmocka_unit_test(overlap_all_types_fewer_passes),
-        cmocka_unit_test(float32_missing_weights),
-        cmocka_unit_test(deterministic_and_resumable),
+        cmocka_unit_test(bad_arguments),           cmocka_unit_test(monotone_guard_rejects),
+        cmocka_unit_test(fixtures_same_optimum),   cmocka_unit_test(overlap_all_types_fewer_passes),
+        cmocka_unit_test(float32_missing_weights), cmocka_unit_test(deterministic_and_resumable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

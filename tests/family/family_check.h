@@ -10,16 +10,15 @@
  * full/tied covariance entries against sqrt(S_ii S_jj) (>= |S_ij| for SPD S); diag/spherical
  * variances purely relative.  The reference is the second set of arrays. */
 static inline void fc_assert_gmm_close(int type, int K, int d, const double *w, const double *mu,
-                                       const double *cov, const double *w_ref,
-                                       const double *mu_ref, const double *cov_ref, double rtol,
-                                       const char *what)
+                                       const double *cov, const double *w_ref, const double *mu_ref,
+                                       const double *cov_ref, double rtol, const char *what)
 {
     for (int k = 0; k < K; k++) {
         tu_assert_close(w[k], w_ref[k], rtol, 0.0, "%s: weight[%d]", what, k);
         for (int j = 0; j < d; j++)
             tu_assert_close(mu[(size_t)k * d + j], mu_ref[(size_t)k * d + j], rtol,
-                            sqrt(tb_variance(type, K, d, cov_ref, k, j)), "%s: mean[%d][%d]",
-                            what, k, j);
+                            sqrt(tb_variance(type, K, d, cov_ref, k, j)), "%s: mean[%d][%d]", what,
+                            k, j);
     }
     const int nmat = type == EMGMM_COV_FULL ? K : (type == EMGMM_COV_TIED ? 1 : 0);
     for (int f = 0; f < nmat; f++) {
@@ -45,11 +44,10 @@ static inline void fc_assert_prec_chol_close(int type, int K, int d, const doubl
         for (int i = 0; i < d; i++) {
             const double *row = U_ref + (size_t)f * d * d + (size_t)i * d;
             double p_ii = 0.0;
+            for (int j = 0; j < d; j++) p_ii += row[j] * row[j];
             for (int j = 0; j < d; j++)
-                p_ii += row[j] * row[j];
-            for (int j = 0; j < d; j++)
-                tu_assert_close(U[(size_t)f * d * d + (size_t)i * d + j], row[j], rtol,
-                                sqrt(p_ii), "%s: precisions_cholesky[%d][%d][%d]", what, f, i, j);
+                tu_assert_close(U[(size_t)f * d * d + (size_t)i * d + j], row[j], rtol, sqrt(p_ii),
+                                "%s: precisions_cholesky[%d][%d][%d]", what, f, i, j);
         }
     if (nmat == 0)
         for (size_t e = 0; e < tb_cov_size(type, K, d); e++)
@@ -65,20 +63,16 @@ static inline void fc_perturbed_start(const tu_mixture *m, tu_rng *r, int type, 
     const int K = m->K, d = m->d;
     const size_t dd = (size_t)d * d;
     double s = 0.0;
-    for (int k = 0; k < K; k++)
-        s += (w[k] = m->w[k] * (0.7 + 0.6 * tu_uniform(r)));
-    for (int k = 0; k < K; k++)
-        w[k] /= s;
+    for (int k = 0; k < K; k++) s += (w[k] = m->w[k] * (0.7 + 0.6 * tu_uniform(r)));
+    for (int k = 0; k < K; k++) w[k] /= s;
     double *full = tu_xmalloc(sizeof(double) * K * dd);
     for (int k = 0; k < K; k++) {
         const double *S = m->cov + k * dd;
         for (int j = 0; j < d; j++)
             mu[(size_t)k * d + j] =
                 m->mu[(size_t)k * d + j] + 0.5 * sqrt(S[(size_t)j * d + j]) * tu_normal(r);
-        for (size_t e = 0; e < dd; e++)
-            full[k * dd + e] = 1.3 * S[e];
-        for (int j = 0; j < d; j++)
-            full[k * dd + (size_t)j * d + j] += 0.1 * S[(size_t)j * d + j];
+        for (size_t e = 0; e < dd; e++) full[k * dd + e] = 1.3 * S[e];
+        for (int j = 0; j < d; j++) full[k * dd + (size_t)j * d + j] += 0.1 * S[(size_t)j * d + j];
     }
     tb_cov_from_full(type, K, d, full, cov);
     free(full);

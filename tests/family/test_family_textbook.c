@@ -32,10 +32,8 @@ static void library_matches_textbook(void **state)
     tu_rng_seed(&r, c->seed);
     tu_mixture mix;
     tu_mixture_make(&mix, &r, N, d, K, 1.0, 3.0, 3.0);
-    for (size_t e = 0; e < (size_t)N * d; e++)
-        mix.x[e] += c->offset;
-    for (size_t e = 0; e < (size_t)K * d; e++)
-        mix.mu[e] += c->offset;
+    for (size_t e = 0; e < (size_t)N * d; e++) mix.x[e] += c->offset;
+    for (size_t e = 0; e < (size_t)K * d; e++) mix.mu[e] += c->offset;
 
     const size_t cs = tb_cov_size(type, K, d);
     double *w = tu_xmalloc(sizeof(double) * K), *mu = tu_xmalloc(sizeof(double) * K * d);
@@ -56,9 +54,8 @@ static void library_matches_textbook(void **state)
     if (rc != EMGMM_OK)
         fail_msg("%s: emgmm_fit: %s: %s", c->name, emgmm_strerror(rc), emgmm_model_last_error(m));
 
-    assert_int_equal(tb_em(type, mix.x, N, d, (size_t)d, NULL, K, p.reg_covar, ITERS, w, mu, cov,
-                            lbs),
-                     0);
+    assert_int_equal(
+        tb_em(type, mix.x, N, d, (size_t)d, NULL, K, p.reg_covar, ITERS, w, mu, cov, lbs), 0);
     assert_int_equal(emgmm_model_n_iter(m), ITERS);
     assert_false(emgmm_model_converged(m));
     fc_assert_gmm_close(type, K, d, emgmm_model_weights(m), emgmm_model_means(m),
@@ -76,9 +73,10 @@ static void library_matches_textbook(void **state)
 
     /* The prediction path of the type (its own E-step) against the textbook's at the fit. */
     double *ld_lib = tu_xmalloc(sizeof(double) * N), *ld_tb = tu_xmalloc(sizeof(double) * N);
-    double *rs_lib = tu_xmalloc(sizeof(double) * N * K), *rs_tb = tu_xmalloc(sizeof(double) * N * K);
-    const double mean_tb = tb_estep(type, mix.x, N, d, (size_t)d, NULL, K, w, mu, cov, rs_tb,
-                                     ld_tb);
+    double *rs_lib = tu_xmalloc(sizeof(double) * N * K),
+           *rs_tb = tu_xmalloc(sizeof(double) * N * K);
+    const double mean_tb =
+        tb_estep(type, mix.x, N, d, (size_t)d, NULL, K, w, mu, cov, rs_tb, ld_tb);
     double mean_lib = NAN;
     assert_int_equal(emgmm_score_samples(m, &X, ld_lib), EMGMM_OK);
     assert_int_equal(emgmm_predict_proba(m, &X, rs_lib), EMGMM_OK);
@@ -128,7 +126,7 @@ int main(void)
         nc++;
     }
     for (int i = 0; i < nc; i++)
-        tests[i] = (struct CMUnitTest){cases[i].name, library_matches_textbook, NULL, NULL,
-                                       &cases[i]};
+        tests[i] =
+            (struct CMUnitTest){cases[i].name, library_matches_textbook, NULL, NULL, &cases[i]};
     return cmocka_run_group_tests_name("family_textbook", tests, NULL, NULL);
 }

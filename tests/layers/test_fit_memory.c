@@ -18,7 +18,11 @@
 
 /* d = 256, K = 10: the statistics (5.2 MB) outweigh a thread's workspace
  * (~4.5 MB), so the pass takes the component regime. */
-enum { BIG_N = 4000, BIG_D = 256, BIG_K = 10 };
+enum {
+    BIG_N = 4000,
+    BIG_D = 256,
+    BIG_K = 10
+};
 
 static emgmm_model *fit_big(const tu_mixture *mix, int threads, int missing)
 {
@@ -33,7 +37,8 @@ static emgmm_model *fit_big(const tu_mixture *mix, int threads, int missing)
     emgmm_model *m = NULL;
     assert_int_equal(emgmm_model_create(&m, BIG_K, BIG_D, EMGMM_COV_FULL), EMGMM_OK);
     const int rc = emgmm_fit(m, &p, &X);
-    if (rc != EMGMM_OK) fail_msg("emgmm_fit: %s (%s)", emgmm_strerror(rc), emgmm_model_last_error(m));
+    if (rc != EMGMM_OK)
+        fail_msg("emgmm_fit: %s (%s)", emgmm_strerror(rc), emgmm_model_last_error(m));
     return m;
 }
 

@@ -13,7 +13,12 @@
 
 /* The covariance types, numbered as emgmm_covariance_type (repeated so that the reference needs
  * no library header).  Shapes: full [K][d][d], tied [d][d], diag [K][d], spherical [K]. */
-enum { TB_FULL = 0, TB_TIED = 1, TB_DIAG = 2, TB_SPHERICAL = 3 };
+enum {
+    TB_FULL = 0,
+    TB_TIED = 1,
+    TB_DIAG = 2,
+    TB_SPHERICAL = 3
+};
 
 /* Doubles in a covariance array of the type. */
 size_t tb_cov_size(int type, int K, int d);
@@ -54,8 +59,7 @@ int tb_mstep(int type, const double *X, size_t n, int d, size_t ld, const double
 /* iters EM iterations in place on (w, mu, cov); lower_bounds[iters] (may be NULL) gets the
  * lower bound of each.  Returns 0, or nonzero if a covariance stops being positive definite. */
 int tb_em(int type, const double *X, size_t n, int d, size_t ld, const double *sw, int K,
-          double reg_covar, int iters, double *w, double *mu, double *cov,
-          double *lower_bounds);
+          double reg_covar, int iters, double *w, double *mu, double *cov, double *lower_bounds);
 
 /* out[n][d] (leading dimension d): X with each missing entry replaced by Σ_k r_ik E_k[x_M | x_O],
  * the responsibilities r those of the mixture (w, mu, cov).  Returns 0, or nonzero if a

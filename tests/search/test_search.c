@@ -67,8 +67,7 @@ static void assert_search_moves_up(const emgmm_params *p, const emgmm_data *X, i
     for (int s = 0; s < p->search_starts; s++) {
         emgmm_model *m = tu_model(K, d, cov);
         assert_int_equal(emgmm_fit_init(m, &q, X), EMGMM_OK); /* the data checks */
-        assert_int_equal(emgmm_driver_init(m, &q, X, emgmm_search_run_stream(0, s)),
-                         EMGMM_OK);
+        assert_int_equal(emgmm_driver_init(m, &q, X, emgmm_search_run_stream(0, s)), EMGMM_OK);
         double lb = 0.0;
         while (emgmm_model_n_iter(m) < L) {
             assert_int_equal(emgmm_fit_iterate(m, &q, X, &lb), EMGMM_OK);
@@ -159,7 +158,9 @@ static void test_deterministic_for_seed_and_threads(void **state)
 static void test_search_escapes_where_kmeans_is_stuck(void **state)
 {
     (void)state;
-    enum { K = 12 };
+    enum {
+        K = 12
+    };
     double mu[K][2];
     size_t n;
     double *x = tu_grid12(&n, mu);

@@ -35,7 +35,8 @@ static emgmm_params smem_params(uint64_t seed)
  * emem's EM, then after each kept move) rises by more than tol each time, and
  * the fit from the search's end never goes below the last entry.  Returns the
  * number of kept moves. */
-static int assert_moves_up(const emgmm_params *p, const emgmm_data *X, int K, int cov, const char *what)
+static int assert_moves_up(const emgmm_params *p, const emgmm_data *X, int K, int cov,
+                           const char *what)
 {
     const int d = (int)X->d;
     emgmm_model *m = tu_model(K, d, cov);

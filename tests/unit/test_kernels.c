@@ -35,7 +35,10 @@ static void exp_nonpos_within_2ulp_of_libm_and_flushes_below_minus_708(void **st
 static void softmax_rows_match_two_pass_logsumexp_with_weights(void **state)
 {
     (void)state;
-    enum { NB = 37, K = 11 };
+    enum {
+        NB = 37,
+        K = 11
+    };
     /* component-major: entry (row i, component k) at [k·NB + i] */
     double r[NB * K], ref[NB * K], logd[NB], w[NB], mx[NB], sum[NB];
     emgmm_rng g;
@@ -66,7 +69,13 @@ static void quadform_matches_explicit_loops_for_both_precisions(void **state)
 {
     (void)state;
     /* y: for component k and coordinate l, a row of NB values at (k·D + l)·LDY */
-    enum { NB = 13, KC = 3, D = 19, LDY = NB + 4, LDO = NB + 2 };
+    enum {
+        NB = 13,
+        KC = 3,
+        D = 19,
+        LDY = NB + 4,
+        LDO = NB + 2
+    };
     double y[KC * D * LDY], m[KC * D], cst[KC], out[KC * LDO];
     float yf[KC * D * LDY];
     double outf[KC * LDO];
@@ -120,7 +129,7 @@ static void tri_estep_matches_explicit_quadratic_form(void **state)
                 for (size_t j = 0; j < d; j++)
                     for (size_t l = j; l < d; l++) {
                         Uf[k * d * d + j * d + l] = (float)(l == j ? 1.0 + emgmm_rng_uniform(&g)
-                                                                  : emgmm_rng_uniform(&g) - 0.5);
+                                                                   : emgmm_rng_uniform(&g) - 0.5);
                         U[k * d * d + j * d + l] = Uf[k * d * d + j * d + l];
                     }
                 for (size_t l = 0; l < d; l++) mv[k * d + l] = emgmm_rng_uniform(&g) - 0.5;
@@ -266,7 +275,8 @@ static void diag_logdens_matches_direct_sum(void **state)
                     }
                     const double want = cst[k] - 0.5 * s, got = r[k * nb + i];
                     if (!(fabs(got - want) <= 1e-14 * fabs(want)))
-                        fail_msg("d=%zu nb=%zu k=%zu i=%zu: %.17g vs %.17g", d, nb, k, i, got, want);
+                        fail_msg("d=%zu nb=%zu k=%zu i=%zu: %.17g vs %.17g", d, nb, k, i, got,
+                                 want);
                 }
             free(xt);
             free(P);

@@ -20,21 +20,20 @@ typedef struct {
     emgmm_io_error *err;
 } ctx;
 
-#define BAD(c, ...)                                                                     \
-    do {                                                                                \
-        char what_[640];                                                                \
-        snprintf(what_, sizeof what_, __VA_ARGS__);                                     \
-        emgmm_io_error_set((c)->err, EMGMM_IO_EINPUT, "bad model file: %s (%s)", what_, \
-                           (c)->name);                                                  \
-        return -1;                                                                      \
+#define BAD(c, ...)                                                                                \
+    do {                                                                                           \
+        char what_[640];                                                                           \
+        snprintf(what_, sizeof what_, __VA_ARGS__);                                                \
+        emgmm_io_error_set((c)->err, EMGMM_IO_EINPUT, "bad model file: %s (%s)", what_,            \
+                           (c)->name);                                                             \
+        return -1;                                                                                 \
     } while (0)
 
 static int get_int(ctx *c, json_t *root, const char *key, int required, long lo, long hi, long *out)
 {
     json_t *v = json_object_get(root, key);
     if (!v) {
-        if (required)
-            BAD(c, "missing field '%s'", key);
+        if (required) BAD(c, "missing field '%s'", key);
         return 1;
     }
     double x = json_is_number(v) ? json_number_value(v) : NAN;
@@ -47,15 +46,13 @@ static int get_int(ctx *c, json_t *root, const char *key, int required, long lo,
 /* Fills dst[count] from a JSON array of COUNT finite numbers; FIELD names it. */
 static int get_vec(ctx *c, json_t *a, size_t count, const char *field, double *dst)
 {
-    if (!json_is_array(a))
-        BAD(c, "field '%s' must be an array", field);
+    if (!json_is_array(a)) BAD(c, "field '%s' must be an array", field);
     if (json_array_size(a) != count)
         BAD(c, "field '%s' has %zu entries, expected %zu", field, json_array_size(a), count);
     for (size_t i = 0; i < count; i++) {
         json_t *v = json_array_get(a, i);
         double x = json_is_number(v) ? json_number_value(v) : NAN;
-        if (!isfinite(x))
-            BAD(c, "field '%s[%zu]' must be a finite number", field, i);
+        if (!isfinite(x)) BAD(c, "field '%s[%zu]' must be a finite number", field, i);
         dst[i] = x;
     }
     return 0;
@@ -64,15 +61,13 @@ static int get_vec(ctx *c, json_t *a, size_t count, const char *field, double *d
 /* A rows×cols matrix as an array of arrays. */
 static int get_mat(ctx *c, json_t *a, size_t rows, size_t cols, const char *field, double *dst)
 {
-    if (!json_is_array(a))
-        BAD(c, "field '%s' must be an array", field);
+    if (!json_is_array(a)) BAD(c, "field '%s' must be an array", field);
     if (json_array_size(a) != rows)
         BAD(c, "field '%s' has %zu entries, expected %zu", field, json_array_size(a), rows);
     for (size_t i = 0; i < rows; i++) {
         char sub[256];
         snprintf(sub, sizeof sub, "%s[%zu]", field, i);
-        if (get_vec(c, json_array_get(a, i), cols, sub, dst + i * cols) != 0)
-            return -1;
+        if (get_vec(c, json_array_get(a, i), cols, sub, dst + i * cols) != 0) return -1;
     }
     return 0;
 }
@@ -80,15 +75,13 @@ static int get_mat(ctx *c, json_t *a, size_t rows, size_t cols, const char *fiel
 /* A must nest arrays of lengths dims[0..nd-1]; values are not read here. */
 static int check_dims(ctx *c, json_t *a, const size_t *dims, int nd, const char *field)
 {
-    if (!json_is_array(a))
-        BAD(c, "field '%s' must be an array", field);
+    if (!json_is_array(a)) BAD(c, "field '%s' must be an array", field);
     if (json_array_size(a) != dims[0])
         BAD(c, "field '%s' has %zu entries, expected %zu", field, json_array_size(a), dims[0]);
     for (size_t i = 0; nd > 1 && i < dims[0]; i++) {
         char sub[256];
         snprintf(sub, sizeof sub, "%s[%zu]", field, i);
-        if (check_dims(c, json_array_get(a, i), dims + 1, nd - 1, sub) != 0)
-            return -1;
+        if (check_dims(c, json_array_get(a, i), dims + 1, nd - 1, sub) != 0) return -1;
     }
     return 0;
 }
@@ -117,14 +110,12 @@ static double get_num(json_t *root, const char *key)
  * and n_features (into MF). */
 static int parse_header(ctx *c, json_t *root, emgmm_io_model_file *mf)
 {
-    if (!json_is_object(root))
-        BAD(c, "the top level must be a JSON object");
+    if (!json_is_object(root)) BAD(c, "the top level must be a JSON object");
     json_t *v = json_object_get(root, "format");
     if (!json_is_string(v) || strcmp(json_string_value(v), "emgmm-model"))
         BAD(c, "field 'format' must be \"emgmm-model\"");
     long version;
-    if (get_int(c, root, "version", 1, 1, 1, &version) != 0)
-        return -1;
+    if (get_int(c, root, "version", 1, 1, 1, &version) != 0) return -1;
     json_t *jt = json_object_get(root, "covariance_type"), *jmod = json_object_get(root, "model");
     const double K = get_num(root, "n_components"), d = get_num(root, "n_features");
     char what[640];
@@ -140,12 +131,10 @@ static int check_weights(ctx *c, const double *w, size_t k)
 {
     double sum = 0;
     for (size_t i = 0; i < k; i++) {
-        if (w[i] < 0)
-            BAD(c, "field 'weights[%zu]' is negative", i);
+        if (w[i] < 0) BAD(c, "field 'weights[%zu]' is negative", i);
         sum += w[i];
     }
-    if (fabs(sum - 1.0) > 1e-9)
-        BAD(c, "field 'weights' sums to %.17g, not 1 (within 1e-9)", sum);
+    if (fabs(sum - 1.0) > 1e-9) BAD(c, "field 'weights' sums to %.17g, not 1 (within 1e-9)", sum);
     return 0;
 }
 
@@ -159,8 +148,7 @@ static int check_cov(ctx *c, const emgmm_io_model_file *mf, const double *cv, lo
         snprintf(sub, sizeof sub, "covariances[%ld]", i);
         return check_sym(c, cv + (size_t)i * dd * dd, dd, sub);
     }
-    if (mf->covariance_type == 1 && check_sym(c, cv, dd, "covariances") != 0)
-        return -1;
+    if (mf->covariance_type == 1 && check_sym(c, cv, dd, "covariances") != 0) return -1;
     if (mf->covariance_type >= 2)
         for (size_t j = 0; j < mf->cov_size; j++)
             if (!(cv[j] > 0))
@@ -184,14 +172,11 @@ static int parse_arrays(ctx *c, json_t *root, emgmm_io_model_file *mf, emgmm_mod
         check_dims(c, jc, dims, nd, "covariances") != 0)
         return -1;
     /* straight into the model's buffers: no staging copy */
-    if (emgmm_io_model_create(mf, c->name, out, c->err) != 0)
-        return -1;
+    if (emgmm_io_model_create(mf, c->name, out, c->err) != 0) return -1;
     double *w, *mu, *cv;
     emgmm_model_parameter_buffers(*out, &w, &mu, &cv, NULL);
-    if (get_vec(c, jw, k, "weights", w) != 0 || check_weights(c, w, k) != 0)
-        return -1;
-    if (get_mat(c, jm, k, dd, "means", mu) != 0)
-        return -1;
+    if (get_vec(c, jw, k, "weights", w) != 0 || check_weights(c, w, k) != 0) return -1;
+    if (get_mat(c, jm, k, dd, "means", mu) != 0) return -1;
     switch (mf->covariance_type) {
     case 0:
         for (size_t i = 0; i < k; i++) {
@@ -204,12 +189,10 @@ static int parse_arrays(ctx *c, json_t *root, emgmm_io_model_file *mf, emgmm_mod
         break;
     case 1:
     case 2:
-        if (get_mat(c, jc, dims[0], dims[1], "covariances", cv) != 0)
-            return -1;
+        if (get_mat(c, jc, dims[0], dims[1], "covariances", cv) != 0) return -1;
         break;
     default:
-        if (get_vec(c, jc, k, "covariances", cv) != 0)
-            return -1;
+        if (get_vec(c, jc, k, "covariances", cv) != 0) return -1;
         break;
     }
     return check_cov(c, mf, cv, -1);
@@ -220,22 +203,19 @@ static int parse_report(ctx *c, json_t *root, emgmm_io_model_file *mf, emgmm_mod
 {
     json_t *v;
     if ((v = json_object_get(root, "converged"))) {
-        if (!json_is_boolean(v))
-            BAD(c, "field 'converged' must be true or false");
+        if (!json_is_boolean(v)) BAD(c, "field 'converged' must be true or false");
         mf->has_converged = 1;
         mf->converged = json_is_true(v);
     }
     long it;
     int r = get_int(c, root, "n_iter", 0, 0, 1L << 30, &it);
-    if (r < 0)
-        return -1;
+    if (r < 0) return -1;
     if (r == 0) {
         mf->has_n_iter = 1;
         mf->n_iter = (int)it;
     }
     if ((v = json_object_get(root, "lower_bound")) && !json_is_null(v)) {
-        if (!json_is_number(v))
-            BAD(c, "field 'lower_bound' must be a number or null");
+        if (!json_is_number(v)) BAD(c, "field 'lower_bound' must be a number or null");
         mf->has_lower_bound = 1;
         mf->lower_bound = json_number_value(v);
     }
@@ -255,8 +235,7 @@ static int parse_report(ctx *c, json_t *root, emgmm_io_model_file *mf, emgmm_mod
  * header and fit report go to MF, whose arrays stay NULL. */
 static int parse_root(ctx *c, json_t *root, emgmm_io_model_file *mf, emgmm_model **out)
 {
-    if (parse_header(c, root, mf) != 0 || parse_arrays(c, root, mf, out) != 0)
-        return -1;
+    if (parse_header(c, root, mf) != 0 || parse_arrays(c, root, mf, out) != 0) return -1;
     return parse_report(c, root, mf, *out);
 }
 
@@ -273,15 +252,13 @@ static int parse_into(const char *text, size_t len, const char *name, emgmm_io_b
      * anything it does not take, errors included, goes through jansson below */
     int fr = fast_parse(text, len, name, blob, out, mf, err);
     if (fr != FAST_DECLINED) {
-        if (blob)
-            emgmm_io_blob_free(blob);
+        if (blob) emgmm_io_blob_free(blob);
         return fr;
     }
     json_error_t je;
     /* Integers as reals: a 64-bit seed above INT64_MAX must not fail the parse. */
     json_t *root = json_loadb(text, len, JSON_DECODE_INT_AS_REAL | JSON_REJECT_DUPLICATES, &je);
-    if (blob)
-        emgmm_io_blob_free(blob);
+    if (blob) emgmm_io_blob_free(blob);
     if (!root) {
         emgmm_io_error_set(err, EMGMM_IO_EINPUT, "invalid JSON: %s (%s:%d:%d)", je.text, name,
                            je.line, je.column);
@@ -299,8 +276,7 @@ static int parse_into(const char *text, size_t len, const char *name, emgmm_io_b
 }
 
 /* The arrays of a loaded model copied out into MF (the array-returning API). */
-static int copy_out(emgmm_model *m, emgmm_io_model_file *mf, const char *name,
-                    emgmm_io_error *err)
+static int copy_out(emgmm_model *m, emgmm_io_model_file *mf, const char *name, emgmm_io_error *err)
 {
     const size_t k = (size_t)mf->n_components, d = (size_t)mf->n_features;
     mf->weights = malloc(k * sizeof(double));
@@ -323,8 +299,7 @@ int emgmm_io_model_parse(const char *text, size_t len, const char *name, emgmm_i
                          emgmm_io_error *err)
 {
     emgmm_model *m;
-    if (parse_into(text, len, name, NULL, &m, mf, err) != 0)
-        return -1;
+    if (parse_into(text, len, name, NULL, &m, mf, err) != 0) return -1;
     return copy_out(m, mf, name, err);
 }
 
@@ -336,8 +311,7 @@ int emgmm_io_model_load(const char *path, emgmm_model **out, emgmm_io_model_file
     if (strcmp(path, "-") && emgmm_io_h5_sniff(path)) /* HDF5 by content (model_h5.c) */
         return emgmm_io_model_h5_load(path, out, mf, err);
     emgmm_io_blob blob;
-    if (emgmm_io_load_file(path, &blob, err) != 0)
-        return -1;
+    if (emgmm_io_load_file(path, &blob, err) != 0) return -1;
     if (blob.len == 0) {
         emgmm_io_error_set(err, EMGMM_IO_EINPUT, "model file %s is empty", path);
         emgmm_io_blob_free(&blob);
@@ -349,15 +323,13 @@ int emgmm_io_model_load(const char *path, emgmm_model **out, emgmm_io_model_file
 int emgmm_io_model_read(const char *path, emgmm_io_model_file *mf, emgmm_io_error *err)
 {
     emgmm_model *m;
-    if (emgmm_io_model_load(path, &m, mf, err) != 0)
-        return -1;
+    if (emgmm_io_model_load(path, &m, mf, err) != 0) return -1;
     return copy_out(m, mf, emgmm_io_display_name(path), err);
 }
 
 void emgmm_io_model_file_free(emgmm_io_model_file *mf)
 {
-    if (!mf)
-        return;
+    if (!mf) return;
     free(mf->weights);
     free(mf->means);
     free(mf->covariances);
@@ -377,8 +349,7 @@ static void put_row(FILE *f, const double *x, size_t n)
 {
     fputc('[', f);
     for (size_t i = 0; i < n; i++) {
-        if (i)
-            fputs(", ", f);
+        if (i) fputs(", ", f);
         put_num(f, x[i]);
     }
     fputc(']', f);
@@ -399,8 +370,7 @@ static void put_mat(FILE *f, const double *x, size_t rows, size_t cols, int inde
 static int all_finite(const double *x, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (!isfinite(x[i]))
-            return 0;
+        if (!isfinite(x[i])) return 0;
     return 1;
 }
 
@@ -411,11 +381,9 @@ int emgmm_io_model_fprint(FILE *f, const emgmm_model *model, const emgmm_io_fit_
     const double *w = emgmm_model_weights(model), *mu = emgmm_model_means(model),
                  *cv = emgmm_model_covariances(model);
     size_t cs = emgmm_model_covariances_size(model);
-    if (!emgmm_model_is_fitted(model) || !w || !mu || !cv || ct < 0 || ct > 3)
-        return -1;
+    if (!emgmm_model_is_fitted(model) || !w || !mu || !cv || ct < 0 || ct > 3) return -1;
     /* JSON has no NaN/Inf; a model holding one must not be written as valid. */
-    if (!all_finite(w, K) || !all_finite(mu, K * d) || !all_finite(cv, cs))
-        return -1;
+    if (!all_finite(w, K) || !all_finite(mu, K * d) || !all_finite(cv, cs)) return -1;
     fprintf(f, "{\n  \"format\": \"emgmm-model\",\n  \"version\": 1,\n");
     fprintf(f, "  \"emgmm_version\": \"%s\",\n", emgmm_version_string());
     fprintf(f, "  \"covariance_type\": \"%s\",\n", cov_names[ct]);
@@ -477,8 +445,7 @@ int emgmm_io_model_write(const char *path, const emgmm_model *model, const emgmm
     if (emgmm_io_out_is_h5(path)) /* HDF5 by extension (model_h5.c) */
         return emgmm_io_model_h5_write(path, model, info, err);
     emgmm_io_out *o;
-    if (emgmm_io_out_open(&o, path, err) != 0)
-        return -1;
+    if (emgmm_io_out_open(&o, path, err) != 0) return -1;
     if (emgmm_io_model_fprint(emgmm_io_out_file(o), model, info) != 0) {
         emgmm_io_error_set(err, EMGMM_IO_EINPUT,
                            "cannot write model %s (model unfitted, non-finite, or I/O error: %s)",

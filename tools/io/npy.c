@@ -24,23 +24,19 @@ typedef struct {
 
 static void skip_ws(const char **p, const char *e)
 {
-    while (*p < e && (**p == ' ' || **p == '\t' || **p == '\n' || **p == '\r'))
-        (*p)++;
+    while (*p < e && (**p == ' ' || **p == '\t' || **p == '\n' || **p == '\r')) (*p)++;
 }
 
 static int parse_quoted(const char **p, const char *e, char *dst, size_t size)
 {
-    if (*p >= e || (**p != '\'' && **p != '"'))
-        return -1;
+    if (*p >= e || (**p != '\'' && **p != '"')) return -1;
     char q = *(*p)++;
     size_t n = 0;
     while (*p < e && **p != q) {
-        if (n + 1 >= size)
-            return -1;
+        if (n + 1 >= size) return -1;
         dst[n++] = *(*p)++;
     }
-    if (*p >= e)
-        return -1;
+    if (*p >= e) return -1;
     (*p)++;
     dst[n] = 0;
     return 0;
@@ -93,8 +89,7 @@ static int parse_shape(const char **pp, const char *e, npy_header *h, const char
         }
         h->shape[h->ndim++] = v;
         skip_ws(&p, e);
-        if (p < e && *p == ',')
-            p++;
+        if (p < e && *p == ',') p++;
     }
     *pp = p;
     return 0;
@@ -114,8 +109,7 @@ static int parse_header(const char *s, size_t len, npy_header *h, const char **w
     }
     for (;;) {
         skip_ws(&p, e);
-        if (p < e && *p == '}')
-            break;
+        if (p < e && *p == '}') break;
         char key[32];
         if (parse_quoted(&p, e, key, sizeof key) != 0) {
             *what = "malformed header key";
@@ -134,12 +128,10 @@ static int parse_header(const char *s, size_t len, npy_header *h, const char **w
             }
             have |= 1;
         } else if (!strcmp(key, "fortran_order")) {
-            if (parse_fortran(&p, e, h, what) != 0)
-                return -1;
+            if (parse_fortran(&p, e, h, what) != 0) return -1;
             have |= 2;
         } else if (!strcmp(key, "shape")) {
-            if (parse_shape(&p, e, h, what) != 0)
-                return -1;
+            if (parse_shape(&p, e, h, what) != 0) return -1;
             have |= 4;
         } else {
             *what = "unexpected key in header";
@@ -294,8 +286,8 @@ static int read_preamble(int fd, const char *path, size_t fsize, size_t *hstart,
             emgmm_io_error_set(err, EMGMM_IO_EINPUT, "%s: truncated .npy header", path);
             return -1;
         }
-        *hlen = (size_t)pre[8] | (size_t)pre[9] << 8 | (size_t)pre[10] << 16 |
-                (size_t)pre[11] << 24;
+        *hlen =
+            (size_t)pre[8] | (size_t)pre[9] << 8 | (size_t)pre[10] << 16 | (size_t)pre[11] << 24;
         *hstart = 12;
     }
     if (*hlen > NPY_MAX_HEADER || *hstart + *hlen > fsize) {
@@ -309,8 +301,8 @@ static int read_preamble(int fd, const char *path, size_t fsize, size_t *hstart,
 
 /* The array the header describes as a data matrix: its element type (*st), n rows and d
  * columns, whose bytes must be exactly the file's from offset off on. */
-static int header_matrix(const npy_header *h, const char *path, size_t fsize, size_t off,
-                         int *st, size_t *n, size_t *d, emgmm_io_error *err)
+static int header_matrix(const npy_header *h, const char *path, size_t fsize, size_t off, int *st,
+                         size_t *n, size_t *d, emgmm_io_error *err)
 {
     if (!strcmp(h->descr, "<f8"))
         *st = EMGMM_F64;
@@ -349,13 +341,11 @@ int emgmm_io_read_npy(const char *path, const emgmm_io_read_opts *opts, emgmm_io
     memset(out, 0, sizeof *out);
     int fd;
     size_t fsize;
-    if (open_sized(path, &fd, &fsize, err) != 0)
-        return -1;
+    if (open_sized(path, &fd, &fsize, err) != 0) return -1;
     int rc = -1;
     char *hdr = NULL;
     size_t hlen, hstart;
-    if (read_preamble(fd, path, fsize, &hstart, &hlen, err) != 0)
-        goto done;
+    if (read_preamble(fd, path, fsize, &hstart, &hlen, err) != 0) goto done;
     hdr = malloc(hlen + 1);
     if (!hdr) {
         emgmm_io_error_set(err, EMGMM_IO_ENOMEM, "out of memory reading %s", path);
@@ -374,8 +364,7 @@ int emgmm_io_read_npy(const char *path, const emgmm_io_read_opts *opts, emgmm_io
     int st;
     size_t n, d;
     const size_t off = hstart + hlen;
-    if (header_matrix(&h, path, fsize, off, &st, &n, &d, err) != 0)
-        goto done;
+    if (header_matrix(&h, path, fsize, off, &st, &n, &d, err) != 0) goto done;
     rc = map_matrix(fd, path, fsize, off, st, h.fortran, n, d, opts->dtype, out, err);
 done:
     free(hdr);
@@ -395,8 +384,7 @@ int emgmm_io_read_raw(const char *path, const emgmm_io_read_opts *opts, emgmm_io
     size_t es = st == EMGMM_F32 ? 4 : 8, d = opts->dims;
     int fd;
     size_t fsize;
-    if (open_sized(path, &fd, &fsize, err) != 0)
-        return -1;
+    if (open_sized(path, &fd, &fsize, err) != 0) return -1;
     int rc = -1;
     if (d > SIZE_MAX / es || fsize % (d * es) != 0) {
         emgmm_io_error_set(err, EMGMM_IO_EINPUT,
