@@ -53,8 +53,10 @@ static int assert_moves_up(const emgmm_params *p, const emgmm_data *X, int K, in
         }
     emgmm_model *fit = tu_model(K, d, cov);
     assert_int_equal(emgmm_fit(fit, p, X), EMGMM_OK);
-    char below[96];
-    snprintf(below, sizeof below, "%s (floor: the last kept move's lower bound)", what);
+    char below[256];
+    if (snprintf(below, sizeof below, "%s (floor: the last kept move's lower bound)", what) >=
+        (int)sizeof below)
+        fail_msg("test label too long: %s", what);
     tu_assert_history_at_least(fit, trace[nt - 1], below);
     emgmm_model_free(m);
     emgmm_model_free(fit);
