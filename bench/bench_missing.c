@@ -7,9 +7,15 @@
  * Per-iteration time = (t(max_iter = m+1) − t(max_iter = 1)) / m; the complete and missing
  * fits alternate within each repeat so that machine noise hits both alike; the medians, the
  * spread and the median of the per-repeat ratios are printed, then one line "RESULT {json}".
+ * --patterns P (issue 21): instead of deleting each entry independently, draw P missingness
+ * patterns once (each entry missing with probability frac, at least one value observed) and
+ * give each row one of them at random, so the cost can be read against the number of
+ * distinct patterns (P = 0: every row its own draw, the default).  The extra cost per
+ * incomplete row and per missing entry (µs, same clock) is printed too.
  * Usage: bench_missing [--n 1000000] [--d 16] [--k 8] [--frac 0.1] [--m 3] [--repeats 5]
  *                      [--threads T] [--dtype float64|float32] [--type full|tied|diag|spherical]
- *                      [--clock wall|cpu]   (cpu: process CPU time summed over threads) */
+ *                      [--clock wall|cpu]   (cpu: process CPU time summed over threads)
+ *                      [--patterns P] */
 #include "emgmm.h"
 
 #include <math.h>
@@ -88,6 +94,7 @@ int main(int argc, char **argv)
     size_t n = 1000000;
     int d = 16, K = 8, m = 3, R = 5, threads = 0, f32 = 0, type = EMGMM_COV_FULL;
     double frac = 0.1;
+    long npat = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
         const char *o = argv[i], *v = argv[i + 1];
         if (!strcmp(o, "--n"))
@@ -108,6 +115,8 @@ int main(int argc, char **argv)
             f32 = !strcmp(v, "float32");
         else if (!strcmp(o, "--type"))
             type = emgmm_covariance_type_from_name(v);
+        else if (!strcmp(o, "--patterns"))
+            npat = atol(v);
         else if (!strcmp(o, "--clock"))
             use_cpu_clock = !strcmp(v, "cpu");
         else {
@@ -115,7 +124,8 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (type < 0 || d < 1 || K < 1 || m < 1 || R < 1 || R > 100 || !(frac >= 0 && frac < 1)) {
+    if (type < 0 || d < 1 || d > 256 || K < 1 || m < 1 || R < 1 || R > 100 ||
+        !(frac >= 0 && frac < 1) || npat < 0) {
         fprintf(stderr, "bench_missing: bad option value\n");
         return 2;
     }
@@ -141,17 +151,35 @@ int main(int argc, char **argv)
             }
     }
     size_t nmiss = 0, nrow_inc = 0;
+    /* --patterns: P fixed patterns (1 = missing), each with a value observed; the pattern
+     * stream has its own seed so the data agree with the P = 0 run's */
+    unsigned char *pat = NULL;
+    uint64_t sp = 777;
+    if (npat) {
+        pat = malloc((size_t)npat * d);
+        if (!pat) return 1;
+        for (long q = 0; q < npat; q++) {
+            int obs = 0;
+            for (int a = 0; a < d; a++) {
+                pat[q * d + a] = unif(&sp) < frac;
+                obs += !pat[q * d + a];
+            }
+            if (!obs) pat[q * d + (int)(unif(&sp) * d)] = 0;
+        }
+    }
     for (size_t i = 0; i < n; i++) {
         const int k = (int)(unif(&s) * K);
         double z[256];
         for (int a = 0; a < d; a++) z[a] = gauss(&s);
         int inc = 0;
+        const unsigned char *pr = pat ? pat + (size_t)(unif(&sp) * npat) * d : NULL;
         for (int a = 0; a < d; a++) {
             double t = mu[k * d + a];
             for (int c = 0; c <= a; c++) t += L[k * dd + a * d + c] * z[c];
             x[i * d + a] = t;
             xm[i * d + a] = t;
-            if (unif(&s) < frac) {
+            const int del = unif(&s) < frac; /* drawn either way: same data for any P */
+            if (pr ? pr[a] : del) {
                 xm[i * d + a] = NAN;
                 nmiss++;
                 inc = 1;
@@ -203,10 +231,10 @@ int main(int argc, char **argv)
         jm.X = emgmm_data_f32(xmf, n, (size_t)d, (size_t)d);
     }
     printf("n=%zu d=%d K=%d type=%s dtype=%s threads=%d: %.1f%% of entries missing, %.1f%% of rows "
-           "incomplete\n",
+           "incomplete, patterns: %s%ld\n",
            n, d, K, emgmm_covariance_type_name(type), f32 ? "float32" : "float64",
            threads ? threads : emgmm_default_threads(), 100.0 * nmiss / ((double)n * d),
-           100.0 * nrow_inc / (double)n);
+           100.0 * nrow_inc / (double)n, npat ? "" : "each row its own, ", npat);
     double tc[100], tm[100], ratio[100], lbc = 0, lbm = 0;
     fit_time(&jc, 1, NULL); /* warm-up */
     fit_time(&jm, 1, NULL);
@@ -227,11 +255,18 @@ int main(int argc, char **argv)
            ratio[R - 1]);
     printf("mean log-likelihood after %d iterations: complete %.6f, missing (observed data) %.6f\n",
            m + 1, lbc, lbm);
+    const double per_row = nrow_inc ? 1e6 * (mm - mc) / (double)nrow_inc : 0.0,
+                 per_entry = nmiss ? 1e6 * (mm - mc) / (double)nmiss : 0.0,
+                 per_row_c = 1e6 * mc / (double)n;
+    printf("extra per incomplete row %.4f us, per missing entry %.4f us (a complete row: %.4f us)\n",
+           per_row, per_entry, per_row_c);
     printf("RESULT {\"n\": %zu, \"d\": %d, \"K\": %d, \"frac\": %g, \"type\": \"%s\", \"dtype\": "
            "\"%s\", "
-           "\"complete_s_per_iter\": %.6g, \"missing_s_per_iter\": %.6g, \"ratio_median\": %.4g}\n",
-           n, d, K, frac, emgmm_covariance_type_name(type), f32 ? "float32" : "float64", mc, mm,
-           mr);
+           "\"patterns\": %ld, \"clock\": \"%s\", \"complete_s_per_iter\": %.6g, "
+           "\"missing_s_per_iter\": %.6g, \"ratio_median\": %.4g, \"extra_us_per_incomplete_row\": "
+           "%.4g, \"extra_us_per_missing_entry\": %.4g}\n",
+           n, d, K, frac, emgmm_covariance_type_name(type), f32 ? "float32" : "float64", npat,
+           use_cpu_clock ? "cpu" : "wall", mc, mm, mr, per_row, per_entry);
     free(w);
     free(mu);
     free(L);
@@ -242,5 +277,6 @@ int main(int argc, char **argv)
     free(xmf);
     free(mu0);
     free(c0);
+    free(pat);
     return 0;
 }

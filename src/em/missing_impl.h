@@ -22,6 +22,15 @@
  * what remains is r·(a·eᵀ + e·aᵀ + e·eᵀ + P_MM⁻¹), O(m·d) per row and
  * component, added to the upper triangle, and r·e to the first moment.
  *
+ * Where the work goes.  w costs m·d per row and component (miss_pw, all
+ * components in the vector lanes), the cross terms m·d, P_MM's factor m³/6
+ * and P_MM⁻¹ m³/3.  The full family factors every row afresh, 8 components
+ * side by side in the vector lanes (lane_estep_row, lane_mstats_row), so the
+ * cost does not depend on how many distinct patterns the data hold; the
+ * M-step skips groups of 8 components whose responsibilities are all 0.  The
+ * tied family (one P_MM per row) and rows with more than EMGMM_MISS_LANE_MAX
+ * missing values factor per pattern, with a per-thread cache (miss_pattern).
+ *
  * diag / spherical: P is diagonal, so x̂_M = μ'_M, the conditional variance is
  * σ²_M, and the log-density is recomputed directly over the observed
  * coordinates (O(d) per row and component). */
@@ -241,6 +250,21 @@ static void miss_fail(pass_ws *w, size_t i, size_t k)
 /* Doubles of stored conditional moments per component for m missing values. */
 #define EMGMM_MISS_SLOT(m) ((m) + (m) * ((m) + 1) / 2)
 
+/* The doubles a row with m missing values keeps in the block's store: the
+ * lane path's v = L⁻¹w (m·kp), else conditional moments per component. */
+static inline size_t miss_slot_len(const pass_shared *sh, size_t m)
+{
+    if (sh->cov_type == EMGMM_COV_FULL && m >= 2 && m <= EMGMM_MISS_LANE_MAX && m < sh->d)
+        return m * sh->kp; /* lane_row */
+    return sh->K * EMGMM_MISS_SLOT(m);
+}
+
+/* whether a row with m missing values takes the full family's lane path */
+static inline int lane_row(const pass_shared *sh, size_t m)
+{
+    return sh->cov_type == EMGMM_COV_FULL && m >= 2 && m <= EMGMM_MISS_LANE_MAX && m < sh->d;
+}
+
 /* w->mstored: whether this block's conditional moments are kept for the
  * M-step (a fit of the full/tied families, when the block's need fits the
  * workspace, grown up to miss_store_max). */
@@ -251,8 +275,7 @@ static inline __attribute__((always_inline)) void miss_store_room(const pass_sha
     if (!store || diag) return;
     size_t need = 0;
     for (size_t q = 0; q < w->nmr; q++) {
-        const size_t m = w->mptr[q + 1] - w->mptr[q];
-        need += sh->K * EMGMM_MISS_SLOT(m);
+        need += miss_slot_len(sh, w->mptr[q + 1] - w->mptr[q]);
     }
     if (need > w->mstore_cap && need <= sh->miss_store_max) {
         double *nbuf = realloc(w->mstore, need * sizeof(double));
@@ -265,31 +288,58 @@ static inline __attribute__((always_inline)) void miss_store_room(const pass_sha
 }
 
 /* W[a][k] = (P_k·δ0_k)_{M_a} = (P_k x̃)_{M_a} − (P_k μ̃_k)_{M_a} for the
- * row x, for all components at once, 8 at a time in registers (rows padded
- * to kp). */
+ * row x, for all components at once, 8 at a time in the vector lanes (rows
+ * padded to kp).  Up to 8 missing coordinates go together (nA, a constant
+ * after inlining), so that 8 independent sums hide the multiply-add's
+ * latency; each sum runs over l in order, whatever the blocking. */
+static inline __attribute__((always_inline)) void miss_pw_blk(const pass_shared *sh,
+                                                              const TYPE *x, const size_t *M,
+                                                              size_t nA, double *W)
+{
+    const size_t d = sh->d, kp = sh->kp;
+    for (size_t k0 = 0; k0 < kp; k0 += 8) {
+        const double *pa[8];
+        double acc[8][8];
+#pragma GCC unroll 8
+        for (size_t a = 0; a < nA; a++) {
+            pa[a] = sh->pt + M[a] * d * kp + k0;
+            const double *restrict pm = sh->pm + M[a] * kp + k0;
+#pragma omp simd
+            for (size_t k = 0; k < 8; k++) acc[a][k] = -pm[k];
+        }
+        for (size_t l = 0; l < d; l++) {
+            const double xl = (double)x[l];
+#pragma GCC unroll 8
+            for (size_t a = 0; a < nA; a++) {
+                const double *restrict pl = pa[a] + l * kp;
+#pragma omp simd
+                for (size_t k = 0; k < 8; k++) acc[a][k] += pl[k] * xl;
+            }
+        }
+#pragma GCC unroll 8
+        for (size_t a = 0; a < nA; a++) {
+            double *restrict wa = W + a * kp + k0;
+#pragma omp simd
+            for (size_t k = 0; k < 8; k++) wa[k] = acc[a][k];
+        }
+    }
+}
+
 static inline __attribute__((always_inline)) void miss_pw(const pass_shared *sh, const TYPE *x,
                                                           const size_t *M, size_t m, double *W)
 {
-    const size_t d = sh->d, kp = sh->kp;
-    for (size_t a = 0; a < m; a++) {
-        const size_t j = M[a];
-        for (size_t k0 = 0; k0 < kp; k0 += 8) {
-            const double *restrict pt = sh->pt + j * d * kp + k0;
-            const double *restrict pm = sh->pm + j * kp + k0;
-            double acc[8];
-#pragma omp simd
-            for (size_t k = 0; k < 8; k++) acc[k] = -pm[k];
-            for (size_t l = 0; l < d; l++) {
-                const double xl = (double)x[l];
-                const double *restrict pl = pt + l * kp;
-#pragma omp simd
-                for (size_t k = 0; k < 8; k++) acc[k] += pl[k] * xl;
-            }
-            double *restrict wa = W + a * kp + k0;
-#pragma omp simd
-            for (size_t k = 0; k < 8; k++) wa[k] = acc[k];
-        }
+    const size_t kp = sh->kp;
+    size_t a = 0;
+    for (; a + 8 <= m; a += 8) miss_pw_blk(sh, x, M + a, 8, W + a * kp);
+    if (a + 4 <= m) {
+        miss_pw_blk(sh, x, M + a, 4, W + a * kp);
+        a += 4;
     }
+    if (a + 2 <= m) {
+        miss_pw_blk(sh, x, M + a, 2, W + a * kp);
+        a += 2;
+    }
+    if (a < m) miss_pw_blk(sh, x, M + a, 1, W + a * kp);
 }
 
 /* Row i (full/tied) with one missing value j, every component at once from
@@ -341,6 +391,351 @@ miss_diag(const pass_shared *sh, const TYPE *x, const size_t *M, size_t m, size_
     return sh->cst[k] + half_m - 0.5 * lm - 0.5 * qo;
 }
 
+/* ---- The full family's lane path: 8 components at once ----
+ *
+ * Rows of random missingness share few patterns, so factoring P_MM once per
+ * pattern (above) buys little and costs a scalar O(m³) per row and component.
+ * Here the factorisations of the 8 components k0 .. k0+7 run side by side,
+ * one component per vector lane, from the component-innermost copy pt (so
+ * each entry of P_MM for 8 components is one contiguous load): Cholesky
+ * P_MM = L·Lᵀ (m³/6 multiply-adds a lane), v = L⁻¹w (the E-step's
+ * ‖L⁻¹w‖² = ‖v‖²), log det L from the pivots; the M-step refactors (cheaper
+ * than keeping K factors a row) and forms e = −L⁻ᵀv and P_MM⁻¹ = L⁻ᵀL⁻¹
+ * (m³/3 more).  Every entry below is 8 doubles, one per lane; triangles are
+ * packed by columns (lcol).  Lanes past K read zeros from pt and get the
+ * identity, so they stay finite; their results are never used. */
+#define EMGMM_LN 8
+
+/* offset (in entries) of column b of a packed lower m×m triangle */
+static inline size_t lcol(size_t m, size_t b) { return b * (2 * m - b + 1) / 2; }
+
+/* log x for 8 lanes from x = prod·2^ex with prod in [1, 2), to a few ulps
+ * (log x = 2·atanh z, z = (x−1)/(x+1), |z| <= 0.172 after halving x above
+ * √2: 12 terms of the series) */
+static inline __attribute__((always_inline)) void lane_log(const double *restrict prod,
+                                                           const double *restrict ex,
+                                                           double *restrict out)
+{
+#pragma omp simd
+    for (size_t l = 0; l < EMGMM_LN; l++) {
+        double x = prod[l], e = ex[l];
+        if (x > 1.4142135623730951) {
+            x *= 0.5;
+            e += 1.0;
+        }
+        const double z = (x - 1.0) / (x + 1.0), z2 = z * z;
+        double s = 1.0 / 23.0;
+        s = s * z2 + 1.0 / 21.0;
+        s = s * z2 + 1.0 / 19.0;
+        s = s * z2 + 1.0 / 17.0;
+        s = s * z2 + 1.0 / 15.0;
+        s = s * z2 + 1.0 / 13.0;
+        s = s * z2 + 1.0 / 11.0;
+        s = s * z2 + 1.0 / 9.0;
+        s = s * z2 + 1.0 / 7.0;
+        s = s * z2 + 1.0 / 5.0;
+        s = s * z2 + 1.0 / 3.0;
+        s = s * z2 + 1.0;
+        out[l] = e * 6.93147180369123816490e-01 + (2.0 * z * s + e * 1.90821492927058770002e-10);
+    }
+}
+
+/* prod·2^ex *= s for 8 lanes (s > 0 finite), prod kept in [1, 2) by moving
+ * exponents into ex, so a product of any number of pivots neither over- nor
+ * underflows */
+static inline __attribute__((always_inline)) void lane_mulexp(double *restrict prod,
+                                                              double *restrict ex,
+                                                              const double *restrict s)
+{
+#pragma omp simd
+    for (size_t l = 0; l < EMGMM_LN; l++) {
+        double sv = s[l], adj = 0.0;
+        if (sv < 0x1p-1022) { /* subnormal: scale into the normal range */
+            sv *= 0x1p54;
+            adj = -54.0;
+        }
+        uint64_t u;
+        memcpy(&u, &sv, sizeof u);
+        const double e1 = (double)((int64_t)(u >> 52) - 1023);
+        u = (u & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL;
+        memcpy(&sv, &u, sizeof u);
+        double p = prod[l] * sv; /* in [1, 4) */
+        memcpy(&u, &p, sizeof u);
+        const double e2 = (double)((int64_t)(u >> 52) - 1023);
+        u = (u & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL;
+        memcpy(&p, &u, sizeof u);
+        prod[l] = p;
+        ex[l] += adj + e1 + e2;
+    }
+}
+
+/* Rows a0 .. a0+nA−1 of column b of the lane Cholesky, before scaling:
+ * P[M_a][M_b] (+ the padding lanes' identity) − Σ_{c<b} L[a][c]·L[b][c], the
+ * nA sums (nA constant after inlining) side by side in registers, each over
+ * c in order. */
+static inline __attribute__((always_inline)) void
+lane_chol_col(const pass_shared *sh, const size_t *M, size_t m, size_t k0, size_t b, size_t a0,
+              size_t nA, double *restrict L, const double *restrict pad)
+{
+    const size_t d = sh->d, kp = sh->kp;
+    const double *restrict src = sh->pt + M[b] * d * kp + k0; /* P[M_b][·], symmetric */
+    double acc[8][EMGMM_LN];
+#pragma GCC unroll 8
+    for (size_t i = 0; i < nA; i++) {
+        const double *restrict s = src + M[a0 + i] * kp;
+        const double dg = a0 + i == b ? 1.0 : 0.0;
+#pragma omp simd
+        for (size_t l = 0; l < EMGMM_LN; l++) acc[i][l] = s[l] + dg * pad[l];
+    }
+    for (size_t c = 0; c < b; c++) {
+        const double *restrict Lc = L + lcol(m, c) * EMGMM_LN; /* column c: rows c .. */
+        const double *restrict lbc = Lc + (b - c) * EMGMM_LN, *restrict q = Lc + (a0 - c) * EMGMM_LN;
+#pragma GCC unroll 8
+        for (size_t i = 0; i < nA; i++)
+#pragma omp simd
+            for (size_t l = 0; l < EMGMM_LN; l++) acc[i][l] -= q[i * EMGMM_LN + l] * lbc[l];
+    }
+    double *restrict o = L + (lcol(m, b) + (a0 - b)) * EMGMM_LN;
+#pragma GCC unroll 8
+    for (size_t i = 0; i < nA; i++)
+#pragma omp simd
+        for (size_t l = 0; l < EMGMM_LN; l++) o[i * EMGMM_LN + l] = acc[i][l];
+}
+
+/* L·Lᵀ = P_MM for components k0 .. k0+7 (left-looking by columns, so the
+ * updates of a column are independent multiply-adds); id[b] = 1/L_bb.  With
+ * ld (E-step), ld = log det L per lane.  bad[l] = 1 where P_MM is not
+ * numerically positive definite (that lane continues on the identity). */
+static inline __attribute__((always_inline)) void
+lane_chol(const pass_shared *sh, const size_t *M, size_t m, size_t k0, double *restrict L,
+          double *restrict id, double *restrict ld, double *restrict bad)
+{
+    const size_t K = sh->K;
+    double prod[EMGMM_LN], ex[EMGMM_LN], piv[EMGMM_LN], pad[EMGMM_LN];
+    for (size_t l = 0; l < EMGMM_LN; l++) {
+        prod[l] = 1.0;
+        ex[l] = 0.0;
+        bad[l] = 0.0;
+        pad[l] = k0 + l < K ? 0.0 : 1.0;
+    }
+    for (size_t b = 0; b < m; b++) {
+        double *restrict Lb = L + lcol(m, b) * EMGMM_LN;
+        size_t a0 = b;
+        for (; a0 + 8 <= m; a0 += 8) lane_chol_col(sh, M, m, k0, b, a0, 8, L, pad);
+        if (a0 + 4 <= m) {
+            lane_chol_col(sh, M, m, k0, b, a0, 4, L, pad);
+            a0 += 4;
+        }
+        if (a0 + 2 <= m) {
+            lane_chol_col(sh, M, m, k0, b, a0, 2, L, pad);
+            a0 += 2;
+        }
+        if (a0 < m) lane_chol_col(sh, M, m, k0, b, a0, 1, L, pad);
+        double *restrict ib = id + b * EMGMM_LN;
+#pragma omp simd
+        for (size_t l = 0; l < EMGMM_LN; l++) {
+            double s = Lb[l];
+            const int ok = s > 0.0 && s <= 0x1.fffffffffffffp+1023;
+            bad[l] = ok ? bad[l] : 1.0;
+            s = ok ? s : 1.0;
+            piv[l] = s;
+            const double r = sqrt(s);
+            Lb[l] = r;
+            ib[l] = 1.0 / r;
+        }
+        if (ld) lane_mulexp(prod, ex, piv);
+        for (size_t a = 1; a < m - b; a++) {
+            double *restrict o = Lb + a * EMGMM_LN;
+#pragma omp simd
+            for (size_t l = 0; l < EMGMM_LN; l++) o[l] *= ib[l];
+        }
+    }
+    if (ld) {
+        lane_log(prod, ex, ld);
+#pragma omp simd
+        for (size_t l = 0; l < EMGMM_LN; l++) ld[l] *= 0.5; /* log det L = ½ Σ log pivots */
+    }
+}
+
+/* v = L⁻¹w for 8 lanes, w read from W[a·kp + k0] (right-looking: the updates
+ * after each solved entry are independent) */
+static inline __attribute__((always_inline)) void lane_fsolve(const double *restrict L,
+                                                              const double *restrict id, size_t m,
+                                                              const double *restrict W, size_t kp,
+                                                              double *restrict v)
+{
+    for (size_t a = 0; a < m; a++) {
+        double *restrict o = v + a * EMGMM_LN;
+        const double *restrict s = W + a * kp;
+#pragma omp simd
+        for (size_t l = 0; l < EMGMM_LN; l++) o[l] = s[l];
+    }
+    for (size_t c = 0; c < m; c++) {
+        double *restrict vc = v + c * EMGMM_LN;
+        const double *restrict ic = id + c * EMGMM_LN;
+        const double *restrict Lc = L + lcol(m, c) * EMGMM_LN;
+#pragma omp simd
+        for (size_t l = 0; l < EMGMM_LN; l++) vc[l] *= ic[l];
+        for (size_t a = 1; a < m - c; a++) {
+            double *restrict o = vc + a * EMGMM_LN;
+            const double *restrict q = Lc + a * EMGMM_LN;
+#pragma omp simd
+            for (size_t l = 0; l < EMGMM_LN; l++) o[l] -= q[l] * vc[l];
+        }
+    }
+}
+
+/* E-step of row i (full family, 2 <= m <= EMGMM_MISS_LANE_MAX, m < d) from
+ * W = (P_k·δ0_k)_M: its log-densities replace r's; with vs, v = L⁻¹w for
+ * every component (m·kp doubles) is kept for the M-step. */
+static inline __attribute__((always_inline)) void lane_estep_row(const pass_shared *sh, pass_ws *w,
+                                                                 size_t nb, size_t i, size_t i0,
+                                                                 const size_t *M, size_t m,
+                                                                 const double *W, double *vs)
+{
+    const size_t K = sh->K, kp = sh->kp;
+    const double half_m = 0.5 * (double)m * EMGMM_LOG_2PI;
+    double *L = w->mfac, *id = L + EMGMM_LN * m * (m + 1) / 2, *vt = id + EMGMM_LN * m;
+    for (size_t k0 = 0; k0 < K; k0 += EMGMM_LN) {
+        double ld[EMGMM_LN], bad[EMGMM_LN], n2[EMGMM_LN];
+        lane_chol(sh, M, m, k0, L, id, ld, bad);
+        double *v = vs ? vs + k0 * m : vt;
+        lane_fsolve(L, id, m, W + k0, kp, v);
+        for (size_t l = 0; l < EMGMM_LN; l++) n2[l] = 0.0;
+        for (size_t a = 0; a < m; a++) {
+            const double *restrict q = v + a * EMGMM_LN;
+#pragma omp simd
+            for (size_t l = 0; l < EMGMM_LN; l++) n2[l] += q[l] * q[l];
+        }
+        const size_t kn = K - k0 < EMGMM_LN ? K - k0 : EMGMM_LN;
+        for (size_t l = 0; l < kn; l++) {
+            const size_t k = k0 + l;
+            double *rk = w->r + k * nb + i;
+            if (bad[l] != 0.0) {
+                miss_fail(w, i0 + i, k);
+                *rk = -INFINITY;
+                continue;
+            }
+            double quad = 2.0 * (sh->cst[k] - *rk) - n2[l];
+            if (quad < 0.0) quad = 0.0; /* δ_Oᵀ Σ_OO⁻¹ δ_O >= 0; only rounding makes it less */
+            *rk = sh->cst[k] + (half_m - ld[l] - 0.5 * quad);
+        }
+    }
+}
+
+/* M-step corrections of row i (full family, lane path): for each group of 8
+ * components with a responsibility, e = x̂_M = −L⁻ᵀv and X = e·eᵀ + P_MM⁻¹,
+ * then per component the same sums as mstats_missing's.  vs: the E-step's
+ * v, or NULL to recompute it from W (the same arithmetic). */
+static inline __attribute__((always_inline)) void
+lane_mstats_row(const pass_shared *sh, pass_ws *w, size_t nb, size_t i, const size_t *M, size_t m,
+                const TYPE *x, const double *vs)
+{
+    const size_t K = sh->K, d = sh->d, kp = sh->kp, tri = m * (m + 1) / 2;
+    double *L = w->mfac, *Li = L + EMGMM_LN * tri, *id = Li + EMGMM_LN * tri;
+    double *t = id + EMGMM_LN * m, *vt = t + EMGMM_LN * m;
+    int have_w = 0;
+    for (size_t k0 = 0; k0 < K; k0 += EMGMM_LN) {
+        const size_t kn = K - k0 < EMGMM_LN ? K - k0 : EMGMM_LN;
+        double rl[EMGMM_LN], bad[EMGMM_LN];
+        int any = 0;
+        for (size_t l = 0; l < EMGMM_LN; l++) {
+            rl[l] = l < kn ? w->r[(k0 + l) * nb + i] : 0.0;
+            any |= rl[l] != 0.0;
+        }
+        if (!any) continue;
+        lane_chol(sh, M, m, k0, L, id, NULL, bad);
+        const double *v = vs ? vs + k0 * m : NULL;
+        if (!v) {
+            if (!have_w) {
+                miss_pw(sh, x, M, m, w->mw);
+                have_w = 1;
+            }
+            lane_fsolve(L, id, m, w->mw + k0, kp, vt);
+            v = vt;
+        }
+        /* t = L⁻ᵀv (so e = −t), by columns of L from the last */
+        for (size_t a = m; a-- > 0;) {
+            const double *restrict La = L + lcol(m, a) * EMGMM_LN;
+            double acc[EMGMM_LN];
+#pragma omp simd
+            for (size_t l = 0; l < EMGMM_LN; l++) acc[l] = v[a * EMGMM_LN + l];
+            for (size_t c = a + 1; c < m; c++) {
+                const double *restrict q = La + (c - a) * EMGMM_LN, *restrict tc = t + c * EMGMM_LN;
+#pragma omp simd
+                for (size_t l = 0; l < EMGMM_LN; l++) acc[l] -= q[l] * tc[l];
+            }
+#pragma omp simd
+            for (size_t l = 0; l < EMGMM_LN; l++) t[a * EMGMM_LN + l] = acc[l] * id[a * EMGMM_LN + l];
+        }
+        /* Li = L⁻¹ by columns: L·y = unit vector j, right-looking */
+        for (size_t j = 0; j < m; j++) {
+            double *restrict y = Li + lcol(m, j) * EMGMM_LN; /* rows j .. m−1 */
+#pragma omp simd
+            for (size_t l = 0; l < EMGMM_LN; l++) y[l] = 1.0;
+            for (size_t a = 1; a < m - j; a++)
+#pragma omp simd
+                for (size_t l = 0; l < EMGMM_LN; l++) y[a * EMGMM_LN + l] = 0.0;
+            for (size_t c = j; c < m; c++) {
+                double *restrict yc = y + (c - j) * EMGMM_LN;
+                const double *restrict ic = id + c * EMGMM_LN;
+                const double *restrict Lc = L + lcol(m, c) * EMGMM_LN;
+#pragma omp simd
+                for (size_t l = 0; l < EMGMM_LN; l++) yc[l] *= ic[l];
+                for (size_t a = 1; a < m - c; a++) {
+                    double *restrict o = yc + a * EMGMM_LN;
+                    const double *restrict q = Lc + a * EMGMM_LN;
+#pragma omp simd
+                    for (size_t l = 0; l < EMGMM_LN; l++) o[l] -= q[l] * yc[l];
+                }
+            }
+        }
+        /* X = t·tᵀ + Σ_c Li[c]ᵀ·Li[c] (rows of L⁻¹), lower by columns, into L */
+        double *X = L;
+        for (size_t a = 0; a < m; a++)
+            for (size_t b = a; b < m; b++) {
+                double *restrict o = X + (lcol(m, a) + (b - a)) * EMGMM_LN;
+                const double *restrict ta = t + a * EMGMM_LN, *restrict tb = t + b * EMGMM_LN;
+#pragma omp simd
+                for (size_t l = 0; l < EMGMM_LN; l++) o[l] = ta[l] * tb[l];
+            }
+        for (size_t c = 0; c < m; c++)
+            for (size_t a = 0; a <= c; a++) {
+                const double *restrict ua = Li + (lcol(m, a) + (c - a)) * EMGMM_LN; /* Li[c][a] */
+                double u[EMGMM_LN];
+#pragma omp simd
+                for (size_t l = 0; l < EMGMM_LN; l++) u[l] = ua[l];
+                double *restrict o = X + lcol(m, a) * EMGMM_LN;
+                for (size_t b = a; b <= c; b++) {
+                    const double *restrict q = Li + (lcol(m, b) + (c - b)) * EMGMM_LN; /* Li[c][b] */
+                    double *restrict ob = o + (b - a) * EMGMM_LN;
+#pragma omp simd
+                    for (size_t l = 0; l < EMGMM_LN; l++) ob[l] += u[l] * q[l];
+                }
+            }
+        for (size_t l = 0; l < kn; l++) {
+            const double r = rl[l];
+            if (r == 0.0 || bad[l] != 0.0) continue;
+            const size_t k = k0 + l;
+            double *s1 = w->st.s1 + k * d, *s2 = w->st.s2 + k * d * d;
+            double *G = w->mg + k * d * d, *T = w->mt + k * d;
+            for (size_t a = 0; a < m; a++) {
+                const size_t j = M[a];
+                const double ej = -r * t[a * EMGMM_LN + l];
+                s1[j] += ej;
+                T[j] += ej;
+                double *restrict gj = G + j * d;
+                const TYPE *restrict xr = x;
+#pragma omp simd
+                for (size_t q = 0; q < d; q++) gj[q] += ej * (double)xr[q];
+                const double *restrict xa = X + lcol(m, a) * EMGMM_LN + l;
+                double *restrict s2j = s2 + j * d;
+                for (size_t b = a; b < m; b++) s2j[M[b]] += r * xa[(b - a) * EMGMM_LN];
+            }
+        }
+    }
+}
+
 /* Replaces the incomplete rows' log π_k + log N(x | μ_k, Σ_k) in r by the
  * log-densities of their observed coordinates.  With store (a fit), the
  * full/tied families also keep each row's conditional moments for the M-step,
@@ -368,6 +763,11 @@ EMGMM_CLONES_FMA static void estep_missing(const pass_shared *sh, pass_ws *w, si
         if (!diag && m == 1) {
             miss_row_one(sh, w, nb, i, i0, M[0], half_m, W, w->mstored ? slot : NULL);
             if (w->mstored) slot += K * EMGMM_MISS_SLOT(1);
+            continue;
+        }
+        if (lane_row(sh, m)) {
+            lane_estep_row(sh, w, nb, i, i0, M, m, W, w->mstored ? slot : NULL);
+            if (w->mstored) slot += miss_slot_len(sh, m);
             continue;
         }
         const double *fac = !diag && m >= 2 ? miss_pattern(sh, w, M, m) : NULL;
@@ -420,6 +820,11 @@ EMGMM_CLONES_FMA static void mstats_missing(const pass_shared *sh, pass_ws *w, s
         const size_t i = w->mrow[q], m = w->mptr[q + 1] - w->mptr[q];
         const size_t *M = w->midx + w->mptr[q];
         const TYPE *x = w->xs + i * d;
+        if (lane_row(sh, m)) {
+            lane_mstats_row(sh, w, nb, i, M, m, x, w->mstored ? slot : NULL);
+            if (w->mstored) slot += miss_slot_len(sh, m);
+            continue;
+        }
         const double *fac = NULL;
         const size_t fstep = sh->cov_type == EMGMM_COV_FULL ? EMGMM_FAC_LEN(m) : 0;
         for (size_t k = 0; k < K; k++, slot += w->mstored ? EMGMM_MISS_SLOT(m) : 0) {

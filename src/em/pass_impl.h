@@ -55,6 +55,13 @@
 #define EMGMM_MISS_STORE_DEFAULT ((size_t)1 << 22)
 #define EMGMM_PC_FAC_DEFAULT ((size_t)1 << 21)
 
+/* missing values, full family: rows with up to EMGMM_MISS_LANE_MAX missing
+ * values take the 8-component lane path (missing_impl.h), whose scratch (in
+ * mfac) is EMGMM_MISS_LANE_NEED(m) doubles: two packed triangles of 8 lanes
+ * and a few vectors */
+#define EMGMM_MISS_LANE_MAX 128
+#define EMGMM_MISS_LANE_NEED(m) (8 * (m) * ((m) + 1) + 48 * (m) + 64)
+
 static size_t limit_or_default(long v, size_t dflt)
 {
     return v == 0 ? dflt : v < 0 ? 0 : (size_t)v;
@@ -195,7 +202,12 @@ static void ws_sizes(size_t B, size_t d, size_t K, size_t cw, int stats, int cov
         sz[WS_MSCR] = (2 * d * d + 4 * d) * sizeof(double);
         if (square) {
             const size_t nf = cov_type == EMGMM_COV_FULL ? K : 1;
-            sz[WS_MFAC] = nf * (d * (d + 1) / 2 + 1) * sizeof(double);
+            sz[WS_MFAC] = nf * (d * (d + 1) / 2 + 1);
+            if (cov_type == EMGMM_COV_FULL) {
+                const size_t ml = d < EMGMM_MISS_LANE_MAX ? d : EMGMM_MISS_LANE_MAX;
+                if (sz[WS_MFAC] < EMGMM_MISS_LANE_NEED(ml)) sz[WS_MFAC] = EMGMM_MISS_LANE_NEED(ml);
+            }
+            sz[WS_MFAC] *= sizeof(double);
             sz[WS_MW] = d * ((K + 7) & ~(size_t)7) * sizeof(double);
             sz[WS_PC_TAB] = EMGMM_PC_TAB * sizeof(int32_t);
             sz[WS_PC_H] = EMGMM_PC_TAB / 2 * sizeof(uint64_t);

@@ -564,6 +564,10 @@ int main(void)
         {EMGMM_COV_FULL, 17, 2, 400, 0.4, 0},  {EMGMM_COV_FULL, 1, 2, 300, 0.0, 0},
         {EMGMM_COV_FULL, 6, 3, 600, 0.15, 1},  {EMGMM_COV_DIAG, 6, 3, 600, 0.15, 1},
         {EMGMM_COV_FULL, 48, 2, 400, 0.85, 0}, /* many missing per row (m up to 48) */
+        /* full, K = 11: a second group of 8 lanes (missing_impl.h) with 5 padding lanes */
+        {EMGMM_COV_FULL, 9, 11, 900, 0.3, 0},
+        /* full, m above EMGMM_MISS_LANE_MAX (128) on some rows: the per-pattern path */
+        {EMGMM_COV_FULL, 131, 2, 120, 0.985, 0},
     };
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_prestate(agrees_with_textbook, (void *)&cases[0]),
@@ -575,6 +579,8 @@ int main(void)
         cmocka_unit_test_prestate(agrees_with_textbook, (void *)&cases[6]),
         cmocka_unit_test_prestate(agrees_with_textbook, (void *)&cases[7]),
         cmocka_unit_test_prestate(agrees_with_textbook, (void *)&cases[8]),
+        cmocka_unit_test_prestate(agrees_with_textbook, (void *)&cases[9]),
+        cmocka_unit_test_prestate(agrees_with_textbook, (void *)&cases[10]),
         cmocka_unit_test(no_nan_is_bit_identical),
         cmocka_unit_test(fallback_paths_agree),
         cmocka_unit_test(kernels_match_gemm_path),
