@@ -85,19 +85,22 @@ int emgmm_qf_fused_f64(const double *xt, size_t ldb, size_t nb, size_t d, size_t
 #ifndef EMGMM_KERNELS_H_TRI
 #define EMGMM_KERNELS_H_TRI
 /* kernels_tri.c: the full family's products at the cost of their triangle.
- * The E-step's factors packed in column groups of 8 (emgmm_tri_panel_size(d)
- * values per component) from the upper-triangular U (leading dimension ldu). */
-size_t emgmm_tri_panel_size(size_t d);
-void emgmm_tri_panel_f64(const double *U, size_t ldu, size_t d, double *P);
-void emgmm_tri_panel_f32(const float *U, size_t ldu, size_t d, float *P);
+ * The E-step reads the upper-triangular factors U_k in place (row j of U_k at
+ * U + k·ustep + j·ldu) except for a last group of d mod 8 columns, which it
+ * reads from tail: emgmm_tri_tail_size(d) values per component, written by
+ * emgmm_tri_tail_* from U_k (NULL when d is a multiple of 8). */
+size_t emgmm_tri_tail_size(size_t d);
+void emgmm_tri_tail_f64(const double *U, size_t ldu, size_t d, double *P);
+void emgmm_tri_tail_f32(const float *U, size_t ldu, size_t d, float *P);
 /* out[k·ldo + i] = cst[k] − ½‖x̃_i·U_k − mv_k‖² for i < nb, k < K: xt as for
- * emgmm_qf_fused_f64 (readable to the next multiple of 8 past nb), Up the K
- * panels one after another. */
-void emgmm_qf_tri_f64(const double *xt, size_t ldb, size_t nb, size_t d, size_t K, const double *Up,
-                      const double *mv, const double *cst, double *out, size_t ldo);
+ * emgmm_qf_fused_f64 (readable to the next multiple of 8 past nb). */
+void emgmm_qf_tri_f64(const double *xt, size_t ldb, size_t nb, size_t d, size_t K, const double *U,
+                      size_t ldu, size_t ustep, const double *tail, const double *mv,
+                      const double *cst, double *out, size_t ldo);
 /* The same for float32 data and factors: xt readable to the next multiple of 16. */
-void emgmm_qf_tri_f32(const float *xt, size_t ldb, size_t nb, size_t d, size_t K, const float *Up,
-                      const double *mv, const double *cst, double *out, size_t ldo);
+void emgmm_qf_tri_f32(const float *xt, size_t ldb, size_t nb, size_t d, size_t K, const float *U,
+                      size_t ldu, size_t ustep, const float *tail, const double *mv,
+                      const double *cst, double *out, size_t ldo);
 /* The M-step products of one component over one block.  X: nb rows of ld (a
  * multiple of the vector length: 8 doubles, 16 floats), zero in the columns
  * d … ld − 1.  idx ← the rows i < nb with r[i] ≠ 0, in order (m of them,

@@ -1,7 +1,7 @@
 /* kernels_tri_impl.h — the full family's triangular kernels that are the
  * same for both working types, for one TYPE (compiled by kernels_f64.c and
- * kernels_f32.c; src/em/type_on.h names each kernel): the E-step's panel
- * packing and the M-step's tiles.  The E-step tiles differ by type and are
+ * kernels_f32.c; src/em/type_on.h names each kernel): the E-step's copy of
+ * the factors' last column group and the M-step's tiles.  The E-step tiles differ by type and are
  * in kernels_tri.c, with the reasoning for both products. */
 
 /* A vector of 64 bytes: 8 doubles or 16 floats. */
@@ -11,17 +11,17 @@ enum {
 };
 typedef double pick_v8d __attribute__((vector_size(64), aligned(8)));
 
-/* U_k packed in column groups of 8 for the E-step tiles (kernels_tri.c):
- * group g (columns l0 = 8g … l0 + cg − 1) holds rows j = 0 … l0 + cg − 1 of
- * those columns, 8 values per row, zero where j > l. */
-void EMGMM_TRI_PANEL(const TYPE *U, size_t ldu, size_t d, TYPE *P)
+/* The last column group of U_k when it has cg = d mod 8 < 8 columns (l0 =
+ * d − cg), for the E-step tiles (kernels_tri.c): rows j = 0 … d − 1 of
+ * columns l0 … l0 + 7, 8 values per row, zero where j > l or l >= d
+ * (emgmm_tri_tail_size(d) values). */
+void EMGMM_TRI_TAIL(const TYPE *U, size_t ldu, size_t d, TYPE *P)
 {
-    for (size_t l0 = 0; l0 < d; l0 += 8) {
-        const size_t cg = d - l0 < 8 ? d - l0 : 8;
-        for (size_t j = 0; j < l0 + cg; j++)
-            for (size_t c = 0; c < 8; c++)
-                *P++ = (c < cg && j <= l0 + c) ? U[j * ldu + l0 + c] : (TYPE)0;
-    }
+    const size_t l0 = d & ~(size_t)7, cg = d - l0;
+    if (cg == 0) return;
+    for (size_t j = 0; j < d; j++)
+        for (size_t c = 0; c < 8; c++)
+            *P++ = (c < cg && j <= l0 + c) ? U[j * ldu + l0 + c] : (TYPE)0;
 }
 
 /* ---- M-step: one component's products over one block ---------------------

@@ -9,7 +9,7 @@
 #undef EMGMM_WROW
 #undef EMGMM_FUSED_QF
 #undef EMGMM_TRI_QF
-#undef EMGMM_TRI_PANEL
+#undef EMGMM_TRI_TAIL
 #undef EMGMM_MSTAT
 #undef EMGMM_MSTAT_PATH
 #undef EMGMM_MFOLD

@@ -20,7 +20,7 @@
 #define EMGMM_WROW emgmm_wrow_f64
 #define EMGMM_FUSED_QF emgmm_qf_fused_f64
 #define EMGMM_TRI_QF emgmm_qf_tri_f64
-#define EMGMM_TRI_PANEL emgmm_tri_panel_f64
+#define EMGMM_TRI_TAIL emgmm_tri_tail_f64
 #define EMGMM_MSTAT emgmm_mstat_f64
 #define EMGMM_MSTAT_PATH mstat_path_f64 /* pass_f64.c: emgmm_mstat_avx2_f64 or emgmm_mstat_f64 */
 #define EMGMM_MFOLD emgmm_mfold_f64
@@ -38,7 +38,7 @@
 #define EMGMM_LOAD32 emgmm_load_f32_f32
 #define EMGMM_WROW emgmm_wrow_f32
 #define EMGMM_TRI_QF emgmm_qf_tri_f32
-#define EMGMM_TRI_PANEL emgmm_tri_panel_f32
+#define EMGMM_TRI_TAIL emgmm_tri_tail_f32
 #define EMGMM_MSTAT emgmm_mstat_f32
 #define EMGMM_MSTAT_PATH emgmm_mstat_f32
 #define EMGMM_MFOLD emgmm_mfold_f32

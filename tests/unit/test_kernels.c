@@ -102,7 +102,9 @@ static void quadform_matches_explicit_loops_for_both_precisions(void **state)
 
 /* The triangular E-step kernels (kernels_tri.c) against the quadratic form by
  * explicit loops, for d around the column groups of 8 and nb around the row
- * tiles (3 vectors of 8 or 16); nothing past row nb is written. */
+ * tiles (3 vectors of 8 or 16); nothing past row nb is written.  The factors
+ * are read in place with a leading dimension past d: the lower triangles and
+ * the padding hold NaN, which no result may see. */
 static void tri_estep_matches_explicit_quadratic_form(void **state)
 {
     (void)state;
@@ -113,13 +115,18 @@ static void tri_estep_matches_explicit_quadratic_form(void **state)
     for (size_t a = 0; a < sizeof dims / sizeof *dims; a++)
         for (size_t b = 0; b < sizeof rows / sizeof *rows; b++) {
             const size_t d = dims[a], nb = rows[b], K = 3, ldb = nb + 16, ldo = nb + 5;
-            const size_t psz = emgmm_tri_panel_size(d);
+            const size_t tsz = emgmm_tri_tail_size(d), ldu = d + 3, ustep = d * ldu + 5;
             double *xt = calloc(d * ldb, sizeof(double)), *U = calloc(K * d * d, sizeof(double));
-            float *xtf = calloc(d * ldb, sizeof(float)), *Uf = calloc(K * d * d, sizeof(float));
-            double *P = malloc(K * psz * sizeof(double)), *mv = malloc(K * d * sizeof(double));
-            float *Pf = malloc(K * psz * sizeof(float));
+            float *xtf = calloc(d * ldb, sizeof(float)), *Uf = malloc(K * ustep * sizeof(float));
+            double *Ud = malloc(K * ustep * sizeof(double)), *mv = malloc(K * d * sizeof(double));
+            double *P = malloc((tsz ? K * tsz : 1) * sizeof(double));
+            float *Pf = malloc((tsz ? K * tsz : 1) * sizeof(float));
             double cst[3], *out = malloc(K * ldo * sizeof(double));
-            assert_non_null(xt && U && xtf && Uf && P && mv && Pf && out);
+            assert_non_null(xt && U && xtf && Uf && Ud && P && mv && Pf && out);
+            for (size_t i = 0; i < K * ustep; i++) {
+                Ud[i] = NAN;
+                Uf[i] = NAN;
+            }
             for (size_t j = 0; j < d; j++)
                 for (size_t i = 0; i < nb; i++) {
                     xtf[j * ldb + i] = (float)(2.0 * emgmm_rng_uniform(&g) - 1.0);
@@ -128,21 +135,24 @@ static void tri_estep_matches_explicit_quadratic_form(void **state)
             for (size_t k = 0; k < K; k++) {
                 for (size_t j = 0; j < d; j++)
                     for (size_t l = j; l < d; l++) {
-                        Uf[k * d * d + j * d + l] = (float)(l == j ? 1.0 + emgmm_rng_uniform(&g)
-                                                                   : emgmm_rng_uniform(&g) - 0.5);
-                        U[k * d * d + j * d + l] = Uf[k * d * d + j * d + l];
+                        const size_t at = k * ustep + j * ldu + l;
+                        Uf[at] = (float)(l == j ? 1.0 + emgmm_rng_uniform(&g)
+                                                : emgmm_rng_uniform(&g) - 0.5);
+                        U[k * d * d + j * d + l] = Ud[at] = Uf[at];
                     }
                 for (size_t l = 0; l < d; l++) mv[k * d + l] = emgmm_rng_uniform(&g) - 0.5;
                 cst[k] = -(double)k;
-                emgmm_tri_panel_f64(U + k * d * d, d, d, P + k * psz);
-                emgmm_tri_panel_f32(Uf + k * d * d, d, d, Pf + k * psz);
+                emgmm_tri_tail_f64(Ud + k * ustep, ldu, d, P + k * tsz);
+                emgmm_tri_tail_f32(Uf + k * ustep, ldu, d, Pf + k * tsz);
             }
             for (int prec = 0; prec < 2; prec++) {
                 for (size_t i = 0; i < K * ldo; i++) out[i] = 1234.5;
                 if (prec == 0)
-                    emgmm_qf_tri_f64(xt, ldb, nb, d, K, P, mv, cst, out, ldo);
+                    emgmm_qf_tri_f64(xt, ldb, nb, d, K, Ud, ldu, ustep, tsz ? P : NULL, mv, cst,
+                                     out, ldo);
                 else
-                    emgmm_qf_tri_f32(xtf, ldb, nb, d, K, Pf, mv, cst, out, ldo);
+                    emgmm_qf_tri_f32(xtf, ldb, nb, d, K, Uf, ldu, ustep, tsz ? Pf : NULL, mv, cst,
+                                     out, ldo);
                 for (size_t k = 0; k < K; k++) {
                     for (size_t i = 0; i < nb; i++) {
                         double q = 0.0;
@@ -165,6 +175,7 @@ static void tri_estep_matches_explicit_quadratic_form(void **state)
             free(U);
             free(xtf);
             free(Uf);
+            free(Ud);
             free(P);
             free(mv);
             free(Pf);
