@@ -51,8 +51,11 @@ int emgmm_em_step(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, em
  * full family (any degenerate policy) finishes in place: the statistics
  * accumulate in m's covariance buffer, the finish writes the next
  * covariances over them and the new precision factors over m's.  keep = 1:
- * m's covariances are kept apart first (emgmm_cov_keep) and, on failure, put
- * back, and m's factors and log-dets recomputed from them, so m is as it was
+ * what a failure needs to put m's covariances back is kept first (their
+ * diagonals: the step writes only upper triangles until it succeeds, so the
+ * lower ones keep the rest; a covariance not exactly symmetric is copied
+ * whole) and, on failure, put back, and m's factors and log-dets recomputed
+ * from them, so m is as it was
  * (to the bits of factors computed by emgmm_family_precisions); keep = 0, for
  * a caller that restores a snapshot of its own on failure: nothing is kept
  * and m's parameters are lost on failure.  Other families: emgmm_em_step
@@ -70,7 +73,9 @@ void emgmm_cov_put_back(emgmm_model *m, const double *src, int packed);
 /* The M-step finish under the fit's policies: the variance floor, and with
  * EMGMM_DEGEN_RESEED the empty or non-PD components reseeded at the rows of X
  * worst explained by the others (as iteration `iter`; 0 = the
- * initialisation) instead of failing.  Fails with EMGMM_ERR_DEGENERATE past
+ * initialisation) instead of failing.  Full covariances: until it succeeds,
+ * only next's upper triangles are written (stats.s2 may be next's buffer),
+ * then mirrored.  Fails with EMGMM_ERR_DEGENERATE past
  * EMGMM_RESEED_LIMIT or when no row can seed a component, EMGMM_ERR_NOT_PD
  * when the reseeded covariance is not PD either. */
 int emgmm_mstep_finish(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
