@@ -67,6 +67,8 @@ EMGMM_TILE_INLINE void qf_tile_f64(const double *xt, size_t ldb, size_t i, size_
                 _Pragma("GCC unroll 3") for (int r = 0; r < R; r++) acc[r][c] = zero + m0;
             }
             for (size_t j = 0; j < l0; j++) {
+                /* rows of a factor in place are ldu apart: ask ahead */
+                __builtin_prefetch(u + 16 * us);
                 v8d x[3];
                 _Pragma("GCC unroll 3") for (int r = 0; r < R; r++)
                     memcpy(&x[r], xt + j * ldb + i + 8 * (size_t)r, sizeof(v8d));
@@ -143,6 +145,7 @@ EMGMM_TILE_INLINE void qf_tile_f32(const float *xt, size_t ldb, size_t i, size_t
                 _Pragma("GCC unroll 3") for (int r = 0; r < R; r++) acc[r][c] = zero + m0;
             }
             for (size_t j = 0; j < l0; j++) {
+                __builtin_prefetch(u + 16 * us);
                 v16f x[3];
                 _Pragma("GCC unroll 3") for (int r = 0; r < R; r++)
                     memcpy(&x[r], xt + j * ldb + i + 16 * (size_t)r, sizeof(v16f));
