@@ -178,8 +178,19 @@ static int recompute_prec(const emgmm_model *m)
 static int snap_alloc(fit_snapshot *s, const emgmm_model *m, int cap)
 {
     memset(s, 0, sizeof *s);
-    int st = emgmm_paramset_alloc(&s->ps, m->K, m->d, m->cov_len);
-    if (st) return st;
+    /* plain calloc, not emgmm_paramset_alloc's zeroed huge pages: the parts
+     * not written must stay untouched */
+    const size_t K = (size_t)m->K, d = (size_t)m->d;
+    s->ps.weights = calloc(K, sizeof(double));
+    s->ps.means = calloc(K * d, sizeof(double));
+    s->ps.covariances = calloc(m->cov_len, sizeof(double));
+    s->ps.prec_chol = calloc(m->cov_len, sizeof(double));
+    s->ps.log_det = calloc(K, sizeof(double));
+    if (!s->ps.weights || !s->ps.means || !s->ps.covariances || !s->ps.prec_chol ||
+        !s->ps.log_det) {
+        emgmm_paramset_free(&s->ps);
+        return EMGMM_ERR_ALLOC;
+    }
     s->hist = calloc((size_t)(cap > 0 ? cap : 1), sizeof(double));
     s->reseeds = calloc((size_t)m->K * EMGMM_RESEED_LIMIT, sizeof *s->reseeds);
     if (!s->hist || !s->reseeds) {
