@@ -178,7 +178,7 @@ static void tri_estep_matches_explicit_quadratic_form(void **state)
 static void tri_mstep_matches_explicit_sums_over_nonzero_rows(void **state)
 {
     (void)state;
-    const size_t dims[] = {1, 3, 8, 13, 16, 24, 33, 64};
+    const size_t dims[] = {1, 3, 8, 9, 10, 12, 13, 16, 24, 33, 64};
     emgmm_rng g;
     emgmm_rng_seed(&g, 12, 0);
     for (size_t q = 0; q < sizeof dims / sizeof *dims; q++)
@@ -294,7 +294,7 @@ static void tri_mstep_avx2_tile_gives_the_same_bits(void **state)
     __builtin_cpu_init();
     if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) skip();
 #endif
-    const size_t dims[] = {1, 3, 4, 8, 13, 16, 24, 33, 64, 71};
+    const size_t dims[] = {1, 3, 4, 8, 9, 10, 12, 13, 16, 24, 33, 64, 71};
     emgmm_rng g;
     emgmm_rng_seed(&g, 2385, 0);
     for (size_t q = 0; q < sizeof dims / sizeof *dims; q++) {
