@@ -4,7 +4,8 @@ bench/mclust_sweep and bench/mclust_bench.R by (model, K), and prints a Markdown
 of each, the ratio, and the signed relative difference of the final log-likelihoods (the same
 partitions and iterations, so they should agree; VVE differs by design unless emgmm runs with
 mclust_compat).  With --cpu the seconds are CPU seconds (the measure on a loaded machine, for
-one thread), else wall seconds."""
+one thread), else wall seconds.  Then the same per model (summed over K) and per group (the six
+diagonal structures, the eight full ones)."""
 import re
 import sys
 
@@ -37,3 +38,16 @@ for k in keys:
     print(f"| {k[0]} | {k[1]} | {se:.3f} | {sr:.3f} | {ratio} | {(le - lr) / abs(lr):+.1e} |")
 total = f"ratio {tr / te:.1f}x" if te > 0 else "no ratio (emgmm below the timer's resolution)"
 print(f"\n{len(keys)} fits in both: emgmm {te:.1f} {unit}, mclust {tr:.1f} {unit}, {total}")
+
+MODELS = ["EII", "VII", "EEI", "VEI", "EVI", "VVI", "EEE", "VEE", "EVE", "VVE", "EEV", "VEV",
+          "EVV", "VVV"]
+print(f"\n| model | emgmm {unit} (K = 1..9) | mclust {unit} | mclust / emgmm |")
+print("|---|---|---|---|")
+groups = {"diagonal (6)": MODELS[:6], "full (8)": MODELS[6:]}
+rows = [(mo, [mo]) for mo in MODELS] + [(f"**{g}**", ms) for g, ms in groups.items()]
+for name, ms in rows:
+    se = sum(e[k][0] for k in keys if k[0] in ms)
+    sr = sum(r[k][0] for k in keys if k[0] in ms)
+    if se > 0 or sr > 0:
+        ratio = f"{sr / se:.1f}" if se > 0 else "—"
+        print(f"| {name} | {se:.2f} | {sr:.2f} | {ratio} |")
