@@ -443,8 +443,13 @@ EMGMM_API int emgmm_model_set_fit_state(emgmm_model *model, const double *lower_
 /* ------------------------------------------------------------------------ */
 /* Fits the model to X by EM with params->n_init initialisations, keeping the
  * one with the best final lower bound.  Not converging within max_iter is not
- * an error (see emgmm_model_converged).  On failure the model keeps the
- * parameters it had before the call.
+ * an error (see emgmm_model_converged).  With one component, no missing
+ * values and plain EM, the parameters after the first M-step are EM's fixed
+ * point (every E-step gives r = 1): from the third iteration on, the
+ * iterations are recorded without passing over the data, each with the
+ * previous lower bound, so n_iter, converged and the lower bounds are what
+ * running them gives, to rounding, in two passes (emgmm_model_n_passes).
+ * On failure the model keeps the parameters it had before the call.
  * Errors: EMGMM_ERR_NULL, EMGMM_ERR_INVALID_PARAM, EMGMM_ERR_SHAPE,
  * EMGMM_ERR_TOO_FEW_SAMPLES, EMGMM_ERR_NONFINITE (row/column in last_error),
  * EMGMM_ERR_BAD_INIT (init = user and no valid parameters), EMGMM_ERR_NOT_PD
@@ -632,7 +637,8 @@ EMGMM_API double emgmm_model_lower_bound(const emgmm_model *model);
 /* The lower bound of every iteration of the kept initialisation; *count set to n_iter. */
 EMGMM_API const double *emgmm_model_lower_bounds(const emgmm_model *model, int *count);
 /* Data passes (E-step + statistics) made by the kept initialisation's EM
- * iterations: n_iter for plain EM; with acceleration also the passes at
+ * iterations: n_iter for plain EM (at most 2 for emgmm_fit at K = 1 without
+ * missing values: see emgmm_fit); with acceleration also the passes at
  * rejected extrapolations.  The initialisation's own passes (k-means) and
  * reseed scoring passes are not counted.  0 for NULL. */
 EMGMM_API long long emgmm_model_n_passes(const emgmm_model *model);

@@ -23,10 +23,21 @@ int emgmm_run_init(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, u
  * checks have been made. */
 int emgmm_run_iterate(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
                       double *lower_bound);
+/* What emgmm_run_iterate_in_fit knows of one run's fixed point; zeroed at
+ * the run's start. */
+typedef struct {
+    int steps;          /* plain steps made so far by this loop */
+    int fixed;          /* EM is at its fixed point: no more passes */
+    int inner_failures; /* the inner-iteration failures of the last step */
+} emgmm_fixed_point;
 /* The same inside emgmm_fit, whose snapshot is restored on failure: a plain
  * step may then accumulate its statistics in m's covariance buffer, so m's
- * parameters are lost when it fails (issue 22: one K·d² buffer less). */
-int emgmm_run_iterate_in_fit(emgmm_model *m, const emgmm_params *p, const emgmm_data *X);
+ * parameters are lost when it fails (issue 22: one K·d² buffer less).  Once
+ * EM is at its fixed point (K = 1 without missing values, from the second
+ * plain step of the run on: run.c), the iteration is recorded without a pass
+ * (the same lower bound again); emgmm_fit_iterate always passes. */
+int emgmm_run_iterate_in_fit(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
+                             emgmm_fixed_point *fp);
 /* The convergence test of emgmm_fit_converged (m not NULL). */
 int emgmm_run_converged(emgmm_model *m, double tol);
 /* The last lower bound, -INFINITY before the first iteration. */

@@ -16,15 +16,12 @@ double emgmm_softmax_rows(double *r, size_t nb, size_t K, double *logdens, const
                           double *mx, double *sum);
 /* The scalar exp used by emgmm_softmax_rows, for x <= 0 (tests compare it with exp). */
 double emgmm_exp_nonpos(double x);
+/* The scalar log used by emgmm_softmax_rows, for x >= 1 (tests compare it with log). */
+double emgmm_log_ge1(double x);
 #endif
 
 #ifndef EMGMM_KERNELS_H_MORE
 #define EMGMM_KERNELS_H_MORE
-/* s1 += Σ r·(xs − sc), s2 += Σ r·(xs − sc)², *nk += Σ r (diagonal families). */
-void emgmm_diagstats_f64(const double *xs, size_t nb, size_t d, const double *r, size_t ldr,
-                         const double *sc, double *s1, double *s2, double *nk);
-void emgmm_diagstats_f32(const float *xs, size_t nb, size_t d, const double *r, size_t ldr,
-                         const double *sc, double *s1, double *s2, double *nk);
 /* xs = rows of x (leading dimension ld) minus g, converted to the working type. */
 void emgmm_load_f64_f64(const double *x, size_t ld, size_t nb, size_t d, const double *g,
                         double *xs);
@@ -42,6 +39,11 @@ void emgmm_load_f32_f32(const float *x, size_t ld, size_t nb, size_t d, const do
  * block transposed, d rows of nb doubles). */
 void emgmm_diag_logdens(const double *xt, size_t nb, size_t d, size_t K, const double *P,
                         const double *M, const double *cst, double *r);
+/* kernels_diag.c: for every component k < K, nk[k] += Σ_i r_ki and, with
+ * t = xt[j·nb + i] − C[k·d + j], s1[k·d + j] += Σ_i r_ki t and
+ * s2[k·d + j] += Σ_i r_ki t² (diagonal families; r component-major [K][nb]). */
+void emgmm_diag_stats(const double *xt, size_t nb, size_t d, size_t K, const double *r,
+                      const double *C, double *nk, double *s1, double *s2);
 #endif
 
 #ifndef EMGMM_KERNELS_H_WROW

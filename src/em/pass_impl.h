@@ -28,7 +28,8 @@
  *   diag/sph.  q_ik = Σ_j P_kj (x_ij − μ'_kj)², P = 1/σ², μ' = μ − g, computed
  *              directly in double with the rows in the vector lanes
  *              (emgmm_diag_logdens, kernels_diag.c; n·K·d multiply-adds).
- *              Statistics Σ r (x − c), Σ r (x − c)² by direct loops. */
+ *              Statistics Σ r (x − c), Σ r (x − c)² over the same transposed
+ *              block (emgmm_diag_stats). */
 
 /* Leading dimensions that are multiples of 4 KB make every row of a
  * transposed buffer map to the same cache sets (and packing in the BLAS
@@ -420,25 +421,29 @@ static void estep_tied(const pass_shared *sh, pass_ws *w, size_t nb)
         EMGMM_QUADFORM(w->y, sh->ldb, nb, 1, d, sh->mvec + k * d, sh->cst + k, w->r + k * nb, nb);
 }
 
-static void estep_diag(const pass_shared *sh, pass_ws *w, size_t nb)
+/* The block transposed, in double, into a2 (d·nb of its 2d·B doubles): the
+ * diagonal families' E-step and statistics run over it. */
+static void transpose_diag(pass_ws *w, size_t nb, size_t d)
 {
-    const size_t d = sh->d;
-    /* the block transposed, in double, into a2 (d·nb of its 2d·B doubles) */
     double *xt = w->a2;
     for (size_t i0 = 0; i0 < nb; i0 += 8) {
         const size_t i1 = i0 + 8 < nb ? i0 + 8 : nb;
         for (size_t j = 0; j < d; j++)
             for (size_t i = i0; i < i1; i++) xt[j * nb + i] = (double)w->xs[i * d + j];
     }
-    emgmm_diag_logdens(xt, nb, d, sh->K, sh->pk, sh->mk, sh->cst, w->r);
 }
 
-static void mstats_diag(const pass_shared *sh, pass_ws *w, size_t nb)
+static void estep_diag(const pass_shared *sh, pass_ws *w, size_t nb)
 {
-    const size_t K = sh->K, d = sh->d;
-    for (size_t k = 0; k < K; k++)
-        EMGMM_DIAGSTATS(w->xs, nb, d, w->r + k * nb, 1, sh->sc + k * d, w->st.s1 + k * d,
-                        w->st.s2 + k * d, &w->st.nk[k]);
+    transpose_diag(w, nb, sh->d);
+    emgmm_diag_logdens(w->a2, nb, sh->d, sh->K, sh->pk, sh->mk, sh->cst, w->r);
+}
+
+/* have_xt: a2 already holds the block (estep_diag ran on it). */
+static void mstats_diag(const pass_shared *sh, pass_ws *w, size_t nb, int have_xt)
+{
+    if (!have_xt) transpose_diag(w, nb, sh->d);
+    emgmm_diag_stats(w->a2, nb, sh->d, sh->K, w->r, sh->sc, w->st.nk, w->st.s1, w->st.s2);
 }
 
 static void labels_block(const pass_shared *sh, pass_ws *w, size_t nb)
@@ -658,7 +663,7 @@ static void process_block(const emgmm_pass *p, const emgmm_data *X, const pass_s
             transpose_block(sh, w, nb);
             mstats_full(sh, w->xt, w->r, nb, 0, K, w, &w->st);
         } else {
-            mstats_diag(sh, w, nb);
+            mstats_diag(sh, w, nb, p->mode == EMGMM_PASS_ESTEP);
         }
         if (w->nmr) mstats_missing(sh, w, nb, i0);
     }

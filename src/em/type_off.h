@@ -3,7 +3,6 @@
 #undef GEMM
 #undef WS_SLOT
 #undef EMGMM_QUADFORM
-#undef EMGMM_DIAGSTATS
 #undef EMGMM_LOAD64
 #undef EMGMM_LOAD32
 #undef EMGMM_WROW

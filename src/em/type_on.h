@@ -14,7 +14,6 @@
 #define GEMM cblas_dgemm
 #define WS_SLOT 0 /* emgmm_pass_cache.ws[WS_SLOT] */
 #define EMGMM_QUADFORM emgmm_quadform_f64
-#define EMGMM_DIAGSTATS emgmm_diagstats_f64
 #define EMGMM_LOAD64 emgmm_load_f64_f64
 #define EMGMM_LOAD32 emgmm_load_f32_f64
 #define EMGMM_WROW emgmm_wrow_f64
@@ -33,7 +32,6 @@
 #define GEMM cblas_sgemm
 #define WS_SLOT 1
 #define EMGMM_QUADFORM emgmm_quadform_f32
-#define EMGMM_DIAGSTATS emgmm_diagstats_f32
 #define EMGMM_LOAD64 emgmm_load_f64_f32
 #define EMGMM_LOAD32 emgmm_load_f32_f32
 #define EMGMM_WROW emgmm_wrow_f32

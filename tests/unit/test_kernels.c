@@ -1,5 +1,5 @@
 /* test_kernels.c — white-box checks of the block pass's element-wise
- * kernels and the random generator: the branch-free exp against libm, the
+ * kernels and the random generator: the branch-free exp and log against libm, the
  * log-sum-exp against a two-pass reference, the quadratic forms against
  * explicit loops, and the generator's documented stream properties. */
 #include <math.h>
@@ -30,6 +30,37 @@ static void exp_nonpos_within_2ulp_of_libm_and_flushes_below_minus_708(void **st
     assert_true(emgmm_exp_nonpos(-709.5) == 0.0);
     assert_true(emgmm_exp_nonpos(-1e300) == 0.0);
     assert_true(emgmm_exp_nonpos(-INFINITY) == 0.0);
+}
+
+/* Over [1, 2^40] (the softmax's sums lie in [1, K]) and at the binade and √2 edges: within
+ * 1 ulp of libm's log (both under 1 ulp of the true value), exact at 1; NaN and +inf pass. */
+static void log_ge1_within_1ulp_of_libm(void **state)
+{
+    (void)state;
+    double worst = 0.0;
+    emgmm_rng g;
+    emgmm_rng_seed(&g, 3853, 2);
+    for (int i = 0; i < 400000; i++) {
+        double x;
+        if (i % 4 == 0)
+            x = 1.0 + 3.0 * emgmm_rng_uniform(&g);
+        else if (i % 4 == 1)
+            x = exp2(40.0 * emgmm_rng_uniform(&g));
+        else if (i % 4 == 2)
+            x = nextafter(ldexp(1.0, i % 41), (i / 4) % 2 ? INFINITY : 0.0);
+        else
+            x = ldexp(sqrt(2.0), i % 40) * (1.0 + ((i / 4) % 9 - 4) * 0x1p-52);
+        if (x < 1.0) x = 1.0;
+        const double want = log(x), got = emgmm_log_ge1(x);
+        const double ulp = want > 0.0 ? nextafter(want, INFINITY) - want : 0x1p-1074;
+        const double err = fabs(got - want) / ulp;
+        if (err > worst) worst = err;
+    }
+    assert_true(worst <= 1.0);
+    assert_true(emgmm_log_ge1(1.0) == 0.0);
+    assert_true(emgmm_log_ge1(2.0) == log(2.0));
+    assert_true(isnan(emgmm_log_ge1(NAN)));
+    assert_true(emgmm_log_ge1(INFINITY) == INFINITY);
 }
 
 static void softmax_rows_match_two_pass_logsumexp_with_weights(void **state)
@@ -189,7 +220,7 @@ static void tri_estep_matches_explicit_quadratic_form(void **state)
 static void tri_mstep_matches_explicit_sums_over_nonzero_rows(void **state)
 {
     (void)state;
-    const size_t dims[] = {1, 3, 8, 13, 16, 24, 33, 64};
+    const size_t dims[] = {1, 3, 8, 9, 10, 12, 13, 16, 24, 33, 64};
     emgmm_rng g;
     emgmm_rng_seed(&g, 12, 0);
     for (size_t q = 0; q < sizeof dims / sizeof *dims; q++)
@@ -296,6 +327,57 @@ static void diag_logdens_matches_direct_sum(void **state)
         }
 }
 
+/* The diagonal statistics (rows in the lanes) against a row-at-a-time sum, with rows of r = 0
+ * among them; the sums add to what the accumulators held. */
+static void diag_stats_match_row_sums(void **state)
+{
+    (void)state;
+    const size_t dims[] = {1, 3, 10, 37}, rows[] = {1, 7, 8, 61};
+    emgmm_rng g;
+    emgmm_rng_seed(&g, 38, 0);
+    for (size_t q = 0; q < 4; q++)
+        for (size_t t = 0; t < 4; t++) {
+            const size_t d = dims[q], nb = rows[t], K = 4;
+            double *xt = malloc(d * nb * sizeof(double)), *r = malloc(K * nb * sizeof(double));
+            double *C = malloc(K * d * sizeof(double)), *s1 = malloc(K * d * sizeof(double));
+            double *s2 = malloc(K * d * sizeof(double)), nk[4];
+            assert_non_null(xt && r && C && s1 && s2);
+            for (size_t i = 0; i < d * nb; i++) xt[i] = (emgmm_rng_uniform(&g) - 0.5) * 20.0;
+            for (size_t i = 0; i < K * nb; i++)
+                r[i] = i % 3 == 1 ? 0.0 : emgmm_rng_uniform(&g) * 2.385;
+            for (size_t i = 0; i < K * d; i++) {
+                C[i] = (emgmm_rng_uniform(&g) - 0.5) * 4.0;
+                s1[i] = 1.25 * (double)i;
+                s2[i] = 0.5 + (double)i;
+            }
+            for (size_t k = 0; k < K; k++) nk[k] = 3.0 + (double)k;
+            emgmm_diag_stats(xt, nb, d, K, r, C, nk, s1, s2);
+            for (size_t k = 0; k < K; k++) {
+                double n = 3.0 + (double)k;
+                for (size_t i = 0; i < nb; i++) n += r[k * nb + i];
+                assert_true(fabs(nk[k] - n) <= 1e-14 * n);
+                for (size_t j = 0; j < d; j++) {
+                    double a = 1.25 * (double)(k * d + j), b = 0.5 + (double)(k * d + j), sa = 0.0;
+                    for (size_t i = 0; i < nb; i++) {
+                        const double u = xt[j * nb + i] - C[k * d + j], rr = r[k * nb + i];
+                        a += rr * u;
+                        b += rr * u * u;
+                        sa += fabs(rr * u);
+                    }
+                    if (!(fabs(s1[k * d + j] - a) <= 1e-14 * (sa + fabs(a)) &&
+                          fabs(s2[k * d + j] - b) <= 1e-14 * b))
+                        fail_msg("d=%zu nb=%zu k=%zu j=%zu: %.17g %.17g vs %.17g %.17g", d, nb, k,
+                                 j, s1[k * d + j], s2[k * d + j], a, b);
+                }
+            }
+            free(xt);
+            free(r);
+            free(C);
+            free(s1);
+            free(s2);
+        }
+}
+
 /* The AVX2 M-step tile gives the AVX-512-shaped tile's bits: same operations,
  * same order, for every entry the pass reads (T's upper triangle, s1, N_k). */
 static void tri_mstep_avx2_tile_gives_the_same_bits(void **state)
@@ -305,7 +387,7 @@ static void tri_mstep_avx2_tile_gives_the_same_bits(void **state)
     __builtin_cpu_init();
     if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) skip();
 #endif
-    const size_t dims[] = {1, 3, 4, 8, 13, 16, 24, 33, 64, 71};
+    const size_t dims[] = {1, 3, 4, 8, 9, 10, 12, 13, 16, 24, 33, 64, 71};
     emgmm_rng g;
     emgmm_rng_seed(&g, 2385, 0);
     for (size_t q = 0; q < sizeof dims / sizeof *dims; q++) {
@@ -392,12 +474,14 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(exp_nonpos_within_2ulp_of_libm_and_flushes_below_minus_708),
+        cmocka_unit_test(log_ge1_within_1ulp_of_libm),
         cmocka_unit_test(softmax_rows_match_two_pass_logsumexp_with_weights),
         cmocka_unit_test(quadform_matches_explicit_loops_for_both_precisions),
         cmocka_unit_test(tri_estep_matches_explicit_quadratic_form),
         cmocka_unit_test(tri_mstep_matches_explicit_sums_over_nonzero_rows),
         cmocka_unit_test(tri_mstep_avx2_tile_gives_the_same_bits),
         cmocka_unit_test(diag_logdens_matches_direct_sum),
+        cmocka_unit_test(diag_stats_match_row_sums),
         cmocka_unit_test(rng_streams_are_reproducible_distinct_and_uniform),
         cmocka_unit_test(coretype_suggested_only_for_generic_cores_on_capable_cpus),
     };
