@@ -320,6 +320,16 @@ typedef struct {
     const double *init_resp; /* EMGMM_INIT_RESP: [n][K] row-major responsibilities of the rows
                                 passed to fit (this rank's rows when distributed); not kept.
                                 NULL with EMGMM_INIT_RESP: EMGMM_ERR_INVALID_PARAM */
+    const double *init_centres; /* EMGMM_INIT_KMEANS (issue 21): its k-means already run, as
+                                [n_init][K][d] row-major centres, set r for initialisation r (from
+                                emgmm_kmeans_centres, the same on every rank when distributed);
+                                each fit then labels the rows by the nearest centre and runs the
+                                M-step, skipping k-means.  With the centres emgmm_kmeans_centres
+                                gives for the same params, the fit is the same bit for bit as with
+                                NULL (default: k-means runs).  So a sweep over covariance types
+                                runs k-means once per K.  Not kept; ignored by other inits.
+                                Errors: a non-finite centre, or an initialisation index >= n_init
+                                (emgmm_fit_init_at): EMGMM_ERR_INVALID_PARAM */
     int mclust_compat;       /* 1: reproduce mclust 6 where its update is not the exact M-step: its
                             VVE orientation step weights by the shapes A_k alone, not by
                             (λ_k A_k)⁻¹, reaching a lower likelihood.  Default 0 (exact) */
@@ -583,6 +593,19 @@ EMGMM_API int emgmm_fit_init(emgmm_model *model, const emgmm_params *params, con
  * Errors: those of emgmm_fit_init; EMGMM_ERR_INVALID_PARAM (init_index < 0). */
 EMGMM_API int emgmm_fit_init_at(emgmm_model *model, const emgmm_params *params, const emgmm_data *X,
                                 int init_index);
+/* The centres [K][d] (K, d the model's) of init 'kmeans' for the INIT_INDEX-th
+ * initialisation of a fit with these params and data: k-means++ seeded from
+ * params->seed, then Lloyd's iterations (params->kmeans_max_iter,
+ * kmeans_tol, n_threads; on the mean-imputed data under a missing policy;
+ * k-means|| over all ranks, collectively, when distributed).  They depend on
+ * K, d, the data, the weights and those params, never on the covariance type:
+ * pass them back as params->init_centres (set r for initialisation r) to fit
+ * every covariance type with this K from one k-means, bit for bit as
+ * emgmm_fit would.  The model's parameters are not touched.
+ * Errors: those of emgmm_fit_init; EMGMM_ERR_NULL (centres),
+ * EMGMM_ERR_INVALID_PARAM (init_index < 0). */
+EMGMM_API int emgmm_kmeans_centres(emgmm_model *model, const emgmm_params *params,
+                                   const emgmm_data *X, int init_index, double *centres);
 /* One EM iteration: E-step with the current parameters (its mean log-likelihood
  * is written to *lower_bound and appended to the history), then M-step.  A
  * failure leaves the previous parameters in place.  Errors: EMGMM_ERR_NULL,
