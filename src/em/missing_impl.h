@@ -623,6 +623,49 @@ static inline __attribute__((always_inline)) void lane_estep_row(const pass_shar
     }
 }
 
+/* Rows b0 .. b0+nB−1 (b0 >= a, nB constant after inlining) of column a of
+ * X = t·tᵀ + L⁻ᵀL⁻¹ for 8 lanes: X[b][a] = t_a·t_b + Σ_{c>=b} Li[c][a]·Li[c][b],
+ * the nB sums side by side in registers, each over c in order.  Li is L⁻¹
+ * packed by columns (lcol); X is written packed the same way. */
+static inline __attribute__((always_inline)) void lane_x_blk(size_t m, size_t a, size_t b0,
+                                                             size_t nB, const double *restrict Li,
+                                                             const double *restrict t,
+                                                             double *restrict X)
+{
+    const double *restrict ca = Li + (lcol(m, a) - a) * EMGMM_LN; /* Li[c][a] = ca[c·8] */
+    const double *restrict cb[8];
+    double acc[8][EMGMM_LN];
+#pragma GCC unroll 8
+    for (size_t i = 0; i < nB; i++) {
+        cb[i] = Li + (lcol(m, b0 + i) - (b0 + i)) * EMGMM_LN;
+#pragma omp simd
+        for (size_t l = 0; l < EMGMM_LN; l++)
+            acc[i][l] = t[a * EMGMM_LN + l] * t[(b0 + i) * EMGMM_LN + l];
+    }
+    /* c in [b0, b0 + nB): column b0 + i starts at c = b0 + i */
+#pragma GCC unroll 8
+    for (size_t j = 0; j < nB; j++) {
+        const size_t c = b0 + j;
+        const double *restrict u = ca + c * EMGMM_LN;
+#pragma GCC unroll 8
+        for (size_t i = 0; i <= j; i++)
+#pragma omp simd
+            for (size_t l = 0; l < EMGMM_LN; l++) acc[i][l] += u[l] * cb[i][c * EMGMM_LN + l];
+    }
+    for (size_t c = b0 + nB; c < m; c++) {
+        const double *restrict u = ca + c * EMGMM_LN;
+#pragma GCC unroll 8
+        for (size_t i = 0; i < nB; i++)
+#pragma omp simd
+            for (size_t l = 0; l < EMGMM_LN; l++) acc[i][l] += u[l] * cb[i][c * EMGMM_LN + l];
+    }
+    double *restrict o = X + (lcol(m, a) + (b0 - a)) * EMGMM_LN;
+#pragma GCC unroll 8
+    for (size_t i = 0; i < nB; i++)
+#pragma omp simd
+        for (size_t l = 0; l < EMGMM_LN; l++) o[i * EMGMM_LN + l] = acc[i][l];
+}
+
 /* M-step corrections of row i (full family, lane path): for each group of 8
  * components with a responsibility, e = x̂_M = −L⁻ᵀv and X = e·eᵀ + P_MM⁻¹,
  * then per component the same sums as mstats_missing's.  vs: the E-step's
@@ -690,29 +733,23 @@ lane_mstats_row(const pass_shared *sh, pass_ws *w, size_t nb, size_t i, const si
                 }
             }
         }
-        /* X = t·tᵀ + Σ_c Li[c]ᵀ·Li[c] (rows of L⁻¹), lower by columns, into L */
+        /* X = t·tᵀ + Σ_c Li[c]ᵀ·Li[c] (rows of L⁻¹), lower by columns, into L
+         * (L is not read again); up to 8 entries of a column at a time, their
+         * sums in registers */
         double *X = L;
-        for (size_t a = 0; a < m; a++)
-            for (size_t b = a; b < m; b++) {
-                double *restrict o = X + (lcol(m, a) + (b - a)) * EMGMM_LN;
-                const double *restrict ta = t + a * EMGMM_LN, *restrict tb = t + b * EMGMM_LN;
-#pragma omp simd
-                for (size_t l = 0; l < EMGMM_LN; l++) o[l] = ta[l] * tb[l];
+        for (size_t a = 0; a < m; a++) {
+            size_t b0 = a;
+            for (; b0 + 8 <= m; b0 += 8) lane_x_blk(m, a, b0, 8, Li, t, X);
+            if (b0 + 4 <= m) {
+                lane_x_blk(m, a, b0, 4, Li, t, X);
+                b0 += 4;
             }
-        for (size_t c = 0; c < m; c++)
-            for (size_t a = 0; a <= c; a++) {
-                const double *restrict ua = Li + (lcol(m, a) + (c - a)) * EMGMM_LN; /* Li[c][a] */
-                double u[EMGMM_LN];
-#pragma omp simd
-                for (size_t l = 0; l < EMGMM_LN; l++) u[l] = ua[l];
-                double *restrict o = X + lcol(m, a) * EMGMM_LN;
-                for (size_t b = a; b <= c; b++) {
-                    const double *restrict q = Li + (lcol(m, b) + (c - b)) * EMGMM_LN; /* Li[c][b] */
-                    double *restrict ob = o + (b - a) * EMGMM_LN;
-#pragma omp simd
-                    for (size_t l = 0; l < EMGMM_LN; l++) ob[l] += u[l] * q[l];
-                }
+            if (b0 + 2 <= m) {
+                lane_x_blk(m, a, b0, 2, Li, t, X);
+                b0 += 2;
             }
+            if (b0 < m) lane_x_blk(m, a, b0, 1, Li, t, X);
+        }
         for (size_t l = 0; l < kn; l++) {
             const double r = rl[l];
             if (r == 0.0 || bad[l] != 0.0) continue;
