@@ -623,6 +623,43 @@ static inline __attribute__((always_inline)) void lane_estep_row(const pass_shar
     }
 }
 
+/* Rows a0 .. a0+nA−1 (a0 > j, nA constant after inlining) of column j of
+ * L⁻¹ for 8 lanes, y[a] = −id[a]·Σ_{j<=c<a} L[a][c]·y[c], y holding the
+ * column's rows j .. a0−1 already: the nA sums side by side in registers,
+ * then the block's own triangle in order. */
+static inline __attribute__((always_inline)) void lane_inv_blk(size_t m, size_t j, size_t a0,
+                                                               size_t nA, const double *restrict L,
+                                                               const double *restrict id,
+                                                               double *restrict y)
+{
+    double acc[8][EMGMM_LN];
+#pragma GCC unroll 8
+    for (size_t i = 0; i < nA; i++)
+#pragma omp simd
+        for (size_t l = 0; l < EMGMM_LN; l++) acc[i][l] = 0.0;
+    for (size_t c = j; c < a0; c++) {
+        const double *restrict yc = y + (c - j) * EMGMM_LN;
+        const double *restrict q = L + (lcol(m, c) + (a0 - c)) * EMGMM_LN; /* L[a0+i][c] */
+#pragma GCC unroll 8
+        for (size_t i = 0; i < nA; i++)
+#pragma omp simd
+            for (size_t l = 0; l < EMGMM_LN; l++) acc[i][l] += q[i * EMGMM_LN + l] * yc[l];
+    }
+#pragma GCC unroll 8
+    for (size_t i = 0; i < nA; i++) {
+        const size_t a = a0 + i;
+        double *restrict ya = y + (a - j) * EMGMM_LN;
+#pragma omp simd
+        for (size_t l = 0; l < EMGMM_LN; l++) ya[l] = -acc[i][l] * id[a * EMGMM_LN + l];
+        const double *restrict q = L + (lcol(m, a) + 1) * EMGMM_LN; /* L[a+1+u][a] */
+#pragma GCC unroll 8
+        for (size_t u = i + 1; u < nA; u++)
+#pragma omp simd
+            for (size_t l = 0; l < EMGMM_LN; l++)
+                acc[u][l] += q[(u - i - 1) * EMGMM_LN + l] * ya[l];
+    }
+}
+
 /* Rows b0 .. b0+nB−1 (b0 >= a, nB constant after inlining) of column a of
  * X = t·tᵀ + L⁻ᵀL⁻¹ for 8 lanes: X[b][a] = t_a·t_b + Σ_{c>=b} Li[c][a]·Li[c][b],
  * the nB sums side by side in registers, each over c in order.  Li is L⁻¹
@@ -711,27 +748,22 @@ lane_mstats_row(const pass_shared *sh, pass_ws *w, size_t nb, size_t i, const si
 #pragma omp simd
             for (size_t l = 0; l < EMGMM_LN; l++) t[a * EMGMM_LN + l] = acc[l] * id[a * EMGMM_LN + l];
         }
-        /* Li = L⁻¹ by columns: L·y = unit vector j, right-looking */
+        /* Li = L⁻¹ by columns: L·y = unit vector j, left-looking */
         for (size_t j = 0; j < m; j++) {
             double *restrict y = Li + lcol(m, j) * EMGMM_LN; /* rows j .. m−1 */
 #pragma omp simd
-            for (size_t l = 0; l < EMGMM_LN; l++) y[l] = 1.0;
-            for (size_t a = 1; a < m - j; a++)
-#pragma omp simd
-                for (size_t l = 0; l < EMGMM_LN; l++) y[a * EMGMM_LN + l] = 0.0;
-            for (size_t c = j; c < m; c++) {
-                double *restrict yc = y + (c - j) * EMGMM_LN;
-                const double *restrict ic = id + c * EMGMM_LN;
-                const double *restrict Lc = L + lcol(m, c) * EMGMM_LN;
-#pragma omp simd
-                for (size_t l = 0; l < EMGMM_LN; l++) yc[l] *= ic[l];
-                for (size_t a = 1; a < m - c; a++) {
-                    double *restrict o = yc + a * EMGMM_LN;
-                    const double *restrict q = Lc + a * EMGMM_LN;
-#pragma omp simd
-                    for (size_t l = 0; l < EMGMM_LN; l++) o[l] -= q[l] * yc[l];
-                }
+            for (size_t l = 0; l < EMGMM_LN; l++) y[l] = id[j * EMGMM_LN + l];
+            size_t a0 = j + 1;
+            for (; a0 + 8 <= m; a0 += 8) lane_inv_blk(m, j, a0, 8, L, id, y);
+            if (a0 + 4 <= m) {
+                lane_inv_blk(m, j, a0, 4, L, id, y);
+                a0 += 4;
             }
+            if (a0 + 2 <= m) {
+                lane_inv_blk(m, j, a0, 2, L, id, y);
+                a0 += 2;
+            }
+            if (a0 < m) lane_inv_blk(m, j, a0, 1, L, id, y);
         }
         /* X = t·tᵀ + Σ_c Li[c]ᵀ·Li[c] (rows of L⁻¹), lower by columns, into L
          * (L is not read again); up to 8 entries of a column at a time, their
