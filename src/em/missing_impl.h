@@ -786,8 +786,13 @@ lane_mstats_row(const pass_shared *sh, pass_ws *w, size_t nb, size_t i, const si
             const double r = rl[l];
             if (r == 0.0 || bad[l] != 0.0) continue;
             const size_t k = k0 + l;
-            double *s1 = w->st.s1 + k * d, *s2 = w->st.s2 + k * d * d;
+            double *s1 = w->st.s1 + k * d;
             double *G = w->mg + k * d * d, *T = w->mt + k * d;
+            /* r·X goes into G's row j too, right after the cross term (the
+             * row is in L1 then; s2 would be a second K·d² array to touch
+             * per row): fold_missing adds G[p][q] + G[q][p] to s2[p][q]
+             * (p <= q), so X[a][b] (M_a < M_b) lands once and the diagonal,
+             * added twice, goes in halved */
             for (size_t a = 0; a < m; a++) {
                 const size_t j = M[a];
                 const double ej = -r * t[a * EMGMM_LN + l];
@@ -798,8 +803,8 @@ lane_mstats_row(const pass_shared *sh, pass_ws *w, size_t nb, size_t i, const si
 #pragma omp simd
                 for (size_t q = 0; q < d; q++) gj[q] += ej * (double)xr[q];
                 const double *restrict xa = X + lcol(m, a) * EMGMM_LN + l;
-                double *restrict s2j = s2 + j * d;
-                for (size_t b = a; b < m; b++) s2j[M[b]] += r * xa[(b - a) * EMGMM_LN];
+                gj[j] += 0.5 * r * xa[0];
+                for (size_t b = a + 1; b < m; b++) gj[M[b]] += r * xa[(b - a) * EMGMM_LN];
             }
         }
     }
