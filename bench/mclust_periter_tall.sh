@@ -19,10 +19,13 @@ trap 'rm -rf "$T"' EXIT
 export OMP_NUM_THREADS=1
 "$E" fit "$DATA/X.npy" -k "$K" --max-iter 1 --seed 1 -q -o "$T/start.json"
 "$E" predict "$T/start.json" "$DATA/X.npy" -o "$T/lab.npy"
+# --init-resp reads float arrays; the labels as a float64 column
+/usr/bin/python3 -c 'import numpy as np, sys; np.save(sys.argv[1], np.load(sys.argv[1]).astype("f8"))' "$T/lab.npy"
 MODELS="EII VII EEI VEI EVI VVI EEE VEE EVE VVE EEV VEV EVV VVV"
 user() { # user CPU seconds of one fit with N iterations
-  /usr/bin/time -f %U -o "$T/t" "$E" fit "$DATA/X.npy" --init-resp "$T/lab.npy" --model "$1" \
-    --tol 0 --max-iter "$2" --threads 1 -q -o "$T/m.json" 2>"$T/err" || { cat "$T/err" >&2; }
+  /usr/bin/time -f %U -o "$T/t" "$E" fit "$DATA/X.npy" --init-resp "$T/lab.npy" -k "$K" \
+    --model "$1" --tol 0 --max-iter "$2" --threads 1 -q -o "$T/m.json" 2>"$T/err" ||
+    { cat "$T/err" >&2; return 1; }
   cat "$T/t"
 }
 echo "# $(date -u +%FT%TZ) $(uname -n) load: $(uptime | sed 's/.*load average: //')"
@@ -35,7 +38,7 @@ for r in $(seq "$R"); do
   done
 done >"$T/raw"
 echo "# load after: $(uptime | sed 's/.*load average: //')"
-python3 - "$T/raw" "$IT" <<'PY'
+/usr/bin/python3 - "$T/raw" "$IT" <<'PY'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1])]
 it = int(sys.argv[2])
