@@ -366,7 +366,7 @@ int ckpt_read(const char *path, ckpt_info *ci, emgmm_model **model) {
         long ph;
         double step;
         json_t *np = json_object_get(as, "n_passes"), *pt = json_object_get(as, "point");
-        if (!json_is_object(as) || get_long(as, "phase", 0, 2, &ph) || get_real(as, "step", &step) ||
+        if (!json_is_object(as) || get_long(as, "phase", 0, 3, &ph) || get_real(as, "step", &step) ||
             !json_is_integer(np) || json_integer_value(np) < 0 || !json_is_array(pt))
             CK_BAD("'checkpoint.accel_state' must hold phase, n_passes, step and point");
         size_t len = json_array_size(pt);

@@ -42,7 +42,7 @@ static const char select_help[] =
     "                      (default reseed; error = scikit-learn's behaviour; docs/cli.md)\n"
     "  --var-floor REL     floor covariance diagonals at REL x each feature's variance (default 0)\n"
     "  --seed S            random seed, the same for every fit (default 0)\n"
-    "  --accel A           none|squarem: plain EM (default) or SQUAREM-accelerated (docs/accel.md)\n"
+    "  --accel A           none|squarem|anderson: plain EM (default) or accelerated (docs/accel.md)\n"
     "  -q, --quiet         no table on the terminal (errors are still reported)\n"
     "  --weights FILE      per-sample weights, one column with a weight >= 0 for each row of\n"
     "                      DATA; weight w counts a row w times, in the fits and in BIC/AIC\n"

@@ -105,7 +105,7 @@ int emgmm_run_iterate(emgmm_model *m, const emgmm_params *p, const emgmm_data *X
     emgmm_clear_error(m);
     int st = emgmm_run_ensure_history(m, m->n_iter + 1 > p->max_iter ? m->n_iter + 1 : p->max_iter);
     if (st) return st;
-    if (p->accel == EMGMM_ACCEL_SQUAREM) return emgmm_accel_iterate(m, p, X, lower_bound);
+    if (p->accel != EMGMM_ACCEL_NONE) return emgmm_accel_iterate(m, p, X, lower_bound);
 
     emgmm_paramset next;
     st = emgmm_paramset_alloc(&next, m->K, m->d, m->cov_len);
