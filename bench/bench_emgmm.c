@@ -51,8 +51,7 @@ static FILE *open_in(const char *dir, const char *name, const char *mode)
     if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
         die("path too long", dir);
     FILE *f = fopen(path, mode);
-    if (!f)
-        die("cannot open", path);
+    if (!f) die("cannot open", path);
     return f;
 }
 
@@ -61,27 +60,21 @@ static FILE *open_in(const char *dir, const char *name, const char *mode)
 static void *load_data(const options *o, size_t n, size_t d)
 {
     size_t es = o->f32 ? sizeof(float) : sizeof(double);
-    if (n > ((size_t)-1 - 64) / d / es)
-        die("data too large", NULL);
+    if (n > ((size_t)-1 - 64) / d / es) die("data too large", NULL);
     void *x = aligned_alloc(64, (n * d * es + 63) / 64 * 64);
-    if (!x)
-        die("out of memory", NULL);
+    if (!x) die("out of memory", NULL);
     FILE *f = open_in(o->dir, "X.f64", "rb");
     if (!o->f32) {
-        if (fread(x, sizeof(double), n * d, f) != n * d)
-            die("short read", "X.f64");
+        if (fread(x, sizeof(double), n * d, f) != n * d) die("short read", "X.f64");
     } else {
         size_t chunk = 1 << 16;
         double *buf = malloc(chunk * sizeof *buf);
         float *dst = x;
-        if (!buf)
-            die("out of memory", NULL);
+        if (!buf) die("out of memory", NULL);
         for (size_t done = 0; done < n * d;) {
             size_t c = n * d - done < chunk ? n * d - done : chunk;
-            if (fread(buf, sizeof(double), c, f) != c)
-                die("short read", "X.f64");
-            for (size_t i = 0; i < c; i++)
-                dst[done + i] = (float)buf[i];
+            if (fread(buf, sizeof(double), c, f) != c) die("short read", "X.f64");
+            for (size_t i = 0; i < c; i++) dst[done + i] = (float)buf[i];
             done += c;
         }
         free(buf);
@@ -96,12 +89,10 @@ static double fit_once(const options *o, const emgmm_data *X, int k, int d, cons
 {
     emgmm_model *model = NULL;
     int st = emgmm_model_create(&model, k, d, EMGMM_COV_FULL);
-    if (st != EMGMM_OK)
-        die("emgmm_model_create", emgmm_strerror(st));
+    if (st != EMGMM_OK) die("emgmm_model_create", emgmm_strerror(st));
     const double *w = init, *mu = init + k, *cov = init + k + (size_t)k * d;
     st = emgmm_model_set_parameters(model, w, mu, cov);
-    if (st != EMGMM_OK)
-        die("emgmm_model_set_parameters", emgmm_model_last_error(model));
+    if (st != EMGMM_OK) die("emgmm_model_set_parameters", emgmm_model_last_error(model));
     emgmm_params p = emgmm_params_default();
     p.init = init_method;
     p.tol = 0.0;
@@ -114,8 +105,7 @@ static double fit_once(const options *o, const emgmm_data *X, int k, int d, cons
     double t0 = now();
     st = emgmm_fit(model, &p, X);
     double t = now() - t0;
-    if (st != EMGMM_OK)
-        die("emgmm_fit", emgmm_model_last_error(model));
+    if (st != EMGMM_OK) die("emgmm_fit", emgmm_model_last_error(model));
     if (emgmm_model_n_iter(model) != max_iter)
         die("emgmm_fit ran a different number of iterations than max_iter", NULL);
     if (keep)
@@ -128,8 +118,7 @@ static double fit_once(const options *o, const emgmm_data *X, int k, int d, cons
 static void print_list(const char *name, const double *v, int count)
 {
     printf("\"%s\": [", name);
-    for (int i = 0; i < count; i++)
-        printf("%s%.9g", i ? ", " : "", v[i]);
+    for (int i = 0; i < count; i++) printf("%s%.9g", i ? ", " : "", v[i]);
     printf("], ");
 }
 
@@ -137,8 +126,7 @@ static int parse_int(const char *s, const char *name)
 {
     char *end;
     long v = strtol(s, &end, 10);
-    if (*s == '\0' || *end != '\0' || v < 0 || v > 1000000000)
-        die("bad integer for", name);
+    if (*s == '\0' || *end != '\0' || v < 0 || v > 1000000000) die("bad integer for", name);
     return (int)v;
 }
 
@@ -156,8 +144,7 @@ int main(int argc, char **argv)
             o.dir = a;
             continue;
         }
-        if (!v)
-            die("missing value for", a);
+        if (!v) die("missing value for", a);
         i++;
         if (!strcmp(a, "--m"))
             o.m = parse_int(v, a);
@@ -175,11 +162,9 @@ int main(int argc, char **argv)
             char buf[256], *save = NULL;
             snprintf(buf, sizeof buf, "%s", v);
             for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-                if (o.n_score_at == MAX_SCORE_AT)
-                    die("too many values for", a);
+                if (o.n_score_at == MAX_SCORE_AT) die("too many values for", a);
                 o.score_at[o.n_score_at] = parse_int(t, a);
-                if (o.score_at[o.n_score_at] < 1)
-                    die("--score-at values must be >= 1", t);
+                if (o.score_at[o.n_score_at] < 1) die("--score-at values must be >= 1", t);
                 o.n_score_at++;
             }
         } else if (!strcmp(a, "--reg-covar"))
@@ -205,11 +190,9 @@ int main(int argc, char **argv)
     fclose(f);
     size_t ninit = k + k * d + k * d * d;
     double *init = malloc(ninit * sizeof *init);
-    if (!init)
-        die("out of memory", NULL);
+    if (!init) die("out of memory", NULL);
     f = open_in(o.dir, "init.f64", "rb");
-    if (fread(init, sizeof(double), ninit, f) != ninit)
-        die("short read", "init.f64");
+    if (fread(init, sizeof(double), ninit, f) != ninit) die("short read", "init.f64");
     fclose(f);
     void *x = load_data(&o, n, d);
     emgmm_data X = o.f32 ? emgmm_data_f32(x, n, d, d) : emgmm_data_f64(x, n, d, d);
@@ -220,8 +203,7 @@ int main(int argc, char **argv)
     double sorted[MAX_REPEATS];
     emgmm_model *model = NULL;
     for (int r = 0; r < o.repeats; r++) {
-        if (model)
-            emgmm_model_free(model);
+        if (model) emgmm_model_free(model);
         model = NULL;
         t1s[r] = fit_once(&o, &X, (int)k, (int)d, init, 1, EMGMM_INIT_USER, NULL);
         tms[r] = fit_once(&o, &X, (int)k, (int)d, init, o.m + 1, EMGMM_INIT_USER, &model);
@@ -241,16 +223,14 @@ int main(int argc, char **argv)
     emgmm_model_set_n_threads(model, o.threads);
     double score = NAN;
     int st = emgmm_score(model, &X, &score);
-    if (st != EMGMM_OK)
-        die("emgmm_score", emgmm_model_last_error(model));
+    if (st != EMGMM_OK) die("emgmm_score", emgmm_model_last_error(model));
     double score_at[MAX_SCORE_AT];
     for (int j = 0; j < o.n_score_at; j++) {
         emgmm_model *mj = NULL;
         fit_once(&o, &X, (int)k, (int)d, init, o.score_at[j], EMGMM_INIT_USER, &mj);
         emgmm_model_set_n_threads(mj, o.threads);
         st = emgmm_score(mj, &X, &score_at[j]);
-        if (st != EMGMM_OK)
-            die("emgmm_score", emgmm_model_last_error(mj));
+        if (st != EMGMM_OK) die("emgmm_score", emgmm_model_last_error(mj));
         emgmm_model_free(mj);
     }
     double lb = emgmm_model_lower_bound(model);
@@ -280,8 +260,7 @@ int main(int argc, char **argv)
            "\"last_lower_bound\": %.17g, ",
            med, sorted[0], sorted[R - 1], score, lb);
     printf("\"mean_loglik_after\": {\"%d\": %.17g", o.m + 1, score);
-    for (int j = 0; j < o.n_score_at; j++)
-        printf(", \"%d\": %.17g", o.score_at[j], score_at[j]);
+    for (int j = 0; j < o.n_score_at; j++) printf(", \"%d\": %.17g", o.score_at[j], score_at[j]);
     printf("}, ");
     if (o.kmeans_init) {
         printf("\"kmeans_init_s\": %.9g, ", kmeans_s);

@@ -90,16 +90,26 @@ int main(int argc, char **argv)
     double frac = 0.1;
     for (int i = 1; i + 1 < argc; i += 2) {
         const char *o = argv[i], *v = argv[i + 1];
-        if (!strcmp(o, "--n")) n = (size_t)atof(v);
-        else if (!strcmp(o, "--d")) d = atoi(v);
-        else if (!strcmp(o, "--k")) K = atoi(v);
-        else if (!strcmp(o, "--frac")) frac = atof(v);
-        else if (!strcmp(o, "--m")) m = atoi(v);
-        else if (!strcmp(o, "--repeats")) R = atoi(v);
-        else if (!strcmp(o, "--threads")) threads = atoi(v);
-        else if (!strcmp(o, "--dtype")) f32 = !strcmp(v, "float32");
-        else if (!strcmp(o, "--type")) type = emgmm_covariance_type_from_name(v);
-        else if (!strcmp(o, "--clock")) use_cpu_clock = !strcmp(v, "cpu");
+        if (!strcmp(o, "--n"))
+            n = (size_t)atof(v);
+        else if (!strcmp(o, "--d"))
+            d = atoi(v);
+        else if (!strcmp(o, "--k"))
+            K = atoi(v);
+        else if (!strcmp(o, "--frac"))
+            frac = atof(v);
+        else if (!strcmp(o, "--m"))
+            m = atoi(v);
+        else if (!strcmp(o, "--repeats"))
+            R = atoi(v);
+        else if (!strcmp(o, "--threads"))
+            threads = atoi(v);
+        else if (!strcmp(o, "--dtype"))
+            f32 = !strcmp(v, "float32");
+        else if (!strcmp(o, "--type"))
+            type = emgmm_covariance_type_from_name(v);
+        else if (!strcmp(o, "--clock"))
+            use_cpu_clock = !strcmp(v, "cpu");
         else {
             fprintf(stderr, "bench_missing: unknown option %s\n", o);
             return 2;
@@ -112,14 +122,16 @@ int main(int argc, char **argv)
     uint64_t s = 12345;
     const size_t dd = (size_t)d * d;
     double *w = malloc(sizeof(double) * K), *mu = malloc(sizeof(double) * K * d);
-    double *L = calloc((size_t)K * dd, sizeof(double)), *cov = calloc((size_t)K * dd, sizeof(double));
+    double *L = calloc((size_t)K * dd, sizeof(double)),
+           *cov = calloc((size_t)K * dd, sizeof(double));
     double *x = malloc(sizeof(double) * n * d), *xm = malloc(sizeof(double) * n * d);
     if (!w || !mu || !L || !cov || !x || !xm) return 1;
     for (int k = 0; k < K; k++) {
         w[k] = 1.0 / K;
         for (int a = 0; a < d; a++) {
             mu[k * d + a] = 3.0 * gauss(&s);
-            for (int b = 0; b <= a; b++) L[k * dd + a * d + b] = a == b ? 0.7 + 0.3 * unif(&s) : 0.3 * gauss(&s) / sqrt(d);
+            for (int b = 0; b <= a; b++)
+                L[k * dd + a * d + b] = a == b ? 0.7 + 0.3 * unif(&s) : 0.3 * gauss(&s) / sqrt(d);
         }
         for (int a = 0; a < d; a++)
             for (int b = 0; b < d; b++) {
@@ -157,13 +169,22 @@ int main(int argc, char **argv)
     for (int q = 0; q < K * d; q++) mu0[q] = mu[q] + 0.3 * gauss(&s);
     for (int k = 0; k < K; k++)
         for (int a = 0; a < d; a++) {
-            if (type == EMGMM_COV_FULL) memcpy(c0 + k * dd + a * d, cov + k * dd + a * d, sizeof(double) * d);
-            if (type == EMGMM_COV_TIED && k == 0) memcpy(c0 + a * d, cov + a * d, sizeof(double) * d);
+            if (type == EMGMM_COV_FULL)
+                memcpy(c0 + k * dd + a * d, cov + k * dd + a * d, sizeof(double) * d);
+            if (type == EMGMM_COV_TIED && k == 0)
+                memcpy(c0 + a * d, cov + a * d, sizeof(double) * d);
             if (type == EMGMM_COV_DIAG) c0[k * d + a] = cov[k * dd + a * d + a];
             if (type == EMGMM_COV_SPHERICAL && a == 0) c0[k] = cov[k * dd];
         }
     float *xf = NULL, *xmf = NULL;
-    job jc = {emgmm_data_f64(x, n, (size_t)d, (size_t)d), K, type, threads, w, mu0, c0, EMGMM_MISSING_ERROR};
+    job jc = {emgmm_data_f64(x, n, (size_t)d, (size_t)d),
+              K,
+              type,
+              threads,
+              w,
+              mu0,
+              c0,
+              EMGMM_MISSING_ERROR};
     job jm = jc;
     jm.X = emgmm_data_f64(xm, n, (size_t)d, (size_t)d);
     jm.missing = EMGMM_MISSING_NAN;
@@ -181,7 +202,8 @@ int main(int argc, char **argv)
         jc.X = emgmm_data_f32(xf, n, (size_t)d, (size_t)d);
         jm.X = emgmm_data_f32(xmf, n, (size_t)d, (size_t)d);
     }
-    printf("n=%zu d=%d K=%d type=%s dtype=%s threads=%d: %.1f%% of entries missing, %.1f%% of rows incomplete\n",
+    printf("n=%zu d=%d K=%d type=%s dtype=%s threads=%d: %.1f%% of entries missing, %.1f%% of rows "
+           "incomplete\n",
            n, d, K, emgmm_covariance_type_name(type), f32 ? "float32" : "float64",
            threads ? threads : emgmm_default_threads(), 100.0 * nmiss / ((double)n * d),
            100.0 * nrow_inc / (double)n);
@@ -192,7 +214,8 @@ int main(int argc, char **argv)
         tc[r] = (fit_time(&jc, m + 1, &lbc) - fit_time(&jc, 1, NULL)) / m;
         tm[r] = (fit_time(&jm, m + 1, &lbm) - fit_time(&jm, 1, NULL)) / m;
         ratio[r] = tm[r] / tc[r];
-        printf("  repeat %d: complete %.4f s/iter, missing %.4f s/iter, ratio %.2f\n", r + 1, tc[r], tm[r], ratio[r]);
+        printf("  repeat %d: complete %.4f s/iter, missing %.4f s/iter, ratio %.2f\n", r + 1, tc[r],
+               tm[r], ratio[r]);
     }
     double sc[100], smm[100];
     memcpy(sc, tc, sizeof(double) * R);
@@ -200,12 +223,15 @@ int main(int argc, char **argv)
     const double mc = median(sc, R), mm = median(smm, R), mr = median(ratio, R);
     printf("complete: median %.4f s/iter (min %.4f, max %.4f)\n", mc, sc[0], sc[R - 1]);
     printf("missing:  median %.4f s/iter (min %.4f, max %.4f)\n", mm, smm[0], smm[R - 1]);
-    printf("ratio missing/complete: median %.2f (min %.2f, max %.2f)\n", mr, ratio[0], ratio[R - 1]);
+    printf("ratio missing/complete: median %.2f (min %.2f, max %.2f)\n", mr, ratio[0],
+           ratio[R - 1]);
     printf("mean log-likelihood after %d iterations: complete %.6f, missing (observed data) %.6f\n",
            m + 1, lbc, lbm);
-    printf("RESULT {\"n\": %zu, \"d\": %d, \"K\": %d, \"frac\": %g, \"type\": \"%s\", \"dtype\": \"%s\", "
+    printf("RESULT {\"n\": %zu, \"d\": %d, \"K\": %d, \"frac\": %g, \"type\": \"%s\", \"dtype\": "
+           "\"%s\", "
            "\"complete_s_per_iter\": %.6g, \"missing_s_per_iter\": %.6g, \"ratio_median\": %.4g}\n",
-           n, d, K, frac, emgmm_covariance_type_name(type), f32 ? "float32" : "float64", mc, mm, mr);
+           n, d, K, frac, emgmm_covariance_type_name(type), f32 ? "float32" : "float64", mc, mm,
+           mr);
     free(w);
     free(mu);
     free(L);

@@ -63,14 +63,13 @@ static void time_gemm(int single, size_t m, size_t n, size_t k, int repeats, dou
     for (int r = -1; r < repeats; r++) {
         double t0 = now();
         if (single)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)n, (int)k, 1.0f,
-                        a, (int)k, b, (int)n, 0.0f, c, (int)n);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)n, (int)k, 1.0f, a,
+                        (int)k, b, (int)n, 0.0f, c, (int)n);
         else
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)n, (int)k, 1.0,
-                        a, (int)k, b, (int)n, 0.0, c, (int)n);
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)n, (int)k, 1.0, a,
+                        (int)k, b, (int)n, 0.0, c, (int)n);
         double t = now() - t0;
-        if (r >= 0)
-            rates[r] = flops / t * 1e-9;
+        if (r >= 0) rates[r] = flops / t * 1e-9;
     }
     free(a);
     free(b);
@@ -80,8 +79,8 @@ static void time_gemm(int single, size_t m, size_t n, size_t k, int repeats, dou
 static void print_rates(const char *name, double *rates, int repeats)
 {
     qsort(rates, (size_t)repeats, sizeof *rates, cmp_double);
-    double med = repeats % 2 ? rates[repeats / 2]
-                             : 0.5 * (rates[repeats / 2 - 1] + rates[repeats / 2]);
+    double med =
+        repeats % 2 ? rates[repeats / 2] : 0.5 * (rates[repeats / 2 - 1] + rates[repeats / 2]);
     printf("\"%s_gflops\": %.4g, \"%s_gflops_min\": %.4g, \"%s_gflops_max\": %.4g, ", name, med,
            name, rates[0], name, rates[repeats - 1]);
 }
@@ -119,12 +118,10 @@ int main(int argc, char **argv)
         return 2;
     }
 #ifdef OPENBLAS_VERSION
-    if (threads > 0)
-        openblas_set_num_threads(threads);
+    if (threads > 0) openblas_set_num_threads(threads);
 #endif
 #ifdef _OPENMP
-    if (threads > 0)
-        omp_set_num_threads(threads);
+    if (threads > 0) omp_set_num_threads(threads);
 #endif
     double *rates = xalloc((size_t)repeats * sizeof *rates);
     const char *env = getenv("OPENBLAS_CORETYPE");

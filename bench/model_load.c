@@ -28,10 +28,8 @@ static long long proc_kb(const char *key)
     long long v = -1;
     size_t n = strlen(key);
     while (f && fgets(line, sizeof line, f))
-        if (!strncmp(line, key, n))
-            v = atoll(line + n + 1) * 1024;
-    if (f)
-        fclose(f);
+        if (!strncmp(line, key, n)) v = atoll(line + n + 1) * 1024;
+    if (f) fclose(f);
     return v;
 }
 

@@ -54,15 +54,16 @@ typedef enum {
     EMGMM_ERR_NO_FEATURES = 5,     /* d = 0 */
     EMGMM_ERR_TOO_FEW_SAMPLES = 6, /* n < K */
     EMGMM_ERR_NONFINITE = 7,       /* NaN or ±Inf in the data; row and column recorded */
-    EMGMM_ERR_BAD_INIT = 8,        /* user-given parameters invalid (weights, or a covariance not PD) */
-    EMGMM_ERR_NOT_PD = 9,          /* a fitted covariance is not positive definite after reg_covar */
-    EMGMM_ERR_NOT_FITTED = 10,     /* the model has no parameters yet */
-    EMGMM_ERR_SHAPE = 11,          /* data dimension differs from the model's, or ld < d */
-    EMGMM_ERR_UNSUPPORTED = 12,    /* option not available in this build or for this covariance type */
-    EMGMM_ERR_INTERNAL = 13,       /* a LAPACK call failed unexpectedly; a bug */
-    EMGMM_ERR_TOO_LARGE = 14,      /* sizes overflow size_t or exceed what can be indexed */
-    EMGMM_ERR_BAD_WEIGHTS = 15,    /* a sample weight is negative, NaN or Inf, or all are 0; row recorded */
-    EMGMM_ERR_DEGENERATE = 16      /* components keep collapsing: the reseed limit was reached (fewer
+    EMGMM_ERR_BAD_INIT = 8,    /* user-given parameters invalid (weights, or a covariance not PD) */
+    EMGMM_ERR_NOT_PD = 9,      /* a fitted covariance is not positive definite after reg_covar */
+    EMGMM_ERR_NOT_FITTED = 10, /* the model has no parameters yet */
+    EMGMM_ERR_SHAPE = 11,      /* data dimension differs from the model's, or ld < d */
+    EMGMM_ERR_UNSUPPORTED = 12, /* option not available in this build or for this covariance type */
+    EMGMM_ERR_INTERNAL = 13,    /* a LAPACK call failed unexpectedly; a bug */
+    EMGMM_ERR_TOO_LARGE = 14,   /* sizes overflow size_t or exceed what can be indexed */
+    EMGMM_ERR_BAD_WEIGHTS =
+        15, /* a sample weight is negative, NaN or Inf, or all are 0; row recorded */
+    EMGMM_ERR_DEGENERATE = 16 /* components keep collapsing: the reseed limit was reached (fewer
                                       distinct points than components?); component recorded */
 } emgmm_status;
 
@@ -133,12 +134,14 @@ EMGMM_API const char *emgmm_mclust_model_name(int covariance_type);
 EMGMM_API int emgmm_covariance_storage(int covariance_type);
 
 typedef enum {
-    EMGMM_INIT_KMEANS = 0,           /* Lloyd's k-means seeded by k-means++, then one M-step (default) */
-    EMGMM_INIT_KMEANSPP = 1,         /* k-means++ centres as means, covariances reg_covar·I (as scikit-learn) */
+    EMGMM_INIT_KMEANS = 0, /* Lloyd's k-means seeded by k-means++, then one M-step (default) */
+    EMGMM_INIT_KMEANSPP =
+        1, /* k-means++ centres as means, covariances reg_covar·I (as scikit-learn) */
     EMGMM_INIT_RANDOM = 2,           /* uniform random responsibilities, then one M-step */
     EMGMM_INIT_RANDOM_FROM_DATA = 3, /* K distinct random rows as means, covariances reg_covar·I */
-    EMGMM_INIT_USER = 4,             /* the parameters already in the model (emgmm_model_set_parameters), used as given */
-    EMGMM_INIT_EMEM = 5              /* search (em-EM): params.search_starts short EM runs of
+    EMGMM_INIT_USER =
+        4, /* the parameters already in the model (emgmm_model_set_parameters), used as given */
+    EMGMM_INIT_EMEM = 5 /* search (em-EM): params.search_starts short EM runs of
                                         params.search_iter iterations, each from its own k-means
                                         start (k-means++, at most 10 Lloyd iterations); EM goes on
                                         from the one with the best lower bound.  Like Lloyd's, the
@@ -147,10 +150,11 @@ typedef enum {
                                         end.  About S·(L + 12) data passes before EM proper; the
                                         measured gain and cost are in docs/search.md.  A short run
                                         that collapses (NOT_PD, DEGENERATE) is skipped; if all do,
-                                        that error is returned naming 'emem'. */,
-    EMGMM_INIT_RESP = 6,             /* an M-step from the responsibilities params.init_resp [n][K] (as
+                                        that error is returned naming 'emem'. */
+        ,
+    EMGMM_INIT_RESP = 6, /* an M-step from the responsibilities params.init_resp [n][K] (as
                                         mclust's me()); each entry finite and >= 0, a row need not sum to 1 */
-    EMGMM_INIT_SMEM = 7              /* search: 'emem', EM to convergence (tol, max_iter) from its best
+    EMGMM_INIT_SMEM = 7  /* search: 'emem', EM to convergence (tol, max_iter) from its best
                                         run, then split-and-merge moves (Ueda et al. 2000): merge the
                                         two components with the most alike responsibilities, split the
                                         worst-fitting one, EM from there; a move is kept only when the
@@ -224,8 +228,8 @@ EMGMM_API int emgmm_degenerate_policy_from_name(const char *name);
 
 /* Acceleration of EM (params.accel). */
 typedef enum {
-    EMGMM_ACCEL_NONE = 0,   /* plain EM */
-    EMGMM_ACCEL_SQUAREM = 1,  /* SQUAREM (Varadhan & Roland 2008), monotone-guarded */
+    EMGMM_ACCEL_NONE = 0,    /* plain EM */
+    EMGMM_ACCEL_SQUAREM = 1, /* SQUAREM (Varadhan & Roland 2008), monotone-guarded */
     EMGMM_ACCEL_ANDERSON = 2 /* Anderson acceleration (type II, small memory), monotone-guarded */
 } emgmm_accel_method;
 
@@ -250,9 +254,9 @@ typedef enum {
 typedef struct {
     const void *x;
     emgmm_dtype dtype;
-    size_t n;   /* rows (samples) */
-    size_t d;   /* columns (features) */
-    size_t ld;  /* leading dimension in elements, >= d */
+    size_t n;  /* rows (samples) */
+    size_t d;  /* columns (features) */
+    size_t ld; /* leading dimension in elements, >= d */
     /* Optional per-sample weights [n] (finite, >= 0, not all 0), used by fit
      * only: a weighted fit equals the unweighted fit on rows repeated by
      * integer weights.  NULL = every weight 1.  The lower bound is then the
@@ -268,24 +272,25 @@ EMGMM_API emgmm_data emgmm_data_f32(const float *x, size_t n, size_t d, size_t l
 /* Fit settings.  Fill with emgmm_params_default() and change what you need;
  * the semantics follow scikit-learn's GaussianMixture. */
 typedef struct {
-    double tol;          /* stop when |Δ mean log-likelihood| < tol (default 1e-3); 0 runs max_iter */
-    double reg_covar;    /* added to every covariance diagonal in each M-step (default 1e-6) */
-    int max_iter;        /* EM iterations per initialisation (default 100) */
-    int n_init;          /* initialisations; the best lower bound is kept (default 1) */
-    int init;            /* emgmm_init_method (default EMGMM_INIT_KMEANS) */
-    uint64_t seed;       /* random seed (default 0); xoshiro256** seeded by splitmix64 */
-    int n_threads;       /* OpenMP threads; 0 = OpenMP's default (default 0) */
-    int block_size;      /* rows per block in the data pass; 0 = automatic (default 0) */
+    double tol;       /* stop when |Δ mean log-likelihood| < tol (default 1e-3); 0 runs max_iter */
+    double reg_covar; /* added to every covariance diagonal in each M-step (default 1e-6) */
+    int max_iter;     /* EM iterations per initialisation (default 100) */
+    int n_init;       /* initialisations; the best lower bound is kept (default 1) */
+    int init;         /* emgmm_init_method (default EMGMM_INIT_KMEANS) */
+    uint64_t seed;    /* random seed (default 0); xoshiro256** seeded by splitmix64 */
+    int n_threads;    /* OpenMP threads; 0 = OpenMP's default (default 0) */
+    int block_size;   /* rows per block in the data pass; 0 = automatic (default 0) */
     int kmeans_max_iter; /* Lloyd iterations for EMGMM_INIT_KMEANS (default 300) */
-    double kmeans_tol;   /* Lloyd stops when centres move less than kmeans_tol × mean feature variance (default 1e-4) */
-    int missing;         /* emgmm_missing_policy (default EMGMM_MISSING_ERROR).  With NaN as
+    double
+        kmeans_tol; /* Lloyd stops when centres move less than kmeans_tol × mean feature variance (default 1e-4) */
+    int missing;       /* emgmm_missing_policy (default EMGMM_MISSING_ERROR).  With NaN as
                             missing, EM runs on the observed-data likelihood: each row's
                             E-step uses the marginal of its observed coordinates, the
                             M-step the expected statistics given them.  Initialisation
                             runs on a column-mean-imputed copy of the data (memory: one
                             more copy of the data during init, only when NaN occur). */
-    int degenerate;      /* emgmm_degenerate_policy (default EMGMM_DEGEN_RESEED) */
-    double var_floor;    /* in [0, 1]; 0 = off (default).  Each covariance's diagonal is at
+    int degenerate;    /* emgmm_degenerate_policy (default EMGMM_DEGEN_RESEED) */
+    double var_floor;  /* in [0, 1]; 0 = off (default).  Each covariance's diagonal is at
                             least var_floor × that feature's variance over the whole (weighted)
                             data, after reg_covar; spherical variances at least var_floor × the
                             mean feature variance.  A floor relative to each feature's scale,
@@ -295,41 +300,42 @@ typedef struct {
                             a matrix positive semi-definite, so a floor never makes a
                             covariance worse; it does not lift a full covariance singular
                             through collinear features (reg_covar does). */
-    int search_starts;   /* EMGMM_INIT_EMEM, _SMEM: short runs per initialisation; 0 = automatic
+    int search_starts; /* EMGMM_INIT_EMEM, _SMEM: short runs per initialisation; 0 = automatic
                             (emem 20, smem 10) */
-    int search_iter;     /* EMGMM_INIT_EMEM, _SMEM: EM iterations of each short run; 0 = automatic
+    int search_iter;   /* EMGMM_INIT_EMEM, _SMEM: EM iterations of each short run; 0 = automatic
                             (emem 10, smem 5) */
-    int accel;           /* emgmm_accel_method (default EMGMM_ACCEL_NONE: plain EM, which matches
+    int accel;         /* emgmm_accel_method (default EMGMM_ACCEL_NONE: plain EM, which matches
                             scikit-learn number for number).  EMGMM_ACCEL_SQUAREM and
                             EMGMM_ACCEL_ANDERSON extrapolate the EM map (docs/accel.md): fewer
                             data passes to the same optimum, the lower bound still never
                             decreasing between iterations; each iteration then costs one or
                             two data passes (emgmm_model_n_passes). */
     /* ---- mclust structures and init from responsibilities (issue 19) ---- */
-    double inner_tol;    /* the iterative structures' (VEI, VEE, EVE, VVE, VEV) inner iteration
+    double inner_tol;        /* the iterative structures' (VEI, VEE, EVE, VVE, VEV) inner iteration
                             in each M-step stops when the largest relative change of the
                             volumes λ_k (VEI, VEE, VEV) is <= inner_tol, or (EVE, VVE) when
                             one iteration lowers the M-step objective Σ_k N_k log|Σ_k| +
                             tr(W_k Σ_k⁻¹) by at most inner_tol·n·d, mclust's rule (default
                             sqrt(DBL_EPSILON), mclust's default); >= 0 */
-    int inner_max_iter;  /* the inner iteration's limit (default 1000); reaching it is not an
+    int inner_max_iter;      /* the inner iteration's limit (default 1000); reaching it is not an
                             error: it is counted (emgmm_model_inner_report) */
     const double *init_resp; /* EMGMM_INIT_RESP: [n][K] row-major responsibilities of the rows
                                 passed to fit (this rank's rows when distributed); not kept.
                                 NULL with EMGMM_INIT_RESP: EMGMM_ERR_INVALID_PARAM */
-    int mclust_compat;   /* 1: reproduce mclust 6 where its update is not the exact M-step: its
+    int mclust_compat;       /* 1: reproduce mclust 6 where its update is not the exact M-step: its
                             VVE orientation step weights by the shapes A_k alone, not by
                             (λ_k A_k)⁻¹, reaching a lower likelihood.  Default 0 (exact) */
     /* ---- the data pass's tuning (issue 20): benchmarks and tests; the defaults (0) are
             the fastest measured and change no result ---- */
-    int pass_kernels;    /* emgmm_pass_kernels: which kernels the full and tied families' pass
+    int pass_kernels;       /* emgmm_pass_kernels: which kernels the full and tied families' pass
                             runs.  EMGMM_KERNELS_AUTO (default): the triangular kernels of
-                            src/em/kernels_tri.c (the fused one for full with d <= 4);
+                            src/em/kernels_tri.c and kernels_tri_impl.h (the fused one of
+                            src/em/kernels.c for full with d <= 4);
                             EMGMM_KERNELS_GEMM: one GEMM per chunk of components for both the
                             E-step and the M-step statistics; EMGMM_KERNELS_GEMM_MSTEP: the
                             M-step statistics alone by GEMM.  The paths agree to rounding, not
                             bit for bit */
-    long miss_store_max; /* missing values: doubles per thread of conditional moments kept from
+    long miss_store_max;    /* missing values: doubles per thread of conditional moments kept from
                             the E-step for the M-step (beyond them the M-step recomputes them,
                             the same to 1e-12); 0 = default (4 Mi), negative = none */
     long pattern_cache_max; /* missing values, full/tied: doubles per thread of cached factors of
@@ -363,10 +369,14 @@ EMGMM_API int emgmm_model_copy(emgmm_model **out, const emgmm_model *model);
 /* Sets the parameters (copied): weights [K], means [K][d], covariances in the
  * shape of the covariance type.  Validated: weights finite, >= 0, summing to 1
  * within 1e-9 (kept bit for bit when the sum is 1 within 4·K·ε, as a fitted
- * model's is, else renormalised); means finite; covariances
+ * model's is, else renormalised); means finite; covariances finite,
  * symmetric (to 1e-10 relative) and positive definite.  On success the model
- * counts as fitted with n_iter 0 and converged false.
- * Errors: EMGMM_ERR_NULL, EMGMM_ERR_BAD_INIT (detail in last_error), EMGMM_ERR_ALLOC. */
+ * counts as fitted with n_iter 0 and converged false.  The same as copying
+ * into emgmm_model_parameter_buffers and calling emgmm_model_commit_parameters
+ * with EMGMM_COMMIT_COMPUTE_PRECISIONS, which is what it does: the same
+ * checks and messages; on failure the model counts as unfitted.
+ * Errors: EMGMM_ERR_NULL, EMGMM_ERR_BAD_INIT (detail and component in
+ * last_error), EMGMM_ERR_ALLOC. */
 EMGMM_API int emgmm_model_set_parameters(emgmm_model *model, const double *weights,
                                          const double *means, const double *covariances);
 
@@ -577,8 +587,8 @@ EMGMM_API int emgmm_fit_init_at(emgmm_model *model, const emgmm_params *params, 
  * shape checks of emgmm_fit, EMGMM_ERR_TOO_FEW_SAMPLES (no rows),
  * EMGMM_ERR_INVALID_PARAM, EMGMM_ERR_NONFINITE (the log-likelihood),
  * EMGMM_ERR_NOT_PD, EMGMM_ERR_DEGENERATE, EMGMM_ERR_ALLOC. */
-EMGMM_API int emgmm_fit_iterate(emgmm_model *model, const emgmm_params *params,
-                                const emgmm_data *X, double *lower_bound);
+EMGMM_API int emgmm_fit_iterate(emgmm_model *model, const emgmm_params *params, const emgmm_data *X,
+                                double *lower_bound);
 /* 1 when the last two lower bounds differ by less than tol (and sets the
  * model's converged flag), else 0 — also for NULL, fewer than two iterations,
  * or a reseed in either of the last two. */

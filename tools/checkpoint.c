@@ -14,13 +14,15 @@
 /* ------------------------------------------------------------------------ */
 /* Data fingerprint                                                         */
 /* ------------------------------------------------------------------------ */
-static uint64_t mix64(uint64_t h, uint64_t v) {
+static uint64_t mix64(uint64_t h, uint64_t v)
+{
     h ^= v * 0x9E3779B97F4A7C15ull;
     h = (h << 31) | (h >> 33);
     return h * 0xBF58476D1CE4E5B9ull;
 }
 
-uint64_t ckpt_data_hash(const emgmm_data *X) {
+uint64_t ckpt_data_hash(const emgmm_data *X)
+{
     const size_t es = X->dtype == EMGMM_F32 ? sizeof(float) : sizeof(double);
     const size_t row_bytes = X->d * es;
     uint64_t h = mix64(mix64(mix64(0x243F6A8885A308D3ull, X->n), X->d), (uint64_t)X->dtype);
@@ -44,14 +46,16 @@ uint64_t ckpt_data_hash(const emgmm_data *X) {
     return h;
 }
 
-static uint64_t fmix64(uint64_t h) {
+static uint64_t fmix64(uint64_t h)
+{
     h ^= h >> 33; /* splitmix64's finaliser */
     h *= 0xFF51AFD7ED558CCDull;
     h ^= h >> 33;
     return h;
 }
 
-uint64_t ckpt_rows_hash(const emgmm_data *X, size_t row0) {
+uint64_t ckpt_rows_hash(const emgmm_data *X, size_t row0)
+{
     const size_t es = X->dtype == EMGMM_F32 ? sizeof(float) : sizeof(double);
     const size_t row_bytes = X->d * es;
     uint64_t sum = 0;
@@ -77,7 +81,8 @@ uint64_t ckpt_rows_hash(const emgmm_data *X, size_t row0) {
     return sum;
 }
 
-uint64_t ckpt_hash_finish(uint64_t sum, size_t n, size_t d, int dtype, int weighted) {
+uint64_t ckpt_hash_finish(uint64_t sum, size_t n, size_t d, int dtype, int weighted)
+{
     uint64_t h = mix64(mix64(mix64(0x243F6A8885A308D3ull, n), d), (uint64_t)dtype);
     return fmix64(mix64(mix64(h, (uint64_t)(weighted != 0)), sum));
 }
@@ -85,7 +90,8 @@ uint64_t ckpt_hash_finish(uint64_t sum, size_t n, size_t d, int dtype, int weigh
 /* ------------------------------------------------------------------------ */
 /* Writing                                                                  */
 /* ------------------------------------------------------------------------ */
-static void put_num(FILE *f, double v) {
+static void put_num(FILE *f, double v)
+{
     char b[40];
     emgmm_io_format_double(b, sizeof b, v);
     fputs(b, f);
@@ -93,11 +99,10 @@ static void put_num(FILE *f, double v) {
 
 static const char *dtype_name(int dtype) { return dtype == EMGMM_F32 ? "float32" : "float64"; }
 
-int ckpt_write(const char *path, const emgmm_model *model, const ckpt_info *ci,
-               emgmm_io_error *err) {
+int ckpt_write(const char *path, const emgmm_model *model, const ckpt_info *ci, emgmm_io_error *err)
+{
     emgmm_io_out *o;
-    if (emgmm_io_out_open(&o, path, err) != 0)
-        return -1;
+    if (emgmm_io_out_open(&o, path, err) != 0) return -1;
     FILE *f = emgmm_io_out_file(o);
     /* The model part without the fit options: they are in the checkpoint
      * object below (the seed as a string, which every JSON reader keeps exact). */
@@ -138,8 +143,7 @@ int ckpt_write(const char *path, const emgmm_model *model, const ckpt_info *ci,
         fprintf(f, ", \"accel\": \"%s\"", emgmm_accel_method_name(p->accel));
     fputs("},\n    \"lower_bounds\": [", f);
     for (int i = 0; i < ci->n_iter; i++) {
-        if (i)
-            fputs(i % 4 ? ", " : ",\n      ", f);
+        if (i) fputs(i % 4 ? ", " : ",\n      ", f);
         put_num(f, ci->lower_bounds[i]);
     }
     fputs("],\n    \"reseeds\": [", f);
@@ -164,7 +168,8 @@ int ckpt_write(const char *path, const emgmm_model *model, const ckpt_info *ci,
         emgmm_model_accel_state(model, &phase, &step, &passes, NULL, &len);
         double *vec = len ? malloc(len * sizeof(double)) : NULL;
         if (len && !vec) {
-            emgmm_io_error_set(err, EMGMM_IO_EINPUT, "cannot write checkpoint %s: out of memory", path);
+            emgmm_io_error_set(err, EMGMM_IO_EINPUT, "cannot write checkpoint %s: out of memory",
+                               path);
             emgmm_io_out_abort(o);
             return -1;
         }
@@ -174,8 +179,7 @@ int ckpt_write(const char *path, const emgmm_model *model, const ckpt_info *ci,
         put_num(f, step);
         fputs(", \"point\": [", f);
         for (size_t i = 0; i < len; i++) {
-            if (i)
-                fputs(i % 4 ? ", " : ",\n      ", f);
+            if (i) fputs(i % 4 ? ", " : ",\n      ", f);
             put_num(f, vec[i]);
         }
         fputs("]}", f);
@@ -185,11 +189,11 @@ int ckpt_write(const char *path, const emgmm_model *model, const ckpt_info *ci,
     return emgmm_io_out_commit(o, err);
 }
 
-
 /* ------------------------------------------------------------------------ */
 /* Reading                                                                  */
 /* ------------------------------------------------------------------------ */
-void ckpt_info_free(ckpt_info *ci) {
+void ckpt_info_free(ckpt_info *ci)
+{
     free((void *)ci->lower_bounds);
     ci->lower_bounds = NULL;
 }
@@ -202,44 +206,43 @@ void ckpt_info_free(ckpt_info *ci) {
         goto fail;                                                                                 \
     } while (0)
 
-static int get_long(json_t *o, const char *key, long lo, long hi, long *out) {
+static int get_long(json_t *o, const char *key, long lo, long hi, long *out)
+{
     json_t *v = json_object_get(o, key);
-    if (!json_is_integer(v))
-        return -1;
+    if (!json_is_integer(v)) return -1;
     json_int_t x = json_integer_value(v);
-    if (x < lo || x > hi)
-        return -1;
+    if (x < lo || x > hi) return -1;
     *out = (long)x;
     return 0;
 }
 
-static int get_real(json_t *o, const char *key, double *out) {
+static int get_real(json_t *o, const char *key, double *out)
+{
     json_t *v = json_object_get(o, key);
-    if (!json_is_number(v) || !isfinite(json_number_value(v)))
-        return -1;
+    if (!json_is_number(v) || !isfinite(json_number_value(v))) return -1;
     *out = json_number_value(v);
     return 0;
 }
 
-static const char *get_str(json_t *o, const char *key) {
+static const char *get_str(json_t *o, const char *key)
+{
     json_t *v = json_object_get(o, key);
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-int ckpt_read(const char *path, ckpt_info *ci, emgmm_model **model) {
+int ckpt_read(const char *path, ckpt_info *ci, emgmm_model **model)
+{
     memset(ci, 0, sizeof *ci);
     *model = NULL;
     emgmm_io_model_file mf;
     emgmm_io_error err = {0};
     int rc = 0;
-    if (emgmm_io_model_read(path, &mf, &err) != 0)
-        return cli_io_fail(&err);
+    if (emgmm_io_model_read(path, &mf, &err) != 0) return cli_io_fail(&err);
     json_error_t jerr;
     json_t *root = json_load_file(path, 0, &jerr);
     emgmm_model *m = NULL;
     json_t *ck = root ? json_object_get(root, "checkpoint") : NULL;
-    if (!ck)
-        CK_BAD("no 'checkpoint' object: a model file, not a checkpoint");
+    if (!ck) CK_BAD("no 'checkpoint' object: a model file, not a checkpoint");
     const char *s = get_str(ck, "format");
     long v, n_iter, every;
     if (!s || strcmp(s, "emgmm-checkpoint") || get_long(ck, "version", 1, 2, &v))
@@ -250,8 +253,7 @@ int ckpt_read(const char *path, ckpt_info *ci, emgmm_model **model) {
     ci->n_iter = (int)n_iter;
     ci->every = (int)every;
     json_t *cv = json_object_get(ck, "converged");
-    if (!json_is_boolean(cv))
-        CK_BAD("'checkpoint.converged' must be true or false");
+    if (!json_is_boolean(cv)) CK_BAD("'checkpoint.converged' must be true or false");
     ci->converged = json_is_true(cv);
 
     json_t *dat = json_object_get(ck, "data");
@@ -270,8 +272,7 @@ int ckpt_read(const char *path, ckpt_info *ci, emgmm_model **model) {
     ci->weighted = json_is_true(wt);
     errno = 0;
     ci->data_hash = strtoull(hs, &e, 16);
-    if (*e || errno)
-        CK_BAD("'checkpoint.data.hash' is not hexadecimal");
+    if (*e || errno) CK_BAD("'checkpoint.data.hash' is not hexadecimal");
 
     json_t *op = json_object_get(ck, "options");
     emgmm_params *p = &ci->params;
@@ -309,7 +310,7 @@ int ckpt_read(const char *path, ckpt_info *ci, emgmm_model **model) {
         CK_BAD("'checkpoint.options.var_floor' is not a number");
     const char *ac = get_str(op, "accel"); /* absent: plain EM */
     if (json_object_get(op, "accel") && (!ac || emgmm_accel_method_from_name(ac) < 0))
-        CK_BAD("'checkpoint.options.accel' must be \"none\" or \"squarem\"");
+        CK_BAD("'checkpoint.options.accel' must be \"none\", \"squarem\" or \"anderson\"");
     p->accel = ac ? emgmm_accel_method_from_name(ac) : EMGMM_ACCEL_NONE;
     if (emgmm_params_validate(p) != EMGMM_OK)
         CK_BAD("'checkpoint.options' are not valid fit parameters");
@@ -366,8 +367,9 @@ int ckpt_read(const char *path, ckpt_info *ci, emgmm_model **model) {
         long ph;
         double step;
         json_t *np = json_object_get(as, "n_passes"), *pt = json_object_get(as, "point");
-        if (!json_is_object(as) || get_long(as, "phase", 0, 3, &ph) || get_real(as, "step", &step) ||
-            !json_is_integer(np) || json_integer_value(np) < 0 || !json_is_array(pt))
+        if (!json_is_object(as) || get_long(as, "phase", 0, 3, &ph) ||
+            get_real(as, "step", &step) || !json_is_integer(np) || json_integer_value(np) < 0 ||
+            !json_is_array(pt))
             CK_BAD("'checkpoint.accel_state' must hold phase, n_passes, step and point");
         size_t len = json_array_size(pt);
         double *vec = malloc((len ? len : 1) * sizeof(double));
@@ -381,12 +383,11 @@ int ckpt_read(const char *path, ckpt_info *ci, emgmm_model **model) {
             ok = json_is_number(x) && isfinite(json_number_value(x));
             vec[i] = ok ? json_number_value(x) : 0.0;
         }
-        int as_st = ok ? emgmm_model_set_accel_state(m, (int)ph, step, (long long)json_integer_value(np),
-                                                     vec, len)
+        int as_st = ok ? emgmm_model_set_accel_state(m, (int)ph, step,
+                                                     (long long)json_integer_value(np), vec, len)
                        : EMGMM_ERR_INVALID_PARAM;
         free(vec);
-        if (as_st != EMGMM_OK)
-            CK_BAD("'checkpoint.accel_state' does not fit this model");
+        if (as_st != EMGMM_OK) CK_BAD("'checkpoint.accel_state' does not fit this model");
     }
     if (st != EMGMM_OK) {
         rc = cli_lib_fail(st, m, "bad checkpoint file", path, 0);

@@ -38,24 +38,19 @@ int cli_io_fail(const emgmm_io_error *err)
 int cli_exit_for_status(int status)
 {
     switch (status) {
-    case EMGMM_OK:
-        return CLI_OK;
+    case EMGMM_OK: return CLI_OK;
     case EMGMM_ERR_INVALID_PARAM:
     case EMGMM_ERR_NO_COMPONENTS:
-    case EMGMM_ERR_UNSUPPORTED:
-        return CLI_USAGE;
+    case EMGMM_ERR_UNSUPPORTED: return CLI_USAGE;
     case EMGMM_ERR_NO_FEATURES:
     case EMGMM_ERR_TOO_FEW_SAMPLES:
     case EMGMM_ERR_NONFINITE:
     case EMGMM_ERR_BAD_INIT:
     case EMGMM_ERR_SHAPE:
-    case EMGMM_ERR_TOO_LARGE:
-        return CLI_INPUT;
+    case EMGMM_ERR_TOO_LARGE: return CLI_INPUT;
     case EMGMM_ERR_NOT_PD:
-    case EMGMM_ERR_DEGENERATE:
-        return CLI_NUMERIC;
-    default:
-        return CLI_INTERNAL;
+    case EMGMM_ERR_DEGENERATE: return CLI_NUMERIC;
+    default: return CLI_INTERNAL;
     }
 }
 
@@ -68,23 +63,19 @@ int cli_lib_fail(int status, const emgmm_model *model, const char *what, const c
 /* The first column of X whose values are all equal, or -1. */
 static long constant_column(const emgmm_data *X, double *value)
 {
-    if (!X || X->n < 2)
-        return -1;
+    if (!X || X->n < 2) return -1;
     for (size_t j = 0; j < X->d; j++) {
         size_t i = 1;
         if (X->dtype == EMGMM_F32) {
             const float *x = (const float *)X->x;
-            while (i < X->n && x[i * X->ld + j] == x[j])
-                i++;
+            while (i < X->n && x[i * X->ld + j] == x[j]) i++;
             *value = x[j];
         } else {
             const double *x = (const double *)X->x;
-            while (i < X->n && x[i * X->ld + j] == x[j])
-                i++;
+            while (i < X->n && x[i * X->ld + j] == x[j]) i++;
             *value = x[j];
         }
-        if (i == X->n)
-            return (long)j;
+        if (i == X->n) return (long)j;
     }
     return -1;
 }
@@ -93,12 +84,10 @@ int cli_fit_fail(int status, const emgmm_model *model, const char *what, const c
                  size_t row0, const emgmm_data *X)
 {
     const char *detail = model ? emgmm_model_last_error(model) : "";
-    if (!detail || !*detail)
-        detail = emgmm_strerror(status);
+    if (!detail || !*detail) detail = emgmm_strerror(status);
     long long row = -1, col = -1;
     int comp = -1;
-    if (model)
-        emgmm_model_error_location(model, &row, &col, &comp);
+    if (model) emgmm_model_error_location(model, &row, &col, &comp);
     if (file && row >= 0 && col >= 0 && status == EMGMM_ERR_NONFINITE)
         return cli_fail(cli_exit_for_status(status),
                         "%s: NaN or Inf in %s at row %lld, column %lld, counting from 0 (if NaN "
@@ -112,7 +101,8 @@ int cli_fit_fail(int status, const emgmm_model *model, const char *what, const c
         snprintf(where, sizeof where, " (%s)", file);
     double v = 0.0;
     long cj = (status == EMGMM_ERR_NOT_PD || status == EMGMM_ERR_DEGENERATE)
-                  ? constant_column(X, &v) : -1;
+                  ? constant_column(X, &v)
+                  : -1;
     if (cj >= 0)
         return cli_fail(cli_exit_for_status(status),
                         "%s: %s%s; column %ld of %s is constant (%.17g on every row): drop it, "
@@ -170,8 +160,7 @@ int cli_getopt_error(const char *cmd, int c, char **argv)
 int cli_read_data(const char *path, const emgmm_io_read_opts *o, emgmm_io_matrix *m)
 {
     emgmm_io_error err = {0};
-    if (emgmm_io_read_matrix(path, o, m, &err) != 0)
-        return cli_io_fail(&err);
+    if (emgmm_io_read_matrix(path, o, m, &err) != 0) return cli_io_fail(&err);
     for (const char *w = m->warnings; w && *w;) {
         const char *nl = strchr(w, '\n');
         int len = nl ? (int)(nl - w) : (int)strlen(w);
@@ -188,8 +177,7 @@ int cli_load_model(const char *path, emgmm_model **out)
     emgmm_io_error err = {0};
     /* straight into the model's buffers (issue 22): no staging copy; an .h5
      * model's stored factors are used as they are */
-    if (emgmm_io_model_load(path, out, &mf, &err) != 0)
-        return cli_io_fail(&err);
+    if (emgmm_io_model_load(path, out, &mf, &err) != 0) return cli_io_fail(&err);
     return CLI_OK;
 }
 
@@ -215,8 +203,7 @@ int cli_check_shape(const emgmm_model *m, const emgmm_data *X, const char *model
 
 int cli_check_output(const char *path)
 {
-    if (!path || !strcmp(path, "-"))
-        return CLI_OK;
+    if (!path || !strcmp(path, "-")) return CLI_OK;
     char h5file[4096], h5dset[1024]; /* out.h5:/name: check out.h5 */
     if (emgmm_io_out_is_h5(path) &&
         emgmm_io_h5_split(path, h5file, sizeof h5file, h5dset, sizeof h5dset) == 1)
@@ -279,8 +266,7 @@ int cli_write_labels(emgmm_model *model, const emgmm_data *X, const char *path,
     emgmm_io_table t;
     size_t bs = X->n < CLI_BLOCK_ROWS ? X->n : CLI_BLOCK_ROWS;
     int32_t *lab = malloc(bs * sizeof *lab);
-    if (!lab)
-        return cli_fail(CLI_INTERNAL, "out of memory");
+    if (!lab) return cli_fail(CLI_INTERNAL, "out of memory");
     if (emgmm_io_table_open(&t, path, X->n, 1, 1, &err) != 0) {
         free(lab);
         return cli_io_fail(&err);
@@ -301,20 +287,19 @@ int cli_write_labels(emgmm_model *model, const emgmm_data *X, const char *path,
         }
     }
     free(lab);
-    if (emgmm_io_table_commit(&t, &err) != 0)
-        return cli_io_fail(&err);
+    if (emgmm_io_table_commit(&t, &err) != 0) return cli_io_fail(&err);
     return CLI_OK;
 }
 
 /* ---- issue 19: --init-resp ---- */
-int cli_read_init_resp(const char *path, size_t n_all, long long row0, size_t n, int K, double **out)
+int cli_read_init_resp(const char *path, size_t n_all, long long row0, size_t n, int K,
+                       double **out)
 {
     *out = NULL;
     emgmm_io_read_opts ro = emgmm_io_read_opts_default();
     emgmm_io_matrix mat = {0};
     int rc = cli_read_data(path, &ro, &mat);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     const size_t k = (size_t)K, r0 = (size_t)row0;
     if (mat.n != n_all || (mat.d != 1 && mat.d != k)) {
         rc = cli_fail(CLI_INPUT,
@@ -329,7 +314,8 @@ int cli_read_init_resp(const char *path, size_t n_all, long long row0, size_t n,
         emgmm_io_matrix_free(&mat);
         return cli_fail(CLI_INTERNAL, "out of memory reading %s", path);
     }
-#define INIT_RESP_AT(i) (mat.dtype == EMGMM_F64 ? ((const double *)mat.x)[i] : (double)((const float *)mat.x)[i])
+#define INIT_RESP_AT(i)                                                                            \
+    (mat.dtype == EMGMM_F64 ? ((const double *)mat.x)[i] : (double)((const float *)mat.x)[i])
     if (mat.d == k && k > 1) {
         /* this process's rows (under MPI, rows row0 .. row0 + n - 1 of the file) */
         for (size_t i = 0; i < n * k; i++) r[i] = INIT_RESP_AT(r0 * k + i);
@@ -340,15 +326,17 @@ int cli_read_init_resp(const char *path, size_t n_all, long long row0, size_t n,
         for (size_t i = 0; i < n_all; i++) {
             const double v = INIT_RESP_AT(i);
             if (!(v == floor(v)) || v < 0 || v > K) {
-                rc = cli_fail(CLI_INPUT, "--init-resp %s: row %zu: label %g is not an integer in 0..%d",
-                              path, i, v, K);
+                rc = cli_fail(CLI_INPUT,
+                              "--init-resp %s: row %zu: label %g is not an integer in 0..%d", path,
+                              i, v, K);
                 break;
             }
             has0 |= v == 0;
             hasK |= v == K;
         }
         if (!rc && has0 && hasK)
-            rc = cli_fail(CLI_INPUT, "--init-resp %s: labels hold both 0 and %d (0..K-1 or 1..K, not both)",
+            rc = cli_fail(CLI_INPUT,
+                          "--init-resp %s: labels hold both 0 and %d (0..K-1 or 1..K, not both)",
                           path, K);
         const size_t base = hasK ? 1 : 0;
         for (size_t i = 0; !rc && i < n; i++) r[i * k + (size_t)INIT_RESP_AT(r0 + i) - base] = 1.0;

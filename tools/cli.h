@@ -15,10 +15,10 @@
 /* Documented in docs/cli.md; scripts depend on them. */
 enum {
     CLI_OK = 0,
-    CLI_USAGE = 2,    /* bad command line */
-    CLI_INPUT = 3,    /* unreadable/malformed input, model/data mismatch, unwritable output */
-    CLI_NUMERIC = 4,  /* numerical failure (covariance not positive definite, ...) */
-    CLI_INTERNAL = 5  /* out of memory or an internal error */
+    CLI_USAGE = 2,   /* bad command line */
+    CLI_INPUT = 3,   /* unreadable/malformed input, model/data mismatch, unwritable output */
+    CLI_NUMERIC = 4, /* numerical failure (covariance not positive definite, ...) */
+    CLI_INTERNAL = 5 /* out of memory or an internal error */
 };
 
 /* Rows per block for predict/score: bounds the n×K scratch. */
@@ -56,28 +56,30 @@ enum {
     CLI_OPT_MISSING,
     CLI_OPT_DATASET
 };
-#define CLI_DATA_LONGOPTS                                            \
-    {"format", required_argument, NULL, CLI_OPT_FORMAT},             \
-    {"dims", required_argument, NULL, CLI_OPT_DIMS},                 \
-    {"header", no_argument, NULL, CLI_OPT_HEADER},                   \
-    {"no-header", no_argument, NULL, CLI_OPT_NO_HEADER},             \
-    {"delimiter", required_argument, NULL, CLI_OPT_DELIMITER},       \
-    {"dtype", required_argument, NULL, CLI_OPT_DTYPE},               \
-    {"threads", required_argument, NULL, CLI_OPT_THREADS},           \
-    {"missing", required_argument, NULL, CLI_OPT_MISSING},           \
-    {"dataset", required_argument, NULL, CLI_OPT_DATASET}
-#define CLI_DATA_HELP                                                                        \
-    "data options:\n"                                                                        \
-    "  --format F        csv|tsv|npy|f64|f32|h5 (default: by extension; .npy, HDF5 sniffed)\n" \
-    "  --dataset NAME    HDF5: the 2-D dataset to read (or write DATA as file.h5:/NAME;\n"  \
-    "                    default: the file's only dataset)\n"                               \
-    "  --dims D          columns of raw f64/f32 binary data\n"                               \
-    "  --header, --no-header   CSV first row is / is not a header (default: detected)\n"    \
-    "  --delimiter C     CSV delimiter: , ; tab space (default: detected)\n"                 \
-    "  --dtype T         float64|float32 working precision (default: the file's)\n"          \
-    "  --threads T       OpenMP threads (default: OpenMP's default)\n"                       \
-    "  --missing P       error|nan|drop-empty-rows: NaN (CSV also NA, N/A, empty) is an\n"   \
-    "                    error (default), or a value missing at random; drop-empty-rows\n"   \
+#define CLI_DATA_LONGOPTS                                                                          \
+    {"format", required_argument, NULL, CLI_OPT_FORMAT},                                           \
+        {"dims", required_argument, NULL, CLI_OPT_DIMS},                                           \
+        {"header", no_argument, NULL, CLI_OPT_HEADER},                                             \
+        {"no-header", no_argument, NULL, CLI_OPT_NO_HEADER},                                       \
+        {"delimiter", required_argument, NULL, CLI_OPT_DELIMITER},                                 \
+        {"dtype", required_argument, NULL, CLI_OPT_DTYPE},                                         \
+        {"threads", required_argument, NULL, CLI_OPT_THREADS},                                     \
+        {"missing", required_argument, NULL, CLI_OPT_MISSING},                                     \
+    {                                                                                              \
+        "dataset", required_argument, NULL, CLI_OPT_DATASET                                        \
+    }
+#define CLI_DATA_HELP                                                                              \
+    "data options:\n"                                                                              \
+    "  --format F        csv|tsv|npy|f64|f32|h5 (default: by extension; .npy, HDF5 sniffed)\n"     \
+    "  --dataset NAME    HDF5: the 2-D dataset to read (or write DATA as file.h5:/NAME;\n"         \
+    "                    default: the file's only dataset)\n"                                      \
+    "  --dims D          columns of raw f64/f32 binary data\n"                                     \
+    "  --header, --no-header   CSV first row is / is not a header (default: detected)\n"           \
+    "  --delimiter C     CSV delimiter: , ; tab space (default: detected)\n"                       \
+    "  --dtype T         float64|float32 working precision (default: the file's)\n"                \
+    "  --threads T       OpenMP threads (default: OpenMP's default)\n"                             \
+    "  --missing P       error|nan|drop-empty-rows: NaN (CSV also NA, N/A, empty) is an\n"         \
+    "                    error (default), or a value missing at random; drop-empty-rows\n"         \
     "                    also leaves rows with nothing observed out of a fit\n"
 
 /* Returns 1 if C was a data option (applied), 0 if not, or -1 after a usage
@@ -98,18 +100,20 @@ enum {
     CLI_OPT_SITER,
     CLI_OPT_WEIGHTS
 };
-#define CLI_FIT_LONGOPTS                                             \
-    {"n-init", required_argument, NULL, CLI_OPT_NINIT},              \
-    {"max-iter", required_argument, NULL, CLI_OPT_MAXIT},            \
-    {"tol", required_argument, NULL, CLI_OPT_TOL},                   \
-    {"reg-covar", required_argument, NULL, CLI_OPT_REG},             \
-    {"seed", required_argument, NULL, CLI_OPT_SEED},                 \
-    {"degenerate", required_argument, NULL, CLI_OPT_DEGEN},          \
-    {"var-floor", required_argument, NULL, CLI_OPT_VFLOOR},          \
-    {"accel", required_argument, NULL, CLI_OPT_ACCEL},               \
-    {"search-starts", required_argument, NULL, CLI_OPT_SSTARTS},     \
-    {"search-iter", required_argument, NULL, CLI_OPT_SITER},         \
-    {"weights", required_argument, NULL, CLI_OPT_WEIGHTS}
+#define CLI_FIT_LONGOPTS                                                                           \
+    {"n-init", required_argument, NULL, CLI_OPT_NINIT},                                            \
+        {"max-iter", required_argument, NULL, CLI_OPT_MAXIT},                                      \
+        {"tol", required_argument, NULL, CLI_OPT_TOL},                                             \
+        {"reg-covar", required_argument, NULL, CLI_OPT_REG},                                       \
+        {"seed", required_argument, NULL, CLI_OPT_SEED},                                           \
+        {"degenerate", required_argument, NULL, CLI_OPT_DEGEN},                                    \
+        {"var-floor", required_argument, NULL, CLI_OPT_VFLOOR},                                    \
+        {"accel", required_argument, NULL, CLI_OPT_ACCEL},                                         \
+        {"search-starts", required_argument, NULL, CLI_OPT_SSTARTS},                               \
+        {"search-iter", required_argument, NULL, CLI_OPT_SITER},                                   \
+    {                                                                                              \
+        "weights", required_argument, NULL, CLI_OPT_WEIGHTS                                        \
+    }
 
 /* Fit options given explicitly: a resumed fit checks them against its checkpoint. */
 enum {
@@ -162,7 +166,8 @@ int cli_write_labels(emgmm_model *model, const emgmm_data *X, const char *path,
 
 /* issue 19: --init-resp FILE, an n×K matrix or one label column (0..K-1, or
  * 1..K when 0 does not occur and K does), as *out [n][K] (malloc'd). */
-int cli_read_init_resp(const char *path, size_t n_all, long long row0, size_t n, int K, double **out);
+int cli_read_init_resp(const char *path, size_t n_all, long long row0, size_t n, int K,
+                       double **out);
 
 int cmd_fit(int argc, char **argv);
 int cmd_predict(int argc, char **argv);

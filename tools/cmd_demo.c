@@ -18,10 +18,7 @@ static uint64_t splitmix64(uint64_t *s)
 }
 
 /* Uniform on the open interval (0, 1): log() never sees 0. */
-static double uniform01(uint64_t *s)
-{
-    return ((double)(splitmix64(s) >> 11) + 0.5) * 0x1.0p-53;
-}
+static double uniform01(uint64_t *s) { return ((double)(splitmix64(s) >> 11) + 0.5) * 0x1.0p-53; }
 
 static void fill_normal(double *x, size_t n, double mu, double sigma, uint64_t *s)
 {
@@ -29,16 +26,14 @@ static void fill_normal(double *x, size_t n, double mu, double sigma, uint64_t *
     for (size_t i = 0; i < n; i += 2) {
         double r = sqrt(-2.0 * log(uniform01(s))), t = two_pi * uniform01(s);
         x[i] = mu + sigma * r * cos(t);
-        if (i + 1 < n)
-            x[i + 1] = mu + sigma * r * sin(t);
+        if (i + 1 < n) x[i + 1] = mu + sigma * r * sin(t);
     }
 }
 
 static void print_labels(const char *what, const int32_t *lab, size_t n)
 {
     printf("%s", what);
-    for (size_t i = 0; i < n; i++)
-        printf("%d", (int)lab[i]);
+    for (size_t i = 0; i < n; i++) printf("%d", (int)lab[i]);
     printf("\n");
 }
 
@@ -57,15 +52,18 @@ int cmd_demo(int argc, char **argv)
             return CLI_OK;
         }
         if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
-            if ((rc = cli_parse_long("--threads", argv[++i], 0, 4096, &threads)))
-                return rc;
+            if ((rc = cli_parse_long("--threads", argv[++i], 0, 4096, &threads))) return rc;
             continue;
         }
         return cli_fail(CLI_USAGE, "demo: unexpected argument '%s' (see 'emgmm demo --help')",
                         argv[i]);
     }
 
-    enum { N1 = 4000, N2 = 8000, N = N1 + N2 };
+    enum {
+        N1 = 4000,
+        N2 = 8000,
+        N = N1 + N2
+    };
     double *x = malloc(N * sizeof *x);
     int32_t *lab = malloc(N * sizeof *lab);
     emgmm_model *m = NULL;
@@ -82,8 +80,7 @@ int cmd_demo(int argc, char **argv)
     p.n_threads = (int)threads;
     int st = emgmm_model_create(&m, 2, 1, EMGMM_COV_FULL);
     double t0 = cli_now();
-    if (st == EMGMM_OK)
-        st = emgmm_fit(m, &p, &X);
+    if (st == EMGMM_OK) st = emgmm_fit(m, &p, &X);
     double secs = cli_now() - t0;
     if (st == EMGMM_OK) {
         emgmm_model_set_n_threads(m, (int)threads);

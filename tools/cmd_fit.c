@@ -29,7 +29,8 @@ static const char fit_help[] =
     "                      (default sqrt(machine eps), 1000; reaching N is reported)\n"
     "  --init I            kmeans|k-means++|random|random_from_data|emem|smem (default kmeans),\n"
     "                      or a model JSON file to start from exactly.  emem: em-EM search, short\n"
-    "                      EM runs from many k-means starts, EM on from the best; smem: emem, then\n"
+    "                      EM runs from many k-means starts, EM on from the best; smem: emem, "
+    "then\n"
     "                      split-and-merge moves kept while they raise the lower bound\n"
     "                      (docs/search.md)\n"
     "  --search-starts S   emem, smem: short runs per initialisation (default 20)\n"
@@ -42,7 +43,8 @@ static const char fit_help[] =
     "  --degenerate P      reseed|error: an empty or collapsed component is re-initialised at\n"
     "                      the worst-explained points (reseed, default), or the fit behaves as\n"
     "                      scikit-learn's (error: a covariance that is not PD fails, naming it)\n"
-    "  --var-floor REL     floor covariance diagonals at REL x each feature's variance (default 0,\n"
+    "  --var-floor REL     floor covariance diagonals at REL x each feature's variance (default "
+    "0,\n"
     "                      off); for features on very different scales, with --reg-covar 0\n"
     "  --seed S            random seed (default 0)\n"
     "  --accel A           none|squarem|anderson: plain EM (default), or accelerated EM (SQUAREM\n"
@@ -59,8 +61,8 @@ static const char fit_help[] =
     "  --no-memory-check   skip the up-front check that the fit fits in memory\n"
     "  --weights FILE      per-sample weights, one column with a weight >= 0 for each row of\n"
     "                      DATA (CSV, .npy, raw .f64/.f32); weight w counts a row w times\n"
-    "exit status 6: stopped by SIGTERM/SIGINT after saving the model so far (docs/cli.md)\n"
-    CLI_DATA_HELP;
+    "exit status 6: stopped by SIGTERM/SIGINT after saving the model so far "
+    "(docs/cli.md)\n" CLI_DATA_HELP;
 
 enum {
     O_COV = 2000,
@@ -120,15 +122,15 @@ static void report_reseeds(reporter *r, const emgmm_model *m, int from)
         emgmm_model_reseed_event(m, i, &it, &k, &ld);
         if (r->progress) {
             char at[32] = "init";
-            if (it > 0)
-                snprintf(at, sizeof at, "iter %4d", it);
+            if (it > 0) snprintf(at, sizeof at, "iter %4d", it);
             fprintf(stderr,
                     "emgmm: %s: component %d was empty or collapsed; reseeded at the "
                     "worst-explained point (log-density %.6g)\n",
                     at, k, ld);
         }
         if (r->log) {
-            fprintf(r->log, "{\"event\": \"reseed\", \"iter\": %d, \"component\": %d, \"log_density\": ",
+            fprintf(r->log,
+                    "{\"event\": \"reseed\", \"iter\": %d, \"component\": %d, \"log_density\": ",
                     it, k);
             json_num(r->log, ld);
             fputs("}\n", r->log);
@@ -141,13 +143,10 @@ static void report_iter(reporter *r, int it, double lb, double change, double se
 {
     if (r->progress) {
         char ch[32] = "-", sec[32] = "";
-        if (isfinite(change))
-            snprintf(ch, sizeof ch, "%.4g", change);
-        if (isfinite(secs))
-            snprintf(sec, sizeof sec, "  %.3f s", secs);
+        if (isfinite(change)) snprintf(ch, sizeof ch, "%.4g", change);
+        if (isfinite(secs)) snprintf(sec, sizeof sec, "  %.3f s", secs);
         char ps[40] = "";
-        if (r->passes >= 0)
-            snprintf(ps, sizeof ps, "  passes %lld", r->passes);
+        if (r->passes >= 0) snprintf(ps, sizeof ps, "  passes %lld", r->passes);
         fprintf(stderr, "emgmm: iter %4d  lower bound %.10g  change %-11s%s%s\n", it, lb, ch, ps,
                 sec);
     }
@@ -158,8 +157,7 @@ static void report_iter(reporter *r, int it, double lb, double change, double se
         json_num(r->log, change);
         fputs(", \"seconds\": ", r->log);
         json_num(r->log, secs);
-        if (r->passes >= 0)
-            fprintf(r->log, ", \"passes\": %lld", r->passes);
+        if (r->passes >= 0) fprintf(r->log, ", \"passes\": %lld", r->passes);
         fputs(", \"elapsed\": ", r->log);
         json_num(r->log, cli_now() - r->t0);
         fputs("}\n", r->log);
@@ -204,8 +202,7 @@ static int fit_run(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, r
     *stop_sig = 0;
     if (!resumed) {
         double t = cli_now();
-        if ((*status = emgmm_fit_init(m, p, X)) != EMGMM_OK)
-            return CLI_OK;
+        if ((*status = emgmm_fit_init(m, p, X)) != EMGMM_OK) return CLI_OK;
         double ti = cli_now() - t;
         const char *iname = emgmm_init_method_name(p->init);
         if (r->progress)
@@ -219,21 +216,17 @@ static int fit_run(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, r
             fflush(r->log);
         }
         report_reseeds(r, m, 0);
-        if (ck && (rc = ckpt_save(m, ck)) != 0)
-            return rc;
+        if (ck && (rc = ckpt_save(m, ck)) != 0) return rc;
     }
     double prev = emgmm_model_n_iter(m) > 0 ? emgmm_model_lower_bound(m) : NAN, lb;
     while (!emgmm_model_converged(m) && emgmm_model_n_iter(m) < p->max_iter) {
         /* MPI: a signal may reach the ranks at different moments; the
          * maximum over the ranks makes all stop after the same iteration. */
-        if ((*stop_sig = glue_max_int(batch_stop_signal())) != 0)
-            break;
+        if ((*stop_sig = glue_max_int(batch_stop_signal())) != 0) break;
         double t = cli_now();
         const int seen = emgmm_model_n_reseeds(m);
-        if ((*status = emgmm_fit_iterate(m, p, X, &lb)) != EMGMM_OK)
-            return CLI_OK;
-        if (p->accel != EMGMM_ACCEL_NONE)
-            r->passes = emgmm_model_n_passes(m);
+        if ((*status = emgmm_fit_iterate(m, p, X, &lb)) != EMGMM_OK) return CLI_OK;
+        if (p->accel != EMGMM_ACCEL_NONE) r->passes = emgmm_model_n_passes(m);
         report_iter(r, emgmm_model_n_iter(m), lb, lb - prev, cli_now() - t);
         report_reseeds(r, m, seen);
         prev = lb;
@@ -242,8 +235,7 @@ static int fit_run(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, r
             return rc;
     }
     /* The end of the fit, or of this run, is always saved. */
-    if (ck && ck->last != emgmm_model_n_iter(m) && (rc = ckpt_save(m, ck)) != 0)
-        return rc;
+    if (ck && ck->last != emgmm_model_n_iter(m) && (rc = ckpt_save(m, ck)) != 0) return rc;
     *status = EMGMM_OK;
     return CLI_OK;
 }
@@ -281,15 +273,10 @@ static int fit_option(int c, const char *arg, fit_opts *o, int *rc)
     *rc = 0;
     switch (c) {
     case 'k':
-        if ((*rc = cli_parse_long("-k", arg, 1, 1L << 20, &o->k)) == 0)
-            o->given |= CLI_GIVEN_K;
+        if ((*rc = cli_parse_long("-k", arg, 1, 1L << 20, &o->k)) == 0) o->given |= CLI_GIVEN_K;
         break;
-    case 'o':
-        o->out = arg;
-        break;
-    case 'q':
-        o->quiet = 1;
-        break;
+    case 'o': o->out = arg; break;
+    case 'q': o->quiet = 1; break;
     case O_COV:
         o->cov = emgmm_covariance_type_from_name(arg);
         if (o->cov < 0)
@@ -300,42 +287,23 @@ static int fit_option(int c, const char *arg, fit_opts *o, int *rc)
                            arg);
         o->given |= CLI_GIVEN_COV;
         break;
-    case O_INIT:
-        o->init_arg = arg;
-        break;
-    case O_LABELS:
-        o->labels = arg;
-        break;
-    case O_PROGRESS:
-        o->progress = 1;
-        break;
-    case O_LOG:
-        o->log_path = arg;
-        break;
-    case O_CKPT:
-        o->checkpoint = arg;
-        break;
+    case O_INIT: o->init_arg = arg; break;
+    case O_LABELS: o->labels = arg; break;
+    case O_PROGRESS: o->progress = 1; break;
+    case O_LOG: o->log_path = arg; break;
+    case O_CKPT: o->checkpoint = arg; break;
     case O_CKPT_EVERY:
         *rc = cli_parse_long("--checkpoint-every", arg, 1, 1L << 30, &o->every);
         break;
-    case O_RESUME:
-        o->resume = arg;
-        break;
-    case O_NO_MEMCHECK:
-        o->no_memcheck = 1;
-        break;
-    case O_INITRESP:
-        o->init_resp = arg;
-        break;
-    case O_INNERTOL:
-        *rc = cli_parse_double("--inner-tol", arg, 0, &o->p.inner_tol);
-        break;
+    case O_RESUME: o->resume = arg; break;
+    case O_NO_MEMCHECK: o->no_memcheck = 1; break;
+    case O_INITRESP: o->init_resp = arg; break;
+    case O_INNERTOL: *rc = cli_parse_double("--inner-tol", arg, 0, &o->p.inner_tol); break;
     case O_INNERMAX:
         if ((*rc = cli_parse_long("--inner-max-iter", arg, 1, 1L << 30, &v)) == 0)
             o->p.inner_max_iter = (int)v;
         break;
-    default:
-        return 0;
+    default: return 0;
     }
     return *rc ? -1 : 1;
 }
@@ -352,8 +320,7 @@ static int check_args(fit_opts *o)
         return cli_fail(CLI_USAGE, "fit: --checkpoint-every needs --checkpoint FILE");
     if (o->init_resp && (o->init_arg || o->resume))
         return cli_fail(CLI_USAGE, "fit: --init-resp cannot be given with --init or --resume");
-    if (o->init_resp && o->k == 0)
-        return cli_fail(CLI_USAGE, "fit: --init-resp needs -k K");
+    if (o->init_resp && o->k == 0) return cli_fail(CLI_USAGE, "fit: --init-resp needs -k K");
     if (o->resume && o->init_arg)
         return cli_fail(CLI_USAGE,
                         "fit: --init cannot be given with --resume (the checkpoint holds the "
@@ -369,18 +336,18 @@ static int check_args(fit_opts *o)
                         "fit: the checkpoint %s cannot also be the model or labels output", ck);
     if (o->labels && !strcmp(o->labels, "-") && (!o->out || !strcmp(o->out, "-")))
         return cli_fail(CLI_USAGE, "fit: the model and --labels cannot both go to stdout");
-    if (o->resume)
-        return 0; /* the remaining checks are the checkpoint's */
+    if (o->resume) return 0; /* the remaining checks are the checkpoint's */
     if (o->init_arg) {
         int im = emgmm_init_method_from_name(o->init_arg);
         if (im >= 0 && im != EMGMM_INIT_USER && im != EMGMM_INIT_RESP)
             o->p.init = im;
         else if (access(o->init_arg, F_OK) != 0 && !strchr(o->init_arg, '.') &&
                  !strchr(o->init_arg, '/'))
-            return cli_fail(CLI_USAGE,
-                            "--init: expected kmeans, k-means++, random, random_from_data, emem, smem or "
-                            "a model file, got '%s'",
-                            o->init_arg);
+            return cli_fail(
+                CLI_USAGE,
+                "--init: expected kmeans, k-means++, random, random_from_data, emem, smem or "
+                "a model file, got '%s'",
+                o->init_arg);
         else
             o->p.init = EMGMM_INIT_USER;
     } else if (o->k == 0) {
@@ -395,27 +362,27 @@ static int check_args(fit_opts *o)
 /* 0, -1 after --help, or the exit code of a usage error (reported). */
 static int parse_args(int argc, char **argv, fit_opts *o)
 {
-    static const struct option longopts[] = {{"components", required_argument, NULL, 'k'},
-                                             {"output", required_argument, NULL, 'o'},
-                                             {"covariance", required_argument, NULL, O_COV},
-                                             {"model", required_argument, NULL, O_COV},
-                                             {"init-resp", required_argument, NULL, O_INITRESP},
-                                             {"inner-tol", required_argument, NULL, O_INNERTOL},
-                                             {"inner-max-iter", required_argument, NULL, O_INNERMAX},
-                                             {"init", required_argument, NULL, O_INIT},
-                                             {"labels", required_argument, NULL, O_LABELS},
-                                             {"progress", no_argument, NULL, O_PROGRESS},
-                                             {"log", required_argument, NULL, O_LOG},
-                                             {"quiet", no_argument, NULL, 'q'},
-                                             {"checkpoint", required_argument, NULL, O_CKPT},
-                                             {"checkpoint-every", required_argument, NULL,
-                                              O_CKPT_EVERY},
-                                             {"resume", required_argument, NULL, O_RESUME},
-                                             {"no-memory-check", no_argument, NULL, O_NO_MEMCHECK},
-                                             {"help", no_argument, NULL, 'h'},
-                                             CLI_FIT_LONGOPTS,
-                                             CLI_DATA_LONGOPTS,
-                                             {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {
+        {"components", required_argument, NULL, 'k'},
+        {"output", required_argument, NULL, 'o'},
+        {"covariance", required_argument, NULL, O_COV},
+        {"model", required_argument, NULL, O_COV},
+        {"init-resp", required_argument, NULL, O_INITRESP},
+        {"inner-tol", required_argument, NULL, O_INNERTOL},
+        {"inner-max-iter", required_argument, NULL, O_INNERMAX},
+        {"init", required_argument, NULL, O_INIT},
+        {"labels", required_argument, NULL, O_LABELS},
+        {"progress", no_argument, NULL, O_PROGRESS},
+        {"log", required_argument, NULL, O_LOG},
+        {"quiet", no_argument, NULL, 'q'},
+        {"checkpoint", required_argument, NULL, O_CKPT},
+        {"checkpoint-every", required_argument, NULL, O_CKPT_EVERY},
+        {"resume", required_argument, NULL, O_RESUME},
+        {"no-memory-check", no_argument, NULL, O_NO_MEMCHECK},
+        {"help", no_argument, NULL, 'h'},
+        CLI_FIT_LONGOPTS,
+        CLI_DATA_LONGOPTS,
+        {NULL, 0, NULL, 0}};
     int c, rc = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":k:o:qh", longopts, NULL)) != -1) {
@@ -424,14 +391,10 @@ static int parse_args(int argc, char **argv, fit_opts *o)
             return -1;
         }
         int r = cli_data_option(c, optarg, &o->ro, &o->threads, &rc);
-        if (r == 0)
-            r = cli_fit_option(c, optarg, &o->p, &o->weights, &o->given, &rc);
-        if (r == 0)
-            r = fit_option(c, optarg, o, &rc);
-        if (r < 0)
-            return rc;
-        if (r == 0)
-            return cli_getopt_error("fit", c, argv);
+        if (r == 0) r = cli_fit_option(c, optarg, &o->p, &o->weights, &o->given, &rc);
+        if (r == 0) r = fit_option(c, optarg, o, &rc);
+        if (r < 0) return rc;
+        if (r == 0) return cli_getopt_error("fit", c, argv);
     }
     if (optind != argc - 1)
         return cli_fail(CLI_USAGE,
@@ -448,8 +411,7 @@ static int make_model(fit_opts *o, const emgmm_data *X, emgmm_model **m)
 {
     int rc;
     if (o->p.init == EMGMM_INIT_USER) {
-        if ((rc = cli_load_model(o->init_arg, m)) != 0)
-            return rc;
+        if ((rc = cli_load_model(o->init_arg, m)) != 0) return rc;
         if (o->k && o->k != emgmm_model_n_components(*m))
             return cli_fail(CLI_USAGE, "-k %ld disagrees with %s, which has %d components", o->k,
                             o->init_arg, emgmm_model_n_components(*m));
@@ -464,8 +426,7 @@ static int make_model(fit_opts *o, const emgmm_data *X, emgmm_model **m)
     if (st == EMGMM_ERR_UNSUPPORTED)
         return cli_fail(CLI_USAGE, "--covariance %s is not supported by this build",
                         emgmm_covariance_type_name(ct));
-    if (st != EMGMM_OK)
-        return cli_lib_fail(st, NULL, "cannot create the model", NULL, 0);
+    if (st != EMGMM_OK) return cli_lib_fail(st, NULL, "cannot create the model", NULL, 0);
     return CLI_OK;
 }
 
@@ -475,11 +436,11 @@ static int resume_options(fit_opts *o, const ckpt_info *ci, int threads_given)
 {
     const emgmm_params *c = &ci->params;
     const char *f = o->resume;
-#define DIFFERS(flag, cond, what)                                                               \
-    if ((o->given & (flag)) && (cond))                                                          \
-        return cli_fail(CLI_USAGE,                                                              \
-                        "fit: %s differs from the checkpoint %s; a resumed fit keeps the "      \
-                        "options it started with",                                              \
+#define DIFFERS(flag, cond, what)                                                                  \
+    if ((o->given & (flag)) && (cond))                                                             \
+        return cli_fail(CLI_USAGE,                                                                 \
+                        "fit: %s differs from the checkpoint %s; a resumed fit keeps the "         \
+                        "options it started with",                                                 \
                         what, f);
     DIFFERS(CLI_GIVEN_K, o->k != ci->n_components, "-k")
     DIFFERS(CLI_GIVEN_COV, o->cov != ci->covariance_type, "--covariance")
@@ -492,8 +453,8 @@ static int resume_options(fit_opts *o, const ckpt_info *ci, int threads_given)
 #undef DIFFERS
     if ((o->weights != NULL) != (ci->weighted != 0))
         return cli_fail(CLI_USAGE,
-                        "fit: the checkpoint %s was written by a fit %s --weights; resume it %s",
-                        f, ci->weighted ? "with" : "without",
+                        "fit: the checkpoint %s was written by a fit %s --weights; resume it %s", f,
+                        ci->weighted ? "with" : "without",
                         ci->weighted ? "with the same --weights FILE" : "without --weights");
     if (threads_given && o->threads != ci->threads)
         return cli_fail(CLI_USAGE,
@@ -533,14 +494,12 @@ static int memory_check(const fit_opts *o, const emgmm_data *X, int K, int cov, 
 {
     /* With fewer rows than components the fit fails at once, for that clearer
      * reason, before it allocates anything large. */
-    if (o->no_memcheck || (size_t)K > X->n)
-        return CLI_OK;
-    double need = batch_fit_memory(X->n, X->d, (size_t)K, emgmm_covariance_storage(cov), X->dtype, threads, o->p.init,
-                                   o->p.max_iter, o->p.n_init, o->p.missing);
+    if (o->no_memcheck || (size_t)K > X->n) return CLI_OK;
+    double need = batch_fit_memory(X->n, X->d, (size_t)K, emgmm_covariance_storage(cov), X->dtype,
+                                   threads, o->p.init, o->p.max_iter, o->p.n_init, o->p.missing);
     const char *what = "";
     double avail = batch_available_memory(threads, &what);
-    if (avail < 0 || need <= avail)
-        return CLI_OK;
+    if (avail < 0 || need <= avail) return CLI_OK;
     char nb[32], ab[32];
     human_bytes(nb, sizeof nb, need);
     human_bytes(ab, sizeof ab, avail);
@@ -577,8 +536,7 @@ static int write_model(const char *path, const emgmm_model *m, const emgmm_param
     batch_write_begin();
     int r = emgmm_io_model_write(path ? path : "-", m, &info, &err);
     batch_write_end();
-    if (r == 0)
-        cli_model_size_note(path);
+    if (r == 0) cli_model_size_note(path);
     return r != 0 ? cli_io_fail(&err) : CLI_OK;
 }
 
@@ -591,8 +549,7 @@ static int mpi_fit_options(fit_opts *o)
         o->progress = 0;
         o->log_path = NULL;
     }
-    if (glue_size() == 1)
-        return CLI_OK;
+    if (glue_size() == 1) return CLI_OK;
     return glue_check_format(o->data, &o->ro);
 }
 
@@ -600,15 +557,15 @@ static int mpi_fit_options(fit_opts *o)
 typedef struct {
     fit_opts o;
     int threads_given;
-    int threads;        /* the thread count the fit runs on */
+    int threads; /* the thread count the fit runs on */
     emgmm_io_matrix mat;
-    emgmm_data X;       /* MPI: this rank's rows (a CSV file split at line starts) */
-    long long row0;     /* MPI: this rank's first row */
-    size_t n_all;       /* MPI: all ranks' rows */
-    uint64_t hash;      /* the data's fingerprint, for checkpoints */
+    emgmm_data X;   /* MPI: this rank's rows (a CSV file split at line starts) */
+    long long row0; /* MPI: this rank's first row */
+    size_t n_all;   /* MPI: all ranks' rows */
+    uint64_t hash;  /* the data's fingerprint, for checkpoints */
     int hash_version;
-    double *wts;        /* --weights: this rank's rows' weights */
-    double *init_resp;  /* issue 19: --init-resp, [n][K] */
+    double *wts;       /* --weights: this rank's rows' weights */
+    double *init_resp; /* issue 19: --init-resp, [n][K] */
     emgmm_model *m;
     reporter rep;
     ckpt_info resumed;
@@ -625,8 +582,7 @@ static int load_data(fit_job *j)
         return rc;
     /* Per-sample weights (issue 15): this rank's rows' weights; collective. */
     if (o->weights) {
-        if ((rc = cli_read_weights(o->weights, o->data, j->X.n, j->row0, &j->wts)) != 0)
-            return rc;
+        if ((rc = cli_read_weights(o->weights, o->data, j->X.n, j->row0, &j->wts)) != 0) return rc;
         j->X.weights = j->wts;
     }
     const emgmm_data *X = &j->X;
@@ -635,8 +591,7 @@ static int load_data(fit_job *j)
     if (o->init_resp) {
         const size_t n_resp = (size_t)glue_sum((double)X->n);
         rc = cli_read_init_resp(o->init_resp, n_resp, j->row0, X->n, (int)o->k, &j->init_resp);
-        if ((rc = glue_agree(rc)) != 0)
-            return rc;
+        if ((rc = glue_agree(rc)) != 0) return rc;
     }
     j->n_all = X->n;
     j->hash_version = o->resume && j->resumed.version == 1 ? 1 : 2;
@@ -654,8 +609,8 @@ static int load_data(fit_job *j)
         return cli_fail(CLI_INPUT,
                         "fit: %s is not the data the checkpoint %s was written for (%zu x %zu, "
                         "hash %016llx; this is %zu x %zu, hash %016llx%s)",
-                        o->data, o->resume, r->n, r->d, (unsigned long long)r->data_hash,
-                        j->n_all, X->d, (unsigned long long)j->hash,
+                        o->data, o->resume, r->n, r->d, (unsigned long long)r->data_hash, j->n_all,
+                        X->d, (unsigned long long)j->hash,
                         glue_size() > 1 && j->hash_version == 1
                             ? "; a version 1 checkpoint's hash also depends on the number of "
                               "ranks"
@@ -697,8 +652,7 @@ static int prepare_model(fit_job *j)
 static void ckpt_setup(fit_job *j)
 {
     const fit_opts *o = &j->o;
-    if (!o->checkpoint && !o->resume)
-        return;
+    if (!o->checkpoint && !o->resume) return;
     ckpt_ctl *ck = &j->ck;
     ck->path = o->checkpoint ? o->checkpoint : o->resume;
     ck->info.n_components = emgmm_model_n_components(j->m);
@@ -731,8 +685,7 @@ static void log_start(const fit_job *j)
     json_num(log, o->p.var_floor);
     if (o->p.accel != EMGMM_ACCEL_NONE)
         fprintf(log, ", \"accel\": \"%s\"", emgmm_accel_method_name(o->p.accel));
-    if (o->resume)
-        fprintf(log, ", \"resumed_at\": %d", j->resumed.n_iter);
+    if (o->resume) fprintf(log, ", \"resumed_at\": %d", j->resumed.n_iter);
     fputs("}\n", log);
 }
 
@@ -742,8 +695,8 @@ static int save_interrupted(fit_job *j, int stop_sig)
     const char *sig = stop_sig == SIGTERM ? "SIGTERM" : "SIGINT";
     const int it = emgmm_model_n_iter(j->m);
     if (j->rep.log)
-        fprintf(j->rep.log, "{\"event\": \"interrupted\", \"signal\": \"%s\", \"iter\": %d}\n",
-                sig, it);
+        fprintf(j->rep.log, "{\"event\": \"interrupted\", \"signal\": \"%s\", \"iter\": %d}\n", sig,
+                it);
     int rc = glue_rank() == 0 ? write_model(j->o.out, j->m, &j->o.p) : CLI_OK; /* MPI: rank 0 */
     if ((rc = glue_agree(rc)) != 0) /* MPI: no rank ends before the model is written */
         return rc;
@@ -792,10 +745,8 @@ static int run_fit(fit_job *j)
 {
     fit_opts *o = &j->o;
     int rc;
-    if (o->progress)
-        cli_coretype_warning(stderr);
-    if (j->rep.log)
-        log_start(j);
+    if (o->progress) cli_coretype_warning(stderr);
+    if (j->rep.log) log_start(j);
     /* From here a first SIGTERM/SIGINT lets the fit save its work (n_init = 1);
      * emgmm_fit (n_init > 1) cannot be stopped, so there the first exits. */
     /* MPI: the ranks agree on the stop in fit_run (issue 15) */
@@ -812,14 +763,11 @@ static int run_fit(fit_job *j)
     const double secs = cli_now() - j->rep.t0;
     if (st == EMGMM_OK && (o->progress || j->rep.log) && o->p.n_init > 1)
         report_history(j->m, &j->rep);
-    if (st != EMGMM_OK)
-        return fit_failed(st, j->m, o, &j->rep, &j->X);
-    if (stop_sig)
-        return save_interrupted(j, stop_sig);
+    if (st != EMGMM_OK) return fit_failed(st, j->m, o, &j->rep, &j->X);
+    if (stop_sig) return save_interrupted(j, stop_sig);
     report_done(j, secs);
     rc = CLI_OK;
-    if (glue_rank() == 0)
-        rc = write_model(o->out, j->m, &o->p);
+    if (glue_rank() == 0) rc = write_model(o->out, j->m, &o->p);
     if (o->labels) { /* MPI: collective, each rank its rows; nothing written when rc != 0 */
         batch_write_begin();
         rc = glue_write_predictions(j->m, &j->X, 0, o->labels, o->data, j->row0, rc);
@@ -836,20 +784,16 @@ static int prepare_fit(fit_job *j)
     if (o->resume) { /* MPI: every rank reads the checkpoint */
         if ((rc = ckpt_read(o->resume, &j->resumed, &j->m)) == 0)
             rc = resume_options(o, &j->resumed, j->threads_given);
-        if ((rc = glue_agree(rc)) != 0)
-            return rc;
+        if ((rc = glue_agree(rc)) != 0) return rc;
     }
-    if ((rc = load_data(j)) != 0)
-        return rc;
+    if ((rc = load_data(j)) != 0) return rc;
     j->threads = o->threads > 0 ? o->threads : emgmm_default_threads();
-    if ((rc = prepare_model(j)) != 0)
-        return rc;
+    if ((rc = prepare_model(j)) != 0) return rc;
     ckpt_setup(j);
     if (o->log_path && !(j->rep.log = fopen(o->log_path, "w")))
         return cli_fail(CLI_INPUT, "cannot create log %s", o->log_path);
     /* MPI: each rank's part of the one distributed fit */
-    if (glue_size() > 1 && (rc = glue_set_comm(j->m, j->row0)) != 0)
-        return rc;
+    if (glue_size() > 1 && (rc = glue_set_comm(j->m, j->row0)) != 0) return rc;
     return CLI_OK;
 }
 
@@ -862,28 +806,23 @@ int cmd_fit(int argc, char **argv)
     o->p = emgmm_params_default();
     o->ro = emgmm_io_read_opts_default();
     int rc = parse_args(argc, argv, o);
-    if (rc)
-        return rc < 0 ? CLI_OK : rc;
+    if (rc) return rc < 0 ? CLI_OK : rc;
     j.threads_given = o->threads >= 0;
-    if (!j.threads_given)
-        o->threads = o->p.n_threads = 0;
+    if (!j.threads_given) o->threads = o->p.n_threads = 0;
     /* MPI (tools/mpi_glue.c): rank 0 alone reports and writes; with several
      * ranks only what is distributed is accepted. */
-    if ((rc = mpi_fit_options(o)) != 0)
-        return rc;
+    if ((rc = mpi_fit_options(o)) != 0) return rc;
     if (glue_rank() == 0) {
         if ((rc = cli_check_output(o->out)) == 0 && (rc = cli_check_output(o->labels)) == 0)
             rc = cli_check_output(o->checkpoint);
     }
-    if ((rc = glue_agree(rc)) != 0)
-        return rc;
+    if ((rc = glue_agree(rc)) != 0) return rc;
     j.rep = (reporter){o->progress, NULL, 0, -1};
     j.ck = (ckpt_ctl){NULL, {0}, -1};
     /* MPI: a rank that failed agrees here, so every rank starts the fit's
      * collectives or none does. */
     rc = prepare_fit(&j);
-    if ((rc = glue_agree(rc)) == 0)
-        rc = run_fit(&j);
+    if ((rc = glue_agree(rc)) == 0) rc = run_fit(&j);
     batch_signals_restore();
     if (j.rep.log && fclose(j.rep.log) != 0 && rc == 0)
         rc = cli_fail(CLI_INPUT, "cannot write log %s", o->log_path);

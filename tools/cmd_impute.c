@@ -26,20 +26,19 @@ static const char impute_help[] =
     "stdout (not with --multiple).  Outputs are written atomically: all or none.\n\n"
     "  -o, --output FILE   output file\n"
     "  --multiple M        M draws (1..1000) instead of the conditional expectation\n"
-    "  --seed S            seed of the draws (default 0); imputation j (file .j) uses S + j - 1\n" CLI_DATA_HELP;
+    "  --seed S            seed of the draws (default 0); imputation j (file .j) uses S + j - "
+    "1\n" CLI_DATA_HELP;
 
 /* FILE with ".J" before its extension (out.csv → out.3.csv; out → out.3). */
 static char *numbered_path(const char *path, int j)
 {
     const char *slash = strrchr(path, '/');
     const char *dot = strrchr(path, '.');
-    if (dot && (dot == path || (slash && dot < slash) || dot[-1] == '/'))
-        dot = NULL;
+    if (dot && (dot == path || (slash && dot < slash) || dot[-1] == '/')) dot = NULL;
     const size_t stem = dot ? (size_t)(dot - path) : strlen(path);
     const size_t len = strlen(path) + 16;
     char *s = malloc(len);
-    if (s)
-        snprintf(s, len, "%.*s.%d%s", (int)stem, path, j, dot ? dot : "");
+    if (s) snprintf(s, len, "%.*s.%d%s", (int)stem, path, j, dot ? dot : "");
     return s;
 }
 
@@ -50,8 +49,7 @@ static int impute_tables(emgmm_model *m, const emgmm_data *X, int multiple, uint
     const size_t d = X->d;
     const int ntab = multiple ? multiple : 1;
     size_t bs = X->n < CLI_BLOCK_ROWS ? X->n : CLI_BLOCK_ROWS;
-    if (bs == 0)
-        bs = 1; /* a rank without rows still takes part */
+    if (bs == 0) bs = 1; /* a rank without rows still takes part */
     double *buf = malloc(bs * d * sizeof *buf);
     emgmm_io_table *t = calloc((size_t)ntab, sizeof *t);
     char **paths = calloc((size_t)ntab, sizeof *paths);
@@ -74,8 +72,7 @@ static int impute_tables(emgmm_model *m, const emgmm_data *X, int multiple, uint
         char *hdr = mat->header ? strdup(mat->header) : NULL;
         if (hdr && keep == 0 && mat->delimiter != '\t') /* the header's fields re-joined by tabs */
             for (char *q = hdr; *q; q++)
-                if (*q == mat->delimiter)
-                    *q = '\t';
+                if (*q == mat->delimiter) *q = '\t';
         if (mat->header && !hdr)
             rc = cli_fail(CLI_INTERNAL, "out of memory");
         else if (emgmm_io_table_text(&t[j], keep, hdr, &err) != 0)
@@ -98,8 +95,7 @@ static int impute_tables(emgmm_model *m, const emgmm_data *X, int multiple, uint
     for (int j = 0; j < ntab; j++) {
         if (j < opened) {
             const int r = glue_table_finish(&t[j], paths[j], rc);
-            if (rc == CLI_OK)
-                rc = r;
+            if (rc == CLI_OK) rc = r;
         }
         free(paths ? paths[j] : NULL);
     }
@@ -111,7 +107,10 @@ static int impute_tables(emgmm_model *m, const emgmm_data *X, int multiple, uint
 
 int cmd_impute(int argc, char **argv)
 {
-    enum { OPT_MULTIPLE = 2000, OPT_SEED };
+    enum {
+        OPT_MULTIPLE = 2000,
+        OPT_SEED
+    };
     static const struct option longopts[] = {{"output", required_argument, NULL, 'o'},
                                              {"multiple", required_argument, NULL, OPT_MULTIPLE},
                                              {"seed", required_argument, NULL, OPT_SEED},
@@ -127,28 +126,20 @@ int cmd_impute(int argc, char **argv)
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
         int r = cli_data_option(c, optarg, &ro, &threads, &rc);
-        if (r < 0)
-            return rc;
-        if (r > 0)
-            continue;
+        if (r < 0) return rc;
+        if (r > 0) continue;
         switch (c) {
-        case 'h':
-            fputs(impute_help, stdout);
-            return CLI_OK;
-        case 'o':
-            out = optarg;
-            break;
+        case 'h': fputs(impute_help, stdout); return CLI_OK;
+        case 'o': out = optarg; break;
         case OPT_MULTIPLE:
             if ((rc = cli_parse_long("--multiple", optarg, 1, MAX_MULTIPLE, &multiple)) != 0)
                 return rc;
             break;
         case OPT_SEED:
-            if ((rc = cli_parse_u64("--seed", optarg, &seed)) != 0)
-                return rc;
+            if ((rc = cli_parse_u64("--seed", optarg, &seed)) != 0) return rc;
             seed_given = 1;
             break;
-        default:
-            return cli_getopt_error("impute", c, argv);
+        default: return cli_getopt_error("impute", c, argv);
         }
     }
     if (optind != argc - 2)

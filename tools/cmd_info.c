@@ -11,8 +11,7 @@ int cmd_info(int argc, char **argv)
         fputs("usage: emgmm info\nPrints the version, build options, BLAS and threads.\n", stdout);
         return CLI_OK;
     }
-    if (argc > 1)
-        return cli_fail(CLI_USAGE, "info: unexpected argument '%s'", argv[1]);
+    if (argc > 1) return cli_fail(CLI_USAGE, "info: unexpected argument '%s'", argv[1]);
     const char *core = emgmm_blas_corename(), *cfg = emgmm_blas_config();
     printf("emgmm %s (compiled against %s)\n", emgmm_version_string(), EMGMM_VERSION_STRING);
     printf("openmp: %s\n", emgmm_have_openmp() ? "on" : "off");
@@ -21,6 +20,7 @@ int cmd_info(int argc, char **argv)
 #else
     printf("mpi: off\n");
 #endif
+    printf("hdf5: %s\n", emgmm_io_h5_flavour());
     printf("threads: %d\n", emgmm_default_threads());
     printf("blas core: %s\n", core ? core : "unknown");
     printf("blas config: %s\n", cfg ? cfg : "unknown");

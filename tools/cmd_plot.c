@@ -67,8 +67,7 @@ int cmd_plot(int argc, char **argv)
     args[n++] = "-c";
     args[n++] = (char *)boot;
     args[n++] = "plot";
-    for (int i = 1; i < argc; i++)
-        args[n++] = argv[i];
+    for (int i = 1; i < argc; i++) args[n++] = argv[i];
     args[n] = NULL;
     fflush(stdout);
     fflush(stderr);

@@ -28,22 +28,13 @@ int cmd_predict(int argc, char **argv)
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
         int r = cli_data_option(c, optarg, &ro, &threads, &rc);
-        if (r < 0)
-            return rc;
-        if (r > 0)
-            continue;
+        if (r < 0) return rc;
+        if (r > 0) continue;
         switch (c) {
-        case 'h':
-            fputs(predict_help, stdout);
-            return CLI_OK;
-        case 'o':
-            out = optarg;
-            break;
-        case 'p':
-            proba = 1;
-            break;
-        default:
-            return cli_getopt_error("predict", c, argv);
+        case 'h': fputs(predict_help, stdout); return CLI_OK;
+        case 'o': out = optarg; break;
+        case 'p': proba = 1; break;
+        default: return cli_getopt_error("predict", c, argv);
         }
     }
     if (optind != argc - 2)

@@ -43,11 +43,9 @@ static uint64_t block_seed(uint64_t seed, size_t b)
  * each target.  Stdout and devices are not checked. */
 static int check_space(const char *path, size_t N, size_t cols, size_t npy_bytes)
 {
-    if (!path || !strcmp(path, "-"))
-        return CLI_OK;
+    if (!path || !strcmp(path, "-")) return CLI_OK;
     struct stat sb;
-    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
-        return CLI_OK;
+    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) return CLI_OK;
     char dir[4096];
     const char *slash = strrchr(path, '/');
     if (!slash)
@@ -57,14 +55,12 @@ static int check_space(const char *path, size_t N, size_t cols, size_t npy_bytes
     else
         snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
     struct statvfs fs;
-    if (statvfs(dir, &fs) != 0)
-        return CLI_OK; /* the open will say what is wrong */
+    if (statvfs(dir, &fs) != 0) return CLI_OK; /* the open will say what is wrong */
     const size_t len = strlen(path);
     const int npy = len >= 4 && !strcmp(path + len - 4, ".npy");
     const double need = (double)N * (double)cols * (npy ? (double)npy_bytes : 2.0);
     const double avail = (double)fs.f_bavail * (double)fs.f_frsize;
-    if (need <= avail)
-        return CLI_OK;
+    if (need <= avail) return CLI_OK;
     return cli_fail(CLI_INTERNAL,
                     "sample: %zu samples need at least %.3g GB in %s, more than the %.3g GB free "
                     "there (out of disk space)",
@@ -122,15 +118,12 @@ static int sample_blocks(emgmm_model *m, size_t N, uint64_t seed, const char *ou
         have_l = 0;
         if (emgmm_io_table_commit(&tl, &err) != 0) {
             rc = cli_io_fail(&err);
-            if (strcmp(out, "-") != 0)
-                remove(out);
+            if (strcmp(out, "-") != 0) remove(out);
         }
     }
 done:
-    if (have_x)
-        emgmm_io_table_abort(&tx);
-    if (have_l)
-        emgmm_io_table_abort(&tl);
+    if (have_x) emgmm_io_table_abort(&tx);
+    if (have_l) emgmm_io_table_abort(&tl);
     free(x);
     free(comp);
     return rc;
@@ -138,7 +131,11 @@ done:
 
 int cmd_sample(int argc, char **argv)
 {
-    enum { O_SEED = 4000, O_LABELS, O_THREADS };
+    enum {
+        O_SEED = 4000,
+        O_LABELS,
+        O_THREADS
+    };
     static const struct option longopts[] = {{"samples", required_argument, NULL, 'n'},
                                              {"seed", required_argument, NULL, O_SEED},
                                              {"output", required_argument, NULL, 'o'},
@@ -153,38 +150,26 @@ int cmd_sample(int argc, char **argv)
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":n:o:h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'h':
-            fputs(sample_help, stdout);
-            return CLI_OK;
+        case 'h': fputs(sample_help, stdout); return CLI_OK;
         case 'n':
-            if ((rc = cli_parse_long("-n", optarg, 1, 1L << 40, &n)))
-                return rc;
+            if ((rc = cli_parse_long("-n", optarg, 1, 1L << 40, &n))) return rc;
             break;
-        case 'o':
-            out = optarg;
-            break;
+        case 'o': out = optarg; break;
         case O_SEED:
-            if ((rc = cli_parse_u64("--seed", optarg, &seed)))
-                return rc;
+            if ((rc = cli_parse_u64("--seed", optarg, &seed))) return rc;
             break;
-        case O_LABELS:
-            labels = optarg;
-            break;
+        case O_LABELS: labels = optarg; break;
         case O_THREADS:
-            if ((rc = cli_parse_long("--threads", optarg, 0, 4096, &threads)))
-                return rc;
+            if ((rc = cli_parse_long("--threads", optarg, 0, 4096, &threads))) return rc;
             break;
-        default:
-            return cli_getopt_error("sample", c, argv);
+        default: return cli_getopt_error("sample", c, argv);
         }
     }
     if (optind != argc - 1)
         return cli_fail(CLI_USAGE,
                         "sample: expected one MODEL argument (see 'emgmm sample --help')");
-    if (n < 0)
-        return cli_fail(CLI_USAGE, "sample: -n N is required");
-    if (!out)
-        return cli_fail(CLI_USAGE, "sample: -o FILE is required ('-o -' for stdout)");
+    if (n < 0) return cli_fail(CLI_USAGE, "sample: -n N is required");
+    if (!out) return cli_fail(CLI_USAGE, "sample: -o FILE is required ('-o -' for stdout)");
     if (labels && !strcmp(labels, "-") && !strcmp(out, "-"))
         return cli_fail(CLI_USAGE, "sample: points and labels cannot both go to stdout");
 

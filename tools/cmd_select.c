@@ -40,9 +40,11 @@ static const char select_help[] =
     "  --reg-covar R       added to covariance diagonals (default 1e-6)\n"
     "  --degenerate P      reseed|error: what a fit does with an empty or collapsed component\n"
     "                      (default reseed; error = scikit-learn's behaviour; docs/cli.md)\n"
-    "  --var-floor REL     floor covariance diagonals at REL x each feature's variance (default 0)\n"
+    "  --var-floor REL     floor covariance diagonals at REL x each feature's variance (default "
+    "0)\n"
     "  --seed S            random seed, the same for every fit (default 0)\n"
-    "  --accel A           none|squarem|anderson: plain EM (default) or accelerated (docs/accel.md)\n"
+    "  --accel A           none|squarem|anderson: plain EM (default) or accelerated "
+    "(docs/accel.md)\n"
     "  -q, --quiet         no table on the terminal (errors are still reported)\n"
     "  --weights FILE      per-sample weights, one column with a weight >= 0 for each row of\n"
     "                      DATA; weight w counts a row w times, in the fits and in BIC/AIC\n"
@@ -50,8 +52,18 @@ static const char select_help[] =
     "Exit status: 0 when at least one fit succeeded (failed fits are listed as failed);\n"
     "4 when every fit failed numerically; 2, 3, 5 as for the other commands.\n\n" CLI_DATA_HELP;
 
-enum { O_COV = 5000, O_CRIT, O_TABLE, O_INIT, O_MCLUST_SIGN };
-enum { CRIT_BIC = 0, CRIT_AIC = 1, CRIT_ICL = 2 };
+enum {
+    O_COV = 5000,
+    O_CRIT,
+    O_TABLE,
+    O_INIT,
+    O_MCLUST_SIGN
+};
+enum {
+    CRIT_BIC = 0,
+    CRIT_AIC = 1,
+    CRIT_ICL = 2
+};
 #define SEL_MAX_K_VALUES 10000 /* a sweep longer than this is almost surely a typo */
 #define SIGN_NOTE "lower is better (scikit-learn's sign; mclust's BIC has the opposite sign)"
 
@@ -61,10 +73,10 @@ typedef struct {
     int status;      /* the library's status when it failed */
     char error[320]; /* why it failed */
     double bic, aic, loglik, seconds;
-    double icl;      /* issue 19: sign of bic; NAN with --weights */
-    long n_params;   /* -1 when the model could not be created */
+    double icl;    /* issue 19: sign of bic; NAN with --weights */
+    long n_params; /* -1 when the model could not be created */
     int converged, n_iter;
-    int n_reseeds;   /* components reseeded during the kept fit */
+    int n_reseeds; /* components reseeded during the kept fit */
 } sel_row;
 
 typedef struct {
@@ -91,27 +103,25 @@ static int parse_k_list(const char *s, sel_opts *o)
 {
     const long kmax = 1L << 20;
     char *copy = strdup(s);
-    if (!copy)
-        return cli_fail(CLI_INTERNAL, "out of memory");
+    if (!copy) return cli_fail(CLI_INTERNAL, "out of memory");
     long *ks = NULL;
     int n = 0, cap = 0, rc = 0;
     char *save = NULL;
     const size_t len = strlen(s);
     if (strstr(s, ",,") || (len && (s[0] == ',' || s[len - 1] == ','))) {
         free(copy);
-        return cli_fail(CLI_USAGE, "--k: an empty item in '%s' (expected N, A:B or a comma list "
-                                   "of them)", s);
+        return cli_fail(CLI_USAGE,
+                        "--k: an empty item in '%s' (expected N, A:B or a comma list "
+                        "of them)",
+                        s);
     }
     for (char *tok = strtok_r(copy, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save)) {
         char *colon = strchr(tok, ':');
         long a, b;
-        if (colon)
-            *colon = '\0';
-        if ((rc = cli_parse_long("--k", tok, 1, kmax, &a)) != 0)
-            break;
+        if (colon) *colon = '\0';
+        if ((rc = cli_parse_long("--k", tok, 1, kmax, &a)) != 0) break;
         b = a;
-        if (colon && (rc = cli_parse_long("--k", colon + 1, 1, kmax, &b)) != 0)
-            break;
+        if (colon && (rc = cli_parse_long("--k", colon + 1, 1, kmax, &b)) != 0) break;
         if (b < a) {
             rc = cli_fail(CLI_USAGE, "--k: range %ld:%ld runs backwards", a, b);
             break;
@@ -143,8 +153,7 @@ static int parse_k_list(const char *s, sel_opts *o)
     qsort(ks, (size_t)n, sizeof *ks, cmp_long);
     int m = 0;
     for (int i = 0; i < n; i++)
-        if (m == 0 || ks[i] != ks[m - 1])
-            ks[m++] = ks[i];
+        if (m == 0 || ks[i] != ks[m - 1]) ks[m++] = ks[i];
     free(o->ks);
     o->ks = ks;
     o->nk = m;
@@ -156,8 +165,7 @@ static int parse_types(const char *s, sel_opts *o)
 {
     o->ntypes = 0;
     if (!strcmp(s, "all")) {
-        for (int t = EMGMM_COV_FULL; t <= EMGMM_COV_SPHERICAL; t++)
-            o->types[o->ntypes++] = t;
+        for (int t = EMGMM_COV_FULL; t <= EMGMM_COV_SPHERICAL; t++) o->types[o->ntypes++] = t;
         return 0;
     }
     if (!strcasecmp(s, "mclust")) { /* the fourteen, in mclustBIC's column order */
@@ -168,22 +176,21 @@ static int parse_types(const char *s, sel_opts *o)
         return 0;
     }
     char *copy = strdup(s);
-    if (!copy)
-        return cli_fail(CLI_INTERNAL, "out of memory");
+    if (!copy) return cli_fail(CLI_INTERNAL, "out of memory");
     char *save = NULL;
     int rc = 0;
     for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         const int t = emgmm_covariance_type_from_name(tok);
         if (t < 0) {
-            rc = cli_fail(CLI_USAGE, "--covariance: expected full, tied, diag, spherical or "
-                                     "mclust model names (comma-separated), all or mclust, got '%s'", tok);
+            rc = cli_fail(CLI_USAGE,
+                          "--covariance: expected full, tied, diag, spherical or "
+                          "mclust model names (comma-separated), all or mclust, got '%s'",
+                          tok);
             break;
         }
         int seen = 0;
-        for (int i = 0; i < o->ntypes; i++)
-            seen |= o->types[i] == t;
-        if (!seen)
-            o->types[o->ntypes++] = t;
+        for (int i = 0; i < o->ntypes; i++) seen |= o->types[i] == t;
+        if (!seen) o->types[o->ntypes++] = t;
     }
     free(copy);
     if (!rc && o->ntypes == 0)
@@ -191,39 +198,68 @@ static int parse_types(const char *s, sel_opts *o)
     return rc;
 }
 
+/* After the options: the one DATA argument, the outputs' formats, the defaults that depend on
+ * other options, and the params checked as a whole. */
+static int finish_args(int argc, char **argv, sel_opts *o)
+{
+    int rc;
+    if (optind != argc - 1)
+        return cli_fail(CLI_USAGE,
+                        "select: expected one DATA argument, got %d (see 'emgmm select --help')",
+                        argc - optind);
+    o->data = argv[optind];
+    if (o->out && o->table && !strcmp(o->out, "-") && !strcmp(o->table, "-"))
+        return cli_fail(CLI_USAGE, "select: -o and --table cannot both write to stdout");
+    if (o->table && strcmp(o->table, "-")) {
+        const size_t len = strlen(o->table);
+        if (len >= 4 && !strcasecmp(o->table + len - 4, ".npy"))
+            return cli_fail(CLI_USAGE, "--table: write .csv, .tsv or .json, not .npy (%s)",
+                            o->table);
+    }
+    if (o->nk == 0 && (rc = parse_k_list("1:9", o)) != 0) return rc;
+    for (int t = 0; t < o->ntypes; t++) o->mclust |= o->types[t] >= EMGMM_COV_EII;
+    o->mclust |= o->criterion == CRIT_ICL;
+    o->p.n_threads = o->threads;
+    o->p.missing = o->ro.missing;
+    if (emgmm_params_validate(&o->p) != EMGMM_OK)
+        return cli_fail(CLI_USAGE, "select: invalid parameters (%s)",
+                        emgmm_strerror(EMGMM_ERR_INVALID_PARAM));
+    return 0;
+}
+
 static int parse_args(int argc, char **argv, sel_opts *o)
 {
-    static const struct option longopts[] = {
-        {"k", required_argument, NULL, 'k'},
-        {"components", required_argument, NULL, 'k'},
-        {"covariance", required_argument, NULL, O_COV},
-        {"model", required_argument, NULL, O_COV},
-        {"mclust-sign", no_argument, NULL, O_MCLUST_SIGN},
-        {"criterion", required_argument, NULL, O_CRIT},
-        {"output", required_argument, NULL, 'o'},
-        {"table", required_argument, NULL, O_TABLE},
-        {"init", required_argument, NULL, O_INIT},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        CLI_FIT_LONGOPTS,
-        CLI_DATA_LONGOPTS,
-        {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {{"k", required_argument, NULL, 'k'},
+                                             {"components", required_argument, NULL, 'k'},
+                                             {"covariance", required_argument, NULL, O_COV},
+                                             {"model", required_argument, NULL, O_COV},
+                                             {"mclust-sign", no_argument, NULL, O_MCLUST_SIGN},
+                                             {"criterion", required_argument, NULL, O_CRIT},
+                                             {"output", required_argument, NULL, 'o'},
+                                             {"table", required_argument, NULL, O_TABLE},
+                                             {"init", required_argument, NULL, O_INIT},
+                                             {"quiet", no_argument, NULL, 'q'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             CLI_FIT_LONGOPTS,
+                                             CLI_DATA_LONGOPTS,
+                                             {NULL, 0, NULL, 0}};
     int c, rc = 0, im;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":k:o:qh", longopts, NULL)) != -1) {
         int r = cli_data_option(c, optarg, &o->ro, &o->threads, &rc);
-        if (r == 0)
-            r = cli_fit_option(c, optarg, &o->p, &o->weights, NULL, &rc);
-        if (r < 0)
-            return rc;
-        if (r > 0)
-            continue;
+        if (r == 0) r = cli_fit_option(c, optarg, &o->p, &o->weights, NULL, &rc);
+        if (r < 0) return rc;
+        if (r > 0) continue;
         switch (c) {
         case 'h': fputs(select_help, stdout); return -1;
-        case 'k': if ((rc = parse_k_list(optarg, o))) return rc; break;
+        case 'k':
+            if ((rc = parse_k_list(optarg, o))) return rc;
+            break;
         case 'o': o->out = optarg; break;
         case 'q': o->quiet = 1; break;
-        case O_COV: if ((rc = parse_types(optarg, o))) return rc; break;
+        case O_COV:
+            if ((rc = parse_types(optarg, o))) return rc;
+            break;
         case O_CRIT:
             if (!strcasecmp(optarg, "bic"))
                 o->criterion = CRIT_BIC;
@@ -232,41 +268,24 @@ static int parse_args(int argc, char **argv, sel_opts *o)
             else if (!strcasecmp(optarg, "icl"))
                 o->criterion = CRIT_ICL;
             else
-                return cli_fail(CLI_USAGE, "--criterion: expected bic, aic or icl, got '%s'", optarg);
+                return cli_fail(CLI_USAGE, "--criterion: expected bic, aic or icl, got '%s'",
+                                optarg);
             break;
         case O_TABLE: o->table = optarg; break;
         case O_MCLUST_SIGN: o->mclust = 1; break;
         case O_INIT:
             im = emgmm_init_method_from_name(optarg);
             if (im < 0 || im == EMGMM_INIT_USER || im == EMGMM_INIT_RESP)
-                return cli_fail(CLI_USAGE, "--init: expected kmeans, k-means++, random, "
-                                           "random_from_data, emem or smem, got '%s'", optarg);
+                return cli_fail(CLI_USAGE,
+                                "--init: expected kmeans, k-means++, random, "
+                                "random_from_data, emem or smem, got '%s'",
+                                optarg);
             o->p.init = im;
             break;
         default: return cli_getopt_error("select", c, argv);
         }
     }
-    if (optind != argc - 1)
-        return cli_fail(CLI_USAGE, "select: expected one DATA argument, got %d (see 'emgmm select --help')",
-                        argc - optind);
-    o->data = argv[optind];
-    if (o->out && o->table && !strcmp(o->out, "-") && !strcmp(o->table, "-"))
-        return cli_fail(CLI_USAGE, "select: -o and --table cannot both write to stdout");
-    if (o->table && strcmp(o->table, "-")) {
-        const size_t len = strlen(o->table);
-        if (len >= 4 && !strcasecmp(o->table + len - 4, ".npy"))
-            return cli_fail(CLI_USAGE, "--table: write .csv, .tsv or .json, not .npy (%s)", o->table);
-    }
-    if (o->nk == 0 && (rc = parse_k_list("1:9", o)) != 0)
-        return rc;
-    for (int t = 0; t < o->ntypes; t++)
-        o->mclust |= o->types[t] >= EMGMM_COV_EII;
-    o->mclust |= o->criterion == CRIT_ICL;
-    o->p.n_threads = o->threads;
-    o->p.missing = o->ro.missing;
-    if (emgmm_params_validate(&o->p) != EMGMM_OK)
-        return cli_fail(CLI_USAGE, "select: invalid parameters (%s)", emgmm_strerror(EMGMM_ERR_INVALID_PARAM));
-    return 0;
+    return finish_args(argc, argv, o);
 }
 
 /* ------------------------------------------------------------------ the sweep */
@@ -277,10 +296,8 @@ static double crit_of(const sel_row *r, int criterion)
 
 static const char *crit_name(int criterion, int upper)
 {
-    if (criterion == CRIT_AIC)
-        return upper ? "AIC" : "aic";
-    if (criterion == CRIT_ICL)
-        return upper ? "ICL" : "icl";
+    if (criterion == CRIT_AIC) return upper ? "AIC" : "aic";
+    if (criterion == CRIT_ICL) return upper ? "ICL" : "icl";
     return upper ? "BIC" : "bic";
 }
 
@@ -289,16 +306,14 @@ static const char *crit_name(int criterion, int upper)
 static int stops_the_sweep(int status, const emgmm_model *m)
 {
     long long row = -1;
-    if (m)
-        emgmm_model_error_location(m, &row, NULL, NULL);
+    if (m) emgmm_model_error_location(m, &row, NULL, NULL);
     switch (status) {
     case EMGMM_ERR_NONFINITE: return row >= 0; /* NaN/Inf in DATA, not in the fit */
     case EMGMM_ERR_NOT_PD:
     case EMGMM_ERR_DEGENERATE:
     case EMGMM_ERR_TOO_FEW_SAMPLES:
     case EMGMM_ERR_TOO_LARGE:
-    case EMGMM_ERR_UNSUPPORTED:
-        return 0;
+    case EMGMM_ERR_UNSUPPORTED: return 0;
     default: return 1;
     }
 }
@@ -317,8 +332,7 @@ static int hard_entropy(emgmm_model *m, const emgmm_data *X, double *ent)
     const size_t K = (size_t)emgmm_model_n_components(m), chunk = 4096;
     const size_t es = X->dtype == EMGMM_F32 ? sizeof(float) : sizeof(double);
     double *resp = malloc(chunk * K * sizeof(double));
-    if (!resp)
-        return EMGMM_ERR_ALLOC;
+    if (!resp) return EMGMM_ERR_ALLOC;
     int st = EMGMM_OK;
     double e = 0.0;
     for (size_t i0 = 0; i0 < X->n && st == EMGMM_OK; i0 += chunk) {
@@ -329,10 +343,8 @@ static int hard_entropy(emgmm_model *m, const emgmm_data *X, double *ent)
         st = emgmm_predict_proba(m, &sub, resp);
         for (size_t i = 0; st == EMGMM_OK && i < sub.n; i++) {
             double mx = 0.0;
-            for (size_t k = 0; k < K; k++)
-                mx = resp[i * K + k] > mx ? resp[i * K + k] : mx;
-            if (mx > 0.0)
-                e -= log(mx);
+            for (size_t k = 0; k < K; k++) mx = resp[i * K + k] > mx ? resp[i * K + k] : mx;
+            if (mx > 0.0) e -= log(mx);
         }
     }
     free(resp);
@@ -340,15 +352,14 @@ static int hard_entropy(emgmm_model *m, const emgmm_data *X, double *ent)
     return st;
 }
 
-/* Fits one (K, type) pair into *row.  Returns 0, or an exit code (already reported) when the
- * sweep must stop.  On success *fitted holds the model (the caller owns it). */
-static int fit_one(const sel_opts *o, const emgmm_data *X, long long row0, sel_row *row,
-                   emgmm_model **fitted)
+/* The (K, type) model of *row, with the sweep's threads, into *out.  Returns 0 with *out NULL
+ * when this pair cannot be made (the reason is in *row), or an exit code (already reported)
+ * when the sweep must stop. */
+static int new_model(const sel_opts *o, const emgmm_data *X, sel_row *row, emgmm_model **out)
 {
-    *fitted = NULL;
-    row->n_params = -1;
     emgmm_model *m = NULL;
-    int st = emgmm_model_create(&m, (int)row->k, (int)X->d, row->type);
+    *out = NULL;
+    const int st = emgmm_model_create(&m, (int)row->k, (int)X->d, row->type);
     if (st != EMGMM_OK) {
         if (stops_the_sweep(st, NULL))
             return cli_lib_fail(st, NULL, "select: cannot create a model", NULL, 0);
@@ -360,67 +371,99 @@ static int fit_one(const sel_opts *o, const emgmm_data *X, long long row0, sel_r
     }
     emgmm_model_set_n_threads(m, o->threads);
     row->n_params = emgmm_model_n_parameters(m);
-    int rc = glue_size() > 1 ? glue_agree(glue_set_comm(m, row0)) : 0; /* MPI: a collective fit */
+    *out = m;
+    return 0;
+}
+
+/* The criteria of the fit m (status st so far) into *row, for the three ways a sweep runs.
+ * Each returns the status after scoring, the same on every rank. */
+
+/* --weights: a row of weight w counts w times, in the log-likelihood and in n (= the weights'
+ * sum), as rows repeated w times would (under MPI, the ranks' sums added). */
+static int score_weighted(emgmm_model *m, const emgmm_data *X, int st, sel_row *row)
+{
+    double lw[2] = {0.0, 0.0};
+    if (st == EMGMM_OK) st = cli_weighted_loglik(m, X, &lw[0], &lw[1]);
+    st = glue_agree_status(st);
+    lw[0] = glue_sum(st == EMGMM_OK ? lw[0] : 0.0);
+    lw[1] = glue_sum(lw[1]);
+    row->loglik = lw[0];
+    row->bic = -2.0 * lw[0] + log(lw[1]) * (double)row->n_params;
+    row->aic = -2.0 * lw[0] + 2.0 * (double)row->n_params;
+    return st;
+}
+
+/* MPI: the score of all ranks' rows, and the criteria from the totals (scikit-learn's
+ * -2·score·n + penalty·parameters). */
+static int score_ranks(emgmm_model *m, const emgmm_data *X, int st, sel_row *row)
+{
+    double score = NAN, ent = 0.0;
+    if (st == EMGMM_OK && X->n > 0) st = emgmm_score(m, X, &score);
+    if (st == EMGMM_OK && X->n > 0) st = hard_entropy(m, X, &ent);
+    st = glue_agree_status(st);
+    size_t nsc = X->n; /* drop-empty-rows: rows with nothing observed do not count */
+    emgmm_n_scored(m, X, &nsc);
+    const double n = glue_sum((double)nsc);
+    score = glue_sum(st == EMGMM_OK && nsc > 0 ? score * (double)nsc : 0.0) / n;
+    row->bic = -2.0 * score * n + log(n) * (double)row->n_params;
+    row->aic = -2.0 * score * n + 2.0 * (double)row->n_params;
+    row->loglik = score * n;
+    /* ICL: the entropy is a sum over rows, so the ranks' sums add up */
+    row->icl = row->bic + 2.0 * glue_sum(st == EMGMM_OK ? ent : 0.0);
+    return st;
+}
+
+/* One process: the library's own score, BIC, AIC and ICL. */
+static int score_local(emgmm_model *m, const emgmm_data *X, int st, sel_row *row)
+{
+    double score = NAN;
+    if (st == EMGMM_OK) st = emgmm_score(m, X, &score);
+    if (st == EMGMM_OK) st = emgmm_bic(m, X, &row->bic);
+    if (st == EMGMM_OK) st = emgmm_aic(m, X, &row->aic);
+    if (st == EMGMM_OK) st = emgmm_icl(m, X, &row->icl);
+    size_t nsc = X->n;
+    emgmm_n_scored(m, X, &nsc);
+    row->loglik = score * (double)nsc;
+    return st;
+}
+
+/* A fit or its scoring failed with st: an exit code (reported) when that ends the sweep, else
+ * 0 with the reason in *row. */
+static int fit_failed(const sel_opts *o, const emgmm_data *X, emgmm_model *m, int st, sel_row *row)
+{
+    if (!stops_the_sweep(st, m)) {
+        set_error(row, st, m);
+        return 0;
+    }
+    char what[96];
+    snprintf(what, sizeof what, "select: K=%d %s failed", row->k,
+             emgmm_covariance_type_name(row->type));
+    return cli_fit_fail(st, m, what, o->data, 0, glue_size() == 1 ? X : NULL);
+}
+
+/* Fits one (K, type) pair into *row.  Returns 0, or an exit code (already reported) when the
+ * sweep must stop.  On success *fitted holds the model (the caller owns it). */
+static int fit_one(const sel_opts *o, const emgmm_data *X, long long row0, sel_row *row,
+                   emgmm_model **fitted)
+{
+    *fitted = NULL;
+    row->n_params = -1;
+    emgmm_model *m = NULL;
+    int rc = new_model(o, X, row, &m);
+    if (rc != 0 || !m) return rc;
+    rc = glue_size() > 1 ? glue_agree(glue_set_comm(m, row0)) : 0; /* MPI: a collective fit */
     if (rc != 0) {
         emgmm_model_free(m);
         return rc;
     }
     const double t0 = cli_now();
-    st = emgmm_fit(m, &o->p, X);
+    int st = emgmm_fit(m, &o->p, X);
     row->seconds = cli_now() - t0;
-    double score = NAN;
-    if (X->weights) {
-        /* --weights: a row of weight w counts w times, in the log-likelihood
-         * and in n (= the weights' sum), as rows repeated w times would */
-        double lw[2] = {0.0, 0.0};
-        if (st == EMGMM_OK)
-            st = cli_weighted_loglik(m, X, &lw[0], &lw[1]);
-        st = glue_agree_status(st);
-        lw[0] = glue_sum(st == EMGMM_OK ? lw[0] : 0.0);
-        lw[1] = glue_sum(lw[1]);
-        row->loglik = lw[0];
-        row->bic = -2.0 * lw[0] + log(lw[1]) * (double)row->n_params;
-        row->aic = -2.0 * lw[0] + 2.0 * (double)row->n_params;
-    } else if (glue_size() > 1) {
-        /* MPI: the score of all ranks' rows, and the criteria from the totals
-         * (scikit-learn's -2·score·n + penalty·parameters) */
-        double ent = 0.0;
-        if (st == EMGMM_OK && X->n > 0)
-            st = emgmm_score(m, X, &score);
-        if (st == EMGMM_OK && X->n > 0)
-            st = hard_entropy(m, X, &ent);
-        st = glue_agree_status(st);
-        size_t nsc = X->n; /* drop-empty-rows: rows with nothing observed do not count */
-        emgmm_n_scored(m, X, &nsc);
-        const double n = glue_sum((double)nsc);
-        score = glue_sum(st == EMGMM_OK && nsc > 0 ? score * (double)nsc : 0.0) / n;
-        row->bic = -2.0 * score * n + log(n) * (double)row->n_params;
-        row->aic = -2.0 * score * n + 2.0 * (double)row->n_params;
-        row->loglik = score * n;
-        /* ICL: the entropy is a sum over rows, so the ranks' sums add up */
-        row->icl = row->bic + 2.0 * glue_sum(st == EMGMM_OK ? ent : 0.0);
-    } else {
-        if (st == EMGMM_OK)
-            st = emgmm_score(m, X, &score);
-        if (st == EMGMM_OK)
-            st = emgmm_bic(m, X, &row->bic);
-        if (st == EMGMM_OK)
-            st = emgmm_aic(m, X, &row->aic);
-        if (st == EMGMM_OK)
-            st = emgmm_icl(m, X, &row->icl);
-        size_t nsc = X->n;
-        emgmm_n_scored(m, X, &nsc);
-        row->loglik = score * (double)nsc;
-    }
+    st = X->weights        ? score_weighted(m, X, st, row)
+         : glue_size() > 1 ? score_ranks(m, X, st, row)
+                           : score_local(m, X, st, row);
     if (st != EMGMM_OK) {
-        if (stops_the_sweep(st, m)) {
-            char what[96];
-            snprintf(what, sizeof what, "select: K=%d %s failed", row->k,
-                     emgmm_covariance_type_name(row->type));
-            rc = cli_fit_fail(st, m, what, o->data, 0, glue_size() == 1 ? X : NULL);
-        } else {
-            set_error(row, st, m);
-        }
+        rc = fit_failed(o, X, m, st, row);
         emgmm_model_free(m);
         return rc;
     }
@@ -445,11 +488,9 @@ static void print_header(FILE *f, const sel_opts *o, const emgmm_data *X)
     for (int i = 0; i < o->nk; i++) {
         /* runs of consecutive K print as A..B */
         int j = i;
-        while (j + 1 < o->nk && o->ks[j + 1] == o->ks[j] + 1)
-            j++;
+        while (j + 1 < o->nk && o->ks[j + 1] == o->ks[j] + 1) j++;
         fprintf(f, "%s%ld", i ? "," : "", o->ks[i]);
-        if (j > i)
-            fprintf(f, "..%ld", o->ks[j]);
+        if (j > i) fprintf(f, "..%ld", o->ks[j]);
         i = j;
     }
     fputs("} x {", f);
@@ -465,8 +506,8 @@ static void print_row(FILE *f, const sel_row *r, int criterion)
 {
     if (r->ok)
         fprintf(f, "%6d  %-10s %18.10g %18.10g %7ld %9s %6d %9.3f %18.10g\n", r->k,
-                emgmm_covariance_type_name(r->type), crit_of(r, criterion), r->loglik,
-                r->n_params, r->converged ? "yes" : "no", r->n_iter, r->seconds,
+                emgmm_covariance_type_name(r->type), crit_of(r, criterion), r->loglik, r->n_params,
+                r->converged ? "yes" : "no", r->n_iter, r->seconds,
                 criterion == CRIT_ICL ? r->bic : r->icl);
     else
         fprintf(f, "%6d  %-10s failed: %s\n", r->k, emgmm_covariance_type_name(r->type), r->error);
@@ -479,10 +520,8 @@ static void print_mclust_matrix(FILE *f, const sel_opts *o, const sel_row *rows,
 {
     for (int pass = 0; pass < 2; pass++) {
         int any = 0;
-        for (int i = 0; i < nrows; i++)
-            any |= rows[i].ok && (pass == 0 || isfinite(rows[i].icl));
-        if (!any)
-            continue;
+        for (int i = 0; i < nrows; i++) any |= rows[i].ok && (pass == 0 || isfinite(rows[i].icl));
+        if (!any) continue;
         fprintf(f, "\n%s in mclust's sign (2 log L - p log n; higher is better), as %s:\n",
                 pass ? "ICL" : "BIC", pass ? "mclustICL" : "mclustBIC");
         fprintf(f, "%4s", "");
@@ -494,8 +533,7 @@ static void print_mclust_matrix(FILE *f, const sel_opts *o, const sel_row *rows,
             for (int t = 0; t < o->ntypes; t++) {
                 const sel_row *r = NULL;
                 for (int j = 0; j < nrows; j++)
-                    if (rows[j].k == o->ks[i] && rows[j].type == o->types[t])
-                        r = &rows[j];
+                    if (rows[j].k == o->ks[i] && rows[j].type == o->types[t]) r = &rows[j];
                 if (r && r->ok && (pass == 0 || isfinite(r->icl)))
                     fprintf(f, " %11.3f", pass ? -r->icl : -r->bic);
                 else
@@ -537,8 +575,7 @@ static void put_csv_str(FILE *f, const char *s, char delim)
     }
     fputc('"', f);
     for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
+        if (*s == '"') fputc('"', f);
         fputc(*s, f);
     }
     fputc('"', f);
@@ -546,10 +583,11 @@ static void put_csv_str(FILE *f, const char *s, char delim)
 
 static void write_csv(FILE *f, const sel_row *rows, int nrows, int best, char dl, int mcl)
 {
-    fprintf(f, "k%ccovariance_type%cstatus%cbic%caic%clog_likelihood%cn_parameters%cconverged%c"
-               "n_iter%cbest%cerror", dl, dl, dl, dl, dl, dl, dl, dl, dl, dl);
-    if (mcl)
-        fprintf(f, "%cicl%cbic_mclust%cicl_mclust", dl, dl, dl);
+    fprintf(f,
+            "k%ccovariance_type%cstatus%cbic%caic%clog_likelihood%cn_parameters%cconverged%c"
+            "n_iter%cbest%cerror",
+            dl, dl, dl, dl, dl, dl, dl, dl, dl, dl);
+    if (mcl) fprintf(f, "%cicl%cbic_mclust%cicl_mclust", dl, dl, dl);
     fputc('\n', f);
     for (int i = 0; i < nrows; i++) {
         const sel_row *r = &rows[i];
@@ -561,30 +599,26 @@ static void write_csv(FILE *f, const sel_row *rows, int nrows, int best, char dl
             put_num(f, r->aic);
             fputc(dl, f);
             put_num(f, r->loglik);
-            fprintf(f, "%c%ld%c%s%c%d%c%d%c", dl, r->n_params, dl,
-                    r->converged ? "true" : "false", dl, r->n_iter, dl, i == best, dl);
+            fprintf(f, "%c%ld%c%s%c%d%c%d%c", dl, r->n_params, dl, r->converged ? "true" : "false",
+                    dl, r->n_iter, dl, i == best, dl);
             if (!mcl) {
                 fputc('\n', f);
                 continue;
             }
             fputc(dl, f);
             /* issue 19: ICL, and BIC/ICL in mclust's sign (2 log L - p log n) */
-            if (isfinite(r->icl))
-                put_num(f, r->icl);
+            if (isfinite(r->icl)) put_num(f, r->icl);
             fputc(dl, f);
             put_num(f, -r->bic);
             fputc(dl, f);
-            if (isfinite(r->icl))
-                put_num(f, -r->icl);
+            if (isfinite(r->icl)) put_num(f, -r->icl);
             fputc('\n', f);
         } else {
             fprintf(f, "%c%c%c", dl, dl, dl);
-            if (r->n_params >= 0)
-                fprintf(f, "%ld", r->n_params);
+            if (r->n_params >= 0) fprintf(f, "%ld", r->n_params);
             fprintf(f, "%c%c%c0%c", dl, dl, dl, dl);
             put_csv_str(f, r->error, dl);
-            if (mcl)
-                fprintf(f, "%c%c%c", dl, dl, dl); /* icl, bic_mclust, icl_mclust: NA (empty) */
+            if (mcl) fprintf(f, "%c%c%c", dl, dl, dl); /* icl, bic_mclust, icl_mclust: NA (empty) */
             fputc('\n', f);
         }
     }
@@ -596,8 +630,9 @@ static void write_json(FILE *f, const sel_opts *o, const emgmm_data *X, const se
     const char *iname = emgmm_init_method_name(o->p.init);
     fputs("{\n  \"format\": \"emgmm-select\",\n  \"version\": 1,\n  \"data\": ", f);
     put_json_str(f, o->data);
-    fprintf(f, ",\n  \"n_samples\": %zu,\n  \"n_features\": %zu,\n  \"criterion\": \"%s\",\n"
-               "  \"lower_is_better\": true,\n  \"note\": \"" SIGN_NOTE "\",\n",
+    fprintf(f,
+            ",\n  \"n_samples\": %zu,\n  \"n_features\": %zu,\n  \"criterion\": \"%s\",\n"
+            "  \"lower_is_better\": true,\n  \"note\": \"" SIGN_NOTE "\",\n",
             X->n, X->d, crit_name(o->criterion, 0));
     fprintf(f, "  \"params\": {\"init\": \"%s\", \"n_init\": %d, \"max_iter\": %d, \"tol\": ",
             iname ? iname : "?", o->p.n_init, o->p.max_iter);
@@ -623,8 +658,7 @@ static void write_json(FILE *f, const sel_opts *o, const emgmm_data *X, const se
         const sel_row *r = &rows[i];
         fprintf(f, "%s\n    {\"k\": %d, \"covariance_type\": \"%s\", \"status\": \"%s\"",
                 i ? "," : "", r->k, emgmm_covariance_type_name(r->type), r->ok ? "ok" : "failed");
-        if (r->n_params >= 0)
-            fprintf(f, ", \"n_parameters\": %ld", r->n_params);
+        if (r->n_params >= 0) fprintf(f, ", \"n_parameters\": %ld", r->n_params);
         if (r->ok) {
             fputs(", \"bic\": ", f);
             put_num(f, r->bic);
@@ -662,15 +696,113 @@ static int write_table(const sel_opts *o, const emgmm_data *X, const sel_row *ro
     const int json = len >= 5 && !strcasecmp(o->table + len - 5, ".json");
     char delim = ',';
     emgmm_io_out_format(o->table, &delim);
-    if (emgmm_io_out_open(&out, o->table, &err) != 0)
-        return cli_io_fail(&err);
+    if (emgmm_io_out_open(&out, o->table, &err) != 0) return cli_io_fail(&err);
     FILE *f = emgmm_io_out_file(out);
     if (json)
         write_json(f, o, X, rows, nrows, best);
     else
         write_csv(f, rows, nrows, best, delim, o->mclust);
-    if (emgmm_io_out_commit(out, &err) != 0)
-        return cli_io_fail(&err);
+    if (emgmm_io_out_commit(out, &err) != 0) return cli_io_fail(&err);
+    return CLI_OK;
+}
+
+/* One sweep: this rank's data, the table's rows so far, the best fit, and where the table
+ * for people goes (NULL: nowhere). */
+typedef struct {
+    emgmm_io_matrix mat;
+    emgmm_data X, Xg; /* this rank's rows; Xg has the whole data's shape (MPI) */
+    long long row0;   /* this rank's first row in DATA */
+    double *wts;      /* --weights: this rank's rows' weights */
+    sel_row *rows;
+    int nrows, best, failed;
+    emgmm_model *best_m;
+    FILE *tty;
+    double t0;
+} sel_sweep;
+
+/* Reads DATA (MPI, tools/mpi_glue.c: each rank its rows) and the weights, and makes room for
+ * the table.  Returns 0 or an exit code agreed by every rank. */
+static int sweep_load(const sel_opts *o, sel_sweep *s)
+{
+    int rc = glue_read_rows(o->data, &o->ro, &s->mat, &s->X, &s->row0);
+    s->rows = calloc((size_t)(o->nk * o->ntypes), sizeof *s->rows);
+    if (!s->rows && rc == 0) rc = cli_fail(CLI_INTERNAL, "out of memory");
+    if ((rc = glue_agree(rc)) != 0) return rc;
+    if (o->weights) { /* collective: each rank its rows' weights */
+        if ((rc = cli_read_weights(o->weights, o->data, s->X.n, s->row0, &s->wts)) != 0) return rc;
+        s->X.weights = s->wts;
+    }
+    s->Xg = s->X;
+    s->Xg.n = (size_t)glue_sum((double)s->X.n);
+    return 0;
+}
+
+/* Fits every (K, type) pair in order, printing each row, and keeps the best model.  Returns 0
+ * or an exit code when a failure ends the sweep. */
+static int sweep_run(const sel_opts *o, sel_sweep *s)
+{
+    for (int i = 0; i < o->nk; i++)
+        for (int t = 0; t < o->ntypes; t++) {
+            sel_row *r = &s->rows[s->nrows++];
+            r->k = (int)o->ks[i];
+            r->type = o->types[t];
+            emgmm_model *m = NULL;
+            const int rc = fit_one(o, &s->X, s->row0, r, &m);
+            if (rc != 0) return rc;
+            if (s->tty) print_row(s->tty, r, o->criterion);
+            if (!r->ok) {
+                s->failed++;
+                continue;
+            }
+            /* strictly lower wins, so ties go to the earlier (smaller K) fit */
+            if (s->best < 0 ||
+                crit_of(r, o->criterion) < crit_of(&s->rows[s->best], o->criterion)) {
+                emgmm_model_free(s->best_m);
+                s->best_m = m;
+                s->best = s->nrows - 1;
+            } else {
+                emgmm_model_free(m);
+            }
+        }
+    return 0;
+}
+
+/* Every fit failed: numerical trouble anywhere makes it a numerical failure (4); otherwise the
+ * first failure's class, e.g. 3 when every K exceeds the number of samples. */
+static int all_failed(const sel_row *rows, int nrows)
+{
+    int code = cli_exit_for_status(rows[0].status);
+    for (int i = 0; i < nrows; i++)
+        if (cli_exit_for_status(rows[i].status) == CLI_NUMERIC) code = CLI_NUMERIC;
+    return cli_fail(code, "select: all %d fits failed (the first: K=%d %s: %s)", nrows, rows[0].k,
+                    emgmm_covariance_type_name(rows[0].type), rows[0].error);
+}
+
+/* Rank 0 after the sweep: the table file, the best model, the closing lines. */
+static int sweep_report(const sel_opts *o, const sel_sweep *s)
+{
+    int rc;
+    if (o->table && (rc = write_table(o, &s->Xg, s->rows, s->nrows, s->best)) != 0) return rc;
+    if (s->best < 0) return all_failed(s->rows, s->nrows);
+    const sel_row *b = &s->rows[s->best];
+    if (o->out) {
+        emgmm_io_fit_info info = {1, o->p};
+        emgmm_io_error err = {0};
+        if (emgmm_io_model_write(o->out, s->best_m, &info, &err) != 0) return cli_io_fail(&err);
+        cli_model_size_note(o->out);
+    }
+    if (s->tty) {
+        fprintf(s->tty, "\nbest: K=%d, covariance %s, %s %.10g (%s); %d fits in %.3f s", b->k,
+                emgmm_covariance_type_name(b->type), crit_name(o->criterion, 1),
+                crit_of(b, o->criterion), "lower is better", s->nrows, cli_now() - s->t0);
+        if (o->out && strcmp(o->out, "-")) fprintf(s->tty, "; model written to %s", o->out);
+        fputc('\n', s->tty);
+    }
+    if (s->failed)
+        fprintf(stderr, "emgmm: select: %d of %d fits failed (listed as failed%s)\n", s->failed,
+                s->nrows,
+                o->quiet ? (o->table ? " in the table" : "; run without -q to see them")
+                         : " above");
     return CLI_OK;
 }
 
@@ -687,108 +819,30 @@ int cmd_select(int argc, char **argv)
         return rc < 0 ? CLI_OK : rc;
     }
     /* the outputs' places are checked before any fit runs (rank 0 writes them) */
-    if (glue_rank() == 0 && (rc = cli_check_output(o.out)) == 0)
-        rc = cli_check_output(o.table);
+    if (glue_rank() == 0 && (rc = cli_check_output(o.out)) == 0) rc = cli_check_output(o.table);
     if ((rc = glue_agree(rc)) != 0) {
         free(o.ks);
         return rc;
     }
-    emgmm_io_matrix mat = {0};
-    emgmm_model *best_m = NULL;
-    double *wts = NULL; /* --weights: this rank's rows' weights */
-    const int total = o.nk * o.ntypes;
-    int nrows = 0, best = -1, failed = 0;
-    /* MPI (tools/mpi_glue.c): each rank reads its rows and every fit is
-     * collective; rank 0 alone prints and writes.  Xg is the whole data's shape. */
-    emgmm_data X, Xg;
-    long long row0 = 0;
-    rc = glue_read_rows(o.data, &o.ro, &mat, &X, &row0);
-    sel_row *rows = calloc((size_t)total, sizeof *rows);
-    if (!rows && rc == 0)
-        rc = cli_fail(CLI_INTERNAL, "out of memory");
-    if ((rc = glue_agree(rc)) != 0)
-        goto done;
-    if (o.weights) { /* collective: each rank its rows' weights */
-        if ((rc = cli_read_weights(o.weights, o.data, X.n, row0, &wts)) != 0)
-            goto done;
-        X.weights = wts;
-    }
-    Xg = X;
-    Xg.n = (size_t)glue_sum((double)X.n);
+    /* MPI (tools/mpi_glue.c): each rank reads its rows and every fit is collective; rank 0
+     * alone prints and writes. */
+    sel_sweep s = {.best = -1};
+    if ((rc = sweep_load(&o, &s)) != 0) goto done;
     /* stdout belongs to whichever output was sent there; the table for people then goes to
      * stderr, so that pipes get clean JSON or CSV */
     const int stdout_taken = (o.out && !strcmp(o.out, "-")) || (o.table && !strcmp(o.table, "-"));
-    FILE *tty = o.quiet || glue_rank() != 0 ? NULL : stdout_taken ? stderr : stdout;
-    if (tty)
-        print_header(tty, &o, &Xg);
-    const double t0 = cli_now();
-    for (int i = 0; i < o.nk; i++)
-        for (int t = 0; t < o.ntypes; t++) {
-            sel_row *r = &rows[nrows++];
-            r->k = (int)o.ks[i];
-            r->type = o.types[t];
-            emgmm_model *m = NULL;
-            if ((rc = fit_one(&o, &X, row0, r, &m)) != 0)
-                goto done;
-            if (tty)
-                print_row(tty, r, o.criterion);
-            if (!r->ok) {
-                failed++;
-                continue;
-            }
-            /* strictly lower wins, so ties go to the earlier (smaller K) fit */
-            if (best < 0 || crit_of(r, o.criterion) < crit_of(&rows[best], o.criterion)) {
-                emgmm_model_free(best_m);
-                best_m = m;
-                best = nrows - 1;
-            } else {
-                emgmm_model_free(m);
-            }
-        }
-    if (tty && o.mclust)
-        print_mclust_matrix(tty, &o, rows, nrows);
-    if (glue_rank() != 0)
-        goto done;
-    if (o.table && (rc = write_table(&o, &Xg, rows, nrows, best)) != 0)
-        goto done;
-    if (best < 0) {
-        /* numerical trouble anywhere makes it a numerical failure (4); otherwise the first
-         * failure's class, e.g. 3 when every K exceeds the number of samples */
-        int code = cli_exit_for_status(rows[0].status);
-        for (int i = 0; i < nrows; i++)
-            if (cli_exit_for_status(rows[i].status) == CLI_NUMERIC)
-                code = CLI_NUMERIC;
-        rc = cli_fail(code, "select: all %d fits failed (the first: K=%d %s: %s)", nrows,
-                      rows[0].k, emgmm_covariance_type_name(rows[0].type), rows[0].error);
-        goto done;
-    }
-    if (o.out) {
-        emgmm_io_fit_info info = {1, o.p};
-        emgmm_io_error err = {0};
-        if (emgmm_io_model_write(o.out, best_m, &info, &err) != 0) {
-            rc = cli_io_fail(&err);
-            goto done;
-        }
-        cli_model_size_note(o.out);
-    }
-    if (tty) {
-        fprintf(tty, "\nbest: K=%d, covariance %s, %s %.10g (%s); %d fits in %.3f s",
-                rows[best].k, emgmm_covariance_type_name(rows[best].type),
-                crit_name(o.criterion, 1), crit_of(&rows[best], o.criterion),
-                "lower is better", nrows, cli_now() - t0);
-        if (o.out && strcmp(o.out, "-"))
-            fprintf(tty, "; model written to %s", o.out);
-        fputc('\n', tty);
-    }
-    if (failed)
-        fprintf(stderr, "emgmm: select: %d of %d fits failed (listed as failed%s)\n", failed,
-                nrows, o.quiet ? (o.table ? " in the table" : "; run without -q to see them") : " above");
+    s.tty = o.quiet || glue_rank() != 0 ? NULL : stdout_taken ? stderr : stdout;
+    if (s.tty) print_header(s.tty, &o, &s.Xg);
+    s.t0 = cli_now();
+    if ((rc = sweep_run(&o, &s)) != 0) goto done;
+    if (s.tty && o.mclust) print_mclust_matrix(s.tty, &o, s.rows, s.nrows);
+    if (glue_rank() == 0) rc = sweep_report(&o, &s);
 done:
     rc = glue_agree(rc); /* MPI: rank 0's outcome (or an agreed failure) on every rank */
-    emgmm_model_free(best_m);
-    emgmm_io_matrix_free(&mat);
-    free(wts);
-    free(rows);
+    emgmm_model_free(s.best_m);
+    emgmm_io_matrix_free(&s.mat);
+    free(s.wts);
+    free(s.rows);
     free(o.ks);
     return rc;
 }

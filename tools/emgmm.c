@@ -86,8 +86,7 @@ static void install_signals(void)
     for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++) {
         struct sigaction old;
         /* keep a signal that the caller set to be ignored (nohup) ignored */
-        if (sigaction(fatal[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
-            continue;
+        if (sigaction(fatal[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN) continue;
         sigaction(fatal[i], &sa, NULL);
     }
     signal(SIGXFSZ, SIG_IGN);
@@ -127,7 +126,6 @@ static int run(int argc, char **argv)
                         "distributed",
                         cmd, glue_size());
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (!strcmp(cmd, commands[i].name))
-            return commands[i].run(argc - 1, argv + 1);
+        if (!strcmp(cmd, commands[i].name)) return commands[i].run(argc - 1, argv + 1);
     return cli_fail(CLI_USAGE, "unknown command '%s' (see 'emgmm --help')", cmd);
 }

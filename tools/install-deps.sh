@@ -13,7 +13,8 @@ build=(build-essential meson ninja-build pkg-config
        libopenblas-openmp-dev liblapacke-dev libjansson-dev libcmocka-dev
        openmpi-bin libopenmpi-dev
        python3 python3-minimal python3-dev python3-numpy   # python3-minimal owns /usr/bin/python3
-       libhdf5-dev)                                          # HDF5 files (issue 22; meson -Dhdf5=auto)
+       libhdf5-dev                                           # HDF5 files (issue 22; meson -Dhdf5=auto)
+       libhdf5-openmpi-dev)                                  # parallel HDF5: MPI-IO reads under mpirun
 test=(python3-numpy python3-pytest python3-sklearn python3-scipy python3-threadpoolctl python3-matplotlib
       valgrind git
       binutils                                              # nm: tools/check-layers.py, issue 20

@@ -13,26 +13,20 @@ int cli_data_option(int c, const char *arg, emgmm_io_read_opts *o, int *threads,
         char delim;
         int f = emgmm_io_format_from_name(arg, &delim);
         if (f < 0) {
-            *rc =
-                cli_fail(CLI_USAGE, "--format: expected csv, tsv, npy, f64, f32 or h5, got '%s'", arg);
+            *rc = cli_fail(CLI_USAGE, "--format: expected csv, tsv, npy, f64, f32 or h5, got '%s'",
+                           arg);
             return -1;
         }
         o->format = f;
-        if (delim)
-            o->delimiter = delim;
+        if (delim) o->delimiter = delim;
         return 1;
     }
     case CLI_OPT_DIMS:
-        if ((*rc = cli_parse_long("--dims", arg, 1, 1L << 30, &v)) != 0)
-            return -1;
+        if ((*rc = cli_parse_long("--dims", arg, 1, 1L << 30, &v)) != 0) return -1;
         o->dims = (size_t)v;
         return 1;
-    case CLI_OPT_HEADER:
-        o->header = 1;
-        return 1;
-    case CLI_OPT_NO_HEADER:
-        o->header = 0;
-        return 1;
+    case CLI_OPT_HEADER: o->header = 1; return 1;
+    case CLI_OPT_NO_HEADER: o->header = 0; return 1;
     case CLI_OPT_DELIMITER:
         if (!strcmp(arg, ",") || !strcmp(arg, ";") || !strcmp(arg, " "))
             o->delimiter = arg[0];
@@ -66,16 +60,12 @@ int cli_data_option(int c, const char *arg, emgmm_io_read_opts *o, int *threads,
             return -1;
         }
         return 1;
-    case CLI_OPT_DATASET:
-        o->dataset = arg;
-        return 1;
+    case CLI_OPT_DATASET: o->dataset = arg; return 1;
     case CLI_OPT_THREADS:
-        if ((*rc = cli_parse_long("--threads", arg, 0, 4096, &v)) != 0)
-            return -1;
+        if ((*rc = cli_parse_long("--threads", arg, 0, 4096, &v)) != 0) return -1;
         *threads = (int)v;
         return 1;
-    default:
-        return 0;
+    default: return 0;
     }
 }
 
@@ -95,13 +85,11 @@ int cli_fit_option(int c, const char *arg, emgmm_params *p, const char **weights
             p->search_iter = (int)v;
         break;
     case CLI_OPT_NINIT:
-        if ((*rc = cli_parse_long("--n-init", arg, 1, 1L << 20, &v)) == 0)
-            p->n_init = (int)v;
+        if ((*rc = cli_parse_long("--n-init", arg, 1, 1L << 20, &v)) == 0) p->n_init = (int)v;
         flag = CLI_GIVEN_NINIT;
         break;
     case CLI_OPT_MAXIT:
-        if ((*rc = cli_parse_long("--max-iter", arg, 1, 1L << 30, &v)) == 0)
-            p->max_iter = (int)v;
+        if ((*rc = cli_parse_long("--max-iter", arg, 1, 1L << 30, &v)) == 0) p->max_iter = (int)v;
         flag = CLI_GIVEN_MAXIT;
         break;
     case CLI_OPT_TOL:
@@ -132,15 +120,10 @@ int cli_fit_option(int c, const char *arg, emgmm_params *p, const char **weights
             *rc = cli_fail(CLI_USAGE, "--accel: expected none, squarem or anderson, got '%s'", arg);
         flag = CLI_GIVEN_ACCEL;
         break;
-    case CLI_OPT_WEIGHTS:
-        *weights = arg;
-        break;
-    default:
-        return 0;
+    case CLI_OPT_WEIGHTS: *weights = arg; break;
+    default: return 0;
     }
-    if (*rc)
-        return -1;
-    if (given)
-        *given |= flag;
+    if (*rc) return -1;
+    if (given) *given |= flag;
     return 1;
 }

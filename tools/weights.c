@@ -24,33 +24,39 @@ int cli_read_weights(const char *path, const char *data, size_t n, long long row
     size_t positive = 0;
     int rc = v ? CLI_OK : cli_fail(CLI_INTERNAL, "out of memory");
     if (rc == CLI_OK && !strcmp(path, "-") && (!strcmp(data, "-") || glue_size() > 1))
-        rc = cli_fail(CLI_USAGE, "--weights -: %s",
-                      glue_size() > 1 ? "with several MPI ranks the weights must be a file"
-                                      : "DATA already comes from stdin; give the weights as a file");
-    if (rc == CLI_OK)
-        rc = cli_read_data(path, &o, &mat);
+        rc =
+            cli_fail(CLI_USAGE, "--weights -: %s",
+                     glue_size() > 1 ? "with several MPI ranks the weights must be a file"
+                                     : "DATA already comes from stdin; give the weights as a file");
+    if (rc == CLI_OK) rc = cli_read_data(path, &o, &mat);
     if (rc == CLI_OK && mat.d != 1)
         rc = cli_fail(CLI_INPUT,
                       "weights file %s has %zu columns; expected one column, a weight for each "
                       "row of %s",
                       path, mat.d, data);
     else if (rc == CLI_OK && mat.n != n_all)
-        rc = cli_fail(CLI_INPUT, "weights file %s has %zu rows but %s has %zu; expected one weight per row",
+        rc = cli_fail(CLI_INPUT,
+                      "weights file %s has %zu rows but %s has %zu; expected one weight per row",
                       path, mat.n, data, n_all);
     for (size_t i = 0; rc == CLI_OK && i < n; i++) {
         const size_t r = (size_t)row0 + i;
-        const double x = mat.dtype == EMGMM_F32 ? (double)((const float *)mat.x)[r]
-                                                : ((const double *)mat.x)[r];
+        const double x =
+            mat.dtype == EMGMM_F32 ? (double)((const float *)mat.x)[r] : ((const double *)mat.x)[r];
         if (isnan(x))
-            rc = cli_fail(CLI_INPUT, "weights file %s: the weight of row %zu is NaN or missing (rows counted from 0)",
-                          path, r);
+            rc = cli_fail(
+                CLI_INPUT,
+                "weights file %s: the weight of row %zu is NaN or missing (rows counted from 0)",
+                path, r);
         else if (isinf(x))
-            rc = cli_fail(CLI_INPUT, "weights file %s: the weight of row %zu is infinite (rows counted from 0)",
-                          path, r);
+            rc =
+                cli_fail(CLI_INPUT,
+                         "weights file %s: the weight of row %zu is infinite (rows counted from 0)",
+                         path, r);
         else if (x < 0)
-            rc = cli_fail(CLI_INPUT,
-                          "weights file %s: the weight of row %zu is negative (%g; rows counted from 0)",
-                          path, r, x);
+            rc = cli_fail(
+                CLI_INPUT,
+                "weights file %s: the weight of row %zu is negative (%g; rows counted from 0)",
+                path, r, x);
         else {
             v[i] = x;
             positive += x > 0;
@@ -59,8 +65,7 @@ int cli_read_weights(const char *path, const char *data, size_t n, long long row
     emgmm_io_matrix_free(&mat);
     rc = glue_agree(rc); /* MPI: the lowest failing rank's message, once */
     if (rc == CLI_OK && glue_sum((double)positive) == 0) {
-        if (glue_rank() == 0)
-            rc = cli_fail(CLI_INPUT, "weights file %s: all weights are 0", path);
+        if (glue_rank() == 0) rc = cli_fail(CLI_INPUT, "weights file %s: all weights are 0", path);
         rc = glue_agree(rc);
     }
     if (rc != CLI_OK) {
@@ -75,18 +80,15 @@ int cli_weighted_loglik(emgmm_model *m, const emgmm_data *X, double *loglik, dou
 {
     *loglik = *wsum = 0.0;
     const size_t bs = X->n < CLI_BLOCK_ROWS ? X->n : CLI_BLOCK_ROWS;
-    if (bs == 0)
-        return EMGMM_OK;
+    if (bs == 0) return EMGMM_OK;
     double *ld = malloc(bs * sizeof *ld);
-    if (!ld)
-        return EMGMM_ERR_ALLOC;
+    if (!ld) return EMGMM_ERR_ALLOC;
     int st = EMGMM_OK;
     for (size_t i0 = 0; i0 < X->n && st == EMGMM_OK; i0 += bs) {
         const size_t rows = X->n - i0 < bs ? X->n - i0 : bs;
         emgmm_data b = cli_block(X, i0, rows);
         b.weights = NULL;
-        if ((st = emgmm_score_samples(m, &b, ld)) != EMGMM_OK)
-            break;
+        if ((st = emgmm_score_samples(m, &b, ld)) != EMGMM_OK) break;
         for (size_t i = 0; i < rows; i++) {
             const double wi = X->weights ? X->weights[i0 + i] : 1.0;
             if (wi > 0) /* a row of weight 0 is not in the data at all */

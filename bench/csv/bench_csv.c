@@ -28,8 +28,7 @@ static double uniform(void)
 static size_t make_file(const char *path, size_t rows, size_t cols, const char *fmt)
 {
     FILE *f = fopen(path, "w");
-    if (!f)
-        return 0;
+    if (!f) return 0;
     for (size_t i = 0; i < rows; i++)
         for (size_t j = 0; j < cols; j++) {
             fprintf(f, fmt, (uniform() - 0.3) * 417.0);
@@ -44,8 +43,7 @@ static int run(const char *label, const char *fmt, size_t rows, size_t cols, int
 {
     char path[] = "/tmp/emgmm_bench_csv_XXXXXX";
     int fd = mkstemp(path);
-    if (fd < 0)
-        return 1;
+    if (fd < 0) return 1;
     close(fd);
     size_t bytes = make_file(path, rows, cols, fmt);
     double best = 1e30;
@@ -68,8 +66,7 @@ static int run(const char *label, const char *fmt, size_t rows, size_t cols, int
             return 1;
         }
         emgmm_io_matrix_free(&m);
-        if (t < best)
-            best = t;
+        if (t < best) best = t;
     }
     unlink(path);
     printf("%-24s %8.1f MB in %.3f s: %7.1f MB/s, %6.1f Mvalues/s\n", label, bytes / 1e6, best,
@@ -93,8 +90,7 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (!rows || !cols || repeats < 1)
-        return 2;
+    if (!rows || !cols || repeats < 1) return 2;
     int rc = run("short decimals (%.6f)", "%.6f", rows, cols, repeats);
     rc |= run("full precision (%.17g)", "%.17g", rows, cols, repeats);
     return rc;

@@ -32,19 +32,17 @@
 static PyObject *Error; /* _emgmmc.Error(ValueError), .status = the emgmm status */
 
 typedef struct {
-    PyObject_HEAD
-    emgmm_model *m;
+    PyObject_HEAD emgmm_model *m;
     PyThread_type_lock lock;
 } ModelObject;
 
 /* Runs STMT with the GIL released and the model's lock held. */
-#define LOCKED(self, stmt)                                   \
-    do {                                                     \
-        Py_BEGIN_ALLOW_THREADS                               \
-        PyThread_acquire_lock((self)->lock, WAIT_LOCK);      \
-        stmt;                                                \
-        PyThread_release_lock((self)->lock);                 \
-        Py_END_ALLOW_THREADS                                 \
+#define LOCKED(self, stmt)                                                                         \
+    do {                                                                                           \
+        Py_BEGIN_ALLOW_THREADS PyThread_acquire_lock((self)->lock, WAIT_LOCK);                     \
+        stmt;                                                                                      \
+        PyThread_release_lock((self)->lock);                                                       \
+        Py_END_ALLOW_THREADS                                                                       \
     } while (0)
 
 /* Takes the lock (GIL released while waiting) and keeps it, with the GIL,
@@ -52,8 +50,7 @@ typedef struct {
 static void lock_model(PyThread_type_lock lock)
 {
     if (PyThread_acquire_lock(lock, NOWAIT_LOCK)) return;
-    Py_BEGIN_ALLOW_THREADS
-    PyThread_acquire_lock(lock, WAIT_LOCK);
+    Py_BEGIN_ALLOW_THREADS PyThread_acquire_lock(lock, WAIT_LOCK);
     Py_END_ALLOW_THREADS
 }
 #define LOCK(self) lock_model((self)->lock)
@@ -104,16 +101,15 @@ static int as_data(PyObject *obj, emgmm_data *d, const char *what)
         return -1;
     }
     if (!PyArray_ISCARRAY_RO(a) || !PyArray_ISNOTSWAPPED(a)) {
-        PyErr_Format(PyExc_TypeError, "%s must be C-contiguous, aligned and in native byte order", what);
+        PyErr_Format(PyExc_TypeError, "%s must be C-contiguous, aligned and in native byte order",
+                     what);
         return -1;
     }
     const size_t n = (size_t)PyArray_DIM(a, 0), dd = (size_t)PyArray_DIM(a, 1);
     switch (PyArray_TYPE(a)) {
     case NPY_DOUBLE: *d = emgmm_data_f64((const double *)PyArray_DATA(a), n, dd, dd); return 0;
     case NPY_FLOAT: *d = emgmm_data_f32((const float *)PyArray_DATA(a), n, dd, dd); return 0;
-    default:
-        PyErr_Format(PyExc_TypeError, "%s must be float64 or float32", what);
-        return -1;
+    default: PyErr_Format(PyExc_TypeError, "%s must be float64 or float32", what); return -1;
     }
 }
 
@@ -122,7 +118,8 @@ static int as_data(PyObject *obj, emgmm_data *d, const char *what)
  * already), of NDIM dimensions (0: any) and COUNT elements (0: any; a
  * mismatch is a ValueError naming WHAT).  Returns the data, *keep owning the
  * array until the caller drops it; NULL with an exception set. */
-static const double *as_f64(PyObject *obj, int ndim, size_t count, const char *what, PyObject **keep)
+static const double *as_f64(PyObject *obj, int ndim, size_t count, const char *what,
+                            PyObject **keep)
 {
     *keep = NULL;
     PyObject *a = PyArray_FROMANY(obj, NPY_DOUBLE, ndim, ndim, NPY_ARRAY_IN_ARRAY);
@@ -156,23 +153,30 @@ static int need(ModelObject *self);
 static int params_from(PyObject *dict, emgmm_params *p)
 {
     /* the fields a dict may set: doubles, then ints (the seed is uint64) */
-    static const struct { const char *name; size_t off; } dfields[] = {
-        {"tol", offsetof(emgmm_params, tol)}, {"reg_covar", offsetof(emgmm_params, reg_covar)},
-        {"kmeans_tol", offsetof(emgmm_params, kmeans_tol)},
-        {"var_floor", offsetof(emgmm_params, var_floor)},
-        {"inner_tol", offsetof(emgmm_params, inner_tol)}};
-    static const struct { const char *name; size_t off; } ifields[] = {
-        {"max_iter", offsetof(emgmm_params, max_iter)}, {"n_init", offsetof(emgmm_params, n_init)},
-        {"init", offsetof(emgmm_params, init)}, {"n_threads", offsetof(emgmm_params, n_threads)},
-        {"block_size", offsetof(emgmm_params, block_size)},
-        {"kmeans_max_iter", offsetof(emgmm_params, kmeans_max_iter)},
-        {"missing", offsetof(emgmm_params, missing)},
-        {"degenerate", offsetof(emgmm_params, degenerate)},
-        {"search_starts", offsetof(emgmm_params, search_starts)},
-        {"search_iter", offsetof(emgmm_params, search_iter)},
-        {"accel", offsetof(emgmm_params, accel)},
-        {"inner_max_iter", offsetof(emgmm_params, inner_max_iter)},
-        {"mclust_compat", offsetof(emgmm_params, mclust_compat)}};
+    static const struct {
+        const char *name;
+        size_t off;
+    } dfields[] = {{"tol", offsetof(emgmm_params, tol)},
+                   {"reg_covar", offsetof(emgmm_params, reg_covar)},
+                   {"kmeans_tol", offsetof(emgmm_params, kmeans_tol)},
+                   {"var_floor", offsetof(emgmm_params, var_floor)},
+                   {"inner_tol", offsetof(emgmm_params, inner_tol)}};
+    static const struct {
+        const char *name;
+        size_t off;
+    } ifields[] = {{"max_iter", offsetof(emgmm_params, max_iter)},
+                   {"n_init", offsetof(emgmm_params, n_init)},
+                   {"init", offsetof(emgmm_params, init)},
+                   {"n_threads", offsetof(emgmm_params, n_threads)},
+                   {"block_size", offsetof(emgmm_params, block_size)},
+                   {"kmeans_max_iter", offsetof(emgmm_params, kmeans_max_iter)},
+                   {"missing", offsetof(emgmm_params, missing)},
+                   {"degenerate", offsetof(emgmm_params, degenerate)},
+                   {"search_starts", offsetof(emgmm_params, search_starts)},
+                   {"search_iter", offsetof(emgmm_params, search_iter)},
+                   {"accel", offsetof(emgmm_params, accel)},
+                   {"inner_max_iter", offsetof(emgmm_params, inner_max_iter)},
+                   {"mclust_compat", offsetof(emgmm_params, mclust_compat)}};
     *p = emgmm_params_default();
     if (dict == Py_None) return 0;
     if (!PyDict_Check(dict)) {
@@ -251,8 +255,7 @@ static int fit_args_parse(ModelObject *self, PyObject *args, int with_init, fit_
                   : !PyArg_ParseTuple(args, "OOO", &X, &sw, &pd))
         return -1;
     if (as_data(X, &a->data, "X") || params_from(pd, &a->p)) return -1;
-    if (sw != Py_None &&
-        !(a->data.weights = as_f64(sw, 1, a->data.n, "sample_weight", &a->keep_w)))
+    if (sw != Py_None && !(a->data.weights = as_f64(sw, 1, a->data.n, "sample_weight", &a->keep_w)))
         return -1;
     if (resp != Py_None) {
         const size_t K = (size_t)emgmm_model_n_components(self->m);
@@ -338,10 +341,12 @@ static PyObject *Model_set_parameters(ModelObject *self, PyObject *args)
 {
     PyObject *w, *mu, *cov, *kw = NULL, *km = NULL, *kc = NULL;
     if (need(self) || !PyArg_ParseTuple(args, "OOO", &w, &mu, &cov)) return NULL;
-    const size_t K = (size_t)emgmm_model_n_components(self->m), d = (size_t)emgmm_model_n_features(self->m);
+    const size_t K = (size_t)emgmm_model_n_components(self->m),
+                 d = (size_t)emgmm_model_n_features(self->m);
     const double *pw = as_f64(w, 0, K, "weights", &kw);
     const double *pm = pw ? as_f64(mu, 0, K * d, "means", &km) : NULL;
-    const double *pc = pm ? as_f64(cov, 0, emgmm_model_covariances_size(self->m), "covariances", &kc) : NULL;
+    const double *pc =
+        pm ? as_f64(cov, 0, emgmm_model_covariances_size(self->m), "covariances", &kc) : NULL;
     int st = -1;
     if (pc) LOCKED(self, st = emgmm_model_set_parameters(self->m, pw, pm, pc));
     Py_XDECREF(kw);
@@ -405,7 +410,8 @@ static PyObject *Model_run(ModelObject *self, PyObject *args)
     int more = 1;
     while (more) {
         LOCKED(self, {
-            if (emgmm_model_n_iter(self->m) >= a.p.max_iter) more = 0;
+            if (emgmm_model_n_iter(self->m) >= a.p.max_iter)
+                more = 0;
             else {
                 st = emgmm_fit_iterate(self->m, &a.p, &a.data, NULL);
                 if (st == EMGMM_OK) conv = emgmm_fit_converged(self->m, a.p.tol);
@@ -456,27 +462,37 @@ static PyObject *Model_icl(ModelObject *self, PyObject *args)
     return PyFloat_FromDouble(v);
 }
 
-enum { OP_PREDICT, OP_PROBA, OP_SCORE_SAMPLES };
+enum {
+    OP_PREDICT,
+    OP_PROBA,
+    OP_SCORE_SAMPLES
+};
 
 static PyObject *apply(ModelObject *self, PyObject *args, int op)
 {
     PyObject *X;
     emgmm_data data;
     if (need(self) || !PyArg_ParseTuple(args, "O", &X) || as_data(X, &data, "X")) return NULL;
-    const npy_intp n = (npy_intp)data.n, K = emgmm_model_n_components(self->m); /* fixed at creation */
+    const npy_intp n = (npy_intp)data.n,
+                   K = emgmm_model_n_components(self->m); /* fixed at creation */
     PyObject *out;
-    if (op == OP_PREDICT) out = PyArray_SimpleNew(1, &n, NPY_INT32);
+    if (op == OP_PREDICT)
+        out = PyArray_SimpleNew(1, &n, NPY_INT32);
     else if (op == OP_PROBA) {
         npy_intp dims[2] = {n, K};
         out = PyArray_SimpleNew(2, dims, NPY_DOUBLE);
-    } else out = PyArray_SimpleNew(1, &n, NPY_DOUBLE);
+    } else
+        out = PyArray_SimpleNew(1, &n, NPY_DOUBLE);
     if (!out) return NULL;
     void *buf = PyArray_DATA((PyArrayObject *)out);
     int st;
     LOCKED(self, {
-        if (op == OP_PREDICT) st = emgmm_predict(self->m, &data, (int32_t *)buf);
-        else if (op == OP_PROBA) st = emgmm_predict_proba(self->m, &data, (double *)buf);
-        else st = emgmm_score_samples(self->m, &data, (double *)buf);
+        if (op == OP_PREDICT)
+            st = emgmm_predict(self->m, &data, (int32_t *)buf);
+        else if (op == OP_PROBA)
+            st = emgmm_predict_proba(self->m, &data, (double *)buf);
+        else
+            st = emgmm_score_samples(self->m, &data, (double *)buf);
     });
     if (st) {
         Py_DECREF(out);
@@ -487,7 +503,10 @@ static PyObject *apply(ModelObject *self, PyObject *args, int op)
 
 static PyObject *Model_predict(ModelObject *s, PyObject *a) { return apply(s, a, OP_PREDICT); }
 static PyObject *Model_predict_proba(ModelObject *s, PyObject *a) { return apply(s, a, OP_PROBA); }
-static PyObject *Model_score_samples(ModelObject *s, PyObject *a) { return apply(s, a, OP_SCORE_SAMPLES); }
+static PyObject *Model_score_samples(ModelObject *s, PyObject *a)
+{
+    return apply(s, a, OP_SCORE_SAMPLES);
+}
 
 /* sample(n, seed) -> (X[n][d], comp[n]) */
 static PyObject *Model_sample(ModelObject *self, PyObject *args)
@@ -578,10 +597,26 @@ static PyObject *state_locked(const emgmm_model *m)
     npy_intp cdims[3];
     int cnd;
     switch (ct) {
-    case EMGMM_COV_FULL: cnd = 3; cdims[0] = K; cdims[1] = d; cdims[2] = d; break;
-    case EMGMM_COV_TIED: cnd = 2; cdims[0] = d; cdims[1] = d; break;
-    case EMGMM_COV_DIAG: cnd = 2; cdims[0] = K; cdims[1] = d; break;
-    default: cnd = 1; cdims[0] = K; break;
+    case EMGMM_COV_FULL:
+        cnd = 3;
+        cdims[0] = K;
+        cdims[1] = d;
+        cdims[2] = d;
+        break;
+    case EMGMM_COV_TIED:
+        cnd = 2;
+        cdims[0] = d;
+        cdims[1] = d;
+        break;
+    case EMGMM_COV_DIAG:
+        cnd = 2;
+        cdims[0] = K;
+        cdims[1] = d;
+        break;
+    default:
+        cnd = 1;
+        cdims[0] = K;
+        break;
     }
     npy_intp md[2] = {K, d};
     int nlb = 0;
@@ -590,30 +625,26 @@ static PyObject *state_locked(const emgmm_model *m)
     const int fitted = emgmm_model_is_fitted(m);
     int inner_fail = 0, inner_max = 0;
     emgmm_model_inner_report(m, &inner_fail, &inner_max);
-    return Py_BuildValue("{s:i,s:i,s:i,s:L,s:i,s:i,s:N,s:N,s:N,s:N,s:O,s:i,s:d,s:N,s:i,s:i,s:l}",
-                         "fitted", fitted, "covariance_type", ct,
-                         "structure", emgmm_model_structure(m),
-                         "n_passes", emgmm_model_n_passes(m), "inner_failures", inner_fail,
-                         "inner_max_iter", inner_max,
-                         "weights", new_array(1, &K, fitted ? emgmm_model_weights(m) : NULL),
-                         "means", new_array(2, md, fitted ? emgmm_model_means(m) : NULL),
-                         "covariances", new_array(cnd, cdims, fitted ? emgmm_model_covariances(m) : NULL),
-                         "precisions_cholesky",
-                         new_array(cnd, cdims, fitted ? emgmm_model_precisions_cholesky(m) : NULL),
-                         "converged", emgmm_model_converged(m) ? Py_True : Py_False,
-                         "n_iter", emgmm_model_n_iter(m),
-                         "lower_bound", emgmm_model_lower_bound(m),
-                         "lower_bounds", new_array(1, &nl, lbs),
-                         "n_reseeds", emgmm_model_n_reseeds(m),
-                         "best_init", emgmm_model_best_init(m),
-                         "n_parameters", emgmm_model_n_parameters(m));
+    return Py_BuildValue(
+        "{s:i,s:i,s:i,s:L,s:i,s:i,s:N,s:N,s:N,s:N,s:O,s:i,s:d,s:N,s:i,s:i,s:l}", "fitted", fitted,
+        "covariance_type", ct, "structure", emgmm_model_structure(m), "n_passes",
+        emgmm_model_n_passes(m), "inner_failures", inner_fail, "inner_max_iter", inner_max,
+        "weights", new_array(1, &K, fitted ? emgmm_model_weights(m) : NULL), "means",
+        new_array(2, md, fitted ? emgmm_model_means(m) : NULL), "covariances",
+        new_array(cnd, cdims, fitted ? emgmm_model_covariances(m) : NULL), "precisions_cholesky",
+        new_array(cnd, cdims, fitted ? emgmm_model_precisions_cholesky(m) : NULL), "converged",
+        emgmm_model_converged(m) ? Py_True : Py_False, "n_iter", emgmm_model_n_iter(m),
+        "lower_bound", emgmm_model_lower_bound(m), "lower_bounds", new_array(1, &nl, lbs),
+        "n_reseeds", emgmm_model_n_reseeds(m), "best_init", emgmm_model_best_init(m),
+        "n_parameters", emgmm_model_n_parameters(m));
 }
 
 /* save(path, params_or_None): the CLI's model file, via tools/io. */
 static PyObject *Model_save(ModelObject *self, PyObject *args)
 {
     PyObject *pathobj, *pd;
-    if (need(self) || !PyArg_ParseTuple(args, "O&O", PyUnicode_FSConverter, &pathobj, &pd)) return NULL;
+    if (need(self) || !PyArg_ParseTuple(args, "O&O", PyUnicode_FSConverter, &pathobj, &pd))
+        return NULL;
     emgmm_io_fit_info info = {0};
     if (pd != Py_None) {
         if (params_from(pd, &info.params)) {
@@ -647,10 +678,8 @@ static PyObject *mod_load(PyObject *mod, PyObject *args)
     int st;
     const char *path = PyBytes_AS_STRING(pathobj);
     emgmm_model *m = NULL;
-    Py_BEGIN_ALLOW_THREADS
-    st = emgmm_io_model_load(path, &m, &mf, &err);
-    Py_END_ALLOW_THREADS
-    Py_DECREF(pathobj);
+    Py_BEGIN_ALLOW_THREADS st = emgmm_io_model_load(path, &m, &mf, &err);
+    Py_END_ALLOW_THREADS Py_DECREF(pathobj);
     if (st) {
         if (err.code == EMGMM_IO_ENOMEM) return PyErr_NoMemory();
         PyErr_SetString(Error, err.msg[0] ? err.msg : "cannot read the model file");
@@ -658,8 +687,8 @@ static PyObject *mod_load(PyObject *mod, PyObject *args)
     }
     PyObject *lb = mf.has_lower_bound ? PyFloat_FromDouble(mf.lower_bound) : Py_NewRef(Py_None);
     PyObject *info = Py_BuildValue("{s:O,s:i,s:N}", "converged",
-                                   (mf.has_converged && mf.converged) ? Py_True : Py_False, "n_iter",
-                                   mf.has_n_iter ? mf.n_iter : 0, "lower_bound", lb);
+                                   (mf.has_converged && mf.converged) ? Py_True : Py_False,
+                                   "n_iter", mf.has_n_iter ? mf.n_iter : 0, "lower_bound", lb);
     emgmm_io_model_file_free(&mf);
     if (!info) {
         emgmm_model_free(m);
@@ -695,13 +724,13 @@ static PyMethodDef Model_methods[] = {
     {"impute", (PyCFunction)Model_impute, METH_VARARGS, "impute(X, draws, seed)"},
     {"set_missing", (PyCFunction)Model_set_missing, METH_VARARGS, "set_missing(policy)"},
     {"set_n_threads", (PyCFunction)Model_set_n_threads, METH_VARARGS, "set_n_threads(n)"},
-    {"state", (PyCFunction)Model_state, METH_NOARGS, "state() -> dict of parameters and fit report"},
+    {"state", (PyCFunction)Model_state, METH_NOARGS,
+     "state() -> dict of parameters and fit report"},
     {"save", (PyCFunction)Model_save, METH_VARARGS, "save(path, params or None)"},
     {NULL, NULL, 0, NULL}};
 
 static PyTypeObject ModelType = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "emgmm._emgmmc.Model",
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "emgmm._emgmmc.Model",
     .tp_basicsize = sizeof(ModelObject),
     .tp_dealloc = (destructor)Model_dealloc,
     .tp_flags = Py_TPFLAGS_DEFAULT,
@@ -749,9 +778,15 @@ static PyMethodDef mod_methods[] = {
     {"version", mod_version, METH_NOARGS, "version() -> the linked library's version"},
     {NULL, NULL, 0, NULL}};
 
-static struct PyModuleDef moddef = {PyModuleDef_HEAD_INIT, "_emgmmc",
-                                    "C extension over libemgmm (include/emgmm.h)", -1, mod_methods,
-                                    NULL, NULL, NULL, NULL};
+static struct PyModuleDef moddef = {PyModuleDef_HEAD_INIT,
+                                    "_emgmmc",
+                                    "C extension over libemgmm (include/emgmm.h)",
+                                    -1,
+                                    mod_methods,
+                                    NULL,
+                                    NULL,
+                                    NULL,
+                                    NULL};
 
 PyMODINIT_FUNC PyInit__emgmmc(void)
 {
@@ -759,26 +794,41 @@ PyMODINIT_FUNC PyInit__emgmmc(void)
     if (PyType_Ready(&ModelType) < 0) return NULL;
     PyObject *m = PyModule_Create(&moddef);
     if (!m) return NULL;
-    Error = PyErr_NewExceptionWithDoc("emgmm._emgmmc.Error",
-                                      "A failure reported by libemgmm (attribute status: the emgmm status code)",
-                                      PyExc_ValueError, NULL);
+    Error = PyErr_NewExceptionWithDoc(
+        "emgmm._emgmmc.Error",
+        "A failure reported by libemgmm (attribute status: the emgmm status code)",
+        PyExc_ValueError, NULL);
     if (!Error || PyModule_AddObjectRef(m, "Error", Error) < 0 ||
         PyModule_AddObjectRef(m, "Model", (PyObject *)&ModelType) < 0) {
         Py_DECREF(m);
         return NULL;
     }
-    struct { const char *name; int v; } consts[] = {
-        {"COV_FULL", EMGMM_COV_FULL}, {"COV_TIED", EMGMM_COV_TIED}, {"COV_DIAG", EMGMM_COV_DIAG},
-        {"COV_SPHERICAL", EMGMM_COV_SPHERICAL}, {"INIT_KMEANS", EMGMM_INIT_KMEANS},
-        {"INIT_KMEANSPP", EMGMM_INIT_KMEANSPP}, {"INIT_RANDOM", EMGMM_INIT_RANDOM},
-        {"INIT_RANDOM_FROM_DATA", EMGMM_INIT_RANDOM_FROM_DATA}, {"INIT_USER", EMGMM_INIT_USER},
-        {"INIT_EMEM", EMGMM_INIT_EMEM}, {"INIT_RESP", EMGMM_INIT_RESP},
-        {"ACCEL_NONE", EMGMM_ACCEL_NONE}, {"ACCEL_SQUAREM", EMGMM_ACCEL_SQUAREM},
+    struct {
+        const char *name;
+        int v;
+    } consts[] = {
+        {"COV_FULL", EMGMM_COV_FULL},
+        {"COV_TIED", EMGMM_COV_TIED},
+        {"COV_DIAG", EMGMM_COV_DIAG},
+        {"COV_SPHERICAL", EMGMM_COV_SPHERICAL},
+        {"INIT_KMEANS", EMGMM_INIT_KMEANS},
+        {"INIT_KMEANSPP", EMGMM_INIT_KMEANSPP},
+        {"INIT_RANDOM", EMGMM_INIT_RANDOM},
+        {"INIT_RANDOM_FROM_DATA", EMGMM_INIT_RANDOM_FROM_DATA},
+        {"INIT_USER", EMGMM_INIT_USER},
+        {"INIT_EMEM", EMGMM_INIT_EMEM},
+        {"INIT_RESP", EMGMM_INIT_RESP},
+        {"ACCEL_NONE", EMGMM_ACCEL_NONE},
+        {"ACCEL_SQUAREM", EMGMM_ACCEL_SQUAREM},
         {"ACCEL_ANDERSON", EMGMM_ACCEL_ANDERSON},
-        {"MISSING_ERROR", EMGMM_MISSING_ERROR}, {"MISSING_NAN", EMGMM_MISSING_NAN},
-        {"MISSING_DROP_EMPTY", EMGMM_MISSING_DROP_EMPTY}, {"DEGEN_ERROR", EMGMM_DEGEN_ERROR},
-        {"DEGEN_RESEED", EMGMM_DEGEN_RESEED}, {"ERR_NONFINITE", EMGMM_ERR_NONFINITE},
-        {"ERR_SHAPE", EMGMM_ERR_SHAPE}, {"ERR_NOT_FITTED", EMGMM_ERR_NOT_FITTED},
+        {"MISSING_ERROR", EMGMM_MISSING_ERROR},
+        {"MISSING_NAN", EMGMM_MISSING_NAN},
+        {"MISSING_DROP_EMPTY", EMGMM_MISSING_DROP_EMPTY},
+        {"DEGEN_ERROR", EMGMM_DEGEN_ERROR},
+        {"DEGEN_RESEED", EMGMM_DEGEN_RESEED},
+        {"ERR_NONFINITE", EMGMM_ERR_NONFINITE},
+        {"ERR_SHAPE", EMGMM_ERR_SHAPE},
+        {"ERR_NOT_FITTED", EMGMM_ERR_NOT_FITTED},
     };
     for (size_t i = 0; i < sizeof consts / sizeof consts[0]; i++)
         if (PyModule_AddIntConstant(m, consts[i].name, consts[i].v) < 0) {
@@ -789,7 +839,8 @@ PyMODINIT_FUNC PyInit__emgmmc(void)
     PyObject *structs = PyDict_New();
     for (int ct = 0; structs && ct < EMGMM_N_COV_TYPES; ct++) {
         PyObject *v = Py_BuildValue("(ii)", ct, emgmm_covariance_storage(ct));
-        if (!v || PyDict_SetItemString(structs, emgmm_mclust_model_name(ct), v) < 0) Py_CLEAR(structs);
+        if (!v || PyDict_SetItemString(structs, emgmm_mclust_model_name(ct), v) < 0)
+            Py_CLEAR(structs);
         Py_XDECREF(v);
     }
     if (!structs || PyModule_AddObject(m, "STRUCTURES", structs) < 0) {

@@ -23,11 +23,11 @@
  * (s2 full/tied: d×d, upper triangle valid; diag/spherical: the d diagonal terms). */
 typedef struct {
     int K, d;
-    size_t s2_len;  /* doubles per component in s2 */
-    double *nk;     /* [K] */
-    double *s1;     /* [K][d] */
-    double *s2;     /* [K][s2_len] */
-    double loglik;  /* Σ_i log p(x_i) (E-step passes only) */
+    size_t s2_len; /* doubles per component in s2 */
+    double *nk;    /* [K] */
+    double *s1;    /* [K][d] */
+    double *s2;    /* [K][s2_len] */
+    double loglik; /* Σ_i log p(x_i) (E-step passes only) */
 } emgmm_stats;
 
 int emgmm_stats_init(emgmm_stats *s, int K, int d, int cov_type);
@@ -54,24 +54,24 @@ typedef struct {
 } emgmm_pass_cache;
 
 struct emgmm_model {
-    int K, d, cov_type;     /* cov_type: the storage shape, one of the four */
-    int structure;          /* the type or mclust structure it was created with (0..13) */
+    int K, d, cov_type; /* cov_type: the storage shape, one of the four */
+    int structure;      /* the type or mclust structure it was created with (0..13) */
     /* inner iterations of the iterative mclust structures since fit_init
      * (src/family/mclust.c): M-steps that hit the limit, most iterations */
     int inner_failures, inner_max;
     int fitted;
-    int n_threads;          /* for predict/score/sample */
-    int missing;            /* emgmm_missing_policy of predict/score (set by a fit: params.missing) */
+    int n_threads; /* for predict/score/sample */
+    int missing;   /* emgmm_missing_policy of predict/score (set by a fit: params.missing) */
     emgmm_pass_cache pass_cache; /* never copied */
-    double *weights;        /* [K] */
-    double *means;          /* [K][d] */
-    double *covariances;    /* shape of cov_type */
-    double *prec_chol;      /* shape of cov_type */
-    double *log_det;        /* [K]: log det of the precision Cholesky factor */
-    size_t cov_len;         /* doubles in covariances / prec_chol */
+    double *weights;             /* [K] */
+    double *means;               /* [K][d] */
+    double *covariances;         /* shape of cov_type */
+    double *prec_chol;           /* shape of cov_type */
+    double *log_det;             /* [K]: log det of the precision Cholesky factor */
+    size_t cov_len;              /* doubles in covariances / prec_chol */
     /* fit report */
     int converged, n_iter, best_init;
-    double *lb_hist;        /* [lb_cap] */
+    double *lb_hist; /* [lb_cap] */
     int lb_cap;
     /* degenerate components (src/em/degenerate.c): the reseeds of this fit,
      * in order; only those with iteration <= n_iter count. */
@@ -83,7 +83,7 @@ struct emgmm_model {
     int dist_on;
     long long dist_row0;
     unsigned char dist_comm[16];
-    double *dist_buf;       /* the all-reduce message, allocated with the communicator */
+    double *dist_buf; /* the all-reduce message, allocated with the communicator */
     size_t dist_buf_len;
     /* accelerated EM (src/em/accel.c): data passes of the current
      * initialisation, and the SQUAREM cycle's state (NULL until first used;
@@ -119,11 +119,13 @@ void emgmm_paramset_to_model(emgmm_model *m, const emgmm_paramset *src);
 size_t emgmm_cov_len(int cov_type, int K, int d);
 
 /* ---- random numbers: xoshiro256** seeded by splitmix64 (rng.c) ---- */
-typedef struct { uint64_t s[4]; } emgmm_rng;
+typedef struct {
+    uint64_t s[4];
+} emgmm_rng;
 void emgmm_rng_seed(emgmm_rng *r, uint64_t seed, uint64_t stream);
 uint64_t emgmm_rng_next(emgmm_rng *r);
-double emgmm_rng_uniform(emgmm_rng *r);          /* [0, 1) */
-double emgmm_rng_normal(emgmm_rng *r);           /* N(0, 1) */
+double emgmm_rng_uniform(emgmm_rng *r); /* [0, 1) */
+double emgmm_rng_normal(emgmm_rng *r);  /* N(0, 1) */
 uint64_t emgmm_splitmix64(uint64_t x);
 /* A uniform [0,1) number that depends only on (seed, i, j): random
  * initialisation is then the same whatever the blocks and threads. */

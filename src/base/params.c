@@ -48,22 +48,20 @@ int emgmm_params_validate(const emgmm_params *p)
     if (p->degenerate != EMGMM_DEGEN_ERROR && p->degenerate != EMGMM_DEGEN_RESEED)
         return EMGMM_ERR_INVALID_PARAM;
     if (!(p->var_floor >= 0.0 && p->var_floor <= 1.0)) return EMGMM_ERR_INVALID_PARAM;
-    if (p->accel < EMGMM_ACCEL_NONE || p->accel > EMGMM_ACCEL_ANDERSON) return EMGMM_ERR_INVALID_PARAM;
+    if (p->accel < EMGMM_ACCEL_NONE || p->accel > EMGMM_ACCEL_ANDERSON)
+        return EMGMM_ERR_INVALID_PARAM;
     if (p->pass_kernels < EMGMM_KERNELS_AUTO || p->pass_kernels > EMGMM_KERNELS_GEMM_MSTEP)
         return EMGMM_ERR_INVALID_PARAM;
     return EMGMM_OK;
 }
 
 static const char *const cov_names[] = {"full", "tied", "diag", "spherical", "EII", "EEI", "VEI",
-                                        "EVI", "VEE", "EVE", "VVE", "EEV", "VEV", "EVV"};
+                                        "EVI",  "VEE",  "EVE",  "VVE",       "EEV", "VEV", "EVV"};
 static const char *const mclust_names[] = {"VVV", "EEE", "VVI", "VII", "EII", "EEI", "VEI",
                                            "EVI", "VEE", "EVE", "VVE", "EEV", "VEV", "EVV"};
 static const char *const missing_names[] = {"error", "nan", "drop-empty-rows"};
 
-const char *emgmm_missing_policy_name(int t)
-{
-    return (t >= 0 && t < 3) ? missing_names[t] : NULL;
-}
+const char *emgmm_missing_policy_name(int t) { return (t >= 0 && t < 3) ? missing_names[t] : NULL; }
 
 int emgmm_missing_policy_from_name(const char *name)
 {
@@ -74,7 +72,7 @@ int emgmm_missing_policy_from_name(const char *name)
 }
 
 static const char *const init_names[] = {"kmeans", "k-means++", "random", "random_from_data",
-                                         "user", "emem", "resp", "smem"};
+                                         "user",   "emem",      "resp",   "smem"};
 
 const char *emgmm_covariance_type_name(int t)
 {
@@ -93,7 +91,8 @@ int emgmm_covariance_type_from_name(const char *name)
         if (strcmp(name, cov_names[i]) == 0) return i;
     if (strlen(name) != 3) return -1;
     char up[4];
-    for (int j = 0; j < 3; j++) up[j] = (char)(name[j] >= 'a' && name[j] <= 'z' ? name[j] - 32 : name[j]);
+    for (int j = 0; j < 3; j++)
+        up[j] = (char)(name[j] >= 'a' && name[j] <= 'z' ? name[j] - 32 : name[j]);
     up[3] = '\0';
     for (int i = 0; i < EMGMM_N_COV_TYPES; i++)
         if (strcmp(up, mclust_names[i]) == 0) return i;
@@ -151,10 +150,7 @@ emgmm_data emgmm_data_f32(const float *x, size_t n, size_t d, size_t ld)
 
 static const char *const accel_names[] = {"none", "squarem", "anderson"};
 
-const char *emgmm_accel_method_name(int t)
-{
-    return (t >= 0 && t < 3) ? accel_names[t] : NULL;
-}
+const char *emgmm_accel_method_name(int t) { return (t >= 0 && t < 3) ? accel_names[t] : NULL; }
 
 int emgmm_accel_method_from_name(const char *name)
 {

@@ -37,10 +37,7 @@ uint64_t emgmm_rng_next(emgmm_rng *r)
     return result;
 }
 
-double emgmm_rng_uniform(emgmm_rng *r)
-{
-    return (double)(emgmm_rng_next(r) >> 11) * 0x1.0p-53;
-}
+double emgmm_rng_uniform(emgmm_rng *r) { return (double)(emgmm_rng_next(r) >> 11) * 0x1.0p-53; }
 
 double emgmm_rng_normal(emgmm_rng *r)
 {

@@ -8,7 +8,7 @@
 size_t emgmm_stats_s2_len(int cov_type, int d)
 {
     return (cov_type == EMGMM_COV_FULL || cov_type == EMGMM_COV_TIED) ? (size_t)d * (size_t)d
-                                                                       : (size_t)d;
+                                                                      : (size_t)d;
 }
 
 size_t emgmm_cov_len(int cov_type, int K, int d)
@@ -110,4 +110,3 @@ void emgmm_stats_add(emgmm_stats *dst, const emgmm_stats *src)
     for (size_t i = 0; i < K * dst->s2_len; i++) dst->s2[i] += src->s2[i];
     dst->loglik += src->loglik;
 }
-

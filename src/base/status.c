@@ -17,7 +17,8 @@ const char *emgmm_strerror(int status)
     case EMGMM_ERR_NONFINITE: return "data contains NaN or Inf";
     case EMGMM_ERR_BAD_INIT: return "invalid initial parameters";
     case EMGMM_ERR_NOT_PD:
-        return "a covariance is not positive definite (raise reg_covar, use fewer components, or scale the data)";
+        return "a covariance is not positive definite (raise reg_covar, use fewer components, or "
+               "scale the data)";
     case EMGMM_ERR_NOT_FITTED: return "the model has no parameters (fit it first)";
     case EMGMM_ERR_SHAPE: return "data shape does not match";
     case EMGMM_ERR_UNSUPPORTED: return "not supported";
@@ -48,10 +49,7 @@ void emgmm_clear_error(emgmm_model *m)
     m->err_comp = -1;
 }
 
-const char *emgmm_model_last_error(const emgmm_model *m)
-{
-    return m ? m->errmsg : "";
-}
+const char *emgmm_model_last_error(const emgmm_model *m) { return m ? m->errmsg : ""; }
 
 void emgmm_model_error_location(const emgmm_model *m, long long *row, long long *column,
                                 int *component)

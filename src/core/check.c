@@ -72,7 +72,8 @@ int emgmm_check_shape(emgmm_model *m, const emgmm_data *X)
     if (X->d != (size_t)m->d)
         return emgmm_fail(m, EMGMM_ERR_SHAPE, "data has %zu columns, the model %d", X->d, m->d);
     if (X->ld < X->d)
-        return emgmm_fail(m, EMGMM_ERR_SHAPE, "leading dimension %zu is smaller than %zu columns", X->ld, X->d);
+        return emgmm_fail(m, EMGMM_ERR_SHAPE, "leading dimension %zu is smaller than %zu columns",
+                          X->ld, X->d);
     if (X->n > (size_t)INT32_MAX * 64 || X->ld > SIZE_MAX / 16 / (X->n ? X->n : 1))
         return emgmm_fail(m, EMGMM_ERR_TOO_LARGE, "data of %zu rows is too large", X->n);
     return EMGMM_OK;
@@ -123,8 +124,9 @@ int emgmm_check_data(emgmm_model *m, const emgmm_data *X, int n_threads, int mis
     if (first_bad != SIZE_MAX) {
         m->err_row = (long long)(first_bad / d) + emgmm_dist_row_offset(m); /* global row */
         m->err_col = (long long)(first_bad % d);
-        return emgmm_fail(m, EMGMM_ERR_NONFINITE, "data contains NaN or Inf at row %lld, column %lld",
-                          m->err_row, m->err_col);
+        return emgmm_fail(m, EMGMM_ERR_NONFINITE,
+                          "data contains NaN or Inf at row %lld, column %lld", m->err_row,
+                          m->err_col);
     }
     return EMGMM_OK;
 }
@@ -142,7 +144,9 @@ int emgmm_check_weights(emgmm_model *m, const emgmm_data *X, int st)
             if (!isfinite(w) || w < 0.0) {
                 const long long row = (long long)i + emgmm_dist_row_offset(m);
                 m->err_row = row;
-                st = emgmm_fail(m, EMGMM_ERR_BAD_WEIGHTS, "sample weight at row %lld is %g (must be finite and >= 0)", row, w);
+                st =
+                    emgmm_fail(m, EMGMM_ERR_BAD_WEIGHTS,
+                               "sample weight at row %lld is %g (must be finite and >= 0)", row, w);
                 break;
             }
             positive += w > 0.0;
@@ -152,9 +156,10 @@ int emgmm_check_weights(emgmm_model *m, const emgmm_data *X, int st)
     st = emgmm_dist_sum(m, &count, 1, st);
     if (st) return st;
     positive = (size_t)count;
-    if (X->weights && positive == 0) return emgmm_fail(m, EMGMM_ERR_BAD_WEIGHTS, "all sample weights are 0");
+    if (X->weights && positive == 0)
+        return emgmm_fail(m, EMGMM_ERR_BAD_WEIGHTS, "all sample weights are 0");
     if (positive < (size_t)m->K)
-        return emgmm_fail(m, EMGMM_ERR_TOO_FEW_SAMPLES, "%zu samples (with weight > 0) for %d components", positive, m->K);
+        return emgmm_fail(m, EMGMM_ERR_TOO_FEW_SAMPLES,
+                          "%zu samples (with weight > 0) for %d components", positive, m->K);
     return EMGMM_OK;
 }
-

@@ -35,7 +35,8 @@ static int cond_component(const emgmm_model *m, const double *P, size_t k, const
             const size_t j = M[a];
             out[a] = mu[j];
             if (z) {
-                const double pc = type == EMGMM_COV_DIAG ? m->prec_chol[k * d + j] : m->prec_chol[k];
+                const double pc =
+                    type == EMGMM_COV_DIAG ? m->prec_chol[k * d + j] : m->prec_chol[k];
                 out[a] += z[a] / pc;
             }
         }
@@ -148,6 +149,96 @@ static long impute_row(const emgmm_model *m, const double *P, const double *r, i
     return failed;
 }
 
+static int scratch_alloc(impute_scratch *w, size_t d)
+{
+    w->x = malloc(d * sizeof(double));
+    w->val = malloc(d * sizeof(double));
+    w->acc = malloc(d * sizeof(double));
+    w->z = malloc(d * sizeof(double));
+    w->scr = malloc((d * d + d) * sizeof(double));
+    w->M = malloc(d * sizeof(size_t));
+    return w->x && w->val && w->acc && w->z && w->scr && w->M;
+}
+
+static void scratch_free(impute_scratch *w)
+{
+    free(w->x);
+    free(w->val);
+    free(w->acc);
+    free(w->z);
+    free(w->scr);
+    free(w->M);
+}
+
+/* The responsibilities of rows [c0, c0 + cn) of X from their observed
+ * coordinates (one marginal E-step pass) into resp [cn][K]. */
+static int chunk_responsibilities(emgmm_model *m, const emgmm_data *X, size_t c0, size_t cn,
+                                  double *resp)
+{
+    emgmm_data Xc = *X;
+    Xc.x = X->dtype == EMGMM_F64 ? (const void *)((const double *)X->x + c0 * X->ld)
+                                 : (const void *)((const float *)X->x + c0 * X->ld);
+    Xc.n = cn;
+    Xc.weights = NULL;
+    emgmm_pass pass = {0};
+    pass.mode = EMGMM_PASS_ESTEP;
+    pass.missing = EMGMM_MISSING_DROP_EMPTY;
+    pass.n_threads = m->n_threads;
+    pass.resp = resp;
+    return emgmm_pass_run_model(m, &pass, &Xc);
+}
+
+/* Rows [c0, c0 + cn) imputed into out on T threads, given their
+ * responsibilities.  Returns 0; 1 when a component's restricted precision
+ * failed (the last such row and component in *bad_row, *bad_comp); 2 when
+ * a thread's scratch could not be allocated. */
+static int impute_chunk(const emgmm_model *m, const emgmm_data *X, const double *P,
+                        const double *resp, size_t c0, size_t cn, int draws, uint64_t seed,
+                        uint64_t row0, double *out, int T, size_t *bad_row, size_t *bad_comp)
+{
+    const size_t d = (size_t)m->d, K = (size_t)m->K;
+    int bad = 0;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(T) reduction(max : bad)
+#else
+    (void)T;
+#endif
+    {
+        impute_scratch w;
+        const int ok = scratch_alloc(&w, d);
+        if (!ok) bad = 2;
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+        for (size_t ii = 0; ii < cn; ii++) {
+            if (!ok) continue;
+            const size_t i = c0 + ii;
+            size_t msz = 0;
+            for (size_t j = 0; j < d; j++) {
+                w.x[j] = value_at(X, i, j);
+                if (w.x[j] != w.x[j]) w.M[msz++] = j;
+            }
+            double *o = out + i * d;
+            for (size_t j = 0; j < d; j++) o[j] = w.x[j];
+            if (!msz) continue;
+            const long k =
+                impute_row(m, P, resp + ii * K, draws, seed, row0 + (uint64_t)i, &w, msz, o);
+            if (k >= 0) {
+                bad = 1;
+#ifdef _OPENMP
+#pragma omp critical(emgmm_impute_fail)
+#endif
+                {
+                    *bad_row = i;
+                    *bad_comp = (size_t)k;
+                }
+            }
+        }
+        scratch_free(&w);
+    }
+    return bad;
+}
+
 int emgmm_impute(emgmm_model *m, const emgmm_data *X, int draws, uint64_t seed, uint64_t row0,
                  double *out)
 {
@@ -159,7 +250,7 @@ int emgmm_impute(emgmm_model *m, const emgmm_data *X, int draws, uint64_t seed, 
     /* every NaN is missing; empty rows allowed */
     int st = emgmm_check_data(m, X, m->n_threads, EMGMM_MISSING_DROP_EMPTY);
     if (st) return st;
-    const size_t n = X->n, d = (size_t)m->d, K = (size_t)m->K;
+    const size_t n = X->n, K = (size_t)m->K;
     if (n == 0) return EMGMM_OK;
     double *P = NULL;
     if (precisions(m, &P)) return EMGMM_ERR_ALLOC;
@@ -176,64 +267,9 @@ int emgmm_impute(emgmm_model *m, const emgmm_data *X, int draws, uint64_t seed, 
     size_t bad_row = 0, bad_comp = 0;
     for (size_t c0 = 0; c0 < n && st == EMGMM_OK && !bad; c0 += chunk) {
         const size_t cn = n - c0 < chunk ? n - c0 : chunk;
-        emgmm_data Xc = *X;
-        Xc.x = X->dtype == EMGMM_F64 ? (const void *)((const double *)X->x + c0 * X->ld)
-                                     : (const void *)((const float *)X->x + c0 * X->ld);
-        Xc.n = cn;
-        Xc.weights = NULL;
-        emgmm_pass pass = {0};
-        pass.mode = EMGMM_PASS_ESTEP;
-        pass.missing = EMGMM_MISSING_DROP_EMPTY;
-        pass.n_threads = m->n_threads;
-        pass.resp = resp;
-        st = emgmm_pass_run_model(m, &pass, &Xc);
+        st = chunk_responsibilities(m, X, c0, cn, resp);
         if (st) break;
-#ifdef _OPENMP
-#pragma omp parallel num_threads(T) reduction(max : bad)
-#endif
-        {
-            impute_scratch w;
-            w.x = malloc(d * sizeof(double));
-            w.val = malloc(d * sizeof(double));
-            w.acc = malloc(d * sizeof(double));
-            w.z = malloc(d * sizeof(double));
-            w.scr = malloc((d * d + d) * sizeof(double));
-            w.M = malloc(d * sizeof(size_t));
-            const int ok = w.x && w.val && w.acc && w.z && w.scr && w.M;
-            if (!ok) bad = 2;
-#ifdef _OPENMP
-#pragma omp for schedule(static)
-#endif
-            for (size_t ii = 0; ii < cn; ii++) {
-                if (!ok) continue;
-                const size_t i = c0 + ii;
-                size_t msz = 0;
-                for (size_t j = 0; j < d; j++) {
-                    w.x[j] = value_at(X, i, j);
-                    if (w.x[j] != w.x[j]) w.M[msz++] = j;
-                }
-                double *o = out + i * d;
-                for (size_t j = 0; j < d; j++) o[j] = w.x[j];
-                if (!msz) continue;
-                const long k = impute_row(m, P, resp + ii * K, draws, seed, row0 + (uint64_t)i, &w, msz, o);
-                if (k >= 0) {
-                    bad = 1;
-#ifdef _OPENMP
-#pragma omp critical(emgmm_impute_fail)
-#endif
-                    {
-                        bad_row = i;
-                        bad_comp = (size_t)k;
-                    }
-                }
-            }
-            free(w.x);
-            free(w.val);
-            free(w.acc);
-            free(w.z);
-            free(w.scr);
-            free(w.M);
-        }
+        bad = impute_chunk(m, X, P, resp, c0, cn, draws, seed, row0, out, T, &bad_row, &bad_comp);
     }
     free(resp);
     free(P);

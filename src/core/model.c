@@ -21,7 +21,8 @@ int emgmm_model_create(emgmm_model **out, int K, int d, int cov_type)
     cov_type = emgmm_covariance_storage(structure);
     if (cov_type < 0) return EMGMM_ERR_INVALID_PARAM;
     /* K·d² doubles must be addressable, with room for workspace multiples. */
-    if ((double)K * (double)d * (double)d * 8.0 > (double)(SIZE_MAX / 16)) return EMGMM_ERR_TOO_LARGE;
+    if ((double)K * (double)d * (double)d * 8.0 > (double)(SIZE_MAX / 16))
+        return EMGMM_ERR_TOO_LARGE;
     emgmm_model *m = calloc(1, sizeof *m);
     if (!m) return EMGMM_ERR_ALLOC;
     m->K = K;
@@ -100,75 +101,20 @@ int emgmm_model_copy(emgmm_model **out, const emgmm_model *m)
     return EMGMM_OK;
 }
 
-/* Validates and installs user-given parameters; the precisions come from the
- * covariances as given (no regularisation). */
-int emgmm_model_set_parameters(emgmm_model *m, const double *w, const double *mu,
-                               const double *cov)
+/* Copies user-given parameters into the model's buffers and commits them:
+ * one validator (emgmm_model_commit_parameters), the precisions computed from
+ * the covariances as given (no regularisation).  memmove: the caller may hand
+ * back the model's own arrays. */
+int emgmm_model_set_parameters(emgmm_model *m, const double *w, const double *mu, const double *cov)
 {
     if (!m || !w || !mu || !cov) return EMGMM_ERR_NULL;
-    emgmm_clear_error(m);
-    const int K = m->K, d = m->d;
-    double sum = 0.0;
-    for (int k = 0; k < K; k++) {
-        if (!isfinite(w[k]) || w[k] < 0.0) {
-            m->err_comp = k;
-            return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "weight of component %d is %g (must be finite and >= 0)", k, w[k]);
-        }
-        sum += w[k];
-    }
-    if (!(fabs(sum - 1.0) <= 1e-9))
-        return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "weights sum to %.17g, not 1", sum);
-    for (size_t i = 0; i < (size_t)K * (size_t)d; i++)
-        if (!isfinite(mu[i])) {
-            m->err_comp = (int)(i / (size_t)d);
-            return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "mean of component %d is not finite", m->err_comp);
-        }
-    for (size_t i = 0; i < m->cov_len; i++)
-        if (!isfinite(cov[i])) return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "a covariance entry is not finite");
-    /* Full and tied matrices must be symmetric; their lower triangles are
-     * what the Cholesky factorisation reads. */
-    const int nmat = m->cov_type == EMGMM_COV_FULL ? K : (m->cov_type == EMGMM_COV_TIED ? 1 : 0);
-    for (int k = 0; k < nmat; k++) {
-        const double *c = cov + (size_t)k * d * d;
-        for (int i = 0; i < d; i++)
-            for (int j = i + 1; j < d; j++) {
-                double a = c[i * d + j], b = c[j * d + i];
-                if (fabs(a - b) > 1e-10 * fmax(fabs(a), fabs(b)) + 1e-300) {
-                    m->err_comp = k;
-                    return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "covariance of component %d is not symmetric at (%d, %d)", k, i, j);
-                }
-            }
-    }
-    emgmm_paramset ps;
-    int st = emgmm_paramset_alloc(&ps, K, d, m->cov_len);
+    double *mw, *mmu, *mcov;
+    int st = emgmm_model_parameter_buffers(m, &mw, &mmu, &mcov, NULL);
     if (st) return st;
-    int bad = -1;
-    st = emgmm_family_precisions(m->cov_type, K, d, cov, ps.prec_chol, ps.log_det, &bad);
-    if (st == EMGMM_ERR_NOT_PD) {
-        emgmm_paramset_free(&ps);
-        m->err_comp = bad;
-        return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "covariance of component %d is not positive definite", bad);
-    }
-    if (st) {
-        emgmm_paramset_free(&ps);
-        return st;
-    }
-    /* Weights that sum to 1 within rounding (a fitted model's do) are kept bit
-     * for bit, so a model saved and loaded again — or a resumed checkpoint —
-     * continues exactly; others are renormalised. */
-    const int exact = fabs(sum - 1.0) <= 4.0 * (double)K * DBL_EPSILON;
-    for (int k = 0; k < K; k++) ps.weights[k] = exact ? w[k] : w[k] / sum;
-    memcpy(ps.means, mu, (size_t)K * d * sizeof(double));
-    memcpy(ps.covariances, cov, m->cov_len * sizeof(double));
-    emgmm_paramset_to_model(m, &ps);
-    emgmm_paramset_free(&ps);
-    m->fitted = 1;
-    m->n_iter = 0;
-    m->converged = 0;
-    m->n_reseeds = 0; /* a reseed of the initialisation (iteration 0) would still count */
-    m->n_passes = 0;
-    emgmm_accel_reset(m);
-    return EMGMM_OK;
+    memmove(mw, w, (size_t)m->K * sizeof(double));
+    memmove(mmu, mu, (size_t)m->K * (size_t)m->d * sizeof(double));
+    memmove(mcov, cov, m->cov_len * sizeof(double));
+    return emgmm_model_commit_parameters(m, EMGMM_COMMIT_COMPUTE_PRECISIONS);
 }
 
 int emgmm_model_n_components(const emgmm_model *m) { return m ? m->K : 0; }
@@ -185,7 +131,10 @@ const double *emgmm_model_weights(const emgmm_model *m) { return m ? m->weights 
 const double *emgmm_model_means(const emgmm_model *m) { return m ? m->means : NULL; }
 const double *emgmm_model_covariances(const emgmm_model *m) { return m ? m->covariances : NULL; }
 size_t emgmm_model_covariances_size(const emgmm_model *m) { return m ? m->cov_len : 0; }
-const double *emgmm_model_precisions_cholesky(const emgmm_model *m) { return m ? m->prec_chol : NULL; }
+const double *emgmm_model_precisions_cholesky(const emgmm_model *m)
+{
+    return m ? m->prec_chol : NULL;
+}
 int emgmm_model_converged(const emgmm_model *m) { return m ? m->converged : 0; }
 int emgmm_model_n_iter(const emgmm_model *m) { return m ? m->n_iter : 0; }
 int emgmm_model_best_init(const emgmm_model *m) { return m ? m->best_init : 0; }
@@ -203,10 +152,7 @@ int emgmm_model_set_missing(emgmm_model *m, int policy)
     return EMGMM_OK;
 }
 
-int emgmm_model_missing(const emgmm_model *m)
-{
-    return m ? m->missing : EMGMM_MISSING_ERROR;
-}
+int emgmm_model_missing(const emgmm_model *m) { return m ? m->missing : EMGMM_MISSING_ERROR; }
 
 double emgmm_model_lower_bound(const emgmm_model *m)
 {
@@ -238,7 +184,8 @@ int emgmm_model_set_fit_state(emgmm_model *m, const double *lb, int n_iter, int 
 {
     if (!m || (n_iter > 0 && !lb)) return EMGMM_ERR_NULL;
     if (n_iter < 0) return EMGMM_ERR_INVALID_PARAM;
-    if (!m->fitted) return emgmm_fail(m, EMGMM_ERR_NOT_FITTED, "set the parameters before the fit state");
+    if (!m->fitted)
+        return emgmm_fail(m, EMGMM_ERR_NOT_FITTED, "set the parameters before the fit state");
     if (n_iter > m->lb_cap) {
         double *h = realloc(m->lb_hist, (size_t)n_iter * sizeof(double));
         if (!h) return EMGMM_ERR_ALLOC;
@@ -248,7 +195,7 @@ int emgmm_model_set_fit_state(emgmm_model *m, const double *lb, int n_iter, int 
     if (n_iter > 0) memcpy(m->lb_hist, lb, (size_t)n_iter * sizeof(double));
     m->n_iter = n_iter;
     m->converged = converged ? 1 : 0;
-    m->n_reseeds = 0; /* restored after this by emgmm_model_add_reseed_event */
+    m->n_reseeds = 0;     /* restored after this by emgmm_model_add_reseed_event */
     m->n_passes = n_iter; /* an accelerated fit's count: emgmm_model_set_accel_state */
     emgmm_accel_reset(m);
     return EMGMM_OK;
@@ -301,7 +248,8 @@ static double factor_residual(const double *U, const double *S, int d, double *w
     double vmax = 0.0;
     for (int j = 0; j < d; j++)
         for (int p = 0; p < 2; p++) {
-            v[2 * j + p] = emgmm_hash_uniform(0x9e3779b97f4a7c15ULL, (uint64_t)p, (uint64_t)j) - 0.5;
+            v[2 * j + p] =
+                emgmm_hash_uniform(0x9e3779b97f4a7c15ULL, (uint64_t)p, (uint64_t)j) - 0.5;
             vmax = fmax(vmax, fabs(v[2 * j + p]));
         }
     for (int i = 0; i < d; i++) { /* a = U v (U upper: row i holds columns j >= i) */
@@ -341,6 +289,168 @@ static double factor_residual(const double *U, const double *S, int d, double *w
     return err / vmax;
 }
 
+/* Doubles per component of the covariances' (and factors') storage. */
+static size_t per_component(const emgmm_model *m)
+{
+    const int full = m->cov_type == EMGMM_COV_FULL || m->cov_type == EMGMM_COV_TIED;
+    return full ? (size_t)m->d * m->d : (m->cov_type == EMGMM_COV_DIAG ? (size_t)m->d : 1);
+}
+
+/* The checks of the buffers' weights, means and covariances (the one
+ * validator of set_parameters and commit_parameters); *sum: the weights' sum. */
+static int check_mixture(emgmm_model *m, double *sum)
+{
+    const int K = m->K, d = m->d;
+    const double *w = m->weights;
+    *sum = 0.0;
+    for (int k = 0; k < K; k++) {
+        if (!isfinite(w[k]) || w[k] < 0.0) {
+            m->err_comp = k;
+            return emgmm_fail(m, EMGMM_ERR_BAD_INIT,
+                              "weight of component %d is %g (must be finite and >= 0)", k, w[k]);
+        }
+        *sum += w[k];
+    }
+    if (!(fabs(*sum - 1.0) <= 1e-9))
+        return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "weights sum to %.17g, not 1", *sum);
+    for (size_t i = 0; i < (size_t)K * (size_t)d; i++)
+        if (!isfinite(m->means[i])) {
+            m->err_comp = (int)(i / (size_t)d);
+            return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "mean of component %d is not finite",
+                              m->err_comp);
+        }
+    const int nmat = m->cov_type == EMGMM_COV_FULL ? K : (m->cov_type == EMGMM_COV_TIED ? 1 : 0);
+    const size_t per = per_component(m);
+    for (size_t i = 0; i < m->cov_len; i++)
+        if (!isfinite(m->covariances[i])) {
+            m->err_comp = m->cov_type == EMGMM_COV_TIED ? 0 : (int)(i / per);
+            return emgmm_fail(m, EMGMM_ERR_BAD_INIT,
+                              "a covariance entry of component %d is not finite", m->err_comp);
+        }
+    /* Full and tied matrices must be symmetric; their lower triangles are
+     * what the Cholesky factorisation reads. */
+    for (int k = 0; k < nmat; k++) {
+        int i, j;
+        if (first_asymmetry(m->covariances + (size_t)k * d * d, d, &i, &j)) {
+            m->err_comp = k;
+            return emgmm_fail(m, EMGMM_ERR_BAD_INIT,
+                              "covariance of component %d is not symmetric at (%d, %d)", k, i, j);
+        }
+    }
+    return EMGMM_OK;
+}
+
+/* The precision factors and log-determinants from the covariances, in place. */
+static int compute_precisions(emgmm_model *m)
+{
+    int bad = -1;
+    int st = emgmm_family_precisions(m->cov_type, m->K, m->d, m->covariances, m->prec_chol,
+                                     m->log_det, &bad);
+    if (st == EMGMM_ERR_NOT_PD) {
+        m->err_comp = bad;
+        return emgmm_fail(m, EMGMM_ERR_BAD_INIT,
+                          "covariance of component %d is not positive definite", bad);
+    }
+    return st;
+}
+
+/* The stored factor, checked in O(K·d²): finite, upper triangular, positive
+ * diagonal; the log-determinant from its diagonal, summed as
+ * emgmm_chol_precision sums it. */
+static int check_stored_factors(emgmm_model *m)
+{
+    const int K = m->K, d = m->d;
+    const int full = m->cov_type == EMGMM_COV_FULL || m->cov_type == EMGMM_COV_TIED;
+    const int nmat = m->cov_type == EMGMM_COV_FULL ? K : (m->cov_type == EMGMM_COV_TIED ? 1 : 0);
+    const size_t per = per_component(m);
+    const double *U = m->prec_chol;
+    for (size_t i = 0; i < m->cov_len; i++)
+        if (!isfinite(U[i])) {
+            m->err_comp = m->cov_type == EMGMM_COV_TIED ? 0 : (int)(i / per);
+            return emgmm_fail(m, EMGMM_ERR_BAD_INIT,
+                              "a precisions_cholesky entry of component %d is not finite",
+                              m->err_comp);
+        }
+    const int nfac = full ? nmat : K;
+    for (int k = 0; k < nfac; k++) {
+        const double *u = U + (size_t)k * per;
+        double ld = 0.0;
+        if (full) {
+            for (int i = 0; i < d; i++) {
+                for (int j = 0; j < i; j++)
+                    if (u[(size_t)i * d + j] != 0.0) {
+                        m->err_comp = k;
+                        return emgmm_fail(m, EMGMM_ERR_BAD_INIT,
+                                          "precisions_cholesky of component %d is not upper "
+                                          "triangular (entry (%d, %d) is %g)",
+                                          k, i, j, u[(size_t)i * d + j]);
+                    }
+                const double uii = u[(size_t)i * d + i];
+                if (!(uii > 0.0)) {
+                    m->err_comp = k;
+                    return emgmm_fail(m, EMGMM_ERR_BAD_INIT,
+                                      "precisions_cholesky of component %d has a non-positive "
+                                      "diagonal entry %g at %d",
+                                      k, uii, i);
+                }
+                ld += log(uii);
+            }
+            m->log_det[k] = ld;
+        } else {
+            const size_t cnt = per;
+            for (size_t j = 0; j < cnt; j++) {
+                if (!(u[j] > 0.0) || !(m->covariances[(size_t)k * per + j] > 0.0)) {
+                    m->err_comp = k;
+                    return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "%s of component %d is not positive",
+                                      u[j] > 0.0 ? "variance" : "precisions_cholesky entry", k);
+                }
+                ld += log(u[j]);
+            }
+            m->log_det[k] = m->cov_type == EMGMM_COV_DIAG ? ld : (double)d * ld;
+        }
+    }
+    if (m->cov_type == EMGMM_COV_TIED)
+        for (int k = 1; k < K; k++) m->log_det[k] = m->log_det[0];
+    return EMGMM_OK;
+}
+
+/* EMGMM_COMMIT_CHECK_PRECISIONS: each stored factor inverts its covariance
+ * on the probe vectors (full, tied), or u²σ² = 1 entry by entry. */
+static int check_factors_invert(emgmm_model *m)
+{
+    const int K = m->K, d = m->d;
+    const int full = m->cov_type == EMGMM_COV_FULL || m->cov_type == EMGMM_COV_TIED;
+    const int nmat = m->cov_type == EMGMM_COV_FULL ? K : (m->cov_type == EMGMM_COV_TIED ? 1 : 0);
+    const size_t per = per_component(m);
+    const double *U = m->prec_chol;
+    double *work = full ? malloc(6 * (size_t)d * sizeof(double)) : NULL;
+    if (full && !work) return EMGMM_ERR_ALLOC;
+    for (int k = 0; k < (full ? nmat : K); k++) {
+        double r;
+        if (full) {
+            r = factor_residual(U + (size_t)k * per, m->covariances + (size_t)k * per, d, work);
+        } else {
+            /* u² σ² = 1 entry by entry */
+            r = 0.0;
+            for (size_t j = 0; j < per; j++) {
+                const double u = U[(size_t)k * per + j];
+                const double e = fabs(u * u * m->covariances[(size_t)k * per + j] - 1.0);
+                r = e > r ? e : r;
+            }
+        }
+        if (!(r <= EMGMM_COMMIT_CHECK_TOL)) {
+            free(work);
+            m->err_comp = k;
+            return emgmm_fail(m, EMGMM_ERR_BAD_INIT,
+                              "precisions_cholesky of component %d does not invert its covariance "
+                              "(residual %.3g > %g)",
+                              k, r, EMGMM_COMMIT_CHECK_TOL);
+        }
+    }
+    free(work);
+    return EMGMM_OK;
+}
+
 int emgmm_model_commit_parameters(emgmm_model *m, unsigned flags)
 {
     if (!m) return EMGMM_ERR_NULL;
@@ -348,129 +458,26 @@ int emgmm_model_commit_parameters(emgmm_model *m, unsigned flags)
     m->fitted = 0;
     if (flags & ~(unsigned)(EMGMM_COMMIT_COMPUTE_PRECISIONS | EMGMM_COMMIT_CHECK_PRECISIONS))
         return emgmm_fail(m, EMGMM_ERR_INVALID_PARAM, "unknown commit flags 0x%x", flags);
-    const int K = m->K, d = m->d;
-    double *w = m->weights;
-    double sum = 0.0;
-    for (int k = 0; k < K; k++) {
-        if (!isfinite(w[k]) || w[k] < 0.0) {
-            m->err_comp = k;
-            return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "weight of component %d is %g (must be finite and >= 0)", k, w[k]);
-        }
-        sum += w[k];
-    }
-    if (!(fabs(sum - 1.0) <= 1e-9))
-        return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "weights sum to %.17g, not 1", sum);
-    for (size_t i = 0; i < (size_t)K * (size_t)d; i++)
-        if (!isfinite(m->means[i])) {
-            m->err_comp = (int)(i / (size_t)d);
-            return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "mean of component %d is not finite", m->err_comp);
-        }
-    const int full = m->cov_type == EMGMM_COV_FULL || m->cov_type == EMGMM_COV_TIED;
-    const int nmat = m->cov_type == EMGMM_COV_FULL ? K : (m->cov_type == EMGMM_COV_TIED ? 1 : 0);
-    const size_t per = full ? (size_t)d * d : (m->cov_type == EMGMM_COV_DIAG ? (size_t)d : 1);
-    for (size_t i = 0; i < m->cov_len; i++)
-        if (!isfinite(m->covariances[i])) {
-            m->err_comp = m->cov_type == EMGMM_COV_TIED ? 0 : (int)(i / per);
-            return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "a covariance entry of component %d is not finite", m->err_comp);
-        }
-    for (int k = 0; k < nmat; k++) {
-        int i, j;
-        if (first_asymmetry(m->covariances + (size_t)k * d * d, d, &i, &j)) {
-            m->err_comp = k;
-            return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "covariance of component %d is not symmetric at (%d, %d)", k, i, j);
-        }
-    }
+    double sum;
+    int st = check_mixture(m, &sum);
+    if (st) return st;
     if (flags & EMGMM_COMMIT_COMPUTE_PRECISIONS) {
-        /* as emgmm_model_set_parameters: from the covariances, in place */
-        int bad = -1;
-        int st = emgmm_family_precisions(m->cov_type, K, d, m->covariances, m->prec_chol, m->log_det, &bad);
-        if (st == EMGMM_ERR_NOT_PD) {
-            m->err_comp = bad;
-            return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "covariance of component %d is not positive definite", bad);
-        }
-        if (st) return st;
+        st = compute_precisions(m);
     } else {
-        /* The stored factor, checked in O(K·d²): finite, upper triangular,
-         * positive diagonal; the log-determinant from its diagonal, summed as
-         * emgmm_chol_precision sums it. */
-        const double *U = m->prec_chol;
-        for (size_t i = 0; i < m->cov_len; i++)
-            if (!isfinite(U[i])) {
-                m->err_comp = m->cov_type == EMGMM_COV_TIED ? 0 : (int)(i / per);
-                return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "a precisions_cholesky entry of component %d is not finite", m->err_comp);
-            }
-        const int nfac = full ? nmat : K;
-        for (int k = 0; k < nfac; k++) {
-            const double *u = U + (size_t)k * per;
-            double ld = 0.0;
-            if (full) {
-                for (int i = 0; i < d; i++) {
-                    for (int j = 0; j < i; j++)
-                        if (u[(size_t)i * d + j] != 0.0) {
-                            m->err_comp = k;
-                            return emgmm_fail(m, EMGMM_ERR_BAD_INIT,
-                                              "precisions_cholesky of component %d is not upper triangular (entry (%d, %d) is %g)",
-                                              k, i, j, u[(size_t)i * d + j]);
-                        }
-                    const double uii = u[(size_t)i * d + i];
-                    if (!(uii > 0.0)) {
-                        m->err_comp = k;
-                        return emgmm_fail(m, EMGMM_ERR_BAD_INIT,
-                                          "precisions_cholesky of component %d has a non-positive diagonal entry %g at %d", k, uii, i);
-                    }
-                    ld += log(uii);
-                }
-                m->log_det[k] = ld;
-            } else {
-                const size_t cnt = per;
-                for (size_t j = 0; j < cnt; j++) {
-                    if (!(u[j] > 0.0) || !(m->covariances[(size_t)k * per + j] > 0.0)) {
-                        m->err_comp = k;
-                        return emgmm_fail(m, EMGMM_ERR_BAD_INIT,
-                                          "%s of component %d is not positive",
-                                          u[j] > 0.0 ? "variance" : "precisions_cholesky entry", k);
-                    }
-                    ld += log(u[j]);
-                }
-                m->log_det[k] = m->cov_type == EMGMM_COV_DIAG ? ld : (double)d * ld;
-            }
-        }
-        if (m->cov_type == EMGMM_COV_TIED)
-            for (int k = 1; k < K; k++) m->log_det[k] = m->log_det[0];
-        if (flags & EMGMM_COMMIT_CHECK_PRECISIONS) {
-            double *work = full ? malloc(6 * (size_t)d * sizeof(double)) : NULL;
-            if (full && !work) return EMGMM_ERR_ALLOC;
-            for (int k = 0; k < (full ? nmat : K); k++) {
-                double r;
-                if (full) {
-                    r = factor_residual(U + (size_t)k * per, m->covariances + (size_t)k * per, d, work);
-                } else {
-                    /* u² σ² = 1 entry by entry */
-                    r = 0.0;
-                    for (size_t j = 0; j < per; j++) {
-                        const double u = U[(size_t)k * per + j];
-                        const double e = fabs(u * u * m->covariances[(size_t)k * per + j] - 1.0);
-                        r = e > r ? e : r;
-                    }
-                }
-                if (!(r <= EMGMM_COMMIT_CHECK_TOL)) {
-                    free(work);
-                    m->err_comp = k;
-                    return emgmm_fail(m, EMGMM_ERR_BAD_INIT,
-                                      "precisions_cholesky of component %d does not invert its covariance (residual %.3g > %g)",
-                                      k, r, EMGMM_COMMIT_CHECK_TOL);
-                }
-            }
-            free(work);
-        }
+        st = check_stored_factors(m);
+        if (st == EMGMM_OK && (flags & EMGMM_COMMIT_CHECK_PRECISIONS)) st = check_factors_invert(m);
     }
-    const int exact = fabs(sum - 1.0) <= 4.0 * (double)K * DBL_EPSILON;
+    if (st) return st;
+    /* Weights that sum to 1 within rounding (a fitted model's do) are kept bit
+     * for bit, so a model saved and loaded again — or a resumed checkpoint —
+     * continues exactly; others are renormalised. */
+    const int exact = fabs(sum - 1.0) <= 4.0 * (double)m->K * DBL_EPSILON;
     if (!exact)
-        for (int k = 0; k < K; k++) w[k] /= sum;
+        for (int k = 0; k < m->K; k++) m->weights[k] /= sum;
     m->fitted = 1;
     m->n_iter = 0;
     m->converged = 0;
-    m->n_reseeds = 0;
+    m->n_reseeds = 0; /* a reseed of the initialisation (iteration 0) would still count */
     m->n_passes = 0;
     emgmm_accel_reset(m);
     return EMGMM_OK;

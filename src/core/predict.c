@@ -101,8 +101,14 @@ static int criterion(emgmm_model *m, const emgmm_data *X, double penalty_per_par
     return EMGMM_OK;
 }
 
-int emgmm_bic(emgmm_model *m, const emgmm_data *X, double *bic) { return criterion(m, X, 0.0, bic); }
-int emgmm_aic(emgmm_model *m, const emgmm_data *X, double *aic) { return criterion(m, X, 2.0, aic); }
+int emgmm_bic(emgmm_model *m, const emgmm_data *X, double *bic)
+{
+    return criterion(m, X, 0.0, bic);
+}
+int emgmm_aic(emgmm_model *m, const emgmm_data *X, double *aic)
+{
+    return criterion(m, X, 2.0, aic);
+}
 
 int emgmm_sample(emgmm_model *m, size_t n, uint64_t seed, double *x, int32_t *comp)
 {
@@ -127,7 +133,8 @@ int emgmm_sample(emgmm_model *m, size_t n, uint64_t seed, double *x, int32_t *co
             free(L);
             free(z);
             m->err_comp = (int)k;
-            return emgmm_fail(m, EMGMM_ERR_NOT_PD, "covariance of component %zu is not positive definite", k);
+            return emgmm_fail(m, EMGMM_ERR_NOT_PD,
+                              "covariance of component %zu is not positive definite", k);
         }
     }
     if (nmat == 0)

@@ -31,7 +31,8 @@ int emgmm_model_set_mpi_comm(emgmm_model *m, const void *comm, long long row_off
         return EMGMM_OK;
     }
 #ifdef EMGMM_HAVE_MPI
-    if (row_offset < 0) return emgmm_fail(m, EMGMM_ERR_INVALID_PARAM, "negative row offset %lld", row_offset);
+    if (row_offset < 0)
+        return emgmm_fail(m, EMGMM_ERR_INVALID_PARAM, "negative row offset %lld", row_offset);
     int inited = 0;
     MPI_Initialized(&inited);
     if (!inited) return emgmm_fail(m, EMGMM_ERR_INVALID_PARAM, "MPI is not initialised");
@@ -105,7 +106,8 @@ static int propagate_failure(emgmm_model *m, int st)
         rec.status = st;
         rec.comp = m->err_comp;
         memcpy(rec.msg, m->errmsg, sizeof rec.msg);
-        if (!rec.msg[0]) snprintf(rec.msg, sizeof rec.msg, "%s (on rank %d)", emgmm_strerror(st), rank);
+        if (!rec.msg[0])
+            snprintf(rec.msg, sizeof rec.msg, "%s (on rank %d)", emgmm_strerror(st), rank);
     }
     MPI_Bcast(&rec, (int)sizeof rec, MPI_BYTE, root, c);
     m->err_row = rec.row;

@@ -55,22 +55,22 @@
 #define AA_SLACK 1e-3
 
 struct emgmm_accel {
-    int method;     /* the method whose state is held: EMGMM_ACCEL_SQUAREM or _ANDERSON */
+    int method; /* the method whose state is held: EMGMM_ACCEL_SQUAREM or _ANDERSON */
     /* SQUAREM */
-    int phase;      /* 0: model = cycle start; 1: model = θ1 (th0 held); 2: model = θ2 (thx held) */
-    double step;    /* cap on s, >= 1 */
-    double s_last;  /* the step of the held extrapolation */
+    int phase;   /* 0: model = cycle start; 1: model = θ1 (th0 held); 2: model = θ2 (thx held) */
+    double step; /* cap on s, >= 1 */
+    double s_last; /* the step of the held extrapolation */
     size_t P;
     double *th0, *thx, *t1, *t2; /* [P] */
     double *work;                /* [d·d] */
     emgmm_paramset a, b;         /* scratch: the next parameters; the saved θ2 */
     /* Anderson (allocated on first use) */
-    int held;                    /* x, the last accepted point, is known */
-    int cnt;                     /* difference pairs held, <= AA_MEM, oldest first */
-    double cap;                  /* bound on ‖candidate − g‖ / ‖g − x‖ (>= 1); 0: plain EM */
-    double s_used;               /* that ratio for the candidate in hand */
-    double *x, *g, *xn, *gn;     /* [P]: x_k, g_k = G(x_k), the candidate, G(candidate) */
-    double *dF, *dG, *Q;         /* [AA_MEM][P]: Δf, Δg columns; Q of Δf's QR */
+    int held;      /* x, the last accepted point, is known */
+    int cnt;       /* difference pairs held, <= AA_MEM, oldest first */
+    double cap;    /* bound on ‖candidate − g‖ / ‖g − x‖ (>= 1); 0: plain EM */
+    double s_used; /* that ratio for the candidate in hand */
+    double *x, *g, *xn, *gn; /* [P]: x_k, g_k = G(x_k), the candidate, G(candidate) */
+    double *dF, *dG, *Q;     /* [AA_MEM][P]: Δf, Δg columns; Q of Δf's QR */
 };
 
 static size_t cov_coords(const emgmm_model *m)
@@ -213,7 +213,8 @@ static int to_coords(const emgmm_model *m, struct emgmm_accel *A, double *t)
 /* Coordinates → a complete parameter set (weights, means, covariances,
  * precision factors, log-dets).  Nonzero when the point is not usable: a
  * non-finite coordinate or value, or a covariance failing dpotrf. */
-static int from_coords(const emgmm_model *m, struct emgmm_accel *A, const double *t, emgmm_paramset *ps)
+static int from_coords(const emgmm_model *m, struct emgmm_accel *A, const double *t,
+                       emgmm_paramset *ps)
 {
     const int K = m->K, d = m->d;
     for (size_t i = 0; i < A->P; i++)
@@ -229,7 +230,8 @@ static int from_coords(const emgmm_model *m, struct emgmm_accel *A, const double
     switch (m->cov_type) {
     case EMGMM_COV_FULL:
         for (int k = 0; k < K; k++)
-            chol_unpack(d, c + (size_t)k * d * (d + 1) / 2, A->work, ps->covariances + (size_t)k * d * d);
+            chol_unpack(d, c + (size_t)k * d * (d + 1) / 2, A->work,
+                        ps->covariances + (size_t)k * d * d);
         break;
     case EMGMM_COV_TIED: chol_unpack(d, c, A->work, ps->covariances); break;
     default:
@@ -239,7 +241,8 @@ static int from_coords(const emgmm_model *m, struct emgmm_accel *A, const double
     for (size_t i = 0; i < m->cov_len; i++)
         if (!isfinite(ps->covariances[i]) || ps->covariances[i] > 1e300) return 1;
     int bad = -1;
-    if (emgmm_family_precisions(m->cov_type, K, d, ps->covariances, ps->prec_chol, ps->log_det, &bad))
+    if (emgmm_family_precisions(m->cov_type, K, d, ps->covariances, ps->prec_chol, ps->log_det,
+                                &bad))
         return 1;
     for (int k = 0; k < K; k++)
         if (!isfinite(ps->log_det[k]) || !(ps->weights[k] > 0.0)) return 1;
@@ -302,8 +305,9 @@ static double wtr_inv(const emgmm_model *m, const double *weights, const double 
 static double reg_bound(const emgmm_model *m, const emgmm_params *p, const emgmm_paramset *next)
 {
     if (!(p->reg_covar > 0.0)) return 0.0;
-    const double b = 0.5 * p->reg_covar *
-                     (wtr_inv(m, next->weights, next->prec_chol) - wtr_inv(m, next->weights, m->prec_chol));
+    const double b =
+        0.5 * p->reg_covar *
+        (wtr_inv(m, next->weights, next->prec_chol) - wtr_inv(m, next->weights, m->prec_chol));
     return b < 0.0 ? b : 0.0;
 }
 
@@ -315,7 +319,8 @@ static int rejectable(int st)
     return st == EMGMM_ERR_NONFINITE || st == EMGMM_ERR_NOT_PD || st == EMGMM_ERR_DEGENERATE;
 }
 
-static int squarem_iterate(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, double *lower_bound)
+static int squarem_iterate(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
+                           double *lower_bound)
 {
     struct emgmm_accel *A = m->accel;
     double lb = 0.0;
@@ -394,7 +399,6 @@ static int squarem_iterate(emgmm_model *m, const emgmm_params *p, const emgmm_da
  * step.  Once an EM step does not raise the lower bound (float32 rounding,
  * reg_covar's slack: nothing left to extrapolate) the run continues as plain
  * EM.  Every decision uses all-reduced values, as SQUAREM's. */
-
 
 static double dot(const double *a, const double *b, size_t n)
 {
@@ -527,7 +531,8 @@ static void aa_accept(struct emgmm_accel *A)
     A->held = 1;
 }
 
-static int anderson_iterate(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, double *lower_bound)
+static int anderson_iterate(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
+                            double *lower_bound)
 {
     struct emgmm_accel *A = m->accel;
     int st = aa_ensure(A);
@@ -594,7 +599,8 @@ static int anderson_iterate(emgmm_model *m, const emgmm_params *p, const emgmm_d
     return EMGMM_OK;
 }
 
-int emgmm_accel_iterate(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, double *lower_bound)
+int emgmm_accel_iterate(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
+                        double *lower_bound)
 {
     int st = accel_ensure(m);
     if (st) return st;
@@ -607,10 +613,7 @@ int emgmm_accel_iterate(emgmm_model *m, const emgmm_params *p, const emgmm_data 
     return squarem_iterate(m, p, X, lower_bound);
 }
 
-long long emgmm_model_n_passes(const emgmm_model *m)
-{
-    return m ? m->n_passes : 0;
-}
+long long emgmm_model_n_passes(const emgmm_model *m) { return m ? m->n_passes : 0; }
 
 int emgmm_model_accel_state(const emgmm_model *m, int *phase, double *step, long long *n_passes,
                             double *vec, size_t *len)

@@ -28,9 +28,16 @@ int emgmm_degenerate_policy_from_name(const char *name)
     return -1;
 }
 
+/* The data's weighted mean, covariance and total weight, from a pass's
+ * statistics, for the reseed (emgmm_stats_data_moments). */
+typedef struct {
+    double *mean, *cov, total;
+} data_moments;
+
 static int reseed(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
                   const emgmm_stats *st_, const double *shift, const double *floor,
-                  emgmm_paramset *next, const unsigned char *bad, int iter);
+                  emgmm_paramset *next, const unsigned char *bad, int iter,
+                  const data_moments *pre);
 
 /* The M-step finish under the fit's policies: the variance floor, and with
  * EMGMM_DEGEN_RESEED the components that are empty or not PD re-initialised
@@ -48,6 +55,7 @@ int emgmm_mstep_finish(emgmm_model *m, const emgmm_params *p, const emgmm_data *
         emgmm_variance_floor(stats, m->cov_type, shift, p->var_floor, floor);
     }
     int st = EMGMM_OK;
+    data_moments pre = {NULL, NULL, 0.0};
     if (m->structure >= EMGMM_COV_EII) {
         /* mclust's structures: no reseeding (it would break the structure) */
         st = emgmm_mclust_finish(m, p, stats, shift, p->reg_covar, floor, next, iter > 0);
@@ -57,8 +65,20 @@ int emgmm_mstep_finish(emgmm_model *m, const emgmm_params *p, const emgmm_data *
     if (p->degenerate == EMGMM_DEGEN_RESEED) {
         bad = malloc((size_t)K);
         if (!bad) st = EMGMM_ERR_ALLOC;
+        /* A finish that writes the covariances over the statistics' s2
+         * (src/em/step.c, issue 22) leaves the reseed no s2 to take the
+         * data's moments from: they are taken first. */
+        if (st == EMGMM_OK && stats->s2 == next->covariances) {
+            const int fullcov = m->cov_type == EMGMM_COV_FULL || m->cov_type == EMGMM_COV_TIED;
+            pre.mean = malloc((size_t)m->d * sizeof(double));
+            pre.cov = malloc((fullcov ? (size_t)m->d * m->d : (size_t)m->d) * sizeof(double));
+            if (!pre.mean || !pre.cov) st = EMGMM_ERR_ALLOC;
+            if (st == EMGMM_OK)
+                emgmm_stats_data_moments(stats, m->cov_type, shift, pre.mean, pre.cov, &pre.total);
+        }
     }
-    if (st == EMGMM_OK) st = emgmm_family_finish(m, p, stats, shift, p->reg_covar, floor, next, bad, iter > 0);
+    if (st == EMGMM_OK)
+        st = emgmm_family_finish(m, p, stats, shift, p->reg_covar, floor, next, bad, iter > 0);
     if (st == EMGMM_OK && bad) {
         double total = 0.0;
         int any = 0;
@@ -68,10 +88,12 @@ int emgmm_mstep_finish(emgmm_model *m, const emgmm_params *p, const emgmm_data *
             if (stats->nk[k] < empty) bad[k] = 1;
         emgmm_mark_coincident(m, next, bad);
         for (int k = 0; k < K; k++) any |= bad[k];
-        if (any) st = reseed(m, p, X, stats, shift, floor, next, bad, iter);
+        if (any) st = reseed(m, p, X, stats, shift, floor, next, bad, iter, pre.mean ? &pre : NULL);
     }
     free(floor);
     free(bad);
+    free(pre.mean);
+    free(pre.cov);
     return st;
 }
 
@@ -95,9 +117,11 @@ static int coincident(const emgmm_model *m, const emgmm_paramset *next, int j, i
             if (!(fabs(a[i] - b[i]) <= 1e-9 * sqrt(next->covariances[ii]))) return 0;
         }
     if (m->cov_type == EMGMM_COV_TIED) return 1;
-    const size_t per = m->cov_type == EMGMM_COV_FULL ? (size_t)d * d
-                       : m->cov_type == EMGMM_COV_DIAG ? (size_t)d : 1;
-    const double *ca = next->covariances + (size_t)j * per, *cb = next->covariances + (size_t)k * per;
+    const size_t per = m->cov_type == EMGMM_COV_FULL   ? (size_t)d * d
+                       : m->cov_type == EMGMM_COV_DIAG ? (size_t)d
+                                                       : 1;
+    const double *ca = next->covariances + (size_t)j * per,
+                 *cb = next->covariances + (size_t)k * per;
     for (size_t i = 0; i < per; i++)
         if (!(fabs(ca[i] - cb[i]) <= 1e-9 * (fabs(ca[i]) + fabs(cb[i])))) return 0;
     return 1;
@@ -207,9 +231,10 @@ static int healthy_params(const emgmm_model *m, const emgmm_paramset *next,
     *H_out = H;
     int st = emgmm_paramset_alloc(h, H, d, emgmm_cov_len(m->cov_type, H, d));
     if (st) return st;
-    const size_t per = m->cov_type == EMGMM_COV_FULL ? (size_t)d * d
-                       : m->cov_type == EMGMM_COV_DIAG ? (size_t)d
-                       : m->cov_type == EMGMM_COV_SPHERICAL ? 1 : 0;
+    const size_t per = m->cov_type == EMGMM_COV_FULL        ? (size_t)d * d
+                       : m->cov_type == EMGMM_COV_DIAG      ? (size_t)d
+                       : m->cov_type == EMGMM_COV_SPHERICAL ? 1
+                                                            : 0;
     if (m->cov_type == EMGMM_COV_TIED) {
         memcpy(h->covariances, next->covariances, (size_t)d * d * sizeof(double));
         memcpy(h->prec_chol, next->prec_chol, (size_t)d * d * sizeof(double));
@@ -335,15 +360,16 @@ static int reseed_allowed(emgmm_model *m, const emgmm_params *p, const unsigned 
         if (bad[k]) first_bad = k;
     if (R == K) {
         if (type != EMGMM_COV_TIED) m->err_comp = first_bad; /* tied: no one component's */
-        return emgmm_fail(m, EMGMM_ERR_NOT_PD,
-                          type == EMGMM_COV_TIED
-                              ? "the tied covariance is not positive definite after adding reg_covar=%g, "
-                                "and reseeding cannot help a covariance all components share "
-                                "(raise reg_covar or var_floor, or scale the data)"
-                              : "every component collapsed (reg_covar=%g); the data covariance is "
-                                "singular, with a constant feature or fewer distinct points than "
-                                "features? (raise reg_covar or var_floor)",
-                          p->reg_covar);
+        return emgmm_fail(
+            m, EMGMM_ERR_NOT_PD,
+            type == EMGMM_COV_TIED
+                ? "the tied covariance is not positive definite after adding reg_covar=%g, "
+                  "and reseeding cannot help a covariance all components share "
+                  "(raise reg_covar or var_floor, or scale the data)"
+                : "every component collapsed (reg_covar=%g); the data covariance is "
+                  "singular, with a constant feature or fewer distinct points than "
+                  "features? (raise reg_covar or var_floor)",
+            p->reg_covar);
     }
     int st = emgmm_reseed_reserve(m);
     if (st) return st;
@@ -354,10 +380,11 @@ static int reseed_allowed(emgmm_model *m, const emgmm_params *p, const unsigned 
         for (int i = 0; i < m->n_reseeds; i++) used += m->reseeds[i].comp == k;
         if (used >= EMGMM_RESEED_LIMIT) {
             m->err_comp = k;
-            return emgmm_fail(m, EMGMM_ERR_DEGENERATE,
-                              "component %d collapsed again after %d reseeds (fewer distinct points "
-                              "than components? use fewer components, or raise reg_covar or var_floor)",
-                              k, used);
+            return emgmm_fail(
+                m, EMGMM_ERR_DEGENERATE,
+                "component %d collapsed again after %d reseeds (fewer distinct points "
+                "than components? use fewer components, or raise reg_covar or var_floor)",
+                k, used);
         }
     }
     return EMGMM_OK;
@@ -478,7 +505,7 @@ static int place_reseeds(emgmm_model *m, const emgmm_params *p, const double *fl
 
 static int reseed(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
                   const emgmm_stats *st_, const double *shift, const double *floor,
-                  emgmm_paramset *next, const unsigned char *bad, int iter)
+                  emgmm_paramset *next, const unsigned char *bad, int iter, const data_moments *pre)
 {
     const int K = m->K, d = m->d, type = m->cov_type;
     int R = 0;
@@ -502,7 +529,13 @@ static int reseed(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
     st = dmean && dcov && dvar && work && c.ld && c.x ? EMGMM_OK : EMGMM_ERR_ALLOC;
     double W = 0.0;
     if (st == EMGMM_OK) {
-        emgmm_stats_data_moments(st_, type, shift, dmean, dcov, &W);
+        if (pre) {
+            memcpy(dmean, pre->mean, (size_t)d * sizeof(double));
+            memcpy(dcov, pre->cov, (fullcov ? (size_t)d * d : (size_t)d) * sizeof(double));
+            W = pre->total;
+        } else {
+            emgmm_stats_data_moments(st_, type, shift, dmean, dcov, &W);
+        }
         for (int j = 0; j < d; j++) dvar[j] = fullcov ? dcov[(size_t)j * d + j] : dcov[j];
         st = healthy_params(m, next, bad, &h, &H);
     }

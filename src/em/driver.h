@@ -23,6 +23,10 @@ int emgmm_run_init(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, u
  * checks have been made. */
 int emgmm_run_iterate(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
                       double *lower_bound);
+/* The same inside emgmm_fit, whose snapshot is restored on failure: a plain
+ * step may then accumulate its statistics in m's covariance buffer, so m's
+ * parameters are lost when it fails (issue 22: one K·d² buffer less). */
+int emgmm_run_iterate_in_fit(emgmm_model *m, const emgmm_params *p, const emgmm_data *X);
 /* The convergence test of emgmm_fit_converged (m not NULL). */
 int emgmm_run_converged(emgmm_model *m, double tol);
 /* The last lower bound, -INFINITY before the first iteration. */
@@ -40,8 +44,27 @@ void emgmm_run_snap_free(void *s);
 /* One EM data pass at the model's parameters without committing: *lb the
  * (all-reduced) mean log-likelihood, next the M-step's parameters, reseeds
  * recorded as iteration m->n_iter + 1.  Counts the pass. */
-int emgmm_em_step(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
-                  emgmm_paramset *next, double *lb);
+int emgmm_em_step(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, emgmm_paramset *next,
+                  double *lb);
+
+/* One EM step committed to m (emgmm_run_iterate's plain step).  The plain
+ * full family (any degenerate policy) finishes in place: the statistics
+ * accumulate in m's covariance buffer, the finish writes the next
+ * covariances over them and the new precision factors over m's.  keep = 1:
+ * m's covariances are kept apart first (emgmm_cov_keep) and, on failure, put
+ * back, and m's factors and log-dets recomputed from them, so m is as it was
+ * (to the bits of factors computed by emgmm_family_precisions); keep = 0, for
+ * a caller that restores a snapshot of its own on failure: nothing is kept
+ * and m's parameters are lost on failure.  Other families: emgmm_em_step
+ * into a parameter set, committed on success. */
+int emgmm_em_step_commit(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, double *lb,
+                         int keep);
+/* m's covariances into dst (room for m->cov_len doubles): the upper
+ * triangles one after another when every full/tied matrix is exactly
+ * symmetric (returns 1), else as they are (returns 0). */
+int emgmm_cov_keep(const emgmm_model *m, double *dst);
+/* Back into m what emgmm_cov_keep kept (packed: its return value). */
+void emgmm_cov_put_back(emgmm_model *m, const double *src, int packed);
 
 /* ---- degenerate.c: components that empty or collapse ---- */
 /* The M-step finish under the fit's policies: the variance floor, and with

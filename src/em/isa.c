@@ -27,9 +27,12 @@ static int from_env(int cpu)
     const char *e = getenv("EMGMM_ISA");
     if (!e || !*e) return cpu;
     int want = cpu;
-    if (!strcmp(e, "avx512")) want = EMGMM_ISA_AVX512;
-    else if (!strcmp(e, "avx2")) want = EMGMM_ISA_AVX2;
-    else if (!strcmp(e, "portable")) want = EMGMM_ISA_PORTABLE;
+    if (!strcmp(e, "avx512"))
+        want = EMGMM_ISA_AVX512;
+    else if (!strcmp(e, "avx2"))
+        want = EMGMM_ISA_AVX2;
+    else if (!strcmp(e, "portable"))
+        want = EMGMM_ISA_PORTABLE;
     return want < cpu ? want : cpu;
 }
 

@@ -1,54 +1,15 @@
-/* kernels.c — the element-wise loops of the block pass that BLAS does not
- * cover: squared norms of the whitened rows, a vectorisable exp, and the
- * row-wise log-sum-exp.  Each is compiled for AVX-512, AVX2 and baseline
- * x86-64 (GCC target_clones; the loader picks one), with `omp simd` so the
+/* kernels.c — the block pass's type-free kernels: a vectorisable exp, the
+ * row-wise log-sum-exp, and the full family's fused E-step for small d
+ * (float64 only).  The loops written once per working type are in
+ * kernels_impl.h and kernels_tri_impl.h, compiled by kernels_f64.c and
+ * kernels_f32.c.  Each is compiled for AVX-512, AVX2 and baseline x86-64
+ * (GCC target_clones; the loader picks one), with `omp simd` so the
  * reductions vectorise without -ffast-math. */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "src/em/kernels.h"
-
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(EMGMM_NO_CLONES)
-#define EMGMM_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define EMGMM_CLONES
-#endif
-
-/* Component-major quadratic forms: y holds, for kc components, d rows of nb
- * whitened values each (row kk·d + l, leading dimension ldy), so the sum
- * over l runs down columns and every operation vectorises over the rows i —
- * no horizontal reductions. */
-#define QUADFORM_BODY(TYPE)                                                    \
-    for (size_t kk = 0; kk < kc; kk++) {                                       \
-        double *o = out + kk * ldo;                                            \
-        for (size_t i = 0; i < nb; i++) o[i] = 0.0;                            \
-        for (size_t l = 0; l < d; l++) {                                       \
-            const TYPE *row = y + (kk * d + l) * ldy;                          \
-            const double mv = m[kk * d + l];                                   \
-            _Pragma("omp simd") for (size_t i = 0; i < nb; i++)                \
-            {                                                                  \
-                const double t = (double)row[i] - mv;                          \
-                o[i] += t * t;                                                 \
-            }                                                                  \
-        }                                                                      \
-        const double c = cst[kk];                                              \
-        _Pragma("omp simd") for (size_t i = 0; i < nb; i++) o[i] = c - 0.5 * o[i]; \
-    }
-
-EMGMM_CLONES
-void emgmm_quadform_f64(const double *y, size_t ldy, size_t nb, size_t kc, size_t d,
-                        const double *m, const double *cst, double *out, size_t ldo)
-{
-    QUADFORM_BODY(double)
-}
-
-EMGMM_CLONES
-void emgmm_quadform_f32(const float *y, size_t ldy, size_t nb, size_t kc, size_t d,
-                        const double *m, const double *cst, double *out, size_t ldo)
-{
-    QUADFORM_BODY(float)
-}
 
 /* exp(x) for x <= 0, branch-free so that it vectorises: x = k·ln2 + r with
  * |r| <= ln2/2 (Cody–Waite split of ln2), e^r by a degree-13 Taylor
@@ -129,129 +90,6 @@ double emgmm_softmax_rows(double *r, size_t nb, size_t K, double *logdens, const
 
 double emgmm_exp_nonpos(double x) { return exp_nonpos(x); }
 
-/* Σ r·(x − c) and Σ r·(x − c)² of one component (diagonal families). */
-#define DIAGSTATS_BODY(TYPE)                                                   \
-    double nk = 0.0;                                                           \
-    for (size_t i = 0; i < nb; i++) {                                          \
-        const double rik = r[i * ldr];                                         \
-        if (rik == 0.0) continue;                                              \
-        nk += rik;                                                             \
-        const TYPE *xi = xs + i * d;                                           \
-        _Pragma("omp simd") for (size_t j = 0; j < d; j++)                     \
-        {                                                                      \
-            const double t = (double)xi[j] - sc[j];                            \
-            s1[j] += rik * t;                                                  \
-            s2[j] += rik * t * t;                                              \
-        }                                                                      \
-    }                                                                          \
-    *nk_acc += nk;
-
-EMGMM_CLONES
-void emgmm_diagstats_f64(const double *xs, size_t nb, size_t d, const double *r, size_t ldr,
-                         const double *sc, double *s1, double *s2, double *nk_acc)
-{
-    DIAGSTATS_BODY(double)
-}
-
-EMGMM_CLONES
-void emgmm_diagstats_f32(const float *xs, size_t nb, size_t d, const double *r, size_t ldr,
-                         const double *sc, double *s1, double *s2, double *nk_acc)
-{
-    DIAGSTATS_BODY(float)
-}
-
-/* xs[i·d + j] = x[i·ld + j] − g[j] in the working type. */
-#define LOAD_BODY(TIN, TOUT)                                                   \
-    for (size_t i = 0; i < nb; i++) {                                          \
-        const TIN *xi = x + i * ld;                                            \
-        TOUT *o = xs + i * d;                                                  \
-        _Pragma("omp simd") for (size_t j = 0; j < d; j++) o[j] = (TOUT)((double)xi[j] - g[j]); \
-    }
-
-EMGMM_CLONES
-void emgmm_load_f64_f64(const double *x, size_t ld, size_t nb, size_t d, const double *g, double *xs)
-{
-    LOAD_BODY(double, double)
-}
-EMGMM_CLONES
-void emgmm_load_f32_f64(const float *x, size_t ld, size_t nb, size_t d, const double *g, double *xs)
-{
-    LOAD_BODY(float, double)
-}
-EMGMM_CLONES
-void emgmm_load_f64_f32(const double *x, size_t ld, size_t nb, size_t d, const double *g, float *xs)
-{
-    LOAD_BODY(double, float)
-}
-EMGMM_CLONES
-void emgmm_load_f32_f32(const float *x, size_t ld, size_t nb, size_t d, const double *g, float *xs)
-{
-    LOAD_BODY(float, float)
-}
-
-/* The expanded quadratic form of the diagonal families cancels when a row is
- * far (relative to σ) from the centre g: its error grows like ε·‖x − g‖²/σ².
- * Components that matter for a row — within 50 nats of its best, i.e. all
- * that can carry responsibility above e^−50 — get their Mahalanobis term
- * recomputed directly, Σ_j P_kj (x_j − μ_kj)², which has no cancellation. */
-#define DIAG_REFINE_BODY(TYPE)                                                 \
-    for (size_t i = 0; i < nb; i++) mx[i] = r[i];                              \
-    for (size_t k = 1; k < K; k++)                                             \
-        for (size_t i = 0; i < nb; i++) mx[i] = r[k * nb + i] > mx[i] ? r[k * nb + i] : mx[i]; \
-    for (size_t k = 0; k < K; k++) {                                           \
-        const double *pk = P + k * d, *mk = M + k * d;                         \
-        double *rk = r + k * nb;                                               \
-        for (size_t i = 0; i < nb; i++) {                                      \
-            if (!(rk[i] > mx[i] - 50.0)) continue;                             \
-            const TYPE *xi = xs + i * d;                                       \
-            double q = 0.0;                                                    \
-            _Pragma("omp simd reduction(+ : q)") for (size_t j = 0; j < d; j++) \
-            {                                                                  \
-                const double t = (double)xi[j] - mk[j];                        \
-                q += pk[j] * t * t;                                            \
-            }                                                                  \
-            rk[i] = cst[k] - 0.5 * q;                                          \
-        }                                                                      \
-    }
-
-EMGMM_CLONES
-void emgmm_diag_refine_f64(const double *xs, size_t nb, size_t d, size_t K, const double *P,
-                           const double *M, const double *cst, double *r, double *mx)
-{
-    DIAG_REFINE_BODY(double)
-}
-
-EMGMM_CLONES
-void emgmm_diag_refine_f32(const float *xs, size_t nb, size_t d, size_t K, const double *P,
-                           const double *M, const double *cst, double *r, double *mx)
-{
-    DIAG_REFINE_BODY(float)
-}
-
-/* One row of a left M-step factor: out[i] = r[i]·(xt[i] − c); returns Σ out
- * (the block's Σ r (x − c) for this coordinate), accumulated in double. */
-#define WROW_BODY(TYPE)                                                        \
-    double s = 0.0;                                                            \
-    _Pragma("omp simd reduction(+ : s)") for (size_t i = 0; i < nb; i++)      \
-    {                                                                          \
-        const double v = r[i] * ((double)xt[i] - c);                           \
-        out[i] = (TYPE)v;                                                      \
-        s += v;                                                                \
-    }                                                                          \
-    return s;
-
-EMGMM_CLONES
-double emgmm_wrow_f64(const double *xt, const double *r, double c, size_t nb, double *out)
-{
-    WROW_BODY(double)
-}
-
-EMGMM_CLONES
-double emgmm_wrow_f32(const float *xt, const double *r, double c, size_t nb, float *out)
-{
-    WROW_BODY(float)
-}
-
 /* The full family's E-step for small d (d <= 16), fused: for a tile of 8 rows
  * held in registers (x̃ᵀ, one vector per coordinate), every component's
  * whitened row y = x̃·U_k (U_k upper triangular: y_l = Σ_{j<=l} x̃_j U_jl, the
@@ -267,31 +105,30 @@ typedef double emgmm_v8d __attribute__((vector_size(64), aligned(8)));
  * contracting a·b + c into one (ISO C mode, -std=c11, turns contraction off
  * everywhere else). */
 
-#define QF_FUSED_DEF(NAME, D)                                                              \
-    static inline __attribute__((always_inline, optimize("fp-contract=fast"))) void          \
-        NAME(                                                                              \
-        const double *xt, size_t ldb, size_t nb, size_t K, const double *Up,               \
-        const double *mv, const double *cst, double *out, size_t ldo)                      \
-    {                                                                                      \
-        for (size_t i = 0; i < nb; i += 8) {                                               \
-            emgmm_v8d x[D];                                                                \
-            _Pragma("GCC unroll 16") for (size_t j = 0; j < D; j++)                        \
-                memcpy(&x[j], xt + j * ldb + i, sizeof(emgmm_v8d));                        \
-            const size_t left = nb - i < 8 ? nb - i : 8;                                   \
-            for (size_t k = 0; k < K; k++) {                                               \
-                const double *u = Up + k * (D * (D + 1) / 2), *mk = mv + k * D;            \
-                emgmm_v8d q = x[0] - x[0];                                                 \
-                _Pragma("GCC unroll 16") for (size_t l = 0; l < D; l++) {                  \
-                    emgmm_v8d acc = x[0] * u[0] - mk[l];                                   \
-                    _Pragma("GCC unroll 16") for (size_t j = 1; j <= l; j++)               \
-                        acc += x[j] * u[j];                                                \
-                    u += l + 1;                                                            \
-                    q += acc * acc;                                                        \
-                }                                                                          \
-                const emgmm_v8d o = cst[k] - 0.5 * q;                                      \
-                memcpy(out + k * ldo + i, &o, left * sizeof(double));                      \
-            }                                                                              \
-        }                                                                                  \
+#define QF_FUSED_DEF(NAME, D)                                                                      \
+    static inline __attribute__((always_inline, optimize("fp-contract=fast"))) void NAME(          \
+        const double *xt, size_t ldb, size_t nb, size_t K, const double *Up, const double *mv,     \
+        const double *cst, double *out, size_t ldo)                                                \
+    {                                                                                              \
+        for (size_t i = 0; i < nb; i += 8) {                                                       \
+            emgmm_v8d x[D];                                                                        \
+            _Pragma("GCC unroll 16") for (size_t j = 0; j < D; j++)                                \
+                memcpy(&x[j], xt + j * ldb + i, sizeof(emgmm_v8d));                                \
+            const size_t left = nb - i < 8 ? nb - i : 8;                                           \
+            for (size_t k = 0; k < K; k++) {                                                       \
+                const double *u = Up + k * (D * (D + 1) / 2), *mk = mv + k * D;                    \
+                emgmm_v8d q = x[0] - x[0];                                                         \
+                _Pragma("GCC unroll 16") for (size_t l = 0; l < D; l++)                            \
+                {                                                                                  \
+                    emgmm_v8d acc = x[0] * u[0] - mk[l];                                           \
+                    _Pragma("GCC unroll 16") for (size_t j = 1; j <= l; j++) acc += x[j] * u[j];   \
+                    u += l + 1;                                                                    \
+                    q += acc * acc;                                                                \
+                }                                                                                  \
+                const emgmm_v8d o = cst[k] - 0.5 * q;                                              \
+                memcpy(out + k * ldo + i, &o, left * sizeof(double));                              \
+            }                                                                                      \
+        }                                                                                          \
     }
 QF_FUSED_DEF(qf_fused_1, 1)
 QF_FUSED_DEF(qf_fused_2, 2)
@@ -315,13 +152,15 @@ int emgmm_qf_fused_f64(const double *xt, size_t ldb, size_t nb, size_t d, size_t
                        const double *Up, const double *mv, const double *cst, double *out,
                        size_t ldo)
 {
-#define QF_CASE(NAME, D)                                                                   \
+#define QF_CASE(NAME, D)                                                                           \
     case D: NAME(xt, ldb, nb, K, Up, mv, cst, out, ldo); return 1;
     switch (d) {
-        QF_CASE(qf_fused_1, 1) QF_CASE(qf_fused_2, 2) QF_CASE(qf_fused_3, 3) QF_CASE(qf_fused_4, 4) QF_CASE(qf_fused_5, 5) QF_CASE(qf_fused_6, 6) QF_CASE(qf_fused_7, 7)
-        QF_CASE(qf_fused_8, 8) QF_CASE(qf_fused_9, 9) QF_CASE(qf_fused_10, 10) QF_CASE(qf_fused_11, 11) QF_CASE(qf_fused_12, 12) QF_CASE(qf_fused_13, 13) QF_CASE(qf_fused_14, 14)
-        QF_CASE(qf_fused_15, 15) QF_CASE(qf_fused_16, 16)
-    default: return 0;
+        QF_CASE(qf_fused_1, 1)
+        QF_CASE(qf_fused_2, 2) QF_CASE(qf_fused_3, 3) QF_CASE(qf_fused_4, 4) QF_CASE(qf_fused_5, 5)
+            QF_CASE(qf_fused_6, 6) QF_CASE(qf_fused_7, 7) QF_CASE(qf_fused_8, 8)
+                QF_CASE(qf_fused_9, 9) QF_CASE(qf_fused_10, 10) QF_CASE(qf_fused_11, 11)
+                    QF_CASE(qf_fused_12, 12) QF_CASE(qf_fused_13, 13) QF_CASE(qf_fused_14, 14)
+                        QF_CASE(qf_fused_15, 15) QF_CASE(qf_fused_16, 16) default : return 0;
     }
 #undef QF_CASE
 }

@@ -7,8 +7,8 @@
  * i < nb, k < kc. */
 void emgmm_quadform_f64(const double *y, size_t ldy, size_t nb, size_t kc, size_t d,
                         const double *m, const double *cst, double *out, size_t ldo);
-void emgmm_quadform_f32(const float *y, size_t ldy, size_t nb, size_t kc, size_t d,
-                        const double *m, const double *cst, double *out, size_t ldo);
+void emgmm_quadform_f32(const float *y, size_t ldy, size_t nb, size_t kc, size_t d, const double *m,
+                        const double *cst, double *out, size_t ldo);
 /* Component-major log-probabilities r[k·nb + i] → responsibilities in place;
  * logdens[i] (optional) gets each row's log-sum-exp; returns
  * Σ_i w_i·logsumexp_i (w optional).  mx, sum: scratch of nb doubles. */
@@ -26,21 +26,22 @@ void emgmm_diagstats_f64(const double *xs, size_t nb, size_t d, const double *r,
 void emgmm_diagstats_f32(const float *xs, size_t nb, size_t d, const double *r, size_t ldr,
                          const double *sc, double *s1, double *s2, double *nk);
 /* xs = rows of x (leading dimension ld) minus g, converted to the working type. */
-void emgmm_load_f64_f64(const double *x, size_t ld, size_t nb, size_t d, const double *g, double *xs);
-void emgmm_load_f32_f64(const float *x, size_t ld, size_t nb, size_t d, const double *g, double *xs);
-void emgmm_load_f64_f32(const double *x, size_t ld, size_t nb, size_t d, const double *g, float *xs);
+void emgmm_load_f64_f64(const double *x, size_t ld, size_t nb, size_t d, const double *g,
+                        double *xs);
+void emgmm_load_f32_f64(const float *x, size_t ld, size_t nb, size_t d, const double *g,
+                        double *xs);
+void emgmm_load_f64_f32(const double *x, size_t ld, size_t nb, size_t d, const double *g,
+                        float *xs);
 void emgmm_load_f32_f32(const float *x, size_t ld, size_t nb, size_t d, const double *g, float *xs);
 #endif
 
-#ifndef EMGMM_KERNELS_H_REFINE
-#define EMGMM_KERNELS_H_REFINE
-/* Recomputes r[k·nb + i] = cst[k] − ½ Σ_j P[k·d+j] (xs[i·d+j] − M[k·d+j])² for
- * the components within 50 of each row's maximum (diagonal families);
- * mx: scratch of nb doubles. */
-void emgmm_diag_refine_f64(const double *xs, size_t nb, size_t d, size_t K, const double *P,
-                           const double *M, const double *cst, double *r, double *mx);
-void emgmm_diag_refine_f32(const float *xs, size_t nb, size_t d, size_t K, const double *P,
-                           const double *M, const double *cst, double *r, double *mx);
+#ifndef EMGMM_KERNELS_H_DIAG
+#define EMGMM_KERNELS_H_DIAG
+/* kernels_diag.c: r[k·nb + i] = cst[k] − ½ Σ_j P[k·d+j] (xt[j·nb+i] − M[k·d+j])²
+ * for every row i < nb and component k < K (diagonal families; xt is the
+ * block transposed, d rows of nb doubles). */
+void emgmm_diag_logdens(const double *xt, size_t nb, size_t d, size_t K, const double *P,
+                        const double *M, const double *cst, double *r);
 #endif
 
 #ifndef EMGMM_KERNELS_H_WROW
@@ -64,15 +65,21 @@ int emgmm_qf_fused_f64(const double *xt, size_t ldb, size_t nb, size_t d, size_t
 
 #ifndef EMGMM_KERNELS_H_CLONES
 #define EMGMM_KERNELS_H_CLONES
-/* For loops written in C elsewhere (the missing-value corrections): AVX-512,
- * AVX2+FMA and baseline clones, with a·b + c contracted into FMA. */
+/* EMGMM_CLONES: the element-wise kernels, built for AVX-512, AVX2 and
+ * baseline x86-64.  EMGMM_CLONES_FMA: the tiles, and loops written in C
+ * elsewhere (the missing-value corrections): AVX-512, AVX2+FMA and baseline
+ * clones, with a·b + c contracted into FMA.  EMGMM_TILE_INLINE: a tile's
+ * helpers, inlined into each clone and contracted as it is. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(EMGMM_NO_CLONES)
-#define EMGMM_CLONES_FMA                                                                   \
-    __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"),           \
+#define EMGMM_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#define EMGMM_CLONES_FMA                                                                           \
+    __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"),                   \
                    optimize("fp-contract=fast")))
 #else
+#define EMGMM_CLONES
 #define EMGMM_CLONES_FMA
 #endif
+#define EMGMM_TILE_INLINE static inline __attribute__((always_inline, optimize("fp-contract=fast")))
 #endif
 
 #ifndef EMGMM_KERNELS_H_TRI
@@ -86,13 +93,11 @@ void emgmm_tri_panel_f32(const float *U, size_t ldu, size_t d, float *P);
 /* out[k·ldo + i] = cst[k] − ½‖x̃_i·U_k − mv_k‖² for i < nb, k < K: xt as for
  * emgmm_qf_fused_f64 (readable to the next multiple of 8 past nb), Up the K
  * panels one after another. */
-void emgmm_qf_tri_f64(const double *xt, size_t ldb, size_t nb, size_t d, size_t K,
-                      const double *Up, const double *mv, const double *cst, double *out,
-                      size_t ldo);
+void emgmm_qf_tri_f64(const double *xt, size_t ldb, size_t nb, size_t d, size_t K, const double *Up,
+                      const double *mv, const double *cst, double *out, size_t ldo);
 /* The same for float32 data and factors: xt readable to the next multiple of 16. */
-void emgmm_qf_tri_f32(const float *xt, size_t ldb, size_t nb, size_t d, size_t K,
-                      const float *Up, const double *mv, const double *cst, double *out,
-                      size_t ldo);
+void emgmm_qf_tri_f32(const float *xt, size_t ldb, size_t nb, size_t d, size_t K, const float *Up,
+                      const double *mv, const double *cst, double *out, size_t ldo);
 /* The M-step products of one component over one block.  X: nb rows of ld (a
  * multiple of the vector length: 8 doubles, 16 floats), zero in the columns
  * d … ld − 1.  idx ← the rows i < nb with r[i] ≠ 0, in order (m of them,
@@ -103,8 +108,7 @@ size_t emgmm_mstat_f64(const double *X, size_t ld, size_t d, const double *r, si
                        const double *c, size_t *idx, double *s1, double *nk, double *T,
                        double *scr);
 size_t emgmm_mstat_f32(const float *X, size_t ld, size_t d, const double *r, size_t nb,
-                       const double *c, size_t *idx, double *s1, double *nk, float *T,
-                       float *scr);
+                       const double *c, size_t *idx, double *s1, double *nk, float *T, float *scr);
 /* emgmm_mstat_f64 by tiles shaped for AVX2's 16 registers: the same bits
  * (each entry of T and s1 takes the same operations in the same order).  For
  * a CPU with AVX2 and FMA; elsewhere it is emgmm_mstat_f64. */
@@ -124,6 +128,10 @@ void emgmm_mfold_f32(const float *T, size_t ld, size_t d, const double *s1, cons
 #define EMGMM_KERNELS_H_ISA
 /* The vector path of the hand-tiled kernels (isa.c): what the CPU supports,
  * lowered by EMGMM_ISA (include/emgmm.h).  Fixed for the process. */
-enum { EMGMM_ISA_PORTABLE = 1, EMGMM_ISA_AVX2 = 3, EMGMM_ISA_AVX512 = 4 };
+enum {
+    EMGMM_ISA_PORTABLE = 1,
+    EMGMM_ISA_AVX2 = 3,
+    EMGMM_ISA_AVX512 = 4
+};
 int emgmm_isa_level(void);
 #endif

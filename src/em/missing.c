@@ -63,4 +63,3 @@ int emgmm_missing_init_view(emgmm_model *m, int missing, const emgmm_data *X, em
     *buf = x;
     return EMGMM_OK;
 }
-

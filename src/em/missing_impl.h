@@ -57,7 +57,7 @@ static void scan_missing(pass_ws *w, size_t nb, size_t d)
 #define EMGMM_FAC_LEN(m) ((m) * ((m) + 1) / 2 + 1)
 
 static void miss_factor(const double *P, size_t d, const size_t *M, size_t m, double *fac,
-                            double *L, double *li)
+                        double *L, double *li)
 {
     double *ldl = fac + m * (m + 1) / 2;
     for (size_t a = 0; a < m; a++)
@@ -107,8 +107,7 @@ static uint64_t miss_hash(const size_t *M, size_t m)
  * the thread's pattern cache, or computed (and cached while there is room).
  * Rows share few patterns when values are missing in blocks (a sensor down),
  * many when entries are missing at random; both gain, the first the most. */
-static const double *miss_pattern(const pass_shared *sh, pass_ws *w, const size_t *M,
-                                      size_t m)
+static const double *miss_pattern(const pass_shared *sh, pass_ws *w, const size_t *M, size_t m)
 {
     const size_t d = sh->d, nf = sh->cov_type == EMGMM_COV_FULL ? sh->K : 1;
     const size_t flen = nf * EMGMM_FAC_LEN(m);
@@ -139,7 +138,7 @@ static const double *miss_pattern(const pass_shared *sh, pass_ws *w, const size_
     }
     for (size_t f = 0; f < nf; f++)
         miss_factor(sh->pfull + f * d * d, d, M, m, out + f * EMGMM_FAC_LEN(m), w->mscr + d,
-                        w->mscr + d + d * d);
+                    w->mscr + d + d * d);
     if (out != w->mfac) {
         const int32_t e = (int32_t)w->pc_n++;
         w->pc_h[e] = h;
@@ -162,10 +161,10 @@ static const double *miss_pattern(const pass_shared *sh, pass_ws *w, const size_
  * k (m >= 2; NULL for m = 1).  *C is set to P_MM⁻¹ (packed upper; for m = 1 in
  * c1).  scr: 2d doubles.  Returns 0, or nonzero when P_MM is not numerically
  * positive definite. */
-static inline __attribute__((always_inline)) int miss_rowcomp(const pass_shared *sh, const TYPE *x, const size_t *M, size_t m,
-                            size_t k, double q0, const double *fac, const double *wk,
-                            size_t wstride, double *logp, double *e, double *c1, const double **C,
-                            double *scr)
+static inline __attribute__((always_inline)) int
+miss_rowcomp(const pass_shared *sh, const TYPE *x, const size_t *M, size_t m, size_t k, double q0,
+             const double *fac, const double *wk, size_t wstride, double *logp, double *e,
+             double *c1, const double **C, double *scr)
 {
     const size_t d = sh->d;
     const size_t f = sh->cov_type == EMGMM_COV_FULL ? k : 0;
@@ -242,31 +241,116 @@ static void miss_fail(pass_ws *w, size_t i, size_t k)
 /* Doubles of stored conditional moments per component for m missing values. */
 #define EMGMM_MISS_SLOT(m) ((m) + (m) * ((m) + 1) / 2)
 
+/* w->mstored: whether this block's conditional moments are kept for the
+ * M-step (a fit of the full/tied families, when the block's need fits the
+ * workspace, grown up to miss_store_max). */
+static inline __attribute__((always_inline)) void miss_store_room(const pass_shared *sh, pass_ws *w,
+                                                                  int store, int diag)
+{
+    w->mstored = 0;
+    if (!store || diag) return;
+    size_t need = 0;
+    for (size_t q = 0; q < w->nmr; q++) {
+        const size_t m = w->mptr[q + 1] - w->mptr[q];
+        need += sh->K * EMGMM_MISS_SLOT(m);
+    }
+    if (need > w->mstore_cap && need <= sh->miss_store_max) {
+        double *nbuf = realloc(w->mstore, need * sizeof(double));
+        if (nbuf) {
+            w->mstore = nbuf;
+            w->mstore_cap = need;
+        }
+    }
+    w->mstored = need <= w->mstore_cap && need <= sh->miss_store_max;
+}
+
+/* W[a][k] = (P_k·δ0_k)_{M_a} = (P_k x̃)_{M_a} − (P_k μ̃_k)_{M_a} for the
+ * row x, for all components at once, 8 at a time in registers (rows padded
+ * to kp). */
+static inline __attribute__((always_inline)) void miss_pw(const pass_shared *sh, const TYPE *x,
+                                                          const size_t *M, size_t m, double *W)
+{
+    const size_t d = sh->d, kp = sh->kp;
+    for (size_t a = 0; a < m; a++) {
+        const size_t j = M[a];
+        for (size_t k0 = 0; k0 < kp; k0 += 8) {
+            const double *restrict pt = sh->pt + j * d * kp + k0;
+            const double *restrict pm = sh->pm + j * kp + k0;
+            double acc[8];
+#pragma omp simd
+            for (size_t k = 0; k < 8; k++) acc[k] = -pm[k];
+            for (size_t l = 0; l < d; l++) {
+                const double xl = (double)x[l];
+                const double *restrict pl = pt + l * kp;
+#pragma omp simd
+                for (size_t k = 0; k < 8; k++) acc[k] += pl[k] * xl;
+            }
+            double *restrict wa = W + a * kp + k0;
+#pragma omp simd
+            for (size_t k = 0; k < 8; k++) wa[k] = acc[k];
+        }
+    }
+}
+
+/* Row i (full/tied) with one missing value j, every component at once from
+ * W[k] = (P_k δ0_k)_j; e2: the stored moments (or NULL). */
+static inline __attribute__((always_inline)) void miss_row_one(const pass_shared *sh, pass_ws *w,
+                                                               size_t nb, size_t i, size_t i0,
+                                                               size_t j, double half_m,
+                                                               const double *W, double *restrict e2)
+{
+    const size_t K = sh->K, kp = sh->kp;
+    const double *restrict pjj = sh->pt + (j * sh->d + j) * kp;
+    const double *restrict lpj = sh->lpt + j * kp;
+    for (size_t k = 0; k < K; k++) {
+        const double pv = W[k];
+        if (!(pjj[k] > 0.0)) {
+            miss_fail(w, i0 + i, k);
+            w->r[k * nb + i] = -INFINITY;
+            continue;
+        }
+        double *rk = w->r + k * nb + i;
+        double quad = 2.0 * (sh->cst[k] - *rk) - pv * pv / pjj[k];
+        if (quad < 0.0) quad = 0.0;
+        *rk = sh->cst[k] + (half_m - 0.5 * lpj[k] - 0.5 * quad);
+        if (e2) {
+            e2[2 * k] = -pv / pjj[k];
+            e2[2 * k + 1] = 1.0 / pjj[k];
+        }
+    }
+}
+
+/* The diagonal families' log-density of row x's observed coordinates under
+ * component k, less log π_k + const (the row's missing set M, m of them). */
+static inline __attribute__((always_inline)) double
+miss_diag(const pass_shared *sh, const TYPE *x, const size_t *M, size_t m, size_t k, double half_m)
+{
+    const size_t d = sh->d;
+    const double *pk = sh->pk + k * d, *mk = sh->mk + k * d, *lp = sh->lpk + k * d;
+    double qo = 0.0, lm = 0.0;
+    size_t a = 0;
+    for (size_t j = 0; j < d; j++) {
+        if (a < m && M[a] == j) {
+            lm += lp[j];
+            a++;
+            continue;
+        }
+        const double df = (double)x[j] - mk[j];
+        qo += pk[j] * df * df;
+    }
+    return sh->cst[k] + half_m - 0.5 * lm - 0.5 * qo;
+}
+
 /* Replaces the incomplete rows' log π_k + log N(x | μ_k, Σ_k) in r by the
  * log-densities of their observed coordinates.  With store (a fit), the
  * full/tied families also keep each row's conditional moments for the M-step,
  * when the block's need fits the workspace (else the M-step recomputes). */
 EMGMM_CLONES_FMA static void estep_missing(const pass_shared *sh, pass_ws *w, size_t nb, size_t i0,
-                              int store)
+                                           int store)
 {
     const size_t K = sh->K, d = sh->d;
     const int diag = sh->cov_type == EMGMM_COV_DIAG || sh->cov_type == EMGMM_COV_SPHERICAL;
-    w->mstored = 0;
-    if (store && !diag) {
-        size_t need = 0;
-        for (size_t q = 0; q < w->nmr; q++) {
-            const size_t m = w->mptr[q + 1] - w->mptr[q];
-            need += K * EMGMM_MISS_SLOT(m);
-        }
-        if (need > w->mstore_cap && need <= sh->miss_store_max) {
-            double *nbuf = realloc(w->mstore, need * sizeof(double));
-            if (nbuf) {
-                w->mstore = nbuf;
-                w->mstore_cap = need;
-            }
-        }
-        w->mstored = need <= w->mstore_cap && need <= sh->miss_store_max;
-    }
+    miss_store_room(sh, w, store, diag);
     double *slot = w->mstore;
     for (size_t q = 0; q < w->nmr; q++) {
         const size_t i = w->mrow[q], m = w->mptr[q + 1] - w->mptr[q];
@@ -274,84 +358,32 @@ EMGMM_CLONES_FMA static void estep_missing(const pass_shared *sh, pass_ws *w, si
         const TYPE *x = w->xs + i * d;
         if (m == d) { /* nothing observed: the density of nothing is 1 */
             for (size_t k = 0; k < K; k++) w->r[k * nb + i] = sh->logw[k];
-            if (w->mstored) slot += K * EMGMM_MISS_SLOT(m); /* left unused: r is 0 or the row is not fitted */
+            if (w->mstored)
+                slot += K * EMGMM_MISS_SLOT(m); /* left unused: r is 0 or the row is not fitted */
             continue;
         }
         const double half_m = 0.5 * (double)m * EMGMM_LOG_2PI;
-        /* W[a][k] = (P_k·δ0_k)_{M_a} = (P_k x̃)_{M_a} − (P_k μ̃_k)_{M_a}, for all
-         * components at once, 8 at a time in registers (rows padded to kp) */
-        const size_t kp = sh->kp;
         double *W = w->mw;
-        if (!diag)
-            for (size_t a = 0; a < m; a++) {
-                const size_t j = M[a];
-                for (size_t k0 = 0; k0 < kp; k0 += 8) {
-                    const double *restrict pt = sh->pt + j * d * kp + k0;
-                    const double *restrict pm = sh->pm + j * kp + k0;
-                    double acc[8];
-#pragma omp simd
-                    for (size_t k = 0; k < 8; k++) acc[k] = -pm[k];
-                    for (size_t l = 0; l < d; l++) {
-                        const double xl = (double)x[l];
-                        const double *restrict pl = pt + l * kp;
-#pragma omp simd
-                        for (size_t k = 0; k < 8; k++) acc[k] += pl[k] * xl;
-                    }
-                    double *restrict wa = W + a * kp + k0;
-#pragma omp simd
-                    for (size_t k = 0; k < 8; k++) wa[k] = acc[k];
-                }
-            }
+        if (!diag) miss_pw(sh, x, M, m, W);
         if (!diag && m == 1) {
-            /* one missing value, every component at once: W[k] = (P_k δ0_k)_j */
-            const size_t j = M[0];
-            const double *restrict pjj = sh->pt + (j * d + j) * kp;
-            const double *restrict lpj = sh->lpt + j * kp;
-            double *restrict e2 = w->mstored ? slot : NULL;
-            for (size_t k = 0; k < K; k++) {
-                const double pv = W[k];
-                if (!(pjj[k] > 0.0)) {
-                    miss_fail(w, i0 + i, k);
-                    w->r[k * nb + i] = -INFINITY;
-                    continue;
-                }
-                double *rk = w->r + k * nb + i;
-                double quad = 2.0 * (sh->cst[k] - *rk) - pv * pv / pjj[k];
-                if (quad < 0.0) quad = 0.0;
-                *rk = sh->cst[k] + (half_m - 0.5 * lpj[k] - 0.5 * quad);
-                if (e2) {
-                    e2[2 * k] = -pv / pjj[k];
-                    e2[2 * k + 1] = 1.0 / pjj[k];
-                }
-            }
+            miss_row_one(sh, w, nb, i, i0, M[0], half_m, W, w->mstored ? slot : NULL);
             if (w->mstored) slot += K * EMGMM_MISS_SLOT(1);
             continue;
         }
         const double *fac = !diag && m >= 2 ? miss_pattern(sh, w, M, m) : NULL;
         const size_t fstep = sh->cov_type == EMGMM_COV_FULL ? EMGMM_FAC_LEN(m) : 0;
+        const size_t kp = sh->kp;
         for (size_t k = 0; k < K; k++) {
             double *rk = w->r + k * nb + i;
             if (diag) {
-                const double *pk = sh->pk + k * d, *mk = sh->mk + k * d, *lp = sh->lpk + k * d;
-                double qo = 0.0, lm = 0.0;
-                size_t a = 0;
-                for (size_t j = 0; j < d; j++) {
-                    if (a < m && M[a] == j) {
-                        lm += lp[j];
-                        a++;
-                        continue;
-                    }
-                    const double df = (double)x[j] - mk[j];
-                    qo += pk[j] * df * df;
-                }
-                *rk = sh->cst[k] + half_m - 0.5 * lm - 0.5 * qo;
+                *rk = miss_diag(sh, x, M, m, k, half_m);
                 continue;
             }
             double lp, c1;
             const double *C = NULL;
             double *e = w->mstored ? slot : NULL;
             if (miss_rowcomp(sh, x, M, m, k, 2.0 * (sh->cst[k] - *rk), fac ? fac + k * fstep : NULL,
-                                 W + k, kp, &lp, e, &c1, &C, w->mscr)) {
+                             W + k, kp, &lp, e, &c1, &C, w->mscr)) {
                 miss_fail(w, i0 + i, k);
                 *rk = -INFINITY;
             } else {
@@ -365,8 +397,7 @@ EMGMM_CLONES_FMA static void estep_missing(const pass_shared *sh, pass_ws *w, si
 
 /* Drops (drop-empty-rows) the rows with nothing observed from the statistics;
  * returns their weight. */
-static double drop_empty(const pass_shared *sh, pass_ws *w, size_t nb,
-                             const double *weights)
+static double drop_empty(const pass_shared *sh, pass_ws *w, size_t nb, const double *weights)
 {
     double dropped = 0.0;
     for (size_t q = 0; q < w->nmr; q++) {
@@ -407,7 +438,8 @@ EMGMM_CLONES_FMA static void mstats_missing(const pass_shared *sh, pass_ws *w, s
                 }
                 continue;
             }
-            const double *e, *C = NULL; /* set by miss_rowcomp when it succeeds (GCC -O3 cannot see it) */
+            const double *e,
+                *C = NULL; /* set by miss_rowcomp when it succeeds (GCC -O3 cannot see it) */
             double c1;
             if (w->mstored) {
                 e = slot;
@@ -416,7 +448,7 @@ EMGMM_CLONES_FMA static void mstats_missing(const pass_shared *sh, pass_ws *w, s
                 double lp;
                 if (m >= 2 && !fac) fac = miss_pattern(sh, w, M, m);
                 if (miss_rowcomp(sh, x, M, m, k, 0.0, fac ? fac + k * fstep : NULL, NULL, 0, &lp,
-                                     ebuf, &c1, &C, w->mscr)) {
+                                 ebuf, &c1, &C, w->mscr)) {
                     miss_fail(w, i0 + i, k);
                     continue;
                 }

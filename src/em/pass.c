@@ -9,8 +9,7 @@
 
 emgmm_mixture emgmm_model_mixture(const emgmm_model *m)
 {
-    return (emgmm_mixture){m->K,        m->d,         m->cov_type, m->weights,
-                           m->means,    m->prec_chol, m->log_det};
+    return (emgmm_mixture){m->K, m->d, m->cov_type, m->weights, m->means, m->prec_chol, m->log_det};
 }
 
 emgmm_mixture emgmm_paramset_mixture(const emgmm_paramset *ps, int K, int d, int cov_type)

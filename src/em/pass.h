@@ -30,32 +30,32 @@ typedef enum {
  * missing coordinates was not positive definite. */
 typedef struct {
     int set;
-    size_t row;  /* in the pass's X */
+    size_t row; /* in the pass's X */
     size_t comp;
 } emgmm_pass_failure;
 
 typedef struct {
     emgmm_pass_mode mode;
-    const emgmm_mixture *mix;  /* ESTEP: parameters; always: K, d, cov_type */
-    const double *centres;     /* LABELS: [K][d] */
-    uint64_t seed;             /* RANDOM */
-    long long row0;            /* RANDOM: the global index of X's first row */
-    const double *shift;       /* [K][d]: shift c_k for the statistics; NULL = no statistics */
-    int missing;               /* ESTEP: emgmm_missing_policy; NaN marks a missing value */
+    const emgmm_mixture *mix; /* ESTEP: parameters; always: K, d, cov_type */
+    const double *centres;    /* LABELS: [K][d] */
+    uint64_t seed;            /* RANDOM */
+    long long row0;           /* RANDOM: the global index of X's first row */
+    const double *shift;      /* [K][d]: shift c_k for the statistics; NULL = no statistics */
+    int missing;              /* ESTEP: emgmm_missing_policy; NaN marks a missing value */
     int n_threads;
-    size_t block_size;         /* rows per block; 0: 512, or 256 for d >= 128 */
+    size_t block_size;          /* rows per block; 0: 512, or 256 for d >= 128 */
     const emgmm_params *params; /* tuning: pass_kernels, miss_store_max, pattern_cache_max;
                                    NULL = defaults */
-    emgmm_pass_cache *cache;   /* workspaces kept between passes; NULL: allocated and freed */
+    emgmm_pass_cache *cache;    /* workspaces kept between passes; NULL: allocated and freed */
     /* outputs, each optional */
-    emgmm_stats *stats;        /* reduced statistics (needs shift) */
-    double *loglik_sum;        /* Σ log p(x_i) (ESTEP) */
-    double *logdens;           /* [n] (ESTEP) */
-    double *resp;              /* [n][K] */
-    int32_t *labels;           /* [n] */
-    double *dropped;           /* ESTEP with stats, EMGMM_MISSING_DROP_EMPTY: the weight of the
+    emgmm_stats *stats;       /* reduced statistics (needs shift) */
+    double *loglik_sum;       /* Σ log p(x_i) (ESTEP) */
+    double *logdens;          /* [n] (ESTEP) */
+    double *resp;             /* [n][K] */
+    int32_t *labels;          /* [n] */
+    double *dropped;          /* ESTEP with stats, EMGMM_MISSING_DROP_EMPTY: the weight of the
                                   rows with no observed value, left out of the statistics */
-    emgmm_pass_failure *fail;  /* where the pass's own failure happened */
+    emgmm_pass_failure *fail; /* where the pass's own failure happened */
 } emgmm_pass;
 
 /* Runs the pass on X in X's type; the _f64/_f32 forms run their working type.

@@ -13,10 +13,10 @@
 #include "src/em/kernels.h"
 #include "src/em/pass.h"
 
-/* the M-step tile for the vector path (isa.c): type_on.h names it EMGMM_MSTAT */
+/* the M-step tile for the vector path (isa.c): type_on.h names it EMGMM_MSTAT_PATH */
 static inline size_t mstat_path_f64(const double *X, size_t ld, size_t d, const double *r,
-                                    size_t nb, const double *c, size_t *idx, double *s1,
-                                    double *nk, double *T, double *scr)
+                                    size_t nb, const double *c, size_t *idx, double *s1, double *nk,
+                                    double *T, double *scr)
 {
     if (emgmm_isa_level() == EMGMM_ISA_AVX2)
         return emgmm_mstat_avx2_f64(X, ld, d, r, nb, c, idx, s1, nk, T, scr);

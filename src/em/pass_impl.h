@@ -25,11 +25,9 @@
  * The other families plug into the same pass:
  *   tied       Y = Xs·U once (one shared factor), then ‖Y_i − m_k‖² per k;
  *              statistics as full (pooled in the finish).
- *   diag/sph.  the expanded quadratic form in one double GEMM over all K:
- *              q_ik = Σ_j P_kj x_ij² − 2 Σ_j P_kj μ'_kj x_ij + Σ_j P_kj μ'_kj²
- *              ([Xs², Xs] · [P; −2P∘μ']ᵀ), with P = 1/σ² and μ' = μ − g; the
- *              centring by g keeps the cancellation small, and the product is
- *              double even for float32 data (it costs n·K·d, not n·K·d²).
+ *   diag/sph.  q_ik = Σ_j P_kj (x_ij − μ'_kj)², P = 1/σ², μ' = μ − g, computed
+ *              directly in double with the rows in the vector lanes
+ *              (emgmm_diag_logdens, kernels_diag.c; n·K·d multiply-adds).
  *              Statistics Σ r (x − c), Σ r (x − c)² by direct loops. */
 
 /* Leading dimensions that are multiples of 4 KB make every row of a
@@ -70,28 +68,32 @@ static size_t block_rows(size_t block_size, size_t d)
 }
 
 typedef struct {
-    TYPE *xs;       /* [B][d] centred block */
-    TYPE *y;        /* [B][cw] products */
-    TYPE *xt;       /* [d][B] the centred block transposed (M-step products) */
-    TYPE *mblk;     /* [d][cw] M-step products of one chunk of components */
-    double *s1blk;  /* [cw] this block's Σ r (x − c) for one chunk */
-    double *r;      /* [K][nb] log-probabilities, then responsibilities (component-major) */
+    TYPE *xs;         /* [B][d] centred block */
+    TYPE *y;          /* [B][cw] products */
+    TYPE *xt;         /* [d][B] the centred block transposed (M-step products) */
+    TYPE *mblk;       /* [d][cw] M-step products of one chunk of components */
+    double *s1blk;    /* [cw] this block's Σ r (x − c) for one chunk */
+    double *r;        /* [K][nb] log-probabilities, then responsibilities (component-major) */
     double *mx, *sum; /* [B] per-row scratch */
-    double *a2;     /* diag/spherical: [B][2d] = [Xs², Xs] */
+    double *a2;       /* diag/spherical: the block transposed in double, [d][nb] */
     TYPE *tscr, *xrm; /* M-step kernel (mstats_tri): [2][ldm] scratch; the block padded */
     TYPE *tacc;       /* M-step kernel: [ldm][ldm] its products */
-    size_t *ridx;    /* M-step kernel: [B] the rows of one component with r ≠ 0 */
-    emgmm_stats st; /* this thread's statistics */
+    size_t *ridx;     /* M-step kernel: [B] the rows of one component with r ≠ 0 */
+    emgmm_stats st;   /* this thread's statistics (per-thread regime; thread 0's are the
+                       pass's output, borrowed for the pass) */
     double ll;
+    double bll;     /* the last block's log-likelihood */
+    size_t bnb;     /* component regime: rows of this round's block (0: none) */
+    const TYPE *xm; /* component regime, mstats_tri: the block's rows for the kernel */
     /* missing values (missing_impl.h): the block's incomplete rows, their
      * missing coordinates midx[mptr[q] .. mptr[q+1]), scratch, first failure */
     size_t *mrow, *mptr, *midx, nmr;
     double *mscr;
-    double *mstore;      /* the block's conditional moments (full/tied fits) */
-    double *mg;          /* full/tied fits: [K][d][d] cross terms (fold_missing) */
-    double *mt;          /* full/tied fits: [K][d] their row sums Σ r·e */
-    double *mfac;        /* full/tied: one pattern's factors when the cache is full */
-    double *mw;          /* full/tied: [d][K] a row's (P_k·δ0_k)_M */
+    double *mstore; /* the block's conditional moments (full/tied fits) */
+    double *mg;     /* full/tied fits: [K][d][d] cross terms (fold_missing) */
+    double *mt;     /* full/tied fits: [K][d] their row sums Σ r·e */
+    double *mfac;   /* full/tied: one pattern's factors when the cache is full */
+    double *mw;     /* full/tied: [d][K] a row's (P_k·δ0_k)_M */
     /* the pattern cache (miss_pattern): an open-addressing table of entries */
     int32_t *pc_tab;
     uint64_t *pc_h;
@@ -101,7 +103,7 @@ typedef struct {
     size_t mstore_cap;
     int mstored;
     double dropped;
-    int xt_ready;        /* xt holds this block (transpose_block) */
+    int xt_ready; /* xt holds this block (transpose_block) */
     int err;
     size_t err_row, err_comp;
 } pass_ws;
@@ -143,13 +145,38 @@ static void ws_free(pass_ws *w)
 /* The buffers of one thread's workspace, in bytes: ws_alloc allocates these
  * sizes and emgmm_pass_memory_estimate adds them up (0 = not allocated). */
 enum {
-    WS_XS, WS_Y, WS_R, WS_MX, WS_SUM, WS_A2, WS_MROW, WS_MPTR, WS_MIDX, WS_MSCR, WS_MFAC, WS_MW,
-    WS_PC_TAB, WS_PC_H, WS_PC_M, WS_PC_KOFF, WS_PC_FOFF, WS_PC_KEY, WS_MG, WS_MT, WS_XT, WS_TSCR,
-    WS_XRM, WS_TACC, WS_RIDX, WS_MBLK, WS_S1BLK, WS_NBUF
+    WS_XS,
+    WS_Y,
+    WS_R,
+    WS_MX,
+    WS_SUM,
+    WS_A2,
+    WS_MROW,
+    WS_MPTR,
+    WS_MIDX,
+    WS_MSCR,
+    WS_MFAC,
+    WS_MW,
+    WS_PC_TAB,
+    WS_PC_H,
+    WS_PC_M,
+    WS_PC_KOFF,
+    WS_PC_FOFF,
+    WS_PC_KEY,
+    WS_MG,
+    WS_MT,
+    WS_XT,
+    WS_TSCR,
+    WS_XRM,
+    WS_TACC,
+    WS_RIDX,
+    WS_MBLK,
+    WS_S1BLK,
+    WS_NBUF
 };
 
 static void ws_sizes(size_t B, size_t d, size_t K, size_t cw, int stats, int cov_type, int missing,
-                     size_t sz[WS_NBUF])
+                     int mtri, size_t sz[WS_NBUF])
 {
     const int square = cov_type == EMGMM_COV_FULL || cov_type == EMGMM_COV_TIED;
     memset(sz, 0, WS_NBUF * sizeof sz[0]);
@@ -182,7 +209,7 @@ static void ws_sizes(size_t B, size_t d, size_t K, size_t cw, int stats, int cov
     }
     if (stats || cov_type == EMGMM_COV_FULL) /* the M-step's and the fused E-step's */
         sz[WS_XT] = d * EMGMM_PAD(B) * sizeof(TYPE);
-    if (stats && square) {
+    if (stats && square && mtri) { /* mstats_tri's buffers */
         const size_t ldm = EMGMM_LDM(d);
         sz[WS_TSCR] = 2 * ldm * sizeof(TYPE);
         sz[WS_XRM] = B * ldm * sizeof(TYPE);
@@ -190,7 +217,7 @@ static void ws_sizes(size_t B, size_t d, size_t K, size_t cw, int stats, int cov
         sz[WS_RIDX] = B * sizeof(size_t);
     }
     if (stats) {
-        sz[WS_MBLK] = d * cw * sizeof(TYPE);
+        if (square && !mtri) sz[WS_MBLK] = d * cw * sizeof(TYPE); /* mstats_full's products */
         sz[WS_S1BLK] = cw * sizeof(double);
     }
 }
@@ -205,11 +232,13 @@ static void *ws_buf(size_t bytes, int zero, int *ok)
     return q;
 }
 
+/* own_stats: the thread keeps statistics of its own (the per-thread regime's
+ * threads after the first) */
 static int ws_alloc(pass_ws *w, size_t B, size_t d, size_t K, size_t cw, int stats, int cov_type,
-                    int missing)
+                    int missing, int mtri, int own_stats)
 {
     size_t sz[WS_NBUF];
-    ws_sizes(B, d, K, cw, stats, cov_type, missing, sz);
+    ws_sizes(B, d, K, cw, stats, cov_type, missing, mtri, sz);
     memset(w, 0, sizeof *w);
     int ok = 1;
     w->xs = ws_buf(sz[WS_XS], 0, &ok);
@@ -241,7 +270,8 @@ static int ws_alloc(pass_ws *w, size_t B, size_t d, size_t K, size_t cw, int sta
     w->ridx = ws_buf(sz[WS_RIDX], 0, &ok);
     w->mblk = ws_buf(sz[WS_MBLK], 0, &ok);
     w->s1blk = ws_buf(sz[WS_S1BLK], 0, &ok);
-    if (ok && stats) ok = emgmm_stats_init(&w->st, (int)K, (int)d, cov_type) == EMGMM_OK;
+    if (ok && stats && own_stats)
+        ok = emgmm_stats_init(&w->st, (int)K, (int)d, cov_type) == EMGMM_OK;
     if (!ok) {
         ws_free(w);
         return EMGMM_ERR_ALLOC;
@@ -252,7 +282,7 @@ static int ws_alloc(pass_ws *w, size_t B, size_t d, size_t K, size_t cw, int sta
 /* The workspaces of the last pass, kept on the model (model->pass_ws) and
  * reused when the next pass has the same shape; reset, not reallocated. */
 typedef struct {
-    int T, stats, cov_type, missing;
+    int T, stats, cov_type, missing, mtri, comp;
     size_t B, d, K, cw;
     pass_ws *ws;
 } ws_cache;
@@ -269,8 +299,10 @@ static void ws_cache_free(void *p)
 /* What every pass expects of a workspace it did not allocate itself. */
 static void ws_reset(pass_ws *w, size_t K, size_t d, int stats)
 {
-    if (stats) emgmm_stats_zero(&w->st);
+    if (stats && w->st.nk) emgmm_stats_zero(&w->st);
     w->ll = 0.0;
+    w->bll = 0.0;
+    w->bnb = 0;
     w->dropped = 0.0;
     w->err = 0;
     w->err_row = w->err_comp = 0;
@@ -287,33 +319,34 @@ static void ws_reset(pass_ws *w, size_t K, size_t d, int stats)
 /* Shared, read-only inputs of one pass. */
 typedef struct {
     size_t K, d, B, kc, cw;
-    size_t ldb;          /* leading dimension of the transposed block buffers, EMGMM_PAD(B) */
-    size_t ldu;          /* leading dimension of ucat */
-    const double *g;     /* [d] centre */
+    size_t ldb;      /* leading dimension of the transposed block buffers, EMGMM_PAD(B) */
+    size_t ldu;      /* leading dimension of ucat */
+    size_t ustep;    /* from one component's factor in ucat to the next's */
+    TYPE *ucat_own;  /* ucat when it is a copy (freed with the shared inputs) */
+    const double *g; /* [d] centre */
     int cov_type;
-    TYPE *ucat;          /* ESTEP full: [d][K·d] stacked precision factors; tied: [d][d] */
-    double *wt;          /* ESTEP diag/spherical: [2d][K] = [P; −2P∘μ'] */
-    double *qc;          /* ESTEP diag/spherical: [K] Σ_j P_kj μ'_kj² */
-    double *pk, *mk;     /* ESTEP diag/spherical: [K][d] P_kj and μ'_kj, for the exact recompute */
-    double *mvec;        /* ESTEP: [K][d] (μ_k − g)·U_k */
-    double *cst;         /* ESTEP: [K] log π_k + log|U_k| − d/2 log 2π */
-    TYPE *ct;            /* LABELS: [d][K] (centres − g)ᵀ */
-    double *cnorm;       /* LABELS: [K] ‖centre − g‖² */
-    double *sc;          /* [K][d] shift − g */
-    int missing;         /* ESTEP: NaN marks missing values (emgmm_missing_policy) */
-    int fused;           /* ESTEP, full, small d: the fused E-step kernel (EMGMM_FUSED_QF) */
-    double *upack;       /* fused: [K][d(d+1)/2] the factors packed by columns */
-    int tri;             /* ESTEP, full, d > EMGMM_FUSED_DMAX: the triangular E-step kernel */
-    TYPE *upan;          /* tri: [K][emgmm_tri_panel_size(d)] the factors in column groups */
-    int mtri;            /* full/tied statistics by the triangular M-step kernel (mstats_tri) */
-    double *pfull;       /* missing, full/tied: [K or 1][d][d] precisions U·Uᵀ */
-    double *pt;          /* missing, full/tied: [d][d][K] the same, component innermost */
-    double *pm;          /* missing, full/tied: [d][K] P_k·μ'_k */
-    double *lpt;         /* missing, full/tied: [d][kp] log (P_k)_jj */
-    size_t kp;           /* missing: K rounded up to 8, the row length of pt, pm, lpt */
+    const TYPE *ucat; /* ESTEP full: [d][K·d] stacked precision factors (ustep = d), or
+                          * the mixture's own [K][d][d] (ustep = d·d); tied: [d][d] */
+    double *pk, *mk;  /* ESTEP diag/spherical: [K][d] P_kj and μ'_kj, for the exact recompute */
+    double *mvec;     /* ESTEP: [K][d] (μ_k − g)·U_k */
+    double *cst;      /* ESTEP: [K] log π_k + log|U_k| − d/2 log 2π */
+    TYPE *ct;         /* LABELS: [d][K] (centres − g)ᵀ */
+    double *cnorm;    /* LABELS: [K] ‖centre − g‖² */
+    double *sc;       /* [K][d] shift − g */
+    int missing;      /* ESTEP: NaN marks missing values (emgmm_missing_policy) */
+    int fused;        /* ESTEP, full, small d: the fused E-step kernel (EMGMM_FUSED_QF) */
+    double *upack;    /* fused: [K][d(d+1)/2] the factors packed by columns */
+    int tri;          /* ESTEP, full, d > EMGMM_FUSED_DMAX: the triangular E-step kernel */
+    TYPE *upan;       /* tri: [K][emgmm_tri_panel_size(d)] the factors in column groups */
+    int mtri;         /* full/tied statistics by the triangular M-step kernel (mstats_tri) */
+    double *pfull;    /* missing, full/tied: [K or 1][d][d] precisions U·Uᵀ */
+    double *pt;       /* missing, full/tied: [d][d][K] the same, component innermost */
+    double *pm;       /* missing, full/tied: [d][K] P_k·μ'_k */
+    double *lpt;      /* missing, full/tied: [d][kp] log (P_k)_jj */
+    size_t kp;        /* missing: K rounded up to 8, the row length of pt, pm, lpt */
     size_t miss_store_max, pc_fac_max; /* params.miss_store_max, params.pattern_cache_max */
-    double *logw;        /* missing: [K] log π_k */
-    double *lpk;         /* missing, diag/spherical: [K][d] log P_kj */
+    double *logw;                      /* missing: [K] log π_k */
+    double *lpk;                       /* missing, diag/spherical: [K][d] log P_kj */
 } pass_shared;
 
 static void load_block(const emgmm_data *X, size_t i0, size_t nb, const double *g, TYPE *xs)
@@ -369,8 +402,9 @@ static void estep_full(const pass_shared *sh, pass_ws *w, size_t nb)
         const size_t kc = (k0 + sh->kc <= K) ? sh->kc : K - k0;
         const size_t cw = kc * d;
         GEMM(CblasRowMajor, CblasTrans, CblasTrans, (int)cw, (int)nb, (int)d, (TYPE)1,
-             sh->ucat + k0 * d, (int)sh->ldu, w->xs, (int)d, (TYPE)0, w->y, (int)sh->ldb);
-        EMGMM_QUADFORM(w->y, sh->ldb, nb, kc, d, sh->mvec + k0 * d, sh->cst + k0, w->r + k0 * nb, nb);
+             sh->ucat + k0 * sh->ustep, (int)sh->ldu, w->xs, (int)d, (TYPE)0, w->y, (int)sh->ldb);
+        EMGMM_QUADFORM(w->y, sh->ldb, nb, kc, d, sh->mvec + k0 * d, sh->cst + k0, w->r + k0 * nb,
+                       nb);
     }
 }
 
@@ -386,21 +420,15 @@ static void estep_tied(const pass_shared *sh, pass_ws *w, size_t nb)
 
 static void estep_diag(const pass_shared *sh, pass_ws *w, size_t nb)
 {
-    const size_t K = sh->K, d = sh->d;
-    for (size_t i = 0; i < nb; i++)
-        for (size_t j = 0; j < d; j++) {
-            const double x = (double)w->xs[i * d + j];
-            w->a2[i * 2 * d + j] = x * x;
-            w->a2[i * 2 * d + d + j] = x;
-        }
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasTrans, (int)K, (int)nb, (int)(2 * d), 1.0, sh->wt,
-                (int)K, w->a2, (int)(2 * d), 0.0, w->r, (int)nb);
-    for (size_t k = 0; k < K; k++) {
-        double *rk = w->r + k * nb;
-        const double c = sh->cst[k], q = sh->qc[k];
-        for (size_t i = 0; i < nb; i++) rk[i] = c - 0.5 * (rk[i] + q);
+    const size_t d = sh->d;
+    /* the block transposed, in double, into a2 (d·nb of its 2d·B doubles) */
+    double *xt = w->a2;
+    for (size_t i0 = 0; i0 < nb; i0 += 8) {
+        const size_t i1 = i0 + 8 < nb ? i0 + 8 : nb;
+        for (size_t j = 0; j < d; j++)
+            for (size_t i = i0; i < i1; i++) xt[j * nb + i] = (double)w->xs[i * d + j];
     }
-    EMGMM_DIAG_REFINE(w->xs, nb, d, K, sh->pk, sh->mk, sh->cst, w->r, w->mx);
+    emgmm_diag_logdens(xt, nb, d, sh->K, sh->pk, sh->mk, sh->cst, w->r);
 }
 
 static void mstats_diag(const pass_shared *sh, pass_ws *w, size_t nb)
@@ -468,27 +496,34 @@ static void random_block(uint64_t seed, size_t i0, size_t nb, size_t K, double *
  * products then cost Σ_k (rows with r_ik ≠ 0) instead of K·B.  The sums over
  * the remaining rows are taken in the same order, so leaving the zeros out
  * changes no bit. */
-static void mstats_tri(const pass_shared *sh, pass_ws *w, size_t nb)
+/* The block's rows for the M-step kernel: rows of ldm (zero-padded in xrm)
+ * unless d is already whole vectors. */
+static const TYPE *mstat_rows(pass_ws *w, size_t d, size_t nb)
 {
-    const size_t K = sh->K, d = sh->d, ldm = EMGMM_LDM(d);
-    /* the block with rows of ldm (zero-padded) unless d is already whole vectors */
-    const TYPE *X = w->xs;
-    if (ldm != d) {
-        for (size_t i = 0; i < nb; i++) {
-            memcpy(w->xrm + i * ldm, w->xs + i * d, d * sizeof(TYPE));
-            for (size_t a = d; a < ldm; a++) w->xrm[i * ldm + a] = (TYPE)0;
-        }
-        X = w->xrm;
+    const size_t ldm = EMGMM_LDM(d);
+    if (ldm == d) return w->xs;
+    for (size_t i = 0; i < nb; i++) {
+        memcpy(w->xrm + i * ldm, w->xs + i * d, d * sizeof(TYPE));
+        for (size_t a = d; a < ldm; a++) w->xrm[i * ldm + a] = (TYPE)0;
     }
-    for (size_t k = 0; k < K; k++) {
-        const double *rk = w->r + k * nb, *sck = sh->sc + k * d;
+    return w->xrm;
+}
+
+/* Components [k0, k1) of a block (rows X from mstat_rows, responsibilities r
+ * [K][nb]) into out, with w's scratch. */
+static void mstats_tri(const pass_shared *sh, const TYPE *X, const double *r, size_t nb, size_t k0,
+                       size_t k1, pass_ws *w, emgmm_stats *out)
+{
+    const size_t d = sh->d, ldm = EMGMM_LDM(d);
+    for (size_t k = k0; k < k1; k++) {
+        const double *rk = r + k * nb, *sck = sh->sc + k * d;
         double nk;
         const size_t m =
-            EMGMM_MSTAT(X, ldm, d, rk, nb, sck, w->ridx, w->s1blk, &nk, w->tacc, w->tscr);
-        w->st.nk[k] += nk;
+            EMGMM_MSTAT_PATH(X, ldm, d, rk, nb, sck, w->ridx, w->s1blk, &nk, w->tacc, w->tscr);
+        out->nk[k] += nk;
         if (m == 0) continue;
-        EMGMM_MFOLD(w->tacc, ldm, d, w->s1blk, sck, w->st.s2 + k * d * d);
-        double *s1 = w->st.s1 + k * d;
+        EMGMM_MFOLD(w->tacc, ldm, d, w->s1blk, sck, out->s2 + k * d * d);
+        double *s1 = out->s1 + k * d;
         for (size_t a = 0; a < d; a++) s1[a] += w->s1blk[a];
     }
 }
@@ -500,49 +535,52 @@ static void mstats_tri(const pass_shared *sh, pass_ws *w, size_t nb)
  * rounding error grows like ε·(1 + ‖c̃‖/σ) rather than ε·‖c̃‖²/σ², and the
  * products form a d × (kc·d) GEMM over the block's rows instead of kc small
  * SYRKs (which OpenBLAS runs at a third of its GEMM rate).  The left factors
- * W_k = r_k ∘ (x̃ − c̃_k) are built component-major, vectorised over rows. */
-static void mstats_full(const pass_shared *sh, pass_ws *w, size_t nb)
+ * W_k = r_k ∘ (x̃ − c̃_k) are built component-major, vectorised over rows.
+ * Components [k0, k1) of a block (transposed block xt from transpose_block,
+ * responsibilities r [K][nb]) into out, with w's scratch (y, mblk, s1blk). */
+static void mstats_full(const pass_shared *sh, const TYPE *xt, const double *r, size_t nb,
+                        size_t k0_, size_t k1, pass_ws *w, emgmm_stats *out)
 {
-    const size_t K = sh->K, d = sh->d;
+    const size_t d = sh->d;
     const size_t ldb = sh->ldb;
-    transpose_block(sh, w, nb);
     /* Only the upper triangle is needed.  Splitting the coordinates at h
      * computes rows [0,h) against every column and rows [h,d) against columns
      * [h,d) only: 3/4 of the square for h = d/2, still in two large GEMMs.
      * The left factors are stored with every component's columns [h,d)
      * first (block R), then its columns [0,h) (block L). */
     const size_t h = d >= 32 ? (d / 2) & ~(size_t)7 : d, dr = d - h;
-    for (size_t k0 = 0; k0 < K; k0 += sh->kc) {
-        const size_t kc = (k0 + sh->kc <= K) ? sh->kc : K - k0;
+    for (size_t k0 = k0_; k0 < k1; k0 += sh->kc) {
+        const size_t kc = (k0 + sh->kc <= k1) ? sh->kc : k1 - k0;
         const size_t cw = kc * d;
         TYPE *wt = w->y; /* the E-step products are consumed: reuse their buffer */
         for (size_t kk = 0; kk < kc; kk++) {
             const size_t k = k0 + kk;
-            const double *rk = w->r + k * nb;
+            const double *rk = r + k * nb;
             double nk = 0.0;
             for (size_t i = 0; i < nb; i++) nk += rk[i];
-            w->st.nk[k] += nk;
+            out->nk[k] += nk;
             for (size_t b = 0; b < d; b++) {
                 const size_t row = b >= h ? kk * dr + (b - h) : kc * dr + kk * h + b;
-                w->s1blk[kk * d + b] = EMGMM_WROW(w->xt + b * ldb, rk, sh->sc[k * d + b], nb,
-                                                  wt + row * ldb);
+                w->s1blk[kk * d + b] =
+                    EMGMM_WROW(xt + b * ldb, rk, sh->sc[k * d + b], nb, wt + row * ldb);
             }
         }
         TYPE *m1 = w->mblk, *m2 = w->mblk + h * cw;
-        GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, (int)h, (int)cw, (int)nb, (TYPE)1, w->xt,
+        GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, (int)h, (int)cw, (int)nb, (TYPE)1, xt,
              (int)ldb, wt, (int)ldb, (TYPE)0, m1, (int)cw);
         if (dr > 0)
             GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, (int)dr, (int)(kc * dr), (int)nb, (TYPE)1,
-                 w->xt + h * ldb, (int)ldb, wt, (int)ldb, (TYPE)0, m2, (int)(kc * dr));
+                 xt + h * ldb, (int)ldb, wt, (int)ldb, (TYPE)0, m2, (int)(kc * dr));
         for (size_t kk = 0; kk < kc; kk++) {
             const size_t k = k0 + kk;
             const double *sck = sh->sc + k * d, *s1b = w->s1blk + kk * d;
-            double *s2 = w->st.s2 + k * d * d, *s1 = w->st.s1 + k * d;
+            double *s2 = out->s2 + k * d * d, *s1 = out->s1 + k * d;
             for (size_t a2 = 0; a2 < d; a2++) {
                 for (size_t b2 = a2; b2 < d; b2++) {
                     double v;
                     if (a2 < h)
-                        v = (double)m1[a2 * cw + (b2 >= h ? kk * dr + (b2 - h) : kc * dr + kk * h + b2)];
+                        v = (double)
+                            m1[a2 * cw + (b2 >= h ? kk * dr + (b2 - h) : kc * dr + kk * h + b2)];
                     else
                         v = (double)m2[(a2 - h) * (kc * dr) + kk * dr + (b2 - h)];
                     s2[a2 * d + b2] += v - sck[a2] * s1b[b2];
@@ -555,12 +593,17 @@ static void mstats_full(const pass_shared *sh, pass_ws *w, size_t nb)
 
 #include "src/em/missing_impl.h"
 
+/* One block: E-step (or given responsibilities), the outputs, and the
+ * statistics into w's own (comp = 0), or, in the component regime (comp = 1),
+ * the block made ready for the threads that own the components
+ * (run_blocks_comp). */
 static void process_block(const emgmm_pass *p, const emgmm_data *X, const pass_shared *sh,
-                              pass_ws *w, size_t i0, size_t nb)
+                          pass_ws *w, size_t i0, size_t nb, int comp)
 {
     const size_t K = sh->K;
     load_block(X, i0, nb, sh->g, w->xs);
     w->xt_ready = 0;
+    w->bll = 0.0;
     w->nmr = 0;
     if (sh->missing) scan_missing(w, nb, sh->d);
     switch (p->mode) {
@@ -572,8 +615,9 @@ static void process_block(const emgmm_pass *p, const emgmm_data *X, const pass_s
         else
             estep_diag(sh, w, nb);
         if (w->nmr) estep_missing(sh, w, nb, i0, p->stats != NULL);
-        w->ll += emgmm_softmax_rows(w->r, nb, K, p->logdens ? p->logdens + i0 : NULL,
+        w->bll = emgmm_softmax_rows(w->r, nb, K, p->logdens ? p->logdens + i0 : NULL,
                                     X->weights ? X->weights + i0 : NULL, w->mx, w->sum);
+        w->ll += w->bll;
         break;
     case EMGMM_PASS_LABELS: labels_block(sh, w, nb); break;
     case EMGMM_PASS_RANDOM: /* hashed by the global row index, so any split agrees */
@@ -600,13 +644,20 @@ static void process_block(const emgmm_pass *p, const emgmm_data *X, const pass_s
             for (size_t i = 0; i < nb; i++)
                 w->r[k * nb + i] = wt[i] == 0.0 ? 0.0 : w->r[k * nb + i] * wt[i];
     }
-    if (p->stats) {
+    if (p->stats && comp) {
         if (sh->mtri)
-            mstats_tri(sh, w, nb);
-        else if (sh->cov_type == EMGMM_COV_FULL || sh->cov_type == EMGMM_COV_TIED)
-            mstats_full(sh, w, nb);
+            w->xm = mstat_rows(w, sh->d, nb);
         else
+            transpose_block(sh, w, nb);
+    } else if (p->stats) {
+        if (sh->mtri) {
+            mstats_tri(sh, mstat_rows(w, sh->d, nb), w->r, nb, 0, K, w, &w->st);
+        } else if (sh->cov_type == EMGMM_COV_FULL || sh->cov_type == EMGMM_COV_TIED) {
+            transpose_block(sh, w, nb);
+            mstats_full(sh, w->xt, w->r, nb, 0, K, w, &w->st);
+        } else {
             mstats_diag(sh, w, nb);
+        }
         if (w->nmr) mstats_missing(sh, w, nb, i0);
     }
 }
@@ -614,9 +665,7 @@ static void process_block(const emgmm_pass *p, const emgmm_data *X, const pass_s
 static void shared_free(pass_shared *sh)
 {
     free((void *)sh->g);
-    free(sh->ucat);
-    free(sh->wt);
-    free(sh->qc);
+    free(sh->ucat_own);
     free(sh->pk);
     free(sh->mk);
     free(sh->mvec);
@@ -637,10 +686,11 @@ static void shared_free(pass_shared *sh)
 /* E-step inputs for the model's family: stacked factors (full), the shared
  * factor (tied) or the expanded-form weights (diag/spherical); constants. */
 static int shared_diag(const emgmm_mixture *m, pass_shared *sh, const double *g);
-static int shared_factors(const emgmm_mixture *m, pass_shared *sh, const double *g);
+static int shared_factors(const emgmm_mixture *m, pass_shared *sh, const double *g, size_t kc);
 static int shared_missing_full(const emgmm_mixture *m, pass_shared *sh, const double *g);
 
-static int shared_estep(const emgmm_mixture *m, int missing, pass_shared *sh, const double *g)
+static int shared_estep(const emgmm_mixture *m, int missing, pass_shared *sh, const double *g,
+                        size_t kc)
 {
     const size_t K = (size_t)m->K, d = (size_t)m->d;
     const int type = m->cov_type;
@@ -655,36 +705,28 @@ static int shared_estep(const emgmm_mixture *m, int missing, pass_shared *sh, co
     for (size_t k = 0; k < K; k++)
         sh->cst[k] = log(m->weights[k]) + m->log_det[k] - 0.5 * (double)d * EMGMM_LOG_2PI;
     if (type == EMGMM_COV_DIAG || type == EMGMM_COV_SPHERICAL) return shared_diag(m, sh, g);
-    int st = shared_factors(m, sh, g);
+    int st = shared_factors(m, sh, g, kc);
     if (st == EMGMM_OK && missing) st = shared_missing_full(m, sh, g);
     return st;
 }
 
-/* diag/spherical: the expanded quadratic form's weights [P; −2P∘μ'], its
- * constants, P and μ' for the exact recompute (and log P with missing values) */
+/* diag/spherical: P = 1/σ² and μ' = μ − g per component and coordinate (and
+ * log P with missing values) */
 static int shared_diag(const emgmm_mixture *m, pass_shared *sh, const double *g)
 {
     const size_t K = (size_t)m->K, d = (size_t)m->d;
     const int type = m->cov_type;
     {
-        sh->wt = malloc(2 * d * K * sizeof(double));
-        sh->qc = malloc(K * sizeof(double));
         sh->pk = malloc(K * d * sizeof(double));
         sh->mk = malloc(K * d * sizeof(double));
-        if (!sh->wt || !sh->qc || !sh->pk || !sh->mk) return EMGMM_ERR_ALLOC;
-        for (size_t k = 0; k < K; k++) {
-            double q = 0.0;
+        if (!sh->pk || !sh->mk) return EMGMM_ERR_ALLOC;
+        for (size_t k = 0; k < K; k++)
             for (size_t j = 0; j < d; j++) {
-                const double pc = type == EMGMM_COV_DIAG ? m->prec_chol[k * d + j] : m->prec_chol[k];
-                const double P = pc * pc, mu = m->means[k * d + j] - g[j];
-                sh->wt[j * K + k] = P;
-                sh->wt[(d + j) * K + k] = -2.0 * P * mu;
-                sh->pk[k * d + j] = P;
-                sh->mk[k * d + j] = mu;
-                q += P * mu * mu;
+                const double pc =
+                    type == EMGMM_COV_DIAG ? m->prec_chol[k * d + j] : m->prec_chol[k];
+                sh->pk[k * d + j] = pc * pc;
+                sh->mk[k * d + j] = m->means[k * d + j] - g[j];
             }
-            sh->qc[k] = q;
-        }
         if (sh->missing) {
             sh->lpk = malloc(K * d * sizeof(double));
             if (!sh->lpk) return EMGMM_ERR_ALLOC;
@@ -694,21 +736,39 @@ static int shared_diag(const emgmm_mixture *m, pass_shared *sh, const double *g)
     }
 }
 
-/* full/tied: the factors stacked side by side in the working type, and
- * (μ_k − g)·U_k */
-static int shared_factors(const emgmm_mixture *m, pass_shared *sh, const double *g)
+/* The double factors are read in place, with no copy, when each E-step
+ * product takes one factor (tied, or one component per chunk: large d, where
+ * a copy would be K·d² doubles). */
+static int factors_in_place(size_t K, size_t kc, int cov_type)
+{
+    return sizeof(TYPE) == sizeof(double) && (cov_type == EMGMM_COV_TIED || kc == 1 || K == 1);
+}
+
+/* full/tied: the factors stacked side by side in the working type (or the
+ * mixture's own, factors_in_place), and (μ_k − g)·U_k */
+static int shared_factors(const emgmm_mixture *m, pass_shared *sh, const double *g, size_t kc)
 {
     const size_t K = (size_t)m->K, d = (size_t)m->d;
     const int type = m->cov_type;
     const size_t nf = type == EMGMM_COV_FULL ? K : 1; /* factors stacked side by side */
-    sh->ldu = EMGMM_PAD(nf * d);
-    sh->ucat = malloc(d * sh->ldu * sizeof(TYPE));
     sh->mvec = malloc(K * d * sizeof(double));
-    if (!sh->ucat || !sh->mvec) return EMGMM_ERR_ALLOC;
-    for (size_t f = 0; f < nf; f++) {
-        const double *U = m->prec_chol + f * d * d;
-        for (size_t j = 0; j < d; j++)
-            for (size_t l = 0; l < d; l++) sh->ucat[j * sh->ldu + f * d + l] = (TYPE)U[j * d + l];
+    if (!sh->mvec) return EMGMM_ERR_ALLOC;
+    if (factors_in_place(K, kc, type)) {
+        sh->ucat = (const TYPE *)(const void *)m->prec_chol;
+        sh->ldu = d;
+        sh->ustep = d * d;
+    } else {
+        sh->ldu = EMGMM_PAD(nf * d);
+        sh->ustep = d;
+        sh->ucat_own = malloc(d * sh->ldu * sizeof(TYPE));
+        if (!sh->ucat_own) return EMGMM_ERR_ALLOC;
+        sh->ucat = sh->ucat_own;
+        for (size_t f = 0; f < nf; f++) {
+            const double *U = m->prec_chol + f * d * d;
+            for (size_t j = 0; j < d; j++)
+                for (size_t l = 0; l < d; l++)
+                    sh->ucat_own[j * sh->ldu + f * d + l] = (TYPE)U[j * d + l];
+        }
     }
     for (size_t k = 0; k < K; k++) {
         const size_t f = type == EMGMM_COV_FULL ? k : 0;
@@ -717,7 +777,8 @@ static int shared_factors(const emgmm_mixture *m, pass_shared *sh, const double 
          * rounding the GEMM saw. */
         for (size_t l = 0; l < d; l++) {
             double s = 0.0;
-            for (size_t j = 0; j <= l; j++) s += (mu[j] - g[j]) * (double)sh->ucat[j * sh->ldu + f * d + l];
+            for (size_t j = 0; j <= l; j++)
+                s += (mu[j] - g[j]) * (double)sh->ucat[f * sh->ustep + j * sh->ldu + l];
             sh->mvec[k * d + l] = s;
         }
     }
@@ -773,6 +834,9 @@ static int shared_missing_full(const emgmm_mixture *m, pass_shared *sh, const do
     return EMGMM_OK;
 }
 
+static void pass_geometry(size_t K, size_t d, int cov_type, int labels, size_t block_size,
+                          size_t *B, size_t *kc, size_t *cw);
+
 /* Bytes shared_build, shared_estep and shared_kernels allocate for an E-step
  * pass with statistics (emgmm_pass_memory_estimate). */
 static double shared_bytes(size_t K, size_t d, int cov_type, int missing)
@@ -782,7 +846,11 @@ static double shared_bytes(size_t K, size_t d, int cov_type, int missing)
     if (missing) b += 8.0 * (double)K;        /* logw */
     if (cov_type == EMGMM_COV_DIAG || cov_type == EMGMM_COV_SPHERICAL)
         return b + 8.0 * (double)(2 * d * K + K + 2 * K * d + (missing ? K * d : 0));
-    b += (double)(d * EMGMM_PAD(nf * d) * sizeof(TYPE)) + 8.0 * (double)(K * d); /* ucat, mvec */
+    size_t B, kc, cw;
+    pass_geometry(K, d, cov_type, 0, 0, &B, &kc, &cw);
+    if (!factors_in_place(K, kc, cov_type))
+        b += (double)(d * EMGMM_PAD(nf * d) * sizeof(TYPE)); /* ucat */
+    b += 8.0 * (double)(K * d);                              /* mvec */
     if (missing) b += 8.0 * (double)(nf * d * d + K * d + d * d * kp + 2 * d * kp);
     /* the E-step kernel's own copy of the factors: upack or upan (pass_settings) */
     const int isa = emgmm_isa_level();
@@ -822,7 +890,9 @@ static int shared_build(const emgmm_pass *p, pass_shared *sh)
         }
     }
     if (p->mode == EMGMM_PASS_ESTEP) {
-        int st = shared_estep(m, p->missing, sh, g);
+        size_t B, kc, cw;
+        pass_geometry(K, d, m->cov_type, 0, p->block_size, &B, &kc, &cw);
+        int st = shared_estep(m, p->missing, sh, g, kc);
         if (st) return st;
     } else if (p->mode == EMGMM_PASS_LABELS) {
         sh->ct = malloc(d * K * sizeof(TYPE));
@@ -869,7 +939,8 @@ static void pass_settings(const emgmm_pass *p, pass_shared *sh, int want_stats)
 {
     const size_t K = sh->K, d = sh->d;
     const int type = sh->cov_type;
-    pass_geometry(K, d, type, p->mode == EMGMM_PASS_LABELS, p->block_size, &sh->B, &sh->kc, &sh->cw);
+    pass_geometry(K, d, type, p->mode == EMGMM_PASS_LABELS, p->block_size, &sh->B, &sh->kc,
+                  &sh->cw);
     sh->ldb = EMGMM_PAD(sh->B);
     /* EMGMM_KERNELS_GEMM keeps both steps on the GEMM path,
      * EMGMM_KERNELS_GEMM_MSTEP the M-step alone (benchmarks, tests). */
@@ -887,25 +958,26 @@ static void pass_settings(const emgmm_pass *p, pass_shared *sh, int want_stats)
     sh->tri = estep_full && !sh->fused && isa >= EMGMM_TRI_ISA;
     sh->mtri = want_stats && (type == EMGMM_COV_FULL || type == EMGMM_COV_TIED) && !off &&
                kern != EMGMM_KERNELS_GEMM_MSTEP && isa >= EMGMM_MTRI_ISA;
-    sh->miss_store_max = limit_or_default(p->params ? p->params->miss_store_max : 0,
-                                          EMGMM_MISS_STORE_DEFAULT);
-    sh->pc_fac_max = limit_or_default(p->params ? p->params->pattern_cache_max : 0,
-                                      EMGMM_PC_FAC_DEFAULT);
+    sh->miss_store_max =
+        limit_or_default(p->params ? p->params->miss_store_max : 0, EMGMM_MISS_STORE_DEFAULT);
+    sh->pc_fac_max =
+        limit_or_default(p->params ? p->params->pattern_cache_max : 0, EMGMM_PC_FAC_DEFAULT);
 }
 
 /* The per-thread workspaces: the caller's cache's when their shape fits (reset,
  * not reallocated), else new ones stored in the cache (p->cache; without one,
  * *tmp holds them for the caller to free). */
-static int workspaces(const emgmm_pass *p, const pass_shared *sh, int T, int want_stats,
+static int workspaces(const emgmm_pass *p, const pass_shared *sh, int T, int want_stats, int comp,
                       ws_cache **out, ws_cache **tmp)
 {
     const size_t K = sh->K, d = sh->d;
     emgmm_pass_cache *pc = p->cache;
     ws_cache *cache = pc ? pc->ws[WS_SLOT] : NULL;
     *tmp = NULL;
-    if (cache && !(cache->T == T && cache->B == sh->B && cache->d == d && cache->K == K &&
-                   cache->cw == sh->cw && cache->stats == want_stats &&
-                   cache->cov_type == sh->cov_type && cache->missing == sh->missing)) {
+    if (cache &&
+        !(cache->T == T && cache->B == sh->B && cache->d == d && cache->K == K &&
+          cache->cw == sh->cw && cache->stats == want_stats && cache->cov_type == sh->cov_type &&
+          cache->missing == sh->missing && cache->mtri == sh->mtri && cache->comp == comp)) {
         ws_cache_free(cache);
         pc->ws[WS_SLOT] = cache = NULL;
     }
@@ -920,10 +992,12 @@ static int workspaces(const emgmm_pass *p, const pass_shared *sh, int T, int wan
         free(cache);
         return EMGMM_ERR_ALLOC;
     }
-    *cache = (ws_cache){T, want_stats, sh->cov_type, sh->missing, sh->B, d, K, sh->cw, nws};
+    *cache = (ws_cache){T, want_stats, sh->cov_type, sh->missing, sh->mtri, comp, sh->B,
+                        d, K,          sh->cw,       nws};
     int st = EMGMM_OK;
     for (int t = 0; t < T && st == EMGMM_OK; t++)
-        st = ws_alloc(&nws[t], sh->B, d, K, sh->cw, want_stats, sh->cov_type, sh->missing);
+        st = ws_alloc(&nws[t], sh->B, d, K, sh->cw, want_stats, sh->cov_type, sh->missing, sh->mtri,
+                      !comp && t > 0);
     if (st) {
         ws_cache_free(cache);
         return st;
@@ -950,14 +1024,16 @@ static int shared_kernels(pass_shared *sh)
         for (size_t k = 0; k < K; k++) {
             double *u = sh->upack + k * (d * (d + 1) / 2);
             for (size_t l = 0; l < d; l++)
-                for (size_t j = 0; j <= l; j++) *u++ = (double)sh->ucat[j * sh->ldu + k * d + l];
+                for (size_t j = 0; j <= l; j++)
+                    *u++ = (double)sh->ucat[k * sh->ustep + j * sh->ldu + l];
         }
     }
     if (sh->tri) {
         const size_t psz = emgmm_tri_panel_size(d);
         sh->upan = malloc(K * psz * sizeof(TYPE));
         if (!sh->upan) return EMGMM_ERR_ALLOC;
-        for (size_t k = 0; k < K; k++) EMGMM_TRI_PANEL(sh->ucat + k * d, sh->ldu, d, sh->upan + k * psz);
+        for (size_t k = 0; k < K; k++)
+            EMGMM_TRI_PANEL(sh->ucat + k * sh->ustep, sh->ldu, d, sh->upan + k * psz);
     }
     return EMGMM_OK;
 }
@@ -984,10 +1060,90 @@ static void run_blocks(const emgmm_pass *p, const emgmm_data *X, const pass_shar
         for (size_t b = b0; b < b1; b++) {
             const size_t i0 = b * sh->B;
             const size_t nb = (i0 + sh->B <= n) ? sh->B : n - i0;
-            process_block(p, X, sh, &ws[tid], i0, nb);
+            process_block(p, X, sh, &ws[tid], i0, nb, 0);
         }
     }
     emgmm_blas_single_end(blas_threads);
+}
+
+/* The component regime (issue 22): when a thread's own K·d² statistics would
+ * outweigh the rest of its workspace (use_comp_regime), no thread keeps
+ * statistics of its own.  The blocks go in rounds of T: thread t runs the
+ * E-step of block round·T + t; then the threads share out the components
+ * (one at a time for the triangular kernel, a chunk of kc for the GEMM one;
+ * dynamically, as their rows make their cost uneven), and the thread that
+ * takes one adds the round's blocks to its statistics in block order, in the
+ * pass's one output.  Every component's sums, and the log-likelihood's, then
+ * run over the blocks in order, whichever thread computes them, so the result
+ * does not depend on the thread count at all; it is the order of the
+ * per-thread regime's single thread, not that of its reduction over threads,
+ * so results agree with the per-thread regime at T > 1 to rounding, not bit
+ * for bit. */
+static void run_blocks_comp(const emgmm_pass *p, const emgmm_data *X, const pass_shared *sh,
+                            pass_ws *ws, int T)
+{
+    const size_t n = X->n, K = sh->K, nblocks = (n + sh->B - 1) / sh->B;
+    const size_t unit = sh->mtri ? 1 : sh->kc, nunits = (K + unit - 1) / unit;
+    double ll = 0.0;
+    int blas_threads = emgmm_blas_single_begin();
+#ifdef _OPENMP
+#pragma omp parallel num_threads(T)
+#endif
+    {
+#ifdef _OPENMP
+        const int tid = omp_get_thread_num();
+#else
+        const int tid = 0;
+#endif
+        EMGMM_BLAS_SINGLE_IN_REGION();
+        for (size_t r0 = 0; r0 < nblocks; r0 += (size_t)T) {
+            const size_t b = r0 + (size_t)tid;
+            ws[tid].bnb = 0;
+            if (b < nblocks) {
+                const size_t i0 = b * sh->B;
+                const size_t nb = (i0 + sh->B <= n) ? sh->B : n - i0;
+                process_block(p, X, sh, &ws[tid], i0, nb, 1);
+                ws[tid].bnb = nb;
+            }
+#ifdef _OPENMP
+#pragma omp barrier
+#endif
+            if (tid == 0)
+                for (int t = 0; t < T; t++)
+                    if (ws[t].bnb) ll += ws[t].bll;
+#ifdef _OPENMP
+#pragma omp for schedule(dynamic, 1)
+#endif
+            for (size_t u = 0; u < nunits; u++) {
+                const size_t k0 = u * unit, k1 = k0 + unit < K ? k0 + unit : K;
+                for (int t = 0; t < T; t++) {
+                    const pass_ws *src = &ws[t];
+                    if (!src->bnb) continue;
+                    if (sh->mtri)
+                        mstats_tri(sh, src->xm, src->r, src->bnb, k0, k1, &ws[tid], p->stats);
+                    else
+                        mstats_full(sh, src->xt, src->r, src->bnb, k0, k1, &ws[tid], p->stats);
+                }
+            } /* the loop's barrier: the round's blocks are free again */
+        }
+    }
+    emgmm_blas_single_end(blas_threads);
+    /* the log-likelihood in block order, as thread 0's (gather sums in thread order) */
+    for (int t = 0; t < T; t++) ws[t].ll = t == 0 ? ll : 0.0;
+}
+
+/* Whether a pass's statistics take the component regime (run_blocks_comp):
+ * full/tied statistics (K·d² doubles) that outweigh the rest of one thread's
+ * workspace (sz, from ws_sizes), without missing values (whose cross terms
+ * stay per thread).  From the sizes alone, not the thread count, so that a
+ * fit's summation order does not change with it. */
+static int use_comp_regime(size_t K, size_t d, int cov_type, int missing, int stats,
+                           const size_t sz[WS_NBUF])
+{
+    if (!stats || missing || !(cov_type == EMGMM_COV_FULL || cov_type == EMGMM_COV_TIED)) return 0;
+    double ws = 0.0;
+    for (int i = 0; i < WS_NBUF; i++) ws += (double)sz[i];
+    return 8.0 * (double)K * (double)d * (double)d > ws;
 }
 
 /* The threads' results, in thread order: log-likelihood, dropped weight, the
@@ -1010,12 +1166,12 @@ static int gather(const emgmm_pass *p, const pass_shared *sh, pass_ws *ws, int T
         }
     if (p->loglik_sum) *p->loglik_sum = ll;
     if (want_stats && st == EMGMM_OK) {
-        emgmm_stats **parts = malloc((size_t)T * sizeof *parts);
-        if (!parts) return EMGMM_ERR_ALLOC;
-        for (int t = 0; t < T; t++) parts[t] = &ws[t].st;
-        emgmm_reduce_stats(p->stats, parts, T);
+        /* thread 0 accumulated in p->stats itself (0 + x = x: the same sums
+         * as a reduction from zero); the others' are added in thread order
+         * (none in the component regime) */
+        for (int t = 1; t < T; t++)
+            if (ws[t].st.nk) emgmm_stats_add(p->stats, &ws[t].st);
         p->stats->loglik = ll;
-        free(parts);
     }
     return st;
 }
@@ -1032,11 +1188,24 @@ static int pass_run(const emgmm_pass *p, const emgmm_data *X)
         const size_t nblocks = (X->n + sh.B - 1) / sh.B;
         int T = emgmm_threads(p->n_threads);
         if ((size_t)T > nblocks) T = nblocks > 0 ? (int)nblocks : 1;
-        st = workspaces(p, &sh, T, want_stats, &cache, &tmp);
+        size_t sz[WS_NBUF];
+        ws_sizes(sh.B, sh.d, sh.K, sh.cw, want_stats, sh.cov_type, sh.missing, sh.mtri, sz);
+        const int comp = use_comp_regime(sh.K, sh.d, sh.cov_type, sh.missing, want_stats, sz);
+        st = workspaces(p, &sh, T, want_stats, comp, &cache, &tmp);
         if (st == EMGMM_OK) st = shared_kernels(&sh);
         if (st == EMGMM_OK) {
-            run_blocks(p, X, &sh, cache->ws, T);
+            if (want_stats) {
+                /* the pass's output is thread 0's accumulator, or the
+                 * component regime's one */
+                emgmm_stats_zero(p->stats);
+                if (!comp) cache->ws[0].st = *p->stats;
+            }
+            if (comp)
+                run_blocks_comp(p, X, &sh, cache->ws, T);
+            else
+                run_blocks(p, X, &sh, cache->ws, T);
             st = gather(p, &sh, cache->ws, T, want_stats);
+            if (want_stats && !comp) memset(&cache->ws[0].st, 0, sizeof cache->ws[0].st);
         }
     }
     ws_cache_free(tmp);
@@ -1051,10 +1220,17 @@ static double pass_bytes(int K_, int d_, int cov_type, int missing, int stats, i
     const size_t K = (size_t)K_, d = (size_t)d_;
     size_t B, kc, cw;
     pass_geometry(K, d, cov_type, 0, 0, &B, &kc, &cw);
+    /* as pass_settings chooses the M-step kernel by default */
+    const int square = cov_type == EMGMM_COV_FULL || cov_type == EMGMM_COV_TIED;
+    const int mtri = stats && square && emgmm_isa_level() >= EMGMM_MTRI_ISA;
     size_t sz[WS_NBUF];
-    ws_sizes(B, d, K, cw, stats, cov_type, missing, sz);
+    ws_sizes(B, d, K, cw, stats, cov_type, missing, mtri, sz);
     double ws = 0.0;
     for (int i = 0; i < WS_NBUF; i++) ws += (double)sz[i];
-    if (stats) ws += 8.0 * (double)(K + K * d + K * emgmm_stats_s2_len(cov_type, d_));
-    return (double)T * ws + shared_bytes(K, d, cov_type, missing);
+    /* statistics of their own: the threads after the first, per-thread regime */
+    const double own =
+        use_comp_regime(K, d, cov_type, missing, stats, sz) || T < 2
+            ? 0.0
+            : (double)(T - 1) * 8.0 * (double)(K + K * d + K * emgmm_stats_s2_len(cov_type, d_));
+    return (double)T * ws + own + shared_bytes(K, d, cov_type, missing);
 }

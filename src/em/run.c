@@ -8,6 +8,7 @@
 #include "src/dist/dist.h"
 #include "src/em/driver.h"
 #include "src/em/pass.h"
+#include "src/family/family.h"
 #include "src/init/init.h"
 
 int emgmm_run_ensure_history(emgmm_model *m, int cap)
@@ -76,7 +77,8 @@ int emgmm_run_init(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, u
     m->inner_max = 0;
     if (p->init == EMGMM_INIT_USER) {
         if (!m->fitted)
-            return emgmm_fail(m, EMGMM_ERR_BAD_INIT, "init 'user' needs parameters set with emgmm_model_set_parameters");
+            return emgmm_fail(m, EMGMM_ERR_BAD_INIT,
+                              "init 'user' needs parameters set with emgmm_model_set_parameters");
     } else {
         emgmm_paramset ps;
         st = emgmm_paramset_alloc(&ps, m->K, m->d, m->cov_len);
@@ -99,26 +101,34 @@ int emgmm_run_init(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, u
     return EMGMM_OK;
 }
 
-int emgmm_run_iterate(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
-                         double *lower_bound)
+/* One reported iteration; keep = 0 lets a plain step use m's covariance buffer
+ * for the statistics (m's parameters are then lost on failure). */
+static int iterate(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, double *lower_bound,
+                   int keep)
 {
     emgmm_clear_error(m);
     int st = emgmm_run_ensure_history(m, m->n_iter + 1 > p->max_iter ? m->n_iter + 1 : p->max_iter);
     if (st) return st;
     if (p->accel != EMGMM_ACCEL_NONE) return emgmm_accel_iterate(m, p, X, lower_bound);
 
-    emgmm_paramset next;
-    st = emgmm_paramset_alloc(&next, m->K, m->d, m->cov_len);
-    if (st) return st;
     double lb = 0.0;
-    st = emgmm_em_step(m, p, X, &next, &lb);
+    st = emgmm_em_step_commit(m, p, X, &lb, keep);
     if (st == EMGMM_OK) {
-        emgmm_paramset_to_model(m, &next);
         m->lb_hist[m->n_iter++] = lb;
         if (lower_bound) *lower_bound = lb;
     }
-    emgmm_paramset_free(&next);
     return st;
+}
+
+int emgmm_run_iterate(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
+                      double *lower_bound)
+{
+    return iterate(m, p, X, lower_bound, 1);
+}
+
+int emgmm_run_iterate_in_fit(emgmm_model *m, const emgmm_params *p, const emgmm_data *X)
+{
+    return iterate(m, p, X, NULL, 0);
 }
 
 int emgmm_run_converged(emgmm_model *m, double tol)
@@ -136,15 +146,34 @@ int emgmm_run_converged(emgmm_model *m, double tol)
 }
 
 /* A snapshot of everything a fit changes, to restore on failure or to keep
- * the best initialisation. */
+ * the best initialisation.  Memory (issue 22): the parameters are kept only
+ * for a fitted model (an unfitted one's are not observable); for the plain
+ * full and tied families the precision factors are not kept but recomputed
+ * on restore (the factors of these families are emgmm_family_precisions of the
+ * covariances, so the recompute gives the same bits, except for factors a
+ * reader installed from a file), and a covariance that is exactly symmetric
+ * is kept as its upper triangle.  The buffers are calloc'd at their full size
+ * and only the part written is ever touched, so the pages of what is not kept
+ * never become resident. */
 typedef struct {
     emgmm_paramset ps;
+    int have_params; /* the model was fitted when taken */
+    int packed;      /* covariances held as upper triangles, [f][d(d+1)/2] */
+    int prec_kept;   /* the precision factors and log-dets are in ps */
     double *hist;
     int fitted, n_iter, converged;
     long long n_passes;
     emgmm_reseed_event *reseeds; /* [K·EMGMM_RESEED_LIMIT] */
     int n_reseeds;
 } fit_snapshot;
+
+/* The factors are recomputed on restore for the plain full and tied families,
+ * where they are as large as the covariances. */
+static int recompute_prec(const emgmm_model *m)
+{
+    return m->structure < EMGMM_COV_EII &&
+           (m->cov_type == EMGMM_COV_FULL || m->cov_type == EMGMM_COV_TIED);
+}
 
 static int snap_alloc(fit_snapshot *s, const emgmm_model *m, int cap)
 {
@@ -162,9 +191,40 @@ static int snap_alloc(fit_snapshot *s, const emgmm_model *m, int cap)
     return EMGMM_OK;
 }
 
+static void snap_params_take(fit_snapshot *s, const emgmm_model *m)
+{
+    const size_t K = (size_t)m->K, d = (size_t)m->d;
+    memcpy(s->ps.weights, m->weights, K * sizeof(double));
+    memcpy(s->ps.means, m->means, K * d * sizeof(double));
+    s->packed = emgmm_cov_keep(m, s->ps.covariances);
+    s->prec_kept = !recompute_prec(m);
+    if (s->prec_kept) {
+        memcpy(s->ps.prec_chol, m->prec_chol, m->cov_len * sizeof(double));
+        memcpy(s->ps.log_det, m->log_det, K * sizeof(double));
+    }
+}
+
+static void snap_params_restore(const fit_snapshot *s, emgmm_model *m)
+{
+    const size_t K = (size_t)m->K, d = (size_t)m->d;
+    memcpy(m->weights, s->ps.weights, K * sizeof(double));
+    memcpy(m->means, s->ps.means, K * d * sizeof(double));
+    emgmm_cov_put_back(m, s->ps.covariances, s->packed);
+    if (s->prec_kept) {
+        memcpy(m->prec_chol, s->ps.prec_chol, m->cov_len * sizeof(double));
+        memcpy(m->log_det, s->ps.log_det, K * sizeof(double));
+    } else {
+        /* the covariances were a fitted model's, so they factor (a failure
+         * here would leave the factors of the fit that failed) */
+        (void)emgmm_family_precisions(m->cov_type, m->K, m->d, m->covariances, m->prec_chol,
+                                      m->log_det, NULL);
+    }
+}
+
 static void snap_take(fit_snapshot *s, const emgmm_model *m)
 {
-    emgmm_paramset_from_model(&s->ps, m);
+    s->have_params = m->fitted != 0;
+    if (s->have_params) snap_params_take(s, m);
     if (m->n_iter > 0) memcpy(s->hist, m->lb_hist, (size_t)m->n_iter * sizeof(double));
     s->fitted = m->fitted;
     s->n_iter = m->n_iter;
@@ -176,7 +236,7 @@ static void snap_take(fit_snapshot *s, const emgmm_model *m)
 
 static void snap_restore(const fit_snapshot *s, emgmm_model *m)
 {
-    emgmm_paramset_to_model(m, &s->ps);
+    if (s->have_params) snap_params_restore(s, m);
     if (s->n_iter > 0) memcpy(m->lb_hist, s->hist, (size_t)s->n_iter * sizeof(double));
     m->fitted = s->fitted;
     m->n_iter = s->n_iter;

@@ -33,7 +33,7 @@ int emgmm_search_emem(emgmm_model *m, const emgmm_params *p, const emgmm_data *X
     q.init = EMGMM_INIT_KMEANS;
     q.max_iter = L > p->max_iter ? L : p->max_iter; /* the history's room */
     q.kmeans_max_iter = p->kmeans_max_iter < EMGMM_SEARCH_KMEANS_ITER ? p->kmeans_max_iter
-                                                                       : EMGMM_SEARCH_KMEANS_ITER;
+                                                                      : EMGMM_SEARCH_KMEANS_ITER;
     void *best = NULL;
     double best_lb = -INFINITY;
     int have = 0, st = EMGMM_OK, last_skip = EMGMM_OK;

@@ -62,7 +62,8 @@ static int by_score_desc(const void *a, const void *b)
  * z-score of Mardia's kurtosis b2_k = Σ w r m² / N_k against its normal value
  * d(d+2), with m the squared Mahalanobis distance recovered from the
  * responsibility (log g_k = log r + log p(x) − log w_k).  Collective. */
-static int criteria(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, double *G, double *z)
+static int criteria(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, double *G,
+                    double *z)
 {
     const int K = m->K, d = m->d;
     const size_t rows = X->n < SMEM_ROWS ? (X->n ? X->n : 1) : SMEM_ROWS;
@@ -145,13 +146,10 @@ static double principal_axis(int d, const double *S, double *v, double *t)
     return lam;
 }
 
-/* The move on the parameter set ps (the current parameters): components i
- * and j merged into slot i (weights added, mean and covariance moment-matched),
- * component k split into slots k and j along its principal axis, the halves'
- * means sqrt(λ/2) either side, the covariance lowered by λ/2 along that axis
- * (the pair's moments are the old component's), half the weight each. */
-static void make_move(const emgmm_model *m, emgmm_paramset *ps, int i, int j, int k, emgmm_rng *rng,
-                      double *v, double *t)
+/* Components i and j of ps merged into slot i: weights added, mean and
+ * covariance moment-matched (tied: one covariance for all, left as it is).
+ * t: d of scratch. */
+static void merge_components(const emgmm_model *m, emgmm_paramset *ps, int i, int j, double *t)
 {
     const int d = m->d, cov = m->cov_type;
     double *w = ps->weights, *mu = ps->means, *C = ps->covariances;
@@ -163,8 +161,10 @@ static void make_move(const emgmm_model *m, emgmm_paramset *ps, int i, int j, in
         double *Ci = C + (size_t)i * d * d, *Cj = C + (size_t)j * d * d;
         for (int a = 0; a < d; a++)
             for (int b = 0; b < d; b++) {
-                const double di = (mi[a] - t[a]) * (mi[b] - t[b]), dj = (mj[a] - t[a]) * (mj[b] - t[b]);
-                Ci[(size_t)a * d + b] = fi * (Ci[(size_t)a * d + b] + di) + fj * (Cj[(size_t)a * d + b] + dj);
+                const double di = (mi[a] - t[a]) * (mi[b] - t[b]),
+                             dj = (mj[a] - t[a]) * (mj[b] - t[b]);
+                Ci[(size_t)a * d + b] =
+                    fi * (Ci[(size_t)a * d + b] + di) + fj * (Cj[(size_t)a * d + b] + dj);
             }
         break;
     }
@@ -189,30 +189,50 @@ static void make_move(const emgmm_model *m, emgmm_paramset *ps, int i, int j, in
     }
     memcpy(mi, t, (size_t)d * sizeof(double));
     w[i] = wm;
+}
 
-    /* split k into k and j */
-    double lam = 0.0;
-    const double *Ck = cov == EMGMM_COV_TIED ? C : C + (size_t)k * (cov == EMGMM_COV_FULL ? (size_t)d * d : cov == EMGMM_COV_DIAG ? (size_t)d : 1);
-    if (cov == EMGMM_COV_FULL || cov == EMGMM_COV_TIED) {
-        lam = principal_axis(d, Ck, v, t);
-    } else if (cov == EMGMM_COV_DIAG) {
+/* The axis to split component k along (v, unit) and the variance λ along
+ * it: the principal axis (full, tied), the widest coordinate (diag), a
+ * random direction (spherical).  t: d of scratch. */
+static double split_axis(const emgmm_model *m, const emgmm_paramset *ps, int k, emgmm_rng *rng,
+                         double *v, double *t)
+{
+    const int d = m->d, cov = m->cov_type;
+    const double *C = ps->covariances;
+    const double *Ck = cov == EMGMM_COV_TIED
+                           ? C
+                           : C + (size_t)k * (cov == EMGMM_COV_FULL   ? (size_t)d * d
+                                              : cov == EMGMM_COV_DIAG ? (size_t)d
+                                                                      : 1);
+    if (cov == EMGMM_COV_FULL || cov == EMGMM_COV_TIED) return principal_axis(d, Ck, v, t);
+    if (cov == EMGMM_COV_DIAG) {
         int best = 0;
         for (int a = 1; a < d; a++) best = Ck[a] > Ck[best] ? a : best;
         memset(v, 0, (size_t)d * sizeof(double));
         v[best] = 1.0;
-        lam = Ck[best];
-    } else {
-        double nrm = 0.0;
-        for (int a = 0; a < d; a++) {
-            v[a] = emgmm_rng_normal(rng);
-            nrm += v[a] * v[a];
-        }
-        nrm = sqrt(nrm);
-        for (int a = 0; a < d; a++) v[a] = nrm > 0.0 ? v[a] / nrm : (a == 0);
-        lam = Ck[0];
+        return Ck[best];
     }
+    double nrm = 0.0;
+    for (int a = 0; a < d; a++) {
+        v[a] = emgmm_rng_normal(rng);
+        nrm += v[a] * v[a];
+    }
+    nrm = sqrt(nrm);
+    for (int a = 0; a < d; a++) v[a] = nrm > 0.0 ? v[a] / nrm : (a == 0);
+    return Ck[0];
+}
+
+/* Component k of ps split into slots k and j along split_axis: the halves'
+ * means sqrt(λ/2) either side, the covariance lowered by λ/2 along that axis
+ * (the pair's moments are the old component's), half the weight each. */
+static void split_component(const emgmm_model *m, emgmm_paramset *ps, int k, int j, emgmm_rng *rng,
+                            double *v, double *t)
+{
+    const int d = m->d, cov = m->cov_type;
+    double *w = ps->weights, *mu = ps->means, *C = ps->covariances;
+    const double lam = split_axis(m, ps, k, rng, v, t);
     const double off = sqrt(0.5 * lam);
-    double *mk = mu + (size_t)k * d;
+    double *mk = mu + (size_t)k * d, *mj = mu + (size_t)j * d;
     for (int a = 0; a < d; a++) {
         mj[a] = mk[a] - off * v[a];
         mk[a] += off * v[a];
@@ -238,11 +258,20 @@ static void make_move(const emgmm_model *m, emgmm_paramset *ps, int i, int j, in
     }
 }
 
+/* The move on the parameter set ps (the current parameters): components i
+ * and j merged into slot i, component k split into slots k and j. */
+static void make_move(const emgmm_model *m, emgmm_paramset *ps, int i, int j, int k, emgmm_rng *rng,
+                      double *v, double *t)
+{
+    merge_components(m, ps, i, j, t);
+    split_component(m, ps, k, j, rng, v, t);
+}
+
 /* EM from the model's parameters: until it converges at tol, max_iter
  * iterations, or (beat > −∞) its lower bound exceeds beat.  n_iter and the
  * history restart at 0. */
-static int run_em(emgmm_model *m, const emgmm_params *q, const emgmm_data *X, int max_iter, double beat,
-                  int *beaten)
+static int run_em(emgmm_model *m, const emgmm_params *q, const emgmm_data *X, int max_iter,
+                  double beat, int *beaten)
 {
     m->n_iter = 0;
     m->n_reseeds = 0;
@@ -282,7 +311,8 @@ static int moves(emgmm_model *m, const emgmm_params *p, const emgmm_params *q, c
     double *v = malloc(2 * (size_t)d * sizeof(double));
     merge_pair *pairs = malloc((size_t)K * (K - 1) / 2 * sizeof *pairs);
     emgmm_paramset ps = {0};
-    int st = snap && G && z && v && pairs ? emgmm_paramset_alloc(&ps, K, d, m->cov_len) : EMGMM_ERR_ALLOC;
+    int st = snap && G && z && v && pairs ? emgmm_paramset_alloc(&ps, K, d, m->cov_len)
+                                          : EMGMM_ERR_ALLOC;
     emgmm_rng rng;
     emgmm_rng_seed(&rng, p->seed, emgmm_search_run_stream(stream, -1));
     for (int round = 0; st == EMGMM_OK && round < K; round++) {
@@ -308,7 +338,8 @@ static int moves(emgmm_model *m, const emgmm_params *p, const emgmm_params *q, c
             emgmm_paramset_from_model(&ps, m);
             make_move(m, &ps, i, j, k, &rng, v, v + d);
             int bad = -1;
-            if (emgmm_family_precisions(m->cov_type, K, d, ps.covariances, ps.prec_chol, ps.log_det, &bad))
+            if (emgmm_family_precisions(m->cov_type, K, d, ps.covariances, ps.prec_chol, ps.log_det,
+                                        &bad))
                 continue; /* the split covariance is not PD: not a move */
             emgmm_paramset_to_model(m, &ps);
             st = run_em(m, q, X, SMEM_TRIAL_ITER, *cur + p->tol, &beaten);
@@ -319,7 +350,8 @@ static int moves(emgmm_model *m, const emgmm_params *p, const emgmm_params *q, c
                 accepted = 1;
             } else {
                 /* a trial that collapses is a rejected move, not a failed fit */
-                if (st == EMGMM_ERR_NOT_PD || st == EMGMM_ERR_DEGENERATE || st == EMGMM_ERR_NONFINITE) {
+                if (st == EMGMM_ERR_NOT_PD || st == EMGMM_ERR_DEGENERATE ||
+                    st == EMGMM_ERR_NONFINITE) {
                     emgmm_clear_error(m);
                     st = EMGMM_OK;
                 }

@@ -1,10 +1,14 @@
 /* type_on.h — the one float/double convention of the library.  A file that
  * compiles a template (a *_impl.h) for one working type defines
  * EMGMM_TYPE_F64 or EMGMM_TYPE_F32, includes this header, includes the
- * template, then includes type_off.h.  The template's functions are static
- * with plain names (one type per translation unit); every exported name is
- * spelled out in full in the including file (emgmm_pass_run_f64), and every
- * kernel a template calls is named in full below, so grep finds them all. */
+ * template, then includes type_off.h: the pass (pass_f64.c, pass_f32.c with
+ * pass_impl.h) and the kernels (kernels_f64.c, kernels_f32.c with
+ * kernels_impl.h and kernels_tri_impl.h).  A template's helpers are static
+ * with plain names (one type per translation unit).  Every exported name is
+ * spelled out in full: the pass's entry points in the including file
+ * (emgmm_pass_run_f64), each kernel below, where the pass template calls it
+ * and the kernel templates define it by the same macro (EMGMM_QUADFORM is
+ * emgmm_quadform_f64), so grep finds them all. */
 #if defined(EMGMM_TYPE_F64)
 #define TYPE double
 #define GEMM cblas_dgemm
@@ -13,15 +17,15 @@
 #define EMGMM_DIAGSTATS emgmm_diagstats_f64
 #define EMGMM_LOAD64 emgmm_load_f64_f64
 #define EMGMM_LOAD32 emgmm_load_f32_f64
-#define EMGMM_DIAG_REFINE emgmm_diag_refine_f64
 #define EMGMM_WROW emgmm_wrow_f64
 #define EMGMM_FUSED_QF emgmm_qf_fused_f64
 #define EMGMM_TRI_QF emgmm_qf_tri_f64
 #define EMGMM_TRI_PANEL emgmm_tri_panel_f64
-#define EMGMM_MSTAT mstat_path_f64 /* pass_f64.c: emgmm_mstat_avx2_f64 or emgmm_mstat_f64 */
+#define EMGMM_MSTAT emgmm_mstat_f64
+#define EMGMM_MSTAT_PATH mstat_path_f64 /* pass_f64.c: emgmm_mstat_avx2_f64 or emgmm_mstat_f64 */
 #define EMGMM_MFOLD emgmm_mfold_f64
 /* the least vector paths (isa.c) with the triangular E-step and M-step tiles
- * (kernels_tri.c); below them the products go through BLAS */
+ * (kernels_tri.c, kernels_tri_impl.h); below them the products go through BLAS */
 #define EMGMM_TRI_ISA EMGMM_ISA_AVX512
 #define EMGMM_MTRI_ISA EMGMM_ISA_AVX2
 #elif defined(EMGMM_TYPE_F32)
@@ -32,11 +36,11 @@
 #define EMGMM_DIAGSTATS emgmm_diagstats_f32
 #define EMGMM_LOAD64 emgmm_load_f64_f32
 #define EMGMM_LOAD32 emgmm_load_f32_f32
-#define EMGMM_DIAG_REFINE emgmm_diag_refine_f32
 #define EMGMM_WROW emgmm_wrow_f32
 #define EMGMM_TRI_QF emgmm_qf_tri_f32
 #define EMGMM_TRI_PANEL emgmm_tri_panel_f32
 #define EMGMM_MSTAT emgmm_mstat_f32
+#define EMGMM_MSTAT_PATH emgmm_mstat_f32
 #define EMGMM_MFOLD emgmm_mfold_f32
 #define EMGMM_TRI_ISA EMGMM_ISA_AVX512
 #define EMGMM_MTRI_ISA EMGMM_ISA_AVX512

@@ -27,9 +27,8 @@ int emgmm_diag_precisions(int cov_type, int K, int d, const double *cov, double 
     return EMGMM_OK;
 }
 
-int emgmm_diag_finish(emgmm_model *m, const emgmm_stats *st, const double *shift,
-                      double reg_covar, const double *floor, emgmm_paramset *out,
-                      unsigned char *bad)
+int emgmm_diag_finish(emgmm_model *m, const emgmm_stats *st, const double *shift, double reg_covar,
+                      const double *floor, emgmm_paramset *out, unsigned char *bad)
 {
     const int K = m->K, d = m->d;
     double total = 0.0;
@@ -58,13 +57,15 @@ int emgmm_diag_finish(emgmm_model *m, const emgmm_stats *st, const double *shift
     if (bad) {
         for (int k = 0; k < K; k++) {
             const size_t off = (size_t)k * per;
-            bad[k] = emgmm_diag_precisions(m->cov_type, 1, d, out->covariances + off,
-                                           out->prec_chol + off, &out->log_det[k], NULL) != EMGMM_OK;
+            bad[k] =
+                emgmm_diag_precisions(m->cov_type, 1, d, out->covariances + off,
+                                      out->prec_chol + off, &out->log_det[k], NULL) != EMGMM_OK;
         }
         return EMGMM_OK;
     }
     int badk = -1;
-    int rc = emgmm_diag_precisions(m->cov_type, K, d, out->covariances, out->prec_chol, out->log_det, &badk);
+    int rc = emgmm_diag_precisions(m->cov_type, K, d, out->covariances, out->prec_chol,
+                                   out->log_det, &badk);
     if (rc == EMGMM_ERR_NOT_PD) {
         m->err_comp = badk;
         return emgmm_fail(m, EMGMM_ERR_NOT_PD,

@@ -18,4 +18,3 @@ int emgmm_family_finish(emgmm_model *m, const emgmm_params *p, const emgmm_stats
     default: return emgmm_diag_finish(m, st, shift, reg_covar, floor, out, bad);
     }
 }
-

@@ -13,22 +13,19 @@
  * recorded on m; with bad not NULL, bad[k] is set to 1 for each such
  * component (all K for tied) and 0 otherwise, and EMGMM_OK returned with
  * those components' precisions undefined. */
-int emgmm_full_finish(emgmm_model *m, const emgmm_stats *st, const double *shift,
-                      double reg_covar, const double *floor, emgmm_paramset *out,
-                      unsigned char *bad);
-int emgmm_tied_finish(emgmm_model *m, const emgmm_stats *st, const double *shift,
-                      double reg_covar, const double *floor, emgmm_paramset *out,
-                      unsigned char *bad);
+int emgmm_full_finish(emgmm_model *m, const emgmm_stats *st, const double *shift, double reg_covar,
+                      const double *floor, emgmm_paramset *out, unsigned char *bad);
+int emgmm_tied_finish(emgmm_model *m, const emgmm_stats *st, const double *shift, double reg_covar,
+                      const double *floor, emgmm_paramset *out, unsigned char *bad);
 /* diag and spherical share one file: the spherical variance is the mean of
  * the diagonal. */
-int emgmm_diag_finish(emgmm_model *m, const emgmm_stats *st, const double *shift,
-                      double reg_covar, const double *floor, emgmm_paramset *out,
-                      unsigned char *bad);
+int emgmm_diag_finish(emgmm_model *m, const emgmm_stats *st, const double *shift, double reg_covar,
+                      const double *floor, emgmm_paramset *out, unsigned char *bad);
 /* Precision factors and log-dets from covariances (no regularisation). */
-int emgmm_full_precisions(int K, int d, const double *cov, double *prec_chol,
-                          double *log_det, int *bad_component);
-int emgmm_tied_precisions(int K, int d, const double *cov, double *prec_chol,
-                          double *log_det, int *bad_component);
+int emgmm_full_precisions(int K, int d, const double *cov, double *prec_chol, double *log_det,
+                          int *bad_component);
+int emgmm_tied_precisions(int K, int d, const double *cov, double *prec_chol, double *log_det,
+                          int *bad_component);
 int emgmm_diag_precisions(int cov_type, int K, int d, const double *cov, double *prec_chol,
                           double *log_det, int *bad_component);
 long emgmm_full_n_parameters(int K, int d);

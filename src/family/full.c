@@ -16,8 +16,8 @@ long emgmm_full_n_parameters(int K, int d)
     return (long)K * d * (d + 1) / 2 + (long)K * d + K - 1;
 }
 
-int emgmm_full_precisions(int K, int d, const double *cov, double *prec_chol,
-                          double *log_det, int *bad_component)
+int emgmm_full_precisions(int K, int d, const double *cov, double *prec_chol, double *log_det,
+                          int *bad_component)
 {
     double *work = malloc((size_t)d * d * sizeof(double));
     if (!work) return EMGMM_ERR_ALLOC;
@@ -39,9 +39,8 @@ int emgmm_full_precisions(int K, int d, const double *cov, double *prec_chol,
     return st;
 }
 
-int emgmm_full_finish(emgmm_model *m, const emgmm_stats *st, const double *shift,
-                      double reg_covar, const double *floor, emgmm_paramset *out,
-                      unsigned char *bad)
+int emgmm_full_finish(emgmm_model *m, const emgmm_stats *st, const double *shift, double reg_covar,
+                      const double *floor, emgmm_paramset *out, unsigned char *bad)
 {
     const int K = m->K, d = m->d;
     double total = 0.0;
@@ -88,11 +87,12 @@ int emgmm_full_finish(emgmm_model *m, const emgmm_stats *st, const double *shift
     int rc = emgmm_full_precisions(K, d, out->covariances, out->prec_chol, out->log_det, &badk);
     if (rc == EMGMM_ERR_NOT_PD) {
         m->err_comp = badk;
-        return emgmm_fail(m, EMGMM_ERR_NOT_PD,
-                          "covariance of component %d is not positive definite after adding reg_covar=%g "
-                          "(raise reg_covar or var_floor, use fewer components, scale the data, or "
-                          "use the reseed policy)",
-                          badk, reg_covar);
+        return emgmm_fail(
+            m, EMGMM_ERR_NOT_PD,
+            "covariance of component %d is not positive definite after adding reg_covar=%g "
+            "(raise reg_covar or var_floor, use fewer components, scale the data, or "
+            "use the reseed policy)",
+            badk, reg_covar);
     }
     return rc;
 }

@@ -134,43 +134,10 @@ static int polar(int d, double *f, double *D, int transpose, double *u, double *
 }
 
 /* ---- diagonal structures: w [K][d] → cov (spherical [K] or diag [K][d]) ---- */
-static int diag_structure(int t, ctx *c, const double *w, double *cov)
+/* VEI: λ_k = Σ_j w_kj / A_j / (d N_k);  A = Σ_k w_k / λ_k, scaled to det 1, in turn. */
+static int vei_covariances(ctx *c, const double *w, double *cov)
 {
     const int K = c->K, d = c->d;
-    switch (t) {
-    case EMGMM_COV_EII: {
-        double s = 0.0;
-        for (size_t i = 0; i < (size_t)K * d; i++) s += w[i];
-        for (int k = 0; k < K; k++) cov[k] = s / (c->n * d);
-        return EMGMM_OK;
-    }
-    case EMGMM_COV_EEI:
-        for (int j = 0; j < d; j++) {
-            double s = 0.0;
-            for (int k = 0; k < K; k++) s += w[(size_t)k * d + j];
-            for (int k = 0; k < K; k++) cov[(size_t)k * d + j] = s / c->n;
-        }
-        return EMGMM_OK;
-    case EMGMM_COV_EVI: {
-        double lam = 0.0;
-        for (int k = 0; k < K; k++) {
-            const double g = geomean(w + (size_t)k * d, d, 1);
-            if (!(g > 0.0)) {
-                c->bad = k;
-                return EMGMM_ERR_NOT_PD;
-            }
-            lam += g;
-        }
-        lam /= c->n;
-        for (int k = 0; k < K; k++) {
-            const double g = geomean(w + (size_t)k * d, d, 1);
-            for (int j = 0; j < d; j++) cov[(size_t)k * d + j] = lam * w[(size_t)k * d + j] / g;
-        }
-        return EMGMM_OK;
-    }
-    default: break;
-    }
-    /* VEI: cov is used for A [d] in its first row and λ in a local array */
     double *A = malloc((size_t)(d + 2 * K) * sizeof(double));
     if (!A) return EMGMM_ERR_ALLOC;
     double *lam = A + d, *old = lam + K;
@@ -217,6 +184,44 @@ static int diag_structure(int t, ctx *c, const double *w, double *cov)
     return st;
 }
 
+static int diag_structure(int t, ctx *c, const double *w, double *cov)
+{
+    const int K = c->K, d = c->d;
+    switch (t) {
+    case EMGMM_COV_EII: {
+        double s = 0.0;
+        for (size_t i = 0; i < (size_t)K * d; i++) s += w[i];
+        for (int k = 0; k < K; k++) cov[k] = s / (c->n * d);
+        return EMGMM_OK;
+    }
+    case EMGMM_COV_EEI:
+        for (int j = 0; j < d; j++) {
+            double s = 0.0;
+            for (int k = 0; k < K; k++) s += w[(size_t)k * d + j];
+            for (int k = 0; k < K; k++) cov[(size_t)k * d + j] = s / c->n;
+        }
+        return EMGMM_OK;
+    case EMGMM_COV_EVI: {
+        double lam = 0.0;
+        for (int k = 0; k < K; k++) {
+            const double g = geomean(w + (size_t)k * d, d, 1);
+            if (!(g > 0.0)) {
+                c->bad = k;
+                return EMGMM_ERR_NOT_PD;
+            }
+            lam += g;
+        }
+        lam /= c->n;
+        for (int k = 0; k < K; k++) {
+            const double g = geomean(w + (size_t)k * d, d, 1);
+            for (int j = 0; j < d; j++) cov[(size_t)k * d + j] = lam * w[(size_t)k * d + j] / g;
+        }
+        return EMGMM_OK;
+    }
+    default: return vei_covariances(c, w, cov);
+    }
+}
+
 /* ---- full structures: W [K][d][d] (symmetric, overwritten) → cov [K][d][d] ---- */
 typedef struct {
     double *E, *Om, *tmp, *tmp2, *u, *vt, *s, *superb, *D, *Dold, *Lam, *omega, *lam, *old;
@@ -226,22 +231,36 @@ static int fb_alloc(fullbuf *b, int K, int d)
 {
     const size_t dd = (size_t)d * d;
     double *p = malloc(((size_t)K * dd + (size_t)K * d + 6 * dd + 2 * (size_t)d + dd + dd +
-                        (size_t)K * d + 3 * (size_t)K) * sizeof(double));
+                        (size_t)K * d + 3 * (size_t)K) *
+                       sizeof(double));
     if (!p) return EMGMM_ERR_ALLOC;
-    b->E = p;                    p += (size_t)K * dd;
-    b->Om = p;                   p += (size_t)K * d;
-    b->tmp = p;                  p += dd;
-    b->tmp2 = p;                 p += dd;
-    b->u = p;                    p += dd;
-    b->vt = p;                   p += dd;
-    b->D = p;                    p += dd;
-    b->Dold = p;                 p += dd;
-    b->s = p;                    p += d;
-    b->superb = p;               p += d;
-    p += 2 * dd;                 /* spare */
-    b->Lam = p;                  p += (size_t)K * d;
-    b->omega = p;                p += K;
-    b->lam = p;                  p += K;
+    b->E = p;
+    p += (size_t)K * dd;
+    b->Om = p;
+    p += (size_t)K * d;
+    b->tmp = p;
+    p += dd;
+    b->tmp2 = p;
+    p += dd;
+    b->u = p;
+    p += dd;
+    b->vt = p;
+    p += dd;
+    b->D = p;
+    p += dd;
+    b->Dold = p;
+    p += dd;
+    b->s = p;
+    p += d;
+    b->superb = p;
+    p += d;
+    p += 2 * dd; /* spare */
+    b->Lam = p;
+    p += (size_t)K * d;
+    b->omega = p;
+    p += K;
+    b->lam = p;
+    p += K;
     b->old = p;
     return EMGMM_OK;
 }
@@ -341,233 +360,276 @@ static int eve_shapes(int t, ctx *c, const double *W, const double *D, double *L
     return EMGMM_OK;
 }
 
-static int full_structure(int t, ctx *c, double *W, const double *warm, double *cov)
+/* EVV: λ W_k / |W_k|^(1/d), λ = Σ_k |W_k|^(1/d) / n. */
+static int evv_covariances(ctx *c, const double *W, fullbuf *b, double *cov)
 {
     const int K = c->K, d = c->d;
     const size_t dd = (size_t)d * d;
-    fullbuf b;
-    if (fb_alloc(&b, K, d)) return EMGMM_ERR_ALLOC;
-    int st = EMGMM_OK, it = 0, conv = 1;
-    switch (t) {
-    case EMGMM_COV_EVV: {
-        double lam = 0.0;
-        for (int k = 0; k < K; k++) {
-            double ld;
-            if (logdet_spd(d, W + (size_t)k * dd, b.tmp, &ld)) {
+    double lam = 0.0;
+    for (int k = 0; k < K; k++) {
+        double ld;
+        if (logdet_spd(d, W + (size_t)k * dd, b->tmp, &ld)) {
+            c->bad = k;
+            return EMGMM_ERR_NOT_PD;
+        }
+        b->lam[k] = exp(ld / d);
+        lam += b->lam[k];
+    }
+    lam /= c->n;
+    for (int k = 0; k < K; k++)
+        for (size_t i = 0; i < dd; i++)
+            cov[(size_t)k * dd + i] = W[(size_t)k * dd + i] * (lam / b->lam[k]);
+    return EMGMM_OK;
+}
+
+/* EEV and VEV: each W_k's eigenvectors into E_k, its eigenvalues into Ω_k
+ * (all positive, else the component is singular). */
+static int eigen_scatters(ctx *c, const double *W, fullbuf *b)
+{
+    const int K = c->K, d = c->d;
+    const size_t dd = (size_t)d * d;
+    int st = EMGMM_OK;
+    for (int k = 0; k < K; k++) {
+        memcpy(b->E + (size_t)k * dd, W + (size_t)k * dd, dd * sizeof(double));
+        if (eig(d, b->E + (size_t)k * dd, b->Om + (size_t)k * d)) return EMGMM_ERR_INTERNAL;
+        for (int j = 0; j < d; j++)
+            if (!(b->Om[(size_t)k * d + j] > 0.0)) {
                 c->bad = k;
                 st = EMGMM_ERR_NOT_PD;
-                break;
             }
-            b.lam[k] = exp(ld / d);
-            lam += b.lam[k];
-        }
-        if (st) break;
-        lam /= c->n;
-        for (int k = 0; k < K; k++)
-            for (size_t i = 0; i < dd; i++) cov[(size_t)k * dd + i] = W[(size_t)k * dd + i] * (lam / b.lam[k]);
-        break;
+        if (st) return st;
     }
+    return EMGMM_OK;
+}
+
+/* EEV: L_k diag(Σ_k Ω_k / n) L_kᵀ. */
+static void eev_covariances(const ctx *c, fullbuf *b, double *cov)
+{
+    const int K = c->K, d = c->d;
+    const size_t dd = (size_t)d * d;
+    double *A = b->s;
+    for (int j = 0; j < d; j++) {
+        double s = 0.0;
+        for (int k = 0; k < K; k++) s += b->Om[(size_t)k * d + j];
+        A[j] = s / c->n;
+    }
+    for (int k = 0; k < K; k++) compose(d, b->E + (size_t)k * dd, A, cov + (size_t)k * dd);
+}
+
+/* VEV: the inner iteration of VEI on the eigenvalues Ω_k, orientation L_k. */
+static int vev_covariances(ctx *c, fullbuf *b, double *cov, int *it, int *conv)
+{
+    const int K = c->K, d = c->d;
+    const size_t dd = (size_t)d * d;
+    double *A = b->s;
+    for (int j = 0; j < d; j++) A[j] = 1.0;
+    for (int k = 0; k < K; k++) b->old[k] = NAN;
+    *conv = 0;
+    while (*it < c->max_iter && !*conv) {
+        (*it)++;
+        double err = 0.0;
+        for (int k = 0; k < K; k++) {
+            double s = 0.0;
+            for (int j = 0; j < d; j++) s += b->Om[(size_t)k * d + j] / A[j];
+            b->lam[k] = s / (d * c->nk[k]);
+            const double e = fabs(b->lam[k] - b->old[k]) / b->lam[k];
+            err = e > err || e != e ? e : err;
+            b->old[k] = b->lam[k];
+        }
+        for (int j = 0; j < d; j++) {
+            double s = 0.0;
+            for (int k = 0; k < K; k++) s += b->Om[(size_t)k * d + j] / b->lam[k];
+            A[j] = s;
+        }
+        const double g = geomean(A, d, 1);
+        if (!(g > 0.0) || !isfinite(g)) {
+            c->bad = -1;
+            return EMGMM_ERR_NOT_PD;
+        }
+        for (int j = 0; j < d; j++) A[j] /= g;
+        *conv = err <= c->tol;
+    }
+    for (int k = 0; k < K; k++) {
+        for (int j = 0; j < d; j++) b->u[j] = b->lam[k] * A[j];
+        compose(d, b->E + (size_t)k * dd, b->u, cov + (size_t)k * dd);
+    }
+    return EMGMM_OK;
+}
+
+/* VEE: C = Σ_k W_k / λ_k scaled to det 1, λ_k = tr(W_k C⁻¹) / (d N_k), in turn. */
+static int vee_covariances(ctx *c, const double *W, fullbuf *b, double *cov, int *it, int *conv)
+{
+    const int K = c->K, d = c->d;
+    const size_t dd = (size_t)d * d;
+    double *C = b->tmp2, *Ci = b->u;
+    for (int k = 0; k < K; k++) {
+        b->lam[k] = 1.0;
+        b->old[k] = NAN;
+    }
+    *conv = 0;
+    while (*it < c->max_iter && !*conv) {
+        (*it)++;
+        memset(C, 0, dd * sizeof(double));
+        for (int k = 0; k < K; k++)
+            for (size_t i = 0; i < dd; i++) C[i] += W[(size_t)k * dd + i] / b->lam[k];
+        double ld;
+        if (logdet_spd(d, C, b->tmp, &ld)) {
+            c->bad = -1;
+            return EMGMM_ERR_NOT_PD;
+        }
+        const double g = exp(ld / d);
+        for (size_t i = 0; i < dd; i++) C[i] /= g;
+        /* C⁻¹: Cholesky of C / g is tmp / √g; invert it */
+        for (size_t i = 0; i < dd; i++) Ci[i] = b->tmp[i] / sqrt(g);
+        if (LAPACKE_dpotri(LAPACK_ROW_MAJOR, 'U', d, Ci, d) != 0) {
+            c->bad = -1;
+            return EMGMM_ERR_NOT_PD;
+        }
+        for (int a = 0; a < d; a++)
+            for (int q = 0; q < a; q++) Ci[(size_t)a * d + q] = Ci[(size_t)q * d + a];
+        double err = 0.0;
+        for (int k = 0; k < K; k++) {
+            double s = 0.0;
+            for (size_t i = 0; i < dd; i++) s += W[(size_t)k * dd + i] * Ci[i];
+            b->lam[k] = s / (d * c->nk[k]);
+            if (!(b->lam[k] > 0.0) || !isfinite(b->lam[k])) {
+                c->bad = k;
+                return EMGMM_ERR_NOT_PD;
+            }
+            const double e = fabs(b->lam[k] - b->old[k]) / b->lam[k];
+            err = e > err || e != e ? e : err;
+            b->old[k] = b->lam[k];
+        }
+        *conv = err <= c->tol;
+    }
+    for (int k = 0; k < K; k++)
+        for (size_t i = 0; i < dd; i++) cov[(size_t)k * dd + i] = b->lam[k] * C[i];
+    return EMGMM_OK;
+}
+
+/* EVE/VVE's start: ω_k, the largest eigenvalue of each W_k, and D, the
+ * current orientation (warm) or else the pooled scatter's axes. */
+static int eve_start(const ctx *c, const double *W, const double *warm, fullbuf *b)
+{
+    const int K = c->K, d = c->d;
+    const size_t dd = (size_t)d * d;
+    int st = EMGMM_OK;
+    for (int k = 0; k < K && st == EMGMM_OK; k++) {
+        memcpy(b->tmp, W + (size_t)k * dd, dd * sizeof(double));
+        if (LAPACKE_dsyev(LAPACK_ROW_MAJOR, 'N', 'U', d, b->tmp, d, b->s)) st = EMGMM_ERR_INTERNAL;
+        b->omega[k] = b->s[d - 1];
+    }
+    if (st) return st;
+    if (warm) {
+        memcpy(b->D, warm, dd * sizeof(double));
+    } else {
+        memset(b->D, 0, dd * sizeof(double));
+        for (int k = 0; k < K; k++)
+            for (size_t i = 0; i < dd; i++) b->D[i] += W[(size_t)k * dd + i];
+    }
+    if (eig(d, b->D, b->s)) return EMGMM_ERR_INTERNAL;
+    return EMGMM_OK;
+}
+
+/* One EVE/VVE orientation update given the shapes Λ_k: the two
+ * majorise-minimise steps (Browne & McNicholas). */
+static int eve_orientation_step(int t, const ctx *c, const double *W, fullbuf *b)
+{
+    const int K = c->K, d = c->d;
+    const size_t dd = (size_t)d * d;
+    /* mclust's mevve weights VVE's orientation step by the shapes
+     * A_k = Λ_k / λ_k alone (params.mclust_compat); the exact step
+     * weights by Λ_k⁻¹ */
+    for (int k = 0; k < K; k++)
+        b->lam[k] = t == EMGMM_COV_VVE && c->compat ? geomean(b->Lam + (size_t)k * d, d, 1) : 1.0;
+    /* MM 1: F = Σ_k (ω_k D − W_k D) Λ_k⁻¹ */
+    double *F = b->tmp2;
+    memset(F, 0, dd * sizeof(double));
+    for (int k = 0; k < K; k++) {
+        const double *Wk = W + (size_t)k * dd, *L = b->Lam + (size_t)k * d;
+        const double sk = b->lam[k];
+        for (int a = 0; a < d; a++)
+            for (int j = 0; j < d; j++) {
+                double s = 0.0;
+                for (int q = 0; q < d; q++) s += Wk[(size_t)a * d + q] * b->D[(size_t)q * d + j];
+                F[(size_t)a * d + j] += (b->omega[k] * b->D[(size_t)a * d + j] - s) * sk / L[j];
+            }
+    }
+    if (polar(d, F, b->D, 0, b->u, b->vt, b->s, b->superb)) return EMGMM_ERR_INTERNAL;
+    /* MM 2: H = Σ_k (α_k I − Λ_k⁻¹) Dᵀ W_k, D = (P Rᵀ)ᵀ */
+    memset(F, 0, dd * sizeof(double));
+    for (int k = 0; k < K; k++) {
+        const double *Wk = W + (size_t)k * dd, *L = b->Lam + (size_t)k * d;
+        const double sk = b->lam[k];
+        double alpha = 0.0;
+        for (int j = 0; j < d; j++) alpha = sk / L[j] > alpha ? sk / L[j] : alpha;
+        for (int j = 0; j < d; j++) {
+            const double f = alpha - sk / L[j];
+            for (int q = 0; q < d; q++) {
+                double s = 0.0;
+                for (int a = 0; a < d; a++) s += b->D[(size_t)a * d + j] * Wk[(size_t)a * d + q];
+                F[(size_t)j * d + q] += f * s;
+            }
+        }
+    }
+    if (polar(d, F, b->D, 1, b->u, b->vt, b->s, b->superb)) return EMGMM_ERR_INTERNAL;
+    return EMGMM_OK;
+}
+
+/* EVE, VVE: Σ_k = D Λ_k Dᵀ, D and Λ_k updated in turn. */
+static int eve_covariances(int t, ctx *c, const double *W, const double *warm, fullbuf *b,
+                           double *cov, int *it, int *conv)
+{
+    const int K = c->K, d = c->d;
+    const size_t dd = (size_t)d * d;
+    int st = eve_start(c, W, warm, b);
+    if (st) return st;
+    *conv = 0;
+    /* convergence on the M-step's objective, as mclust's meeve/mevve:
+     * with Λ_k the optimum given D (eve_shapes), Σ_k N_k log|Σ_k| +
+     * tr(W_k Σ_k⁻¹) = Σ_k N_k Σ_j log Λ_kj + n d, and the loop stops when
+     * an iteration lowers it by at most inner_tol·n·d (for EVE that is
+     * mclust's relative change of its target, n d λ).  Each MM step
+     * lowers it, so a stop at any point is a generalised M-step: the
+     * likelihood still never decreases. */
+    st = eve_shapes(t, c, W, b->D, b->Lam, b->tmp);
+    if (st) return st;
+    double eps_obj;
+    double obj = eve_objective(t, c, b->Lam, &eps_obj);
+    while (*it < c->max_iter && !*conv) {
+        (*it)++;
+        st = eve_orientation_step(t, c, W, b);
+        if (st) return st;
+        st = eve_shapes(t, c, W, b->D, b->Lam, b->tmp);
+        if (st) return st;
+        const double next_obj = eve_objective(t, c, b->Lam, &eps_obj);
+        /* signed: MM never raises its objective, so a rise is rounding at the
+         * fixed point (and stops the loop there) */
+        *conv = obj - next_obj <= eps_obj;
+        obj = next_obj;
+    }
+    for (int k = 0; k < K; k++) compose(d, b->D, b->Lam + (size_t)k * d, cov + (size_t)k * dd);
+    return EMGMM_OK;
+}
+
+static int full_structure(int t, ctx *c, double *W, const double *warm, double *cov)
+{
+    fullbuf b;
+    if (fb_alloc(&b, c->K, c->d)) return EMGMM_ERR_ALLOC;
+    int st, it = 0, conv = 1;
+    switch (t) {
+    case EMGMM_COV_EVV: st = evv_covariances(c, W, &b, cov); break;
     case EMGMM_COV_EEV:
-    case EMGMM_COV_VEV: {
-        for (int k = 0; k < K; k++) {
-            memcpy(b.E + (size_t)k * dd, W + (size_t)k * dd, dd * sizeof(double));
-            if (eig(d, b.E + (size_t)k * dd, b.Om + (size_t)k * d)) {
-                st = EMGMM_ERR_INTERNAL;
-                break;
-            }
-            for (int j = 0; j < d; j++)
-                if (!(b.Om[(size_t)k * d + j] > 0.0)) {
-                    c->bad = k;
-                    st = EMGMM_ERR_NOT_PD;
-                }
-            if (st) break;
-        }
-        if (st) break;
-        double *A = b.s;
-        if (t == EMGMM_COV_EEV) {
-            for (int j = 0; j < d; j++) {
-                double s = 0.0;
-                for (int k = 0; k < K; k++) s += b.Om[(size_t)k * d + j];
-                A[j] = s / c->n;
-            }
-            for (int k = 0; k < K; k++) compose(d, b.E + (size_t)k * dd, A, cov + (size_t)k * dd);
-            break;
-        }
-        for (int j = 0; j < d; j++) A[j] = 1.0;
-        for (int k = 0; k < K; k++) b.old[k] = NAN;
-        conv = 0;
-        while (it < c->max_iter && !conv) {
-            it++;
-            double err = 0.0;
-            for (int k = 0; k < K; k++) {
-                double s = 0.0;
-                for (int j = 0; j < d; j++) s += b.Om[(size_t)k * d + j] / A[j];
-                b.lam[k] = s / (d * c->nk[k]);
-                const double e = fabs(b.lam[k] - b.old[k]) / b.lam[k];
-                err = e > err || e != e ? e : err;
-                b.old[k] = b.lam[k];
-            }
-            for (int j = 0; j < d; j++) {
-                double s = 0.0;
-                for (int k = 0; k < K; k++) s += b.Om[(size_t)k * d + j] / b.lam[k];
-                A[j] = s;
-            }
-            const double g = geomean(A, d, 1);
-            if (!(g > 0.0) || !isfinite(g)) {
-                c->bad = -1;
-                st = EMGMM_ERR_NOT_PD;
-                break;
-            }
-            for (int j = 0; j < d; j++) A[j] /= g;
-            conv = err <= c->tol;
-        }
-        if (st) break;
-        for (int k = 0; k < K; k++) {
-            for (int j = 0; j < d; j++) b.u[j] = b.lam[k] * A[j];
-            compose(d, b.E + (size_t)k * dd, b.u, cov + (size_t)k * dd);
-        }
+        st = eigen_scatters(c, W, &b);
+        if (st == EMGMM_OK) eev_covariances(c, &b, cov);
         break;
-    }
-    case EMGMM_COV_VEE: {
-        double *C = b.tmp2, *Ci = b.u;
-        for (int k = 0; k < K; k++) {
-            b.lam[k] = 1.0;
-            b.old[k] = NAN;
-        }
-        conv = 0;
-        while (it < c->max_iter && !conv) {
-            it++;
-            memset(C, 0, dd * sizeof(double));
-            for (int k = 0; k < K; k++)
-                for (size_t i = 0; i < dd; i++) C[i] += W[(size_t)k * dd + i] / b.lam[k];
-            double ld;
-            if (logdet_spd(d, C, b.tmp, &ld)) {
-                c->bad = -1;
-                st = EMGMM_ERR_NOT_PD;
-                break;
-            }
-            const double g = exp(ld / d);
-            for (size_t i = 0; i < dd; i++) C[i] /= g;
-            /* C⁻¹: Cholesky of C / g is tmp / √g; invert it */
-            for (size_t i = 0; i < dd; i++) Ci[i] = b.tmp[i] / sqrt(g);
-            if (LAPACKE_dpotri(LAPACK_ROW_MAJOR, 'U', d, Ci, d) != 0) {
-                c->bad = -1;
-                st = EMGMM_ERR_NOT_PD;
-                break;
-            }
-            for (int a = 0; a < d; a++)
-                for (int q = 0; q < a; q++) Ci[(size_t)a * d + q] = Ci[(size_t)q * d + a];
-            double err = 0.0;
-            for (int k = 0; k < K; k++) {
-                double s = 0.0;
-                for (size_t i = 0; i < dd; i++) s += W[(size_t)k * dd + i] * Ci[i];
-                b.lam[k] = s / (d * c->nk[k]);
-                if (!(b.lam[k] > 0.0) || !isfinite(b.lam[k])) {
-                    c->bad = k;
-                    st = EMGMM_ERR_NOT_PD;
-                    break;
-                }
-                const double e = fabs(b.lam[k] - b.old[k]) / b.lam[k];
-                err = e > err || e != e ? e : err;
-                b.old[k] = b.lam[k];
-            }
-            if (st) break;
-            conv = err <= c->tol;
-        }
-        if (st) break;
-        for (int k = 0; k < K; k++)
-            for (size_t i = 0; i < dd; i++) cov[(size_t)k * dd + i] = b.lam[k] * C[i];
+    case EMGMM_COV_VEV:
+        st = eigen_scatters(c, W, &b);
+        if (st == EMGMM_OK) st = vev_covariances(c, &b, cov, &it, &conv);
         break;
-    }
+    case EMGMM_COV_VEE: st = vee_covariances(c, W, &b, cov, &it, &conv); break;
     case EMGMM_COV_EVE:
-    case EMGMM_COV_VVE: {
-        /* ω_k, the largest eigenvalue of each W_k */
-        for (int k = 0; k < K && st == EMGMM_OK; k++) {
-            memcpy(b.tmp, W + (size_t)k * dd, dd * sizeof(double));
-            if (LAPACKE_dsyev(LAPACK_ROW_MAJOR, 'N', 'U', d, b.tmp, d, b.s)) st = EMGMM_ERR_INTERNAL;
-            b.omega[k] = b.s[d - 1];
-        }
-        if (st) break;
-        /* D's start: the current orientation, else the pooled scatter's axes */
-        if (warm) {
-            memcpy(b.D, warm, dd * sizeof(double));
-        } else {
-            memset(b.D, 0, dd * sizeof(double));
-            for (int k = 0; k < K; k++)
-                for (size_t i = 0; i < dd; i++) b.D[i] += W[(size_t)k * dd + i];
-        }
-        if (eig(d, b.D, b.s)) {
-            st = EMGMM_ERR_INTERNAL;
-            break;
-        }
-        conv = 0;
-        /* convergence on the M-step's objective, as mclust's meeve/mevve:
-         * with Λ_k the optimum given D (eve_shapes), Σ_k N_k log|Σ_k| +
-         * tr(W_k Σ_k⁻¹) = Σ_k N_k Σ_j log Λ_kj + n d, and the loop stops when
-         * an iteration lowers it by at most inner_tol·n·d (for EVE that is
-         * mclust's relative change of its target, n d λ).  Each MM step
-         * lowers it, so a stop at any point is a generalised M-step: the
-         * likelihood still never decreases. */
-        st = eve_shapes(t, c, W, b.D, b.Lam, b.tmp);
-        if (st) break;
-        double eps_obj;
-        double obj = eve_objective(t, c, b.Lam, &eps_obj);
-        while (it < c->max_iter && !conv) {
-            it++;
-            /* mclust's mevve weights VVE's orientation step by the shapes
-             * A_k = Λ_k / λ_k alone (params.mclust_compat); the exact step
-             * weights by Λ_k⁻¹ */
-            for (int k = 0; k < K; k++)
-                b.lam[k] = t == EMGMM_COV_VVE && c->compat ? geomean(b.Lam + (size_t)k * d, d, 1) : 1.0;
-            /* MM 1: F = Σ_k (ω_k D − W_k D) Λ_k⁻¹ */
-            double *F = b.tmp2;
-            memset(F, 0, dd * sizeof(double));
-            for (int k = 0; k < K; k++) {
-                const double *Wk = W + (size_t)k * dd, *L = b.Lam + (size_t)k * d;
-                const double sk = b.lam[k];
-                for (int a = 0; a < d; a++)
-                    for (int j = 0; j < d; j++) {
-                        double s = 0.0;
-                        for (int q = 0; q < d; q++) s += Wk[(size_t)a * d + q] * b.D[(size_t)q * d + j];
-                        F[(size_t)a * d + j] += (b.omega[k] * b.D[(size_t)a * d + j] - s) * sk / L[j];
-                    }
-            }
-            if (polar(d, F, b.D, 0, b.u, b.vt, b.s, b.superb)) {
-                st = EMGMM_ERR_INTERNAL;
-                break;
-            }
-            /* MM 2: H = Σ_k (α_k I − Λ_k⁻¹) Dᵀ W_k, D = (P Rᵀ)ᵀ */
-            memset(F, 0, dd * sizeof(double));
-            for (int k = 0; k < K; k++) {
-                const double *Wk = W + (size_t)k * dd, *L = b.Lam + (size_t)k * d;
-                const double sk = b.lam[k];
-                double alpha = 0.0;
-                for (int j = 0; j < d; j++) alpha = sk / L[j] > alpha ? sk / L[j] : alpha;
-                for (int j = 0; j < d; j++) {
-                    const double f = alpha - sk / L[j];
-                    for (int q = 0; q < d; q++) {
-                        double s = 0.0;
-                        for (int a = 0; a < d; a++) s += b.D[(size_t)a * d + j] * Wk[(size_t)a * d + q];
-                        F[(size_t)j * d + q] += f * s;
-                    }
-                }
-            }
-            if (polar(d, F, b.D, 1, b.u, b.vt, b.s, b.superb)) {
-                st = EMGMM_ERR_INTERNAL;
-                break;
-            }
-            st = eve_shapes(t, c, W, b.D, b.Lam, b.tmp);
-            if (st) break;
-            const double next_obj = eve_objective(t, c, b.Lam, &eps_obj);
-            /* signed: MM never raises its objective, so a rise is rounding at the
-             * fixed point (and stops the loop there) */
-            conv = obj - next_obj <= eps_obj;
-            obj = next_obj;
-        }
-        if (st) break;
-        for (int k = 0; k < K; k++) compose(d, b.D, b.Lam + (size_t)k * d, cov + (size_t)k * dd);
-        break;
-    }
+    case EMGMM_COV_VVE: st = eve_covariances(t, c, W, warm, &b, cov, &it, &conv); break;
     default: st = EMGMM_ERR_INVALID_PARAM; break;
     }
     c->iters = it;
@@ -576,36 +638,31 @@ static int full_structure(int t, ctx *c, double *W, const double *warm, double *
     return st;
 }
 
-/* The body, on one thread (LAPACK calls stay on the calling thread, as in
- * src/linalg/chol.c). */
-static int finish_1t(emgmm_model *m, const emgmm_params *p, const emgmm_stats *st,
-                     const double *shift, double reg_covar, const double *floor, emgmm_paramset *out,
-                     int warm_start)
+/* Weights, means and the scatters about the new means (W: [K][d][d] full,
+ * [K][d] diagonal) from the shifted statistics; nk ← N_k + 10ε.  An empty
+ * component fails the M-step. */
+static int weights_means_scatters(emgmm_model *m, const emgmm_stats *st, const double *shift,
+                                  double total, double *nk, double *W, emgmm_paramset *out)
 {
     const int K = m->K, d = m->d, t = m->structure;
     const size_t dd = (size_t)d * d;
     const int full = m->cov_type == EMGMM_COV_FULL;
-    double total = 0.0, raw = 0.0;
-    for (int k = 0; k < K; k++) {
-        total += st->nk[k] + EMGMM_NK_EPS;
-        raw += st->nk[k];
-    }
+    double raw = 0.0;
+    for (int k = 0; k < K; k++) raw += st->nk[k];
     const double empty = emgmm_empty_threshold(d, raw);
-    double *nk = malloc(((size_t)K + (size_t)K * (full ? dd : (size_t)d)) * sizeof(double));
-    if (!nk) return EMGMM_ERR_ALLOC;
-    double *W = nk + K;
     for (int k = 0; k < K; k++) {
         if (!(st->nk[k] >= empty)) {
             m->err_comp = k;
-            free(nk);
-            return emgmm_fail(m, EMGMM_ERR_DEGENERATE, "component %d of model %s is empty (N_k = %g)", k,
+            return emgmm_fail(m, EMGMM_ERR_DEGENERATE,
+                              "component %d of model %s is empty (N_k = %g)", k,
                               emgmm_mclust_model_name(t), st->nk[k]);
         }
         nk[k] = st->nk[k] + EMGMM_NK_EPS;
         const double *s1 = st->s1 + (size_t)k * d, *s2 = st->s2 + (size_t)k * st->s2_len;
         out->weights[k] = nk[k] / total;
         const double a = st->nk[k] / nk[k];
-        for (int i = 0; i < d; i++) out->means[(size_t)k * d + i] = shift[(size_t)k * d + i] * a + s1[i] / nk[k];
+        for (int i = 0; i < d; i++)
+            out->means[(size_t)k * d + i] = shift[(size_t)k * d + i] * a + s1[i] / nk[k];
         if (full) {
             double *Wk = W + (size_t)k * dd;
             for (int i = 0; i < d; i++)
@@ -618,9 +675,83 @@ static int finish_1t(emgmm_model *m, const emgmm_params *p, const emgmm_stats *s
             for (int j = 0; j < d; j++) W[(size_t)k * d + j] = s2[j] - s1[j] * s1[j] / nk[k];
         }
     }
-    ctx c = {K, d, nk, total, p ? p->inner_tol : 1.4901161193847656e-08, p ? p->inner_max_iter : 1000,
-             0, 0, p ? p->mclust_compat : 0, -1};
-    int rc;
+    return EMGMM_OK;
+}
+
+/* reg_covar and the floor on the finished diagonal, as the four types;
+ * a covariance left non-finite is singular (c->bad names it). */
+static int regularise(const emgmm_model *m, double reg_covar, const double *floor, double *cov,
+                      ctx *c)
+{
+    const int K = m->K, d = m->d;
+    const int full = m->cov_type == EMGMM_COV_FULL;
+    const size_t per = full ? (size_t)d * d : m->cov_type == EMGMM_COV_DIAG ? (size_t)d : 1;
+    int rc = EMGMM_OK;
+    for (int k = 0; k < K; k++) {
+        double *cv = cov + (size_t)k * per;
+        for (int j = 0; j < (per == 1 ? 1 : d); j++) {
+            double *v = full ? &cv[(size_t)j * d + j] : &cv[j];
+            *v += reg_covar;
+            if (floor && *v < floor[j]) *v = floor[j];
+        }
+        for (size_t i = 0; i < per; i++)
+            if (!isfinite(cv[i])) {
+                c->bad = k;
+                rc = EMGMM_ERR_NOT_PD;
+            }
+    }
+    return rc;
+}
+
+/* The M-step's failure in last_error: the singular component (or the shared
+ * parameters), or the LAPACK call. */
+static int finish_failed(emgmm_model *m, int rc, int bad, double reg_covar)
+{
+    const int t = m->structure;
+    if (rc == EMGMM_ERR_NOT_PD) {
+        m->err_comp = bad;
+        if (bad >= 0)
+            return emgmm_fail(m, rc,
+                              "model %s: covariance of component %d is singular (reg_covar=%g)",
+                              emgmm_mclust_model_name(t), bad, reg_covar);
+        return emgmm_fail(m, rc,
+                          "model %s: the shared covariance parameters are singular (reg_covar=%g)",
+                          emgmm_mclust_model_name(t), reg_covar);
+    }
+    if (rc == EMGMM_ERR_INTERNAL)
+        return emgmm_fail(m, rc, "model %s: a LAPACK call failed", emgmm_mclust_model_name(t));
+    return rc;
+}
+
+/* The body, on one thread (LAPACK calls stay on the calling thread, as in
+ * src/linalg/chol.c). */
+static int finish_1t(emgmm_model *m, const emgmm_params *p, const emgmm_stats *st,
+                     const double *shift, double reg_covar, const double *floor,
+                     emgmm_paramset *out, int warm_start)
+{
+    const int K = m->K, d = m->d, t = m->structure;
+    const size_t dd = (size_t)d * d;
+    const int full = m->cov_type == EMGMM_COV_FULL;
+    double total = 0.0;
+    for (int k = 0; k < K; k++) total += st->nk[k] + EMGMM_NK_EPS;
+    double *nk = malloc(((size_t)K + (size_t)K * (full ? dd : (size_t)d)) * sizeof(double));
+    if (!nk) return EMGMM_ERR_ALLOC;
+    double *W = nk + K;
+    int rc = weights_means_scatters(m, st, shift, total, nk, W, out);
+    if (rc) {
+        free(nk);
+        return rc;
+    }
+    ctx c = {K,
+             d,
+             nk,
+             total,
+             p ? p->inner_tol : 1.4901161193847656e-08,
+             p ? p->inner_max_iter : 1000,
+             0,
+             0,
+             p ? p->mclust_compat : 0,
+             -1};
     if (full) {
         /* EVE/VVE continue from the orientation of the model being updated
          * (its first covariance's axes) during EM iterations */
@@ -638,38 +769,15 @@ static int finish_1t(emgmm_model *m, const emgmm_params *p, const emgmm_stats *s
     if (rc == EMGMM_OK) {
         if (c.iters > m->inner_max) m->inner_max = c.iters;
         m->inner_failures += c.failed;
-        /* reg_covar and the floor on the diagonal, as the four types */
-        const size_t per = full ? dd : m->cov_type == EMGMM_COV_DIAG ? (size_t)d : 1;
-        for (int k = 0; k < K; k++) {
-            double *cv = out->covariances + (size_t)k * per;
-            for (int j = 0; j < (per == 1 ? 1 : d); j++) {
-                double *v = full ? &cv[(size_t)j * d + j] : &cv[j];
-                *v += reg_covar;
-                if (floor && *v < floor[j]) *v = floor[j];
-            }
-            for (size_t i = 0; i < per; i++)
-                if (!isfinite(cv[i])) {
-                    c.bad = k;
-                    rc = EMGMM_ERR_NOT_PD;
-                }
-        }
+        rc = regularise(m, reg_covar, floor, out->covariances, &c);
     }
     if (rc == EMGMM_OK) {
         int badk = -1;
-        rc = emgmm_family_precisions(m->cov_type, K, d, out->covariances, out->prec_chol, out->log_det, &badk);
+        rc = emgmm_family_precisions(m->cov_type, K, d, out->covariances, out->prec_chol,
+                                     out->log_det, &badk);
         if (rc == EMGMM_ERR_NOT_PD) c.bad = badk;
     }
-    if (rc == EMGMM_ERR_NOT_PD) {
-        m->err_comp = c.bad;
-        if (c.bad >= 0)
-            return emgmm_fail(m, rc, "model %s: covariance of component %d is singular (reg_covar=%g)",
-                              emgmm_mclust_model_name(t), c.bad, reg_covar);
-        return emgmm_fail(m, rc, "model %s: the shared covariance parameters are singular (reg_covar=%g)",
-                          emgmm_mclust_model_name(t), reg_covar);
-    }
-    if (rc == EMGMM_ERR_INTERNAL)
-        return emgmm_fail(m, rc, "model %s: a LAPACK call failed", emgmm_mclust_model_name(t));
-    return rc;
+    return finish_failed(m, rc, c.bad, reg_covar);
 }
 
 int emgmm_mclust_finish(emgmm_model *m, const emgmm_params *p, const emgmm_stats *st,

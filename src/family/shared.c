@@ -37,7 +37,8 @@ void emgmm_stats_data_moments(const emgmm_stats *st, int cov_type, const double 
     const double inv = W > 0.0 ? 1.0 / W : 0.0;
     for (int j = 0; j < d; j++) {
         double s = 0.0;
-        for (int k = 0; k < K; k++) s += st->nk[k] * shift[(size_t)k * d + j] + st->s1[(size_t)k * d + j];
+        for (int k = 0; k < K; k++)
+            s += st->nk[k] * shift[(size_t)k * d + j] + st->s1[(size_t)k * d + j];
         mean[j] = s * inv;
     }
     for (int i = 0; i < d; i++) {
@@ -71,11 +72,13 @@ void emgmm_variance_floor(const emgmm_stats *st, int cov_type, const double *shi
     const double inv = W > 0.0 ? 1.0 / W : 0.0;
     for (int j = 0; j < d; j++) {
         double mu = 0.0, s = 0.0;
-        for (int k = 0; k < K; k++) mu += st->nk[k] * shift[(size_t)k * d + j] + st->s1[(size_t)k * d + j];
+        for (int k = 0; k < K; k++)
+            mu += st->nk[k] * shift[(size_t)k * d + j] + st->s1[(size_t)k * d + j];
         mu *= inv;
         for (int k = 0; k < K; k++) {
             const double a = shift[(size_t)k * d + j] - mu, s1 = st->s1[(size_t)k * d + j];
-            const double s2 = st->s2[(size_t)k * st->s2_len + (full ? (size_t)j * d + j : (size_t)j)];
+            const double s2 =
+                st->s2[(size_t)k * st->s2_len + (full ? (size_t)j * d + j : (size_t)j)];
             s += s2 + 2.0 * a * s1 + st->nk[k] * a * a;
         }
         /* rounding can leave a constant feature's variance a hair below 0 */

@@ -25,9 +25,8 @@ int emgmm_tied_precisions(int K, int d, const double *cov, double *prec_chol, do
     return EMGMM_OK;
 }
 
-int emgmm_tied_finish(emgmm_model *m, const emgmm_stats *st, const double *shift,
-                      double reg_covar, const double *floor, emgmm_paramset *out,
-                      unsigned char *bad)
+int emgmm_tied_finish(emgmm_model *m, const emgmm_stats *st, const double *shift, double reg_covar,
+                      const double *floor, emgmm_paramset *out, unsigned char *bad)
 {
     const int K = m->K, d = m->d;
     double total = 0.0;
@@ -40,9 +39,11 @@ int emgmm_tied_finish(emgmm_model *m, const emgmm_stats *st, const double *shift
         const double *s2 = st->s2 + (size_t)k * d * d;
         out->weights[k] = nk / total;
         const double a = st->nk[k] / nk; /* Σ r x / N_k, as scikit-learn (see full.c) */
-        for (int i = 0; i < d; i++) out->means[(size_t)k * d + i] = shift[(size_t)k * d + i] * a + s1[i] / nk;
         for (int i = 0; i < d; i++)
-            for (int j = i; j < d; j++) cov[(size_t)i * d + j] += s2[(size_t)i * d + j] - s1[i] * s1[j] / nk;
+            out->means[(size_t)k * d + i] = shift[(size_t)k * d + i] * a + s1[i] / nk;
+        for (int i = 0; i < d; i++)
+            for (int j = i; j < d; j++)
+                cov[(size_t)i * d + j] += s2[(size_t)i * d + j] - s1[i] * s1[j] / nk;
     }
     for (int i = 0; i < d; i++) {
         for (int j = i; j < d; j++) {

@@ -22,11 +22,13 @@ static int params_at_centres(emgmm_model *m, const double *centres, double reg, 
     emgmm_family_scaled_identity(m->cov_type, K, d, reg, out->covariances);
     for (int k = 0; k < K; k++) out->weights[k] = 1.0 / K;
     int bad = -1;
-    int st = emgmm_family_precisions(m->cov_type, K, d, out->covariances, out->prec_chol, out->log_det, &bad);
+    int st = emgmm_family_precisions(m->cov_type, K, d, out->covariances, out->prec_chol,
+                                     out->log_det, &bad);
     if (st == EMGMM_ERR_NOT_PD) {
         m->err_comp = bad;
         return emgmm_fail(m, EMGMM_ERR_NOT_PD,
-                          "initial covariances reg_covar·I are not positive definite (reg_covar=%g); use reg_covar > 0 with this init",
+                          "initial covariances reg_covar·I are not positive definite "
+                          "(reg_covar=%g); use reg_covar > 0 with this init",
                           reg);
     }
     return st;
@@ -78,10 +80,10 @@ static int rows_as_centres(emgmm_model *m, const emgmm_data *X, emgmm_rng *rng, 
         const int mine = idx[k] >= row0 && idx[k] - row0 < X->n;
         const size_t r = idx[k] - row0;
         for (int j = 0; j < d; j++)
-            centres[(size_t)k * d + j] =
-                !mine ? 0.0
-                : X->dtype == EMGMM_F64 ? ((const double *)X->x)[r * X->ld + (size_t)j]
-                                        : (double)((const float *)X->x)[r * X->ld + (size_t)j];
+            centres[(size_t)k * d + j] = !mine ? 0.0
+                                         : X->dtype == EMGMM_F64
+                                             ? ((const double *)X->x)[r * X->ld + (size_t)j]
+                                             : (double)((const float *)X->x)[r * X->ld + (size_t)j];
     }
     if (dist) st = emgmm_dist_sum(m, centres, (size_t)K * d, st);
     return st;
@@ -128,7 +130,8 @@ int emgmm_init_start(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
     case EMGMM_INIT_KMEANS:
         st = emgmm_kmeanspp(m, X, &rng, p->n_threads, centres, idx);
         if (st == EMGMM_OK)
-            st = emgmm_kmeans_lloyd(m, X, p->kmeans_max_iter, p->kmeans_tol, p->n_threads, centres, NULL);
+            st = emgmm_kmeans_lloyd(m, X, p->kmeans_max_iter, p->kmeans_tol, p->n_threads, centres,
+                                    NULL);
         if (st == EMGMM_OK) start->kind = EMGMM_START_LABELS;
         break;
     case EMGMM_INIT_KMEANSPP:
@@ -152,7 +155,8 @@ int emgmm_init_start(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
         } else {
             column_means(X, centres);
         }
-        for (int k = 1; k < K; k++) memcpy(centres + (size_t)k * d, centres, (size_t)d * sizeof(double));
+        for (int k = 1; k < K; k++)
+            memcpy(centres + (size_t)k * d, centres, (size_t)d * sizeof(double));
         start->kind = EMGMM_START_RANDOM;
         start->seed = emgmm_rng_next(&rng);
         break;

@@ -21,16 +21,16 @@ typedef enum {
 
 typedef struct {
     emgmm_start_kind kind;
-    double *centres;     /* [K][d]: LABELS the centres, every kind but PARAMS the shift */
-    uint64_t seed;       /* RANDOM */
-    emgmm_stats stats;   /* STATS */
+    double *centres;   /* [K][d]: LABELS the centres, every kind but PARAMS the shift */
+    uint64_t seed;     /* RANDOM */
+    emgmm_stats stats; /* STATS */
 } emgmm_start;
 
 /* Initialisation by p->init (not 'user' or 'emem') on random stream STREAM,
  * into *start (centres allocated here, out filled for START_PARAMS); free
  * with emgmm_start_free.  Collective when distributed. */
-int emgmm_init_start(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
-                     uint64_t stream, emgmm_start *start, emgmm_paramset *out);
+int emgmm_init_start(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, uint64_t stream,
+                     emgmm_start *start, emgmm_paramset *out);
 void emgmm_start_free(emgmm_start *start);
 /* The statistics of the caller's responsibilities p->init_resp (resp.c). */
 int emgmm_init_from_resp(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
@@ -40,8 +40,8 @@ int emgmm_init_from_resp(emgmm_model *m, const emgmm_params *p, const emgmm_data
  * (kmeans.c). */
 int emgmm_kmeanspp(emgmm_model *m, const emgmm_data *X, emgmm_rng *rng, int n_threads,
                    double *centres, size_t *chosen);
-int emgmm_kmeans_lloyd(emgmm_model *m, const emgmm_data *X, int max_iter, double tol,
-                       int n_threads, double *centres, int *n_iter_out);
+int emgmm_kmeans_lloyd(emgmm_model *m, const emgmm_data *X, int max_iter, double tol, int n_threads,
+                       double *centres, int *n_iter_out);
 /* k-means|| seeding over all ranks' rows, then k-means++ on the weighted
  * candidates (the same on every rank) and up to lloyd_iter distributed Lloyd
  * iterations (kmeans_par.c).  centres [K][d] are the same on every rank. */

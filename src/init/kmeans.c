@@ -184,12 +184,12 @@ KM_INLINE void seed_block(const emgmm_data *X, int F64, const size_t *off, const
 
 /* Merges a candidate value v with index kq into a lane's nearest (b1, k1;
  * the first on ties) and second nearest value b2. */
-#define KM_MERGE(v, kq, b1, k1, b2)                                                               \
-    do {                                                                                          \
-        const km_m8 lt_ = (v) < (b1);                                                             \
-        (b2) = KM_MIN(b2, KM_SEL(lt_, b1, v));                                                    \
-        (b1) = KM_SEL(lt_, v, b1);                                                                \
-        (k1) = KM_SELI(lt_, kq, k1);                                                              \
+#define KM_MERGE(v, kq, b1, k1, b2)                                                                \
+    do {                                                                                           \
+        const km_m8 lt_ = (v) < (b1);                                                              \
+        (b2) = KM_MIN(b2, KM_SEL(lt_, b1, v));                                                     \
+        (b1) = KM_SEL(lt_, v, b1);                                                                 \
+        (k1) = KM_SELI(lt_, kq, k1);                                                               \
     } while (0)
 
 /* A Lloyd block of Q centred centres C̃[q·d ..] with indices k0.. for the
@@ -232,16 +232,16 @@ KM_INLINE void nearest_block(const emgmm_data *X, int F64, const size_t *off, co
 
 /* The block sizes as constants, so that each block's accumulators stay in
  * registers. */
-#define KM_SWITCH_Q(Q, CALL)                                                                      \
-    switch (Q) {                                                                                  \
-    case 1: CALL(1); break;                                                                       \
-    case 2: CALL(2); break;                                                                       \
-    case 3: CALL(3); break;                                                                       \
-    case 4: CALL(4); break;                                                                       \
-    case 5: CALL(5); break;                                                                       \
-    case 6: CALL(6); break;                                                                       \
-    case 7: CALL(7); break;                                                                       \
-    default: CALL(8); break;                                                                      \
+#define KM_SWITCH_Q(Q, CALL)                                                                       \
+    switch (Q) {                                                                                   \
+    case 1: CALL(1); break;                                                                        \
+    case 2: CALL(2); break;                                                                        \
+    case 3: CALL(3); break;                                                                        \
+    case 4: CALL(4); break;                                                                        \
+    case 5: CALL(5); break;                                                                        \
+    case 6: CALL(6); break;                                                                        \
+    case 7: CALL(7); break;                                                                        \
+    default: CALL(8); break;                                                                       \
     }
 
 /* Centres per seeding pass: the last chosen, then at most 2 + ⌊ln INT_MAX⌋ = 23
@@ -260,7 +260,8 @@ KM_INLINE void seed_chunk_impl(const emgmm_data *X, int F64, size_t i0, size_t i
         km_v8 w, cl;
         size_t off[KM_LANES];
         for (size_t l = 0; l < KM_LANES; l++) off[l] = (i + (l < nb ? l : 0)) * X->ld;
-        for (size_t r = i + ahead; r < i1 && r < i + ahead + KM_LANES; r++) prefetch_row(X, r, rb, rl);
+        for (size_t r = i + ahead; r < i1 && r < i + ahead + KM_LANES; r++)
+            prefetch_row(X, r, rb, rl);
         load_lanes(X, i, nb, fresh ? NULL : closest, INFINITY, &w, &cl);
         for (size_t q0 = 0; q0 < nc; q0 += KM_GROUP) {
             const int Q = (int)(nc - q0 < KM_GROUP ? nc - q0 : KM_GROUP);
@@ -364,7 +365,8 @@ int emgmm_kmeanspp(emgmm_model *m, const emgmm_data *X, emgmm_rng *rng, int n_th
     if (st == EMGMM_OK) {
         size_t c0 = (size_t)(emgmm_rng_uniform(rng) * (double)n);
         if (c0 >= n) c0 = n - 1;
-        while (X->weights && X->weights[c0] == 0.0) c0 = (c0 + 1) % n; /* a row that carries weight */
+        while (X->weights && X->weights[c0] == 0.0)
+            c0 = (c0 + 1) % n; /* a row that carries weight */
         chosen[0] = c0;
         copy_row(X, c0, centres);
         seed_pass(X, centres, 1, 1, closest, csum, T);
@@ -448,8 +450,8 @@ KM_INLINE void mv_cols(const emgmm_data *X, int F64, size_t i0, size_t i1, const
     }
 }
 
-EMGMM_CLONES_FMA static void mv_chunk(const emgmm_data *X, size_t i0, size_t i1,
-                                      const double *x0, double *s1, double *s2)
+EMGMM_CLONES_FMA static void mv_chunk(const emgmm_data *X, size_t i0, size_t i1, const double *x0,
+                                      double *s1, double *s2)
 {
     memset(s1, 0, X->d * sizeof(double));
     memset(s2, 0, X->d * sizeof(double));
@@ -528,9 +530,9 @@ typedef struct {
     const double *drop;    /* [K] the most a margin can have shrunk since the last step, by
                             * label; NULL: the first step, every row is placed */
     size_t K;
-    double tau;            /* a margin above τ keeps its label */
-    double err;            /* ERR = err·(‖x̃‖ + C)² */
-    double C;              /* the largest ‖c̃_k‖, rounded up */
+    double tau; /* a margin above τ keeps its label */
+    double err; /* ERR = err·(‖x̃‖ + C)² */
+    double C;   /* the largest ‖c̃_k‖, rounded up */
 } km_step;
 
 /* The margins are kept as floats, rounded down: the labels and margins then
@@ -577,6 +579,80 @@ KM_INLINE void move_row(const emgmm_data *X, int F64, size_t i, const double *g,
     s[d + 1] += w > 0.0 ? sg : 0.0;
 }
 
+/* The rows of [b0, b1) to place in this step, into idx (returns how many):
+ * all of them in the first step, later those whose margin, less the most it
+ * can have shrunk, falls to τ or below. */
+KM_INLINE size_t rows_to_place(const km_step *S, size_t b0, size_t b1, const int32_t *lab,
+                               float *mg, size_t *idx)
+{
+    size_t cnt = 0;
+    if (!S->drop) {
+        for (size_t i = b0; i < b1; i++) idx[cnt++] = i;
+        return cnt;
+    }
+    for (size_t i = b0; i < b1; i++) {
+        /* m − drop, rounded down; the row is placed again unless the
+         * margin stays above τ (branch-free: the outcome is erratic) */
+        const double m = mg[i];
+        const double mm = m * (m >= 0.0 ? 1.0 - 4 * KM_U : 1.0 + 4 * KM_U) -
+                          S->drop[lab[i]] * (1.0 + 4 * KM_U); /* K = 1: ∞ stays ∞ */
+        mg[i] = float_down(mm);
+        idx[cnt] = i;
+        cnt += !(mm > S->tau);
+    }
+    return cnt;
+}
+
+/* One tile of nb (<= 8) rows: each row's nearest centre, its new margin, and
+ * (when its label changes) its move between the clusters' sums in its lane's
+ * set.  *rm: the largest ‖x̃‖ seen; returns whether a row moved. */
+KM_INLINE int place_tile(const km_step *S, int F64, const size_t *rows, size_t nb, int32_t *lab,
+                         float *mg, double *lanes, double *rm)
+{
+    const emgmm_data *X = S->X;
+    const size_t d = X->d, K = S->K, L = K * (d + 2);
+    int touched = 0;
+    size_t off[KM_LANES];
+    for (size_t l = 0; l < KM_LANES; l++) off[l] = rows[l < nb ? l : 0] * X->ld;
+    km_v8 b1v = (km_v8){0} + INFINITY, b2v = b1v, nxv = (km_v8){0};
+    km_m8 k1v = (km_m8){0};
+    for (size_t k0 = 0; k0 < K; k0 += KM_GROUP) {
+        const int Q = (int)(K - k0 < KM_GROUP ? K - k0 : KM_GROUP);
+#define KM_NEAR(QQ)                                                                                \
+    nearest_block(X, F64, off, S->g, S->ct + k0 * d, S->cn + k0, k0, QQ, &b1v, &k1v, &b2v,         \
+                  k0 == 0 ? &nxv : NULL)
+        KM_SWITCH_Q(Q, KM_NEAR)
+#undef KM_NEAR
+    }
+    double b1a[KM_LANES], b2a[KM_LANES], nxa[KM_LANES];
+    long long k1a[KM_LANES];
+    memcpy(b1a, &b1v, sizeof b1a);
+    memcpy(b2a, &b2v, sizeof b2a);
+    memcpy(nxa, &nxv, sizeof nxa);
+    memcpy(k1a, &k1v, sizeof k1a);
+    for (size_t l = 0; l < nb; l++) {
+        const size_t i = rows[l];
+        const int32_t k = (int32_t)k1a[l];
+        /* the true distances to the nearest and second nearest, bounded
+         * above and below; the margin rounded down */
+        const double xn = sqrt(nxa[l]), q = xn + S->C, er = S->err * q * q;
+        const double u2 = b1a[l] + nxa[l] + er, l2 = b2a[l] + nxa[l] - er;
+        const double ub = sqrt(u2 > 0.0 ? u2 : 0.0), lb = sqrt(l2 > 0.0 ? l2 : 0.0);
+        if (xn > *rm) *rm = xn;
+        if (!S->drop || k != lab[i]) {
+            /* one set of sums per lane: rows of one cluster in a row
+             * do not wait on each other's additions */
+            double *set = lanes + l * L;
+            move_row(X, F64, i, S->g, 1.0, set + (size_t)k * (d + 2));
+            if (S->drop) move_row(X, F64, i, S->g, -1.0, set + (size_t)lab[i] * (d + 2));
+            touched = 1;
+        }
+        lab[i] = k;
+        mg[i] = float_down(lb * (1.0 - 8 * KM_U) - ub * (1.0 + 8 * KM_U));
+    }
+    return touched;
+}
+
 KM_INLINE int lloyd_chunk_impl(const km_step *S, int F64, size_t i0, size_t i1, int32_t *lab,
                                float *mg, double *acc, double *lanes, double *rmax)
 {
@@ -588,67 +664,15 @@ KM_INLINE int lloyd_chunk_impl(const km_step *S, int F64, size_t i0, size_t i1, 
     size_t idx[KM_BATCH];
     for (size_t b0 = i0; b0 < i1; b0 += KM_BATCH) {
         const size_t b1 = i1 - b0 < KM_BATCH ? i1 : b0 + KM_BATCH;
-        size_t cnt = 0;
-        if (!S->drop) {
-            for (size_t i = b0; i < b1; i++) idx[cnt++] = i;
-        } else {
-            for (size_t i = b0; i < b1; i++) {
-                /* m − drop, rounded down; the row is placed again unless the
-                 * margin stays above τ (branch-free: the outcome is erratic) */
-                const double m = mg[i];
-                const double mm = m * (m >= 0.0 ? 1.0 - 4 * KM_U : 1.0 + 4 * KM_U) -
-                                  S->drop[lab[i]] * (1.0 + 4 * KM_U); /* K = 1: ∞ stays ∞ */
-                mg[i] = float_down(mm);
-                idx[cnt] = i;
-                cnt += !(mm > S->tau);
-            }
-        }
+        const size_t cnt = rows_to_place(S, b0, b1, lab, mg, idx);
         /* the rows placed again are few and scattered in the later steps:
          * each tile asks for the rows of the tile four on */
         for (size_t p = 0; p < cnt && p < 4 * KM_LANES; p++) prefetch_row(X, idx[p], rb, rl);
         for (size_t t = 0; t < cnt; t += KM_LANES) {
             const size_t nb = cnt - t < KM_LANES ? cnt - t : KM_LANES;
-            const size_t *rows = idx + t;
             for (size_t p = t + 4 * KM_LANES; p < cnt && p < t + 5 * KM_LANES; p++)
                 prefetch_row(X, idx[p], rb, rl);
-            size_t off[KM_LANES];
-            for (size_t l = 0; l < KM_LANES; l++) off[l] = rows[l < nb ? l : 0] * X->ld;
-            km_v8 b1v = (km_v8){0} + INFINITY, b2v = b1v, nxv = (km_v8){0};
-            km_m8 k1v = (km_m8){0};
-            for (size_t k0 = 0; k0 < K; k0 += KM_GROUP) {
-                const int Q = (int)(K - k0 < KM_GROUP ? K - k0 : KM_GROUP);
-#define KM_NEAR(QQ)                                                                               \
-    nearest_block(X, F64, off, S->g, S->ct + k0 * d, S->cn + k0, k0, QQ, &b1v, &k1v, &b2v,          \
-                  k0 == 0 ? &nxv : NULL)
-                KM_SWITCH_Q(Q, KM_NEAR)
-#undef KM_NEAR
-            }
-            double b1a[KM_LANES], b2a[KM_LANES], nxa[KM_LANES];
-            long long k1a[KM_LANES];
-            memcpy(b1a, &b1v, sizeof b1a);
-            memcpy(b2a, &b2v, sizeof b2a);
-            memcpy(nxa, &nxv, sizeof nxa);
-            memcpy(k1a, &k1v, sizeof k1a);
-            for (size_t l = 0; l < nb; l++) {
-                const size_t i = rows[l];
-                const int32_t k = (int32_t)k1a[l];
-                /* the true distances to the nearest and second nearest, bounded
-                 * above and below; the margin rounded down */
-                const double xn = sqrt(nxa[l]), q = xn + S->C, er = S->err * q * q;
-                const double u2 = b1a[l] + nxa[l] + er, l2 = b2a[l] + nxa[l] - er;
-                const double ub = sqrt(u2 > 0.0 ? u2 : 0.0), lb = sqrt(l2 > 0.0 ? l2 : 0.0);
-                if (xn > rm) rm = xn;
-                if (!S->drop || k != lab[i]) {
-                    /* one set of sums per lane: rows of one cluster in a row
-                     * do not wait on each other's additions */
-                    double *set = lanes + l * L;
-                    move_row(X, F64, i, S->g, 1.0, set + (size_t)k * (d + 2));
-                    if (S->drop) move_row(X, F64, i, S->g, -1.0, set + (size_t)lab[i] * (d + 2));
-                    touched = 1;
-                }
-                lab[i] = k;
-                mg[i] = float_down(lb * (1.0 - 8 * KM_U) - ub * (1.0 + 8 * KM_U));
-            }
+            touched |= place_tile(S, F64, idx + t, nb, lab, mg, lanes, &rm);
         }
     }
     if (touched)
@@ -681,6 +705,121 @@ EMGMM_CLONES_FMA static int lloyd_chunk(const km_step *S, size_t i0, size_t i1, 
     return lloyd_chunk_impl(S, 0, i0, i1, lab, mg, acc, lanes, rmax);
 }
 
+/* The buffers of one Lloyd run. */
+typedef struct {
+    double *g;     /* [d] the shift: the mean of the seeds */
+    double *ct;    /* [2][K][d] this step's c̃, then the last step's */
+    double *cn;    /* [K] ‖c̃_k‖² */
+    double *drop;  /* [K] the margins' drop bounds */
+    double *part;  /* [nchunks][K·(d + 2)] each chunk's moves */
+    double *rch;   /* [nchunks] each chunk's largest ‖x̃‖ */
+    int *moved;    /* [nchunks] whether a row of the chunk moved */
+    double *tot;   /* [K][d + 2] the clusters' sums */
+    double *lanes; /* [T][8][K·(d + 2)] per lane */
+    int32_t *lab;  /* [n] labels */
+    float *mg;     /* [n] margins */
+} lloyd_bufs;
+
+static int lloyd_alloc(lloyd_bufs *b, size_t n, size_t d, size_t K, size_t nchunks, int T)
+{
+    const size_t L = K * (d + 2);
+    b->g = calloc(d, sizeof(double));
+    b->ct = calloc(2 * K * d, sizeof(double));
+    b->cn = malloc(K * sizeof(double));
+    b->drop = malloc(K * sizeof(double));
+    b->part = malloc(nchunks * L * sizeof(double));
+    b->rch = malloc(nchunks * sizeof(double));
+    b->moved = malloc(nchunks * sizeof(int));
+    b->tot = calloc(L, sizeof(double));
+    b->lanes = calloc((size_t)T * KM_LANES * L, sizeof(double));
+    b->lab = malloc(n * sizeof(int32_t));
+    b->mg = malloc(n * sizeof(float));
+    if (!b->g || !b->ct || !b->cn || !b->drop || !b->part || !b->rch || !b->moved || !b->tot ||
+        !b->lanes || !b->lab || !b->mg)
+        return EMGMM_ERR_ALLOC;
+    return EMGMM_OK;
+}
+
+static void lloyd_free(lloyd_bufs *b)
+{
+    free(b->g);
+    free(b->ct);
+    free(b->cn);
+    free(b->drop);
+    free(b->part);
+    free(b->rch);
+    free(b->moved);
+    free(b->tot);
+    free(b->lanes);
+    free(b->lab);
+    free(b->mg);
+}
+
+/* A step's bounds: the centred centres c̃ (the last step's kept after them),
+ * ‖c̃_k‖², C = max ‖c̃_k‖, and from the second step each label's drop (how
+ * far its centre moved plus the largest other move) and τ.  R: the largest
+ * ‖x̃‖ of the first step. */
+static void step_bounds(km_step *S, const double *centres, lloyd_bufs *b, double grow, int it,
+                        double R)
+{
+    const size_t K = S->K, d = S->X->d;
+    const double *g = b->g;
+    double *ct = b->ct, *cn = b->cn, *drop = b->drop;
+    double cmax = 0.0, d1 = 0.0, d2 = 0.0;
+    size_t k1 = 0;
+    for (size_t k = 0; k < K; k++) {
+        double s = 0.0, dd = 0.0;
+        for (size_t j = 0; j < d; j++) {
+            const double c = centres[k * d + j] - g[j];
+            dd += (c - ct[k * d + j]) * (c - ct[k * d + j]);
+            ct[K * d + k * d + j] = ct[k * d + j];
+            ct[k * d + j] = c;
+            s += c * c;
+        }
+        cn[k] = s;
+        if (s > cmax) cmax = s;
+        /* how far c̃_k moved (meaningful from the second step): the two
+         * largest moves */
+        dd = sqrt(dd) * grow;
+        drop[k] = dd;
+        if (dd > d1) {
+            d2 = d1;
+            d1 = dd;
+            k1 = k;
+        } else if (dd > d2) {
+            d2 = dd;
+        }
+    }
+    S->C = sqrt(cmax) * grow;
+    if (it > 0) {
+        for (size_t k = 0; k < K; k++) drop[k] = (drop[k] + (k == k1 ? d2 : d1)) * (1.0 + 4 * KM_U);
+        S->drop = drop;
+        S->tau = sqrt(2.0 * S->err) * (R + S->C) * (1.0 + 4 * KM_U);
+    }
+}
+
+/* The centres g + Σ w·x̃ / Σ w from the clusters' sums tot ([K][d + 2]); an
+ * empty cluster (no row of weight) keeps its centre, and its sums are set to
+ * exactly zero.  Returns the squared distance the centres moved. */
+static double new_centres(double *tot, const double *g, double *centres, size_t K, size_t d)
+{
+    double shift = 0.0;
+    for (size_t k = 0; k < K; k++) {
+        double *tk = tot + k * (d + 2);
+        if (tk[d + 1] == 0.0) {
+            memset(tk, 0, (d + 1) * sizeof(double));
+            continue;
+        }
+        for (size_t j = 0; j < d; j++) {
+            double c = g[j] + tk[j] / tk[d];
+            double t = c - centres[k * d + j];
+            shift += t * t;
+            centres[k * d + j] = c;
+        }
+    }
+    return shift;
+}
+
 int emgmm_kmeans_lloyd(emgmm_model *m, const emgmm_data *X, int max_iter, double tol, int n_threads,
                        double *centres, int *n_iter_out)
 {
@@ -695,61 +834,19 @@ int emgmm_kmeans_lloyd(emgmm_model *m, const emgmm_data *X, int max_iter, double
     if ((size_t)T > nchunks) T = (int)nchunks;
     /* rounding allowance of a computed ‖ · ‖ of d terms */
     const double grow = 1.0 + 4.0 * (double)(d + 4) * KM_U;
-    double *g = calloc(d, sizeof(double));
-    double *ct = calloc(2 * K * d, sizeof(double)); /* this step's c̃, then the last step's */
-    double *cn = malloc(K * sizeof(double));
-    double *drop = malloc(K * sizeof(double));
-    double *part = malloc(nchunks * L * sizeof(double));
-    double *rch = malloc(nchunks * sizeof(double));
-    int *moved = malloc(nchunks * sizeof(int));
-    double *tot = calloc(L, sizeof(double));
-    double *lanes = calloc((size_t)T * KM_LANES * L, sizeof(double));
-    int32_t *lab = malloc(n * sizeof(int32_t));
-    float *mg = malloc(n * sizeof(float));
-    int st = EMGMM_OK, it = 0;
+    lloyd_bufs b;
+    int st = lloyd_alloc(&b, n, d, K, nchunks, T), it = 0;
     double var = 0.0, R = 0.0;
-    if (!g || !ct || !cn || !drop || !part || !rch || !moved || !tot || !lanes || !lab || !mg)
-        st = EMGMM_ERR_ALLOC;
     if (st == EMGMM_OK) st = mean_variance(X, T, &var);
     const double thresh = tol * var;
     if (st == EMGMM_OK) {
         /* Distances are computed on data centred at the mean of the seeds. */
         for (size_t k = 0; k < K; k++)
-            for (size_t j = 0; j < d; j++) g[j] += centres[k * d + j] / (double)K;
+            for (size_t j = 0; j < d; j++) b.g[j] += centres[k * d + j] / (double)K;
     }
-    km_step S = {X, g, ct, cn, NULL, K, 0.0, 16.0 * (double)(d + 4) * KM_U, 0.0};
+    km_step S = {X, b.g, b.ct, b.cn, NULL, K, 0.0, 16.0 * (double)(d + 4) * KM_U, 0.0};
     for (it = 0; st == EMGMM_OK && it < max_iter; it++) {
-        double cmax = 0.0, d1 = 0.0, d2 = 0.0;
-        size_t k1 = 0;
-        for (size_t k = 0; k < K; k++) {
-            double s = 0.0, dd = 0.0;
-            for (size_t j = 0; j < d; j++) {
-                const double c = centres[k * d + j] - g[j];
-                dd += (c - ct[k * d + j]) * (c - ct[k * d + j]);
-                ct[K * d + k * d + j] = ct[k * d + j];
-                ct[k * d + j] = c;
-                s += c * c;
-            }
-            cn[k] = s;
-            if (s > cmax) cmax = s;
-            /* how far c̃_k moved (meaningful from the second step): the two
-             * largest moves */
-            dd = sqrt(dd) * grow;
-            drop[k] = dd;
-            if (dd > d1) {
-                d2 = d1;
-                d1 = dd;
-                k1 = k;
-            } else if (dd > d2) {
-                d2 = dd;
-            }
-        }
-        S.C = sqrt(cmax) * grow;
-        if (it > 0) {
-            for (size_t k = 0; k < K; k++) drop[k] = (drop[k] + (k == k1 ? d2 : d1)) * (1.0 + 4 * KM_U);
-            S.drop = drop;
-            S.tau = sqrt(2.0 * S.err) * (R + S.C) * (1.0 + 4 * KM_U);
-        }
+        step_bounds(&S, centres, &b, grow, it, R);
 #ifdef _OPENMP
 #pragma omp parallel num_threads(T)
 #endif
@@ -762,48 +859,22 @@ int emgmm_kmeans_lloyd(emgmm_model *m, const emgmm_data *X, int max_iter, double
 #endif
             for (size_t ch = 0; ch < nchunks; ch++) {
                 const size_t i0 = ch * lc, i1 = i0 + lc < n ? i0 + lc : n;
-                moved[ch] = lloyd_chunk(&S, i0, i1, lab, mg, part + ch * L, lanes + tid * KM_LANES * L,
-                                        rch + ch);
+                b.moved[ch] = lloyd_chunk(&S, i0, i1, b.lab, b.mg, b.part + ch * L,
+                                          b.lanes + tid * KM_LANES * L, b.rch + ch);
             }
         }
         for (size_t ch = 0; ch < nchunks; ch++) {
-            if (it == 0 && rch[ch] > R) R = rch[ch];
-            if (moved[ch])
-                for (size_t e = 0; e < L; e++) tot[e] += part[ch * L + e];
+            if (it == 0 && b.rch[ch] > R) R = b.rch[ch];
+            if (b.moved[ch])
+                for (size_t e = 0; e < L; e++) b.tot[e] += b.part[ch * L + e];
         }
         if (it == 0) R *= grow;
-        double shift = 0.0;
-        for (size_t k = 0; k < K; k++) {
-            double *tk = tot + k * (d + 2);
-            if (tk[d + 1] == 0.0) {
-                /* an empty cluster (no row of weight) keeps its centre; its
-                 * sums, exactly zero */
-                memset(tk, 0, (d + 1) * sizeof(double));
-                continue;
-            }
-            for (size_t j = 0; j < d; j++) {
-                double c = g[j] + tk[j] / tk[d];
-                double t = c - centres[k * d + j];
-                shift += t * t;
-                centres[k * d + j] = c;
-            }
-        }
-        if (shift <= thresh) {
+        if (new_centres(b.tot, b.g, centres, K, d) <= thresh) {
             it++;
             break;
         }
     }
     if (n_iter_out) *n_iter_out = it;
-    free(g);
-    free(ct);
-    free(cn);
-    free(drop);
-    free(part);
-    free(rch);
-    free(moved);
-    free(tot);
-    free(lanes);
-    free(lab);
-    free(mg);
+    lloyd_free(&b);
     return st;
 }

@@ -110,70 +110,77 @@ static int fetch_row(emgmm_model *m, const emgmm_data *X, size_t idx, double *ou
     return emgmm_dist_sum(m, out, X->d, EMGMM_OK);
 }
 
-int emgmm_dist_kmeans_par(emgmm_model *m, const emgmm_data *X, emgmm_rng *rng, int n_threads,
-                          int lloyd_iter, double tol, double *centres)
+/* The candidates: a uniform global row, then KMP_ROUNDS rounds that each
+ * sample rows with probability ℓ·w·D²/φ (D² to the nearest candidate so far)
+ * by a hash of the global row index.  dmin, sel: n of scratch. */
+static int oversample(emgmm_model *m, const emgmm_data *X, emgmm_rng *rng, size_t N, uint64_t seed,
+                      double **C, size_t *nc, size_t *cap, double *dmin, unsigned char *sel)
 {
     const size_t n = X->n, d = X->d, K = (size_t)m->K;
-    int rank = 0, size = 1;
+    int rank = 0, size = 1, st;
     emgmm_dist_rank_size(m, &rank, &size);
-    double tmp[2] = {(double)n, 0.0};
-    int st = emgmm_dist_sum(m, tmp, 1, EMGMM_OK);
-    if (st) return st;
-    const size_t N = (size_t)tmp[0];
-    const uint64_t seed = emgmm_rng_next(rng);
-    size_t cap = 4 * K + 8, nc = 0;
-    double *C = malloc(cap * d * sizeof(double));
-    double *dmin = malloc((n ? n : 1) * sizeof(double));
-    unsigned char *sel = calloc(n ? n : 1, 1);
-    st = emgmm_dist_agree(m, (C && dmin && sel) ? EMGMM_OK : EMGMM_ERR_ALLOC);
-    if (st) goto out;
-    /* the first candidate: a uniform global row */
     size_t i0 = (size_t)(emgmm_rng_uniform(rng) * (double)N);
     if (i0 >= N) i0 = N - 1;
-    if ((st = fetch_row(m, X, i0, C))) goto out;
-    nc = 1;
-    for (size_t i = 0; i < n; i++) dmin[i] = dist2(X, i, C);
+    if ((st = fetch_row(m, X, i0, *C))) return st;
+    *nc = 1;
+    for (size_t i = 0; i < n; i++) dmin[i] = dist2(X, i, *C);
     const double ell = 2.0 * (double)K; /* oversampling, as Spark's default */
     for (int round = 0; round < KMP_ROUNDS; round++) {
         double phi = 0.0;
         for (size_t i = 0; i < n; i++) phi += wt(X, i) * dmin[i];
-        if ((st = emgmm_dist_sum(m, &phi, 1, EMGMM_OK))) goto out;
+        if ((st = emgmm_dist_sum(m, &phi, 1, EMGMM_OK))) return st;
         if (!(phi > 0.0)) break;
-        const size_t first_new = nc;
+        const size_t first_new = *nc;
         for (size_t i = 0; i < n; i++) {
             const double pr = ell * wt(X, i) * dmin[i] / phi;
             sel[i] = emgmm_hash_uniform(seed, (uint64_t)(emgmm_dist_row_offset(m) + (long long)i),
                                         (uint64_t)round) < pr;
         }
-        if ((st = gather_rows(m, X, sel, rank, size, &C, &nc, &cap))) goto out;
+        if ((st = gather_rows(m, X, sel, rank, size, C, nc, cap))) return st;
         for (size_t i = 0; i < n; i++)
-            for (size_t c = first_new; c < nc; c++) {
-                const double t = dist2(X, i, C + c * d);
+            for (size_t c = first_new; c < *nc; c++) {
+                const double t = dist2(X, i, *C + c * d);
                 if (t < dmin[i]) dmin[i] = t;
             }
     }
-    /* Too few distinct candidates (data with fewer than K distinct rows, or
-     * tiny n): top up with uniform rows so that k-means++ can pick K. */
-    while (nc < K) {
-        if (nc + 1 > cap) {
-            double *t = realloc(C, 2 * cap * d * sizeof(double));
+    return EMGMM_OK;
+}
+
+/* Too few distinct candidates (data with fewer than K distinct rows, or
+ * tiny n): top up with uniform rows so that k-means++ can pick K. */
+static int top_up(emgmm_model *m, const emgmm_data *X, emgmm_rng *rng, size_t N, double **C,
+                  size_t *nc, size_t *cap)
+{
+    const size_t d = X->d, K = (size_t)m->K;
+    int st;
+    while (*nc < K) {
+        if (*nc + 1 > *cap) {
+            double *t = realloc(*C, 2 * *cap * d * sizeof(double));
             if (t) {
-                C = t;
-                cap *= 2;
+                *C = t;
+                *cap *= 2;
             }
-            if ((st = emgmm_dist_agree(m, t ? EMGMM_OK : EMGMM_ERR_ALLOC))) goto out;
+            if ((st = emgmm_dist_agree(m, t ? EMGMM_OK : EMGMM_ERR_ALLOC))) return st;
         }
         size_t r = (size_t)(emgmm_rng_uniform(rng) * (double)N);
         if (r >= N) r = N - 1;
-        if ((st = fetch_row(m, X, r, C + nc * d))) goto out;
-        nc++;
+        if ((st = fetch_row(m, X, r, *C + *nc * d))) return st;
+        (*nc)++;
     }
-    /* candidate weights: the (weighted) rows nearest to each */
+    return EMGMM_OK;
+}
+
+/* The K centres by k-means++ over the nc candidates, each weighted by the
+ * (weighted) rows nearest to it; the same on every rank. */
+static int reduce_candidates(emgmm_model *m, const emgmm_data *X, emgmm_rng *rng, int n_threads,
+                             const double *C, size_t nc, double *centres)
+{
+    const size_t n = X->n, d = X->d, K = (size_t)m->K;
     double *cw = calloc(nc, sizeof(double));
-    st = emgmm_dist_agree(m, cw ? EMGMM_OK : EMGMM_ERR_ALLOC);
+    int st = emgmm_dist_agree(m, cw ? EMGMM_OK : EMGMM_ERR_ALLOC);
     if (st) {
         free(cw);
-        goto out;
+        return st;
     }
     for (size_t i = 0; i < n; i++) {
         double t;
@@ -191,18 +198,15 @@ int emgmm_dist_kmeans_par(emgmm_model *m, const emgmm_data *X, emgmm_rng *rng, i
     }
     free(chosen);
     free(cw);
-    st = emgmm_dist_agree(m, st);
-    if (st) goto out;
-    /* Lloyd: one all-reduce of the K·d sums and K counts per iteration;
-     * converged when the centres move less than tol × mean feature variance. */
-    double *acc = malloc((K * (d + 1) + 2 * d) * sizeof(double));
-    st = emgmm_dist_agree(m, acc ? EMGMM_OK : EMGMM_ERR_ALLOC);
-    if (st) {
-        free(acc);
-        goto out;
-    }
-    double *mom = acc + K * (d + 1); /* Σ w x, Σ w x² per feature, then the weight sum */
-    memset(mom, 0, 2 * d * sizeof(double));
+    return emgmm_dist_agree(m, st);
+}
+
+/* The mean feature variance over all ranks' (weighted) rows; mom: 2·d of
+ * scratch. */
+static int mean_variance(emgmm_model *m, const emgmm_data *X, double *mom, double *var)
+{
+    const size_t n = X->n, d = X->d;
+    memset(mom, 0, 2 * d * sizeof(double)); /* Σ w x, Σ w x² per feature */
     double wsum[1] = {0.0};
     for (size_t i = 0; i < n; i++) {
         wsum[0] += wt(X, i);
@@ -212,13 +216,30 @@ int emgmm_dist_kmeans_par(emgmm_model *m, const emgmm_data *X, emgmm_rng *rng, i
             mom[d + j] += wt(X, i) * v * v;
         }
     }
+    int st;
     if ((st = emgmm_dist_sum(m, mom, 2 * d, EMGMM_OK)) == EMGMM_OK)
         st = emgmm_dist_sum(m, wsum, 1, EMGMM_OK);
-    double var = 0.0;
+    *var = 0.0;
     for (size_t j = 0; st == EMGMM_OK && j < d; j++) {
         const double mu = mom[j] / wsum[0];
-        var += mom[d + j] / wsum[0] - mu * mu;
+        *var += mom[d + j] / wsum[0] - mu * mu;
     }
+    return st;
+}
+
+/* Lloyd: one all-reduce of the K·d sums and K counts per iteration;
+ * converged when the centres move less than tol × mean feature variance. */
+static int lloyd(emgmm_model *m, const emgmm_data *X, int lloyd_iter, double tol, double *centres)
+{
+    const size_t n = X->n, d = X->d, K = (size_t)m->K;
+    double *acc = malloc((K * (d + 1) + 2 * d) * sizeof(double));
+    int st = emgmm_dist_agree(m, acc ? EMGMM_OK : EMGMM_ERR_ALLOC);
+    if (st) {
+        free(acc);
+        return st;
+    }
+    double var;
+    st = mean_variance(m, X, acc + K * (d + 1), &var);
     const double thresh = tol * var / (double)d;
     for (int it = 0; st == EMGMM_OK && it < lloyd_iter; it++) {
         memset(acc, 0, K * (d + 1) * sizeof(double));
@@ -243,7 +264,27 @@ int emgmm_dist_kmeans_par(emgmm_model *m, const emgmm_data *X, emgmm_rng *rng, i
         if (shift <= thresh) break;
     }
     free(acc);
-out:
+    return st;
+}
+
+int emgmm_dist_kmeans_par(emgmm_model *m, const emgmm_data *X, emgmm_rng *rng, int n_threads,
+                          int lloyd_iter, double tol, double *centres)
+{
+    const size_t n = X->n, d = X->d, K = (size_t)m->K;
+    double tmp[2] = {(double)n, 0.0};
+    int st = emgmm_dist_sum(m, tmp, 1, EMGMM_OK);
+    if (st) return st;
+    const size_t N = (size_t)tmp[0];
+    const uint64_t seed = emgmm_rng_next(rng);
+    size_t cap = 4 * K + 8, nc = 0;
+    double *C = malloc(cap * d * sizeof(double));
+    double *dmin = malloc((n ? n : 1) * sizeof(double));
+    unsigned char *sel = calloc(n ? n : 1, 1);
+    st = emgmm_dist_agree(m, (C && dmin && sel) ? EMGMM_OK : EMGMM_ERR_ALLOC);
+    if (st == EMGMM_OK) st = oversample(m, X, rng, N, seed, &C, &nc, &cap, dmin, sel);
+    if (st == EMGMM_OK) st = top_up(m, X, rng, N, &C, &nc, &cap);
+    if (st == EMGMM_OK) st = reduce_candidates(m, X, rng, n_threads, C, nc, centres);
+    if (st == EMGMM_OK) st = lloyd(m, X, lloyd_iter, tol, centres);
     free(C);
     free(dmin);
     free(sel);

@@ -35,7 +35,8 @@ int emgmm_init_from_resp(emgmm_model *m, const emgmm_params *p, const emgmm_data
                 m->err_row = (long long)i + emgmm_dist_row_offset(m);
                 m->err_col = (long long)k;
                 st = emgmm_fail(m, EMGMM_ERR_BAD_INIT,
-                                "initial responsibility at row %lld, column %zu is %g (must be finite and >= 0)",
+                                "initial responsibility at row %lld, column %zu is %g (must be "
+                                "finite and >= 0)",
                                 m->err_row, k, r);
                 break;
             }
@@ -63,7 +64,8 @@ int emgmm_init_from_resp(emgmm_model *m, const emgmm_params *p, const emgmm_data
     st = emgmm_dist_sum(m, shift, K * d + K, st);
     if (st == EMGMM_OK) {
         for (size_t k = 0; k < K; k++)
-            for (size_t j = 0; j < d; j++) shift[k * d + j] = nk[k] > 0.0 ? shift[k * d + j] / nk[k] : 0.0;
+            for (size_t j = 0; j < d; j++)
+                shift[k * d + j] = nk[k] > 0.0 ? shift[k * d + j] / nk[k] : 0.0;
         /* sweep 2: the moments about the means */
         const int full = m->cov_type == EMGMM_COV_FULL || m->cov_type == EMGMM_COV_TIED;
         double *dx = malloc(d * sizeof(double));

@@ -49,9 +49,9 @@ const char *emgmm_blas_config(void)
  * it does not recognise a (virtualised) CPU. */
 static int is_generic_core(const char *core)
 {
-    static const char *const generic[] = {"prescott", "core2", "penryn", "dunnington",
-                                          "nehalem", "atom", "katmai", "coppermine",
-                                          "northwood", "banias", "athlon", "opteron",
+    static const char *const generic[] = {"prescott",  "core2",   "penryn",     "dunnington",
+                                          "nehalem",   "atom",    "katmai",     "coppermine",
+                                          "northwood", "banias",  "athlon",     "opteron",
                                           "barcelona", "generic", "sandybridge"};
     for (size_t i = 0; i < sizeof generic / sizeof generic[0]; i++)
         if (strcasecmp(core, generic[i]) == 0) return 1;

@@ -60,8 +60,7 @@ static int chol_precision_1t(int d, const double *S, double *U, double *log_det,
     for (int i = 0; i < d; i++) ld += log(work[(size_t)i * d + i]);
     /* U = (L⁻¹)ᵀ: upper triangular, zeros below the diagonal. */
     for (int i = 0; i < d; i++)
-        for (int j = 0; j < d; j++)
-            U[(size_t)i * d + j] = (j >= i) ? work[(size_t)j * d + i] : 0.0;
+        for (int j = 0; j < d; j++) U[(size_t)i * d + j] = (j >= i) ? work[(size_t)j * d + i] : 0.0;
     *log_det = ld;
     return 0;
 }

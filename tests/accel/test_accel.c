@@ -35,13 +35,16 @@ static int spd(const double *S, int d)
     int ok = 1;
     for (int j = 0; j < d && ok; j++) {
         for (int i = j; i < d && ok; i++) {
-            if (fabs(S[(size_t)i * d + j] - S[(size_t)j * d + i]) > 1e-12 * (fabs(S[(size_t)i * d + i]) + fabs(S[(size_t)j * d + j])))
+            if (fabs(S[(size_t)i * d + j] - S[(size_t)j * d + i]) >
+                1e-12 * (fabs(S[(size_t)i * d + i]) + fabs(S[(size_t)j * d + j])))
                 ok = 0;
             double s = S[(size_t)i * d + j];
             for (int l = 0; l < j; l++) s -= L[(size_t)i * d + l] * L[(size_t)j * d + l];
             if (i == j) {
-                if (!(s > 0.0)) ok = 0;
-                else L[(size_t)j * d + j] = sqrt(s);
+                if (!(s > 0.0))
+                    ok = 0;
+                else
+                    L[(size_t)j * d + j] = sqrt(s);
             } else {
                 L[(size_t)i * d + j] = s / L[(size_t)j * d + j];
             }
@@ -135,7 +138,8 @@ static void same_optimum(int acc, const emgmm_params *base, const emgmm_data *X,
         snprintf(name, sizeof name, "%s (%s)", what, emgmm_accel_method_name(p.accel));
         const int st = run_checked(m, &p, X, name);
         if (st) fail_msg("%s: %s: %s", name, emgmm_strerror(st), emgmm_model_last_error(m));
-        if (!emgmm_model_converged(m)) fail_msg("%s: not converged in %d iterations", name, p.max_iter);
+        if (!emgmm_model_converged(m))
+            fail_msg("%s: not converged in %d iterations", name, p.max_iter);
         o[a].lb = emgmm_model_lower_bound(m);
         /* float32: a pass's lower bound carries float32 rounding (about 1e-8 relative), so the
          * two optima are compared by their score on the same values in double */
@@ -209,8 +213,8 @@ static void overlap_all_types_fewer_passes(void **state)
             p.n_threads = 2;
             p.seed = 3;
             outcome pl, ac;
-            same_optimum(methods[a], &p, &X, 3, ct, NULL, NULL, NULL, emgmm_covariance_type_name(ct),
-                         &pl, &ac);
+            same_optimum(methods[a], &p, &X, 3, ct, NULL, NULL, NULL,
+                         emgmm_covariance_type_name(ct), &pl, &ac);
             /* overlapping components: plain EM crawls, acceleration must save passes */
             if (pl.passes >= 60 && !(ac.passes * 2 <= pl.passes))
                 fail_msg("%s: %s %lld passes against plain %lld", emgmm_covariance_type_name(ct),
@@ -235,9 +239,11 @@ static void float32_missing_weights(void **state)
     /* float32 */
     emgmm_data X = emgmm_data_f32(xf, mx.n, d, d);
     for (int a = 0; a < N_METHODS; a++)
-        same_optimum(methods[a], &p, &X, 3, EMGMM_COV_FULL, NULL, NULL, NULL, "float32", NULL, NULL);
+        same_optimum(methods[a], &p, &X, 3, EMGMM_COV_FULL, NULL, NULL, NULL, "float32", NULL,
+                     NULL);
     for (int a = 0; a < N_METHODS; a++)
-        same_optimum(methods[a], &p, &X, 3, EMGMM_COV_DIAG, NULL, NULL, NULL, "float32 diag", NULL, NULL);
+        same_optimum(methods[a], &p, &X, 3, EMGMM_COV_DIAG, NULL, NULL, NULL, "float32 diag", NULL,
+                     NULL);
     /* per-sample weights */
     double *wt = tu_xmalloc(mx.n * sizeof(double));
     tu_rng r;
@@ -246,7 +252,8 @@ static void float32_missing_weights(void **state)
     X = emgmm_data_f64(mx.x, mx.n, d, d);
     X.weights = wt;
     for (int a = 0; a < N_METHODS; a++)
-        same_optimum(methods[a], &p, &X, 3, EMGMM_COV_FULL, NULL, NULL, NULL, "weights", NULL, NULL);
+        same_optimum(methods[a], &p, &X, 3, EMGMM_COV_FULL, NULL, NULL, NULL, "weights", NULL,
+                     NULL);
     /* missing values: about 10% of the entries, never a whole row */
     double *xm = tu_xmalloc(mx.n * d * sizeof(double));
     memcpy(xm, mx.x, mx.n * d * sizeof(double));
@@ -255,9 +262,11 @@ static void float32_missing_weights(void **state)
     X = emgmm_data_f64(xm, mx.n, d, d);
     p.missing = EMGMM_MISSING_NAN;
     for (int a = 0; a < N_METHODS; a++)
-        same_optimum(methods[a], &p, &X, 3, EMGMM_COV_FULL, NULL, NULL, NULL, "missing (nan)", NULL, NULL);
+        same_optimum(methods[a], &p, &X, 3, EMGMM_COV_FULL, NULL, NULL, NULL, "missing (nan)", NULL,
+                     NULL);
     for (int a = 0; a < N_METHODS; a++)
-        same_optimum(methods[a], &p, &X, 3, EMGMM_COV_TIED, NULL, NULL, NULL, "missing tied", NULL, NULL);
+        same_optimum(methods[a], &p, &X, 3, EMGMM_COV_TIED, NULL, NULL, NULL, "missing tied", NULL,
+                     NULL);
     free(xm);
     free(wt);
     free(xf);
@@ -326,10 +335,12 @@ static void monotone_guard_rejects(void **state)
     assert_int_equal(emgmm_model_n_passes(m), passes + 2);
     assert_true(lb >= prev);
     assert_true(lb == lb_ref);
-    assert_memory_equal(emgmm_model_means(m), emgmm_model_means(ref), (size_t)K * d * sizeof(double));
+    assert_memory_equal(emgmm_model_means(m), emgmm_model_means(ref),
+                        (size_t)K * d * sizeof(double));
     assert_memory_equal(emgmm_model_covariances(m), emgmm_model_covariances(ref),
                         emgmm_model_covariances_size(m) * sizeof(double));
-    assert_memory_equal(emgmm_model_weights(m), emgmm_model_weights(ref), (size_t)K * sizeof(double));
+    assert_memory_equal(emgmm_model_weights(m), emgmm_model_weights(ref),
+                        (size_t)K * sizeof(double));
     double step2;
     long long passes2;
     size_t len2 = 0;
@@ -408,10 +419,12 @@ static void anderson_guard_rejects(void **state)
     assert_int_equal(emgmm_model_n_passes(m), passes + 2);
     assert_true(lb >= prev);
     assert_true(lb == lb_ref);
-    assert_memory_equal(emgmm_model_means(m), emgmm_model_means(ref), (size_t)K * d * sizeof(double));
+    assert_memory_equal(emgmm_model_means(m), emgmm_model_means(ref),
+                        (size_t)K * d * sizeof(double));
     assert_memory_equal(emgmm_model_covariances(m), emgmm_model_covariances(ref),
                         emgmm_model_covariances_size(m) * sizeof(double));
-    assert_memory_equal(emgmm_model_weights(m), emgmm_model_weights(ref), (size_t)K * sizeof(double));
+    assert_memory_equal(emgmm_model_weights(m), emgmm_model_weights(ref),
+                        (size_t)K * sizeof(double));
     /* the memory restarted: one pair, the EM step just made; the cap shrank */
     size_t len2 = 0;
     assert_int_equal(emgmm_model_accel_state(m, &phase, &step, &passes, NULL, &len2), EMGMM_OK);
@@ -456,11 +469,13 @@ static void deterministic_and_resumable(void **state)
         assert_int_equal(emgmm_fit(b, &p, &X), EMGMM_OK);
         assert_int_equal(emgmm_model_n_iter(a), emgmm_model_n_iter(b));
         assert_int_equal(emgmm_model_n_passes(a), emgmm_model_n_passes(b));
-        assert_memory_equal(emgmm_model_means(a), emgmm_model_means(b), (size_t)K * d * sizeof(double));
+        assert_memory_equal(emgmm_model_means(a), emgmm_model_means(b),
+                            (size_t)K * d * sizeof(double));
         assert_memory_equal(emgmm_model_covariances(a), emgmm_model_covariances(b),
                             emgmm_model_covariances_size(a) * sizeof(double));
         int na = 0, nb = 0;
-        const double *la = emgmm_model_lower_bounds(a, &na), *lbb = emgmm_model_lower_bounds(b, &nb);
+        const double *la = emgmm_model_lower_bounds(a, &na),
+                     *lbb = emgmm_model_lower_bounds(b, &nb);
         assert_memory_equal(la, lbb, (size_t)na * sizeof(double));
 
         /* a resume at every iteration in turn: parameters, fit state and accelerated state into
@@ -487,24 +502,29 @@ static void deterministic_and_resumable(void **state)
             double step;
             long long passes;
             size_t len = 0;
-            assert_int_equal(emgmm_model_accel_state(c, &phase, &step, &passes, NULL, &len), EMGMM_OK);
+            assert_int_equal(emgmm_model_accel_state(c, &phase, &step, &passes, NULL, &len),
+                             EMGMM_OK);
             double *vec = tu_xmalloc((len ? len : 1) * sizeof(double));
-            assert_int_equal(emgmm_model_accel_state(c, &phase, &step, &passes, vec, &len), EMGMM_OK);
+            assert_int_equal(emgmm_model_accel_state(c, &phase, &step, &passes, vec, &len),
+                             EMGMM_OK);
             assert_int_equal(emgmm_model_create(&r, K, d, EMGMM_COV_FULL), EMGMM_OK);
-            assert_int_equal(emgmm_model_set_parameters(r, emgmm_model_weights(c), emgmm_model_means(c),
+            assert_int_equal(emgmm_model_set_parameters(r, emgmm_model_weights(c),
+                                                        emgmm_model_means(c),
                                                         emgmm_model_covariances(c)),
                              EMGMM_OK);
             int nc = 0;
             const double *lc = emgmm_model_lower_bounds(c, &nc);
             assert_int_equal(emgmm_model_set_fit_state(r, lc, nc, 0), EMGMM_OK);
-            assert_int_equal(emgmm_model_set_accel_state(r, phase, step, passes, vec, len), EMGMM_OK);
+            assert_int_equal(emgmm_model_set_accel_state(r, phase, step, passes, vec, len),
+                             EMGMM_OK);
             while (emgmm_model_n_iter(r) < p.max_iter) {
                 assert_int_equal(emgmm_fit_iterate(r, &p, &X, NULL), EMGMM_OK);
                 if (emgmm_fit_converged(r, p.tol)) break;
             }
             assert_int_equal(emgmm_model_n_iter(r), total);
             assert_int_equal(emgmm_model_n_passes(r), emgmm_model_n_passes(a));
-            assert_memory_equal(emgmm_model_means(r), emgmm_model_means(a), (size_t)K * d * sizeof(double));
+            assert_memory_equal(emgmm_model_means(r), emgmm_model_means(a),
+                                (size_t)K * d * sizeof(double));
             assert_memory_equal(emgmm_model_covariances(r), emgmm_model_covariances(a),
                                 emgmm_model_covariances_size(a) * sizeof(double));
             free(vec);
@@ -540,13 +560,16 @@ static void bad_arguments(void **state)
     assert_int_equal(emgmm_model_set_accel_state(m, 4, 1.0, 0, NULL, 0), EMGMM_ERR_INVALID_PARAM);
     assert_int_equal(emgmm_model_set_accel_state(m, 0, 0.5, 0, NULL, 0), EMGMM_ERR_INVALID_PARAM);
     assert_int_equal(emgmm_model_set_accel_state(m, 1, 1.0, 0, NULL, 0), EMGMM_ERR_NULL);
-    assert_int_equal(emgmm_model_set_accel_state(m, 1, 1.0, 0, v, 9), EMGMM_ERR_INVALID_PARAM); /* no iteration yet */
+    assert_int_equal(emgmm_model_set_accel_state(m, 1, 1.0, 0, v, 9),
+                     EMGMM_ERR_INVALID_PARAM); /* no iteration yet */
     assert_int_equal(emgmm_model_set_accel_state(m, 0, 1.0, -1, NULL, 0), EMGMM_ERR_INVALID_PARAM);
     assert_int_equal(emgmm_model_set_accel_state(NULL, 0, 1.0, 0, NULL, 0), EMGMM_ERR_NULL);
     /* Anderson (phase 3): [pairs, x, Δf, Δg] — P = K + K·d + K·d = 10 coordinates for diag */
     double w[31] = {0};
-    assert_int_equal(emgmm_model_set_accel_state(m, 3, 1.0, 0, w, 11), EMGMM_ERR_INVALID_PARAM); /* no iteration yet */
-    const double w0[2] = {0.375, 0.625}, mu0[4] = {0.0, 1.5, -2.25, 0.5}, cov0[4] = {1.0, 2.0, 0.5, 1.25};
+    assert_int_equal(emgmm_model_set_accel_state(m, 3, 1.0, 0, w, 11),
+                     EMGMM_ERR_INVALID_PARAM); /* no iteration yet */
+    const double w0[2] = {0.375, 0.625}, mu0[4] = {0.0, 1.5, -2.25, 0.5},
+                 cov0[4] = {1.0, 2.0, 0.5, 1.25};
     assert_int_equal(emgmm_model_set_parameters(m, w0, mu0, cov0), EMGMM_OK);
     const double lb1 = -1.25;
     assert_int_equal(emgmm_model_set_fit_state(m, &lb1, 1, 0), EMGMM_OK);

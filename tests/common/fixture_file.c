@@ -11,8 +11,7 @@
 static char *slurp(const char *path)
 {
     FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return NULL;
+    if (!fp) return NULL;
     char *buf = NULL;
     if (fseek(fp, 0, SEEK_END) == 0) {
         const long size = ftell(fp);
@@ -48,15 +47,12 @@ int ff_load_path(ff_file *f, const char *path)
     size_t cap = 0;
     int rc = 0;
     for (;;) {
-        while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
-            p++;
+        while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r') p++;
         if (*p == '#') {
-            while (*p && *p != '\n')
-                p++;
+            while (*p && *p != '\n') p++;
             continue;
         }
-        if (!*p)
-            break;
+        if (!*p) break;
         if (f->nsec == cap) {
             cap = cap ? 2 * cap : 32;
             ff_section *s = realloc(f->sec, cap * sizeof *s);
@@ -94,19 +90,16 @@ int ff_load_path(ff_file *f, const char *path)
             }
             p = end;
         }
-        if (rc)
-            break;
+        if (rc) break;
     }
     free(buf);
-    if (rc)
-        ff_free(f);
+    if (rc) ff_free(f);
     return rc;
 }
 
 void ff_free(ff_file *f)
 {
-    for (size_t i = 0; i < f->nsec; i++)
-        free(f->sec[i].v);
+    for (size_t i = 0; i < f->nsec; i++) free(f->sec[i].v);
     free(f->sec);
     memset(f, 0, sizeof *f);
 }
@@ -116,8 +109,7 @@ static const ff_section *find(const ff_file *f, const char *prefix, const char *
     char full[160];
     snprintf(full, sizeof full, "%s%s%s", prefix ? prefix : "", prefix ? "." : "", key);
     for (size_t i = 0; i < f->nsec; i++)
-        if (!strcmp(f->sec[i].key, full))
-            return &f->sec[i];
+        if (!strcmp(f->sec[i].key, full)) return &f->sec[i];
     return NULL;
 }
 

@@ -15,7 +15,11 @@
 
 #include "emgmm.h"
 
-enum { K = 3, D = 5, N = 200 };
+enum {
+    K = 3,
+    D = 5,
+    N = 200
+};
 
 /* A reference model from set_parameters: high-entropy SPD covariances. */
 static emgmm_model *reference(int type)
@@ -145,7 +149,8 @@ static void test_each_cheap_check_rejects_and_names_the_component(void **state)
     expect_rejected(F, 0, 3, 0 * D * D + 2 * D + 2, 0.0, "non-positive diagonal", 0);
     expect_rejected(F, 0, 3, 1 * D * D + 4 * D + 4, -1.5, "non-positive diagonal", 1);
     expect_rejected(EMGMM_COV_TIED, 0, 3, 3 * D + 3, -0.5, "non-positive diagonal", 0);
-    expect_rejected(EMGMM_COV_DIAG, 0, 3, 1 * D + 2, 0.0, "precisions_cholesky entry of component 1", 1);
+    expect_rejected(EMGMM_COV_DIAG, 0, 3, 1 * D + 2, 0.0,
+                    "precisions_cholesky entry of component 1", 1);
     expect_rejected(EMGMM_COV_DIAG, 0, 2, 2 * D + 4, -1.0, "variance of component 2", 2);
     expect_rejected(EMGMM_COV_SPHERICAL, 0, 3, 1, -2.0, "component 1", 1);
 }

@@ -122,8 +122,7 @@ static void every_init_method_runs_and_is_reproducible_by_seed(void **state)
         emgmm_model *b = fit_or_fail(K, &p, &X);
         assert_same_bytes(a, b);
         double wsum = 0.0;
-        for (int k = 0; k < K; k++)
-            wsum += emgmm_model_weights(a)[k];
+        for (int k = 0; k < K; k++) wsum += emgmm_model_weights(a)[k];
         tu_assert_close(wsum, 1.0, 1e-12, 0.0, "init %s: sum of weights",
                         emgmm_init_method_name(methods[i]));
         assert_true(isfinite(emgmm_model_lower_bound(a)));
@@ -170,13 +169,11 @@ static void point_inits_start_from_distinct_data_rows(void **state)
                 int same = 1;
                 for (int j = 0; j < d; j++)
                     same &= tu_close(mu[k * d + j], mix.x[r * d + j], 1e-12, 0.0);
-                if (same)
-                    rows[k] = r;
+                if (same) rows[k] = r;
             }
             if (rows[k] == mix.n)
                 fail_msg("%s: mean %d is no data row", emgmm_init_method_name(methods[i]), k);
-            for (int q = 0; q < k; q++)
-                assert_true(rows[q] != rows[k]);
+            for (int q = 0; q < k; q++) assert_true(rows[q] != rows[k]);
             for (int a = 0; a < d; a++)
                 for (int b = 0; b < d; b++)
                     tu_assert_close(cov[(size_t)k * d * d + a * d + b], a == b ? p.reg_covar : 0.0,
@@ -224,7 +221,9 @@ static void kmeans_init_is_one_mstep_on_the_partition(void **state)
         resp[i * K + best] = 1.0;
     }
     double w[3], mu[9], cov[27];
-    tb_mstep(mix.x, n, d, (size_t)d, K, resp, p.reg_covar, w, mu, cov);
+    assert_int_equal(tb_mstep(TB_FULL, mix.x, n, d, (size_t)d, NULL, K, resp, NULL, NULL,
+                              p.reg_covar, w, mu, cov),
+                     0);
     tu_assert_gmm_close(K, d, emgmm_model_weights(m), emgmm_model_means(m),
                         emgmm_model_covariances(m), w, mu, cov, 1e-9, "k-means init");
     free(resp);
@@ -290,11 +289,9 @@ static void float32_and_float64_fits_agree_in_loglik(void **state)
         xf[i] = (float)(mix.x[i] + offset);
         mix.x[i] = (double)xf[i];
     }
-    for (int i = 0; i < K * d; i++)
-        mix.mu[i] += offset;
+    for (int i = 0; i < K * d; i++) mix.mu[i] += offset;
     double *cov0 = tu_xmalloc(sizeof(double) * K * d * d);
-    for (int i = 0; i < K * d * d; i++)
-        cov0[i] = 1.5 * mix.cov[i];
+    for (int i = 0; i < K * d * d; i++) cov0[i] = 1.5 * mix.cov[i];
     emgmm_params p = emgmm_params_default();
     p.init = EMGMM_INIT_USER;
     p.tol = 0.0;
@@ -307,8 +304,7 @@ static void float32_and_float64_fits_agree_in_loglik(void **state)
         const emgmm_data X = t ? emgmm_data_f32(xf, n, (size_t)d, (size_t)d)
                                : emgmm_data_f64(mix.x, n, (size_t)d, (size_t)d);
         const int rc = emgmm_fit(m, &p, &X);
-        if (rc != EMGMM_OK)
-            fail_msg("fit (%s): %s", t ? "f32" : "f64", emgmm_strerror(rc));
+        if (rc != EMGMM_OK) fail_msg("fit (%s): %s", t ? "f32" : "f64", emgmm_strerror(rc));
         ll[t] = emgmm_model_lower_bound(m);
         assert_int_equal(emgmm_score(m, &X, &sc[t]), EMGMM_OK);
         emgmm_model_free(m);
@@ -331,8 +327,8 @@ int main(void)
         cmocka_unit_test(point_inits_start_from_distinct_data_rows),
         cmocka_unit_test(kmeans_init_is_one_mstep_on_the_partition),
         cmocka_unit_test(n_init_keeps_best_lower_bound),
-        {"float32_and_float64_fits_agree_in_loglik", float32_and_float64_fits_agree_in_loglik,
-         NULL, NULL, (void *)&at_origin},
+        {"float32_and_float64_fits_agree_in_loglik", float32_and_float64_fits_agree_in_loglik, NULL,
+         NULL, (void *)&at_origin},
         {"float32_and_float64_fits_agree_in_loglik_far_from_origin",
          float32_and_float64_fits_agree_in_loglik, NULL, NULL, (void *)&far_away},
     };

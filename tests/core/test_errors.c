@@ -41,8 +41,7 @@ static void strerror_names_every_status_distinctly(void **state)
         const char *a = emgmm_strerror(s);
         assert_non_null(a);
         assert_true(strlen(a) > 0);
-        for (int t = EMGMM_OK; t < s; t++)
-            assert_string_not_equal(a, emgmm_strerror(t));
+        for (int t = EMGMM_OK; t < s; t++) assert_string_not_equal(a, emgmm_strerror(t));
     }
     assert_string_equal(emgmm_strerror(-7), "unknown emgmm status");
     assert_string_equal(emgmm_strerror(2385), "unknown emgmm status");
@@ -117,8 +116,7 @@ static void fit_reports_nonfinite_in_float32_data(void **state)
     const int d = 3;
     double *x = small_data(n, d, 13);
     float *xf = tu_xmalloc(sizeof(float) * n * d);
-    for (size_t i = 0; i < n * d; i++)
-        xf[i] = (float)x[i];
+    for (size_t i = 0; i < n * d; i++) xf[i] = (float)x[i];
     xf[(n - 1) * d + 1] = -INFINITY; /* the very last row: no block may skip it */
     emgmm_model *m = new_model(2, d);
     const emgmm_params p = emgmm_params_default();
@@ -322,8 +320,7 @@ static void constant_feature_without_reg_covar_is_not_pd(void **state)
     const size_t n = 150;
     const int d = 2;
     double *x = small_data(n, d, 17);
-    for (size_t i = 0; i < n; i++)
-        x[i * d + 1] = 0.0;
+    for (size_t i = 0; i < n; i++) x[i * d + 1] = 0.0;
     emgmm_model *m = new_model(2, d);
     emgmm_params p = emgmm_params_default();
     p.reg_covar = 0.0;
@@ -377,9 +374,9 @@ static void bad_kmeans_tol(emgmm_params *p) { p->kmeans_tol = -1e-4; }
 static void out_of_range_params_are_invalid(void **state)
 {
     (void)state;
-    const params_breaker breakers[] = {bad_tol,     nan_tol,     bad_reg,     nan_reg,
-                                       bad_max_iter, bad_n_init, bad_init_hi, bad_init_lo,
-                                       bad_threads, bad_block,   bad_kmeans_iter, bad_kmeans_tol};
+    const params_breaker breakers[] = {bad_tol,      nan_tol,    bad_reg,         nan_reg,
+                                       bad_max_iter, bad_n_init, bad_init_hi,     bad_init_lo,
+                                       bad_threads,  bad_block,  bad_kmeans_iter, bad_kmeans_tol};
     double *x = small_data(60, 2, 19);
     const emgmm_data X = emgmm_data_f64(x, 60, 2, 2);
     emgmm_params ok = emgmm_params_default();
@@ -390,8 +387,7 @@ static void out_of_range_params_are_invalid(void **state)
         if (emgmm_params_validate(&p) != EMGMM_ERR_INVALID_PARAM)
             fail_msg("params_validate accepts breaker %zu", b);
         emgmm_model *m = new_model(2, 2);
-        if (emgmm_fit(m, &p, &X) != EMGMM_ERR_INVALID_PARAM)
-            fail_msg("fit accepts breaker %zu", b);
+        if (emgmm_fit(m, &p, &X) != EMGMM_ERR_INVALID_PARAM) fail_msg("fit accepts breaker %zu", b);
         emgmm_model_free(m);
     }
     free(x);
@@ -445,8 +441,7 @@ static void failed_fit_keeps_previous_model(void **state)
     /* The same after a failure inside the fit (NOT_PD once the initialisation has run): a
      * constant column and reg_covar = 0. */
     const int n_iter = emgmm_model_n_iter(m);
-    for (size_t i = 0; i < n; i++)
-        x[i * d + 1] = 0.0;
+    for (size_t i = 0; i < n; i++) x[i * d + 1] = 0.0;
     emgmm_params p0 = p;
     p0.reg_covar = 0.0;
     assert_int_equal(emgmm_fit(m, &p0, &X), EMGMM_ERR_NOT_PD);

@@ -161,8 +161,8 @@ static void bic_and_aic_follow_their_formulas(void **state)
         const double nn = (double)mix.n;
         tu_assert_close(bic, -2.0 * nn * score + (double)want_p * log(nn), 1e-12, 0.0,
                         "bic d=%d K=%d", d, K);
-        tu_assert_close(aic, -2.0 * nn * score + 2.0 * (double)want_p, 1e-12, 0.0,
-                        "aic d=%d K=%d", d, K);
+        tu_assert_close(aic, -2.0 * nn * score + 2.0 * (double)want_p, 1e-12, 0.0, "aic d=%d K=%d",
+                        d, K);
         emgmm_model_free(m);
         tu_mixture_free(&mix);
     }
@@ -231,7 +231,8 @@ static void user_init_continues_from_the_current_model(void **state)
                         emgmm_model_means(whole), emgmm_model_covariances(whole), 1e-12,
                         "4 + 6 iterations vs 10");
     int cw, cp;
-    const double *lw = emgmm_model_lower_bounds(whole, &cw), *lp = emgmm_model_lower_bounds(part, &cp);
+    const double *lw = emgmm_model_lower_bounds(whole, &cw),
+                 *lp = emgmm_model_lower_bounds(part, &cp);
     for (int i = 0; i < cp; i++)
         tu_assert_close(lp[i], lw[4 + i], 1e-12, 0.0, "lower bound of iteration %d", 5 + i);
     emgmm_model_free(whole);
@@ -293,13 +294,11 @@ static void model_owns_its_state(void **state)
     assert_int_equal(emgmm_score_samples(m, &Xkeep, before), EMGMM_OK);
     emgmm_model *c = NULL;
     assert_int_equal(emgmm_model_copy(&c, m), EMGMM_OK);
-    for (size_t i = 0; i < n * 3; i++)
-        x[i] = NAN;
+    for (size_t i = 0; i < n * 3; i++) x[i] = NAN;
     assert_int_equal(emgmm_score_samples(m, &Xkeep, after), EMGMM_OK);
     assert_memory_equal(before, after, sizeof(double) * n);
     /* refit the original on other data (the first 100 rows, widened) */
-    for (size_t i = 0; i < 100 * 3; i++)
-        x[i] = 2.385 * mix.x[i];
+    for (size_t i = 0; i < 100 * 3; i++) x[i] = 2.385 * mix.x[i];
     const emgmm_data X2 = emgmm_data_f64(x, 100, 3, 3);
     assert_int_equal(emgmm_fit(m, &p, &X2), EMGMM_OK);
     assert_int_equal(emgmm_score_samples(c, &Xkeep, after), EMGMM_OK);
@@ -334,8 +333,7 @@ static void sample_is_seeded_and_follows_the_model(void **state)
     for (size_t i = 0; i < n; i++) {
         assert_true(c[i] == 0 || c[i] == 1);
         cnt[c[i]] += 1.0;
-        for (int j = 0; j < d; j++)
-            sum[c[i]][j] += x[i * d + j];
+        for (int j = 0; j < d; j++) sum[c[i]][j] += x[i * d + j];
     }
     for (int k = 0; k < K; k++) {
         assert_true(fabs(cnt[k] / n - w[k]) < 5.0 * sqrt(w[k] * (1 - w[k]) / n));
@@ -355,8 +353,10 @@ static const mono_case mono_kmeanspp = {4, 4, EMGMM_INIT_KMEANSPP, 1500, 1.0, 0x
 static const mono_case mono_random = {3, 4, EMGMM_INIT_RANDOM, 1500, 1.0, 0x303};
 static const mono_case mono_rfd = {16, 3, EMGMM_INIT_RANDOM_FROM_DATA, 2000, 2.0, 0x304};
 
-#define MONO(c) {"lower_bound_never_decreases_" #c, lower_bound_never_decreases, NULL, NULL, \
-                 (void *)&c}
+#define MONO(c)                                                                                    \
+    {                                                                                              \
+        "lower_bound_never_decreases_" #c, lower_bound_never_decreases, NULL, NULL, (void *)&c     \
+    }
 
 int main(void)
 {

@@ -62,11 +62,9 @@ static void fit_recovers_well_separated_mixture(void **state)
 
     int32_t *labels = tu_xmalloc(sizeof(int32_t) * mix.n);
     assert_int_equal(emgmm_predict(m, &X, labels), EMGMM_OK);
-    for (size_t i = 0; i < mix.n; i++)
-        assert_true(labels[i] >= 0 && labels[i] < K);
+    for (size_t i = 0; i < mix.n; i++) assert_true(labels[i] >= 0 && labels[i] < K);
     const double ari = tu_ari(labels, mix.labels, mix.n, K, K);
-    if (!(ari >= 0.95))
-        fail_msg("d=%d K=%d: adjusted Rand index %.4f < 0.95", d, K, ari);
+    if (!(ari >= 0.95)) fail_msg("d=%d K=%d: adjusted Rand index %.4f < 0.95", d, K, ari);
 
     /* Match each fitted component to the true component with the nearest mean; on data this
      * well separated the match must be one to one. */
@@ -128,8 +126,11 @@ static const recovery_case case_d2_k8 = {2, 8, 4000, 16.0, 0x2385c};
 static const recovery_case case_d16_k4 = {16, 4, 2000, 3.0, 0x2385d};
 static const recovery_case case_d16_k8 = {16, 8, 4000, 3.0, 0x2385e};
 
-#define RECOVERY(c) {"fit_recovers_well_separated_mixture_" #c, \
-                     fit_recovers_well_separated_mixture, NULL, NULL, (void *)&c}
+#define RECOVERY(c)                                                                                \
+    {                                                                                              \
+        "fit_recovers_well_separated_mixture_" #c, fit_recovers_well_separated_mixture, NULL,      \
+            NULL, (void *)&c                                                                       \
+    }
 
 int main(void)
 {

@@ -85,7 +85,10 @@ static emgmm_model *far_model(int cov)
     emgmm_model *m = model(3, 2, cov);
     const double w[3] = {0.45, 0.45, 0.1}, mu[6] = {-2.0, 0.5, 6.0, 0.0, 1e4, 1e4};
     double c[12];
-    const size_t len = cov == EMGMM_COV_FULL ? 12 : cov == EMGMM_COV_TIED ? 4 : cov == EMGMM_COV_DIAG ? 6 : 3;
+    const size_t len = cov == EMGMM_COV_FULL   ? 12
+                       : cov == EMGMM_COV_TIED ? 4
+                       : cov == EMGMM_COV_DIAG ? 6
+                                               : 3;
     for (size_t i = 0; i < len; i++) c[i] = 1.0;
     if (cov == EMGMM_COV_FULL)
         for (int k = 0; k < 3; k++) c[k * 4 + 1] = c[k * 4 + 2] = 0.0;
@@ -143,8 +146,9 @@ static void empty_component_is_reseeded_reported_and_fits_better(void **state)
             assert_int_equal(it, 1);
             assert_int_equal(comp, 2);
             assert_true(isfinite(ld));
-            assert_int_equal(emgmm_model_reseed_event(m, emgmm_model_n_reseeds(m), NULL, NULL, NULL),
-                             EMGMM_ERR_INVALID_PARAM);
+            assert_int_equal(
+                emgmm_model_reseed_event(m, emgmm_model_n_reseeds(m), NULL, NULL, NULL),
+                EMGMM_ERR_INVALID_PARAM);
             /* the component is alive and somewhere in the data */
             const double *mu = emgmm_model_means(m);
             assert_true(emgmm_model_weights(m)[2] > 1e-3);
@@ -217,7 +221,8 @@ static void reseeds_are_deterministic_and_copied(void **state)
     assert_int_equal(emgmm_fit(a, &p, &X), EMGMM_OK);
     assert_int_equal(emgmm_fit(b, &p, &X), EMGMM_OK);
     assert_memory_equal(emgmm_model_means(a), emgmm_model_means(b), 6 * sizeof(double));
-    assert_memory_equal(emgmm_model_covariances(a), emgmm_model_covariances(b), 12 * sizeof(double));
+    assert_memory_equal(emgmm_model_covariances(a), emgmm_model_covariances(b),
+                        12 * sizeof(double));
     assert_int_equal(emgmm_model_copy(&c, a), EMGMM_OK);
     assert_int_equal(emgmm_model_n_reseeds(c), emgmm_model_n_reseeds(a));
     for (int i = 0; i < emgmm_model_n_reseeds(a); i++) {
@@ -237,7 +242,6 @@ static void reseeds_are_deterministic_and_copied(void **state)
     emgmm_model_free(b);
     emgmm_model_free(c);
 }
-
 
 /* float32 data: the same reseed (the scoring pass runs on float rows). */
 static void empty_component_is_reseeded_on_float32_data(void **state)
@@ -439,9 +443,12 @@ static void constant_feature(void **state)
             tu_assert_close(tu_ari(truth, lab, n, 2, 2), 1.0, 1e-12, 0.0, "ARI");
             assert_int_equal(emgmm_model_n_reseeds(m), 0);
             const double *S = emgmm_model_covariances(m);
-            if (cov == EMGMM_COV_FULL) tu_assert_close(S[4], 1e-6, 1e-6, 0.0, "variance of the constant");
-            if (cov == EMGMM_COV_TIED) tu_assert_close(S[4], 1e-6, 1e-6, 0.0, "variance of the constant");
-            if (cov == EMGMM_COV_DIAG) tu_assert_close(S[1], 1e-6, 1e-6, 0.0, "variance of the constant");
+            if (cov == EMGMM_COV_FULL)
+                tu_assert_close(S[4], 1e-6, 1e-6, 0.0, "variance of the constant");
+            if (cov == EMGMM_COV_TIED)
+                tu_assert_close(S[4], 1e-6, 1e-6, 0.0, "variance of the constant");
+            if (cov == EMGMM_COV_DIAG)
+                tu_assert_close(S[1], 1e-6, 1e-6, 0.0, "variance of the constant");
             /* without: every component is singular, whatever the policy (reseeding
              * cannot help, and the floor of a constant feature is 0) */
             p = params(pol, 0.0, 1e-3);
@@ -583,7 +590,9 @@ static void n_equal_to_k_puts_one_component_on_each_point(void **state)
             if (cov != EMGMM_COV_TIED) {
                 for (int q = 0; q < 4; q++) {
                     const int k = component_at(m, x + q * 2);
-                    if (k < 0) fail_msg("%s %s: no component at point %d", emgmm_covariance_type_name(cov), pname[pol], q);
+                    if (k < 0)
+                        fail_msg("%s %s: no component at point %d", emgmm_covariance_type_name(cov),
+                                 pname[pol], q);
                     tu_assert_close(emgmm_model_weights(m)[k], 0.25, 1e-9, 0.0, "weight");
                 }
             }
@@ -601,7 +610,10 @@ static void n_equal_to_k_puts_one_component_on_each_point(void **state)
 static void more_features_than_points(void **state)
 {
     (void)state;
-    enum { N = 12, D = 40 };
+    enum {
+        N = 12,
+        D = 40
+    };
     double *x = tu_xmalloc(N * D * sizeof(double));
     int32_t truth[N], lab[N];
     tu_rng r;

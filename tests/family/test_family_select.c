@@ -29,8 +29,7 @@ static void chol_lower(const double *S, double *L, int d)
     for (int i = 0; i < d; i++)
         for (int j = 0; j <= i; j++) {
             double s = S[i * d + j];
-            for (int k = 0; k < j; k++)
-                s -= L[i * d + k] * L[j * d + k];
+            for (int k = 0; k < j; k++) s -= L[i * d + k] * L[j * d + k];
             L[i * d + j] = i == j ? sqrt(s) : s / L[j * d + j];
         }
 }
@@ -40,21 +39,17 @@ static double *draw(const truth *t, uint64_t seed, int32_t *labels)
     tu_rng r;
     tu_rng_seed(&r, seed);
     double L[KMAX][DMAX * DMAX], z[DMAX];
-    for (int k = 0; k < t->K; k++)
-        chol_lower(t->cov[k], L[k], t->d);
+    for (int k = 0; k < t->K; k++) chol_lower(t->cov[k], L[k], t->d);
     double *x = tu_xmalloc(sizeof(double) * t->n * t->d);
     for (size_t i = 0; i < t->n; i++) {
         const double u = tu_uniform(&r);
         int k = 0;
-        for (double c = t->w[0]; k < t->K - 1 && u > c;)
-            c += t->w[++k];
+        for (double c = t->w[0]; k < t->K - 1 && u > c;) c += t->w[++k];
         labels[i] = k;
-        for (int j = 0; j < t->d; j++)
-            z[j] = tu_normal(&r);
+        for (int j = 0; j < t->d; j++) z[j] = tu_normal(&r);
         for (int j = 0; j < t->d; j++) {
             double v = t->mu[k][j];
-            for (int q = 0; q <= j; q++)
-                v += L[k][j * t->d + q] * z[q];
+            for (int q = 0; q <= j; q++) v += L[k][j * t->d + q] * z[q];
             x[i * t->d + j] = v;
         }
     }
@@ -118,21 +113,41 @@ static void lowest_bic_picks_the_true_k_and_type(void **state)
 /* Components many standard deviations apart; within each, structure that only the true type
  * describes with the fewest parameters. */
 static truth truths[] = {
-    {"diag_k3_d4", EMGMM_COV_DIAG, 3, 4, 3000, {0.5, 0.3, 0.2},
+    {"diag_k3_d4",
+     EMGMM_COV_DIAG,
+     3,
+     4,
+     3000,
+     {0.5, 0.3, 0.2},
      {{0, 0, 0, 0}, {8, -6, 3, 5}, {-7, 5, 9, -4}},
      {{0.25, 0, 0, 0, 0, 4.0, 0, 0, 0, 0, 1.0, 0, 0, 0, 0, 0.64},
       {2.25, 0, 0, 0, 0, 0.16, 0, 0, 0, 0, 0.81, 0, 0, 0, 0, 4.84},
       {0.49, 0, 0, 0, 0, 1.44, 0, 0, 0, 0, 6.25, 0, 0, 0, 0, 0.25}}},
-    {"full_k2_d3", EMGMM_COV_FULL, 2, 3, 2000, {0.45, 0.55},
+    {"full_k2_d3",
+     EMGMM_COV_FULL,
+     2,
+     3,
+     2000,
+     {0.45, 0.55},
      {{0, 0, 0}, {6, -4, 5}},
      {{2.0, 1.6, 1.0, 1.6, 2.0, 1.2, 1.0, 1.2, 2.0},
       {1.0, -0.7, 0.2, -0.7, 1.0, -0.3, 0.2, -0.3, 1.0}}},
-    {"tied_k3_d3", EMGMM_COV_TIED, 3, 3, 2400, {0.3, 0.3, 0.4},
+    {"tied_k3_d3",
+     EMGMM_COV_TIED,
+     3,
+     3,
+     2400,
+     {0.3, 0.3, 0.4},
      {{0, 0, 0}, {9, 0, 0}, {0, 9, 3}},
      {{2.0, 1.2, 0.6, 1.2, 1.5, 0.4, 0.6, 0.4, 1.0},
       {2.0, 1.2, 0.6, 1.2, 1.5, 0.4, 0.6, 0.4, 1.0},
       {2.0, 1.2, 0.6, 1.2, 1.5, 0.4, 0.6, 0.4, 1.0}}},
-    {"spherical_k4_d2", EMGMM_COV_SPHERICAL, 4, 2, 2400, {0.2, 0.3, 0.25, 0.25},
+    {"spherical_k4_d2",
+     EMGMM_COV_SPHERICAL,
+     4,
+     2,
+     2400,
+     {0.2, 0.3, 0.25, 0.25},
      {{0, 0}, {10, 0}, {0, 10}, {10, 10}},
      {{1.0, 0, 0, 1.0}, {2.25, 0, 0, 2.25}, {0.5, 0, 0, 0.5}, {1.5, 0, 0, 1.5}}},
 };
@@ -141,7 +156,7 @@ int main(void)
 {
     struct CMUnitTest tests[sizeof truths / sizeof truths[0]];
     for (size_t i = 0; i < sizeof truths / sizeof truths[0]; i++)
-        tests[i] = (struct CMUnitTest){truths[i].name, lowest_bic_picks_the_true_k_and_type,
-                                       NULL, NULL, &truths[i]};
+        tests[i] = (struct CMUnitTest){truths[i].name, lowest_bic_picks_the_true_k_and_type, NULL,
+                                       NULL, &truths[i]};
     return cmocka_run_group_tests_name("family_select", tests, NULL, NULL);
 }

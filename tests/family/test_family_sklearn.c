@@ -12,7 +12,7 @@
 #include "emgmm.h"
 #include "family_check.h"
 #include "../common/fixture_file.h"
-#include "family_textbook.h"
+#include "../ref/textbook_em.h"
 
 #ifndef FIXTURE_DIR
 #error "FIXTURE_DIR must name tests/fixtures"
@@ -54,7 +54,7 @@ static void load(fview *v, const fcase *c)
     v->max_iter = (int)ff_scalar(f, NULL, "max_iter");
     v->reg = ff_scalar(f, NULL, "reg_covar");
     const size_t K = (size_t)v->K, kd = K * v->d;
-    v->cs = ftb_cov_size(v->type, v->K, v->d);
+    v->cs = tb_cov_size(v->type, v->K, v->d);
     v->x = ff_get(f, NULL, "data", v->n * v->d);
     v->sw = ff_has(f, NULL, "sample_weights") ? ff_get(f, NULL, "sample_weights", v->n) : NULL;
     v->init_w = ff_get(f, NULL, "init_weights", K);
@@ -70,8 +70,7 @@ static void load(fview *v, const fcase *c)
         fail_msg("fixture family_%s.txt lacks a section for %s (see stderr)", c->file, t);
 }
 
-static emgmm_model *model_with(const fview *v, const double *w, const double *mu,
-                               const double *cov)
+static emgmm_model *model_with(const fview *v, const double *w, const double *mu, const double *cov)
 {
     emgmm_model *m = NULL;
     assert_int_equal(emgmm_model_create(&m, v->K, v->d, v->type), EMGMM_OK);
@@ -114,8 +113,8 @@ static void library_reproduces_sklearn(void **state)
     const double *lbs = emgmm_model_lower_bounds(m, &count);
     assert_int_equal(count, v.max_iter);
     for (int i = 0; i < count; i++)
-        tu_assert_close(lbs[i], v.lbs[i], SK_RTOL, 0.0, "%s: lower bound of iteration %d",
-                        c->name, i + 1);
+        tu_assert_close(lbs[i], v.lbs[i], SK_RTOL, 0.0, "%s: lower bound of iteration %d", c->name,
+                        i + 1);
 
     if (ff_has(f, t, "bic")) {
         const double sk_score = ff_scalar(f, t, "score"), sk_bic = ff_scalar(f, t, "bic"),
@@ -154,17 +153,17 @@ static void textbook_reproduces_sklearn(void **state)
     memcpy(w, v.init_w, sizeof(double) * v.K);
     memcpy(mu, v.init_mu, sizeof(double) * kd);
     memcpy(cov, v.init_cov, sizeof(double) * v.cs);
-    assert_int_equal(ftb_em(v.type, v.x, v.n, v.d, (size_t)v.d, v.sw, v.K, v.reg, v.max_iter, w,
-                            mu, cov, lbs),
-                     0);
+    assert_int_equal(
+        tb_em(v.type, v.x, v.n, v.d, (size_t)v.d, v.sw, v.K, v.reg, v.max_iter, w, mu, cov, lbs),
+        0);
     fc_assert_gmm_close(v.type, v.K, v.d, w, mu, cov, v.w, v.mu, v.cov, TB_RTOL, c->name);
-    assert_int_equal(ftb_precisions_cholesky(v.type, v.K, v.d, cov, U), 0);
+    assert_int_equal(tb_precisions_cholesky(v.type, v.K, v.d, cov, U), 0);
     fc_assert_prec_chol_close(v.type, v.K, v.d, U, v.prec_chol, TB_RTOL, c->name);
     for (int i = 0; i < v.max_iter; i++)
         tu_assert_close(lbs[i], v.lbs[i], TB_RTOL, 0.0, "%s: lower bound %d", c->name, i + 1);
     if (ff_has(&v.f, c->type_name, "score")) {
-        const double s = ftb_estep(v.type, v.x, v.n, v.d, (size_t)v.d, NULL, v.K, w, mu, cov,
-                                   NULL, NULL);
+        const double s =
+            tb_estep(v.type, v.x, v.n, v.d, (size_t)v.d, NULL, v.K, w, mu, cov, NULL, NULL);
         tu_assert_close(s, ff_scalar(&v.f, c->type_name, "score"), TB_RTOL, 0.0, "%s: score",
                         c->name);
     }
@@ -179,15 +178,23 @@ static void textbook_reproduces_sklearn(void **state)
 int main(void)
 {
     static fcase cases[] = {
-        {"d2_k3", "tied", ""},          {"d2_k3", "diag", ""},
-        {"d2_k3", "spherical", ""},     {"d5_k4_bigreg", "tied", ""},
-        {"d5_k4_bigreg", "diag", ""},   {"d5_k4_bigreg", "spherical", ""},
-        {"d64_k3", "tied", ""},         {"d64_k3", "diag", ""},
-        {"d64_k3", "spherical", ""},    {"d3_k2_weighted", "full", ""},
-        {"d3_k2_weighted", "tied", ""}, {"d3_k2_weighted", "diag", ""},
+        {"d2_k3", "tied", ""},
+        {"d2_k3", "diag", ""},
+        {"d2_k3", "spherical", ""},
+        {"d5_k4_bigreg", "tied", ""},
+        {"d5_k4_bigreg", "diag", ""},
+        {"d5_k4_bigreg", "spherical", ""},
+        {"d64_k3", "tied", ""},
+        {"d64_k3", "diag", ""},
+        {"d64_k3", "spherical", ""},
+        {"d3_k2_weighted", "full", ""},
+        {"d3_k2_weighted", "tied", ""},
+        {"d3_k2_weighted", "diag", ""},
         {"d3_k2_weighted", "spherical", ""},
     };
-    enum { NC = sizeof cases / sizeof cases[0] };
+    enum {
+        NC = sizeof cases / sizeof cases[0]
+    };
     static struct CMUnitTest tests[2 * NC];
     static char names[2 * NC][96];
     for (int i = 0; i < NC; i++) {
@@ -195,10 +202,10 @@ int main(void)
         snprintf(names[2 * i], sizeof names[0], "library_reproduces_sklearn_%s", cases[i].name);
         snprintf(names[2 * i + 1], sizeof names[0], "textbook_reproduces_sklearn_%s",
                  cases[i].name);
-        tests[2 * i] = (struct CMUnitTest){names[2 * i], library_reproduces_sklearn, NULL, NULL,
-                                           &cases[i]};
-        tests[2 * i + 1] = (struct CMUnitTest){names[2 * i + 1], textbook_reproduces_sklearn,
-                                               NULL, NULL, &cases[i]};
+        tests[2 * i] =
+            (struct CMUnitTest){names[2 * i], library_reproduces_sklearn, NULL, NULL, &cases[i]};
+        tests[2 * i + 1] = (struct CMUnitTest){names[2 * i + 1], textbook_reproduces_sklearn, NULL,
+                                               NULL, &cases[i]};
     }
     return cmocka_run_group_tests_name("family_sklearn", tests, NULL, NULL);
 }

@@ -1,6 +1,6 @@
-/* test_family_textbook.c — the library agrees with the textbook EM of family_textbook.c for every
- * covariance type: 10 iterations from the same user-given start (tol = 0), d = 1, 3, 17 and
- * K = 1, 4, plus data far from the origin; parameters, lower bounds and scores to 1e-9. */
+/* test_family_textbook.c — the library agrees with the textbook EM (tests/ref/textbook_em.c)
+ * for every covariance type: 10 iterations from the same user-given start (tol = 0), d = 1, 3,
+ * 17 and K = 1, 4, plus data far from the origin; parameters, lower bounds and scores to 1e-9. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,7 +10,7 @@
 #include "../common/tu.h"
 #include "emgmm.h"
 #include "family_check.h"
-#include "family_textbook.h"
+#include "../ref/textbook_em.h"
 
 /* Both sides run the same formulas in double; they differ only by summation order. */
 #define RTOL 1e-9
@@ -32,12 +32,10 @@ static void library_matches_textbook(void **state)
     tu_rng_seed(&r, c->seed);
     tu_mixture mix;
     tu_mixture_make(&mix, &r, N, d, K, 1.0, 3.0, 3.0);
-    for (size_t e = 0; e < (size_t)N * d; e++)
-        mix.x[e] += c->offset;
-    for (size_t e = 0; e < (size_t)K * d; e++)
-        mix.mu[e] += c->offset;
+    for (size_t e = 0; e < (size_t)N * d; e++) mix.x[e] += c->offset;
+    for (size_t e = 0; e < (size_t)K * d; e++) mix.mu[e] += c->offset;
 
-    const size_t cs = ftb_cov_size(type, K, d);
+    const size_t cs = tb_cov_size(type, K, d);
     double *w = tu_xmalloc(sizeof(double) * K), *mu = tu_xmalloc(sizeof(double) * K * d);
     double *cov = tu_xmalloc(sizeof(double) * cs), *lbs = tu_xmalloc(sizeof(double) * ITERS);
     fc_perturbed_start(&mix, &r, type, w, mu, cov);
@@ -56,9 +54,8 @@ static void library_matches_textbook(void **state)
     if (rc != EMGMM_OK)
         fail_msg("%s: emgmm_fit: %s: %s", c->name, emgmm_strerror(rc), emgmm_model_last_error(m));
 
-    assert_int_equal(ftb_em(type, mix.x, N, d, (size_t)d, NULL, K, p.reg_covar, ITERS, w, mu, cov,
-                            lbs),
-                     0);
+    assert_int_equal(
+        tb_em(type, mix.x, N, d, (size_t)d, NULL, K, p.reg_covar, ITERS, w, mu, cov, lbs), 0);
     assert_int_equal(emgmm_model_n_iter(m), ITERS);
     assert_false(emgmm_model_converged(m));
     fc_assert_gmm_close(type, K, d, emgmm_model_weights(m), emgmm_model_means(m),
@@ -71,14 +68,15 @@ static void library_matches_textbook(void **state)
                         i + 1);
 
     double *U = tu_xmalloc(sizeof(double) * cs);
-    assert_int_equal(ftb_precisions_cholesky(type, K, d, cov, U), 0);
+    assert_int_equal(tb_precisions_cholesky(type, K, d, cov, U), 0);
     fc_assert_prec_chol_close(type, K, d, emgmm_model_precisions_cholesky(m), U, RTOL, c->name);
 
     /* The prediction path of the type (its own E-step) against the textbook's at the fit. */
     double *ld_lib = tu_xmalloc(sizeof(double) * N), *ld_tb = tu_xmalloc(sizeof(double) * N);
-    double *rs_lib = tu_xmalloc(sizeof(double) * N * K), *rs_tb = tu_xmalloc(sizeof(double) * N * K);
-    const double mean_tb = ftb_estep(type, mix.x, N, d, (size_t)d, NULL, K, w, mu, cov, rs_tb,
-                                     ld_tb);
+    double *rs_lib = tu_xmalloc(sizeof(double) * N * K),
+           *rs_tb = tu_xmalloc(sizeof(double) * N * K);
+    const double mean_tb =
+        tb_estep(type, mix.x, N, d, (size_t)d, NULL, K, w, mu, cov, rs_tb, ld_tb);
     double mean_lib = NAN;
     assert_int_equal(emgmm_score_samples(m, &X, ld_lib), EMGMM_OK);
     assert_int_equal(emgmm_predict_proba(m, &X, rs_lib), EMGMM_OK);
@@ -128,7 +126,7 @@ int main(void)
         nc++;
     }
     for (int i = 0; i < nc; i++)
-        tests[i] = (struct CMUnitTest){cases[i].name, library_matches_textbook, NULL, NULL,
-                                       &cases[i]};
+        tests[i] =
+            (struct CMUnitTest){cases[i].name, library_matches_textbook, NULL, NULL, &cases[i]};
     return cmocka_run_group_tests_name("family_textbook", tests, NULL, NULL);
 }

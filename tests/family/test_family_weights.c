@@ -11,7 +11,7 @@
 #include "../common/tu.h"
 #include "emgmm.h"
 #include "family_check.h"
-#include "family_textbook.h"
+#include "../ref/textbook_em.h"
 
 #define RTOL 1e-9
 #define ITERS 10
@@ -107,7 +107,8 @@ static void weighted_fit_equals_fit_on_repeated_rows(void **state)
                             emgmm_model_covariances(mw), emgmm_model_weights(mr),
                             emgmm_model_means(mr), emgmm_model_covariances(mr), RTOL, tn);
         int cw = -1, cr = -2;
-        const double *lw = emgmm_model_lower_bounds(mw, &cw), *lr = emgmm_model_lower_bounds(mr, &cr);
+        const double *lw = emgmm_model_lower_bounds(mw, &cw),
+                     *lr = emgmm_model_lower_bounds(mr, &cr);
         assert_int_equal(cw, ITERS);
         assert_int_equal(cr, ITERS);
         for (int i = 0; i < ITERS; i++)
@@ -131,17 +132,16 @@ static void fractional_weights_match_weighted_textbook(void **state)
     double *sw = tu_xmalloc(sizeof(double) * N);
     tu_rng r;
     tu_rng_seed(&r, 4099);
-    for (size_t i = 0; i < N; i++)
-        sw[i] = i % 7 == 3 ? 0.0 : 0.05 + 2.385 * tu_uniform(&r);
+    for (size_t i = 0; i < N; i++) sw[i] = i % 7 == 3 ? 0.0 : 0.05 + 2.385 * tu_uniform(&r);
     for (int t = 0; t < 4; t++) {
         const int type = fc_types[t];
         const char *tn = emgmm_covariance_type_name(type);
-        const size_t cs = ftb_cov_size(type, K, D);
+        const size_t cs = tb_cov_size(type, K, D);
         double w[K], mu[K * D], cov[K * D * D], lbs[ITERS];
         memcpy(w, f->w0, sizeof w);
         memcpy(mu, f->mu0, sizeof mu);
         memcpy(cov, f->cov0[type], sizeof(double) * cs);
-        assert_int_equal(ftb_em(type, f->mix.x, N, D, D, sw, K, 1e-6, ITERS, w, mu, cov, lbs), 0);
+        assert_int_equal(tb_em(type, f->mix.x, N, D, D, sw, K, 1e-6, ITERS, w, mu, cov, lbs), 0);
         emgmm_model *m = started(f, type);
         const emgmm_params p = fixed_iters();
         emgmm_data X = emgmm_data_f64(f->mix.x, N, D, D);
@@ -203,8 +203,7 @@ static void bad_weights_are_refused_with_their_row(void **state)
 {
     const fixture *f = *state;
     double sw[N];
-    for (size_t i = 0; i < N; i++)
-        sw[i] = 1.0 + (double)(i % 3);
+    for (size_t i = 0; i < N; i++) sw[i] = 1.0 + (double)(i % 3);
     const double bad[] = {-1e-300, -2.385, NAN, INFINITY, -INFINITY};
     const long long rows[] = {0, 117, N - 1};
     for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++)
@@ -228,8 +227,7 @@ static void all_zero_weights_are_refused(void **state)
     double sw[N] = {0};
     expect_bad_weights(f, sw, -1, "all weights 0");
     /* -0.0 is zero, not negative */
-    for (size_t i = 0; i < N; i++)
-        sw[i] = -0.0;
+    for (size_t i = 0; i < N; i++) sw[i] = -0.0;
     expect_bad_weights(f, sw, -1, "all weights -0");
 }
 
@@ -243,8 +241,7 @@ static void zero_weight_rows_do_not_count(void **state)
     for (size_t i = 0; i < N; i++) {
         sw[i] = i % 5 == 0 ? 0.0 : 1.0;
         if (i % 5 == 0)
-            for (int j = 0; j < D; j++)
-                x[i * D + j] = (j % 2 ? -1.0 : 1.0) * 1e8;
+            for (int j = 0; j < D; j++) x[i * D + j] = (j % 2 ? -1.0 : 1.0) * 1e8;
     }
     for (int t = 0; t < 4; t++) {
         const int type = fc_types[t];
@@ -258,8 +255,7 @@ static void zero_weight_rows_do_not_count(void **state)
         double *xs = tu_xmalloc(sizeof(double) * N * D);
         size_t ns = 0;
         for (size_t i = 0; i < N; i++)
-            if (sw[i] > 0)
-                memcpy(xs + ns++ * D, f->mix.x + i * D, sizeof(double) * D);
+            if (sw[i] > 0) memcpy(xs + ns++ * D, f->mix.x + i * D, sizeof(double) * D);
         const emgmm_data Xs = emgmm_data_f64(xs, ns, D, D);
         fit_ok(ms, &p, &Xs, tn);
         fc_assert_gmm_close(type, K, D, emgmm_model_weights(mw), emgmm_model_means(mw),

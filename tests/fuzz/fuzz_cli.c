@@ -11,24 +11,19 @@
 static void check_numeric(const char *s)
 {
     long l;
-    if (cli_parse_long("-k", s, 1, 1L << 20, &l) == 0)
-        FUZZ_CHECK(l >= 1 && l <= (1L << 20));
+    if (cli_parse_long("-k", s, 1, 1L << 20, &l) == 0) FUZZ_CHECK(l >= 1 && l <= (1L << 20));
     double x;
-    if (cli_parse_double("--tol", s, 0, &x) == 0)
-        FUZZ_CHECK(isfinite(x) && x >= 0);
+    if (cli_parse_double("--tol", s, 0, &x) == 0) FUZZ_CHECK(isfinite(x) && x >= 0);
     uint64_t u;
-    if (cli_parse_u64("--seed", s, &u) == 0)
-        FUZZ_CHECK(s[0] != '-' && s[0] != 0);
+    if (cli_parse_u64("--seed", s, &u) == 0) FUZZ_CHECK(s[0] != '-' && s[0] != 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size > 4096)
-        return 0;
+    if (size > 4096) return 0;
     /* One copy with a NUL after the last argument; argv points into it. */
     char *buf = malloc(size + 1);
-    if (!buf)
-        return 0;
+    if (!buf) return 0;
     memcpy(buf, data, size);
     buf[size] = 0;
     char *argv[MAX_ARGS + 2];

@@ -35,10 +35,8 @@ static inline void fuzz_check_error(const emgmm_io_error *err)
     FUZZ_CHECK(len > 0 && len < sizeof err->msg);
     /* Set while fuzzing on past a reported message finding, so it does not stop every run. */
     static int lax = -1;
-    if (lax < 0)
-        lax = getenv("EMGMM_FUZZ_LAX_MESSAGES") != NULL;
-    if (lax)
-        return;
+    if (lax < 0) lax = getenv("EMGMM_FUZZ_LAX_MESSAGES") != NULL;
+    if (lax) return;
     for (size_t i = 0; i < len; i++) {
         if ((unsigned char)err->msg[i] < 0x20) {
             fprintf(stderr, "error message has control byte 0x%02x at %zu: %s\n",
@@ -60,16 +58,14 @@ static inline void fuzz_check_matrix(int rc, const emgmm_io_matrix *m, const emg
     }
     FUZZ_CHECK(m->x != NULL && m->n > 0 && m->d > 0);
     FUZZ_CHECK((m->owned != NULL) != (m->map != NULL));
-    if (want_dtype != EMGMM_IO_DTYPE_NATURAL)
-        FUZZ_CHECK((int)m->dtype == want_dtype);
+    if (want_dtype != EMGMM_IO_DTYPE_NATURAL) FUZZ_CHECK((int)m->dtype == want_dtype);
     FUZZ_CHECK(m->n <= SIZE_MAX / m->d);
     size_t count = m->n * m->d;
     volatile double sink = 0;
     for (size_t i = 0; i < count; i++) {
         double v =
             m->dtype == EMGMM_F32 ? (double)((const float *)m->x)[i] : ((const double *)m->x)[i];
-        if (require_finite)
-            FUZZ_CHECK(isfinite(v));
+        if (require_finite) FUZZ_CHECK(isfinite(v));
         sink += v;
     }
     (void)sink;

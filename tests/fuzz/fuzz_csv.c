@@ -21,8 +21,8 @@ static void read_with(const uint8_t *data, size_t size, int header, char delim, 
     fuzz_check_matrix(rc, &m, &err, dtype == EMGMM_IO_DTYPE_NATURAL ? EMGMM_F64 : dtype, !missing);
     if (rc == 0 && missing)
         for (size_t i = 0; i < m.n * m.d; i++) {
-            const double v = m.dtype == EMGMM_F32 ? (double)((const float *)m.x)[i]
-                                                  : ((const double *)m.x)[i];
+            const double v =
+                m.dtype == EMGMM_F32 ? (double)((const float *)m.x)[i] : ((const double *)m.x)[i];
             FUZZ_CHECK(!isinf(v));
         }
     emgmm_io_matrix_free(&m);
@@ -34,13 +34,11 @@ static void check_number(const char *s, size_t len)
 {
     double v;
     const char *q = emgmm_io_parse_double(s, s + len, ",", &v);
-    if (!q)
-        return;
+    if (!q) return;
     FUZZ_CHECK(q > s && q <= s + len && (q == s + len || *q == ','));
     char buf[256];
     size_t n = (size_t)(q - s);
-    if (n >= sizeof buf)
-        return;
+    if (n >= sizeof buf) return;
     memcpy(buf, s, n);
     buf[n] = 0;
     char *e;

@@ -28,10 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         sum += mf.weights[i];
     }
     FUZZ_CHECK(fabs(sum - 1.0) <= 1e-9);
-    for (size_t i = 0; i < k * d; i++)
-        FUZZ_CHECK(isfinite(mf.means[i]));
-    for (size_t i = 0; i < mf.cov_size; i++)
-        FUZZ_CHECK(isfinite(mf.covariances[i]));
+    for (size_t i = 0; i < k * d; i++) FUZZ_CHECK(isfinite(mf.means[i]));
+    for (size_t i = 0; i < mf.cov_size; i++) FUZZ_CHECK(isfinite(mf.covariances[i]));
     emgmm_io_model_file_free(&mf);
     return 0;
 }

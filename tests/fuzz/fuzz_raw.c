@@ -5,8 +5,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size < 9)
-        return 0;
+    if (size < 9) return 0;
     emgmm_io_read_opts o = emgmm_io_read_opts_default();
     o.format = data[0] & 1 ? EMGMM_IO_FMT_RAW_F32 : EMGMM_IO_FMT_RAW_F64;
     static const int dtypes[3] = {EMGMM_IO_DTYPE_NATURAL, EMGMM_F64, EMGMM_F32};

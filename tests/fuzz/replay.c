@@ -25,18 +25,15 @@ static int replay_dir(const char *dir)
     size_t n = 0, cap = 0;
     struct dirent *e;
     while ((e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue;
+        if (e->d_name[0] == '.') continue;
         if (n == cap) {
             cap = cap ? 2 * cap : 64;
             char **t = realloc(names, cap * sizeof *t);
-            if (!t)
-                abort();
+            if (!t) abort();
             names = t;
         }
         names[n] = strdup(e->d_name);
-        if (!names[n++])
-            abort();
+        if (!names[n++]) abort();
     }
     closedir(d);
     /* A fixed order, so a failure names the same file every run. */
@@ -57,20 +54,17 @@ static int replay_dir(const char *dir)
             if (len == room) {
                 room *= 2;
                 uint8_t *t = realloc(buf, room);
-                if (!t)
-                    free(buf);
+                if (!t) free(buf);
                 buf = t;
             }
         }
         fclose(f);
-        if (!buf)
-            abort();
+        if (!buf) abort();
         printf("%s (%zu bytes)\n", path, len);
         fflush(stdout);
         /* An exact-size copy, so ASan (when on) sees any read past the input. */
         uint8_t *exact = malloc(len ? len : 1);
-        if (!exact)
-            abort();
+        if (!exact) abort();
         memcpy(exact, buf, len);
         free(buf);
         LLVMFuzzerTestOneInput(exact, len);

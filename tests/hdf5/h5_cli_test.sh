@@ -160,6 +160,10 @@ fi
 
 # ---- MPI: each rank reads its own hyperslab -------------------------------------------
 if [ -n "$MPIRUN" ]; then
+  # with parallel HDF5 installed the MPI build reads through MPI-IO (collective hyperslabs)
+  if pkg-config --exists hdf5-openmpi 2>/dev/null; then
+    "$EMGMM" info | grep -q '^hdf5: parallel' || fail "hdf5-openmpi installed, but: $("$EMGMM" info | grep hdf5)"
+  fi
   # from a given start (the default k-means init is seeded by k-means|| under MPI)
   "$EMGMM" fit x.npy -k 2 --seed 9 --max-iter 1 -q -o init.json || fail "init model"
   MFIT=(fit --init init.json --tol 0 --max-iter 12 -q)

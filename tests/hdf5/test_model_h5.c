@@ -68,8 +68,7 @@ static emgmm_model *fitted(int cov, emgmm_params *p)
 static emgmm_model *load(const char *path, emgmm_io_model_file *mf)
 {
     emgmm_io_error err = {0};
-    if (emgmm_io_model_read(path, mf, &err) != 0)
-        fail_msg("%s", err.msg);
+    if (emgmm_io_model_read(path, mf, &err) != 0) fail_msg("%s", err.msg);
     emgmm_model *m = NULL;
     assert_int_equal(emgmm_model_create(&m, mf->n_components, mf->n_features, mf->covariance_type),
                      EMGMM_OK);
@@ -108,8 +107,7 @@ static void roundtrip(int cov)
                         cs * sizeof(double));
 
     /* JSON → HDF5 → JSON: the same bytes. */
-    if (emgmm_io_model_write(in_dir("b.h5"), lj, NULL, &err) != 0)
-        fail_msg("%s", err.msg);
+    if (emgmm_io_model_write(in_dir("b.h5"), lj, NULL, &err) != 0) fail_msg("%s", err.msg);
     emgmm_io_model_file mb;
     emgmm_model *lb = load(in_dir("b.h5"), &mb);
     if (emgmm_io_model_write(in_dir("c.json"), lb, NULL, &err) != 0 ||
@@ -131,10 +129,26 @@ static void roundtrip(int cov)
     emgmm_model_free(m);
 }
 
-static void test_roundtrip_full(void **s) { (void)s; roundtrip(EMGMM_COV_FULL); }
-static void test_roundtrip_tied(void **s) { (void)s; roundtrip(EMGMM_COV_TIED); }
-static void test_roundtrip_diag(void **s) { (void)s; roundtrip(EMGMM_COV_DIAG); }
-static void test_roundtrip_spherical(void **s) { (void)s; roundtrip(EMGMM_COV_SPHERICAL); }
+static void test_roundtrip_full(void **s)
+{
+    (void)s;
+    roundtrip(EMGMM_COV_FULL);
+}
+static void test_roundtrip_tied(void **s)
+{
+    (void)s;
+    roundtrip(EMGMM_COV_TIED);
+}
+static void test_roundtrip_diag(void **s)
+{
+    (void)s;
+    roundtrip(EMGMM_COV_DIAG);
+}
+static void test_roundtrip_spherical(void **s)
+{
+    (void)s;
+    roundtrip(EMGMM_COV_SPHERICAL);
+}
 
 /* A truncated HDF5 model and a model without its means fail, naming what. */
 static void test_bad_h5_models(void **s)
@@ -143,8 +157,7 @@ static void test_bad_h5_models(void **s)
     emgmm_params p;
     emgmm_model *m = fitted(EMGMM_COV_FULL, &p);
     emgmm_io_error err = {0};
-    if (emgmm_io_model_write(in_dir("g.h5"), m, NULL, &err) != 0)
-        fail_msg("%s", err.msg);
+    if (emgmm_io_model_write(in_dir("g.h5"), m, NULL, &err) != 0) fail_msg("%s", err.msg);
     emgmm_model_free(m);
     size_t len;
     char *b = slurp(in_dir("g.h5"), &len);
@@ -163,19 +176,15 @@ static void test_bad_h5_models(void **s)
 int main(void)
 {
     snprintf(dir, sizeof dir, "%s/emgmm_h5_XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    if (!mkdtemp(dir))
-        return 1;
+    if (!mkdtemp(dir)) return 1;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_roundtrip_full),
-        cmocka_unit_test(test_roundtrip_tied),
-        cmocka_unit_test(test_roundtrip_diag),
-        cmocka_unit_test(test_roundtrip_spherical),
+        cmocka_unit_test(test_roundtrip_full), cmocka_unit_test(test_roundtrip_tied),
+        cmocka_unit_test(test_roundtrip_diag), cmocka_unit_test(test_roundtrip_spherical),
         cmocka_unit_test(test_bad_h5_models),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        rc = rc ? rc : 1;
+    if (system(cmd) != 0) rc = rc ? rc : 1;
     return rc;
 }

@@ -25,8 +25,7 @@ static size_t largest; /* the largest single request since the last reset */
 
 static void note(size_t n)
 {
-    if (n > largest)
-        largest = n;
+    if (n > largest) largest = n;
 }
 void *__wrap_malloc(size_t n)
 {
@@ -69,8 +68,7 @@ static size_t make_npy(unsigned char *buf, int major, const char *dict, uint32_t
     memcpy(buf, "\x93NUMPY", 6);
     buf[6] = (unsigned char)major;
     buf[7] = 0;
-    for (size_t i = 0; i < pre - 8; i++)
-        buf[8 + i] = (unsigned char)(h >> (8 * i));
+    for (size_t i = 0; i < pre - 8; i++) buf[8 + i] = (unsigned char)(h >> (8 * i));
     memcpy(buf + pre, dict, len);
     memset(buf + pre + len, ' ', pad);
     buf[pre + real - 1] = '\n';
@@ -90,10 +88,8 @@ static void expect_matrix_error(int format, size_t dims, int dtype, const char *
     emgmm_io_error err = {0};
     largest = 0;
     int rc = emgmm_io_read_matrix(path, &o, &m, &err);
-    if (rc == 0)
-        fail_msg("read succeeded, expected '%s'", substring);
-    if (!strstr(err.msg, substring))
-        fail_msg("message '%s' lacks '%s'", err.msg, substring);
+    if (rc == 0) fail_msg("read succeeded, expected '%s'", substring);
+    if (!strstr(err.msg, substring)) fail_msg("message '%s' lacks '%s'", err.msg, substring);
     assert_null(strchr(err.msg, '\n'));
     assert_null(m.x);
     if (largest > SMALL)
@@ -221,8 +217,7 @@ static void expect_model_error(const char *text, const char *substring)
     emgmm_io_error err = {0};
     largest = 0;
     assert_int_not_equal(emgmm_io_model_parse(text, strlen(text), "m.json", &mf, &err), 0);
-    if (!strstr(err.msg, substring))
-        fail_msg("message '%s' lacks '%s'", err.msg, substring);
+    if (!strstr(err.msg, substring)) fail_msg("message '%s' lacks '%s'", err.msg, substring);
     assert_null(strchr(err.msg, '\n'));
     assert_null(mf.weights);
     if (largest > SMALL)
@@ -274,8 +269,7 @@ static void test_model_claims_checked_before_allocation(void **state)
     for (size_t cut = 0; cut < len; cut++) {
         largest = 0;
         int rc = emgmm_io_model_parse(good_model, cut, "m.json", &mf, &err);
-        if (rc == 0)
-            fail_msg("a model cut to %zu of %zu bytes was accepted", cut, len);
+        if (rc == 0) fail_msg("a model cut to %zu of %zu bytes was accepted", cut, len);
         assert_null(strchr(err.msg, '\n'));
         assert_true(largest <= SMALL);
     }
@@ -294,8 +288,7 @@ static void test_truncated_csv_rows_rejected(void **state)
     emgmm_io_error err = {0};
     for (size_t cut = 12; cut < 21; cut++) {
         int rc = emgmm_io_read_csv_buffer(text, cut, "t.csv", &o, &m, &err);
-        if (rc == 0)
-            fail_msg("cut at %zu accepted", cut);
+        if (rc == 0) fail_msg("cut at %zu accepted", cut);
         if (!strstr(err.msg, "ragged row") && !strstr(err.msg, "empty field") &&
             !strstr(err.msg, "non-numeric value '-'"))
             fail_msg("cut at %zu: %s", cut, err.msg);
@@ -319,15 +312,12 @@ static void expect_csv_n(const char *text, size_t len, int dtype, const char *su
     emgmm_io_error err = {0};
     int rc = emgmm_io_read_csv_buffer(text, len, "t.csv", &o, &m, &err);
     if (!substring) {
-        if (rc != 0)
-            fail_msg("'%s' rejected: %s", text, err.msg);
+        if (rc != 0) fail_msg("'%s' rejected: %s", text, err.msg);
         emgmm_io_matrix_free(&m);
         return;
     }
-    if (rc == 0)
-        fail_msg("'%s' accepted, expected '%s'", text, substring);
-    if (!strstr(err.msg, substring))
-        fail_msg("message '%s' lacks '%s'", err.msg, substring);
+    if (rc == 0) fail_msg("'%s' accepted, expected '%s'", text, substring);
+    if (!strstr(err.msg, substring)) fail_msg("message '%s' lacks '%s'", err.msg, substring);
     assert_null(m.x);
 }
 
@@ -347,10 +337,19 @@ static void test_nonfinite_overflowed_and_foreign_numbers(void **state)
     expect_csv("1,2\n3,1e39\n", F64, NULL);               /* fine as a double */
     expect_csv("1,2\n3,3.4028235e38\n", F32, NULL);       /* rounds to FLT_MAX */
     expect_csv("1,2\n3,1e-999\n4.9e-324,5\n", F64, NULL); /* underflow and subnormal kept */
-    expect_csv("1,2\n3,\xff\xfe\n", F64, "non-numeric value '?" "?' in field 2 (t.csv:2:3)");
-    expect_csv("1,2\n3,\xc3\xa9\n", F64, "non-numeric value '?" "?'");
+    expect_csv("1,2\n3,\xff\xfe\n", F64,
+               "non-numeric value '?"
+               "?' in field 2 (t.csv:2:3)");
+    expect_csv("1,2\n3,\xc3\xa9\n", F64,
+               "non-numeric value '?"
+               "?'");
     expect_csv("1,2\n3,4\x00\n", F64, "non-numeric value '4?'");
-    expect_csv("1,2\n3\xe2\x80\xaf" "4,5\n", F64, "non-numeric value '3?" "?" "?4'"); /* U+202F */
+    expect_csv("1,2\n3\xe2\x80\xaf"
+               "4,5\n",
+               F64,
+               "non-numeric value '3?"
+               "?"
+               "?4'"); /* U+202F */
     /* a header of non-UTF-8 names is a header like any other */
     expect_csv("\xff\xfe,b\n1,2\n", F64, NULL);
 }

@@ -28,14 +28,12 @@ static void expect_matrix(const char *text, size_t n, size_t d, const double *wa
     emgmm_io_matrix m;
     emgmm_io_error err;
     int rc = read_csv(text, -1, EMGMM_IO_DTYPE_NATURAL, &m, &err);
-    if (rc != 0)
-        fail_msg("unexpected error: %s", err.msg);
+    if (rc != 0) fail_msg("unexpected error: %s", err.msg);
     assert_int_equal(m.n, n);
     assert_int_equal(m.d, d);
     assert_int_equal(m.dtype, EMGMM_F64);
     const double *x = m.x;
-    for (size_t i = 0; i < n * d; i++)
-        assert_memory_equal(&x[i], &want[i], sizeof(double));
+    for (size_t i = 0; i < n * d; i++) assert_memory_equal(&x[i], &want[i], sizeof(double));
     emgmm_io_matrix_free(&m);
 }
 
@@ -45,8 +43,7 @@ static void expect_error(const char *text, int header, const char *substring)
     emgmm_io_error err;
     assert_int_not_equal(read_csv(text, header, EMGMM_IO_DTYPE_NATURAL, &m, &err), 0);
     assert_int_equal(err.code, EMGMM_IO_EINPUT);
-    if (!strstr(err.msg, substring))
-        fail_msg("message '%s' lacks '%s'", err.msg, substring);
+    if (!strstr(err.msg, substring)) fail_msg("message '%s' lacks '%s'", err.msg, substring);
     assert_null(m.x);
 }
 
@@ -63,8 +60,7 @@ static void check_same_as_strtod(const char *s)
 {
     double fast, ref = strtod(s, NULL);
     const char *e = emgmm_io_parse_double(s, s + strlen(s), ",", &fast);
-    if (!e)
-        fail_msg("'%s' rejected", s);
+    if (!e) fail_msg("'%s' rejected", s);
     if (memcmp(&fast, &ref, sizeof fast) != 0)
         fail_msg("'%s': got %.17g, strtod says %.17g", s, fast, ref);
 }
@@ -97,22 +93,18 @@ static void test_parse_double_equals_strtod(void **state)
                                   "3.14159265358979323846264338327950288",
                                   "1E5",
                                   "-6.02214076e23"};
-    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
-        check_same_as_strtod(fixed[i]);
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) check_same_as_strtod(fixed[i]);
     char buf[64];
     for (int t = 0; t < 200000; t++) {
         uint64_t r = next_u64();
         int ndig = 1 + (int)(r % 24), dot = (int)((r >> 8) % (uint64_t)(ndig + 1));
         int e = (int)((r >> 16) % 80) - 40, pos = 0;
-        if (r >> 63)
-            buf[pos++] = '-';
+        if (r >> 63) buf[pos++] = '-';
         for (int k = 0; k < ndig; k++) {
-            if (k == dot && k)
-                buf[pos++] = '.';
+            if (k == dot && k) buf[pos++] = '.';
             buf[pos++] = (char)('0' + next_u64() % 10);
         }
-        if ((r >> 24) & 1)
-            pos += snprintf(buf + pos, sizeof buf - (size_t)pos, "e%d", e);
+        if ((r >> 24) & 1) pos += snprintf(buf + pos, sizeof buf - (size_t)pos, "e%d", e);
         buf[pos] = 0;
         check_same_as_strtod(buf);
     }
@@ -127,8 +119,7 @@ static void test_wide_mantissas_equal_strtod(void **state)
         "9007199254740993",     "9007199254740993.0",  "9007199254740993.00",
         "18014398509481986.0",  "18014398509481990",   "900719925474099.30e1",
         "18446744073709551615", "9223372036854775809", "1844674407370955161.5"};
-    for (size_t i = 0; i < sizeof ties / sizeof ties[0]; i++)
-        check_same_as_strtod(ties[i]);
+    for (size_t i = 0; i < sizeof ties / sizeof ties[0]; i++) check_same_as_strtod(ties[i]);
     char buf[64], digits[32];
     for (int t = 0; t < 300000; t++) {
         uint64_t m = next_u64() | (UINT64_C(1) << 53);
@@ -157,8 +148,7 @@ static void test_parse_double_rejects_junk(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         double v;
         const char *s = bad[i];
-        if (emgmm_io_parse_double(s, s + strlen(s), ",", &v))
-            fail_msg("'%s' accepted", s);
+        if (emgmm_io_parse_double(s, s + strlen(s), ",", &v)) fail_msg("'%s' accepted", s);
     }
 }
 
@@ -180,7 +170,8 @@ static void test_quoted_numbers(void **state)
     const double w[] = {1.5, -2.25, 3.125, 4e-3};
     expect_matrix("\"1.5\",\"-2.25\"\n\"3.125\", 4e-3\n", 2, 2, w);
     expect_matrix("\"x\",\"y\"\n\"1.5\",\"-2.25\"\n\"3.125\",\"4e-3\"\n", 2, 2, w);
-    expect_error("\"1.5\",\"2\"\n\"3\",\"4,5\"\n", -1, "non-numeric value '\"4' in field 2 (t.csv:2:5)");
+    expect_error("\"1.5\",\"2\"\n\"3\",\"4,5\"\n", -1,
+                 "non-numeric value '\"4' in field 2 (t.csv:2:5)");
     expect_error("\"1.5\",\"2\"\n\"3\",\"\"\n", -1, "non-numeric value '\"\"' in field 2");
     expect_error("\"1.5\",\"2\"\n\"3\",\"4\n", -1, "non-numeric value '\"4' in field 2");
     expect_error("\"1.5\",\"2\"\n\"3\",\"nan\"\n", -1, "non-finite value '\"nan\"'");

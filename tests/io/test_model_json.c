@@ -13,8 +13,8 @@
 
 #include "emgmm_io.h"
 
-#define MINIMAL_HEAD                                                                \
-    "{\"format\": \"emgmm-model\", \"version\": 1, \"covariance_type\": \"full\", " \
+#define MINIMAL_HEAD                                                                               \
+    "{\"format\": \"emgmm-model\", \"version\": 1, \"covariance_type\": \"full\", "                \
     "\"n_components\": 2, \"n_features\": 2, "
 #define GOOD_W "\"weights\": [0.375, 0.625], "
 #define GOOD_MU "\"means\": [[1.5, -2.385], [0.0625, 7.75]], "
@@ -32,8 +32,7 @@ static void test_minimal_hand_written_file_is_valid(void **state)
     emgmm_io_model_file mf;
     emgmm_io_error err;
     int rc = parse(MINIMAL_HEAD GOOD_W GOOD_MU GOOD_COV "}", &mf, &err);
-    if (rc)
-        fail_msg("%s", err.msg);
+    if (rc) fail_msg("%s", err.msg);
     assert_int_equal(mf.n_components, 2);
     assert_int_equal(mf.n_features, 2);
     assert_int_equal(mf.covariance_type, EMGMM_COV_FULL);
@@ -49,8 +48,7 @@ static void expect_bad(const char *text, const char *substring)
     emgmm_io_error err;
     assert_int_not_equal(parse(text, &mf, &err), 0);
     assert_int_equal(err.code, EMGMM_IO_EINPUT);
-    if (!strstr(err.msg, substring))
-        fail_msg("message '%s' lacks '%s'", err.msg, substring);
+    if (!strstr(err.msg, substring)) fail_msg("message '%s' lacks '%s'", err.msg, substring);
     assert_null(mf.weights);
 }
 
@@ -151,13 +149,11 @@ static void make_params(int K, int d, double *w, double *mu, double *cov)
         for (int i = 0; i < d; i++)
             for (int j = 0; j < d; j++) {
                 double t = i == j ? 0.731 : 0;
-                for (int l = 0; l < d; l++)
-                    t += a[i * d + l] * a[j * d + l];
+                for (int l = 0; l < d; l++) t += a[i * d + l] * a[j * d + l];
                 cov[(k * d + i) * d + j] = t;
             }
     }
-    for (int k = 0; k < K; k++)
-        w[k] /= sum;
+    for (int k = 0; k < K; k++) w[k] /= sum;
 }
 
 static char *print_model(const emgmm_model *m, const emgmm_io_fit_info *info, size_t *len)
@@ -172,7 +168,10 @@ static char *print_model(const emgmm_model *m, const emgmm_io_fit_info *info, si
 static void test_written_model_reads_back_bit_exactly(void **state)
 {
     (void)state;
-    enum { K = 3, D = 4 };
+    enum {
+        K = 3,
+        D = 4
+    };
     double w[K], mu[K * D], cov[K * D * D];
     make_params(K, D, w, mu, cov);
     emgmm_model *m;
@@ -186,8 +185,7 @@ static void test_written_model_reads_back_bit_exactly(void **state)
 
     emgmm_io_model_file mf;
     emgmm_io_error err;
-    if (emgmm_io_model_parse(text, len, "mem", &mf, &err) != 0)
-        fail_msg("%s", err.msg);
+    if (emgmm_io_model_parse(text, len, "mem", &mf, &err) != 0) fail_msg("%s", err.msg);
     assert_memory_equal(mf.weights, emgmm_model_weights(m), K * sizeof(double));
     assert_memory_equal(mf.means, emgmm_model_means(m), K * D * sizeof(double));
     assert_memory_equal(mf.covariances, emgmm_model_covariances(m), K * D * D * sizeof(double));

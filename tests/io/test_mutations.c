@@ -33,8 +33,7 @@ static size_t mutate(char *buf, size_t len, size_t cap)
         char c = alphabet[next() % (sizeof alphabet - 1)];
         switch (next() % 4) {
         case 0:
-            if (len)
-                buf[pos] = c;
+            if (len) buf[pos] = c;
             break;
         case 1:
             if (len + 1 < cap) {
@@ -49,9 +48,7 @@ static size_t mutate(char *buf, size_t len, size_t cap)
                 len--;
             }
             break;
-        default:
-            len = pos;
-            break;
+        default: len = pos; break;
         }
     }
     return len;
@@ -115,8 +112,7 @@ static void test_mutated_model_json(void **state)
         if (rc == 0) {
             assert_true(mf.n_components > 0 && mf.n_features > 0);
             double sum = 0;
-            for (int k = 0; k < mf.n_components; k++)
-                sum += mf.weights[k];
+            for (int k = 0; k < mf.n_components; k++) sum += mf.weights[k];
             assert_true(sum > 1 - 1e-9 && sum < 1 + 1e-9);
         } else {
             assert_null(mf.weights);
@@ -166,8 +162,7 @@ static void test_mutated_npy(void **state)
 int main(void)
 {
     const char *s = getenv("EMGMM_TEST_SEED");
-    if (s)
-        rng = strtoull(s, NULL, 0);
+    if (s) rng = strtoull(s, NULL, 0);
     printf("# seed %llu (set EMGMM_TEST_SEED to replay)\n", (unsigned long long)rng);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mutated_csv),

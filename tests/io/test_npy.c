@@ -39,8 +39,7 @@ static const char *write_npy(int major, const char *dict, const void *data, size
                            0};
     fwrite(m, 1, pre, f);
     fwrite(dict, 1, len, f);
-    for (size_t i = 0; i < pad; i++)
-        fputc(' ', f);
+    for (size_t i = 0; i < pad; i++) fputc(' ', f);
     fputc('\n', f);
     fwrite(data, 1, nbytes, f);
     fclose(f);
@@ -106,8 +105,7 @@ static void test_f4_natural_and_converted(void **state)
 {
     (void)state;
     float xf[6];
-    for (int i = 0; i < 6; i++)
-        xf[i] = (float)X[i];
+    for (int i = 0; i < 6; i++) xf[i] = (float)X[i];
     write_npy(2, "{\"descr\": \"<f4\", \"fortran_order\": False, \"shape\": (3, 2)}", xf,
               sizeof xf);
     emgmm_io_matrix m;
@@ -118,8 +116,7 @@ static void test_f4_natural_and_converted(void **state)
     emgmm_io_matrix_free(&m);
     assert_int_equal(read_path(path, EMGMM_IO_FMT_NPY, EMGMM_F64, 0, &m, &err), 0);
     assert_int_equal(m.dtype, EMGMM_F64);
-    for (int i = 0; i < 6; i++)
-        assert_true(((const double *)m.x)[i] == (double)xf[i]);
+    for (int i = 0; i < 6; i++) assert_true(((const double *)m.x)[i] == (double)xf[i]);
     emgmm_io_matrix_free(&m);
 }
 
@@ -141,8 +138,7 @@ static void expect_npy_error(const char *dict, size_t nbytes, const char *substr
     emgmm_io_error err;
     assert_int_not_equal(read_path(path, EMGMM_IO_FMT_AUTO, EMGMM_IO_DTYPE_NATURAL, 0, &m, &err),
                          0);
-    if (!strstr(err.msg, substring))
-        fail_msg("message '%s' lacks '%s'", err.msg, substring);
+    if (!strstr(err.msg, substring)) fail_msg("message '%s' lacks '%s'", err.msg, substring);
     assert_null(m.x);
 }
 

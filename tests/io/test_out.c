@@ -34,8 +34,7 @@ static size_t count_entries(void)
     size_t n = 0;
     struct dirent *e;
     while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-            n++;
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
     closedir(d);
     return n;
 }
@@ -44,8 +43,7 @@ static char *slurp(const char *p, size_t *len)
 {
     FILE *f = fopen(p, "rb");
     *len = 0;
-    if (!f)
-        return NULL;
+    if (!f) return NULL;
     char *b = malloc(1 << 16);
     *len = fread(b, 1, 1 << 16, f);
     fclose(f);
@@ -221,8 +219,7 @@ static void test_format_double_round_trips_shortest(void **state)
         uint64_t bits = s ^ (s >> 29);
         double v;
         memcpy(&v, &bits, sizeof v);
-        if (v != v || v - v != 0)
-            continue;
+        if (v != v || v - v != 0) continue;
         emgmm_io_format_double(b, sizeof b, v);
         double r = strtod(b, NULL);
         assert_memory_equal(&r, &v, sizeof v);

@@ -45,7 +45,8 @@ static void grows_with_what_the_pass_allocates(void **state)
                     est(8, d, type, EMGMM_F64, 0, 2));
     }
     /* full: the block and its products in float32 take half the bytes */
-    assert_true(est(8, d, EMGMM_COV_FULL, EMGMM_F32, 0, 4) < est(8, d, EMGMM_COV_FULL, EMGMM_F64, 0, 4));
+    assert_true(est(8, d, EMGMM_COV_FULL, EMGMM_F32, 0, 4) <
+                est(8, d, EMGMM_COV_FULL, EMGMM_F64, 0, 4));
 }
 
 static size_t heap_in_use(void)

@@ -43,7 +43,8 @@ static inline int mf_load(mf_file *f, const char *path)
     while (fscanf(fp, "%63s", tok) == 1) {
         if (tok[0] == '#') {
             int c;
-            while ((c = fgetc(fp)) != EOF && c != '\n') {}
+            while ((c = fgetc(fp)) != EOF && c != '\n') {
+            }
             continue;
         }
         unsigned long cnt;

@@ -29,9 +29,12 @@ static inline void mu_expand(const emgmm_model *m, double *out)
         for (int i = 0; i < d; i++)
             for (int j = 0; j < d; j++) {
                 double v = 0.0;
-                if (t == EMGMM_COV_FULL) v = c[(size_t)k * d * d + (size_t)i * d + j];
-                else if (t == EMGMM_COV_TIED) v = c[(size_t)i * d + j];
-                else if (i == j) v = t == EMGMM_COV_DIAG ? c[(size_t)k * d + j] : c[k];
+                if (t == EMGMM_COV_FULL)
+                    v = c[(size_t)k * d * d + (size_t)i * d + j];
+                else if (t == EMGMM_COV_TIED)
+                    v = c[(size_t)i * d + j];
+                else if (i == j)
+                    v = t == EMGMM_COV_DIAG ? c[(size_t)k * d + j] : c[k];
                 o[(size_t)i * d + j] = v;
             }
     }

@@ -73,7 +73,8 @@ static void check_set(const char *name)
                                 sigma, rtol, what);
             int fails = -1, iters = -1;
             emgmm_model_inner_report(m, &fails, &iters);
-            if (getenv("MCLUST_DEBUG")) fprintf(stderr, "%s: inner fails %d, most %d\n", what, fails, iters);
+            if (getenv("MCLUST_DEBUG"))
+                fprintf(stderr, "%s: inner fails %d, most %d\n", what, fails, iters);
             if (fails) fail_msg("%s: %d inner iterations stopped at the limit", what, fails);
             if (mu_iterative(M) && K > 1) assert_true(iters > 0);
             if (!mu_iterative(M)) assert_int_equal(iters, 0);
@@ -87,17 +88,38 @@ static void check_set(const char *name)
     mf_free(&f);
 }
 
-static void test_faithful(void **s) { (void)s; check_set("faithful"); }
-static void test_iris(void **s) { (void)s; check_set("iris"); }
-static void test_diabetes(void **s) { (void)s; check_set("diabetes"); }
-static void test_banknote(void **s) { (void)s; check_set("banknote"); }
-static void test_generated(void **s) { (void)s; check_set("generated"); }
+static void test_faithful(void **s)
+{
+    (void)s;
+    check_set("faithful");
+}
+static void test_iris(void **s)
+{
+    (void)s;
+    check_set("iris");
+}
+static void test_diabetes(void **s)
+{
+    (void)s;
+    check_set("diabetes");
+}
+static void test_banknote(void **s)
+{
+    (void)s;
+    check_set("banknote");
+}
+static void test_generated(void **s)
+{
+    (void)s;
+    check_set("generated");
+}
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_faithful), cmocka_unit_test(test_iris), cmocka_unit_test(test_diabetes),
-        cmocka_unit_test(test_banknote), cmocka_unit_test(test_generated),
+        cmocka_unit_test(test_faithful),  cmocka_unit_test(test_iris),
+        cmocka_unit_test(test_diabetes),  cmocka_unit_test(test_banknote),
+        cmocka_unit_test(test_generated),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,7 +14,11 @@
 #include "emgmm.h"
 #include "mclust_util.h"
 
-enum { N = 90, D = 3, KK = 3 };
+enum {
+    N = 90,
+    D = 3,
+    KK = 3
+};
 static double X[N * D], R[N * KK];
 
 /* Three anisotropic, rotated clusters and soft responsibilities (Dirichlet-like). */
@@ -24,7 +28,8 @@ static void make_data(void)
     tu_rng_seed(&r, 19);
     for (int i = 0; i < N; i++) {
         const int c = i % KK;
-        const double a = tu_normal(&r) * (1.0 + c), b = tu_normal(&r) * 0.4, e = tu_normal(&r) * 0.7;
+        const double a = tu_normal(&r) * (1.0 + c), b = tu_normal(&r) * 0.4,
+                     e = tu_normal(&r) * 0.7;
         X[i * D + 0] = 3.0 * c + 0.8 * a - 0.3 * b;
         X[i * D + 1] = -1.5 * c + 0.5 * a + 0.9 * b;
         X[i * D + 2] = 0.2 * c + e + 0.25 * a;
@@ -54,12 +59,14 @@ static void moments(double *nk, double *mu, double *W)
         for (int k = 0; k < KK; k++)
             for (int a = 0; a < D; a++)
                 for (int b = 0; b < D; b++)
-                    W[(k * D + a) * D + b] += R[i * KK + k] * (X[i * D + a] - mu[k * D + a]) * (X[i * D + b] - mu[k * D + b]);
+                    W[(k * D + a) * D + b] += R[i * KK + k] * (X[i * D + a] - mu[k * D + a]) *
+                                              (X[i * D + b] - mu[k * D + b]);
 }
 
 static double det3(const double *A)
 {
-    return A[0] * (A[4] * A[8] - A[5] * A[7]) - A[1] * (A[3] * A[8] - A[5] * A[6]) + A[2] * (A[3] * A[7] - A[4] * A[6]);
+    return A[0] * (A[4] * A[8] - A[5] * A[7]) - A[1] * (A[3] * A[8] - A[5] * A[6]) +
+           A[2] * (A[3] * A[7] - A[4] * A[6]);
 }
 
 static void inv3(const double *A, double *B)
@@ -150,8 +157,8 @@ static void test_closed_forms(void **s)
         char what[32];
         snprintf(what, sizeof what, "%s textbook", M);
         const double wref[KK] = {nk[0] / n, nk[1] / n, nk[2] / n};
-        tu_assert_gmm_close(KK, D, emgmm_model_weights(m), emgmm_model_means(m), got, wref, mu, want,
-                            1e-12, what);
+        tu_assert_gmm_close(KK, D, emgmm_model_weights(m), emgmm_model_means(m), got, wref, mu,
+                            want, 1e-12, what);
         emgmm_model_free(m);
     }
 }
@@ -192,8 +199,14 @@ static void jacobi3(const double *A, double *w, double *V)
     for (int i = 0; i < 3; i++)
         for (int j = i + 1; j < 3; j++)
             if (w[j] < w[i]) {
-                double t = w[i]; w[i] = w[j]; w[j] = t;
-                for (int k = 0; k < 3; k++) { t = V[k * 3 + i]; V[k * 3 + i] = V[k * 3 + j]; V[k * 3 + j] = t; }
+                double t = w[i];
+                w[i] = w[j];
+                w[j] = t;
+                for (int k = 0; k < 3; k++) {
+                    t = V[k * 3 + i];
+                    V[k * 3 + i] = V[k * 3 + j];
+                    V[k * 3 + j] = t;
+                }
             }
 }
 
@@ -212,9 +225,11 @@ static void test_eev(void **s)
         double S[9] = {0};
         for (int a = 0; a < 3; a++)
             for (int b = 0; b < 3; b++)
-                for (int j = 0; j < 3; j++) S[a * 3 + b] += V[k][a * 3 + j] * Om[j] * V[k][b * 3 + j];
+                for (int j = 0; j < 3; j++)
+                    S[a * 3 + b] += V[k][a * 3 + j] * Om[j] * V[k][b * 3 + j];
         for (int i = 0; i < 9; i++)
-            tu_assert_close(got[k * 9 + i], S[i], 1e-10, sqrt(S[(i / 3) * 4] * S[(i % 3) * 4]), "EEV cov[%d][%d]", k, i);
+            tu_assert_close(got[k * 9 + i], S[i], 1e-10, sqrt(S[(i / 3) * 4] * S[(i % 3) * 4]),
+                            "EEV cov[%d][%d]", k, i);
     }
     emgmm_model_free(m);
 }
@@ -276,12 +291,16 @@ static void test_iterative_optimality(void **s)
                 double P[9] = {0};
                 for (int a = 0; a < 3; a++)
                     for (int b = 0; b < 3; b++)
-                        for (int q = 0; q < 3; q++) P[a * 3 + b] += got[k * 9 + a * 3 + q] * W[k * 9 + q * 3 + b];
+                        for (int q = 0; q < 3; q++)
+                            P[a * 3 + b] += got[k * 9 + a * 3 + q] * W[k * 9 + q * 3 + b];
                 for (int a = 0; a < 3; a++)
                     for (int b = 0; b < a; b++)
-                        tu_assert_close(P[a * 3 + b], P[b * 3 + a], 1e-9, fabs(P[0]) + fabs(P[4]) + fabs(P[8]), "VEV commute %d", k);
-                const double lk = cbrt(w[k][0] * w[k][1] * w[k][2]), l0 = cbrt(w[0][0] * w[0][1] * w[0][2]);
-                for (int j = 0; j < 3; j++) tu_assert_close(w[k][j] / lk, w[0][j] / l0, 1e-9, 0.0, "VEV shape");
+                        tu_assert_close(P[a * 3 + b], P[b * 3 + a], 1e-9,
+                                        fabs(P[0]) + fabs(P[4]) + fabs(P[8]), "VEV commute %d", k);
+                const double lk = cbrt(w[k][0] * w[k][1] * w[k][2]),
+                             l0 = cbrt(w[0][0] * w[0][1] * w[0][2]);
+                for (int j = 0; j < 3; j++)
+                    tu_assert_close(w[k][j] / lk, w[0][j] / l0, 1e-9, 0.0, "VEV shape");
             }
         } else {
             /* common axes D (the eigenvectors of Σ_0); B_k = Dᵀ W_k D; Λ_k = Dᵀ Σ_k D diagonal;
@@ -293,22 +312,29 @@ static void test_iterative_optimality(void **s)
                     for (int b = 0; b < 3; b++)
                         for (int p = 0; p < 3; p++)
                             for (int q = 0; q < 3; q++) {
-                                Bk[k][a * 3 + b] += V[0][p * 3 + a] * W[k * 9 + p * 3 + q] * V[0][q * 3 + b];
-                                L[a * 3 + b] += V[0][p * 3 + a] * got[k * 9 + p * 3 + q] * V[0][q * 3 + b];
+                                Bk[k][a * 3 + b] +=
+                                    V[0][p * 3 + a] * W[k * 9 + p * 3 + q] * V[0][q * 3 + b];
+                                L[a * 3 + b] +=
+                                    V[0][p * 3 + a] * got[k * 9 + p * 3 + q] * V[0][q * 3 + b];
                             }
                 for (int a = 0; a < 3; a++)
                     for (int b = 0; b < 3; b++) {
-                        if (a != b) tu_assert_close(L[a * 3 + b], 0.0, 1e-9, L[0] + L[4] + L[8], "%s off-diagonal", it3[c]);
-                        M[a * 3 + b] += Bk[k][a * 3 + b] / L[a * 3 + a] - Bk[k][a * 3 + b] / L[b * 3 + b];
+                        if (a != b)
+                            tu_assert_close(L[a * 3 + b], 0.0, 1e-9, L[0] + L[4] + L[8],
+                                            "%s off-diagonal", it3[c]);
+                        M[a * 3 + b] +=
+                            Bk[k][a * 3 + b] / L[a * 3 + a] - Bk[k][a * 3 + b] / L[b * 3 + b];
                     }
                 scale += fabs(Bk[k][0] / L[0]) + fabs(Bk[k][4] / L[4]) + fabs(Bk[k][8] / L[8]);
                 if (!strcmp(it3[c], "EVE"))
                     tu_assert_close(det3(got + k * 9), det3(got), 1e-9, 0.0, "EVE volume %d", k);
                 else
                     for (int j = 0; j < 3; j++)
-                        tu_assert_close(L[j * 4], Bk[k][j * 4] / nk[k], 1e-9, 0.0, "VVE Λ[%d][%d]", k, j);
+                        tu_assert_close(L[j * 4], Bk[k][j * 4] / nk[k], 1e-9, 0.0, "VVE Λ[%d][%d]",
+                                        k, j);
             }
-            for (int i = 0; i < 9; i++) tu_assert_close(M[i], 0.0, 1e-6, scale, "%s stationarity %d", it3[c], i);
+            for (int i = 0; i < 9; i++)
+                tu_assert_close(M[i], 0.0, 1e-6, scale, "%s stationarity %d", it3[c], i);
         }
         (void)n;
         emgmm_model_free(m);
@@ -327,12 +353,15 @@ static void test_counts(void **s)
                 const char *M = mu_models[t];
                 long v = M[0] == 'E' ? 1 : K;
                 v += M[1] == 'I' ? 0 : M[1] == 'E' ? d - 1 : (long)K * (d - 1);
-                v += M[2] == 'I' ? 0 : M[2] == 'E' ? (long)d * (d - 1) / 2 : (long)K * d * (d - 1) / 2;
+                v += M[2] == 'I'   ? 0
+                     : M[2] == 'E' ? (long)d * (d - 1) / 2
+                                   : (long)K * d * (d - 1) / 2;
                 emgmm_model *m = NULL;
-                assert_int_equal(emgmm_model_create(&m, K, d, emgmm_covariance_type_from_name(M)), 0);
+                assert_int_equal(emgmm_model_create(&m, K, d, emgmm_covariance_type_from_name(M)),
+                                 0);
                 if (emgmm_model_n_parameters(m) != v + (long)K * d + K - 1)
-                    fail_msg("%s K=%d d=%d: %ld parameters, want %ld", M, K, d, emgmm_model_n_parameters(m),
-                             v + (long)K * d + K - 1);
+                    fail_msg("%s K=%d d=%d: %ld parameters, want %ld", M, K, d,
+                             emgmm_model_n_parameters(m), v + (long)K * d + K - 1);
                 assert_string_equal(emgmm_mclust_model_name(emgmm_model_structure(m)), M);
                 emgmm_model_free(m);
             }
@@ -353,7 +382,8 @@ static void test_icl(void **s)
     const char *which[] = {"VEV", "EII", "VVV"};
     for (int c = 0; c < 3; c++) {
         emgmm_model *m = NULL;
-        assert_int_equal(emgmm_model_create(&m, KK, D, emgmm_covariance_type_from_name(which[c])), 0);
+        assert_int_equal(emgmm_model_create(&m, KK, D, emgmm_covariance_type_from_name(which[c])),
+                         0);
         emgmm_params p = mu_me_params(R, 10);
         emgmm_data Xd = emgmm_data_f64(X, N, D, D);
         assert_int_equal(emgmm_fit(m, &p, &Xd), 0);
@@ -379,7 +409,8 @@ static void test_icl(void **s)
 static void test_init_resp_onehot(void **s)
 {
     (void)s;
-    double oh[N * KK] = {0}, mean[KK * D] = {0}, cnt[KK] = {0}, S[KK * D * D] = {0}, got[KK * D * D];
+    double oh[N * KK] = {0}, mean[KK * D] = {0}, cnt[KK] = {0}, S[KK * D * D] = {0},
+                  got[KK * D * D];
     for (int i = 0; i < N; i++) {
         const int c = (i * 7) % KK;
         oh[i * KK + c] = 1.0;
@@ -392,7 +423,8 @@ static void test_init_resp_onehot(void **s)
         const int c = (i * 7) % KK;
         for (int a = 0; a < D; a++)
             for (int b = 0; b < D; b++)
-                S[(c * D + a) * D + b] += (X[i * D + a] - mean[c * D + a]) * (X[i * D + b] - mean[c * D + b]) / cnt[c];
+                S[(c * D + a) * D + b] +=
+                    (X[i * D + a] - mean[c * D + a]) * (X[i * D + b] - mean[c * D + b]) / cnt[c];
     }
     const double w[KK] = {cnt[0] / N, cnt[1] / N, cnt[2] / N};
     for (int f32 = 0; f32 < 2; f32++) {
@@ -439,7 +471,8 @@ static void test_inner_limit(void **s)
         assert_int_equal(emgmm_fit(m, &p, &Xd), 0);
         int fails = 0, most = 0;
         emgmm_model_inner_report(m, &fails, &most);
-        if (fails < 1 || most != 1) fail_msg("%s: limit 1 gave %d failures, %d iterations", it[c], fails, most);
+        if (fails < 1 || most != 1)
+            fail_msg("%s: limit 1 gave %d failures, %d iterations", it[c], fails, most);
         p.inner_max_iter = 100000;
         assert_int_equal(emgmm_fit(m, &p, &Xd), 0);
         emgmm_model_inner_report(m, &fails, &most);
@@ -472,7 +505,8 @@ static void test_degenerate(void **s)
         assert_int_equal(emgmm_model_create(&m, 2, 2, emgmm_covariance_type_from_name(sing[c])), 0);
         emgmm_params p = mu_me_params(r, 3);
         const int rc = emgmm_fit(m, &p, &Xd);
-        if (rc != EMGMM_ERR_NOT_PD) fail_msg("%s on a line: status %d (%s)", sing[c], rc, emgmm_model_last_error(m));
+        if (rc != EMGMM_ERR_NOT_PD)
+            fail_msg("%s on a line: status %d (%s)", sing[c], rc, emgmm_model_last_error(m));
         emgmm_model_free(m);
     }
     /* an empty component */
@@ -494,10 +528,14 @@ int main(void)
 {
     make_data();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_closed_forms),   cmocka_unit_test(test_eev),
-        cmocka_unit_test(test_iterative_optimality), cmocka_unit_test(test_counts),
-        cmocka_unit_test(test_icl),            cmocka_unit_test(test_init_resp_onehot),
-        cmocka_unit_test(test_inner_limit),    cmocka_unit_test(test_degenerate),
+        cmocka_unit_test(test_closed_forms),
+        cmocka_unit_test(test_eev),
+        cmocka_unit_test(test_iterative_optimality),
+        cmocka_unit_test(test_counts),
+        cmocka_unit_test(test_icl),
+        cmocka_unit_test(test_init_resp_onehot),
+        cmocka_unit_test(test_inner_limit),
+        cmocka_unit_test(test_degenerate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

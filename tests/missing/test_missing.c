@@ -1,6 +1,7 @@
 /* test_missing.c — EM on data with missing values (issue 8).
- *  - from the same start, 10 iterations of the library and of the textbook missing-data EM
- *    (textbook_missing.c: per-row loops over observed indices, explicit conditional formulas)
+ *  - from the same start, 10 iterations of the library and of the textbook EM
+ *    (tests/ref/textbook_em.c: per-row loops over observed indices, explicit conditional
+ *    formulas)
  *    agree to 1e-9 for full, tied, diag and spherical covariances, f64 and (looser) f32;
  *  - with no NaN, the missing mode gives a bit-identical fit;
  *  - rows with nothing observed: an error naming the row, or dropped (= removing them);
@@ -16,7 +17,7 @@
 
 #include "../common/tu.h"
 #include "emgmm.h"
-#include "textbook_missing.h"
+#include "../ref/textbook_em.h"
 
 #define ITERS 10
 #define RTOL 1e-9
@@ -44,7 +45,8 @@ static double *make_data(tu_mixture *mix, size_t n, int d, int K, double frac, u
     return x;
 }
 
-/* The reference's full [K][d][d] covariances in the shape of a covariance type, and back. */
+/* Full [K][d][d] covariances in the shape of a covariance type (tied: the first, spherical:
+ * the first variance); tb_cov_to_full goes back. */
 static void to_type(int type, int K, int d, const double *full, double *out)
 {
     for (int k = 0; k < K; k++)
@@ -55,21 +57,6 @@ static void to_type(int type, int K, int d, const double *full, double *out)
         }
     if (type == EMGMM_COV_FULL) memcpy(out, full, sizeof(double) * K * d * d);
     if (type == EMGMM_COV_TIED) memcpy(out, full, sizeof(double) * d * d);
-}
-
-static void from_type(int type, int K, int d, const double *c, double *full)
-{
-    memset(full, 0, sizeof(double) * K * d * d);
-    for (int k = 0; k < K; k++)
-        for (int a = 0; a < d; a++)
-            for (int b = 0; b < d; b++) {
-                double v = 0.0;
-                if (type == EMGMM_COV_FULL) v = c[(size_t)k * d * d + a * d + b];
-                if (type == EMGMM_COV_TIED) v = c[a * d + b];
-                if (type == EMGMM_COV_DIAG && a == b) v = c[k * d + a];
-                if (type == EMGMM_COV_SPHERICAL && a == b) v = c[k];
-                full[(size_t)k * d * d + a * d + b] = v;
-            }
 }
 
 typedef struct {
@@ -91,14 +78,15 @@ static void make_start(const tu_mixture *mix, int type, double *w, double *mu, d
         ws += w[k];
         for (int j = 0; j < d; j++) mu[k * d + j] = mix->mu[k * d + j] + 0.4 * tu_normal(&r);
         for (int e = 0; e < d * d; e++)
-            covf[(size_t)k * d * d + e] = 1.2 * mix->cov[(size_t)k * d * d + e] + (e % (d + 1) == 0 ? 0.1 : 0.0);
+            covf[(size_t)k * d * d + e] =
+                1.2 * mix->cov[(size_t)k * d * d + e] + (e % (d + 1) == 0 ? 0.1 : 0.0);
     }
     for (int k = 0; k < K; k++) w[k] /= ws;
     if (type == EMGMM_COV_TIED)
         for (int k = 1; k < K; k++) memcpy(covf + (size_t)k * d * d, covf, sizeof(double) * d * d);
     double *c = tu_xmalloc(sizeof(double) * K * d * d);
     to_type(type, K, d, covf, c);
-    from_type(type, K, d, c, covf);
+    tb_cov_to_full(type, K, d, c, covf);
     free(c);
 }
 
@@ -110,7 +98,8 @@ static void agrees_with_textbook(void **state)
     tu_mixture mix;
     double *x = make_data(&mix, n, d, K, c->frac, 1234 + (uint64_t)type, 0);
     double *w = tu_xmalloc(sizeof(double) * K), *mu = tu_xmalloc(sizeof(double) * K * d);
-    double *covf = tu_xmalloc(sizeof(double) * K * d * d), *ct = tu_xmalloc(sizeof(double) * K * d * d);
+    double *covf = tu_xmalloc(sizeof(double) * K * d * d),
+           *ct = tu_xmalloc(sizeof(double) * K * d * d);
     make_start(&mix, type, w, mu, covf);
     to_type(type, K, d, covf, ct);
 
@@ -137,9 +126,11 @@ static void agrees_with_textbook(void **state)
     if (rc) fail_msg("fit: %s (%s)", emgmm_strerror(rc), emgmm_model_last_error(m));
 
     double lbs[ITERS];
-    assert_int_equal(tbm_em(x, n, d, K, type, p.reg_covar, ITERS, w, mu, covf, lbs), 0);
+    assert_int_equal(tb_em(type, x, n, d, (size_t)d, NULL, K, p.reg_covar, ITERS, w, mu, ct, lbs),
+                     0);
+    tb_cov_to_full(type, K, d, ct, covf);
     double *got = tu_xmalloc(sizeof(double) * K * d * d);
-    from_type(type, K, d, emgmm_model_covariances(m), got);
+    tb_cov_to_full(type, K, d, emgmm_model_covariances(m), got);
     const double rtol = c->f32 ? 1e-6 : RTOL;
     char what[64];
     snprintf(what, sizeof what, "%s d=%d K=%d%s", emgmm_covariance_type_name(type), d, K,
@@ -157,9 +148,12 @@ static void agrees_with_textbook(void **state)
         double *ld = tu_xmalloc(sizeof(double) * n), *ldr = tu_xmalloc(sizeof(double) * n);
         double *pr = tu_xmalloc(sizeof(double) * n * K), *prr = tu_xmalloc(sizeof(double) * n * K);
         double *im = tu_xmalloc(sizeof(double) * n * d), *imr = tu_xmalloc(sizeof(double) * n * d);
-        from_type(type, K, d, emgmm_model_covariances(m), got);
-        tbm_estep(x, n, d, K, emgmm_model_weights(m), emgmm_model_means(m), got, prr, ldr);
-        tbm_impute(x, n, d, K, emgmm_model_weights(m), emgmm_model_means(m), got, imr);
+        const double *cm = emgmm_model_covariances(m);
+        tb_estep(type, x, n, d, (size_t)d, NULL, K, emgmm_model_weights(m), emgmm_model_means(m),
+                 cm, prr, ldr);
+        assert_int_equal(tb_impute(type, x, n, d, (size_t)d, K, emgmm_model_weights(m),
+                                   emgmm_model_means(m), cm, imr),
+                         0);
         assert_int_equal(emgmm_model_missing(m), EMGMM_MISSING_NAN);
         assert_int_equal(emgmm_score_samples(m, &X, ld), EMGMM_OK);
         assert_int_equal(emgmm_predict_proba(m, &X, pr), EMGMM_OK);
@@ -167,10 +161,12 @@ static void agrees_with_textbook(void **state)
         for (size_t i = 0; i < n; i++) {
             tu_assert_close(ld[i], ldr[i], RTOL, 1.0, "%s: score_samples[%zu]", what, i);
             for (int k = 0; k < K; k++)
-                tu_assert_close(pr[i * K + k], prr[i * K + k], RTOL, 1.0, "%s: proba[%zu][%d]", what, i, k);
+                tu_assert_close(pr[i * K + k], prr[i * K + k], RTOL, 1.0, "%s: proba[%zu][%d]",
+                                what, i, k);
             for (int j = 0; j < d; j++) {
                 if (!isnan(x[i * d + j])) assert_true(im[i * d + j] == x[i * d + j]);
-                tu_assert_close(im[i * d + j], imr[i * d + j], RTOL, 1.0, "%s: impute[%zu][%d]", what, i, j);
+                tu_assert_close(im[i * d + j], imr[i * d + j], RTOL, 1.0, "%s: impute[%zu][%d]",
+                                what, i, j);
             }
         }
         /* the same predictions refused when the model is told NaN is an error */
@@ -295,7 +291,8 @@ static void empty_rows_and_inf(void **state)
     memcpy(cf2, emgmm_model_covariances(m2), sizeof cf2);
     tu_assert_gmm_close(K, d, emgmm_model_weights(m), emgmm_model_means(m), cf,
                         emgmm_model_weights(m2), emgmm_model_means(m2), cf2, 1e-10, "dropped rows");
-    tu_assert_close(emgmm_model_lower_bound(m), emgmm_model_lower_bound(m2), 1e-10, 0.0, "lower bound");
+    tu_assert_close(emgmm_model_lower_bound(m), emgmm_model_lower_bound(m2), 1e-10, 0.0,
+                    "lower bound");
     /* predictions for an empty row: the weights, and a log-density of 0 */
     double pr[2], ld;
     emgmm_data X1 = emgmm_data_f64(x + 100 * d, 1, d, d);
@@ -405,9 +402,12 @@ static void recovery_beats_mean_imputation(void **state)
     fit_default(&Xn, K, EMGMM_COV_FULL, EMGMM_MISSING_NAN, 200, &mn);
     fit_default(&Xm, K, EMGMM_COV_FULL, EMGMM_MISSING_ERROR, 200, &mm);
     double cc, cn, cm;
-    const double ec = mean_err(mc, &mix, &cc), en = mean_err(mn, &mix, &cn), em = mean_err(mm, &mix, &cm);
-    print_message("mean error vs truth: complete %.4f, missing-EM %.4f, mean-imputed %.4f\n", ec, en, em);
-    print_message("covariance error:    complete %.4f, missing-EM %.4f, mean-imputed %.4f\n", cc, cn, cm);
+    const double ec = mean_err(mc, &mix, &cc), en = mean_err(mn, &mix, &cn),
+                 em = mean_err(mm, &mix, &cm);
+    print_message("mean error vs truth: complete %.4f, missing-EM %.4f, mean-imputed %.4f\n", ec,
+                  en, em);
+    print_message("covariance error:    complete %.4f, missing-EM %.4f, mean-imputed %.4f\n", cc,
+                  cn, cm);
     assert_true(en < 0.5 * em);
     assert_true(cn < 0.5 * cm);
     assert_true(en < ec + 0.1 && cn < cc + 0.3); /* close to what complete data gives */
@@ -479,12 +479,14 @@ static void fallback_paths_agree(void **state)
         tune_store = 0;
         const size_t cl = emgmm_model_covariances_size(a);
         assert_memory_equal(emgmm_model_means(a), emgmm_model_means(b), sizeof(double) * K * d);
-        assert_memory_equal(emgmm_model_covariances(a), emgmm_model_covariances(b), sizeof(double) * cl);
+        assert_memory_equal(emgmm_model_covariances(a), emgmm_model_covariances(b),
+                            sizeof(double) * cl);
         for (int q = 0; q < K * d; q++)
-            tu_assert_close(emgmm_model_means(c)[q], emgmm_model_means(a)[q], 1e-12, 1.0, "recomputed mean %d", q);
+            tu_assert_close(emgmm_model_means(c)[q], emgmm_model_means(a)[q], 1e-12, 1.0,
+                            "recomputed mean %d", q);
         for (size_t q = 0; q < cl; q++)
-            tu_assert_close(emgmm_model_covariances(c)[q], emgmm_model_covariances(a)[q], 1e-12, 1.0,
-                            "recomputed covariance %zu", q);
+            tu_assert_close(emgmm_model_covariances(c)[q], emgmm_model_covariances(a)[q], 1e-12,
+                            1.0, "recomputed covariance %zu", q);
         emgmm_model_free(a);
         emgmm_model_free(b);
         emgmm_model_free(c);
@@ -505,7 +507,8 @@ static void kernels_match_gemm_path(void **state)
     for (int q = 0; q < 6; q++)
         for (int frac10 = 0; frac10 <= 2; frac10 += 2)
             for (int f32 = 0; f32 < 2; f32++) {
-                const int d = dims[q], K = 3, type = (q + frac10 / 2) % 2 ? EMGMM_COV_TIED : EMGMM_COV_FULL;
+                const int d = dims[q], K = 3,
+                          type = (q + frac10 / 2) % 2 ? EMGMM_COV_TIED : EMGMM_COV_FULL;
                 const size_t n = 2500;
                 tu_mixture mix;
                 double *x = make_data(&mix, n, d, K, frac10 / 10.0, 99 + (uint64_t)d, 0);
@@ -534,8 +537,8 @@ static void kernels_match_gemm_path(void **state)
                 for (int t = 0; t < 3 && cmp[t]; t++) {
                     const emgmm_model *o = cmp[t];
                     for (int i = 0; i < K * d; i++)
-                        tu_assert_close(emgmm_model_means(o)[i], emgmm_model_means(ref)[i], tol, 1.0,
-                                        "d=%d f32=%d path %d: mean %d", d, f32, t, i);
+                        tu_assert_close(emgmm_model_means(o)[i], emgmm_model_means(ref)[i], tol,
+                                        1.0, "d=%d f32=%d path %d: mean %d", d, f32, t, i);
                     for (size_t i = 0; i < emgmm_model_covariances_size(a); i++)
                         tu_assert_close(emgmm_model_covariances(o)[i],
                                         emgmm_model_covariances(ref)[i], tol, 1.0,
@@ -556,10 +559,10 @@ static void kernels_match_gemm_path(void **state)
 int main(void)
 {
     static const tb_case cases[] = {
-        {EMGMM_COV_FULL, 5, 3, 500, 0.25, 0},   {EMGMM_COV_TIED, 5, 3, 500, 0.25, 0},
-        {EMGMM_COV_DIAG, 5, 3, 500, 0.25, 0},   {EMGMM_COV_SPHERICAL, 5, 3, 500, 0.25, 0},
-        {EMGMM_COV_FULL, 17, 2, 400, 0.4, 0},   {EMGMM_COV_FULL, 1, 2, 300, 0.0, 0},
-        {EMGMM_COV_FULL, 6, 3, 600, 0.15, 1},   {EMGMM_COV_DIAG, 6, 3, 600, 0.15, 1},
+        {EMGMM_COV_FULL, 5, 3, 500, 0.25, 0},  {EMGMM_COV_TIED, 5, 3, 500, 0.25, 0},
+        {EMGMM_COV_DIAG, 5, 3, 500, 0.25, 0},  {EMGMM_COV_SPHERICAL, 5, 3, 500, 0.25, 0},
+        {EMGMM_COV_FULL, 17, 2, 400, 0.4, 0},  {EMGMM_COV_FULL, 1, 2, 300, 0.0, 0},
+        {EMGMM_COV_FULL, 6, 3, 600, 0.15, 1},  {EMGMM_COV_DIAG, 6, 3, 600, 0.15, 1},
         {EMGMM_COV_FULL, 48, 2, 400, 0.85, 0}, /* many missing per row (m up to 48) */
     };
     const struct CMUnitTest tests[] = {

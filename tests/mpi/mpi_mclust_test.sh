@@ -9,31 +9,16 @@
 # Exit 77 (meson's SKIP) with the reason when mpirun or an MPI build is missing.
 set -u
 EMGMM=$(realpath "$1")
-MPIRUN=${2:-}
-if [ -z "$MPIRUN" ] || ! command -v "$MPIRUN" >/dev/null 2>&1; then
-  exec bash "$(dirname "$0")/../common/skip.sh" "no mpirun or mpiexec (tools/install-deps.sh installs openmpi-bin)"
-fi
-if ! "$EMGMM" info | grep -q '^mpi: on'; then
-  exec bash "$(dirname "$0")/../common/skip.sh" "emgmm built without MPI (tools/install-deps.sh installs libopenmpi-dev)"
-fi
-T=$(mktemp -d "${TMPDIR:-/tmp}/emgmm_mpi19_XXXXXX")
-trap 'rm -rf "$T"' EXIT
-cd "$T" || exit 1
-export OMP_NUM_THREADS=1
-PY=python3
-[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
-FAILS=0
-fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
-run() { "$MPIRUN" --allow-run-as-root --oversubscribe -np "$@"; }
-
-cat >truth.json <<'J'
-{"format": "emgmm-model", "version": 1, "covariance_type": "full", "n_components": 3,
- "n_features": 3, "weights": [0.3, 0.45, 0.25],
- "means": [[-4.1, 2.385, 0.5], [3.7, -1.25, 1.125], [0.25, 5.5, -3.3]],
- "covariances": [[[1.21, 0.33, 0.1], [0.33, 0.64, 0.0], [0.1, 0.0, 0.9]],
-                 [[0.49, -0.07, 0.0], [-0.07, 1.44, 0.2], [0.0, 0.2, 1.1]],
-                 [[2.1, 0.0, 0.3], [0.0, 0.8, 0.0], [0.3, 0.0, 1.7]]]}
-J
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../common/checks.sh
+. "$HERE/../common/checks.sh"
+# shellcheck source=../common/models.sh
+. "$HERE/../common/models.sh"
+# shellcheck source=../common/mpi.sh
+. "$HERE/../common/mpi.sh"
+mpi_require "$EMGMM" "${2:-}"
+scratch mpi19
+mpi_data "$EMGMM" # truth.json; its data.npy is replaced by 2001 rows below
 "$EMGMM" sample truth.json -n 2001 --seed 19 -o data.npy || { echo "cannot sample"; exit 1; }
 # starting partitions: labels 0..2 from a rough k-means fit, the same as 1..3, and soft
 # responsibilities (rows not summing to 1, as me() allows)
@@ -51,32 +36,13 @@ R[1500, 2] = -0.25  # row 1500: in rank 1's rows of 2001
 np.save("bad.npy", R)
 P
 
-# close A B: every number of the two model files agrees to 1e-10 relative, same n_iter
-close() {
-  "$PY" - "$1" "$2" <<'P'
-import json, sys
-a, b = (json.load(open(f)) for f in sys.argv[1:3])
-def flat(v):
-    if isinstance(v, list):
-        for x in v: yield from flat(x)
-    else: yield v
-worst = 0.0
-for k in ("weights", "means", "covariances", "lower_bound"):
-    for x, y in zip(flat(a[k]), flat(b[k]), strict=True):
-        worst = max(worst, abs(x - y) / max(abs(x), abs(y), 1e-3))
-assert a["n_iter"] == b["n_iter"], (a["n_iter"], b["n_iter"])
-print(f"worst relative difference {worst:.3g}")
-sys.exit(0 if worst <= 1e-10 else 1)
-P
-}
-
 for M in EII VEI EVI VEE EVE VVE EEV VEV VVV; do
   for R in lab0.csv lab1.csv soft.npy; do
     FIT=(fit data.npy -k 3 --model "$M" --init-resp "$R" --tol 0 --max-iter 8 -q)
     "$EMGMM" "${FIT[@]}" -o one.json 2>err.txt || { fail "$M $R: one process: $(cat err.txt)"; continue; }
     run 2 "$EMGMM" "${FIT[@]}" -o two.json 2>err.txt || { fail "$M $R: np 2: $(cat err.txt)"; continue; }
     [ -s err.txt ] && fail "$M $R np 2: unexpected stderr: $(cat err.txt)"
-    close one.json two.json >/dev/null || fail "$M $R: np 2 model differs from one process's"
+    check 'close one.json two.json >/dev/null' "$M $R: np 2 model differs from one process's"
   done
 done
 # 0-based and R's 1-based labels are the same start
@@ -89,14 +55,14 @@ rm -f bad.json
 run 2 "$EMGMM" fit data.npy -k 3 --model VEE --init-resp bad.npy -q -o bad.json 2>err.txt &&
   fail "a negative responsibility was accepted under MPI"
 [ -e bad.json ] && fail "a model was written after a bad --init-resp under MPI"
-grep -q "row 1500" err.txt || fail "the bad responsibility's row is not named: $(cat err.txt)"
-[ "$(grep -c "^emgmm:" err.txt)" = 1 ] || fail "not one message on stderr: $(cat err.txt)"
+check 'grep -q "row 1500" err.txt' "the bad responsibility's row is not named: $(cat err.txt)"
+check '[ "$(grep -c "^emgmm:" err.txt)" = 1 ]' "not one message on stderr: $(cat err.txt)"
 # the wrong number of rows is reported once, on every rank
 head -n 2000 lab0.csv >short.csv
 run 2 "$EMGMM" fit data.npy -k 3 --init-resp short.csv -q -o short.json 2>err.txt &&
   fail "a short --init-resp file was accepted under MPI"
-grep -q "expected 2001 rows" err.txt || fail "short --init-resp: $(cat err.txt)"
-[ "$(grep -c "^emgmm:" err.txt)" = 1 ] || fail "short --init-resp: not one message: $(cat err.txt)"
+check 'grep -q "expected 2001 rows" err.txt' "short --init-resp: $(cat err.txt)"
+check '[ "$(grep -c "^emgmm:" err.txt)" = 1 ]' "short --init-resp: not one message: $(cat err.txt)"
 
 # select --criterion icl: every ICL, and the choice, as one process's
 SEL=(select data.npy -k 1:3 --model EII,VEE,EVE,VVV --criterion icl --init random --seed 4 --tol 0 --max-iter 6 -q)
@@ -118,10 +84,7 @@ for x, y in zip(a["fits"], b["fits"], strict=True):
     n += 1
 assert n >= 10, n
 P
-close best1.json best2.json >/dev/null || fail "select icl: the best model on 2 ranks differs from one process's"
+check 'close best1.json best2.json >/dev/null' \
+  "select icl: the best model on 2 ranks differs from one process's"
 
-if [ "$FAILS" -ne 0 ]; then
-  echo "$FAILS failure(s)"
-  exit 1
-fi
-echo "mpi mclust: all passed"
+checks_done mpi_mclust

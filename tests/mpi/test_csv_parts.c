@@ -81,8 +81,8 @@ static int read_parts(const emgmm_io_read_opts *o, int P, double **rows, size_t 
     int rc = 0;
     if (first_blank < P && later_content && first_fail > first_blank) {
         emgmm_io_error e = {0};
-        emgmm_io_csv_blank_error(emgmm_io_csv_part_name(cp[first_blank]), info[first_blank].first_blank,
-                                 &e);
+        emgmm_io_csv_blank_error(emgmm_io_csv_part_name(cp[first_blank]),
+                                 info[first_blank].first_blank, &e);
         snprintf(msg, msg_size, "%s", e.msg);
         rc = -1;
     } else if (first_fail < P) {
@@ -158,7 +158,8 @@ static char *make_rows(const char *head, const char *eol, int final_eol)
     size_t len = (size_t)snprintf(t, cap, "%s", head);
     for (int i = 0; i < 40; i++)
         len += (size_t)snprintf(t + len, cap - len, "%d.%d,%s%d,-%de%d%s", i, i * 37 % 1000,
-                                i % 3 ? "" : " ", i * i, i + 1, i % 5, i == 39 && !final_eol ? "" : eol);
+                                i % 3 ? "" : " ", i * i, i + 1, i % 5,
+                                i == 39 && !final_eol ? "" : eol);
     return t;
 }
 

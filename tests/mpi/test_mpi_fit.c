@@ -27,15 +27,15 @@ int MPI_Allreduce(const void *sendbuf, void *recvbuf, int count, MPI_Datatype ty
     return PMPI_Allreduce(sendbuf, recvbuf, count, type, op, comm);
 }
 
-#define CHECK(cond, ...)                                                                    \
-    do {                                                                                    \
-        if (!(cond)) {                                                                      \
-            fprintf(stderr, "rank %d: %s:%d: check failed: %s: ", g_rank, __FILE__, __LINE__, \
-                    #cond);                                                                 \
-            fprintf(stderr, __VA_ARGS__);                                                   \
-            fputc('\n', stderr);                                                            \
-            g_fail = 1;                                                                     \
-        }                                                                                   \
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "rank %d: %s:%d: check failed: %s: ", g_rank, __FILE__, __LINE__,      \
+                    #cond);                                                                        \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fputc('\n', stderr);                                                                   \
+            g_fail = 1;                                                                            \
+        }                                                                                          \
     } while (0)
 
 /* A 3-component mixture in d = 4 with unequal spreads; high-entropy numbers. */
@@ -56,7 +56,8 @@ static double *make_data(size_t n, size_t d, uint64_t seed)
         const double u2 = (double)(z2 >> 11) / 9007199254740992.0;
         const double g = sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
         const size_t row = i / d, c = row % 3, j = i % d;
-        x[i] = (0.7 + 0.45 * (double)c) * g + 4.1 * (double)c * (j % 2 ? -1.0 : 1.0) + 0.37 * (double)j;
+        x[i] = (0.7 + 0.45 * (double)c) * g + 4.1 * (double)c * (j % 2 ? -1.0 : 1.0) +
+               0.37 * (double)j;
     }
     return x;
 }
@@ -111,7 +112,8 @@ static void user_init(emgmm_model *m, int cov)
         for (size_t f = 0; f < len / 16; f++)
             for (int j = 0; j < d; j++) {
                 cv[f * 16 + (size_t)j * 5] = 2.3;
-                if (j + 1 < d) cv[f * 16 + (size_t)j * 5 + 1] = cv[f * 16 + (size_t)j * 5 + 4] = 0.3;
+                if (j + 1 < d)
+                    cv[f * 16 + (size_t)j * 5 + 1] = cv[f * 16 + (size_t)j * 5 + 4] = 0.3;
             }
     } else {
         for (size_t i = 0; i < len; i++) cv[i] = 2.3;
@@ -197,13 +199,15 @@ static void test_same_model(void)
             CHECK(st == EMGMM_OK, "%s/%s: %s", emgmm_covariance_type_name(covs[c]),
                   emgmm_init_method_name(inits[i]), emgmm_strerror(st));
             CHECK(diff <= 1e-10, "%s/%s: P=%d differs by %.3g relative",
-                  emgmm_covariance_type_name(covs[c]), emgmm_init_method_name(inits[i]), g_size, diff);
+                  emgmm_covariance_type_name(covs[c]), emgmm_init_method_name(inits[i]), g_size,
+                  diff);
             if (diff > worst) worst = diff;
             if (g_size == 1)
                 CHECK(bit, "%s/%s: one rank is not bitwise the single-process fit",
                       emgmm_covariance_type_name(covs[c]), emgmm_init_method_name(inits[i]));
         }
-    if (g_rank == 0) printf("P=%d: worst relative difference from one process %.3g\n", g_size, worst);
+    if (g_rank == 0)
+        printf("P=%d: worst relative difference from one process %.3g\n", g_size, worst);
 }
 
 static void test_rank_without_rows(void)
@@ -211,8 +215,8 @@ static void test_rank_without_rows(void)
     double diff = INFINITY;
     int bit = 0, st;
     fit_both(EMGMM_COV_FULL, EMGMM_INIT_USER, 1001, g_size - 1, &diff, &bit, &st);
-    CHECK(st == EMGMM_OK && diff <= 1e-10, "rank %d without rows: status %d, diff %.3g",
-          g_size - 1, st, diff);
+    CHECK(st == EMGMM_OK && diff <= 1e-10, "rank %d without rows: status %d, diff %.3g", g_size - 1,
+          st, diff);
     fit_both(EMGMM_COV_DIAG, EMGMM_INIT_RANDOM_FROM_DATA, 1001, 0, &diff, &bit, &st);
     CHECK(st == EMGMM_OK && diff <= 1e-10, "rank 0 without rows: status %d, diff %.3g", st, diff);
     fit_both(EMGMM_COV_TIED, EMGMM_INIT_RANDOM, 1001, 0, &diff, &bit, &st);
@@ -243,7 +247,8 @@ static void test_error_on_one_rank(void)
     CHECK(st == EMGMM_ERR_NONFINITE, "NaN on one rank: status %d (%s)", st, emgmm_strerror(st));
     long long row = -1, col = -1;
     emgmm_model_error_location(m, &row, &col, NULL);
-    CHECK(row == (long long)bad_row && col == (long long)bad_col, "error at row %lld col %lld", row, col);
+    CHECK(row == (long long)bad_row && col == (long long)bad_col, "error at row %lld col %lld", row,
+          col);
     CHECK(strstr(emgmm_model_last_error(m), "row 997, column 2") != NULL, "message '%s'",
           emgmm_model_last_error(m));
     CHECK(emgmm_model_means(m)[5] == mean0, "parameters changed by a failed fit");
@@ -278,14 +283,18 @@ static void test_kmeans_parallel(void)
         MPI_Comm self = MPI_COMM_SELF, world = MPI_COMM_WORLD;
         emgmm_model_set_mpi_comm(ref, &self, 0);
         emgmm_model_set_mpi_comm(dist, &world, (long long)i0);
-        emgmm_data all = emgmm_data_f64(x, n, d, d), mine = emgmm_data_f64(x + i0 * d, i1 - i0, d, d);
+        emgmm_data all = emgmm_data_f64(x, n, d, d),
+                   mine = emgmm_data_f64(x + i0 * d, i1 - i0, d, d);
         int st = emgmm_fit(ref, &p, &all);
-        CHECK(st == EMGMM_OK, "%s on MPI_COMM_SELF: %s", emgmm_init_method_name(p.init), emgmm_strerror(st));
+        CHECK(st == EMGMM_OK, "%s on MPI_COMM_SELF: %s", emgmm_init_method_name(p.init),
+              emgmm_strerror(st));
         st = emgmm_fit(dist, &p, &mine);
-        CHECK(st == EMGMM_OK, "%s distributed: %s", emgmm_init_method_name(p.init), emgmm_strerror(st));
+        CHECK(st == EMGMM_OK, "%s distributed: %s", emgmm_init_method_name(p.init),
+              emgmm_strerror(st));
         if (st == EMGMM_OK) {
             const double diff = model_diff(ref, dist);
-            CHECK(diff <= 1e-10, "%s: P=%d differs by %.3g relative", emgmm_init_method_name(p.init), g_size, diff);
+            CHECK(diff <= 1e-10, "%s: P=%d differs by %.3g relative",
+                  emgmm_init_method_name(p.init), g_size, diff);
             for (int k = 0; k < 3; k++)
                 CHECK(emgmm_model_weights(dist)[k] > 0.25, "%s: weight %d is %g (a component lost)",
                       emgmm_init_method_name(p.init), k, emgmm_model_weights(dist)[k]);
@@ -305,8 +314,13 @@ static void test_kmeans_parallel(void)
 static void test_bytes_per_iteration(void)
 {
     const int covs[] = {EMGMM_COV_FULL, EMGMM_COV_TIED, EMGMM_COV_DIAG, EMGMM_COV_SPHERICAL};
-    const struct { int K; size_t d; int init; } shapes[] = {
-        {3, 4, EMGMM_INIT_USER}, {5, 7, EMGMM_INIT_RANDOM_FROM_DATA}, {2, 13, EMGMM_INIT_RANDOM_FROM_DATA}};
+    const struct {
+        int K;
+        size_t d;
+        int init;
+    } shapes[] = {{3, 4, EMGMM_INIT_USER},
+                  {5, 7, EMGMM_INIT_RANDOM_FROM_DATA},
+                  {2, 13, EMGMM_INIT_RANDOM_FROM_DATA}};
     const size_t n = 301;
     MPI_Comm world = MPI_COMM_WORLD;
     size_t i0, i1;
@@ -335,9 +349,11 @@ static void test_bytes_per_iteration(void)
                 bytes[r] = g_allreduce_bytes - b0;
                 emgmm_model_free(m);
             }
-            const long long t = covs[c] <= EMGMM_COV_TIED ? (long long)(d * (d + 1) / 2) : (long long)d;
+            const long long t =
+                covs[c] <= EMGMM_COV_TIED ? (long long)(d * (d + 1) / 2) : (long long)d;
             const long long want = 8 * (K * (1 + (long long)d + t) + 3);
-            CHECK(bytes[1] - bytes[0] == want, "%s K=%lld d=%zu: %lld bytes per iteration, formula %lld",
+            CHECK(bytes[1] - bytes[0] == want,
+                  "%s K=%lld d=%zu: %lld bytes per iteration, formula %lld",
                   emgmm_covariance_type_name(covs[c]), K, d, bytes[1] - bytes[0], want);
         }
         free(x);

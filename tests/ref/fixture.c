@@ -13,19 +13,16 @@
 static double *dup_section(const ff_file *ff, const char *key, size_t count)
 {
     const double *v = ff_get(ff, NULL, key, count);
-    if (!v)
-        return NULL;
+    if (!v) return NULL;
     double *c = malloc(sizeof(double) * (count ? count : 1));
-    if (c)
-        memcpy(c, v, sizeof(double) * count);
+    if (c) memcpy(c, v, sizeof(double) * count);
     return c;
 }
 
 static int read_scalar(const ff_file *ff, const char *key, double *out)
 {
     const double *v = ff_get(ff, NULL, key, 1);
-    if (!v)
-        return -1;
+    if (!v) return -1;
     *out = v[0];
     return 0;
 }
@@ -36,8 +33,7 @@ int sk_fixture_load(sk_fixture *f, const char *dir, const char *name)
     char path[1024];
     snprintf(path, sizeof path, "%s/%s.txt", dir, name);
     ff_file ff;
-    if (ff_load_path(&ff, path) != 0)
-        return -1;
+    if (ff_load_path(&ff, path) != 0) return -1;
     double n, d, K, max_iter, n_iter, converged;
     int rc = -1;
     if (read_scalar(&ff, "n", &n) || read_scalar(&ff, "d", &d) || read_scalar(&ff, "k", &K) ||
@@ -70,8 +66,7 @@ int sk_fixture_load(sk_fixture *f, const char *dir, const char *name)
     rc = 0;
 out:
     ff_free(&ff);
-    if (rc)
-        sk_fixture_free(f);
+    if (rc) sk_fixture_free(f);
     return rc;
 }
 

@@ -9,12 +9,12 @@ typedef struct {
     size_t n;
     int d, K, max_iter;
     double reg_covar;
-    double *x;                               /* [n][d] */
-    double *init_w, *init_mu, *init_cov;     /* the starting model */
-    double *w, *mu, *cov, *prec_chol;        /* scikit-learn's fitted attributes */
+    double *x;                           /* [n][d] */
+    double *init_w, *init_mu, *init_cov; /* the starting model */
+    double *w, *mu, *cov, *prec_chol;    /* scikit-learn's fitted attributes */
     double lower_bound, score, bic, aic;
     int n_iter, converged;
-    double *lower_bounds;                    /* [max_iter]: lower_bound_ of iteration 1..max_iter */
+    double *lower_bounds; /* [max_iter]: lower_bound_ of iteration 1..max_iter */
 } sk_fixture;
 
 /* Loads <dir>/<name>.txt; returns 0, or -1 with a message on stderr. */

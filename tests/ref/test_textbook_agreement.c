@@ -37,12 +37,11 @@ static void make_problem(agree_problem *pb, const agree_case *c)
     tu_rng_seed(&r, c->seed);
     tu_mixture_make(&pb->mix, &r, c->n, c->d, 4, 1.0, 3.0, 2.0);
     const int d = c->d, K = c->K;
-    for (size_t i = 0; i < pb->mix.n * d; i++)
-        pb->mix.x[i] += c->offset;
-    for (int i = 0; i < 4 * d; i++)
-        pb->mix.mu[i] += c->offset;
+    for (size_t i = 0; i < pb->mix.n * d; i++) pb->mix.x[i] += c->offset;
+    for (int i = 0; i < 4 * d; i++) pb->mix.mu[i] += c->offset;
     for (int o = 0; o < c->outliers; o++) /* spread over the data, alternating sides */
-        pb->mix.x[(size_t)(o * 97 % (int)pb->mix.n) * d + (size_t)(o % d)] += (o % 2 ? -60.0 : 60.0);
+        pb->mix.x[(size_t)(o * 97 % (int)pb->mix.n) * d + (size_t)(o % d)] +=
+            (o % 2 ? -60.0 : 60.0);
     pb->w0 = tu_xmalloc(sizeof(double) * K);
     pb->mu0 = tu_xmalloc(sizeof(double) * K * d);
     pb->cov0 = tu_xmalloc(sizeof(double) * K * d * d);
@@ -58,8 +57,7 @@ static void make_problem(agree_problem *pb, const agree_case *c)
                 pb->cov0[(size_t)k * d * d + i * d + j] =
                     1.3 * pb->mix.cov[(size_t)t * d * d + i * d + j] + (i == j ? 0.2385 : 0.0);
     }
-    for (int k = 0; k < K; k++)
-        pb->w0[k] /= wsum;
+    for (int k = 0; k < K; k++) pb->w0[k] /= wsum;
     if (c->dead) /* its responsibilities underflow to exactly 0: N_k is only the 10ε guard */
         for (int j = 0; j < d; j++)
             pb->mu0[(K - 1) * d + j] = c->offset + (j % 2 ? -1000.0 : 1000.0);
@@ -81,10 +79,10 @@ static void textbook_run(const agree_problem *pb, int K, double reg, double *w, 
     memcpy(w, pb->w0, sizeof(double) * K);
     memcpy(mu, pb->mu0, sizeof(double) * K * d);
     memcpy(cov, pb->cov0, sizeof(double) * K * d * d);
-    assert_int_equal(tb_em(pb->mix.x, pb->mix.n, d, (size_t)d, K, reg, ITERS, w, mu, cov, lbs), 0);
-    for (int k = 0; k < K; k++)
-        assert_int_equal(tb_precision_cholesky(cov + (size_t)k * d * d, U + (size_t)k * d * d, d),
-                         0);
+    assert_int_equal(
+        tb_em(TB_FULL, pb->mix.x, pb->mix.n, d, (size_t)d, NULL, K, reg, ITERS, w, mu, cov, lbs),
+        0);
+    assert_int_equal(tb_precisions_cholesky(TB_FULL, K, d, cov, U), 0);
 }
 
 static void assert_model_matches(emgmm_model *m, int K, int d, const double *w, const double *mu,
@@ -103,8 +101,8 @@ static void assert_model_matches(emgmm_model *m, int K, int d, const double *w, 
                 p_ii += U[(size_t)k * d * d + i * d + j] * U[(size_t)k * d * d + i * d + j];
             for (int j = 0; j < d; j++)
                 tu_assert_close(Um[(size_t)k * d * d + i * d + j], U[(size_t)k * d * d + i * d + j],
-                                RTOL, sqrt(p_ii), "%s: precisions_cholesky[%d][%d][%d]", what, k,
-                                i, j);
+                                RTOL, sqrt(p_ii), "%s: precisions_cholesky[%d][%d][%d]", what, k, i,
+                                j);
         }
     int count = -1;
     const double *mlbs = emgmm_model_lower_bounds(m, &count);
@@ -121,7 +119,8 @@ static emgmm_params user_params(double reg)
     p.tol = 0.0;
     p.max_iter = ITERS;
     p.reg_covar = reg;
-    p.degenerate = EMGMM_DEGEN_ERROR; /* the textbook lets a dead component die (scikit-learn's way) */
+    p.degenerate =
+        EMGMM_DEGEN_ERROR; /* the textbook lets a dead component die (scikit-learn's way) */
     return p;
 }
 
@@ -134,7 +133,8 @@ static void library_matches_textbook_em(void **state)
     agree_problem pb;
     make_problem(&pb, c);
     double *w = tu_xmalloc(sizeof(double) * K), *mu = tu_xmalloc(sizeof(double) * K * d);
-    double *cov = tu_xmalloc(sizeof(double) * K * d * d), *U = tu_xmalloc(sizeof(double) * K * d * d);
+    double *cov = tu_xmalloc(sizeof(double) * K * d * d),
+           *U = tu_xmalloc(sizeof(double) * K * d * d);
     double lbs[ITERS];
     textbook_run(&pb, K, reg, w, mu, cov, U, lbs);
 
@@ -151,17 +151,19 @@ static void library_matches_textbook_em(void **state)
     assert_model_matches(m, K, d, w, mu, cov, U, lbs, what);
 
     /* The fitted model's densities and posteriors are the textbook E-step's. */
-    double *ld_ref = tu_xmalloc(sizeof(double) * pb.mix.n), *ld = tu_xmalloc(sizeof(double) * pb.mix.n);
-    double *pr_ref = tu_xmalloc(sizeof(double) * pb.mix.n * K), *pr = tu_xmalloc(sizeof(double) * pb.mix.n * K);
-    tb_estep(pb.mix.x, pb.mix.n, d, (size_t)d, K, emgmm_model_weights(m), emgmm_model_means(m),
-             emgmm_model_covariances(m), pr_ref, ld_ref);
+    double *ld_ref = tu_xmalloc(sizeof(double) * pb.mix.n),
+           *ld = tu_xmalloc(sizeof(double) * pb.mix.n);
+    double *pr_ref = tu_xmalloc(sizeof(double) * pb.mix.n * K),
+           *pr = tu_xmalloc(sizeof(double) * pb.mix.n * K);
+    tb_estep(TB_FULL, pb.mix.x, pb.mix.n, d, (size_t)d, NULL, K, emgmm_model_weights(m),
+             emgmm_model_means(m), emgmm_model_covariances(m), pr_ref, ld_ref);
     assert_int_equal(emgmm_score_samples(m, &X, ld), EMGMM_OK);
     assert_int_equal(emgmm_predict_proba(m, &X, pr), EMGMM_OK);
     for (size_t i = 0; i < pb.mix.n; i++) {
         tu_assert_close(ld[i], ld_ref[i], RTOL, 0.0, "%s: score_samples[%zu]", what, i);
         for (int k = 0; k < K; k++) /* probabilities: their natural scale is 1 */
-            tu_assert_close(pr[i * K + k], pr_ref[i * K + k], RTOL, 1.0, "%s: proba[%zu][%d]",
-                            what, i, k);
+            tu_assert_close(pr[i * K + k], pr_ref[i * K + k], RTOL, 1.0, "%s: proba[%zu][%d]", what,
+                            i, k);
     }
     free(ld_ref);
     free(ld);
@@ -187,14 +189,14 @@ static void library_matches_textbook_em_strided_threaded(void **state)
     agree_problem pb;
     make_problem(&pb, c);
     double *w = tu_xmalloc(sizeof(double) * K), *mu = tu_xmalloc(sizeof(double) * K * d);
-    double *cov = tu_xmalloc(sizeof(double) * K * d * d), *U = tu_xmalloc(sizeof(double) * K * d * d);
+    double *cov = tu_xmalloc(sizeof(double) * K * d * d),
+           *U = tu_xmalloc(sizeof(double) * K * d * d);
     double lbs[ITERS];
     textbook_run(&pb, K, reg, w, mu, cov, U, lbs);
 
     double *xs = tu_xmalloc(sizeof(double) * pb.mix.n * ld);
     for (size_t i = 0; i < pb.mix.n; i++)
-        for (size_t j = 0; j < ld; j++)
-            xs[i * ld + j] = j < (size_t)d ? pb.mix.x[i * d + j] : NAN;
+        for (size_t j = 0; j < ld; j++) xs[i * ld + j] = j < (size_t)d ? pb.mix.x[i * d + j] : NAN;
     emgmm_model *m = NULL;
     assert_int_equal(emgmm_model_create(&m, K, d, EMGMM_COV_FULL), EMGMM_OK);
     assert_int_equal(emgmm_model_set_parameters(m, pb.w0, pb.mu0, pb.cov0), EMGMM_OK);
@@ -224,17 +226,16 @@ static void library_matches_textbook_em_more_threads_than_blocks(void **state)
     (void)state;
     const int d = 2, K = 2;
     const size_t n = 8;
-    const double x[16] = {0.2385, 1.1, -0.7, 0.35, 0.9, -1.2, 4.1, 3.3,
-                          5.2, 2.9, 4.6, 4.4, -0.1, 0.6, 3.8, 3.75};
+    const double x[16] = {0.2385, 1.1, -0.7, 0.35, 0.9,  -1.2, 4.1, 3.3,
+                          5.2,    2.9, 4.6,  4.4,  -0.1, 0.6,  3.8, 3.75};
     const double w0[2] = {0.55, 0.45}, mu0[4] = {0.5, 0.5, 4.0, 3.0};
     const double cov0[8] = {1.2, 0.1, 0.1, 0.9, 0.8, -0.2, -0.2, 1.1};
     double w[2], mu[4], cov[8], U[8], lbs[ITERS];
     memcpy(w, w0, sizeof w);
     memcpy(mu, mu0, sizeof mu);
     memcpy(cov, cov0, sizeof cov);
-    assert_int_equal(tb_em(x, n, d, (size_t)d, K, 1e-6, ITERS, w, mu, cov, lbs), 0);
-    for (int k = 0; k < K; k++)
-        assert_int_equal(tb_precision_cholesky(cov + k * d * d, U + k * d * d, d), 0);
+    assert_int_equal(tb_em(TB_FULL, x, n, d, (size_t)d, NULL, K, 1e-6, ITERS, w, mu, cov, lbs), 0);
+    assert_int_equal(tb_precisions_cholesky(TB_FULL, K, d, cov, U), 0);
     emgmm_model *m = NULL;
     assert_int_equal(emgmm_model_create(&m, K, d, EMGMM_COV_FULL), EMGMM_OK);
     assert_int_equal(emgmm_model_set_parameters(m, w0, mu0, cov0), EMGMM_OK);
@@ -259,7 +260,8 @@ static void fit_iterate_lower_bounds_match_textbook_em(void **state)
     agree_problem pb;
     make_problem(&pb, c);
     double *w = tu_xmalloc(sizeof(double) * K), *mu = tu_xmalloc(sizeof(double) * K * d);
-    double *cov = tu_xmalloc(sizeof(double) * K * d * d), *U = tu_xmalloc(sizeof(double) * K * d * d);
+    double *cov = tu_xmalloc(sizeof(double) * K * d * d),
+           *U = tu_xmalloc(sizeof(double) * K * d * d);
     double lbs[ITERS];
     textbook_run(&pb, K, reg, w, mu, cov, U, lbs);
 
@@ -299,7 +301,10 @@ static const agree_case case_d3_k4_dead = {3, 4, 900, 0x238d, 0.0, 0, 1};
 /* Rows whose every component density is below exp(-745): log-sum-exp needs its maximum. */
 static const agree_case case_d3_k4_outliers = {3, 4, 900, 0x238c, 0.0, 6, 0};
 
-#define AGREE(fn, c) {#fn "_" #c, fn, NULL, NULL, (void *)&c}
+#define AGREE(fn, c)                                                                               \
+    {                                                                                              \
+#fn "_" #c, fn, NULL, NULL, (void *)&c                                                     \
+    }
 
 int main(void)
 {

@@ -19,13 +19,6 @@
 #include "../common/tu.h"
 #include "src/em/search.h"
 
-static emgmm_model *model(int K, int d, int cov)
-{
-    emgmm_model *m = NULL;
-    assert_int_equal(emgmm_model_create(&m, K, d, cov), EMGMM_OK);
-    return m;
-}
-
 static emgmm_params emem_params(uint64_t seed)
 {
     emgmm_params p = emgmm_params_default();
@@ -59,7 +52,7 @@ static void assert_search_moves_up(const emgmm_params *p, const emgmm_data *X, i
                                    const char *what)
 {
     const int d = (int)X->d;
-    emgmm_model *init = model(K, d, cov);
+    emgmm_model *init = tu_model(K, d, cov);
     assert_int_equal(emgmm_fit_init(init, p, X), EMGMM_OK);
     assert_int_equal(emgmm_model_n_iter(init), 0); /* the short runs are the initialisation */
 
@@ -72,10 +65,9 @@ static void assert_search_moves_up(const emgmm_params *p, const emgmm_data *X, i
     int best_s = -1;
     emgmm_model *best_m = NULL;
     for (int s = 0; s < p->search_starts; s++) {
-        emgmm_model *m = model(K, d, cov);
+        emgmm_model *m = tu_model(K, d, cov);
         assert_int_equal(emgmm_fit_init(m, &q, X), EMGMM_OK); /* the data checks */
-        assert_int_equal(emgmm_driver_init(m, &q, X, emgmm_search_run_stream(0, s)),
-                         EMGMM_OK);
+        assert_int_equal(emgmm_driver_init(m, &q, X, emgmm_search_run_stream(0, s)), EMGMM_OK);
         double lb = 0.0;
         while (emgmm_model_n_iter(m) < L) {
             assert_int_equal(emgmm_fit_iterate(m, &q, X, &lb), EMGMM_OK);
@@ -98,17 +90,12 @@ static void assert_search_moves_up(const emgmm_params *p, const emgmm_data *X, i
     assert_memory_equal(emgmm_model_weights(init), emgmm_model_weights(best_m),
                         (size_t)K * sizeof(double));
 
-    emgmm_model *fit = model(K, d, cov);
+    emgmm_model *fit = tu_model(K, d, cov);
     assert_int_equal(emgmm_fit(fit, p, X), EMGMM_OK);
     assert_monotone(fit, what);
-    int nf = 0;
-    const double *hist = emgmm_model_lower_bounds(fit, &nf);
-    for (int i = 0; i < nf; i++)
-        if (hist[i] < best - 1e-12 * fabs(best)) {
-            print_error("%s: iteration %d's lower bound %.17g is below the best short run's "
-                        "(run %d) %.17g\n", what, i + 1, hist[i], best_s, best);
-            fail();
-        }
+    char below[96];
+    snprintf(below, sizeof below, "%s (floor: the best short run's, run %d)", what, best_s);
+    tu_assert_history_at_least(fit, best, below);
     assert_true(emgmm_model_lower_bound(fit) >= best - 1e-12 * fabs(best));
     emgmm_model_free(fit);
     emgmm_model_free(init);
@@ -143,16 +130,9 @@ static void test_deterministic_for_seed_and_threads(void **state)
     for (int threads = 1; threads <= 2; threads++) {
         emgmm_params p = emem_params(9);
         p.n_threads = threads;
-        emgmm_model *a = model(8, 4, EMGMM_COV_FULL), *b = model(8, 4, EMGMM_COV_FULL);
-        assert_int_equal(emgmm_fit(a, &p, &X), EMGMM_OK);
-        assert_int_equal(emgmm_fit(b, &p, &X), EMGMM_OK);
-        assert_int_equal(emgmm_model_n_iter(a), emgmm_model_n_iter(b));
-        assert_memory_equal(emgmm_model_means(a), emgmm_model_means(b), 8 * 4 * sizeof(double));
-        assert_memory_equal(emgmm_model_covariances(a), emgmm_model_covariances(b),
-                            emgmm_model_covariances_size(a) * sizeof(double));
-        assert_true(emgmm_model_lower_bound(a) == emgmm_model_lower_bound(b));
+        emgmm_model *a = tu_assert_fit_deterministic(&p, &X, 8, EMGMM_COV_FULL);
         /* the step-by-step API gives emgmm_fit's result bit for bit */
-        emgmm_model *c = model(8, 4, EMGMM_COV_FULL);
+        emgmm_model *c = tu_model(8, 4, EMGMM_COV_FULL);
         assert_int_equal(emgmm_fit_init(c, &p, &X), EMGMM_OK);
         while (emgmm_model_n_iter(c) < p.max_iter) {
             assert_int_equal(emgmm_fit_iterate(c, &p, &X, NULL), EMGMM_OK);
@@ -162,6 +142,7 @@ static void test_deterministic_for_seed_and_threads(void **state)
         assert_true(emgmm_model_lower_bound(a) == emgmm_model_lower_bound(c));
         /* another seed searches other starts */
         p.seed = 10;
+        emgmm_model *b = tu_model(8, 4, EMGMM_COV_FULL);
         assert_int_equal(emgmm_fit(b, &p, &X), EMGMM_OK);
         assert_memory_not_equal(emgmm_model_means(a), emgmm_model_means(b), 8 * 4 * sizeof(double));
         emgmm_model_free(a);
@@ -171,32 +152,18 @@ static void test_deterministic_for_seed_and_threads(void **state)
     tu_mixture_free(&mix);
 }
 
-/* Twelve tight clusters on a 3×4 grid with sizes from 20 to 200: k-means++ then
- * Lloyd often puts two centres in one big cluster and one between two small
- * ones, an optimum EM cannot leave.  For seeds 0..7 the search recovers every
- * cluster each time and never ends lower than k-means; k-means gets stuck on
- * some seed (else the problem would not show anything). */
+/* Twelve tight clusters on a 3×4 grid (tu_grid12), where k-means gets stuck: for seeds 0..7
+ * the search recovers every cluster each time and never ends lower than k-means; k-means gets
+ * stuck on some seed (else the problem would not show anything). */
 static void test_search_escapes_where_kmeans_is_stuck(void **state)
 {
     (void)state;
-    enum { K = 12 };
-    tu_rng r;
-    tu_rng_seed(&r, 4242);
+    enum {
+        K = 12
+    };
     double mu[K][2];
-    size_t size[K], n = 0;
-    for (int k = 0; k < K; k++) {
-        mu[k][0] = 6.0 * (k / 4) + 1.385;
-        mu[k][1] = 6.0 * (k % 4) - 2.5;
-        size[k] = 20 + (size_t)(180.0 * tu_uniform(&r));
-        n += size[k];
-    }
-    double *x = tu_xmalloc(n * 2 * sizeof(double));
-    size_t i = 0;
-    for (int k = 0; k < K; k++)
-        for (size_t t = 0; t < size[k]; t++, i++) {
-            x[2 * i] = mu[k][0] + 0.7 * tu_normal(&r);
-            x[2 * i + 1] = mu[k][1] + 0.7 * tu_normal(&r);
-        }
+    size_t n;
+    double *x = tu_grid12(&n, mu);
     emgmm_data X = emgmm_data_f64(x, n, 2, 2);
     int stuck = 0;
     for (uint64_t seed = 0; seed < 8; seed++) {
@@ -204,20 +171,10 @@ static void test_search_escapes_where_kmeans_is_stuck(void **state)
         pk.seed = pe.seed = seed;
         pk.n_threads = pe.n_threads = 1;
         pe.init = EMGMM_INIT_EMEM;
-        emgmm_model *mk = model(K, 2, EMGMM_COV_FULL), *me = model(K, 2, EMGMM_COV_FULL);
+        emgmm_model *mk = tu_model(K, 2, EMGMM_COV_FULL), *me = tu_model(K, 2, EMGMM_COV_FULL);
         assert_int_equal(emgmm_fit(mk, &pk, &X), EMGMM_OK);
         assert_int_equal(emgmm_fit(me, &pe, &X), EMGMM_OK);
-        int found_k = 0, found_e = 0;
-        for (int k = 0; k < K; k++) {
-            double bk = INFINITY, be = INFINITY;
-            for (int j = 0; j < K; j++) {
-                const double *a = emgmm_model_means(mk) + 2 * j, *b = emgmm_model_means(me) + 2 * j;
-                bk = fmin(bk, hypot(a[0] - mu[k][0], a[1] - mu[k][1]));
-                be = fmin(be, hypot(b[0] - mu[k][0], b[1] - mu[k][1]));
-            }
-            found_k += bk < 0.5;
-            found_e += be < 0.5;
-        }
+        const int found_k = tu_grid12_found(mk, mu), found_e = tu_grid12_found(me, mu);
         if (found_e != K) {
             print_error("seed %llu: the search found %d of %d clusters\n", (unsigned long long)seed,
                         found_e, K);
@@ -244,39 +201,32 @@ static void test_float32_weights_missing(void **state)
     tu_mixture mix;
     tu_mixture_make(&mix, &r, 2000, 3, 5, 1.0, 3.0, 3.0);
     const size_t n = mix.n;
-    float *xf = tu_xmalloc(n * 3 * sizeof(float));
-    for (size_t i = 0; i < n * 3; i++) xf[i] = (float)mix.x[i];
-    emgmm_data X64 = emgmm_data_f64(mix.x, n, 3, 3), X32 = emgmm_data_f32(xf, n, 3, 3);
+    tu_variants v;
+    tu_variants_make(&v, mix.x, n, 3, &r);
+    emgmm_data X64 = emgmm_data_f64(mix.x, n, 3, 3), X32 = emgmm_data_f32(v.xf, n, 3, 3);
     emgmm_params p = emem_params(3);
     assert_search_moves_up(&p, &X32, 5, EMGMM_COV_DIAG, "float32");
-    emgmm_model *a = model(5, 3, EMGMM_COV_FULL), *b = model(5, 3, EMGMM_COV_FULL);
+    emgmm_model *a = tu_model(5, 3, EMGMM_COV_FULL), *b = tu_model(5, 3, EMGMM_COV_FULL);
     assert_int_equal(emgmm_fit(a, &p, &X64), EMGMM_OK);
     assert_int_equal(emgmm_fit(b, &p, &X32), EMGMM_OK);
     /* the same data rounded to float: the same optimum to float precision */
     assert_true(tu_close(emgmm_model_lower_bound(b), emgmm_model_lower_bound(a), 1e-5, 0.0));
 
-    double *w = tu_xmalloc(n * sizeof(double));
-    for (size_t i = 0; i < n; i++) w[i] = 0.5 + 2.385 * tu_uniform(&r);
     emgmm_data XW = X64;
-    XW.weights = w;
+    XW.weights = v.w;
     assert_search_moves_up(&p, &XW, 5, EMGMM_COV_SPHERICAL, "weights");
 
-    double *xm = tu_xmalloc(n * 3 * sizeof(double));
-    memcpy(xm, mix.x, n * 3 * sizeof(double));
-    for (size_t i = 0; i < n; i += 7) xm[i * 3 + (i % 3)] = NAN;
-    emgmm_data XM = emgmm_data_f64(xm, n, 3, 3);
+    emgmm_data XM = emgmm_data_f64(v.xm, n, 3, 3);
     emgmm_params pm = p;
     pm.missing = EMGMM_MISSING_NAN;
-    emgmm_model *c = model(5, 3, EMGMM_COV_TIED);
+    emgmm_model *c = tu_model(5, 3, EMGMM_COV_TIED);
     assert_int_equal(emgmm_fit(c, &pm, &XM), EMGMM_OK);
     assert_monotone(c, "missing");
     assert_int_equal(emgmm_fit(c, &p, &XM), EMGMM_ERR_NONFINITE); /* NaN an error by default */
     emgmm_model_free(a);
     emgmm_model_free(b);
     emgmm_model_free(c);
-    free(xf);
-    free(w);
-    free(xm);
+    tu_variants_free(&v);
     tu_mixture_free(&mix);
 }
 
@@ -308,7 +258,7 @@ static void test_errors(void **state)
     p = emem_params(1);
     p.degenerate = EMGMM_DEGEN_ERROR;
     p.reg_covar = 0.0;
-    emgmm_model *m = model(3, 2, EMGMM_COV_FULL);
+    emgmm_model *m = tu_model(3, 2, EMGMM_COV_FULL);
     const int st = emgmm_fit(m, &p, &X);
     assert_int_equal(st, EMGMM_ERR_NOT_PD);
     assert_non_null(strstr(emgmm_model_last_error(m), "emem"));
@@ -317,7 +267,7 @@ static void test_errors(void **state)
 
     /* data errors are the data check's, before any short run */
     x[5][1] = NAN;
-    m = model(3, 2, EMGMM_COV_FULL);
+    m = tu_model(3, 2, EMGMM_COV_FULL);
     p = emem_params(1);
     assert_int_equal(emgmm_fit(m, &p, &X), EMGMM_ERR_NONFINITE);
     long long row = -1, col = -1;

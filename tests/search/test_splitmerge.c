@@ -19,13 +19,6 @@
 #include "../common/tu.h"
 #include "src/em/search.h"
 
-static emgmm_model *model(int K, int d, int cov)
-{
-    emgmm_model *m = NULL;
-    assert_int_equal(emgmm_model_create(&m, K, d, cov), EMGMM_OK);
-    return m;
-}
-
 /* Weak em-EM (one start, two iterations) so that the moves have work. */
 static emgmm_params smem_params(uint64_t seed)
 {
@@ -38,37 +31,15 @@ static emgmm_params smem_params(uint64_t seed)
     return p;
 }
 
-/* Twelve tight clusters on a 3×4 grid, sizes 20 to 200 (as test_search.c). */
-static double *grid(size_t *n_out, double mu[12][2])
-{
-    tu_rng r;
-    tu_rng_seed(&r, 4242);
-    size_t size[12], n = 0;
-    for (int k = 0; k < 12; k++) {
-        mu[k][0] = 6.0 * (k / 4) + 1.385;
-        mu[k][1] = 6.0 * (k % 4) - 2.5;
-        size[k] = 20 + (size_t)(180.0 * tu_uniform(&r));
-        n += size[k];
-    }
-    double *x = tu_xmalloc(n * 2 * sizeof(double));
-    size_t i = 0;
-    for (int k = 0; k < 12; k++)
-        for (size_t t = 0; t < size[k]; t++, i++) {
-            x[2 * i] = mu[k][0] + 0.7 * tu_normal(&r);
-            x[2 * i + 1] = mu[k][1] + 0.7 * tu_normal(&r);
-        }
-    *n_out = n;
-    return x;
-}
-
 /* Runs the search with its trace and checks the moves: the trace (after
  * emem's EM, then after each kept move) rises by more than tol each time, and
  * the fit from the search's end never goes below the last entry.  Returns the
  * number of kept moves. */
-static int assert_moves_up(const emgmm_params *p, const emgmm_data *X, int K, int cov, const char *what)
+static int assert_moves_up(const emgmm_params *p, const emgmm_data *X, int K, int cov,
+                           const char *what)
 {
     const int d = (int)X->d;
-    emgmm_model *m = model(K, d, cov);
+    emgmm_model *m = tu_model(K, d, cov);
     assert_int_equal(emgmm_fit_init(m, p, X), EMGMM_OK); /* the data checks */
     double trace[64];
     int nt = 0;
@@ -80,18 +51,13 @@ static int assert_moves_up(const emgmm_params *p, const emgmm_data *X, int K, in
                         trace[i - 1], trace[i]);
             fail();
         }
-    const double last = trace[nt - 1];
-    emgmm_model *fit = model(K, d, cov);
+    emgmm_model *fit = tu_model(K, d, cov);
     assert_int_equal(emgmm_fit(fit, p, X), EMGMM_OK);
-    int nf = 0;
-    const double *hist = emgmm_model_lower_bounds(fit, &nf);
-    assert_true(nf >= 1);
-    for (int i = 0; i < nf; i++)
-        if (hist[i] < last - 1e-12 * fabs(last)) {
-            print_error("%s: iteration %d's lower bound %.17g is below the last move's %.17g\n", what,
-                        i + 1, hist[i], last);
-            fail();
-        }
+    char below[256];
+    if (snprintf(below, sizeof below, "%s (floor: the last kept move's lower bound)", what) >=
+        (int)sizeof below)
+        fail_msg("test label too long: %s", what);
+    tu_assert_history_at_least(fit, trace[nt - 1], below);
     emgmm_model_free(m);
     emgmm_model_free(fit);
     return nt - 1;
@@ -102,7 +68,7 @@ static void test_each_kept_move_raises_lower_bound(void **state)
     (void)state;
     double mu[12][2];
     size_t n;
-    double *x = grid(&n, mu);
+    double *x = tu_grid12(&n, mu);
     emgmm_data X = emgmm_data_f64(x, n, 2, 2);
     int moves_full = 0;
     for (int cov = 0; cov < 4; cov++)
@@ -124,24 +90,16 @@ static void test_moves_escape_where_emem_is_stuck(void **state)
     (void)state;
     double mu[12][2];
     size_t n;
-    double *x = grid(&n, mu);
+    double *x = tu_grid12(&n, mu);
     emgmm_data X = emgmm_data_f64(x, n, 2, 2);
     int better = 0;
     for (uint64_t seed = 0; seed < 6; seed++) {
         emgmm_params ps = smem_params(seed), pe = ps;
         pe.init = EMGMM_INIT_EMEM;
-        emgmm_model *ms = model(12, 2, EMGMM_COV_FULL), *me = model(12, 2, EMGMM_COV_FULL);
+        emgmm_model *ms = tu_model(12, 2, EMGMM_COV_FULL), *me = tu_model(12, 2, EMGMM_COV_FULL);
         assert_int_equal(emgmm_fit(ms, &ps, &X), EMGMM_OK);
         assert_int_equal(emgmm_fit(me, &pe, &X), EMGMM_OK);
-        int found = 0;
-        for (int k = 0; k < 12; k++) {
-            double b = INFINITY;
-            for (int j = 0; j < 12; j++) {
-                const double *a = emgmm_model_means(ms) + 2 * j;
-                b = fmin(b, hypot(a[0] - mu[k][0], a[1] - mu[k][1]));
-            }
-            found += b < 0.5;
-        }
+        const int found = tu_grid12_found(ms, mu);
         if (found != 12) {
             print_error("seed %d: smem found %d of 12 clusters\n", (int)seed, found);
             fail();
@@ -166,16 +124,7 @@ static void test_deterministic_for_seed_and_threads(void **state)
     for (int threads = 1; threads <= 2; threads++) {
         emgmm_params p = smem_params(9);
         p.n_threads = threads;
-        emgmm_model *a = model(8, 4, EMGMM_COV_FULL), *b = model(8, 4, EMGMM_COV_FULL);
-        assert_int_equal(emgmm_fit(a, &p, &X), EMGMM_OK);
-        assert_int_equal(emgmm_fit(b, &p, &X), EMGMM_OK);
-        assert_int_equal(emgmm_model_n_iter(a), emgmm_model_n_iter(b));
-        assert_memory_equal(emgmm_model_means(a), emgmm_model_means(b), 8 * 4 * sizeof(double));
-        assert_memory_equal(emgmm_model_covariances(a), emgmm_model_covariances(b),
-                            emgmm_model_covariances_size(a) * sizeof(double));
-        assert_true(emgmm_model_lower_bound(a) == emgmm_model_lower_bound(b));
-        emgmm_model_free(a);
-        emgmm_model_free(b);
+        emgmm_model_free(tu_assert_fit_deterministic(&p, &X, 8, EMGMM_COV_FULL));
     }
     tu_mixture_free(&mix);
 }
@@ -189,26 +138,19 @@ static void test_float32_weights_missing(void **state)
     tu_mixture mix;
     tu_mixture_make(&mix, &r, 2000, 3, 6, 1.0, 3.0, 3.0);
     const size_t n = mix.n;
-    float *xf = tu_xmalloc(n * 3 * sizeof(float));
-    for (size_t i = 0; i < n * 3; i++) xf[i] = (float)mix.x[i];
-    emgmm_data X32 = emgmm_data_f32(xf, n, 3, 3);
+    tu_variants v;
+    tu_variants_make(&v, mix.x, n, 3, &r);
+    emgmm_data X32 = emgmm_data_f32(v.xf, n, 3, 3);
     emgmm_params p = smem_params(3);
     assert_moves_up(&p, &X32, 6, EMGMM_COV_FULL, "float32");
-    double *w = tu_xmalloc(n * sizeof(double));
-    for (size_t i = 0; i < n; i++) w[i] = 0.5 + 2.385 * tu_uniform(&r);
     emgmm_data XW = emgmm_data_f64(mix.x, n, 3, 3);
-    XW.weights = w;
+    XW.weights = v.w;
     assert_moves_up(&p, &XW, 6, EMGMM_COV_DIAG, "weights");
-    double *xm = tu_xmalloc(n * 3 * sizeof(double));
-    memcpy(xm, mix.x, n * 3 * sizeof(double));
-    for (size_t i = 0; i < n; i += 7) xm[i * 3 + (i % 3)] = NAN;
-    emgmm_data XM = emgmm_data_f64(xm, n, 3, 3);
+    emgmm_data XM = emgmm_data_f64(v.xm, n, 3, 3);
     emgmm_params pm = p;
     pm.missing = EMGMM_MISSING_NAN;
     assert_moves_up(&pm, &XM, 6, EMGMM_COV_FULL, "missing");
-    free(xf);
-    free(w);
-    free(xm);
+    tu_variants_free(&v);
     tu_mixture_free(&mix);
 }
 

@@ -14,7 +14,11 @@
 
 #include "emgmm.h"
 
-enum { N = 300, D = 3, K = 2 };
+enum {
+    N = 300,
+    D = 3,
+    K = 2
+};
 
 /* log Σ_k π_k N(x | μ_k, diag σ²_k) directly, no expansion. */
 static double direct_logdens(const double *x, const double *w, const double *mu, const double *var)
@@ -55,8 +59,9 @@ static void far_apart_components_have_exact_log_densities_for_every_type(void **
         double v[K * D];
         for (int k = 0; k < K; k++)
             for (int j = 0; j < D; j++)
-                v[k * D + j] = type == EMGMM_COV_TIED ? var[j] : type == EMGMM_COV_SPHERICAL ? 0.8 + 0.1 * k
-                                                                                           : var[k * D + j];
+                v[k * D + j] = type == EMGMM_COV_TIED        ? var[j]
+                               : type == EMGMM_COV_SPHERICAL ? 0.8 + 0.1 * k
+                                                             : var[k * D + j];
         double cov[K * D * D] = {0};
         for (int k = 0; k < K; k++)
             for (int j = 0; j < D; j++) {
@@ -71,7 +76,8 @@ static void far_apart_components_have_exact_log_densities_for_every_type(void **
         emgmm_data X = emgmm_data_f64(x, N, D, D);
         assert_int_equal(emgmm_score_samples(m, &X, ld), EMGMM_OK);
         double worst = 0.0;
-        for (int i = 0; i < N; i++) worst = fmax(worst, fabs(ld[i] - direct_logdens(x + i * D, w, mu, v)));
+        for (int i = 0; i < N; i++)
+            worst = fmax(worst, fabs(ld[i] - direct_logdens(x + i * D, w, mu, v)));
         /* |x| ~ 3e5: the subtraction x − μ itself carries ~3e5·ε ≈ 7e-11 */
         assert_true(worst < 1e-8);
         emgmm_model_free(m);

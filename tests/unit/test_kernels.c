@@ -35,7 +35,10 @@ static void exp_nonpos_within_2ulp_of_libm_and_flushes_below_minus_708(void **st
 static void softmax_rows_match_two_pass_logsumexp_with_weights(void **state)
 {
     (void)state;
-    enum { NB = 37, K = 11 };
+    enum {
+        NB = 37,
+        K = 11
+    };
     /* component-major: entry (row i, component k) at [k·NB + i] */
     double r[NB * K], ref[NB * K], logd[NB], w[NB], mx[NB], sum[NB];
     emgmm_rng g;
@@ -66,7 +69,13 @@ static void quadform_matches_explicit_loops_for_both_precisions(void **state)
 {
     (void)state;
     /* y: for component k and coordinate l, a row of NB values at (k·D + l)·LDY */
-    enum { NB = 13, KC = 3, D = 19, LDY = NB + 4, LDO = NB + 2 };
+    enum {
+        NB = 13,
+        KC = 3,
+        D = 19,
+        LDY = NB + 4,
+        LDO = NB + 2
+    };
     double y[KC * D * LDY], m[KC * D], cst[KC], out[KC * LDO];
     float yf[KC * D * LDY];
     double outf[KC * LDO];
@@ -120,7 +129,7 @@ static void tri_estep_matches_explicit_quadratic_form(void **state)
                 for (size_t j = 0; j < d; j++)
                     for (size_t l = j; l < d; l++) {
                         Uf[k * d * d + j * d + l] = (float)(l == j ? 1.0 + emgmm_rng_uniform(&g)
-                                                                  : emgmm_rng_uniform(&g) - 0.5);
+                                                                   : emgmm_rng_uniform(&g) - 0.5);
                         U[k * d * d + j * d + l] = Uf[k * d * d + j * d + l];
                     }
                 for (size_t l = 0; l < d; l++) mv[k * d + l] = emgmm_rng_uniform(&g) - 0.5;
@@ -234,6 +243,48 @@ static void tri_mstep_matches_explicit_sums_over_nonzero_rows(void **state)
         }
 }
 
+/* The diagonal families' E-step: every component's log-density of every row,
+ * against the sum written out, for row counts that are and are not multiples
+ * of a vector and rows far from a component (where an expanded form cancels). */
+static void diag_logdens_matches_direct_sum(void **state)
+{
+    (void)state;
+    const size_t dims[] = {1, 3, 16, 37}, rows[] = {1, 7, 8, 61};
+    emgmm_rng g;
+    emgmm_rng_seed(&g, 21, 0);
+    for (size_t q = 0; q < 4; q++)
+        for (size_t t = 0; t < 4; t++) {
+            const size_t d = dims[q], nb = rows[t], K = 5;
+            double *xt = malloc(d * nb * sizeof(double)), *P = malloc(K * d * sizeof(double));
+            double *M = malloc(K * d * sizeof(double)), *r = malloc(K * nb * sizeof(double));
+            double cst[5];
+            assert_non_null(xt && P && M && r);
+            for (size_t i = 0; i < d * nb; i++) xt[i] = (emgmm_rng_uniform(&g) - 0.5) * 1e3;
+            for (size_t i = 0; i < K * d; i++) {
+                P[i] = 0.1 + 10.0 * emgmm_rng_uniform(&g);
+                M[i] = (emgmm_rng_uniform(&g) - 0.5) * 1e3;
+            }
+            for (size_t k = 0; k < K; k++) cst[k] = emgmm_rng_uniform(&g) - 3.0;
+            emgmm_diag_logdens(xt, nb, d, K, P, M, cst, r);
+            for (size_t k = 0; k < K; k++)
+                for (size_t i = 0; i < nb; i++) {
+                    double s = 0.0;
+                    for (size_t j = 0; j < d; j++) {
+                        const double u = xt[j * nb + i] - M[k * d + j];
+                        s += P[k * d + j] * u * u;
+                    }
+                    const double want = cst[k] - 0.5 * s, got = r[k * nb + i];
+                    if (!(fabs(got - want) <= 1e-14 * fabs(want)))
+                        fail_msg("d=%zu nb=%zu k=%zu i=%zu: %.17g vs %.17g", d, nb, k, i, got,
+                                 want);
+                }
+            free(xt);
+            free(P);
+            free(M);
+            free(r);
+        }
+}
+
 /* The AVX2 M-step tile gives the AVX-512-shaped tile's bits: same operations,
  * same order, for every entry the pass reads (T's upper triangle, s1, N_k). */
 static void tri_mstep_avx2_tile_gives_the_same_bits(void **state)
@@ -335,6 +386,7 @@ int main(void)
         cmocka_unit_test(tri_estep_matches_explicit_quadratic_form),
         cmocka_unit_test(tri_mstep_matches_explicit_sums_over_nonzero_rows),
         cmocka_unit_test(tri_mstep_avx2_tile_gives_the_same_bits),
+        cmocka_unit_test(diag_logdens_matches_direct_sum),
         cmocka_unit_test(rng_streams_are_reproducible_distinct_and_uniform),
         cmocka_unit_test(coretype_suggested_only_for_generic_cores_on_capable_cpus),
     };

@@ -22,10 +22,10 @@
 typedef struct {
     size_t n, d;
     int K;
-    double *x;      /* [n][d], the values the library sees (float-rounded for f32) */
-    float *xf;      /* [n][d] or NULL */
-    double *w;      /* [n] or NULL */
-    double spread;  /* scale of the data around its centres */
+    double *x;     /* [n][d], the values the library sees (float-rounded for f32) */
+    float *xf;     /* [n][d] or NULL */
+    double *w;     /* [n] or NULL */
+    double spread; /* scale of the data around its centres */
 } km_case;
 
 /* K + 2 centres spread by sep, rows scattered around them (unit spread), all
@@ -75,7 +75,8 @@ static void free_case(km_case *c)
 
 static emgmm_data case_data(const km_case *c)
 {
-    emgmm_data X = c->xf ? emgmm_data_f32(c->xf, c->n, c->d, c->d) : emgmm_data_f64(c->x, c->n, c->d, c->d);
+    emgmm_data X =
+        c->xf ? emgmm_data_f32(c->xf, c->n, c->d, c->d) : emgmm_data_f64(c->x, c->n, c->d, c->d);
     X.weights = c->w;
     return X;
 }
@@ -243,8 +244,8 @@ static void check_case(const km_case *c, uint64_t seed)
         int it = -1;
         assert_int_equal(emgmm_kmeans_lloyd(m, &X, 300, 1e-4, T, cen, &it), EMGMM_OK);
         if (it != it_ref)
-            fail_msg("n %zu d %zu K %zu, %d threads: %d Lloyd iterations, reference %d", c->n, d,
-                     K, T, it, it_ref);
+            fail_msg("n %zu d %zu K %zu, %d threads: %d Lloyd iterations, reference %d", c->n, d, K,
+                     T, it, it_ref);
         /* rounding apart (1e-10 of the spread, or 1e-13 of a value far from the
          * origin); a row on the other side would move its centre by ~1/n_k */
         for (size_t i = 0; i < K * d; i++)
@@ -329,7 +330,8 @@ static void empty_cluster_keeps_its_centre(void **state)
         if (weighted) /* 200 rows of weight 0 around the third centre */
             for (size_t i = 0; i < 200; i++) {
                 c.w[i] = 0.0;
-                for (size_t j = 0; j < 4; j++) c.x[i * 4 + j] = 1e3 + (double)j + 0.01 * (double)(i % 17);
+                for (size_t j = 0; j < 4; j++)
+                    c.x[i * 4 + j] = 1e3 + (double)j + 0.01 * (double)(i % 17);
             }
         emgmm_model *m = model_for(&c);
         const emgmm_data X = case_data(&c);
@@ -346,7 +348,8 @@ static void empty_cluster_keeps_its_centre(void **state)
         assert_int_equal(it, it_ref);
         for (size_t j = 0; j < 4; j++) assert_true(cen[8 + j] == 1e3 + (double)j);
         for (int i = 0; i < 8; i++)
-            tu_assert_close(cen[i], ref[i], 1e-13, 1e3, "weighted %d: centre value %d", weighted, i);
+            tu_assert_close(cen[i], ref[i], 1e-13, 1e3, "weighted %d: centre value %d", weighted,
+                            i);
         emgmm_model_free(m);
         free_case(&c);
     }

@@ -29,11 +29,9 @@ int main(int argc, char **argv)
         perror("exit_is: waitpid");
         return 2;
     }
-    if (WIFEXITED(st) && WEXITSTATUS(st) == want)
-        return 0;
+    if (WIFEXITED(st) && WEXITSTATUS(st) == want) return 0;
     fprintf(stderr, "exit_is: %s %s, expected exit %d\n", argv[2],
             WIFEXITED(st) ? "exited" : "was killed", want);
-    if (WIFEXITED(st))
-        fprintf(stderr, "exit_is: exit status %d\n", WEXITSTATUS(st));
+    if (WIFEXITED(st)) fprintf(stderr, "exit_is: exit status %d\n", WEXITSTATUS(st));
     return 1;
 }

@@ -13,9 +13,9 @@
 /* Error classes; the tool maps them onto its exit codes. */
 enum {
     EMGMM_IO_OK = 0,
-    EMGMM_IO_EUSAGE = 1,  /* a bad option value (unknown format, missing --dims) */
-    EMGMM_IO_EINPUT = 2,  /* unreadable, malformed or unwritable file */
-    EMGMM_IO_ENOMEM = 3   /* out of memory, or sizes that overflow */
+    EMGMM_IO_EUSAGE = 1, /* a bad option value (unknown format, missing --dims) */
+    EMGMM_IO_EINPUT = 2, /* unreadable, malformed or unwritable file */
+    EMGMM_IO_ENOMEM = 3  /* out of memory, or sizes that overflow */
 };
 
 /* One line, without the "emgmm: " prefix, e.g.
@@ -37,18 +37,18 @@ enum {
     EMGMM_IO_FMT_NPY = 2,
     EMGMM_IO_FMT_RAW_F64 = 3,
     EMGMM_IO_FMT_RAW_F32 = 4,
-    EMGMM_IO_FMT_HDF5 = 5  /* .h5/.hdf5 (or the HDF5 signature); see emgmm_io_read_h5_rows */
+    EMGMM_IO_FMT_HDF5 = 5 /* .h5/.hdf5 (or the HDF5 signature); see emgmm_io_read_h5_rows */
 };
 
 #define EMGMM_IO_DTYPE_NATURAL (-1) /* keep the file's dtype (CSV gives float64) */
 
 typedef struct {
-    int format;       /* EMGMM_IO_FMT_* */
-    int header;       /* CSV: -1 detect, 0 none, 1 first row is a header */
-    char delimiter;   /* CSV: 0 detect, or ',' '\t' ';' ' ' */
-    int dtype;        /* EMGMM_IO_DTYPE_NATURAL, EMGMM_F64 or EMGMM_F32 */
-    size_t dims;      /* raw binary: columns (required) */
-    int missing;      /* CSV: NaN, NA, N/A and empty fields read as NaN (a missing value);
+    int format;          /* EMGMM_IO_FMT_* */
+    int header;          /* CSV: -1 detect, 0 none, 1 first row is a header */
+    char delimiter;      /* CSV: 0 detect, or ',' '\t' ';' ' ' */
+    int dtype;           /* EMGMM_IO_DTYPE_NATURAL, EMGMM_F64 or EMGMM_F32 */
+    size_t dims;         /* raw binary: columns (required) */
+    int missing;         /* CSV: NaN, NA, N/A and empty fields read as NaN (a missing value);
                          0 = they are errors.  Binary formats carry NaN as it is. */
     const char *dataset; /* HDF5: the dataset's path in the file (--dataset), or NULL */
 } emgmm_io_read_opts;
@@ -61,8 +61,8 @@ typedef struct {
     const void *x;
     emgmm_dtype dtype;
     size_t n, d;
-    void *owned;      /* malloc'd buffer, or NULL */
-    void *map;        /* mmap'd region, or NULL */
+    void *owned; /* malloc'd buffer, or NULL */
+    void *map;   /* mmap'd region, or NULL */
     size_t map_len;
     /* CSV read whole (emgmm_io_read_matrix): the header line as written
      * (without its newline), or NULL; the delimiter of the file; and what the
@@ -78,8 +78,8 @@ void emgmm_io_matrix_free(emgmm_io_matrix *m);
 
 /* Reads PATH ("-" = stdin, CSV only) into *out.  On failure *out is empty and
  * err says what and where. */
-int emgmm_io_read_matrix(const char *path, const emgmm_io_read_opts *opts,
-                         emgmm_io_matrix *out, emgmm_io_error *err);
+int emgmm_io_read_matrix(const char *path, const emgmm_io_read_opts *opts, emgmm_io_matrix *out,
+                         emgmm_io_error *err);
 
 /* Format names for --format: csv, tsv, npy, f64, f32.  Returns the format and
  * sets *delimiter for tsv; -1 when unknown. */
@@ -106,7 +106,7 @@ int emgmm_io_check_opts(const char *path, const emgmm_io_read_opts *o, emgmm_io_
  * earlier parts' line counts, so a message names the file's own line. */
 typedef struct {
     char delim;
-    int header;        /* the first content line is a header */
+    int header;                      /* the first content line is a header */
     size_t header_start, header_len; /* its bytes, when there is one */
     size_t d;
     size_t data_start; /* byte offset of the first data line */
@@ -139,17 +139,16 @@ void emgmm_io_csv_part_close(emgmm_io_csv_part *cp);
 void emgmm_io_csv_blank_error(const char *name, size_t line, emgmm_io_error *err);
 void emgmm_io_csv_no_rows_error(const char *name, emgmm_io_error *err);
 
-int emgmm_io_read_npy(const char *path, const emgmm_io_read_opts *opts,
-                      emgmm_io_matrix *out, emgmm_io_error *err);
-int emgmm_io_read_raw(const char *path, const emgmm_io_read_opts *opts,
-                      emgmm_io_matrix *out, emgmm_io_error *err);
+int emgmm_io_read_npy(const char *path, const emgmm_io_read_opts *opts, emgmm_io_matrix *out,
+                      emgmm_io_error *err);
+int emgmm_io_read_raw(const char *path, const emgmm_io_read_opts *opts, emgmm_io_matrix *out,
+                      emgmm_io_error *err);
 
 /* Parses one decimal number in [s, end) exactly as strtod would (the fast path
  * is Clinger's exact case; everything else goes to strtod).  Returns the
  * pointer past the number, or NULL when the text up to END is not a number
  * that ends at a field boundary (END, or a byte in STOP). */
-const char *emgmm_io_parse_double(const char *s, const char *end, const char *stop,
-                                  double *out);
+const char *emgmm_io_parse_double(const char *s, const char *end, const char *stop, double *out);
 
 /* ------------------------------------------------------------------------ */
 /* Output: a temporary file in the target's directory, renamed into place    */
@@ -157,7 +156,11 @@ const char *emgmm_io_parse_double(const char *s, const char *end, const char *st
 /* ------------------------------------------------------------------------ */
 typedef struct emgmm_io_out emgmm_io_out;
 
-enum { EMGMM_IO_OUT_CSV = 0, EMGMM_IO_OUT_NPY = 1, EMGMM_IO_OUT_H5 = 2 };
+enum {
+    EMGMM_IO_OUT_CSV = 0,
+    EMGMM_IO_OUT_NPY = 1,
+    EMGMM_IO_OUT_H5 = 2
+};
 
 /* The output format PATH's extension asks for (.npy → NPY, else CSV; .tsv
  * sets *delimiter to a tab, else ','). */
@@ -185,30 +188,27 @@ void emgmm_io_out_remove_temps(void);
  * total row count must be known up front for .npy. */
 typedef struct {
     emgmm_io_out *out;
-    int format;       /* EMGMM_IO_OUT_* */
+    int format; /* EMGMM_IO_OUT_* */
     char delimiter;
-    int is_int;       /* int32 labels, else double */
+    int is_int; /* int32 labels, else double */
     size_t n, d, rows_written;
     int64_t h5_file, h5_dset; /* HDF5 output: the open file and dataset (hid_t), else 0 */
 } emgmm_io_table;
 
-int emgmm_io_table_open(emgmm_io_table *t, const char *path, size_t n, size_t d,
-                        int is_int, emgmm_io_error *err);
+int emgmm_io_table_open(emgmm_io_table *t, const char *path, size_t n, size_t d, int is_int,
+                        emgmm_io_error *err);
 /* Before the first row of a CSV/TSV table: write HEADER (a line as read, or
  * NULL for none) and separate fields by DELIMITER (0 keeps the one the
  * extension chose).  No effect on .npy.  -1 when the header cannot be written. */
-int emgmm_io_table_text(emgmm_io_table *t, char delimiter, const char *header,
-                        emgmm_io_error *err);
+int emgmm_io_table_text(emgmm_io_table *t, char delimiter, const char *header, emgmm_io_error *err);
 /* A part of a table written by one of several processes: its rows only (no
  * .npy header) in an anonymous temporary file (emgmm_io_out_file reads it
  * back); the caller places the bytes in the whole table, then aborts the part.
  * PATH only chooses the format. */
 int emgmm_io_table_open_part(emgmm_io_table *t, const char *path, size_t n, size_t d, int is_int,
                              emgmm_io_error *err);
-int emgmm_io_table_write_f64(emgmm_io_table *t, const double *x, size_t rows,
-                             emgmm_io_error *err);
-int emgmm_io_table_write_i32(emgmm_io_table *t, const int32_t *x, size_t rows,
-                             emgmm_io_error *err);
+int emgmm_io_table_write_f64(emgmm_io_table *t, const double *x, size_t rows, emgmm_io_error *err);
+int emgmm_io_table_write_i32(emgmm_io_table *t, const int32_t *x, size_t rows, emgmm_io_error *err);
 int emgmm_io_table_commit(emgmm_io_table *t, emgmm_io_error *err);
 void emgmm_io_table_abort(emgmm_io_table *t);
 
@@ -222,9 +222,9 @@ typedef struct {
     int covariance_type;
     int n_components;
     int n_features;
-    double *weights;      /* [K] */
-    double *means;        /* [K][d] */
-    double *covariances;  /* the covariance type's shape */
+    double *weights;     /* [K] */
+    double *means;       /* [K][d] */
+    double *covariances; /* the covariance type's shape */
     size_t cov_size;
     /* optional fit report; has_* say whether the file had them */
     int has_converged, converged;
@@ -244,8 +244,8 @@ typedef struct {
 } emgmm_io_fit_info;
 
 /* Parses and validates a model JSON text / file; names the bad field. */
-int emgmm_io_model_parse(const char *text, size_t len, const char *name,
-                         emgmm_io_model_file *mf, emgmm_io_error *err);
+int emgmm_io_model_parse(const char *text, size_t len, const char *name, emgmm_io_model_file *mf,
+                         emgmm_io_error *err);
 int emgmm_io_model_read(const char *path, emgmm_io_model_file *mf, emgmm_io_error *err);
 /* Reads a model file (JSON or HDF5, by content) straight into a new model
  * *OUT (fitted: emgmm_model_parameter_buffers, then
@@ -260,8 +260,8 @@ int emgmm_io_model_load(const char *path, emgmm_model **out, emgmm_io_model_file
 void emgmm_io_model_file_free(emgmm_io_model_file *mf);
 
 /* Writes the fitted MODEL to PATH (atomically). */
-int emgmm_io_model_write(const char *path, const emgmm_model *model,
-                         const emgmm_io_fit_info *info, emgmm_io_error *err);
+int emgmm_io_model_write(const char *path, const emgmm_model *model, const emgmm_io_fit_info *info,
+                         emgmm_io_error *err);
 /* Writes the JSON text to an open stream (used by the writer and tests). */
 int emgmm_io_model_fprint(FILE *f, const emgmm_model *model, const emgmm_io_fit_info *info);
 
@@ -283,10 +283,14 @@ int emgmm_io_h5_is_input(const char *spec);
 int emgmm_io_out_is_h5(const char *spec);
 /* Silences HDF5's own error printing (the tool reports failures itself). */
 void emgmm_io_h5_quiet(void);
+/* The HDF5 the build has: "off", "serial", or "parallel (MPI-IO under mpirun)". */
+const char *emgmm_io_h5_flavour(void);
 /* Reads rows [⌊n·part/parts⌋, ⌊n·(part+1)/parts⌋) of the 2-D float32/float64
  * dataset SPEC names (OPTS->dataset, the FILE:/X spelling, or the only dataset
  * of the root group) into *out, mapped when the dataset is contiguous and in
- * the working dtype, else read in row-block hyperslabs; *ROW0 (may be NULL)
+ * the working dtype, else read in row-block hyperslabs (under MPI with
+ * parallel HDF5 always the hyperslabs, read collectively through MPI-IO by
+ * every rank, which must all call this); *ROW0 (may be NULL)
  * gets the first row's index.  NaN/Inf is an error unless OPTS->missing.  On
  * failure *out is empty and err names the file and the dataset. */
 int emgmm_io_read_h5_rows(const char *spec, const emgmm_io_read_opts *opts, int part, int parts,

@@ -15,8 +15,7 @@
 
 void emgmm_io_error_set(emgmm_io_error *err, int code, const char *fmt, ...)
 {
-    if (!err)
-        return;
+    if (!err) return;
     err->code = code;
     va_list ap;
     va_start(ap, fmt);
@@ -25,8 +24,7 @@ void emgmm_io_error_set(emgmm_io_error *err, int code, const char *fmt, ...)
     /* The message is printed as one line: a control byte taken from the input (a JSON
      * string's "\n", a raw byte near a bad JSON token) must not break it or reach a terminal. */
     for (char *p = err->msg; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            *p = '?';
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = '?';
 }
 
 emgmm_io_read_opts emgmm_io_read_opts_default(void)
@@ -37,62 +35,46 @@ emgmm_io_read_opts emgmm_io_read_opts_default(void)
 
 emgmm_data emgmm_io_matrix_data(const emgmm_io_matrix *m)
 {
-    if (m->dtype == EMGMM_F32)
-        return emgmm_data_f32((const float *)m->x, m->n, m->d, m->d);
+    if (m->dtype == EMGMM_F32) return emgmm_data_f32((const float *)m->x, m->n, m->d, m->d);
     return emgmm_data_f64((const double *)m->x, m->n, m->d, m->d);
 }
 
 void emgmm_io_matrix_free(emgmm_io_matrix *m)
 {
-    if (!m)
-        return;
+    if (!m) return;
     free(m->owned);
     free(m->header);
     free(m->warnings);
-    if (m->map)
-        munmap(m->map, m->map_len);
+    if (m->map) munmap(m->map, m->map_len);
     memset(m, 0, sizeof *m);
 }
 
 int emgmm_io_format_from_name(const char *name, char *delimiter)
 {
-    if (delimiter)
-        *delimiter = 0;
-    if (!strcmp(name, "csv"))
-        return EMGMM_IO_FMT_CSV;
+    if (delimiter) *delimiter = 0;
+    if (!strcmp(name, "csv")) return EMGMM_IO_FMT_CSV;
     if (!strcmp(name, "tsv")) {
-        if (delimiter)
-            *delimiter = '\t';
+        if (delimiter) *delimiter = '\t';
         return EMGMM_IO_FMT_CSV;
     }
-    if (!strcmp(name, "npy"))
-        return EMGMM_IO_FMT_NPY;
-    if (!strcmp(name, "f64"))
-        return EMGMM_IO_FMT_RAW_F64;
-    if (!strcmp(name, "f32"))
-        return EMGMM_IO_FMT_RAW_F32;
-    if (!strcmp(name, "h5") || !strcmp(name, "hdf5"))
-        return EMGMM_IO_FMT_HDF5;
+    if (!strcmp(name, "npy")) return EMGMM_IO_FMT_NPY;
+    if (!strcmp(name, "f64")) return EMGMM_IO_FMT_RAW_F64;
+    if (!strcmp(name, "f32")) return EMGMM_IO_FMT_RAW_F32;
+    if (!strcmp(name, "h5") || !strcmp(name, "hdf5")) return EMGMM_IO_FMT_HDF5;
     return -1;
 }
 
-const char *emgmm_io_display_name(const char *path)
-{
-    return strcmp(path, "-") ? path : "<stdin>";
-}
+const char *emgmm_io_display_name(const char *path) { return strcmp(path, "-") ? path : "<stdin>"; }
 
 int emgmm_io_has_ext(const char *path, const char *ext)
 {
     size_t lp = strlen(path), le = strlen(ext);
-    if (lp < le)
-        return 0;
+    if (lp < le) return 0;
     const char *p = path + lp - le;
     for (size_t i = 0; i < le; i++) {
         char c = p[i];
-        if (c >= 'A' && c <= 'Z')
-            c = (char)(c - 'A' + 'a');
-        if (c != ext[i])
-            return 0;
+        if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
+        if (c != ext[i]) return 0;
     }
     return 1;
 }
@@ -118,14 +100,12 @@ static int read_all_fd(int fd, const char *name, char **buf, size_t *len, emgmm_
         }
         ssize_t r = read(fd, b + n, cap - n);
         if (r < 0) {
-            if (errno == EINTR)
-                continue;
+            if (errno == EINTR) continue;
             emgmm_io_error_set(err, EMGMM_IO_EINPUT, "cannot read %s: %s", name, strerror(errno));
             free(b);
             return -1;
         }
-        if (r == 0)
-            break;
+        if (r == 0) break;
         n += (size_t)r;
     }
     *buf = b;
@@ -145,8 +125,7 @@ int emgmm_io_load_file(const char *path, emgmm_io_blob *blob, emgmm_io_error *er
     struct stat st;
     if (fstat(fd, &st) != 0) {
         emgmm_io_error_set(err, EMGMM_IO_EINPUT, "cannot stat %s: %s", name, strerror(errno));
-        if (fd != STDIN_FILENO)
-            close(fd);
+        if (fd != STDIN_FILENO) close(fd);
         return -1;
     }
     if (S_ISDIR(st.st_mode)) {
@@ -185,15 +164,13 @@ int emgmm_io_load_file(const char *path, emgmm_io_blob *blob, emgmm_io_error *er
             blob->owned = b;
         }
     }
-    if (fd != STDIN_FILENO)
-        close(fd);
+    if (fd != STDIN_FILENO) close(fd);
     return rc;
 }
 
 void emgmm_io_blob_free(emgmm_io_blob *blob)
 {
     free(blob->owned);
-    if (blob->map)
-        munmap(blob->map, blob->map_len);
+    if (blob->map) munmap(blob->map, blob->map_len);
     memset(blob, 0, sizeof *blob);
 }

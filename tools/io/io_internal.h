@@ -52,6 +52,12 @@ void emgmm_io_blob_free(emgmm_io_blob *blob);
  * table that rank 0 gathers (table.c); commit or abort closes it. */
 int emgmm_io_out_open_part(emgmm_io_out **out, const char *path, emgmm_io_error *err);
 
+/* The CSV reader's exact decimal parser (csv_read.c): [p, end) holding up to
+ * 19 significant digits with a decimal exponent within ±22 is rounded exactly
+ * as strtod rounds it; returns the end of the number read, or NULL when the
+ * text is outside that range (then strtod). */
+const char *emgmm_io_decimal_fast(const char *p, const char *end, double *out);
+
 /* "<stdin>" for "-", else PATH. */
 const char *emgmm_io_display_name(const char *path);
 /* Case-insensitive suffix test; EXT includes the dot. */

@@ -17,13 +17,13 @@ int emgmm_io_model_fields(emgmm_io_model_file *mf, const char *kind, const char 
 {
     mf->covariance_type = -1;
     for (int i = 0; cov_name && i < 4; i++)
-        if (!strcmp(cov_name, cov_names[i]))
-            mf->covariance_type = i;
+        if (!strcmp(cov_name, cov_names[i])) mf->covariance_type = i;
     if (mf->covariance_type < 0) {
         if (cov_name)
-            snprintf(what, wsize,
-                     "%s 'covariance_type' must be one of full, tied, diag, spherical, not \"%.40s\"",
-                     kind, cov_name);
+            snprintf(
+                what, wsize,
+                "%s 'covariance_type' must be one of full, tied, diag, spherical, not \"%.40s\"",
+                kind, cov_name);
         else
             snprintf(what, wsize, "%s 'covariance_type' must be one of full, tied, diag, spherical",
                      kind);
@@ -34,9 +34,9 @@ int emgmm_io_model_fields(emgmm_io_model_file *mf, const char *kind, const char 
     if (has_model || model_name) {
         const int t = model_name ? emgmm_covariance_type_from_name(model_name) : -1;
         if (t < 0 || emgmm_covariance_storage(t) != mf->covariance_type) {
-            snprintf(what, wsize, "%s 'model' must be an mclust model name stored as '%s' (e.g. %s)",
-                     kind, cov_names[mf->covariance_type],
-                     emgmm_mclust_model_name(mf->covariance_type));
+            snprintf(what, wsize,
+                     "%s 'model' must be an mclust model name stored as '%s' (e.g. %s)", kind,
+                     cov_names[mf->covariance_type], emgmm_mclust_model_name(mf->covariance_type));
             return -1;
         }
         mf->structure = t;
@@ -84,16 +84,12 @@ int emgmm_io_model_dims(const emgmm_io_model_file *mf, const char *array, size_t
         dims[0] = k;
         dims[1] = dims[2] = d;
         return 3;
-    case 1:
-        dims[0] = dims[1] = d;
-        return 2;
+    case 1: dims[0] = dims[1] = d; return 2;
     case 2:
         dims[0] = k;
         dims[1] = d;
         return 2;
-    default:
-        dims[0] = k;
-        return 1;
+    default: dims[0] = k; return 1;
     }
 }
 
@@ -118,8 +114,7 @@ int emgmm_io_model_commit(emgmm_model *model, unsigned flags, const char *kind, 
                           emgmm_io_error *err)
 {
     int st = emgmm_model_commit_parameters(model, flags);
-    if (st == EMGMM_OK)
-        return 0;
+    if (st == EMGMM_OK) return 0;
     int comp = -1;
     emgmm_model_error_location(model, NULL, NULL, &comp);
     const char *why = emgmm_model_last_error(model);
@@ -133,8 +128,7 @@ int emgmm_io_model_commit(emgmm_model *model, unsigned flags, const char *kind, 
         emgmm_io_error_set(err, EMGMM_IO_EINPUT,
                            "bad model file: %s '%s' is not positive definite (%s)", kind, field,
                            path);
-    }
-    else
+    } else
         emgmm_io_error_set(err, EMGMM_IO_EINPUT, "bad model file: %s (%s)", why, path);
     return -1;
 }

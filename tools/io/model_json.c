@@ -1,6 +1,9 @@
 /* model_json.c — the model file: written as JSON by hand (one row of numbers
  * per line, each double in the shortest %.15g–%.17g form that reads back bit
- * for bit) and read with jansson, validating every field and naming the bad one. */
+ * for bit) and read, validating every field and naming the bad one: in one
+ * pass straight into the model (model_json_fast.h) when the file is laid out
+ * as emgmm writes it, else with jansson's tree, which also words every error. */
+#define _DEFAULT_SOURCE 1 /* madvise (model_json_fast.h) beside _POSIX_C_SOURCE */
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
@@ -17,21 +20,20 @@ typedef struct {
     emgmm_io_error *err;
 } ctx;
 
-#define BAD(c, ...)                                                                     \
-    do {                                                                                \
-        char what_[640];                                                                \
-        snprintf(what_, sizeof what_, __VA_ARGS__);                                     \
-        emgmm_io_error_set((c)->err, EMGMM_IO_EINPUT, "bad model file: %s (%s)", what_, \
-                           (c)->name);                                                  \
-        return -1;                                                                      \
+#define BAD(c, ...)                                                                                \
+    do {                                                                                           \
+        char what_[640];                                                                           \
+        snprintf(what_, sizeof what_, __VA_ARGS__);                                                \
+        emgmm_io_error_set((c)->err, EMGMM_IO_EINPUT, "bad model file: %s (%s)", what_,            \
+                           (c)->name);                                                             \
+        return -1;                                                                                 \
     } while (0)
 
 static int get_int(ctx *c, json_t *root, const char *key, int required, long lo, long hi, long *out)
 {
     json_t *v = json_object_get(root, key);
     if (!v) {
-        if (required)
-            BAD(c, "missing field '%s'", key);
+        if (required) BAD(c, "missing field '%s'", key);
         return 1;
     }
     double x = json_is_number(v) ? json_number_value(v) : NAN;
@@ -44,15 +46,13 @@ static int get_int(ctx *c, json_t *root, const char *key, int required, long lo,
 /* Fills dst[count] from a JSON array of COUNT finite numbers; FIELD names it. */
 static int get_vec(ctx *c, json_t *a, size_t count, const char *field, double *dst)
 {
-    if (!json_is_array(a))
-        BAD(c, "field '%s' must be an array", field);
+    if (!json_is_array(a)) BAD(c, "field '%s' must be an array", field);
     if (json_array_size(a) != count)
         BAD(c, "field '%s' has %zu entries, expected %zu", field, json_array_size(a), count);
     for (size_t i = 0; i < count; i++) {
         json_t *v = json_array_get(a, i);
         double x = json_is_number(v) ? json_number_value(v) : NAN;
-        if (!isfinite(x))
-            BAD(c, "field '%s[%zu]' must be a finite number", field, i);
+        if (!isfinite(x)) BAD(c, "field '%s[%zu]' must be a finite number", field, i);
         dst[i] = x;
     }
     return 0;
@@ -61,15 +61,13 @@ static int get_vec(ctx *c, json_t *a, size_t count, const char *field, double *d
 /* A rows×cols matrix as an array of arrays. */
 static int get_mat(ctx *c, json_t *a, size_t rows, size_t cols, const char *field, double *dst)
 {
-    if (!json_is_array(a))
-        BAD(c, "field '%s' must be an array", field);
+    if (!json_is_array(a)) BAD(c, "field '%s' must be an array", field);
     if (json_array_size(a) != rows)
         BAD(c, "field '%s' has %zu entries, expected %zu", field, json_array_size(a), rows);
     for (size_t i = 0; i < rows; i++) {
         char sub[256];
         snprintf(sub, sizeof sub, "%s[%zu]", field, i);
-        if (get_vec(c, json_array_get(a, i), cols, sub, dst + i * cols) != 0)
-            return -1;
+        if (get_vec(c, json_array_get(a, i), cols, sub, dst + i * cols) != 0) return -1;
     }
     return 0;
 }
@@ -77,15 +75,13 @@ static int get_mat(ctx *c, json_t *a, size_t rows, size_t cols, const char *fiel
 /* A must nest arrays of lengths dims[0..nd-1]; values are not read here. */
 static int check_dims(ctx *c, json_t *a, const size_t *dims, int nd, const char *field)
 {
-    if (!json_is_array(a))
-        BAD(c, "field '%s' must be an array", field);
+    if (!json_is_array(a)) BAD(c, "field '%s' must be an array", field);
     if (json_array_size(a) != dims[0])
         BAD(c, "field '%s' has %zu entries, expected %zu", field, json_array_size(a), dims[0]);
     for (size_t i = 0; nd > 1 && i < dims[0]; i++) {
         char sub[256];
         snprintf(sub, sizeof sub, "%s[%zu]", field, i);
-        if (check_dims(c, json_array_get(a, i), dims + 1, nd - 1, sub) != 0)
-            return -1;
+        if (check_dims(c, json_array_get(a, i), dims + 1, nd - 1, sub) != 0) return -1;
     }
     return 0;
 }
@@ -110,18 +106,16 @@ static double get_num(json_t *root, const char *key)
     return !v ? NAN : json_is_number(v) ? json_number_value(v) : -1.0;
 }
 
-/* Validates ROOT and fills a new model's buffers in place (*out); the
- * header and fit report go to MF, whose arrays stay NULL. */
-static int parse_root(ctx *c, json_t *root, emgmm_io_model_file *mf, emgmm_model **out)
+/* The header: format, version, covariance type or structure, n_components
+ * and n_features (into MF). */
+static int parse_header(ctx *c, json_t *root, emgmm_io_model_file *mf)
 {
-    if (!json_is_object(root))
-        BAD(c, "the top level must be a JSON object");
+    if (!json_is_object(root)) BAD(c, "the top level must be a JSON object");
     json_t *v = json_object_get(root, "format");
     if (!json_is_string(v) || strcmp(json_string_value(v), "emgmm-model"))
         BAD(c, "field 'format' must be \"emgmm-model\"");
     long version;
-    if (get_int(c, root, "version", 1, 1, 1, &version) != 0)
-        return -1;
+    if (get_int(c, root, "version", 1, 1, 1, &version) != 0) return -1;
     json_t *jt = json_object_get(root, "covariance_type"), *jmod = json_object_get(root, "model");
     const double K = get_num(root, "n_components"), d = get_num(root, "n_features");
     char what[640];
@@ -129,6 +123,42 @@ static int parse_root(ctx *c, json_t *root, emgmm_io_model_file *mf, emgmm_model
                               json_is_string(jmod) ? json_string_value(jmod) : NULL, jmod != NULL,
                               K, d, what, sizeof what) != 0)
         BAD(c, "%s", what);
+    return 0;
+}
+
+/* The weights read: non-negative, summing to 1. */
+static int check_weights(ctx *c, const double *w, size_t k)
+{
+    double sum = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (w[i] < 0) BAD(c, "field 'weights[%zu]' is negative", i);
+        sum += w[i];
+    }
+    if (fabs(sum - 1.0) > 1e-9) BAD(c, "field 'weights' sums to %.17g, not 1 (within 1e-9)", sum);
+    return 0;
+}
+
+/* The covariances read: symmetric (full, tied), positive variances (diag,
+ * spherical); the checks of one full component (index I) or of all (I < 0). */
+static int check_cov(ctx *c, const emgmm_io_model_file *mf, const double *cv, long i)
+{
+    const size_t dd = (size_t)mf->n_features;
+    if (mf->covariance_type == 0 && i >= 0) {
+        char sub[64];
+        snprintf(sub, sizeof sub, "covariances[%ld]", i);
+        return check_sym(c, cv + (size_t)i * dd * dd, dd, sub);
+    }
+    if (mf->covariance_type == 1 && check_sym(c, cv, dd, "covariances") != 0) return -1;
+    if (mf->covariance_type >= 2)
+        for (size_t j = 0; j < mf->cov_size; j++)
+            if (!(cv[j] > 0))
+                BAD(c, "field 'covariances' has a non-positive variance (entry %zu)", j);
+    return 0;
+}
+
+/* The arrays from the tree, straight into a new model's buffers (*out). */
+static int parse_arrays(ctx *c, json_t *root, emgmm_io_model_file *mf, emgmm_model **out)
+{
     const size_t k = (size_t)mf->n_components, dd = (size_t)mf->n_features;
     /* Shapes first, so nothing is allocated for sizes the file does not hold. */
     json_t *jw = json_object_get(root, "weights"), *jm = json_object_get(root, "means"),
@@ -142,66 +172,50 @@ static int parse_root(ctx *c, json_t *root, emgmm_io_model_file *mf, emgmm_model
         check_dims(c, jc, dims, nd, "covariances") != 0)
         return -1;
     /* straight into the model's buffers: no staging copy */
-    if (emgmm_io_model_create(mf, c->name, out, c->err) != 0)
-        return -1;
+    if (emgmm_io_model_create(mf, c->name, out, c->err) != 0) return -1;
     double *w, *mu, *cv;
     emgmm_model_parameter_buffers(*out, &w, &mu, &cv, NULL);
-    if (get_vec(c, jw, k, "weights", w) != 0)
-        return -1;
-    double sum = 0;
-    for (size_t i = 0; i < k; i++) {
-        if (w[i] < 0)
-            BAD(c, "field 'weights[%zu]' is negative", i);
-        sum += w[i];
-    }
-    if (fabs(sum - 1.0) > 1e-9)
-        BAD(c, "field 'weights' sums to %.17g, not 1 (within 1e-9)", sum);
-    if (get_mat(c, jm, k, dd, "means", mu) != 0)
-        return -1;
+    if (get_vec(c, jw, k, "weights", w) != 0 || check_weights(c, w, k) != 0) return -1;
+    if (get_mat(c, jm, k, dd, "means", mu) != 0) return -1;
     switch (mf->covariance_type) {
     case 0:
         for (size_t i = 0; i < k; i++) {
             char sub[64];
             snprintf(sub, sizeof sub, "covariances[%zu]", i);
             if (get_mat(c, json_array_get(jc, i), dd, dd, sub, cv + i * dd * dd) != 0 ||
-                check_sym(c, cv + i * dd * dd, dd, sub) != 0)
+                check_cov(c, mf, cv, (long)i) != 0)
                 return -1;
         }
         break;
     case 1:
     case 2:
-        if (get_mat(c, jc, dims[0], dims[1], "covariances", cv) != 0 ||
-            (mf->covariance_type == 1 && check_sym(c, cv, dd, "covariances") != 0))
-            return -1;
+        if (get_mat(c, jc, dims[0], dims[1], "covariances", cv) != 0) return -1;
         break;
     default:
-        if (get_vec(c, jc, k, "covariances", cv) != 0)
-            return -1;
+        if (get_vec(c, jc, k, "covariances", cv) != 0) return -1;
         break;
     }
-    if (mf->covariance_type >= 2)
-        for (size_t i = 0; i < mf->cov_size; i++)
-            if (!(cv[i] > 0))
-                BAD(c, "field 'covariances' has a non-positive variance (entry %zu)", i);
+    return check_cov(c, mf, cv, -1);
+}
 
-    /* Optional fit report: checked for type when present. */
+/* The optional fit report (checked for type when present), then the commit. */
+static int parse_report(ctx *c, json_t *root, emgmm_io_model_file *mf, emgmm_model *m)
+{
+    json_t *v;
     if ((v = json_object_get(root, "converged"))) {
-        if (!json_is_boolean(v))
-            BAD(c, "field 'converged' must be true or false");
+        if (!json_is_boolean(v)) BAD(c, "field 'converged' must be true or false");
         mf->has_converged = 1;
         mf->converged = json_is_true(v);
     }
     long it;
     int r = get_int(c, root, "n_iter", 0, 0, 1L << 30, &it);
-    if (r < 0)
-        return -1;
+    if (r < 0) return -1;
     if (r == 0) {
         mf->has_n_iter = 1;
         mf->n_iter = (int)it;
     }
     if ((v = json_object_get(root, "lower_bound")) && !json_is_null(v)) {
-        if (!json_is_number(v))
-            BAD(c, "field 'lower_bound' must be a number or null");
+        if (!json_is_number(v)) BAD(c, "field 'lower_bound' must be a number or null");
         mf->has_lower_bound = 1;
         mf->lower_bound = json_number_value(v);
     }
@@ -214,8 +228,18 @@ static int parse_root(ctx *c, json_t *root, emgmm_io_model_file *mf, emgmm_model
         BAD(c, "field 'emgmm_version' must be a string");
     /* JSON holds no precision factors: the library computes them (symmetry
      * and positive definiteness are checked there, naming the component). */
-    return emgmm_io_model_commit(*out, EMGMM_COMMIT_COMPUTE_PRECISIONS, "field", c->name, c->err);
+    return emgmm_io_model_commit(m, EMGMM_COMMIT_COMPUTE_PRECISIONS, "field", c->name, c->err);
 }
+
+/* Validates ROOT and fills a new model's buffers in place (*out); the
+ * header and fit report go to MF, whose arrays stay NULL. */
+static int parse_root(ctx *c, json_t *root, emgmm_io_model_file *mf, emgmm_model **out)
+{
+    if (parse_header(c, root, mf) != 0 || parse_arrays(c, root, mf, out) != 0) return -1;
+    return parse_report(c, root, mf, *out);
+}
+
+#include "model_json_fast.h"
 
 /* BLOB (may be NULL) holds TEXT: it is freed as soon as the tree is built,
  * so that the text, the tree and the model are never all in memory at once. */
@@ -224,11 +248,17 @@ static int parse_into(const char *text, size_t len, const char *name, emgmm_io_b
 {
     memset(mf, 0, sizeof *mf);
     *out = NULL;
+    /* the common case, read in one pass without jansson's tree (model_json_fast.h);
+     * anything it does not take, errors included, goes through jansson below */
+    int fr = fast_parse(text, len, name, blob, out, mf, err);
+    if (fr != FAST_DECLINED) {
+        if (blob) emgmm_io_blob_free(blob);
+        return fr;
+    }
     json_error_t je;
     /* Integers as reals: a 64-bit seed above INT64_MAX must not fail the parse. */
     json_t *root = json_loadb(text, len, JSON_DECODE_INT_AS_REAL | JSON_REJECT_DUPLICATES, &je);
-    if (blob)
-        emgmm_io_blob_free(blob);
+    if (blob) emgmm_io_blob_free(blob);
     if (!root) {
         emgmm_io_error_set(err, EMGMM_IO_EINPUT, "invalid JSON: %s (%s:%d:%d)", je.text, name,
                            je.line, je.column);
@@ -246,8 +276,7 @@ static int parse_into(const char *text, size_t len, const char *name, emgmm_io_b
 }
 
 /* The arrays of a loaded model copied out into MF (the array-returning API). */
-static int copy_out(emgmm_model *m, emgmm_io_model_file *mf, const char *name,
-                    emgmm_io_error *err)
+static int copy_out(emgmm_model *m, emgmm_io_model_file *mf, const char *name, emgmm_io_error *err)
 {
     const size_t k = (size_t)mf->n_components, d = (size_t)mf->n_features;
     mf->weights = malloc(k * sizeof(double));
@@ -270,8 +299,7 @@ int emgmm_io_model_parse(const char *text, size_t len, const char *name, emgmm_i
                          emgmm_io_error *err)
 {
     emgmm_model *m;
-    if (parse_into(text, len, name, NULL, &m, mf, err) != 0)
-        return -1;
+    if (parse_into(text, len, name, NULL, &m, mf, err) != 0) return -1;
     return copy_out(m, mf, name, err);
 }
 
@@ -283,8 +311,7 @@ int emgmm_io_model_load(const char *path, emgmm_model **out, emgmm_io_model_file
     if (strcmp(path, "-") && emgmm_io_h5_sniff(path)) /* HDF5 by content (model_h5.c) */
         return emgmm_io_model_h5_load(path, out, mf, err);
     emgmm_io_blob blob;
-    if (emgmm_io_load_file(path, &blob, err) != 0)
-        return -1;
+    if (emgmm_io_load_file(path, &blob, err) != 0) return -1;
     if (blob.len == 0) {
         emgmm_io_error_set(err, EMGMM_IO_EINPUT, "model file %s is empty", path);
         emgmm_io_blob_free(&blob);
@@ -296,15 +323,13 @@ int emgmm_io_model_load(const char *path, emgmm_model **out, emgmm_io_model_file
 int emgmm_io_model_read(const char *path, emgmm_io_model_file *mf, emgmm_io_error *err)
 {
     emgmm_model *m;
-    if (emgmm_io_model_load(path, &m, mf, err) != 0)
-        return -1;
+    if (emgmm_io_model_load(path, &m, mf, err) != 0) return -1;
     return copy_out(m, mf, emgmm_io_display_name(path), err);
 }
 
 void emgmm_io_model_file_free(emgmm_io_model_file *mf)
 {
-    if (!mf)
-        return;
+    if (!mf) return;
     free(mf->weights);
     free(mf->means);
     free(mf->covariances);
@@ -324,8 +349,7 @@ static void put_row(FILE *f, const double *x, size_t n)
 {
     fputc('[', f);
     for (size_t i = 0; i < n; i++) {
-        if (i)
-            fputs(", ", f);
+        if (i) fputs(", ", f);
         put_num(f, x[i]);
     }
     fputc(']', f);
@@ -346,8 +370,7 @@ static void put_mat(FILE *f, const double *x, size_t rows, size_t cols, int inde
 static int all_finite(const double *x, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (!isfinite(x[i]))
-            return 0;
+        if (!isfinite(x[i])) return 0;
     return 1;
 }
 
@@ -358,11 +381,9 @@ int emgmm_io_model_fprint(FILE *f, const emgmm_model *model, const emgmm_io_fit_
     const double *w = emgmm_model_weights(model), *mu = emgmm_model_means(model),
                  *cv = emgmm_model_covariances(model);
     size_t cs = emgmm_model_covariances_size(model);
-    if (!emgmm_model_is_fitted(model) || !w || !mu || !cv || ct < 0 || ct > 3)
-        return -1;
+    if (!emgmm_model_is_fitted(model) || !w || !mu || !cv || ct < 0 || ct > 3) return -1;
     /* JSON has no NaN/Inf; a model holding one must not be written as valid. */
-    if (!all_finite(w, K) || !all_finite(mu, K * d) || !all_finite(cv, cs))
-        return -1;
+    if (!all_finite(w, K) || !all_finite(mu, K * d) || !all_finite(cv, cs)) return -1;
     fprintf(f, "{\n  \"format\": \"emgmm-model\",\n  \"version\": 1,\n");
     fprintf(f, "  \"emgmm_version\": \"%s\",\n", emgmm_version_string());
     fprintf(f, "  \"covariance_type\": \"%s\",\n", cov_names[ct]);
@@ -424,8 +445,7 @@ int emgmm_io_model_write(const char *path, const emgmm_model *model, const emgmm
     if (emgmm_io_out_is_h5(path)) /* HDF5 by extension (model_h5.c) */
         return emgmm_io_model_h5_write(path, model, info, err);
     emgmm_io_out *o;
-    if (emgmm_io_out_open(&o, path, err) != 0)
-        return -1;
+    if (emgmm_io_out_open(&o, path, err) != 0) return -1;
     if (emgmm_io_model_fprint(emgmm_io_out_file(o), model, info) != 0) {
         emgmm_io_error_set(err, EMGMM_IO_EINPUT,
                            "cannot write model %s (model unfitted, non-finite, or I/O error: %s)",

@@ -24,25 +24,74 @@ typedef struct {
 
 static void skip_ws(const char **p, const char *e)
 {
-    while (*p < e && (**p == ' ' || **p == '\t' || **p == '\n' || **p == '\r'))
-        (*p)++;
+    while (*p < e && (**p == ' ' || **p == '\t' || **p == '\n' || **p == '\r')) (*p)++;
 }
 
 static int parse_quoted(const char **p, const char *e, char *dst, size_t size)
 {
-    if (*p >= e || (**p != '\'' && **p != '"'))
-        return -1;
+    if (*p >= e || (**p != '\'' && **p != '"')) return -1;
     char q = *(*p)++;
     size_t n = 0;
     while (*p < e && **p != q) {
-        if (n + 1 >= size)
-            return -1;
+        if (n + 1 >= size) return -1;
         dst[n++] = *(*p)++;
     }
-    if (*p >= e)
-        return -1;
+    if (*p >= e) return -1;
     (*p)++;
     dst[n] = 0;
+    return 0;
+}
+
+/* The value of 'fortran_order': True or False. */
+static int parse_fortran(const char **p, const char *e, npy_header *h, const char **what)
+{
+    if (e - *p >= 4 && !memcmp(*p, "True", 4)) {
+        h->fortran = 1;
+        *p += 4;
+    } else if (e - *p >= 5 && !memcmp(*p, "False", 5)) {
+        *p += 5;
+    } else {
+        *what = "malformed 'fortran_order'";
+        return -1;
+    }
+    return 0;
+}
+
+/* The value of 'shape': a tuple of at most two non-negative integers, e.g. (3,) or (3, 4). */
+static int parse_shape(const char **pp, const char *e, npy_header *h, const char **what)
+{
+    const char *p = *pp;
+    if (p >= e || *p++ != '(') {
+        *what = "malformed 'shape'";
+        return -1;
+    }
+    for (;;) {
+        skip_ws(&p, e);
+        if (p < e && *p == ')') {
+            p++;
+            break;
+        }
+        if (p >= e || (unsigned)(*p - '0') >= 10) {
+            *what = "malformed 'shape'";
+            return -1;
+        }
+        size_t v = 0;
+        while (p < e && (unsigned)(*p - '0') < 10) {
+            if (v > (SIZE_MAX - 9) / 10) {
+                *what = "'shape' overflows";
+                return -1;
+            }
+            v = v * 10 + (size_t)(*p++ - '0');
+        }
+        if (h->ndim >= 2) {
+            *what = "array has more than 2 dimensions";
+            return -1;
+        }
+        h->shape[h->ndim++] = v;
+        skip_ws(&p, e);
+        if (p < e && *p == ',') p++;
+    }
+    *pp = p;
     return 0;
 }
 
@@ -60,8 +109,7 @@ static int parse_header(const char *s, size_t len, npy_header *h, const char **w
     }
     for (;;) {
         skip_ws(&p, e);
-        if (p < e && *p == '}')
-            break;
+        if (p < e && *p == '}') break;
         char key[32];
         if (parse_quoted(&p, e, key, sizeof key) != 0) {
             *what = "malformed header key";
@@ -80,48 +128,10 @@ static int parse_header(const char *s, size_t len, npy_header *h, const char **w
             }
             have |= 1;
         } else if (!strcmp(key, "fortran_order")) {
-            if (e - p >= 4 && !memcmp(p, "True", 4)) {
-                h->fortran = 1;
-                p += 4;
-            } else if (e - p >= 5 && !memcmp(p, "False", 5)) {
-                p += 5;
-            } else {
-                *what = "malformed 'fortran_order'";
-                return -1;
-            }
+            if (parse_fortran(&p, e, h, what) != 0) return -1;
             have |= 2;
         } else if (!strcmp(key, "shape")) {
-            if (p >= e || *p++ != '(') {
-                *what = "malformed 'shape'";
-                return -1;
-            }
-            for (;;) {
-                skip_ws(&p, e);
-                if (p < e && *p == ')') {
-                    p++;
-                    break;
-                }
-                if (p >= e || (unsigned)(*p - '0') >= 10) {
-                    *what = "malformed 'shape'";
-                    return -1;
-                }
-                size_t v = 0;
-                while (p < e && (unsigned)(*p - '0') < 10) {
-                    if (v > (SIZE_MAX - 9) / 10) {
-                        *what = "'shape' overflows";
-                        return -1;
-                    }
-                    v = v * 10 + (size_t)(*p++ - '0');
-                }
-                if (h->ndim >= 2) {
-                    *what = "array has more than 2 dimensions";
-                    return -1;
-                }
-                h->shape[h->ndim++] = v;
-                skip_ws(&p, e);
-                if (p < e && *p == ',')
-                    p++;
-            }
+            if (parse_shape(&p, e, h, what) != 0) return -1;
             have |= 4;
         } else {
             *what = "unexpected key in header";
@@ -251,46 +261,91 @@ static int map_matrix(int fd, const char *path, size_t fsize, size_t offset, int
     return 0;
 }
 
+/* The fixed part of a .npy file: the magic, a version this reader knows, and where the header
+ * starts (*hstart) and how long it is (*hlen), checked against the file's size. */
+static int read_preamble(int fd, const char *path, size_t fsize, size_t *hstart, size_t *hlen,
+                         emgmm_io_error *err)
+{
+    unsigned char pre[12];
+    if (fsize < 10 || pread(fd, pre, fsize < 12 ? 10 : 12, 0) < 10 ||
+        memcmp(pre, "\x93NUMPY", 6) != 0) {
+        emgmm_io_error_set(err, EMGMM_IO_EINPUT, "%s is not a .npy file (bad magic)", path);
+        return -1;
+    }
+    int major = pre[6], minor = pre[7];
+    if (major < 1 || major > 3 || minor != 0) {
+        emgmm_io_error_set(err, EMGMM_IO_EINPUT, "%s: unsupported .npy format version %d.%d", path,
+                           major, minor);
+        return -1;
+    }
+    if (major == 1) {
+        *hlen = (size_t)pre[8] | (size_t)pre[9] << 8;
+        *hstart = 10;
+    } else {
+        if (fsize < 12) {
+            emgmm_io_error_set(err, EMGMM_IO_EINPUT, "%s: truncated .npy header", path);
+            return -1;
+        }
+        *hlen =
+            (size_t)pre[8] | (size_t)pre[9] << 8 | (size_t)pre[10] << 16 | (size_t)pre[11] << 24;
+        *hstart = 12;
+    }
+    if (*hlen > NPY_MAX_HEADER || *hstart + *hlen > fsize) {
+        emgmm_io_error_set(err, EMGMM_IO_EINPUT,
+                           "%s: .npy header length %zu exceeds the file (%zu bytes)", path, *hlen,
+                           fsize);
+        return -1;
+    }
+    return 0;
+}
+
+/* The array the header describes as a data matrix: its element type (*st), n rows and d
+ * columns, whose bytes must be exactly the file's from offset off on. */
+static int header_matrix(const npy_header *h, const char *path, size_t fsize, size_t off, int *st,
+                         size_t *n, size_t *d, emgmm_io_error *err)
+{
+    if (!strcmp(h->descr, "<f8"))
+        *st = EMGMM_F64;
+    else if (!strcmp(h->descr, "<f4"))
+        *st = EMGMM_F32;
+    else {
+        emgmm_io_error_set(err, EMGMM_IO_EINPUT, "%s: unsupported dtype '%s' (need '<f8' or '<f4')",
+                           path, h->descr);
+        return -1;
+    }
+    if (h->ndim == 0) {
+        emgmm_io_error_set(err, EMGMM_IO_EINPUT, "%s: a 0-d array is not a data matrix", path);
+        return -1;
+    }
+    *n = h->shape[0];
+    *d = h->ndim == 2 ? h->shape[1] : 1;
+    if (*n == 0 || *d == 0) {
+        emgmm_io_error_set(err, EMGMM_IO_EINPUT, "%s is empty: shape has a zero (%zu×%zu)", path,
+                           *n, *d);
+        return -1;
+    }
+    const size_t es = *st == EMGMM_F32 ? 4 : 8;
+    if (*n > SIZE_MAX / *d / es || *n * *d * es != fsize - off) {
+        emgmm_io_error_set(err, EMGMM_IO_EINPUT,
+                           "%s: shape (%zu, %zu) of %s needs %zu data bytes, the file has %zu",
+                           path, *n, *d, h->descr,
+                           *n <= SIZE_MAX / *d / es ? *n * *d * es : SIZE_MAX, fsize - off);
+        return -1;
+    }
+    return 0;
+}
+
 int emgmm_io_read_npy(const char *path, const emgmm_io_read_opts *opts, emgmm_io_matrix *out,
                       emgmm_io_error *err)
 {
     memset(out, 0, sizeof *out);
     int fd;
     size_t fsize;
-    if (open_sized(path, &fd, &fsize, err) != 0)
-        return -1;
+    if (open_sized(path, &fd, &fsize, err) != 0) return -1;
     int rc = -1;
-    unsigned char pre[12];
     char *hdr = NULL;
-    if (fsize < 10 || pread(fd, pre, fsize < 12 ? 10 : 12, 0) < 10 ||
-        memcmp(pre, "\x93NUMPY", 6) != 0) {
-        emgmm_io_error_set(err, EMGMM_IO_EINPUT, "%s is not a .npy file (bad magic)", path);
-        goto done;
-    }
-    int major = pre[6], minor = pre[7];
-    if (major < 1 || major > 3 || minor != 0) {
-        emgmm_io_error_set(err, EMGMM_IO_EINPUT, "%s: unsupported .npy format version %d.%d", path,
-                           major, minor);
-        goto done;
-    }
     size_t hlen, hstart;
-    if (major == 1) {
-        hlen = (size_t)pre[8] | (size_t)pre[9] << 8;
-        hstart = 10;
-    } else {
-        if (fsize < 12) {
-            emgmm_io_error_set(err, EMGMM_IO_EINPUT, "%s: truncated .npy header", path);
-            goto done;
-        }
-        hlen = (size_t)pre[8] | (size_t)pre[9] << 8 | (size_t)pre[10] << 16 | (size_t)pre[11] << 24;
-        hstart = 12;
-    }
-    if (hlen > NPY_MAX_HEADER || hstart + hlen > fsize) {
-        emgmm_io_error_set(err, EMGMM_IO_EINPUT,
-                           "%s: .npy header length %zu exceeds the file (%zu bytes)", path, hlen,
-                           fsize);
-        goto done;
-    }
+    if (read_preamble(fd, path, fsize, &hstart, &hlen, err) != 0) goto done;
     hdr = malloc(hlen + 1);
     if (!hdr) {
         emgmm_io_error_set(err, EMGMM_IO_ENOMEM, "out of memory reading %s", path);
@@ -307,33 +362,9 @@ int emgmm_io_read_npy(const char *path, const emgmm_io_read_opts *opts, emgmm_io
         goto done;
     }
     int st;
-    if (!strcmp(h.descr, "<f8"))
-        st = EMGMM_F64;
-    else if (!strcmp(h.descr, "<f4"))
-        st = EMGMM_F32;
-    else {
-        emgmm_io_error_set(err, EMGMM_IO_EINPUT, "%s: unsupported dtype '%s' (need '<f8' or '<f4')",
-                           path, h.descr);
-        goto done;
-    }
-    if (h.ndim == 0) {
-        emgmm_io_error_set(err, EMGMM_IO_EINPUT, "%s: a 0-d array is not a data matrix", path);
-        goto done;
-    }
-    size_t n = h.shape[0], d = h.ndim == 2 ? h.shape[1] : 1;
-    if (n == 0 || d == 0) {
-        emgmm_io_error_set(err, EMGMM_IO_EINPUT, "%s is empty: shape has a zero (%zu×%zu)", path, n,
-                           d);
-        goto done;
-    }
-    size_t es = st == EMGMM_F32 ? 4 : 8, off = hstart + hlen;
-    if (n > SIZE_MAX / d / es || n * d * es != fsize - off) {
-        emgmm_io_error_set(err, EMGMM_IO_EINPUT,
-                           "%s: shape (%zu, %zu) of %s needs %zu data bytes, the file has %zu",
-                           path, n, d, h.descr, n <= SIZE_MAX / d / es ? n * d * es : SIZE_MAX,
-                           fsize - off);
-        goto done;
-    }
+    size_t n, d;
+    const size_t off = hstart + hlen;
+    if (header_matrix(&h, path, fsize, off, &st, &n, &d, err) != 0) goto done;
     rc = map_matrix(fd, path, fsize, off, st, h.fortran, n, d, opts->dtype, out, err);
 done:
     free(hdr);
@@ -353,8 +384,7 @@ int emgmm_io_read_raw(const char *path, const emgmm_io_read_opts *opts, emgmm_io
     size_t es = st == EMGMM_F32 ? 4 : 8, d = opts->dims;
     int fd;
     size_t fsize;
-    if (open_sized(path, &fd, &fsize, err) != 0)
-        return -1;
+    if (open_sized(path, &fd, &fsize, err) != 0) return -1;
     int rc = -1;
     if (d > SIZE_MAX / es || fsize % (d * es) != 0) {
         emgmm_io_error_set(err, EMGMM_IO_EINPUT,

@@ -32,8 +32,7 @@ static void live_add(char *tmp)
 {
     for (int i = 0; i < LIVE_MAX; i++) {
         char *none = NULL;
-        if (atomic_compare_exchange_strong(&g_live[i], &none, tmp))
-            return;
+        if (atomic_compare_exchange_strong(&g_live[i], &none, tmp)) return;
     }
 }
 
@@ -42,8 +41,7 @@ static int live_take(char *tmp)
 {
     for (int i = 0; i < LIVE_MAX; i++) {
         char *want = tmp;
-        if (tmp && atomic_compare_exchange_strong(&g_live[i], &want, NULL))
-            return 1;
+        if (tmp && atomic_compare_exchange_strong(&g_live[i], &want, NULL)) return 1;
     }
     return 0;
 }
@@ -52,8 +50,7 @@ void emgmm_io_out_remove_temps(void)
 {
     for (int i = 0; i < LIVE_MAX; i++) {
         char *t = atomic_exchange(&g_live[i], NULL);
-        if (t)
-            unlink(t);
+        if (t) unlink(t);
     }
 }
 
@@ -67,10 +64,8 @@ static int fd_alias(const char *path)
     char buf[4096], cur[4096];
     snprintf(cur, sizeof cur, "%s", path);
     for (int depth = 0; depth < 8; depth++) {
-        if (!strcmp(cur, "/dev/stdout"))
-            return 1;
-        if (!strcmp(cur, "/dev/stderr"))
-            return 2;
+        if (!strcmp(cur, "/dev/stdout")) return 1;
+        if (!strcmp(cur, "/dev/stderr")) return 2;
         const char *num = NULL;
         if (!strncmp(cur, "/dev/fd/", 8))
             num = cur + 8;
@@ -79,20 +74,17 @@ static int fd_alias(const char *path)
         if (num && *num) {
             char *end;
             long fd = strtol(num, &end, 10);
-            if (!*end && fd >= 0 && fd < 1 << 20)
-                return (int)fd;
+            if (!*end && fd >= 0 && fd < 1 << 20) return (int)fd;
         }
         ssize_t len = readlink(cur, buf, sizeof buf - 1);
-        if (len <= 0)
-            return -1;
+        if (len <= 0) return -1;
         buf[len] = '\0';
         if (buf[0] == '/') {
             memcpy(cur, buf, (size_t)len + 1);
         } else { /* relative to the link's directory */
             const char *slash = strrchr(cur, '/');
             size_t dlen = slash ? (size_t)(slash - cur) + 1 : 0;
-            if (dlen + (size_t)len + 1 > sizeof cur)
-                return -1;
+            if (dlen + (size_t)len + 1 > sizeof cur) return -1;
             memcpy(cur + dlen, buf, (size_t)len + 1);
         }
     }
@@ -114,51 +106,41 @@ static int nomem(emgmm_io_out *o, const char *path, emgmm_io_error *err)
     return -1;
 }
 
-int emgmm_io_out_open(emgmm_io_out **out, const char *path, emgmm_io_error *err)
+/* Writing goes straight to an already open descriptor (/dev/fd/N, /dev/stdout): a dup of it. */
+static int open_alias(emgmm_io_out *o, int alias, const char *path, emgmm_io_error *err)
 {
-    *out = NULL;
-    emgmm_io_out *o = calloc(1, sizeof *o);
-    if (!o || !(o->path = strdup(path)) || !(o->buf = malloc(1 << 20)))
-        return nomem(o, path, err);
-    if (!strcmp(path, "-")) {
-        o->f = stdout;
-        o->is_stdout = 1;
-        *out = o;
-        return 0;
+    int fd = dup(alias);
+    if (fd < 0 || !(o->f = fdopen(fd, "wb"))) {
+        emgmm_io_error_set(err, EMGMM_IO_EINPUT, "cannot write %s: %s", path, strerror(errno));
+        if (fd >= 0) close(fd);
+        return -1;
     }
-    int alias = fd_alias(path);
-    if (alias >= 0) {
-        int fd = dup(alias);
-        if (fd < 0 || !(o->f = fdopen(fd, "wb"))) {
-            emgmm_io_error_set(err, EMGMM_IO_EINPUT, "cannot write %s: %s", path, strerror(errno));
-            if (fd >= 0)
-                close(fd);
-            out_free(o);
-            return -1;
-        }
-        setvbuf(o->f, o->buf, _IOFBF, 1 << 20);
-        *out = o;
-        return 0;
+    return 0;
+}
+
+/* An existing path that is not a regular file: a directory is refused; a device, FIFO or
+ * socket (/dev/stdout, a pipe) has nothing to replace atomically, and renaming onto it would
+ * destroy it, so it is written in place. */
+static int open_special(emgmm_io_out *o, const struct stat *st, const char *path,
+                        emgmm_io_error *err)
+{
+    if (S_ISDIR(st->st_mode)) {
+        emgmm_io_error_set(err, EMGMM_IO_EINPUT, "cannot write %s: it is a directory", path);
+        return -1;
     }
+    if (!(o->f = fopen(path, "wb"))) {
+        emgmm_io_error_set(err, EMGMM_IO_EINPUT, "cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* A regular file (or a new one): a temporary ".<base>.XXXXXX" beside the target (beside a
+ * symlink's target, keeping the link), so that the commit's rename() never crosses devices,
+ * with the mode open(2) would have given.  Returns 1 when out of memory. */
+static int open_temp(emgmm_io_out *o, const char *path, emgmm_io_error *err)
+{
     struct stat st;
-    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-        if (S_ISDIR(st.st_mode)) {
-            emgmm_io_error_set(err, EMGMM_IO_EINPUT, "cannot write %s: it is a directory", path);
-            out_free(o);
-            return -1;
-        }
-        /* A device, FIFO or socket (/dev/stdout, a pipe) has nothing to
-         * replace atomically, and renaming onto it would destroy it. */
-        if (!(o->f = fopen(path, "wb"))) {
-            emgmm_io_error_set(err, EMGMM_IO_EINPUT, "cannot open %s: %s", path, strerror(errno));
-            out_free(o);
-            return -1;
-        }
-        setvbuf(o->f, o->buf, _IOFBF, 1 << 20);
-        *out = o;
-        return 0;
-    }
-    /* Through a symlink, replace its target and keep the link. */
     if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
         char *real = realpath(path, NULL);
         if (real) {
@@ -166,20 +148,17 @@ int emgmm_io_out_open(emgmm_io_out **out, const char *path, emgmm_io_error *err)
             o->path = real;
         }
     }
-    /* ".<base>.XXXXXX" beside the target, so rename() never crosses devices. */
     const char *tp = o->path, *slash = strrchr(tp, '/');
     size_t dlen = slash ? (size_t)(slash - tp) + 1 : 0;
     const char *base = tp + dlen;
     size_t tlen = dlen + 1 + strlen(base) + 8;
-    if (!(o->tmp = malloc(tlen)))
-        return nomem(o, path, err);
+    if (!(o->tmp = malloc(tlen))) return 1;
     snprintf(o->tmp, tlen, "%.*s.%s.XXXXXX", (int)dlen, tp, base);
     int fd = mkstemp(o->tmp);
     if (fd < 0) {
         emgmm_io_error_set(err, EMGMM_IO_EINPUT, "cannot create %s: %s", path, strerror(errno));
         free(o->tmp);
         o->tmp = NULL;
-        out_free(o);
         return -1;
     }
     live_add(o->tmp);
@@ -189,8 +168,34 @@ int emgmm_io_out_open(emgmm_io_out **out, const char *path, emgmm_io_error *err)
     if (fchmod(fd, 0666 & ~mask) != 0 || !(o->f = fdopen(fd, "wb"))) {
         emgmm_io_error_set(err, EMGMM_IO_EINPUT, "cannot create %s: %s", path, strerror(errno));
         close(fd);
-        if (live_take(o->tmp))
-            unlink(o->tmp);
+        if (live_take(o->tmp)) unlink(o->tmp);
+        return -1;
+    }
+    return 0;
+}
+
+int emgmm_io_out_open(emgmm_io_out **out, const char *path, emgmm_io_error *err)
+{
+    *out = NULL;
+    emgmm_io_out *o = calloc(1, sizeof *o);
+    if (!o || !(o->path = strdup(path)) || !(o->buf = malloc(1 << 20))) return nomem(o, path, err);
+    if (!strcmp(path, "-")) {
+        o->f = stdout;
+        o->is_stdout = 1;
+        *out = o;
+        return 0;
+    }
+    struct stat st;
+    const int alias = fd_alias(path);
+    int rc;
+    if (alias >= 0)
+        rc = open_alias(o, alias, path, err);
+    else if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        rc = open_special(o, &st, path, err);
+    else
+        rc = open_temp(o, path, err);
+    if (rc > 0) return nomem(o, path, err);
+    if (rc < 0) {
         out_free(o);
         return -1;
     }
@@ -203,8 +208,7 @@ int emgmm_io_out_open_part(emgmm_io_out **out, const char *path, emgmm_io_error 
 {
     *out = NULL;
     emgmm_io_out *o = calloc(1, sizeof *o);
-    if (!o || !(o->path = strdup(path)) || !(o->buf = malloc(1 << 20)))
-        return nomem(o, path, err);
+    if (!o || !(o->path = strdup(path)) || !(o->buf = malloc(1 << 20))) return nomem(o, path, err);
     if (!(o->f = tmpfile())) {
         emgmm_io_error_set(err, EMGMM_IO_EINPUT, "cannot create a temporary part of %s: %s", path,
                            strerror(errno));
@@ -216,15 +220,9 @@ int emgmm_io_out_open_part(emgmm_io_out **out, const char *path, emgmm_io_error 
     return 0;
 }
 
-const char *emgmm_io_out_tmp_name(const emgmm_io_out *out)
-{
-    return out->tmp;
-}
+const char *emgmm_io_out_tmp_name(const emgmm_io_out *out) { return out->tmp; }
 
-FILE *emgmm_io_out_file(emgmm_io_out *out)
-{
-    return out->f;
-}
+FILE *emgmm_io_out_file(emgmm_io_out *out) { return out->f; }
 
 const char *emgmm_io_out_name(const emgmm_io_out *out)
 {
@@ -264,14 +262,12 @@ int emgmm_io_out_commit(emgmm_io_out *o, emgmm_io_error *err)
 
 void emgmm_io_out_abort(emgmm_io_out *o)
 {
-    if (!o)
-        return;
+    if (!o) return;
     if (o->is_stdout)
         fflush(o->f);
     else
         fclose(o->f);
-    if (o->tmp && live_take(o->tmp))
-        unlink(o->tmp);
+    if (o->tmp && live_take(o->tmp)) unlink(o->tmp);
     out_free(o);
 }
 
@@ -280,8 +276,7 @@ int emgmm_io_format_double(char *buf, size_t size, double v)
     int len = 0;
     for (int prec = 15; prec <= 17; prec++) {
         len = snprintf(buf, size, "%.*g", prec, v);
-        if (prec == 17 || strtod(buf, NULL) == v)
-            break;
+        if (prec == 17 || strtod(buf, NULL) == v) break;
     }
     return len;
 }

@@ -15,8 +15,7 @@ static const char npy_magic[6] = {'\x93', 'N', 'U', 'M', 'P', 'Y'};
 static int sniff_npy(const char *path)
 {
     int fd = open(path, O_RDONLY);
-    if (fd < 0)
-        return 0;
+    if (fd < 0) return 0;
     char b[6];
     ssize_t r = read(fd, b, sizeof b);
     close(fd);
@@ -90,26 +89,22 @@ int emgmm_io_read_matrix(const char *path, const emgmm_io_read_opts *opts, emgmm
             "'-' (stdin) is supported for CSV only; .npy, HDF5 and raw data must be files");
         return -1;
     }
-    if (emgmm_io_check_opts(path, &o, err) != 0)
-        return -1;
+    if (emgmm_io_check_opts(path, &o, err) != 0) return -1;
     if (o.dataset && *o.dataset && o.format != EMGMM_IO_FMT_HDF5) {
-        emgmm_io_error_set(err, EMGMM_IO_EUSAGE,
-                           "--dataset %s: %s is not an HDF5 file (.h5, .hdf5 or the HDF5 signature)",
-                           o.dataset, emgmm_io_display_name(path));
+        emgmm_io_error_set(
+            err, EMGMM_IO_EUSAGE,
+            "--dataset %s: %s is not an HDF5 file (.h5, .hdf5 or the HDF5 signature)", o.dataset,
+            emgmm_io_display_name(path));
         return -1;
     }
     switch (o.format) {
-    case EMGMM_IO_FMT_NPY:
-        return emgmm_io_read_npy(path, &o, out, err);
+    case EMGMM_IO_FMT_NPY: return emgmm_io_read_npy(path, &o, out, err);
     case EMGMM_IO_FMT_RAW_F64:
-    case EMGMM_IO_FMT_RAW_F32:
-        return emgmm_io_read_raw(path, &o, out, err);
-    case EMGMM_IO_FMT_HDF5:
-        return emgmm_io_read_h5_rows(path, &o, 0, 1, out, NULL, err);
+    case EMGMM_IO_FMT_RAW_F32: return emgmm_io_read_raw(path, &o, out, err);
+    case EMGMM_IO_FMT_HDF5: return emgmm_io_read_h5_rows(path, &o, 0, 1, out, NULL, err);
     case EMGMM_IO_FMT_CSV: {
         emgmm_io_blob blob;
-        if (emgmm_io_load_file(path, &blob, err) != 0)
-            return -1;
+        if (emgmm_io_load_file(path, &blob, err) != 0) return -1;
         if (stdin_path && stdin_binary(&blob, err) != 0) {
             emgmm_io_blob_free(&blob);
             return -1;

@@ -1,0 +1,35 @@
+/* kernels_diag.c — the diagonal and spherical families' E-step: every
+ * component's log-density of every row of the block, computed directly,
+ *
+ *   r[k·nb + i] = cst[k] − ½ Σ_j P_kj (x_ji − μ'_kj)²,
+ *
+ * with the rows in the vector lanes (xt is the block transposed, in double),
+ * so the sum over j runs down columns with no horizontal reductions.  It costs
+ * n·K·d multiply-adds, as the expanded form's GEMM did, and needs no exact
+ * recompute of the entries near each row's maximum, which the expanded form's
+ * cancellation made necessary.  AVX-512, AVX2+FMA and baseline clones. */
+#include <stddef.h>
+
+#include "src/em/kernels.h"
+
+EMGMM_CLONES_FMA
+void emgmm_diag_logdens(const double *xt, size_t nb, size_t d, size_t K, const double *P,
+                        const double *M, const double *cst, double *r)
+{
+    for (size_t k = 0; k < K; k++) {
+        const double *pk = P + k * d, *mk = M + k * d;
+        double *rk = r + k * nb;
+        for (size_t i = 0; i < nb; i++) rk[i] = 0.0;
+        for (size_t j = 0; j < d; j++) {
+            const double *x = xt + j * nb, p = pk[j], m = mk[j];
+#pragma omp simd
+            for (size_t i = 0; i < nb; i++) {
+                const double t = x[i] - m;
+                rk[i] += p * (t * t);
+            }
+        }
+        const double c = cst[k];
+#pragma omp simd
+        for (size_t i = 0; i < nb; i++) rk[i] = c - 0.5 * rk[i];
+    }
+}

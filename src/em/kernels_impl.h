@@ -1,0 +1,91 @@
+/* kernels_impl.h — the block pass's element-wise loops for one working type
+ * TYPE, compiled by kernels_f64.c and kernels_f32.c (src/em/type_on.h names
+ * each kernel: EMGMM_QUADFORM is emgmm_quadform_f64 or emgmm_quadform_f32).
+ * The products and the statistics' sums are in double whatever TYPE is; TYPE
+ * is how the block and the GEMM results are stored. */
+
+/* Component-major quadratic forms: y holds, for kc components, d rows of nb
+ * whitened values each (row kk·d + l, leading dimension ldy), so the sum
+ * over l runs down columns and every operation vectorises over the rows i —
+ * no horizontal reductions. */
+EMGMM_CLONES
+void EMGMM_QUADFORM(const TYPE *y, size_t ldy, size_t nb, size_t kc, size_t d, const double *m,
+                    const double *cst, double *out, size_t ldo)
+{
+    for (size_t kk = 0; kk < kc; kk++) {
+        double *o = out + kk * ldo;
+        for (size_t i = 0; i < nb; i++) o[i] = 0.0;
+        for (size_t l = 0; l < d; l++) {
+            const TYPE *row = y + (kk * d + l) * ldy;
+            const double mv = m[kk * d + l];
+#pragma omp simd
+            for (size_t i = 0; i < nb; i++) {
+                const double t = (double)row[i] - mv;
+                o[i] += t * t;
+            }
+        }
+        const double c = cst[kk];
+#pragma omp simd
+        for (size_t i = 0; i < nb; i++) o[i] = c - 0.5 * o[i];
+    }
+}
+
+/* Σ r·(x − c) and Σ r·(x − c)² of one component (diagonal families). */
+EMGMM_CLONES
+void EMGMM_DIAGSTATS(const TYPE *xs, size_t nb, size_t d, const double *r, size_t ldr,
+                     const double *sc, double *s1, double *s2, double *nk_acc)
+{
+    double nk = 0.0;
+    for (size_t i = 0; i < nb; i++) {
+        const double rik = r[i * ldr];
+        if (rik == 0.0) continue;
+        nk += rik;
+        const TYPE *xi = xs + i * d;
+#pragma omp simd
+        for (size_t j = 0; j < d; j++) {
+            const double t = (double)xi[j] - sc[j];
+            s1[j] += rik * t;
+            s2[j] += rik * t * t;
+        }
+    }
+    *nk_acc += nk;
+}
+
+/* xs[i·d + j] = x[i·ld + j] − g[j] in the working type, from double data
+ * (EMGMM_LOAD64) or float data (EMGMM_LOAD32). */
+EMGMM_CLONES
+void EMGMM_LOAD64(const double *x, size_t ld, size_t nb, size_t d, const double *g, TYPE *xs)
+{
+    for (size_t i = 0; i < nb; i++) {
+        const double *xi = x + i * ld;
+        TYPE *o = xs + i * d;
+#pragma omp simd
+        for (size_t j = 0; j < d; j++) o[j] = (TYPE)((double)xi[j] - g[j]);
+    }
+}
+
+EMGMM_CLONES
+void EMGMM_LOAD32(const float *x, size_t ld, size_t nb, size_t d, const double *g, TYPE *xs)
+{
+    for (size_t i = 0; i < nb; i++) {
+        const float *xi = x + i * ld;
+        TYPE *o = xs + i * d;
+#pragma omp simd
+        for (size_t j = 0; j < d; j++) o[j] = (TYPE)((double)xi[j] - g[j]);
+    }
+}
+
+/* One row of a left M-step factor: out[i] = r[i]·(xt[i] − c); returns Σ out
+ * (the block's Σ r (x − c) for this coordinate), accumulated in double. */
+EMGMM_CLONES
+double EMGMM_WROW(const TYPE *xt, const double *r, double c, size_t nb, TYPE *out)
+{
+    double s = 0.0;
+#pragma omp simd reduction(+ : s)
+    for (size_t i = 0; i < nb; i++) {
+        const double v = r[i] * ((double)xt[i] - c);
+        out[i] = (TYPE)v;
+        s += v;
+    }
+    return s;
+}
