@@ -30,6 +30,10 @@ typedef struct {
     double loglik; /* Σ_i log p(x_i) (E-step passes only) */
 } emgmm_stats;
 
+/* calloc for arrays that may be large (src/base/mem.c): zeroed, released
+ * with free(), backed by huge pages where the system grants them on request. */
+void *emgmm_calloc_big(size_t n, size_t size);
+
 int emgmm_stats_init(emgmm_stats *s, int K, int d, int cov_type);
 void emgmm_stats_free(emgmm_stats *s);
 void emgmm_stats_zero(emgmm_stats *s);

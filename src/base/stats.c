@@ -28,8 +28,8 @@ int emgmm_paramset_alloc(emgmm_paramset *p, int K, int d, size_t cov_len)
     memset(p, 0, sizeof *p);
     p->weights = calloc((size_t)K, sizeof(double));
     p->means = calloc((size_t)K * (size_t)d, sizeof(double));
-    p->covariances = calloc(cov_len, sizeof(double));
-    p->prec_chol = calloc(cov_len, sizeof(double));
+    p->covariances = emgmm_calloc_big(cov_len, sizeof(double));
+    p->prec_chol = emgmm_calloc_big(cov_len, sizeof(double));
     p->log_det = calloc((size_t)K, sizeof(double));
     if (!p->weights || !p->means || !p->covariances || !p->prec_chol || !p->log_det) {
         emgmm_paramset_free(p);
@@ -77,7 +77,7 @@ int emgmm_stats_init(emgmm_stats *s, int K, int d, int cov_type)
     s->s2_len = emgmm_stats_s2_len(cov_type, d);
     s->nk = calloc((size_t)K, sizeof(double));
     s->s1 = calloc((size_t)K * (size_t)d, sizeof(double));
-    s->s2 = calloc((size_t)K * s->s2_len, sizeof(double));
+    s->s2 = emgmm_calloc_big((size_t)K * s->s2_len, sizeof(double));
     if (!s->nk || !s->s1 || !s->s2) {
         emgmm_stats_free(s);
         return EMGMM_ERR_ALLOC;

@@ -32,8 +32,8 @@ int emgmm_model_create(emgmm_model **out, int K, int d, int cov_type)
     m->cov_len = emgmm_cov_len(cov_type, K, d);
     m->weights = calloc((size_t)K, sizeof(double));
     m->means = calloc((size_t)K * (size_t)d, sizeof(double));
-    m->covariances = calloc(m->cov_len, sizeof(double));
-    m->prec_chol = calloc(m->cov_len, sizeof(double));
+    m->covariances = emgmm_calloc_big(m->cov_len, sizeof(double));
+    m->prec_chol = emgmm_calloc_big(m->cov_len, sizeof(double));
     m->log_det = calloc((size_t)K, sizeof(double));
     if (!m->weights || !m->means || !m->covariances || !m->prec_chol || !m->log_det) {
         emgmm_model_free(m);
