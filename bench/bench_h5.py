@@ -11,13 +11,15 @@ by two EM iterations, and X.h5 (h5py), then measures, interleaved, --repeats tim
           (weights, means, covariances, precisions_cholesky)
   score   `emgmm score m.h5 X.npy` wall seconds minus the data pass alone
           (emgmm_score on the mapped data, bench/model_load)
-  fit     `emgmm fit X.npy --init init.json --tol 0 --max-iter 2`: maxrss (/usr/bin/time -v)
-          over data + model parameter bytes
+  fit     `emgmm fit X.npy --init init.json --tol 0 --max-iter 2 --threads T` for each T of
+          --fit-threads: maxrss (/usr/bin/time -v) over data + model parameter bytes, and
+          user CPU seconds (load-independent; memory is too)
   h5 fit  per-iteration seconds (--log) of `fit X.h5` vs `fit X.npy`, same start (--init m.h5)
 
 Timings depend on the machine's load; the table prints `uptime` beside them.
 Usage: /usr/bin/python3 bench/bench_h5.py --emgmm build/tools/emgmm --model-load
        build/bench/model_load [--dir /tmp/h5w] [--repeats 3] [--threads 2]
+       [--fit-threads 1,2]
 """
 import argparse
 import json
@@ -47,6 +49,11 @@ def timed(cmd, env):
     return wall, int(m.group(1)) * 1024, r
 
 
+def user_seconds(r):
+    """user CPU seconds of a run under /usr/bin/time -v."""
+    return float(re.search(r"User time \(seconds\): ([0-9.]+)", r.stderr).group(1))
+
+
 def kv(out):
     d = {}
     for line in out.splitlines():
@@ -66,6 +73,7 @@ def main():
     ap.add_argument("--dir", default="/tmp/h5w")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--fit-threads", default="1,2", help="thread counts of the fit measure")
     ap.add_argument("--skip", default="", help="comma list of: load,json,score,fit,h5fit")
     a = ap.parse_args()
     skip = set(a.skip.split(",")) if a.skip else set()
@@ -107,9 +115,12 @@ def main():
             add("json_load_s", out["load_s"][0])
             add("json_load_ratio", out["load_peak_over_params"][0])
         if "fit" not in skip:
-            w, rss, _ = timed(fit0 + ["-o", j("fit_out.json")], env)
-            add("fit_rss", rss)
-            add("fit_s", w)
+            for t in [int(x) for x in a.fit_threads.split(",")]:
+                w, rss, r = timed(fit0 + ["--threads", str(t), "-o", j("fit_out.h5")],
+                                  dict(env, OMP_NUM_THREADS=str(t)))
+                add("fit_rss_t%d" % t, rss)
+                add("fit_user_t%d" % t, user_seconds(r))
+                add("fit_s_t%d" % t, w)
         if "h5fit" not in skip:
             for src in ("X.npy", "X.h5"):
                 log = j("fit_%s.log" % src)
@@ -136,10 +147,14 @@ def main():
     if "json_load_s" in med:
         print("| JSON model load | %.3f s | <= 1.5 s |" % med["json_load_s"])
         print("| JSON load peak RSS / parameter bytes | %.2f | <= 2 |" % med["json_load_ratio"])
-    if "fit_rss" in med:
-        print("| fit --init init.json maxrss / (data + params) | %.0f MB / %.0f MB = %.2f | <= 1.3 |"
-              % (med["fit_rss"] / 1e6, (data_bytes + pbytes) / 1e6,
-                 med["fit_rss"] / (data_bytes + pbytes)))
+    pbytes = 8 * K * (1 + d + 2 * d * d)  # weights, means, covariances, precisions_cholesky
+    for t in [int(x) for x in a.fit_threads.split(",")]:
+        if "fit_rss_t%d" % t in med:
+            rss = med["fit_rss_t%d" % t]
+            print("| fit --init init.json, %d thread(s): maxrss / (data + params) | "
+                  "%.1f MB / %.1f MB = %.2f (user %.1f s) | <= 1.3 |"
+                  % (t, rss / 1e6, (data_bytes + pbytes) / 1e6, rss / (data_bytes + pbytes),
+                     med["fit_user_t%d" % t]))
     if "iter_X.npy" in med:
         print("| fit per iteration .npy / .h5 | %.3f s / %.3f s (h5/npy = %.3f) | within 5 %% |"
               % (med["iter_X.npy"], med["iter_X.h5"], med["iter_X.h5"] / med["iter_X.npy"]))

@@ -1,6 +1,7 @@
 /* bench_util.h — small helpers the benchmark programs share (header only): a monotonic clock,
- * reading a whole file, and the mclust benchmarks' inputs (bench/mclust_data.R writes DIR/X.f64,
- * n×10 float64, and DIR/labels_K.i32, one int32 label per row). */
+ * the process's CPU clock, reading a whole file, and the mclust benchmarks' inputs
+ * (bench/mclust_data.R writes DIR/X.f64, n×10 float64, and DIR/labels_K.i32, one int32 label
+ * per row). */
 #ifndef EMGMM_BENCH_UTIL_H
 #define EMGMM_BENCH_UTIL_H
 
@@ -16,6 +17,14 @@ static inline double bench_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* This process's CPU seconds, all threads: the measure on a loaded machine. */
+static inline double bench_cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 

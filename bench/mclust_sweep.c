@@ -3,8 +3,10 @@
  * partition (init 'resp', as mclust's me()) and ITERS − 1 more E/M iterations, so that its work
  * equals me(…, itmax = ITERS) in bench/mclust_bench.R.  reg_covar 0, as mclust.
  *   mclust_sweep DIR [iters=20] [threads=0] [models=all (or a comma list)] [inner_tol=default]
- * Prints one line per fit (seconds, seconds per iteration, log-likelihood) and, per model, the
- * per-iteration time at K = 9 relative to VVV's. */
+ *                [inner_max_iter=default] [compat=0 (params.mclust_compat)]
+ * Prints one line per fit (wall seconds, seconds per iteration, log-likelihood, the process's CPU
+ * seconds, the data passes) and, per model, the per-iteration time at K = 9 relative to VVV's.
+ * CPU seconds are the measure on a loaded machine at 1 thread (with 2 threads they add both). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,16 +45,20 @@ int main(int argc, char **argv)
                 return 1;
             emgmm_params p =
                 mclust_bench_params(resp, iters - 1, threads, argc > 5 ? argv[5] : NULL);
-            const double t0 = bench_now();
+            if (argc > 6) p.inner_max_iter = atoi(argv[6]);
+            if (argc > 7) p.mclust_compat = atoi(argv[7]);
+            const double t0 = bench_now(), c0 = bench_cpu_now();
             int rc = emgmm_fit(m, &p, &X);
-            const double secs = bench_now() - t0;
+            const double secs = bench_now() - t0, cpu = bench_cpu_now() - c0;
             total += secs;
             double ll = 0.0;
             if (rc == 0) emgmm_score(m, &X, &ll);
             int fails = 0, most = 0;
             emgmm_model_inner_report(m, &fails, &most);
-            printf("%s K=%d %.3f s %.4f s/iter loglik %.6f%s inner max %d fails %d\n", models[t], K,
-                   secs, secs / iters, ll * (double)n, rc ? " FAILED" : "", most, fails);
+            printf("%s K=%d %.3f s %.4f s/iter loglik %.6f%s inner max %d fails %d cpu %.3f s "
+                   "passes %lld\n",
+                   models[t], K, secs, secs / iters, ll * (double)n, rc ? " FAILED" : "", most,
+                   fails, cpu, (long long)emgmm_model_n_passes(m));
             if (K == 9) per9[t] = secs / iters;
             emgmm_model_free(m);
         }

@@ -12,7 +12,8 @@
 #      agglomeration (hc on mclust's default subset of 2000 rows) alone, to show what the
 #      like-for-like comparison above leaves out (Mclust iterates to its own tolerance, so
 #      its E/M work differs from ITERS iterations).
-# Then the table (bench/mclust_compare.py) and the ratios at equal threads and at 2 threads.
+# Then the table (bench/mclust_compare.py, CPU seconds: robust to load at one thread) and the
+# ratios at equal threads (CPU and wall) and at 2 threads (wall: CPU time adds the threads).
 # Timing on a shared machine is noisy: the load is printed before and after each engine.
 set -eu
 B=$(realpath "$1")
@@ -48,10 +49,13 @@ if [ "$FULL" = --full-mclust ]; then
                 tf, length(sub), th, f$modelName, f$G))' "$DIR" >"$DIR/mclust_full.txt"
 fi
 echo
-echo "## equal threads: emgmm 1 thread, mclust 1 thread"
-/usr/bin/python3 "$HERE/mclust_compare.py" "$DIR/emgmm_1t.txt" "$DIR/mclust_r.txt"
+echo "## equal threads: emgmm 1 thread, mclust 1 thread, CPU seconds"
+/usr/bin/python3 "$HERE/mclust_compare.py" "$DIR/emgmm_1t.txt" "$DIR/mclust_r.txt" --cpu
 echo
-echo "## emgmm 2 threads, mclust 1 thread (R's mclust has no threads)"
+echo "## the same in wall seconds"
+/usr/bin/python3 "$HERE/mclust_compare.py" "$DIR/emgmm_1t.txt" "$DIR/mclust_r.txt" | tail -1
+echo
+echo "## emgmm 2 threads, mclust 1 thread (R's mclust has no threads), wall seconds"
 /usr/bin/python3 "$HERE/mclust_compare.py" "$DIR/emgmm_2t.txt" "$DIR/mclust_r.txt" | tail -1
 [ -e "$DIR/mclust_full.txt" ] && { echo; cat "$DIR/mclust_full.txt"; }
 exit 0

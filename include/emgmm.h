@@ -322,6 +322,16 @@ typedef struct {
     const double *init_resp; /* EMGMM_INIT_RESP: [n][K] row-major responsibilities of the rows
                                 passed to fit (this rank's rows when distributed); not kept.
                                 NULL with EMGMM_INIT_RESP: EMGMM_ERR_INVALID_PARAM */
+    const double *init_centres; /* EMGMM_INIT_KMEANS (issue 21): its k-means already run, as
+                                [n_init][K][d] row-major centres, set r for initialisation r (from
+                                emgmm_kmeans_centres, the same on every rank when distributed);
+                                each fit then labels the rows by the nearest centre and runs the
+                                M-step, skipping k-means.  With the centres emgmm_kmeans_centres
+                                gives for the same params, the fit is the same bit for bit as with
+                                NULL (default: k-means runs).  So a sweep over covariance types
+                                runs k-means once per K.  Not kept; ignored by other inits.
+                                Errors: a non-finite centre, or an initialisation index >= n_init
+                                (emgmm_fit_init_at): EMGMM_ERR_INVALID_PARAM */
     int mclust_compat;       /* 1: reproduce mclust 6 where its update is not the exact M-step: its
                             VVE orientation step weights by the shapes A_k alone, not by
                             (λ_k A_k)⁻¹, reaching a lower likelihood.  Default 0 (exact) */
@@ -445,8 +455,13 @@ EMGMM_API int emgmm_model_set_fit_state(emgmm_model *model, const double *lower_
 /* ------------------------------------------------------------------------ */
 /* Fits the model to X by EM with params->n_init initialisations, keeping the
  * one with the best final lower bound.  Not converging within max_iter is not
- * an error (see emgmm_model_converged).  On failure the model keeps the
- * parameters it had before the call.
+ * an error (see emgmm_model_converged).  With one component, no missing
+ * values and plain EM, the parameters after the first M-step are EM's fixed
+ * point (every E-step gives r = 1): from the third iteration on, the
+ * iterations are recorded without passing over the data, each with the
+ * previous lower bound, so n_iter, converged and the lower bounds are what
+ * running them gives, to rounding, in two passes (emgmm_model_n_passes).
+ * On failure the model keeps the parameters it had before the call.
  * Errors: EMGMM_ERR_NULL, EMGMM_ERR_INVALID_PARAM, EMGMM_ERR_SHAPE,
  * EMGMM_ERR_TOO_FEW_SAMPLES, EMGMM_ERR_NONFINITE (row/column in last_error),
  * EMGMM_ERR_BAD_INIT (init = user and no valid parameters), EMGMM_ERR_NOT_PD
@@ -580,6 +595,19 @@ EMGMM_API int emgmm_fit_init(emgmm_model *model, const emgmm_params *params, con
  * Errors: those of emgmm_fit_init; EMGMM_ERR_INVALID_PARAM (init_index < 0). */
 EMGMM_API int emgmm_fit_init_at(emgmm_model *model, const emgmm_params *params, const emgmm_data *X,
                                 int init_index);
+/* The centres [K][d] (K, d the model's) of init 'kmeans' for the INIT_INDEX-th
+ * initialisation of a fit with these params and data: k-means++ seeded from
+ * params->seed, then Lloyd's iterations (params->kmeans_max_iter,
+ * kmeans_tol, n_threads; on the mean-imputed data under a missing policy;
+ * k-means|| over all ranks, collectively, when distributed).  They depend on
+ * K, d, the data, the weights and those params, never on the covariance type:
+ * pass them back as params->init_centres (set r for initialisation r) to fit
+ * every covariance type with this K from one k-means, bit for bit as
+ * emgmm_fit would.  The model's parameters are not touched.
+ * Errors: those of emgmm_fit_init; EMGMM_ERR_NULL (centres),
+ * EMGMM_ERR_INVALID_PARAM (init_index < 0). */
+EMGMM_API int emgmm_kmeans_centres(emgmm_model *model, const emgmm_params *params,
+                                   const emgmm_data *X, int init_index, double *centres);
 /* One EM iteration: E-step with the current parameters (its mean log-likelihood
  * is written to *lower_bound and appended to the history), then M-step.  A
  * failure leaves the previous parameters in place.  Errors: EMGMM_ERR_NULL,
@@ -634,7 +662,8 @@ EMGMM_API double emgmm_model_lower_bound(const emgmm_model *model);
 /* The lower bound of every iteration of the kept initialisation; *count set to n_iter. */
 EMGMM_API const double *emgmm_model_lower_bounds(const emgmm_model *model, int *count);
 /* Data passes (E-step + statistics) made by the kept initialisation's EM
- * iterations: n_iter for plain EM; with acceleration also the passes at
+ * iterations: n_iter for plain EM (at most 2 for emgmm_fit at K = 1 without
+ * missing values: see emgmm_fit); with acceleration also the passes at
  * rejected extrapolations.  The initialisation's own passes (k-means) and
  * reseed scoring passes are not counted.  0 for NULL. */
 EMGMM_API long long emgmm_model_n_passes(const emgmm_model *model);

@@ -1,7 +1,9 @@
 /* cmd_select.c — `emgmm select`: load DATA once, fit every (K, covariance type) pair, rank the
  * fits by BIC or AIC (scikit-learn's sign: lower is better), print the table, and write the best
  * model (-o) and the table as CSV or JSON (--table).  Failed fits are rows, not the end. */
+#include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -45,6 +47,9 @@ static const char select_help[] =
     "  --seed S            random seed, the same for every fit (default 0)\n"
     "  --accel A           none|squarem|anderson: plain EM (default) or accelerated "
     "(docs/accel.md)\n"
+    "  --jobs J            fits at a time, each on threads/J threads (default 1: one fit at a\n"
+    "                      time on all threads); the table and the pick are the same, and each\n"
+    "                      fit is 'emgmm fit' with --threads threads/J\n"
     "  -q, --quiet         no table on the terminal (errors are still reported)\n"
     "  --weights FILE      per-sample weights, one column with a weight >= 0 for each row of\n"
     "                      DATA; weight w counts a row w times, in the fits and in BIC/AIC\n"
@@ -57,7 +62,8 @@ enum {
     O_CRIT,
     O_TABLE,
     O_INIT,
-    O_MCLUST_SIGN
+    O_MCLUST_SIGN,
+    O_JOBS
 };
 enum {
     CRIT_BIC = 0,
@@ -65,6 +71,7 @@ enum {
     CRIT_ICL = 2
 };
 #define SEL_MAX_K_VALUES 10000 /* a sweep longer than this is almost surely a typo */
+#define SEL_MAX_JOBS 256
 #define SIGN_NOTE "lower is better (scikit-learn's sign; mclust's BIC has the opposite sign)"
 
 typedef struct {
@@ -86,6 +93,8 @@ typedef struct {
     int types[EMGMM_N_COV_TYPES], ntypes;
     int criterion, threads, quiet;
     int mclust; /* issue 19: --mclust-sign, or an mclust-only structure or ICL in the sweep */
+    int want_icl; /* ICL is shown somewhere (terminal table, mclust columns, JSON table) */
+    int jobs;     /* --jobs: fits at a time */
     emgmm_params p;
     emgmm_io_read_opts ro;
     const char *weights; /* --weights FILE, or NULL */
@@ -219,6 +228,10 @@ static int finish_args(int argc, char **argv, sel_opts *o)
     if (o->nk == 0 && (rc = parse_k_list("1:9", o)) != 0) return rc;
     for (int t = 0; t < o->ntypes; t++) o->mclust |= o->types[t] >= EMGMM_COV_EII;
     o->mclust |= o->criterion == CRIT_ICL;
+    /* ICL costs a data pass per fit: only when a table shows it */
+    o->want_icl = o->mclust || !o->quiet ||
+                  (o->table && strlen(o->table) >= 5 &&
+                   !strcasecmp(o->table + strlen(o->table) - 5, ".json"));
     o->p.n_threads = o->threads;
     o->p.missing = o->ro.missing;
     if (emgmm_params_validate(&o->p) != EMGMM_OK)
@@ -234,6 +247,7 @@ static int parse_args(int argc, char **argv, sel_opts *o)
                                              {"covariance", required_argument, NULL, O_COV},
                                              {"model", required_argument, NULL, O_COV},
                                              {"mclust-sign", no_argument, NULL, O_MCLUST_SIGN},
+                                             {"jobs", required_argument, NULL, O_JOBS},
                                              {"criterion", required_argument, NULL, O_CRIT},
                                              {"output", required_argument, NULL, 'o'},
                                              {"table", required_argument, NULL, O_TABLE},
@@ -273,6 +287,12 @@ static int parse_args(int argc, char **argv, sel_opts *o)
             break;
         case O_TABLE: o->table = optarg; break;
         case O_MCLUST_SIGN: o->mclust = 1; break;
+        case O_JOBS: {
+            long v;
+            if ((rc = cli_parse_long("--jobs", optarg, 1, SEL_MAX_JOBS, &v)) != 0) return rc;
+            o->jobs = (int)v;
+            break;
+        }
         case O_INIT:
             im = emgmm_init_method_from_name(optarg);
             if (im < 0 || im == EMGMM_INIT_USER || im == EMGMM_INIT_RESP)
@@ -395,11 +415,11 @@ static int score_weighted(emgmm_model *m, const emgmm_data *X, int st, sel_row *
 
 /* MPI: the score of all ranks' rows, and the criteria from the totals (scikit-learn's
  * -2·score·n + penalty·parameters). */
-static int score_ranks(emgmm_model *m, const emgmm_data *X, int st, sel_row *row)
+static int score_ranks(emgmm_model *m, const emgmm_data *X, int st, int want_icl, sel_row *row)
 {
     double score = NAN, ent = 0.0;
     if (st == EMGMM_OK && X->n > 0) st = emgmm_score(m, X, &score);
-    if (st == EMGMM_OK && X->n > 0) st = hard_entropy(m, X, &ent);
+    if (st == EMGMM_OK && X->n > 0 && want_icl) st = hard_entropy(m, X, &ent);
     st = glue_agree_status(st);
     size_t nsc = X->n; /* drop-empty-rows: rows with nothing observed do not count */
     emgmm_n_scored(m, X, &nsc);
@@ -410,20 +430,24 @@ static int score_ranks(emgmm_model *m, const emgmm_data *X, int st, sel_row *row
     row->loglik = score * n;
     /* ICL: the entropy is a sum over rows, so the ranks' sums add up */
     row->icl = row->bic + 2.0 * glue_sum(st == EMGMM_OK ? ent : 0.0);
+    if (!want_icl) row->icl = NAN;
     return st;
 }
 
-/* One process: the library's own score, BIC, AIC and ICL. */
-static int score_local(emgmm_model *m, const emgmm_data *X, int st, sel_row *row)
+/* One process: the library's own score and ICL (when shown), and BIC and AIC from that score
+ * as emgmm_bic and emgmm_aic compute them (the same bits, without a data pass each). */
+static int score_local(emgmm_model *m, const emgmm_data *X, int st, int want_icl, sel_row *row)
 {
     double score = NAN;
     if (st == EMGMM_OK) st = emgmm_score(m, X, &score);
-    if (st == EMGMM_OK) st = emgmm_bic(m, X, &row->bic);
-    if (st == EMGMM_OK) st = emgmm_aic(m, X, &row->aic);
-    if (st == EMGMM_OK) st = emgmm_icl(m, X, &row->icl);
     size_t nsc = X->n;
     emgmm_n_scored(m, X, &nsc);
-    row->loglik = score * (double)nsc;
+    const double n = (double)nsc, np = (double)emgmm_model_n_parameters(m);
+    row->bic = -2.0 * score * n + log(n) * np;
+    row->aic = -2.0 * score * n + 2.0 * np;
+    row->icl = NAN;
+    if (st == EMGMM_OK && want_icl) st = emgmm_icl(m, X, &row->icl);
+    row->loglik = score * n;
     return st;
 }
 
@@ -460,8 +484,8 @@ static int fit_one(const sel_opts *o, const emgmm_data *X, long long row0, sel_r
     int st = emgmm_fit(m, &o->p, X);
     row->seconds = cli_now() - t0;
     st = X->weights        ? score_weighted(m, X, st, row)
-         : glue_size() > 1 ? score_ranks(m, X, st, row)
-                           : score_local(m, X, st, row);
+         : glue_size() > 1 ? score_ranks(m, X, st, o->want_icl, row)
+                           : score_local(m, X, st, o->want_icl, row);
     if (st != EMGMM_OK) {
         rc = fit_failed(o, X, m, st, row);
         emgmm_model_free(m);
@@ -737,34 +761,180 @@ static int sweep_load(const sel_opts *o, sel_sweep *s)
     return 0;
 }
 
-/* Fits every (K, type) pair in order, printing each row, and keeps the best model.  Returns 0
+/* issue 21: init 'kmeans' runs one k-means per K whatever the covariance type (its centres depend
+ * on K, the data, the weights and the seed only), so the sweep runs it once per K, for each of the
+ * n_init initialisations, and hands the centres to every type's fit as params.init_centres: each
+ * fit is the same bit for bit as with its own k-means.  NULL (each fit then runs its own, and
+ * meets and reports its own failure) when nothing is shared or k-means failed. */
+static double *shared_centres(const sel_opts *o, const sel_sweep *s, int K)
+{
+    if (o->p.init != EMGMM_INIT_KMEANS) return NULL;
+    emgmm_model *m = NULL;
+    int st = emgmm_model_create(&m, K, (int)s->X.d, EMGMM_COV_SPHERICAL);
+    if (st == EMGMM_OK) emgmm_model_set_n_threads(m, o->threads);
+    if (glue_size() > 1) /* collective, as the fits */
+        st = glue_agree_status(st == EMGMM_OK && glue_set_comm(m, s->row0) != 0
+                                   ? EMGMM_ERR_INVALID_PARAM
+                                   : st);
+    const size_t Kd = (size_t)K * s->X.d;
+    double *c = st == EMGMM_OK ? malloc((size_t)o->p.n_init * Kd * sizeof(double)) : NULL;
+    if (st == EMGMM_OK && !c) st = EMGMM_ERR_ALLOC;
+    for (int r = 0; r < o->p.n_init && st == EMGMM_OK; r++)
+        st = emgmm_kmeans_centres(m, &o->p, &s->X, r, c + (size_t)r * Kd);
+    if (glue_size() > 1) st = glue_agree_status(st);
+    emgmm_model_free(m);
+    if (st != EMGMM_OK) {
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* Row j is ready, and every row before it was: print it and rank it (strictly lower wins, so
+ * ties go to the earlier, smaller-K fit); m is its model (NULL when it failed), kept or freed. */
+static void rank_row(const sel_opts *o, sel_sweep *s, int j, emgmm_model *m)
+{
+    const sel_row *r = &s->rows[j];
+    s->nrows = j + 1;
+    if (s->tty) print_row(s->tty, r, o->criterion);
+    if (!r->ok) {
+        s->failed++;
+        return;
+    }
+    if (s->best < 0 || crit_of(r, o->criterion) < crit_of(&s->rows[s->best], o->criterion)) {
+        emgmm_model_free(s->best_m);
+        s->best_m = m;
+        s->best = j;
+    } else {
+        emgmm_model_free(m);
+    }
+}
+
+/* The sweep's fits, --jobs at a time: workers take the K values (in order, or with several
+ * workers largest first), and one K's fits run one after the other after its shared k-means.
+ * Rows are printed and ranked in row order as they become ready, so the table, the best model and
+ * the failure that ends the sweep (the first in row order; later rows are then not shown) are
+ * those of one fit at a time. */
+typedef struct {
+    const sel_opts *o;
+    sel_sweep *s;
+    int jobs, threads;    /* workers; threads per fit */
+    int next_k;           /* the next K (index into o->ks) a worker takes */
+    int ready;            /* rows before it are printed and ranked */
+    int stop_row, rc;     /* the first row whose failure ends the sweep (INT_MAX: none yet) */
+    unsigned char *done;  /* per row: fitted, or failed as a row of the table */
+    emgmm_model **models; /* per row, until ranked */
+    pthread_mutex_t mu;
+} sel_pool;
+
+static void pool_lock(sel_pool *q)
+{
+    if (q->jobs > 1) pthread_mutex_lock(&q->mu);
+}
+
+static void pool_unlock(sel_pool *q)
+{
+    if (q->jobs > 1) pthread_mutex_unlock(&q->mu);
+}
+
+/* Row j's fit is over: rc 0 (its row holds the outcome, m its model or NULL) or the exit code
+ * that ends the sweep.  Ranks every row now ready. */
+static void row_over(sel_pool *q, int j, emgmm_model *m, int rc)
+{
+    const int total = q->o->nk * q->o->ntypes;
+    pool_lock(q);
+    if (rc != 0) {
+        if (j < q->stop_row) {
+            q->stop_row = j;
+            q->rc = rc;
+        }
+    } else {
+        q->done[j] = 1;
+        q->models[j] = m;
+    }
+    while (q->ready < total && q->ready < q->stop_row && q->done[q->ready]) {
+        rank_row(q->o, q->s, q->ready, q->models[q->ready]);
+        q->models[q->ready++] = NULL;
+    }
+    pool_unlock(q);
+}
+
+/* The fits of the i-th K, from one shared k-means, on q->threads threads each. */
+static void fit_k(sel_pool *q, int i)
+{
+    const sel_opts *o = q->o;
+    sel_opts ok = *o;
+    ok.threads = ok.p.n_threads = q->threads;
+    double *centres = shared_centres(&ok, q->s, (int)o->ks[i]);
+    ok.p.init_centres = centres;
+    for (int t = 0; t < o->ntypes; t++) {
+        const int j = i * o->ntypes + t;
+        pool_lock(q);
+        const int stopped = q->stop_row < j;
+        pool_unlock(q);
+        if (stopped) break;
+        sel_row *r = &q->s->rows[j];
+        r->k = (int)o->ks[i];
+        r->type = o->types[t];
+        emgmm_model *m = NULL;
+        const int rc = fit_one(&ok, &q->s->X, q->s->row0, r, &m);
+        row_over(q, j, m, rc);
+        if (rc != 0) break;
+    }
+    free(centres);
+}
+
+static void *pool_worker(void *arg)
+{
+    sel_pool *q = arg;
+    for (;;) {
+        pool_lock(q);
+        /* one at a time: in order; several: the largest K first (the longest fits), so that
+         * no long fit is left running alone at the end; rows past a failure that ends the
+         * sweep are not needed */
+        int i = -1;
+        while (i < 0 && q->next_k < q->o->nk) {
+            const int k = q->jobs > 1 ? q->o->nk - 1 - q->next_k : q->next_k;
+            q->next_k++;
+            if (k * q->o->ntypes < q->stop_row) i = k;
+        }
+        pool_unlock(q);
+        if (i < 0) return NULL;
+        fit_k(q, i);
+    }
+}
+
+/* Fits every (K, type) pair, printing each row in order, and keeps the best model.  Returns 0
  * or an exit code when a failure ends the sweep. */
 static int sweep_run(const sel_opts *o, sel_sweep *s)
 {
-    for (int i = 0; i < o->nk; i++)
-        for (int t = 0; t < o->ntypes; t++) {
-            sel_row *r = &s->rows[s->nrows++];
-            r->k = (int)o->ks[i];
-            r->type = o->types[t];
-            emgmm_model *m = NULL;
-            const int rc = fit_one(o, &s->X, s->row0, r, &m);
-            if (rc != 0) return rc;
-            if (s->tty) print_row(s->tty, r, o->criterion);
-            if (!r->ok) {
-                s->failed++;
-                continue;
-            }
-            /* strictly lower wins, so ties go to the earlier (smaller K) fit */
-            if (s->best < 0 ||
-                crit_of(r, o->criterion) < crit_of(&s->rows[s->best], o->criterion)) {
-                emgmm_model_free(s->best_m);
-                s->best_m = m;
-                s->best = s->nrows - 1;
-            } else {
-                emgmm_model_free(m);
-            }
-        }
-    return 0;
+    const int total = o->nk * o->ntypes;
+    const int T = o->threads > 0 ? o->threads : emgmm_default_threads();
+    sel_pool q = {.o = o, .s = s, .stop_row = INT_MAX};
+    /* MPI: every fit is collective, one at a time */
+    q.jobs = glue_size() > 1 ? 1 : o->jobs < o->nk ? o->jobs : o->nk;
+    q.threads = q.jobs > 1 ? (T / q.jobs > 1 ? T / q.jobs : 1) : o->threads;
+    q.done = calloc((size_t)total, 1);
+    q.models = calloc((size_t)total, sizeof *q.models);
+    pthread_t tid[SEL_MAX_JOBS];
+    int started = 0;
+    if (!q.done || !q.models) {
+        q.rc = cli_fail(CLI_INTERNAL, "out of memory");
+    } else if (q.jobs > 1 && pthread_mutex_init(&q.mu, NULL) == 0) {
+        for (; started < q.jobs - 1; started++)
+            if (pthread_create(&tid[started], NULL, pool_worker, &q) != 0) break;
+        pool_worker(&q); /* this thread is a worker too */
+        for (int w = 0; w < started; w++) pthread_join(tid[w], NULL);
+        pthread_mutex_destroy(&q.mu);
+    } else {
+        q.jobs = 1;
+        q.threads = o->threads;
+        pool_worker(&q);
+    }
+    for (int j = 0; q.models && j < total; j++) emgmm_model_free(q.models[j]);
+    free(q.models);
+    free(q.done);
+    return q.rc;
 }
 
 /* Every fit failed: numerical trouble anywhere makes it a numerical failure (4); otherwise the
@@ -812,6 +982,7 @@ int cmd_select(int argc, char **argv)
     o.p = emgmm_params_default();
     o.ro = emgmm_io_read_opts_default();
     o.criterion = CRIT_BIC;
+    o.jobs = 1;
     parse_types("all", &o);
     int rc = parse_args(argc, argv, &o);
     if (rc) {

@@ -36,8 +36,9 @@ void *emgmm_calloc_big(size_t n, size_t size);
 
 int emgmm_stats_init(emgmm_stats *s, int K, int d, int cov_type);
 void emgmm_stats_free(emgmm_stats *s);
+/* Zero, and dst += src element by element in a fixed order; of a full or
+ * tied s2 only the upper triangle (the lower one is left as it is). */
 void emgmm_stats_zero(emgmm_stats *s);
-/* dst += src, element by element, in a fixed order. */
 void emgmm_stats_add(emgmm_stats *dst, const emgmm_stats *src);
 /* Doubles per component of s2 for a storage type: d² (full, tied) or d. */
 size_t emgmm_stats_s2_len(int cov_type, int d);

@@ -25,6 +25,7 @@ emgmm_params emgmm_params_default(void)
     p.inner_tol = sqrt(DBL_EPSILON);
     p.inner_max_iter = 1000;
     p.init_resp = NULL;
+    p.init_centres = NULL;
     return p;
 }
 

@@ -94,11 +94,27 @@ void emgmm_stats_free(emgmm_stats *s)
     s->nk = s->s1 = s->s2 = NULL;
 }
 
+/* s2 of the full and tied families is valid in its upper triangle only (the
+ * pass, the reductions and every finish touch no other entry), and zero and
+ * add leave the lower triangle as it is: the step of emgmm_fit_iterate
+ * keeps the old covariances there (src/em/step.c). */
+static int s2_square(const emgmm_stats *s)
+{
+    return s->s2_len == (size_t)s->d * (size_t)s->d && s->d > 1;
+}
+
 void emgmm_stats_zero(emgmm_stats *s)
 {
-    memset(s->nk, 0, (size_t)s->K * sizeof(double));
-    memset(s->s1, 0, (size_t)s->K * (size_t)s->d * sizeof(double));
-    memset(s->s2, 0, (size_t)s->K * s->s2_len * sizeof(double));
+    const size_t K = (size_t)s->K, d = (size_t)s->d;
+    memset(s->nk, 0, K * sizeof(double));
+    memset(s->s1, 0, K * d * sizeof(double));
+    if (s2_square(s)) {
+        for (size_t k = 0; k < K; k++)
+            for (size_t a = 0; a < d; a++)
+                memset(s->s2 + k * d * d + a * d + a, 0, (d - a) * sizeof(double));
+    } else {
+        memset(s->s2, 0, K * s->s2_len * sizeof(double));
+    }
     s->loglik = 0.0;
 }
 
@@ -107,6 +123,13 @@ void emgmm_stats_add(emgmm_stats *dst, const emgmm_stats *src)
     size_t K = (size_t)dst->K, d = (size_t)dst->d;
     for (size_t i = 0; i < K; i++) dst->nk[i] += src->nk[i];
     for (size_t i = 0; i < K * d; i++) dst->s1[i] += src->s1[i];
-    for (size_t i = 0; i < K * dst->s2_len; i++) dst->s2[i] += src->s2[i];
+    if (s2_square(dst)) {
+        for (size_t k = 0; k < K; k++)
+            for (size_t a = 0; a < d; a++)
+                for (size_t b = a; b < d; b++)
+                    dst->s2[k * d * d + a * d + b] += src->s2[k * d * d + a * d + b];
+    } else {
+        for (size_t i = 0; i < K * dst->s2_len; i++) dst->s2[i] += src->s2[i];
+    }
     dst->loglik += src->loglik;
 }

@@ -103,10 +103,12 @@ double emgmm_fit_memory_estimate(const emgmm_params *p, size_t n_, int d_, int K
                                            : emgmm_pass_bytes_f64(K_, d_, cov, p->missing, 1, T);
     /* one step's statistics and next parameters: the plain full family
      * finishes in place in the model's covariance buffer (src/em/step.c),
-     * keeping its covariances apart (at most cov_len doubles) when the step
-     * is emgmm_fit_iterate's, with the data's moments taken first for a reseed */
+     * keeping the covariances' diagonals apart (K·d doubles; the lower
+     * triangles keep the rest) when the step is emgmm_fit_iterate's, with the
+     * data's moments taken first for a reseed.  (A covariance that is not
+     * exactly symmetric, which no fit leaves, is copied whole instead.) */
     const int in_place = plain && cov == EMGMM_COV_FULL;
-    const double step = in_place ? 8 * (2 * K + 2 * K * d + K) + 8 * cov_len +
+    const double step = in_place ? 8 * (2 * K + 2 * K * d + K) + 8 * K * d +
                                        (p->degenerate == EMGMM_DEGEN_RESEED ? 8 * (d * d + d) : 0.0)
                                  : stats + paramset;
     const double iterate = step + 8 * K * d + 8 * d * d + pass;

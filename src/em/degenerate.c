@@ -90,6 +90,11 @@ int emgmm_mstep_finish(emgmm_model *m, const emgmm_params *p, const emgmm_data *
         for (int k = 0; k < K; k++) any |= bad[k];
         if (any) st = reseed(m, p, X, stats, shift, floor, next, bad, iter, pre.mean ? &pre : NULL);
     }
+    /* The full family's finish and reseed write the upper triangles; the
+     * lower ones are left as they were until now, so that a step that fails
+     * can restore the model's covariances from them (src/em/step.c). */
+    if (st == EMGMM_OK && m->cov_type == EMGMM_COV_FULL)
+        emgmm_full_mirror(K, m->d, next->covariances);
     free(floor);
     free(bad);
     free(pre.mean);
@@ -122,8 +127,12 @@ static int coincident(const emgmm_model *m, const emgmm_paramset *next, int j, i
                                                        : 1;
     const double *ca = next->covariances + (size_t)j * per,
                  *cb = next->covariances + (size_t)k * per;
+    /* full: the upper triangles, all a finish has written so far (the
+     * covariances are mirrored at the end of emgmm_mstep_finish) */
     for (size_t i = 0; i < per; i++)
-        if (!(fabs(ca[i] - cb[i]) <= 1e-9 * (fabs(ca[i]) + fabs(cb[i])))) return 0;
+        if ((m->cov_type != EMGMM_COV_FULL || i % (size_t)d >= i / (size_t)d) &&
+            !(fabs(ca[i] - cb[i]) <= 1e-9 * (fabs(ca[i]) + fabs(cb[i]))))
+            return 0;
     return 1;
 }
 
@@ -402,15 +411,17 @@ static int reseed_component(emgmm_model *m, const emgmm_params *p, const double 
     memcpy(next->means + (size_t)k * d, x, (size_t)d * sizeof(double));
     next->weights[k] = wnew;
     if (type == EMGMM_COV_FULL) {
+        /* the upper triangle, as the finish writes (emgmm_mstep_finish mirrors) */
         double *cov = next->covariances + (size_t)k * d * d;
-        for (size_t i = 0; i < (size_t)d * d; i++) cov[i] = s * dcov[i];
+        for (size_t i = 0; i < (size_t)d; i++)
+            for (size_t j = i; j < (size_t)d; j++) cov[i * d + j] = s * dcov[i * d + j];
         for (int j = 0; j < d; j++) {
             double *v = cov + (size_t)j * d + j;
             *v += p->reg_covar;
             if (floor && *v < floor[j]) *v = floor[j];
         }
-        int info = emgmm_chol_precision(d, cov, next->prec_chol + (size_t)k * d * d,
-                                        &next->log_det[k], work);
+        int info = emgmm_chol_precision_upper(d, cov, next->prec_chol + (size_t)k * d * d,
+                                              &next->log_det[k], work);
         if (info < 0) st = EMGMM_ERR_INTERNAL;
         if (info > 0) st = EMGMM_ERR_NOT_PD;
     } else if (type == EMGMM_COV_DIAG || type == EMGMM_COV_SPHERICAL) {

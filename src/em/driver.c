@@ -39,8 +39,9 @@ int emgmm_driver_fit(emgmm_model *m, const emgmm_params *p, const emgmm_data *X)
         /* the first run starts from the model as taken */
         if (p->init == EMGMM_INIT_USER && r > 0) emgmm_run_snap_restore(orig, m);
         st = emgmm_driver_init(m, p, X, (uint64_t)r);
+        emgmm_fixed_point fp = {0, 0, 0}; /* no passes once EM is at its fixed point */
         while (st == EMGMM_OK && m->n_iter < p->max_iter) {
-            st = emgmm_run_iterate_in_fit(m, p, X);
+            st = emgmm_run_iterate_in_fit(m, p, X, &fp);
             if (st == EMGMM_OK && emgmm_run_converged(m, p->tol)) break;
         }
         if (st) break;

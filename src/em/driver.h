@@ -23,10 +23,21 @@ int emgmm_run_init(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, u
  * checks have been made. */
 int emgmm_run_iterate(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
                       double *lower_bound);
+/* What emgmm_run_iterate_in_fit knows of one run's fixed point; zeroed at
+ * the run's start. */
+typedef struct {
+    int steps;          /* plain steps made so far by this loop */
+    int fixed;          /* EM is at its fixed point: no more passes */
+    int inner_failures; /* the inner-iteration failures of the last step */
+} emgmm_fixed_point;
 /* The same inside emgmm_fit, whose snapshot is restored on failure: a plain
  * step may then accumulate its statistics in m's covariance buffer, so m's
- * parameters are lost when it fails (issue 22: one K·d² buffer less). */
-int emgmm_run_iterate_in_fit(emgmm_model *m, const emgmm_params *p, const emgmm_data *X);
+ * parameters are lost when it fails (issue 22: one K·d² buffer less).  Once
+ * EM is at its fixed point (K = 1 without missing values, from the second
+ * plain step of the run on: run.c), the iteration is recorded without a pass
+ * (the same lower bound again); emgmm_fit_iterate always passes. */
+int emgmm_run_iterate_in_fit(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
+                             emgmm_fixed_point *fp);
 /* The convergence test of emgmm_fit_converged (m not NULL). */
 int emgmm_run_converged(emgmm_model *m, double tol);
 /* The last lower bound, -INFINITY before the first iteration. */
@@ -51,8 +62,11 @@ int emgmm_em_step(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, em
  * full family (any degenerate policy) finishes in place: the statistics
  * accumulate in m's covariance buffer, the finish writes the next
  * covariances over them and the new precision factors over m's.  keep = 1:
- * m's covariances are kept apart first (emgmm_cov_keep) and, on failure, put
- * back, and m's factors and log-dets recomputed from them, so m is as it was
+ * what a failure needs to put m's covariances back is kept first (their
+ * diagonals: the step writes only upper triangles until it succeeds, so the
+ * lower ones keep the rest; a covariance not exactly symmetric is copied
+ * whole) and, on failure, put back, and m's factors and log-dets recomputed
+ * from them, so m is as it was
  * (to the bits of factors computed by emgmm_family_precisions); keep = 0, for
  * a caller that restores a snapshot of its own on failure: nothing is kept
  * and m's parameters are lost on failure.  Other families: emgmm_em_step
@@ -70,7 +84,9 @@ void emgmm_cov_put_back(emgmm_model *m, const double *src, int packed);
 /* The M-step finish under the fit's policies: the variance floor, and with
  * EMGMM_DEGEN_RESEED the empty or non-PD components reseeded at the rows of X
  * worst explained by the others (as iteration `iter`; 0 = the
- * initialisation) instead of failing.  Fails with EMGMM_ERR_DEGENERATE past
+ * initialisation) instead of failing.  Full covariances: until it succeeds,
+ * only next's upper triangles are written (stats.s2 may be next's buffer),
+ * then mirrored.  Fails with EMGMM_ERR_DEGENERATE past
  * EMGMM_RESEED_LIMIT or when no row can seed a component, EMGMM_ERR_NOT_PD
  * when the reseeded covariance is not PD either. */
 int emgmm_mstep_finish(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,

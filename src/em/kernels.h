@@ -16,15 +16,12 @@ double emgmm_softmax_rows(double *r, size_t nb, size_t K, double *logdens, const
                           double *mx, double *sum);
 /* The scalar exp used by emgmm_softmax_rows, for x <= 0 (tests compare it with exp). */
 double emgmm_exp_nonpos(double x);
+/* The scalar log used by emgmm_softmax_rows, for x >= 1 (tests compare it with log). */
+double emgmm_log_ge1(double x);
 #endif
 
 #ifndef EMGMM_KERNELS_H_MORE
 #define EMGMM_KERNELS_H_MORE
-/* s1 += Σ r·(xs − sc), s2 += Σ r·(xs − sc)², *nk += Σ r (diagonal families). */
-void emgmm_diagstats_f64(const double *xs, size_t nb, size_t d, const double *r, size_t ldr,
-                         const double *sc, double *s1, double *s2, double *nk);
-void emgmm_diagstats_f32(const float *xs, size_t nb, size_t d, const double *r, size_t ldr,
-                         const double *sc, double *s1, double *s2, double *nk);
 /* xs = rows of x (leading dimension ld) minus g, converted to the working type. */
 void emgmm_load_f64_f64(const double *x, size_t ld, size_t nb, size_t d, const double *g,
                         double *xs);
@@ -42,6 +39,11 @@ void emgmm_load_f32_f32(const float *x, size_t ld, size_t nb, size_t d, const do
  * block transposed, d rows of nb doubles). */
 void emgmm_diag_logdens(const double *xt, size_t nb, size_t d, size_t K, const double *P,
                         const double *M, const double *cst, double *r);
+/* kernels_diag.c: for every component k < K, nk[k] += Σ_i r_ki and, with
+ * t = xt[j·nb + i] − C[k·d + j], s1[k·d + j] += Σ_i r_ki t and
+ * s2[k·d + j] += Σ_i r_ki t² (diagonal families; r component-major [K][nb]). */
+void emgmm_diag_stats(const double *xt, size_t nb, size_t d, size_t K, const double *r,
+                      const double *C, double *nk, double *s1, double *s2);
 #endif
 
 #ifndef EMGMM_KERNELS_H_WROW
@@ -85,19 +87,22 @@ int emgmm_qf_fused_f64(const double *xt, size_t ldb, size_t nb, size_t d, size_t
 #ifndef EMGMM_KERNELS_H_TRI
 #define EMGMM_KERNELS_H_TRI
 /* kernels_tri.c: the full family's products at the cost of their triangle.
- * The E-step's factors packed in column groups of 8 (emgmm_tri_panel_size(d)
- * values per component) from the upper-triangular U (leading dimension ldu). */
-size_t emgmm_tri_panel_size(size_t d);
-void emgmm_tri_panel_f64(const double *U, size_t ldu, size_t d, double *P);
-void emgmm_tri_panel_f32(const float *U, size_t ldu, size_t d, float *P);
+ * The E-step reads the upper-triangular factors U_k in place (row j of U_k at
+ * U + k·ustep + j·ldu) except for a last group of d mod 8 columns, which it
+ * reads from tail: emgmm_tri_tail_size(d) values per component, written by
+ * emgmm_tri_tail_* from U_k (NULL when d is a multiple of 8). */
+size_t emgmm_tri_tail_size(size_t d);
+void emgmm_tri_tail_f64(const double *U, size_t ldu, size_t d, double *P);
+void emgmm_tri_tail_f32(const float *U, size_t ldu, size_t d, float *P);
 /* out[k·ldo + i] = cst[k] − ½‖x̃_i·U_k − mv_k‖² for i < nb, k < K: xt as for
- * emgmm_qf_fused_f64 (readable to the next multiple of 8 past nb), Up the K
- * panels one after another. */
-void emgmm_qf_tri_f64(const double *xt, size_t ldb, size_t nb, size_t d, size_t K, const double *Up,
-                      const double *mv, const double *cst, double *out, size_t ldo);
+ * emgmm_qf_fused_f64 (readable to the next multiple of 8 past nb). */
+void emgmm_qf_tri_f64(const double *xt, size_t ldb, size_t nb, size_t d, size_t K, const double *U,
+                      size_t ldu, size_t ustep, const double *tail, const double *mv,
+                      const double *cst, double *out, size_t ldo);
 /* The same for float32 data and factors: xt readable to the next multiple of 16. */
-void emgmm_qf_tri_f32(const float *xt, size_t ldb, size_t nb, size_t d, size_t K, const float *Up,
-                      const double *mv, const double *cst, double *out, size_t ldo);
+void emgmm_qf_tri_f32(const float *xt, size_t ldb, size_t nb, size_t d, size_t K, const float *U,
+                      size_t ldu, size_t ustep, const float *tail, const double *mv,
+                      const double *cst, double *out, size_t ldo);
 /* The M-step products of one component over one block.  X: nb rows of ld (a
  * multiple of the vector length: 8 doubles, 16 floats), zero in the columns
  * d … ld − 1.  idx ← the rows i < nb with r[i] ≠ 0, in order (m of them,

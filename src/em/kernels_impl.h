@@ -30,27 +30,6 @@ void EMGMM_QUADFORM(const TYPE *y, size_t ldy, size_t nb, size_t kc, size_t d, c
     }
 }
 
-/* Σ r·(x − c) and Σ r·(x − c)² of one component (diagonal families). */
-EMGMM_CLONES
-void EMGMM_DIAGSTATS(const TYPE *xs, size_t nb, size_t d, const double *r, size_t ldr,
-                     const double *sc, double *s1, double *s2, double *nk_acc)
-{
-    double nk = 0.0;
-    for (size_t i = 0; i < nb; i++) {
-        const double rik = r[i * ldr];
-        if (rik == 0.0) continue;
-        nk += rik;
-        const TYPE *xi = xs + i * d;
-#pragma omp simd
-        for (size_t j = 0; j < d; j++) {
-            const double t = (double)xi[j] - sc[j];
-            s1[j] += rik * t;
-            s2[j] += rik * t * t;
-        }
-    }
-    *nk_acc += nk;
-}
-
 /* xs[i·d + j] = x[i·ld + j] − g[j] in the working type, from double data
  * (EMGMM_LOAD64) or float data (EMGMM_LOAD32). */
 EMGMM_CLONES

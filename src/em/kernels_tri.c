@@ -13,7 +13,8 @@
  * the L1/L2 caches.
  *
  * This file holds the E-step tiles, written once per type (float32's sums
- * differ).  The panel packing and the M-step tiles, the same for both types,
+ * differ).  The copy of a last partial column group and the M-step tiles,
+ * the same for both types,
  * are the template kernels_tri_impl.h (compiled by kernels_f64.c and
  * kernels_f32.c; kernels_f64.c also holds the M-step tile shaped for AVX2).
  *
@@ -30,33 +31,35 @@ typedef float v16f __attribute__((vector_size(64), aligned(4)));
 /* ---- E-step: out[k·ldo + i] = cst[k] − ½‖x̃_i·U_k − m_k‖² -------------------
  *
  * The rows are in the vector lanes (x̃ᵀ, d rows of ldb), as in the fused
- * small-d kernel.  U_k is packed in column groups of 8 (emgmm_tri_panel_*,
- * kernels_tri_impl.h):
- * group g (columns l0 = 8g … l0 + cg − 1) holds rows j = 0 … l0 + cg − 1 of
- * those columns, 8 values per row, zero where j > l, so y's 8 columns of the
- * group for 3 vectors of rows accumulate in 24 registers over j, start at
- * −m_k, and are squared into q when the group is done.  The last cg rows of
- * a group are the diagonal block: a column c only takes the rows j − l0 <= c,
- * which the unrolled loop resolves at compile time. */
+ * small-d kernel.  U_k is read in column groups of 8, in place (the
+ * mixture's own factors, row j of group g at U_k + j·ldu + 8g: no copy of
+ * K·d² values, issue 22): group g (columns l0 = 8g … l0 + cg − 1) takes rows
+ * j = 0 … l0 + cg − 1 of those columns, so y's 8 columns of the group for 3
+ * vectors of rows accumulate in 24 registers over j, start at −m_k, and are
+ * squared into q when the group is done.  The last cg rows of a group are the
+ * diagonal block: a column c only takes the rows j − l0 <= c, which the
+ * unrolled loop resolves at compile time.  A last group of cg < 8 columns is
+ * read from a small copy padded with zeros to 8 (emgmm_tri_tail_*,
+ * kernels_tri_impl.h), as a row of 8 in place would run past the factor. */
 
-size_t emgmm_tri_panel_size(size_t d)
-{
-    size_t s = 0;
-    for (size_t l0 = 0; l0 < d; l0 += 8) s += (l0 + (d - l0 < 8 ? d - l0 : 8)) * 8;
-    return s;
-}
+size_t emgmm_tri_tail_size(size_t d) { return d % 8 ? d * 8 : 0; }
 
 /* R vectors of 8 rows starting at row i; nrows of them are real. */
 EMGMM_TILE_INLINE void qf_tile_f64(const double *xt, size_t ldb, size_t i, size_t nrows, size_t d,
-                                   size_t K, const double *Up, size_t psz, const double *mv,
-                                   const double *cst, double *out, size_t ldo, const int R)
+                                   size_t K, const double *U, size_t ldu, size_t ustep,
+                                   const double *tail, const double *mv, const double *cst,
+                                   double *out, size_t ldo, const int R)
 {
     const v8d zero = {0};
+    const size_t tsz = emgmm_tri_tail_size(d);
     for (size_t k = 0; k < K; k++) {
-        const double *u = Up + k * psz, *mk = mv + k * d;
+        const double *mk = mv + k * d;
         v8d q[3] = {zero, zero, zero};
         for (size_t l0 = 0; l0 < d; l0 += 8) {
             const size_t cg = d - l0 < 8 ? d - l0 : 8;
+            /* row j of the group at u + j·us */
+            const double *u = cg == 8 ? U + k * ustep + l0 : tail + k * tsz;
+            const size_t us = cg == 8 ? ldu : 8;
             v8d acc[3][8];
             _Pragma("GCC unroll 8") for (int c = 0; c < 8; c++)
             {
@@ -64,6 +67,8 @@ EMGMM_TILE_INLINE void qf_tile_f64(const double *xt, size_t ldb, size_t i, size_
                 _Pragma("GCC unroll 3") for (int r = 0; r < R; r++) acc[r][c] = zero + m0;
             }
             for (size_t j = 0; j < l0; j++) {
+                /* rows of a factor in place are ldu apart: ask ahead */
+                __builtin_prefetch(u + 16 * us);
                 v8d x[3];
                 _Pragma("GCC unroll 3") for (int r = 0; r < R; r++)
                     memcpy(&x[r], xt + j * ldb + i + 8 * (size_t)r, sizeof(v8d));
@@ -72,7 +77,7 @@ EMGMM_TILE_INLINE void qf_tile_f64(const double *xt, size_t ldb, size_t i, size_
                     const double b = u[c];
                     _Pragma("GCC unroll 3") for (int r = 0; r < R; r++) acc[r][c] += x[r] * b;
                 }
-                u += 8;
+                u += us;
             }
             _Pragma("GCC unroll 8") for (int jj = 0; jj < 8; jj++)
             {
@@ -85,7 +90,7 @@ EMGMM_TILE_INLINE void qf_tile_f64(const double *xt, size_t ldb, size_t i, size_
                     const double b = u[c];
                     _Pragma("GCC unroll 3") for (int r = 0; r < R; r++) acc[r][c] += x[r] * b;
                 }
-                u += 8;
+                u += us;
             }
             _Pragma("GCC unroll 8") for (int c = 0; c < 8; c++)
                 _Pragma("GCC unroll 3") for (int r = 0; r < R; r++) q[r] += acc[r][c] * acc[r][c];
@@ -101,15 +106,16 @@ EMGMM_TILE_INLINE void qf_tile_f64(const double *xt, size_t ldb, size_t i, size_
 }
 
 EMGMM_CLONES_FMA
-void emgmm_qf_tri_f64(const double *xt, size_t ldb, size_t nb, size_t d, size_t K, const double *Up,
-                      const double *mv, const double *cst, double *out, size_t ldo)
+void emgmm_qf_tri_f64(const double *xt, size_t ldb, size_t nb, size_t d, size_t K, const double *U,
+                      size_t ldu, size_t ustep, const double *tail, const double *mv,
+                      const double *cst, double *out, size_t ldo)
 {
-    const size_t nv = (nb + 7) / 8, psz = emgmm_tri_panel_size(d);
+    const size_t nv = (nb + 7) / 8;
     size_t v = 0;
     for (; v + 3 <= nv; v += 3)
-        qf_tile_f64(xt, ldb, 8 * v, nb, d, K, Up, psz, mv, cst, out, ldo, 3);
-    if (nv - v == 2) qf_tile_f64(xt, ldb, 8 * v, nb, d, K, Up, psz, mv, cst, out, ldo, 2);
-    if (nv - v == 1) qf_tile_f64(xt, ldb, 8 * v, nb, d, K, Up, psz, mv, cst, out, ldo, 1);
+        qf_tile_f64(xt, ldb, 8 * v, nb, d, K, U, ldu, ustep, tail, mv, cst, out, ldo, 3);
+    if (nv - v == 2) qf_tile_f64(xt, ldb, 8 * v, nb, d, K, U, ldu, ustep, tail, mv, cst, out, ldo, 2);
+    if (nv - v == 1) qf_tile_f64(xt, ldb, 8 * v, nb, d, K, U, ldu, ustep, tail, mv, cst, out, ldo, 1);
 }
 
 /* float32: 16 rows per vector and products in float, as SGEMM would form
@@ -118,17 +124,20 @@ void emgmm_qf_tri_f64(const double *xt, size_t ldb, size_t nb, size_t d, size_t 
 typedef float v8f __attribute__((vector_size(32), aligned(4)));
 
 EMGMM_TILE_INLINE void qf_tile_f32(const float *xt, size_t ldb, size_t i, size_t nrows, size_t d,
-                                   size_t K, const float *Up, size_t psz, const double *mv,
-                                   const double *cst, double *out, size_t ldo, const int R)
+                                   size_t K, const float *U, size_t ldu, size_t ustep,
+                                   const float *tail, const double *mv, const double *cst,
+                                   double *out, size_t ldo, const int R)
 {
     const v16f zero = {0};
     const v8d zd = {0};
+    const size_t tsz = emgmm_tri_tail_size(d);
     for (size_t k = 0; k < K; k++) {
-        const float *u = Up + k * psz;
         const double *mk = mv + k * d;
         v8d q[3][2] = {{zd, zd}, {zd, zd}, {zd, zd}};
         for (size_t l0 = 0; l0 < d; l0 += 8) {
             const size_t cg = d - l0 < 8 ? d - l0 : 8;
+            const float *u = cg == 8 ? U + k * ustep + l0 : tail + k * tsz;
+            const size_t us = cg == 8 ? ldu : 8;
             v16f acc[3][8];
             _Pragma("GCC unroll 8") for (int c = 0; c < 8; c++)
             {
@@ -136,6 +145,7 @@ EMGMM_TILE_INLINE void qf_tile_f32(const float *xt, size_t ldb, size_t i, size_t
                 _Pragma("GCC unroll 3") for (int r = 0; r < R; r++) acc[r][c] = zero + m0;
             }
             for (size_t j = 0; j < l0; j++) {
+                __builtin_prefetch(u + 16 * us);
                 v16f x[3];
                 _Pragma("GCC unroll 3") for (int r = 0; r < R; r++)
                     memcpy(&x[r], xt + j * ldb + i + 16 * (size_t)r, sizeof(v16f));
@@ -144,7 +154,7 @@ EMGMM_TILE_INLINE void qf_tile_f32(const float *xt, size_t ldb, size_t i, size_t
                     const float b = u[c];
                     _Pragma("GCC unroll 3") for (int r = 0; r < R; r++) acc[r][c] += x[r] * b;
                 }
-                u += 8;
+                u += us;
             }
             _Pragma("GCC unroll 8") for (int jj = 0; jj < 8; jj++)
             {
@@ -157,7 +167,7 @@ EMGMM_TILE_INLINE void qf_tile_f32(const float *xt, size_t ldb, size_t i, size_t
                     const float b = u[c];
                     _Pragma("GCC unroll 3") for (int r = 0; r < R; r++) acc[r][c] += x[r] * b;
                 }
-                u += 8;
+                u += us;
             }
             _Pragma("GCC unroll 3") for (int r = 0; r < R; r++)
             {
@@ -183,13 +193,16 @@ EMGMM_TILE_INLINE void qf_tile_f32(const float *xt, size_t ldb, size_t i, size_t
 }
 
 EMGMM_CLONES_FMA
-void emgmm_qf_tri_f32(const float *xt, size_t ldb, size_t nb, size_t d, size_t K, const float *Up,
-                      const double *mv, const double *cst, double *out, size_t ldo)
+void emgmm_qf_tri_f32(const float *xt, size_t ldb, size_t nb, size_t d, size_t K, const float *U,
+                      size_t ldu, size_t ustep, const float *tail, const double *mv,
+                      const double *cst, double *out, size_t ldo)
 {
-    const size_t nv = (nb + 15) / 16, psz = emgmm_tri_panel_size(d);
+    const size_t nv = (nb + 15) / 16;
     size_t v = 0;
     for (; v + 3 <= nv; v += 3)
-        qf_tile_f32(xt, ldb, 16 * v, nb, d, K, Up, psz, mv, cst, out, ldo, 3);
-    if (nv - v == 2) qf_tile_f32(xt, ldb, 16 * v, nb, d, K, Up, psz, mv, cst, out, ldo, 2);
-    if (nv - v == 1) qf_tile_f32(xt, ldb, 16 * v, nb, d, K, Up, psz, mv, cst, out, ldo, 1);
+        qf_tile_f32(xt, ldb, 16 * v, nb, d, K, U, ldu, ustep, tail, mv, cst, out, ldo, 3);
+    if (nv - v == 2)
+        qf_tile_f32(xt, ldb, 16 * v, nb, d, K, U, ldu, ustep, tail, mv, cst, out, ldo, 2);
+    if (nv - v == 1)
+        qf_tile_f32(xt, ldb, 16 * v, nb, d, K, U, ldu, ustep, tail, mv, cst, out, ldo, 1);
 }

@@ -1,7 +1,7 @@
 /* kernels_tri_impl.h — the full family's triangular kernels that are the
  * same for both working types, for one TYPE (compiled by kernels_f64.c and
- * kernels_f32.c; src/em/type_on.h names each kernel): the E-step's panel
- * packing and the M-step's tiles.  The E-step tiles differ by type and are
+ * kernels_f32.c; src/em/type_on.h names each kernel): the E-step's copy of
+ * the factors' last column group and the M-step's tiles.  The E-step tiles differ by type and are
  * in kernels_tri.c, with the reasoning for both products. */
 
 /* A vector of 64 bytes: 8 doubles or 16 floats. */
@@ -11,17 +11,17 @@ enum {
 };
 typedef double pick_v8d __attribute__((vector_size(64), aligned(8)));
 
-/* U_k packed in column groups of 8 for the E-step tiles (kernels_tri.c):
- * group g (columns l0 = 8g … l0 + cg − 1) holds rows j = 0 … l0 + cg − 1 of
- * those columns, 8 values per row, zero where j > l. */
-void EMGMM_TRI_PANEL(const TYPE *U, size_t ldu, size_t d, TYPE *P)
+/* The last column group of U_k when it has cg = d mod 8 < 8 columns (l0 =
+ * d − cg), for the E-step tiles (kernels_tri.c): rows j = 0 … d − 1 of
+ * columns l0 … l0 + 7, 8 values per row, zero where j > l or l >= d
+ * (emgmm_tri_tail_size(d) values). */
+void EMGMM_TRI_TAIL(const TYPE *U, size_t ldu, size_t d, TYPE *P)
 {
-    for (size_t l0 = 0; l0 < d; l0 += 8) {
-        const size_t cg = d - l0 < 8 ? d - l0 : 8;
-        for (size_t j = 0; j < l0 + cg; j++)
-            for (size_t c = 0; c < 8; c++)
-                *P++ = (c < cg && j <= l0 + c) ? U[j * ldu + l0 + c] : (TYPE)0;
-    }
+    const size_t l0 = d & ~(size_t)7, cg = d - l0;
+    if (cg == 0) return;
+    for (size_t j = 0; j < d; j++)
+        for (size_t c = 0; c < 8; c++)
+            *P++ = (c < cg && j <= l0 + c) ? U[j * ldu + l0 + c] : (TYPE)0;
 }
 
 /* ---- M-step: one component's products over one block ---------------------
@@ -134,6 +134,51 @@ EMGMM_TILE_INLINE void mstat_tile16(const TYPE *X, const double *r, const size_t
     if (SUMW) memcpy(st + b0, &s, sizeof(tile_vec));
 }
 
+/* 8 < d <= 8 + E2 and ld = 2 vectors (double, d = 9 … 12): rows 0 … 7 × both vectors and
+ * rows 8 … d − 1 × the second one in one pass over the rows, 16 + E accumulators, where
+ * mstat_row's bands took two passes and the second computed 8 rows for d − 8.  Each entry gets
+ * the same multiply-adds in the same order as in mstat_tile, so the same bits. */
+#define E2 4
+EMGMM_TILE_INLINE void mstat_tile_2v(const TYPE *X, const double *r, const size_t *idx, size_t ld,
+                                     size_t m, const TYPE *ct, TYPE *T, TYPE *st, const int E)
+{
+    const size_t L = TILE_LANES;
+    const tile_vec zero = {0};
+    tile_vec acc[8][2], acc2[E2], c[2], s[2];
+    _Pragma("GCC unroll 2") for (int v = 0; v < 2; v++)
+    {
+        memcpy(&c[v], ct + (size_t)v * L, sizeof(tile_vec));
+        s[v] = zero;
+    }
+    _Pragma("GCC unroll 8") for (int a = 0; a < 8; a++) acc[a][0] = acc[a][1] = zero;
+    _Pragma("GCC unroll 4") for (int a = 0; a < E; a++) acc2[a] = zero;
+    for (size_t q = 0; q < m; q++) {
+        const size_t i = idx[q];
+        const TYPE *xr = X + i * ld, ri = (TYPE)r[i];
+        tile_vec w[2];
+        _Pragma("GCC unroll 2") for (int v = 0; v < 2; v++)
+        {
+            tile_vec x;
+            memcpy(&x, xr + (size_t)v * L, sizeof(tile_vec));
+            w[v] = (x - c[v]) * ri;
+            s[v] += w[v];
+        }
+        _Pragma("GCC unroll 8") for (int a = 0; a < 8; a++)
+        {
+            const TYPE xa = xr[a];
+            _Pragma("GCC unroll 2") for (int v = 0; v < 2; v++) acc[a][v] += w[v] * xa;
+        }
+        _Pragma("GCC unroll 4") for (int a = 0; a < E; a++) acc2[a] += w[1] * xr[L + (size_t)a];
+    }
+    _Pragma("GCC unroll 8") for (int a = 0; a < 8; a++)
+        _Pragma("GCC unroll 2") for (int v = 0; v < 2; v++)
+            memcpy(T + (size_t)a * ld + (size_t)v * L, &acc[a][v], sizeof(tile_vec));
+    _Pragma("GCC unroll 4") for (int a = 0; a < E; a++)
+        memcpy(T + (L + (size_t)a) * ld + L, &acc2[a], sizeof(tile_vec));
+    _Pragma("GCC unroll 2") for (int v = 0; v < 2; v++)
+        memcpy(st + (size_t)v * L, &s[v], sizeof(tile_vec));
+}
+
 /* the tiles of a0 … a0 + 7: b from the vector holding a0 to ld */
 EMGMM_TILE_INLINE void mstat_row(const TYPE *X, const double *r, const size_t *idx, size_t ld,
                                  size_t m, size_t a0, const TYPE *ct, TYPE *T, TYPE *st,
@@ -169,6 +214,13 @@ size_t EMGMM_MSTAT(const TYPE *X, size_t ld, size_t d, const double *r, size_t n
     const size_t L = TILE_LANES;
     if (m > 0 && L == 16 && ld == 16) {
         mstat_tile16(X, r, idx, ld, m, 0, 0, ct, T, st, 1);
+    } else if (m > 0 && L == 8 && ld == 2 * L && d > L && d <= L + E2) {
+        switch (d - L) { /* E a constant, so that the tile unrolls */
+        case 1: mstat_tile_2v(X, r, idx, ld, m, ct, T, st, 1); break;
+        case 2: mstat_tile_2v(X, r, idx, ld, m, ct, T, st, 2); break;
+        case 3: mstat_tile_2v(X, r, idx, ld, m, ct, T, st, 3); break;
+        default: mstat_tile_2v(X, r, idx, ld, m, ct, T, st, 4); break;
+        }
     } else if (m > 0) {
         mstat_row(X, r, idx, ld, m, 0, ct, T, st, 1);
         for (size_t a0 = 8; a0 < d; a0 += 8) {
@@ -182,6 +234,7 @@ size_t EMGMM_MSTAT(const TYPE *X, size_t ld, size_t d, const double *r, size_t n
     for (size_t a = 0; a < d; a++) s1[a] = (double)st[a];
     return m;
 }
+#undef E2
 
 EMGMM_CLONES_FMA
 void EMGMM_MFOLD(const TYPE *T, size_t ld, size_t d, const double *s1, const double *c, double *s2)

@@ -28,7 +28,8 @@
  *   diag/sph.  q_ik = Σ_j P_kj (x_ij − μ'_kj)², P = 1/σ², μ' = μ − g, computed
  *              directly in double with the rows in the vector lanes
  *              (emgmm_diag_logdens, kernels_diag.c; n·K·d multiply-adds).
- *              Statistics Σ r (x − c), Σ r (x − c)² by direct loops. */
+ *              Statistics Σ r (x − c), Σ r (x − c)² over the same transposed
+ *              block (emgmm_diag_stats). */
 
 /* Leading dimensions that are multiples of 4 KB make every row of a
  * transposed buffer map to the same cache sets (and packing in the BLAS
@@ -337,7 +338,8 @@ typedef struct {
     int fused;        /* ESTEP, full, small d: the fused E-step kernel (EMGMM_FUSED_QF) */
     double *upack;    /* fused: [K][d(d+1)/2] the factors packed by columns */
     int tri;          /* ESTEP, full, d > EMGMM_FUSED_DMAX: the triangular E-step kernel */
-    TYPE *upan;       /* tri: [K][emgmm_tri_panel_size(d)] the factors in column groups */
+    TYPE *utail;      /* tri: [K][emgmm_tri_tail_size(d)] the factors' last partial column
+                       * group (NULL when d is a multiple of 8; the rest is read in ucat) */
     int mtri;         /* full/tied statistics by the triangular M-step kernel (mstats_tri) */
     double *pfull;    /* missing, full/tied: [K or 1][d][d] precisions U·Uᵀ */
     double *pt;       /* missing, full/tied: [d][d][K] the same, component innermost */
@@ -395,7 +397,8 @@ static void estep_full(const pass_shared *sh, pass_ws *w, size_t nb)
 #endif
     if (sh->tri) {
         transpose_block(sh, w, nb);
-        EMGMM_TRI_QF(w->xt, sh->ldb, nb, d, K, sh->upan, sh->mvec, sh->cst, w->r, nb);
+        EMGMM_TRI_QF(w->xt, sh->ldb, nb, d, K, sh->ucat, sh->ldu, sh->ustep, sh->utail, sh->mvec,
+                     sh->cst, w->r, nb);
         return;
     }
     for (size_t k0 = 0; k0 < K; k0 += sh->kc) {
@@ -418,25 +421,29 @@ static void estep_tied(const pass_shared *sh, pass_ws *w, size_t nb)
         EMGMM_QUADFORM(w->y, sh->ldb, nb, 1, d, sh->mvec + k * d, sh->cst + k, w->r + k * nb, nb);
 }
 
-static void estep_diag(const pass_shared *sh, pass_ws *w, size_t nb)
+/* The block transposed, in double, into a2 (d·nb of its 2d·B doubles): the
+ * diagonal families' E-step and statistics run over it. */
+static void transpose_diag(pass_ws *w, size_t nb, size_t d)
 {
-    const size_t d = sh->d;
-    /* the block transposed, in double, into a2 (d·nb of its 2d·B doubles) */
     double *xt = w->a2;
     for (size_t i0 = 0; i0 < nb; i0 += 8) {
         const size_t i1 = i0 + 8 < nb ? i0 + 8 : nb;
         for (size_t j = 0; j < d; j++)
             for (size_t i = i0; i < i1; i++) xt[j * nb + i] = (double)w->xs[i * d + j];
     }
-    emgmm_diag_logdens(xt, nb, d, sh->K, sh->pk, sh->mk, sh->cst, w->r);
 }
 
-static void mstats_diag(const pass_shared *sh, pass_ws *w, size_t nb)
+static void estep_diag(const pass_shared *sh, pass_ws *w, size_t nb)
 {
-    const size_t K = sh->K, d = sh->d;
-    for (size_t k = 0; k < K; k++)
-        EMGMM_DIAGSTATS(w->xs, nb, d, w->r + k * nb, 1, sh->sc + k * d, w->st.s1 + k * d,
-                        w->st.s2 + k * d, &w->st.nk[k]);
+    transpose_diag(w, nb, sh->d);
+    emgmm_diag_logdens(w->a2, nb, sh->d, sh->K, sh->pk, sh->mk, sh->cst, w->r);
+}
+
+/* have_xt: a2 already holds the block (estep_diag ran on it). */
+static void mstats_diag(const pass_shared *sh, pass_ws *w, size_t nb, int have_xt)
+{
+    if (!have_xt) transpose_diag(w, nb, sh->d);
+    emgmm_diag_stats(w->a2, nb, sh->d, sh->K, w->r, sh->sc, w->st.nk, w->st.s1, w->st.s2);
 }
 
 static void labels_block(const pass_shared *sh, pass_ws *w, size_t nb)
@@ -656,7 +663,7 @@ static void process_block(const emgmm_pass *p, const emgmm_data *X, const pass_s
             transpose_block(sh, w, nb);
             mstats_full(sh, w->xt, w->r, nb, 0, K, w, &w->st);
         } else {
-            mstats_diag(sh, w, nb);
+            mstats_diag(sh, w, nb, p->mode == EMGMM_PASS_ESTEP);
         }
         if (w->nmr) mstats_missing(sh, w, nb, i0);
     }
@@ -675,7 +682,7 @@ static void shared_free(pass_shared *sh)
     free(sh->sc);
     free(sh->pfull);
     free(sh->upack);
-    free(sh->upan);
+    free(sh->utail);
     free(sh->pt);
     free(sh->pm);
     free(sh->lpt);
@@ -738,10 +745,30 @@ static int shared_diag(const emgmm_mixture *m, pass_shared *sh, const double *g)
 
 /* The double factors are read in place, with no copy, when each E-step
  * product takes one factor (tied, or one component per chunk: large d, where
- * a copy would be K·d² doubles). */
-static int factors_in_place(size_t K, size_t kc, int cov_type)
+ * a copy would be K·d² doubles), or when the triangular kernel takes them
+ * all (tri: it reads each factor in place). */
+static int factors_in_place(size_t K, size_t kc, int cov_type, int tri)
 {
-    return sizeof(TYPE) == sizeof(double) && (cov_type == EMGMM_COV_TIED || kc == 1 || K == 1);
+    return sizeof(TYPE) == sizeof(double) &&
+           (cov_type == EMGMM_COV_TIED || kc == 1 || K == 1 || tri);
+}
+
+/* Whether a full E-step pass takes the triangular kernel (params NULL: the
+ * default kernels).  Each kernel runs only on the vector paths it has tiles
+ * for (EMGMM_TRI_ISA: type_on.h): a tile built for AVX-512's 32 registers
+ * spills with AVX2's 16 and runs several times below the BLAS path
+ * (bench/results/isa.md); small d takes the fused kernel instead. */
+static int tri_estep(const emgmm_params *params, int cov_type, size_t d)
+{
+    const int kern = params ? params->pass_kernels : EMGMM_KERNELS_AUTO;
+    if (cov_type != EMGMM_COV_FULL || kern == EMGMM_KERNELS_GEMM) return 0;
+    const int isa = emgmm_isa_level();
+#ifdef EMGMM_FUSED_QF
+    if (d <= EMGMM_FUSED_DMAX && isa >= EMGMM_ISA_AVX512) return 0;
+#else
+    (void)d;
+#endif
+    return isa >= EMGMM_TRI_ISA;
 }
 
 /* full/tied: the factors stacked side by side in the working type (or the
@@ -753,7 +780,7 @@ static int shared_factors(const emgmm_mixture *m, pass_shared *sh, const double 
     const size_t nf = type == EMGMM_COV_FULL ? K : 1; /* factors stacked side by side */
     sh->mvec = malloc(K * d * sizeof(double));
     if (!sh->mvec) return EMGMM_ERR_ALLOC;
-    if (factors_in_place(K, kc, type)) {
+    if (factors_in_place(K, kc, type, sh->tri)) {
         sh->ucat = (const TYPE *)(const void *)m->prec_chol;
         sh->ldu = d;
         sh->ustep = d * d;
@@ -848,11 +875,11 @@ static double shared_bytes(size_t K, size_t d, int cov_type, int missing)
         return b + 8.0 * (double)(2 * d * K + K + 2 * K * d + (missing ? K * d : 0));
     size_t B, kc, cw;
     pass_geometry(K, d, cov_type, 0, 0, &B, &kc, &cw);
-    if (!factors_in_place(K, kc, cov_type))
+    if (!factors_in_place(K, kc, cov_type, tri_estep(NULL, cov_type, d)))
         b += (double)(d * EMGMM_PAD(nf * d) * sizeof(TYPE)); /* ucat */
     b += 8.0 * (double)(K * d);                              /* mvec */
     if (missing) b += 8.0 * (double)(nf * d * d + K * d + d * d * kp + 2 * d * kp);
-    /* the E-step kernel's own copy of the factors: upack or upan (pass_settings) */
+    /* the E-step kernel's own copy of the factors: upack, or utail (pass_settings) */
     const int isa = emgmm_isa_level();
     int fused = 0;
 #ifdef EMGMM_FUSED_QF
@@ -861,7 +888,7 @@ static double shared_bytes(size_t K, size_t d, int cov_type, int missing)
     if (cov_type == EMGMM_COV_FULL && fused)
         b += 8.0 * (double)(K * (d * (d + 1) / 2));
     else if (cov_type == EMGMM_COV_FULL && isa >= EMGMM_TRI_ISA)
-        b += (double)(K * emgmm_tri_panel_size(d) * sizeof(TYPE));
+        b += (double)(K * emgmm_tri_tail_size(d) * sizeof(TYPE));
     return b;
 }
 
@@ -892,6 +919,7 @@ static int shared_build(const emgmm_pass *p, pass_shared *sh)
     if (p->mode == EMGMM_PASS_ESTEP) {
         size_t B, kc, cw;
         pass_geometry(K, d, m->cov_type, 0, p->block_size, &B, &kc, &cw);
+        sh->tri = tri_estep(p->params, m->cov_type, d); /* as pass_settings */
         int st = shared_estep(m, p->missing, sh, g, kc);
         if (st) return st;
     } else if (p->mode == EMGMM_PASS_LABELS) {
@@ -947,15 +975,13 @@ static void pass_settings(const emgmm_pass *p, pass_shared *sh, int want_stats)
     const int kern = p->params ? p->params->pass_kernels : EMGMM_KERNELS_AUTO;
     const int off = kern == EMGMM_KERNELS_GEMM;
     /* Each kernel runs only on the vector paths it has tiles for
-     * (EMGMM_TRI_ISA, EMGMM_MTRI_ISA: type_on.h): a tile built for AVX-512's
-     * 32 registers spills with AVX2's 16 and runs several times below the
-     * BLAS path (bench/results/isa.md). */
+     * (EMGMM_MTRI_ISA: type_on.h; the E-step's: tri_estep). */
     const int isa = emgmm_isa_level();
-    const int estep_full = p->mode == EMGMM_PASS_ESTEP && type == EMGMM_COV_FULL && !off;
 #ifdef EMGMM_FUSED_QF
-    sh->fused = estep_full && d <= EMGMM_FUSED_DMAX && isa >= EMGMM_ISA_AVX512;
+    sh->fused = p->mode == EMGMM_PASS_ESTEP && type == EMGMM_COV_FULL && !off &&
+                d <= EMGMM_FUSED_DMAX && isa >= EMGMM_ISA_AVX512;
 #endif
-    sh->tri = estep_full && !sh->fused && isa >= EMGMM_TRI_ISA;
+    sh->tri = p->mode == EMGMM_PASS_ESTEP && tri_estep(p->params, type, d);
     sh->mtri = want_stats && (type == EMGMM_COV_FULL || type == EMGMM_COV_TIED) && !off &&
                kern != EMGMM_KERNELS_GEMM_MSTEP && isa >= EMGMM_MTRI_ISA;
     sh->miss_store_max =
@@ -1013,8 +1039,9 @@ static int workspaces(const emgmm_pass *p, const pass_shared *sh, int T, int wan
 }
 
 /* The E-step kernels' own copies of the factors: packed by columns for the
- * fused kernel (the working-type U, as the GEMM path's products and mvec use),
- * in column groups for the triangular one. */
+ * fused kernel (the working-type U, as the GEMM path's products and mvec use);
+ * for the triangular one, which reads ucat in place, only a last partial
+ * column group (issue 22: no K·d² copy). */
 static int shared_kernels(pass_shared *sh)
 {
     const size_t K = sh->K, d = sh->d;
@@ -1028,12 +1055,12 @@ static int shared_kernels(pass_shared *sh)
                     *u++ = (double)sh->ucat[k * sh->ustep + j * sh->ldu + l];
         }
     }
-    if (sh->tri) {
-        const size_t psz = emgmm_tri_panel_size(d);
-        sh->upan = malloc(K * psz * sizeof(TYPE));
-        if (!sh->upan) return EMGMM_ERR_ALLOC;
+    const size_t tsz = emgmm_tri_tail_size(d);
+    if (sh->tri && tsz > 0) {
+        sh->utail = malloc(K * tsz * sizeof(TYPE));
+        if (!sh->utail) return EMGMM_ERR_ALLOC;
         for (size_t k = 0; k < K; k++)
-            EMGMM_TRI_PANEL(sh->ucat + k * sh->ustep, sh->ldu, d, sh->upan + k * psz);
+            EMGMM_TRI_TAIL(sh->ucat + k * sh->ustep, sh->ldu, d, sh->utail + k * tsz);
     }
     return EMGMM_OK;
 }

@@ -126,9 +126,66 @@ int emgmm_run_iterate(emgmm_model *m, const emgmm_params *p, const emgmm_data *X
     return iterate(m, p, X, lower_bound, 1);
 }
 
-int emgmm_run_iterate_in_fit(emgmm_model *m, const emgmm_params *p, const emgmm_data *X)
+/* The fixed-point stop of emgmm_fit (issue 19).  With one component and no
+ * missing values, EM is at its fixed point after its first M-step:
+ *  - the E-step's log-sum-exp over one term gives log r_i = ℓ_i − ℓ_i = 0,
+ *    so r_i = 1 (times the row's weight) whatever the parameters;
+ *  - the statistics N = Σ w_i, S1 = Σ w_i (x_i − c), S2 = Σ w_i (x_i − c)(x_i − c)ᵀ
+ *    then depend on the parameters only through the shift c (the current
+ *    mean), and what the M-step makes of them does not: the weight 1, the
+ *    mean c + S1/N = Σ w_i x_i / N and the scatter S2 − S1 S1ᵀ/N =
+ *    Σ w_i (x_i − μ)(x_i − μ)ᵀ are the same for every c;
+ *  - the finish is a function of these and p alone: the variance floor (from
+ *    the statistics), reg_covar, the family's closed form, or inner
+ *    iterations from a fixed start (mclust.c: EVE/VVE start from the
+ *    scatter's axes at K = 1, not from the previous model);
+ * so every M-step of the run gives the same parameters θ*.  Iteration 1
+ * passes at the start θ_0 and commits θ*; iteration 2 passes at θ*,
+ * recording ℓ(θ*), and commits θ* again; every later iteration would record
+ * ℓ(θ*) and commit θ* once more, and is recorded without a pass.  In floating
+ * point a further pass computes the same sums about a shift moved by
+ * rounding, so the stepped loop (emgmm_fit_iterate) gives these lower bounds
+ * and parameters to rounding, not bit for bit.  Only for two plain steps of
+ * this loop without a reseed in either (a reseed replaces the M-step's
+ * parameters): not under SQUAREM, whose steps are not EM's.
+ *
+ * A general test (a step returning its start bit for bit) is not made: in
+ * the fit's in-place full step the old covariances and statistics are
+ * overwritten by the new (step.c), so it would need a K·d² copy, and EM's
+ * shifted sums move the parameters by rounding at K >= 2, where no step
+ * repeated bit for bit in the mclust sweep's 112 fits. */
+static int at_fixed_point(const emgmm_model *m, const emgmm_params *p, int steps)
 {
-    return iterate(m, p, X, NULL, 0);
+    return m->K == 1 && p->missing == EMGMM_MISSING_ERROR && p->accel == EMGMM_ACCEL_NONE &&
+           steps >= 2 && emgmm_reseeds_at(m, m->n_iter) + emgmm_reseeds_at(m, m->n_iter - 1) == 0;
+}
+
+/* An iteration at the fixed point, without a pass: the last lower bound
+ * again, the parameters kept, the inner-iteration failures of the step that
+ * reached it counted again (its finish, run again, would fail so again). */
+static int repeat(emgmm_model *m, const emgmm_params *p, int inner_failures)
+{
+    emgmm_clear_error(m);
+    const int st =
+        emgmm_run_ensure_history(m, m->n_iter + 1 > p->max_iter ? m->n_iter + 1 : p->max_iter);
+    if (st) return st;
+    m->lb_hist[m->n_iter] = m->lb_hist[m->n_iter - 1];
+    m->n_iter++;
+    m->inner_failures += inner_failures;
+    return EMGMM_OK;
+}
+
+int emgmm_run_iterate_in_fit(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
+                             emgmm_fixed_point *fp)
+{
+    if (fp->fixed) return repeat(m, p, fp->inner_failures);
+    const int before = m->inner_failures;
+    const int st = iterate(m, p, X, NULL, 0);
+    if (st == EMGMM_OK) {
+        fp->inner_failures = m->inner_failures - before;
+        fp->fixed = at_fixed_point(m, p, ++fp->steps);
+    }
+    return st;
 }
 
 int emgmm_run_converged(emgmm_model *m, double tol)
@@ -178,8 +235,19 @@ static int recompute_prec(const emgmm_model *m)
 static int snap_alloc(fit_snapshot *s, const emgmm_model *m, int cap)
 {
     memset(s, 0, sizeof *s);
-    int st = emgmm_paramset_alloc(&s->ps, m->K, m->d, m->cov_len);
-    if (st) return st;
+    /* plain calloc, not emgmm_paramset_alloc's zeroed huge pages: the parts
+     * not written must stay untouched */
+    const size_t K = (size_t)m->K, d = (size_t)m->d;
+    s->ps.weights = calloc(K, sizeof(double));
+    s->ps.means = calloc(K * d, sizeof(double));
+    s->ps.covariances = calloc(m->cov_len, sizeof(double));
+    s->ps.prec_chol = calloc(m->cov_len, sizeof(double));
+    s->ps.log_det = calloc(K, sizeof(double));
+    if (!s->ps.weights || !s->ps.means || !s->ps.covariances || !s->ps.prec_chol ||
+        !s->ps.log_det) {
+        emgmm_paramset_free(&s->ps);
+        return EMGMM_ERR_ALLOC;
+    }
     s->hist = calloc((size_t)(cap > 0 ? cap : 1), sizeof(double));
     s->reseeds = calloc((size_t)m->K * EMGMM_RESEED_LIMIT, sizeof *s->reseeds);
     if (!s->hist || !s->reseeds) {

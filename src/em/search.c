@@ -31,6 +31,7 @@ int emgmm_search_emem(emgmm_model *m, const emgmm_params *p, const emgmm_data *X
     const int L = p->search_iter > 0 ? p->search_iter : EMGMM_SEARCH_ITER;
     emgmm_params q = *p;
     q.init = EMGMM_INIT_KMEANS;
+    q.init_centres = NULL; /* its short runs run their own k-means */
     q.max_iter = L > p->max_iter ? L : p->max_iter; /* the history's room */
     q.kmeans_max_iter = p->kmeans_max_iter < EMGMM_SEARCH_KMEANS_ITER ? p->kmeans_max_iter
                                                                       : EMGMM_SEARCH_KMEANS_ITER;

@@ -128,6 +128,48 @@ void emgmm_cov_put_back(emgmm_model *m, const double *src, int packed)
     }
 }
 
+/* What a failed step of emgmm_fit_iterate needs to put the model's
+ * covariances back.  The step writes only their upper triangles (the pass's
+ * s2, then the finish's; the finish mirrors them only when it succeeds), so
+ * an exactly symmetric covariance keeps its old values in its lower triangle
+ * and only the diagonal is kept apart (K·d doubles); any other is copied
+ * whole. */
+typedef struct {
+    double *kept;
+    int whole;
+} cov_backup;
+
+static int backup_take(const emgmm_model *m, cov_backup *b)
+{
+    const size_t K = (size_t)m->K, d = (size_t)m->d;
+    b->whole = !symmetric(m->covariances, K, d);
+    b->kept = malloc((b->whole ? m->cov_len : K * d) * sizeof(double));
+    if (!b->kept) return EMGMM_ERR_ALLOC;
+    if (b->whole) {
+        memcpy(b->kept, m->covariances, m->cov_len * sizeof(double));
+    } else {
+        for (size_t k = 0; k < K; k++)
+            for (size_t i = 0; i < d; i++) b->kept[k * d + i] = m->covariances[(k * d + i) * d + i];
+    }
+    return EMGMM_OK;
+}
+
+static void backup_put_back(emgmm_model *m, const cov_backup *b)
+{
+    const size_t K = (size_t)m->K, d = (size_t)m->d;
+    if (b->whole) {
+        memcpy(m->covariances, b->kept, m->cov_len * sizeof(double));
+        return;
+    }
+    for (size_t k = 0; k < K; k++) {
+        double *c = m->covariances + k * d * d;
+        for (size_t i = 0; i < d; i++) {
+            c[i * d + i] = b->kept[k * d + i];
+            for (size_t j = i + 1; j < d; j++) c[i * d + j] = c[j * d + i];
+        }
+    }
+}
+
 int emgmm_em_step_commit(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, double *lb,
                          int keep)
 {
@@ -142,16 +184,14 @@ int emgmm_em_step_commit(emgmm_model *m, const emgmm_params *p, const emgmm_data
     }
     /* The statistics' s2 is the model's covariance buffer, and the finish
      * writes the next covariances over it (emgmm_full_finish reads the upper
-     * triangle of row i before it writes row i and the lower triangle that no
-     * later row reads) and the factors over the model's (the pass, the only
-     * reader of the old ones, is over by then).  keep = 1: the covariances
-     * are kept apart first (upper triangles when exactly symmetric: half a
-     * K·d² copy instead of a K·d² accumulator), to be put back on failure. */
+     * triangle of row i before it writes it) and the factors over the
+     * model's (the pass, the only reader of the old ones, is over by then).
+     * keep = 1: what a failure needs to put the covariances back is kept
+     * first (cov_backup), and the factors are recomputed from them. */
     const size_t K = (size_t)m->K, d = (size_t)m->d;
     emgmm_stats stats = {m->K, m->d, d * d, NULL, NULL, m->covariances, 0.0};
     emgmm_paramset next = {0};
-    double *kept = keep ? malloc(m->cov_len * sizeof(double)) : NULL;
-    int packed = 0;
+    cov_backup kept = {NULL, 0};
     stats.nk = calloc(K, sizeof(double));
     stats.s1 = calloc(K * d, sizeof(double));
     next.weights = calloc(K, sizeof(double));
@@ -159,20 +199,19 @@ int emgmm_em_step_commit(emgmm_model *m, const emgmm_params *p, const emgmm_data
     next.log_det = calloc(K, sizeof(double));
     next.covariances = stats.s2;
     next.prec_chol = m->prec_chol;
-    int st = stats.nk && stats.s1 && (kept || !keep) && next.weights && next.means && next.log_det
-                 ? EMGMM_OK
-                 : EMGMM_ERR_ALLOC;
-    if (st == EMGMM_OK && keep) packed = emgmm_cov_keep(m, kept);
+    int st = stats.nk && stats.s1 && next.weights && next.means && next.log_det ? EMGMM_OK
+                                                                                : EMGMM_ERR_ALLOC;
+    if (st == EMGMM_OK && keep) st = backup_take(m, &kept);
     if (st == EMGMM_OK) st = step_into(m, p, X, &stats, &next, lb);
     if (st == EMGMM_OK) {
         memcpy(m->weights, next.weights, K * sizeof(double));
         memcpy(m->means, next.means, K * d * sizeof(double));
         memcpy(m->log_det, next.log_det, K * sizeof(double));
-    } else if (keep && kept) {
-        emgmm_cov_put_back(m, kept, packed);
+    } else if (kept.kept) {
+        backup_put_back(m, &kept);
         restore_precisions(m);
     }
-    free(kept);
+    free(kept.kept);
     free(stats.nk);
     free(stats.s1);
     free(next.weights);

@@ -3,13 +3,12 @@
 #undef GEMM
 #undef WS_SLOT
 #undef EMGMM_QUADFORM
-#undef EMGMM_DIAGSTATS
 #undef EMGMM_LOAD64
 #undef EMGMM_LOAD32
 #undef EMGMM_WROW
 #undef EMGMM_FUSED_QF
 #undef EMGMM_TRI_QF
-#undef EMGMM_TRI_PANEL
+#undef EMGMM_TRI_TAIL
 #undef EMGMM_MSTAT
 #undef EMGMM_MSTAT_PATH
 #undef EMGMM_MFOLD

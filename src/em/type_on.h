@@ -14,13 +14,12 @@
 #define GEMM cblas_dgemm
 #define WS_SLOT 0 /* emgmm_pass_cache.ws[WS_SLOT] */
 #define EMGMM_QUADFORM emgmm_quadform_f64
-#define EMGMM_DIAGSTATS emgmm_diagstats_f64
 #define EMGMM_LOAD64 emgmm_load_f64_f64
 #define EMGMM_LOAD32 emgmm_load_f32_f64
 #define EMGMM_WROW emgmm_wrow_f64
 #define EMGMM_FUSED_QF emgmm_qf_fused_f64
 #define EMGMM_TRI_QF emgmm_qf_tri_f64
-#define EMGMM_TRI_PANEL emgmm_tri_panel_f64
+#define EMGMM_TRI_TAIL emgmm_tri_tail_f64
 #define EMGMM_MSTAT emgmm_mstat_f64
 #define EMGMM_MSTAT_PATH mstat_path_f64 /* pass_f64.c: emgmm_mstat_avx2_f64 or emgmm_mstat_f64 */
 #define EMGMM_MFOLD emgmm_mfold_f64
@@ -33,12 +32,11 @@
 #define GEMM cblas_sgemm
 #define WS_SLOT 1
 #define EMGMM_QUADFORM emgmm_quadform_f32
-#define EMGMM_DIAGSTATS emgmm_diagstats_f32
 #define EMGMM_LOAD64 emgmm_load_f64_f32
 #define EMGMM_LOAD32 emgmm_load_f32_f32
 #define EMGMM_WROW emgmm_wrow_f32
 #define EMGMM_TRI_QF emgmm_qf_tri_f32
-#define EMGMM_TRI_PANEL emgmm_tri_panel_f32
+#define EMGMM_TRI_TAIL emgmm_tri_tail_f32
 #define EMGMM_MSTAT emgmm_mstat_f32
 #define EMGMM_MSTAT_PATH emgmm_mstat_f32
 #define EMGMM_MFOLD emgmm_mfold_f32

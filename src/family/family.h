@@ -12,7 +12,9 @@
  * that is not positive definite returns EMGMM_ERR_NOT_PD with the component
  * recorded on m; with bad not NULL, bad[k] is set to 1 for each such
  * component (all K for tied) and 0 otherwise, and EMGMM_OK returned with
- * those components' precisions undefined. */
+ * those components' precisions undefined.  Full: only the upper triangles
+ * of the covariances are written (the lower ones are left as they were);
+ * emgmm_full_mirror completes them. */
 int emgmm_full_finish(emgmm_model *m, const emgmm_stats *st, const double *shift, double reg_covar,
                       const double *floor, emgmm_paramset *out, unsigned char *bad);
 int emgmm_tied_finish(emgmm_model *m, const emgmm_stats *st, const double *shift, double reg_covar,
@@ -29,6 +31,8 @@ int emgmm_tied_precisions(int K, int d, const double *cov, double *prec_chol, do
 int emgmm_diag_precisions(int cov_type, int K, int d, const double *cov, double *prec_chol,
                           double *log_det, int *bad_component);
 long emgmm_full_n_parameters(int K, int d);
+/* The K d×d covariances' upper triangles copied to their lower ones. */
+void emgmm_full_mirror(int K, int d, double *cov);
 
 /* ---- dispatch on the model's structure (family.c) ---- */
 /* The M-step finish of m's structure, as emgmm_full_finish; mclust's

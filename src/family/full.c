@@ -16,15 +16,16 @@ long emgmm_full_n_parameters(int K, int d)
     return (long)K * d * (d + 1) / 2 + (long)K * d + K - 1;
 }
 
-int emgmm_full_precisions(int K, int d, const double *cov, double *prec_chol, double *log_det,
-                          int *bad_component)
+/* upper: from the covariances' upper triangles alone */
+static int full_precisions(int K, int d, const double *cov, double *prec_chol, double *log_det,
+                           int *bad_component, int upper)
 {
-    double *work = malloc((size_t)d * d * sizeof(double));
-    if (!work) return EMGMM_ERR_ALLOC;
+    /* each factor is computed in its own place (no d×d scratch: issue 22) */
     int st = EMGMM_OK;
     for (int k = 0; k < K; k++) {
         size_t off = (size_t)k * d * d;
-        int info = emgmm_chol_precision(d, cov + off, prec_chol + off, &log_det[k], work);
+        int info = upper ? emgmm_chol_precision_upper(d, cov + off, prec_chol + off, &log_det[k], NULL)
+                         : emgmm_chol_precision(d, cov + off, prec_chol + off, &log_det[k], NULL);
         if (info > 0) {
             if (bad_component) *bad_component = k;
             st = EMGMM_ERR_NOT_PD;
@@ -35,8 +36,20 @@ int emgmm_full_precisions(int K, int d, const double *cov, double *prec_chol, do
             break;
         }
     }
-    free(work);
     return st;
+}
+
+int emgmm_full_precisions(int K, int d, const double *cov, double *prec_chol, double *log_det,
+                          int *bad_component)
+{
+    return full_precisions(K, d, cov, prec_chol, log_det, bad_component, 0);
+}
+
+void emgmm_full_mirror(int K, int d, double *cov)
+{
+    for (size_t k = 0; k < (size_t)K; k++, cov += (size_t)d * d)
+        for (size_t i = 0; i < (size_t)d; i++)
+            for (size_t j = i + 1; j < (size_t)d; j++) cov[j * d + i] = cov[i * d + j];
 }
 
 int emgmm_full_finish(emgmm_model *m, const emgmm_stats *st, const double *shift, double reg_covar,
@@ -56,35 +69,30 @@ int emgmm_full_finish(emgmm_model *m, const emgmm_stats *st, const double *shift
          * (Σ r = 0) goes to 0, not to its shift. */
         const double a = st->nk[k] / nk;
         for (int i = 0; i < d; i++) mu[i] = shift[(size_t)k * d + i] * a + s1[i] / nk;
-        /* s2 holds its upper triangle; mirror it while finishing. */
+        /* s2 holds its upper triangle, and so does cov until
+         * emgmm_full_mirror (the lower one is left as it was) */
         for (int i = 0; i < d; i++) {
             const double di = s1[i] / nk;
-            for (int j = i; j < d; j++) {
-                double v = s2[(size_t)i * d + j] / nk - di * (s1[j] / nk);
-                cov[(size_t)i * d + j] = v;
-                cov[(size_t)j * d + i] = v;
-            }
+            for (int j = i; j < d; j++)
+                cov[(size_t)i * d + j] = s2[(size_t)i * d + j] / nk - di * (s1[j] / nk);
             cov[(size_t)i * d + i] += reg_covar;
             /* raising a diagonal entry adds a PSD matrix: never less definite */
             if (floor && cov[(size_t)i * d + i] < floor[i]) cov[(size_t)i * d + i] = floor[i];
         }
     }
     if (bad) {
-        double *work = malloc((size_t)d * d * sizeof(double));
-        if (!work) return EMGMM_ERR_ALLOC;
         int rc = EMGMM_OK;
         for (int k = 0; k < K && rc == EMGMM_OK; k++) {
             const size_t off = (size_t)k * d * d;
-            int info = emgmm_chol_precision(d, out->covariances + off, out->prec_chol + off,
-                                            &out->log_det[k], work);
+            int info = emgmm_chol_precision_upper(d, out->covariances + off, out->prec_chol + off,
+                                                  &out->log_det[k], NULL);
             bad[k] = info > 0;
             if (info < 0) rc = EMGMM_ERR_INTERNAL;
         }
-        free(work);
         return rc;
     }
     int badk = -1;
-    int rc = emgmm_full_precisions(K, d, out->covariances, out->prec_chol, out->log_det, &badk);
+    int rc = full_precisions(K, d, out->covariances, out->prec_chol, out->log_det, &badk, 1);
     if (rc == EMGMM_ERR_NOT_PD) {
         m->err_comp = badk;
         return emgmm_fail(

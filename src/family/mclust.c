@@ -43,8 +43,11 @@
  * mclust's VVE (mevve, mclust 6) weights the orientation step by the shapes
  * A_k only, not by Λ_k = λ_k A_k: a different fixed point, with a lower
  * likelihood than the exact M-step; params.mclust_compat = 1 reproduces it.  With a tight inner_tol
- * every start reaches the same fixed point, which is what the comparison
- * with mclust relies on (tests/mclust).
+ * both starts reach the same fixed point on the fixtures' data, which is
+ * what the comparison with mclust relies on (tests/mclust); on larger fits
+ * the orientation problem (not convex) can have several, and mclust's start
+ * (O = I, shapes carried) and this one can reach different ones, neither
+ * better throughout (bench/results/mclust-sweep-2026-12-07-zen5.md).
  *
  * reg_covar is added to the finished diagonal; an empty component
  * (EMGMM_ERR_DEGENERATE) or a singular covariance (EMGMM_ERR_NOT_PD) fails
@@ -754,9 +757,11 @@ static int finish_1t(emgmm_model *m, const emgmm_params *p, const emgmm_stats *s
              -1};
     if (full) {
         /* EVE/VVE continue from the orientation of the model being updated
-         * (its first covariance's axes) during EM iterations */
+         * (its first covariance's axes) during EM iterations; at K = 1 the
+         * axes of W_1 are the exact M-step (Σ = W_1 / N_1, as VVV), which
+         * the start from the pooled scatter takes in one inner iteration */
         double *warm = NULL;
-        if ((t == EMGMM_COV_EVE || t == EMGMM_COV_VVE) && m->fitted && warm_start) {
+        if ((t == EMGMM_COV_EVE || t == EMGMM_COV_VVE) && m->fitted && warm_start && K > 1) {
             warm = m->covariances;
             for (size_t i = 0; i < dd; i++)
                 if (!isfinite(warm[i])) warm = NULL;

@@ -96,6 +96,43 @@ void emgmm_start_free(emgmm_start *start)
     start->centres = NULL;
 }
 
+int emgmm_init_kmeans_centres(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
+                              uint64_t stream, double *centres)
+{
+    emgmm_rng rng;
+    emgmm_rng_seed(&rng, p->seed, stream);
+    if (emgmm_dist_active(m)) /* k-means|| instead of the sequential k-means++ */
+        return emgmm_dist_kmeans_par(m, X, &rng, p->n_threads, p->kmeans_max_iter, p->kmeans_tol,
+                                     centres);
+    size_t *idx = malloc((size_t)m->K * sizeof(size_t));
+    if (!idx) return EMGMM_ERR_ALLOC;
+    int st = emgmm_kmeanspp(m, X, &rng, p->n_threads, centres, idx);
+    if (st == EMGMM_OK)
+        st = emgmm_kmeans_lloyd(m, X, p->kmeans_max_iter, p->kmeans_tol, p->n_threads, centres,
+                                NULL);
+    free(idx);
+    return st;
+}
+
+/* init 'kmeans' with its centres given: set STREAM of p->init_centres [n_init][K][d]. */
+static int given_centres(emgmm_model *m, const emgmm_params *p, uint64_t stream, double *centres)
+{
+    const size_t Kd = (size_t)m->K * (size_t)m->d;
+    if (stream >= (uint64_t)p->n_init)
+        return emgmm_fail(m, EMGMM_ERR_INVALID_PARAM,
+                          "init_centres holds the centres of n_init=%d initialisations; "
+                          "initialisation %llu has none",
+                          p->n_init, (unsigned long long)stream);
+    const double *c = p->init_centres + (size_t)stream * Kd;
+    for (size_t i = 0; i < Kd; i++)
+        if (!isfinite(c[i]))
+            return emgmm_fail(m, EMGMM_ERR_INVALID_PARAM,
+                              "init_centres: centre %zu of initialisation %llu is not finite",
+                              i / (size_t)m->d, (unsigned long long)stream);
+    memcpy(centres, c, Kd * sizeof(double));
+    return EMGMM_OK;
+}
+
 int emgmm_init_start(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, uint64_t stream,
                      emgmm_start *start, emgmm_paramset *out)
 {
@@ -113,25 +150,19 @@ int emgmm_init_start(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
     }
     start->centres = centres;
     int st = EMGMM_OK;
-    if (emgmm_dist_active(m) && (p->init == EMGMM_INIT_KMEANS || p->init == EMGMM_INIT_KMEANSPP)) {
-        /* Distributed: k-means|| instead of the sequential k-means++ (and
-         * Lloyd's sums all-reduced), then the same ending as below. */
-        st = emgmm_dist_kmeans_par(m, X, &rng, p->n_threads,
-                                   p->init == EMGMM_INIT_KMEANS ? p->kmeans_max_iter : 0,
-                                   p->kmeans_tol, centres);
-        if (st == EMGMM_OK && p->init == EMGMM_INIT_KMEANS)
-            start->kind = EMGMM_START_LABELS;
-        else if (st == EMGMM_OK)
-            st = params_at_centres(m, centres, p->reg_covar, out);
+    if (emgmm_dist_active(m) && p->init == EMGMM_INIT_KMEANSPP) {
+        /* Distributed: k-means|| instead of the sequential k-means++, then
+         * the same ending as below. */
+        st = emgmm_dist_kmeans_par(m, X, &rng, p->n_threads, 0, p->kmeans_tol, centres);
+        if (st == EMGMM_OK) st = params_at_centres(m, centres, p->reg_covar, out);
         free(idx);
         return st;
     }
     switch (p->init) {
     case EMGMM_INIT_KMEANS:
-        st = emgmm_kmeanspp(m, X, &rng, p->n_threads, centres, idx);
-        if (st == EMGMM_OK)
-            st = emgmm_kmeans_lloyd(m, X, p->kmeans_max_iter, p->kmeans_tol, p->n_threads, centres,
-                                    NULL);
+        /* the caller's copy of this very k-means (emgmm_kmeans_centres), or a run of it */
+        st = p->init_centres ? given_centres(m, p, stream, centres)
+                             : emgmm_init_kmeans_centres(m, p, X, stream, centres);
         if (st == EMGMM_OK) start->kind = EMGMM_START_LABELS;
         break;
     case EMGMM_INIT_KMEANSPP:

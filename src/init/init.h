@@ -32,6 +32,13 @@ typedef struct {
 int emgmm_init_start(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, uint64_t stream,
                      emgmm_start *start, emgmm_paramset *out);
 void emgmm_start_free(emgmm_start *start);
+/* The centres [K][d] init 'kmeans' labels by on stream STREAM: k-means++ and
+ * Lloyd's iterations (k-means|| when distributed; collective), from p's seed,
+ * kmeans_max_iter, kmeans_tol and n_threads.  Nothing in them depends on the
+ * covariance type, so one run serves a fit of every type with this K
+ * (p->init_centres; the public emgmm_kmeans_centres). */
+int emgmm_init_kmeans_centres(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
+                              uint64_t stream, double *centres);
 /* The statistics of the caller's responsibilities p->init_resp (resp.c). */
 int emgmm_init_from_resp(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
                          emgmm_start *start);

@@ -13,21 +13,33 @@
 /* The factorisations are O(d³) per component, tiny next to the data pass:
  * they run on the calling thread.  Left alone, the OpenMP OpenBLAS would
  * start a team for each and leave its threads spinning after it. */
-static int chol_precision_1t(int d, const double *S, double *U, double *log_det, double *work);
+static int chol_precision_1t(int d, const double *S, double *U, double *log_det, double *work,
+                             int upper);
 
-int emgmm_chol_precision(int d, const double *S, double *U, double *log_det, double *work)
+static int chol_precision(int d, const double *S, double *U, double *log_det, double *work,
+                          int upper)
 {
     int info = 0;
 #ifdef _OPENMP
 #pragma omp parallel num_threads(1)
     {
         omp_set_num_threads(1);
-        info = chol_precision_1t(d, S, U, log_det, work);
+        info = chol_precision_1t(d, S, U, log_det, work, upper);
     }
 #else
-    info = chol_precision_1t(d, S, U, log_det, work);
+    info = chol_precision_1t(d, S, U, log_det, work, upper);
 #endif
     return info;
+}
+
+int emgmm_chol_precision(int d, const double *S, double *U, double *log_det, double *work)
+{
+    return chol_precision(d, S, U, log_det, work, 0);
+}
+
+int emgmm_chol_precision_upper(int d, const double *S, double *U, double *log_det, double *work)
+{
+    return chol_precision(d, S, U, log_det, work, 1);
 }
 
 int emgmm_dpotrf_lower(int d, double *A)
@@ -45,22 +57,51 @@ int emgmm_dpotrf_lower(int d, double *A)
     return info;
 }
 
-static int chol_precision_1t(int d, const double *S, double *U, double *log_det, double *work)
+/* A NaN in the lower triangle (diagonal included) of the column-major a. */
+static int lower_has_nan(const double *a, size_t n)
 {
-    memcpy(work, S, (size_t)d * d * sizeof(double));
-    /* Row-major lower L with S = L Lᵀ (only the lower triangle of S is read). */
-    lapack_int info = LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', d, work, d);
-    if (info != 0) return (int)info;
-    info = LAPACKE_dtrtri(LAPACK_ROW_MAJOR, 'L', 'N', d, work, d);
-    if (info != 0) return info > 0 ? (int)info : (int)info;
+    for (size_t j = 0; j < n; j++)
+        for (size_t i = j; i < n; i++)
+            if (isnan(a[j * n + i])) return 1;
+    return 0;
+}
+
+static int chol_precision_1t(int d, const double *S, double *U, double *log_det, double *work,
+                             int upper)
+{
+    /* LAPACK itself on work read column-major: its lower triangle is the
+     * row-major lower triangle of S transposed (S's upper one for upper), the
+     * very matrix LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L') hands it, and
+     * LAPACKE_dtrtri the same after, but without their d×d copies (issue 22:
+     * they were the peak of a d = 1024 step).  Their NaN checks are kept. */
+    const size_t n = (size_t)d;
+    double *a = work ? work : U; /* work NULL: in U itself */
+    for (size_t j = 0; j < n; j++) {
+        if (upper)
+            memcpy(a + j * n + j, S + j * n + j, (n - j) * sizeof(double));
+        else
+            for (size_t i = j; i < n; i++) a[j * n + i] = S[i * n + j];
+    }
+    if (lower_has_nan(a, n)) return -4;
+    lapack_int dd = d, info = 0;
+    LAPACK_dpotrf("L", &dd, a, &dd, &info);
+    if (info != 0) return info > 0 ? (int)info : (int)info - 1;
+    if (lower_has_nan(a, n)) return -5;
+    LAPACK_dtrtri("L", "N", &dd, a, &dd, &info);
+    if (info != 0) return info > 0 ? (int)info : (int)info - 1;
     /* log det U from U's own diagonal (as scikit-learn's
      * _compute_log_det_cholesky): a model loaded with its stored factors
      * (emgmm_model_commit_parameters) then has the very same log-dets. */
     double ld = 0.0;
-    for (int i = 0; i < d; i++) ld += log(work[(size_t)i * d + i]);
-    /* U = (L⁻¹)ᵀ: upper triangular, zeros below the diagonal. */
-    for (int i = 0; i < d; i++)
-        for (int j = 0; j < d; j++) U[(size_t)i * d + j] = (j >= i) ? work[(size_t)j * d + i] : 0.0;
+    for (int i = 0; i < d; i++) ld += log(a[(size_t)i * d + i]);
+    /* U = (L⁻¹)ᵀ, upper triangular with zeros below the diagonal: L⁻¹ is
+     * a's lower triangle column-major, so U is its upper one row-major. */
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++)
+            if (j < i)
+                U[i * n + j] = 0.0;
+            else if (a != U)
+                U[i * n + j] = a[i * n + j];
     *log_det = ld;
     return 0;
 }

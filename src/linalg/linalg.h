@@ -8,10 +8,14 @@
 /* From a symmetric positive-definite d×d covariance S (row-major, read-only),
  * writes U (row-major d×d, upper triangular, zeros below) with U·Uᵀ = S⁻¹, i.e.
  * U = L⁻ᵀ for S = L·Lᵀ — scikit-learn's precisions_cholesky_ — and
- * *log_det = log det U = Σ log U_ii (from U's diagonal).  work: d×d scratch.
+ * *log_det = log det U = Σ log U_ii (from U's diagonal).  work: d×d scratch,
+ * or NULL to work in U itself (U, not S, is then undefined on failure).
  * Returns 0, or a positive number when S is not positive definite, or a
  * negative number on an argument error. */
 int emgmm_chol_precision(int d, const double *S, double *U, double *log_det, double *work);
+/* The same from S's upper triangle alone (its lower one is not read): the
+ * same bits as emgmm_chol_precision of the mirrored S. */
+int emgmm_chol_precision_upper(int d, const double *S, double *U, double *log_det, double *work);
 
 /* Row-major lower Cholesky factor of A in place (LAPACKE_dpotrf on the
  * calling thread); returns LAPACK's info. */

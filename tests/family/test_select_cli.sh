@@ -83,6 +83,41 @@ assert (t["best"]["k"], t["best"]["covariance_type"]) == (best["k"], best["covar
 EOF
 fi
 
+# ---- issue 21: the sweep runs k-means once per K and shares it with every type's fit; each
+# (type, K) is still what 'emgmm fit' gives, byte for byte (n_init 2: both initialisations'
+# centres are shared), and the table's rows are those of a one-type sweep
+for k in 1 2 4; do
+    for t in full tied diag spherical VEI; do
+        "$EMGMM" select data.csv --k $k --covariance $t --n-init 2 --seed 11 --threads 2 \
+            -o sel.json -q 2> err.txt || fail "select K=$k $t: $(cat err.txt)"
+        "$EMGMM" fit data.csv -k $k --covariance $t --n-init 2 --seed 11 --threads 2 \
+            -o fit.json -q 2> err.txt || fail "fit K=$k $t: $(cat err.txt)"
+        cmp -s sel.json fit.json || fail "select and fit differ at K=$k $t: $(diff sel.json fit.json | head -5)"
+    done
+done
+"$EMGMM" select data.csv --k 1:4 --covariance all --n-init 2 --seed 11 --table all.csv -q ||
+    fail "select --k 1:4 all"
+for t in full tied diag spherical; do
+    "$EMGMM" select data.csv --k 1:4 --covariance $t --n-init 2 --seed 11 --table one.csv -q ||
+        fail "select --k 1:4 $t"
+    [ "$(grep ",$t," all.csv | cut -d, -f1-9)" = "$(grep ",$t," one.csv | cut -d, -f1-9)" ] ||
+        fail "the $t rows of the four-type sweep differ from a $t-only sweep"
+done
+
+# ---- --jobs: fits at a time, each on threads/jobs threads: the same table, pick and printed
+# rows (in order) as one fit at a time on that many threads
+"$EMGMM" select data.csv --k 1:5 --seed 4 --threads 2 --jobs 2 --table j2.csv -o j2.json \
+    > j2.txt 2> err.txt || fail "select --jobs 2: $(cat err.txt)"
+"$EMGMM" select data.csv --k 1:5 --seed 4 --threads 1 --table j1.csv -o j1.json > j1.txt \
+    2> err.txt || fail "select --threads 1: $(cat err.txt)"
+cmp -s j1.csv j2.csv || fail "--jobs 2 table differs from --threads 1: $(diff j1.csv j2.csv | head -4)"
+cmp -s j1.json j2.json || fail "--jobs 2 best model differs from --threads 1"
+[ "$(awk '{print $1, $2, $3}' j1.txt | grep -v '^best')" = "$(awk '{print $1, $2, $3}' j2.txt | grep -v '^best')" ] ||
+    fail "--jobs 2 printed rows differ: $(diff j1.txt j2.txt | head -4)"
+"$EMGMM" select data.csv --k 1:3 --jobs 3 --threads 2 -q --table j3.csv 2> err.txt ||
+    fail "select --jobs 3 on 2 threads: $(cat err.txt)"
+[ "$(wc -l < j3.csv)" -eq 13 ] || fail "--jobs 3 table has $(wc -l < j3.csv) lines"
+
 # ---- impossible fits are rows of the table, not the end of the sweep
 head -n 6 data.csv > small.csv
 "$EMGMM" select small.csv --k 1,7 --covariance spherical --table small.csv.out.csv -q \
@@ -98,7 +133,7 @@ rc=$?
 
 # ---- usage errors exit 2 with one line
 for args in "--k 0" "--k 4:2" "--covariance nope" "--criterion mdl" "--table t.npy" "--bogus" \
-    "-o - --table -"; do
+    "-o - --table -" "--jobs 0"; do
     # shellcheck disable=SC2086
     "$EMGMM" select data.csv $args > /dev/null 2> err.txt
     rc=$?

@@ -174,12 +174,73 @@ static void failed_step_or_fit_leaves_the_model_and_its_factors(void **state)
     tu_mixture_free(&mix);
 }
 
+/* emgmm_fit_iterate's step keeps only the covariances' diagonals apart: the
+ * pass, the reduction over threads and the finish write upper triangles
+ * only, so a failed step puts an exactly symmetric covariance back from its
+ * own lower triangle, signed zeros included, and copies one that is not
+ * exactly symmetric (within the model's tolerance) whole.  Two threads
+ * (per-thread statistics added up), either policy; the means on the constant
+ * feature make its variance exactly 0 in the first step. */
+static void failed_step_puts_back_signed_zeros_and_asymmetric_covariances(void **state)
+{
+    (void)state;
+    const size_t n = 400;
+    const int d = 4, K = 3;
+    tu_rng r;
+    tu_rng_seed(&r, 2385);
+    tu_mixture mix;
+    tu_mixture_make(&mix, &r, n, d, K, 1.0, 5.0, 3.0);
+    const emgmm_data X = emgmm_data_f64(mix.x, n, (size_t)d, (size_t)d);
+    double *x = tu_xmalloc(n * (size_t)d * sizeof(double));
+    memcpy(x, mix.x, n * (size_t)d * sizeof(double));
+    for (size_t i = 0; i < n; i++) x[i * (size_t)d + 2] = 1.5;
+    const emgmm_data Xc = emgmm_data_f64(x, n, (size_t)d, (size_t)d);
+    for (int variant = 0; variant < 2; variant++)
+        for (int policy = EMGMM_DEGEN_ERROR; policy <= EMGMM_DEGEN_RESEED; policy++) {
+            emgmm_params p = emgmm_params_default();
+            p.n_threads = 2;
+            p.block_size = 64; /* blocks for both threads */
+            p.degenerate = policy;
+            p.max_iter = 5;
+            emgmm_model *m = NULL;
+            assert_int_equal(emgmm_model_create(&m, K, d, EMGMM_COV_FULL), EMGMM_OK);
+            assert_int_equal(emgmm_fit(m, &p, &X), EMGMM_OK);
+            double w[3], mu[12], cov[48];
+            memcpy(w, emgmm_model_weights(m), sizeof w);
+            memcpy(mu, emgmm_model_means(m), sizeof mu);
+            memcpy(cov, emgmm_model_covariances(m), sizeof cov);
+            for (int k = 0; k < K; k++) {
+                double *c = cov + k * d * d;
+                mu[k * d + 2] = 1.5;
+                if (variant == 0) { /* signed zeros off the diagonal */
+                    c[0 * d + 3] = c[3 * d + 0] = -0.0;
+                    c[1 * d + 3] = c[3 * d + 1] = -0.0;
+                } else { /* one ulp apart across the diagonal */
+                    c[1 * d + 0] = nextafter(c[0 * d + 1], INFINITY);
+                }
+            }
+            assert_int_equal(emgmm_model_set_parameters(m, w, mu, cov), EMGMM_OK);
+            saved_model s;
+            save(m, &s);
+            assert_memory_equal(s.cov, cov, sizeof cov);
+            emgmm_params p0 = p;
+            p0.reg_covar = 0.0;
+            double lb = 0.0;
+            assert_int_equal(emgmm_fit_iterate(m, &p0, &Xc, &lb), EMGMM_ERR_NOT_PD);
+            assert_as_saved(m, &s);
+            emgmm_model_free(m);
+        }
+    free(x);
+    tu_mixture_free(&mix);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(component_regime_gives_the_same_bytes_at_any_thread_count),
         cmocka_unit_test(component_regime_agrees_with_the_per_thread_regime),
         cmocka_unit_test(failed_step_or_fit_leaves_the_model_and_its_factors),
+        cmocka_unit_test(failed_step_puts_back_signed_zeros_and_asymmetric_covariances),
     };
     return cmocka_run_group_tests_name("fit_memory", tests, NULL, NULL);
 }

@@ -1,5 +1,5 @@
 /* test_kernels.c — white-box checks of the block pass's element-wise
- * kernels and the random generator: the branch-free exp against libm, the
+ * kernels and the random generator: the branch-free exp and log against libm, the
  * log-sum-exp against a two-pass reference, the quadratic forms against
  * explicit loops, and the generator's documented stream properties. */
 #include <math.h>
@@ -30,6 +30,37 @@ static void exp_nonpos_within_2ulp_of_libm_and_flushes_below_minus_708(void **st
     assert_true(emgmm_exp_nonpos(-709.5) == 0.0);
     assert_true(emgmm_exp_nonpos(-1e300) == 0.0);
     assert_true(emgmm_exp_nonpos(-INFINITY) == 0.0);
+}
+
+/* Over [1, 2^40] (the softmax's sums lie in [1, K]) and at the binade and √2 edges: within
+ * 1 ulp of libm's log (both under 1 ulp of the true value), exact at 1; NaN and +inf pass. */
+static void log_ge1_within_1ulp_of_libm(void **state)
+{
+    (void)state;
+    double worst = 0.0;
+    emgmm_rng g;
+    emgmm_rng_seed(&g, 3853, 2);
+    for (int i = 0; i < 400000; i++) {
+        double x;
+        if (i % 4 == 0)
+            x = 1.0 + 3.0 * emgmm_rng_uniform(&g);
+        else if (i % 4 == 1)
+            x = exp2(40.0 * emgmm_rng_uniform(&g));
+        else if (i % 4 == 2)
+            x = nextafter(ldexp(1.0, i % 41), (i / 4) % 2 ? INFINITY : 0.0);
+        else
+            x = ldexp(sqrt(2.0), i % 40) * (1.0 + ((i / 4) % 9 - 4) * 0x1p-52);
+        if (x < 1.0) x = 1.0;
+        const double want = log(x), got = emgmm_log_ge1(x);
+        const double ulp = want > 0.0 ? nextafter(want, INFINITY) - want : 0x1p-1074;
+        const double err = fabs(got - want) / ulp;
+        if (err > worst) worst = err;
+    }
+    assert_true(worst <= 1.0);
+    assert_true(emgmm_log_ge1(1.0) == 0.0);
+    assert_true(emgmm_log_ge1(2.0) == log(2.0));
+    assert_true(isnan(emgmm_log_ge1(NAN)));
+    assert_true(emgmm_log_ge1(INFINITY) == INFINITY);
 }
 
 static void softmax_rows_match_two_pass_logsumexp_with_weights(void **state)
@@ -102,7 +133,9 @@ static void quadform_matches_explicit_loops_for_both_precisions(void **state)
 
 /* The triangular E-step kernels (kernels_tri.c) against the quadratic form by
  * explicit loops, for d around the column groups of 8 and nb around the row
- * tiles (3 vectors of 8 or 16); nothing past row nb is written. */
+ * tiles (3 vectors of 8 or 16); nothing past row nb is written.  The factors
+ * are read in place with a leading dimension past d: the lower triangles and
+ * the padding hold NaN, which no result may see. */
 static void tri_estep_matches_explicit_quadratic_form(void **state)
 {
     (void)state;
@@ -113,13 +146,18 @@ static void tri_estep_matches_explicit_quadratic_form(void **state)
     for (size_t a = 0; a < sizeof dims / sizeof *dims; a++)
         for (size_t b = 0; b < sizeof rows / sizeof *rows; b++) {
             const size_t d = dims[a], nb = rows[b], K = 3, ldb = nb + 16, ldo = nb + 5;
-            const size_t psz = emgmm_tri_panel_size(d);
+            const size_t tsz = emgmm_tri_tail_size(d), ldu = d + 3, ustep = d * ldu + 5;
             double *xt = calloc(d * ldb, sizeof(double)), *U = calloc(K * d * d, sizeof(double));
-            float *xtf = calloc(d * ldb, sizeof(float)), *Uf = calloc(K * d * d, sizeof(float));
-            double *P = malloc(K * psz * sizeof(double)), *mv = malloc(K * d * sizeof(double));
-            float *Pf = malloc(K * psz * sizeof(float));
+            float *xtf = calloc(d * ldb, sizeof(float)), *Uf = malloc(K * ustep * sizeof(float));
+            double *Ud = malloc(K * ustep * sizeof(double)), *mv = malloc(K * d * sizeof(double));
+            double *P = malloc((tsz ? K * tsz : 1) * sizeof(double));
+            float *Pf = malloc((tsz ? K * tsz : 1) * sizeof(float));
             double cst[3], *out = malloc(K * ldo * sizeof(double));
-            assert_non_null(xt && U && xtf && Uf && P && mv && Pf && out);
+            assert_non_null(xt && U && xtf && Uf && Ud && P && mv && Pf && out);
+            for (size_t i = 0; i < K * ustep; i++) {
+                Ud[i] = NAN;
+                Uf[i] = NAN;
+            }
             for (size_t j = 0; j < d; j++)
                 for (size_t i = 0; i < nb; i++) {
                     xtf[j * ldb + i] = (float)(2.0 * emgmm_rng_uniform(&g) - 1.0);
@@ -128,21 +166,24 @@ static void tri_estep_matches_explicit_quadratic_form(void **state)
             for (size_t k = 0; k < K; k++) {
                 for (size_t j = 0; j < d; j++)
                     for (size_t l = j; l < d; l++) {
-                        Uf[k * d * d + j * d + l] = (float)(l == j ? 1.0 + emgmm_rng_uniform(&g)
-                                                                   : emgmm_rng_uniform(&g) - 0.5);
-                        U[k * d * d + j * d + l] = Uf[k * d * d + j * d + l];
+                        const size_t at = k * ustep + j * ldu + l;
+                        Uf[at] = (float)(l == j ? 1.0 + emgmm_rng_uniform(&g)
+                                                : emgmm_rng_uniform(&g) - 0.5);
+                        U[k * d * d + j * d + l] = Ud[at] = Uf[at];
                     }
                 for (size_t l = 0; l < d; l++) mv[k * d + l] = emgmm_rng_uniform(&g) - 0.5;
                 cst[k] = -(double)k;
-                emgmm_tri_panel_f64(U + k * d * d, d, d, P + k * psz);
-                emgmm_tri_panel_f32(Uf + k * d * d, d, d, Pf + k * psz);
+                emgmm_tri_tail_f64(Ud + k * ustep, ldu, d, P + k * tsz);
+                emgmm_tri_tail_f32(Uf + k * ustep, ldu, d, Pf + k * tsz);
             }
             for (int prec = 0; prec < 2; prec++) {
                 for (size_t i = 0; i < K * ldo; i++) out[i] = 1234.5;
                 if (prec == 0)
-                    emgmm_qf_tri_f64(xt, ldb, nb, d, K, P, mv, cst, out, ldo);
+                    emgmm_qf_tri_f64(xt, ldb, nb, d, K, Ud, ldu, ustep, tsz ? P : NULL, mv, cst,
+                                     out, ldo);
                 else
-                    emgmm_qf_tri_f32(xtf, ldb, nb, d, K, Pf, mv, cst, out, ldo);
+                    emgmm_qf_tri_f32(xtf, ldb, nb, d, K, Uf, ldu, ustep, tsz ? Pf : NULL, mv, cst,
+                                     out, ldo);
                 for (size_t k = 0; k < K; k++) {
                     for (size_t i = 0; i < nb; i++) {
                         double q = 0.0;
@@ -165,6 +206,7 @@ static void tri_estep_matches_explicit_quadratic_form(void **state)
             free(U);
             free(xtf);
             free(Uf);
+            free(Ud);
             free(P);
             free(mv);
             free(Pf);
@@ -178,7 +220,7 @@ static void tri_estep_matches_explicit_quadratic_form(void **state)
 static void tri_mstep_matches_explicit_sums_over_nonzero_rows(void **state)
 {
     (void)state;
-    const size_t dims[] = {1, 3, 8, 13, 16, 24, 33, 64};
+    const size_t dims[] = {1, 3, 8, 9, 10, 12, 13, 16, 24, 33, 64};
     emgmm_rng g;
     emgmm_rng_seed(&g, 12, 0);
     for (size_t q = 0; q < sizeof dims / sizeof *dims; q++)
@@ -285,6 +327,57 @@ static void diag_logdens_matches_direct_sum(void **state)
         }
 }
 
+/* The diagonal statistics (rows in the lanes) against a row-at-a-time sum, with rows of r = 0
+ * among them; the sums add to what the accumulators held. */
+static void diag_stats_match_row_sums(void **state)
+{
+    (void)state;
+    const size_t dims[] = {1, 3, 10, 37}, rows[] = {1, 7, 8, 61};
+    emgmm_rng g;
+    emgmm_rng_seed(&g, 38, 0);
+    for (size_t q = 0; q < 4; q++)
+        for (size_t t = 0; t < 4; t++) {
+            const size_t d = dims[q], nb = rows[t], K = 4;
+            double *xt = malloc(d * nb * sizeof(double)), *r = malloc(K * nb * sizeof(double));
+            double *C = malloc(K * d * sizeof(double)), *s1 = malloc(K * d * sizeof(double));
+            double *s2 = malloc(K * d * sizeof(double)), nk[4];
+            assert_non_null(xt && r && C && s1 && s2);
+            for (size_t i = 0; i < d * nb; i++) xt[i] = (emgmm_rng_uniform(&g) - 0.5) * 20.0;
+            for (size_t i = 0; i < K * nb; i++)
+                r[i] = i % 3 == 1 ? 0.0 : emgmm_rng_uniform(&g) * 2.385;
+            for (size_t i = 0; i < K * d; i++) {
+                C[i] = (emgmm_rng_uniform(&g) - 0.5) * 4.0;
+                s1[i] = 1.25 * (double)i;
+                s2[i] = 0.5 + (double)i;
+            }
+            for (size_t k = 0; k < K; k++) nk[k] = 3.0 + (double)k;
+            emgmm_diag_stats(xt, nb, d, K, r, C, nk, s1, s2);
+            for (size_t k = 0; k < K; k++) {
+                double n = 3.0 + (double)k;
+                for (size_t i = 0; i < nb; i++) n += r[k * nb + i];
+                assert_true(fabs(nk[k] - n) <= 1e-14 * n);
+                for (size_t j = 0; j < d; j++) {
+                    double a = 1.25 * (double)(k * d + j), b = 0.5 + (double)(k * d + j), sa = 0.0;
+                    for (size_t i = 0; i < nb; i++) {
+                        const double u = xt[j * nb + i] - C[k * d + j], rr = r[k * nb + i];
+                        a += rr * u;
+                        b += rr * u * u;
+                        sa += fabs(rr * u);
+                    }
+                    if (!(fabs(s1[k * d + j] - a) <= 1e-14 * (sa + fabs(a)) &&
+                          fabs(s2[k * d + j] - b) <= 1e-14 * b))
+                        fail_msg("d=%zu nb=%zu k=%zu j=%zu: %.17g %.17g vs %.17g %.17g", d, nb, k,
+                                 j, s1[k * d + j], s2[k * d + j], a, b);
+                }
+            }
+            free(xt);
+            free(r);
+            free(C);
+            free(s1);
+            free(s2);
+        }
+}
+
 /* The AVX2 M-step tile gives the AVX-512-shaped tile's bits: same operations,
  * same order, for every entry the pass reads (T's upper triangle, s1, N_k). */
 static void tri_mstep_avx2_tile_gives_the_same_bits(void **state)
@@ -294,7 +387,7 @@ static void tri_mstep_avx2_tile_gives_the_same_bits(void **state)
     __builtin_cpu_init();
     if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) skip();
 #endif
-    const size_t dims[] = {1, 3, 4, 8, 13, 16, 24, 33, 64, 71};
+    const size_t dims[] = {1, 3, 4, 8, 9, 10, 12, 13, 16, 24, 33, 64, 71};
     emgmm_rng g;
     emgmm_rng_seed(&g, 2385, 0);
     for (size_t q = 0; q < sizeof dims / sizeof *dims; q++) {
@@ -381,12 +474,14 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(exp_nonpos_within_2ulp_of_libm_and_flushes_below_minus_708),
+        cmocka_unit_test(log_ge1_within_1ulp_of_libm),
         cmocka_unit_test(softmax_rows_match_two_pass_logsumexp_with_weights),
         cmocka_unit_test(quadform_matches_explicit_loops_for_both_precisions),
         cmocka_unit_test(tri_estep_matches_explicit_quadratic_form),
         cmocka_unit_test(tri_mstep_matches_explicit_sums_over_nonzero_rows),
         cmocka_unit_test(tri_mstep_avx2_tile_gives_the_same_bits),
         cmocka_unit_test(diag_logdens_matches_direct_sum),
+        cmocka_unit_test(diag_stats_match_row_sums),
         cmocka_unit_test(rng_streams_are_reproducible_distinct_and_uniform),
         cmocka_unit_test(coretype_suggested_only_for_generic_cores_on_capable_cpus),
     };
