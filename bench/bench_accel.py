@@ -204,8 +204,9 @@ def main():
         with open(a.out, "w") as f:
             f.write("# Accelerated against plain EM: data passes to within 1e-6 of plain EM's optimum\n\n")
             f.write(f"Command: `/usr/bin/python3 bench/bench_accel.py --threads {a.threads} "
-                    f"--max-iter {a.max_iter} --methods {a.methods}{' --cpu' if a.cpu else ''} "
-                    f"--out {a.out}`  \n")
+                    f"--max-iter {a.max_iter} --methods {a.methods}{' --cpu' if a.cpu else ''}"
+                    f"{' --cache ' + a.cache if a.cache else ''} --out {a.out}`"
+                    f"{' (plain EM runs to tol 1e-10 read from the cache when present)' if a.cache else ''}  \n")
             rev = subprocess.run(["git", "-C", here, "rev-parse", "--short", "HEAD"],
                                  capture_output=True, text=True).stdout.strip()
             f.write(f"Tree: {rev}; {platform.node()}; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
