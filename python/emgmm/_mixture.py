@@ -80,7 +80,7 @@ _INIT = {"kmeans": _emgmmc.INIT_KMEANS, "k-means++": _emgmmc.INIT_KMEANSPP,
          "random": _emgmmc.INIT_RANDOM, "random_from_data": _emgmmc.INIT_RANDOM_FROM_DATA,
          "emem": _emgmmc.INIT_EMEM}
 _ACCEL = {None: _emgmmc.ACCEL_NONE, "none": _emgmmc.ACCEL_NONE,
-          "squarem": _emgmmc.ACCEL_SQUAREM}
+          "squarem": _emgmmc.ACCEL_SQUAREM, "anderson": _emgmmc.ACCEL_ANDERSON}
 _MISSING = {"error": _emgmmc.MISSING_ERROR, "nan": _emgmmc.MISSING_NAN,
             "drop-empty-rows": _emgmmc.MISSING_DROP_EMPTY}
 _DEGEN = {"reseed": _emgmmc.DEGEN_RESEED, "error": _emgmmc.DEGEN_ERROR}
@@ -170,10 +170,11 @@ class GaussianMixture(_DensityMixin, _BaseEstimator):
     var_floor : float in [0, 1]
         Floor of each covariance diagonal relative to the feature's variance
         (0 = off).
-    accel : None or 'squarem'
+    accel : None, 'squarem' or 'anderson'
         None (default): plain EM, as scikit-learn's.  'squarem': SQUAREM
-        extrapolation of the EM map (docs/accel.md), fewer data passes to the
-        same optimum, the lower bound never decreasing (``n_passes_``).
+        extrapolation of the EM map, 'anderson': Anderson acceleration of it
+        (docs/accel.md); fewer data passes to the same optimum, the lower bound
+        never decreasing (``n_passes_``).
     inner_tol, inner_max_iter : float >= 0, int >= 1
         The inner iteration of the mclust structures VEI, VEE, EVE, VVE, VEV
         in each M-step (defaults sqrt(eps) and 1000, mclust's).  M-steps that
