@@ -23,15 +23,13 @@ predict pass at least as fast per row as a fit pass).
 import argparse
 import json
 import os
-import resource
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-PY = "/usr/bin/python3"
+from bench_common import PY, cpu_name, data_dir, engine_env, med, run
+
+WHO = "bench_e2e"
 WORKLOADS = {  # name: (n, d, K) as bench/run_bench.py's standard workloads
     "tall": (1_000_000, 16, 16),
     "wide": (200_000, 64, 32),
@@ -72,32 +70,6 @@ print(json.dumps({"load_s": t1 - t0, "predict_s": t2 - t1}))
 """
 
 
-def run(cmd, env):
-    """Runs cmd, returns (wall seconds, user+sys CPU seconds of the child, stdout)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter()
-    p = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    wall = time.perf_counter() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if p.returncode != 0:
-        sys.exit(f"bench_e2e: {' '.join(cmd)} failed ({p.returncode}): {p.stderr.strip()}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu, p.stdout
-
-
-def data_dir(base, n, d, k):
-    path = os.path.join(base, f"n{n}_d{d}_k{k}_s1")
-    if not os.path.exists(os.path.join(path, "X.npy")):
-        subprocess.run([PY, os.path.join(HERE, "gen_data.py"), "--n", str(n), "--d", str(d),
-                        "--k", str(k), "--seed", "1", "--out", path], check=True,
-                       capture_output=True)
-    return path
-
-
-def med(xs):
-    return f"{statistics.median(xs):.3g} ({min(xs):.3g}–{max(xs):.3g})"
-
-
 def span(xs):
     """every value of a list (iterations, lower bounds: they differ between repeats only
     where the engine's initialisation is random)"""
@@ -122,18 +94,9 @@ def main():
     ap.add_argument("--out", default=None, help="path without extension (.md, .json)")
     a = ap.parse_args()
 
-    env = dict(os.environ)
-    env["OMP_NUM_THREADS"] = env["OPENBLAS_NUM_THREADS"] = str(a.threads)
-    if a.coretype == "unset":
-        env.pop("OPENBLAS_CORETYPE", None)
-    else:
-        env["OPENBLAS_CORETYPE"] = a.coretype
+    env = engine_env(a.threads, a.coretype)
     emgmm = os.path.join(a.build, "tools", "emgmm")
-    lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-    model = next((l.split(":", 1)[1].strip() for l in lscpu.splitlines()
-                  if l.startswith("Model name")), "?")
-    fam = [l.split(":", 1)[1].strip() for l in lscpu.splitlines()
-           if l.startswith(("CPU family", "Model:"))]
+    model, fam = cpu_name()
     tmp = tempfile.mkdtemp(prefix="e2e")
     rows, results = [], {"cpu": f"{model} family/model {'/'.join(fam)}",
                          "threads": a.threads, "coretype": a.coretype, "workloads": {}}
@@ -147,12 +110,12 @@ def main():
         for _ in range(a.repeats):  # interleaved: emgmm, scikit-learn, emgmm, ...
             logp = os.path.join(tmp, f"{w}.log")
             wall, cpu, _ = run([emgmm, "fit", X, "-k", str(k), "-o", mpath, "--log", logp,
-                                "-q"], env)
+                                "-q"], env, WHO)
             done = json.loads(open(logp).read().strip().splitlines()[-1])
             e["wall"].append(wall); e["cpu"].append(cpu)
             e.setdefault("iter", []).append(done["n_iter"])
             e.setdefault("lb", []).append(done["lower_bound"])
-            wall, cpu, out = run([PY, "-c", SK_FIT, X, str(k)], env)
+            wall, cpu, out = run([PY, "-c", SK_FIT, X, str(k)], env, WHO)
             r = json.loads(out)
             s["wall"].append(wall); s["cpu"].append(cpu); s["fit"].append(r["fit_s"])
             s.setdefault("iter", []).append(r["n_iter"])
@@ -176,10 +139,10 @@ def main():
         e, s = [], []
         for _ in range(a.repeats):
             wall, cpu, _ = run([emgmm, "predict", mpath, X, "-o",
-                                os.path.join(tmp, "lab_e.npy")], env)
+                                os.path.join(tmp, "lab_e.npy")], env, WHO)
             e.append(wall)
             _, _, out = run([PY, "-c", SK_PREDICT, mpath, X, os.path.join(tmp, "lab_s.npy")],
-                            env)
+                            env, WHO)
             s.append(json.loads(out)["load_s"] + json.loads(out)["predict_s"])
         import numpy as np
         agree = float(np.mean(np.load(os.path.join(tmp, "lab_e.npy")) ==
@@ -197,7 +160,7 @@ def main():
                     f"{pr_row * 1e9:.1f} ns | {it_row * 1e9:.1f} ns | {agree:.6f} |")
         print(pred[-1], flush=True)
 
-    md = [f"# End to end at default settings (issue 21, goal 5)\n",
+    md = ["# End to end at default settings (issue 21, goal 5)\n",
           f"CPU: {results['cpu']}; {a.threads} threads; OPENBLAS_CORETYPE {a.coretype}; "
           f"{a.repeats} interleaved repeats; `{' '.join(sys.argv)}`\n",
           "| workload | emgmm wall s | emgmm CPU s | iter | lower bound | sklearn load+fit s "

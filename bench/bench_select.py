@@ -16,16 +16,14 @@ import argparse
 import csv
 import json
 import os
-import resource
 import shlex
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-PY = "/usr/bin/python3"
+from bench_common import PY, cpu_name, data_dir, engine_env, med, run
+
+WHO = "bench_select"
 
 SK_LOOP = r"""
 import json, sys, time
@@ -41,21 +39,6 @@ for cov in ("full", "tied", "diag", "spherical"):
                      "n_iter": int(gm.n_iter_)})
 print(json.dumps({"s": time.perf_counter() - t0, "cpu": time.process_time() - c0, "rows": rows}))
 """
-
-
-def run(cmd, env):
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter()
-    p = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    wall = time.perf_counter() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if p.returncode != 0:
-        sys.exit(f"bench_select: {' '.join(cmd)} failed ({p.returncode}): {p.stderr.strip()}")
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), p.stdout
-
-
-def med(xs):
-    return f"{statistics.median(xs):.3g} ({min(xs):.3g}–{max(xs):.3g})"
 
 
 def iter_table(erows, srows):
@@ -98,17 +81,8 @@ def main():
     ap.add_argument("--out", default=None, help="path without extension (.md, .json)")
     a = ap.parse_args()
     engines = a.engines.split(",")
-    env = dict(os.environ)
-    env["OMP_NUM_THREADS"] = env["OPENBLAS_NUM_THREADS"] = str(a.threads)
-    if a.coretype == "unset":
-        env.pop("OPENBLAS_CORETYPE", None)
-    else:
-        env["OPENBLAS_CORETYPE"] = a.coretype
-    path = os.path.join(a.data_dir, f"n{a.n}_d{a.d}_k{a.true_k}_s1")
-    if not os.path.exists(os.path.join(path, "X.npy")):
-        subprocess.run([PY, os.path.join(HERE, "gen_data.py"), "--n", str(a.n), "--d",
-                        str(a.d), "--k", str(a.true_k), "--seed", "1", "--out", path],
-                       check=True, capture_output=True)
+    env = engine_env(a.threads, a.coretype)
+    path = data_dir(a.data_dir, a.n, a.d, a.true_k)
     X = os.path.join(path, "X.npy")
     tmp = tempfile.mkdtemp(prefix="sel")
     table = os.path.join(tmp, "t.csv")
@@ -119,10 +93,10 @@ def main():
         if "emgmm" in engines:
             wall, cpu, _ = run([emgmm, "select", X, "--k", f"1:{a.kmax}", "--covariance", "all",
                                 "--table", table, "-q", "--threads", str(a.threads)]
-                               + shlex.split(a.emgmm_args), env)
+                               + shlex.split(a.emgmm_args), env, WHO)
             e["wall"].append(wall); e["cpu"].append(cpu)
         if "sklearn" in engines:
-            wall, cpu, out = run([PY, "-c", SK_LOOP, X, str(a.kmax)], env)
+            wall, cpu, out = run([PY, "-c", SK_LOOP, X, str(a.kmax)], env, WHO)
             r = json.loads(out)
             s["wall"].append(wall); s["cpu"].append(cpu)
             s["in"].append(r["s"]); s["cpu_in"].append(r["cpu"])
@@ -131,9 +105,7 @@ def main():
     srows = json.loads(out)["rows"] if out else []
     os.remove(table) if e["wall"] else None
     os.rmdir(tmp)
-    lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-    model = next((l.split(":", 1)[1].strip() for l in lscpu.splitlines()
-                  if l.startswith("Model name")), "?")
+    model, _ = cpu_name()
     M = statistics.median
     md = ["# Model-selection sweep (issue 21, goal 6)\n",
           f"CPU: {model}; {a.threads} threads; OPENBLAS_CORETYPE {a.coretype}; data "

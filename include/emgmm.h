@@ -228,11 +228,12 @@ EMGMM_API int emgmm_degenerate_policy_from_name(const char *name);
 
 /* Acceleration of EM (params.accel). */
 typedef enum {
-    EMGMM_ACCEL_NONE = 0,   /* plain EM */
-    EMGMM_ACCEL_SQUAREM = 1 /* SQUAREM (Varadhan & Roland 2008), monotone-guarded */
+    EMGMM_ACCEL_NONE = 0,    /* plain EM */
+    EMGMM_ACCEL_SQUAREM = 1, /* SQUAREM (Varadhan & Roland 2008), monotone-guarded */
+    EMGMM_ACCEL_ANDERSON = 2 /* Anderson acceleration (type II, small memory), monotone-guarded */
 } emgmm_accel_method;
 
-/* "none", "squarem"; NULL if unknown. */
+/* "none", "squarem", "anderson"; NULL if unknown. */
 EMGMM_API const char *emgmm_accel_method_name(int method);
 /* Parses the names above; -1 when unknown. */
 EMGMM_API int emgmm_accel_method_from_name(const char *name);
@@ -304,10 +305,11 @@ typedef struct {
     int search_iter;   /* EMGMM_INIT_EMEM, _SMEM: EM iterations of each short run; 0 = automatic
                             (emem 10, smem 5) */
     int accel;         /* emgmm_accel_method (default EMGMM_ACCEL_NONE: plain EM, which matches
-                            scikit-learn number for number).  EMGMM_ACCEL_SQUAREM extrapolates
-                            the EM map (docs/accel.md): fewer data passes to the same optimum,
-                            the lower bound still never decreasing between iterations; each
-                            iteration then costs one or two data passes (emgmm_model_n_passes). */
+                            scikit-learn number for number).  EMGMM_ACCEL_SQUAREM and
+                            EMGMM_ACCEL_ANDERSON extrapolate the EM map (docs/accel.md): fewer
+                            data passes to the same optimum, the lower bound still never
+                            decreasing between iterations; each iteration then costs one or
+                            two data passes (emgmm_model_n_passes). */
     /* ---- mclust structures and init from responsibilities (issue 19) ---- */
     double inner_tol;        /* the iterative structures' (VEI, VEE, EVE, VVE, VEV) inner iteration
                             in each M-step stops when the largest relative change of the
@@ -666,17 +668,19 @@ EMGMM_API const double *emgmm_model_lower_bounds(const emgmm_model *model, int *
  * reseed scoring passes are not counted.  0 for NULL. */
 EMGMM_API long long emgmm_model_n_passes(const emgmm_model *model);
 /* The state of an accelerated fit between two emgmm_fit_iterate calls, for
- * checkpoints: *phase (0 = at the start of a cycle: nothing else needed,
- * 1 or 2 = inside one), *step (the current cap on the step length),
+ * checkpoints: *phase (0 = nothing held: nothing else needed; SQUAREM: 1 or
+ * 2 = inside a cycle; Anderson: 3 = the last accepted point and the
+ * difference memory held), *step (the current cap on the step length),
  * *n_passes, and, when vec is not NULL and *len >= the needed length, the
- * cycle's saved point (*len is always set to the needed length, 0 in phase 0).
+ * saved point(s) (*len is always set to the needed length, 0 in phase 0;
+ * docs/accel.md has the layouts).
  * Errors: EMGMM_ERR_NULL. */
 EMGMM_API int emgmm_model_accel_state(const emgmm_model *model, int *phase, double *step,
                                       long long *n_passes, double *vec, size_t *len);
 /* Restores that state after emgmm_model_set_parameters and
  * emgmm_model_set_fit_state, so a resumed accelerated fit continues bit for
  * bit as the interrupted one.  Phase 0 needs no vector (vec may be NULL).
- * Errors: EMGMM_ERR_NULL, EMGMM_ERR_INVALID_PARAM (phase not 0-2, step < 1,
+ * Errors: EMGMM_ERR_NULL, EMGMM_ERR_INVALID_PARAM (phase not 0-3, step < 1,
  * n_passes < 0, len not the needed length, a non-finite value),
  * EMGMM_ERR_ALLOC. */
 EMGMM_API int emgmm_model_set_accel_state(emgmm_model *model, int phase, double step,

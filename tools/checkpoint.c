@@ -310,7 +310,7 @@ int ckpt_read(const char *path, ckpt_info *ci, emgmm_model **model)
         CK_BAD("'checkpoint.options.var_floor' is not a number");
     const char *ac = get_str(op, "accel"); /* absent: plain EM */
     if (json_object_get(op, "accel") && (!ac || emgmm_accel_method_from_name(ac) < 0))
-        CK_BAD("'checkpoint.options.accel' must be \"none\" or \"squarem\"");
+        CK_BAD("'checkpoint.options.accel' must be \"none\", \"squarem\" or \"anderson\"");
     p->accel = ac ? emgmm_accel_method_from_name(ac) : EMGMM_ACCEL_NONE;
     if (emgmm_params_validate(p) != EMGMM_OK)
         CK_BAD("'checkpoint.options' are not valid fit parameters");
@@ -367,7 +367,7 @@ int ckpt_read(const char *path, ckpt_info *ci, emgmm_model **model)
         long ph;
         double step;
         json_t *np = json_object_get(as, "n_passes"), *pt = json_object_get(as, "point");
-        if (!json_is_object(as) || get_long(as, "phase", 0, 2, &ph) ||
+        if (!json_is_object(as) || get_long(as, "phase", 0, 3, &ph) ||
             get_real(as, "step", &step) || !json_is_integer(np) || json_integer_value(np) < 0 ||
             !json_is_array(pt))
             CK_BAD("'checkpoint.accel_state' must hold phase, n_passes, step and point");

@@ -45,7 +45,7 @@ static const char select_help[] =
     "  --var-floor REL     floor covariance diagonals at REL x each feature's variance (default "
     "0)\n"
     "  --seed S            random seed, the same for every fit (default 0)\n"
-    "  --accel A           none|squarem: plain EM (default) or SQUAREM-accelerated "
+    "  --accel A           none|squarem|anderson: plain EM (default) or accelerated "
     "(docs/accel.md)\n"
     "  --jobs J            fits at a time, each on threads/J threads (default 1: one fit at a\n"
     "                      time on all threads); the table and the pick are the same, and each\n"

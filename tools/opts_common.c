@@ -117,7 +117,7 @@ int cli_fit_option(int c, const char *arg, emgmm_params *p, const char **weights
         break;
     case CLI_OPT_ACCEL:
         if ((p->accel = emgmm_accel_method_from_name(arg)) < 0)
-            *rc = cli_fail(CLI_USAGE, "--accel: expected none or squarem, got '%s'", arg);
+            *rc = cli_fail(CLI_USAGE, "--accel: expected none, squarem or anderson, got '%s'", arg);
         flag = CLI_GIVEN_ACCEL;
         break;
     case CLI_OPT_WEIGHTS: *weights = arg; break;

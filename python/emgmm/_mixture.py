@@ -80,7 +80,7 @@ _INIT = {"kmeans": _emgmmc.INIT_KMEANS, "k-means++": _emgmmc.INIT_KMEANSPP,
          "random": _emgmmc.INIT_RANDOM, "random_from_data": _emgmmc.INIT_RANDOM_FROM_DATA,
          "emem": _emgmmc.INIT_EMEM}
 _ACCEL = {None: _emgmmc.ACCEL_NONE, "none": _emgmmc.ACCEL_NONE,
-          "squarem": _emgmmc.ACCEL_SQUAREM}
+          "squarem": _emgmmc.ACCEL_SQUAREM, "anderson": _emgmmc.ACCEL_ANDERSON}
 _MISSING = {"error": _emgmmc.MISSING_ERROR, "nan": _emgmmc.MISSING_NAN,
             "drop-empty-rows": _emgmmc.MISSING_DROP_EMPTY}
 _DEGEN = {"reseed": _emgmmc.DEGEN_RESEED, "error": _emgmmc.DEGEN_ERROR}
@@ -170,10 +170,11 @@ class GaussianMixture(_DensityMixin, _BaseEstimator):
     var_floor : float in [0, 1]
         Floor of each covariance diagonal relative to the feature's variance
         (0 = off).
-    accel : None or 'squarem'
+    accel : None, 'squarem' or 'anderson'
         None (default): plain EM, as scikit-learn's.  'squarem': SQUAREM
-        extrapolation of the EM map (docs/accel.md), fewer data passes to the
-        same optimum, the lower bound never decreasing (``n_passes_``).
+        extrapolation of the EM map, 'anderson': Anderson acceleration of it
+        (docs/accel.md); fewer data passes to the same optimum, the lower bound
+        never decreasing (``n_passes_``).
     inner_tol, inner_max_iter : float >= 0, int >= 1
         The inner iteration of the mclust structures VEI, VEE, EVE, VVE, VEV
         in each M-step (defaults sqrt(eps) and 1000, mclust's).  M-steps that
@@ -588,8 +589,10 @@ class GaussianMixture(_DensityMixin, _BaseEstimator):
 
     # ------------------------------------------------------------ save / load
     def save(self, path):
-        """Write the fitted model to PATH as the CLI's model file (JSON; read
-        by `emgmm predict --model` and emgmm.load, parameters bit for bit)."""
+        """Write the fitted model to PATH as the CLI's model file, read by
+        `emgmm predict` and emgmm.load with the parameters bit for bit: JSON,
+        or HDF5 when PATH ends in .h5/.hdf5 (docs/model-format.md; needs a
+        build with HDF5, which `emgmm info` reports)."""
         m = self._model_checked()
         params = self._c_params(seed=getattr(self, "_fit_seed", 0))
         m.save(str(path), params)
@@ -626,24 +629,58 @@ class GaussianMixture(_DensityMixin, _BaseEstimator):
         return {"allow_nan": self.missing != "error"}
 
 
+_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
+def _settings_from_file(path):
+    """The fit settings a model file records, as a dict (JSON fields or,
+    for an HDF5 model, root attributes read with h5py when it is installed;
+    without h5py an HDF5 model loads with the constructor's defaults)."""
+    import json
+
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8)
+            if head != _HDF5_SIGNATURE:
+                return json.loads(head + f.read())
+    except (OSError, ValueError):
+        return {}
+    try:
+        import h5py
+    except ImportError:
+        return {}
+    doc = {}
+    try:
+        with h5py.File(path, "r") as f:
+            for k, v in f.attrs.items():
+                if isinstance(v, bytes):
+                    v = v.decode()
+                elif isinstance(v, np.bool_):
+                    v = bool(v)
+                elif isinstance(v, np.integer):
+                    v = int(v)
+                elif isinstance(v, np.floating):
+                    v = float(v)
+                doc[k] = v
+    except (OSError, ValueError):
+        return {}
+    return doc
+
+
 def load(path):
     """A fitted GaussianMixture from a model file written by the CLI or
     GaussianMixture.save (parameters bit for bit; the fit settings the file
     records, tol, reg_covar, max_iter, n_init, init and seed, become the
-    constructor's).  lower_bounds_ holds only the final lower bound."""
-    import json
-
+    constructor's).  lower_bounds_ holds only the final lower bound.
+    PATH may be JSON or HDF5 (recognised by content); h5py is needed only
+    to read an HDF5 file's fit settings, not its parameters."""
     model, info = _emgmmc.load(str(path))
     st = model.state()
     K, d = st["means"].shape
     cov = _STORAGE_NAME.get(st["structure"]) or \
         next(k for k in MCLUST_MODELS if _COV[k] == st["structure"])
     est = GaussianMixture(n_components=K, covariance_type=cov)
-    try:
-        with open(path) as f:
-            doc = json.load(f)
-    except (OSError, ValueError):
-        doc = {}
+    doc = _settings_from_file(path)
     for key in ("tol", "reg_covar", "max_iter", "n_init"):
         if isinstance(doc.get(key), (int, float)):
             setattr(est, key, doc[key])

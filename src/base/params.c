@@ -49,7 +49,7 @@ int emgmm_params_validate(const emgmm_params *p)
     if (p->degenerate != EMGMM_DEGEN_ERROR && p->degenerate != EMGMM_DEGEN_RESEED)
         return EMGMM_ERR_INVALID_PARAM;
     if (!(p->var_floor >= 0.0 && p->var_floor <= 1.0)) return EMGMM_ERR_INVALID_PARAM;
-    if (p->accel != EMGMM_ACCEL_NONE && p->accel != EMGMM_ACCEL_SQUAREM)
+    if (p->accel < EMGMM_ACCEL_NONE || p->accel > EMGMM_ACCEL_ANDERSON)
         return EMGMM_ERR_INVALID_PARAM;
     if (p->pass_kernels < EMGMM_KERNELS_AUTO || p->pass_kernels > EMGMM_KERNELS_GEMM_MSTEP)
         return EMGMM_ERR_INVALID_PARAM;
@@ -149,14 +149,14 @@ emgmm_data emgmm_data_f32(const float *x, size_t n, size_t d, size_t ld)
     return X;
 }
 
-static const char *const accel_names[] = {"none", "squarem"};
+static const char *const accel_names[] = {"none", "squarem", "anderson"};
 
-const char *emgmm_accel_method_name(int t) { return (t >= 0 && t < 2) ? accel_names[t] : NULL; }
+const char *emgmm_accel_method_name(int t) { return (t >= 0 && t < 3) ? accel_names[t] : NULL; }
 
 int emgmm_accel_method_from_name(const char *name)
 {
     if (!name) return -1;
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 3; i++)
         if (strcmp(name, accel_names[i]) == 0) return i;
     return -1;
 }

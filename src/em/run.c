@@ -109,7 +109,7 @@ static int iterate(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, d
     emgmm_clear_error(m);
     int st = emgmm_run_ensure_history(m, m->n_iter + 1 > p->max_iter ? m->n_iter + 1 : p->max_iter);
     if (st) return st;
-    if (p->accel == EMGMM_ACCEL_SQUAREM) return emgmm_accel_iterate(m, p, X, lower_bound);
+    if (p->accel != EMGMM_ACCEL_NONE) return emgmm_accel_iterate(m, p, X, lower_bound);
 
     double lb = 0.0;
     st = emgmm_em_step_commit(m, p, X, &lb, keep);

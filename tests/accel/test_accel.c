@@ -1,6 +1,8 @@
-/* test_accel.c — SQUAREM-accelerated EM (params.accel, src/em/accel.c, docs/accel.md):
+/* test_accel.c — accelerated EM, SQUAREM and Anderson (params.accel, src/em/accel.c,
+ * docs/accel.md), each:
  *   - the monotone guard: an extrapolated point made worse on purpose is rejected, the
- *     iteration then is exactly plain EM's step from the EM point, and the step cap shrinks;
+ *     iteration then is exactly plain EM's step from the EM point (SQUAREM: and the step cap
+ *     shrinks; Anderson: and the memory restarts with that step);
  *   - validity: every model a caller sees during an accelerated fit has PD covariances
  *     (checked by a Cholesky written here) and weights on the simplex;
  *   - the accelerated fit reaches plain EM's optimum (lower bound to 1e-8 per sample) on the
@@ -109,8 +111,12 @@ typedef struct {
     long long passes;
 } outcome;
 
-/* Plain EM and SQUAREM from the same start to tol 1e-12: the same lower bound to SAME_OPT. */
-static void same_optimum(const emgmm_params *base, const emgmm_data *X, int K, int ct,
+static const int methods[] = {EMGMM_ACCEL_SQUAREM, EMGMM_ACCEL_ANDERSON};
+#define N_METHODS (int)(sizeof methods / sizeof *methods)
+
+/* Plain EM and the accelerated method ACC from the same start to tol 1e-12: the same lower
+ * bound to SAME_OPT. */
+static void same_optimum(int acc, const emgmm_params *base, const emgmm_data *X, int K, int ct,
                          const double *w0, const double *mu0, const double *cov0, const char *what,
                          outcome *plain_out, outcome *acc_out)
 {
@@ -123,13 +129,13 @@ static void same_optimum(const emgmm_params *base, const emgmm_data *X, int K, i
          * never met */
         p.tol = X->dtype == EMGMM_F32 ? 1e-9 : 1e-12;
         p.max_iter = 20000;
-        p.accel = a ? EMGMM_ACCEL_SQUAREM : EMGMM_ACCEL_NONE;
+        p.accel = a ? acc : EMGMM_ACCEL_NONE;
         if (w0) {
             assert_int_equal(emgmm_model_set_parameters(m, w0, mu0, cov0), EMGMM_OK);
             p.init = EMGMM_INIT_USER;
         }
         char name[128];
-        snprintf(name, sizeof name, "%s (%s)", what, a ? "squarem" : "plain");
+        snprintf(name, sizeof name, "%s (%s)", what, emgmm_accel_method_name(p.accel));
         const int st = run_checked(m, &p, X, name);
         if (st) fail_msg("%s: %s: %s", name, emgmm_strerror(st), emgmm_model_last_error(m));
         if (!emgmm_model_converged(m))
@@ -152,11 +158,11 @@ static void same_optimum(const emgmm_params *base, const emgmm_data *X, int K, i
         emgmm_model_free(m);
     }
     if (fabs(o[1].lb - o[0].lb) > SAME_OPT)
-        fail_msg("%s: squarem's optimum %.17g differs from plain EM's %.17g by %.3g", what, o[1].lb,
-                 o[0].lb, o[1].lb - o[0].lb);
-    print_message(
-        "    %-28s plain %5lld passes, squarem %5lld passes (%d iterations), |Δlb| %.2g\n", what,
-        o[0].passes, o[1].passes, o[1].n_iter, fabs(o[1].lb - o[0].lb));
+        fail_msg("%s: %s's optimum %.17g differs from plain EM's %.17g by %.3g", what,
+                 emgmm_accel_method_name(acc), o[1].lb, o[0].lb, o[1].lb - o[0].lb);
+    print_message("    %-28s plain %5lld passes, %-8s %5lld passes (%d iterations), |Δlb| %.2g\n",
+                  what, o[0].passes, emgmm_accel_method_name(acc), o[1].passes, o[1].n_iter,
+                  fabs(o[1].lb - o[0].lb));
     if (plain_out) *plain_out = o[0];
     if (acc_out) *acc_out = o[1];
 }
@@ -174,8 +180,9 @@ static void fixtures_same_optimum(void **state)
         p.reg_covar = f.reg_covar;
         p.n_threads = 2;
         const emgmm_data X = emgmm_data_f64(f.x, f.n, (size_t)f.d, (size_t)f.d);
-        same_optimum(&p, &X, f.K, EMGMM_COV_FULL, f.init_w, f.init_mu, f.init_cov, fixtures[i],
-                     NULL, NULL);
+        for (int a = 0; a < N_METHODS; a++)
+            same_optimum(methods[a], &p, &X, f.K, EMGMM_COV_FULL, f.init_w, f.init_mu, f.init_cov,
+                         fixtures[i], NULL, NULL);
         sk_fixture_free(&f);
     }
 }
@@ -200,17 +207,19 @@ static void overlap_all_types_fewer_passes(void **state)
     (void)state;
     tu_mixture mx = overlap_data(8151, 1500, 3, 3);
     const emgmm_data X = emgmm_data_f64(mx.x, mx.n, 3, 3);
-    for (int ct = 0; ct < 4; ct++) {
-        emgmm_params p = emgmm_params_default();
-        p.n_threads = 2;
-        p.seed = 3;
-        outcome pl, ac;
-        same_optimum(&p, &X, 3, ct, NULL, NULL, NULL, emgmm_covariance_type_name(ct), &pl, &ac);
-        /* overlapping components: plain EM crawls, SQUAREM must save passes */
-        if (pl.passes >= 60 && !(ac.passes * 2 <= pl.passes))
-            fail_msg("%s: squarem %lld passes against plain %lld", emgmm_covariance_type_name(ct),
-                     ac.passes, pl.passes);
-    }
+    for (int a = 0; a < N_METHODS; a++)
+        for (int ct = 0; ct < 4; ct++) {
+            emgmm_params p = emgmm_params_default();
+            p.n_threads = 2;
+            p.seed = 3;
+            outcome pl, ac;
+            same_optimum(methods[a], &p, &X, 3, ct, NULL, NULL, NULL,
+                         emgmm_covariance_type_name(ct), &pl, &ac);
+            /* overlapping components: plain EM crawls, acceleration must save passes */
+            if (pl.passes >= 60 && !(ac.passes * 2 <= pl.passes))
+                fail_msg("%s: %s %lld passes against plain %lld", emgmm_covariance_type_name(ct),
+                         emgmm_accel_method_name(methods[a]), ac.passes, pl.passes);
+        }
     tu_mixture_free(&mx);
 }
 
@@ -229,8 +238,12 @@ static void float32_missing_weights(void **state)
     p.seed = 11;
     /* float32 */
     emgmm_data X = emgmm_data_f32(xf, mx.n, d, d);
-    same_optimum(&p, &X, 3, EMGMM_COV_FULL, NULL, NULL, NULL, "float32", NULL, NULL);
-    same_optimum(&p, &X, 3, EMGMM_COV_DIAG, NULL, NULL, NULL, "float32 diag", NULL, NULL);
+    for (int a = 0; a < N_METHODS; a++)
+        same_optimum(methods[a], &p, &X, 3, EMGMM_COV_FULL, NULL, NULL, NULL, "float32", NULL,
+                     NULL);
+    for (int a = 0; a < N_METHODS; a++)
+        same_optimum(methods[a], &p, &X, 3, EMGMM_COV_DIAG, NULL, NULL, NULL, "float32 diag", NULL,
+                     NULL);
     /* per-sample weights */
     double *wt = tu_xmalloc(mx.n * sizeof(double));
     tu_rng r;
@@ -238,7 +251,9 @@ static void float32_missing_weights(void **state)
     for (size_t i = 0; i < mx.n; i++) wt[i] = 0.25 + 2.0 * tu_uniform(&r);
     X = emgmm_data_f64(mx.x, mx.n, d, d);
     X.weights = wt;
-    same_optimum(&p, &X, 3, EMGMM_COV_FULL, NULL, NULL, NULL, "weights", NULL, NULL);
+    for (int a = 0; a < N_METHODS; a++)
+        same_optimum(methods[a], &p, &X, 3, EMGMM_COV_FULL, NULL, NULL, NULL, "weights", NULL,
+                     NULL);
     /* missing values: about 10% of the entries, never a whole row */
     double *xm = tu_xmalloc(mx.n * d * sizeof(double));
     memcpy(xm, mx.x, mx.n * d * sizeof(double));
@@ -246,8 +261,12 @@ static void float32_missing_weights(void **state)
         if (tu_uniform(&r) < 0.4) xm[i * d + (size_t)(tu_uniform(&r) * d) % d] = NAN;
     X = emgmm_data_f64(xm, mx.n, d, d);
     p.missing = EMGMM_MISSING_NAN;
-    same_optimum(&p, &X, 3, EMGMM_COV_FULL, NULL, NULL, NULL, "missing (nan)", NULL, NULL);
-    same_optimum(&p, &X, 3, EMGMM_COV_TIED, NULL, NULL, NULL, "missing tied", NULL, NULL);
+    for (int a = 0; a < N_METHODS; a++)
+        same_optimum(methods[a], &p, &X, 3, EMGMM_COV_FULL, NULL, NULL, NULL, "missing (nan)", NULL,
+                     NULL);
+    for (int a = 0; a < N_METHODS; a++)
+        same_optimum(methods[a], &p, &X, 3, EMGMM_COV_TIED, NULL, NULL, NULL, "missing tied", NULL,
+                     NULL);
     free(xm);
     free(wt);
     free(xf);
@@ -343,84 +362,179 @@ static void monotone_guard_rejects(void **state)
     tu_mixture_free(&mx);
 }
 
-static void deterministic_and_resumable(void **state)
+/* Anderson: the held memory rewritten so that the next candidate is the model's point g with
+ * every mean moved 40 units back: one difference pair with Δf = e_0 and x_0 = g_0 − 1
+ * (coordinate 0 is log weight[0]), so that γ = 1, and Δg = 40 in every mean coordinate; the
+ * means of x one unit ahead of g's, so that the candidate's step goes the EM step's way
+ * (f = g − x), and a step cap of 1000 (about 40 EM steps are asked for). */
+static void anderson_guard_rejects(void **state)
 {
     (void)state;
-    const int d = 3, K = 4;
-    tu_mixture mx = overlap_data(99, 1500, d, K);
+    const int d = 2, K = 3;
+    tu_mixture mx = overlap_data(4242, 1500, d, K);
     const emgmm_data X = emgmm_data_f64(mx.x, mx.n, d, d);
     emgmm_params p = emgmm_params_default();
     p.n_threads = 2;
-    p.seed = 5;
-    p.tol = 1e-9;
-    p.max_iter = 500;
-    p.accel = EMGMM_ACCEL_SQUAREM;
-    emgmm_model *a = NULL, *b = NULL;
-    assert_int_equal(emgmm_model_create(&a, K, d, EMGMM_COV_FULL), EMGMM_OK);
-    assert_int_equal(emgmm_model_create(&b, K, d, EMGMM_COV_FULL), EMGMM_OK);
-    assert_int_equal(emgmm_fit(a, &p, &X), EMGMM_OK);
-    assert_int_equal(emgmm_fit(b, &p, &X), EMGMM_OK);
-    assert_int_equal(emgmm_model_n_iter(a), emgmm_model_n_iter(b));
-    assert_int_equal(emgmm_model_n_passes(a), emgmm_model_n_passes(b));
-    assert_memory_equal(emgmm_model_means(a), emgmm_model_means(b), (size_t)K * d * sizeof(double));
-    assert_memory_equal(emgmm_model_covariances(a), emgmm_model_covariances(b),
-                        emgmm_model_covariances_size(a) * sizeof(double));
-    int na = 0, nb = 0;
-    const double *la = emgmm_model_lower_bounds(a, &na), *lbb = emgmm_model_lower_bounds(b, &nb);
-    assert_memory_equal(la, lbb, (size_t)na * sizeof(double));
+    p.accel = EMGMM_ACCEL_ANDERSON;
+    p.max_iter = 1000;
+    emgmm_model *m = NULL;
+    assert_int_equal(emgmm_model_create(&m, K, d, EMGMM_COV_FULL), EMGMM_OK);
+    assert_int_equal(emgmm_fit_init(m, &p, &X), EMGMM_OK);
+    for (int i = 0; i < 6; i++) assert_int_equal(emgmm_fit_iterate(m, &p, &X, NULL), EMGMM_OK);
+    int phase;
+    double step;
+    long long passes;
+    size_t len = 0;
+    const size_t P = (size_t)(K + K * d + K * d * (d + 1) / 2);
+    assert_int_equal(emgmm_model_accel_state(m, &phase, &step, &passes, NULL, &len), EMGMM_OK);
+    assert_int_equal(phase, 3);
+    assert_true(len >= 1 + 3 * P);
+    double *vec = tu_xmalloc(len * sizeof(double));
+    assert_int_equal(emgmm_model_accel_state(m, &phase, &step, &passes, vec, &len), EMGMM_OK);
+    assert_true(vec[0] >= 1.0);
+    assert_int_equal(len, 1 + P + 2 * (size_t)vec[0] * P);
+    /* [pairs, x, Δf, Δg] with one pair */
+    double *bad = tu_xmalloc((1 + 3 * P) * sizeof(double));
+    memset(bad, 0, (1 + 3 * P) * sizeof(double));
+    bad[0] = 1.0;
+    memcpy(bad + 1, vec + 1, P * sizeof(double));
+    bad[1] = log(emgmm_model_weights(m)[0]) - 1.0;
+    for (int i = 0; i < K * d; i++) bad[1 + K + i] = emgmm_model_means(m)[i] + 1.0;
+    bad[1 + P] = 1.0;
+    for (size_t i = (size_t)K; i < (size_t)(K + K * d); i++) bad[1 + 2 * P + i] = 40.0;
+    assert_int_equal(emgmm_model_set_accel_state(m, 3, 1000.0, passes, bad, 1 + 3 * P), EMGMM_OK);
 
-    /* a resume at every iteration in turn: parameters, fit state and accelerated state into
-     * a fresh model, then on to the end — the same fit to the bit */
-    const int total = emgmm_model_n_iter(a);
-    for (int stop = 1; stop < total; stop += 4) {
-        emgmm_model *c = NULL, *r = NULL;
-        emgmm_params q = p;
-        q.max_iter = stop;
-        /* step by step, as the CLI runs a checkpointed fit (emgmm_fit itself ends its
-         * accelerated cycle when it returns) */
-        assert_int_equal(emgmm_model_create(&c, K, d, EMGMM_COV_FULL), EMGMM_OK);
-        assert_int_equal(emgmm_fit_init(c, &q, &X), EMGMM_OK);
-        int conv = 0;
-        while (!conv && emgmm_model_n_iter(c) < stop) {
-            assert_int_equal(emgmm_fit_iterate(c, &q, &X, NULL), EMGMM_OK);
-            conv = emgmm_fit_converged(c, q.tol);
-        }
-        if (conv) {
-            emgmm_model_free(c);
-            break;
-        }
-        int phase;
-        double step;
-        long long passes;
-        size_t len = 0;
-        assert_int_equal(emgmm_model_accel_state(c, &phase, &step, &passes, NULL, &len), EMGMM_OK);
-        double *vec = tu_xmalloc((len ? len : 1) * sizeof(double));
-        assert_int_equal(emgmm_model_accel_state(c, &phase, &step, &passes, vec, &len), EMGMM_OK);
-        assert_int_equal(emgmm_model_create(&r, K, d, EMGMM_COV_FULL), EMGMM_OK);
-        assert_int_equal(emgmm_model_set_parameters(r, emgmm_model_weights(c), emgmm_model_means(c),
-                                                    emgmm_model_covariances(c)),
-                         EMGMM_OK);
-        int nc = 0;
-        const double *lc = emgmm_model_lower_bounds(c, &nc);
-        assert_int_equal(emgmm_model_set_fit_state(r, lc, nc, 0), EMGMM_OK);
-        assert_int_equal(emgmm_model_set_accel_state(r, phase, step, passes, vec, len), EMGMM_OK);
-        while (emgmm_model_n_iter(r) < p.max_iter) {
-            assert_int_equal(emgmm_fit_iterate(r, &p, &X, NULL), EMGMM_OK);
-            if (emgmm_fit_converged(r, p.tol)) break;
-        }
-        assert_int_equal(emgmm_model_n_iter(r), total);
-        assert_int_equal(emgmm_model_n_passes(r), emgmm_model_n_passes(a));
-        assert_memory_equal(emgmm_model_means(r), emgmm_model_means(a),
-                            (size_t)K * d * sizeof(double));
-        assert_memory_equal(emgmm_model_covariances(r), emgmm_model_covariances(a),
-                            emgmm_model_covariances_size(a) * sizeof(double));
-        free(vec);
-        emgmm_model_free(r);
-        emgmm_model_free(c);
+    emgmm_model *ref = NULL;
+    assert_int_equal(emgmm_model_copy(&ref, m), EMGMM_OK);
+    emgmm_params pp = p;
+    pp.accel = EMGMM_ACCEL_NONE;
+    double lb_ref = 0.0, lb = 0.0;
+    assert_int_equal(emgmm_fit_iterate(ref, &pp, &X, &lb_ref), EMGMM_OK);
+
+    const int it0 = emgmm_model_n_iter(m);
+    const double prev = emgmm_model_lower_bound(m);
+    assert_int_equal(emgmm_fit_iterate(m, &p, &X, &lb), EMGMM_OK);
+    /* rejected: two passes, one reported iteration equal to plain EM's to the bit */
+    assert_int_equal(emgmm_model_n_iter(m), it0 + 1);
+    assert_int_equal(emgmm_model_n_passes(m), passes + 2);
+    assert_true(lb >= prev);
+    assert_true(lb == lb_ref);
+    assert_memory_equal(emgmm_model_means(m), emgmm_model_means(ref),
+                        (size_t)K * d * sizeof(double));
+    assert_memory_equal(emgmm_model_covariances(m), emgmm_model_covariances(ref),
+                        emgmm_model_covariances_size(m) * sizeof(double));
+    assert_memory_equal(emgmm_model_weights(m), emgmm_model_weights(ref),
+                        (size_t)K * sizeof(double));
+    /* the memory restarted: one pair, the EM step just made; the cap shrank */
+    size_t len2 = 0;
+    assert_int_equal(emgmm_model_accel_state(m, &phase, &step, &passes, NULL, &len2), EMGMM_OK);
+    assert_int_equal(phase, 3);
+    assert_int_equal(len2, 1 + 3 * P);
+    assert_true(step < 1000.0);
+
+    /* left alone, every later iteration costs one pass (accepted) or two (rejected) and never
+     * lowers the lower bound */
+    for (int i = 0; i < 30; i++) {
+        const double before = emgmm_model_lower_bound(m);
+        const long long p0 = emgmm_model_n_passes(m);
+        assert_int_equal(emgmm_fit_iterate(m, &p, &X, &lb), EMGMM_OK);
+        assert_true(lb >= before);
+        const long long used = emgmm_model_n_passes(m) - p0;
+        assert_true(used == 1 || used == 2);
     }
-    emgmm_model_free(a);
-    emgmm_model_free(b);
+    free(bad);
+    free(vec);
+    emgmm_model_free(ref);
+    emgmm_model_free(m);
     tu_mixture_free(&mx);
+}
+
+static void deterministic_and_resumable(void **state)
+{
+    (void)state;
+    for (int am = 0; am < N_METHODS; am++) {
+        const int d = 3, K = 4;
+        tu_mixture mx = overlap_data(99, 1500, d, K);
+        const emgmm_data X = emgmm_data_f64(mx.x, mx.n, d, d);
+        emgmm_params p = emgmm_params_default();
+        p.n_threads = 2;
+        p.seed = 5;
+        p.tol = 1e-9;
+        p.max_iter = 500;
+        p.accel = methods[am];
+        emgmm_model *a = NULL, *b = NULL;
+        assert_int_equal(emgmm_model_create(&a, K, d, EMGMM_COV_FULL), EMGMM_OK);
+        assert_int_equal(emgmm_model_create(&b, K, d, EMGMM_COV_FULL), EMGMM_OK);
+        assert_int_equal(emgmm_fit(a, &p, &X), EMGMM_OK);
+        assert_int_equal(emgmm_fit(b, &p, &X), EMGMM_OK);
+        assert_int_equal(emgmm_model_n_iter(a), emgmm_model_n_iter(b));
+        assert_int_equal(emgmm_model_n_passes(a), emgmm_model_n_passes(b));
+        assert_memory_equal(emgmm_model_means(a), emgmm_model_means(b),
+                            (size_t)K * d * sizeof(double));
+        assert_memory_equal(emgmm_model_covariances(a), emgmm_model_covariances(b),
+                            emgmm_model_covariances_size(a) * sizeof(double));
+        int na = 0, nb = 0;
+        const double *la = emgmm_model_lower_bounds(a, &na),
+                     *lbb = emgmm_model_lower_bounds(b, &nb);
+        assert_memory_equal(la, lbb, (size_t)na * sizeof(double));
+
+        /* a resume at every iteration in turn: parameters, fit state and accelerated state into
+         * a fresh model, then on to the end — the same fit to the bit */
+        const int total = emgmm_model_n_iter(a);
+        for (int stop = 1; stop < total; stop += 4) {
+            emgmm_model *c = NULL, *r = NULL;
+            emgmm_params q = p;
+            q.max_iter = stop;
+            /* step by step, as the CLI runs a checkpointed fit (emgmm_fit itself ends its
+             * accelerated cycle when it returns) */
+            assert_int_equal(emgmm_model_create(&c, K, d, EMGMM_COV_FULL), EMGMM_OK);
+            assert_int_equal(emgmm_fit_init(c, &q, &X), EMGMM_OK);
+            int conv = 0;
+            while (!conv && emgmm_model_n_iter(c) < stop) {
+                assert_int_equal(emgmm_fit_iterate(c, &q, &X, NULL), EMGMM_OK);
+                conv = emgmm_fit_converged(c, q.tol);
+            }
+            if (conv) {
+                emgmm_model_free(c);
+                break;
+            }
+            int phase;
+            double step;
+            long long passes;
+            size_t len = 0;
+            assert_int_equal(emgmm_model_accel_state(c, &phase, &step, &passes, NULL, &len),
+                             EMGMM_OK);
+            double *vec = tu_xmalloc((len ? len : 1) * sizeof(double));
+            assert_int_equal(emgmm_model_accel_state(c, &phase, &step, &passes, vec, &len),
+                             EMGMM_OK);
+            assert_int_equal(emgmm_model_create(&r, K, d, EMGMM_COV_FULL), EMGMM_OK);
+            assert_int_equal(emgmm_model_set_parameters(r, emgmm_model_weights(c),
+                                                        emgmm_model_means(c),
+                                                        emgmm_model_covariances(c)),
+                             EMGMM_OK);
+            int nc = 0;
+            const double *lc = emgmm_model_lower_bounds(c, &nc);
+            assert_int_equal(emgmm_model_set_fit_state(r, lc, nc, 0), EMGMM_OK);
+            assert_int_equal(emgmm_model_set_accel_state(r, phase, step, passes, vec, len),
+                             EMGMM_OK);
+            while (emgmm_model_n_iter(r) < p.max_iter) {
+                assert_int_equal(emgmm_fit_iterate(r, &p, &X, NULL), EMGMM_OK);
+                if (emgmm_fit_converged(r, p.tol)) break;
+            }
+            assert_int_equal(emgmm_model_n_iter(r), total);
+            assert_int_equal(emgmm_model_n_passes(r), emgmm_model_n_passes(a));
+            assert_memory_equal(emgmm_model_means(r), emgmm_model_means(a),
+                                (size_t)K * d * sizeof(double));
+            assert_memory_equal(emgmm_model_covariances(r), emgmm_model_covariances(a),
+                                emgmm_model_covariances_size(a) * sizeof(double));
+            free(vec);
+            emgmm_model_free(r);
+            emgmm_model_free(c);
+        }
+        emgmm_model_free(a);
+        emgmm_model_free(b);
+        tu_mixture_free(&mx);
+    }
 }
 
 static void bad_arguments(void **state)
@@ -428,24 +542,48 @@ static void bad_arguments(void **state)
     (void)state;
     emgmm_params p = emgmm_params_default();
     assert_int_equal(p.accel, EMGMM_ACCEL_NONE);
-    p.accel = 2;
+    p.accel = 3;
     assert_int_equal(emgmm_params_validate(&p), EMGMM_ERR_INVALID_PARAM);
+    p.accel = EMGMM_ACCEL_ANDERSON;
+    assert_int_equal(emgmm_params_validate(&p), EMGMM_OK);
     p.accel = -1;
     assert_int_equal(emgmm_params_validate(&p), EMGMM_ERR_INVALID_PARAM);
     assert_int_equal(emgmm_accel_method_from_name("squarem"), EMGMM_ACCEL_SQUAREM);
     assert_int_equal(emgmm_accel_method_from_name("none"), EMGMM_ACCEL_NONE);
-    assert_int_equal(emgmm_accel_method_from_name("anderson"), -1);
+    assert_int_equal(emgmm_accel_method_from_name("anderson"), EMGMM_ACCEL_ANDERSON);
+    assert_int_equal(emgmm_accel_method_from_name("daarem"), -1);
+    assert_string_equal(emgmm_accel_method_name(EMGMM_ACCEL_ANDERSON), "anderson");
     assert_null(emgmm_accel_method_name(7));
     emgmm_model *m = NULL;
     assert_int_equal(emgmm_model_create(&m, 2, 2, EMGMM_COV_DIAG), EMGMM_OK);
     const double v[9] = {0};
-    assert_int_equal(emgmm_model_set_accel_state(m, 3, 1.0, 0, NULL, 0), EMGMM_ERR_INVALID_PARAM);
+    assert_int_equal(emgmm_model_set_accel_state(m, 4, 1.0, 0, NULL, 0), EMGMM_ERR_INVALID_PARAM);
     assert_int_equal(emgmm_model_set_accel_state(m, 0, 0.5, 0, NULL, 0), EMGMM_ERR_INVALID_PARAM);
     assert_int_equal(emgmm_model_set_accel_state(m, 1, 1.0, 0, NULL, 0), EMGMM_ERR_NULL);
     assert_int_equal(emgmm_model_set_accel_state(m, 1, 1.0, 0, v, 9),
                      EMGMM_ERR_INVALID_PARAM); /* no iteration yet */
     assert_int_equal(emgmm_model_set_accel_state(m, 0, 1.0, -1, NULL, 0), EMGMM_ERR_INVALID_PARAM);
     assert_int_equal(emgmm_model_set_accel_state(NULL, 0, 1.0, 0, NULL, 0), EMGMM_ERR_NULL);
+    /* Anderson (phase 3): [pairs, x, Δf, Δg] — P = K + K·d + K·d = 10 coordinates for diag */
+    double w[31] = {0};
+    assert_int_equal(emgmm_model_set_accel_state(m, 3, 1.0, 0, w, 11),
+                     EMGMM_ERR_INVALID_PARAM); /* no iteration yet */
+    const double w0[2] = {0.375, 0.625}, mu0[4] = {0.0, 1.5, -2.25, 0.5},
+                 cov0[4] = {1.0, 2.0, 0.5, 1.25};
+    assert_int_equal(emgmm_model_set_parameters(m, w0, mu0, cov0), EMGMM_OK);
+    const double lb1 = -1.25;
+    assert_int_equal(emgmm_model_set_fit_state(m, &lb1, 1, 0), EMGMM_OK);
+    assert_int_equal(emgmm_model_set_accel_state(m, 3, 1.0, 0, w, 11), EMGMM_OK);
+    w[0] = 1.0;
+    assert_int_equal(emgmm_model_set_accel_state(m, 3, 1.0, 0, w, 11), EMGMM_ERR_INVALID_PARAM);
+    assert_int_equal(emgmm_model_set_accel_state(m, 3, 1.0, 0, w, 31), EMGMM_OK);
+    w[0] = 0.5;
+    assert_int_equal(emgmm_model_set_accel_state(m, 3, 1.0, 0, w, 31), EMGMM_ERR_INVALID_PARAM);
+    w[0] = 99.0;
+    assert_int_equal(emgmm_model_set_accel_state(m, 3, 1.0, 0, w, 31), EMGMM_ERR_INVALID_PARAM);
+    w[0] = 1.0;
+    w[5] = NAN;
+    assert_int_equal(emgmm_model_set_accel_state(m, 3, 1.0, 0, w, 31), EMGMM_ERR_INVALID_PARAM);
     assert_int_equal(emgmm_model_n_passes(NULL), 0);
     emgmm_model_free(m);
 }
@@ -453,9 +591,13 @@ static void bad_arguments(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(bad_arguments),           cmocka_unit_test(monotone_guard_rejects),
-        cmocka_unit_test(fixtures_same_optimum),   cmocka_unit_test(overlap_all_types_fewer_passes),
-        cmocka_unit_test(float32_missing_weights), cmocka_unit_test(deterministic_and_resumable),
+        cmocka_unit_test(bad_arguments),
+        cmocka_unit_test(monotone_guard_rejects),
+        cmocka_unit_test(anderson_guard_rejects),
+        cmocka_unit_test(fixtures_same_optimum),
+        cmocka_unit_test(overlap_all_types_fewer_passes),
+        cmocka_unit_test(float32_missing_weights),
+        cmocka_unit_test(deterministic_and_resumable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

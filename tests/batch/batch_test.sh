@@ -69,6 +69,12 @@ group_resume() {
   done
   resume_case 6 -k 3 --covariance diag --dtype float32 --accel squarem
   resume_case 5 -k 3 --covariance tied --accel squarem
+  # Anderson: the checkpoint carries the last accepted point and the difference memory
+  for stop in 1 2 3 6 11; do
+    resume_case $stop -k 3 --accel anderson
+  done
+  resume_case 6 -k 3 --covariance diag --dtype float32 --accel anderson
+  resume_case 5 -k 3 --covariance spherical --accel anderson
   # Resuming a checkpoint taken every 4 iterations, interrupted at 11: the
   # file holds iteration 11 (the end of a run is always saved).
   ok "$EMGMM" fit x.npy -k 3 --tol 0 --max-iter 11 -q --checkpoint ck4.json --checkpoint-every 4

@@ -32,14 +32,16 @@ for np in 2 3; do
   close ref.json p$np.json || fail "np $np model differs from the single-process one"
   [ -s err.txt ] && fail "np $np: unexpected stderr: $(cat err.txt)"
 done
-# SQUAREM-accelerated EM decides on the all-reduced lower bound: every rank makes the same
-# decisions, and P = 1, 2, 3 give the single-process model
-"$EMGMM" "${FIT[@]}" --accel squarem -o acc.json || fail "single-process accelerated fit"
-run 1 "$EMGMM" "${FIT[@]}" --accel squarem -o acc1.json 2>err.txt || fail "accel np 1: $(cat err.txt)"
-cmp -s acc.json acc1.json || fail "accel np 1 model is not byte-identical to the single-process one"
-for np in 2 3; do
-  run $np "$EMGMM" "${FIT[@]}" --accel squarem -o acc$np.json 2>err.txt || fail "accel np $np: $(cat err.txt)"
-  close acc.json acc$np.json || fail "accel np $np model differs from the single-process one"
+# accelerated EM (SQUAREM, Anderson) decides on the all-reduced lower bound: every rank makes
+# the same decisions, and P = 1, 2, 3 give the single-process model
+for acc in squarem anderson; do
+  "$EMGMM" "${FIT[@]}" --accel $acc -o acc.json || fail "single-process $acc fit"
+  run 1 "$EMGMM" "${FIT[@]}" --accel $acc -o acc1.json 2>err.txt || fail "$acc np 1: $(cat err.txt)"
+  cmp -s acc.json acc1.json || fail "$acc np 1 model is not byte-identical to the single-process one"
+  for np in 2 3; do
+    run $np "$EMGMM" "${FIT[@]}" --accel $acc -o acc$np.json 2>err.txt || fail "$acc np $np: $(cat err.txt)"
+    close acc.json acc$np.json || fail "$acc np $np model differs from the single-process one"
+  done
 done
 
 # random_from_data draws the same global rows whatever the split

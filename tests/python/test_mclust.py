@@ -117,22 +117,30 @@ def test_init_resp_m_step_is_class_moments():
         emgmm.GaussianMixture(K, means_init=np.zeros((K, 3))).fit(X, init_resp=lab)
 
 
-def test_accel_squarem_reaches_plain_optimum():
-    """accel='squarem' reaches plain EM's optimum (tol 1e-10) to 1e-8, in fewer passes."""
+@pytest.mark.parametrize("accel", ["squarem", "anderson"])
+def test_accel_reaches_plain_optimum(accel):
+    """accel='squarem' / 'anderson' reach plain EM's optimum (tol 1e-10) to 1e-8, in fewer passes."""
     X, _ = blobs(n=1500, d=2, k=4, seed=3, spread=1.5)  # overlapping: slow plain EM
     kw = dict(n_components=4, tol=1e-10, max_iter=20000, random_state=1, n_threads=1)
     plain = emgmm.GaussianMixture(**kw).fit(X)
-    fast = emgmm.GaussianMixture(accel="squarem", **kw).fit(X)
+    fast = emgmm.GaussianMixture(accel=accel, **kw).fit(X)
     assert plain.converged_ and fast.converged_
     assert abs(fast.lower_bound_ - plain.lower_bound_) <= 1e-8
-    assert rel_err(np.sort(fast.means_, axis=0), np.sort(plain.means_, axis=0)) < 1e-4
+    # The means are compared where both fits have converged in the parameters, not only in
+    # the lower bound: on this flat likelihood plain EM stopped by tol 1e-10 is itself 1.9e-4
+    # (relative) short of its own limit (30000 iterations), Anderson's 5e-5; at tol 1e-12
+    # plain EM is within 1.8e-5 of it.
+    tight = dict(kw, tol=1e-12)
+    plain12 = emgmm.GaussianMixture(**tight).fit(X)
+    fast12 = emgmm.GaussianMixture(accel=accel, **tight).fit(X)
+    assert rel_err(np.sort(fast12.means_, axis=0), np.sort(plain12.means_, axis=0)) < 1e-4
     assert plain.n_passes_ == plain.n_iter_ + 1 or plain.n_passes_ >= plain.n_iter_
     assert fast.n_passes_ < plain.n_passes_
     # the lower bound never decreases between reported iterations
     assert np.all(np.diff(fast.lower_bounds_) >= -1e-12)
     assert emgmm.GaussianMixture().accel is None
     with pytest.raises(ValueError, match="accel"):
-        emgmm.GaussianMixture(accel="anderson").fit(X)
+        emgmm.GaussianMixture(accel="daarem").fit(X)
 
 
 def test_init_emem_matches_cli(tmp_path):
