@@ -258,8 +258,9 @@ int main(int argc, char **argv)
     const double per_row = nrow_inc ? 1e6 * (mm - mc) / (double)nrow_inc : 0.0,
                  per_entry = nmiss ? 1e6 * (mm - mc) / (double)nmiss : 0.0,
                  per_row_c = 1e6 * mc / (double)n;
-    printf("extra per incomplete row %.4f us, per missing entry %.4f us (a complete row: %.4f us)\n",
-           per_row, per_entry, per_row_c);
+    printf(
+        "extra per incomplete row %.4f us, per missing entry %.4f us (a complete row: %.4f us)\n",
+        per_row, per_entry, per_row_c);
     printf("RESULT {\"n\": %zu, \"d\": %d, \"K\": %d, \"frac\": %g, \"type\": \"%s\", \"dtype\": "
            "\"%s\", "
            "\"patterns\": %ld, \"clock\": \"%s\", \"complete_s_per_iter\": %.6g, "

@@ -292,9 +292,8 @@ static inline __attribute__((always_inline)) void miss_store_room(const pass_sha
  * padded to kp).  Up to 8 missing coordinates go together (nA, a constant
  * after inlining), so that 8 independent sums hide the multiply-add's
  * latency; each sum runs over l in order, whatever the blocking. */
-static inline __attribute__((always_inline)) void miss_pw_blk(const pass_shared *sh,
-                                                              const TYPE *x, const size_t *M,
-                                                              size_t nA, double *W)
+static inline __attribute__((always_inline)) void miss_pw_blk(const pass_shared *sh, const TYPE *x,
+                                                              const size_t *M, size_t nA, double *W)
 {
     const size_t d = sh->d, kp = sh->kp;
     for (size_t k0 = 0; k0 < kp; k0 += 8) {
@@ -412,9 +411,8 @@ static inline size_t lcol(size_t m, size_t b) { return b * (2 * m - b + 1) / 2; 
 /* log x for 8 lanes from x = prod·2^ex with prod in [1, 2), to a few ulps
  * (log x = 2·atanh z, z = (x−1)/(x+1), |z| <= 0.172 after halving x above
  * √2: 12 terms of the series) */
-static inline __attribute__((always_inline)) void lane_log(const double *restrict prod,
-                                                           const double *restrict ex,
-                                                           double *restrict out)
+static inline __attribute__((always_inline)) void
+lane_log(const double *restrict prod, const double *restrict ex, double *restrict out)
 {
 #pragma omp simd
     for (size_t l = 0; l < EMGMM_LN; l++) {
@@ -443,9 +441,8 @@ static inline __attribute__((always_inline)) void lane_log(const double *restric
 /* prod·2^ex *= s for 8 lanes (s > 0 finite), prod kept in [1, 2) by moving
  * exponents into ex, so a product of any number of pivots neither over- nor
  * underflows */
-static inline __attribute__((always_inline)) void lane_mulexp(double *restrict prod,
-                                                              double *restrict ex,
-                                                              const double *restrict s)
+static inline __attribute__((always_inline)) void
+lane_mulexp(double *restrict prod, double *restrict ex, const double *restrict s)
 {
 #pragma omp simd
     for (size_t l = 0; l < EMGMM_LN; l++) {
@@ -489,7 +486,8 @@ lane_chol_col(const pass_shared *sh, const size_t *M, size_t m, size_t k0, size_
     }
     for (size_t c = 0; c < b; c++) {
         const double *restrict Lc = L + lcol(m, c) * EMGMM_LN; /* column c: rows c .. */
-        const double *restrict lbc = Lc + (b - c) * EMGMM_LN, *restrict q = Lc + (a0 - c) * EMGMM_LN;
+        const double *restrict lbc = Lc + (b - c) * EMGMM_LN, *restrict q =
+                                                                  Lc + (a0 - c) * EMGMM_LN;
 #pragma GCC unroll 8
         for (size_t i = 0; i < nA; i++)
 #pragma omp simd
@@ -705,11 +703,13 @@ static inline __attribute__((always_inline)) void lane_x_blk(size_t m, size_t a,
 
 /* M-step corrections of row i (full family, lane path): for each group of 8
  * components with a responsibility, e = x̂_M = −L⁻ᵀv and X = e·eᵀ + P_MM⁻¹,
- * then per component the same sums as mstats_missing's.  vs: the E-step's
- * v, or NULL to recompute it from W (the same arithmetic). */
-static inline __attribute__((always_inline)) void
-lane_mstats_row(const pass_shared *sh, pass_ws *w, size_t nb, size_t i, const size_t *M, size_t m,
-                const TYPE *x, const double *vs)
+ * then per component the same sums as mstats_missing's (r·X via G's rows,
+ * see below).  vs: the E-step's v, or NULL to recompute it from W (the same
+ * arithmetic). */
+static inline __attribute__((always_inline)) void lane_mstats_row(const pass_shared *sh, pass_ws *w,
+                                                                  size_t nb, size_t i,
+                                                                  const size_t *M, size_t m,
+                                                                  const TYPE *x, const double *vs)
 {
     const size_t K = sh->K, d = sh->d, kp = sh->kp, tri = m * (m + 1) / 2;
     double *L = w->mfac, *Li = L + EMGMM_LN * tri, *id = Li + EMGMM_LN * tri;
@@ -746,7 +746,8 @@ lane_mstats_row(const pass_shared *sh, pass_ws *w, size_t nb, size_t i, const si
                 for (size_t l = 0; l < EMGMM_LN; l++) acc[l] -= q[l] * tc[l];
             }
 #pragma omp simd
-            for (size_t l = 0; l < EMGMM_LN; l++) t[a * EMGMM_LN + l] = acc[l] * id[a * EMGMM_LN + l];
+            for (size_t l = 0; l < EMGMM_LN; l++)
+                t[a * EMGMM_LN + l] = acc[l] * id[a * EMGMM_LN + l];
         }
         /* Li = L⁻¹ by columns: L·y = unit vector j, left-looking */
         for (size_t j = 0; j < m; j++) {
