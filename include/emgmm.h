@@ -349,8 +349,10 @@ typedef struct {
                             the E-step for the M-step (beyond them the M-step recomputes them,
                             the same to 1e-12); 0 = default (4 Mi), negative = none */
     long pattern_cache_max; /* missing values, full/tied: doubles per thread of cached factors of
-                            missing patterns (beyond them each row refactors; the same bit for
-                            bit); 0 = default (2 Mi), negative = none */
+                            missing patterns (beyond them a tied row refactors, the same bit
+                            for bit, and a full row with up to 128 missing values takes the
+                            vector-lane path, the same to rounding); 0 = default (2 Mi),
+                            negative = none */
 } emgmm_params;
 
 /* The defaults documented field by field above; cannot fail. */

@@ -46,6 +46,7 @@ static void scan_missing(pass_ws *w, size_t nb, size_t d)
         for (size_t j = 0; j < d; j++) c += x[j] != x[j];
         if (!c) continue;
         w->mrow[nm] = i;
+        w->mlane[nm] = 0; /* the E-step's lane_choice may set it */
         w->mptr[nm] = q;
         for (size_t j = 0; j < d; j++)
             if (x[j] != x[j]) {
@@ -116,24 +117,42 @@ static uint64_t miss_hash(const size_t *M, size_t m)
  * the thread's pattern cache, or computed (and cached while there is room).
  * Rows share few patterns when values are missing in blocks (a sensor down),
  * many when entries are missing at random; both gain, the first the most. */
-static const double *miss_pattern(const pass_shared *sh, pass_ws *w, const size_t *M, size_t m)
+/* The cached factors of pattern M, or NULL; *slotp: where its entry is or would go. */
+static const double *miss_lookup(const pass_ws *w, const size_t *M, size_t m, uint64_t h,
+                                 size_t *slotp)
 {
-    const size_t d = sh->d, nf = sh->cov_type == EMGMM_COV_FULL ? sh->K : 1;
-    const size_t flen = nf * EMGMM_FAC_LEN(m);
-    const uint64_t h = miss_hash(M, m);
     size_t slot = (size_t)h & (EMGMM_PC_TAB - 1);
     for (;;) {
         const int32_t e = w->pc_tab[slot];
         if (e < 0) break;
         if (w->pc_h[e] == h && w->pc_m[e] == m &&
-            memcmp(w->pc_key + w->pc_koff[e], M, m * sizeof(size_t)) == 0)
+            memcmp(w->pc_key + w->pc_koff[e], M, m * sizeof(size_t)) == 0) {
+            *slotp = slot;
             return w->pc_fac + w->pc_foff[e];
+        }
         slot = (slot + 1) & (EMGMM_PC_TAB - 1);
     }
+    *slotp = slot;
+    return NULL;
+}
+
+/* Whether the cache has room for one more pattern of m values and flen doubles of factors. */
+static inline int miss_room(const pass_shared *sh, const pass_ws *w, size_t m, size_t flen)
+{
+    return w->pc_n < EMGMM_PC_TAB / 2 && w->pc_fn + flen <= sh->pc_fac_max &&
+           w->pc_kn + m <= EMGMM_PC_TAB * 8;
+}
+
+static const double *miss_pattern(const pass_shared *sh, pass_ws *w, const size_t *M, size_t m)
+{
+    const size_t d = sh->d, nf = sh->cov_type == EMGMM_COV_FULL ? sh->K : 1;
+    const size_t flen = nf * EMGMM_FAC_LEN(m);
+    const uint64_t h = miss_hash(M, m);
+    size_t slot;
+    const double *hit = miss_lookup(w, M, m, h, &slot);
+    if (hit) return hit;
     double *out = w->mfac;
-    const int room = w->pc_n < EMGMM_PC_TAB / 2 && w->pc_fn + flen <= sh->pc_fac_max &&
-                     w->pc_kn + m <= EMGMM_PC_TAB * 8;
-    if (room) {
+    if (miss_room(sh, w, m, flen)) {
         if (w->pc_fn + flen > w->pc_fcap) {
             size_t nc = w->pc_fcap ? 2 * w->pc_fcap : 4096;
             while (nc < w->pc_fn + flen) nc *= 2;
@@ -252,17 +271,44 @@ static void miss_fail(pass_ws *w, size_t i, size_t k)
 
 /* The doubles a row with m missing values keeps in the block's store: the
  * lane path's v = L⁻¹w (m·kp), else conditional moments per component. */
-static inline size_t miss_slot_len(const pass_shared *sh, size_t m)
-{
-    if (sh->cov_type == EMGMM_COV_FULL && m >= 2 && m <= EMGMM_MISS_LANE_MAX && m < sh->d)
-        return m * sh->kp; /* lane_row */
-    return sh->K * EMGMM_MISS_SLOT(m);
-}
-
-/* whether a row with m missing values takes the full family's lane path */
+/* whether a row with m missing values may take the full family's lane path */
 static inline int lane_row(const pass_shared *sh, size_t m)
 {
     return sh->cov_type == EMGMM_COV_FULL && m >= 2 && m <= EMGMM_MISS_LANE_MAX && m < sh->d;
+}
+
+/* The doubles a row with m missing values may keep in the block's store: the
+ * lane path's v = L⁻¹w (m·kp) or conditional moments per component, the more
+ * of the two where the row may take either (lane_choice). */
+static inline size_t miss_slot_len(const pass_shared *sh, size_t m)
+{
+    const size_t moments = sh->K * EMGMM_MISS_SLOT(m);
+    if (!lane_row(sh, m)) return moments;
+    return m * sh->kp > moments ? m * sh->kp : moments;
+}
+
+/* Patterns a thread factors per pass for the per-pattern path before new
+ * ones go to the lanes. */
+#define EMGMM_MISS_FEW_PATTERNS 256
+
+/* Which path a lane-eligible row takes: the per-pattern factors (0) when its
+ * pattern is cached, or is new and the cache has room and the pass has
+ * factored fewer than EMGMM_MISS_FEW_PATTERNS new patterns; else the lanes
+ * (1).  A cached pattern's row costs O(K·(m·d + m²)) against the lanes'
+ * O(K·m³) refactorisation, so rows sharing few patterns (values missing in
+ * blocks) keep the cache, and rows missing at random (nearly every row its own
+ * pattern) go to the lanes once the budget is spent; without a cache
+ * (pattern_cache_max < 0) every such row takes the lanes.  The E-step records
+ * the choice in mlane for the M-step. */
+static inline int lane_choice(const pass_shared *sh, pass_ws *w, const size_t *M, size_t m)
+{
+    size_t slot;
+    if (miss_lookup(w, M, m, miss_hash(M, m), &slot)) return 0;
+    if (miss_room(sh, w, m, sh->K * EMGMM_FAC_LEN(m)) && w->pc_new < EMGMM_MISS_FEW_PATTERNS) {
+        w->pc_new++;
+        return 0;
+    }
+    return 1;
 }
 
 /* w->mstored: whether this block's conditional moments are kept for the
@@ -840,9 +886,10 @@ EMGMM_CLONES_FMA static void estep_missing(const pass_shared *sh, pass_ws *w, si
             if (w->mstored) slot += K * EMGMM_MISS_SLOT(1);
             continue;
         }
-        if (lane_row(sh, m)) {
+        w->mlane[q] = lane_row(sh, m) && lane_choice(sh, w, M, m);
+        if (w->mlane[q]) {
             lane_estep_row(sh, w, nb, i, i0, M, m, W, w->mstored ? slot : NULL);
-            if (w->mstored) slot += miss_slot_len(sh, m);
+            if (w->mstored) slot += m * sh->kp;
             continue;
         }
         const double *fac = !diag && m >= 2 ? miss_pattern(sh, w, M, m) : NULL;
@@ -895,9 +942,9 @@ EMGMM_CLONES_FMA static void mstats_missing(const pass_shared *sh, pass_ws *w, s
         const size_t i = w->mrow[q], m = w->mptr[q + 1] - w->mptr[q];
         const size_t *M = w->midx + w->mptr[q];
         const TYPE *x = w->xs + i * d;
-        if (lane_row(sh, m)) {
+        if (lane_row(sh, m) && w->mlane[q]) {
             lane_mstats_row(sh, w, nb, i, M, m, x, w->mstored ? slot : NULL);
-            if (w->mstored) slot += miss_slot_len(sh, m);
+            if (w->mstored) slot += m * sh->kp;
             continue;
         }
         const double *fac = NULL;

@@ -96,6 +96,7 @@ typedef struct {
     /* missing values (missing_impl.h): the block's incomplete rows, their
      * missing coordinates midx[mptr[q] .. mptr[q+1]), scratch, first failure */
     size_t *mrow, *mptr, *midx, nmr;
+    unsigned char *mlane; /* per incomplete row: 1 when it took the lane path (lane_choice) */
     double *mscr;
     double *mstore; /* the block's conditional moments (full/tied fits) */
     double *mg;     /* full/tied fits: [K][d][d] cross terms (fold_missing) */
@@ -106,6 +107,7 @@ typedef struct {
     int32_t *pc_tab;
     uint64_t *pc_h;
     size_t *pc_m, *pc_koff, *pc_foff, *pc_key, pc_n, pc_kn;
+    size_t pc_new; /* patterns this pass sent to the per-pattern path uncached (lane_choice) */
     double *pc_fac;
     size_t pc_fn, pc_fcap;
     size_t mstore_cap;
@@ -133,6 +135,7 @@ static void ws_free(pass_ws *w)
     free(w->ridx);
     free(w->mrow);
     free(w->mptr);
+    free(w->mlane);
     free(w->midx);
     free(w->mscr);
     free(w->mstore);
@@ -161,6 +164,7 @@ enum {
     WS_A2,
     WS_MROW,
     WS_MPTR,
+    WS_MLANE,
     WS_MIDX,
     WS_MSCR,
     WS_MFAC,
@@ -196,6 +200,7 @@ static void ws_sizes(size_t B, size_t d, size_t K, size_t cw, int stats, int cov
     if (missing) {
         sz[WS_MROW] = B * sizeof(size_t);
         sz[WS_MPTR] = (B + 1) * sizeof(size_t);
+        sz[WS_MLANE] = B;
         sz[WS_MIDX] = B * d * sizeof(size_t);
         /* scratch: [0, 2d) miss_rowcomp; [d, d + d²) and [d + d², d + 2d²) a
          * factor's L and L⁻¹ (miss_pattern, done before miss_rowcomp); [3d + d²,
@@ -262,6 +267,7 @@ static int ws_alloc(pass_ws *w, size_t B, size_t d, size_t K, size_t cw, int sta
     w->a2 = ws_buf(sz[WS_A2], 0, &ok);
     w->mrow = ws_buf(sz[WS_MROW], 0, &ok);
     w->mptr = ws_buf(sz[WS_MPTR], 0, &ok);
+    w->mlane = ws_buf(sz[WS_MLANE], 0, &ok);
     w->midx = ws_buf(sz[WS_MIDX], 0, &ok);
     w->mscr = ws_buf(sz[WS_MSCR], 0, &ok);
     w->mfac = ws_buf(sz[WS_MFAC], 0, &ok);
@@ -326,7 +332,7 @@ static void ws_reset(pass_ws *w, size_t K, size_t d, int stats)
     if (w->mt) memset(w->mt, 0, K * d * sizeof(double));
     if (w->pc_tab)
         for (size_t i = 0; i < EMGMM_PC_TAB; i++) w->pc_tab[i] = -1;
-    w->pc_n = w->pc_kn = w->pc_fn = 0;
+    w->pc_n = w->pc_kn = w->pc_fn = w->pc_new = 0;
 }
 
 /* Shared, read-only inputs of one pass. */

@@ -64,6 +64,7 @@ typedef struct {
     size_t n;
     double frac;
     int f32;
+    int lanes; /* no pattern cache: the full family's rows take the vector-lane path */
 } tb_case;
 
 /* A start near the truth, in full form, projected on the type. */
@@ -112,6 +113,7 @@ static void agrees_with_textbook(void **state)
     p.max_iter = ITERS;
     p.missing = EMGMM_MISSING_NAN;
     p.block_size = 37; /* blocks with and without incomplete rows, a ragged last one */
+    p.pattern_cache_max = c->lanes ? -1 : 0;
     float *xf = NULL;
     emgmm_data X = emgmm_data_f64(x, n, (size_t)d, (size_t)d);
     if (c->f32) {
@@ -133,8 +135,8 @@ static void agrees_with_textbook(void **state)
     tb_cov_to_full(type, K, d, emgmm_model_covariances(m), got);
     const double rtol = c->f32 ? 1e-6 : RTOL;
     char what[64];
-    snprintf(what, sizeof what, "%s d=%d K=%d%s", emgmm_covariance_type_name(type), d, K,
-             c->f32 ? " f32" : "");
+    snprintf(what, sizeof what, "%s d=%d K=%d%s%s", emgmm_covariance_type_name(type), d, K,
+             c->f32 ? " f32" : "", c->lanes ? " lanes" : "");
     tu_assert_gmm_close(K, d, emgmm_model_weights(m), emgmm_model_means(m), got, w, mu, covf, rtol,
                         what);
     int cnt = 0;
@@ -458,8 +460,10 @@ static void recovery_beats_mean_imputation(void **state)
 }
 
 /* The paths taken when the per-block store or the pattern cache is full (forced here through
- * the params' tuning fields) give the same fit: bit for bit without the cache (the
- * same arithmetic), to 1e-12 when the M-step recomputes the conditional moments. */
+ * the params' tuning fields) give the same fit: for tied, bit for bit without the cache (the
+ * same arithmetic); for full, without the cache every row takes the vector-lane path instead
+ * of the cached per-pattern factors (other arithmetic), the same to 1e-12; and to 1e-12 when
+ * the M-step recomputes the conditional moments. */
 static void fallback_paths_agree(void **state)
 {
     (void)state;
@@ -478,9 +482,18 @@ static void fallback_paths_agree(void **state)
         fit_default(&X, K, type, EMGMM_MISSING_DROP_EMPTY, 25, &c);
         tune_store = 0;
         const size_t cl = emgmm_model_covariances_size(a);
-        assert_memory_equal(emgmm_model_means(a), emgmm_model_means(b), sizeof(double) * K * d);
-        assert_memory_equal(emgmm_model_covariances(a), emgmm_model_covariances(b),
-                            sizeof(double) * cl);
+        if (type == EMGMM_COV_TIED) {
+            assert_memory_equal(emgmm_model_means(a), emgmm_model_means(b),
+                                sizeof(double) * K * d);
+            assert_memory_equal(emgmm_model_covariances(a), emgmm_model_covariances(b),
+                                sizeof(double) * cl);
+        }
+        for (int q = 0; q < K * d; q++)
+            tu_assert_close(emgmm_model_means(b)[q], emgmm_model_means(a)[q], 1e-12, 1.0,
+                            "lane-path mean %d", q);
+        for (size_t q = 0; q < cl; q++)
+            tu_assert_close(emgmm_model_covariances(b)[q], emgmm_model_covariances(a)[q], 1e-12,
+                            1.0, "lane-path covariance %zu", q);
         for (int q = 0; q < K * d; q++)
             tu_assert_close(emgmm_model_means(c)[q], emgmm_model_means(a)[q], 1e-12, 1.0,
                             "recomputed mean %d", q);
@@ -559,15 +572,23 @@ static void kernels_match_gemm_path(void **state)
 int main(void)
 {
     static const tb_case cases[] = {
-        {EMGMM_COV_FULL, 5, 3, 500, 0.25, 0},  {EMGMM_COV_TIED, 5, 3, 500, 0.25, 0},
-        {EMGMM_COV_DIAG, 5, 3, 500, 0.25, 0},  {EMGMM_COV_SPHERICAL, 5, 3, 500, 0.25, 0},
-        {EMGMM_COV_FULL, 17, 2, 400, 0.4, 0},  {EMGMM_COV_FULL, 1, 2, 300, 0.0, 0},
-        {EMGMM_COV_FULL, 6, 3, 600, 0.15, 1},  {EMGMM_COV_DIAG, 6, 3, 600, 0.15, 1},
-        {EMGMM_COV_FULL, 48, 2, 400, 0.85, 0}, /* many missing per row (m up to 48) */
+        {EMGMM_COV_FULL, 5, 3, 500, 0.25, 0, 0},  {EMGMM_COV_TIED, 5, 3, 500, 0.25, 0, 0},
+        {EMGMM_COV_DIAG, 5, 3, 500, 0.25, 0, 0},  {EMGMM_COV_SPHERICAL, 5, 3, 500, 0.25, 0, 0},
+        {EMGMM_COV_FULL, 17, 2, 400, 0.4, 0, 0},  {EMGMM_COV_FULL, 1, 2, 300, 0.0, 0, 0},
+        {EMGMM_COV_FULL, 6, 3, 600, 0.15, 1, 0},  {EMGMM_COV_DIAG, 6, 3, 600, 0.15, 1, 0},
+        {EMGMM_COV_FULL, 48, 2, 400, 0.85, 0, 0}, /* many missing per row (m up to 48) */
         /* full, K = 11: a second group of 8 lanes (missing_impl.h) with 5 padding lanes */
-        {EMGMM_COV_FULL, 9, 11, 900, 0.3, 0},
+        {EMGMM_COV_FULL, 9, 11, 900, 0.3, 0, 0},
         /* full, m above EMGMM_MISS_LANE_MAX (128) on some rows: the per-pattern path */
-        {EMGMM_COV_FULL, 131, 2, 120, 0.985, 0},
+        {EMGMM_COV_FULL, 131, 2, 120, 0.985, 0, 0},
+        /* the same full cases with every eligible row on the lane path (no pattern cache;
+         * with it, rows whose pattern is cached take the per-pattern factors) */
+        {EMGMM_COV_FULL, 5, 3, 500, 0.25, 0, 1},
+        {EMGMM_COV_FULL, 17, 2, 400, 0.4, 0, 1},
+        {EMGMM_COV_FULL, 6, 3, 600, 0.15, 1, 1},
+        {EMGMM_COV_FULL, 48, 2, 400, 0.85, 0, 1},
+        {EMGMM_COV_FULL, 9, 11, 900, 0.3, 0, 1},
+        {EMGMM_COV_FULL, 131, 2, 120, 0.985, 0, 1},
     };
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_prestate(agrees_with_textbook, (void *)&cases[0]),
@@ -581,6 +602,12 @@ int main(void)
         cmocka_unit_test_prestate(agrees_with_textbook, (void *)&cases[8]),
         cmocka_unit_test_prestate(agrees_with_textbook, (void *)&cases[9]),
         cmocka_unit_test_prestate(agrees_with_textbook, (void *)&cases[10]),
+        cmocka_unit_test_prestate(agrees_with_textbook, (void *)&cases[11]),
+        cmocka_unit_test_prestate(agrees_with_textbook, (void *)&cases[12]),
+        cmocka_unit_test_prestate(agrees_with_textbook, (void *)&cases[13]),
+        cmocka_unit_test_prestate(agrees_with_textbook, (void *)&cases[14]),
+        cmocka_unit_test_prestate(agrees_with_textbook, (void *)&cases[15]),
+        cmocka_unit_test_prestate(agrees_with_textbook, (void *)&cases[16]),
         cmocka_unit_test(no_nan_is_bit_identical),
         cmocka_unit_test(fallback_paths_agree),
         cmocka_unit_test(kernels_match_gemm_path),
