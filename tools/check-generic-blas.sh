@@ -28,12 +28,19 @@ echo '#include <cblas-netlib.h>' >"$B/ref/include/cblas.h"
 ln -s $ML/blas/libblas.so.3 "$B/ref/lib/libblas.so"
 ln -s $ML/blas/libblas.so.3 "$B/ref/lib/libblas.so.3"
 ln -s $ML/lapack/liblapack.so.3 "$B/ref/lib/liblapack.so.3"
+ln -s $ML/lapack/liblapack.so.3 "$B/ref/lib/liblapack.so"
 cat >"$B/ref/pkgconfig/cblas.pc" <<PC
 Name: cblas
 Description: the reference CBLAS (netlib), for emgmm's generic-BLAS build check
 Version: 3
 Cflags: -I$B/ref/include
 Libs: -L$B/ref/lib -lblas
+PC
+cat >"$B/ref/pkgconfig/lapack.pc" <<PC
+Name: lapack
+Description: the reference LAPACK (netlib), for emgmm's generic-BLAS build check
+Version: 3
+Libs: -L$B/ref/lib -llapack
 PC
 export PKG_CONFIG_PATH=$B/ref/pkgconfig
 # the reference LAPACK under liblapacke, and the reference BLAS, at run time
