@@ -762,6 +762,10 @@ static int sweep_load(const sel_opts *o, sel_sweep *s)
         if ((rc = cli_read_weights(o->weights, o->data, s->X.n, s->row0, &s->wts)) != 0) return rc;
         s->X.weights = s->wts;
     }
+    /* issue 21: the values scanned once here, not by each fit, k-means and score (each a pass
+     * over the data); when some are not finite (NaN for missing values, or bad data) the fits
+     * check as before and report where */
+    emgmm_data_check(&s->X, o->threads, NULL, NULL);
     s->Xg = s->X;
     s->Xg.n = (size_t)glue_sum((double)s->X.n);
     return 0;
