@@ -355,9 +355,7 @@ static void set_error(sel_row *r, int status, const emgmm_model *m)
  * (as emgmm_icl sums it), for a distributed sweep, whose ranks add theirs. */
 static int hard_entropy(emgmm_model *m, const emgmm_data *X, double *ent)
 {
-    /* chunks of 2²² responsibilities (32 MiB), as emgmm_icl: each call starts the pass again */
-    const size_t K = (size_t)emgmm_model_n_components(m),
-                 chunk = ((size_t)1 << 22) / K > 4096 ? ((size_t)1 << 22) / K : 4096;
+    const size_t K = (size_t)emgmm_model_n_components(m), chunk = 4096;
     const size_t es = X->dtype == EMGMM_F32 ? sizeof(float) : sizeof(double);
     double *resp = malloc(chunk * K * sizeof(double));
     if (!resp) return EMGMM_ERR_ALLOC;
