@@ -15,7 +15,8 @@
  * Usage: bench_missing [--n 1000000] [--d 16] [--k 8] [--frac 0.1] [--m 3] [--repeats 5]
  *                      [--threads T] [--dtype float64|float32] [--type full|tied|diag|spherical]
  *                      [--clock wall|cpu]   (cpu: process CPU time summed over threads)
- *                      [--patterns P] */
+ *                      [--patterns P] [--pattern-cache N]   (params.pattern_cache_max: 0 the
+ *                      default, negative none, so every incomplete full-family row takes the lanes) */
 #include "emgmm.h"
 
 #include <math.h>
@@ -61,6 +62,7 @@ typedef struct {
     int K, type, threads;
     const double *w, *mu, *cov;
     int missing;
+    long cache; /* params.pattern_cache_max */
 } job;
 
 static double fit_time(const job *j, int iters, double *lb)
@@ -77,6 +79,7 @@ static double fit_time(const job *j, int iters, double *lb)
     p.max_iter = iters;
     p.n_threads = j->threads;
     p.missing = j->missing;
+    p.pattern_cache_max = j->cache;
     const double t0 = now();
     const int rc = emgmm_fit(m, &p, &j->X);
     const double t = now() - t0;
@@ -94,7 +97,7 @@ int main(int argc, char **argv)
     size_t n = 1000000;
     int d = 16, K = 8, m = 3, R = 5, threads = 0, f32 = 0, type = EMGMM_COV_FULL;
     double frac = 0.1;
-    long npat = 0;
+    long npat = 0, cache = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
         const char *o = argv[i], *v = argv[i + 1];
         if (!strcmp(o, "--n"))
@@ -117,6 +120,8 @@ int main(int argc, char **argv)
             type = emgmm_covariance_type_from_name(v);
         else if (!strcmp(o, "--patterns"))
             npat = atol(v);
+        else if (!strcmp(o, "--pattern-cache"))
+            cache = atol(v);
         else if (!strcmp(o, "--clock"))
             use_cpu_clock = !strcmp(v, "cpu");
         else {
@@ -212,7 +217,8 @@ int main(int argc, char **argv)
               w,
               mu0,
               c0,
-              EMGMM_MISSING_ERROR};
+              EMGMM_MISSING_ERROR,
+              cache};
     job jm = jc;
     jm.X = emgmm_data_f64(xm, n, (size_t)d, (size_t)d);
     jm.missing = EMGMM_MISSING_NAN;

@@ -2,9 +2,10 @@
 # check-generic-blas.sh — the build on a generic CBLAS (meson -Dblas=generic) compiles, links
 # and works: in a throwaway build directory, against Debian's reference BLAS and LAPACK
 # (libblas-dev's cblas-netlib.h and blas/libblas.so.3, liblapack3's lapack/liblapack.so.3;
-# the system's alternatives point cblas.h and libblas.so at OpenBLAS, so a tiny pkg-config
-# file and an include directory select the reference ones).  Then: no OpenBLAS loaded in the
-# tool, `emgmm info` says the BLAS is generic, and the engine tests and a CLI fit pass.
+# the system's alternatives point cblas.h and libblas.so at OpenBLAS, so two small
+# pkg-config files (cblas, lapack) and an include directory select the reference ones).
+# Then: no OpenBLAS loaded in the tool, `emgmm info` says the BLAS is generic, and the
+# engine tests and a CLI fit pass.
 # Usage: bash tools/check-generic-blas.sh [BUILDDIR]   (ends with "N passed, N failed")
 set -u
 cd "$(dirname "$0")/.." || exit 1

@@ -92,6 +92,20 @@ static size_t cov_coords(const emgmm_model *m)
     }
 }
 
+/* Anderson's buffers (aa_ensure) freed and cleared: by the teardown, and
+ * by aa_ensure when one of them cannot be had (SQUAREM's stay). */
+static void aa_release(struct emgmm_accel *A)
+{
+    free(A->x);
+    free(A->g);
+    free(A->xn);
+    free(A->gn);
+    free(A->dF);
+    free(A->dG);
+    free(A->Q);
+    A->x = A->g = A->xn = A->gn = A->dF = A->dG = A->Q = NULL;
+}
+
 void emgmm_accel_free(emgmm_model *m)
 {
     struct emgmm_accel *A = m ? m->accel : NULL;
@@ -101,13 +115,7 @@ void emgmm_accel_free(emgmm_model *m)
     free(A->t1);
     free(A->t2);
     free(A->work);
-    free(A->x);
-    free(A->g);
-    free(A->xn);
-    free(A->gn);
-    free(A->dF);
-    free(A->dG);
-    free(A->Q);
+    aa_release(A);
     emgmm_paramset_free(&A->a);
     emgmm_paramset_free(&A->b);
     free(A);
@@ -427,14 +435,7 @@ static int aa_ensure(struct emgmm_accel *A)
     A->dG = malloc(AA_MEM * P * sizeof(double));
     A->Q = malloc(AA_MEM * P * sizeof(double));
     if (A->x && A->g && A->xn && A->gn && A->dF && A->dG && A->Q) return EMGMM_OK;
-    free(A->x);
-    free(A->g);
-    free(A->xn);
-    free(A->gn);
-    free(A->dF);
-    free(A->dG);
-    free(A->Q);
-    A->x = A->g = A->xn = A->gn = A->dF = A->dG = A->Q = NULL;
+    aa_release(A);
     return EMGMM_ERR_ALLOC;
 }
 

@@ -371,21 +371,33 @@ static inline __attribute__((always_inline)) void miss_pw_blk(const pass_shared 
     }
 }
 
+/* BLK(n) for the rows i .. END−1 in blocks of 8, then at most one each of
+ * 4, 2 and 1, advancing I: every block kernel of this file takes its block
+ * size as a constant, so each call unrolls its n sums into registers. */
+#ifndef MISS_BY_8421
+#define MISS_BY_8421(I, END, BLK)                                                                  \
+    do {                                                                                           \
+        for (; (I) + 8 <= (END); (I) += 8) BLK(8);                                                 \
+        if ((I) + 4 <= (END)) {                                                                    \
+            BLK(4);                                                                                \
+            (I) += 4;                                                                              \
+        }                                                                                          \
+        if ((I) + 2 <= (END)) {                                                                    \
+            BLK(2);                                                                                \
+            (I) += 2;                                                                              \
+        }                                                                                          \
+        if ((I) < (END)) BLK(1);                                                                   \
+    } while (0)
+#endif
+
 static inline __attribute__((always_inline)) void miss_pw(const pass_shared *sh, const TYPE *x,
                                                           const size_t *M, size_t m, double *W)
 {
     const size_t kp = sh->kp;
     size_t a = 0;
-    for (; a + 8 <= m; a += 8) miss_pw_blk(sh, x, M + a, 8, W + a * kp);
-    if (a + 4 <= m) {
-        miss_pw_blk(sh, x, M + a, 4, W + a * kp);
-        a += 4;
-    }
-    if (a + 2 <= m) {
-        miss_pw_blk(sh, x, M + a, 2, W + a * kp);
-        a += 2;
-    }
-    if (a < m) miss_pw_blk(sh, x, M + a, 1, W + a * kp);
+#define PW_BLK(nA) miss_pw_blk(sh, x, M + a, nA, W + a * kp)
+    MISS_BY_8421(a, m, PW_BLK);
+#undef PW_BLK
 }
 
 /* Row i (full/tied) with one missing value j, every component at once from
@@ -455,34 +467,15 @@ miss_diag(const pass_shared *sh, const TYPE *x, const size_t *M, size_t m, size_
 /* offset (in entries) of column b of a packed lower m×m triangle */
 static inline size_t lcol(size_t m, size_t b) { return b * (2 * m - b + 1) / 2; }
 
-/* log x for 8 lanes from x = prod·2^ex with prod in [1, 2), to a few ulps
- * (log x = 2·atanh z, z = (x−1)/(x+1), |z| <= 0.172 after halving x above
- * √2: 12 terms of the series) */
+/* log x for 8 lanes from x = prod·2^ex with prod in [1, 2): the softmax's
+ * log (kernels_vlog.h) of prod, plus ex·ln 2 in two parts */
 static inline __attribute__((always_inline)) void
 lane_log(const double *restrict prod, const double *restrict ex, double *restrict out)
 {
 #pragma omp simd
-    for (size_t l = 0; l < EMGMM_LN; l++) {
-        double x = prod[l], e = ex[l];
-        if (x > 1.4142135623730951) {
-            x *= 0.5;
-            e += 1.0;
-        }
-        const double z = (x - 1.0) / (x + 1.0), z2 = z * z;
-        double s = 1.0 / 23.0;
-        s = s * z2 + 1.0 / 21.0;
-        s = s * z2 + 1.0 / 19.0;
-        s = s * z2 + 1.0 / 17.0;
-        s = s * z2 + 1.0 / 15.0;
-        s = s * z2 + 1.0 / 13.0;
-        s = s * z2 + 1.0 / 11.0;
-        s = s * z2 + 1.0 / 9.0;
-        s = s * z2 + 1.0 / 7.0;
-        s = s * z2 + 1.0 / 5.0;
-        s = s * z2 + 1.0 / 3.0;
-        s = s * z2 + 1.0;
-        out[l] = e * 6.93147180369123816490e-01 + (2.0 * z * s + e * 1.90821492927058770002e-10);
-    }
+    for (size_t l = 0; l < EMGMM_LN; l++)
+        out[l] = ex[l] * 6.93147180369123816490e-01 +
+                 (emgmm_vlog_ge1(prod[l]) + ex[l] * 1.90821492927058770002e-10);
 }
 
 /* prod·2^ex *= s for 8 lanes (s > 0 finite), prod kept in [1, 2) by moving
@@ -566,16 +559,9 @@ lane_chol(const pass_shared *sh, const size_t *M, size_t m, size_t k0, double *r
     for (size_t b = 0; b < m; b++) {
         double *restrict Lb = L + lcol(m, b) * EMGMM_LN;
         size_t a0 = b;
-        for (; a0 + 8 <= m; a0 += 8) lane_chol_col(sh, M, m, k0, b, a0, 8, L, pad);
-        if (a0 + 4 <= m) {
-            lane_chol_col(sh, M, m, k0, b, a0, 4, L, pad);
-            a0 += 4;
-        }
-        if (a0 + 2 <= m) {
-            lane_chol_col(sh, M, m, k0, b, a0, 2, L, pad);
-            a0 += 2;
-        }
-        if (a0 < m) lane_chol_col(sh, M, m, k0, b, a0, 1, L, pad);
+#define CHOL_COL(nA) lane_chol_col(sh, M, m, k0, b, a0, nA, L, pad)
+        MISS_BY_8421(a0, m, CHOL_COL);
+#undef CHOL_COL
         double *restrict ib = id + b * EMGMM_LN;
 #pragma omp simd
         for (size_t l = 0; l < EMGMM_LN; l++) {
@@ -802,16 +788,9 @@ static inline __attribute__((always_inline)) void lane_mstats_row(const pass_sha
 #pragma omp simd
             for (size_t l = 0; l < EMGMM_LN; l++) y[l] = id[j * EMGMM_LN + l];
             size_t a0 = j + 1;
-            for (; a0 + 8 <= m; a0 += 8) lane_inv_blk(m, j, a0, 8, L, id, y);
-            if (a0 + 4 <= m) {
-                lane_inv_blk(m, j, a0, 4, L, id, y);
-                a0 += 4;
-            }
-            if (a0 + 2 <= m) {
-                lane_inv_blk(m, j, a0, 2, L, id, y);
-                a0 += 2;
-            }
-            if (a0 < m) lane_inv_blk(m, j, a0, 1, L, id, y);
+#define INV_BLK(nA) lane_inv_blk(m, j, a0, nA, L, id, y)
+            MISS_BY_8421(a0, m, INV_BLK);
+#undef INV_BLK
         }
         /* X = t·tᵀ + Σ_c Li[c]ᵀ·Li[c] (rows of L⁻¹), lower by columns, into L
          * (L is not read again); up to 8 entries of a column at a time, their
@@ -819,16 +798,9 @@ static inline __attribute__((always_inline)) void lane_mstats_row(const pass_sha
         double *X = L;
         for (size_t a = 0; a < m; a++) {
             size_t b0 = a;
-            for (; b0 + 8 <= m; b0 += 8) lane_x_blk(m, a, b0, 8, Li, t, X);
-            if (b0 + 4 <= m) {
-                lane_x_blk(m, a, b0, 4, Li, t, X);
-                b0 += 4;
-            }
-            if (b0 + 2 <= m) {
-                lane_x_blk(m, a, b0, 2, Li, t, X);
-                b0 += 2;
-            }
-            if (b0 < m) lane_x_blk(m, a, b0, 1, Li, t, X);
+#define X_BLK(nB) lane_x_blk(m, a, b0, nB, Li, t, X)
+            MISS_BY_8421(b0, m, X_BLK);
+#undef X_BLK
         }
         for (size_t l = 0; l < kn; l++) {
             const double r = rl[l];

@@ -12,6 +12,7 @@
 #include "src/dist/dist.h"
 #include "src/em/kernels.h"
 #include "src/em/pass.h"
+#include "src/em/kernels_vlog.h"
 
 #define EMGMM_TYPE_F32
 #include "src/em/type_on.h"

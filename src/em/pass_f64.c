@@ -12,6 +12,7 @@
 #include "src/dist/dist.h"
 #include "src/em/kernels.h"
 #include "src/em/pass.h"
+#include "src/em/kernels_vlog.h"
 
 /* the M-step tile for the vector path (isa.c): type_on.h names it EMGMM_MSTAT_PATH */
 static inline size_t mstat_path_f64(const double *X, size_t ld, size_t d, const double *r,

@@ -273,6 +273,35 @@ static void float32_missing_weights(void **state)
     tu_mixture_free(&mx);
 }
 
+/* m's next iteration (its held extrapolation made bad) is rejected: it costs two passes (the
+ * bad point, then the EM point) from PASSES and reports one iteration whose lower bound and
+ * parameters are those of plain EM from the same state, to the bit, and no lower than before. */
+static void assert_next_rejected(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
+                                 long long passes)
+{
+    const int K = emgmm_model_n_components(m), d = emgmm_model_n_features(m);
+    emgmm_model *ref = NULL;
+    assert_int_equal(emgmm_model_copy(&ref, m), EMGMM_OK);
+    emgmm_params pp = *p;
+    pp.accel = EMGMM_ACCEL_NONE;
+    double lb_ref = 0.0, lb = 0.0;
+    assert_int_equal(emgmm_fit_iterate(ref, &pp, X, &lb_ref), EMGMM_OK);
+    const int it0 = emgmm_model_n_iter(m);
+    const double prev = emgmm_model_lower_bound(m);
+    assert_int_equal(emgmm_fit_iterate(m, p, X, &lb), EMGMM_OK);
+    assert_int_equal(emgmm_model_n_iter(m), it0 + 1);
+    assert_int_equal(emgmm_model_n_passes(m), passes + 2);
+    assert_true(lb >= prev);
+    assert_true(lb == lb_ref);
+    assert_memory_equal(emgmm_model_means(m), emgmm_model_means(ref),
+                        (size_t)K * d * sizeof(double));
+    assert_memory_equal(emgmm_model_covariances(m), emgmm_model_covariances(ref),
+                        emgmm_model_covariances_size(m) * sizeof(double));
+    assert_memory_equal(emgmm_model_weights(m), emgmm_model_weights(ref),
+                        (size_t)K * sizeof(double));
+    emgmm_model_free(ref);
+}
+
 /* Runs accelerated iterations until the model holds an extrapolated point in waiting
  * (phase 2); returns 0 when none came within max iterations. */
 static int until_phase2(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, int max)
@@ -318,29 +347,10 @@ static void monotone_guard_rejects(void **state)
     vec[len - 1] = step; /* the step that made it: the cap then shrinks below it */
     assert_int_equal(emgmm_model_set_accel_state(m, 2, step, passes, vec, len), EMGMM_OK);
 
-    /* what plain EM does from here: the model holds the EM point θ2 */
-    emgmm_model *ref = NULL;
-    assert_int_equal(emgmm_model_copy(&ref, m), EMGMM_OK);
-    emgmm_params pp = p;
-    pp.accel = EMGMM_ACCEL_NONE;
-    double lb_ref = 0.0, lb = 0.0;
-    assert_int_equal(emgmm_fit_iterate(ref, &pp, &X, &lb_ref), EMGMM_OK);
-
-    const int it0 = emgmm_model_n_iter(m);
-    const double prev = emgmm_model_lower_bound(m);
-    assert_int_equal(emgmm_fit_iterate(m, &p, &X, &lb), EMGMM_OK);
-    /* rejected: two passes (the bad point, then the EM point), one reported iteration whose
-     * lower bound and parameters are plain EM's to the bit */
-    assert_int_equal(emgmm_model_n_iter(m), it0 + 1);
-    assert_int_equal(emgmm_model_n_passes(m), passes + 2);
-    assert_true(lb >= prev);
-    assert_true(lb == lb_ref);
-    assert_memory_equal(emgmm_model_means(m), emgmm_model_means(ref),
-                        (size_t)K * d * sizeof(double));
-    assert_memory_equal(emgmm_model_covariances(m), emgmm_model_covariances(ref),
-                        emgmm_model_covariances_size(m) * sizeof(double));
-    assert_memory_equal(emgmm_model_weights(m), emgmm_model_weights(ref),
-                        (size_t)K * sizeof(double));
+    /* rejected: two passes (the bad point, then the EM point), one reported iteration equal
+     * to plain EM's from the same state to the bit */
+    assert_next_rejected(m, &p, &X, passes);
+    double lb = 0.0;
     double step2;
     long long passes2;
     size_t len2 = 0;
@@ -357,7 +367,6 @@ static void monotone_guard_rejects(void **state)
     const long long used = emgmm_model_n_passes(m) - passes;
     assert_true(used == 1 || used == 2);
     free(vec);
-    emgmm_model_free(ref);
     emgmm_model_free(m);
     tu_mixture_free(&mx);
 }
@@ -404,27 +413,10 @@ static void anderson_guard_rejects(void **state)
     for (size_t i = (size_t)K; i < (size_t)(K + K * d); i++) bad[1 + 2 * P + i] = 40.0;
     assert_int_equal(emgmm_model_set_accel_state(m, 3, 1000.0, passes, bad, 1 + 3 * P), EMGMM_OK);
 
-    emgmm_model *ref = NULL;
-    assert_int_equal(emgmm_model_copy(&ref, m), EMGMM_OK);
-    emgmm_params pp = p;
-    pp.accel = EMGMM_ACCEL_NONE;
-    double lb_ref = 0.0, lb = 0.0;
-    assert_int_equal(emgmm_fit_iterate(ref, &pp, &X, &lb_ref), EMGMM_OK);
-
-    const int it0 = emgmm_model_n_iter(m);
-    const double prev = emgmm_model_lower_bound(m);
-    assert_int_equal(emgmm_fit_iterate(m, &p, &X, &lb), EMGMM_OK);
-    /* rejected: two passes, one reported iteration equal to plain EM's to the bit */
-    assert_int_equal(emgmm_model_n_iter(m), it0 + 1);
-    assert_int_equal(emgmm_model_n_passes(m), passes + 2);
-    assert_true(lb >= prev);
-    assert_true(lb == lb_ref);
-    assert_memory_equal(emgmm_model_means(m), emgmm_model_means(ref),
-                        (size_t)K * d * sizeof(double));
-    assert_memory_equal(emgmm_model_covariances(m), emgmm_model_covariances(ref),
-                        emgmm_model_covariances_size(m) * sizeof(double));
-    assert_memory_equal(emgmm_model_weights(m), emgmm_model_weights(ref),
-                        (size_t)K * sizeof(double));
+    /* rejected: two passes (the bad point, then the EM point), one reported iteration equal
+     * to plain EM's from the same state to the bit */
+    assert_next_rejected(m, &p, &X, passes);
+    double lb = 0.0;
     /* the memory restarted: one pair, the EM step just made; the cap shrank */
     size_t len2 = 0;
     assert_int_equal(emgmm_model_accel_state(m, &phase, &step, &passes, NULL, &len2), EMGMM_OK);
@@ -444,7 +436,6 @@ static void anderson_guard_rejects(void **state)
     }
     free(bad);
     free(vec);
-    emgmm_model_free(ref);
     emgmm_model_free(m);
     tu_mixture_free(&mx);
 }

@@ -278,6 +278,38 @@ static inline emgmm_model *tu_model(int K, int d, int cov)
     return m;
 }
 
+/* A model of K components of type cov fitted to X with p; the test fails, naming the error, if
+ * the fit does not succeed. */
+static inline emgmm_model *tu_fit(int K, int cov, const emgmm_params *p, const emgmm_data *X)
+{
+    emgmm_model *m = tu_model(K, (int)X->d, cov);
+    const int rc = emgmm_fit(m, p, X);
+    if (rc != EMGMM_OK)
+        fail_msg("emgmm_fit: %s (%s)", emgmm_strerror(rc), emgmm_model_last_error(m));
+    return m;
+}
+
+/* a and b are the same fit bit for bit: iterations, weights, means, covariances, precision
+ * factors, the lower-bound history, the best initialisation and the reseeds. */
+static inline void tu_assert_same_model(const emgmm_model *a, const emgmm_model *b, const char *what)
+{
+    const int K = emgmm_model_n_components(a), d = emgmm_model_n_features(a);
+    if (emgmm_model_n_iter(a) != emgmm_model_n_iter(b))
+        fail_msg("%s: %d against %d iterations", what, emgmm_model_n_iter(a), emgmm_model_n_iter(b));
+    assert_memory_equal(emgmm_model_weights(a), emgmm_model_weights(b), sizeof(double) * K);
+    assert_memory_equal(emgmm_model_means(a), emgmm_model_means(b), sizeof(double) * K * d);
+    assert_memory_equal(emgmm_model_covariances(a), emgmm_model_covariances(b),
+                        sizeof(double) * emgmm_model_covariances_size(a));
+    assert_memory_equal(emgmm_model_precisions_cholesky(a), emgmm_model_precisions_cholesky(b),
+                        sizeof(double) * emgmm_model_covariances_size(a));
+    int ca = -1, cb = -2;
+    const double *la = emgmm_model_lower_bounds(a, &ca), *lb = emgmm_model_lower_bounds(b, &cb);
+    assert_int_equal(ca, cb);
+    assert_memory_equal(la, lb, sizeof(double) * ca);
+    assert_int_equal(emgmm_model_best_init(a), emgmm_model_best_init(b));
+    assert_int_equal(emgmm_model_n_reseeds(a), emgmm_model_n_reseeds(b));
+}
+
 /* Fits K components of type cov to X twice with params p and checks that the two models are the
  * same bit for bit (iterations, means, covariances, lower bound).  Returns the first; the caller
  * frees it. */

@@ -21,32 +21,6 @@ static void make_data(tu_mixture *mix, size_t n, int d, int K, uint64_t seed, do
     tu_mixture_make(mix, &r, n, d, K, 1.0, sep, 3.0);
 }
 
-static emgmm_model *fit_or_fail(int K, const emgmm_params *p, const emgmm_data *X)
-{
-    emgmm_model *m = NULL;
-    assert_int_equal(emgmm_model_create(&m, K, (int)X->d, EMGMM_COV_FULL), EMGMM_OK);
-    const int rc = emgmm_fit(m, p, X);
-    if (rc != EMGMM_OK)
-        fail_msg("emgmm_fit: %s (%s)", emgmm_strerror(rc), emgmm_model_last_error(m));
-    return m;
-}
-
-static void assert_same_bytes(const emgmm_model *a, const emgmm_model *b)
-{
-    const int K = emgmm_model_n_components(a), d = emgmm_model_n_features(a);
-    assert_memory_equal(emgmm_model_weights(a), emgmm_model_weights(b), sizeof(double) * K);
-    assert_memory_equal(emgmm_model_means(a), emgmm_model_means(b), sizeof(double) * K * d);
-    assert_memory_equal(emgmm_model_covariances(a), emgmm_model_covariances(b),
-                        sizeof(double) * emgmm_model_covariances_size(a));
-    assert_memory_equal(emgmm_model_precisions_cholesky(a), emgmm_model_precisions_cholesky(b),
-                        sizeof(double) * emgmm_model_covariances_size(a));
-    int ca = -1, cb = -2;
-    const double *la = emgmm_model_lower_bounds(a, &ca), *lb = emgmm_model_lower_bounds(b, &cb);
-    assert_int_equal(ca, cb);
-    assert_memory_equal(la, lb, sizeof(double) * ca);
-    assert_int_equal(emgmm_model_best_init(a), emgmm_model_best_init(b));
-}
-
 /* Two threads and small blocks: the reductions that could reorder are all exercised. */
 static void same_fit_twice_gives_identical_bytes(void **state)
 {
@@ -60,13 +34,13 @@ static void same_fit_twice_gives_identical_bytes(void **state)
     p.seed = 2385;
     p.tol = 1e-8;
     const emgmm_data X = emgmm_data_f64(mix.x, mix.n, (size_t)mix.d, (size_t)mix.d);
-    emgmm_model *a = fit_or_fail(4, &p, &X);
-    emgmm_model *b = fit_or_fail(4, &p, &X);
-    assert_same_bytes(a, b);
+    emgmm_model *a = tu_fit(4, EMGMM_COV_FULL, &p, &X);
+    emgmm_model *b = tu_fit(4, EMGMM_COV_FULL, &p, &X);
+    tu_assert_same_model(a, b, "same fit");
     /* a copy is the same model */
     emgmm_model *c = NULL;
     assert_int_equal(emgmm_model_copy(&c, a), EMGMM_OK);
-    assert_same_bytes(a, c);
+    tu_assert_same_model(a, c, "a copy");
     emgmm_model_free(a);
     emgmm_model_free(b);
     emgmm_model_free(c);
@@ -86,9 +60,9 @@ static void one_and_two_threads_agree(void **state)
     p.max_iter = 40;
     const emgmm_data X = emgmm_data_f64(mix.x, mix.n, (size_t)d, (size_t)d);
     p.n_threads = 1;
-    emgmm_model *a = fit_or_fail(K, &p, &X);
+    emgmm_model *a = tu_fit(K, EMGMM_COV_FULL, &p, &X);
     p.n_threads = 2;
-    emgmm_model *b = fit_or_fail(K, &p, &X);
+    emgmm_model *b = tu_fit(K, EMGMM_COV_FULL, &p, &X);
     tu_assert_gmm_close(K, d, emgmm_model_weights(b), emgmm_model_means(b),
                         emgmm_model_covariances(b), emgmm_model_weights(a), emgmm_model_means(a),
                         emgmm_model_covariances(a), 1e-10, "2 threads vs 1");
@@ -118,9 +92,9 @@ static void every_init_method_runs_and_is_reproducible_by_seed(void **state)
         p.init = methods[i];
         p.seed = 0x2385;
         p.n_threads = 2;
-        emgmm_model *a = fit_or_fail(K, &p, &X);
-        emgmm_model *b = fit_or_fail(K, &p, &X);
-        assert_same_bytes(a, b);
+        emgmm_model *a = tu_fit(K, EMGMM_COV_FULL, &p, &X);
+        emgmm_model *b = tu_fit(K, EMGMM_COV_FULL, &p, &X);
+        tu_assert_same_model(a, b, "same fit");
         double wsum = 0.0;
         for (int k = 0; k < K; k++) wsum += emgmm_model_weights(a)[k];
         tu_assert_close(wsum, 1.0, 1e-12, 0.0, "init %s: sum of weights",
@@ -132,9 +106,9 @@ static void every_init_method_runs_and_is_reproducible_by_seed(void **state)
             continue; /* Lloyd may reach the same partition from any seed */
         p.max_iter = 1;
         p.tol = 0.0;
-        emgmm_model *c = fit_or_fail(K, &p, &X);
+        emgmm_model *c = tu_fit(K, EMGMM_COV_FULL, &p, &X);
         p.seed = 0x2386;
-        emgmm_model *e = fit_or_fail(K, &p, &X);
+        emgmm_model *e = tu_fit(K, EMGMM_COV_FULL, &p, &X);
         if (memcmp(emgmm_model_means(c), emgmm_model_means(e), sizeof(double) * K * d) == 0)
             fail_msg("init %s ignores the seed", emgmm_init_method_name(methods[i]));
         emgmm_model_free(c);
@@ -249,7 +223,7 @@ static void n_init_keeps_best_lower_bound(void **state)
         p.n_init = n_init;
         p.seed = 4242;
         p.tol = 1e-6;
-        emgmm_model *m = fit_or_fail(4, &p, &X);
+        emgmm_model *m = tu_fit(4, EMGMM_COV_FULL, &p, &X);
         const double lb = emgmm_model_lower_bound(m);
         const int best = emgmm_model_best_init(m);
         int count;

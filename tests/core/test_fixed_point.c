@@ -13,15 +13,6 @@
 #include "../common/tu.h"
 #include "emgmm.h"
 
-static emgmm_model *fit_or_fail(int K, int type, const emgmm_params *p, const emgmm_data *X)
-{
-    emgmm_model *m = NULL;
-    assert_int_equal(emgmm_model_create(&m, K, (int)X->d, type), EMGMM_OK);
-    const int rc = emgmm_fit(m, p, X);
-    if (rc != EMGMM_OK) fail_msg("emgmm_fit: %s (%s)", emgmm_strerror(rc), emgmm_model_last_error(m));
-    return m;
-}
-
 /* fit_init, then fit_iterate (a pass each) until fit_converged or max_iter. */
 static emgmm_model *stepped(int K, int type, const emgmm_params *p, const emgmm_data *X)
 {
@@ -71,7 +62,7 @@ static void k1_stops_after_two_passes(void **state)
             p.seed = 23;
             p.tol = tol0 ? 0.0 : 1e-3;
             p.max_iter = 17;
-            emgmm_model *a = fit_or_fail(1, type, &p, &X), *b = stepped(1, type, &p, &X);
+            emgmm_model *a = tu_fit(1, type, &p, &X), *b = stepped(1, type, &p, &X);
             assert_same_run(a, b, 1e-12, types[t]);
             assert_int_equal(emgmm_model_n_iter(a), tol0 ? 17 : 2);
             assert_int_equal(emgmm_model_converged(a), !tol0);
@@ -102,7 +93,7 @@ static void k1_with_missing_values_passes_every_iteration(void **state)
     p.missing = EMGMM_MISSING_NAN;
     p.tol = 0.0;
     p.max_iter = 9;
-    emgmm_model *a = fit_or_fail(1, EMGMM_COV_FULL, &p, &X), *b = stepped(1, EMGMM_COV_FULL, &p, &X);
+    emgmm_model *a = tu_fit(1, EMGMM_COV_FULL, &p, &X), *b = stepped(1, EMGMM_COV_FULL, &p, &X);
     assert_int_equal(emgmm_model_n_passes(a), 9);
     int ca, cb;
     const double *la = emgmm_model_lower_bounds(a, &ca), *lb = emgmm_model_lower_bounds(b, &cb);
@@ -136,7 +127,7 @@ static void k1_far_start_with_weights_converges_at_three(void **state)
     static const char *types[] = {"full", "diag", "VVE", "VEV"};
     for (size_t t = 0; t < sizeof types / sizeof *types; t++) {
         const int type = emgmm_covariance_type_from_name(types[t]);
-        emgmm_model *a = fit_or_fail(1, type, &p, &X), *b = stepped(1, type, &p, &X);
+        emgmm_model *a = tu_fit(1, type, &p, &X), *b = stepped(1, type, &p, &X);
         assert_same_run(a, b, 1e-12, types[t]);
         assert_int_equal(emgmm_model_n_iter(a), 3);
         assert_int_equal(emgmm_model_converged(a), 1);
@@ -165,7 +156,7 @@ static void k1_squarem_passes_every_iteration(void **state)
     p.accel = EMGMM_ACCEL_SQUAREM;
     p.tol = 0.0;
     p.max_iter = 6;
-    emgmm_model *a = fit_or_fail(1, EMGMM_COV_FULL, &p, &X);
+    emgmm_model *a = tu_fit(1, EMGMM_COV_FULL, &p, &X);
     assert_int_equal(emgmm_model_n_iter(a), 6);
     assert_true(emgmm_model_n_passes(a) >= 6);
     emgmm_model_free(a);
@@ -185,7 +176,7 @@ static void moving_fit_passes_every_iteration(void **state)
     p.tol = 0.0;
     p.max_iter = 25;
     p.seed = 8;
-    emgmm_model *a = fit_or_fail(3, EMGMM_COV_FULL, &p, &X);
+    emgmm_model *a = tu_fit(3, EMGMM_COV_FULL, &p, &X);
     assert_int_equal(emgmm_model_n_passes(a), 25);
     emgmm_model_free(a);
     tu_mixture_free(&mix);

@@ -13,26 +13,6 @@
 #include "../common/tu.h"
 #include "emgmm.h"
 
-static void assert_same_fit(const emgmm_model *a, const emgmm_model *b, const char *what)
-{
-    const int K = emgmm_model_n_components(a), d = emgmm_model_n_features(a);
-    if (emgmm_model_n_iter(a) != emgmm_model_n_iter(b))
-        fail_msg("%s: %d against %d iterations", what, emgmm_model_n_iter(a),
-                 emgmm_model_n_iter(b));
-    assert_memory_equal(emgmm_model_weights(a), emgmm_model_weights(b), sizeof(double) * K);
-    assert_memory_equal(emgmm_model_means(a), emgmm_model_means(b), sizeof(double) * K * d);
-    assert_memory_equal(emgmm_model_covariances(a), emgmm_model_covariances(b),
-                        sizeof(double) * emgmm_model_covariances_size(a));
-    assert_memory_equal(emgmm_model_precisions_cholesky(a), emgmm_model_precisions_cholesky(b),
-                        sizeof(double) * emgmm_model_covariances_size(a));
-    int ca = -1, cb = -2;
-    const double *la = emgmm_model_lower_bounds(a, &ca), *lb = emgmm_model_lower_bounds(b, &cb);
-    assert_int_equal(ca, cb);
-    assert_memory_equal(la, lb, sizeof(double) * ca);
-    assert_int_equal(emgmm_model_best_init(a), emgmm_model_best_init(b));
-    assert_int_equal(emgmm_model_n_reseeds(a), emgmm_model_n_reseeds(b));
-}
-
 /* The centres of every initialisation of p for K, computed on a model of type `via`. */
 static double *centres_for(const emgmm_params *p, const emgmm_data *X, int K, int via)
 {
@@ -68,7 +48,7 @@ static void sweep_matches(const emgmm_params *p0, const emgmm_data *X, int kmax,
             if (ra != rb)
                 fail_msg("%s: own k-means %s, shared %s (%s)", label, emgmm_strerror(ra),
                          emgmm_strerror(rb), emgmm_model_last_error(b));
-            if (ra == EMGMM_OK) assert_same_fit(a, b, label);
+            if (ra == EMGMM_OK) tu_assert_same_model(a, b, label);
             emgmm_model_free(a);
             emgmm_model_free(b);
         }
@@ -206,7 +186,7 @@ static void errors_are_the_documented_ones(void **state)
     assert_int_equal(emgmm_fit(a, &e, &X), EMGMM_OK);
     e.init_centres = c;
     assert_int_equal(emgmm_fit(b, &e, &X), EMGMM_OK);
-    assert_same_fit(a, b, "emem");
+    tu_assert_same_model(a, b, "emem");
     emgmm_model_free(a);
     emgmm_model_free(b);
     emgmm_model_free(m);

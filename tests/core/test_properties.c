@@ -10,16 +10,6 @@
 #include "../common/tu.h"
 #include "emgmm.h"
 
-static emgmm_model *fit_or_fail(int K, const emgmm_params *p, const emgmm_data *X)
-{
-    emgmm_model *m = NULL;
-    assert_int_equal(emgmm_model_create(&m, K, (int)X->d, EMGMM_COV_FULL), EMGMM_OK);
-    const int rc = emgmm_fit(m, p, X);
-    if (rc != EMGMM_OK)
-        fail_msg("emgmm_fit: %s (%s)", emgmm_strerror(rc), emgmm_model_last_error(m));
-    return m;
-}
-
 typedef struct {
     int d, K, init;
     size_t n;
@@ -43,7 +33,7 @@ static void lower_bound_never_decreases(void **state)
     p.max_iter = 150;
     p.seed = c->seed;
     const emgmm_data X = emgmm_data_f64(mix.x, mix.n, (size_t)c->d, (size_t)c->d);
-    emgmm_model *m = fit_or_fail(c->K, &p, &X);
+    emgmm_model *m = tu_fit(c->K, EMGMM_COV_FULL, &p, &X);
     int count = -1;
     const double *lbs = emgmm_model_lower_bounds(m, &count);
     assert_int_equal(count, 150);
@@ -77,7 +67,7 @@ static void predictions_are_mutually_consistent(void **state)
     emgmm_params p = emgmm_params_default();
     p.seed = 9;
     const emgmm_data X = emgmm_data_f64(mix.x, n, (size_t)d, (size_t)d);
-    emgmm_model *m = fit_or_fail(K, &p, &X);
+    emgmm_model *m = tu_fit(K, EMGMM_COV_FULL, &p, &X);
     emgmm_model_set_n_threads(m, 2);
     int32_t *lab = tu_xmalloc(sizeof(int32_t) * n);
     double *pr = tu_xmalloc(sizeof(double) * n * K), *ls = tu_xmalloc(sizeof(double) * n);
@@ -151,7 +141,7 @@ static void bic_and_aic_follow_their_formulas(void **state)
         tu_mixture_make(&mix, &r, 700, d, K, 1.0, 4.0, 4.0);
         emgmm_params p = emgmm_params_default();
         const emgmm_data X = emgmm_data_f64(mix.x, mix.n, (size_t)d, (size_t)d);
-        emgmm_model *m = fit_or_fail(K, &p, &X);
+        emgmm_model *m = tu_fit(K, EMGMM_COV_FULL, &p, &X);
         const long want_p = (long)K * d * (d + 1) / 2 + (long)K * d + K - 1;
         assert_int_equal(emgmm_model_n_parameters(m), want_p);
         double score, bic, aic;
@@ -183,7 +173,7 @@ static void step_by_step_loop_equals_fit(void **state)
     p.tol = 1e-5;
     p.n_threads = 2;
     const emgmm_data X = emgmm_data_f64(mix.x, mix.n, (size_t)d, (size_t)d);
-    emgmm_model *a = fit_or_fail(K, &p, &X);
+    emgmm_model *a = tu_fit(K, EMGMM_COV_FULL, &p, &X);
     emgmm_model *b = NULL;
     assert_int_equal(emgmm_model_create(&b, K, d, EMGMM_COV_FULL), EMGMM_OK);
     assert_int_equal(emgmm_fit_init(b, &p, &X), EMGMM_OK);
@@ -218,9 +208,9 @@ static void user_init_continues_from_the_current_model(void **state)
     p.seed = 12;
     p.tol = 0.0;
     p.max_iter = 10;
-    emgmm_model *whole = fit_or_fail(K, &p, &X);
+    emgmm_model *whole = tu_fit(K, EMGMM_COV_FULL, &p, &X);
     p.max_iter = 4;
-    emgmm_model *part = fit_or_fail(K, &p, &X);
+    emgmm_model *part = tu_fit(K, EMGMM_COV_FULL, &p, &X);
     p.init = EMGMM_INIT_USER;
     p.max_iter = 6;
     const int rc = emgmm_fit(part, &p, &X);
@@ -254,7 +244,7 @@ static void convergence_test_is_strictly_less_than_tol(void **state)
     p.seed = 99;
     p.tol = 0.0;
     p.max_iter = 8;
-    emgmm_model *m = fit_or_fail(3, &p, &X);
+    emgmm_model *m = tu_fit(3, EMGMM_COV_FULL, &p, &X);
     int count;
     const double *lbs = emgmm_model_lower_bounds(m, &count);
     const double d4 = fabs(lbs[3] - lbs[2]);
@@ -262,11 +252,11 @@ static void convergence_test_is_strictly_less_than_tol(void **state)
     assert_true(fabs(lbs[1] - lbs[0]) > d4 && fabs(lbs[2] - lbs[1]) > d4 && d4 > 0.0);
     emgmm_model_free(m);
     p.tol = d4;
-    m = fit_or_fail(3, &p, &X);
+    m = tu_fit(3, EMGMM_COV_FULL, &p, &X);
     assert_true(emgmm_model_n_iter(m) > 4 || !emgmm_model_converged(m));
     emgmm_model_free(m);
     p.tol = nextafter(d4, INFINITY);
-    m = fit_or_fail(3, &p, &X);
+    m = tu_fit(3, EMGMM_COV_FULL, &p, &X);
     assert_int_equal(emgmm_model_n_iter(m), 4);
     assert_int_equal(emgmm_model_converged(m), 1);
     emgmm_model_free(m);
@@ -288,7 +278,7 @@ static void model_owns_its_state(void **state)
     memcpy(x, mix.x, sizeof(double) * n * 3);
     emgmm_params p = emgmm_params_default();
     const emgmm_data X = emgmm_data_f64(x, n, 3, 3);
-    emgmm_model *m = fit_or_fail(2, &p, &X);
+    emgmm_model *m = tu_fit(2, EMGMM_COV_FULL, &p, &X);
     const emgmm_data Xkeep = emgmm_data_f64(mix.x, n, 3, 3);
     double *before = tu_xmalloc(sizeof(double) * n), *after = tu_xmalloc(sizeof(double) * n);
     assert_int_equal(emgmm_score_samples(m, &Xkeep, before), EMGMM_OK);
