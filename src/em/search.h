@@ -21,9 +21,9 @@ int emgmm_search_emem(emgmm_model *m, const emgmm_params *p, const emgmm_data *X
 /* The 'smem' search's own EM (to convergence, the trials) converges at, and
  * keeps a move that gains more than, tol / EMGMM_SMEM_TOL_DIV: at tol itself
  * two states of one basin stop up to about tol apart, too coarse to rank
- * basins by (bench_search.py's suite: 32/40 problems reached scikit-learn's
- * best-of-10 at tol, 37/40 at tol / 10, with fewer passes in all from the
- * smaller em-EM stage; docs/search.md). */
+ * basins by (bench_search.py's suite, with 5 short runs: 36-37/40 problems
+ * reached scikit-learn's best-of-10 at tol / 10, against 32/40 at tol with 10
+ * short runs, for fewer passes in all; docs/search.md). */
 #define EMGMM_SMEM_TOL_DIV 10.0
 
 /* The 'smem' initialisation (splitmerge.c): emem, EM to convergence, then
