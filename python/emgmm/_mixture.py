@@ -78,7 +78,7 @@ _STORAGE = {k: _STORAGE_NAME[_emgmmc.STRUCTURES[k][1]] for k in MCLUST_MODELS}
 _STORAGE.update({k: k for k in _SKLEARN_COV})
 _INIT = {"kmeans": _emgmmc.INIT_KMEANS, "k-means++": _emgmmc.INIT_KMEANSPP,
          "random": _emgmmc.INIT_RANDOM, "random_from_data": _emgmmc.INIT_RANDOM_FROM_DATA,
-         "emem": _emgmmc.INIT_EMEM}
+         "emem": _emgmmc.INIT_EMEM, "smem": _emgmmc.INIT_SMEM}
 _ACCEL = {None: _emgmmc.ACCEL_NONE, "none": _emgmmc.ACCEL_NONE,
           "squarem": _emgmmc.ACCEL_SQUAREM, "anderson": _emgmmc.ACCEL_ANDERSON}
 _MISSING = {"error": _emgmmc.MISSING_ERROR, "nan": _emgmmc.MISSING_NAN,
@@ -150,7 +150,8 @@ class GaussianMixture(_DensityMixin, _BaseEstimator):
     of the scikit-learn type that stores the structure ('spherical' for EII
     and VII, 'diag' for EEI, VEI, EVI, VVI, 'tied' for EEE, 'full' for the
     rest; see ``covariance_storage_``).  init_params also takes 'emem' (the
-    em-EM search, docs/search.md).
+    em-EM search) and 'smem' (em-EM, then split-and-merge moves while they
+    raise the lower bound): better optima from one fit, docs/search.md.
 
     Parameters (emgmm's own)
     ------------------------

@@ -1,4 +1,4 @@
-"""mclust's fourteen structures, ICL, init_resp, accel and init_params='emem'
+"""mclust's fourteen structures, ICL, init_resp, accel and init_params='emem'/'smem'
 in the Python package (issues 19 and 18): each against the CLI/library on
 the same data, or against a direct computation."""
 import os
@@ -143,21 +143,24 @@ def test_accel_reaches_plain_optimum(accel):
         emgmm.GaussianMixture(accel="daarem").fit(X)
 
 
-def test_init_emem_matches_cli(tmp_path):
-    """init_params='emem' is the CLI's --init emem for the same seed (1e-12); default kmeans."""
+@pytest.mark.parametrize("init", ["emem", "smem"])
+def test_init_search_matches_cli(tmp_path, init):
+    """init_params='emem'/'smem' is the CLI's --init of that name for the same seed (1e-12);
+    the default stays kmeans."""
     assert emgmm.GaussianMixture().init_params == "kmeans"
     X, _ = _data(n=600)
-    est = emgmm.GaussianMixture(3, init_params="emem", random_state=5, n_threads=1).fit(X)
+    est = emgmm.GaussianMixture(4, init_params=init, random_state=5, n_threads=1).fit(X)
     np.savetxt(tmp_path / "x.csv", X, delimiter=",", fmt="%.17g")
     out = tmp_path / "m.json"
-    r = subprocess.run([cli_path(), "fit", str(tmp_path / "x.csv"), "-k", "3", "--init", "emem",
+    r = subprocess.run([cli_path(), "fit", str(tmp_path / "x.csv"), "-k", "4", "--init", init,
                         "--seed", "5", "--threads", "1", "-q", "-o", str(out)],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     cli = emgmm.load(out)
-    assert cli.init_params == "emem"
+    assert cli.init_params == init
     for attr in ("weights_", "means_", "covariances_"):
         assert rel_err(getattr(est, attr), getattr(cli, attr)) <= 1e-12, attr
+    assert abs(est.lower_bound_ - cli.lower_bound_) <= 1e-12 * abs(cli.lower_bound_)
 
 
 def test_inner_failure_is_warned():
