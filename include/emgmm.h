@@ -262,12 +262,26 @@ typedef struct {
      * integer weights.  NULL = every weight 1.  The lower bound is then the
      * weighted mean log-likelihood. */
     const double *weights;
+    /* 1: every value of x is finite, as emgmm_data_check found it; the functions that
+     * take X then skip their own scan of the values (issue 21: a sweep of fits over the
+     * same data scans it once, not once per fit).  A promise the caller keeps, as it
+     * keeps x's n·ld values readable: set it from emgmm_data_check only, and clear it
+     * when the values change.  0 (as emgmm_data_f64/f32 give): every call scans.  The
+     * shape and the weights are checked either way. */
+    int finite;
 } emgmm_data;
 
 /* A view of row-major data (no weights); nothing is checked or copied here (the
  * functions that take the view check it), so these cannot fail. */
 EMGMM_API emgmm_data emgmm_data_f64(const double *x, size_t n, size_t d, size_t ld);
 EMGMM_API emgmm_data emgmm_data_f32(const float *x, size_t n, size_t d, size_t ld);
+/* Scans X's values once (on n_threads threads, 0 = all) and sets X->finite to 1 when
+ * every one is finite, to 0 otherwise.  Returns EMGMM_OK (finite), EMGMM_ERR_NONFINITE
+ * (a NaN or an infinity; *row and *col, when not NULL, say where the first is, in
+ * X's rows), EMGMM_ERR_NULL, EMGMM_ERR_INVALID_PARAM (dtype), EMGMM_ERR_NO_FEATURES
+ * or EMGMM_ERR_SHAPE (ld < d).  Data with NaN for missing values is not finite: the
+ * fits then check it themselves, under their missing policy. */
+EMGMM_API int emgmm_data_check(emgmm_data *X, int n_threads, long long *row, long long *col);
 
 /* Fit settings.  Fill with emgmm_params_default() and change what you need;
  * the semantics follow scikit-learn's GaussianMixture. */

@@ -139,13 +139,13 @@ int emgmm_init_method_from_name(const char *name)
 
 emgmm_data emgmm_data_f64(const double *x, size_t n, size_t d, size_t ld)
 {
-    emgmm_data X = {x, EMGMM_F64, n, d, ld, NULL};
+    emgmm_data X = {x, EMGMM_F64, n, d, ld, NULL, 0};
     return X;
 }
 
 emgmm_data emgmm_data_f32(const float *x, size_t n, size_t d, size_t ld)
 {
-    emgmm_data X = {x, EMGMM_F32, n, d, ld, NULL};
+    emgmm_data X = {x, EMGMM_F32, n, d, ld, NULL, 0};
     return X;
 }
 

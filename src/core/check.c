@@ -97,13 +97,11 @@ static int row_nonfinite(const emgmm_data *X, size_t i)
     return s != s;
 }
 
-int emgmm_check_data(emgmm_model *m, const emgmm_data *X, int n_threads, int missing)
+/* The flat index row·d + col of X's first non-finite value, SIZE_MAX when none. */
+static size_t first_nonfinite(const emgmm_data *X, int n_threads)
 {
-    int st = emgmm_check_shape(m, X);
-    if (st) return st;
-    if (missing != EMGMM_MISSING_ERROR) return missing_check_data(m, X, n_threads, missing);
     const size_t n = X->n, d = X->d, ld = X->ld;
-    size_t first_bad = SIZE_MAX; /* flat index row*d + col of the first non-finite value */
+    size_t first_bad = SIZE_MAX;
     int T = emgmm_threads(n_threads);
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(T) schedule(static) reduction(min : first_bad)
@@ -121,6 +119,18 @@ int emgmm_check_data(emgmm_model *m, const emgmm_data *X, int n_threads, int mis
         }
     }
     (void)T;
+    return first_bad;
+}
+
+int emgmm_check_data(emgmm_model *m, const emgmm_data *X, int n_threads, int missing)
+{
+    int st = emgmm_check_shape(m, X);
+    if (st) return st;
+    /* emgmm_data_check found every value finite: no NaN, no infinity, no row
+     * without an observed value, under any missing policy */
+    if (X->finite) return EMGMM_OK;
+    if (missing != EMGMM_MISSING_ERROR) return missing_check_data(m, X, n_threads, missing);
+    const size_t d = X->d, first_bad = first_nonfinite(X, n_threads);
     if (first_bad != SIZE_MAX) {
         m->err_row = (long long)(first_bad / d) + emgmm_dist_row_offset(m); /* global row */
         m->err_col = (long long)(first_bad % d);
@@ -161,5 +171,24 @@ int emgmm_check_weights(emgmm_model *m, const emgmm_data *X, int st)
     if (positive < (size_t)m->K)
         return emgmm_fail(m, EMGMM_ERR_TOO_FEW_SAMPLES,
                           "%zu samples (with weight > 0) for %d components", positive, m->K);
+    return EMGMM_OK;
+}
+
+int emgmm_data_check(emgmm_data *X, int n_threads, long long *row, long long *col)
+{
+    if (!X || (!X->x && X->n > 0)) return EMGMM_ERR_NULL;
+    X->finite = 0;
+    if (row) *row = -1;
+    if (col) *col = -1;
+    if (X->dtype != EMGMM_F64 && X->dtype != EMGMM_F32) return EMGMM_ERR_INVALID_PARAM;
+    if (X->d == 0) return EMGMM_ERR_NO_FEATURES;
+    if (X->ld < X->d) return EMGMM_ERR_SHAPE;
+    const size_t bad = first_nonfinite(X, n_threads);
+    if (bad != SIZE_MAX) {
+        if (row) *row = (long long)(bad / X->d);
+        if (col) *col = (long long)(bad % X->d);
+        return EMGMM_ERR_NONFINITE;
+    }
+    X->finite = 1;
     return EMGMM_OK;
 }

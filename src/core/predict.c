@@ -169,14 +169,24 @@ int emgmm_sample(emgmm_model *m, size_t n, uint64_t seed, double *x, int32_t *co
     return EMGMM_OK;
 }
 
+/* Rows per chunk of an n×K responsibility matrix computed piecewise: 2²²
+ * doubles (32 MiB), at least 4096 rows. */
+static size_t resp_chunk_rows(size_t K)
+{
+    const size_t rows = ((size_t)1 << 22) / (K ? K : 1);
+    return rows > 4096 ? rows : 4096;
+}
+
 /* ICL (mclust's icl(), sign of emgmm_bic): −2 log L + p log n + 2 Σ_i −log max_k r_ik.
  * The responsibilities come chunk by chunk from the same pass that sums the
- * log-likelihood, so no n×K matrix is held. */
+ * log-likelihood, so no n×K matrix is held: chunks of 2²² responsibilities
+ * (32 MiB) (each E-step call starts the pass's threads and factors the
+ * model again, so 4096-row chunks cost more than the pass on tall data). */
 int emgmm_icl(emgmm_model *m, const emgmm_data *X, double *icl)
 {
     if (!icl || !m || !X) return EMGMM_ERR_NULL;
     if (X->n == 0) return emgmm_fail(m, EMGMM_ERR_TOO_FEW_SAMPLES, "no samples to score");
-    const size_t K = (size_t)m->K, chunk = 4096;
+    const size_t K = (size_t)m->K, chunk = resp_chunk_rows(K);
     double *resp = malloc(chunk * K * sizeof(double));
     if (!resp) return EMGMM_ERR_ALLOC;
     const size_t es = X->dtype == EMGMM_F32 ? sizeof(float) : sizeof(double);

@@ -44,6 +44,11 @@ void emgmm_diag_logdens(const double *xt, size_t nb, size_t d, size_t K, const d
  * s2[k·d + j] += Σ_i r_ki t² (diagonal families; r component-major [K][nb]). */
 void emgmm_diag_stats(const double *xt, size_t nb, size_t d, size_t K, const double *r,
                       const double *C, double *nk, double *s1, double *s2);
+/* kernels_diag.c: xt[j·nb + i] = x[i·ld + j] − g[j] for i < nb, j < d: a block of float64
+ * data centred and transposed in one go, for the diagonal families' float64 pass (the same
+ * values as emgmm_load_f64_f64, then the transpose). */
+void emgmm_diag_load_f64(const double *x, size_t ld, size_t nb, size_t d, const double *g,
+                         double *xt);
 #endif
 
 #ifndef EMGMM_KERNELS_H_WROW

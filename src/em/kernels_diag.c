@@ -64,3 +64,23 @@ void emgmm_diag_stats(const double *xt, size_t nb, size_t d, size_t K, const dou
         }
     }
 }
+
+/* Tiles of 8 rows: a row's d values are read once, in order, and each lands in
+ * its coordinate's row of xt, whose 8 lanes fill one cache line. */
+EMGMM_CLONES
+void emgmm_diag_load_f64(const double *x, size_t ld, size_t nb, size_t d, const double *g,
+                         double *xt)
+{
+    size_t i0 = 0;
+    for (; i0 + 8 <= nb; i0 += 8) {
+        const double *xi = x + i0 * ld;
+        for (size_t j = 0; j < d; j++) {
+            const double gj = g[j];
+            double *o = xt + j * nb + i0;
+#pragma omp simd
+            for (size_t i = 0; i < 8; i++) o[i] = xi[i * ld + j] - gj;
+        }
+    }
+    for (size_t i = i0; i < nb; i++)
+        for (size_t j = 0; j < d; j++) xt[j * nb + i] = x[i * ld + j] - g[j];
+}

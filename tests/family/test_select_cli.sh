@@ -117,6 +117,18 @@ cmp -s j1.json j2.json || fail "--jobs 2 best model differs from --threads 1"
 "$EMGMM" select data.csv --k 1:3 --jobs 3 --threads 2 -q --table j3.csv 2> err.txt ||
     fail "select --jobs 3 on 2 threads: $(cat err.txt)"
 [ "$(wc -l < j3.csv)" -eq 13 ] || fail "--jobs 3 table has $(wc -l < j3.csv) lines"
+# --jobs auto (the default, issue 21): on 2 threads with 5 K values, two jobs of one thread (the
+# sweep of --threads 1, byte for byte); with 3 K values (fewer than two per job), one job of 2
+"$EMGMM" select data.csv --k 1:5 --seed 4 --threads 2 --table ja.csv -o ja.json > ja.txt \
+    2> err.txt || fail "select --jobs auto: $(cat err.txt)"
+cmp -s j1.csv ja.csv || fail "--jobs auto table differs from --threads 1: $(diff j1.csv ja.csv | head -4)"
+cmp -s j1.json ja.json || fail "--jobs auto best model differs from --threads 1"
+"$EMGMM" select data.csv --k 1:3 --seed 4 --threads 2 --jobs auto -q --table ja3.csv -o ja3.json ||
+    fail "select --k 1:3 --jobs auto"
+"$EMGMM" select data.csv --k 1:3 --seed 4 --threads 2 --jobs 1 -q --table jo3.csv -o jo3.json ||
+    fail "select --k 1:3 --jobs 1"
+cmp -s ja3.csv jo3.csv && cmp -s ja3.json jo3.json ||
+    fail "--jobs auto with 3 K values on 2 threads is not one job of 2 threads"
 
 # ---- impossible fits are rows of the table, not the end of the sweep
 head -n 6 data.csv > small.csv

@@ -405,6 +405,45 @@ static void test_icl(void **s)
     }
 }
 
+/* emgmm_icl over several chunks of responsibilities (2²² per chunk: K = 64 and 70 000 rows
+ * make two) equals the sum written out from predict_proba and score_samples. */
+static void test_icl_chunks(void **s)
+{
+    (void)s;
+    const int K = 64, d = 2;
+    tu_rng r;
+    tu_rng_seed(&r, 0x1c1);
+    tu_mixture mix;
+    tu_mixture_make(&mix, &r, 70000, d, 8, 1.0, 3.0, 2.0);
+    const emgmm_data Xd = emgmm_data_f64(mix.x, mix.n, d, d);
+    double w[64], mu[64 * 2], cov[64 * 4];
+    for (int k = 0; k < K; k++) {
+        w[k] = 1.0 / K;
+        for (int j = 0; j < d; j++) mu[k * d + j] = mix.x[(size_t)k * 997 * d + j];
+        cov[k * 4] = cov[k * 4 + 3] = 1.0 + 0.01 * k;
+        cov[k * 4 + 1] = cov[k * 4 + 2] = 0.1;
+    }
+    emgmm_model *m = tu_model(K, d, EMGMM_COV_FULL);
+    assert_int_equal(emgmm_model_set_parameters(m, w, mu, cov), EMGMM_OK);
+    double *resp = tu_xmalloc(mix.n * K * sizeof(double)), *ld = tu_xmalloc(mix.n * sizeof(double));
+    assert_int_equal(emgmm_predict_proba(m, &Xd, resp), 0);
+    assert_int_equal(emgmm_score_samples(m, &Xd, ld), 0);
+    double ll = 0.0, ent = 0.0, icl;
+    for (size_t i = 0; i < mix.n; i++) {
+        double mx = 0.0;
+        for (int k = 0; k < K; k++) mx = fmax(mx, resp[i * K + k]);
+        ent -= log(mx);
+        ll += ld[i];
+    }
+    assert_int_equal(emgmm_icl(m, &Xd, &icl), 0);
+    const double want = -2.0 * ll + emgmm_model_n_parameters(m) * log((double)mix.n) + 2.0 * ent;
+    tu_assert_close(icl, want, 1e-12, 0.0, "ICL over two chunks");
+    free(resp);
+    free(ld);
+    emgmm_model_free(m);
+    tu_mixture_free(&mix);
+}
+
 /* An M-step from one-hot labels gives the class means and scatter / n_k exactly. */
 static void test_init_resp_onehot(void **s)
 {
@@ -533,6 +572,7 @@ int main(void)
         cmocka_unit_test(test_iterative_optimality),
         cmocka_unit_test(test_counts),
         cmocka_unit_test(test_icl),
+        cmocka_unit_test(test_icl_chunks),
         cmocka_unit_test(test_init_resp_onehot),
         cmocka_unit_test(test_inner_limit),
         cmocka_unit_test(test_degenerate),
