@@ -18,9 +18,17 @@
  * degenerate component (NOT_PD, DEGENERATE) is skipped; other failures end the
  * search.  Collective when distributed (every rank runs the same runs). */
 int emgmm_search_emem(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, uint64_t stream);
+/* The 'smem' search's own EM (to convergence, the trials) converges at, and
+ * keeps a move that gains more than, tol / EMGMM_SMEM_TOL_DIV: at tol itself
+ * two states of one basin stop up to about tol apart, too coarse to rank
+ * basins by (bench_search.py's suite, with 5 short runs: 36-37/40 problems
+ * reached scikit-learn's best-of-10 at tol / 10, against 32/40 at tol with 10
+ * short runs, for fewer passes in all; docs/search.md). */
+#define EMGMM_SMEM_TOL_DIV 10.0
+
 /* The 'smem' initialisation (splitmerge.c): emem, EM to convergence, then
  * split-and-merge moves, each kept only when the lower bound rises by more
- * than tol.  When trace is given, the lower bound after emem's EM and after
+ * than tol / EMGMM_SMEM_TOL_DIV.  When trace is given, the lower bound after emem's EM and after
  * each kept move go there (at most trace_cap, the count in *n_trace): a
  * strictly increasing sequence.  Leaves the model as an initialisation does.
  * Collective when distributed. */

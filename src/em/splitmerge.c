@@ -8,16 +8,20 @@
  * responsibilities are most alike (one slot freed), split the component that
  * fits its points worst into that slot and the old one, run EM from there,
  * and keep the result only when the lower bound rises above the state before
- * the move by more than tol.  A rejected move restores that state bit for bit,
- * so every kept move leaves the lower bound higher (tests/search).
+ * the move by more than tol / EMGMM_SMEM_TOL_DIV (search.h).  A rejected
+ * move restores that state bit for bit, so every kept move leaves the lower
+ * bound higher (tests/search).
  *
  * Differences from Ueda et al.: the trial runs full EM, not partial EM on the
  * three components (a pass costs the same here; full EM lets the neighbours
  * adjust), stopping as soon as it beats the current lower bound (then EM goes
  * on to convergence), after SMEM_TRIAL_ITER iterations, or as soon as its
  * rate of climb cannot take it there in the iterations left; the split candidate
- * is ranked by Mardia's multivariate kurtosis (a component over two clusters
- * is platykurtic) rather than a local KL divergence; the split is along the
+ * is ranked by its kurtosis along the axis it would be split along (a
+ * component over two clusters is platykurtic there) rather than a local KL
+ * divergence, and a round's candidates pair the first merge candidates with
+ * the first split candidates (by rank sum), not every merge with the best
+ * split; the split is along the
  * principal axis, moment-matched, not a random perturbation, so the moves are
  * deterministic.  docs/search.md has the measurements. */
 #include <math.h>
@@ -37,14 +41,29 @@
 #define SMEM_TRIAL_ITER 30
 #define SMEM_ROWS 4096
 /* The em-EM stage's defaults under 'smem' (params.search_starts/_iter = 0):
- * S = 10 runs of L = 5 iterations (emem alone: 20 and 10). */
-#define SMEM_STARTS 10
+ * S = 5 runs of L = 5 iterations (emem alone: 20 and 10). */
+#define SMEM_STARTS 5
 #define SMEM_ITER 5
+/* The search's own tolerance: EMGMM_SMEM_TOL_DIV in search.h. */
 
 typedef struct {
     int i, j;
     double score;
 } merge_pair;
+
+typedef struct {
+    int k;
+    double z;
+} split_rank;
+
+/* Split candidates by kurtosis z, lowest first (ties by index). */
+static int by_z_asc(const void *a, const void *b)
+{
+    const split_rank *x = a, *y = b;
+    if (x->z < y->z) return -1;
+    if (x->z > y->z) return 1;
+    return (x->k > y->k) - (x->k < y->k);
+}
 
 static int by_score_desc(const void *a, const void *b)
 {
@@ -57,11 +76,41 @@ static int by_score_desc(const void *a, const void *b)
     return (ia > ib) - (ia < ib);
 }
 
+static double principal_axis(int d, const double *S, double *v, double *t);
+
+/* The axis component k of m would be split along (v, unit) and the variance
+ * along it, as split_axis but without randomness: the principal axis (full,
+ * tied), the widest coordinate (diag); spherical: 0 (no preferred axis).
+ * t: d of scratch. */
+static double fixed_axis(const emgmm_model *m, int k, double *v, double *t)
+{
+    const int d = m->d, cov = m->cov_type;
+    const double *C = m->covariances;
+    if (cov == EMGMM_COV_FULL) return principal_axis(d, C + (size_t)k * d * d, v, t);
+    if (cov == EMGMM_COV_TIED) return principal_axis(d, C, v, t);
+    if (cov == EMGMM_COV_DIAG) {
+        const double *Ck = C + (size_t)k * d;
+        int best = 0;
+        for (int a = 1; a < d; a++) best = Ck[a] > Ck[best] ? a : best;
+        memset(v, 0, (size_t)d * sizeof(double));
+        v[best] = 1.0;
+        return Ck[best];
+    }
+    return 0.0;
+}
+
 /* One pass over the data (in blocks of SMEM_ROWS rows, responsibilities kept
  * only for a block): G = Σ_n w_n r_n r_nᵀ (K×K), and per component the
- * z-score of Mardia's kurtosis b2_k = Σ w r m² / N_k against its normal value
- * d(d+2), with m the squared Mahalanobis distance recovered from the
- * responsibility (log g_k = log r + log p(x) − log w_k).  Collective. */
+ * z-score of its kurtosis along the axis a split would use (fixed_axis):
+ * with y = vᵀ(x − μ_k), b_k = (Σ w r y⁴ / N_k) / (Σ w r y² / N_k)² against its
+ * normal value 3, z = (b − 3) / √(24 / N_k).  Spherical (no such axis):
+ * Mardia's multivariate kurtosis b2_k = Σ w r m² / N_k against d(d+2), with m
+ * the squared Mahalanobis distance recovered from the responsibility
+ * (log g_k = log r + log p(x) − log w_k).  The one-axis statistic is the
+ * sharper: a component over two clusters is platykurtic along the line
+ * between them (excess about −1.5 for a 2:1 pair) while Mardia's sums d(d+2)
+ * terms, d − 1 of them noise (its z for the same pair shrinks about as 1/d).
+ * Rows with a missing value count in G only.  Collective. */
 static int criteria(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, double *G,
                     double *z)
 {
@@ -69,9 +118,14 @@ static int criteria(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, 
     const size_t rows = X->n < SMEM_ROWS ? (X->n ? X->n : 1) : SMEM_ROWS;
     double *resp = malloc(rows * (size_t)K * sizeof(double));
     double *logdens = malloc(rows * sizeof(double));
-    double *acc = calloc((size_t)K * K + 2 * (size_t)K, sizeof(double));
-    int st = resp && logdens && acc ? EMGMM_OK : EMGMM_ERR_ALLOC;
-    double *nk = acc + (size_t)K * K, *m2 = nk + K;
+    const size_t nacc = (size_t)K * K + 5 * (size_t)K;
+    double *acc = calloc(nacc, sizeof(double));
+    double *ax = malloc(((size_t)K + 1) * d * sizeof(double)); /* K axes, d of scratch */
+    int st = resp && logdens && acc && ax ? EMGMM_OK : EMGMM_ERR_ALLOC;
+    double *nk = acc + (size_t)K * K, *m2 = nk + K, *n1 = m2 + K, *y2 = n1 + K, *y4 = y2 + K;
+    int use_axis = m->cov_type != EMGMM_COV_SPHERICAL;
+    for (int a = 0; st == EMGMM_OK && use_axis && a < K; a++)
+        if (!(fixed_axis(m, a, ax + (size_t)a * d, ax + (size_t)K * d) > 0.0)) use_axis = 0;
     const size_t es = X->dtype == EMGMM_F32 ? sizeof(float) : sizeof(double);
     for (size_t i0 = 0; st == EMGMM_OK && i0 < X->n; i0 += rows) {
         emgmm_data sub = *X;
@@ -91,6 +145,7 @@ static int criteria(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, 
             const double w = sub.weights ? sub.weights[i] : 1.0;
             const double *r = resp + i * (size_t)K;
             if (!(w > 0.0) || !isfinite(logdens[i])) continue;
+            const char *row = (const char *)sub.x + i * sub.ld * es;
             for (int a = 0; a < K; a++) {
                 if (!(r[a] > 1e-12)) continue;
                 const double wa = w * r[a];
@@ -99,22 +154,41 @@ static int criteria(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, 
                 const double mah = 2.0 * m->log_det[a] - d * EMGMM_LOG_2PI - 2.0 * lg;
                 nk[a] += wa;
                 m2[a] += wa * mah * mah;
+                if (use_axis) {
+                    const double *va = ax + (size_t)a * d, *mu = m->means + (size_t)a * d;
+                    double y = 0.0;
+                    if (X->dtype == EMGMM_F32)
+                        for (int c = 0; c < d; c++)
+                            y += va[c] * ((const float *)row)[c] - va[c] * mu[c];
+                    else
+                        for (int c = 0; c < d; c++) y += va[c] * (((const double *)row)[c] - mu[c]);
+                    if (isfinite(y)) { /* NaN: a missing value */
+                        n1[a] += wa;
+                        y2[a] += wa * y * y;
+                        y4[a] += wa * y * y * y * y;
+                    }
+                }
             }
         }
     }
     if (st == EMGMM_OK) memcpy(acc, G, (size_t)K * K * sizeof(double));
-    st = emgmm_dist_sum(m, acc, (size_t)K * K + 2 * (size_t)K, st);
+    st = emgmm_dist_sum(m, acc, nacc, st);
     if (st == EMGMM_OK) {
         memcpy(G, acc, (size_t)K * K * sizeof(double));
         const double dd = (double)d * (d + 2);
         for (int a = 0; a < K; a++) {
             for (int b = 0; b < a; b++) G[(size_t)a * K + b] = G[(size_t)b * K + a];
             z[a] = nk[a] > 0.0 ? (m2[a] / nk[a] - dd) / sqrt(8.0 * dd / nk[a]) : 0.0;
+            if (use_axis) {
+                const double v2 = n1[a] > 0.0 ? y2[a] / n1[a] : 0.0;
+                z[a] = v2 > 0.0 ? (y4[a] / n1[a] / (v2 * v2) - 3.0) / sqrt(24.0 / n1[a]) : 0.0;
+            }
         }
     }
     free(resp);
     free(logdens);
     free(acc);
+    free(ax);
     return st;
 }
 
@@ -310,9 +384,10 @@ static int moves(emgmm_model *m, const emgmm_params *p, const emgmm_params *q, c
     double *z = malloc((size_t)K * sizeof(double));
     double *v = malloc(2 * (size_t)d * sizeof(double));
     merge_pair *pairs = malloc((size_t)K * (K - 1) / 2 * sizeof *pairs);
+    split_rank *splits = malloc((size_t)K * sizeof *splits);
     emgmm_paramset ps = {0};
-    int st = snap && G && z && v && pairs ? emgmm_paramset_alloc(&ps, K, d, m->cov_len)
-                                          : EMGMM_ERR_ALLOC;
+    int st = snap && G && z && v && pairs && splits ? emgmm_paramset_alloc(&ps, K, d, m->cov_len)
+                                                    : EMGMM_ERR_ALLOC;
     emgmm_rng rng;
     emgmm_rng_seed(&rng, p->seed, emgmm_search_run_stream(stream, -1));
     for (int round = 0; st == EMGMM_OK && round < K; round++) {
@@ -329,12 +404,36 @@ static int moves(emgmm_model *m, const emgmm_params *p, const emgmm_params *q, c
                 pairs[np++].score = den > 0.0 ? G[(size_t)i * K + j] / den : 0.0;
             }
         qsort(pairs, (size_t)np, sizeof *pairs, by_score_desc);
+        for (int a = 0; a < K; a++) {
+            splits[a].k = a;
+            splits[a].z = z[a];
+        }
+        qsort(splits, (size_t)K, sizeof *splits, by_z_asc);
         int accepted = 0;
-        for (int c = 0; c < SMEM_CANDIDATES && c < np && !accepted && st == EMGMM_OK; c++) {
-            const int i = pairs[c].i, j = pairs[c].j;
+        /* The candidates: (merge rank, split rank) by their sum, then merge
+         * rank — (0,0) (0,1) (1,0) (0,2) (1,1) …  Ueda et al. pair each
+         * merge pair with the best split only: a round then tries one split,
+         * and when that component is not the one over two clusters no
+         * candidate can pay (on well-separated data only the first merge
+         * pairs overlap at all, so the later merges are no help either). */
+        for (int c = 0, diag = 0, pos = 0; c < SMEM_CANDIDATES && !accepted && st == EMGMM_OK;
+             c++) {
+            const int mr = pos, sr = diag - pos;
+            if (++pos > diag) {
+                diag++;
+                pos = 0;
+            }
+            if (mr >= np) continue;
+            const int i = pairs[mr].i, j = pairs[mr].j;
             int k = -1, beaten = 0;
-            for (int a = 0; a < K; a++)
-                if (a != i && a != j && (k < 0 || z[a] < z[k])) k = a;
+            for (int a = 0, skip = sr; a < K && k < 0; a++) {
+                if (splits[a].k == i || splits[a].k == j) continue;
+                if (skip-- == 0) k = splits[a].k;
+            }
+            if (k < 0) { /* fewer than sr + 1 outside the pair: the best */
+                for (int a = 0; a < K && k < 0; a++)
+                    if (splits[a].k != i && splits[a].k != j) k = splits[a].k;
+            }
             emgmm_paramset_from_model(&ps, m);
             make_move(m, &ps, i, j, k, &rng, v, v + d);
             int bad = -1;
@@ -342,9 +441,9 @@ static int moves(emgmm_model *m, const emgmm_params *p, const emgmm_params *q, c
                                         &bad))
                 continue; /* the split covariance is not PD: not a move */
             emgmm_paramset_to_model(m, &ps);
-            st = run_em(m, q, X, SMEM_TRIAL_ITER, *cur + p->tol, &beaten);
+            st = run_em(m, q, X, SMEM_TRIAL_ITER, *cur + q->tol, &beaten);
             if (st == EMGMM_OK && beaten) st = run_em(m, q, X, p->max_iter, INFINITY, &beaten);
-            if (st == EMGMM_OK && emgmm_run_lower_bound(m) > *cur + p->tol) {
+            if (st == EMGMM_OK && emgmm_run_lower_bound(m) > *cur + q->tol) {
                 *cur = emgmm_run_lower_bound(m);
                 if (trace && *n_trace < trace_cap) trace[(*n_trace)++] = *cur;
                 accepted = 1;
@@ -366,6 +465,7 @@ static int moves(emgmm_model *m, const emgmm_params *p, const emgmm_params *q, c
     free(z);
     free(v);
     free(pairs);
+    free(splits);
     return st;
 }
 
@@ -381,6 +481,7 @@ int emgmm_search_smem(emgmm_model *m, const emgmm_params *p, const emgmm_data *X
     if (st) return st;
     emgmm_params q = *p;
     q.init = EMGMM_INIT_USER;
+    q.tol = p->tol / EMGMM_SMEM_TOL_DIV;
     int beaten = 0;
     st = run_em(m, &q, X, p->max_iter, INFINITY, &beaten);
     if (st) return st;

@@ -1,5 +1,5 @@
 /* The 'smem' search (issue 18, part 2): every kept split-and-merge move
- * raises the lower bound by more than tol and the fit never goes below the
+ * raises the lower bound by more than tol / EMGMM_SMEM_TOL_DIV and the fit never goes below the
  * last kept move, for every covariance type, float32, weights and missing
  * values; determinism for a seed and thread count; a constructed problem
  * where weak em-EM starts get stuck and the moves get out. */
@@ -32,7 +32,8 @@ static emgmm_params smem_params(uint64_t seed)
 }
 
 /* Runs the search with its trace and checks the moves: the trace (after
- * emem's EM, then after each kept move) rises by more than tol each time, and
+ * emem's EM, then after each kept move) rises by more than tol / EMGMM_SMEM_TOL_DIV
+ * each time, and
  * the fit from the search's end never goes below the last entry.  Returns the
  * number of kept moves. */
 static int assert_moves_up(const emgmm_params *p, const emgmm_data *X, int K, int cov,
@@ -46,7 +47,7 @@ static int assert_moves_up(const emgmm_params *p, const emgmm_data *X, int K, in
     assert_int_equal(emgmm_search_smem(m, p, X, 0, trace, 64, &nt), EMGMM_OK);
     assert_true(nt >= 1);
     for (int i = 1; i < nt; i++)
-        if (!(trace[i] > trace[i - 1] + p->tol)) {
+        if (!(trace[i] > trace[i - 1] + p->tol / EMGMM_SMEM_TOL_DIV)) {
             print_error("%s: move %d took the lower bound from %.17g to %.17g\n", what, i,
                         trace[i - 1], trace[i]);
             fail();
