@@ -251,7 +251,7 @@ def report(rows, quiet=False):
     lines.append("Load average at the end: %s; %d problems done.  " %
                  (" ".join(open("/proc/loadavg").read().split()[:3]), len(rows)))
     lines.append("Threads: %d for every engine; all fits full covariance, tol %g, max_iter %d, "
-                 "reg_covar %g, seed %d.  emem: search_starts %s, search_iter %s.  Times are wall "
+                 "reg_covar %g, seed %d.  " + ARGS.method + ": search_starts %s, search_iter %s.  Times are wall "
                  "seconds on a shared, loaded machine (noisy): each fit() call for scikit-learn, the "
                  "fit's own time (the CLI's summary line) for emgmm, whose whole-process time "
                  "(start, reading the .npy, writing the model) is also given.\n" % (ARGS.threads, TOL, MAX_ITER, REG, ARGS.seed,
@@ -280,17 +280,17 @@ def report(rows, quiet=False):
                  " | ".join("%.2f" % tw[t] for t in tags))
     lines.append("| total CPU seconds (sklearn: the fit() calls; emgmm: whole processes) | %s |" %
                  " | ".join("%.2f" % tc[t] for t in tags))
-    lines.append("| problems where emem's single run beats sklearn's best-of-10 by > 1e-6 "
+    lines.append("| problems where " + ARGS.method + "'s single run beats sklearn's best-of-10 by > 1e-6 "
                  "(as stopped) | | | | %d |" % sum(r["emem"]["lb"] > r["sk10"]["lb"] + EPS
                                                    for r in rows))
-    lines.append("| problems where emem is below sklearn's best-of-10 by > 1e-6 (as stopped) "
+    lines.append("| problems where " + ARGS.method + " is below sklearn's best-of-10 by > 1e-6 (as stopped) "
                  "| | | | %d |" % worse["emem"])
     lines.append("")
     lines.append("## Per problem\n")
     lines.append("Lower bound (mean log-likelihood per sample) as stopped, then polished; "
-                 "✓ = matching means recovered.  Δ = emem − sklearn best-of-10 (as stopped).\n")
-    lines.append("| problem | n | d | K | sk1 | sk10 | km | emem | Δ emem−sk10 | polished sk10 | "
-                 "polished emem | t sk1 | t sk10 | t km | t emem |")
+                 "✓ = matching means recovered.  Δ = " + ARGS.method + " − sklearn best-of-10 (as stopped).\n")
+    lines.append(("| problem | n | d | K | sk1 | sk10 | km | {0} | Δ {0}−sk10 | polished sk10 | "
+                  "polished {0} | t sk1 | t sk10 | t km | t {0} |").format(ARGS.method))
     lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 
     def cell(x):

@@ -315,7 +315,7 @@ typedef struct {
                             covariance worse; it does not lift a full covariance singular
                             through collinear features (reg_covar does). */
     int search_starts; /* EMGMM_INIT_EMEM, _SMEM: short runs per initialisation; 0 = automatic
-                            (emem 20, smem 10) */
+                            (emem 20, smem 5) */
     int search_iter;   /* EMGMM_INIT_EMEM, _SMEM: EM iterations of each short run; 0 = automatic
                             (emem 10, smem 5) */
     int accel;         /* emgmm_accel_method (default EMGMM_ACCEL_NONE: plain EM, which matches
