@@ -251,11 +251,12 @@ def report(rows, quiet=False):
     lines.append("Load average at the end: %s; %d problems done.  " %
                  (" ".join(open("/proc/loadavg").read().split()[:3]), len(rows)))
     lines.append("Threads: %d for every engine; all fits full covariance, tol %g, max_iter %d, "
-                 "reg_covar %g, seed %d.  " + ARGS.method + ": search_starts %s, search_iter %s.  Times are wall "
+                 "reg_covar %g, seed %d.  %s: search_starts %s, search_iter %s.  Times are wall "
                  "seconds on a shared, loaded machine (noisy): each fit() call for scikit-learn, the "
                  "fit's own time (the CLI's summary line) for emgmm, whose whole-process time "
                  "(start, reading the .npy, writing the model) is also given.\n" % (ARGS.threads, TOL, MAX_ITER, REG, ARGS.seed,
-                                          ARGS.starts or "default", ARGS.iter or "default"))
+                                          ARGS.method, ARGS.starts or "default",
+                                          ARGS.iter or "default"))
     reach = {t: sum(r[t]["lb"] >= r["sk10"]["lb"] - EPS for r in rows) for t in tags}
     reach_p = {t: sum(r[t]["pol"] >= r["sk10"]["pol"] - EPS for r in rows
                       if np.isfinite(r[t]["pol"]) and np.isfinite(r["sk10"]["pol"])) for t in tags}
