@@ -56,6 +56,12 @@ void emgmm_diag_load_f64(const double *x, size_t ld, size_t nb, size_t d, const 
 /* out[i] = r[i]·(xt[i] − c) for i < nb; returns Σ_i out[i] in double. */
 double emgmm_wrow_f64(const double *xt, const double *r, double c, size_t nb, double *out);
 double emgmm_wrow_f32(const float *xt, const double *r, double c, size_t nb, float *out);
+/* One-hot r[k·nb + i] at each row's nearest centre (the first of equals), from
+ * y[k·ldy + i] = c̃_k·x̃_i and cn[k] = ‖c̃_k‖²; bd, best: nb doubles of scratch. */
+void emgmm_nearest_f64(const double *y, size_t ldy, size_t nb, size_t K, const double *cn,
+                       double *bd, double *best, double *r);
+void emgmm_nearest_f32(const float *y, size_t ldy, size_t nb, size_t K, const double *cn,
+                       double *bd, double *best, double *r);
 #endif
 
 #ifndef EMGMM_KERNELS_H_FUSED

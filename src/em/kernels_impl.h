@@ -68,3 +68,38 @@ double EMGMM_WROW(const TYPE *xt, const double *r, double c, size_t nb, TYPE *ou
     }
     return s;
 }
+
+/* The nearest centre of every row, from y[k·ldy + i] = c̃_k·x̃_i (TYPE) and
+ * cn[k] = ‖c̃_k‖²: the least ‖c̃_k‖² − 2 c̃_k·x̃_i, the first of equals, as
+ * one-hot responsibilities r[k·nb + i].  bd, best: scratch of nb doubles
+ * (the least distance so far, its component as an exact double).  Written
+ * with selects, not branches, so that it vectorises; 2·y is exact, so the
+ * distances are the same bits with or without FMA contraction. */
+EMGMM_CLONES
+void EMGMM_NEAREST(const TYPE *y, size_t ldy, size_t nb, size_t K, const double *cn, double *bd,
+                   double *best, double *r)
+{
+    const double c0 = cn[0];
+#pragma omp simd
+    for (size_t i = 0; i < nb; i++) {
+        bd[i] = c0 - 2.0 * (double)y[i];
+        best[i] = 0.0;
+    }
+    for (size_t k = 1; k < K; k++) {
+        const TYPE *yk = y + k * ldy;
+        const double ck = cn[k], kd = (double)k;
+#pragma omp simd
+        for (size_t i = 0; i < nb; i++) {
+            const double dk = ck - 2.0 * (double)yk[i], b = bd[i], q = best[i];
+            const int closer = dk < b;
+            bd[i] = closer ? dk : b;
+            best[i] = closer ? kd : q;
+        }
+    }
+    for (size_t k = 0; k < K; k++) {
+        double *rk = r + k * nb;
+        const double kd = (double)k;
+#pragma omp simd
+        for (size_t i = 0; i < nb; i++) rk[i] = best[i] == kd ? 1.0 : 0.0;
+    }
+}

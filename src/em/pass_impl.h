@@ -472,33 +472,10 @@ static void labels_block(const pass_shared *sh, pass_ws *w, size_t nb)
     GEMM(CblasRowMajor, CblasTrans, CblasTrans, (int)K, (int)nb, (int)d, (TYPE)1, sh->ct, (int)K,
          w->xs, (int)d, (TYPE)0, w->y, (int)sh->ldb);
     /* the nearest centre (the first of equals) for all rows at once, down the
-     * components with the rows in the vector lanes: bd the least distance so
-     * far (up to ‖x‖²), best its component (as a double, exact) */
-    double *restrict bd = w->mx, *restrict best = w->sum;
-    const TYPE *y0 = w->y;
-    const double c0 = sh->cnorm[0];
-#pragma omp simd
-    for (size_t i = 0; i < nb; i++) {
-        bd[i] = c0 - 2.0 * (double)y0[i];
-        best[i] = 0.0;
-    }
-    for (size_t k = 1; k < K; k++) {
-        const TYPE *yk = w->y + k * sh->ldb;
-        const double ck = sh->cnorm[k], kd = (double)k;
-#pragma omp simd
-        for (size_t i = 0; i < nb; i++) {
-            const double dk = ck - 2.0 * (double)yk[i];
-            const int closer = dk < bd[i];
-            bd[i] = closer ? dk : bd[i];
-            best[i] = closer ? kd : best[i];
-        }
-    }
-    for (size_t k = 0; k < K; k++) {
-        double *rk = w->r + k * nb;
-        const double kd = (double)k;
-#pragma omp simd
-        for (size_t i = 0; i < nb; i++) rk[i] = best[i] == kd ? 1.0 : 0.0;
-    }
+     * components with the rows in the vector lanes (a kernel of its own,
+     * built for each vector width: here the loop compiled to scalar code with
+     * a branch per row and component) */
+    EMGMM_NEAREST(w->y, sh->ldb, nb, K, sh->cnorm, w->mx, w->sum, w->r);
 }
 
 static void random_block(uint64_t seed, size_t i0, size_t nb, size_t K, double *r)
@@ -631,15 +608,18 @@ static void process_block(const emgmm_pass *p, const emgmm_data *X, const pass_s
      * (a2): float64 data in the float64 pass, without missing values, go there in
      * one step, not through xs (the same values; issue 21: the load and the
      * transpose were 15 % of a model-selection sweep). */
-    int diag_t = 0;
+    int diag_t = 0, diag_lab = 0;
 #ifdef EMGMM_TYPE_F64
-    diag_t = p->mode == EMGMM_PASS_ESTEP && !sh->missing && X->dtype == EMGMM_F64 &&
-             sh->cov_type != EMGMM_COV_FULL && sh->cov_type != EMGMM_COV_TIED;
+    const int diag_f64 = !sh->missing && X->dtype == EMGMM_F64 &&
+                         sh->cov_type != EMGMM_COV_FULL && sh->cov_type != EMGMM_COV_TIED;
+    diag_t = diag_f64 && p->mode == EMGMM_PASS_ESTEP;
+    /* a label pass needs the rows for its GEMM and the transposed block for the
+     * statistics: the latter loaded too, not transposed element by element */
+    diag_lab = diag_f64 && p->mode == EMGMM_PASS_LABELS && p->stats;
 #endif
-    if (diag_t)
+    if (diag_t || diag_lab)
         emgmm_diag_load_f64((const double *)X->x + i0 * X->ld, X->ld, nb, sh->d, sh->g, w->a2);
-    else
-        load_block(X, i0, nb, sh->g, w->xs);
+    if (!diag_t) load_block(X, i0, nb, sh->g, w->xs);
     w->xt_ready = 0;
     w->bll = 0.0;
     w->nmr = 0;
@@ -694,7 +674,7 @@ static void process_block(const emgmm_pass *p, const emgmm_data *X, const pass_s
             transpose_block(sh, w, nb);
             mstats_full(sh, w->xt, w->r, nb, 0, K, w, &w->st);
         } else {
-            mstats_diag(sh, w, nb, p->mode == EMGMM_PASS_ESTEP);
+            mstats_diag(sh, w, nb, p->mode == EMGMM_PASS_ESTEP || diag_lab);
         }
         if (w->nmr) mstats_missing(sh, w, nb, i0);
     }

@@ -6,6 +6,7 @@
 #undef EMGMM_LOAD64
 #undef EMGMM_LOAD32
 #undef EMGMM_WROW
+#undef EMGMM_NEAREST
 #undef EMGMM_FUSED_QF
 #undef EMGMM_TRI_QF
 #undef EMGMM_TRI_TAIL

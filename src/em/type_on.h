@@ -17,6 +17,7 @@
 #define EMGMM_LOAD64 emgmm_load_f64_f64
 #define EMGMM_LOAD32 emgmm_load_f32_f64
 #define EMGMM_WROW emgmm_wrow_f64
+#define EMGMM_NEAREST emgmm_nearest_f64
 #define EMGMM_FUSED_QF emgmm_qf_fused_f64
 #define EMGMM_TRI_QF emgmm_qf_tri_f64
 #define EMGMM_TRI_TAIL emgmm_tri_tail_f64
@@ -35,6 +36,7 @@
 #define EMGMM_LOAD64 emgmm_load_f64_f32
 #define EMGMM_LOAD32 emgmm_load_f32_f32
 #define EMGMM_WROW emgmm_wrow_f32
+#define EMGMM_NEAREST emgmm_nearest_f32
 #define EMGMM_TRI_QF emgmm_qf_tri_f32
 #define EMGMM_TRI_TAIL emgmm_tri_tail_f32
 #define EMGMM_MSTAT emgmm_mstat_f32
