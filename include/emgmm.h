@@ -346,7 +346,7 @@ typedef struct {
                                 runs k-means once per K.  Not kept; ignored by other inits.
                                 Errors: a non-finite centre, or an initialisation index >= n_init
                                 (emgmm_fit_init_at): EMGMM_ERR_INVALID_PARAM */
-    int mclust_compat;       /* 1: reproduce mclust 6 where its update is not the exact M-step: its
+    int mclust_compat; /* 1: reproduce mclust 6 where its update is not the exact M-step: its
                             VVE orientation step weights by the shapes A_k alone, not by
                             (λ_k A_k)⁻¹, reaching a lower likelihood.  Default 0 (exact) */
     /* ---- the data pass's tuning (issue 20): benchmarks and tests; the defaults (0) are
@@ -532,6 +532,16 @@ EMGMM_API long emgmm_model_n_parameters(const emgmm_model *model);
  * better): BIC + 2·Σ_i (−log max_k r_ik), mclust's icl() with the sign
  * turned (mclust's ICL = −this).  Errors as emgmm_bic. */
 EMGMM_API int emgmm_icl(emgmm_model *model, const emgmm_data *X, double *icl);
+/* emgmm_score's *mean_loglik and, from the same E-step pass (one pass over X,
+ * not two), ICL's term *entropy = Σ_i −log max_k r_ik (a row of weight w
+ * counts w times, as in the score; a row whose largest responsibility is 0
+ * adds nothing), so that a caller with both, e.g. a model-selection sweep,
+ * gets BIC, AIC and ICL = BIC + 2·entropy from one pass.  The entropy is a sum
+ * over rows: distributed callers add their ranks'.  With one thread it is the
+ * sum over predict_proba's rows in row order, bit for bit; the score is
+ * emgmm_score's bit for bit.  Errors as emgmm_score; EMGMM_ERR_NULL (entropy). */
+EMGMM_API int emgmm_score_entropy(emgmm_model *model, const emgmm_data *X, double *mean_loglik,
+                                  double *entropy);
 
 /* Draws n points: x[n][d] row-major, and (if comp is not NULL) the component of
  * each.  Deterministic for a seed.  Errors: EMGMM_ERR_NULL (model, or x with

@@ -96,7 +96,7 @@ typedef struct {
     int nk;
     int types[EMGMM_N_COV_TYPES], ntypes;
     int criterion, threads, quiet;
-    int mclust; /* issue 19: --mclust-sign, or an mclust-only structure or ICL in the sweep */
+    int mclust;   /* issue 19: --mclust-sign, or an mclust-only structure or ICL in the sweep */
     int want_icl; /* ICL is shown somewhere (terminal table, mclust columns, JSON table) */
     int jobs;     /* --jobs: fits at a time; 0 = auto (sweep_jobs) */
     emgmm_params p;
@@ -232,7 +232,8 @@ static int finish_args(int argc, char **argv, sel_opts *o)
     if (o->nk == 0 && (rc = parse_k_list("1:9", o)) != 0) return rc;
     for (int t = 0; t < o->ntypes; t++) o->mclust |= o->types[t] >= EMGMM_COV_EII;
     o->mclust |= o->criterion == CRIT_ICL;
-    /* ICL costs a data pass per fit: only when a table shows it */
+    /* ICL's entropy term is summed by the scoring pass (a little work per row, no pass of
+     * its own): only when a table shows it */
     o->want_icl = o->mclust || !o->quiet ||
                   (o->table && strlen(o->table) >= 5 &&
                    !strcasecmp(o->table + strlen(o->table) - 5, ".json"));
@@ -351,33 +352,6 @@ static void set_error(sel_row *r, int status, const emgmm_model *m)
     snprintf(r->error, sizeof r->error, "%s", msg && *msg ? msg : emgmm_strerror(status));
 }
 
-/* Σ_i −log max_k r_ik over this process's rows of X: the entropy term of ICL
- * (as emgmm_icl sums it), for a distributed sweep, whose ranks add theirs. */
-static int hard_entropy(emgmm_model *m, const emgmm_data *X, double *ent)
-{
-    const size_t K = (size_t)emgmm_model_n_components(m), chunk = 4096;
-    const size_t es = X->dtype == EMGMM_F32 ? sizeof(float) : sizeof(double);
-    double *resp = malloc(chunk * K * sizeof(double));
-    if (!resp) return EMGMM_ERR_ALLOC;
-    int st = EMGMM_OK;
-    double e = 0.0;
-    for (size_t i0 = 0; i0 < X->n && st == EMGMM_OK; i0 += chunk) {
-        emgmm_data sub = *X;
-        sub.n = X->n - i0 < chunk ? X->n - i0 : chunk;
-        sub.x = (const char *)X->x + i0 * X->ld * es;
-        sub.weights = NULL;
-        st = emgmm_predict_proba(m, &sub, resp);
-        for (size_t i = 0; st == EMGMM_OK && i < sub.n; i++) {
-            double mx = 0.0;
-            for (size_t k = 0; k < K; k++) mx = resp[i * K + k] > mx ? resp[i * K + k] : mx;
-            if (mx > 0.0) e -= log(mx);
-        }
-    }
-    free(resp);
-    *ent = e;
-    return st;
-}
-
 /* The (K, type) model of *row, with the sweep's threads, into *out.  Returns 0 with *out NULL
  * when this pair cannot be made (the reason is in *row), or an exit code (already reported)
  * when the sweep must stop. */
@@ -424,8 +398,9 @@ static int score_weighted(emgmm_model *m, const emgmm_data *X, int st, sel_row *
 static int score_ranks(emgmm_model *m, const emgmm_data *X, int st, int want_icl, sel_row *row)
 {
     double score = NAN, ent = 0.0;
-    if (st == EMGMM_OK && X->n > 0) st = emgmm_score(m, X, &score);
-    if (st == EMGMM_OK && X->n > 0 && want_icl) st = hard_entropy(m, X, &ent);
+    /* ICL's entropy is a sum over rows, from the scoring pass itself */
+    if (st == EMGMM_OK && X->n > 0)
+        st = want_icl ? emgmm_score_entropy(m, X, &score, &ent) : emgmm_score(m, X, &score);
     st = glue_agree_status(st);
     size_t nsc = X->n; /* drop-empty-rows: rows with nothing observed do not count */
     emgmm_n_scored(m, X, &nsc);
@@ -440,19 +415,20 @@ static int score_ranks(emgmm_model *m, const emgmm_data *X, int st, int want_icl
     return st;
 }
 
-/* One process: the library's own score and ICL (when shown), and BIC and AIC from that score
- * as emgmm_bic and emgmm_aic compute them (the same bits, without a data pass each). */
+/* One process: the library's own score, BIC and AIC from it as emgmm_bic and emgmm_aic compute
+ * them (the same bits, without a data pass each), and ICL (when shown) = BIC + 2 x the entropy
+ * term, which the same scoring pass sums (emgmm_score_entropy): one pass per fit, not two. */
 static int score_local(emgmm_model *m, const emgmm_data *X, int st, int want_icl, sel_row *row)
 {
-    double score = NAN;
-    if (st == EMGMM_OK) st = emgmm_score(m, X, &score);
+    double score = NAN, ent = NAN;
+    if (st == EMGMM_OK)
+        st = want_icl ? emgmm_score_entropy(m, X, &score, &ent) : emgmm_score(m, X, &score);
     size_t nsc = X->n;
     emgmm_n_scored(m, X, &nsc);
     const double n = (double)nsc, np = (double)emgmm_model_n_parameters(m);
     row->bic = -2.0 * score * n + log(n) * np;
     row->aic = -2.0 * score * n + 2.0 * np;
-    row->icl = NAN;
-    if (st == EMGMM_OK && want_icl) st = emgmm_icl(m, X, &row->icl);
+    row->icl = want_icl ? row->bic + 2.0 * ent : NAN;
     row->loglik = score * n;
     return st;
 }
@@ -783,9 +759,8 @@ static double *shared_centres(const sel_opts *o, const sel_sweep *s, int K)
     int st = emgmm_model_create(&m, K, (int)s->X.d, EMGMM_COV_SPHERICAL);
     if (st == EMGMM_OK) emgmm_model_set_n_threads(m, o->threads);
     if (glue_size() > 1) /* collective, as the fits */
-        st = glue_agree_status(st == EMGMM_OK && glue_set_comm(m, s->row0) != 0
-                                   ? EMGMM_ERR_INVALID_PARAM
-                                   : st);
+        st = glue_agree_status(
+            st == EMGMM_OK && glue_set_comm(m, s->row0) != 0 ? EMGMM_ERR_INVALID_PARAM : st);
     const size_t Kd = (size_t)K * s->X.d;
     double *c = st == EMGMM_OK ? malloc((size_t)o->p.n_init * Kd * sizeof(double)) : NULL;
     if (st == EMGMM_OK && !c) st = EMGMM_ERR_ALLOC;

@@ -10,7 +10,7 @@
 #include "src/linalg/linalg.h"
 
 static int run_estep(emgmm_model *m, const emgmm_data *X, int32_t *labels, double *resp,
-                     double *logdens, double *llsum)
+                     double *logdens, double *llsum, double *entropy)
 {
     if (!m || !X) return EMGMM_ERR_NULL;
     emgmm_clear_error(m);
@@ -19,6 +19,7 @@ static int run_estep(emgmm_model *m, const emgmm_data *X, int32_t *labels, doubl
     if (st) return st;
     if (X->n == 0) {
         if (llsum) *llsum = 0.0;
+        if (entropy) *entropy = 0.0;
         return EMGMM_OK;
     }
     emgmm_pass pass = {0};
@@ -29,25 +30,26 @@ static int run_estep(emgmm_model *m, const emgmm_data *X, int32_t *labels, doubl
     pass.resp = resp;
     pass.logdens = logdens;
     pass.loglik_sum = llsum;
+    pass.hard_entropy = entropy;
     return emgmm_pass_run_model(m, &pass, X);
 }
 
 int emgmm_predict(emgmm_model *m, const emgmm_data *X, int32_t *labels)
 {
     if (!labels) return EMGMM_ERR_NULL;
-    return run_estep(m, X, labels, NULL, NULL, NULL);
+    return run_estep(m, X, labels, NULL, NULL, NULL, NULL);
 }
 
 int emgmm_predict_proba(emgmm_model *m, const emgmm_data *X, double *resp)
 {
     if (!resp) return EMGMM_ERR_NULL;
-    return run_estep(m, X, NULL, resp, NULL, NULL);
+    return run_estep(m, X, NULL, resp, NULL, NULL, NULL);
 }
 
 int emgmm_score_samples(emgmm_model *m, const emgmm_data *X, double *logdens)
 {
     if (!logdens) return EMGMM_ERR_NULL;
-    return run_estep(m, X, NULL, NULL, logdens, NULL);
+    return run_estep(m, X, NULL, NULL, logdens, NULL, NULL);
 }
 
 /* Rows with at least one observed (non-NaN) value. */
@@ -75,17 +77,29 @@ int emgmm_n_scored(const emgmm_model *m, const emgmm_data *X, size_t *n)
     return EMGMM_OK;
 }
 
-int emgmm_score(emgmm_model *m, const emgmm_data *X, double *mean_loglik)
+/* emgmm_score, and with entropy ICL's term from the same pass. */
+static int score_pass(emgmm_model *m, const emgmm_data *X, double *mean_loglik, double *entropy)
 {
     if (!mean_loglik) return EMGMM_ERR_NULL;
     double s = 0.0;
-    int st = run_estep(m, X, NULL, NULL, NULL, &s);
+    int st = run_estep(m, X, NULL, NULL, NULL, &s, entropy);
     if (st) return st;
     size_t n = X->n;
     emgmm_n_scored(m, X, &n);
     if (n == 0) return emgmm_fail(m, EMGMM_ERR_TOO_FEW_SAMPLES, "no samples to score");
     *mean_loglik = s / (double)n;
     return EMGMM_OK;
+}
+
+int emgmm_score(emgmm_model *m, const emgmm_data *X, double *mean_loglik)
+{
+    return score_pass(m, X, mean_loglik, NULL);
+}
+
+int emgmm_score_entropy(emgmm_model *m, const emgmm_data *X, double *mean_loglik, double *entropy)
+{
+    if (!entropy) return EMGMM_ERR_NULL;
+    return score_pass(m, X, mean_loglik, entropy);
 }
 
 static int criterion(emgmm_model *m, const emgmm_data *X, double penalty_per_param, double *out)
@@ -169,38 +183,17 @@ int emgmm_sample(emgmm_model *m, size_t n, uint64_t seed, double *x, int32_t *co
     return EMGMM_OK;
 }
 
-/* ICL (mclust's icl(), sign of emgmm_bic): −2 log L + p log n + 2 Σ_i −log max_k r_ik.
- * The responsibilities come chunk by chunk from the same pass that sums the
- * log-likelihood, so no n×K matrix is held. */
+/* ICL (mclust's icl(), sign of emgmm_bic): −2 log L + p log n + 2 Σ_i −log max_k r_ik,
+ * unweighted (X's weights are not used), the log-likelihood and the entropy
+ * from one E-step pass (emgmm_score_entropy's). */
 int emgmm_icl(emgmm_model *m, const emgmm_data *X, double *icl)
 {
     if (!icl || !m || !X) return EMGMM_ERR_NULL;
     if (X->n == 0) return emgmm_fail(m, EMGMM_ERR_TOO_FEW_SAMPLES, "no samples to score");
-    const size_t K = (size_t)m->K, chunk = 4096;
-    double *resp = malloc(chunk * K * sizeof(double));
-    if (!resp) return EMGMM_ERR_ALLOC;
-    const size_t es = X->dtype == EMGMM_F32 ? sizeof(float) : sizeof(double);
+    emgmm_data Xu = *X;
+    Xu.weights = NULL;
     double ll = 0.0, ent = 0.0;
-    int st = EMGMM_OK;
-    for (size_t i0 = 0; i0 < X->n && st == EMGMM_OK; i0 += chunk) {
-        emgmm_data sub = *X;
-        sub.n = X->n - i0 < chunk ? X->n - i0 : chunk;
-        sub.x = (const char *)X->x + i0 * X->ld * es;
-        sub.weights = NULL;
-        double s = 0.0;
-        st = run_estep(m, &sub, NULL, resp, NULL, &s);
-        if (st) {
-            if (m->err_row >= 0) m->err_row += (long long)i0;
-            break;
-        }
-        ll += s;
-        for (size_t i = 0; i < sub.n; i++) {
-            double mx = 0.0;
-            for (size_t k = 0; k < K; k++) mx = resp[i * K + k] > mx ? resp[i * K + k] : mx;
-            if (mx > 0.0) ent -= log(mx);
-        }
-    }
-    free(resp);
+    const int st = run_estep(m, &Xu, NULL, NULL, NULL, &ll, &ent);
     if (st) return st;
     *icl = -2.0 * ll + log((double)X->n) * (double)emgmm_model_n_parameters(m) + 2.0 * ent;
     return EMGMM_OK;

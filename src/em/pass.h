@@ -50,6 +50,8 @@ typedef struct {
     /* outputs, each optional */
     emgmm_stats *stats;       /* reduced statistics (needs shift) */
     double *loglik_sum;       /* Σ log p(x_i) (ESTEP) */
+    double *hard_entropy;     /* Σ_i −log max_k r_ik (ESTEP; times the row's weight when X has
+                                  weights): ICL's term, from the same responsibilities */
     double *logdens;          /* [n] (ESTEP) */
     double *resp;             /* [n][K] */
     int32_t *labels;          /* [n] */

@@ -90,6 +90,7 @@ typedef struct {
     emgmm_stats st;   /* this thread's statistics (per-thread regime; thread 0's are the
                        pass's output, borrowed for the pass) */
     double ll;
+    double ent;     /* Σ −log max_k r_ik of this thread's rows, in row order */
     double bll;     /* the last block's log-likelihood */
     size_t bnb;     /* component regime: rows of this round's block (0: none) */
     const TYPE *xm; /* component regime, mstats_tri: the block's rows for the kernel */
@@ -320,6 +321,7 @@ static void ws_reset(pass_ws *w, size_t K, size_t d, int stats)
 {
     if (stats && w->st.nk) emgmm_stats_zero(&w->st);
     w->ll = 0.0;
+    w->ent = 0.0;
     w->bll = 0.0;
     w->bnb = 0;
     w->dropped = 0.0;
@@ -596,6 +598,25 @@ static void mstats_full(const pass_shared *sh, const TYPE *xt, const double *r, 
 
 #include "src/em/missing_impl.h"
 
+/* ICL's term over the block's rows, added to the thread's sum row by row, in
+ * row order (so one thread sums exactly as a loop over predict_proba's rows):
+ * −log of each row's largest responsibility (rows whose largest is 0, which
+ * only a row with no finite density has, add nothing), times its weight. */
+static void block_entropy(pass_ws *w, size_t nb, size_t K, const double *wts)
+{
+    double *mx = w->mx;
+    for (size_t i = 0; i < nb; i++) mx[i] = 0.0;
+    for (size_t k = 0; k < K; k++) {
+        const double *rk = w->r + k * nb;
+#pragma omp simd
+        for (size_t i = 0; i < nb; i++) mx[i] = rk[i] > mx[i] ? rk[i] : mx[i];
+    }
+    double e = w->ent;
+    for (size_t i = 0; i < nb; i++)
+        if (mx[i] > 0.0 && (!wts || wts[i] != 0.0)) e -= wts ? wts[i] * log(mx[i]) : log(mx[i]);
+    w->ent = e;
+}
+
 /* One block: E-step (or given responsibilities), the outputs, and the
  * statistics into w's own (comp = 0), or, in the component regime (comp = 1),
  * the block made ready for the threads that own the components
@@ -610,8 +631,8 @@ static void process_block(const emgmm_pass *p, const emgmm_data *X, const pass_s
      * transpose were 15 % of a model-selection sweep). */
     int diag_t = 0, diag_lab = 0;
 #ifdef EMGMM_TYPE_F64
-    const int diag_f64 = !sh->missing && X->dtype == EMGMM_F64 &&
-                         sh->cov_type != EMGMM_COV_FULL && sh->cov_type != EMGMM_COV_TIED;
+    const int diag_f64 = !sh->missing && X->dtype == EMGMM_F64 && sh->cov_type != EMGMM_COV_FULL &&
+                         sh->cov_type != EMGMM_COV_TIED;
     diag_t = diag_f64 && p->mode == EMGMM_PASS_ESTEP;
     /* a label pass needs the rows for its GEMM and the transposed block for the
      * statistics: the latter loaded too, not transposed element by element */
@@ -636,6 +657,7 @@ static void process_block(const emgmm_pass *p, const emgmm_data *X, const pass_s
         w->bll = emgmm_softmax_rows(w->r, nb, K, p->logdens ? p->logdens + i0 : NULL,
                                     X->weights ? X->weights + i0 : NULL, w->mx, w->sum);
         w->ll += w->bll;
+        if (p->hard_entropy) block_entropy(w, nb, K, X->weights ? X->weights + i0 : NULL);
         break;
     case EMGMM_PASS_LABELS: labels_block(sh, w, nb); break;
     case EMGMM_PASS_RANDOM: /* hashed by the global row index, so any split agrees */
@@ -1203,6 +1225,11 @@ static int gather(const emgmm_pass *p, const pass_shared *sh, pass_ws *ws, int T
             if (p->fail) *p->fail = (emgmm_pass_failure){1, ws[t].err_row, ws[t].err_comp};
         }
     if (p->loglik_sum) *p->loglik_sum = ll;
+    if (p->hard_entropy) {
+        double ent = 0.0;
+        for (int t = 0; t < T; t++) ent += ws[t].ent;
+        *p->hard_entropy = ent;
+    }
     if (want_stats && st == EMGMM_OK) {
         /* thread 0 accumulated in p->stats itself (0 + x = x: the same sums
          * as a reduction from zero); the others' are added in thread order
