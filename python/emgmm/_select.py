@@ -36,7 +36,12 @@ def select(X, n_components=range(1, 13), covariance_types=("full", "tied", "diag
             row = {"n_components": k, "covariance_type": ct}
             try:
                 est.fit(X)
-                row.update(bic=est.bic(X), aic=est.aic(X), icl=est.icl(X),
+                # BIC and AIC from one score, as est.bic and est.aic compute them (the same
+                # numbers, one data pass instead of two)
+                Xc = est._X(X)
+                n, p, s = Xc.shape[0], est._n_parameters(), est.score(Xc)
+                row.update(bic=-2.0 * s * n + p * np.log(n), aic=-2.0 * s * n + 2 * p,
+                           icl=est.icl(Xc),
                            lower_bound=est.lower_bound_,
                            converged=est.converged_, n_iter=est.n_iter_,
                            n_parameters=est._n_parameters(), error=None)
