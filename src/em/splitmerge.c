@@ -442,7 +442,8 @@ static int moves(emgmm_model *m, const emgmm_params *p, const emgmm_params *q, c
                 continue; /* the split covariance is not PD: not a move */
             emgmm_paramset_to_model(m, &ps);
             st = run_em(m, q, X, SMEM_TRIAL_ITER, *cur + q->tol, &beaten);
-            if (st == EMGMM_OK && beaten) st = run_em(m, q, X, p->max_iter, INFINITY, &beaten);
+            if (st == EMGMM_OK && beaten)
+                st = run_em(m, q, X, EMGMM_SMEM_MAX_ITER, INFINITY, &beaten);
             if (st == EMGMM_OK && emgmm_run_lower_bound(m) > *cur + q->tol) {
                 *cur = emgmm_run_lower_bound(m);
                 if (trace && *n_trace < trace_cap) trace[(*n_trace)++] = *cur;
@@ -483,7 +484,7 @@ int emgmm_search_smem(emgmm_model *m, const emgmm_params *p, const emgmm_data *X
     q.init = EMGMM_INIT_USER;
     q.tol = p->tol / EMGMM_SMEM_TOL_DIV;
     int beaten = 0;
-    st = run_em(m, &q, X, p->max_iter, INFINITY, &beaten);
+    st = run_em(m, &q, X, EMGMM_SMEM_MAX_ITER, INFINITY, &beaten);
     if (st) return st;
     double cur = emgmm_run_lower_bound(m);
     if (trace && nt < trace_cap) trace[nt++] = cur;

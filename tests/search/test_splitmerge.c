@@ -237,6 +237,30 @@ static void test_mclust_structures(void **state)
     free(x);
 }
 
+/* The search is the initialisation: its EM runs have their own iteration cap,
+ * so the start does not depend on max_iter, and a fit stopped by max_iter and
+ * resumed with a larger one started where the uninterrupted fit started
+ * (tol 0: the search's EM runs to its cap). */
+static void test_start_independent_of_max_iter(void **state)
+{
+    (void)state;
+    double mu[12][2];
+    size_t n;
+    double *x = tu_grid12(&n, mu);
+    emgmm_data X = emgmm_data_f64(x, n, 2, 2);
+    emgmm_params a = smem_params(5), b = a;
+    a.tol = b.tol = 0.0;
+    a.max_iter = 3;
+    b.max_iter = 140;
+    emgmm_model *ma = tu_model(12, 2, EMGMM_COV_FULL), *mb = tu_model(12, 2, EMGMM_COV_FULL);
+    assert_int_equal(emgmm_fit_init(ma, &a, &X), EMGMM_OK);
+    assert_int_equal(emgmm_fit_init(mb, &b, &X), EMGMM_OK);
+    tu_assert_same_model(ma, mb, "smem start with max_iter 3 and 140");
+    emgmm_model_free(ma);
+    emgmm_model_free(mb);
+    free(x);
+}
+
 static void test_names(void **state)
 {
     (void)state;
@@ -258,6 +282,7 @@ int main(void)
         cmocka_unit_test(test_deterministic_for_seed_and_threads),
         cmocka_unit_test(test_float32_weights_missing),
         cmocka_unit_test(test_mclust_structures),
+        cmocka_unit_test(test_start_independent_of_max_iter),
         cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
