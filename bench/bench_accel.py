@@ -102,7 +102,7 @@ SLOW = 100
 def run_fit(emgmm, path, k, cov, accel, threads, max_iter, tmp, tol="1e-10"):
     """One fit; returns its iteration events and the child's CPU seconds (user + system)."""
     log = os.path.join(tmp, "log.jsonl")
-    cmd = [emgmm, "fit", path, "-k", str(k), "--covariance", cov, "--tol", tol,
+    cmd = [emgmm, "fit", path, "-k", str(k), "--init", "kmeans", "--covariance", cov, "--tol", tol,
            "--max-iter", str(max_iter), "--seed", "0", "--threads", str(threads),
            "--accel", accel, "--log", log, "-q", "-o", os.path.join(tmp, "model.json")]
     r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
