@@ -202,6 +202,10 @@ static int fit_run(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, r
     *stop_sig = 0;
     if (!resumed) {
         double t = cli_now();
+        /* the searches can take several k-means fits' time, and say nothing until done */
+        if (r->progress && (p->init == EMGMM_INIT_SMEM || p->init == EMGMM_INIT_EMEM))
+            fprintf(stderr, "emgmm: searching for a start by %s (docs/search.md; --init kmeans "
+                            "skips it)\n", emgmm_init_method_name(p->init));
         if ((*status = emgmm_fit_init(m, p, X)) != EMGMM_OK) return CLI_OK;
         double ti = cli_now() - t;
         const char *iname = emgmm_init_method_name(p->init);

@@ -29,6 +29,7 @@ check '"$EMGMM" fit x.npy -k 6 --init emem --threads 1 --progress --log log.json
       "fit --init emem --progress failed"
 check 'cmp -s a.json c.json' "the step-wise path (--progress) gave another model than emgmm_fit"
 check 'grep -q "iter    1  lower bound" err.txt' "no progress line for iteration 1"
+check 'grep -q "^emgmm: searching for a start by emem" err.txt' "--progress does not say the search starts"
 check 'grep -q "\"event\": \"init\", \"method\": \"emem\"" log.jsonl' "the log's init event does not name emem"
 check '"$EMGMM" fit x.npy -k 6 --init emem --n-init 2 --search-starts 3 --search-iter 2 --threads 1 -q -o d.json' \
       "fit --init emem --n-init 2 failed"
