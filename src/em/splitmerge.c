@@ -119,7 +119,8 @@ static int criteria(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, 
     double *logdens = malloc(rows * sizeof(double));
     const size_t nacc = (size_t)K * K + 5 * (size_t)K;
     double *acc = calloc(nacc, sizeof(double));
-    double *ax = malloc(((size_t)K + 1) * d * sizeof(double)); /* K axes, d of scratch */
+    /* K axes, d of scratch, then K products va·μ_a */
+    double *ax = malloc((((size_t)K + 1) * d + K) * sizeof(double));
     int st = resp && logdens && acc && ax ? EMGMM_OK : EMGMM_ERR_ALLOC;
     double *nk = acc + (size_t)K * K, *m2 = nk + K, *n1 = m2 + K, *y2 = n1 + K, *y4 = y2 + K;
     int use_axis = m->cov_type != EMGMM_COV_SPHERICAL;
@@ -127,6 +128,14 @@ static int criteria(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, 
         if (!(fixed_axis(d, m->cov_type, m->covariances, a, ax + (size_t)a * d,
                          ax + (size_t)K * d) > 0.0))
             use_axis = 0;
+    /* float32 rows: y = va·x − va·μ_a, the second term once per component */
+    double *vmu = ax + ((size_t)K + 1) * d;
+    for (int a = 0; st == EMGMM_OK && use_axis && a < K; a++) {
+        const double *va = ax + (size_t)a * d, *mu = m->means + (size_t)a * d;
+        double vm = 0.0;
+        for (int c = 0; c < d; c++) vm += va[c] * mu[c];
+        vmu[a] = vm;
+    }
     const size_t es = X->dtype == EMGMM_F32 ? sizeof(float) : sizeof(double);
     for (size_t i0 = 0; st == EMGMM_OK && i0 < X->n; i0 += rows) {
         emgmm_data sub = *X;
@@ -158,11 +167,12 @@ static int criteria(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, 
                 if (use_axis) {
                     const double *va = ax + (size_t)a * d, *mu = m->means + (size_t)a * d;
                     double y = 0.0;
-                    if (X->dtype == EMGMM_F32)
-                        for (int c = 0; c < d; c++)
-                            y += va[c] * ((const float *)row)[c] - va[c] * mu[c];
-                    else
+                    if (X->dtype == EMGMM_F32) {
+                        for (int c = 0; c < d; c++) y += va[c] * ((const float *)row)[c];
+                        y -= vmu[a];
+                    } else {
                         for (int c = 0; c < d; c++) y += va[c] * (((const double *)row)[c] - mu[c]);
+                    }
                     if (isfinite(y)) { /* NaN: a missing value */
                         n1[a] += wa;
                         y2[a] += wa * y * y;
