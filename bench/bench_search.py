@@ -226,11 +226,14 @@ def main():
                                 pol=polish(mp, npy, tmp),
                                 rec=recovered(np.array(m["means"]), prob["truth"]))
             rows.append(row)
-            print("%-22s n=%5d  sk1 %.6f  sk10 %.6f  km %.6f  emem %.6f | pol sk10 %.6f emem %.6f"
-                  " | t sk1 %.2f sk10 %.2f km %.2f emem %.2f" % (
+            # row["emem"] holds the search's results, whichever --method
+            print("%-22s n=%5d  sk1 %.6f  sk10 %.6f  km %.6f  %s %.6f | pol sk10 %.6f %s %.6f"
+                  " | t sk1 %.2f sk10 %.2f km %.2f %s %.2f" % (
                       row["name"], row["n"], row["sk1"]["lb"], row["sk10"]["lb"], row["km"]["lb"],
-                      row["emem"]["lb"], row["sk10"]["pol"], row["emem"]["pol"], row["sk1"]["t"],
-                      row["sk10"]["t"], row["km"]["t"], row["emem"]["t"]) +
+                      ARGS.method, row["emem"]["lb"], row["sk10"]["pol"], ARGS.method,
+                      row["emem"]["pol"],
+                      row["sk1"]["t"], row["sk10"]["t"], row["km"]["t"], ARGS.method,
+                      row["emem"]["t"]) +
                   " | cpu sk1 %.2f km %.2f search %.2f" % (row["sk1"].get("cpu", float("nan")),
                                                            row["km"]["cpu"], row["emem"]["cpu"]),
                   flush=True)

@@ -88,7 +88,7 @@ def main():
                                capture_output=True, text=True).stdout
         want = [tuple(map(float, m)) for m in
                 re.findall(r"^\d\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)$", shown, re.M)]
-        run("fit", "demo.npy", "-k", "2", "-o", "demo.json", "-q")
+        run("fit", "demo.npy", "-k", "2", "--init", "kmeans", "-o", "demo.json", "-q")
         import json
         with open(os.path.join(tmp, "demo.json")) as f:
             m = json.load(f)

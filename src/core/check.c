@@ -62,18 +62,29 @@ static int missing_check_data(emgmm_model *m, const emgmm_data *X, int n_threads
     return EMGMM_OK;
 }
 
-/* Shape and pointer checks shared by every entry point that takes data. */
-int emgmm_check_shape(emgmm_model *m, const emgmm_data *X)
+/* The view's own shape, the part that needs no model: pointers, the type,
+ * d > 0, ld >= d; with want_d > 0 also d == want_d (checked before ld, so a
+ * view wrong in both is reported by its column count).  The message goes to
+ * m, which may be NULL (emgmm_data_check has no model: the status alone). */
+static int view_shape(emgmm_model *m, const emgmm_data *X, int want_d)
 {
     if (!X || (!X->x && X->n > 0)) return EMGMM_ERR_NULL;
     if (X->dtype != EMGMM_F64 && X->dtype != EMGMM_F32)
         return emgmm_fail(m, EMGMM_ERR_INVALID_PARAM, "unknown data type %d", (int)X->dtype);
     if (X->d == 0) return emgmm_fail(m, EMGMM_ERR_NO_FEATURES, "data has 0 columns");
-    if (X->d != (size_t)m->d)
-        return emgmm_fail(m, EMGMM_ERR_SHAPE, "data has %zu columns, the model %d", X->d, m->d);
+    if (want_d > 0 && X->d != (size_t)want_d)
+        return emgmm_fail(m, EMGMM_ERR_SHAPE, "data has %zu columns, the model %d", X->d, want_d);
     if (X->ld < X->d)
         return emgmm_fail(m, EMGMM_ERR_SHAPE, "leading dimension %zu is smaller than %zu columns",
                           X->ld, X->d);
+    return EMGMM_OK;
+}
+
+/* Shape and pointer checks shared by every entry point that takes data. */
+int emgmm_check_shape(emgmm_model *m, const emgmm_data *X)
+{
+    const int st = view_shape(m, X, m->d);
+    if (st) return st;
     if (X->n > (size_t)INT32_MAX * 64 || X->ld > SIZE_MAX / 16 / (X->n ? X->n : 1))
         return emgmm_fail(m, EMGMM_ERR_TOO_LARGE, "data of %zu rows is too large", X->n);
     return EMGMM_OK;
@@ -180,9 +191,8 @@ int emgmm_data_check(emgmm_data *X, int n_threads, long long *row, long long *co
     X->finite = 0;
     if (row) *row = -1;
     if (col) *col = -1;
-    if (X->dtype != EMGMM_F64 && X->dtype != EMGMM_F32) return EMGMM_ERR_INVALID_PARAM;
-    if (X->d == 0) return EMGMM_ERR_NO_FEATURES;
-    if (X->ld < X->d) return EMGMM_ERR_SHAPE;
+    const int st = view_shape(NULL, X, 0);
+    if (st) return st;
     const size_t bad = first_nonfinite(X, n_threads);
     if (bad != SIZE_MAX) {
         if (row) *row = (long long)(bad / X->d);

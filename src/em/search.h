@@ -25,6 +25,13 @@ int emgmm_search_emem(emgmm_model *m, const emgmm_params *p, const emgmm_data *X
  * reached scikit-learn's best-of-10 at tol / 10, against 32/40 at tol with 10
  * short runs, for fewer passes in all; docs/search.md). */
 #define EMGMM_SMEM_TOL_DIV 10.0
+/* The iterations of each of the 'smem' search's runs of EM to convergence
+ * (the first, and the one after each kept move).  Its own constant, not
+ * params.max_iter: the search is the initialisation, and a fit stopped by
+ * --max-iter and resumed with a larger one must have started from the same
+ * search as the uninterrupted fit (100 is max_iter's default, with which
+ * bench_search.py's suite was measured). */
+#define EMGMM_SMEM_MAX_ITER 100
 
 /* The 'smem' initialisation (splitmerge.c): emem, EM to convergence, then
  * split-and-merge moves, each kept only when the lower bound rises by more

@@ -78,14 +78,13 @@ static int by_score_desc(const void *a, const void *b)
 
 static double principal_axis(int d, const double *S, double *v, double *t);
 
-/* The axis component k of m would be split along (v, unit) and the variance
- * along it, as split_axis but without randomness: the principal axis (full,
- * tied), the widest coordinate (diag); spherical: 0 (no preferred axis).
+/* The axis component k of covariances C (cov_type's storage, d features)
+ * is split along when the choice needs no randomness (v, unit), and the
+ * variance along it: the principal axis (full, tied), the widest coordinate
+ * (diag).  Other types (spherical: no preferred axis) give 0, v as it was.
  * t: d of scratch. */
-static double fixed_axis(const emgmm_model *m, int k, double *v, double *t)
+static double fixed_axis(int d, int cov, const double *C, int k, double *v, double *t)
 {
-    const int d = m->d, cov = m->cov_type;
-    const double *C = m->covariances;
     if (cov == EMGMM_COV_FULL) return principal_axis(d, C + (size_t)k * d * d, v, t);
     if (cov == EMGMM_COV_TIED) return principal_axis(d, C, v, t);
     if (cov == EMGMM_COV_DIAG) {
@@ -120,12 +119,23 @@ static int criteria(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, 
     double *logdens = malloc(rows * sizeof(double));
     const size_t nacc = (size_t)K * K + 5 * (size_t)K;
     double *acc = calloc(nacc, sizeof(double));
-    double *ax = malloc(((size_t)K + 1) * d * sizeof(double)); /* K axes, d of scratch */
+    /* K axes, d of scratch, then K products va·μ_a */
+    double *ax = malloc((((size_t)K + 1) * d + K) * sizeof(double));
     int st = resp && logdens && acc && ax ? EMGMM_OK : EMGMM_ERR_ALLOC;
     double *nk = acc + (size_t)K * K, *m2 = nk + K, *n1 = m2 + K, *y2 = n1 + K, *y4 = y2 + K;
     int use_axis = m->cov_type != EMGMM_COV_SPHERICAL;
     for (int a = 0; st == EMGMM_OK && use_axis && a < K; a++)
-        if (!(fixed_axis(m, a, ax + (size_t)a * d, ax + (size_t)K * d) > 0.0)) use_axis = 0;
+        if (!(fixed_axis(d, m->cov_type, m->covariances, a, ax + (size_t)a * d,
+                         ax + (size_t)K * d) > 0.0))
+            use_axis = 0;
+    /* float32 rows: y = va·x − va·μ_a, the second term once per component */
+    double *vmu = ax + ((size_t)K + 1) * d;
+    for (int a = 0; st == EMGMM_OK && use_axis && a < K; a++) {
+        const double *va = ax + (size_t)a * d, *mu = m->means + (size_t)a * d;
+        double vm = 0.0;
+        for (int c = 0; c < d; c++) vm += va[c] * mu[c];
+        vmu[a] = vm;
+    }
     const size_t es = X->dtype == EMGMM_F32 ? sizeof(float) : sizeof(double);
     for (size_t i0 = 0; st == EMGMM_OK && i0 < X->n; i0 += rows) {
         emgmm_data sub = *X;
@@ -157,11 +167,12 @@ static int criteria(emgmm_model *m, const emgmm_params *p, const emgmm_data *X, 
                 if (use_axis) {
                     const double *va = ax + (size_t)a * d, *mu = m->means + (size_t)a * d;
                     double y = 0.0;
-                    if (X->dtype == EMGMM_F32)
-                        for (int c = 0; c < d; c++)
-                            y += va[c] * ((const float *)row)[c] - va[c] * mu[c];
-                    else
+                    if (X->dtype == EMGMM_F32) {
+                        for (int c = 0; c < d; c++) y += va[c] * ((const float *)row)[c];
+                        y -= vmu[a];
+                    } else {
                         for (int c = 0; c < d; c++) y += va[c] * (((const double *)row)[c] - mu[c]);
+                    }
                     if (isfinite(y)) { /* NaN: a missing value */
                         n1[a] += wa;
                         y2[a] += wa * y * y;
@@ -266,26 +277,14 @@ static void merge_components(const emgmm_model *m, emgmm_paramset *ps, int i, in
 }
 
 /* The axis to split component k along (v, unit) and the variance λ along
- * it: the principal axis (full, tied), the widest coordinate (diag), a
- * random direction (spherical).  t: d of scratch. */
+ * it: fixed_axis's (full, tied, diag), else a random direction with the
+ * k-th stored value (spherical: its variance).  t: d of scratch. */
 static double split_axis(const emgmm_model *m, const emgmm_paramset *ps, int k, emgmm_rng *rng,
                          double *v, double *t)
 {
     const int d = m->d, cov = m->cov_type;
-    const double *C = ps->covariances;
-    const double *Ck = cov == EMGMM_COV_TIED
-                           ? C
-                           : C + (size_t)k * (cov == EMGMM_COV_FULL   ? (size_t)d * d
-                                              : cov == EMGMM_COV_DIAG ? (size_t)d
-                                                                      : 1);
-    if (cov == EMGMM_COV_FULL || cov == EMGMM_COV_TIED) return principal_axis(d, Ck, v, t);
-    if (cov == EMGMM_COV_DIAG) {
-        int best = 0;
-        for (int a = 1; a < d; a++) best = Ck[a] > Ck[best] ? a : best;
-        memset(v, 0, (size_t)d * sizeof(double));
-        v[best] = 1.0;
-        return Ck[best];
-    }
+    if (cov == EMGMM_COV_FULL || cov == EMGMM_COV_TIED || cov == EMGMM_COV_DIAG)
+        return fixed_axis(d, cov, ps->covariances, k, v, t);
     double nrm = 0.0;
     for (int a = 0; a < d; a++) {
         v[a] = emgmm_rng_normal(rng);
@@ -293,7 +292,7 @@ static double split_axis(const emgmm_model *m, const emgmm_paramset *ps, int k, 
     }
     nrm = sqrt(nrm);
     for (int a = 0; a < d; a++) v[a] = nrm > 0.0 ? v[a] / nrm : (a == 0);
-    return Ck[0];
+    return ps->covariances[k];
 }
 
 /* Component k of ps split into slots k and j along split_axis: the halves'
@@ -442,7 +441,8 @@ static int moves(emgmm_model *m, const emgmm_params *p, const emgmm_params *q, c
                 continue; /* the split covariance is not PD: not a move */
             emgmm_paramset_to_model(m, &ps);
             st = run_em(m, q, X, SMEM_TRIAL_ITER, *cur + q->tol, &beaten);
-            if (st == EMGMM_OK && beaten) st = run_em(m, q, X, p->max_iter, INFINITY, &beaten);
+            if (st == EMGMM_OK && beaten)
+                st = run_em(m, q, X, EMGMM_SMEM_MAX_ITER, INFINITY, &beaten);
             if (st == EMGMM_OK && emgmm_run_lower_bound(m) > *cur + q->tol) {
                 *cur = emgmm_run_lower_bound(m);
                 if (trace && *n_trace < trace_cap) trace[(*n_trace)++] = *cur;
@@ -483,7 +483,7 @@ int emgmm_search_smem(emgmm_model *m, const emgmm_params *p, const emgmm_data *X
     q.init = EMGMM_INIT_USER;
     q.tol = p->tol / EMGMM_SMEM_TOL_DIV;
     int beaten = 0;
-    st = run_em(m, &q, X, p->max_iter, INFINITY, &beaten);
+    st = run_em(m, &q, X, EMGMM_SMEM_MAX_ITER, INFINITY, &beaten);
     if (st) return st;
     double cur = emgmm_run_lower_bound(m);
     if (trace && nt < trace_cap) trace[nt++] = cur;

@@ -187,26 +187,17 @@ static void fixtures_same_optimum(void **state)
     }
 }
 
-/* Strongly overlapping: K = 3 components whose means lie within one standard deviation. */
-static tu_mixture mixture_data(uint64_t seed, size_t n, int d, int K, double spread)
+/* Strongly overlapping: components whose means lie within one standard deviation. */
+static emgmm_data overlap_data(tu_mixture *mx, uint64_t seed, size_t n, int d, int K)
 {
-    tu_rng r;
-    tu_rng_seed(&r, seed);
-    tu_mixture mx;
-    tu_mixture_make(&mx, &r, n, d, K, 1.0, 0.8, spread);
-    return mx;
-}
-
-static tu_mixture overlap_data(uint64_t seed, size_t n, int d, int K)
-{
-    return mixture_data(seed, n, d, K, 1.0);
+    return tu_mixture_view(mx, NULL, seed, n, d, K, 0.8, 1.0);
 }
 
 static void overlap_all_types_fewer_passes(void **state)
 {
     (void)state;
-    tu_mixture mx = overlap_data(8151, 1500, 3, 3);
-    const emgmm_data X = emgmm_data_f64(mx.x, mx.n, 3, 3);
+    tu_mixture mx;
+    const emgmm_data X = overlap_data(&mx, 8151, 1500, 3, 3);
     for (int a = 0; a < N_METHODS; a++)
         for (int ct = 0; ct < 4; ct++) {
             emgmm_params p = emgmm_params_default();
@@ -230,7 +221,8 @@ static void float32_missing_weights(void **state)
     /* separated enough that plain EM, stopped at the 1e-9 a float32 pass can resolve, is
      * within 1e-8 of its optimum (on overlapping data it stops 1e-7 short: the slow
      * convergence SQUAREM is for) */
-    tu_mixture mx = mixture_data(2385, 1200, d, 3, 2.5);
+    tu_mixture mx;
+    const emgmm_data X64 = tu_mixture_view(&mx, NULL, 2385, 1200, d, 3, 0.8, 2.5);
     float *xf = tu_xmalloc(mx.n * d * sizeof(float));
     for (size_t i = 0; i < mx.n * d; i++) xf[i] = (float)mx.x[i];
     emgmm_params p = emgmm_params_default();
@@ -249,7 +241,7 @@ static void float32_missing_weights(void **state)
     tu_rng r;
     tu_rng_seed(&r, 77);
     for (size_t i = 0; i < mx.n; i++) wt[i] = 0.25 + 2.0 * tu_uniform(&r);
-    X = emgmm_data_f64(mx.x, mx.n, d, d);
+    X = X64;
     X.weights = wt;
     for (int a = 0; a < N_METHODS; a++)
         same_optimum(methods[a], &p, &X, 3, EMGMM_COV_FULL, NULL, NULL, NULL, "weights", NULL,
@@ -322,8 +314,8 @@ static void monotone_guard_rejects(void **state)
 {
     (void)state;
     const int d = 2, K = 3;
-    tu_mixture mx = overlap_data(4242, 1500, d, K);
-    const emgmm_data X = emgmm_data_f64(mx.x, mx.n, d, d);
+    tu_mixture mx;
+    const emgmm_data X = overlap_data(&mx, 4242, 1500, d, K);
     emgmm_params p = emgmm_params_default();
     p.n_threads = 2;
     p.accel = EMGMM_ACCEL_SQUAREM;
@@ -380,8 +372,8 @@ static void anderson_guard_rejects(void **state)
 {
     (void)state;
     const int d = 2, K = 3;
-    tu_mixture mx = overlap_data(4242, 1500, d, K);
-    const emgmm_data X = emgmm_data_f64(mx.x, mx.n, d, d);
+    tu_mixture mx;
+    const emgmm_data X = overlap_data(&mx, 4242, 1500, d, K);
     emgmm_params p = emgmm_params_default();
     p.n_threads = 2;
     p.accel = EMGMM_ACCEL_ANDERSON;
@@ -445,8 +437,8 @@ static void deterministic_and_resumable(void **state)
     (void)state;
     for (int am = 0; am < N_METHODS; am++) {
         const int d = 3, K = 4;
-        tu_mixture mx = overlap_data(99, 1500, d, K);
-        const emgmm_data X = emgmm_data_f64(mx.x, mx.n, d, d);
+        tu_mixture mx;
+        const emgmm_data X = overlap_data(&mx, 99, 1500, d, K);
         emgmm_params p = emgmm_params_default();
         p.n_threads = 2;
         p.seed = 5;

@@ -107,9 +107,10 @@ group_resume() {
   no_temps resume
 }
 
-# Starts a long fit (2e5 x 16, tol 0) in the background: sets $PID.
+# Starts a long fit (2e5 x 16, tol 0; kmeans, whose initialisation is short) in the
+# background: sets $PID.
 long_fit() {
-  "$EMGMM" fit big.npy -k 4 --tol 0 --max-iter 1000 "$@" >fit.out 2>fit.err &
+  "$EMGMM" fit big.npy -k 4 --init kmeans --tol 0 --max-iter 1000 "$@" >fit.out 2>fit.err &
   PID=$!
 }
 
@@ -142,7 +143,7 @@ group_signals() {
   # Resumed to M iterations = an uninterrupted M-iteration run, bit for bit.
   local M=$((it + 12))
   ok "$EMGMM" fit big.npy --resume bck.json --max-iter $M -q -o bres.json
-  ok "$EMGMM" fit big.npy -k 4 --tol 0 --max-iter $M -q -o bfull.json
+  ok "$EMGMM" fit big.npy -k 4 --init kmeans --tol 0 --max-iter $M -q -o bfull.json
   same bfull.json bres.json "resume after SIGTERM at $it"
 
   # SIGINT without --checkpoint: the model so far, exit 6.

@@ -239,6 +239,20 @@ static inline void tu_mixture_free(tu_mixture *m)
     memset(m, 0, sizeof *m);
 }
 
+/* The set-up most fits start from: tu_mixture_make's mixture (component standard deviations
+ * up to 1) drawn from a generator seeded with seed, and the float64 view of its rows (ld = d, no
+ * weights).  r: that generator, left after the draws for the caller's own (NULL: a local one).
+ * Free with tu_mixture_free. */
+static inline emgmm_data tu_mixture_view(tu_mixture *m, tu_rng *r, uint64_t seed, size_t n, int d,
+                                         int K, double sep, double spread)
+{
+    tu_rng local;
+    if (!r) r = &local;
+    tu_rng_seed(r, seed);
+    tu_mixture_make(m, r, n, d, K, 1.0, sep, spread);
+    return emgmm_data_f64(m->x, m->n, (size_t)d, (size_t)d);
+}
+
 /* ---------------------------------------------------------------- adjusted Rand index */
 /* Hubert & Arabie's ARI from the contingency table of two labelings with labels in [0, ka) and
  * [0, kb).  1 for identical partitions (whatever the label names), ~0 for independent ones. */

@@ -53,12 +53,9 @@ static void marked_view_gives_the_same_bits(void **state)
 {
     (void)state;
     tu_mixture mix;
-    tu_rng r;
-    tu_rng_seed(&r, 0xdc1);
-    tu_mixture_make(&mix, &r, 1800, 4, 3, 1.0, 2.5, 3.0);
+    const emgmm_data X = tu_mixture_view(&mix, NULL, 0xdc1, 1800, 4, 3, 2.5, 3.0);
     emgmm_params p = emgmm_params_default();
     p.n_threads = 2;
-    const emgmm_data X = emgmm_data_f64(mix.x, mix.n, (size_t)mix.d, (size_t)mix.d);
     for (int cov = EMGMM_COV_FULL; cov <= EMGMM_COV_SPHERICAL; cov++) same_results(&X, &p, cov);
     float *xf = tu_xmalloc(mix.n * (size_t)mix.d * sizeof(float));
     for (size_t i = 0; i < mix.n * (size_t)mix.d; i++) xf[i] = (float)mix.x[i];
@@ -81,9 +78,7 @@ static void check_finds_the_first_bad_value(void **state)
 {
     (void)state;
     tu_mixture mix;
-    tu_rng r;
-    tu_rng_seed(&r, 0xdc2);
-    tu_mixture_make(&mix, &r, 5000, 3, 2, 1.0, 3.0, 3.0);
+    const emgmm_data X0 = tu_mixture_view(&mix, NULL, 0xdc2, 5000, 3, 2, 3.0, 3.0);
     const int d = mix.d;
     const double bad[] = {NAN, INFINITY, -INFINITY};
     for (int b = 0; b < 3; b++) {
@@ -91,7 +86,7 @@ static void check_finds_the_first_bad_value(void **state)
         mix.x[3217 * d + 2] = bad[b];
         mix.x[4001 * d + 0] = NAN; /* a later one */
         for (int threads = 1; threads <= 3; threads++) {
-            emgmm_data X = emgmm_data_f64(mix.x, mix.n, (size_t)d, (size_t)d);
+            emgmm_data X = X0;
             X.finite = 1; /* stale: the check clears it */
             long long row = 0, col = 0;
             assert_int_equal(emgmm_data_check(&X, threads, &row, &col), EMGMM_ERR_NONFINITE);

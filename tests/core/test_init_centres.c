@@ -72,11 +72,8 @@ static void shared_kmeans_gives_the_same_fits(void **state)
 {
     (void)state;
     tu_mixture mix;
-    tu_rng r;
-    tu_rng_seed(&r, 0x5e1);
-    tu_mixture_make(&mix, &r, 2500, 5, 4, 1.0, 2.0, 3.0);
+    const emgmm_data X = tu_mixture_view(&mix, NULL, 0x5e1, 2500, 5, 4, 2.0, 3.0);
     const emgmm_params p = sweep_params();
-    const emgmm_data X = emgmm_data_f64(mix.x, mix.n, (size_t)mix.d, (size_t)mix.d);
     sweep_matches(&p, &X, 6, four, 4, "f64");
     /* mclust structures too: the k-means does not know the type */
     const int mcl[] = {EMGMM_COV_VEI, EMGMM_COV_EVE};
@@ -94,9 +91,7 @@ static void shared_kmeans_float32_weights_missing(void **state)
 {
     (void)state;
     tu_mixture mix;
-    tu_rng r;
-    tu_rng_seed(&r, 0x5e2);
-    tu_mixture_make(&mix, &r, 2000, 4, 3, 1.0, 2.5, 3.0);
+    const emgmm_data X = tu_mixture_view(&mix, NULL, 0x5e2, 2000, 4, 3, 2.5, 3.0);
     const emgmm_params p = sweep_params();
     float *xf = tu_xmalloc(mix.n * (size_t)mix.d * sizeof(float));
     for (size_t i = 0; i < mix.n * (size_t)mix.d; i++) xf[i] = (float)mix.x[i];
@@ -105,7 +100,7 @@ static void shared_kmeans_float32_weights_missing(void **state)
 
     double *w = tu_xmalloc(mix.n * sizeof(double));
     for (size_t i = 0; i < mix.n; i++) w[i] = 0.25 + (double)(i % 7) * 0.5;
-    emgmm_data Xw = emgmm_data_f64(mix.x, mix.n, (size_t)mix.d, (size_t)mix.d);
+    emgmm_data Xw = X;
     Xw.weights = w;
     sweep_matches(&p, &Xw, 4, four, 4, "weighted");
 
@@ -129,11 +124,8 @@ static void centres_depend_on_k_not_type(void **state)
 {
     (void)state;
     tu_mixture mix;
-    tu_rng r;
-    tu_rng_seed(&r, 0x5e3);
-    tu_mixture_make(&mix, &r, 1500, 3, 3, 1.0, 3.0, 3.0);
+    const emgmm_data X = tu_mixture_view(&mix, NULL, 0x5e3, 1500, 3, 3, 3.0, 3.0);
     const emgmm_params p = sweep_params();
-    const emgmm_data X = emgmm_data_f64(mix.x, mix.n, (size_t)mix.d, (size_t)mix.d);
     double *a = centres_for(&p, &X, 3, EMGMM_COV_FULL);
     double *b = centres_for(&p, &X, 3, EMGMM_COV_EVV);
     assert_memory_equal(a, b, 2 * 9 * sizeof(double));
@@ -147,12 +139,9 @@ static void errors_are_the_documented_ones(void **state)
 {
     (void)state;
     tu_mixture mix;
-    tu_rng r;
-    tu_rng_seed(&r, 0x5e4);
-    tu_mixture_make(&mix, &r, 800, 3, 2, 1.0, 3.0, 3.0);
+    const emgmm_data X = tu_mixture_view(&mix, NULL, 0x5e4, 800, 3, 2, 3.0, 3.0);
     emgmm_params p = sweep_params();
     p.n_init = 1;
-    const emgmm_data X = emgmm_data_f64(mix.x, mix.n, (size_t)mix.d, (size_t)mix.d);
     emgmm_model *m = tu_model(2, 3, EMGMM_COV_FULL);
     double c[6];
     assert_int_equal(emgmm_kmeans_centres(NULL, &p, &X, 0, c), EMGMM_ERR_NULL);

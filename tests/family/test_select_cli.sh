@@ -90,7 +90,7 @@ for k in 1 2 4; do
     for t in full tied diag spherical VEI; do
         "$EMGMM" select data.csv --k $k --covariance $t --n-init 2 --seed 11 --threads 2 \
             -o sel.json -q 2> err.txt || fail "select K=$k $t: $(cat err.txt)"
-        "$EMGMM" fit data.csv -k $k --covariance $t --n-init 2 --seed 11 --threads 2 \
+        "$EMGMM" fit data.csv -k $k --covariance $t --init kmeans --n-init 2 --seed 11 --threads 2 \
             -o fit.json -q 2> err.txt || fail "fit K=$k $t: $(cat err.txt)"
         cmp -s sel.json fit.json || fail "select and fit differ at K=$k $t: $(diff sel.json fit.json | head -5)"
     done

@@ -14,6 +14,8 @@
 
 #include "emgmm.h"
 
+#include "../common/tu.h"
+
 static double est(int K, int d, int type, int dtype, int missing, int threads)
 {
     emgmm_params p = emgmm_params_default();
@@ -60,14 +62,8 @@ static void a_fitted_model_holds_less_than_the_estimate(void **state)
     (void)state;
     const size_t n = 3000;
     const int d = 16, K = 6, T = 2;
-    double *x = malloc(n * d * sizeof(double));
-    assert_non_null(x);
-    uint64_t s = 2385;
-    for (size_t i = 0; i < n * d; i++) {
-        s = s * 6364136223846793005ull + 1442695040888963407ull;
-        x[i] = (double)(s >> 11) * 0x1.0p-53 + (double)((i / d) % K) * 3.0;
-    }
-    const emgmm_data X = emgmm_data_f64(x, n, d, d);
+    tu_mixture mix;
+    const emgmm_data X = tu_mixture_view(&mix, NULL, 2385, n, d, K, 3.0, 3.0);
     for (int type = EMGMM_COV_FULL; type <= EMGMM_COV_SPHERICAL; type++) {
         emgmm_params p = emgmm_params_default();
         p.n_threads = T;
@@ -85,7 +81,7 @@ static void a_fitted_model_holds_less_than_the_estimate(void **state)
         }
         emgmm_model_free(m);
     }
-    free(x);
+    tu_mixture_free(&mix);
 }
 
 int main(void)

@@ -50,9 +50,11 @@ run 3 "$EMGMM" fit data.npy -k 3 --init random_from_data --seed 5 --tol 0 --max-
   -o rfd3.json 2>err.txt || fail "random_from_data np 3: $(cat err.txt)"
 close rfd1.json rfd3.json || fail "random_from_data: np 3 differs"
 
-# the default init (k-means||, then Lloyd, with several ranks) does not depend on the split
+# the kmeans init (k-means||, then Lloyd, with several ranks) does not depend on the split
+# (the search 'smem', fit's default, makes discrete choices on all-reduced sums whose last
+# bits depend on the split: search_cli tests it under MPI)
 for np in 2 3; do
-  run $np "$EMGMM" fit data.npy -k 3 --seed 2 --tol 0 --max-iter 10 -q -o km$np.json 2>err.txt ||
+  run $np "$EMGMM" fit data.npy -k 3 --init kmeans --seed 2 --tol 0 --max-iter 10 -q -o km$np.json 2>err.txt ||
     fail "kmeans init np $np: $(cat err.txt)"
 done
 close km2.json km3.json || fail "kmeans init: np 2 and np 3 differ"

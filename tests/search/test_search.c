@@ -105,11 +105,8 @@ static void assert_search_moves_up(const emgmm_params *p, const emgmm_data *X, i
 static void test_each_move_leaves_lower_bound_no_lower(void **state)
 {
     (void)state;
-    tu_rng r;
-    tu_rng_seed(&r, 2385);
     tu_mixture mix;
-    tu_mixture_make(&mix, &r, 1200, 3, 6, 1.0, 2.5, 3.0);
-    emgmm_data X = emgmm_data_f64(mix.x, mix.n, 3, 3);
+    const emgmm_data X = tu_mixture_view(&mix, NULL, 2385, 1200, 3, 6, 2.5, 3.0);
     for (int cov = 0; cov < 4; cov++) {
         char what[64];
         snprintf(what, sizeof what, "%s", emgmm_covariance_type_name(cov));
@@ -122,11 +119,8 @@ static void test_each_move_leaves_lower_bound_no_lower(void **state)
 static void test_deterministic_for_seed_and_threads(void **state)
 {
     (void)state;
-    tu_rng r;
-    tu_rng_seed(&r, 77);
     tu_mixture mix;
-    tu_mixture_make(&mix, &r, 3000, 4, 8, 1.0, 2.0, 3.0);
-    emgmm_data X = emgmm_data_f64(mix.x, mix.n, 4, 4);
+    const emgmm_data X = tu_mixture_view(&mix, NULL, 77, 3000, 4, 8, 2.0, 3.0);
     for (int threads = 1; threads <= 2; threads++) {
         emgmm_params p = emem_params(9);
         p.n_threads = threads;
@@ -197,13 +191,12 @@ static void test_float32_weights_missing(void **state)
 {
     (void)state;
     tu_rng r;
-    tu_rng_seed(&r, 31);
     tu_mixture mix;
-    tu_mixture_make(&mix, &r, 2000, 3, 5, 1.0, 3.0, 3.0);
+    const emgmm_data X64 = tu_mixture_view(&mix, &r, 31, 2000, 3, 5, 3.0, 3.0);
     const size_t n = mix.n;
     tu_variants v;
     tu_variants_make(&v, mix.x, n, 3, &r);
-    emgmm_data X64 = emgmm_data_f64(mix.x, n, 3, 3), X32 = emgmm_data_f32(v.xf, n, 3, 3);
+    const emgmm_data X32 = emgmm_data_f32(v.xf, n, 3, 3);
     emgmm_params p = emem_params(3);
     assert_search_moves_up(&p, &X32, 5, EMGMM_COV_DIAG, "float32");
     emgmm_model *a = tu_model(5, 3, EMGMM_COV_FULL), *b = tu_model(5, 3, EMGMM_COV_FULL);

@@ -1,7 +1,8 @@
 /* The 'smem' search (issue 18, part 2): every kept split-and-merge move
  * raises the lower bound by more than tol / EMGMM_SMEM_TOL_DIV and the fit never goes below the
  * last kept move, for every covariance type, float32, weights and missing
- * values; determinism for a seed and thread count; a constructed problem
+ * values and mclust's ten further structures (which the fitted model keeps);
+ * determinism for a seed and thread count; a constructed problem
  * where weak em-EM starts get stuck and the moves get out. */
 #include <math.h>
 #include <setjmp.h>
@@ -17,6 +18,7 @@
 #include <emgmm.h>
 
 #include "../common/tu.h"
+#include "../mclust/mclust_util.h"
 #include "src/em/search.h"
 
 /* Weak em-EM (one start, two iterations) so that the moves have work. */
@@ -155,6 +157,110 @@ static void test_float32_weights_missing(void **state)
     tu_mixture_free(&mix);
 }
 
+/* |a − b| within rel of their size (or of `scale` near zero). */
+static int near(double a, double b, double scale, double rel)
+{
+    return fabs(a - b) <= rel * (fabs(a) + fabs(b) + scale);
+}
+
+/* Checks that a d = 2 model's covariances have the structure NAME (mclust's
+ * Σ_k = λ_k D_k A_k D_kᵀ, letters volume, shape, orientation): E volume: equal
+ * determinants; E shape: equal eigenvalue ratio (for the diagonal structures
+ * *I, equal a/c in coordinate order); E orientation: the Σ_k commute; I: Σ_k
+ * diagonal (II: a multiple of I).  reg_covar is 0, so the constraints hold to
+ * rounding. */
+static void assert_structure(const emgmm_model *m, const char *name)
+{
+    const int K = emgmm_model_n_components(m);
+    double *S = malloc((size_t)K * 4 * sizeof(double));
+    assert_non_null(S);
+    mu_expand(m, S);
+    const double rel = 1e-8;
+    double scale = 0.0;
+    for (int k = 0; k < K; k++) scale = fmax(scale, S[4 * k] + S[4 * k + 3]);
+    for (int k = 0; k < K; k++) {
+        const double a = S[4 * k], b = S[4 * k + 1], c = S[4 * k + 3];
+        const double a0 = S[0], b0 = S[1], c0 = S[3];
+        const double det = a * c - b * b, det0 = a0 * c0 - b0 * b0;
+        const double h = sqrt(0.25 * (a - c) * (a - c) + b * b),
+                     h0 = sqrt(0.25 * (a0 - c0) * (a0 - c0) + b0 * b0);
+        const double ratio = (0.5 * (a + c) + h) / (0.5 * (a + c) - h);
+        const double ratio0 = (0.5 * (a0 + c0) + h0) / (0.5 * (a0 + c0) - h0);
+        int ok = 1;
+        if (name[0] == 'E') ok &= near(det, det0, scale * scale, rel);
+        if (name[2] == 'I') {
+            ok &= b == 0.0;
+            if (name[1] == 'I') ok &= near(a, c, scale, rel);
+            if (name[1] == 'E') ok &= near(a / c, a0 / c0, 1.0, rel);
+        } else {
+            if (name[1] == 'E') ok &= near(ratio, ratio0, 1.0, rel);
+            if (name[2] == 'E') ok &= near(b * (a0 - c0), b0 * (a - c), scale * scale, rel);
+        }
+        if (!ok) {
+            print_error("%s: component %d's covariance [%.17g %.17g; %.17g %.17g] breaks the "
+                        "structure (component 0: [%.17g %.17g; %.17g %.17g])\n",
+                        name, k, a, b, b, c, a0, b0, b0, c0);
+            fail();
+        }
+    }
+    free(S);
+}
+
+/* mclust's fourteen structures (the four types among them): each kept move raises the
+ * lower bound and the fitted model keeps its structure (a move's moment-matched
+ * merge and split break it; the M-steps after it must restore it). */
+static void test_mclust_structures(void **state)
+{
+    (void)state;
+    double mu[12][2];
+    size_t n;
+    double *x = tu_grid12(&n, mu);
+    emgmm_data X = emgmm_data_f64(x, n, 2, 2);
+    int moves = 0;
+    for (int i = 0; i < 14; i++) {
+        const int cov = emgmm_covariance_type_from_name(mu_models[i]);
+        assert_true(cov >= 0);
+        for (int si = 0; si < 2; si++) {
+            const uint64_t seed = si ? 5 : 0; /* 5: starts that leave moves to make */
+            char what[64];
+            snprintf(what, sizeof what, "%s seed %d", mu_models[i], (int)seed);
+            emgmm_params p = smem_params(seed);
+            p.reg_covar = 0.0;
+            moves += assert_moves_up(&p, &X, 12, cov, what);
+            emgmm_model *fit = tu_model(12, 2, cov);
+            assert_int_equal(emgmm_fit(fit, &p, &X), EMGMM_OK);
+            assert_structure(fit, mu_models[i]);
+            emgmm_model_free(fit);
+        }
+    }
+    assert_true(moves >= 14); /* moves were made (seed 5: 17 under the 14 structures) */
+    free(x);
+}
+
+/* The search is the initialisation: its EM runs have their own iteration cap,
+ * so the start does not depend on max_iter, and a fit stopped by max_iter and
+ * resumed with a larger one started where the uninterrupted fit started
+ * (tol 0: the search's EM runs to its cap). */
+static void test_start_independent_of_max_iter(void **state)
+{
+    (void)state;
+    double mu[12][2];
+    size_t n;
+    double *x = tu_grid12(&n, mu);
+    emgmm_data X = emgmm_data_f64(x, n, 2, 2);
+    emgmm_params a = smem_params(5), b = a;
+    a.tol = b.tol = 0.0;
+    a.max_iter = 3;
+    b.max_iter = 140;
+    emgmm_model *ma = tu_model(12, 2, EMGMM_COV_FULL), *mb = tu_model(12, 2, EMGMM_COV_FULL);
+    assert_int_equal(emgmm_fit_init(ma, &a, &X), EMGMM_OK);
+    assert_int_equal(emgmm_fit_init(mb, &b, &X), EMGMM_OK);
+    tu_assert_same_model(ma, mb, "smem start with max_iter 3 and 140");
+    emgmm_model_free(ma);
+    emgmm_model_free(mb);
+    free(x);
+}
+
 static void test_names(void **state)
 {
     (void)state;
@@ -175,6 +281,8 @@ int main(void)
         cmocka_unit_test(test_moves_escape_where_emem_is_stuck),
         cmocka_unit_test(test_deterministic_for_seed_and_threads),
         cmocka_unit_test(test_float32_weights_missing),
+        cmocka_unit_test(test_mclust_structures),
+        cmocka_unit_test(test_start_independent_of_max_iter),
         cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
