@@ -346,7 +346,7 @@ typedef struct {
                                 runs k-means once per K.  Not kept; ignored by other inits.
                                 Errors: a non-finite centre, or an initialisation index >= n_init
                                 (emgmm_fit_init_at): EMGMM_ERR_INVALID_PARAM */
-    int mclust_compat; /* 1: reproduce mclust 6 where its update is not the exact M-step: its
+    int mclust_compat;       /* 1: reproduce mclust 6 where its update is not the exact M-step: its
                             VVE orientation step weights by the shapes A_k alone, not by
                             (λ_k A_k)⁻¹, reaching a lower likelihood.  Default 0 (exact) */
     /* ---- the data pass's tuning (issue 20): benchmarks and tests; the defaults (0) are
