@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "src/dist/dist.h"
 #include "src/em/driver.h"
 #include "src/family/family.h"
 #include "src/linalg/linalg.h"
@@ -62,6 +63,19 @@
  * and 1.00x (bench/results/accel-suite.md). */
 #define AA_SLACK 1e-2
 
+/* Anderson's warm-up (docs/accel.md): at its second iteration, an Anderson
+ * fit of the same start on every WARM_STRIDE-th row (global row index), run
+ * until its lower bound changes by less than max(tol, WARM_TOL) or for
+ * WARM_MAX_ITER iterations, gives a candidate that one pass over all the rows
+ * then accepts or rejects like any extrapolation.  Only with at least
+ * WARM_MIN_ROWS rows in the subsample.  Its passes count WARM_STRIDE to a
+ * data pass, rounded up.  The constants are fixed (not max_iter's), so a fit
+ * stopped and resumed makes the same warm-up. */
+#define WARM_STRIDE 4
+#define WARM_MIN_ROWS 2000
+#define WARM_MAX_ITER 100
+#define WARM_TOL 1e-5
+
 struct emgmm_accel {
     int method; /* the method whose state is held: EMGMM_ACCEL_SQUAREM or _ANDERSON */
     /* SQUAREM */
@@ -79,6 +93,7 @@ struct emgmm_accel {
     double s_used; /* that ratio for the candidate in hand */
     double *x, *g, *xn, *gn; /* [P]: x_k, g_k = G(x_k), the candidate, G(candidate) */
     double *dF, *dG, *Q;     /* [AA_MEM][P]: Δf, Δg columns; Q of Δf's QR */
+    int inner;               /* the warm-up's own run: no warm-up of its own */
 };
 
 static size_t cov_coords(const emgmm_model *m)
@@ -541,12 +556,146 @@ static void aa_accept(struct emgmm_accel *A)
 }
 
 static int anderson_iterate(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
+                            double *lower_bound);
+
+/* The subsample of the warm-up: the rows of X whose global index is a
+ * multiple of WARM_STRIDE, as a strided view (and their weights, copied into
+ * *wbuf).  The same rows as one process would take, so the ranks of a
+ * distributed fit together hold exactly the one-process subsample. */
+static int warm_view(const emgmm_model *m, const emgmm_data *X, emgmm_data *Xs, double **wbuf)
+{
+    const size_t S = WARM_STRIDE;
+    const long long row0 = emgmm_dist_row_offset(m);
+    const size_t r0 = (S - (size_t)(row0 % (long long)S)) % S;
+    const size_t es = X->dtype == EMGMM_F32 ? sizeof(float) : sizeof(double);
+    *Xs = *X;
+    *wbuf = NULL;
+    Xs->n = r0 < X->n ? (X->n - r0 + S - 1) / S : 0;
+    Xs->x = (const char *)X->x + r0 * X->ld * es;
+    Xs->ld = X->ld * S;
+    if (X->weights && Xs->n > 0) {
+        double *w = malloc(Xs->n * sizeof(double));
+        if (!w) return EMGMM_ERR_ALLOC;
+        for (size_t i = 0; i < Xs->n; i++) w[i] = X->weights[r0 + i * S];
+        Xs->weights = w;
+        *wbuf = w;
+    }
+    return EMGMM_OK;
+}
+
+/* The warm-up (see WARM_STRIDE), made at the second iteration: *done = 1
+ * when its candidate was accepted and reported as this iteration; else the
+ * model, its history and the Anderson state are as before, and the caller
+ * makes the iteration as usual. */
+static int warm_up(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
+                   double *lower_bound, int *done)
+{
+    struct emgmm_accel *A = m->accel;
+    *done = 0;
+    /* the rows over all ranks (every rank reaches this point alike) */
+    double rows[1] = {(double)X->n};
+    int st = emgmm_dist_sum(m, rows, 1, EMGMM_OK);
+    if (st) return st;
+    if (rows[0] < (double)WARM_STRIDE * WARM_MIN_ROWS) return EMGMM_OK;
+    emgmm_data Xs;
+    double *wbuf;
+    st = warm_view(m, X, &Xs, &wbuf);
+    if (st) return st;
+
+    /* what the run below changes, kept: parameters, history, counts */
+    const double last = m->lb_hist[m->n_iter - 1];
+    const int n_iter = m->n_iter, n_reseeds = m->n_reseeds, converged = m->converged;
+    const int inner_failures = m->inner_failures, inner_max = m->inner_max;
+    const long long n_passes = m->n_passes;
+    double *hist = malloc((size_t)n_iter * sizeof(double));
+    if (!hist) {
+        free(wbuf);
+        return EMGMM_ERR_ALLOC;
+    }
+    memcpy(hist, m->lb_hist, (size_t)n_iter * sizeof(double));
+    emgmm_paramset_from_model(&A->b, m);
+
+    /* Anderson on the subsample, from the model's parameters */
+    emgmm_params q = *p;
+    q.max_iter = WARM_MAX_ITER;
+    q.tol = p->tol > WARM_TOL ? p->tol : WARM_TOL;
+    m->accel = NULL;
+    m->n_iter = 0;
+    m->n_passes = 0;
+    st = accel_ensure(m);
+    if (st == EMGMM_OK) {
+        m->accel->inner = 1;
+        m->accel->method = EMGMM_ACCEL_ANDERSON;
+    }
+    while (st == EMGMM_OK && m->n_iter < WARM_MAX_ITER) {
+        st = emgmm_run_iterate(m, &q, &Xs, NULL);
+        if (st == EMGMM_OK && emgmm_run_converged(m, q.tol)) break;
+    }
+    const long long sub_passes = m->n_passes;
+    emgmm_accel_free(m);
+    m->accel = A;
+    free(wbuf);
+    memcpy(m->lb_hist, hist, (size_t)n_iter * sizeof(double));
+    free(hist);
+    m->n_iter = n_iter;
+    m->n_reseeds = n_reseeds;
+    m->converged = converged;
+    m->inner_failures = inner_failures;
+    m->inner_max = inner_max;
+    m->n_passes = n_passes + (sub_passes + WARM_STRIDE - 1) / WARM_STRIDE;
+    int ok = st == EMGMM_OK;
+    if (!ok) {
+        if (!rejectable(st)) {
+            emgmm_paramset_to_model(m, &A->b);
+            return st;
+        }
+        emgmm_clear_error(m);
+    }
+    /* the candidate (the model's parameters now) on all the rows */
+    double lb = 0.0;
+    if (ok) {
+        ok = to_coords(m, A, A->xn) == 0;
+        if (ok) {
+            st = emgmm_em_step(m, p, X, &A->a, &lb);
+            const double slack = st == EMGMM_OK ? reg_bound(m, p, &A->a) : 0.0;
+            lb += slack;
+            ok = st == EMGMM_OK && lb >= last && -slack <= AA_SLACK * (lb - last) &&
+                 m->n_reseeds == n_reseeds;
+            if (st != EMGMM_OK && !rejectable(st)) {
+                emgmm_paramset_to_model(m, &A->b);
+                return st;
+            }
+        }
+    }
+    if (!ok) {
+        emgmm_paramset_to_model(m, &A->b);
+        m->n_reseeds = n_reseeds;
+        emgmm_clear_error(m);
+        return EMGMM_OK;
+    }
+    /* accepted: reported as this iteration; the memory restarts from it */
+    emgmm_paramset_to_model(m, &A->a);
+    m->lb_hist[m->n_iter++] = lb;
+    if (lower_bound) *lower_bound = lb;
+    A->held = 0;
+    A->cnt = 0;
+    if (m->n_reseeds == n_reseeds && to_coords(m, A, A->gn) == 0) aa_accept(A);
+    *done = 1;
+    return EMGMM_OK;
+}
+
+static int anderson_iterate(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
                             double *lower_bound)
 {
     struct emgmm_accel *A = m->accel;
     int st = aa_ensure(A);
     if (st) return st;
     double lb = 0.0;
+    if (m->n_iter == 1 && !A->inner) {
+        int done = 0;
+        st = warm_up(m, p, X, lower_bound, &done);
+        if (st || done) return st;
+    }
     /* g = G(x) is what the model holds */
     if (A->held && to_coords(m, A, A->g)) A->held = 0;
     if (!A->held) A->cnt = 0;
