@@ -214,15 +214,15 @@ static void overlap_all_types_fewer_passes(void **state)
     tu_mixture_free(&mx);
 }
 
-static void float32_missing_weights(void **state)
+/* float32, per-sample weights and missing values on n rows: the same optimum as plain EM */
+static void variants_same_optimum(size_t n)
 {
-    (void)state;
     const int d = 4;
     /* separated enough that plain EM, stopped at the 1e-9 a float32 pass can resolve, is
      * within 1e-8 of its optimum (on overlapping data it stops 1e-7 short: the slow
      * convergence SQUAREM is for) */
     tu_mixture mx;
-    const emgmm_data X64 = tu_mixture_view(&mx, NULL, 2385, 1200, d, 3, 0.8, 2.5);
+    const emgmm_data X64 = tu_mixture_view(&mx, NULL, 2385, n, d, 3, 0.8, 2.5);
     float *xf = tu_xmalloc(mx.n * d * sizeof(float));
     for (size_t i = 0; i < mx.n * d; i++) xf[i] = (float)mx.x[i];
     emgmm_params p = emgmm_params_default();
@@ -262,6 +262,106 @@ static void float32_missing_weights(void **state)
     free(xm);
     free(wt);
     free(xf);
+    tu_mixture_free(&mx);
+}
+
+static void float32_missing_weights(void **state)
+{
+    (void)state;
+    variants_same_optimum(1200);
+}
+
+/* Anderson's subsample warm-up (docs/accel.md) needs 8000 rows: the variants and the four
+ * covariance types with it reach plain EM's optimum, the lower bound never falling and every
+ * model valid on the way (run_checked) */
+static void warm_up_same_optimum(void **state)
+{
+    (void)state;
+    variants_same_optimum(10000);
+    tu_mixture mx;
+    const emgmm_data X = tu_mixture_view(&mx, NULL, 6012, 10000, 3, 4, 0.8, 2.5);
+    emgmm_params p = emgmm_params_default();
+    p.n_threads = 2;
+    p.seed = 8;
+    for (int ct = 0; ct < 4; ct++)
+        same_optimum(EMGMM_ACCEL_ANDERSON, &p, &X, 4, ct, NULL, NULL, NULL,
+                     emgmm_covariance_type_name(ct), NULL, NULL);
+    tu_mixture_free(&mx);
+}
+
+/* init and two iterations of method ACC; the data passes they took */
+static long long two_iterations(emgmm_model **m, const emgmm_params *base, int acc,
+                                const emgmm_data *X, int K)
+{
+    emgmm_params p = *base;
+    p.accel = acc;
+    assert_int_equal(emgmm_model_create(m, K, (int)X->d, EMGMM_COV_FULL), EMGMM_OK);
+    assert_int_equal(emgmm_fit_init(*m, &p, X), EMGMM_OK);
+    double lb1 = 0.0, lb2 = 0.0;
+    assert_int_equal(emgmm_fit_iterate(*m, &p, X, &lb1), EMGMM_OK);
+    assert_int_equal(emgmm_model_n_passes(*m), 1);
+    assert_int_equal(emgmm_fit_iterate(*m, &p, X, &lb2), EMGMM_OK);
+    assert_true(lb2 >= lb1);
+    assert_valid(*m, emgmm_accel_method_name(acc), 2);
+    return emgmm_model_n_passes(*m);
+}
+
+static void assert_same_model(const emgmm_model *a, const emgmm_model *b)
+{
+    const int K = emgmm_model_n_components(a), d = emgmm_model_n_features(a);
+    assert_memory_equal(emgmm_model_weights(a), emgmm_model_weights(b), (size_t)K * sizeof(double));
+    assert_memory_equal(emgmm_model_means(a), emgmm_model_means(b), (size_t)K * d * sizeof(double));
+    assert_memory_equal(emgmm_model_covariances(a), emgmm_model_covariances(b),
+                        emgmm_model_covariances_size(a) * sizeof(double));
+    int na = 0, nb = 0;
+    const double *la = emgmm_model_lower_bounds(a, &na), *lb = emgmm_model_lower_bounds(b, &nb);
+    assert_int_equal(na, nb);
+    assert_memory_equal(la, lb, (size_t)na * sizeof(double));
+}
+
+/* The warm-up's three outcomes at Anderson's second iteration:
+ *  - accepted on overlapping data: its passes on every 4th row counted (at least one data
+ *    pass besides the two iterations'), and a lower bound above plain EM's second;
+ *  - not made under 8000 rows: two iterations, two passes;
+ *  - rejected when every 4th row lies far from the others (the subsample's fit is of those rows
+ *    alone, far below on all rows): the second iteration is then plain EM's to the bit, at
+ *    the cost of the warm-up's passes, the candidate's and the EM step's. */
+static void anderson_warm_up(void **state)
+{
+    (void)state;
+    const int d = 2, K = 3;
+    tu_mixture mx;
+    const emgmm_data X = overlap_data(&mx, 5150, 12000, d, K);
+    emgmm_params p = emgmm_params_default();
+    p.n_threads = 2;
+    p.seed = 4;
+    emgmm_model *a = NULL, *e = NULL;
+    const long long used = two_iterations(&a, &p, EMGMM_ACCEL_ANDERSON, &X, K);
+    assert_int_equal(two_iterations(&e, &p, EMGMM_ACCEL_NONE, &X, K), 2);
+    assert_true(used >= 3);
+    assert_true(emgmm_model_lower_bound(a) > emgmm_model_lower_bound(e));
+    emgmm_model_free(a);
+    emgmm_model_free(e);
+
+    emgmm_data small = X;
+    small.n = 7999;
+    assert_int_equal(two_iterations(&a, &p, EMGMM_ACCEL_ANDERSON, &small, K), 2);
+    assert_int_equal(two_iterations(&e, &p, EMGMM_ACCEL_NONE, &small, K), 2);
+    assert_same_model(a, e);
+    emgmm_model_free(a);
+    emgmm_model_free(e);
+
+    double *far = tu_xmalloc(X.n * d * sizeof(double));
+    memcpy(far, mx.x, X.n * d * sizeof(double));
+    for (size_t i = 0; i < X.n; i += 4)
+        for (int j = 0; j < d; j++) far[i * d + j] += 1000.0;
+    const emgmm_data Xf = emgmm_data_f64(far, X.n, d, d);
+    assert_true(two_iterations(&a, &p, EMGMM_ACCEL_ANDERSON, &Xf, K) >= 4);
+    assert_int_equal(two_iterations(&e, &p, EMGMM_ACCEL_NONE, &Xf, K), 2);
+    assert_same_model(a, e);
+    emgmm_model_free(a);
+    emgmm_model_free(e);
+    free(far);
     tu_mixture_free(&mx);
 }
 
@@ -435,16 +535,17 @@ static void anderson_guard_rejects(void **state)
 static void deterministic_and_resumable(void **state)
 {
     (void)state;
-    for (int am = 0; am < N_METHODS; am++) {
+    /* the last case: Anderson on 12000 rows, whose second iteration is the warm-up */
+    for (int am = 0; am <= N_METHODS; am++) {
         const int d = 3, K = 4;
         tu_mixture mx;
-        const emgmm_data X = overlap_data(&mx, 99, 1500, d, K);
+        const emgmm_data X = overlap_data(&mx, 99, am < N_METHODS ? 1500 : 12000, d, K);
         emgmm_params p = emgmm_params_default();
         p.n_threads = 2;
         p.seed = 5;
         p.tol = 1e-9;
         p.max_iter = 500;
-        p.accel = methods[am];
+        p.accel = am < N_METHODS ? methods[am] : EMGMM_ACCEL_ANDERSON;
         emgmm_model *a = NULL, *b = NULL;
         assert_int_equal(emgmm_model_create(&a, K, d, EMGMM_COV_FULL), EMGMM_OK);
         assert_int_equal(emgmm_model_create(&b, K, d, EMGMM_COV_FULL), EMGMM_OK);
@@ -581,6 +682,8 @@ int main(void)
         cmocka_unit_test(overlap_all_types_fewer_passes),
         cmocka_unit_test(float32_missing_weights),
         cmocka_unit_test(deterministic_and_resumable),
+        cmocka_unit_test(anderson_warm_up),
+        cmocka_unit_test(warm_up_same_optimum),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

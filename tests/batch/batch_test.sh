@@ -38,19 +38,22 @@ EOF
 }
 "$EMGMM" sample gen3.json -n 3000 --seed 2385 -o x.npy || { echo "cannot make data"; exit 1; }
 "$EMGMM" sample gen3.json -n 3000 --seed 2386 -o other.npy || exit 1
+# 9001 rows: enough for Anderson's subsample warm-up (8000), made at its second iteration
+"$EMGMM" sample gen3.json -n 9001 --seed 2387 -o x9.npy || exit 1
 
 # A fit stopped after STOP iterations by --max-iter and resumed to 14 ends with
 # exactly the model of an uninterrupted 14-iteration run (args: STOP, fit options).
 resume_case() {
   local stop=$1
   shift
+  local data=${RESUME_DATA:-x.npy}
   rm -f full.json part.json res.json ck.json
-  ok "$EMGMM" fit x.npy "$@" --tol 0 --max-iter 14 -q -o full.json
-  ok "$EMGMM" fit x.npy "$@" --tol 0 --max-iter "$stop" -q --checkpoint ck.json -o part.json
+  ok "$EMGMM" fit "$data" "$@" --tol 0 --max-iter 14 -q -o full.json
+  ok "$EMGMM" fit "$data" "$@" --tol 0 --max-iter "$stop" -q --checkpoint ck.json -o part.json
   local got
   got=$(ck_field ck.json '["checkpoint"]["n_iter"]')
   check '[ "$got" = "$stop" ]' "checkpoint n_iter is not $stop"
-  ok "$EMGMM" fit x.npy --resume ck.json --max-iter 14 -q -o res.json
+  ok "$EMGMM" fit "$data" --resume ck.json --max-iter 14 -q -o res.json
   same full.json res.json "resume after $stop ($*)"
 }
 
@@ -75,6 +78,11 @@ group_resume() {
   done
   resume_case 6 -k 3 --covariance diag --dtype float32 --accel anderson
   resume_case 5 -k 3 --covariance spherical --accel anderson
+  # with the subsample warm-up (9001 rows): stopped before it, just after it, later
+  for stop in 1 2 3; do
+    RESUME_DATA=x9.npy resume_case $stop -k 3 --init kmeans --accel anderson
+  done
+  RESUME_DATA=x9.npy resume_case 1 -k 3 --init kmeans --covariance diag --dtype float32 --accel anderson
   # Resuming a checkpoint taken every 4 iterations, interrupted at 11: the
   # file holds iteration 11 (the end of a run is always saved).
   ok "$EMGMM" fit x.npy -k 3 --tol 0 --max-iter 11 -q --checkpoint ck4.json --checkpoint-every 4

@@ -43,6 +43,20 @@ for acc in squarem anderson; do
     close acc.json acc$np.json || fail "$acc np $np model differs from the single-process one"
   done
 done
+# Anderson's subsample warm-up takes every 4th row by its global index: with 9001 rows (split
+# 4501/4500 and 3001/3000/3000, so the ranks' first rows are not all multiples of 4) the
+# ranks together hold the one-process subsample, and P = 1, 2, 3 give the single-process model
+"$EMGMM" sample truth.json -n 9001 --seed 12 -o data9.npy || fail "cannot sample 9001 rows"
+W=(fit data9.npy --init init.json --tol 0 --max-iter 6 -q --accel anderson)
+"$EMGMM" "${W[@]}" --log w.jsonl -o w.json || fail "single-process warm-up fit"
+p2=$(grep '"iter": 2,' w.jsonl | sed 's/.*"passes": \([0-9]*\).*/\1/')
+[ "${p2:-0}" -gt 2 ] 2>/dev/null || fail "no warm-up at iteration 2: $(grep '"iter": 2,' w.jsonl)"
+run 1 "$EMGMM" "${W[@]}" -o w1.json 2>err.txt || fail "warm-up np 1: $(cat err.txt)"
+cmp -s w.json w1.json || fail "warm-up np 1 model is not byte-identical to the single-process one"
+for np in 2 3; do
+  run $np "$EMGMM" "${W[@]}" -o w$np.json 2>err.txt || fail "warm-up np $np: $(cat err.txt)"
+  close w.json w$np.json || fail "warm-up np $np model differs from the single-process one"
+done
 
 # random_from_data draws the same global rows whatever the split
 "$EMGMM" fit data.npy -k 3 --init random_from_data --seed 5 --tol 0 --max-iter 10 -q -o rfd1.json
