@@ -532,7 +532,9 @@ EMGMM_API int emgmm_aic(emgmm_model *model, const emgmm_data *X, double *aic);
 EMGMM_API long emgmm_model_n_parameters(const emgmm_model *model);
 /* Integrated completed likelihood on X, in the sign of emgmm_bic (lower is
  * better): BIC + 2·Σ_i (−log max_k r_ik), mclust's icl() with the sign
- * turned (mclust's ICL = −this).  Errors as emgmm_bic. */
+ * turned (mclust's ICL = −this).  X's per-sample weights are not used (mclust's
+ * icl() has none), unlike in emgmm_score_entropy, which counts a row of weight
+ * w w times.  Errors as emgmm_bic. */
 EMGMM_API int emgmm_icl(emgmm_model *model, const emgmm_data *X, double *icl);
 /* emgmm_score's *mean_loglik and, from the same E-step pass (one pass over X,
  * not two), ICL's term *entropy = Σ_i −log max_k r_ik (a row of weight w
