@@ -602,24 +602,25 @@ static int warm_up(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
     st = warm_view(m, X, &Xs, &wbuf);
     if (st) return st;
 
-    /* what the run below changes, kept: parameters, history, counts */
+    /* what the run below changes, kept: parameters, counts; it writes its lower
+     * bounds into a history of its own */
     const double last = m->lb_hist[m->n_iter - 1];
     const int n_iter = m->n_iter, n_reseeds = m->n_reseeds, converged = m->converged;
     const int inner_failures = m->inner_failures, inner_max = m->inner_max;
     const long long n_passes = m->n_passes;
-    double *hist = malloc((size_t)n_iter * sizeof(double));
-    if (!hist) {
-        free(wbuf);
-        return EMGMM_ERR_ALLOC;
-    }
-    memcpy(hist, m->lb_hist, (size_t)n_iter * sizeof(double));
+    double hist[WARM_MAX_ITER];
+    double *const outer_hist = m->lb_hist;
+    const int outer_cap = m->lb_cap;
     emgmm_paramset_from_model(&A->b, m);
 
-    /* Anderson on the subsample, from the model's parameters */
+    /* Anderson on the subsample, from the model's parameters, until its lower
+     * bound changes by less than q.tol (not across a reseed) */
     emgmm_params q = *p;
     q.max_iter = WARM_MAX_ITER;
     q.tol = p->tol > WARM_TOL ? p->tol : WARM_TOL;
     m->accel = NULL;
+    m->lb_hist = hist;
+    m->lb_cap = WARM_MAX_ITER;
     m->n_iter = 0;
     m->n_passes = 0;
     st = accel_ensure(m);
@@ -628,15 +629,20 @@ static int warm_up(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
         m->accel->method = EMGMM_ACCEL_ANDERSON;
     }
     while (st == EMGMM_OK && m->n_iter < WARM_MAX_ITER) {
-        st = emgmm_run_iterate(m, &q, &Xs, NULL);
-        if (st == EMGMM_OK && emgmm_run_converged(m, q.tol)) break;
+        emgmm_clear_error(m);
+        st = anderson_iterate(m, &q, &Xs, NULL);
+        const int it = m->n_iter;
+        if (st == EMGMM_OK && it >= 2 &&
+            emgmm_reseeds_at(m, it) + emgmm_reseeds_at(m, it - 1) == 0 &&
+            fabs(hist[it - 1] - hist[it - 2]) < q.tol)
+            break;
     }
     const long long sub_passes = m->n_passes;
     emgmm_accel_free(m);
     m->accel = A;
     free(wbuf);
-    memcpy(m->lb_hist, hist, (size_t)n_iter * sizeof(double));
-    free(hist);
+    m->lb_hist = outer_hist;
+    m->lb_cap = outer_cap;
     m->n_iter = n_iter;
     m->n_reseeds = n_reseeds;
     m->converged = converged;
@@ -670,6 +676,8 @@ static int warm_up(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
     if (!ok) {
         emgmm_paramset_to_model(m, &A->b);
         m->n_reseeds = n_reseeds;
+        m->inner_failures = inner_failures;
+        m->inner_max = inner_max;
         emgmm_clear_error(m);
         return EMGMM_OK;
     }

@@ -66,6 +66,17 @@ static int assert_moves_up(const emgmm_params *p, const emgmm_data *X, int K, in
     return nt - 1;
 }
 
+/* assert_moves_up for structure COV (named NAME) from seed SEED's starts on the
+ * 12-cluster grid, with reg_covar 0 when REG0; the moves kept. */
+static int moves_for(const emgmm_data *X, int cov, const char *name, uint64_t seed, int reg0)
+{
+    char what[64];
+    snprintf(what, sizeof what, "%s seed %d", name, (int)seed);
+    emgmm_params p = smem_params(seed);
+    if (reg0) p.reg_covar = 0.0;
+    return assert_moves_up(&p, X, 12, cov, what);
+}
+
 static void test_each_kept_move_raises_lower_bound(void **state)
 {
     (void)state;
@@ -76,10 +87,7 @@ static void test_each_kept_move_raises_lower_bound(void **state)
     int moves_full = 0;
     for (int cov = 0; cov < 4; cov++)
         for (uint64_t seed = 0; seed < 6; seed++) {
-            char what[64];
-            snprintf(what, sizeof what, "%s seed %d", emgmm_covariance_type_name(cov), (int)seed);
-            emgmm_params p = smem_params(seed);
-            const int kept = assert_moves_up(&p, &X, 12, cov, what);
+            const int kept = moves_for(&X, cov, emgmm_covariance_type_name(cov), seed, 0);
             if (cov == EMGMM_COV_FULL) moves_full += kept;
         }
     assert_true(moves_full >= 1); /* else the test shows nothing */
@@ -222,11 +230,9 @@ static void test_mclust_structures(void **state)
         assert_true(cov >= 0);
         for (int si = 0; si < 2; si++) {
             const uint64_t seed = si ? 5 : 0; /* 5: starts that leave moves to make */
-            char what[64];
-            snprintf(what, sizeof what, "%s seed %d", mu_models[i], (int)seed);
+            moves += moves_for(&X, cov, mu_models[i], seed, 1);
             emgmm_params p = smem_params(seed);
             p.reg_covar = 0.0;
-            moves += assert_moves_up(&p, &X, 12, cov, what);
             emgmm_model *fit = tu_model(12, 2, cov);
             assert_int_equal(emgmm_fit(fit, &p, &X), EMGMM_OK);
             assert_structure(fit, mu_models[i]);
