@@ -178,7 +178,6 @@ double emgmm_softmax_rows_f32(double *r, size_t nb, size_t K, double *logdens, c
     return softmax_rows(r, nb, K, logdens, wts, mx, sum, 1);
 }
 
-
 double emgmm_exp_nonpos(double x) { return exp_nonpos(x); }
 float emgmm_expf_nonpos(float x) { return (float)expf_nonpos((double)x); }
 double emgmm_log_ge1(double x) { return emgmm_vlog_ge1(x); }

@@ -134,7 +134,7 @@ EMGMM_TILE_INLINE void mstat_tile16(const TYPE *X, const double *r, const size_t
     if (SUMW) memcpy(st + b0, &s, sizeof(tile_vec));
 }
 
-/* float, ld = 16 (d = 9 … 16): the rows two at a time, one per half of a vector,
+/* float, ld = 16 (d <= 16): the rows two at a time, one per half of a vector,
  * for the band of rows 8 … 15.  Those rows need only the columns 8 … 15, half a
  * vector: mstat_tile16 spends a whole 16-lane multiply-add per row and band row
  * on them, 8 of its 16.  Here row a = 8 + t of the band takes, for the pair
