@@ -52,9 +52,61 @@ static inline double exp_nonpos(double x)
     return x < -708.0 ? 0.0 : v;
 }
 
-EMGMM_CLONES
-double emgmm_softmax_rows(double *r, size_t nb, size_t K, double *logdens, const double *wts,
-                          double *mx, double *sum)
+/* expf for −87.3 <= x <= 0, branch-free: the same reduction as exp_nonpos in
+ * float (x = k·ln2 + r, |r| <= ln2/2, Cody–Waite split, k by the 1.5·2^23
+ * trick) and Cephes' expf polynomial for e^r (about 1 ulp of float). */
+static inline float expf_core(float xc)
+{
+    const float ln2_hi = 0.693359375f, ln2_lo = -2.12194440e-4f, inv_ln2 = 1.44269504088896341f;
+    const float shifter = 0x1.8p23f;
+    const float t = xc * inv_ln2 + shifter;
+    const float kf = t - shifter;
+    const float r = (xc - kf * ln2_hi) - kf * ln2_lo;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * (r * r) + r + 1.0f;
+    uint32_t tb;
+    memcpy(&tb, &t, sizeof tb);
+    const uint32_t bits = (tb + 127u) << 23;
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return p * scale;
+}
+
+/* e^x for x <= 0 in float precision, for the float32 working type's softmax
+ * (its responsibilities are used in float by the M-step tiles, so a double
+ * exp bought nothing there): 0 below −87.3 (e^−87.3 ≈ 1.2e−38, the least
+ * normal float), NaN passes.  The clamp and the flush are bit masks, not
+ * selects: GCC does not if-convert a select in a loop that also converts
+ * double to float, and the loop would not vectorise. */
+static inline double expf_nonpos(double x)
+{
+    const double lo = -87.3;
+    const uint64_t below = 0u - (uint64_t)(x < lo);
+    uint64_t xb, lb;
+    memcpy(&xb, &x, sizeof xb);
+    memcpy(&lb, &lo, sizeof lb);
+    xb = (xb & ~below) | (lb & below);
+    double xc;
+    memcpy(&xc, &xb, sizeof xc);
+    const double v = (double)expf_core((float)xc);
+    uint64_t vb;
+    memcpy(&vb, &v, sizeof vb);
+    vb &= ~below;
+    double o;
+    memcpy(&o, &vb, sizeof o);
+    return o;
+}
+
+/* The row-wise softmax; F32: the exps in float (emgmm_softmax_rows_f32). */
+static inline __attribute__((always_inline)) double softmax_rows(double *r, size_t nb, size_t K,
+                                                                 double *logdens, const double *wts,
+                                                                 double *mx, double *sum,
+                                                                 const int F32)
 {
     /* r is component-major [K][nb]: maxima, exps and sums run down the
      * components with the rows in the vector lanes. */
@@ -68,11 +120,20 @@ double emgmm_softmax_rows(double *r, size_t nb, size_t K, double *logdens, const
     }
     for (size_t k = 0; k < K; k++) {
         double *rk = r + k * nb;
-        _Pragma("omp simd") for (size_t i = 0; i < nb; i++)
-        {
-            const double e = exp_nonpos(rk[i] - mx[i]);
-            rk[i] = e;
-            sum[i] += e;
+        if (F32) {
+            _Pragma("omp simd") for (size_t i = 0; i < nb; i++)
+            {
+                const double e = expf_nonpos(rk[i] - mx[i]);
+                rk[i] = e;
+                sum[i] += e;
+            }
+        } else {
+            _Pragma("omp simd") for (size_t i = 0; i < nb; i++)
+            {
+                const double e = exp_nonpos(rk[i] - mx[i]);
+                rk[i] = e;
+                sum[i] += e;
+            }
         }
     }
     /* each row's log-sum-exp into mx, the sums' reciprocals into sum; the
@@ -103,7 +164,22 @@ double emgmm_softmax_rows(double *r, size_t nb, size_t K, double *logdens, const
     return ll;
 }
 
+EMGMM_CLONES
+double emgmm_softmax_rows(double *r, size_t nb, size_t K, double *logdens, const double *wts,
+                          double *mx, double *sum)
+{
+    return softmax_rows(r, nb, K, logdens, wts, mx, sum, 0);
+}
+
+EMGMM_CLONES
+double emgmm_softmax_rows_f32(double *r, size_t nb, size_t K, double *logdens, const double *wts,
+                              double *mx, double *sum)
+{
+    return softmax_rows(r, nb, K, logdens, wts, mx, sum, 1);
+}
+
 double emgmm_exp_nonpos(double x) { return exp_nonpos(x); }
+float emgmm_expf_nonpos(float x) { return (float)expf_nonpos((double)x); }
 double emgmm_log_ge1(double x) { return emgmm_vlog_ge1(x); }
 
 /* The full family's E-step for small d (d <= 16), fused: for a tile of 8 rows

@@ -14,8 +14,14 @@ void emgmm_quadform_f32(const float *y, size_t ldy, size_t nb, size_t kc, size_t
  * Σ_i w_i·logsumexp_i (w optional).  mx, sum: scratch of nb doubles. */
 double emgmm_softmax_rows(double *r, size_t nb, size_t K, double *logdens, const double *wts,
                           double *mx, double *sum);
+/* The same with the exps in float (emgmm_expf_nonpos): the float32 working type's, whose
+ * M-step uses the responsibilities in float. */
+double emgmm_softmax_rows_f32(double *r, size_t nb, size_t K, double *logdens, const double *wts,
+                              double *mx, double *sum);
 /* The scalar exp used by emgmm_softmax_rows, for x <= 0 (tests compare it with exp). */
 double emgmm_exp_nonpos(double x);
+/* The float exp used by emgmm_softmax_rows_f32, for x <= 0, 0 below −87.3. */
+float emgmm_expf_nonpos(float x);
 /* The scalar log used by emgmm_softmax_rows, for x >= 1 (tests compare it with log). */
 double emgmm_log_ge1(double x);
 #endif

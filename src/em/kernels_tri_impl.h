@@ -134,6 +134,70 @@ EMGMM_TILE_INLINE void mstat_tile16(const TYPE *X, const double *r, const size_t
     if (SUMW) memcpy(st + b0, &s, sizeof(tile_vec));
 }
 
+/* float, ld = 16 (d <= 16): the rows two at a time, one per half of a vector,
+ * for the band of rows 8 … 15.  Those rows need only the columns 8 … 15, half a
+ * vector: mstat_tile16 spends a whole 16-lane multiply-add per row and band row
+ * on them, 8 of its 16.  Here row a = 8 + t of the band takes, for the pair
+ * (i, j), one multiply-add of h = [w_i[8 … 15], w_j[8 … 15]] by
+ * [x_i[a] × 8, x_j[a] × 8] into acc2[t], whose halves are added at the end:
+ * 12 multiply-adds per row instead of 16.  Rows 0 … 7 take whole vectors, as in
+ * mstat_tile16 (i then j into the same accumulator).  The band's sums run over
+ * every other row and are added in a different order than mstat_tile16's, so
+ * its bits differ from that tile's in the last place. */
+#if defined(EMGMM_TYPE_F32)
+typedef int tile_mask16 __attribute__((vector_size(64)));
+EMGMM_TILE_INLINE void mstat_tile16_pair(const TYPE *X, const double *r, const size_t *idx,
+                                         size_t m, const TYPE *ct, TYPE *T, TYPE *st)
+{
+    const tile_vec zero = {0};
+    const tile_mask16 hsel = {8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31};
+    tile_vec acc[8], acc2[8], c, s = zero;
+    memcpy(&c, ct, sizeof(tile_vec));
+    _Pragma("GCC unroll 8") for (int a = 0; a < 8; a++) acc[a] = acc2[a] = zero;
+    size_t q = 0;
+    for (; q + 2 <= m; q += 2) {
+        const TYPE *xi = X + idx[q] * 16, *xj = X + idx[q + 1] * 16;
+        const TYPE ri = (TYPE)r[idx[q]], rj = (TYPE)r[idx[q + 1]];
+        tile_vec x, y;
+        memcpy(&x, xi, sizeof(tile_vec));
+        memcpy(&y, xj, sizeof(tile_vec));
+        const tile_vec wi = (x - c) * ri, wj = (y - c) * rj;
+        s += wi;
+        s += wj;
+        _Pragma("GCC unroll 8") for (int a = 0; a < 8; a++)
+        {
+            acc[a] += wi * xi[a];
+            acc[a] += wj * xj[a];
+        }
+        const tile_vec h = __builtin_shuffle(wi, wj, hsel);
+        _Pragma("GCC unroll 8") for (int t = 0; t < 8; t++)
+        {
+            const tile_mask16 usel = {8 + t,  8 + t,  8 + t,  8 + t,  8 + t,  8 + t,
+                                      8 + t,  8 + t,  24 + t, 24 + t, 24 + t, 24 + t,
+                                      24 + t, 24 + t, 24 + t, 24 + t};
+            acc2[t] += h * __builtin_shuffle(x, y, usel);
+        }
+    }
+    if (q < m) { /* an odd row out: the lower half only */
+        const TYPE *xi = X + idx[q] * 16, ri = (TYPE)r[idx[q]];
+        tile_vec x;
+        memcpy(&x, xi, sizeof(tile_vec));
+        const tile_vec wi = (x - c) * ri;
+        s += wi;
+        _Pragma("GCC unroll 8") for (int a = 0; a < 8; a++) acc[a] += wi * xi[a];
+        const tile_vec h = __builtin_shuffle(wi, zero, hsel);
+        _Pragma("GCC unroll 8") for (int t = 0; t < 8; t++) acc2[t] += h * xi[8 + t];
+    }
+    _Pragma("GCC unroll 8") for (int a = 0; a < 8; a++)
+    {
+        memcpy(T + (size_t)a * 16, &acc[a], sizeof(tile_vec));
+        _Pragma("GCC unroll 8") for (int b = 0; b < 8; b++)
+            T[(size_t)(8 + a) * 16 + 8 + (size_t)b] = acc2[a][b] + acc2[a][8 + b];
+    }
+    memcpy(st, &s, sizeof(tile_vec));
+}
+#endif
+
 /* 8 < d <= 8 + E2 and ld = 2 vectors (double, d = 9 … 12): rows 0 … 7 × both vectors and
  * rows 8 … d − 1 × the second one in one pass over the rows, 16 + E accumulators, where
  * mstat_row's bands took two passes and the second computed 8 rows for d − 8.  Each entry gets
@@ -213,7 +277,11 @@ size_t EMGMM_MSTAT(const TYPE *X, size_t ld, size_t d, const double *r, size_t n
     /* rows a0 … a0 + 7 per mstat_row; the last band of 16 rows in one mstat_tile16 */
     const size_t L = TILE_LANES;
     if (m > 0 && L == 16 && ld == 16) {
+#if defined(EMGMM_TYPE_F32)
+        mstat_tile16_pair(X, r, idx, m, ct, T, st);
+#else
         mstat_tile16(X, r, idx, ld, m, 0, 0, ct, T, st, 1);
+#endif
     } else if (m > 0 && L == 8 && ld == 2 * L && d > L && d <= L + E2) {
         switch (d - L) { /* E a constant, so that the tile unrolls */
         case 1: mstat_tile_2v(X, r, idx, ld, m, ct, T, st, 1); break;

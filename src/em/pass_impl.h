@@ -654,8 +654,8 @@ static void process_block(const emgmm_pass *p, const emgmm_data *X, const pass_s
         else
             estep_diag(sh, w, nb, diag_t);
         if (w->nmr) estep_missing(sh, w, nb, i0, p->stats != NULL);
-        w->bll = emgmm_softmax_rows(w->r, nb, K, p->logdens ? p->logdens + i0 : NULL,
-                                    X->weights ? X->weights + i0 : NULL, w->mx, w->sum);
+        w->bll = EMGMM_SOFTMAX(w->r, nb, K, p->logdens ? p->logdens + i0 : NULL,
+                               X->weights ? X->weights + i0 : NULL, w->mx, w->sum);
         w->ll += w->bll;
         if (p->hard_entropy) block_entropy(w, nb, K, X->weights ? X->weights + i0 : NULL);
         break;

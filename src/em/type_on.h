@@ -24,6 +24,7 @@
 #define EMGMM_MSTAT emgmm_mstat_f64
 #define EMGMM_MSTAT_PATH mstat_path_f64 /* pass_f64.c: emgmm_mstat_avx2_f64 or emgmm_mstat_f64 */
 #define EMGMM_MFOLD emgmm_mfold_f64
+#define EMGMM_SOFTMAX emgmm_softmax_rows
 /* the least vector paths (isa.c) with the triangular E-step and M-step tiles
  * (kernels_tri.c, kernels_tri_impl.h); below them the products go through BLAS */
 #define EMGMM_TRI_ISA EMGMM_ISA_AVX512
@@ -42,6 +43,7 @@
 #define EMGMM_MSTAT emgmm_mstat_f32
 #define EMGMM_MSTAT_PATH emgmm_mstat_f32
 #define EMGMM_MFOLD emgmm_mfold_f32
+#define EMGMM_SOFTMAX emgmm_softmax_rows_f32 /* the exps in float */
 #define EMGMM_TRI_ISA EMGMM_ISA_AVX512
 #define EMGMM_MTRI_ISA EMGMM_ISA_AVX512
 #else

@@ -32,6 +32,26 @@ static void exp_nonpos_within_2ulp_of_libm_and_flushes_below_minus_708(void **st
     assert_true(emgmm_exp_nonpos(-INFINITY) == 0.0);
 }
 
+/* The float32 softmax's exp: within 2 ulp of float (2.4e-7 relative) of libm's double exp
+ * over [-87.3, 0], exact at 0, 0 below -87.3 and at -inf, NaN passes. */
+static void expf_nonpos_within_2ulp_of_float_and_flushes_below_minus_87(void **state)
+{
+    (void)state;
+    double worst = 0.0;
+    for (int i = 0; i <= 200000; i++) {
+        const float x = fminf(0.0f, -87.3f * (float)i / 200000.0f + 1e-5f * (float)(i % 7));
+        const double want = exp((double)x), got = (double)emgmm_expf_nonpos(x);
+        const double rel = fabs(got - want) / want;
+        if (rel > worst) worst = rel;
+    }
+    if (!(worst < 2.4e-7)) fail_msg("expf_nonpos: worst relative error %.3g", worst);
+    assert_true(emgmm_expf_nonpos(0.0f) == 1.0f);
+    assert_true(emgmm_expf_nonpos(-87.4f) == 0.0f);
+    assert_true(emgmm_expf_nonpos(-1e30f) == 0.0f);
+    assert_true(emgmm_expf_nonpos(-INFINITY) == 0.0f);
+    assert_true(isnan(emgmm_expf_nonpos(NAN)));
+}
+
 /* Over [1, 2^40] (the softmax's sums lie in [1, K]) and at the binade and √2 edges: within
  * 1 ulp of libm's log (both under 1 ulp of the true value), exact at 1; NaN and +inf pass. */
 static void log_ge1_within_1ulp_of_libm(void **state)
@@ -474,6 +494,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(exp_nonpos_within_2ulp_of_libm_and_flushes_below_minus_708),
+        cmocka_unit_test(expf_nonpos_within_2ulp_of_float_and_flushes_below_minus_87),
         cmocka_unit_test(log_ge1_within_1ulp_of_libm),
         cmocka_unit_test(softmax_rows_match_two_pass_logsumexp_with_weights),
         cmocka_unit_test(quadform_matches_explicit_loops_for_both_precisions),
