@@ -281,7 +281,8 @@ static inline int lane_row(const pass_shared *sh, size_t m)
 /* doubles of one pattern's cached factors in the lanes' layout (lane_pattern) */
 static inline size_t lane_flen(const pass_shared *sh, size_t m)
 {
-    return sh->kp * (m * (m + 1) / 2 + 1);
+    const size_t tri = m * (m + 1) / 2;
+    return sh->kp * (2 * tri + m + 2);
 }
 
 /* The doubles a row with m missing values may keep in the block's store: the
@@ -865,8 +866,21 @@ static inline __attribute__((always_inline)) void lane_mstats_row(const pass_sha
  * M-step m²/2 more, with no factorisation and no per-component scalar loop.
  * One pattern's factors: per group of 8 components, C = P_MM⁻¹ packed lower
  * by columns (lcol), 8·m(m+1)/2 doubles, then log det L, 8 doubles (NaN where
- * P_MM is not numerically positive definite); kp·(m(m+1)/2 + 1) in all
- * (lane_flen). */
+ * P_MM is not numerically positive definite); after the groups, the M-step's
+ * sums over the pass's rows of the pattern, per group of 8 components: Σ r
+ * (8), Σ r·t (8·m) and Σ r·t·tᵀ (8·m(m+1)/2, packed as C) with t = −x̂_M, so
+ * that fold_missing adds s1's r·e, s2's (Σ r)·P_MM⁻¹ + Σ r·e·eᵀ once per
+ * pattern and component, and a row's own work is its cross terms (G's rows)
+ * and a few vector multiply-adds; kp·(2·m(m+1)/2 + m + 2) in all
+ * (lane_flen, lane_acc). */
+/* The M-step sums of group k0 (a multiple of 8) in a pattern's factors fac:
+ * Σ r (8 doubles), then Σ r·t (8·m), then Σ r·t·tᵀ (8·m(m+1)/2) */
+static inline double *lane_acc(const pass_shared *sh, double *fac, size_t m, size_t k0)
+{
+    const size_t tri = m * (m + 1) / 2;
+    return fac + sh->kp * (tri + 1) + k0 * (tri + m + 1);
+}
+
 /* The lane-laid-out factors of pattern M (lane_row(sh, m)), from the thread's
  * cache or computed into it; NULL when the cache cannot take them (the row
  * then takes the lanes).  Scratch: mfac (lane_mstats_row's map). */
@@ -912,6 +926,7 @@ static const double *lane_pattern(const pass_shared *sh, pass_ws *w, const size_
         }
         for (size_t l = 0; l < EMGMM_LN; l++) lo[l] = bad[l] != 0.0 ? NAN : ld[l];
     }
+    for (size_t q = sh->kp * (tri + 1); q < flen; q++) out[q] = 0.0;
     const int32_t e = (int32_t)w->pc_n++;
     w->pc_h[e] = h;
     w->pc_m[e] = m;
@@ -983,15 +998,61 @@ lane_cached_estep_row(const pass_shared *sh, pass_ws *w, size_t nb, size_t i, si
     }
 }
 
+/* The M-step sums of a cached-pattern row x for group k0 (kn lanes), t = −e
+ * = −x̂_M per lane: G_k's rows j ∈ M += r·e_j·x̃ (the cross terms), and the
+ * pattern's sums acc (lane_acc) += r, r·t, r·t·tᵀ in the lanes; lanes with
+ * r = 0 or bad (P_MM not positive definite) add nothing. */
+static inline __attribute__((always_inline)) void
+lane_scatter_cached(const pass_shared *sh, pass_ws *w, const size_t *M, size_t m, const TYPE *x,
+                    size_t k0, size_t kn, const double *rl, const double *bad, const double *t,
+                    double *restrict acc)
+{
+    const size_t d = sh->d;
+    double rv[EMGMM_LN];
+#pragma omp simd
+    for (size_t l = 0; l < EMGMM_LN; l++) {
+        rv[l] = bad[l] != 0.0 ? 0.0 : rl[l];
+        acc[l] += rv[l];
+    }
+    double *restrict st = acc + EMGMM_LN, *restrict stt = st + EMGMM_LN * m;
+    for (size_t a = 0; a < m; a++) {
+        const double *restrict ta = t + a * EMGMM_LN;
+        double rt[EMGMM_LN];
+#pragma omp simd
+        for (size_t l = 0; l < EMGMM_LN; l++) {
+            rt[l] = rv[l] * ta[l];
+            st[a * EMGMM_LN + l] += rt[l];
+        }
+        for (size_t b = a; b < m; b++) {
+            const double *restrict tb = t + b * EMGMM_LN;
+            double *restrict o = stt + (lcol(m, a) + (b - a)) * EMGMM_LN;
+#pragma omp simd
+            for (size_t l = 0; l < EMGMM_LN; l++) o[l] += rt[l] * tb[l];
+        }
+    }
+    const TYPE *restrict xr = x;
+    for (size_t l = 0; l < kn; l++) {
+        const double r = rv[l];
+        if (r == 0.0) continue;
+        double *G = w->mg + (k0 + l) * d * d;
+        for (size_t a = 0; a < m; a++) {
+            const double ej = -r * t[a * EMGMM_LN + l];
+            double *restrict gj = G + M[a] * d;
+#pragma omp simd
+            for (size_t q = 0; q < d; q++) gj[q] += ej * (double)xr[q];
+        }
+    }
+}
+
 /* M-step corrections of row i from its cached pattern's factors fac: per
- * group of 8 components with a responsibility, X = t·tᵀ + P_MM⁻¹ from the
- * E-step's t (ts, or recomputed from W when NULL), then lane_scatter. */
+ * group of 8 components with a responsibility, the E-step's t (ts, or
+ * recomputed from W when NULL), then lane_scatter_cached. */
 static inline __attribute__((always_inline)) void
 lane_cached_mstats_row(const pass_shared *sh, pass_ws *w, size_t nb, size_t i, const size_t *M,
-                       size_t m, const TYPE *x, const double *fac, const double *ts)
+                       size_t m, const TYPE *x, double *fac, const double *ts)
 {
     const size_t K = sh->K, kp = sh->kp, tri = m * (m + 1) / 2;
-    double *X = w->mfac, *tt = X + EMGMM_LN * tri;
+    double *tt = w->mfac;
     int have_w = 0;
     for (size_t k0 = 0; k0 < K; k0 += EMGMM_LN) {
         const size_t kn = K - k0 < EMGMM_LN ? K - k0 : EMGMM_LN;
@@ -1015,16 +1076,7 @@ lane_cached_mstats_row(const pass_shared *sh, pass_ws *w, size_t nb, size_t i, c
         }
         double bad[EMGMM_LN];
         for (size_t l = 0; l < EMGMM_LN; l++) bad[l] = ld[l] != ld[l] ? 1.0 : 0.0;
-        for (size_t a = 0; a < m; a++)
-            for (size_t b = a; b < m; b++) {
-                const size_t o = (lcol(m, a) + (b - a)) * EMGMM_LN;
-                const double *restrict c = C + o, *restrict ta = t + a * EMGMM_LN,
-                                      *restrict tb = t + b * EMGMM_LN;
-                double *restrict xo = X + o;
-#pragma omp simd
-                for (size_t l = 0; l < EMGMM_LN; l++) xo[l] = c[l] + ta[l] * tb[l];
-            }
-        lane_scatter(sh, w, M, m, x, k0, kn, rl, bad, t, X);
+        lane_scatter_cached(sh, w, M, m, x, k0, kn, rl, bad, t, lane_acc(sh, fac, m, k0));
     }
 }
 
@@ -1125,8 +1177,7 @@ EMGMM_CLONES_FMA static void mstats_missing(const pass_shared *sh, pass_ws *w, s
         const TYPE *x = w->xs + i * d;
         if (lane_row(sh, m)) {
             size_t pslot;
-            const double *lf =
-                w->mlane[q] ? NULL : miss_lookup(w, M, m, miss_hash(M, m), &pslot);
+            double *lf = w->mlane[q] ? NULL : (double *)miss_lookup(w, M, m, miss_hash(M, m), &pslot);
             if (lf)
                 lane_cached_mstats_row(sh, w, nb, i, M, m, x, lf, w->mstored ? slot : NULL);
             else
@@ -1193,6 +1244,31 @@ EMGMM_CLONES_FMA static void mstats_missing(const pass_shared *sh, pass_ws *w, s
  * (a·eᵀ + e·aᵀ)_pq = G[q][p] + G[p][q]. */
 static void fold_missing(const pass_shared *sh, pass_ws *w, size_t K, size_t d)
 {
+    /* the cached patterns' sums (lane_scatter_cached): s1 and T += Σ r·e,
+     * s2 += (Σ r)·P_MM⁻¹ + Σ r·e·eᵀ, before T's use below */
+    for (size_t e = 0; e < w->pc_n; e++) {
+        const size_t m = w->pc_m[e], tri = m * (m + 1) / 2;
+        if (!lane_row(sh, m)) continue;
+        const size_t *M = w->pc_key + w->pc_koff[e];
+        double *fac = w->pc_fac + w->pc_foff[e];
+        for (size_t k = 0; k < K; k++) {
+            const size_t k0 = k / EMGMM_LN * EMGMM_LN, l = k - k0;
+            const double *acc = lane_acc(sh, fac, m, k0);
+            const double r = acc[l];
+            if (r == 0.0) continue;
+            const double *st = acc + EMGMM_LN + l, *stt = acc + EMGMM_LN * (m + 1) + l;
+            const double *C = fac + k0 * (tri + 1) + l;
+            double *s1 = w->st.s1 + k * d, *T = w->mt + k * d, *s2 = w->st.s2 + k * d * d;
+            for (size_t a = 0; a < m; a++) {
+                s1[M[a]] -= st[a * EMGMM_LN];
+                T[M[a]] -= st[a * EMGMM_LN];
+                for (size_t b = a; b < m; b++) {
+                    const size_t o = (lcol(m, a) + (b - a)) * EMGMM_LN;
+                    s2[M[a] * d + M[b]] += r * C[o] + stt[o];
+                }
+            }
+        }
+    }
     for (size_t k = 0; k < K; k++) {
         double *G = w->mg + k * d * d;
         const double *T = w->mt + k * d, *sc = sh->sc + k * d;
