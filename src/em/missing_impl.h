@@ -939,32 +939,44 @@ static const double *lane_pattern(const pass_shared *sh, pass_ws *w, const size_
     return out;
 }
 
-/* t = C·w for 8 lanes (C packed lower by columns, w read from W[a·kp]), and
- * n2 = wᵀt = ‖L⁻¹w‖² */
+/* t = C·w for 8 lanes (C symmetric, its lower triangle packed by columns,
+ * walked once in storage order: C_ab adds to t_a and, off the diagonal, to
+ * t_b), w read from W[a·kp]; n2 = wᵀt = ‖L⁻¹w‖² */
 static inline __attribute__((always_inline)) void lane_cw(const double *restrict C, size_t m,
                                                           const double *restrict W, size_t kp,
                                                           double *restrict t,
                                                           double *restrict n2)
 {
+    for (size_t a = 0; a < m; a++) {
+        double *restrict ta = t + a * EMGMM_LN;
+#pragma omp simd
+        for (size_t l = 0; l < EMGMM_LN; l++) ta[l] = 0.0;
+    }
+    const double *restrict c = C;
+    for (size_t b = 0; b < m; b++) {
+        const double *restrict wb = W + b * kp;
+        double tb[EMGMM_LN];
+#pragma omp simd
+        for (size_t l = 0; l < EMGMM_LN; l++) tb[l] = t[b * EMGMM_LN + l] + c[l] * wb[l];
+        c += EMGMM_LN;
+        for (size_t a = b + 1; a < m; a++, c += EMGMM_LN) {
+            const double *restrict wa = W + a * kp;
+            double *restrict ta = t + a * EMGMM_LN;
+#pragma omp simd
+            for (size_t l = 0; l < EMGMM_LN; l++) {
+                ta[l] += c[l] * wb[l];
+                tb[l] += c[l] * wa[l];
+            }
+        }
+#pragma omp simd
+        for (size_t l = 0; l < EMGMM_LN; l++) t[b * EMGMM_LN + l] = tb[l];
+    }
 #pragma omp simd
     for (size_t l = 0; l < EMGMM_LN; l++) n2[l] = 0.0;
     for (size_t a = 0; a < m; a++) {
-        double acc[EMGMM_LN];
-#pragma omp simd
-        for (size_t l = 0; l < EMGMM_LN; l++) acc[l] = 0.0;
-        for (size_t b = 0; b < m; b++) {
-            const double *restrict c =
-                C + (b <= a ? lcol(m, b) + (a - b) : lcol(m, a) + (b - a)) * EMGMM_LN;
-            const double *restrict wb = W + b * kp;
-#pragma omp simd
-            for (size_t l = 0; l < EMGMM_LN; l++) acc[l] += c[l] * wb[l];
-        }
         const double *restrict wa = W + a * kp;
 #pragma omp simd
-        for (size_t l = 0; l < EMGMM_LN; l++) {
-            t[a * EMGMM_LN + l] = acc[l];
-            n2[l] += wa[l] * acc[l];
-        }
+        for (size_t l = 0; l < EMGMM_LN; l++) n2[l] += wa[l] * t[a * EMGMM_LN + l];
     }
 }
 
