@@ -24,8 +24,9 @@
  *
  * Where the work goes.  w costs m·d per row and component (miss_pw, all
  * components in the vector lanes), the cross terms m·d, P_MM's factor m³/6
- * and P_MM⁻¹ m³/3.  The full family takes a cached pattern's factors when the
- * pattern repeats (lane_choice); other rows it factors afresh, 8 components
+ * and P_MM⁻¹ m³/3.  The full family takes a cached pattern's factors, laid
+ * out like the lanes (lane_pattern), when the pattern repeats (lane_choice);
+ * other rows it factors afresh, 8 components
  * side by side in the vector lanes (lane_estep_row, lane_mstats_row), so the
  * cost does not grow with how many distinct patterns the data hold; the
  * M-step skips groups of 8 components whose responsibilities are all 0.  The
