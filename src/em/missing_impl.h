@@ -301,13 +301,21 @@ static inline size_t miss_slot_len(const pass_shared *sh, size_t m)
  * hit adds one to the budget (lane_choice). */
 #define EMGMM_MISS_FEW_PATTERNS 256
 
+/* Doubles of cached factors up to which cache hits extend that budget (1 MiB,
+ * about a core's L2): past it a cached row's factors come from further out
+ * than the lanes' source pt (tall at 30 %, 10,000 patterns of ~5 values,
+ * 2·10⁵ rows, one repeat each at load 4: 14.1× a complete iteration without
+ * this bound, 11.1× with the first 256 patterns alone, 12.8–13.7× with it). */
+#define EMGMM_MISS_HOT_FAC ((size_t)1 << 17)
+
 /* Which path a lane-eligible row takes: the per-pattern factors (0) when its
  * pattern is cached, or is new and the cache has room and the pass has
  * factored fewer new patterns than EMGMM_MISS_FEW_PATTERNS plus the pass's
  * cache hits so far; else the lanes (1).  A cached pattern's row costs
  * O(K·(m·d + m²)) against the lanes' O(K·m³) refactorisation (twice: E- and
  * M-step), and a new pattern's factors cost about what one row's lanes do, so
- * each hit pays for one more new pattern: rows sharing few patterns (values
+ * each hit pays for one more new pattern while the cache holds fewer than
+ * EMGMM_MISS_HOT_FAC doubles: rows sharing few patterns (values
  * missing in blocks) keep the cache, rows with few missing values at random
  * (d = 16 at 10 %: 696 patterns of 1–3 missing values, each in dozens of rows
  * of 2·10⁵) fill it while it pays, and rows whose patterns never repeat (30 %
@@ -321,8 +329,11 @@ static inline int lane_choice(const pass_shared *sh, pass_ws *w, const size_t *M
         w->pc_hits++;
         return 0;
     }
-    if (miss_room(sh, w, m, lane_flen(sh, m)) &&
-        w->pc_new < EMGMM_MISS_FEW_PATTERNS + w->pc_hits) {
+    const size_t flen = lane_flen(sh, m);
+    if (miss_room(sh, w, m, flen) &&
+        (w->pc_new < EMGMM_MISS_FEW_PATTERNS ||
+         (w->pc_new < EMGMM_MISS_FEW_PATTERNS + w->pc_hits &&
+          w->pc_fn + flen <= EMGMM_MISS_HOT_FAC))) {
         w->pc_new++;
         return 0;
     }
