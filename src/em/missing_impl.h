@@ -24,8 +24,9 @@
  *
  * Where the work goes.  w costs m·d per row and component (miss_pw, all
  * components in the vector lanes), the cross terms m·d, P_MM's factor m³/6
- * and P_MM⁻¹ m³/3.  The full family takes a cached pattern's factors when the
- * pattern repeats (lane_choice); other rows it factors afresh, 8 components
+ * and P_MM⁻¹ m³/3.  The full family takes a cached pattern's factors, laid
+ * out like the lanes (lane_pattern), when the pattern repeats (lane_choice);
+ * other rows it factors afresh, 8 components
  * side by side in the vector lanes (lane_estep_row, lane_mstats_row), so the
  * cost does not grow with how many distinct patterns the data hold; the
  * M-step skips groups of 8 components whose responsibilities are all 0.  The
@@ -278,6 +279,13 @@ static inline int lane_row(const pass_shared *sh, size_t m)
     return sh->cov_type == EMGMM_COV_FULL && m >= 2 && m <= EMGMM_MISS_LANE_MAX && m < sh->d;
 }
 
+/* doubles of one pattern's cached factors in the lanes' layout (lane_pattern) */
+static inline size_t lane_flen(const pass_shared *sh, size_t m)
+{
+    const size_t tri = m * (m + 1) / 2;
+    return sh->kp * (2 * tri + m + 2);
+}
+
 /* The doubles a row with m missing values may keep in the block's store: the
  * lane path's v = L⁻¹w (m·kp) or conditional moments per component, the more
  * of the two where the row may take either (lane_choice). */
@@ -289,23 +297,43 @@ static inline size_t miss_slot_len(const pass_shared *sh, size_t m)
 }
 
 /* Patterns a thread factors per pass for the per-pattern path before new
- * ones go to the lanes. */
+ * ones go to the lanes, when none of them has been used twice; every cache
+ * hit adds one to the budget (lane_choice). */
 #define EMGMM_MISS_FEW_PATTERNS 256
+
+/* Doubles of cached factors up to which cache hits extend that budget (1 MiB,
+ * about a core's L2): past it a cached row's factors come from further out
+ * than the lanes' source pt (tall at 30 %, 10,000 patterns of ~5 values,
+ * 2·10⁵ rows, one repeat each at load 4: 14.1× a complete iteration without
+ * this bound, 11.1× with the first 256 patterns alone, 12.8–13.7× with it). */
+#define EMGMM_MISS_HOT_FAC ((size_t)1 << 17)
 
 /* Which path a lane-eligible row takes: the per-pattern factors (0) when its
  * pattern is cached, or is new and the cache has room and the pass has
- * factored fewer than EMGMM_MISS_FEW_PATTERNS new patterns; else the lanes
- * (1).  A cached pattern's row costs O(K·(m·d + m²)) against the lanes'
- * O(K·m³) refactorisation, so rows sharing few patterns (values missing in
- * blocks) keep the cache, and rows missing at random (nearly every row its own
- * pattern) go to the lanes once the budget is spent; without a cache
- * (pattern_cache_max < 0) every such row takes the lanes.  The E-step records
- * the choice in mlane for the M-step. */
+ * factored fewer new patterns than EMGMM_MISS_FEW_PATTERNS plus the pass's
+ * cache hits so far; else the lanes (1).  A cached pattern's row costs
+ * O(K·(m·d + m²)) against the lanes' O(K·m³) refactorisation (twice: E- and
+ * M-step), and a new pattern's factors cost about what one row's lanes do, so
+ * each hit pays for one more new pattern while the cache holds fewer than
+ * EMGMM_MISS_HOT_FAC doubles: rows sharing few patterns (values
+ * missing in blocks) keep the cache, rows with few missing values at random
+ * (d = 16 at 10 %: 696 patterns of 1–3 missing values, each in dozens of rows
+ * of 2·10⁵) fill it while it pays, and rows whose patterns never repeat (30 %
+ * in d = 64) go to the lanes once the first EMGMM_MISS_FEW_PATTERNS are spent;
+ * without a cache (pattern_cache_max < 0) every such row takes the lanes.  The
+ * E-step records the choice in mlane for the M-step. */
 static inline int lane_choice(const pass_shared *sh, pass_ws *w, const size_t *M, size_t m)
 {
     size_t slot;
-    if (miss_lookup(w, M, m, miss_hash(M, m), &slot)) return 0;
-    if (miss_room(sh, w, m, sh->K * EMGMM_FAC_LEN(m)) && w->pc_new < EMGMM_MISS_FEW_PATTERNS) {
+    if (miss_lookup(w, M, m, miss_hash(M, m), &slot)) {
+        w->pc_hits++;
+        return 0;
+    }
+    const size_t flen = lane_flen(sh, m);
+    if (miss_room(sh, w, m, flen) &&
+        (w->pc_new < EMGMM_MISS_FEW_PATTERNS ||
+         (w->pc_new < EMGMM_MISS_FEW_PATTERNS + w->pc_hits &&
+          w->pc_fn + flen <= EMGMM_MISS_HOT_FAC))) {
         w->pc_new++;
         return 0;
     }
@@ -734,6 +762,42 @@ static inline __attribute__((always_inline)) void lane_x_blk(size_t m, size_t a,
         for (size_t l = 0; l < EMGMM_LN; l++) o[i * EMGMM_LN + l] = acc[i][l];
 }
 
+/* The M-step sums of row x (missing set M) for the lanes l < kn of group k0:
+ * with t = −e = −x̂_M and X = t·tᵀ + P_MM⁻¹ (packed lower by columns, lcol)
+ * per lane, s1_k += r·e and the cross terms and r·X via G_k's rows (below);
+ * lanes with r = 0 or bad (P_MM not positive definite) are skipped. */
+static inline __attribute__((always_inline)) void
+lane_scatter(const pass_shared *sh, pass_ws *w, const size_t *M, size_t m, const TYPE *x, size_t k0,
+             size_t kn, const double *rl, const double *bad, const double *t, const double *X)
+{
+    const size_t d = sh->d;
+    for (size_t l = 0; l < kn; l++) {
+        const double r = rl[l];
+        if (r == 0.0 || bad[l] != 0.0) continue;
+        const size_t k = k0 + l;
+        double *s1 = w->st.s1 + k * d;
+        double *G = w->mg + k * d * d, *T = w->mt + k * d;
+        /* r·X goes into G's row j too, right after the cross term (the
+         * row is in L1 then; s2 would be a second K·d² array to touch
+         * per row): fold_missing adds G[p][q] + G[q][p] to s2[p][q]
+         * (p <= q), so X[a][b] (M_a < M_b) lands once and the diagonal,
+         * added twice, goes in halved */
+        for (size_t a = 0; a < m; a++) {
+            const size_t j = M[a];
+            const double ej = -r * t[a * EMGMM_LN + l];
+            s1[j] += ej;
+            T[j] += ej;
+            double *restrict gj = G + j * d;
+            const TYPE *restrict xr = x;
+#pragma omp simd
+            for (size_t q = 0; q < d; q++) gj[q] += ej * (double)xr[q];
+            const double *restrict xa = X + lcol(m, a) * EMGMM_LN + l;
+            gj[j] += 0.5 * r * xa[0];
+            for (size_t b = a + 1; b < m; b++) gj[M[b]] += r * xa[(b - a) * EMGMM_LN];
+        }
+    }
+}
+
 /* M-step corrections of row i (full family, lane path): for each group of 8
  * components with a responsibility, e = x̂_M = −L⁻ᵀv and X = e·eᵀ + P_MM⁻¹,
  * then per component the same sums as mstats_missing's (r·X via G's rows,
@@ -744,7 +808,7 @@ static inline __attribute__((always_inline)) void lane_mstats_row(const pass_sha
                                                                   const size_t *M, size_t m,
                                                                   const TYPE *x, const double *vs)
 {
-    const size_t K = sh->K, d = sh->d, kp = sh->kp, tri = m * (m + 1) / 2;
+    const size_t K = sh->K, kp = sh->kp, tri = m * (m + 1) / 2;
     double *L = w->mfac, *Li = L + EMGMM_LN * tri, *id = Li + EMGMM_LN * tri;
     double *t = id + EMGMM_LN * m, *vt = t + EMGMM_LN * m;
     int have_w = 0;
@@ -802,31 +866,241 @@ static inline __attribute__((always_inline)) void lane_mstats_row(const pass_sha
             MISS_BY_8421(b0, m, X_BLK);
 #undef X_BLK
         }
-        for (size_t l = 0; l < kn; l++) {
-            const double r = rl[l];
-            if (r == 0.0 || bad[l] != 0.0) continue;
-            const size_t k = k0 + l;
-            double *s1 = w->st.s1 + k * d;
-            double *G = w->mg + k * d * d, *T = w->mt + k * d;
-            /* r·X goes into G's row j too, right after the cross term (the
-             * row is in L1 then; s2 would be a second K·d² array to touch
-             * per row): fold_missing adds G[p][q] + G[q][p] to s2[p][q]
-             * (p <= q), so X[a][b] (M_a < M_b) lands once and the diagonal,
-             * added twice, goes in halved */
-            for (size_t a = 0; a < m; a++) {
-                const size_t j = M[a];
-                const double ej = -r * t[a * EMGMM_LN + l];
-                s1[j] += ej;
-                T[j] += ej;
-                double *restrict gj = G + j * d;
-                const TYPE *restrict xr = x;
+        lane_scatter(sh, w, M, m, x, k0, kn, rl, bad, t, X);
+    }
+}
+
+/* ---- Cached patterns in the lanes ----
+ *
+ * A lane-eligible row whose pattern is cached (lane_choice) reads P_MM⁻¹ and
+ * log det L of its pattern for 8 components at a time, laid out as the lanes'
+ * (component innermost), so its E-step is m² multiply-adds a lane and its
+ * M-step m²/2 more, with no factorisation and no per-component scalar loop.
+ * One pattern's factors: per group of 8 components, C = P_MM⁻¹ packed lower
+ * by columns (lcol), 8·m(m+1)/2 doubles, then log det L, 8 doubles (NaN where
+ * P_MM is not numerically positive definite); after the groups, the M-step's
+ * sums over the pass's rows of the pattern, per group of 8 components: Σ r
+ * (8), Σ r·t (8·m) and Σ r·t·tᵀ (8·m(m+1)/2, packed as C) with t = −x̂_M, so
+ * that fold_missing adds s1's r·e, s2's (Σ r)·P_MM⁻¹ + Σ r·e·eᵀ once per
+ * pattern and component, and a row's own work is its cross terms (G's rows)
+ * and a few vector multiply-adds; kp·(2·m(m+1)/2 + m + 2) in all
+ * (lane_flen, lane_acc). */
+/* The M-step sums of group k0 (a multiple of 8) in a pattern's factors fac:
+ * Σ r (8 doubles), then Σ r·t (8·m), then Σ r·t·tᵀ (8·m(m+1)/2) */
+static inline double *lane_acc(const pass_shared *sh, double *fac, size_t m, size_t k0)
+{
+    const size_t tri = m * (m + 1) / 2;
+    return fac + sh->kp * (tri + 1) + k0 * (tri + m + 1);
+}
+
+/* The lane-laid-out factors of pattern M (lane_row(sh, m)), from the thread's
+ * cache or computed into it; NULL when the cache cannot take them (the row
+ * then takes the lanes).  Scratch: mfac (lane_mstats_row's map). */
+static const double *lane_pattern(const pass_shared *sh, pass_ws *w, const size_t *M, size_t m)
+{
+    const size_t K = sh->K, tri = m * (m + 1) / 2, flen = lane_flen(sh, m);
+    const uint64_t h = miss_hash(M, m);
+    size_t slot;
+    const double *hit = miss_lookup(w, M, m, h, &slot);
+    if (hit) return hit;
+    if (!miss_room(sh, w, m, flen)) return NULL;
+    if (w->pc_fn + flen > w->pc_fcap) {
+        size_t nc = w->pc_fcap ? 2 * w->pc_fcap : 4096;
+        while (nc < w->pc_fn + flen) nc *= 2;
+        double *nb = realloc(w->pc_fac, nc * sizeof(double));
+        if (!nb) return NULL;
+        w->pc_fac = nb;
+        w->pc_fcap = nc;
+    }
+    double *out = w->pc_fac + w->pc_fn;
+    double *L = w->mfac, *Li = L + EMGMM_LN * tri, *id = Li + EMGMM_LN * tri;
+    double *t = id + EMGMM_LN * m;
+    for (size_t a = 0; a < EMGMM_LN * m; a++) t[a] = 0.0;
+    for (size_t k0 = 0; k0 < K; k0 += EMGMM_LN) {
+        double ld[EMGMM_LN], bad[EMGMM_LN];
+        double *C = out + (k0 / EMGMM_LN) * EMGMM_LN * (tri + 1), *lo = C + EMGMM_LN * tri;
+        lane_chol(sh, M, m, k0, L, id, ld, bad);
+        /* Li = L⁻¹ by columns, then C = L⁻ᵀL⁻¹ (lane_mstats_row's X with t = 0) */
+        for (size_t j = 0; j < m; j++) {
+            double *restrict y = Li + lcol(m, j) * EMGMM_LN;
 #pragma omp simd
-                for (size_t q = 0; q < d; q++) gj[q] += ej * (double)xr[q];
-                const double *restrict xa = X + lcol(m, a) * EMGMM_LN + l;
-                gj[j] += 0.5 * r * xa[0];
-                for (size_t b = a + 1; b < m; b++) gj[M[b]] += r * xa[(b - a) * EMGMM_LN];
+            for (size_t l = 0; l < EMGMM_LN; l++) y[l] = id[j * EMGMM_LN + l];
+            size_t a0 = j + 1;
+#define INV_BLK(nA) lane_inv_blk(m, j, a0, nA, L, id, y)
+            MISS_BY_8421(a0, m, INV_BLK);
+#undef INV_BLK
+        }
+        for (size_t a = 0; a < m; a++) {
+            size_t b0 = a;
+#define X_BLK(nB) lane_x_blk(m, a, b0, nB, Li, t, C)
+            MISS_BY_8421(b0, m, X_BLK);
+#undef X_BLK
+        }
+        for (size_t l = 0; l < EMGMM_LN; l++) lo[l] = bad[l] != 0.0 ? NAN : ld[l];
+    }
+    for (size_t q = sh->kp * (tri + 1); q < flen; q++) out[q] = 0.0;
+    const int32_t e = (int32_t)w->pc_n++;
+    w->pc_h[e] = h;
+    w->pc_m[e] = m;
+    w->pc_koff[e] = w->pc_kn;
+    w->pc_foff[e] = w->pc_fn;
+    memcpy(w->pc_key + w->pc_kn, M, m * sizeof(size_t));
+    w->pc_kn += m;
+    w->pc_fn += flen;
+    w->pc_tab[slot] = e;
+    return out;
+}
+
+/* t = C·w for 8 lanes (C symmetric, its lower triangle packed by columns,
+ * walked once in storage order: C_ab adds to t_a and, off the diagonal, to
+ * t_b), w read from W[a·kp]; n2 = wᵀt = ‖L⁻¹w‖² */
+static inline __attribute__((always_inline)) void lane_cw(const double *restrict C, size_t m,
+                                                          const double *restrict W, size_t kp,
+                                                          double *restrict t,
+                                                          double *restrict n2)
+{
+    for (size_t a = 0; a < m; a++) {
+        double *restrict ta = t + a * EMGMM_LN;
+#pragma omp simd
+        for (size_t l = 0; l < EMGMM_LN; l++) ta[l] = 0.0;
+    }
+    const double *restrict c = C;
+    for (size_t b = 0; b < m; b++) {
+        const double *restrict wb = W + b * kp;
+        double tb[EMGMM_LN];
+#pragma omp simd
+        for (size_t l = 0; l < EMGMM_LN; l++) tb[l] = t[b * EMGMM_LN + l] + c[l] * wb[l];
+        c += EMGMM_LN;
+        for (size_t a = b + 1; a < m; a++, c += EMGMM_LN) {
+            const double *restrict wa = W + a * kp;
+            double *restrict ta = t + a * EMGMM_LN;
+#pragma omp simd
+            for (size_t l = 0; l < EMGMM_LN; l++) {
+                ta[l] += c[l] * wb[l];
+                tb[l] += c[l] * wa[l];
             }
         }
+#pragma omp simd
+        for (size_t l = 0; l < EMGMM_LN; l++) t[b * EMGMM_LN + l] = tb[l];
+    }
+#pragma omp simd
+    for (size_t l = 0; l < EMGMM_LN; l++) n2[l] = 0.0;
+    for (size_t a = 0; a < m; a++) {
+        const double *restrict wa = W + a * kp;
+#pragma omp simd
+        for (size_t l = 0; l < EMGMM_LN; l++) n2[l] += wa[l] * t[a * EMGMM_LN + l];
+    }
+}
+
+/* E-step of row i from its cached pattern's factors fac (lane_pattern) and
+ * W = (P_k·δ0_k)_M; with ts, t = −x̂_M = P_MM⁻¹w for every component (m·kp
+ * doubles, by groups of 8 as the lanes' v) is kept for the M-step. */
+static inline __attribute__((always_inline)) void
+lane_cached_estep_row(const pass_shared *sh, pass_ws *w, size_t nb, size_t i, size_t i0, size_t m,
+                      const double *W, const double *fac, double *ts)
+{
+    const size_t K = sh->K, kp = sh->kp, tri = m * (m + 1) / 2;
+    const double half_m = 0.5 * (double)m * EMGMM_LOG_2PI;
+    double *tt = w->mfac;
+    for (size_t k0 = 0; k0 < K; k0 += EMGMM_LN) {
+        const double *C = fac + (k0 / EMGMM_LN) * EMGMM_LN * (tri + 1), *ld = C + EMGMM_LN * tri;
+        double n2[EMGMM_LN];
+        lane_cw(C, m, W + k0, kp, ts ? ts + k0 * m : tt, n2);
+        const size_t kn = K - k0 < EMGMM_LN ? K - k0 : EMGMM_LN;
+        for (size_t l = 0; l < kn; l++) {
+            const size_t k = k0 + l;
+            double *rk = w->r + k * nb + i;
+            if (ld[l] != ld[l]) {
+                miss_fail(w, i0 + i, k);
+                *rk = -INFINITY;
+                continue;
+            }
+            double quad = 2.0 * (sh->cst[k] - *rk) - n2[l];
+            if (quad < 0.0) quad = 0.0; /* δ_Oᵀ Σ_OO⁻¹ δ_O >= 0; only rounding makes it less */
+            *rk = sh->cst[k] + (half_m - ld[l] - 0.5 * quad);
+        }
+    }
+}
+
+/* The M-step sums of a cached-pattern row x for group k0 (kn lanes), t = −e
+ * = −x̂_M per lane: G_k's rows j ∈ M += r·e_j·x̃ (the cross terms), and the
+ * pattern's sums acc (lane_acc) += r, r·t, r·t·tᵀ in the lanes; lanes with
+ * r = 0 or bad (P_MM not positive definite) add nothing. */
+static inline __attribute__((always_inline)) void
+lane_scatter_cached(const pass_shared *sh, pass_ws *w, const size_t *M, size_t m, const TYPE *x,
+                    size_t k0, size_t kn, const double *rl, const double *bad, const double *t,
+                    double *restrict acc)
+{
+    const size_t d = sh->d;
+    double rv[EMGMM_LN];
+#pragma omp simd
+    for (size_t l = 0; l < EMGMM_LN; l++) {
+        rv[l] = bad[l] != 0.0 ? 0.0 : rl[l];
+        acc[l] += rv[l];
+    }
+    double *restrict st = acc + EMGMM_LN, *restrict stt = st + EMGMM_LN * m;
+    for (size_t a = 0; a < m; a++) {
+        const double *restrict ta = t + a * EMGMM_LN;
+        double rt[EMGMM_LN];
+#pragma omp simd
+        for (size_t l = 0; l < EMGMM_LN; l++) {
+            rt[l] = rv[l] * ta[l];
+            st[a * EMGMM_LN + l] += rt[l];
+        }
+        for (size_t b = a; b < m; b++) {
+            const double *restrict tb = t + b * EMGMM_LN;
+            double *restrict o = stt + (lcol(m, a) + (b - a)) * EMGMM_LN;
+#pragma omp simd
+            for (size_t l = 0; l < EMGMM_LN; l++) o[l] += rt[l] * tb[l];
+        }
+    }
+    const TYPE *restrict xr = x;
+    for (size_t l = 0; l < kn; l++) {
+        const double r = rv[l];
+        if (r == 0.0) continue;
+        double *G = w->mg + (k0 + l) * d * d;
+        for (size_t a = 0; a < m; a++) {
+            const double ej = -r * t[a * EMGMM_LN + l];
+            double *restrict gj = G + M[a] * d;
+#pragma omp simd
+            for (size_t q = 0; q < d; q++) gj[q] += ej * (double)xr[q];
+        }
+    }
+}
+
+/* M-step corrections of row i from its cached pattern's factors fac: per
+ * group of 8 components with a responsibility, the E-step's t (ts, or
+ * recomputed from W when NULL), then lane_scatter_cached. */
+static inline __attribute__((always_inline)) void
+lane_cached_mstats_row(const pass_shared *sh, pass_ws *w, size_t nb, size_t i, const size_t *M,
+                       size_t m, const TYPE *x, double *fac, const double *ts)
+{
+    const size_t K = sh->K, kp = sh->kp, tri = m * (m + 1) / 2;
+    double *tt = w->mfac;
+    int have_w = 0;
+    for (size_t k0 = 0; k0 < K; k0 += EMGMM_LN) {
+        const size_t kn = K - k0 < EMGMM_LN ? K - k0 : EMGMM_LN;
+        double rl[EMGMM_LN];
+        int any = 0;
+        for (size_t l = 0; l < EMGMM_LN; l++) {
+            rl[l] = l < kn ? w->r[(k0 + l) * nb + i] : 0.0;
+            any |= rl[l] != 0.0;
+        }
+        if (!any) continue;
+        const double *C = fac + (k0 / EMGMM_LN) * EMGMM_LN * (tri + 1), *ld = C + EMGMM_LN * tri;
+        const double *t = ts ? ts + k0 * m : NULL;
+        if (!t) {
+            double n2[EMGMM_LN];
+            if (!have_w) {
+                miss_pw(sh, x, M, m, w->mw);
+                have_w = 1;
+            }
+            lane_cw(C, m, w->mw + k0, kp, tt, n2);
+            t = tt;
+        }
+        double bad[EMGMM_LN];
+        for (size_t l = 0; l < EMGMM_LN; l++) bad[l] = ld[l] != ld[l] ? 1.0 : 0.0;
+        lane_scatter_cached(sh, w, M, m, x, k0, kn, rl, bad, t, lane_acc(sh, fac, m, k0));
     }
 }
 
@@ -859,7 +1133,17 @@ EMGMM_CLONES_FMA static void estep_missing(const pass_shared *sh, pass_ws *w, si
             if (w->mstored) slot += K * EMGMM_MISS_SLOT(1);
             continue;
         }
-        w->mlane[q] = lane_row(sh, m) && lane_choice(sh, w, M, m);
+        const int lanes = lane_row(sh, m);
+        w->mlane[q] = lanes && lane_choice(sh, w, M, m);
+        if (lanes && !w->mlane[q]) {
+            const double *lf = lane_pattern(sh, w, M, m);
+            if (lf) {
+                lane_cached_estep_row(sh, w, nb, i, i0, m, W, lf, w->mstored ? slot : NULL);
+                if (w->mstored) slot += m * sh->kp;
+                continue;
+            }
+            w->mlane[q] = 1; /* the cache could not take the factors */
+        }
         if (w->mlane[q]) {
             lane_estep_row(sh, w, nb, i, i0, M, m, W, w->mstored ? slot : NULL);
             if (w->mstored) slot += m * sh->kp;
@@ -915,8 +1199,13 @@ EMGMM_CLONES_FMA static void mstats_missing(const pass_shared *sh, pass_ws *w, s
         const size_t i = w->mrow[q], m = w->mptr[q + 1] - w->mptr[q];
         const size_t *M = w->midx + w->mptr[q];
         const TYPE *x = w->xs + i * d;
-        if (lane_row(sh, m) && w->mlane[q]) {
-            lane_mstats_row(sh, w, nb, i, M, m, x, w->mstored ? slot : NULL);
+        if (lane_row(sh, m)) {
+            size_t pslot;
+            double *lf = w->mlane[q] ? NULL : (double *)miss_lookup(w, M, m, miss_hash(M, m), &pslot);
+            if (lf)
+                lane_cached_mstats_row(sh, w, nb, i, M, m, x, lf, w->mstored ? slot : NULL);
+            else
+                lane_mstats_row(sh, w, nb, i, M, m, x, w->mstored ? slot : NULL);
             if (w->mstored) slot += m * sh->kp;
             continue;
         }
@@ -979,6 +1268,31 @@ EMGMM_CLONES_FMA static void mstats_missing(const pass_shared *sh, pass_ws *w, s
  * (a·eᵀ + e·aᵀ)_pq = G[q][p] + G[p][q]. */
 static void fold_missing(const pass_shared *sh, pass_ws *w, size_t K, size_t d)
 {
+    /* the cached patterns' sums (lane_scatter_cached): s1 and T += Σ r·e,
+     * s2 += (Σ r)·P_MM⁻¹ + Σ r·e·eᵀ, before T's use below */
+    for (size_t e = 0; e < w->pc_n; e++) {
+        const size_t m = w->pc_m[e], tri = m * (m + 1) / 2;
+        if (!lane_row(sh, m)) continue;
+        const size_t *M = w->pc_key + w->pc_koff[e];
+        double *fac = w->pc_fac + w->pc_foff[e];
+        for (size_t k = 0; k < K; k++) {
+            const size_t k0 = k / EMGMM_LN * EMGMM_LN, l = k - k0;
+            const double *acc = lane_acc(sh, fac, m, k0);
+            const double r = acc[l];
+            if (r == 0.0) continue;
+            const double *st = acc + EMGMM_LN + l, *stt = acc + EMGMM_LN * (m + 1) + l;
+            const double *C = fac + k0 * (tri + 1) + l;
+            double *s1 = w->st.s1 + k * d, *T = w->mt + k * d, *s2 = w->st.s2 + k * d * d;
+            for (size_t a = 0; a < m; a++) {
+                s1[M[a]] -= st[a * EMGMM_LN];
+                T[M[a]] -= st[a * EMGMM_LN];
+                for (size_t b = a; b < m; b++) {
+                    const size_t o = (lcol(m, a) + (b - a)) * EMGMM_LN;
+                    s2[M[a] * d + M[b]] += r * C[o] + stt[o];
+                }
+            }
+        }
+    }
     for (size_t k = 0; k < K; k++) {
         double *G = w->mg + k * d * d;
         const double *T = w->mt + k * d, *sc = sh->sc + k * d;

@@ -108,7 +108,8 @@ typedef struct {
     int32_t *pc_tab;
     uint64_t *pc_h;
     size_t *pc_m, *pc_koff, *pc_foff, *pc_key, pc_n, pc_kn;
-    size_t pc_new; /* patterns this pass sent to the per-pattern path uncached (lane_choice) */
+    size_t pc_new;  /* patterns this pass sent to the per-pattern path uncached (lane_choice) */
+    size_t pc_hits; /* rows this pass whose pattern lane_choice found cached */
     double *pc_fac;
     size_t pc_fn, pc_fcap;
     size_t mstore_cap;
@@ -334,7 +335,7 @@ static void ws_reset(pass_ws *w, size_t K, size_t d, int stats)
     if (w->mt) memset(w->mt, 0, K * d * sizeof(double));
     if (w->pc_tab)
         for (size_t i = 0; i < EMGMM_PC_TAB; i++) w->pc_tab[i] = -1;
-    w->pc_n = w->pc_kn = w->pc_fn = w->pc_new = 0;
+    w->pc_n = w->pc_kn = w->pc_fn = w->pc_new = w->pc_hits = 0;
 }
 
 /* Shared, read-only inputs of one pass. */

@@ -508,6 +508,47 @@ static void fallback_paths_agree(void **state)
     tu_mixture_free(&mix);
 }
 
+/* The full family's rows on the cached-pattern path (the pattern's factors laid out
+ * for the lanes), with more distinct patterns than the pass's first 256 (cache hits extend
+ * that budget), with a cache that fills part-way through a pass (later new patterns take the
+ * lanes) and with the M-step recomputing t from the cached factors: the same fit to 1e-12 as
+ * every row on the lane path (no cache).  K = 11: a second group of 8 with 5 padding lanes. */
+static void cached_lane_paths_agree(void **state)
+{
+    (void)state;
+    const int d = 12, K = 11;
+    const size_t n = 4000;
+    tu_mixture mix;
+    double *x = make_data(&mix, n, d, K, 0.3, 4242, 1);
+    const emgmm_data X = emgmm_data_f64(x, n, d, d);
+    emgmm_model *ref, *alt;
+    tune_cache = -1;
+    fit_default(&X, K, EMGMM_COV_FULL, EMGMM_MISSING_DROP_EMPTY, 12, &ref);
+    const size_t cl = emgmm_model_covariances_size(ref);
+    const long caches[] = {0, 0, 2000};
+    const long stores[] = {0, -1, 0};
+    for (int c = 0; c < 3; c++) {
+        tune_cache = caches[c];
+        tune_store = stores[c];
+        fit_default(&X, K, EMGMM_COV_FULL, EMGMM_MISSING_DROP_EMPTY, 12, &alt);
+        for (int q = 0; q < K * d; q++)
+            tu_assert_close(emgmm_model_means(alt)[q], emgmm_model_means(ref)[q], 1e-12, 1.0,
+                            "case %d mean %d", c, q);
+        for (size_t q = 0; q < cl; q++)
+            tu_assert_close(emgmm_model_covariances(alt)[q], emgmm_model_covariances(ref)[q],
+                            1e-12, 1.0, "case %d covariance %zu", c, q);
+        for (int q = 0; q < K; q++)
+            tu_assert_close(emgmm_model_weights(alt)[q], emgmm_model_weights(ref)[q], 1e-12, 1.0,
+                            "case %d weight %d", c, q);
+        emgmm_model_free(alt);
+    }
+    tune_cache = 0;
+    tune_store = 0;
+    emgmm_model_free(ref);
+    free(x);
+    tu_mixture_free(&mix);
+}
+
 /* The E-step kernels (fused for d <= 4, triangular above; triangular for any
  * d in float32) and the triangular M-step kernel give the same fit as the GEMM
  * path to rounding, for full and tied, with and without missing values
@@ -610,6 +651,7 @@ int main(void)
         cmocka_unit_test_prestate(agrees_with_textbook, (void *)&cases[16]),
         cmocka_unit_test(no_nan_is_bit_identical),
         cmocka_unit_test(fallback_paths_agree),
+        cmocka_unit_test(cached_lane_paths_agree),
         cmocka_unit_test(kernels_match_gemm_path),
         cmocka_unit_test(empty_rows_and_inf),
         cmocka_unit_test(loglik_monotone),
