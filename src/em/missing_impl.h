@@ -145,6 +145,23 @@ static inline int miss_room(const pass_shared *sh, const pass_ws *w, size_t m, s
            w->pc_kn + m <= EMGMM_PC_TAB * 8;
 }
 
+/* Pattern M (m values, hash h), whose flen doubles of factors were just written
+ * at the end of the cache's factor buffer, becomes the cache's next entry, in
+ * table slot `slot` (miss_lookup's). */
+static inline void miss_register(pass_ws *w, const size_t *M, size_t m, uint64_t h, size_t slot,
+                                 size_t flen)
+{
+    const int32_t e = (int32_t)w->pc_n++;
+    w->pc_h[e] = h;
+    w->pc_m[e] = m;
+    w->pc_koff[e] = w->pc_kn;
+    w->pc_foff[e] = w->pc_fn;
+    memcpy(w->pc_key + w->pc_kn, M, m * sizeof(size_t));
+    w->pc_kn += m;
+    w->pc_fn += flen;
+    w->pc_tab[slot] = e;
+}
+
 static const double *miss_pattern(const pass_shared *sh, pass_ws *w, const size_t *M, size_t m)
 {
     const size_t d = sh->d, nf = sh->cov_type == EMGMM_COV_FULL ? sh->K : 1;
@@ -169,17 +186,7 @@ static const double *miss_pattern(const pass_shared *sh, pass_ws *w, const size_
     for (size_t f = 0; f < nf; f++)
         miss_factor(sh->pfull + f * d * d, d, M, m, out + f * EMGMM_FAC_LEN(m), w->mscr + d,
                     w->mscr + d + d * d);
-    if (out != w->mfac) {
-        const int32_t e = (int32_t)w->pc_n++;
-        w->pc_h[e] = h;
-        w->pc_m[e] = m;
-        w->pc_koff[e] = w->pc_kn;
-        w->pc_foff[e] = w->pc_fn;
-        memcpy(w->pc_key + w->pc_kn, M, m * sizeof(size_t));
-        w->pc_kn += m;
-        w->pc_fn += flen;
-        w->pc_tab[slot] = e;
-    }
+    if (out != w->mfac) miss_register(w, M, m, h, slot, flen);
     return out;
 }
 
@@ -939,15 +946,7 @@ static const double *lane_pattern(const pass_shared *sh, pass_ws *w, const size_
         for (size_t l = 0; l < EMGMM_LN; l++) lo[l] = bad[l] != 0.0 ? NAN : ld[l];
     }
     for (size_t q = sh->kp * (tri + 1); q < flen; q++) out[q] = 0.0;
-    const int32_t e = (int32_t)w->pc_n++;
-    w->pc_h[e] = h;
-    w->pc_m[e] = m;
-    w->pc_koff[e] = w->pc_kn;
-    w->pc_foff[e] = w->pc_fn;
-    memcpy(w->pc_key + w->pc_kn, M, m * sizeof(size_t));
-    w->pc_kn += m;
-    w->pc_fn += flen;
-    w->pc_tab[slot] = e;
+    miss_register(w, M, m, h, slot, flen);
     return out;
 }
 
