@@ -558,6 +558,14 @@ static void aa_accept(struct emgmm_accel *A)
 static int anderson_iterate(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
                             double *lower_bound);
 
+/* Anderson's guard: a candidate whose pass gave lower bound lb (reg_covar's
+ * slack, <= 0, already added) is accepted when lb is no lower than the last
+ * reported one, by a gain the slack does not eat (see reg_bound). */
+static int aa_guard(double lb, double last, double slack)
+{
+    return lb >= last && -slack <= AA_SLACK * (lb - last);
+}
+
 /* The subsample of the warm-up: the rows of X whose global index is a
  * multiple of WARM_STRIDE, as a strided view (and their weights, copied into
  * *wbuf).  The same rows as one process would take, so the ranks of a
@@ -605,7 +613,7 @@ static int warm_up(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
     /* what the run below changes, kept: parameters, counts; it writes its lower
      * bounds into a history of its own */
     const double last = m->lb_hist[m->n_iter - 1];
-    const int n_iter = m->n_iter, n_reseeds = m->n_reseeds, converged = m->converged;
+    const int n_iter = m->n_iter, n_reseeds = m->n_reseeds;
     const int inner_failures = m->inner_failures, inner_max = m->inner_max;
     const long long n_passes = m->n_passes;
     double hist[WARM_MAX_ITER];
@@ -645,7 +653,6 @@ static int warm_up(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
     m->lb_cap = outer_cap;
     m->n_iter = n_iter;
     m->n_reseeds = n_reseeds;
-    m->converged = converged;
     m->inner_failures = inner_failures;
     m->inner_max = inner_max;
     m->n_passes = n_passes + (sub_passes + WARM_STRIDE - 1) / WARM_STRIDE;
@@ -665,8 +672,7 @@ static int warm_up(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
             st = emgmm_em_step(m, p, X, &A->a, &lb);
             const double slack = st == EMGMM_OK ? reg_bound(m, p, &A->a) : 0.0;
             lb += slack;
-            ok = st == EMGMM_OK && lb >= last && -slack <= AA_SLACK * (lb - last) &&
-                 m->n_reseeds == n_reseeds;
+            ok = st == EMGMM_OK && aa_guard(lb, last, slack) && m->n_reseeds == n_reseeds;
             if (st != EMGMM_OK && !rejectable(st)) {
                 emgmm_paramset_to_model(m, &A->b);
                 return st;
@@ -687,7 +693,7 @@ static int warm_up(emgmm_model *m, const emgmm_params *p, const emgmm_data *X,
     if (lower_bound) *lower_bound = lb;
     A->held = 0;
     A->cnt = 0;
-    if (m->n_reseeds == n_reseeds && to_coords(m, A, A->gn) == 0) aa_accept(A);
+    if (to_coords(m, A, A->gn) == 0) aa_accept(A);
     *done = 1;
     return EMGMM_OK;
 }
@@ -718,9 +724,7 @@ static int anderson_iterate(emgmm_model *m, const emgmm_params *p, const emgmm_d
             st = emgmm_em_step(m, p, X, &A->a, &lb);
             const double slack = st == EMGMM_OK ? reg_bound(m, p, &A->a) : 0.0;
             lb += slack;
-            /* accepted: no lower than the last, by a gain that reg_covar's
-             * slack does not eat (see reg_bound) */
-            if (st == EMGMM_OK && lb >= last && -slack <= AA_SLACK * (lb - last)) {
+            if (st == EMGMM_OK && aa_guard(lb, last, slack)) {
                 emgmm_paramset_to_model(m, &A->a);
                 m->lb_hist[m->n_iter++] = lb;
                 if (lower_bound) *lower_bound = lb;

@@ -726,6 +726,23 @@ static inline __attribute__((always_inline)) void lane_inv_blk(size_t m, size_t 
     }
 }
 
+/* Li = L⁻¹ for 8 lanes, by columns (L·y = unit vector j, left-looking), each
+ * column's rows j .. m−1 at Li + lcol(m, j)·EMGMM_LN. */
+static inline __attribute__((always_inline)) void lane_inverse(size_t m, const double *restrict L,
+                                                               const double *restrict id,
+                                                               double *restrict Li)
+{
+    for (size_t j = 0; j < m; j++) {
+        double *restrict y = Li + lcol(m, j) * EMGMM_LN;
+#pragma omp simd
+        for (size_t l = 0; l < EMGMM_LN; l++) y[l] = id[j * EMGMM_LN + l];
+        size_t a0 = j + 1;
+#define INV_BLK(nA) lane_inv_blk(m, j, a0, nA, L, id, y)
+        MISS_BY_8421(a0, m, INV_BLK);
+#undef INV_BLK
+    }
+}
+
 /* Rows b0 .. b0+nB−1 (b0 >= a, nB constant after inlining) of column a of
  * X = t·tᵀ + L⁻ᵀL⁻¹ for 8 lanes: X[b][a] = t_a·t_b + Σ_{c>=b} Li[c][a]·Li[c][b],
  * the nB sums side by side in registers, each over c in order.  Li is L⁻¹
@@ -853,16 +870,7 @@ static inline __attribute__((always_inline)) void lane_mstats_row(const pass_sha
             for (size_t l = 0; l < EMGMM_LN; l++)
                 t[a * EMGMM_LN + l] = acc[l] * id[a * EMGMM_LN + l];
         }
-        /* Li = L⁻¹ by columns: L·y = unit vector j, left-looking */
-        for (size_t j = 0; j < m; j++) {
-            double *restrict y = Li + lcol(m, j) * EMGMM_LN; /* rows j .. m−1 */
-#pragma omp simd
-            for (size_t l = 0; l < EMGMM_LN; l++) y[l] = id[j * EMGMM_LN + l];
-            size_t a0 = j + 1;
-#define INV_BLK(nA) lane_inv_blk(m, j, a0, nA, L, id, y)
-            MISS_BY_8421(a0, m, INV_BLK);
-#undef INV_BLK
-        }
+        lane_inverse(m, L, id, Li);
         /* X = t·tᵀ + Σ_c Li[c]ᵀ·Li[c] (rows of L⁻¹), lower by columns, into L
          * (L is not read again); up to 8 entries of a column at a time, their
          * sums in registers */
@@ -927,16 +935,8 @@ static const double *lane_pattern(const pass_shared *sh, pass_ws *w, const size_
         double ld[EMGMM_LN], bad[EMGMM_LN];
         double *C = out + (k0 / EMGMM_LN) * EMGMM_LN * (tri + 1), *lo = C + EMGMM_LN * tri;
         lane_chol(sh, M, m, k0, L, id, ld, bad);
-        /* Li = L⁻¹ by columns, then C = L⁻ᵀL⁻¹ (lane_mstats_row's X with t = 0) */
-        for (size_t j = 0; j < m; j++) {
-            double *restrict y = Li + lcol(m, j) * EMGMM_LN;
-#pragma omp simd
-            for (size_t l = 0; l < EMGMM_LN; l++) y[l] = id[j * EMGMM_LN + l];
-            size_t a0 = j + 1;
-#define INV_BLK(nA) lane_inv_blk(m, j, a0, nA, L, id, y)
-            MISS_BY_8421(a0, m, INV_BLK);
-#undef INV_BLK
-        }
+        /* Li = L⁻¹, then C = L⁻ᵀL⁻¹ (lane_mstats_row's X with t = 0) */
+        lane_inverse(m, L, id, Li);
         for (size_t a = 0; a < m; a++) {
             size_t b0 = a;
 #define X_BLK(nB) lane_x_blk(m, a, b0, nB, Li, t, C)
