@@ -763,8 +763,10 @@ EMGMM_API const char *emgmm_blas_config(void);
 EMGMM_API const char *emgmm_blas_suggested_coretype(void);
 /* The same decision for a given OpenBLAS core name on this CPU. */
 EMGMM_API const char *emgmm_blas_coretype_for(const char *corename);
-/* The vector path of emgmm's own hand-tiled kernels: "avx512", "avx2" or
- * "portable" (then the data pass runs its products through BLAS).  Chosen at
+/* The vector path of emgmm's own kernels: "avx512", "avx2" or "portable"
+ * (then the data pass runs its products through BLAS).  Every kernel emgmm
+ * builds more than once (the tiles, the softmax, the element-wise loops, the
+ * missing-value corrections, k-means's) runs the build of this path.  Chosen at
  * the first call from what the CPU supports; the environment variable
  * EMGMM_ISA (avx512, avx2, portable; other values are ignored) lowers it,
  * never raises it, so that a narrower path can be tested and measured on a

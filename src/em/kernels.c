@@ -3,8 +3,8 @@
  * (float64 only).  The loops written once per working type are in
  * kernels_impl.h and kernels_tri_impl.h, compiled by kernels_f64.c and
  * kernels_f32.c.  Each is compiled for AVX-512, AVX2 and baseline x86-64
- * (GCC target_clones; the loader picks one), with `omp simd` so the
- * reductions vectorise without -ffast-math. */
+ * (EMGMM_VERSIONS: emgmm_isa_level(), so EMGMM_ISA, picks one at each call),
+ * with `omp simd` so the reductions vectorise without -ffast-math. */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -164,16 +164,18 @@ static inline __attribute__((always_inline)) double softmax_rows(double *r, size
     return ll;
 }
 
-EMGMM_CLONES
-double emgmm_softmax_rows(double *r, size_t nb, size_t K, double *logdens, const double *wts,
-                          double *mx, double *sum)
+EMGMM_VERSIONS(, double, EW, emgmm_softmax_rows,
+               (double *r, size_t nb, size_t K, double *logdens, const double *wts, double *mx,
+                double *sum),
+               (r, nb, K, logdens, wts, mx, sum))
 {
     return softmax_rows(r, nb, K, logdens, wts, mx, sum, 0);
 }
 
-EMGMM_CLONES
-double emgmm_softmax_rows_f32(double *r, size_t nb, size_t K, double *logdens, const double *wts,
-                              double *mx, double *sum)
+EMGMM_VERSIONS(, double, EW, emgmm_softmax_rows_f32,
+               (double *r, size_t nb, size_t K, double *logdens, const double *wts, double *mx,
+                double *sum),
+               (r, nb, K, logdens, wts, mx, sum))
 {
     return softmax_rows(r, nb, K, logdens, wts, mx, sum, 1);
 }
@@ -192,7 +194,7 @@ double emgmm_log_ge1(double x) { return emgmm_vlog_ge1(x); }
  * values per row, where this kernel writes K. */
 typedef double emgmm_v8d __attribute__((vector_size(64), aligned(8)));
 
-/* This kernel is all multiply-adds: its clones (EMGMM_CLONES_FMA, kernels.h)
+/* This kernel is all multiply-adds: its builds (EMGMM_VERSIONS kind FMA, kernels.h)
  * ask for FMA (x86-64-v3 and v4 include it; avx512f alone does not), and for
  * contracting a·b + c into one (ISO C mode, -std=c11, turns contraction off
  * everywhere else). */
@@ -239,10 +241,10 @@ QF_FUSED_DEF(qf_fused_14, 14)
 QF_FUSED_DEF(qf_fused_15, 15)
 QF_FUSED_DEF(qf_fused_16, 16)
 
-EMGMM_CLONES_FMA
-int emgmm_qf_fused_f64(const double *xt, size_t ldb, size_t nb, size_t d, size_t K,
-                       const double *Up, const double *mv, const double *cst, double *out,
-                       size_t ldo)
+EMGMM_VERSIONS(, int, FMA, emgmm_qf_fused_f64,
+               (const double *xt, size_t ldb, size_t nb, size_t d, size_t K, const double *Up,
+                const double *mv, const double *cst, double *out, size_t ldo),
+               (xt, ldb, nb, d, K, Up, mv, cst, out, ldo))
 {
 #define QF_CASE(NAME, D)                                                                           \
     case D: NAME(xt, ldb, nb, K, Up, mv, cst, out, ldo); return 1;

@@ -84,20 +84,67 @@ int emgmm_qf_fused_f64(const double *xt, size_t ldb, size_t nb, size_t d, size_t
 
 #ifndef EMGMM_KERNELS_H_CLONES
 #define EMGMM_KERNELS_H_CLONES
-/* EMGMM_CLONES: the element-wise kernels, built for AVX-512, AVX2 and
- * baseline x86-64.  EMGMM_CLONES_FMA: the tiles, and loops written in C
- * elsewhere (the missing-value corrections): AVX-512, AVX2+FMA and baseline
- * clones, with a·b + c contracted into FMA.  EMGMM_TILE_INLINE: a tile's
- * helpers, inlined into each clone and contracted as it is. */
+/* Kernels built three times — for AVX-512, for AVX2 and for baseline x86-64 —
+ * and chosen at each call by emgmm_isa_level(), so EMGMM_ISA selects the
+ * build (and the tests run every one on the widest CPU).
+ *
+ *   EMGMM_VERSIONS(link, ret, kind, name, params, args) { body }
+ *
+ * defines `link ret name params` as that dispatcher over three copies of the
+ * body (`args`: the parameters' names, in parentheses).  kind EW: the
+ * element-wise kernels, built for avx512f / avx2 / baseline, no contraction.
+ * kind FMA: the tiles and the loops written in C elsewhere (the missing-value
+ * corrections), built for x86-64-v4 / x86-64-v3 / baseline with a·b + c
+ * contracted into FMA.  EMGMM_VERSIONS_VOID is the same for void functions.
+ * EMGMM_TILE_INLINE: a tile's helpers, inlined into each copy and contracted
+ * as it is.  Elsewhere than GCC on x86-64 (or with EMGMM_NO_CLONES) there is
+ * one build, the body itself. */
+#define EMGMM_CAT_(a, b) a##b
+#define EMGMM_CAT(a, b) EMGMM_CAT_(a, b)
+#define EMGMM_BODY_EW static inline __attribute__((always_inline))
+#define EMGMM_BODY_FMA static inline __attribute__((always_inline, optimize("fp-contract=fast")))
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(EMGMM_NO_CLONES)
-#define EMGMM_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#define EMGMM_CLONES_FMA                                                                           \
-    __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"),                   \
-                   optimize("fp-contract=fast")))
+#define EMGMM_BUILD_EW_4 __attribute__((noinline, target("avx512f")))
+#define EMGMM_BUILD_EW_3 __attribute__((noinline, target("avx2")))
+#define EMGMM_BUILD_EW_1 __attribute__((noinline))
+#define EMGMM_BUILD_FMA_4                                                                          \
+    __attribute__((noinline, target("arch=x86-64-v4"), optimize("fp-contract=fast")))
+#define EMGMM_BUILD_FMA_3                                                                          \
+    __attribute__((noinline, target("arch=x86-64-v3"), optimize("fp-contract=fast")))
+#define EMGMM_BUILD_FMA_1 __attribute__((noinline, optimize("fp-contract=fast")))
+#define EMGMM_VERSIONS_(link, ret, RET, kind, name, params, args)                                  \
+    EMGMM_BODY_##kind ret EMGMM_CAT(name, _body) params;                                           \
+    static EMGMM_BUILD_##kind##_4 ret EMGMM_CAT(name, _v4) params                                  \
+    {                                                                                              \
+        RET EMGMM_CAT(name, _body) args;                                                           \
+    }                                                                                              \
+    static EMGMM_BUILD_##kind##_3 ret EMGMM_CAT(name, _v3) params                                  \
+    {                                                                                              \
+        RET EMGMM_CAT(name, _body) args;                                                           \
+    }                                                                                              \
+    static EMGMM_BUILD_##kind##_1 ret EMGMM_CAT(name, _v1) params                                  \
+    {                                                                                              \
+        RET EMGMM_CAT(name, _body) args;                                                           \
+    }                                                                                              \
+    link ret name params                                                                           \
+    {                                                                                              \
+        switch (emgmm_isa_level()) {                                                               \
+        case EMGMM_ISA_AVX512: RET EMGMM_CAT(name, _v4) args; break;                               \
+        case EMGMM_ISA_AVX2: RET EMGMM_CAT(name, _v3) args; break;                                 \
+        default: RET EMGMM_CAT(name, _v1) args; break;                                             \
+        }                                                                                          \
+    }                                                                                              \
+    EMGMM_BODY_##kind ret EMGMM_CAT(name, _body) params
 #else
-#define EMGMM_CLONES
-#define EMGMM_CLONES_FMA
+#define EMGMM_VERSIONS_(link, ret, RET, kind, name, params, args)                                  \
+    EMGMM_BODY_##kind ret EMGMM_CAT(name, _body) params;                                           \
+    link ret name params { RET EMGMM_CAT(name, _body) args; }                                      \
+    EMGMM_BODY_##kind ret EMGMM_CAT(name, _body) params
 #endif
+#define EMGMM_VERSIONS(link, ret, kind, name, params, args)                                        \
+    EMGMM_VERSIONS_(link, ret, return, kind, name, params, args)
+#define EMGMM_VERSIONS_VOID(link, kind, name, params, args)                                        \
+    EMGMM_VERSIONS_(link, void, , kind, name, params, args)
 #define EMGMM_TILE_INLINE static inline __attribute__((always_inline, optimize("fp-contract=fast")))
 #endif
 

@@ -9,14 +9,15 @@
  * n·K·d multiply-adds, as the expanded form's GEMM did, and needs no exact
  * recompute of the entries near each row's maximum, which the expanded form's
  * cancellation made necessary.  The statistics run over the same transposed
- * block, rows in the lanes again.  AVX-512, AVX2+FMA and baseline clones. */
+ * block, rows in the lanes again.  AVX-512, AVX2+FMA and baseline builds (EMGMM_VERSIONS). */
 #include <stddef.h>
 
 #include "src/em/kernels.h"
 
-EMGMM_CLONES_FMA
-void emgmm_diag_logdens(const double *xt, size_t nb, size_t d, size_t K, const double *P,
-                        const double *M, const double *cst, double *r)
+EMGMM_VERSIONS_VOID(, FMA, emgmm_diag_logdens,
+                    (const double *xt, size_t nb, size_t d, size_t K, const double *P,
+                     const double *M, const double *cst, double *r),
+                    (xt, nb, d, K, P, M, cst, r))
 {
     for (size_t k = 0; k < K; k++) {
         const double *pk = P + k * d, *mk = M + k * d;
@@ -40,9 +41,10 @@ void emgmm_diag_logdens(const double *xt, size_t nb, size_t d, size_t K, const d
  * over the block in vector registers, where a row at a time ran d-long loops
  * that fill a vector once or not at all (d = 10: one full 8-lane vector and
  * a masked one).  A row with r = 0 adds exactly 0 (t is finite). */
-EMGMM_CLONES_FMA
-void emgmm_diag_stats(const double *xt, size_t nb, size_t d, size_t K, const double *r,
-                      const double *C, double *nk, double *s1, double *s2)
+EMGMM_VERSIONS_VOID(, FMA, emgmm_diag_stats,
+                    (const double *xt, size_t nb, size_t d, size_t K, const double *r,
+                     const double *C, double *nk, double *s1, double *s2),
+                    (xt, nb, d, K, r, C, nk, s1, s2))
 {
     for (size_t k = 0; k < K; k++) {
         const double *rk = r + k * nb;
@@ -67,9 +69,9 @@ void emgmm_diag_stats(const double *xt, size_t nb, size_t d, size_t K, const dou
 
 /* Tiles of 8 rows: a row's d values are read once, in order, and each lands in
  * its coordinate's row of xt, whose 8 lanes fill one cache line. */
-EMGMM_CLONES
-void emgmm_diag_load_f64(const double *x, size_t ld, size_t nb, size_t d, const double *g,
-                         double *xt)
+EMGMM_VERSIONS_VOID(, EW, emgmm_diag_load_f64,
+                    (const double *x, size_t ld, size_t nb, size_t d, const double *g, double *xt),
+                    (x, ld, nb, d, g, xt))
 {
     size_t i0 = 0;
     for (; i0 + 8 <= nb; i0 += 8) {

@@ -8,9 +8,10 @@
  * whitened values each (row kk·d + l, leading dimension ldy), so the sum
  * over l runs down columns and every operation vectorises over the rows i —
  * no horizontal reductions. */
-EMGMM_CLONES
-void EMGMM_QUADFORM(const TYPE *y, size_t ldy, size_t nb, size_t kc, size_t d, const double *m,
-                    const double *cst, double *out, size_t ldo)
+EMGMM_VERSIONS_VOID(, EW, EMGMM_QUADFORM,
+                    (const TYPE *y, size_t ldy, size_t nb, size_t kc, size_t d, const double *m,
+                     const double *cst, double *out, size_t ldo),
+                    (y, ldy, nb, kc, d, m, cst, out, ldo))
 {
     for (size_t kk = 0; kk < kc; kk++) {
         double *o = out + kk * ldo;
@@ -32,8 +33,9 @@ void EMGMM_QUADFORM(const TYPE *y, size_t ldy, size_t nb, size_t kc, size_t d, c
 
 /* xs[i·d + j] = x[i·ld + j] − g[j] in the working type, from double data
  * (EMGMM_LOAD64) or float data (EMGMM_LOAD32). */
-EMGMM_CLONES
-void EMGMM_LOAD64(const double *x, size_t ld, size_t nb, size_t d, const double *g, TYPE *xs)
+EMGMM_VERSIONS_VOID(, EW, EMGMM_LOAD64,
+                    (const double *x, size_t ld, size_t nb, size_t d, const double *g, TYPE *xs),
+                    (x, ld, nb, d, g, xs))
 {
     for (size_t i = 0; i < nb; i++) {
         const double *xi = x + i * ld;
@@ -43,8 +45,9 @@ void EMGMM_LOAD64(const double *x, size_t ld, size_t nb, size_t d, const double 
     }
 }
 
-EMGMM_CLONES
-void EMGMM_LOAD32(const float *x, size_t ld, size_t nb, size_t d, const double *g, TYPE *xs)
+EMGMM_VERSIONS_VOID(, EW, EMGMM_LOAD32,
+                    (const float *x, size_t ld, size_t nb, size_t d, const double *g, TYPE *xs),
+                    (x, ld, nb, d, g, xs))
 {
     for (size_t i = 0; i < nb; i++) {
         const float *xi = x + i * ld;
@@ -56,8 +59,9 @@ void EMGMM_LOAD32(const float *x, size_t ld, size_t nb, size_t d, const double *
 
 /* One row of a left M-step factor: out[i] = r[i]·(xt[i] − c); returns Σ out
  * (the block's Σ r (x − c) for this coordinate), accumulated in double. */
-EMGMM_CLONES
-double EMGMM_WROW(const TYPE *xt, const double *r, double c, size_t nb, TYPE *out)
+EMGMM_VERSIONS(, double, EW, EMGMM_WROW,
+               (const TYPE *xt, const double *r, double c, size_t nb, TYPE *out),
+               (xt, r, c, nb, out))
 {
     double s = 0.0;
 #pragma omp simd reduction(+ : s)
@@ -75,9 +79,10 @@ double EMGMM_WROW(const TYPE *xt, const double *r, double c, size_t nb, TYPE *ou
  * (the least distance so far, its component as an exact double).  Written
  * with selects, not branches, so that it vectorises; 2·y is exact, so the
  * distances are the same bits with or without FMA contraction. */
-EMGMM_CLONES
-void EMGMM_NEAREST(const TYPE *y, size_t ldy, size_t nb, size_t K, const double *cn, double *bd,
-                   double *best, double *r)
+EMGMM_VERSIONS_VOID(, EW, EMGMM_NEAREST,
+                    (const TYPE *y, size_t ldy, size_t nb, size_t K, const double *cn, double *bd,
+                     double *best, double *r),
+                    (y, ldy, nb, K, cn, bd, best, r))
 {
     const double c0 = cn[0];
 #pragma omp simd

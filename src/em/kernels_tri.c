@@ -18,8 +18,8 @@
  * are the template kernels_tri_impl.h (compiled by kernels_f64.c and
  * kernels_f32.c; kernels_f64.c also holds the M-step tile shaped for AVX2).
  *
- * Built as x86-64-v4 (AVX-512), v3 (AVX2+FMA) and baseline clones, with
- * a·b + c contracted into FMA (EMGMM_CLONES_FMA). */
+ * Built as x86-64-v4 (AVX-512), v3 (AVX2+FMA) and baseline builds, with
+ * a·b + c contracted into FMA (EMGMM_VERSIONS, kind FMA; EMGMM_ISA picks one). */
 #include <stddef.h>
 #include <string.h>
 
@@ -105,10 +105,11 @@ EMGMM_TILE_INLINE void qf_tile_f64(const double *xt, size_t ldb, size_t i, size_
     }
 }
 
-EMGMM_CLONES_FMA
-void emgmm_qf_tri_f64(const double *xt, size_t ldb, size_t nb, size_t d, size_t K, const double *U,
-                      size_t ldu, size_t ustep, const double *tail, const double *mv,
-                      const double *cst, double *out, size_t ldo)
+EMGMM_VERSIONS_VOID(, FMA, emgmm_qf_tri_f64,
+                    (const double *xt, size_t ldb, size_t nb, size_t d, size_t K, const double *U,
+                     size_t ldu, size_t ustep, const double *tail, const double *mv,
+                     const double *cst, double *out, size_t ldo),
+                    (xt, ldb, nb, d, K, U, ldu, ustep, tail, mv, cst, out, ldo))
 {
     const size_t nv = (nb + 7) / 8;
     size_t v = 0;
@@ -192,10 +193,11 @@ EMGMM_TILE_INLINE void qf_tile_f32(const float *xt, size_t ldb, size_t i, size_t
     }
 }
 
-EMGMM_CLONES_FMA
-void emgmm_qf_tri_f32(const float *xt, size_t ldb, size_t nb, size_t d, size_t K, const float *U,
-                      size_t ldu, size_t ustep, const float *tail, const double *mv,
-                      const double *cst, double *out, size_t ldo)
+EMGMM_VERSIONS_VOID(, FMA, emgmm_qf_tri_f32,
+                    (const float *xt, size_t ldb, size_t nb, size_t d, size_t K, const float *U,
+                     size_t ldu, size_t ustep, const float *tail, const double *mv,
+                     const double *cst, double *out, size_t ldo),
+                    (xt, ldb, nb, d, K, U, ldu, ustep, tail, mv, cst, out, ldo))
 {
     const size_t nv = (nb + 15) / 16;
     size_t v = 0;

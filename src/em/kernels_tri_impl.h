@@ -264,9 +264,10 @@ EMGMM_TILE_INLINE void mstat_row(const TYPE *X, const double *r, const size_t *i
     }
 }
 
-EMGMM_CLONES_FMA
-size_t EMGMM_MSTAT(const TYPE *X, size_t ld, size_t d, const double *r, size_t nb, const double *c,
-                   size_t *idx, double *s1, double *nk, TYPE *T, TYPE *scr)
+EMGMM_VERSIONS(, size_t, FMA, EMGMM_MSTAT,
+               (const TYPE *X, size_t ld, size_t d, const double *r, size_t nb, const double *c,
+                size_t *idx, double *s1, double *nk, TYPE *T, TYPE *scr),
+               (X, ld, d, r, nb, c, idx, s1, nk, T, scr))
 {
     TYPE *ct = scr, *st = scr + ld;
     for (size_t a = 0; a < ld; a++) {
@@ -304,8 +305,10 @@ size_t EMGMM_MSTAT(const TYPE *X, size_t ld, size_t d, const double *r, size_t n
 }
 #undef E2
 
-EMGMM_CLONES_FMA
-void EMGMM_MFOLD(const TYPE *T, size_t ld, size_t d, const double *s1, const double *c, double *s2)
+EMGMM_VERSIONS_VOID(, FMA, EMGMM_MFOLD,
+                    (const TYPE *T, size_t ld, size_t d, const double *s1, const double *c,
+                     double *s2),
+                    (T, ld, d, s1, c, s2))
 {
     for (size_t a = 0; a < d; a++) {
         const TYPE *t = T + a * ld;

@@ -1107,8 +1107,9 @@ lane_cached_mstats_row(const pass_shared *sh, pass_ws *w, size_t nb, size_t i, c
  * log-densities of their observed coordinates.  With store (a fit), the
  * full/tied families also keep each row's conditional moments for the M-step,
  * when the block's need fits the workspace (else the M-step recomputes). */
-EMGMM_CLONES_FMA static void estep_missing(const pass_shared *sh, pass_ws *w, size_t nb, size_t i0,
-                                           int store)
+EMGMM_VERSIONS_VOID(static, FMA, estep_missing,
+                    (const pass_shared *sh, pass_ws *w, size_t nb, size_t i0, int store),
+                    (sh, w, nb, i0, store))
 {
     const size_t K = sh->K, d = sh->d;
     const int diag = sh->cov_type == EMGMM_COV_DIAG || sh->cov_type == EMGMM_COV_SPHERICAL;
@@ -1188,7 +1189,8 @@ static double drop_empty(const pass_shared *sh, pass_ws *w, size_t nb, const dou
 }
 
 /* Adds the incomplete rows' expected-statistics corrections (see the top). */
-EMGMM_CLONES_FMA static void mstats_missing(const pass_shared *sh, pass_ws *w, size_t nb, size_t i0)
+EMGMM_VERSIONS_VOID(static, FMA, mstats_missing,
+                    (const pass_shared *sh, pass_ws *w, size_t nb, size_t i0), (sh, w, nb, i0))
 {
     const size_t K = sh->K, d = sh->d;
     const int diag = sh->cov_type == EMGMM_COV_DIAG || sh->cov_type == EMGMM_COV_SPHERICAL;

@@ -28,7 +28,7 @@
 typedef double km_v8 __attribute__((vector_size(64), aligned(8)));
 typedef long long km_m8 __attribute__((vector_size(64), aligned(8)));
 
-/* The tile helpers are inlined into the FMA clones (EMGMM_CLONES_FMA) and so
+/* The tile helpers are inlined into the FMA builds (EMGMM_VERSIONS) and so
  * carry the same contraction setting, as kernels.c's do. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(EMGMM_NO_CLONES)
 #define KM_INLINE static inline __attribute__((always_inline, optimize("fp-contract=fast")))
@@ -286,8 +286,10 @@ KM_INLINE void seed_chunk_impl(const emgmm_data *X, int F64, size_t i0, size_t i
  * (fresh: closest[] is not set yet, the distance to C[0] is stored).  Then
  * s[q] = Σ_i w_i · min(‖x_i − C_q‖², closest_i) for every q (for q = 0 the
  * chunk's potential), each lane summed in row order, then the lanes in order. */
-EMGMM_CLONES_FMA static void seed_chunk(const emgmm_data *X, size_t i0, size_t i1, const double *C,
-                                        size_t nc, int fresh, double *closest, double *s)
+EMGMM_VERSIONS_VOID(static, FMA, seed_chunk,
+                    (const emgmm_data *X, size_t i0, size_t i1, const double *C, size_t nc,
+                     int fresh, double *closest, double *s),
+                    (X, i0, i1, C, nc, fresh, closest, s))
 {
     if (X->dtype == EMGMM_F64)
         seed_chunk_impl(X, 1, i0, i1, C, nc, fresh, closest, s);
@@ -450,8 +452,10 @@ KM_INLINE void mv_cols(const emgmm_data *X, int F64, size_t i0, size_t i1, const
     }
 }
 
-EMGMM_CLONES_FMA static void mv_chunk(const emgmm_data *X, size_t i0, size_t i1, const double *x0,
-                                      double *s1, double *s2)
+EMGMM_VERSIONS_VOID(static, FMA, mv_chunk,
+                    (const emgmm_data *X, size_t i0, size_t i1, const double *x0, double *s1,
+                     double *s2),
+                    (X, i0, i1, x0, s1, s2))
 {
     memset(s1, 0, X->d * sizeof(double));
     memset(s2, 0, X->d * sizeof(double));
@@ -698,8 +702,10 @@ KM_INLINE int lloyd_chunk_impl(const km_step *S, int F64, size_t i0, size_t i1, 
  * only when some row moved: returns whether one did).  The moves go first to
  * one set of sums per lane (lanes: [8][K·(d + 2)], zero on entry and on
  * return), added in lane order at the end.  *rmax: the largest ‖x̃‖ placed. */
-EMGMM_CLONES_FMA static int lloyd_chunk(const km_step *S, size_t i0, size_t i1, int32_t *lab,
-                                        float *mg, double *acc, double *lanes, double *rmax)
+EMGMM_VERSIONS(static, int, FMA, lloyd_chunk,
+               (const km_step *S, size_t i0, size_t i1, int32_t *lab, float *mg, double *acc,
+                double *lanes, double *rmax),
+               (S, i0, i1, lab, mg, acc, lanes, rmax))
 {
     if (S->X->dtype == EMGMM_F64) return lloyd_chunk_impl(S, 1, i0, i1, lab, mg, acc, lanes, rmax);
     return lloyd_chunk_impl(S, 0, i0, i1, lab, mg, acc, lanes, rmax);
