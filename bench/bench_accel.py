@@ -245,7 +245,9 @@ def main():
         import platform
         with open(a.out, "w") as f:
             f.write("# Accelerated against plain EM: data passes to within 1e-6 of plain EM's optimum\n\n")
-            f.write(f"Command: `/usr/bin/python3 bench/bench_accel.py --suite {a.suite} --threads {a.threads} "
+            f.write(f"Command: `/usr/bin/python3 bench/bench_accel.py --emgmm {a.emgmm} "
+                    f"--suite {a.suite} --threads {a.threads} "
+                    f"{'--only ' + repr(a.only) + ' ' if a.only else ''}"
                     f"--max-iter {a.max_iter} --methods {a.methods}{' --cpu' if a.cpu else ''}"
                     f"{' --cache ' + a.cache if a.cache else ''} --out {a.out}`"
                     f"{' (plain EM runs to tol 1e-10 read from the cache when present)' if a.cache else ''}  \n")
