@@ -21,7 +21,7 @@ static inline double exp_nonpos(double x)
 {
     const double ln2_hi = 6.93147180369123816490e-01, ln2_lo = 1.90821492927058770002e-10;
     const double inv_ln2 = 1.44269504088896338700e+00;
-    const double xc = x < -708.0 ? -708.0 : x;
+    const double xc = emgmm_vsel(x < -708.0, -708.0, x);
     /* k = nearest integer to x/ln2 by the 1.5·2^52 trick: the sum's low
      * mantissa bits are k itself, so 2^k is (bits + 1023) << 52, and no call
      * to round() or an int conversion stops the loop from vectorising. */
@@ -49,7 +49,7 @@ static inline double exp_nonpos(double x)
     double scale;
     memcpy(&scale, &bits, sizeof scale);
     const double v = p * scale;
-    return x < -708.0 ? 0.0 : v;
+    return emgmm_vsel(x < -708.0, 0.0, v);
 }
 
 /* expf for −87.3 <= x <= 0, branch-free: the same reduction as exp_nonpos in
@@ -116,7 +116,10 @@ static inline __attribute__((always_inline)) double softmax_rows(double *r, size
     }
     for (size_t k = 1; k < K; k++) {
         const double *rk = r + k * nb;
-        _Pragma("omp simd") for (size_t i = 0; i < nb; i++) mx[i] = rk[i] > mx[i] ? rk[i] : mx[i];
+        _Pragma("omp simd") for (size_t i = 0; i < nb; i++)
+        {
+            mx[i] = emgmm_vsel(rk[i] > mx[i], rk[i], mx[i]);
+        }
     }
     for (size_t k = 0; k < K; k++) {
         double *rk = r + k * nb;
@@ -144,7 +147,7 @@ static inline __attribute__((always_inline)) double softmax_rows(double *r, size
         {
             const double lse = mx[i] + emgmm_vlog_ge1(sum[i]);
             mx[i] = lse;
-            ll += wts[i] == 0.0 ? 0.0 : wts[i] * lse;
+            ll += emgmm_vsel(wts[i] == 0.0, 0.0, wts[i] * lse);
             sum[i] = 1.0 / sum[i];
         }
     } else {

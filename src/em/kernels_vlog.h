@@ -5,6 +5,21 @@
 #include <stdint.h>
 #include <string.h>
 
+/* c ? a : b as a bit blend (c is 0 or 1).  GCC if-converts a select of
+ * doubles in a loop only where it can mask (AVX-512); written as a blend,
+ * the loop vectorises for AVX2 and SSE2 too, with the same bits. */
+static inline double emgmm_vsel(int c, double a, double b)
+{
+    const uint64_t m = 0u - (uint64_t)c;
+    uint64_t ab, bb;
+    memcpy(&ab, &a, sizeof ab);
+    memcpy(&bb, &b, sizeof bb);
+    const uint64_t o = (ab & m) | (bb & ~m);
+    double r;
+    memcpy(&r, &o, sizeof r);
+    return r;
+}
+
 /* log(x) for x >= 1 (the softmax's sums of exps, whose largest term is
  * exp(0) = 1; the missing-data lanes' products of pivots, kept in [1, 2)),
  * branch-free so that it vectorises: fdlibm's e_log.c
@@ -32,6 +47,6 @@ static inline double emgmm_vlog_ge1(double x)
     const double t1 = w * (Lg2 + w * (Lg4 + w * Lg6));
     const double t2 = z * (Lg1 + w * (Lg3 + w * (Lg5 + w * Lg7)));
     const double v = kd * ln2_hi - ((hfsq - (s * (hfsq + (t1 + t2)) + kd * ln2_lo)) - f);
-    return x <= 0x1.fffffffffffffp1023 ? v : x;
+    return emgmm_vsel(x <= 0x1.fffffffffffffp1023, v, x);
 }
 #endif
