@@ -308,12 +308,15 @@ static inline size_t miss_slot_len(const pass_shared *sh, size_t m)
  * hit adds one to the budget (lane_choice). */
 #define EMGMM_MISS_FEW_PATTERNS 256
 
-/* Doubles of cached factors up to which cache hits extend that budget (1 MiB,
- * about a core's L2): past it a cached row's factors come from further out
- * than the lanes' source pt (tall at 30 %, 10,000 patterns of ~5 values,
- * 2·10⁵ rows, one repeat each at load 4: 14.1× a complete iteration without
- * this bound, 11.1× with the first 256 patterns alone, 12.8–13.7× with it). */
-#define EMGMM_MISS_HOT_FAC ((size_t)1 << 17)
+/* Doubles of cached factors up to which cache hits extend that budget (4 MiB;
+ * a cached row reads only its pattern's P_MM⁻¹, 8·m(m+1)/2 doubles a group).
+ * Unbounded, 10,000 patterns of ~5 values (tall at 30 %) went to the cache and
+ * ran slower than the lanes (14.1× a complete iteration against 12.8–13.7×
+ * at 1 MiB).  At 1 MiB tall 10 % (680 patterns of 2–3 values, 1.37 MiB of
+ * factors, and 1820 of 4) left a quarter of its m = 3 patterns and most m = 4
+ * rows to the lanes, refactored in the E- and the M-step: 4 MiB took its
+ * missing iteration from 0.140 to 0.126 s (miss24, two interleaved runs). */
+#define EMGMM_MISS_HOT_FAC ((size_t)1 << 19)
 
 /* Which path a lane-eligible row takes: the per-pattern factors (0) when its
  * pattern is cached, or is new and the cache has room and the pass has
@@ -791,8 +794,9 @@ static inline __attribute__((always_inline)) void lane_x_blk(size_t m, size_t a,
  * per lane, s1_k += r·e and the cross terms and r·X via G_k's rows (below);
  * lanes with r = 0 or bad (P_MM not positive definite) are skipped. */
 static inline __attribute__((always_inline)) void
-lane_scatter(const pass_shared *sh, pass_ws *w, const size_t *M, size_t m, const TYPE *x, size_t k0,
-             size_t kn, const double *rl, const double *bad, const double *t, const double *X)
+lane_scatter(const pass_shared *sh, pass_ws *w, const size_t *M, size_t m, const size_t *pos,
+             size_t k0, size_t kn, const double *rl, const double *bad, const double *t,
+             const double *X)
 {
     const size_t d = sh->d;
     for (size_t l = 0; l < kn; l++) {
@@ -811,10 +815,8 @@ lane_scatter(const pass_shared *sh, pass_ws *w, const size_t *M, size_t m, const
             const double ej = -r * t[a * EMGMM_LN + l];
             s1[j] += ej;
             T[j] += ej;
+            w->mcoef[pos[a] * sh->kp + k] = ej; /* r·e_j·x̃: miss_cross */
             double *restrict gj = G + j * d;
-            const TYPE *restrict xr = x;
-#pragma omp simd
-            for (size_t q = 0; q < d; q++) gj[q] += ej * (double)xr[q];
             const double *restrict xa = X + lcol(m, a) * EMGMM_LN + l;
             gj[j] += 0.5 * r * xa[0];
             for (size_t b = a + 1; b < m; b++) gj[M[b]] += r * xa[(b - a) * EMGMM_LN];
@@ -830,7 +832,8 @@ lane_scatter(const pass_shared *sh, pass_ws *w, const size_t *M, size_t m, const
 static inline __attribute__((always_inline)) void lane_mstats_row(const pass_shared *sh, pass_ws *w,
                                                                   size_t nb, size_t i,
                                                                   const size_t *M, size_t m,
-                                                                  const TYPE *x, const double *vs)
+                                                                  const TYPE *x, const size_t *pos,
+                                                                  const double *vs)
 {
     const size_t K = sh->K, kp = sh->kp, tri = m * (m + 1) / 2;
     double *L = w->mfac, *Li = L + EMGMM_LN * tri, *id = Li + EMGMM_LN * tri;
@@ -881,7 +884,7 @@ static inline __attribute__((always_inline)) void lane_mstats_row(const pass_sha
             MISS_BY_8421(b0, m, X_BLK);
 #undef X_BLK
         }
-        lane_scatter(sh, w, M, m, x, k0, kn, rl, bad, t, X);
+        lane_scatter(sh, w, M, m, pos, k0, kn, rl, bad, t, X);
     }
 }
 
@@ -1026,11 +1029,9 @@ lane_cached_estep_row(const pass_shared *sh, pass_ws *w, size_t nb, size_t i, si
  * pattern's sums acc (lane_acc) += r, r·t, r·t·tᵀ in the lanes; lanes with
  * r = 0 or bad (P_MM not positive definite) add nothing. */
 static inline __attribute__((always_inline)) void
-lane_scatter_cached(const pass_shared *sh, pass_ws *w, const size_t *M, size_t m, const TYPE *x,
-                    size_t k0, size_t kn, const double *rl, const double *bad, const double *t,
-                    double *restrict acc)
+lane_scatter_cached(const pass_shared *sh, pass_ws *w, size_t m, const size_t *pos, size_t k0,
+                    const double *rl, const double *bad, const double *t, double *restrict acc)
 {
-    const size_t d = sh->d;
     double rv[EMGMM_LN];
 #pragma omp simd
     for (size_t l = 0; l < EMGMM_LN; l++) {
@@ -1053,17 +1054,13 @@ lane_scatter_cached(const pass_shared *sh, pass_ws *w, const size_t *M, size_t m
             for (size_t l = 0; l < EMGMM_LN; l++) o[l] += rt[l] * tb[l];
         }
     }
-    const TYPE *restrict xr = x;
-    for (size_t l = 0; l < kn; l++) {
-        const double r = rv[l];
-        if (r == 0.0) continue;
-        double *G = w->mg + (k0 + l) * d * d;
-        for (size_t a = 0; a < m; a++) {
-            const double ej = -r * t[a * EMGMM_LN + l];
-            double *restrict gj = G + M[a] * d;
+    /* the cross terms' coefficients r·e_j (miss_cross), lanes past K too
+     * (their r is 0) */
+    for (size_t a = 0; a < m; a++) {
+        double *restrict c = w->mcoef + pos[a] * sh->kp + k0;
+        const double *restrict ta = t + a * EMGMM_LN;
 #pragma omp simd
-            for (size_t q = 0; q < d; q++) gj[q] += ej * (double)xr[q];
-        }
+        for (size_t l = 0; l < EMGMM_LN; l++) c[l] = rv[l] != 0.0 ? -rv[l] * ta[l] : 0.0;
     }
 }
 
@@ -1072,7 +1069,7 @@ lane_scatter_cached(const pass_shared *sh, pass_ws *w, const size_t *M, size_t m
  * recomputed from W when NULL), then lane_scatter_cached. */
 static inline __attribute__((always_inline)) void
 lane_cached_mstats_row(const pass_shared *sh, pass_ws *w, size_t nb, size_t i, const size_t *M,
-                       size_t m, const TYPE *x, double *fac, const double *ts)
+                       size_t m, const TYPE *x, const size_t *pos, double *fac, const double *ts)
 {
     const size_t K = sh->K, kp = sh->kp, tri = m * (m + 1) / 2;
     double *tt = w->mfac;
@@ -1099,7 +1096,7 @@ lane_cached_mstats_row(const pass_shared *sh, pass_ws *w, size_t nb, size_t i, c
         }
         double bad[EMGMM_LN];
         for (size_t l = 0; l < EMGMM_LN; l++) bad[l] = ld[l] != ld[l] ? 1.0 : 0.0;
-        lane_scatter_cached(sh, w, M, m, x, k0, kn, rl, bad, t, lane_acc(sh, fac, m, k0));
+        lane_scatter_cached(sh, w, m, pos, k0, rl, bad, t, lane_acc(sh, fac, m, k0));
     }
 }
 
@@ -1187,6 +1184,99 @@ static double drop_empty(const pass_shared *sh, pass_ws *w, size_t nb, const dou
     return dropped;
 }
 
+/* ---- The cross terms by coordinate ----
+ *
+ * Every incomplete row adds r_k·e_kj·x̃ to row j of G_k for each of its
+ * missing coordinates j and each component: K·m·d multiply-adds, which, done
+ * row by row, load and store G's row each time.  Instead the M-step writes the
+ * coefficients r_k·e_kj (kp per missing entry, mcoef) in the order of the
+ * block's missing entries sorted by coordinate (miss_cross_prep), and
+ * miss_cross adds, per coordinate j and 8 components, Σ_i c_i·x̃_i over the
+ * block's rows missing j with the sums in registers: G_k's row j is loaded
+ * and stored once per block. */
+
+/* Sorts the block's missing entries by coordinate (stable: rows ascending
+ * within a coordinate) into mpos/msrow/mjptr and makes room for, and zeroes,
+ * their coefficients; returns 0 when mcoef cannot grow. */
+static inline __attribute__((always_inline)) int miss_cross_prep(const pass_shared *sh, pass_ws *w)
+{
+    const size_t d = sh->d, kp = sh->kp, ne = w->mptr[w->nmr];
+    size_t *cnt = w->mjptr;
+    for (size_t j = 0; j <= d; j++) cnt[j] = 0;
+    for (size_t p = 0; p < ne; p++) cnt[w->midx[p] + 1]++;
+    for (size_t j = 0; j < d; j++) cnt[j + 1] += cnt[j];
+    /* mjptr[j] now the start of coordinate j; advance a copy per placement */
+    for (size_t q = 0; q < w->nmr; q++) {
+        const size_t i = w->mrow[q];
+        for (size_t p = w->mptr[q]; p < w->mptr[q + 1]; p++) {
+            const size_t j = w->midx[p];
+            w->mpos[p] = cnt[j];
+            w->msrow[cnt[j]] = i;
+            cnt[j]++;
+        }
+    }
+    /* cnt[j] is now the end of j = the start of j + 1: shift back */
+    for (size_t j = d; j > 0; j--) cnt[j] = cnt[j - 1];
+    cnt[0] = 0;
+    const size_t need = ne * kp;
+    if (need > w->mcoef_cap) {
+        double *nbuf = realloc(w->mcoef, need * sizeof(double));
+        if (!nbuf) return 0;
+        w->mcoef = nbuf;
+        w->mcoef_cap = need;
+    }
+    memset(w->mcoef, 0, need * sizeof(double));
+    return 1;
+}
+
+/* Columns q0 .. q0+nq−1 (nq <= 16; a constant 16 after inlining in the main
+ * case) of G_k's row j, k = k0 .. k0+kn−1: += Σ over the sorted positions
+ * [p0, p1) of c_k·x̃_row, the 8 components' sums in registers, each over the
+ * rows in order. */
+static inline __attribute__((always_inline)) void
+miss_cross_blk(const pass_shared *sh, pass_ws *w, size_t j, size_t p0, size_t p1, size_t k0,
+               size_t kn, size_t q0, size_t nq)
+{
+    const size_t d = sh->d, kp = sh->kp;
+    double acc[EMGMM_LN][16];
+#pragma GCC unroll 8
+    for (size_t l = 0; l < EMGMM_LN; l++)
+#pragma omp simd
+        for (size_t q = 0; q < 16; q++) acc[l][q] = 0.0;
+    for (size_t p = p0; p < p1; p++) {
+        const TYPE *restrict xr = w->xs + w->msrow[p] * d + q0;
+        const double *restrict c = w->mcoef + p * kp + k0;
+        double xv[16];
+#pragma omp simd
+        for (size_t q = 0; q < 16; q++) xv[q] = q < nq ? (double)xr[q] : 0.0;
+#pragma GCC unroll 8
+        for (size_t l = 0; l < EMGMM_LN; l++)
+#pragma omp simd
+            for (size_t q = 0; q < 16; q++) acc[l][q] += c[l] * xv[q];
+    }
+    for (size_t l = 0; l < kn; l++) {
+        double *restrict gj = w->mg + ((k0 + l) * d + j) * d + q0;
+#pragma omp simd
+        for (size_t q = 0; q < nq; q++) gj[q] += acc[l][q];
+    }
+}
+
+/* G_k's rows j += Σ c·x̃ over the block's rows missing j (see above). */
+static inline __attribute__((always_inline)) void miss_cross(const pass_shared *sh, pass_ws *w)
+{
+    const size_t d = sh->d, K = sh->K;
+    for (size_t j = 0; j < d; j++) {
+        const size_t p0 = w->mjptr[j], p1 = w->mjptr[j + 1];
+        if (p0 == p1) continue;
+        for (size_t k0 = 0; k0 < K; k0 += EMGMM_LN) {
+            const size_t kn = K - k0 < EMGMM_LN ? K - k0 : EMGMM_LN;
+            size_t q0 = 0;
+            for (; q0 + 16 <= d; q0 += 16) miss_cross_blk(sh, w, j, p0, p1, k0, kn, q0, 16);
+            if (q0 < d) miss_cross_blk(sh, w, j, p0, p1, k0, kn, q0, d - q0);
+        }
+    }
+}
+
 /* Adds the incomplete rows' expected-statistics corrections (see the top). */
 EMGMM_CLONES_FMA static void mstats_missing(const pass_shared *sh, pass_ws *w, size_t nb, size_t i0)
 {
@@ -1194,17 +1284,22 @@ EMGMM_CLONES_FMA static void mstats_missing(const pass_shared *sh, pass_ws *w, s
     const int diag = sh->cov_type == EMGMM_COV_DIAG || sh->cov_type == EMGMM_COV_SPHERICAL;
     double *ebuf = w->mscr + 3 * d + d * d; /* scratch map: see ws_alloc */
     const double *slot = w->mstore;
+    if (!diag && !miss_cross_prep(sh, w)) {
+        if (!w->err) w->err = EMGMM_ERR_ALLOC;
+        return;
+    }
     for (size_t q = 0; q < w->nmr; q++) {
         const size_t i = w->mrow[q], m = w->mptr[q + 1] - w->mptr[q];
         const size_t *M = w->midx + w->mptr[q];
+        const size_t *pos = w->mpos + w->mptr[q];
         const TYPE *x = w->xs + i * d;
         if (lane_row(sh, m)) {
             size_t pslot;
             double *lf = w->mlane[q] ? NULL : (double *)miss_lookup(w, M, m, miss_hash(M, m), &pslot);
             if (lf)
-                lane_cached_mstats_row(sh, w, nb, i, M, m, x, lf, w->mstored ? slot : NULL);
+                lane_cached_mstats_row(sh, w, nb, i, M, m, x, pos, lf, w->mstored ? slot : NULL);
             else
-                lane_mstats_row(sh, w, nb, i, M, m, x, w->mstored ? slot : NULL);
+                lane_mstats_row(sh, w, nb, i, M, m, x, pos, w->mstored ? slot : NULL);
             if (w->mstored) slot += m * sh->kp;
             continue;
         }
@@ -1242,24 +1337,23 @@ EMGMM_CLONES_FMA static void mstats_missing(const pass_shared *sh, pass_ws *w, s
                 }
                 e = ebuf;
             }
-            /* the cross terms r·e·(x̃ − c)ᵀ: r·e·x̃ᵀ to row j of G_k (contiguous,
-             * vectorised) and r·e to T_k[j]; the fold subtracts T_k[j]·c after
-             * the pass and adds G into the upper triangle */
-            const TYPE *restrict xr = x;
-            double *s2 = w->st.s2 + k * d * d, *G = w->mg + k * d * d, *T = w->mt + k * d;
+            /* the cross terms r·e·(x̃ − c)ᵀ: r·e·x̃ᵀ to row j of G_k (by
+             * miss_cross, from the coefficient r·e_j) and r·e to T_k[j]; the
+             * fold subtracts T_k[j]·c after the pass and adds G into the upper
+             * triangle */
+            double *s2 = w->st.s2 + k * d * d, *T = w->mt + k * d;
             size_t o = 0;
             for (size_t a = 0; a < m; a++) {
                 const size_t j = M[a];
                 const double ej = r * e[a];
                 s1[j] += ej;
                 T[j] += ej;
-                double *restrict gj = G + j * d;
-#pragma omp simd
-                for (size_t l = 0; l < d; l++) gj[l] += ej * (double)xr[l];
+                w->mcoef[pos[a] * sh->kp + k] = ej;
                 for (size_t b = a; b < m; b++) s2[j * d + M[b]] += r * (e[a] * e[b] + C[o++]);
             }
         }
     }
+    if (!diag) miss_cross(sh, w);
 }
 
 /* Folds the cross terms gathered in G and T into the upper triangle of the

@@ -104,6 +104,13 @@ typedef struct {
     double *mt;     /* full/tied fits: [K][d] their row sums Σ r·e */
     double *mfac;   /* full/tied: one pattern's factors when the cache is full */
     double *mw;     /* full/tied: [d][K] a row's (P_k·δ0_k)_M */
+    /* full/tied fits, the cross terms by coordinate (miss_cross): the block's
+     * missing entries sorted by coordinate j (mjptr[j] .. mjptr[j+1]), entry p
+     * = midx's index at sorted position mpos[p], its row msrow[position], and
+     * the coefficients r_k·e_k per position (kp doubles each, mcoef) */
+    size_t *mpos, *msrow, *mjptr;
+    double *mcoef;
+    size_t mcoef_cap;
     /* the pattern cache (miss_pattern): an open-addressing table of entries */
     int32_t *pc_tab;
     uint64_t *pc_h;
@@ -141,6 +148,10 @@ static void ws_free(pass_ws *w)
     free(w->midx);
     free(w->mscr);
     free(w->mstore);
+    free(w->mpos);
+    free(w->msrow);
+    free(w->mjptr);
+    free(w->mcoef);
     free(w->mg);
     free(w->mt);
     free(w->mfac);
@@ -179,6 +190,9 @@ enum {
     WS_PC_KEY,
     WS_MG,
     WS_MT,
+    WS_MPOS,
+    WS_MSROW,
+    WS_MJPTR,
     WS_XT,
     WS_TSCR,
     WS_XRM,
@@ -225,6 +239,8 @@ static void ws_sizes(size_t B, size_t d, size_t K, size_t cw, int stats, int cov
         if (stats && square) {
             sz[WS_MG] = K * d * d * sizeof(double);
             sz[WS_MT] = K * d * sizeof(double);
+            sz[WS_MPOS] = sz[WS_MSROW] = B * d * sizeof(size_t);
+            sz[WS_MJPTR] = (d + 1) * sizeof(size_t);
         }
     }
     if (stats || cov_type == EMGMM_COV_FULL) /* the M-step's and the fused E-step's */
@@ -284,6 +300,9 @@ static int ws_alloc(pass_ws *w, size_t B, size_t d, size_t K, size_t cw, int sta
         for (size_t i = 0; i < EMGMM_PC_TAB; i++) w->pc_tab[i] = -1;
     w->mg = ws_buf(sz[WS_MG], 1, &ok);
     w->mt = ws_buf(sz[WS_MT], 1, &ok);
+    w->mpos = ws_buf(sz[WS_MPOS], 0, &ok);
+    w->msrow = ws_buf(sz[WS_MSROW], 0, &ok);
+    w->mjptr = ws_buf(sz[WS_MJPTR], 0, &ok);
     w->xt = ws_buf(sz[WS_XT], 0, &ok);
     w->tscr = ws_buf(sz[WS_TSCR], 0, &ok);
     w->xrm = ws_buf(sz[WS_XRM], 0, &ok);
