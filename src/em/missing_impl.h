@@ -38,24 +38,52 @@
  * coordinates (O(d) per row and component). */
 
 /* Finds the block's incomplete rows, lists their missing coordinates in
- * ascending order and zeroes them in xs. */
+ * ascending order and zeroes them in xs.  Without branches on the data (at
+ * 10 % missing every test of an entry, and of a row, would be a coin to the
+ * branch predictor): each coordinate is written to midx and kept by advancing
+ * q when it is missing, each row to mrow and kept by advancing nm when it has
+ * a missing value (the writes stay below B·d and B: q and nm never pass the
+ * entries and rows seen). */
 static void scan_missing(pass_ws *w, size_t nb, size_t d)
 {
     size_t nm = 0, q = 0;
-    for (size_t i = 0; i < nb; i++) {
-        TYPE *x = w->xs + i * d;
-        size_t c = 0;
-        for (size_t j = 0; j < d; j++) c += x[j] != x[j];
-        if (!c) continue;
-        w->mrow[nm] = i;
-        w->mlane[nm] = 0; /* the E-step's lane_choice may set it */
+    size_t *restrict midx = w->midx;
+    if (d <= 64) { /* a row's missing set as a bit mask, zeroed by a blend */
+        for (size_t i = 0; i < nb; i++) {
+            TYPE *restrict x = w->xs + i * d;
+            uint64_t mask = 0;
+#pragma omp simd reduction(| : mask)
+            for (size_t j = 0; j < d; j++) mask |= (uint64_t)(x[j] != x[j]) << j;
+            w->mrow[nm] = i;
+            w->mlane[nm] = -1; /* the E-step's lane_choice may set it */
+            w->mptr[nm] = q;
+            nm += mask != 0;
+            if (!mask) continue;
+#pragma omp simd
+            for (size_t j = 0; j < d; j++) x[j] = x[j] != x[j] ? (TYPE)0 : x[j];
+            do {
+                midx[q++] = (size_t)__builtin_ctzll(mask);
+                mask &= mask - 1;
+            } while (mask);
+        }
         w->mptr[nm] = q;
-        for (size_t j = 0; j < d; j++)
-            if (x[j] != x[j]) {
-                w->midx[q++] = j;
-                x[j] = (TYPE)0;
-            }
-        nm++;
+        w->nmr = nm;
+        return;
+    }
+    for (size_t i = 0; i < nb; i++) {
+        TYPE *restrict x = w->xs + i * d;
+        const size_t q0 = q;
+        for (size_t j = 0; j < d; j++) {
+            const TYPE v = x[j];
+            const int nan = v != v;
+            midx[q] = j;
+            q += (size_t)nan;
+            x[j] = nan ? (TYPE)0 : v;
+        }
+        w->mrow[nm] = i;
+        w->mlane[nm] = -1; /* the E-step's lane_choice may set it */
+        w->mptr[nm] = q0;
+        nm += q != q0;
     }
     w->mptr[nm] = q;
     w->nmr = nm;
@@ -331,13 +359,17 @@ static inline size_t miss_slot_len(const pass_shared *sh, size_t m)
  * of 2·10⁵) fill it while it pays, and rows whose patterns never repeat (30 %
  * in d = 64) go to the lanes once the first EMGMM_MISS_FEW_PATTERNS are spent;
  * without a cache (pattern_cache_max < 0) every such row takes the lanes.  The
- * E-step records the choice in mlane for the M-step. */
-static inline int lane_choice(const pass_shared *sh, pass_ws *w, const size_t *M, size_t m)
+ * E-step records the choice in mlane for the M-step: the cache entry, or −1
+ * for the lanes.  Returns the entry of a cached pattern, −2 for a new one to
+ * be factored (lane_pattern, into table slot *slotp, hash *hp), else −1. */
+static inline int32_t lane_choice(const pass_shared *sh, pass_ws *w, const size_t *M, size_t m,
+                                  uint64_t *hp, size_t *slotp)
 {
-    size_t slot;
-    if (miss_lookup(w, M, m, miss_hash(M, m), &slot)) {
+    const uint64_t h = miss_hash(M, m);
+    *hp = h;
+    if (miss_lookup(w, M, m, h, slotp)) {
         w->pc_hits++;
-        return 0;
+        return w->pc_tab[*slotp];
     }
     const size_t flen = lane_flen(sh, m);
     if (miss_room(sh, w, m, flen) &&
@@ -345,9 +377,9 @@ static inline int lane_choice(const pass_shared *sh, pass_ws *w, const size_t *M
          (w->pc_new < EMGMM_MISS_FEW_PATTERNS + w->pc_hits &&
           w->pc_fn + flen <= EMGMM_MISS_HOT_FAC))) {
         w->pc_new++;
-        return 0;
+        return -2;
     }
-    return 1;
+    return -1;
 }
 
 /* w->mstored: whether this block's conditional moments are kept for the
@@ -911,22 +943,20 @@ static inline double *lane_acc(const pass_shared *sh, double *fac, size_t m, siz
     return fac + sh->kp * (tri + 1) + k0 * (tri + m + 1);
 }
 
-/* The lane-laid-out factors of pattern M (lane_row(sh, m)), from the thread's
- * cache or computed into it; NULL when the cache cannot take them (the row
- * then takes the lanes).  Scratch: mfac (lane_mstats_row's map). */
-static const double *lane_pattern(const pass_shared *sh, pass_ws *w, const size_t *M, size_t m)
+/* The lane-laid-out factors of the new pattern M (lane_row(sh, m); hash h,
+ * table slot `slot`, lane_choice's), computed into the thread's cache: its
+ * entry, or −1 when the cache cannot take them (the row then takes the
+ * lanes).  Scratch: mfac (lane_mstats_row's map). */
+static int32_t lane_pattern(const pass_shared *sh, pass_ws *w, const size_t *M, size_t m,
+                            uint64_t h, size_t slot)
 {
     const size_t K = sh->K, tri = m * (m + 1) / 2, flen = lane_flen(sh, m);
-    const uint64_t h = miss_hash(M, m);
-    size_t slot;
-    const double *hit = miss_lookup(w, M, m, h, &slot);
-    if (hit) return hit;
-    if (!miss_room(sh, w, m, flen)) return NULL;
+    if (!miss_room(sh, w, m, flen)) return -1;
     if (w->pc_fn + flen > w->pc_fcap) {
         size_t nc = w->pc_fcap ? 2 * w->pc_fcap : 4096;
         while (nc < w->pc_fn + flen) nc *= 2;
         double *nb = realloc(w->pc_fac, nc * sizeof(double));
-        if (!nb) return NULL;
+        if (!nb) return -1;
         w->pc_fac = nb;
         w->pc_fcap = nc;
     }
@@ -950,7 +980,7 @@ static const double *lane_pattern(const pass_shared *sh, pass_ws *w, const size_
     }
     for (size_t q = sh->kp * (tri + 1); q < flen; q++) out[q] = 0.0;
     miss_register(w, M, m, h, slot, flen);
-    return out;
+    return (int32_t)w->pc_n - 1;
 }
 
 /* t = C·w for 8 lanes (C symmetric, its lower triangle packed by columns,
@@ -1129,18 +1159,18 @@ EMGMM_CLONES_FMA static void estep_missing(const pass_shared *sh, pass_ws *w, si
             if (w->mstored) slot += K * EMGMM_MISS_SLOT(1);
             continue;
         }
-        const int lanes = lane_row(sh, m);
-        w->mlane[q] = lanes && lane_choice(sh, w, M, m);
-        if (lanes && !w->mlane[q]) {
-            const double *lf = lane_pattern(sh, w, M, m);
-            if (lf) {
-                lane_cached_estep_row(sh, w, nb, i, i0, m, W, lf, w->mstored ? slot : NULL);
+        if (lane_row(sh, m)) {
+            uint64_t h;
+            size_t pslot;
+            int32_t e = lane_choice(sh, w, M, m, &h, &pslot);
+            if (e == -2) e = lane_pattern(sh, w, M, m, h, pslot);
+            w->mlane[q] = e;
+            if (e >= 0) {
+                lane_cached_estep_row(sh, w, nb, i, i0, m, W, w->pc_fac + w->pc_foff[e],
+                                      w->mstored ? slot : NULL);
                 if (w->mstored) slot += m * sh->kp;
                 continue;
             }
-            w->mlane[q] = 1; /* the cache could not take the factors */
-        }
-        if (w->mlane[q]) {
             lane_estep_row(sh, w, nb, i, i0, M, m, W, w->mstored ? slot : NULL);
             if (w->mstored) slot += m * sh->kp;
             continue;
@@ -1294,8 +1324,7 @@ EMGMM_CLONES_FMA static void mstats_missing(const pass_shared *sh, pass_ws *w, s
         const size_t *pos = w->mpos + w->mptr[q];
         const TYPE *x = w->xs + i * d;
         if (lane_row(sh, m)) {
-            size_t pslot;
-            double *lf = w->mlane[q] ? NULL : (double *)miss_lookup(w, M, m, miss_hash(M, m), &pslot);
+            double *lf = w->mlane[q] >= 0 ? w->pc_fac + w->pc_foff[w->mlane[q]] : NULL;
             if (lf)
                 lane_cached_mstats_row(sh, w, nb, i, M, m, x, pos, lf, w->mstored ? slot : NULL);
             else

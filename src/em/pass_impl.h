@@ -97,7 +97,7 @@ typedef struct {
     /* missing values (missing_impl.h): the block's incomplete rows, their
      * missing coordinates midx[mptr[q] .. mptr[q+1]), scratch, first failure */
     size_t *mrow, *mptr, *midx, nmr;
-    unsigned char *mlane; /* per incomplete row: 1 when it took the lane path (lane_choice) */
+    int32_t *mlane; /* per incomplete row: its cached pattern's entry, or −1 (lane_choice) */
     double *mscr;
     double *mstore; /* the block's conditional moments (full/tied fits) */
     double *mg;     /* full/tied fits: [K][d][d] cross terms (fold_missing) */
@@ -216,7 +216,7 @@ static void ws_sizes(size_t B, size_t d, size_t K, size_t cw, int stats, int cov
     if (missing) {
         sz[WS_MROW] = B * sizeof(size_t);
         sz[WS_MPTR] = (B + 1) * sizeof(size_t);
-        sz[WS_MLANE] = B;
+        sz[WS_MLANE] = B * sizeof(int32_t);
         sz[WS_MIDX] = B * d * sizeof(size_t);
         /* scratch: [0, 2d) miss_rowcomp; [d, d + d²) and [d + d², d + 2d²) a
          * factor's L and L⁻¹ (miss_pattern, done before miss_rowcomp); [3d + d²,
