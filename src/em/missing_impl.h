@@ -471,7 +471,8 @@ static inline __attribute__((always_inline)) void miss_pw(const pass_shared *sh,
 }
 
 /* Row i (full/tied) with one missing value j, every component at once from
- * W[k] = (P_k δ0_k)_j; e2: the stored moments (or NULL). */
+ * W[k] = (P_k δ0_k)_j; e2: the stored moments (or NULL), e = x̂_j for the K
+ * components, then c = 1/(P_k)_jj for the K (miss_one_mstats). */
 static inline __attribute__((always_inline)) void miss_row_one(const pass_shared *sh, pass_ws *w,
                                                                size_t nb, size_t i, size_t i0,
                                                                size_t j, double half_m,
@@ -480,22 +481,32 @@ static inline __attribute__((always_inline)) void miss_row_one(const pass_shared
     const size_t K = sh->K, kp = sh->kp;
     const double *restrict pjj = sh->pt + (j * sh->d + j) * kp;
     const double *restrict lpj = sh->lpt + j * kp;
+    const double *restrict cst = sh->cst;
+    double *restrict r = w->r + i;
+    int bad = 0;
+    /* every component in the vector lanes; a lane whose (P_k)_jj is not
+     * positive gets −∞ here and its failure recorded below */
+#pragma omp simd reduction(| : bad)
     for (size_t k = 0; k < K; k++) {
-        const double pv = W[k];
-        if (!(pjj[k] > 0.0)) {
-            miss_fail(w, i0 + i, k);
-            w->r[k * nb + i] = -INFINITY;
-            continue;
-        }
-        double *rk = w->r + k * nb + i;
-        double quad = 2.0 * (sh->cst[k] - *rk) - pv * pv / pjj[k];
+        const double pv = W[k], p = pjj[k];
+        const int ok = p > 0.0;
+        bad |= !ok;
+        const double ps = ok ? p : 1.0;
+        double quad = 2.0 * (cst[k] - r[k * nb]) - pv * pv / ps;
         if (quad < 0.0) quad = 0.0;
-        *rk = sh->cst[k] + (half_m - 0.5 * lpj[k] - 0.5 * quad);
-        if (e2) {
-            e2[2 * k] = -pv / pjj[k];
-            e2[2 * k + 1] = 1.0 / pjj[k];
+        r[k * nb] = ok ? cst[k] + (half_m - 0.5 * lpj[k] - 0.5 * quad) : -INFINITY;
+    }
+    if (e2) {
+#pragma omp simd
+        for (size_t k = 0; k < K; k++) {
+            const double p = pjj[k] > 0.0 ? pjj[k] : 1.0;
+            e2[k] = -W[k] / p;
+            e2[K + k] = 1.0 / p;
         }
     }
+    if (bad)
+        for (size_t k = 0; k < K; k++)
+            if (!(pjj[k] > 0.0)) miss_fail(w, i0 + i, k);
 }
 
 /* The diagonal families' log-density of row x's observed coordinates under
@@ -1291,6 +1302,31 @@ miss_cross_blk(const pass_shared *sh, pass_ws *w, size_t j, size_t p0, size_t p1
     }
 }
 
+/* The M-step of row i (full/tied) with one missing value j at sorted
+ * position pos, from the E-step's stored moments e2 (miss_row_one): every
+ * component at once, in the vector lanes, into the coordinate's sums m1s
+ * (Σ r·e and Σ r·(e² + 1/P_jj), folded into s1, T and s2 by fold_missing)
+ * and the cross terms' coefficients r·e (miss_cross). */
+static inline __attribute__((always_inline)) void miss_one_mstats(const pass_shared *sh,
+                                                                  pass_ws *w, size_t nb, size_t i,
+                                                                  size_t j, size_t pos,
+                                                                  const double *e2)
+{
+    const size_t K = sh->K, kp = sh->kp;
+    double *restrict cf = w->mcoef + pos * kp;
+    double *restrict a1 = w->m1s + j * kp, *restrict a2 = w->m1s + (sh->d + j) * kp;
+    const double *restrict e = e2, *restrict c = e2 + K, *restrict r = w->r + i;
+#pragma omp simd
+    for (size_t k = 0; k < K; k++) {
+        const double rk = r[k * nb], ek = e[k];
+        const int on = rk != 0.0; /* r = 0: nothing, whatever e (unset on a failed row) */
+        const double ej = on ? rk * ek : 0.0;
+        cf[k] = ej;
+        a1[k] += ej;
+        a2[k] += on ? rk * (ek * ek + c[k]) : 0.0;
+    }
+}
+
 /* G_k's rows j += Σ c·x̃ over the block's rows missing j (see above). */
 static inline __attribute__((always_inline)) void miss_cross(const pass_shared *sh, pass_ws *w)
 {
@@ -1323,6 +1359,11 @@ EMGMM_CLONES_FMA static void mstats_missing(const pass_shared *sh, pass_ws *w, s
         const size_t *M = w->midx + w->mptr[q];
         const size_t *pos = w->mpos + w->mptr[q];
         const TYPE *x = w->xs + i * d;
+        if (!diag && m == 1 && w->mstored) {
+            miss_one_mstats(sh, w, nb, i, M[0], pos[0], slot);
+            slot += K * EMGMM_MISS_SLOT(1);
+            continue;
+        }
         if (lane_row(sh, m)) {
             double *lf = w->mlane[q] >= 0 ? w->pc_fac + w->pc_foff[w->mlane[q]] : NULL;
             if (lf)
@@ -1390,6 +1431,19 @@ EMGMM_CLONES_FMA static void mstats_missing(const pass_shared *sh, pass_ws *w, s
  * (a·eᵀ + e·aᵀ)_pq = G[q][p] + G[p][q]. */
 static void fold_missing(const pass_shared *sh, pass_ws *w, size_t K, size_t d)
 {
+    /* the m = 1 rows' sums (miss_one_mstats): s1 and T += Σ r·e, s2's
+     * diagonal += Σ r·(e² + 1/P_jj), before T's use below */
+    if (w->m1s) {
+        const size_t kp = sh->kp;
+        for (size_t j = 0; j < d; j++) {
+            const double *a1 = w->m1s + j * kp, *a2 = w->m1s + (d + j) * kp;
+            for (size_t k = 0; k < K; k++) {
+                w->st.s1[k * d + j] += a1[k];
+                w->mt[k * d + j] += a1[k];
+                w->st.s2[(k * d + j) * d + j] += a2[k];
+            }
+        }
+    }
     /* the cached patterns' sums (lane_scatter_cached): s1 and T += Σ r·e,
      * s2 += (Σ r)·P_MM⁻¹ + Σ r·e·eᵀ, before T's use below */
     for (size_t e = 0; e < w->pc_n; e++) {

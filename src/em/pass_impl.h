@@ -109,6 +109,7 @@ typedef struct {
      * = midx's index at sorted position mpos[p], its row msrow[position], and
      * the coefficients r_k·e_k per position (kp doubles each, mcoef) */
     size_t *mpos, *msrow, *mjptr;
+    double *m1s; /* full/tied fits: [2][d][kp] the m = 1 rows' Σ r·e, Σ r·(e² + c) (miss_one_mstats) */
     double *mcoef;
     size_t mcoef_cap;
     /* the pattern cache (miss_pattern): an open-addressing table of entries */
@@ -151,6 +152,7 @@ static void ws_free(pass_ws *w)
     free(w->mpos);
     free(w->msrow);
     free(w->mjptr);
+    free(w->m1s);
     free(w->mcoef);
     free(w->mg);
     free(w->mt);
@@ -193,6 +195,7 @@ enum {
     WS_MPOS,
     WS_MSROW,
     WS_MJPTR,
+    WS_M1S,
     WS_XT,
     WS_TSCR,
     WS_XRM,
@@ -241,6 +244,7 @@ static void ws_sizes(size_t B, size_t d, size_t K, size_t cw, int stats, int cov
             sz[WS_MT] = K * d * sizeof(double);
             sz[WS_MPOS] = sz[WS_MSROW] = B * d * sizeof(size_t);
             sz[WS_MJPTR] = (d + 1) * sizeof(size_t);
+            sz[WS_M1S] = 2 * d * ((K + 7) & ~(size_t)7) * sizeof(double);
         }
     }
     if (stats || cov_type == EMGMM_COV_FULL) /* the M-step's and the fused E-step's */
@@ -303,6 +307,7 @@ static int ws_alloc(pass_ws *w, size_t B, size_t d, size_t K, size_t cw, int sta
     w->mpos = ws_buf(sz[WS_MPOS], 0, &ok);
     w->msrow = ws_buf(sz[WS_MSROW], 0, &ok);
     w->mjptr = ws_buf(sz[WS_MJPTR], 0, &ok);
+    w->m1s = ws_buf(sz[WS_M1S], 1, &ok);
     w->xt = ws_buf(sz[WS_XT], 0, &ok);
     w->tscr = ws_buf(sz[WS_TSCR], 0, &ok);
     w->xrm = ws_buf(sz[WS_XRM], 0, &ok);
@@ -352,6 +357,7 @@ static void ws_reset(pass_ws *w, size_t K, size_t d, int stats)
     w->mstored = 0;
     if (w->mg) memset(w->mg, 0, K * d * d * sizeof(double));
     if (w->mt) memset(w->mt, 0, K * d * sizeof(double));
+    if (w->m1s) memset(w->m1s, 0, 2 * d * ((K + 7) & ~(size_t)7) * sizeof(double));
     if (w->pc_tab)
         for (size_t i = 0; i < EMGMM_PC_TAB; i++) w->pc_tab[i] = -1;
     w->pc_n = w->pc_kn = w->pc_fn = w->pc_new = w->pc_hits = 0;
