@@ -545,6 +545,32 @@ miss_diag(const pass_shared *sh, const TYPE *x, const size_t *M, size_t m, size_
  * identity, so they stay finite; their results are never used. */
 #define EMGMM_LN 8
 
+/* Whether the block's cross terms go by coordinate (miss_cross, d <= 32), or
+ * row by row into G's rows (wide rows: at d = 64, K = 32 the coefficients
+ * of a block, 0.1·B·d·kp doubles, overflow L2, and a row's few components
+ * with a responsibility are cheaper to add directly: wide 10 % took 5 %
+ * longer by coordinate). */
+#define EMGMM_MISS_CROSS_D 32
+static inline int miss_by_coord(const pass_shared *sh) { return sh->d <= EMGMM_MISS_CROSS_D; }
+
+/* The cross term r·e_j·x̃ of row x (missing entry at sorted position pos,
+ * coordinate j) for component k: its coefficient for miss_cross, or added
+ * to G_k's row j now. */
+static inline __attribute__((always_inline)) void miss_cross_add(const pass_shared *sh, pass_ws *w,
+                                                                 size_t pos, size_t j, size_t k,
+                                                                 double ej, const TYPE *x)
+{
+    if (miss_by_coord(sh)) {
+        w->mcoef[pos * sh->kp + k] = ej;
+        return;
+    }
+    const size_t d = sh->d;
+    double *restrict gj = w->mg + (k * d + j) * d;
+    const TYPE *restrict xr = x;
+#pragma omp simd
+    for (size_t q = 0; q < d; q++) gj[q] += ej * (double)xr[q];
+}
+
 /* offset (in entries) of column b of a packed lower m×m triangle */
 static inline size_t lcol(size_t m, size_t b) { return b * (2 * m - b + 1) / 2; }
 
@@ -838,7 +864,7 @@ static inline __attribute__((always_inline)) void lane_x_blk(size_t m, size_t a,
  * lanes with r = 0 or bad (P_MM not positive definite) are skipped. */
 static inline __attribute__((always_inline)) void
 lane_scatter(const pass_shared *sh, pass_ws *w, const size_t *M, size_t m, const size_t *pos,
-             size_t k0, size_t kn, const double *rl, const double *bad, const double *t,
+             const TYPE *x, size_t k0, size_t kn, const double *rl, const double *bad, const double *t,
              const double *X)
 {
     const size_t d = sh->d;
@@ -858,7 +884,7 @@ lane_scatter(const pass_shared *sh, pass_ws *w, const size_t *M, size_t m, const
             const double ej = -r * t[a * EMGMM_LN + l];
             s1[j] += ej;
             T[j] += ej;
-            w->mcoef[pos[a] * sh->kp + k] = ej; /* r·e_j·x̃: miss_cross */
+            miss_cross_add(sh, w, pos[a], j, k, ej, x); /* r·e_j·x̃ */
             double *restrict gj = G + j * d;
             const double *restrict xa = X + lcol(m, a) * EMGMM_LN + l;
             gj[j] += 0.5 * r * xa[0];
@@ -927,7 +953,7 @@ static inline __attribute__((always_inline)) void lane_mstats_row(const pass_sha
             MISS_BY_8421(b0, m, X_BLK);
 #undef X_BLK
         }
-        lane_scatter(sh, w, M, m, pos, k0, kn, rl, bad, t, X);
+        lane_scatter(sh, w, M, m, pos, x, k0, kn, rl, bad, t, X);
     }
 }
 
@@ -1070,8 +1096,9 @@ lane_cached_estep_row(const pass_shared *sh, pass_ws *w, size_t nb, size_t i, si
  * pattern's sums acc (lane_acc) += r, r·t, r·t·tᵀ in the lanes; lanes with
  * r = 0 or bad (P_MM not positive definite) add nothing. */
 static inline __attribute__((always_inline)) void
-lane_scatter_cached(const pass_shared *sh, pass_ws *w, size_t m, const size_t *pos, size_t k0,
-                    const double *rl, const double *bad, const double *t, double *restrict acc)
+lane_scatter_cached(const pass_shared *sh, pass_ws *w, const size_t *M, size_t m,
+                    const size_t *pos, const TYPE *x, size_t k0, size_t kn, const double *rl,
+                    const double *bad, const double *t, double *restrict acc)
 {
     double rv[EMGMM_LN];
 #pragma omp simd
@@ -1096,7 +1123,14 @@ lane_scatter_cached(const pass_shared *sh, pass_ws *w, size_t m, const size_t *p
         }
     }
     /* the cross terms' coefficients r·e_j (miss_cross), lanes past K too
-     * (their r is 0) */
+     * (their r is 0); or, row by row, r·e_j·x̃ into G_k's row j */
+    if (!miss_by_coord(sh)) {
+        for (size_t l = 0; l < kn; l++)
+            if (rv[l] != 0.0)
+                for (size_t a = 0; a < m; a++)
+                    miss_cross_add(sh, w, pos[a], M[a], k0 + l, -rv[l] * t[a * EMGMM_LN + l], x);
+        return;
+    }
     for (size_t a = 0; a < m; a++) {
         double *restrict c = w->mcoef + pos[a] * sh->kp + k0;
         const double *restrict ta = t + a * EMGMM_LN;
@@ -1137,7 +1171,7 @@ lane_cached_mstats_row(const pass_shared *sh, pass_ws *w, size_t nb, size_t i, c
         }
         double bad[EMGMM_LN];
         for (size_t l = 0; l < EMGMM_LN; l++) bad[l] = ld[l] != ld[l] ? 1.0 : 0.0;
-        lane_scatter_cached(sh, w, m, pos, k0, rl, bad, t, lane_acc(sh, fac, m, k0));
+        lane_scatter_cached(sh, w, M, m, pos, x, k0, kn, rl, bad, t, lane_acc(sh, fac, m, k0));
     }
 }
 
@@ -1234,7 +1268,9 @@ static double drop_empty(const pass_shared *sh, pass_ws *w, size_t nb, const dou
  * block's missing entries sorted by coordinate (miss_cross_prep), and
  * miss_cross adds, per coordinate j and 8 components, Σ_i c_i·x̃_i over the
  * block's rows missing j with the sums in registers: G_k's row j is loaded
- * and stored once per block. */
+ * and stored once per block.  A row whose 8 coefficients are all 0 (no
+ * responsibility in the group) is skipped, as the row-wise update skipped
+ * each component with r = 0. */
 
 /* Sorts the block's missing entries by coordinate (stable: rows ascending
  * within a coordinate) into mpos/msrow/mjptr and makes room for, and zeroes,
@@ -1287,6 +1323,12 @@ miss_cross_blk(const pass_shared *sh, pass_ws *w, size_t j, size_t p0, size_t p1
     for (size_t p = p0; p < p1; p++) {
         const TYPE *restrict xr = w->xs + w->msrow[p] * d + q0;
         const double *restrict c = w->mcoef + p * kp + k0;
+        /* components without responsibility for the row (most of them when
+         * the clusters are apart: wide, K = 32) add nothing */
+        int any = 0;
+#pragma omp simd reduction(| : any)
+        for (size_t l = 0; l < EMGMM_LN; l++) any |= c[l] != 0.0;
+        if (!any) continue;
         double xv[16];
 #pragma omp simd
         for (size_t q = 0; q < 16; q++) xv[q] = q < nq ? (double)xr[q] : 0.0;
@@ -1310,10 +1352,10 @@ miss_cross_blk(const pass_shared *sh, pass_ws *w, size_t j, size_t p0, size_t p1
 static inline __attribute__((always_inline)) void miss_one_mstats(const pass_shared *sh,
                                                                   pass_ws *w, size_t nb, size_t i,
                                                                   size_t j, size_t pos,
-                                                                  const double *e2)
+                                                                  const double *e2, const TYPE *x)
 {
     const size_t K = sh->K, kp = sh->kp;
-    double *restrict cf = w->mcoef + pos * kp;
+    double *restrict cf = miss_by_coord(sh) ? w->mcoef + pos * kp : w->mw; /* mw: scratch */
     double *restrict a1 = w->m1s + j * kp, *restrict a2 = w->m1s + (sh->d + j) * kp;
     const double *restrict e = e2, *restrict c = e2 + K, *restrict r = w->r + i;
 #pragma omp simd
@@ -1325,6 +1367,9 @@ static inline __attribute__((always_inline)) void miss_one_mstats(const pass_sha
         a1[k] += ej;
         a2[k] += on ? rk * (ek * ek + c[k]) : 0.0;
     }
+    if (!miss_by_coord(sh))
+        for (size_t k = 0; k < K; k++)
+            if (cf[k] != 0.0) miss_cross_add(sh, w, pos, j, k, cf[k], x);
 }
 
 /* G_k's rows j += Σ c·x̃ over the block's rows missing j (see above). */
@@ -1350,7 +1395,7 @@ EMGMM_CLONES_FMA static void mstats_missing(const pass_shared *sh, pass_ws *w, s
     const int diag = sh->cov_type == EMGMM_COV_DIAG || sh->cov_type == EMGMM_COV_SPHERICAL;
     double *ebuf = w->mscr + 3 * d + d * d; /* scratch map: see ws_alloc */
     const double *slot = w->mstore;
-    if (!diag && !miss_cross_prep(sh, w)) {
+    if (!diag && miss_by_coord(sh) && !miss_cross_prep(sh, w)) {
         if (!w->err) w->err = EMGMM_ERR_ALLOC;
         return;
     }
@@ -1360,7 +1405,7 @@ EMGMM_CLONES_FMA static void mstats_missing(const pass_shared *sh, pass_ws *w, s
         const size_t *pos = w->mpos + w->mptr[q];
         const TYPE *x = w->xs + i * d;
         if (!diag && m == 1 && w->mstored) {
-            miss_one_mstats(sh, w, nb, i, M[0], pos[0], slot);
+            miss_one_mstats(sh, w, nb, i, M[0], pos[0], slot, x);
             slot += K * EMGMM_MISS_SLOT(1);
             continue;
         }
@@ -1418,12 +1463,12 @@ EMGMM_CLONES_FMA static void mstats_missing(const pass_shared *sh, pass_ws *w, s
                 const double ej = r * e[a];
                 s1[j] += ej;
                 T[j] += ej;
-                w->mcoef[pos[a] * sh->kp + k] = ej;
+                miss_cross_add(sh, w, pos[a], j, k, ej, x);
                 for (size_t b = a; b < m; b++) s2[j * d + M[b]] += r * (e[a] * e[b] + C[o++]);
             }
         }
     }
-    if (!diag) miss_cross(sh, w);
+    if (!diag && miss_by_coord(sh)) miss_cross(sh, w);
 }
 
 /* Folds the cross terms gathered in G and T into the upper triangle of the
