@@ -38,24 +38,52 @@
  * coordinates (O(d) per row and component). */
 
 /* Finds the block's incomplete rows, lists their missing coordinates in
- * ascending order and zeroes them in xs. */
+ * ascending order and zeroes them in xs.  Without branches on the data (at
+ * 10 % missing every test of an entry, and of a row, would be a coin to the
+ * branch predictor): each coordinate is written to midx and kept by advancing
+ * q when it is missing, each row to mrow and kept by advancing nm when it has
+ * a missing value (the writes stay below B·d and B: q and nm never pass the
+ * entries and rows seen). */
 static void scan_missing(pass_ws *w, size_t nb, size_t d)
 {
     size_t nm = 0, q = 0;
-    for (size_t i = 0; i < nb; i++) {
-        TYPE *x = w->xs + i * d;
-        size_t c = 0;
-        for (size_t j = 0; j < d; j++) c += x[j] != x[j];
-        if (!c) continue;
-        w->mrow[nm] = i;
-        w->mlane[nm] = 0; /* the E-step's lane_choice may set it */
+    size_t *restrict midx = w->midx;
+    if (d <= 64) { /* a row's missing set as a bit mask, zeroed by a blend */
+        for (size_t i = 0; i < nb; i++) {
+            TYPE *restrict x = w->xs + i * d;
+            uint64_t mask = 0;
+#pragma omp simd reduction(| : mask)
+            for (size_t j = 0; j < d; j++) mask |= (uint64_t)(x[j] != x[j]) << j;
+            w->mrow[nm] = i;
+            w->mlane[nm] = -1; /* the E-step's lane_choice may set it */
+            w->mptr[nm] = q;
+            nm += mask != 0;
+            if (!mask) continue;
+#pragma omp simd
+            for (size_t j = 0; j < d; j++) x[j] = x[j] != x[j] ? (TYPE)0 : x[j];
+            do {
+                midx[q++] = (size_t)__builtin_ctzll(mask);
+                mask &= mask - 1;
+            } while (mask);
+        }
         w->mptr[nm] = q;
-        for (size_t j = 0; j < d; j++)
-            if (x[j] != x[j]) {
-                w->midx[q++] = j;
-                x[j] = (TYPE)0;
-            }
-        nm++;
+        w->nmr = nm;
+        return;
+    }
+    for (size_t i = 0; i < nb; i++) {
+        TYPE *restrict x = w->xs + i * d;
+        const size_t q0 = q;
+        for (size_t j = 0; j < d; j++) {
+            const TYPE v = x[j];
+            const int nan = v != v;
+            midx[q] = j;
+            q += (size_t)nan;
+            x[j] = nan ? (TYPE)0 : v;
+        }
+        w->mrow[nm] = i;
+        w->mlane[nm] = -1; /* the E-step's lane_choice may set it */
+        w->mptr[nm] = q0;
+        nm += q != q0;
     }
     w->mptr[nm] = q;
     w->nmr = nm;
@@ -308,12 +336,15 @@ static inline size_t miss_slot_len(const pass_shared *sh, size_t m)
  * hit adds one to the budget (lane_choice). */
 #define EMGMM_MISS_FEW_PATTERNS 256
 
-/* Doubles of cached factors up to which cache hits extend that budget (1 MiB,
- * about a core's L2): past it a cached row's factors come from further out
- * than the lanes' source pt (tall at 30 %, 10,000 patterns of ~5 values,
- * 2·10⁵ rows, one repeat each at load 4: 14.1× a complete iteration without
- * this bound, 11.1× with the first 256 patterns alone, 12.8–13.7× with it). */
-#define EMGMM_MISS_HOT_FAC ((size_t)1 << 17)
+/* Doubles of cached factors up to which cache hits extend that budget (4 MiB;
+ * a cached row reads only its pattern's P_MM⁻¹, 8·m(m+1)/2 doubles a group).
+ * Unbounded, 10,000 patterns of ~5 values (tall at 30 %) went to the cache and
+ * ran slower than the lanes (14.1× a complete iteration against 12.8–13.7×
+ * at 1 MiB).  At 1 MiB tall 10 % (680 patterns of 2–3 values, 1.37 MiB of
+ * factors, and 1820 of 4) left a quarter of its m = 3 patterns and most m = 4
+ * rows to the lanes, refactored in the E- and the M-step: 4 MiB took its
+ * missing iteration from 0.140 to 0.126 s (miss24, two interleaved runs). */
+#define EMGMM_MISS_HOT_FAC ((size_t)1 << 19)
 
 /* Which path a lane-eligible row takes: the per-pattern factors (0) when its
  * pattern is cached, or is new and the cache has room and the pass has
@@ -328,13 +359,17 @@ static inline size_t miss_slot_len(const pass_shared *sh, size_t m)
  * of 2·10⁵) fill it while it pays, and rows whose patterns never repeat (30 %
  * in d = 64) go to the lanes once the first EMGMM_MISS_FEW_PATTERNS are spent;
  * without a cache (pattern_cache_max < 0) every such row takes the lanes.  The
- * E-step records the choice in mlane for the M-step. */
-static inline int lane_choice(const pass_shared *sh, pass_ws *w, const size_t *M, size_t m)
+ * E-step records the choice in mlane for the M-step: the cache entry, or −1
+ * for the lanes.  Returns the entry of a cached pattern, −2 for a new one to
+ * be factored (lane_pattern, into table slot *slotp, hash *hp), else −1. */
+static inline int32_t lane_choice(const pass_shared *sh, pass_ws *w, const size_t *M, size_t m,
+                                  uint64_t *hp, size_t *slotp)
 {
-    size_t slot;
-    if (miss_lookup(w, M, m, miss_hash(M, m), &slot)) {
+    const uint64_t h = miss_hash(M, m);
+    *hp = h;
+    if (miss_lookup(w, M, m, h, slotp)) {
         w->pc_hits++;
-        return 0;
+        return w->pc_tab[*slotp];
     }
     const size_t flen = lane_flen(sh, m);
     if (miss_room(sh, w, m, flen) &&
@@ -342,9 +377,9 @@ static inline int lane_choice(const pass_shared *sh, pass_ws *w, const size_t *M
          (w->pc_new < EMGMM_MISS_FEW_PATTERNS + w->pc_hits &&
           w->pc_fn + flen <= EMGMM_MISS_HOT_FAC))) {
         w->pc_new++;
-        return 0;
+        return -2;
     }
-    return 1;
+    return -1;
 }
 
 /* w->mstored: whether this block's conditional moments are kept for the
@@ -436,7 +471,8 @@ static inline __attribute__((always_inline)) void miss_pw(const pass_shared *sh,
 }
 
 /* Row i (full/tied) with one missing value j, every component at once from
- * W[k] = (P_k δ0_k)_j; e2: the stored moments (or NULL). */
+ * W[k] = (P_k δ0_k)_j; e2: the stored moments (or NULL), e = x̂_j for the K
+ * components, then c = 1/(P_k)_jj for the K (miss_one_mstats). */
 static inline __attribute__((always_inline)) void miss_row_one(const pass_shared *sh, pass_ws *w,
                                                                size_t nb, size_t i, size_t i0,
                                                                size_t j, double half_m,
@@ -445,22 +481,32 @@ static inline __attribute__((always_inline)) void miss_row_one(const pass_shared
     const size_t K = sh->K, kp = sh->kp;
     const double *restrict pjj = sh->pt + (j * sh->d + j) * kp;
     const double *restrict lpj = sh->lpt + j * kp;
+    const double *restrict cst = sh->cst;
+    double *restrict r = w->r + i;
+    int bad = 0;
+    /* every component in the vector lanes; a lane whose (P_k)_jj is not
+     * positive gets −∞ here and its failure recorded below */
+#pragma omp simd reduction(| : bad)
     for (size_t k = 0; k < K; k++) {
-        const double pv = W[k];
-        if (!(pjj[k] > 0.0)) {
-            miss_fail(w, i0 + i, k);
-            w->r[k * nb + i] = -INFINITY;
-            continue;
-        }
-        double *rk = w->r + k * nb + i;
-        double quad = 2.0 * (sh->cst[k] - *rk) - pv * pv / pjj[k];
+        const double pv = W[k], p = pjj[k];
+        const int ok = p > 0.0;
+        bad |= !ok;
+        const double ps = ok ? p : 1.0;
+        double quad = 2.0 * (cst[k] - r[k * nb]) - pv * pv / ps;
         if (quad < 0.0) quad = 0.0;
-        *rk = sh->cst[k] + (half_m - 0.5 * lpj[k] - 0.5 * quad);
-        if (e2) {
-            e2[2 * k] = -pv / pjj[k];
-            e2[2 * k + 1] = 1.0 / pjj[k];
+        r[k * nb] = ok ? cst[k] + (half_m - 0.5 * lpj[k] - 0.5 * quad) : -INFINITY;
+    }
+    if (e2) {
+#pragma omp simd
+        for (size_t k = 0; k < K; k++) {
+            const double p = pjj[k] > 0.0 ? pjj[k] : 1.0;
+            e2[k] = -W[k] / p;
+            e2[K + k] = 1.0 / p;
         }
     }
+    if (bad)
+        for (size_t k = 0; k < K; k++)
+            if (!(pjj[k] > 0.0)) miss_fail(w, i0 + i, k);
 }
 
 /* The diagonal families' log-density of row x's observed coordinates under
@@ -498,6 +544,32 @@ miss_diag(const pass_shared *sh, const TYPE *x, const size_t *M, size_t m, size_
  * packed by columns (lcol).  Lanes past K read zeros from pt and get the
  * identity, so they stay finite; their results are never used. */
 #define EMGMM_LN 8
+
+/* Whether the block's cross terms go by coordinate (miss_cross, d <= 32), or
+ * row by row into G's rows (wide rows: at d = 64, K = 32 the coefficients
+ * of a block, 0.1·B·d·kp doubles, overflow L2, and a row's few components
+ * with a responsibility are cheaper to add directly: wide 10 % took 5 %
+ * longer by coordinate). */
+#define EMGMM_MISS_CROSS_D 32
+static inline int miss_by_coord(const pass_shared *sh) { return sh->d <= EMGMM_MISS_CROSS_D; }
+
+/* The cross term r·e_j·x̃ of row x (missing entry at sorted position pos,
+ * coordinate j) for component k: its coefficient for miss_cross, or added
+ * to G_k's row j now. */
+static inline __attribute__((always_inline)) void miss_cross_add(const pass_shared *sh, pass_ws *w,
+                                                                 size_t pos, size_t j, size_t k,
+                                                                 double ej, const TYPE *x)
+{
+    if (miss_by_coord(sh)) {
+        w->mcoef[pos * sh->kp + k] = ej;
+        return;
+    }
+    const size_t d = sh->d;
+    double *restrict gj = w->mg + (k * d + j) * d;
+    const TYPE *restrict xr = x;
+#pragma omp simd
+    for (size_t q = 0; q < d; q++) gj[q] += ej * (double)xr[q];
+}
 
 /* offset (in entries) of column b of a packed lower m×m triangle */
 static inline size_t lcol(size_t m, size_t b) { return b * (2 * m - b + 1) / 2; }
@@ -791,8 +863,9 @@ static inline __attribute__((always_inline)) void lane_x_blk(size_t m, size_t a,
  * per lane, s1_k += r·e and the cross terms and r·X via G_k's rows (below);
  * lanes with r = 0 or bad (P_MM not positive definite) are skipped. */
 static inline __attribute__((always_inline)) void
-lane_scatter(const pass_shared *sh, pass_ws *w, const size_t *M, size_t m, const TYPE *x, size_t k0,
-             size_t kn, const double *rl, const double *bad, const double *t, const double *X)
+lane_scatter(const pass_shared *sh, pass_ws *w, const size_t *M, size_t m, const size_t *pos,
+             const TYPE *x, size_t k0, size_t kn, const double *rl, const double *bad, const double *t,
+             const double *X)
 {
     const size_t d = sh->d;
     for (size_t l = 0; l < kn; l++) {
@@ -811,10 +884,8 @@ lane_scatter(const pass_shared *sh, pass_ws *w, const size_t *M, size_t m, const
             const double ej = -r * t[a * EMGMM_LN + l];
             s1[j] += ej;
             T[j] += ej;
+            miss_cross_add(sh, w, pos[a], j, k, ej, x); /* r·e_j·x̃ */
             double *restrict gj = G + j * d;
-            const TYPE *restrict xr = x;
-#pragma omp simd
-            for (size_t q = 0; q < d; q++) gj[q] += ej * (double)xr[q];
             const double *restrict xa = X + lcol(m, a) * EMGMM_LN + l;
             gj[j] += 0.5 * r * xa[0];
             for (size_t b = a + 1; b < m; b++) gj[M[b]] += r * xa[(b - a) * EMGMM_LN];
@@ -830,7 +901,8 @@ lane_scatter(const pass_shared *sh, pass_ws *w, const size_t *M, size_t m, const
 static inline __attribute__((always_inline)) void lane_mstats_row(const pass_shared *sh, pass_ws *w,
                                                                   size_t nb, size_t i,
                                                                   const size_t *M, size_t m,
-                                                                  const TYPE *x, const double *vs)
+                                                                  const TYPE *x, const size_t *pos,
+                                                                  const double *vs)
 {
     const size_t K = sh->K, kp = sh->kp, tri = m * (m + 1) / 2;
     double *L = w->mfac, *Li = L + EMGMM_LN * tri, *id = Li + EMGMM_LN * tri;
@@ -881,7 +953,7 @@ static inline __attribute__((always_inline)) void lane_mstats_row(const pass_sha
             MISS_BY_8421(b0, m, X_BLK);
 #undef X_BLK
         }
-        lane_scatter(sh, w, M, m, x, k0, kn, rl, bad, t, X);
+        lane_scatter(sh, w, M, m, pos, x, k0, kn, rl, bad, t, X);
     }
 }
 
@@ -908,22 +980,20 @@ static inline double *lane_acc(const pass_shared *sh, double *fac, size_t m, siz
     return fac + sh->kp * (tri + 1) + k0 * (tri + m + 1);
 }
 
-/* The lane-laid-out factors of pattern M (lane_row(sh, m)), from the thread's
- * cache or computed into it; NULL when the cache cannot take them (the row
- * then takes the lanes).  Scratch: mfac (lane_mstats_row's map). */
-static const double *lane_pattern(const pass_shared *sh, pass_ws *w, const size_t *M, size_t m)
+/* The lane-laid-out factors of the new pattern M (lane_row(sh, m); hash h,
+ * table slot `slot`, lane_choice's), computed into the thread's cache: its
+ * entry, or −1 when the cache cannot take them (the row then takes the
+ * lanes).  Scratch: mfac (lane_mstats_row's map). */
+static int32_t lane_pattern(const pass_shared *sh, pass_ws *w, const size_t *M, size_t m,
+                            uint64_t h, size_t slot)
 {
     const size_t K = sh->K, tri = m * (m + 1) / 2, flen = lane_flen(sh, m);
-    const uint64_t h = miss_hash(M, m);
-    size_t slot;
-    const double *hit = miss_lookup(w, M, m, h, &slot);
-    if (hit) return hit;
-    if (!miss_room(sh, w, m, flen)) return NULL;
+    if (!miss_room(sh, w, m, flen)) return -1;
     if (w->pc_fn + flen > w->pc_fcap) {
         size_t nc = w->pc_fcap ? 2 * w->pc_fcap : 4096;
         while (nc < w->pc_fn + flen) nc *= 2;
         double *nb = realloc(w->pc_fac, nc * sizeof(double));
-        if (!nb) return NULL;
+        if (!nb) return -1;
         w->pc_fac = nb;
         w->pc_fcap = nc;
     }
@@ -947,7 +1017,7 @@ static const double *lane_pattern(const pass_shared *sh, pass_ws *w, const size_
     }
     for (size_t q = sh->kp * (tri + 1); q < flen; q++) out[q] = 0.0;
     miss_register(w, M, m, h, slot, flen);
-    return out;
+    return (int32_t)w->pc_n - 1;
 }
 
 /* t = C·w for 8 lanes (C symmetric, its lower triangle packed by columns,
@@ -1026,11 +1096,10 @@ lane_cached_estep_row(const pass_shared *sh, pass_ws *w, size_t nb, size_t i, si
  * pattern's sums acc (lane_acc) += r, r·t, r·t·tᵀ in the lanes; lanes with
  * r = 0 or bad (P_MM not positive definite) add nothing. */
 static inline __attribute__((always_inline)) void
-lane_scatter_cached(const pass_shared *sh, pass_ws *w, const size_t *M, size_t m, const TYPE *x,
-                    size_t k0, size_t kn, const double *rl, const double *bad, const double *t,
-                    double *restrict acc)
+lane_scatter_cached(const pass_shared *sh, pass_ws *w, const size_t *M, size_t m,
+                    const size_t *pos, const TYPE *x, size_t k0, size_t kn, const double *rl,
+                    const double *bad, const double *t, double *restrict acc)
 {
-    const size_t d = sh->d;
     double rv[EMGMM_LN];
 #pragma omp simd
     for (size_t l = 0; l < EMGMM_LN; l++) {
@@ -1053,17 +1122,20 @@ lane_scatter_cached(const pass_shared *sh, pass_ws *w, const size_t *M, size_t m
             for (size_t l = 0; l < EMGMM_LN; l++) o[l] += rt[l] * tb[l];
         }
     }
-    const TYPE *restrict xr = x;
-    for (size_t l = 0; l < kn; l++) {
-        const double r = rv[l];
-        if (r == 0.0) continue;
-        double *G = w->mg + (k0 + l) * d * d;
-        for (size_t a = 0; a < m; a++) {
-            const double ej = -r * t[a * EMGMM_LN + l];
-            double *restrict gj = G + M[a] * d;
+    /* the cross terms' coefficients r·e_j (miss_cross), lanes past K too
+     * (their r is 0); or, row by row, r·e_j·x̃ into G_k's row j */
+    if (!miss_by_coord(sh)) {
+        for (size_t l = 0; l < kn; l++)
+            if (rv[l] != 0.0)
+                for (size_t a = 0; a < m; a++)
+                    miss_cross_add(sh, w, pos[a], M[a], k0 + l, -rv[l] * t[a * EMGMM_LN + l], x);
+        return;
+    }
+    for (size_t a = 0; a < m; a++) {
+        double *restrict c = w->mcoef + pos[a] * sh->kp + k0;
+        const double *restrict ta = t + a * EMGMM_LN;
 #pragma omp simd
-            for (size_t q = 0; q < d; q++) gj[q] += ej * (double)xr[q];
-        }
+        for (size_t l = 0; l < EMGMM_LN; l++) c[l] = rv[l] != 0.0 ? -rv[l] * ta[l] : 0.0;
     }
 }
 
@@ -1072,7 +1144,7 @@ lane_scatter_cached(const pass_shared *sh, pass_ws *w, const size_t *M, size_t m
  * recomputed from W when NULL), then lane_scatter_cached. */
 static inline __attribute__((always_inline)) void
 lane_cached_mstats_row(const pass_shared *sh, pass_ws *w, size_t nb, size_t i, const size_t *M,
-                       size_t m, const TYPE *x, double *fac, const double *ts)
+                       size_t m, const TYPE *x, const size_t *pos, double *fac, const double *ts)
 {
     const size_t K = sh->K, kp = sh->kp, tri = m * (m + 1) / 2;
     double *tt = w->mfac;
@@ -1099,7 +1171,7 @@ lane_cached_mstats_row(const pass_shared *sh, pass_ws *w, size_t nb, size_t i, c
         }
         double bad[EMGMM_LN];
         for (size_t l = 0; l < EMGMM_LN; l++) bad[l] = ld[l] != ld[l] ? 1.0 : 0.0;
-        lane_scatter_cached(sh, w, M, m, x, k0, kn, rl, bad, t, lane_acc(sh, fac, m, k0));
+        lane_scatter_cached(sh, w, M, m, pos, x, k0, kn, rl, bad, t, lane_acc(sh, fac, m, k0));
     }
 }
 
@@ -1133,18 +1205,18 @@ EMGMM_VERSIONS_VOID(static, FMA, estep_missing,
             if (w->mstored) slot += K * EMGMM_MISS_SLOT(1);
             continue;
         }
-        const int lanes = lane_row(sh, m);
-        w->mlane[q] = lanes && lane_choice(sh, w, M, m);
-        if (lanes && !w->mlane[q]) {
-            const double *lf = lane_pattern(sh, w, M, m);
-            if (lf) {
-                lane_cached_estep_row(sh, w, nb, i, i0, m, W, lf, w->mstored ? slot : NULL);
+        if (lane_row(sh, m)) {
+            uint64_t h;
+            size_t pslot;
+            int32_t e = lane_choice(sh, w, M, m, &h, &pslot);
+            if (e == -2) e = lane_pattern(sh, w, M, m, h, pslot);
+            w->mlane[q] = e;
+            if (e >= 0) {
+                lane_cached_estep_row(sh, w, nb, i, i0, m, W, w->pc_fac + w->pc_foff[e],
+                                      w->mstored ? slot : NULL);
                 if (w->mstored) slot += m * sh->kp;
                 continue;
             }
-            w->mlane[q] = 1; /* the cache could not take the factors */
-        }
-        if (w->mlane[q]) {
             lane_estep_row(sh, w, nb, i, i0, M, m, W, w->mstored ? slot : NULL);
             if (w->mstored) slot += m * sh->kp;
             continue;
@@ -1188,6 +1260,135 @@ static double drop_empty(const pass_shared *sh, pass_ws *w, size_t nb, const dou
     return dropped;
 }
 
+/* ---- The cross terms by coordinate ----
+ *
+ * Every incomplete row adds r_k·e_kj·x̃ to row j of G_k for each of its
+ * missing coordinates j and each component: K·m·d multiply-adds, which, done
+ * row by row, load and store G's row each time.  Instead the M-step writes the
+ * coefficients r_k·e_kj (kp per missing entry, mcoef) in the order of the
+ * block's missing entries sorted by coordinate (miss_cross_prep), and
+ * miss_cross adds, per coordinate j and 8 components, Σ_i c_i·x̃_i over the
+ * block's rows missing j with the sums in registers: G_k's row j is loaded
+ * and stored once per block.  A row whose 8 coefficients are all 0 (no
+ * responsibility in the group) is skipped, as the row-wise update skipped
+ * each component with r = 0. */
+
+/* Sorts the block's missing entries by coordinate (stable: rows ascending
+ * within a coordinate) into mpos/msrow/mjptr and makes room for, and zeroes,
+ * their coefficients; returns 0 when mcoef cannot grow. */
+static inline __attribute__((always_inline)) int miss_cross_prep(const pass_shared *sh, pass_ws *w)
+{
+    const size_t d = sh->d, kp = sh->kp, ne = w->mptr[w->nmr];
+    size_t *cnt = w->mjptr;
+    for (size_t j = 0; j <= d; j++) cnt[j] = 0;
+    for (size_t p = 0; p < ne; p++) cnt[w->midx[p] + 1]++;
+    for (size_t j = 0; j < d; j++) cnt[j + 1] += cnt[j];
+    /* mjptr[j] now the start of coordinate j; advance a copy per placement */
+    for (size_t q = 0; q < w->nmr; q++) {
+        const size_t i = w->mrow[q];
+        for (size_t p = w->mptr[q]; p < w->mptr[q + 1]; p++) {
+            const size_t j = w->midx[p];
+            w->mpos[p] = cnt[j];
+            w->msrow[cnt[j]] = i;
+            cnt[j]++;
+        }
+    }
+    /* cnt[j] is now the end of j = the start of j + 1: shift back */
+    for (size_t j = d; j > 0; j--) cnt[j] = cnt[j - 1];
+    cnt[0] = 0;
+    const size_t need = ne * kp;
+    if (need > w->mcoef_cap) {
+        double *nbuf = realloc(w->mcoef, need * sizeof(double));
+        if (!nbuf) return 0;
+        w->mcoef = nbuf;
+        w->mcoef_cap = need;
+    }
+    memset(w->mcoef, 0, need * sizeof(double));
+    return 1;
+}
+
+/* Columns q0 .. q0+nq−1 (nq <= 16; a constant 16 after inlining in the main
+ * case) of G_k's row j, k = k0 .. k0+kn−1: += Σ over the sorted positions
+ * [p0, p1) of c_k·x̃_row, the 8 components' sums in registers, each over the
+ * rows in order. */
+static inline __attribute__((always_inline)) void
+miss_cross_blk(const pass_shared *sh, pass_ws *w, size_t j, size_t p0, size_t p1, size_t k0,
+               size_t kn, size_t q0, size_t nq)
+{
+    const size_t d = sh->d, kp = sh->kp;
+    double acc[EMGMM_LN][16];
+#pragma GCC unroll 8
+    for (size_t l = 0; l < EMGMM_LN; l++)
+#pragma omp simd
+        for (size_t q = 0; q < 16; q++) acc[l][q] = 0.0;
+    for (size_t p = p0; p < p1; p++) {
+        const TYPE *restrict xr = w->xs + w->msrow[p] * d + q0;
+        const double *restrict c = w->mcoef + p * kp + k0;
+        /* components without responsibility for the row (most of them when
+         * the clusters are apart: wide, K = 32) add nothing */
+        int any = 0;
+#pragma omp simd reduction(| : any)
+        for (size_t l = 0; l < EMGMM_LN; l++) any |= c[l] != 0.0;
+        if (!any) continue;
+        double xv[16];
+#pragma omp simd
+        for (size_t q = 0; q < 16; q++) xv[q] = q < nq ? (double)xr[q] : 0.0;
+#pragma GCC unroll 8
+        for (size_t l = 0; l < EMGMM_LN; l++)
+#pragma omp simd
+            for (size_t q = 0; q < 16; q++) acc[l][q] += c[l] * xv[q];
+    }
+    for (size_t l = 0; l < kn; l++) {
+        double *restrict gj = w->mg + ((k0 + l) * d + j) * d + q0;
+#pragma omp simd
+        for (size_t q = 0; q < nq; q++) gj[q] += acc[l][q];
+    }
+}
+
+/* The M-step of row i (full/tied) with one missing value j at sorted
+ * position pos, from the E-step's stored moments e2 (miss_row_one): every
+ * component at once, in the vector lanes, into the coordinate's sums m1s
+ * (Σ r·e and Σ r·(e² + 1/P_jj), folded into s1, T and s2 by fold_missing)
+ * and the cross terms' coefficients r·e (miss_cross). */
+static inline __attribute__((always_inline)) void miss_one_mstats(const pass_shared *sh,
+                                                                  pass_ws *w, size_t nb, size_t i,
+                                                                  size_t j, size_t pos,
+                                                                  const double *e2, const TYPE *x)
+{
+    const size_t K = sh->K, kp = sh->kp;
+    double *restrict cf = miss_by_coord(sh) ? w->mcoef + pos * kp : w->mw; /* mw: scratch */
+    double *restrict a1 = w->m1s + j * kp, *restrict a2 = w->m1s + (sh->d + j) * kp;
+    const double *restrict e = e2, *restrict c = e2 + K, *restrict r = w->r + i;
+#pragma omp simd
+    for (size_t k = 0; k < K; k++) {
+        const double rk = r[k * nb], ek = e[k];
+        const int on = rk != 0.0; /* r = 0: nothing, whatever e (unset on a failed row) */
+        const double ej = on ? rk * ek : 0.0;
+        cf[k] = ej;
+        a1[k] += ej;
+        a2[k] += on ? rk * (ek * ek + c[k]) : 0.0;
+    }
+    if (!miss_by_coord(sh))
+        for (size_t k = 0; k < K; k++)
+            if (cf[k] != 0.0) miss_cross_add(sh, w, pos, j, k, cf[k], x);
+}
+
+/* G_k's rows j += Σ c·x̃ over the block's rows missing j (see above). */
+static inline __attribute__((always_inline)) void miss_cross(const pass_shared *sh, pass_ws *w)
+{
+    const size_t d = sh->d, K = sh->K;
+    for (size_t j = 0; j < d; j++) {
+        const size_t p0 = w->mjptr[j], p1 = w->mjptr[j + 1];
+        if (p0 == p1) continue;
+        for (size_t k0 = 0; k0 < K; k0 += EMGMM_LN) {
+            const size_t kn = K - k0 < EMGMM_LN ? K - k0 : EMGMM_LN;
+            size_t q0 = 0;
+            for (; q0 + 16 <= d; q0 += 16) miss_cross_blk(sh, w, j, p0, p1, k0, kn, q0, 16);
+            if (q0 < d) miss_cross_blk(sh, w, j, p0, p1, k0, kn, q0, d - q0);
+        }
+    }
+}
+
 /* Adds the incomplete rows' expected-statistics corrections (see the top). */
 EMGMM_VERSIONS_VOID(static, FMA, mstats_missing,
                     (const pass_shared *sh, pass_ws *w, size_t nb, size_t i0), (sh, w, nb, i0))
@@ -1196,17 +1397,26 @@ EMGMM_VERSIONS_VOID(static, FMA, mstats_missing,
     const int diag = sh->cov_type == EMGMM_COV_DIAG || sh->cov_type == EMGMM_COV_SPHERICAL;
     double *ebuf = w->mscr + 3 * d + d * d; /* scratch map: see ws_alloc */
     const double *slot = w->mstore;
+    if (!diag && miss_by_coord(sh) && !miss_cross_prep(sh, w)) {
+        if (!w->err) w->err = EMGMM_ERR_ALLOC;
+        return;
+    }
     for (size_t q = 0; q < w->nmr; q++) {
         const size_t i = w->mrow[q], m = w->mptr[q + 1] - w->mptr[q];
         const size_t *M = w->midx + w->mptr[q];
+        const size_t *pos = w->mpos + w->mptr[q];
         const TYPE *x = w->xs + i * d;
+        if (!diag && m == 1 && w->mstored) {
+            miss_one_mstats(sh, w, nb, i, M[0], pos[0], slot, x);
+            slot += K * EMGMM_MISS_SLOT(1);
+            continue;
+        }
         if (lane_row(sh, m)) {
-            size_t pslot;
-            double *lf = w->mlane[q] ? NULL : (double *)miss_lookup(w, M, m, miss_hash(M, m), &pslot);
+            double *lf = w->mlane[q] >= 0 ? w->pc_fac + w->pc_foff[w->mlane[q]] : NULL;
             if (lf)
-                lane_cached_mstats_row(sh, w, nb, i, M, m, x, lf, w->mstored ? slot : NULL);
+                lane_cached_mstats_row(sh, w, nb, i, M, m, x, pos, lf, w->mstored ? slot : NULL);
             else
-                lane_mstats_row(sh, w, nb, i, M, m, x, w->mstored ? slot : NULL);
+                lane_mstats_row(sh, w, nb, i, M, m, x, pos, w->mstored ? slot : NULL);
             if (w->mstored) slot += m * sh->kp;
             continue;
         }
@@ -1244,24 +1454,23 @@ EMGMM_VERSIONS_VOID(static, FMA, mstats_missing,
                 }
                 e = ebuf;
             }
-            /* the cross terms r·e·(x̃ − c)ᵀ: r·e·x̃ᵀ to row j of G_k (contiguous,
-             * vectorised) and r·e to T_k[j]; the fold subtracts T_k[j]·c after
-             * the pass and adds G into the upper triangle */
-            const TYPE *restrict xr = x;
-            double *s2 = w->st.s2 + k * d * d, *G = w->mg + k * d * d, *T = w->mt + k * d;
+            /* the cross terms r·e·(x̃ − c)ᵀ: r·e·x̃ᵀ to row j of G_k (by
+             * miss_cross, from the coefficient r·e_j) and r·e to T_k[j]; the
+             * fold subtracts T_k[j]·c after the pass and adds G into the upper
+             * triangle */
+            double *s2 = w->st.s2 + k * d * d, *T = w->mt + k * d;
             size_t o = 0;
             for (size_t a = 0; a < m; a++) {
                 const size_t j = M[a];
                 const double ej = r * e[a];
                 s1[j] += ej;
                 T[j] += ej;
-                double *restrict gj = G + j * d;
-#pragma omp simd
-                for (size_t l = 0; l < d; l++) gj[l] += ej * (double)xr[l];
+                miss_cross_add(sh, w, pos[a], j, k, ej, x);
                 for (size_t b = a; b < m; b++) s2[j * d + M[b]] += r * (e[a] * e[b] + C[o++]);
             }
         }
     }
+    if (!diag && miss_by_coord(sh)) miss_cross(sh, w);
 }
 
 /* Folds the cross terms gathered in G and T into the upper triangle of the
@@ -1269,6 +1478,19 @@ EMGMM_VERSIONS_VOID(static, FMA, mstats_missing,
  * (a·eᵀ + e·aᵀ)_pq = G[q][p] + G[p][q]. */
 static void fold_missing(const pass_shared *sh, pass_ws *w, size_t K, size_t d)
 {
+    /* the m = 1 rows' sums (miss_one_mstats): s1 and T += Σ r·e, s2's
+     * diagonal += Σ r·(e² + 1/P_jj), before T's use below */
+    if (w->m1s) {
+        const size_t kp = sh->kp;
+        for (size_t j = 0; j < d; j++) {
+            const double *a1 = w->m1s + j * kp, *a2 = w->m1s + (d + j) * kp;
+            for (size_t k = 0; k < K; k++) {
+                w->st.s1[k * d + j] += a1[k];
+                w->mt[k * d + j] += a1[k];
+                w->st.s2[(k * d + j) * d + j] += a2[k];
+            }
+        }
+    }
     /* the cached patterns' sums (lane_scatter_cached): s1 and T += Σ r·e,
      * s2 += (Σ r)·P_MM⁻¹ + Σ r·e·eᵀ, before T's use below */
     for (size_t e = 0; e < w->pc_n; e++) {

@@ -97,13 +97,21 @@ typedef struct {
     /* missing values (missing_impl.h): the block's incomplete rows, their
      * missing coordinates midx[mptr[q] .. mptr[q+1]), scratch, first failure */
     size_t *mrow, *mptr, *midx, nmr;
-    unsigned char *mlane; /* per incomplete row: 1 when it took the lane path (lane_choice) */
+    int32_t *mlane; /* per incomplete row: its cached pattern's entry, or −1 (lane_choice) */
     double *mscr;
     double *mstore; /* the block's conditional moments (full/tied fits) */
     double *mg;     /* full/tied fits: [K][d][d] cross terms (fold_missing) */
     double *mt;     /* full/tied fits: [K][d] their row sums Σ r·e */
     double *mfac;   /* full/tied: one pattern's factors when the cache is full */
     double *mw;     /* full/tied: [d][K] a row's (P_k·δ0_k)_M */
+    /* full/tied fits, the cross terms by coordinate (miss_cross): the block's
+     * missing entries sorted by coordinate j (mjptr[j] .. mjptr[j+1]), entry p
+     * = midx's index at sorted position mpos[p], its row msrow[position], and
+     * the coefficients r_k·e_k per position (kp doubles each, mcoef) */
+    size_t *mpos, *msrow, *mjptr;
+    double *m1s; /* full/tied fits: [2][d][kp] the m = 1 rows' Σ r·e, Σ r·(e² + c) (miss_one_mstats) */
+    double *mcoef;
+    size_t mcoef_cap;
     /* the pattern cache (miss_pattern): an open-addressing table of entries */
     int32_t *pc_tab;
     uint64_t *pc_h;
@@ -141,6 +149,11 @@ static void ws_free(pass_ws *w)
     free(w->midx);
     free(w->mscr);
     free(w->mstore);
+    free(w->mpos);
+    free(w->msrow);
+    free(w->mjptr);
+    free(w->m1s);
+    free(w->mcoef);
     free(w->mg);
     free(w->mt);
     free(w->mfac);
@@ -179,6 +192,10 @@ enum {
     WS_PC_KEY,
     WS_MG,
     WS_MT,
+    WS_MPOS,
+    WS_MSROW,
+    WS_MJPTR,
+    WS_M1S,
     WS_XT,
     WS_TSCR,
     WS_XRM,
@@ -202,7 +219,7 @@ static void ws_sizes(size_t B, size_t d, size_t K, size_t cw, int stats, int cov
     if (missing) {
         sz[WS_MROW] = B * sizeof(size_t);
         sz[WS_MPTR] = (B + 1) * sizeof(size_t);
-        sz[WS_MLANE] = B;
+        sz[WS_MLANE] = B * sizeof(int32_t);
         sz[WS_MIDX] = B * d * sizeof(size_t);
         /* scratch: [0, 2d) miss_rowcomp; [d, d + d²) and [d + d², d + 2d²) a
          * factor's L and L⁻¹ (miss_pattern, done before miss_rowcomp); [3d + d²,
@@ -225,6 +242,9 @@ static void ws_sizes(size_t B, size_t d, size_t K, size_t cw, int stats, int cov
         if (stats && square) {
             sz[WS_MG] = K * d * d * sizeof(double);
             sz[WS_MT] = K * d * sizeof(double);
+            sz[WS_MPOS] = sz[WS_MSROW] = B * d * sizeof(size_t);
+            sz[WS_MJPTR] = (d + 1) * sizeof(size_t);
+            sz[WS_M1S] = 2 * d * ((K + 7) & ~(size_t)7) * sizeof(double);
         }
     }
     if (stats || cov_type == EMGMM_COV_FULL) /* the M-step's and the fused E-step's */
@@ -284,6 +304,10 @@ static int ws_alloc(pass_ws *w, size_t B, size_t d, size_t K, size_t cw, int sta
         for (size_t i = 0; i < EMGMM_PC_TAB; i++) w->pc_tab[i] = -1;
     w->mg = ws_buf(sz[WS_MG], 1, &ok);
     w->mt = ws_buf(sz[WS_MT], 1, &ok);
+    w->mpos = ws_buf(sz[WS_MPOS], 0, &ok);
+    w->msrow = ws_buf(sz[WS_MSROW], 0, &ok);
+    w->mjptr = ws_buf(sz[WS_MJPTR], 0, &ok);
+    w->m1s = ws_buf(sz[WS_M1S], 1, &ok);
     w->xt = ws_buf(sz[WS_XT], 0, &ok);
     w->tscr = ws_buf(sz[WS_TSCR], 0, &ok);
     w->xrm = ws_buf(sz[WS_XRM], 0, &ok);
@@ -333,6 +357,7 @@ static void ws_reset(pass_ws *w, size_t K, size_t d, int stats)
     w->mstored = 0;
     if (w->mg) memset(w->mg, 0, K * d * d * sizeof(double));
     if (w->mt) memset(w->mt, 0, K * d * sizeof(double));
+    if (w->m1s) memset(w->m1s, 0, 2 * d * ((K + 7) & ~(size_t)7) * sizeof(double));
     if (w->pc_tab)
         for (size_t i = 0; i < EMGMM_PC_TAB; i++) w->pc_tab[i] = -1;
     w->pc_n = w->pc_kn = w->pc_fn = w->pc_new = w->pc_hits = 0;
