@@ -491,8 +491,10 @@ EMGMM_API int emgmm_fit(emgmm_model *model, const emgmm_params *params, const em
  * (any structure; emgmm_covariance_storage's shape counts) on data of dtype
  * allocates beyond the data itself, for params (n_threads, init, max_iter,
  * n_init, missing): the pass's per-thread workspaces and shared inputs — from
- * the same sizes the pass allocates — plus statistics, parameter copies, the
- * model and the initialisation.  A double, as it may exceed SIZE_MAX.  For a
+ * the same sizes the pass allocates, with, for missing values in the full and
+ * tied types, the most a thread's pattern cache (at the default
+ * pattern_cache_max) and cross-term buffer can grow to — plus statistics,
+ * parameter copies, the model and the initialisation.  A double, as it may exceed SIZE_MAX.  For a
  * job scheduler's up-front check (the CLI's fit refuses what will not fit).
  * Returns a negative value when params is NULL, d or K < 1, or the type or
  * dtype is unknown. */

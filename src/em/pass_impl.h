@@ -1318,6 +1318,13 @@ static double pass_bytes(int K_, int d_, int cov_type, int missing, int stats, i
     ws_sizes(B, d, K, cw, stats, cov_type, missing, mtri, sz);
     double ws = 0.0;
     for (int i = 0; i < WS_NBUF; i++) ws += (double)sz[i];
+    /* what a thread's missing-value work grows to: the pattern cache's factors
+     * (at the default cap) and, with statistics for d <= EMGMM_MISS_CROSS_D,
+     * the cross terms' coefficients (every entry of a block missing, at most) */
+    if (missing && square) {
+        ws += 8.0 * (double)EMGMM_PC_FAC_DEFAULT;
+        if (stats && d <= EMGMM_MISS_CROSS_D) ws += 8.0 * (double)B * (double)d * (double)((K + 7) & ~(size_t)7);
+    }
     /* statistics of their own: the threads after the first, per-thread regime */
     const double own =
         use_comp_regime(K, d, cov_type, missing, stats, sz) || T < 2
