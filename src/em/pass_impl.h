@@ -304,7 +304,9 @@ static int ws_alloc(pass_ws *w, size_t B, size_t d, size_t K, size_t cw, int sta
         for (size_t i = 0; i < EMGMM_PC_TAB; i++) w->pc_tab[i] = -1;
     w->mg = ws_buf(sz[WS_MG], 1, &ok);
     w->mt = ws_buf(sz[WS_MT], 1, &ok);
-    w->mpos = ws_buf(sz[WS_MPOS], 0, &ok);
+    /* zeroed: for d > EMGMM_MISS_CROSS_D nothing writes it, and the M-step
+     * passes its (unused) positions along */
+    w->mpos = ws_buf(sz[WS_MPOS], 1, &ok);
     w->msrow = ws_buf(sz[WS_MSROW], 0, &ok);
     w->mjptr = ws_buf(sz[WS_MJPTR], 0, &ok);
     w->m1s = ws_buf(sz[WS_M1S], 1, &ok);
